@@ -1,0 +1,65 @@
+//! Command line: one function per command.
+
+use clap::{Parser, Subcommand};
+
+use crate::config::Settings;
+use crate::startup::{Application, Overrides};
+
+/// Self-service sign-up for Microsoft 365 accounts in an Entra ID tenant.
+#[derive(Debug, Parser)]
+#[command(name = "ms365-accountcreator", version, about)]
+pub struct Cli {
+    #[command(subcommand)]
+    command: Option<Command>,
+}
+
+#[derive(Debug, Subcommand)]
+enum Command {
+    /// Run the web server (the default).
+    Serve,
+}
+
+pub async fn run() -> anyhow::Result<()> {
+    let cli = Cli::parse();
+    match cli.command.unwrap_or(Command::Serve) {
+        Command::Serve => serve_command().await,
+    }
+}
+
+/// Loads the settings, sets up logging and logs the configuration warnings.
+fn load_settings() -> anyhow::Result<Settings> {
+    let (settings, warnings) = Settings::load()?;
+    crate::telemetry::init(&settings.log_level, settings.log_format);
+    for warning in warnings {
+        tracing::warn!("{warning}");
+    }
+    Ok(settings)
+}
+
+async fn serve_command() -> anyhow::Result<()> {
+    let settings = load_settings()?;
+    let app = Application::build(&settings, Overrides::default()).await?;
+    tracing::info!(address = %app.local_addr(), public_url = %app.public_url(), mode = %settings.mode, "listening");
+    app.run_until_stopped(shutdown_signal()).await
+}
+
+/// SIGINT or SIGTERM.
+async fn shutdown_signal() {
+    let interrupt = tokio::signal::ctrl_c();
+    #[cfg(unix)]
+    let terminate = async {
+        match tokio::signal::unix::signal(tokio::signal::unix::SignalKind::terminate()) {
+            Ok(mut signal) => {
+                signal.recv().await;
+            }
+            Err(_) => std::future::pending::<()>().await,
+        }
+    };
+    #[cfg(not(unix))]
+    let terminate = std::future::pending::<()>();
+    tokio::select! {
+        _ = interrupt => {},
+        _ = terminate => {},
+    }
+    tracing::info!("shutdown requested: finishing in-flight requests");
+}

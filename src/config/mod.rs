@@ -1,0 +1,266 @@
+//! Typed settings, loaded in layers (see [`load`]) and checked once at start-up.
+
+pub mod keys;
+pub mod load;
+
+use std::path::PathBuf;
+use std::time::Duration;
+
+use secrecy::{ExposeSecret, SecretString};
+use url::Url;
+
+use crate::domain::EmailFilter;
+pub use load::{Layers, Locations, Mode, Source, Value};
+
+/// Why the configuration cannot be used. Each message says where and what to change.
+#[derive(Debug, thiserror::Error)]
+pub enum ConfigError {
+    #[error("MODE={0:?} is not a mode: use PRODUCTION, DEBUG or TEST")]
+    Mode(String),
+    #[error("cannot read configuration file {}: {reason}", path.display())]
+    Read { path: PathBuf, reason: String },
+    #[error("{}:{line}:{column}: not valid TOML: {reason}\n  hint: {hint}", path.display())]
+    Syntax { path: PathBuf, line: usize, column: usize, reason: String, hint: String },
+    #[error("{key} from {from}: {reason}")]
+    Invalid { key: &'static str, from: Source, reason: String },
+    #[error("JWT_SECRET_KEY is empty: set it (or JWT_SECRET_KEY_FILE) to a long random secret, e.g. the output of `openssl rand -base64 48`")]
+    EmptySecret,
+    #[error("PUBLIC_URL is not set: in PRODUCTION it must be the address people open, e.g. PUBLIC_URL=\"https://signup.example.edu\", because links in mails are built from it")]
+    MissingPublicUrl,
+}
+
+/// How the temporary password reaches the person.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum PasswordDelivery {
+    Mail,
+    Page,
+    Both,
+}
+
+impl PasswordDelivery {
+    pub fn by_mail(self) -> bool {
+        matches!(self, PasswordDelivery::Mail | PasswordDelivery::Both)
+    }
+    pub fn on_page(self) -> bool {
+        matches!(self, PasswordDelivery::Page | PasswordDelivery::Both)
+    }
+}
+
+/// Log line format.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum LogFormat {
+    Text,
+    Json,
+}
+
+/// Microsoft Graph settings.
+#[derive(Debug, Clone)]
+pub struct GraphSettings {
+    pub api_url: Url,
+    pub authority: Url,
+    pub client_id: String,
+    pub pubkey_thumbprint: Option<String>,
+    pub privkey_path: PathBuf,
+    pub cert_path: Option<PathBuf>,
+    pub user_mail_domain: String,
+    pub groups_for_new_users: Vec<String>,
+    pub license_skus: Vec<String>,
+    pub usage_location: String,
+    pub timeout: Duration,
+}
+
+/// SMTP settings.
+#[derive(Debug, Clone)]
+pub struct MailSettings {
+    pub host: String,
+    pub port: u16,
+    pub ssl: bool,
+    pub starttls: bool,
+    pub login: bool,
+    pub user: String,
+    pub password: SecretString,
+    pub sending_address: String,
+    pub ca_file: Option<PathBuf>,
+}
+
+/// Everything the program is configured with.
+#[derive(Debug, Clone)]
+pub struct Settings {
+    pub mode: Mode,
+    pub jwt_secret_key: SecretString,
+    /// `None` only outside PRODUCTION: then the bound address is used.
+    pub public_url: Option<Url>,
+    pub bind: String,
+    pub database_path: PathBuf,
+    pub reverse_proxy_count: usize,
+    pub log_level: String,
+    pub log_format: LogFormat,
+    pub debug_dont_connect_to_api: bool,
+    pub debug_dont_send_mail: bool,
+    pub generated_password_bytes: usize,
+    pub password_delivery: PasswordDelivery,
+    pub email_address_filter: EmailFilter,
+    pub support_email: String,
+    pub default_language: String,
+    pub translations_dir: Option<PathBuf>,
+    pub verification_token_ttl: Duration,
+    pub rate_limit_per_ip_per_hour: u32,
+    pub rate_limit_mails_per_address_per_hour: u32,
+    pub graph: GraphSettings,
+    pub mail: MailSettings,
+    pub metrics_enabled: bool,
+    pub metrics_bind: Option<String>,
+}
+
+impl Settings {
+    /// Loads from the real environment and the standard file locations.
+    pub fn load() -> Result<(Self, Vec<String>), ConfigError> {
+        let layers = Layers::load(&|name| std::env::var(name).ok(), &Locations::default())?;
+        let warnings = layers.warnings.clone();
+        Ok((Settings::from_layers(&layers)?, warnings))
+    }
+
+    /// Builds typed settings from merged layers and checks what start-up needs.
+    pub fn from_layers(layers: &Layers) -> Result<Self, ConfigError> {
+        let get = Getter(layers);
+        let mode = layers.mode.unwrap_or(Mode::Production);
+        let jwt_secret_key = SecretString::from(get.string("JWT_SECRET_KEY")?);
+        if jwt_secret_key.expose_secret().trim().is_empty() {
+            return Err(ConfigError::EmptySecret);
+        }
+        let public_url = get.optional("PUBLIC_URL")?.map(|raw| get.url("PUBLIC_URL", &raw)).transpose()?;
+        if public_url.is_none() && mode == Mode::Production {
+            return Err(ConfigError::MissingPublicUrl);
+        }
+        let filter_raw = get.string("EMAIL_ADDRESS_FILTER")?;
+        let email_address_filter =
+            EmailFilter::parse(&filter_raw).map_err(|err| get.invalid("EMAIL_ADDRESS_FILTER", err.to_string()))?;
+        let password_delivery = match get.string("PASSWORD_DELIVERY")?.trim().to_ascii_lowercase().as_str() {
+            "mail" => PasswordDelivery::Mail,
+            "page" => PasswordDelivery::Page,
+            "both" => PasswordDelivery::Both,
+            other => return Err(get.invalid("PASSWORD_DELIVERY", format!("`{other}` is not one of mail, page, both"))),
+        };
+        let log_format = match get.string("LOG_FORMAT")?.trim().to_ascii_lowercase().as_str() {
+            "text" => LogFormat::Text,
+            "json" => LogFormat::Json,
+            other => return Err(get.invalid("LOG_FORMAT", format!("`{other}` is not one of text, json"))),
+        };
+        let generated_password_bytes = get.int_in("GENERATED_PASSWORD_BYTES", 6, 64)?;
+        let thumbprint = get.optional("GRAPH_API_AUTH_PUBKEY_THUMBPRINT")?;
+        Ok(Settings {
+            mode,
+            jwt_secret_key,
+            public_url,
+            bind: get.string("BIND")?,
+            database_path: PathBuf::from(get.string("DATABASE_PATH")?),
+            reverse_proxy_count: get.int_in("REVERSE_PROXY_COUNT", 0, 32)? as usize,
+            log_level: get.string("LOG_LEVEL")?,
+            log_format,
+            debug_dont_connect_to_api: get.bool("DEBUG_DONT_CONNECT_TO_API")?,
+            debug_dont_send_mail: get.bool("DEBUG_DONT_SEND_MAIL")?,
+            generated_password_bytes: generated_password_bytes as usize,
+            password_delivery,
+            email_address_filter,
+            support_email: get.string("SUPPORT_EMAIL")?,
+            default_language: get.string("DEFAULT_LANGUAGE")?.trim().to_ascii_lowercase(),
+            translations_dir: get.optional("TRANSLATIONS_DIR")?.map(PathBuf::from),
+            verification_token_ttl: Duration::from_secs(
+                get.int_in("VERIFICATION_TOKEN_TTL_MINUTES", 1, 60 * 24 * 365)? as u64 * 60,
+            ),
+            rate_limit_per_ip_per_hour: get.int_in("RATE_LIMIT_PER_IP_PER_HOUR", 1, 1_000_000)? as u32,
+            rate_limit_mails_per_address_per_hour: get.int_in("RATE_LIMIT_MAILS_PER_ADDRESS_PER_HOUR", 1, 1_000)?
+                as u32,
+            graph: GraphSettings {
+                api_url: get.url("GRAPH_API_URL", &get.string("GRAPH_API_URL")?)?,
+                authority: get.url("GRAPH_API_AUTH_AUTHORITY", &get.string("GRAPH_API_AUTH_AUTHORITY")?)?,
+                client_id: get.string("GRAPH_API_AUTH_CLIENT_ID")?,
+                pubkey_thumbprint: thumbprint,
+                privkey_path: PathBuf::from(get.string("GRAPH_API_AUTH_PRIVKEY_PATH")?),
+                cert_path: get.optional("GRAPH_API_AUTH_CERT_PATH")?.map(PathBuf::from),
+                user_mail_domain: get.string("GRAPH_API_USER_MAIL_DOMAIN")?.trim().to_ascii_lowercase(),
+                groups_for_new_users: get.list("GRAPH_API_GROUPS_FOR_NEW_USERS")?,
+                license_skus: get.list("GRAPH_API_LICENSE_SKUS")?,
+                usage_location: get.string("GRAPH_API_USAGE_LOCATION")?.trim().to_ascii_uppercase(),
+                timeout: Duration::from_secs(get.int_in("GRAPH_API_TIMEOUT_SECONDS", 1, 600)? as u64),
+            },
+            mail: MailSettings {
+                host: get.string("MAIL_SERVER_HOST")?,
+                port: get.int_in("MAIL_SERVER_PORT", 1, 65_535)? as u16,
+                ssl: get.bool("MAIL_SERVER_SSL")?,
+                starttls: get.bool("MAIL_SERVER_STARTTLS")?,
+                login: get.bool("MAIL_SERVER_LOGIN")?,
+                user: get.string("MAIL_SERVER_USER")?,
+                password: SecretString::from(get.string("MAIL_SERVER_PW")?),
+                sending_address: get.string("MAIL_SENDING_ADDRESS")?,
+                ca_file: get.optional("MAIL_SERVER_CA_FILE")?.map(PathBuf::from),
+            },
+            metrics_enabled: get.bool("METRICS_ENABLED")?,
+            metrics_bind: get.optional("METRICS_BIND")?,
+        })
+    }
+}
+
+/// Typed access to merged values; errors name the key and where its value came from.
+struct Getter<'a>(&'a Layers);
+
+impl Getter<'_> {
+    fn entry(&self, key: &'static str) -> Option<&(Value, Source)> {
+        self.0.values.get(key)
+    }
+
+    fn invalid(&self, key: &'static str, reason: String) -> ConfigError {
+        let source = self.entry(key).map_or(Source::Default, |(_, source)| source.clone());
+        ConfigError::Invalid { key, from: source, reason }
+    }
+
+    fn optional(&self, key: &'static str) -> Result<Option<String>, ConfigError> {
+        match self.entry(key) {
+            None => Ok(None),
+            Some((Value::Str(s), _)) if s.trim().is_empty() => Ok(None),
+            Some((Value::Str(s), _)) => Ok(Some(s.trim().to_owned())),
+            Some(_) => Err(self.invalid(key, "expected a string".into())),
+        }
+    }
+
+    fn string(&self, key: &'static str) -> Result<String, ConfigError> {
+        match self.entry(key) {
+            None => Ok(String::new()),
+            Some((Value::Str(s), _)) => Ok(s.clone()),
+            Some(_) => Err(self.invalid(key, "expected a string".into())),
+        }
+    }
+
+    fn bool(&self, key: &'static str) -> Result<bool, ConfigError> {
+        match self.entry(key) {
+            Some((Value::Bool(b), _)) => Ok(*b),
+            _ => Err(self.invalid(key, "expected true or false".into())),
+        }
+    }
+
+    fn int_in(&self, key: &'static str, min: i64, max: i64) -> Result<i64, ConfigError> {
+        match self.entry(key) {
+            Some((Value::Int(i), _)) if (min..=max).contains(i) => Ok(*i),
+            Some((Value::Int(i), _)) => Err(self.invalid(key, format!("{i} is outside {min}..={max}"))),
+            _ => Err(self.invalid(key, "expected a whole number".into())),
+        }
+    }
+
+    fn list(&self, key: &'static str) -> Result<Vec<String>, ConfigError> {
+        match self.entry(key) {
+            Some((Value::List(items), _)) => Ok(items.clone()),
+            _ => Err(self.invalid(key, "expected a list of strings".into())),
+        }
+    }
+
+    fn url(&self, key: &'static str, raw: &str) -> Result<Url, ConfigError> {
+        let url = Url::parse(raw.trim()).map_err(|err| self.invalid(key, format!("`{raw}` is not a URL: {err}")))?;
+        if !matches!(url.scheme(), "http" | "https") {
+            return Err(self.invalid(key, format!("`{raw}` must start with https:// or http://")));
+        }
+        Ok(url)
+    }
+}
+
+#[cfg(test)]
+mod tests;

@@ -1,0 +1,65 @@
+//! The seam to the user directory (Microsoft Entra ID through Graph). The provisioning state
+//! machine calls these steps one at a time and saves its progress between them.
+
+mod simulated;
+
+use secrecy::SecretString;
+pub use simulated::SimulatedDirectory;
+
+use crate::domain::MailNickname;
+
+/// A user to create.
+#[derive(Debug)]
+pub struct NewUser<'a> {
+    pub given_name: &'a str,
+    pub surname: &'a str,
+    pub nickname: &'a MailNickname,
+    /// The exact `nickname[.n]@domain` to create.
+    pub user_principal_name: &'a str,
+    pub password: &'a SecretString,
+}
+
+/// A user that exists in the directory.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct DirectoryUser {
+    pub object_id: String,
+    pub user_principal_name: String,
+    pub given_name: Option<String>,
+    pub surname: Option<String>,
+}
+
+/// What went wrong in the directory. The person sees a generic message; this goes to the log.
+#[derive(Debug, Clone, thiserror::Error)]
+pub enum DirectoryError {
+    /// Create refused: the UPN is taken (a race with another sign-up of the same name).
+    #[error("a user with this userPrincipalName already exists")]
+    AlreadyExists,
+    /// Throttled or unavailable for longer than the step's deadline.
+    #[error("the directory is busy or unavailable: {0}")]
+    Unavailable(String),
+    /// Any other refusal, with what Graph said.
+    #[error("directory request failed: {0}")]
+    Failed(String),
+}
+
+/// The directory operations provisioning needs. Each is safe to repeat.
+#[async_trait::async_trait]
+pub trait Directory: Send + Sync + std::fmt::Debug {
+    /// The domain users are created in (`GRAPH_API_USER_MAIL_DOMAIN`).
+    fn domain(&self) -> &str;
+
+    /// The first UPN of `nickname`, `nickname.2`, `nickname.3`, … not in use, in one query.
+    async fn free_user_principal_name(&self, nickname: &MailNickname) -> Result<String, DirectoryError>;
+
+    /// Looks a user up by UPN, to find out after a crash whether a create went through.
+    async fn find_user(&self, user_principal_name: &str) -> Result<Option<DirectoryUser>, DirectoryError>;
+
+    /// Creates the user with exactly `user.user_principal_name`.
+    async fn create_user(&self, user: &NewUser<'_>) -> Result<DirectoryUser, DirectoryError>;
+
+    /// Assigns every configured licence; already assigned counts as done.
+    async fn assign_licences(&self, object_id: &str) -> Result<(), DirectoryError>;
+
+    /// Adds the user to every configured group; already a member counts as done.
+    async fn add_to_groups(&self, object_id: &str) -> Result<(), DirectoryError>;
+}

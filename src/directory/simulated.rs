@@ -1,0 +1,70 @@
+use std::collections::BTreeMap;
+use std::sync::Mutex;
+
+use super::{Directory, DirectoryError, DirectoryUser, NewUser};
+use crate::domain::MailNickname;
+
+/// `DEBUG_DONT_CONNECT_TO_API`: a directory in memory that logs what it would do. It never
+/// talks to the network and is only used when the configuration asks for it.
+#[derive(Debug)]
+pub struct SimulatedDirectory {
+    domain: String,
+    users: Mutex<BTreeMap<String, DirectoryUser>>,
+}
+
+impl SimulatedDirectory {
+    pub fn new(domain: &str) -> Self {
+        SimulatedDirectory { domain: domain.to_owned(), users: Mutex::new(BTreeMap::new()) }
+    }
+
+    fn users(&self) -> std::sync::MutexGuard<'_, BTreeMap<String, DirectoryUser>> {
+        // A panic elsewhere cannot leave the map half-written: every change is one insert.
+        self.users.lock().unwrap_or_else(std::sync::PoisonError::into_inner)
+    }
+}
+
+#[async_trait::async_trait]
+impl Directory for SimulatedDirectory {
+    fn domain(&self) -> &str {
+        &self.domain
+    }
+
+    async fn free_user_principal_name(&self, nickname: &MailNickname) -> Result<String, DirectoryError> {
+        let users = self.users();
+        let free = (1..)
+            .map(|n| format!("{}@{}", nickname.numbered(n), self.domain))
+            .find(|upn| !users.contains_key(upn))
+            .expect("an unbounded range always has a free name");
+        Ok(free)
+    }
+
+    async fn find_user(&self, user_principal_name: &str) -> Result<Option<DirectoryUser>, DirectoryError> {
+        Ok(self.users().get(user_principal_name).cloned())
+    }
+
+    async fn create_user(&self, user: &NewUser<'_>) -> Result<DirectoryUser, DirectoryError> {
+        let mut users = self.users();
+        if users.contains_key(user.user_principal_name) {
+            return Err(DirectoryError::AlreadyExists);
+        }
+        let created = DirectoryUser {
+            object_id: format!("simulated-{:08}", users.len() + 1),
+            user_principal_name: user.user_principal_name.to_owned(),
+            given_name: Some(user.given_name.to_owned()),
+            surname: Some(user.surname.to_owned()),
+        };
+        tracing::info!(upn = %created.user_principal_name, "simulated directory: would create user");
+        users.insert(created.user_principal_name.clone(), created.clone());
+        Ok(created)
+    }
+
+    async fn assign_licences(&self, object_id: &str) -> Result<(), DirectoryError> {
+        tracing::info!(object_id, "simulated directory: would assign licences");
+        Ok(())
+    }
+
+    async fn add_to_groups(&self, object_id: &str) -> Result<(), DirectoryError> {
+        tracing::info!(object_id, "simulated directory: would add to groups");
+        Ok(())
+    }
+}

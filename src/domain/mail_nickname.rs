@@ -1,0 +1,130 @@
+use std::fmt;
+
+use unicode_normalization::UnicodeNormalization;
+use unicode_normalization::char::is_combining_mark;
+
+use super::PersonName;
+
+/// The `first.last` mail nickname and UPN local part derived from a person's name, holding
+/// only characters Microsoft Graph accepts there, with no leading, trailing or doubled dots.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct MailNickname(String);
+
+/// The name leaves too little to build a username from.
+#[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
+#[error("the name gives fewer than {} usable characters for a username", MailNickname::MIN_CHARS)]
+pub struct NicknameError;
+
+impl MailNickname {
+    pub const MIN_CHARS: usize = 3;
+    /// Graph allows 64 characters; room is left for a `.NN` collision suffix.
+    pub const MAX_CHARS: usize = 60;
+
+    /// Derives the nickname as the original did: lower case, German umlauts spelled out,
+    /// other diacritics stripped, remaining non-ASCII dropped, spaces become dots.
+    pub fn derive(first: &PersonName, last: &PersonName) -> Result<Self, NicknameError> {
+        let joined = format!("{}.{}", normalize(first.as_str()), normalize(last.as_str()));
+        let mut nickname = String::with_capacity(joined.len());
+        for c in joined.chars() {
+            let c = if c.is_whitespace() { '.' } else { c };
+            if !is_allowed(c) || (c == '.' && (nickname.is_empty() || nickname.ends_with('.'))) {
+                continue;
+            }
+            nickname.push(c);
+        }
+        nickname.truncate(Self::MAX_CHARS);
+        let nickname = nickname.trim_end_matches('.').to_owned();
+        if nickname.chars().count() < Self::MIN_CHARS {
+            return Err(NicknameError);
+        }
+        Ok(MailNickname(nickname))
+    }
+
+    /// The nickname with the collision number appended (`n` ≥ 2), as `first.last.2`.
+    pub fn numbered(&self, n: u32) -> String {
+        if n <= 1 { self.0.clone() } else { format!("{}.{n}", self.0) }
+    }
+
+    pub fn as_str(&self) -> &str {
+        &self.0
+    }
+}
+
+impl fmt::Display for MailNickname {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.write_str(&self.0)
+    }
+}
+
+fn normalize(token: &str) -> String {
+    let lowered = token.trim().trim_matches(['\'', '’']).to_lowercase();
+    let spelled = lowered.replace('ä', "ae").replace('ö', "oe").replace('ü', "ue").replace('ß', "ss");
+    spelled.nfkd().filter(|c| !is_combining_mark(*c)).filter(char::is_ascii).collect()
+}
+
+/// Characters both a mail nickname and a UPN local part accept (letters, digits, `.-_'`).
+fn is_allowed(c: char) -> bool {
+    c.is_ascii_alphanumeric() || matches!(c, '.' | '-' | '_' | '\'')
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn nick(first: &str, last: &str) -> Result<String, NicknameError> {
+        MailNickname::derive(&PersonName::parse(first).unwrap(), &PersonName::parse(last).unwrap())
+            .map(|n| n.as_str().to_owned())
+    }
+
+    #[test]
+    fn derivation_follows_the_original() {
+        let cases = [
+            ("Ada", "Lovelace", "ada.lovelace"),
+            ("Jörg", "Müller", "joerg.mueller"),
+            ("Ärger", "Straße", "aerger.strasse"),
+            ("José", "Núñez", "jose.nunez"),
+            ("Anna Maria", "von Ostheim", "anna.maria.von.ostheim"),
+            ("'Ada'", "O'Brien", "ada.o'brien"),
+            ("Łukasz", "Żółć", "ukasz.zoc"),
+            ("Li", "王", "li"),
+        ];
+        for (first, last, expected) in cases {
+            match nick(first, last) {
+                Ok(got) => assert_eq!(got, expected, "{first} {last}"),
+                Err(_) => assert!(expected.len() < 3, "{first} {last} should give {expected}"),
+            }
+        }
+    }
+
+    #[test]
+    fn dots_are_never_leading_trailing_or_doubled() {
+        assert_eq!(nick("王 Ada", "..Lovelace.").unwrap(), "ada.lovelace");
+        assert_eq!(nick("A  .  B", "C").unwrap(), "a.b.c");
+    }
+
+    #[test]
+    fn characters_graph_refuses_are_dropped() {
+        assert_eq!(nick("Ada (Dr.)", "Love@lace;\"<x>\"").unwrap(), "ada.dr.lovelacex");
+    }
+
+    #[test]
+    fn names_leaving_fewer_than_three_characters_are_refused() {
+        assert_eq!(nick("李", "王"), Err(NicknameError));
+        assert_eq!(nick("A", "王"), Err(NicknameError));
+        assert!(nick("A", "B").is_ok(), "a.b has three characters");
+    }
+
+    #[test]
+    fn long_names_are_cut_to_leave_room_for_a_number() {
+        let n = nick(&"a".repeat(64), &"b".repeat(64)).unwrap();
+        assert_eq!(n.len(), MailNickname::MAX_CHARS);
+        assert!(!n.ends_with('.'));
+    }
+
+    #[test]
+    fn numbering_starts_at_two() {
+        let n = MailNickname::derive(&PersonName::parse("Ada").unwrap(), &PersonName::parse("Lovelace").unwrap()).unwrap();
+        assert_eq!(n.numbered(1), "ada.lovelace");
+        assert_eq!(n.numbered(2), "ada.lovelace.2");
+    }
+}

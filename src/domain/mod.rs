@@ -1,0 +1,11 @@
+//! Domain types that can only hold valid values. Imports nothing else from the crate.
+
+mod email_address;
+mod email_filter;
+mod mail_nickname;
+mod person_name;
+
+pub use email_address::{EmailAddress, EmailAddressError};
+pub use email_filter::{EmailFilter, EmailFilterError};
+pub use mail_nickname::{MailNickname, NicknameError};
+pub use person_name::{PersonName, PersonNameError};

@@ -1,0 +1,14 @@
+#![forbid(unsafe_code)]
+//! ms365-accountcreator: self-service sign-up that creates Microsoft Entra ID accounts.
+
+pub mod cli;
+pub mod config;
+pub mod directory;
+pub mod domain;
+pub mod i18n;
+pub mod mail;
+pub mod signup;
+pub mod startup;
+pub mod store;
+pub mod telemetry;
+pub mod web;

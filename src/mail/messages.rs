@@ -1,0 +1,49 @@
+//! The mails' texts, all from the catalogues. Values are inserted into plain text only, and
+//! lettre encodes headers, so a name cannot add headers or markup.
+
+use super::OutgoingMail;
+use crate::domain::EmailAddress;
+use crate::i18n::Tr;
+
+/// The double opt-in mail with the verification link.
+pub fn verification_mail(tr: &Tr, to: &EmailAddress, first_name: &str, link: &str, support: &str, valid_hours: u64) -> OutgoingMail {
+    let hours = valid_hours.to_string();
+    let mut text = tr.tf("Hello {name},", &[("name", first_name)]);
+    text.push_str("\n\n");
+    text.push_str(&tr.tf(
+        "please confirm that you want an account for {email} by opening this link:",
+        &[("email", to.as_str())],
+    ));
+    text.push_str(&format!("\n\n{link}\n\n"));
+    text.push_str(&tr.tf("The link is valid for {hours} hours. Opening it shows who will be created; the account is only created when you press the button on that page.", &[("hours", &hours)]));
+    text.push_str("\n\n");
+    text.push_str(tr.t("If you did not ask for this, ignore this mail: nothing will happen."));
+    push_support(&mut text, tr, support);
+    OutgoingMail {
+        to: to.clone(),
+        subject: tr.t("Confirm your sign-up").to_owned(),
+        text,
+        carries_secret: false,
+    }
+}
+
+/// The mail with the temporary password.
+pub fn password_mail(tr: &Tr, to: &EmailAddress, first_name: &str, upn: &str, password: &str, support: &str) -> OutgoingMail {
+    let mut text = tr.tf("Hello {name},", &[("name", first_name)]);
+    text.push_str("\n\n");
+    text.push_str(tr.t("your account has been created. Your username is:"));
+    text.push_str(&format!("\n\n    {upn}\n\n"));
+    text.push_str(tr.t("Your temporary password is:"));
+    text.push_str(&format!("\n\n    {password}\n\n"));
+    text.push_str(tr.t("You will be asked to choose a new password when you sign in for the first time."));
+    push_support(&mut text, tr, support);
+    OutgoingMail { to: to.clone(), subject: tr.t("Your new account").to_owned(), text, carries_secret: true }
+}
+
+fn push_support(text: &mut String, tr: &Tr, support: &str) {
+    if !support.is_empty() {
+        text.push_str("\n\n");
+        text.push_str(&tr.tf("Questions? Write to {support}.", &[("support", support)]));
+    }
+    text.push('\n');
+}

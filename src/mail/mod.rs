@@ -1,0 +1,55 @@
+//! Sending mail. With `DEBUG_DONT_SEND_MAIL` mails are kept in an in-memory outbox that
+//! `/debug/mails` lists; otherwise they go over SMTP.
+
+mod messages;
+mod outbox;
+
+pub use messages::{password_mail, verification_mail};
+pub use outbox::{CapturedMail, Outbox};
+
+use crate::domain::EmailAddress;
+
+/// A mail ready to send: the text is already translated and filled in.
+#[derive(Debug, Clone)]
+pub struct OutgoingMail {
+    pub to: EmailAddress,
+    pub subject: String,
+    pub text: String,
+    /// Whether the body holds a secret (a password), so a debug listing can say so.
+    pub carries_secret: bool,
+}
+
+/// Why a mail was not sent. Shown to the person as a generic message; detail goes to the log.
+#[derive(Debug, thiserror::Error)]
+pub enum MailError {
+    #[error("no SMTP transport is configured")]
+    NotConfigured,
+    #[error("the mail could not be sent: {0}")]
+    Send(String),
+}
+
+/// Sends mails through the configured transport.
+#[derive(Debug, Clone)]
+pub enum Mailer {
+    /// Keep mails in memory (`DEBUG_DONT_SEND_MAIL`).
+    Capture(Outbox),
+}
+
+impl Mailer {
+    pub async fn send(&self, mail: OutgoingMail) -> Result<(), MailError> {
+        match self {
+            Mailer::Capture(outbox) => {
+                tracing::info!(to_domain = mail.to.as_str().rsplit('@').next(), subject = %mail.subject, "mail kept in the debug outbox instead of being sent");
+                outbox.push(mail);
+                Ok(())
+            }
+        }
+    }
+
+    /// The debug outbox, when mails are captured.
+    pub fn outbox(&self) -> Option<&Outbox> {
+        match self {
+            Mailer::Capture(outbox) => Some(outbox),
+        }
+    }
+}

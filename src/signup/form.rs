@@ -1,0 +1,209 @@
+//! The sign-up form and its validation (PRODUCT.md §3). Errors are kinds, translated when
+//! they are rendered, so the same checks serve the page, the fragment and the API.
+
+use serde::Deserialize;
+
+use crate::domain::{EmailAddress, EmailAddressError, EmailFilter, MailNickname, PersonName, PersonNameError};
+
+/// The fields as posted (`application/x-www-form-urlencoded`).
+#[derive(Debug, Clone, Default, Deserialize)]
+pub struct SignupForm {
+    #[serde(default)]
+    pub email: String,
+    #[serde(default)]
+    pub consent_email: Option<String>,
+    #[serde(default)]
+    pub consent_name: Option<String>,
+    #[serde(default)]
+    pub first_name: String,
+    #[serde(default)]
+    pub last_name: String,
+    #[serde(default)]
+    pub lang: Option<String>,
+}
+
+/// A form field, for placing an error next to it.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, PartialOrd, Ord)]
+pub enum Field {
+    Email,
+    ConsentEmail,
+    ConsentName,
+    FirstName,
+    LastName,
+}
+
+/// What is wrong with a field.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum FieldError {
+    EmailMissing,
+    EmailTooLong,
+    EmailInvalid,
+    EmailNotAllowed,
+    EmailAlreadyUsed,
+    ConsentMissing,
+    NameMissing,
+    NameTooLong,
+    NameControlCharacters,
+    /// No username can be built from the name (the API's "Name format not supported").
+    NameUnsupported,
+}
+
+impl FieldError {
+    /// The catalogue message for this error.
+    pub fn msgid(self, field: Field) -> &'static str {
+        match (self, field) {
+            (FieldError::EmailMissing, _) => "Please enter your e-mail address.",
+            (FieldError::EmailTooLong, _) => "This e-mail address is too long (at most 190 characters).",
+            (FieldError::EmailInvalid, _) => "This is not a valid e-mail address.",
+            (FieldError::EmailNotAllowed, _) => "This e-mail address cannot be used here. Please use your institutional address.",
+            (FieldError::EmailAlreadyUsed, _) => "An account has already been created for this e-mail address.",
+            (FieldError::ConsentMissing, Field::ConsentEmail) => "Please agree to your e-mail address being stored.",
+            (FieldError::ConsentMissing, _) => "Please agree to your name being sent to Microsoft.",
+            (FieldError::NameMissing, Field::LastName) => "Please enter your family name.",
+            (FieldError::NameMissing, _) => "Please enter your first name.",
+            (FieldError::NameTooLong, _) => "A name can have at most 64 characters.",
+            (FieldError::NameControlCharacters, _) => "The name contains characters that cannot be used.",
+            (FieldError::NameUnsupported, _) => "No username can be made from this name. Please write it in Latin letters, as in your passport.",
+        }
+    }
+}
+
+/// The errors of one submission, in field order.
+#[derive(Debug, Clone, Default, PartialEq, Eq)]
+pub struct FieldErrors(Vec<(Field, FieldError)>);
+
+impl FieldErrors {
+    pub fn add(&mut self, field: Field, error: FieldError) {
+        if self.get(field).is_none() {
+            self.0.push((field, error));
+            self.0.sort_by_key(|(field, _)| *field);
+        }
+    }
+    pub fn get(&self, field: Field) -> Option<FieldError> {
+        self.0.iter().find(|(f, _)| *f == field).map(|(_, e)| *e)
+    }
+    pub fn is_empty(&self) -> bool {
+        self.0.is_empty()
+    }
+    pub fn iter(&self) -> impl Iterator<Item = (Field, FieldError)> + '_ {
+        self.0.iter().copied()
+    }
+}
+
+/// A submission that passed every check except the store's.
+#[derive(Debug, Clone)]
+pub struct ValidSignup {
+    pub email: EmailAddress,
+    pub first_name: PersonName,
+    pub last_name: PersonName,
+    pub nickname: MailNickname,
+}
+
+/// Checks the address alone (the inline check and the API's `email-verification`).
+pub fn check_email(raw: &str, filter: &EmailFilter) -> Result<EmailAddress, FieldError> {
+    let email = EmailAddress::parse(raw).map_err(|err| match err {
+        EmailAddressError::Empty => FieldError::EmailMissing,
+        EmailAddressError::TooLong => FieldError::EmailTooLong,
+        EmailAddressError::Syntax => FieldError::EmailInvalid,
+    })?;
+    if !filter.is_match(&email) {
+        return Err(FieldError::EmailNotAllowed);
+    }
+    Ok(email)
+}
+
+fn check_name(raw: &str) -> Result<PersonName, FieldError> {
+    PersonName::parse(raw).map_err(|err| match err {
+        PersonNameError::Empty => FieldError::NameMissing,
+        PersonNameError::TooLong => FieldError::NameTooLong,
+        PersonNameError::ControlCharacters => FieldError::NameControlCharacters,
+    })
+}
+
+/// Checks the names and that a username can be built from them.
+pub fn check_names(first: &str, last: &str) -> Result<(PersonName, PersonName, MailNickname), FieldErrors> {
+    let mut errors = FieldErrors::default();
+    let first = check_name(first).map_err(|e| errors.add(Field::FirstName, e)).ok();
+    let last = check_name(last).map_err(|e| errors.add(Field::LastName, e)).ok();
+    let (Some(first), Some(last)) = (first, last) else { return Err(errors) };
+    match MailNickname::derive(&first, &last) {
+        Ok(nickname) => Ok((first, last, nickname)),
+        Err(_) => {
+            errors.add(Field::FirstName, FieldError::NameUnsupported);
+            Err(errors)
+        }
+    }
+}
+
+impl SignupForm {
+    fn consented(value: &Option<String>) -> bool {
+        value.as_deref().is_some_and(|v| !v.is_empty() && v != "false" && v != "off")
+    }
+
+    /// Every check of §3 that needs no store; all errors at once.
+    pub fn validate(&self, filter: &EmailFilter) -> Result<ValidSignup, FieldErrors> {
+        let mut errors = FieldErrors::default();
+        let email = check_email(&self.email, filter).map_err(|e| errors.add(Field::Email, e)).ok();
+        if !Self::consented(&self.consent_email) {
+            errors.add(Field::ConsentEmail, FieldError::ConsentMissing);
+        }
+        if !Self::consented(&self.consent_name) {
+            errors.add(Field::ConsentName, FieldError::ConsentMissing);
+        }
+        let names = check_names(&self.first_name, &self.last_name)
+            .map_err(|name_errors| name_errors.iter().for_each(|(f, e)| errors.add(f, e)))
+            .ok();
+        match (email, names) {
+            (Some(email), Some((first_name, last_name, nickname))) if errors.is_empty() => {
+                Ok(ValidSignup { email, first_name, last_name, nickname })
+            }
+            _ => Err(errors),
+        }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn form(email: &str, first: &str, last: &str) -> SignupForm {
+        SignupForm {
+            email: email.into(),
+            consent_email: Some("yes".into()),
+            consent_name: Some("yes".into()),
+            first_name: first.into(),
+            last_name: last.into(),
+            lang: None,
+        }
+    }
+
+    #[test]
+    fn a_complete_form_is_valid() {
+        let filter = EmailFilter::parse(r".*@uni\.example").unwrap();
+        let valid = form(" Ada@Uni.Example ", "Ada", "Lovelace").validate(&filter).unwrap();
+        assert_eq!(valid.email.as_str(), "ada@uni.example");
+        assert_eq!(valid.nickname.as_str(), "ada.lovelace");
+    }
+
+    #[test]
+    fn every_error_is_reported_at_once() {
+        let filter = EmailFilter::parse(".*").unwrap();
+        let errors = SignupForm::default().validate(&filter).unwrap_err();
+        let fields: Vec<Field> = errors.iter().map(|(f, _)| f).collect();
+        assert_eq!(fields, vec![Field::Email, Field::ConsentEmail, Field::ConsentName, Field::FirstName, Field::LastName]);
+    }
+
+    #[test]
+    fn the_filter_is_applied_to_the_lower_cased_address() {
+        let filter = EmailFilter::parse(r"st[0-9]+@uni\.example").unwrap();
+        assert_eq!(check_email("ST12@UNI.EXAMPLE", &filter).unwrap().as_str(), "st12@uni.example");
+        assert_eq!(check_email("prof@uni.example", &filter), Err(FieldError::EmailNotAllowed));
+    }
+
+    #[test]
+    fn a_name_without_latin_letters_is_unsupported() {
+        let filter = EmailFilter::parse(".*").unwrap();
+        let errors = form("a@b.example", "李", "王").validate(&filter).unwrap_err();
+        assert_eq!(errors.get(Field::FirstName), Some(FieldError::NameUnsupported));
+    }
+}

@@ -1,0 +1,311 @@
+//! The sign-up flow and the provisioning state machine, callable without HTTP (the
+//! `signups retry` command uses it too).
+
+pub mod form;
+pub mod password;
+mod provision;
+pub mod token;
+
+use std::collections::HashSet;
+use std::sync::{Arc, Mutex};
+use std::time::{Duration, SystemTime, UNIX_EPOCH};
+
+use secrecy::SecretString;
+use url::Url;
+
+use crate::config::{PasswordDelivery, Settings};
+use crate::directory::Directory;
+use crate::domain::{EmailAddress, EmailFilter, MailNickname, PersonName};
+use crate::i18n::{Catalogs, Tr};
+use crate::mail::{MailError, Mailer, verification_mail};
+use crate::store::{Claim, Lookup, PendingSignup, Step, Store, StoreError};
+use form::{Field, FieldError, FieldErrors, SignupForm};
+pub use provision::{ProvisionError, Provisioned};
+use token::{TokenError, TokenSigner};
+
+/// Seconds since the Unix epoch; a function so tests can move time.
+pub type Clock = Arc<dyn Fn() -> u64 + Send + Sync>;
+
+/// The system clock.
+pub fn system_clock() -> Clock {
+    Arc::new(|| SystemTime::now().duration_since(UNIX_EPOCH).map_or(0, |d| d.as_secs()))
+}
+
+/// What the flow needs from the configuration.
+#[derive(Debug, Clone)]
+pub struct FlowSettings {
+    pub filter: EmailFilter,
+    pub token_ttl: Duration,
+    pub password_bytes: usize,
+    pub password_delivery: PasswordDelivery,
+    pub support_email: String,
+    pub public_url: Url,
+}
+
+impl FlowSettings {
+    pub fn from_settings(settings: &Settings, public_url: Url) -> Self {
+        FlowSettings {
+            filter: settings.email_address_filter.clone(),
+            token_ttl: settings.verification_token_ttl,
+            password_bytes: settings.generated_password_bytes,
+            password_delivery: settings.password_delivery,
+            support_email: settings.support_email.clone(),
+            public_url,
+        }
+    }
+}
+
+/// A failure the person cannot fix by changing the form.
+#[derive(Debug, thiserror::Error)]
+pub enum FlowError {
+    #[error(transparent)]
+    Store(#[from] StoreError),
+    #[error(transparent)]
+    Mail(#[from] MailError),
+    #[error("no random numbers available")]
+    Random,
+}
+
+/// Why a submission was not accepted.
+#[derive(Debug, thiserror::Error)]
+pub enum SubmitError {
+    #[error("the form has errors")]
+    Invalid(FieldErrors),
+    #[error(transparent)]
+    Flow(#[from] FlowError),
+}
+
+/// What a verification link leads to (read-only).
+#[derive(Debug, Clone)]
+pub enum LinkState {
+    /// Waiting for the confirm button.
+    Pending { first_name: String, last_name: String, username: String },
+    /// Confirmed before but not finished (a failure, or still running): confirming resumes.
+    Unfinished { first_name: String, last_name: String, username: String },
+    /// The account exists; the link is used up.
+    Used,
+}
+
+/// Why a link leads nowhere.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, thiserror::Error)]
+pub enum LinkError {
+    #[error("the link has expired")]
+    Expired,
+    #[error("the link is not valid")]
+    Invalid,
+    /// Replaced by a newer submission for the same address, or purged.
+    #[error("the link was replaced or is unknown")]
+    Replaced,
+    #[error("the link was already used")]
+    Used,
+    #[error("the address was registered by another sign-up")]
+    AddressTaken,
+}
+
+/// The sign-up service: validation, pending sign-ups, links and provisioning.
+pub struct Signups {
+    store: Store,
+    directory: Arc<dyn Directory>,
+    mailer: Mailer,
+    catalogs: Catalogs,
+    tokens: TokenSigner,
+    sealer: password::PasswordSealer,
+    settings: FlowSettings,
+    clock: Clock,
+    /// Registrations being provisioned by this process: a second confirm waits its turn.
+    in_flight: Mutex<HashSet<String>>,
+}
+
+impl std::fmt::Debug for Signups {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("Signups").field("settings", &self.settings).finish_non_exhaustive()
+    }
+}
+
+impl Signups {
+    #[allow(clippy::too_many_arguments)]
+    pub fn new(
+        store: Store,
+        directory: Arc<dyn Directory>,
+        mailer: Mailer,
+        catalogs: Catalogs,
+        secret: &SecretString,
+        settings: FlowSettings,
+        clock: Clock,
+    ) -> Result<Self, jsonwebtoken::errors::Error> {
+        Ok(Signups {
+            tokens: TokenSigner::new(secret)?,
+            sealer: password::PasswordSealer::new(secret),
+            store,
+            directory,
+            mailer,
+            catalogs,
+            settings,
+            clock,
+            in_flight: Mutex::new(HashSet::new()),
+        })
+    }
+
+    pub fn settings(&self) -> &FlowSettings {
+        &self.settings
+    }
+
+    pub fn now(&self) -> u64 {
+        (self.clock)()
+    }
+
+    /// The username a name would get if `nickname` is free.
+    fn username_preview(&self, first: &str, last: &str) -> String {
+        let nickname = PersonName::parse(first)
+            .and_then(|first| Ok((first, PersonName::parse(last)?)))
+            .ok()
+            .and_then(|(first, last)| MailNickname::derive(&first, &last).ok());
+        match nickname {
+            Some(nickname) => format!("{nickname}@{}", self.directory.domain()),
+            None => String::new(),
+        }
+    }
+
+    /// The inline check: syntax, filter and whether the address is used already.
+    pub fn check_email(&self, raw: &str) -> Result<Result<EmailAddress, FieldError>, FlowError> {
+        let email = match form::check_email(raw, &self.settings.filter) {
+            Ok(email) => email,
+            Err(err) => return Ok(Err(err)),
+        };
+        if self.store.is_registered(&email)? {
+            return Ok(Err(FieldError::EmailAlreadyUsed));
+        }
+        Ok(Ok(email))
+    }
+
+    /// Validates a submission, stores it as pending and sends the verification mail in `tr`'s
+    /// language. A new submission for the same address replaces the old one.
+    pub async fn submit(&self, form: &SignupForm, tr: &Tr) -> Result<EmailAddress, SubmitError> {
+        let valid = form.validate(&self.settings.filter).map_err(SubmitError::Invalid)?;
+        let already_used = || {
+            let mut errors = FieldErrors::default();
+            errors.add(Field::Email, FieldError::EmailAlreadyUsed);
+            SubmitError::Invalid(errors)
+        };
+        if self.store.is_registered(&valid.email).map_err(FlowError::from)? {
+            return Err(already_used());
+        }
+        let now = self.now();
+        let expires_at = now + self.settings.token_ttl.as_secs();
+        let pending = PendingSignup {
+            id: password::random_id(16).map_err(|_| FlowError::Random)?,
+            nonce: password::random_id(16).map_err(|_| FlowError::Random)?,
+            email: valid.email.as_str().to_owned(),
+            first_name: valid.first_name.as_str().to_owned(),
+            last_name: valid.last_name.as_str().to_owned(),
+            lang: tr.lang().to_owned(),
+            created_at: now,
+            expires_at,
+            consent_email_at: now,
+            consent_name_at: now,
+        };
+        match self.store.insert_pending(&pending) {
+            Err(StoreError::AlreadyRegistered) => return Err(already_used()),
+            other => other.map_err(FlowError::from)?,
+        }
+        tracing::info!(signup = %pending.id, "pending sign-up stored");
+        let token = self.tokens.sign(&pending.id, &pending.nonce, now, expires_at);
+        let link = self.verify_url(&token);
+        let mail = verification_mail(
+            tr,
+            &valid.email,
+            valid.first_name.as_str(),
+            link.as_str(),
+            &self.settings.support_email,
+            self.settings.token_ttl.as_secs().div_ceil(3600),
+        );
+        self.mailer.send(mail).await.map_err(FlowError::from)?;
+        tracing::info!(signup = %pending.id, "verification mail sent");
+        Ok(valid.email)
+    }
+
+    /// `{PUBLIC_URL}/verify/{token}`: always from the configuration, never from a request.
+    pub fn verify_url(&self, token: &str) -> Url {
+        let mut url = self.settings.public_url.clone();
+        let base = url.path().trim_end_matches('/').to_owned();
+        url.set_path(&format!("{base}/verify/{token}"));
+        url.set_query(None);
+        url
+    }
+
+    /// What a link leads to, changing nothing (mail scanners open every link).
+    pub fn inspect(&self, token: &str) -> Result<LinkState, LinkError> {
+        let claims = self.verify_token(token)?;
+        match self.store.lookup(&claims.signup_id) {
+            Ok(Lookup::Pending(pending)) if pending.nonce == claims.nonce => Ok(LinkState::Pending {
+                username: self.username_preview(&pending.first_name, &pending.last_name),
+                first_name: pending.first_name,
+                last_name: pending.last_name,
+            }),
+            Ok(Lookup::Registered(registration)) if registration.step == Step::Done => Ok(LinkState::Used),
+            Ok(Lookup::Registered(registration)) => Ok(LinkState::Unfinished {
+                username: registration
+                    .upn
+                    .clone()
+                    .unwrap_or_else(|| self.username_preview(&registration.first_name, &registration.last_name)),
+                first_name: registration.first_name,
+                last_name: registration.last_name,
+            }),
+            Ok(_) => Err(LinkError::Replaced),
+            Err(err) => {
+                tracing::error!(error = %err, "store lookup failed");
+                Err(LinkError::Invalid)
+            }
+        }
+    }
+
+    fn verify_token(&self, token: &str) -> Result<token::VerificationClaims, LinkError> {
+        self.tokens.verify(token, self.now()).map_err(|err| match err {
+            TokenError::Expired => LinkError::Expired,
+            TokenError::Invalid => LinkError::Invalid,
+        })
+    }
+
+    /// The confirm button: claims the address and provisions the account, or resumes an
+    /// earlier attempt at the step that failed.
+    pub async fn confirm(&self, token: &str) -> Result<Provisioned, ConfirmError> {
+        let claims = self.verify_token(token)?;
+        let registration = match self.store.claim(&claims.signup_id, &claims.nonce, self.now())? {
+            Claim::Claimed(registration) => {
+                tracing::info!(signup = %registration.signup_id, "address claimed");
+                registration
+            }
+            Claim::Resume(registration) => registration,
+            Claim::AlreadyDone(_) => return Err(LinkError::Used.into()),
+            Claim::AddressTaken => return Err(LinkError::AddressTaken.into()),
+            Claim::Unknown => return Err(LinkError::Replaced.into()),
+            Claim::Expired => return Err(LinkError::Expired.into()),
+        };
+        Ok(self.provision(registration).await?)
+    }
+
+    /// `signups retry`: resumes the unfinished registration of an address.
+    pub async fn retry(&self, email: &str) -> Result<Provisioned, ConfirmError> {
+        match self.store.registration(email)? {
+            Some(registration) if registration.step != Step::Done => Ok(self.provision(registration).await?),
+            Some(_) => Err(LinkError::Used.into()),
+            None => Err(LinkError::Replaced.into()),
+        }
+    }
+
+    /// The translator for a stored language, falling back to the default.
+    fn tr_for(&self, lang: &str) -> Tr {
+        self.catalogs.get(lang).unwrap_or_else(|| self.catalogs.default_tr())
+    }
+}
+
+/// Why confirming did not produce an account.
+#[derive(Debug, thiserror::Error)]
+pub enum ConfirmError {
+    #[error(transparent)]
+    Link(#[from] LinkError),
+    #[error(transparent)]
+    Provision(#[from] ProvisionError),
+    #[error(transparent)]
+    Store(#[from] StoreError),
+}

@@ -1,0 +1,130 @@
+//! Builds the application from settings and binds before serving, so tests can ask for port
+//! 0 and read the real port back.
+
+use std::net::SocketAddr;
+use std::sync::Arc;
+use std::time::Duration;
+
+use anyhow::{Context, bail};
+use poem::listener::{Acceptor, AcceptorExt, Listener, TcpListener};
+use poem::Server;
+use url::Url;
+
+use crate::config::Settings;
+use crate::directory::{Directory, SimulatedDirectory};
+use crate::i18n::Catalogs;
+use crate::mail::{Mailer, Outbox};
+use crate::signup::{Clock, FlowSettings, Signups, system_clock};
+use crate::store::Store;
+use crate::web::{self, AppState};
+
+/// Replacements for tests: a directory that fails on purpose, a clock that jumps.
+#[derive(Default)]
+pub struct Overrides {
+    pub directory: Option<Arc<dyn Directory>>,
+    pub clock: Option<Clock>,
+}
+
+/// A bound, ready-to-run server.
+pub struct Application {
+    acceptor: poem::listener::BoxAcceptor,
+    local_addr: SocketAddr,
+    state: AppState,
+}
+
+impl Application {
+    pub async fn build(settings: &Settings, overrides: Overrides) -> anyhow::Result<Self> {
+        let catalogs = Catalogs::load(settings.translations_dir.as_deref(), &settings.default_language)?;
+        let store = open_store(settings)?;
+        let acceptor = TcpListener::bind(settings.bind.as_str())
+            .into_acceptor()
+            .await
+            .with_context(|| format!("cannot listen on BIND={}", settings.bind))?;
+        let local_addr = acceptor
+            .local_addr()
+            .first()
+            .and_then(|addr| addr.as_socket_addr().copied())
+            .context("the listener has no socket address")?;
+        let public_url = match &settings.public_url {
+            Some(url) => url.clone(),
+            None => Url::parse(&format!("http://{local_addr}/")).context("the bound address makes no URL")?,
+        };
+        let directory = match overrides.directory {
+            Some(directory) => directory,
+            None => directory_from(settings)?,
+        };
+        let mailer = mailer_from(settings)?;
+        let outbox = mailer.outbox().cloned();
+        let signups = Signups::new(
+            store.clone(),
+            directory,
+            mailer,
+            catalogs.clone(),
+            &settings.jwt_secret_key,
+            FlowSettings::from_settings(settings, public_url.clone()),
+            overrides.clock.unwrap_or_else(system_clock),
+        )
+        .context("JWT_SECRET_KEY cannot be used as a signing key")?;
+        let state = AppState {
+            signups: Arc::new(signups),
+            catalogs,
+            store,
+            support_email: settings.support_email.clone(),
+            public_url,
+            email_pattern: (!settings.email_address_filter.allows_everything())
+                .then(|| settings.email_address_filter.as_pattern().to_owned()),
+            outbox,
+        };
+        Ok(Application { acceptor: acceptor.boxed(), local_addr, state })
+    }
+
+    pub fn local_addr(&self) -> SocketAddr {
+        self.local_addr
+    }
+
+    pub fn public_url(&self) -> &Url {
+        &self.state.public_url
+    }
+
+    /// Serves until `shutdown` completes, lets in-flight requests finish, then flushes the store.
+    pub async fn run_until_stopped(self, shutdown: impl Future<Output = ()> + Send) -> anyhow::Result<()> {
+        let store = self.state.store.clone();
+        let app = web::routes(self.state);
+        Server::new_with_acceptor(self.acceptor)
+            .run_with_graceful_shutdown(app, shutdown, Some(Duration::from_secs(30)))
+            .await
+            .context("the server stopped with an error")?;
+        store.flush().await.context("cannot flush the store")?;
+        tracing::info!("stopped; store flushed");
+        Ok(())
+    }
+}
+
+pub fn open_store(settings: &Settings) -> anyhow::Result<Store> {
+    Store::open(&settings.database_path).with_context(|| {
+        format!(
+            "cannot open the store at DATABASE_PATH={} (is another ms365-accountcreator process using it? Is the directory writable?)",
+            settings.database_path.display()
+        )
+    })
+}
+
+fn directory_from(settings: &Settings) -> anyhow::Result<Arc<dyn Directory>> {
+    if settings.debug_dont_connect_to_api {
+        if settings.mode == crate::config::Mode::Production {
+            tracing::warn!("DEBUG_DONT_CONNECT_TO_API is set: accounts are only simulated, nobody gets a real account");
+        }
+        return Ok(Arc::new(SimulatedDirectory::new(&settings.graph.user_mail_domain)));
+    }
+    bail!("the Microsoft Graph client is not available in this version: set DEBUG_DONT_CONNECT_TO_API = true to simulate account creation")
+}
+
+fn mailer_from(settings: &Settings) -> anyhow::Result<Mailer> {
+    if settings.debug_dont_send_mail {
+        if settings.mode == crate::config::Mode::Production {
+            tracing::warn!("DEBUG_DONT_SEND_MAIL is set: mails are not sent but listed at /debug/mails");
+        }
+        return Ok(Mailer::Capture(Outbox::default()));
+    }
+    bail!("sending mail over SMTP is not available in this version: set DEBUG_DONT_SEND_MAIL = true to keep mails at /debug/mails")
+}

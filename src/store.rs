@@ -1,0 +1,280 @@
+//! The only module that touches sled: pending sign-ups, and the registry of used addresses
+//! with each registration's provisioning state.
+//!
+//! Trees: `pending` (id → [`PendingSignup`]), `pending_by_email` (address → id),
+//! `registrations` (address → [`Registration`]), `signups` (sign-up id → address).
+
+use std::path::Path;
+
+use serde::{Deserialize, Serialize};
+use sled::Transactional;
+use sled::transaction::{ConflictableTransactionError, TransactionError};
+
+use crate::domain::EmailAddress;
+
+/// A sign-up waiting for its address to be verified.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct PendingSignup {
+    pub id: String,
+    /// One-time value carried in the link; a resubmission makes a new one.
+    pub nonce: String,
+    pub email: String,
+    pub first_name: String,
+    pub last_name: String,
+    pub lang: String,
+    pub created_at: u64,
+    pub expires_at: u64,
+    pub consent_email_at: u64,
+    pub consent_name_at: u64,
+}
+
+/// Where the provisioning of one registration stands (PRODUCT.md §4). Each step is saved
+/// before the next starts, so a retry resumes at the first step not yet done.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord, Serialize, Deserialize)]
+pub enum Step {
+    /// The address is taken by this sign-up; nothing exists in the directory yet.
+    Claimed,
+    /// A user with `upn` may have been created: check before creating another.
+    Creating,
+    UserCreated,
+    LicencesAssigned,
+    GroupsAdded,
+    PasswordDelivered,
+    Done,
+}
+
+/// A used address: the registry entry that stops a second account, and the provisioning state.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct Registration {
+    pub email: String,
+    /// The pending sign-up this came from; empty for imported addresses.
+    pub signup_id: String,
+    pub first_name: String,
+    pub last_name: String,
+    pub lang: String,
+    pub consent_email_at: u64,
+    pub consent_name_at: u64,
+    pub claimed_at: u64,
+    pub step: Step,
+    pub upn: Option<String>,
+    pub object_id: Option<String>,
+    /// The temporary password, sealed, until it has been delivered.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub sealed_password: Option<Vec<u8>>,
+    pub updated_at: u64,
+    /// The last failure, for operators (`signups list`); no secrets.
+    pub last_error: Option<String>,
+}
+
+/// What claiming a pending sign-up found.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum Claim {
+    /// This call took the address; provisioning starts.
+    Claimed(Registration),
+    /// The sign-up was claimed before and is not finished: resume it.
+    Resume(Registration),
+    /// The sign-up was completed before: the link is used up.
+    AlreadyDone(Registration),
+    /// The address was registered by another sign-up (or imported).
+    AddressTaken,
+    /// The link's sign-up was replaced by a newer submission, or never existed.
+    Unknown,
+    /// The link's sign-up has expired.
+    Expired,
+}
+
+/// What a pending sign-up id leads to, for the read-only verify page.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum Lookup {
+    Pending(PendingSignup),
+    Registered(Registration),
+    Unknown,
+}
+
+/// A store failure. Callers show a generic error; the detail goes to the log.
+#[derive(Debug, thiserror::Error)]
+pub enum StoreError {
+    #[error("the address is already registered")]
+    AlreadyRegistered,
+    #[error("store error: {0}")]
+    Sled(#[from] sled::Error),
+    #[error("corrupt record in {tree}: {source}")]
+    Corrupt { tree: &'static str, source: serde_json::Error },
+}
+
+impl From<TransactionError<StoreError>> for StoreError {
+    fn from(err: TransactionError<StoreError>) -> Self {
+        match err {
+            TransactionError::Abort(err) => err,
+            TransactionError::Storage(err) => StoreError::Sled(err),
+        }
+    }
+}
+
+/// The embedded store. Cheap to clone.
+#[derive(Debug, Clone)]
+pub struct Store {
+    db: sled::Db,
+    pending: sled::Tree,
+    pending_by_email: sled::Tree,
+    registrations: sled::Tree,
+    signups: sled::Tree,
+}
+
+fn encode<T: Serialize>(value: &T) -> Vec<u8> {
+    serde_json::to_vec(value).expect("records are plain data and always serialize")
+}
+
+fn decode<T: for<'de> Deserialize<'de>>(tree: &'static str, bytes: &[u8]) -> Result<T, StoreError> {
+    serde_json::from_slice(bytes).map_err(|source| StoreError::Corrupt { tree, source })
+}
+
+fn abort<T>(err: StoreError) -> Result<T, ConflictableTransactionError<StoreError>> {
+    Err(ConflictableTransactionError::Abort(err))
+}
+
+impl Store {
+    /// Opens (or creates) the store directory.
+    pub fn open(path: &Path) -> Result<Self, StoreError> {
+        Self::from_db(sled::Config::new().path(path).mode(sled::Mode::LowSpace).open()?)
+    }
+
+    /// A store that disappears when dropped, for tests.
+    pub fn temporary() -> Result<Self, StoreError> {
+        Self::from_db(sled::Config::new().temporary(true).open()?)
+    }
+
+    fn from_db(db: sled::Db) -> Result<Self, StoreError> {
+        Ok(Store {
+            pending: db.open_tree("pending")?,
+            pending_by_email: db.open_tree("pending_by_email")?,
+            registrations: db.open_tree("registrations")?,
+            signups: db.open_tree("signups")?,
+            db,
+        })
+    }
+
+    /// Whether the store answers reads and writes (for `/readyz`).
+    pub fn is_ready(&self) -> bool {
+        self.db.insert("readyz", &[1u8][..]).is_ok() && self.db.get("readyz").is_ok()
+    }
+
+    pub async fn flush(&self) -> Result<(), StoreError> {
+        self.db.flush_async().await?;
+        Ok(())
+    }
+
+    pub fn is_registered(&self, email: &EmailAddress) -> Result<bool, StoreError> {
+        Ok(self.registrations.contains_key(email.as_str())?)
+    }
+
+    /// Stores a pending sign-up, replacing an older one for the same address so its link
+    /// stops working. Refuses an address that is already registered.
+    pub fn insert_pending(&self, signup: &PendingSignup) -> Result<(), StoreError> {
+        let record = encode(signup);
+        (&self.pending, &self.pending_by_email, &self.registrations).transaction(|(pending, by_email, registrations)| {
+            if registrations.get(signup.email.as_bytes())?.is_some() {
+                return abort(StoreError::AlreadyRegistered);
+            }
+            if let Some(old_id) = by_email.insert(signup.email.as_bytes(), signup.id.as_bytes())? {
+                pending.remove(old_id)?;
+            }
+            pending.insert(signup.id.as_bytes(), record.as_slice())?;
+            Ok(())
+        })?;
+        Ok(())
+    }
+
+    /// What a link's sign-up id leads to, without changing anything.
+    pub fn lookup(&self, signup_id: &str) -> Result<Lookup, StoreError> {
+        if let Some(bytes) = self.pending.get(signup_id)? {
+            return Ok(Lookup::Pending(decode("pending", &bytes)?));
+        }
+        if let Some(email) = self.signups.get(signup_id)? {
+            if let Some(bytes) = self.registrations.get(&email)? {
+                return Ok(Lookup::Registered(decode("registrations", &bytes)?));
+            }
+        }
+        Ok(Lookup::Unknown)
+    }
+
+    /// Takes the address for the sign-up `signup_id` if `nonce` matches, atomically: of any
+    /// number of concurrent claims for one address exactly one gets [`Claim::Claimed`].
+    pub fn claim(&self, signup_id: &str, nonce: &str, now: u64) -> Result<Claim, StoreError> {
+        let trees = (&self.pending, &self.pending_by_email, &self.registrations, &self.signups);
+        let claim = trees.transaction(|(pending, by_email, registrations, signups)| {
+            let Some(bytes) = pending.get(signup_id)? else {
+                let Some(email) = signups.get(signup_id)? else { return Ok(Claim::Unknown) };
+                let Some(bytes) = registrations.get(&email)? else { return Ok(Claim::Unknown) };
+                let registration: Registration =
+                    decode("registrations", &bytes).or_else(|err| abort(err))?;
+                return Ok(if registration.step == Step::Done {
+                    Claim::AlreadyDone(registration)
+                } else {
+                    Claim::Resume(registration)
+                });
+            };
+            let signup: PendingSignup = decode("pending", &bytes).or_else(|err| abort(err))?;
+            if signup.nonce != nonce {
+                return Ok(Claim::Unknown);
+            }
+            if signup.expires_at <= now {
+                return Ok(Claim::Expired);
+            }
+            if registrations.get(signup.email.as_bytes())?.is_some() {
+                return Ok(Claim::AddressTaken);
+            }
+            let registration = Registration {
+                email: signup.email.clone(),
+                signup_id: signup.id.clone(),
+                first_name: signup.first_name.clone(),
+                last_name: signup.last_name.clone(),
+                lang: signup.lang.clone(),
+                consent_email_at: signup.consent_email_at,
+                consent_name_at: signup.consent_name_at,
+                claimed_at: now,
+                step: Step::Claimed,
+                upn: None,
+                object_id: None,
+                sealed_password: None,
+                updated_at: now,
+                last_error: None,
+            };
+            registrations.insert(signup.email.as_bytes(), encode(&registration))?;
+            signups.insert(signup.id.as_bytes(), signup.email.as_bytes())?;
+            pending.remove(signup.id.as_bytes())?;
+            by_email.remove(signup.email.as_bytes())?;
+            Ok(Claim::Claimed(registration))
+        })?;
+        Ok(claim)
+    }
+
+    /// Saves a registration's progress, durably: the next provisioning step starts only
+    /// after the previous one is on disk.
+    pub async fn save_registration(&self, registration: &Registration) -> Result<(), StoreError> {
+        self.registrations.insert(registration.email.as_bytes(), encode(registration))?;
+        self.registrations.flush_async().await?;
+        Ok(())
+    }
+
+    pub fn registration(&self, email: &str) -> Result<Option<Registration>, StoreError> {
+        self.registrations.get(email)?.map(|bytes| decode("registrations", &bytes)).transpose()
+    }
+
+    /// Every registration, in address order.
+    pub fn registrations(&self) -> impl Iterator<Item = Result<Registration, StoreError>> + '_ {
+        self.registrations
+            .iter()
+            .map(|entry| entry.map_err(StoreError::from).and_then(|(_, bytes)| decode("registrations", &bytes)))
+    }
+
+    /// Every pending sign-up, in id order.
+    pub fn pending_signups(&self) -> impl Iterator<Item = Result<PendingSignup, StoreError>> + '_ {
+        self.pending
+            .iter()
+            .map(|entry| entry.map_err(StoreError::from).and_then(|(_, bytes)| decode("pending", &bytes)))
+    }
+}
+
+#[cfg(test)]
+mod tests;

@@ -1,0 +1,86 @@
+//! The HTTP layer: routes, the per-request language, and security middleware.
+
+mod assets;
+mod debug;
+mod error;
+mod guard;
+mod health;
+mod pages;
+pub mod paths;
+mod signup;
+mod verify;
+
+use std::sync::Arc;
+
+use poem::http::header;
+use poem::middleware::SetHeader;
+use poem::{EndpointExt, IntoEndpoint, Request, Route, get, post};
+use url::Url;
+
+use crate::i18n::{Catalogs, Tr};
+use crate::mail::Outbox;
+use crate::signup::Signups;
+use crate::store::Store;
+
+/// Shared state of every handler. Cheap to clone.
+#[derive(Clone)]
+pub struct AppState {
+    pub signups: Arc<Signups>,
+    pub catalogs: Catalogs,
+    pub store: Store,
+    pub support_email: String,
+    pub public_url: Url,
+    /// The e-mail filter as the input's `pattern`, when it restricts anything.
+    pub email_pattern: Option<String>,
+    /// Set when mails are captured (`DEBUG_DONT_SEND_MAIL`): `/debug/mails` lists them.
+    pub outbox: Option<Outbox>,
+}
+
+impl AppState {
+    /// The request's language: `explicit` (URL or form), the `lang` header,
+    /// `Accept-Language`, then `DEFAULT_LANGUAGE`.
+    pub fn tr(&self, req: &Request, explicit: Option<&str>) -> Tr {
+        let header = |name| req.headers().get(name).and_then(|v| v.to_str().ok());
+        self.catalogs.negotiate(explicit, header("lang"), header(header::ACCEPT_LANGUAGE.as_str()))
+    }
+}
+
+/// Largest request body accepted (the sign-up form is well under 2 KiB).
+pub const MAX_BODY_BYTES: usize = 16 * 1024;
+
+/// Every route, wrapped in the security headers, the same-origin check and error pages.
+pub fn routes(state: AppState) -> impl poem::Endpoint {
+    let mut route = Route::new()
+        .at(paths::HOME, get(signup::index))
+        .at("/:lang", get(signup::index_in))
+        .at(paths::SIGNUP, post(signup::submit).get(signup::index))
+        .at(paths::CHECK_EMAIL, post(signup::check_email))
+        .at("/verify/:token", get(verify::show).post(verify::confirm))
+        .at(paths::HEALTHZ, get(health::healthz))
+        .at(paths::READYZ, get(health::readyz))
+        .at("/assets/:name", get(assets::asset))
+        .at(paths::FAVICON, get(assets::favicon));
+    if state.outbox.is_some() {
+        route = route.at(paths::DEBUG_MAILS, get(debug::mails));
+    }
+    let public_origin = state.public_url.origin().ascii_serialization();
+    route
+        .into_endpoint()
+        .with(guard::SameOrigin::new(public_origin))
+        .around(error::render_errors)
+        .with(security_headers())
+        .data(state)
+}
+
+fn security_headers() -> SetHeader {
+    SetHeader::new()
+        .overriding(
+            header::CONTENT_SECURITY_POLICY,
+            "default-src 'self'; script-src 'self'; style-src 'self'; img-src 'self' data:; \
+             form-action 'self'; frame-ancestors 'none'; base-uri 'none'; object-src 'none'",
+        )
+        .overriding(header::REFERRER_POLICY, "no-referrer")
+        .overriding(header::X_CONTENT_TYPE_OPTIONS, "nosniff")
+        .overriding(header::X_FRAME_OPTIONS, "DENY")
+        .overriding("permissions-policy", "camera=(), microphone=(), geolocation=(), payment=()")
+}

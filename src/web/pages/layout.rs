@@ -1,0 +1,70 @@
+use maud::{DOCTYPE, Markup, html};
+
+use crate::i18n::{Catalogs, Tr};
+use crate::web::{assets, paths};
+
+/// HTMX settings: no injected styles and no eval, so the CSP needs no `unsafe-*`; every
+/// status is swapped because error fragments are meant to be shown.
+const HTMX_CONFIG: &str = r#"{"includeIndicatorStyles":false,"allowEval":false,"allowScriptTags":false,"selfRequestsOnly":true,"responseHandling":[{"code":"204","swap":false},{"code":"...","swap":true}]}"#;
+
+/// Where the language switcher's links lead: the sign-up page in another language, or the
+/// same page with `?lang=`.
+pub enum SwitchTo<'a> {
+    Home,
+    SamePage(&'a str),
+}
+
+/// The page shell: language, head, header with the switcher, main content, footer.
+pub fn page(tr: &Tr, catalogs: &Catalogs, title: &str, switch_to: SwitchTo<'_>, content: Markup) -> Markup {
+    let org = tr.t("Example University");
+    html! {
+        (DOCTYPE)
+        html lang=(tr.lang()) {
+            head {
+                meta charset="utf-8";
+                meta name="viewport" content="width=device-width, initial-scale=1";
+                meta name="htmx-config" content=(HTMX_CONFIG);
+                meta name="color-scheme" content="light";
+                title { (title) " – " (org) }
+                link rel="icon" href=(paths::FAVICON);
+                link rel="stylesheet" href=(assets::url("style.css"));
+                script src=(assets::url("app.js")) defer {}
+                script src=(assets::url("htmx.min.js")) defer {}
+            }
+            body {
+                a.skip-link href="#main" { (tr.t("Skip to content")) }
+                header.site-header {
+                    div.site-header__inner {
+                        a.site-name href=(paths::home_in(tr.lang())) { (org) }
+                        nav.lang-switch aria-label=(tr.t("Language")) {
+                            ul {
+                                @for other in catalogs.all() {
+                                    li {
+                                        @if other.lang() == tr.lang() {
+                                            span aria-current="true" lang=(other.lang()) { (other.language_name()) }
+                                        } @else {
+                                            a href=(switch_link(&switch_to, other.lang())) lang=(other.lang()) hreflang=(other.lang()) {
+                                                (other.language_name())
+                                            }
+                                        }
+                                    }
+                                }
+                            }
+                        }
+                    }
+                }
+                main #main tabindex="-1" { (content) }
+                footer.site-footer {
+                    p { (tr.t("Your data is used only to create your account. See the privacy notice of your institution.")) }
+                }
+            }
+        }
+    }
+}
+
+fn switch_link(switch_to: &SwitchTo<'_>, lang: &str) -> String {
+    match switch_to {
+        SwitchTo::Home => paths::home_in(lang),
+        SwitchTo::SamePage(path) => format!("{path}?lang={lang}"),
+    }
+}

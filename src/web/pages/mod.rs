@@ -1,0 +1,8 @@
+//! Functions returning markup. A page is the layout around a fragment, so the HTMX path and
+//! the no-JavaScript path share one renderer.
+
+pub mod debug_mails;
+pub mod layout;
+pub mod signup;
+pub mod status;
+pub mod verify;

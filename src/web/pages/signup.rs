@@ -1,0 +1,158 @@
+//! The sign-up page: introduction and the form in three steps. Without JavaScript all steps
+//! show at once; with it, CSS opens each step when the previous one is done.
+
+use maud::{Markup, html};
+
+use crate::i18n::Tr;
+use crate::signup::form::{Field, FieldError, FieldErrors, SignupForm};
+use crate::web::paths;
+
+/// What the form shows: entered values, errors, and whether the address passed the check.
+pub struct FormView<'a> {
+    pub values: &'a SignupForm,
+    pub errors: &'a FieldErrors,
+    pub email_ok: bool,
+    /// A problem not tied to one field (mail could not be sent, form unreadable).
+    pub general_error: Option<String>,
+    pub pattern: Option<&'a str>,
+}
+
+/// The introduction above the form.
+pub fn intro(tr: &Tr, support_email: &str) -> Markup {
+    html! {
+        h1 { (tr.t("Get your Microsoft 365 account")) }
+        p.lead { (tr.t("Students and staff of our institution can create a Microsoft 365 account here, with Teams, Outlook and the Office apps.")) }
+        p { (tr.t("You need your institutional e-mail address: we send a confirmation link to it. After you confirm, your account is created and you receive a temporary password.")) }
+        @if !support_email.is_empty() {
+            p.support {
+                (tr.t("Questions or problems? Write to")) " "
+                a href={ "mailto:" (support_email) } { (support_email) } "."
+            }
+        }
+    }
+}
+
+fn error_id(field: Field) -> &'static str {
+    match field {
+        Field::Email => "email-error",
+        Field::ConsentEmail => "consent_email-error",
+        Field::ConsentName => "consent_name-error",
+        Field::FirstName => "first_name-error",
+        Field::LastName => "last_name-error",
+    }
+}
+
+fn field_error(tr: &Tr, errors: &FieldErrors, field: Field) -> Markup {
+    html! {
+        @if let Some(error) = errors.get(field) {
+            p.field-error id=(error_id(field)) { (tr.t(error.msgid(field))) }
+        }
+    }
+}
+
+fn described_by(errors: &FieldErrors, field: Field, hint: Option<&str>) -> Option<String> {
+    let ids: Vec<&str> = hint.into_iter().chain(errors.get(field).map(|_| error_id(field))).collect();
+    (!ids.is_empty()).then(|| ids.join(" "))
+}
+
+/// The result of the inline address check, swapped in under the input.
+pub fn email_status(tr: &Tr, error: Option<FieldError>, ok: bool) -> Markup {
+    html! {
+        div #email-status .field-status aria-live="polite" {
+            @if let Some(error) = error {
+                p.field-error id=(error_id(Field::Email)) { (tr.t(error.msgid(Field::Email))) }
+            } @else if ok {
+                p.field-ok data-email-ok { (tr.t("This address can be used.")) }
+            }
+        }
+    }
+}
+
+/// The form with values and errors: the whole page's body without JavaScript, the swapped
+/// fragment with HTMX.
+pub fn form(tr: &Tr, view: &FormView<'_>) -> Markup {
+    let values = view.values;
+    let errors = view.errors;
+    let checked = |value: &Option<String>| value.as_deref().is_some_and(|v| !v.is_empty());
+    html! {
+        form #signup .signup method="post" action=(paths::SIGNUP) hx-post=(paths::SIGNUP) hx-target="this" hx-swap="outerHTML" {
+            input type="hidden" name="lang" value=(tr.lang());
+            @if !errors.is_empty() || view.general_error.is_some() {
+                div.form-alert role="alert" {
+                    @if let Some(message) = &view.general_error {
+                        p { (message) }
+                    } @else {
+                        p { (tr.t("Please correct the marked fields.")) }
+                    }
+                }
+            }
+            fieldset.step.step-email {
+                legend { span.step-number { "1" } " " (tr.t("Your e-mail address")) }
+                label for="email" { (tr.t("Institutional e-mail address")) }
+                input #email type="email" name="email" value=(values.email) autocomplete="email" required
+                    maxlength="190" pattern=[view.pattern] spellcheck="false" autocapitalize="off"
+                    aria-invalid=[errors.get(Field::Email).map(|_| "true")]
+                    aria-describedby=(described_by(errors, Field::Email, Some("email-hint")).unwrap_or_default())
+                    hx-post=(paths::CHECK_EMAIL) hx-trigger="change, keyup changed delay:600ms"
+                    hx-target="#email-status" hx-swap="outerHTML" hx-sync="this:replace";
+                p #email-hint .hint { (tr.t("We send a confirmation link to this address.")) }
+                (email_status(tr, errors.get(Field::Email), view.email_ok))
+            }
+            fieldset.step.step-consent {
+                legend { span.step-number { "2" } " " (tr.t("Your consent")) }
+                div.check {
+                    input #consent_email type="checkbox" name="consent_email" value="yes" required
+                        checked[checked(&values.consent_email)]
+                        aria-invalid=[errors.get(Field::ConsentEmail).map(|_| "true")]
+                        aria-describedby=[described_by(errors, Field::ConsentEmail, None)];
+                    label for="consent_email" { (tr.t("I agree that my e-mail address is stored so that only one account is created for it.")) }
+                }
+                (field_error(tr, errors, Field::ConsentEmail))
+                div.check {
+                    input #consent_name type="checkbox" name="consent_name" value="yes" required
+                        checked[checked(&values.consent_name)]
+                        aria-invalid=[errors.get(Field::ConsentName).map(|_| "true")]
+                        aria-describedby=[described_by(errors, Field::ConsentName, None)];
+                    label for="consent_name" { (tr.t("I agree that my name is sent to Microsoft to create the account.")) }
+                }
+                (field_error(tr, errors, Field::ConsentName))
+            }
+            fieldset.step.step-name {
+                legend { span.step-number { "3" } " " (tr.t("Your name")) }
+                p #name-hint .hint { (tr.t("Your username is made from your name, for example ada.lovelace.")) }
+                div.field {
+                    label for="first_name" { (tr.t("First name")) }
+                    input #first_name type="text" name="first_name" value=(values.first_name) autocomplete="given-name"
+                        required maxlength="64"
+                        aria-invalid=[errors.get(Field::FirstName).map(|_| "true")]
+                        aria-describedby=(described_by(errors, Field::FirstName, Some("name-hint")).unwrap_or_default());
+                    (field_error(tr, errors, Field::FirstName))
+                }
+                div.field {
+                    label for="last_name" { (tr.t("Family name")) }
+                    input #last_name type="text" name="last_name" value=(values.last_name) autocomplete="family-name"
+                        required maxlength="64"
+                        aria-invalid=[errors.get(Field::LastName).map(|_| "true")]
+                        aria-describedby=[described_by(errors, Field::LastName, None)];
+                    (field_error(tr, errors, Field::LastName))
+                }
+                div.actions {
+                    button.button type="submit" { (tr.t("Send confirmation link")) }
+                }
+            }
+        }
+    }
+}
+
+/// After a successful submission: check your mailbox.
+pub fn check_mailbox(tr: &Tr, email: &str, valid_hours: u64) -> Markup {
+    html! {
+        section #signup .panel .panel--success role="status" tabindex="-1" {
+            h2 { (tr.t("Check your mailbox")) }
+            p { (tr.tf("We have sent a confirmation link to {email}.", &[("email", email)])) }
+            p { (tr.tf("Open the link within {hours} hours and confirm to create your account.", &[("hours", &valid_hours.to_string())])) }
+            p.hint { (tr.t("No mail after a few minutes? Look in your spam folder, or send the form again: only the newest link works.")) }
+            p { a href=(paths::home_in(tr.lang())) { (tr.t("Start over")) } }
+        }
+    }
+}

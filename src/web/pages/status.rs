@@ -1,0 +1,36 @@
+//! Pages for HTTP errors; never with internal details.
+
+use maud::{Markup, html};
+use poem::http::StatusCode;
+
+use crate::i18n::Tr;
+use crate::web::paths;
+
+pub fn title(tr: &Tr, status: StatusCode) -> &str {
+    match status {
+        StatusCode::NOT_FOUND | StatusCode::METHOD_NOT_ALLOWED => tr.t("Page not found"),
+        StatusCode::FORBIDDEN => tr.t("Request refused"),
+        StatusCode::PAYLOAD_TOO_LARGE => tr.t("Too much data"),
+        StatusCode::TOO_MANY_REQUESTS => tr.t("Too many requests"),
+        s if s.is_client_error() => tr.t("The request could not be read"),
+        _ => tr.t("Something went wrong"),
+    }
+}
+
+pub fn error_panel(tr: &Tr, status: StatusCode) -> Markup {
+    let text = match status {
+        StatusCode::NOT_FOUND | StatusCode::METHOD_NOT_ALLOWED => tr.t("There is nothing at this address. Check the link, or start from the sign-up page."),
+        StatusCode::FORBIDDEN => tr.t("The form was sent from another site, so it was not accepted. Please open the sign-up page and send it from there."),
+        StatusCode::PAYLOAD_TOO_LARGE => tr.t("The form sent more data than expected. Please fill it in again."),
+        StatusCode::TOO_MANY_REQUESTS => tr.t("Please wait a while before trying again."),
+        s if s.is_client_error() => tr.t("The form could not be read. Please fill it in again."),
+        _ => tr.t("An unexpected error occurred. Please try again in a few minutes; if it persists, contact the support."),
+    };
+    html! {
+        section #signup .panel .panel--warning role="alert" {
+            h1 { (title(tr, status)) }
+            p { (text) }
+            p { a.button href=(paths::home_in(tr.lang())) { (tr.t("Go to the sign-up page")) } }
+        }
+    }
+}

@@ -1,0 +1,102 @@
+//! The pages behind a verification link: confirm, result, and every way a link can fail.
+
+use maud::{Markup, html};
+use secrecy::ExposeSecret;
+
+use crate::i18n::Tr;
+use crate::signup::{LinkError, Provisioned};
+use crate::web::paths;
+
+/// Who is about to be created, with the confirm button. `resume` is set when an earlier
+/// attempt did not finish.
+pub fn confirm(tr: &Tr, token: &str, first: &str, last: &str, username: &str, resume: bool) -> Markup {
+    html! {
+        section.panel {
+            h1 { (tr.t("Confirm your account")) }
+            @if resume {
+                p { (tr.t("Your account was not finished last time. Press the button to continue where it stopped.")) }
+            } @else {
+                p { (tr.t("Please check the details and confirm. Only then is your account created.")) }
+            }
+            dl.details {
+                dt { (tr.t("Name")) }
+                dd { (first) " " (last) }
+                @if !username.is_empty() {
+                    dt { (tr.t("Username")) }
+                    dd { code { (username) } }
+                }
+            }
+            @if !resume {
+                p.hint { (tr.t("If this username is taken already, a number is added to it.")) }
+            }
+            (confirm_button(tr, token, if resume { tr.t("Continue") } else { tr.t("Create my account") }))
+        }
+    }
+}
+
+fn confirm_button(tr: &Tr, token: &str, label: &str) -> Markup {
+    html! {
+        form method="post" action=(paths::verify(token)) {
+            input type="hidden" name="lang" value=(tr.lang());
+            button.button type="submit" { (label) }
+        }
+    }
+}
+
+/// The account exists: username and how the password arrives.
+pub fn created(tr: &Tr, result: &Provisioned) -> Markup {
+    html! {
+        section.panel.panel--success {
+            h1 { (tr.t("Your account is ready")) }
+            dl.details {
+                dt { (tr.t("Username")) }
+                dd { code #username { (result.user_principal_name) } }
+                @if let Some(password) = &result.password_on_page {
+                    dt { (tr.t("Temporary password")) }
+                    dd { code #password { (password.expose_secret()) } }
+                }
+            }
+            @if result.password_on_page.is_some() {
+                p.notice { (tr.t("Write the password down now: it is shown only this once.")) }
+            }
+            @if result.password_mailed {
+                p { (tr.t("We have sent your temporary password to your e-mail address.")) }
+            }
+            p { (tr.t("When you first sign in at office.com you will be asked to choose your own password.")) }
+            p { a.button href="https://www.office.com" { (tr.t("Go to office.com")) } }
+        }
+    }
+}
+
+/// A link that leads nowhere, with a way to start over.
+pub fn link_problem(tr: &Tr, problem: LinkError) -> Markup {
+    let (title, text) = match problem {
+        LinkError::Expired => (tr.t("This link has expired"), tr.t("Links are valid for a limited time. Please fill in the form again to get a new one.")),
+        LinkError::Invalid => (tr.t("This link is not valid"), tr.t("The link may be incomplete: copy the whole link from the mail, or fill in the form again.")),
+        LinkError::Replaced => (tr.t("This link is no longer valid"), tr.t("A newer link was sent for this address; only the newest one works. Use it, or fill in the form again.")),
+        LinkError::Used => (tr.t("This link has already been used"), tr.t("The account for this address has been created. If you have lost the password, ask the support.")),
+        LinkError::AddressTaken => (tr.t("This address is already registered"), tr.t("An account has already been created for this e-mail address.")),
+    };
+    html! {
+        section.panel.panel--warning {
+            h1 { (title) }
+            p { (text) }
+            p { a.button href=(paths::home_in(tr.lang())) { (tr.t("Start over")) } }
+        }
+    }
+}
+
+/// Provisioning stopped; nothing is lost and confirming again resumes.
+pub fn provisioning_failed(tr: &Tr, token: &str, busy: bool) -> Markup {
+    html! {
+        section.panel.panel--warning role="alert" {
+            h1 { (tr.t("Your account could not be finished yet")) }
+            @if busy {
+                p { (tr.t("Your account is being created right now. Please wait a moment and press the button again.")) }
+            } @else {
+                p { (tr.t("Something went wrong while creating your account. Nothing is lost: please try again in a few minutes.")) }
+            }
+            (confirm_button(tr, token, tr.t("Try again")))
+        }
+    }
+}
