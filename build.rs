@@ -17,14 +17,21 @@ fn main() {
         .filter_map(|path| Some((path.file_stem()?.to_str()?.to_owned(), path)))
         .collect();
     languages.sort();
-    let mut listing = String::from("/// Catalogues compiled from `po/` at build time: (language, `.mo` bytes).\npub static EMBEDDED: &[(&str, &[u8])] = &[\n");
+    let mut listing = String::from(
+        "/// Catalogues compiled from `po/` at build time: (language, `.mo` bytes).\npub static EMBEDDED: &[(&str, &[u8])] = &[\n",
+    );
     for (lang, po_path) in &languages {
         println!("cargo:rerun-if-changed={}", po_path.display());
         let mo_path = out_dir.join(format!("{lang}.mo"));
         if let Err(err) = po::compile(po_path, &mo_path) {
             panic!("cannot compile {}: {err}", po_path.display());
         }
-        writeln!(listing, "    ({lang:?}, include_bytes!({:?})),", path_str(&mo_path)).expect("writing to a String");
+        writeln!(
+            listing,
+            "    ({lang:?}, include_bytes!({:?})),",
+            path_str(&mo_path)
+        )
+        .expect("writing to a String");
     }
     listing.push_str("];\n");
     std::fs::write(out_dir.join("catalogs.rs"), listing).expect("OUT_DIR is writable");

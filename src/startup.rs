@@ -6,8 +6,8 @@ use std::sync::Arc;
 use std::time::Duration;
 
 use anyhow::{Context, bail};
-use poem::listener::{Acceptor, AcceptorExt, Listener, TcpListener};
 use poem::Server;
+use poem::listener::{Acceptor, AcceptorExt, Listener, TcpListener};
 use url::Url;
 
 use crate::config::Settings;
@@ -34,7 +34,10 @@ pub struct Application {
 
 impl Application {
     pub async fn build(settings: &Settings, overrides: Overrides) -> anyhow::Result<Self> {
-        let catalogs = Catalogs::load(settings.translations_dir.as_deref(), &settings.default_language)?;
+        let catalogs = Catalogs::load(
+            settings.translations_dir.as_deref(),
+            &settings.default_language,
+        )?;
         let store = open_store(settings)?;
         let acceptor = TcpListener::bind(settings.bind.as_str())
             .into_acceptor()
@@ -47,7 +50,8 @@ impl Application {
             .context("the listener has no socket address")?;
         let public_url = match &settings.public_url {
             Some(url) => url.clone(),
-            None => Url::parse(&format!("http://{local_addr}/")).context("the bound address makes no URL")?,
+            None => Url::parse(&format!("http://{local_addr}/"))
+                .context("the bound address makes no URL")?,
         };
         let directory = match overrides.directory {
             Some(directory) => directory,
@@ -75,7 +79,11 @@ impl Application {
                 .then(|| settings.email_address_filter.as_pattern().to_owned()),
             outbox,
         };
-        Ok(Application { acceptor: acceptor.boxed(), local_addr, state })
+        Ok(Application {
+            acceptor: acceptor.boxed(),
+            local_addr,
+            state,
+        })
     }
 
     pub fn local_addr(&self) -> SocketAddr {
@@ -87,7 +95,10 @@ impl Application {
     }
 
     /// Serves until `shutdown` completes, lets in-flight requests finish, then flushes the store.
-    pub async fn run_until_stopped(self, shutdown: impl Future<Output = ()> + Send) -> anyhow::Result<()> {
+    pub async fn run_until_stopped(
+        self,
+        shutdown: impl Future<Output = ()> + Send,
+    ) -> anyhow::Result<()> {
         let store = self.state.store.clone();
         let app = web::routes(self.state);
         Server::new_with_acceptor(self.acceptor)
@@ -112,19 +123,29 @@ pub fn open_store(settings: &Settings) -> anyhow::Result<Store> {
 fn directory_from(settings: &Settings) -> anyhow::Result<Arc<dyn Directory>> {
     if settings.debug_dont_connect_to_api {
         if settings.mode == crate::config::Mode::Production {
-            tracing::warn!("DEBUG_DONT_CONNECT_TO_API is set: accounts are only simulated, nobody gets a real account");
+            tracing::warn!(
+                "DEBUG_DONT_CONNECT_TO_API is set: accounts are only simulated, nobody gets a real account"
+            );
         }
-        return Ok(Arc::new(SimulatedDirectory::new(&settings.graph.user_mail_domain)));
+        return Ok(Arc::new(SimulatedDirectory::new(
+            &settings.graph.user_mail_domain,
+        )));
     }
-    bail!("the Microsoft Graph client is not available in this version: set DEBUG_DONT_CONNECT_TO_API = true to simulate account creation")
+    bail!(
+        "the Microsoft Graph client is not available in this version: set DEBUG_DONT_CONNECT_TO_API = true to simulate account creation"
+    )
 }
 
 fn mailer_from(settings: &Settings) -> anyhow::Result<Mailer> {
     if settings.debug_dont_send_mail {
         if settings.mode == crate::config::Mode::Production {
-            tracing::warn!("DEBUG_DONT_SEND_MAIL is set: mails are not sent but listed at /debug/mails");
+            tracing::warn!(
+                "DEBUG_DONT_SEND_MAIL is set: mails are not sent but listed at /debug/mails"
+            );
         }
         return Ok(Mailer::Capture(Outbox::default()));
     }
-    bail!("sending mail over SMTP is not available in this version: set DEBUG_DONT_SEND_MAIL = true to keep mails at /debug/mails")
+    bail!(
+        "sending mail over SMTP is not available in this version: set DEBUG_DONT_SEND_MAIL = true to keep mails at /debug/mails"
+    )
 }

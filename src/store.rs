@@ -99,7 +99,10 @@ pub enum StoreError {
     #[error("store error: {0}")]
     Sled(#[from] sled::Error),
     #[error("corrupt record in {tree}: {source}")]
-    Corrupt { tree: &'static str, source: serde_json::Error },
+    Corrupt {
+        tree: &'static str,
+        source: serde_json::Error,
+    },
 }
 
 impl From<TransactionError<StoreError>> for StoreError {
@@ -136,7 +139,12 @@ fn abort<T>(err: StoreError) -> Result<T, ConflictableTransactionError<StoreErro
 impl Store {
     /// Opens (or creates) the store directory.
     pub fn open(path: &Path) -> Result<Self, StoreError> {
-        Self::from_db(sled::Config::new().path(path).mode(sled::Mode::LowSpace).open()?)
+        Self::from_db(
+            sled::Config::new()
+                .path(path)
+                .mode(sled::Mode::LowSpace)
+                .open()?,
+        )
     }
 
     /// A store that disappears when dropped, for tests.
@@ -172,16 +180,20 @@ impl Store {
     /// stops working. Refuses an address that is already registered.
     pub fn insert_pending(&self, signup: &PendingSignup) -> Result<(), StoreError> {
         let record = encode(signup);
-        (&self.pending, &self.pending_by_email, &self.registrations).transaction(|(pending, by_email, registrations)| {
-            if registrations.get(signup.email.as_bytes())?.is_some() {
-                return abort(StoreError::AlreadyRegistered);
-            }
-            if let Some(old_id) = by_email.insert(signup.email.as_bytes(), signup.id.as_bytes())? {
-                pending.remove(old_id)?;
-            }
-            pending.insert(signup.id.as_bytes(), record.as_slice())?;
-            Ok(())
-        })?;
+        (&self.pending, &self.pending_by_email, &self.registrations).transaction(
+            |(pending, by_email, registrations)| {
+                if registrations.get(signup.email.as_bytes())?.is_some() {
+                    return abort(StoreError::AlreadyRegistered);
+                }
+                if let Some(old_id) =
+                    by_email.insert(signup.email.as_bytes(), signup.id.as_bytes())?
+                {
+                    pending.remove(old_id)?;
+                }
+                pending.insert(signup.id.as_bytes(), record.as_slice())?;
+                Ok(())
+            },
+        )?;
         Ok(())
     }
 
@@ -201,11 +213,20 @@ impl Store {
     /// Takes the address for the sign-up `signup_id` if `nonce` matches, atomically: of any
     /// number of concurrent claims for one address exactly one gets [`Claim::Claimed`].
     pub fn claim(&self, signup_id: &str, nonce: &str, now: u64) -> Result<Claim, StoreError> {
-        let trees = (&self.pending, &self.pending_by_email, &self.registrations, &self.signups);
+        let trees = (
+            &self.pending,
+            &self.pending_by_email,
+            &self.registrations,
+            &self.signups,
+        );
         let claim = trees.transaction(|(pending, by_email, registrations, signups)| {
             let Some(bytes) = pending.get(signup_id)? else {
-                let Some(email) = signups.get(signup_id)? else { return Ok(Claim::Unknown) };
-                let Some(bytes) = registrations.get(&email)? else { return Ok(Claim::Unknown) };
+                let Some(email) = signups.get(signup_id)? else {
+                    return Ok(Claim::Unknown);
+                };
+                let Some(bytes) = registrations.get(&email)? else {
+                    return Ok(Claim::Unknown);
+                };
                 let registration: Registration =
                     decode("registrations", &bytes).or_else(|err| abort(err))?;
                 return Ok(if registration.step == Step::Done {
@@ -252,27 +273,35 @@ impl Store {
     /// Saves a registration's progress, durably: the next provisioning step starts only
     /// after the previous one is on disk.
     pub async fn save_registration(&self, registration: &Registration) -> Result<(), StoreError> {
-        self.registrations.insert(registration.email.as_bytes(), encode(registration))?;
+        self.registrations
+            .insert(registration.email.as_bytes(), encode(registration))?;
         self.registrations.flush_async().await?;
         Ok(())
     }
 
     pub fn registration(&self, email: &str) -> Result<Option<Registration>, StoreError> {
-        self.registrations.get(email)?.map(|bytes| decode("registrations", &bytes)).transpose()
+        self.registrations
+            .get(email)?
+            .map(|bytes| decode("registrations", &bytes))
+            .transpose()
     }
 
     /// Every registration, in address order.
     pub fn registrations(&self) -> impl Iterator<Item = Result<Registration, StoreError>> + '_ {
-        self.registrations
-            .iter()
-            .map(|entry| entry.map_err(StoreError::from).and_then(|(_, bytes)| decode("registrations", &bytes)))
+        self.registrations.iter().map(|entry| {
+            entry
+                .map_err(StoreError::from)
+                .and_then(|(_, bytes)| decode("registrations", &bytes))
+        })
     }
 
     /// Every pending sign-up, in id order.
     pub fn pending_signups(&self) -> impl Iterator<Item = Result<PendingSignup, StoreError>> + '_ {
-        self.pending
-            .iter()
-            .map(|entry| entry.map_err(StoreError::from).and_then(|(_, bytes)| decode("pending", &bytes)))
+        self.pending.iter().map(|entry| {
+            entry
+                .map_err(StoreError::from)
+                .and_then(|(_, bytes)| decode("pending", &bytes))
+        })
     }
 }
 

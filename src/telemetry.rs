@@ -17,9 +17,15 @@ pub fn filter(log_level: &str) -> EnvFilter {
 
 /// Installs the global subscriber; later calls (tests) are ignored.
 pub fn init(log_level: &str, format: LogFormat) {
-    let builder = tracing_subscriber::fmt().with_env_filter(filter(log_level)).with_writer(std::io::stderr);
+    let builder = tracing_subscriber::fmt()
+        .with_env_filter(filter(log_level))
+        .with_writer(std::io::stderr);
     let _ = match format {
         LogFormat::Text => builder.try_init(),
-        LogFormat::Json => builder.json().flatten_event(true).with_current_span(true).try_init(),
+        LogFormat::Json => builder
+            .json()
+            .flatten_event(true)
+            .with_current_span(true)
+            .try_init(),
     };
 }

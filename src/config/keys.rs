@@ -24,54 +24,249 @@ pub struct Key {
 }
 
 const fn key(name: &'static str, kind: Kind, default: &'static str, doc: &'static str) -> Key {
-    Key { name, kind, default, doc }
+    Key {
+        name,
+        kind,
+        default,
+        doc,
+    }
 }
 
 use Kind::*;
 
 /// Every key the program reads, in the order the README lists them.
 pub const KEYS: &[Key] = &[
-    key("MODE", Str, "\"PRODUCTION\"", "`PRODUCTION`, `DEBUG` or `TEST` (case-insensitive), read from the environment only; chooses the mode defaults."),
-    key("JWT_SECRET_KEY", Secret, "", "Secret that signs verification links and derives the key that encrypts pending passwords. Required (DEBUG: `debug`). `JWT_SECRET_KEY_FILE` reads it from a file."),
-    key("PUBLIC_URL", Str, "", "The address people reach the service at, e.g. `https://signup.example.edu`; links in mails are built from it. Required in PRODUCTION (DEBUG: `http://` + the bound address)."),
-    key("BIND", Str, "\"127.0.0.1:8080\"", "Address and port the server listens on."),
-    key("DATABASE_PATH", Str, "\"instance/ms365_accountcreator.sled\"", "Directory of the embedded store (DEBUG and TEST: a directory under the system's temporary directory)."),
-    key("REVERSE_PROXY_COUNT", Int, "0", "Number of reverse proxies in front of the server whose `X-Forwarded-*` headers are trusted."),
-    key("LOG_LEVEL", Str, "\"info\"", "`error`, `warn`, `info`, `debug` or `trace`, or a `tracing` filter such as `info,sled=warn` (DEBUG: `debug`)."),
+    key(
+        "MODE",
+        Str,
+        "\"PRODUCTION\"",
+        "`PRODUCTION`, `DEBUG` or `TEST` (case-insensitive), read from the environment only; chooses the mode defaults.",
+    ),
+    key(
+        "JWT_SECRET_KEY",
+        Secret,
+        "",
+        "Secret that signs verification links and derives the key that encrypts pending passwords. Required (DEBUG: `debug`). `JWT_SECRET_KEY_FILE` reads it from a file.",
+    ),
+    key(
+        "PUBLIC_URL",
+        Str,
+        "",
+        "The address people reach the service at, e.g. `https://signup.example.edu`; links in mails are built from it. Required in PRODUCTION (DEBUG: `http://` + the bound address).",
+    ),
+    key(
+        "BIND",
+        Str,
+        "\"127.0.0.1:8080\"",
+        "Address and port the server listens on.",
+    ),
+    key(
+        "DATABASE_PATH",
+        Str,
+        "\"instance/ms365_accountcreator.sled\"",
+        "Directory of the embedded store (DEBUG and TEST: a directory under the system's temporary directory).",
+    ),
+    key(
+        "REVERSE_PROXY_COUNT",
+        Int,
+        "0",
+        "Number of reverse proxies in front of the server whose `X-Forwarded-*` headers are trusted.",
+    ),
+    key(
+        "LOG_LEVEL",
+        Str,
+        "\"info\"",
+        "`error`, `warn`, `info`, `debug` or `trace`, or a `tracing` filter such as `info,sled=warn` (DEBUG: `debug`).",
+    ),
     key("LOG_FORMAT", Str, "\"text\"", "`text` or `json`."),
-    key("DEBUG_DONT_CONNECT_TO_API", Bool, "false", "Simulate Microsoft Graph instead of calling it (DEBUG and TEST: `true`)."),
-    key("DEBUG_DONT_SEND_MAIL", Bool, "false", "Keep mails in memory and list them at `/debug/mails` instead of sending them (DEBUG and TEST: `true`)."),
-    key("GENERATED_PASSWORD_BYTES", Int, "8", "Random bytes in a generated temporary password (at least 6)."),
-    key("PASSWORD_DELIVERY", Str, "\"mail\"", "How the temporary password reaches the person: `mail`, `page` or `both`."),
-    key("EMAIL_ADDRESS_FILTER", Str, "\".*\"", "Regular expression the whole (lower-cased) address must match, e.g. `st[0-9]+@stud\\\\.example\\\\.edu`; also used as the input's `pattern`."),
-    key("SUPPORT_EMAIL", Str, "\"\"", "Support address shown on the page and in mails."),
-    key("DEFAULT_LANGUAGE", Str, "\"en\"", "Language used when neither the address, the `lang` header nor `Accept-Language` names an available one."),
-    key("TRANSLATIONS_DIR", Str, "", "Directory of `<lang>.po` files that replace or add to the built-in catalogues at start-up."),
-    key("VERIFICATION_TOKEN_TTL_MINUTES", Int, "1440", "How long a verification link stays valid."),
-    key("RATE_LIMIT_PER_IP_PER_HOUR", Int, "30", "Sign-up submissions one client address may make per hour."),
-    key("RATE_LIMIT_MAILS_PER_ADDRESS_PER_HOUR", Int, "3", "Verification mails one e-mail address may receive per hour."),
-    key("GRAPH_API_URL", Str, "\"https://graph.microsoft.com\"", "Base URL of Microsoft Graph (national clouds, test servers)."),
-    key("GRAPH_API_AUTH_AUTHORITY", Str, "\"https://login.microsoftonline.com/00000000-0000-0000-0000-000000000000\"", "`https://login.microsoftonline.com/` followed by the tenant (directory) id."),
-    key("GRAPH_API_AUTH_CLIENT_ID", Str, "\"00000000-0000-0000-0000-000000000000\"", "Application (client) id of the app registration."),
-    key("GRAPH_API_AUTH_PUBKEY_THUMBPRINT", Str, "", "SHA-1 thumbprint of the uploaded certificate (hex); computed from `GRAPH_API_AUTH_CERT_PATH` when empty."),
-    key("GRAPH_API_AUTH_PRIVKEY_PATH", Str, "\"/path/to/ms365AccountCreator.key\"", "PEM private key of the app's certificate (PKCS#1 or PKCS#8)."),
-    key("GRAPH_API_AUTH_CERT_PATH", Str, "", "PEM certificate, used to compute the thumbprint."),
-    key("GRAPH_API_USER_MAIL_DOMAIN", Str, "\"example.onmicrosoft.com\"", "Domain of the created users' names, e.g. `example.onmicrosoft.com`."),
-    key("GRAPH_API_GROUPS_FOR_NEW_USERS", List, "[]", "Object ids of the groups every new user joins."),
-    key("GRAPH_API_LICENSE_SKUS", List, "[\"314c4481-f395-4525-be8b-2ec4bb1e9d91\"]", "SKU ids of the licences every new user gets."),
-    key("GRAPH_API_USAGE_LOCATION", Str, "\"DE\"", "Two-letter country code set as the users' usage location (needed for licences)."),
-    key("GRAPH_API_TIMEOUT_SECONDS", Int, "30", "Timeout of one Graph request."),
-    key("MAIL_SERVER_HOST", Str, "\"\"", "Host name or address of the SMTP server."),
+    key(
+        "DEBUG_DONT_CONNECT_TO_API",
+        Bool,
+        "false",
+        "Simulate Microsoft Graph instead of calling it (DEBUG and TEST: `true`).",
+    ),
+    key(
+        "DEBUG_DONT_SEND_MAIL",
+        Bool,
+        "false",
+        "Keep mails in memory and list them at `/debug/mails` instead of sending them (DEBUG and TEST: `true`).",
+    ),
+    key(
+        "GENERATED_PASSWORD_BYTES",
+        Int,
+        "8",
+        "Random bytes in a generated temporary password (at least 6).",
+    ),
+    key(
+        "PASSWORD_DELIVERY",
+        Str,
+        "\"mail\"",
+        "How the temporary password reaches the person: `mail`, `page` or `both`.",
+    ),
+    key(
+        "EMAIL_ADDRESS_FILTER",
+        Str,
+        "\".*\"",
+        "Regular expression the whole (lower-cased) address must match, e.g. `st[0-9]+@stud\\\\.example\\\\.edu`; also used as the input's `pattern`.",
+    ),
+    key(
+        "SUPPORT_EMAIL",
+        Str,
+        "\"\"",
+        "Support address shown on the page and in mails.",
+    ),
+    key(
+        "DEFAULT_LANGUAGE",
+        Str,
+        "\"en\"",
+        "Language used when neither the address, the `lang` header nor `Accept-Language` names an available one.",
+    ),
+    key(
+        "TRANSLATIONS_DIR",
+        Str,
+        "",
+        "Directory of `<lang>.po` files that replace or add to the built-in catalogues at start-up.",
+    ),
+    key(
+        "VERIFICATION_TOKEN_TTL_MINUTES",
+        Int,
+        "1440",
+        "How long a verification link stays valid.",
+    ),
+    key(
+        "RATE_LIMIT_PER_IP_PER_HOUR",
+        Int,
+        "30",
+        "Sign-up submissions one client address may make per hour.",
+    ),
+    key(
+        "RATE_LIMIT_MAILS_PER_ADDRESS_PER_HOUR",
+        Int,
+        "3",
+        "Verification mails one e-mail address may receive per hour.",
+    ),
+    key(
+        "GRAPH_API_URL",
+        Str,
+        "\"https://graph.microsoft.com\"",
+        "Base URL of Microsoft Graph (national clouds, test servers).",
+    ),
+    key(
+        "GRAPH_API_AUTH_AUTHORITY",
+        Str,
+        "\"https://login.microsoftonline.com/00000000-0000-0000-0000-000000000000\"",
+        "`https://login.microsoftonline.com/` followed by the tenant (directory) id.",
+    ),
+    key(
+        "GRAPH_API_AUTH_CLIENT_ID",
+        Str,
+        "\"00000000-0000-0000-0000-000000000000\"",
+        "Application (client) id of the app registration.",
+    ),
+    key(
+        "GRAPH_API_AUTH_PUBKEY_THUMBPRINT",
+        Str,
+        "",
+        "SHA-1 thumbprint of the uploaded certificate (hex); computed from `GRAPH_API_AUTH_CERT_PATH` when empty.",
+    ),
+    key(
+        "GRAPH_API_AUTH_PRIVKEY_PATH",
+        Str,
+        "\"/path/to/ms365AccountCreator.key\"",
+        "PEM private key of the app's certificate (PKCS#1 or PKCS#8).",
+    ),
+    key(
+        "GRAPH_API_AUTH_CERT_PATH",
+        Str,
+        "",
+        "PEM certificate, used to compute the thumbprint.",
+    ),
+    key(
+        "GRAPH_API_USER_MAIL_DOMAIN",
+        Str,
+        "\"example.onmicrosoft.com\"",
+        "Domain of the created users' names, e.g. `example.onmicrosoft.com`.",
+    ),
+    key(
+        "GRAPH_API_GROUPS_FOR_NEW_USERS",
+        List,
+        "[]",
+        "Object ids of the groups every new user joins.",
+    ),
+    key(
+        "GRAPH_API_LICENSE_SKUS",
+        List,
+        "[\"314c4481-f395-4525-be8b-2ec4bb1e9d91\"]",
+        "SKU ids of the licences every new user gets.",
+    ),
+    key(
+        "GRAPH_API_USAGE_LOCATION",
+        Str,
+        "\"DE\"",
+        "Two-letter country code set as the users' usage location (needed for licences).",
+    ),
+    key(
+        "GRAPH_API_TIMEOUT_SECONDS",
+        Int,
+        "30",
+        "Timeout of one Graph request.",
+    ),
+    key(
+        "MAIL_SERVER_HOST",
+        Str,
+        "\"\"",
+        "Host name or address of the SMTP server.",
+    ),
     key("MAIL_SERVER_PORT", Int, "25", "Port of the SMTP server."),
-    key("MAIL_SERVER_SSL", Bool, "false", "Connect with implicit TLS (usually port 465). Not the same as `MAIL_SERVER_STARTTLS`."),
-    key("MAIL_SERVER_STARTTLS", Bool, "true", "Upgrade the connection with STARTTLS (usually port 587). Not the same as `MAIL_SERVER_SSL`."),
-    key("MAIL_SERVER_LOGIN", Bool, "true", "Log in to the SMTP server with `MAIL_SERVER_USER` and `MAIL_SERVER_PW`."),
+    key(
+        "MAIL_SERVER_SSL",
+        Bool,
+        "false",
+        "Connect with implicit TLS (usually port 465). Not the same as `MAIL_SERVER_STARTTLS`.",
+    ),
+    key(
+        "MAIL_SERVER_STARTTLS",
+        Bool,
+        "true",
+        "Upgrade the connection with STARTTLS (usually port 587). Not the same as `MAIL_SERVER_SSL`.",
+    ),
+    key(
+        "MAIL_SERVER_LOGIN",
+        Bool,
+        "true",
+        "Log in to the SMTP server with `MAIL_SERVER_USER` and `MAIL_SERVER_PW`.",
+    ),
     key("MAIL_SERVER_USER", Str, "\"\"", "SMTP user name."),
-    key("MAIL_SERVER_PW", Secret, "\"\"", "SMTP password. `MAIL_SERVER_PW_FILE` reads it from a file."),
-    key("MAIL_SENDING_ADDRESS", Str, "\"\"", "Sender address of the mails; the SMTP user must be allowed to use it."),
-    key("MAIL_SERVER_CA_FILE", Str, "", "Extra trusted root certificate (PEM) for the SMTP server."),
-    key("METRICS_ENABLED", Bool, "false", "Serve Prometheus metrics at `/metrics`."),
-    key("METRICS_BIND", Str, "", "Serve `/metrics` on this separate address instead of `BIND`."),
+    key(
+        "MAIL_SERVER_PW",
+        Secret,
+        "\"\"",
+        "SMTP password. `MAIL_SERVER_PW_FILE` reads it from a file.",
+    ),
+    key(
+        "MAIL_SENDING_ADDRESS",
+        Str,
+        "\"\"",
+        "Sender address of the mails; the SMTP user must be allowed to use it.",
+    ),
+    key(
+        "MAIL_SERVER_CA_FILE",
+        Str,
+        "",
+        "Extra trusted root certificate (PEM) for the SMTP server.",
+    ),
+    key(
+        "METRICS_ENABLED",
+        Bool,
+        "false",
+        "Serve Prometheus metrics at `/metrics`.",
+    ),
+    key(
+        "METRICS_BIND",
+        Str,
+        "",
+        "Serve `/metrics` on this separate address instead of `BIND`.",
+    ),
 ];
 
 /// Keys whose value may also come from the file named in `<KEY>_FILE`.
@@ -84,13 +279,28 @@ pub fn find(name: &str) -> Option<&'static Key> {
 
 /// Keys of the original Flask program that mean nothing here, with what to do instead.
 pub const RETIRED: &[(&str, &str)] = &[
-    ("SQLALCHEMY_DATABASE_URI", "the store is the directory DATABASE_PATH; bring old registrations over with `ms365-accountcreator emails import`"),
-    ("SQLALCHEMY_TRACK_MODIFICATIONS", "not used: there is no SQL database"),
-    ("LOGGING_CONFIGS", "logging is set with LOG_LEVEL and LOG_FORMAT"),
+    (
+        "SQLALCHEMY_DATABASE_URI",
+        "the store is the directory DATABASE_PATH; bring old registrations over with `ms365-accountcreator emails import`",
+    ),
+    (
+        "SQLALCHEMY_TRACK_MODIFICATIONS",
+        "not used: there is no SQL database",
+    ),
+    (
+        "LOGGING_CONFIGS",
+        "logging is set with LOG_LEVEL and LOG_FORMAT",
+    ),
     ("DEBUG", "set the environment variable MODE=debug instead"),
     ("TESTING", "set the environment variable MODE=test instead"),
-    ("URI_BASE_PATH", "set PUBLIC_URL, or REVERSE_PROXY_COUNT with X-Forwarded-Prefix"),
+    (
+        "URI_BASE_PATH",
+        "set PUBLIC_URL, or REVERSE_PROXY_COUNT with X-Forwarded-Prefix",
+    ),
     ("AUTH_CLIENT_ID", "the key is GRAPH_API_AUTH_CLIENT_ID"),
     ("AUTH_AUTHORITY", "the key is GRAPH_API_AUTH_AUTHORITY"),
-    ("AUTH_PUBKEY_THUMBPRINT", "the key is GRAPH_API_AUTH_PUBKEY_THUMBPRINT"),
+    (
+        "AUTH_PUBKEY_THUMBPRINT",
+        "the key is GRAPH_API_AUTH_PUBKEY_THUMBPRINT",
+    ),
 ];

@@ -69,7 +69,12 @@ impl Mode {
 
     fn defaults(self) -> Vec<(&'static str, Value)> {
         let temp_store = |name: &str| {
-            Value::Str(std::env::temp_dir().join(name).to_string_lossy().into_owned())
+            Value::Str(
+                std::env::temp_dir()
+                    .join(name)
+                    .to_string_lossy()
+                    .into_owned(),
+            )
         };
         match self {
             Mode::Production => Vec::new(),
@@ -78,13 +83,19 @@ impl Mode {
                 ("DEBUG_DONT_CONNECT_TO_API", Value::Bool(true)),
                 ("DEBUG_DONT_SEND_MAIL", Value::Bool(true)),
                 ("LOG_LEVEL", Value::Str("debug".into())),
-                ("DATABASE_PATH", temp_store("ms365-accountcreator-debug.sled")),
+                (
+                    "DATABASE_PATH",
+                    temp_store("ms365-accountcreator-debug.sled"),
+                ),
             ],
             Mode::Test => vec![
                 ("JWT_SECRET_KEY", Value::Str("test".into())),
                 ("DEBUG_DONT_CONNECT_TO_API", Value::Bool(true)),
                 ("DEBUG_DONT_SEND_MAIL", Value::Bool(true)),
-                ("DATABASE_PATH", temp_store("ms365-accountcreator-test.sled")),
+                (
+                    "DATABASE_PATH",
+                    temp_store("ms365-accountcreator-test.sled"),
+                ),
             ],
         }
     }
@@ -121,7 +132,10 @@ impl Layers {
         locations: &Locations,
     ) -> Result<Self, ConfigError> {
         let mode = Mode::parse(&env("MODE").unwrap_or_default())?;
-        let mut layers = Layers { mode: Some(mode), ..Layers::default() };
+        let mut layers = Layers {
+            mode: Some(mode),
+            ..Layers::default()
+        };
         layers.apply_key_defaults()?;
         for (name, value) in mode.defaults() {
             layers.set(name, value, Source::Mode(mode));
@@ -142,11 +156,16 @@ impl Layers {
 
     fn apply_key_defaults(&mut self) -> Result<(), ConfigError> {
         for key in keys::KEYS.iter().filter(|key| !key.default.is_empty()) {
-            let parsed = parse_toml_value(key.default).map_err(|_| {
-                ConfigError::Invalid { key: key.name, from: Source::Default, reason: "bad built-in default".into() }
+            let parsed = parse_toml_value(key.default).map_err(|_| ConfigError::Invalid {
+                key: key.name,
+                from: Source::Default,
+                reason: "bad built-in default".into(),
             })?;
-            let value = check_kind(key.kind, parsed)
-                .map_err(|reason| ConfigError::Invalid { key: key.name, from: Source::Default, reason })?;
+            let value = check_kind(key.kind, parsed).map_err(|reason| ConfigError::Invalid {
+                key: key.name,
+                from: Source::Default,
+                reason,
+            })?;
             self.set(key.name, value, Source::Default);
         }
         Ok(())
@@ -156,9 +175,15 @@ impl Layers {
         let text = match std::fs::read_to_string(path) {
             Ok(text) => text,
             Err(err) if err.kind() == std::io::ErrorKind::NotFound && !required => return Ok(()),
-            Err(err) => return Err(ConfigError::Read { path: path.to_owned(), reason: err.to_string() }),
+            Err(err) => {
+                return Err(ConfigError::Read {
+                    path: path.to_owned(),
+                    reason: err.to_string(),
+                });
+            }
         };
-        let table: toml::Table = toml::from_str(&text).map_err(|err| file_syntax_error(path, &text, &err))?;
+        let table: toml::Table =
+            toml::from_str(&text).map_err(|err| file_syntax_error(path, &text, &err))?;
         for (name, raw) in table {
             let Some(key) = keys::find(&name) else {
                 self.warnings.push(format!(
@@ -176,8 +201,11 @@ impl Layers {
                 ));
                 continue;
             }
-            let value = check_kind(key.kind, raw)
-                .map_err(|reason| ConfigError::Invalid { key: key.name, from: source.clone(), reason })?;
+            let value = check_kind(key.kind, raw).map_err(|reason| ConfigError::Invalid {
+                key: key.name,
+                from: source.clone(),
+                reason,
+            })?;
             self.set(key.name, value, source);
         }
         Ok(())
@@ -187,8 +215,11 @@ impl Layers {
         for key in keys::KEYS.iter().filter(|key| key.name != "MODE") {
             let Some(raw) = env(key.name) else { continue };
             let source = Source::Env(key.name.to_owned());
-            let value = parse_env_value(key.kind, &raw)
-                .map_err(|reason| ConfigError::Invalid { key: key.name, from: source.clone(), reason })?;
+            let value = parse_env_value(key.kind, &raw).map_err(|reason| ConfigError::Invalid {
+                key: key.name,
+                from: source.clone(),
+                reason,
+            })?;
             self.set(key.name, value, source);
         }
         Ok(())
@@ -197,10 +228,14 @@ impl Layers {
     fn apply_env_files(&mut self, env: &dyn Fn(&str) -> Option<String>) -> Result<(), ConfigError> {
         for &name in keys::FILE_SECRETS {
             let variable = format!("{name}_FILE");
-            let Some(path) = env(&variable).filter(|path| !path.trim().is_empty()) else { continue };
+            let Some(path) = env(&variable).filter(|path| !path.trim().is_empty()) else {
+                continue;
+            };
             let path = PathBuf::from(path.trim());
-            let text = std::fs::read_to_string(&path)
-                .map_err(|err| ConfigError::Read { path: path.clone(), reason: err.to_string() })?;
+            let text = std::fs::read_to_string(&path).map_err(|err| ConfigError::Read {
+                path: path.clone(),
+                reason: err.to_string(),
+            })?;
             let secret = text.trim_end_matches(['\r', '\n']).to_owned();
             self.set(name, Value::Str(secret), Source::EnvFile(variable, path));
         }
@@ -210,7 +245,9 @@ impl Layers {
 
 fn parse_toml_value(literal: &str) -> Result<toml::Value, toml::de::Error> {
     let mut table: toml::Table = toml::from_str(&format!("v = {literal}"))?;
-    Ok(table.remove("v").unwrap_or(toml::Value::String(String::new())))
+    Ok(table
+        .remove("v")
+        .unwrap_or(toml::Value::String(String::new())))
 }
 
 /// Checks a TOML value against a key's kind.
@@ -223,11 +260,17 @@ fn check_kind(kind: Kind, value: toml::Value) -> Result<Value, String> {
             .into_iter()
             .map(|item| match item {
                 toml::Value::String(s) => Ok(s),
-                other => Err(format!("expected a list of strings, found an element {other}")),
+                other => Err(format!(
+                    "expected a list of strings, found an element {other}"
+                )),
             })
             .collect::<Result<_, _>>()
             .map(Value::List),
-        (kind, other) => Err(format!("expected {}, found {} `{other}`", kind_name(kind), other.type_str())),
+        (kind, other) => Err(format!(
+            "expected {}, found {} `{other}`",
+            kind_name(kind),
+            other.type_str()
+        )),
     }
 }
 
@@ -241,12 +284,20 @@ fn parse_env_value(kind: Kind, raw: &str) -> Result<Value, String> {
             "false" | "0" | "no" | "off" | "" => Ok(Value::Bool(false)),
             _ => Err(format!("expected true or false, found `{raw}`")),
         },
-        Kind::Int => trimmed.parse().map(Value::Int).map_err(|_| format!("expected a whole number, found `{raw}`")),
+        Kind::Int => trimmed
+            .parse()
+            .map(Value::Int)
+            .map_err(|_| format!("expected a whole number, found `{raw}`")),
         Kind::List if trimmed.starts_with('[') => parse_toml_value(trimmed)
             .map_err(|err| format!("not a TOML array of strings: {}", err.message()))
             .and_then(|value| check_kind(Kind::List, value)),
         Kind::List => Ok(Value::List(
-            trimmed.split(',').map(str::trim).filter(|item| !item.is_empty()).map(str::to_owned).collect(),
+            trimmed
+                .split(',')
+                .map(str::trim)
+                .filter(|item| !item.is_empty())
+                .map(str::to_owned)
+                .collect(),
         )),
     }
 }
@@ -279,7 +330,10 @@ fn file_syntax_error(path: &Path, text: &str, err: &toml::de::Error) -> ConfigEr
 
 fn python_hint(line: &str) -> String {
     let value = line.split_once('=').map_or("", |(_, value)| value).trim();
-    let word = value.split(|c: char| !c.is_alphanumeric()).next().unwrap_or_default();
+    let word = value
+        .split(|c: char| !c.is_alphanumeric())
+        .next()
+        .unwrap_or_default();
     match word {
         "True" | "False" => format!(
             "TOML writes booleans in lower case: use `{}` instead of `{word}` (the original's Python config files used True/False)",
@@ -296,7 +350,11 @@ fn python_hint(line: &str) -> String {
 
 fn suggestion(name: &str) -> String {
     let upper = name.to_ascii_uppercase();
-    if let Some(advice) = keys::RETIRED.iter().find(|(old, _)| *old == upper).map(|(_, advice)| advice) {
+    if let Some(advice) = keys::RETIRED
+        .iter()
+        .find(|(old, _)| *old == upper)
+        .map(|(_, advice)| advice)
+    {
         return format!(" ({advice})");
     }
     match keys::find(&upper) {

@@ -20,12 +20,26 @@ pub enum ConfigError {
     #[error("cannot read configuration file {}: {reason}", path.display())]
     Read { path: PathBuf, reason: String },
     #[error("{}:{line}:{column}: not valid TOML: {reason}\n  hint: {hint}", path.display())]
-    Syntax { path: PathBuf, line: usize, column: usize, reason: String, hint: String },
+    Syntax {
+        path: PathBuf,
+        line: usize,
+        column: usize,
+        reason: String,
+        hint: String,
+    },
     #[error("{key} from {from}: {reason}")]
-    Invalid { key: &'static str, from: Source, reason: String },
-    #[error("JWT_SECRET_KEY is empty: set it (or JWT_SECRET_KEY_FILE) to a long random secret, e.g. the output of `openssl rand -base64 48`")]
+    Invalid {
+        key: &'static str,
+        from: Source,
+        reason: String,
+    },
+    #[error(
+        "JWT_SECRET_KEY is empty: set it (or JWT_SECRET_KEY_FILE) to a long random secret, e.g. the output of `openssl rand -base64 48`"
+    )]
     EmptySecret,
-    #[error("PUBLIC_URL is not set: in PRODUCTION it must be the address people open, e.g. PUBLIC_URL=\"https://signup.example.edu\", because links in mails are built from it")]
+    #[error(
+        "PUBLIC_URL is not set: in PRODUCTION it must be the address people open, e.g. PUBLIC_URL=\"https://signup.example.edu\", because links in mails are built from it"
+    )]
     MissingPublicUrl,
 }
 
@@ -128,23 +142,43 @@ impl Settings {
         if jwt_secret_key.expose_secret().trim().is_empty() {
             return Err(ConfigError::EmptySecret);
         }
-        let public_url = get.optional("PUBLIC_URL")?.map(|raw| get.url("PUBLIC_URL", &raw)).transpose()?;
+        let public_url = get
+            .optional("PUBLIC_URL")?
+            .map(|raw| get.url("PUBLIC_URL", &raw))
+            .transpose()?;
         if public_url.is_none() && mode == Mode::Production {
             return Err(ConfigError::MissingPublicUrl);
         }
         let filter_raw = get.string("EMAIL_ADDRESS_FILTER")?;
-        let email_address_filter =
-            EmailFilter::parse(&filter_raw).map_err(|err| get.invalid("EMAIL_ADDRESS_FILTER", err.to_string()))?;
-        let password_delivery = match get.string("PASSWORD_DELIVERY")?.trim().to_ascii_lowercase().as_str() {
+        let email_address_filter = EmailFilter::parse(&filter_raw)
+            .map_err(|err| get.invalid("EMAIL_ADDRESS_FILTER", err.to_string()))?;
+        let password_delivery = match get
+            .string("PASSWORD_DELIVERY")?
+            .trim()
+            .to_ascii_lowercase()
+            .as_str()
+        {
             "mail" => PasswordDelivery::Mail,
             "page" => PasswordDelivery::Page,
             "both" => PasswordDelivery::Both,
-            other => return Err(get.invalid("PASSWORD_DELIVERY", format!("`{other}` is not one of mail, page, both"))),
+            other => {
+                return Err(get.invalid(
+                    "PASSWORD_DELIVERY",
+                    format!("`{other}` is not one of mail, page, both"),
+                ));
+            }
         };
-        let log_format = match get.string("LOG_FORMAT")?.trim().to_ascii_lowercase().as_str() {
+        let log_format = match get
+            .string("LOG_FORMAT")?
+            .trim()
+            .to_ascii_lowercase()
+            .as_str()
+        {
             "text" => LogFormat::Text,
             "json" => LogFormat::Json,
-            other => return Err(get.invalid("LOG_FORMAT", format!("`{other}` is not one of text, json"))),
+            other => {
+                return Err(get.invalid("LOG_FORMAT", format!("`{other}` is not one of text, json")));
+            }
         };
         let generated_password_bytes = get.int_in("GENERATED_PASSWORD_BYTES", 6, 64)?;
         let thumbprint = get.optional("GRAPH_API_AUTH_PUBKEY_THUMBPRINT")?;
@@ -168,21 +202,36 @@ impl Settings {
             verification_token_ttl: Duration::from_secs(
                 get.int_in("VERIFICATION_TOKEN_TTL_MINUTES", 1, 60 * 24 * 365)? as u64 * 60,
             ),
-            rate_limit_per_ip_per_hour: get.int_in("RATE_LIMIT_PER_IP_PER_HOUR", 1, 1_000_000)? as u32,
-            rate_limit_mails_per_address_per_hour: get.int_in("RATE_LIMIT_MAILS_PER_ADDRESS_PER_HOUR", 1, 1_000)?
+            rate_limit_per_ip_per_hour: get.int_in("RATE_LIMIT_PER_IP_PER_HOUR", 1, 1_000_000)?
                 as u32,
+            rate_limit_mails_per_address_per_hour: get.int_in(
+                "RATE_LIMIT_MAILS_PER_ADDRESS_PER_HOUR",
+                1,
+                1_000,
+            )? as u32,
             graph: GraphSettings {
                 api_url: get.url("GRAPH_API_URL", &get.string("GRAPH_API_URL")?)?,
-                authority: get.url("GRAPH_API_AUTH_AUTHORITY", &get.string("GRAPH_API_AUTH_AUTHORITY")?)?,
+                authority: get.url(
+                    "GRAPH_API_AUTH_AUTHORITY",
+                    &get.string("GRAPH_API_AUTH_AUTHORITY")?,
+                )?,
                 client_id: get.string("GRAPH_API_AUTH_CLIENT_ID")?,
                 pubkey_thumbprint: thumbprint,
                 privkey_path: PathBuf::from(get.string("GRAPH_API_AUTH_PRIVKEY_PATH")?),
                 cert_path: get.optional("GRAPH_API_AUTH_CERT_PATH")?.map(PathBuf::from),
-                user_mail_domain: get.string("GRAPH_API_USER_MAIL_DOMAIN")?.trim().to_ascii_lowercase(),
+                user_mail_domain: get
+                    .string("GRAPH_API_USER_MAIL_DOMAIN")?
+                    .trim()
+                    .to_ascii_lowercase(),
                 groups_for_new_users: get.list("GRAPH_API_GROUPS_FOR_NEW_USERS")?,
                 license_skus: get.list("GRAPH_API_LICENSE_SKUS")?,
-                usage_location: get.string("GRAPH_API_USAGE_LOCATION")?.trim().to_ascii_uppercase(),
-                timeout: Duration::from_secs(get.int_in("GRAPH_API_TIMEOUT_SECONDS", 1, 600)? as u64),
+                usage_location: get
+                    .string("GRAPH_API_USAGE_LOCATION")?
+                    .trim()
+                    .to_ascii_uppercase(),
+                timeout: Duration::from_secs(
+                    get.int_in("GRAPH_API_TIMEOUT_SECONDS", 1, 600)? as u64
+                ),
             },
             mail: MailSettings {
                 host: get.string("MAIL_SERVER_HOST")?,
@@ -210,8 +259,14 @@ impl Getter<'_> {
     }
 
     fn invalid(&self, key: &'static str, reason: String) -> ConfigError {
-        let source = self.entry(key).map_or(Source::Default, |(_, source)| source.clone());
-        ConfigError::Invalid { key, from: source, reason }
+        let source = self
+            .entry(key)
+            .map_or(Source::Default, |(_, source)| source.clone());
+        ConfigError::Invalid {
+            key,
+            from: source,
+            reason,
+        }
     }
 
     fn optional(&self, key: &'static str) -> Result<Option<String>, ConfigError> {
@@ -241,7 +296,9 @@ impl Getter<'_> {
     fn int_in(&self, key: &'static str, min: i64, max: i64) -> Result<i64, ConfigError> {
         match self.entry(key) {
             Some((Value::Int(i), _)) if (min..=max).contains(i) => Ok(*i),
-            Some((Value::Int(i), _)) => Err(self.invalid(key, format!("{i} is outside {min}..={max}"))),
+            Some((Value::Int(i), _)) => {
+                Err(self.invalid(key, format!("{i} is outside {min}..={max}")))
+            }
             _ => Err(self.invalid(key, "expected a whole number".into())),
         }
     }
@@ -254,7 +311,8 @@ impl Getter<'_> {
     }
 
     fn url(&self, key: &'static str, raw: &str) -> Result<Url, ConfigError> {
-        let url = Url::parse(raw.trim()).map_err(|err| self.invalid(key, format!("`{raw}` is not a URL: {err}")))?;
+        let url = Url::parse(raw.trim())
+            .map_err(|err| self.invalid(key, format!("`{raw}` is not a URL: {err}")))?;
         if !matches!(url.scheme(), "http" | "https") {
             return Err(self.invalid(key, format!("`{raw}` must start with https:// or http://")));
         }

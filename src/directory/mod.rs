@@ -49,17 +49,36 @@ pub trait Directory: Send + Sync + std::fmt::Debug {
     fn domain(&self) -> &str;
 
     /// The first UPN of `nickname`, `nickname.2`, `nickname.3`, … not in use, in one query.
-    async fn free_user_principal_name(&self, nickname: &MailNickname) -> Result<String, DirectoryError>;
+    async fn free_user_principal_name(
+        &self,
+        nickname: &MailNickname,
+    ) -> Result<String, DirectoryError>;
 
     /// Looks a user up by UPN, to find out after a crash whether a create went through.
-    async fn find_user(&self, user_principal_name: &str) -> Result<Option<DirectoryUser>, DirectoryError>;
+    async fn find_user(
+        &self,
+        user_principal_name: &str,
+    ) -> Result<Option<DirectoryUser>, DirectoryError>;
 
     /// Creates the user with exactly `user.user_principal_name`.
     async fn create_user(&self, user: &NewUser<'_>) -> Result<DirectoryUser, DirectoryError>;
 
-    /// Assigns every configured licence; already assigned counts as done.
-    async fn assign_licences(&self, object_id: &str) -> Result<(), DirectoryError>;
+    /// Assigns every configured licence and/or adds the user to every configured group, as
+    /// `wanted` says, in as few round trips as possible (Graph: one `$batch`). Each part is
+    /// idempotent: a licence already assigned or a membership that exists counts as done.
+    async fn grant(&self, object_id: &str, wanted: Grants) -> GrantOutcome;
+}
 
-    /// Adds the user to every configured group; already a member counts as done.
-    async fn add_to_groups(&self, object_id: &str) -> Result<(), DirectoryError>;
+/// Which parts of [`Directory::grant`] are still to do.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct Grants {
+    pub licences: bool,
+    pub groups: bool,
+}
+
+/// The result of each part of [`Directory::grant`]; a part not wanted is `Ok`.
+#[derive(Debug, Clone)]
+pub struct GrantOutcome {
+    pub licences: Result<(), DirectoryError>,
+    pub groups: Result<(), DirectoryError>,
 }

@@ -1,7 +1,7 @@
 use std::collections::BTreeMap;
 use std::sync::Mutex;
 
-use super::{Directory, DirectoryError, DirectoryUser, NewUser};
+use super::{Directory, DirectoryError, DirectoryUser, GrantOutcome, Grants, NewUser};
 use crate::domain::MailNickname;
 
 /// `DEBUG_DONT_CONNECT_TO_API`: a directory in memory that logs what it would do. It never
@@ -14,12 +14,17 @@ pub struct SimulatedDirectory {
 
 impl SimulatedDirectory {
     pub fn new(domain: &str) -> Self {
-        SimulatedDirectory { domain: domain.to_owned(), users: Mutex::new(BTreeMap::new()) }
+        SimulatedDirectory {
+            domain: domain.to_owned(),
+            users: Mutex::new(BTreeMap::new()),
+        }
     }
 
     fn users(&self) -> std::sync::MutexGuard<'_, BTreeMap<String, DirectoryUser>> {
         // A panic elsewhere cannot leave the map half-written: every change is one insert.
-        self.users.lock().unwrap_or_else(std::sync::PoisonError::into_inner)
+        self.users
+            .lock()
+            .unwrap_or_else(std::sync::PoisonError::into_inner)
     }
 }
 
@@ -29,7 +34,10 @@ impl Directory for SimulatedDirectory {
         &self.domain
     }
 
-    async fn free_user_principal_name(&self, nickname: &MailNickname) -> Result<String, DirectoryError> {
+    async fn free_user_principal_name(
+        &self,
+        nickname: &MailNickname,
+    ) -> Result<String, DirectoryError> {
         let users = self.users();
         let free = (1..)
             .map(|n| format!("{}@{}", nickname.numbered(n), self.domain))
@@ -38,7 +46,10 @@ impl Directory for SimulatedDirectory {
         Ok(free)
     }
 
-    async fn find_user(&self, user_principal_name: &str) -> Result<Option<DirectoryUser>, DirectoryError> {
+    async fn find_user(
+        &self,
+        user_principal_name: &str,
+    ) -> Result<Option<DirectoryUser>, DirectoryError> {
         Ok(self.users().get(user_principal_name).cloned())
     }
 
@@ -58,13 +69,16 @@ impl Directory for SimulatedDirectory {
         Ok(created)
     }
 
-    async fn assign_licences(&self, object_id: &str) -> Result<(), DirectoryError> {
-        tracing::info!(object_id, "simulated directory: would assign licences");
-        Ok(())
-    }
-
-    async fn add_to_groups(&self, object_id: &str) -> Result<(), DirectoryError> {
-        tracing::info!(object_id, "simulated directory: would add to groups");
-        Ok(())
+    async fn grant(&self, object_id: &str, wanted: Grants) -> GrantOutcome {
+        tracing::info!(
+            object_id,
+            licences = wanted.licences,
+            groups = wanted.groups,
+            "simulated directory: would assign licences and groups"
+        );
+        GrantOutcome {
+            licences: Ok(()),
+            groups: Ok(()),
+        }
     }
 }

@@ -15,8 +15,12 @@ pub struct EmailFilterError(String);
 impl EmailFilter {
     pub fn parse(source: &str) -> Result<Self, EmailFilterError> {
         // Anchored at both ends, as the HTML `pattern` attribute is.
-        let anchored = Regex::new(&format!("^(?:{source})$")).map_err(|err| EmailFilterError(err.to_string()))?;
-        Ok(EmailFilter { source: source.to_owned(), anchored })
+        let anchored = Regex::new(&format!("^(?:{source})$"))
+            .map_err(|err| EmailFilterError(err.to_string()))?;
+        Ok(EmailFilter {
+            source: source.to_owned(),
+            anchored,
+        })
     }
 
     /// The expression as configured, for the input's `pattern` attribute.

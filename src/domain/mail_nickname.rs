@@ -12,7 +12,10 @@ pub struct MailNickname(String);
 
 /// The name leaves too little to build a username from.
 #[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
-#[error("the name gives fewer than {} usable characters for a username", MailNickname::MIN_CHARS)]
+#[error(
+    "the name gives fewer than {} usable characters for a username",
+    MailNickname::MIN_CHARS
+)]
 pub struct NicknameError;
 
 impl MailNickname {
@@ -42,7 +45,11 @@ impl MailNickname {
 
     /// The nickname with the collision number appended (`n` ≥ 2), as `first.last.2`.
     pub fn numbered(&self, n: u32) -> String {
-        if n <= 1 { self.0.clone() } else { format!("{}.{n}", self.0) }
+        if n <= 1 {
+            self.0.clone()
+        } else {
+            format!("{}.{n}", self.0)
+        }
     }
 
     pub fn as_str(&self) -> &str {
@@ -58,8 +65,16 @@ impl fmt::Display for MailNickname {
 
 fn normalize(token: &str) -> String {
     let lowered = token.trim().trim_matches(['\'', '’']).to_lowercase();
-    let spelled = lowered.replace('ä', "ae").replace('ö', "oe").replace('ü', "ue").replace('ß', "ss");
-    spelled.nfkd().filter(|c| !is_combining_mark(*c)).filter(char::is_ascii).collect()
+    let spelled = lowered
+        .replace('ä', "ae")
+        .replace('ö', "oe")
+        .replace('ü', "ue")
+        .replace('ß', "ss");
+    spelled
+        .nfkd()
+        .filter(|c| !is_combining_mark(*c))
+        .filter(char::is_ascii)
+        .collect()
 }
 
 /// Characters both a mail nickname and a UPN local part accept (letters, digits, `.-_'`).
@@ -72,8 +87,11 @@ mod tests {
     use super::*;
 
     fn nick(first: &str, last: &str) -> Result<String, NicknameError> {
-        MailNickname::derive(&PersonName::parse(first).unwrap(), &PersonName::parse(last).unwrap())
-            .map(|n| n.as_str().to_owned())
+        MailNickname::derive(
+            &PersonName::parse(first).unwrap(),
+            &PersonName::parse(last).unwrap(),
+        )
+        .map(|n| n.as_str().to_owned())
     }
 
     #[test]
@@ -104,7 +122,10 @@ mod tests {
 
     #[test]
     fn characters_graph_refuses_are_dropped() {
-        assert_eq!(nick("Ada (Dr.)", "Love@lace;\"<x>\"").unwrap(), "ada.dr.lovelacex");
+        assert_eq!(
+            nick("Ada (Dr.)", "Love@lace;\"<x>\"").unwrap(),
+            "ada.dr.lovelacex"
+        );
     }
 
     #[test]
@@ -123,7 +144,11 @@ mod tests {
 
     #[test]
     fn numbering_starts_at_two() {
-        let n = MailNickname::derive(&PersonName::parse("Ada").unwrap(), &PersonName::parse("Lovelace").unwrap()).unwrap();
+        let n = MailNickname::derive(
+            &PersonName::parse("Ada").unwrap(),
+            &PersonName::parse("Lovelace").unwrap(),
+        )
+        .unwrap();
         assert_eq!(n.numbered(1), "ada.lovelace");
         assert_eq!(n.numbered(2), "ada.lovelace.2");
     }

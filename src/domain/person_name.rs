@@ -68,13 +68,20 @@ mod tests {
     #[test]
     fn sixty_four_characters_pass_and_sixty_five_do_not() {
         assert!(PersonName::parse(&"ä".repeat(64)).is_ok());
-        assert_eq!(PersonName::parse(&"ä".repeat(65)), Err(PersonNameError::TooLong));
+        assert_eq!(
+            PersonName::parse(&"ä".repeat(65)),
+            Err(PersonNameError::TooLong)
+        );
     }
 
     #[test]
     fn control_characters_are_rejected() {
         for raw in ["Ada\r\nBcc: x@y", "Ada\u{0}", "Ad\u{7f}a", "Ada\u{202E}"] {
-            assert_eq!(PersonName::parse(raw), Err(PersonNameError::ControlCharacters), "{raw:?}");
+            assert_eq!(
+                PersonName::parse(raw),
+                Err(PersonNameError::ControlCharacters),
+                "{raw:?}"
+            );
         }
     }
 }

@@ -36,7 +36,10 @@ pub enum I18nError {
 
 impl Catalogs {
     /// The embedded catalogues, overlaid with the `.po` files of `translations_dir`.
-    pub fn load(translations_dir: Option<&Path>, default_language: &str) -> Result<Self, I18nError> {
+    pub fn load(
+        translations_dir: Option<&Path>,
+        default_language: &str,
+    ) -> Result<Self, I18nError> {
         let mut languages = BTreeMap::new();
         for (code, bytes) in EMBEDDED {
             languages.insert((*code).to_owned(), parse_mo(code, bytes)?);
@@ -51,7 +54,10 @@ impl Catalogs {
             .map(|(code, catalog)| (code.clone(), Arc::new(Language { code, catalog })))
             .collect();
         let default = languages.get(default_language).cloned().ok_or_else(|| {
-            I18nError::UnknownDefault(default_language.to_owned(), languages.keys().cloned().collect::<Vec<_>>().join(", "))
+            I18nError::UnknownDefault(
+                default_language.to_owned(),
+                languages.keys().cloned().collect::<Vec<_>>().join(", "),
+            )
         })?;
         Ok(Catalogs { languages, default })
     }
@@ -63,7 +69,9 @@ impl Catalogs {
 
     /// A translator for `code`, if that language exists.
     pub fn get(&self, code: &str) -> Option<Tr> {
-        self.languages.get(&code.to_ascii_lowercase()).map(|language| Tr(language.clone()))
+        self.languages
+            .get(&code.to_ascii_lowercase())
+            .map(|language| Tr(language.clone()))
     }
 
     /// Translators for every language, for the language switcher.
@@ -77,7 +85,12 @@ impl Catalogs {
 
     /// Picks the language: an explicit choice (URL or form), then the `lang` header, then
     /// `Accept-Language`, then `DEFAULT_LANGUAGE`.
-    pub fn negotiate(&self, explicit: Option<&str>, lang_header: Option<&str>, accept_language: Option<&str>) -> Tr {
+    pub fn negotiate(
+        &self,
+        explicit: Option<&str>,
+        lang_header: Option<&str>,
+        accept_language: Option<&str>,
+    ) -> Tr {
         explicit
             .and_then(|code| self.get(code.trim()))
             .or_else(|| lang_header.and_then(|header| self.from_accept_language(header)))
@@ -109,27 +122,51 @@ impl Catalogs {
 }
 
 fn parse_mo(code: &str, bytes: &[u8]) -> Result<gettext::Catalog, I18nError> {
-    gettext::Catalog::parse(bytes).map_err(|err| I18nError::Catalogue { lang: code.to_owned(), reason: err.to_string() })
+    gettext::Catalog::parse(bytes).map_err(|err| I18nError::Catalogue {
+        lang: code.to_owned(),
+        reason: err.to_string(),
+    })
 }
 
 fn load_dir(dir: &Path) -> Result<Vec<(String, gettext::Catalog)>, I18nError> {
-    let dir_error = |reason: String| I18nError::Dir { dir: dir.display().to_string(), reason };
+    let dir_error = |reason: String| I18nError::Dir {
+        dir: dir.display().to_string(),
+        reason,
+    };
     let entries = std::fs::read_dir(dir).map_err(|err| dir_error(err.to_string()))?;
     let mut catalogs = Vec::new();
     for entry in entries {
         let path = entry.map_err(|err| dir_error(err.to_string()))?.path();
-        let Some(code) = path.file_stem().and_then(|s| s.to_str()).map(str::to_ascii_lowercase) else { continue };
+        let Some(code) = path
+            .file_stem()
+            .and_then(|s| s.to_str())
+            .map(str::to_ascii_lowercase)
+        else {
+            continue;
+        };
         if path.extension().is_none_or(|ext| ext != "po") {
             continue;
         }
-        let mo_path = std::env::temp_dir().join(format!("ms365-accountcreator-{}-{code}.mo", std::process::id()));
+        let mo_path = std::env::temp_dir().join(format!(
+            "ms365-accountcreator-{}-{code}.mo",
+            std::process::id()
+        ));
         let compiled = po::compile(&path, &mo_path);
         let bytes = compiled.and_then(|_| std::fs::read(&mo_path).map_err(|err| err.to_string()));
         let _ = std::fs::remove_file(&mo_path);
-        let bytes = bytes.map_err(|reason| I18nError::Catalogue { lang: code.clone(), reason })?;
+        let bytes = bytes.map_err(|reason| I18nError::Catalogue {
+            lang: code.clone(),
+            reason,
+        })?;
         catalogs.push((code.clone(), parse_mo(&code, &bytes)?));
     }
     Ok(catalogs)
+}
+
+/// Marks a message for extraction where it is chosen, not translated (gettext's `N_`); the
+/// caller translates it later with [`Tr::t`].
+pub const fn n_(msgid: &'static str) -> &'static str {
+    msgid
 }
 
 /// A request's translator: cheap to clone, owns its catalogue reference.
@@ -163,7 +200,9 @@ impl Tr {
             let after = &rest[open + 1..];
             let filled = after.find('}').and_then(|close| {
                 let name = &after[..close];
-                args.iter().find(|(key, _)| *key == name).map(|(_, value)| (*value, close))
+                args.iter()
+                    .find(|(key, _)| *key == name)
+                    .map(|(_, value)| (*value, close))
             });
             match filled {
                 Some((value, close)) => {

@@ -8,7 +8,11 @@ use polib::po_file::POParseOptions;
 /// Reads `po_path` and writes the `.mo` to `mo_path`; returns the number of messages kept.
 pub fn compile(po_path: &Path, mo_path: &Path) -> Result<usize, String> {
     // `message_body_only` would drop the flags, and with them the fuzzy marks.
-    let options = POParseOptions { message_body_only: false, translated_only: true, unsafe_utf8_decode: false };
+    let options = POParseOptions {
+        message_body_only: false,
+        translated_only: true,
+        unsafe_utf8_decode: false,
+    };
     let mut catalog = polib::po_file::parse_with_option(po_path, &options)
         .map_err(|err| format!("{}: {err}", po_path.display()))?;
     let fuzzy: Vec<(Option<String>, String, Option<String>)> = catalog
@@ -16,12 +20,17 @@ pub fn compile(po_path: &Path, mo_path: &Path) -> Result<usize, String> {
         .filter(|message| message.is_fuzzy())
         .map(|message| {
             let plural = message.msgid_plural().ok().map(str::to_owned);
-            (message.msgctxt().map(str::to_owned), message.msgid().to_owned(), plural)
+            (
+                message.msgctxt().map(str::to_owned),
+                message.msgid().to_owned(),
+                plural,
+            )
         })
         .collect();
     for (msgctxt, msgid, plural) in &fuzzy {
         catalog.delete_message(msgctxt.as_deref(), msgid, plural.as_deref());
     }
-    polib::mo_file::write(&catalog, mo_path).map_err(|err| format!("{}: {err}", mo_path.display()))?;
+    polib::mo_file::write(&catalog, mo_path)
+        .map_err(|err| format!("{}: {err}", mo_path.display()))?;
     Ok(catalog.count())
 }

@@ -1,0 +1,217 @@
+use std::collections::BTreeSet;
+use std::path::Path;
+
+use super::*;
+
+/// Every message the code passes to `t`, `tf` or `n_`, read from the sources.
+fn messages_in_code() -> BTreeSet<String> {
+    let call = regex::Regex::new(r#"(?:\.t|\.tf|\bn_)\(\s*"((?:[^"\\]|\\.)*)""#).unwrap();
+    let mut found = BTreeSet::new();
+    let mut stack = vec![Path::new(env!("CARGO_MANIFEST_DIR")).join("src")];
+    while let Some(dir) = stack.pop() {
+        for entry in std::fs::read_dir(&dir).unwrap() {
+            let path = entry.unwrap().path();
+            if path.is_dir() {
+                stack.push(path);
+            } else if path.extension().is_some_and(|e| e == "rs")
+                && !path.ends_with("i18n/tests.rs")
+            {
+                let text = std::fs::read_to_string(&path).unwrap();
+                for capture in call.captures_iter(&text) {
+                    found.insert(capture[1].replace("\\\"", "\"").replace("\\\\", "\\"));
+                }
+            }
+        }
+    }
+    found
+}
+
+fn po_path(name: &str) -> std::path::PathBuf {
+    Path::new(env!("CARGO_MANIFEST_DIR")).join("po").join(name)
+}
+
+fn pot_text(messages: &BTreeSet<String>) -> String {
+    let mut pot = String::from(
+        "# Messages of ms365-accountcreator. Regenerate with: UPDATE_POT=1 cargo test --lib i18n\nmsgid \"\"\nmsgstr \"\"\n\"Content-Type: text/plain; charset=UTF-8\\n\"\n\nmsgctxt \"language name\"\nmsgid \"English\"\nmsgstr \"\"\n",
+    );
+    for message in messages {
+        pot.push_str(&format!(
+            "\nmsgid \"{}\"\nmsgstr \"\"\n",
+            message.replace('\\', "\\\\").replace('"', "\\\"")
+        ));
+    }
+    pot
+}
+
+#[test]
+fn the_template_lists_every_message_in_the_code() {
+    let messages = messages_in_code();
+    assert!(
+        messages.len() > 40,
+        "the extractor found only {} messages",
+        messages.len()
+    );
+    let expected = pot_text(&messages);
+    if std::env::var_os("UPDATE_POT").is_some() {
+        std::fs::write(po_path("messages.pot"), &expected).unwrap();
+    }
+    let actual = std::fs::read_to_string(po_path("messages.pot")).unwrap_or_default();
+    assert!(
+        actual == expected,
+        "po/messages.pot is out of date: run `UPDATE_POT=1 cargo test --lib i18n` and translate the new messages in po/*.po"
+    );
+}
+
+#[test]
+fn every_catalogue_translates_every_message() {
+    let messages = messages_in_code();
+    for entry in std::fs::read_dir(Path::new(env!("CARGO_MANIFEST_DIR")).join("po")).unwrap() {
+        let path = entry.unwrap().path();
+        if path.extension().is_none_or(|e| e != "po") {
+            continue;
+        }
+        let options = polib::po_file::POParseOptions {
+            message_body_only: false,
+            translated_only: false,
+            unsafe_utf8_decode: false,
+        };
+        let catalog = polib::po_file::parse_with_option(&path, &options).unwrap();
+        let mut missing = Vec::new();
+        for message in &messages {
+            match catalog.find_message(None, message, None) {
+                Some(m) if m.is_translated() && !m.is_fuzzy() => {}
+                _ => missing.push(message.clone()),
+            }
+        }
+        let name = catalog.find_message(Some("language name"), "English", None);
+        assert!(
+            name.is_some_and(|m| m.is_translated()),
+            "{}: the language name is missing",
+            path.display()
+        );
+        assert!(
+            missing.is_empty(),
+            "{} lacks translations for:\n{}",
+            path.display(),
+            missing.join("\n")
+        );
+    }
+}
+
+#[test]
+fn placeholders_survive_translation() {
+    let placeholder = regex::Regex::new(r"\{[a-z_]+\}").unwrap();
+    let catalogs = Catalogs::load(None, "en").unwrap();
+    for message in messages_in_code() {
+        let expected: BTreeSet<&str> = placeholder
+            .find_iter(&message)
+            .map(|m| m.as_str())
+            .collect();
+        for tr in catalogs.all() {
+            let translated = tr.t(&message).to_owned();
+            let got: BTreeSet<&str> = placeholder
+                .find_iter(&translated)
+                .map(|m| m.as_str())
+                .collect();
+            assert_eq!(got, expected, "{}: {message:?} → {translated:?}", tr.lang());
+        }
+    }
+}
+
+#[test]
+fn german_and_english_are_embedded_and_named() {
+    let catalogs = Catalogs::load(None, "en").unwrap();
+    assert_eq!(catalogs.codes().collect::<Vec<_>>(), vec!["de", "en"]);
+    assert_eq!(catalogs.get("de").unwrap().language_name(), "Deutsch");
+    assert_eq!(catalogs.get("en").unwrap().language_name(), "English");
+    assert_eq!(catalogs.get("de").unwrap().t("Sign up"), "Registrieren");
+}
+
+#[test]
+fn negotiation_prefers_explicit_then_header_then_accept_language_then_default() {
+    let catalogs = Catalogs::load(None, "en").unwrap();
+    let lang = |explicit, header, accept| {
+        catalogs
+            .negotiate(explicit, header, accept)
+            .lang()
+            .to_owned()
+    };
+    assert_eq!(lang(Some("de"), Some("en"), Some("en")), "de");
+    assert_eq!(lang(Some("xx"), Some("de"), Some("en")), "de");
+    assert_eq!(lang(None, None, Some("fr-FR,de-AT;q=0.8,en;q=0.5")), "de");
+    assert_eq!(lang(None, None, Some("en;q=0.4, de;q=0.9")), "de");
+    assert_eq!(lang(None, None, Some("de;q=0, en")), "en");
+    assert_eq!(lang(None, None, Some("fr")), "en");
+    assert_eq!(lang(None, None, None), "en");
+    let german_default = Catalogs::load(None, "de").unwrap();
+    assert_eq!(
+        german_default.negotiate(None, None, Some("fr")).lang(),
+        "de"
+    );
+}
+
+#[test]
+fn an_unknown_default_language_is_refused() {
+    let err = Catalogs::load(None, "fr").unwrap_err();
+    assert!(err.to_string().contains("de, en"), "{err}");
+}
+
+#[test]
+fn translations_dir_overrides_and_adds_languages_without_a_rebuild() {
+    let dir = tempfile::tempdir().unwrap();
+    std::fs::write(
+        dir.path().join("de.po"),
+        "msgid \"\"\nmsgstr \"\"\n\"Content-Type: text/plain; charset=UTF-8\\n\"\n\nmsgid \"Example University\"\nmsgstr \"Hochschule Musterstadt\"\n\n#, fuzzy\nmsgid \"Sign up\"\nmsgstr \"Unfertig\"\n",
+    )
+    .unwrap();
+    std::fs::write(
+        dir.path().join("fr.po"),
+        "msgid \"\"\nmsgstr \"\"\n\"Content-Type: text/plain; charset=UTF-8\\n\"\n\nmsgctxt \"language name\"\nmsgid \"English\"\nmsgstr \"Français\"\n\nmsgid \"Sign up\"\nmsgstr \"S'inscrire\"\n",
+    )
+    .unwrap();
+    let catalogs = Catalogs::load(Some(dir.path()), "en").unwrap();
+    let de = catalogs.get("de").unwrap();
+    assert_eq!(de.t("Example University"), "Hochschule Musterstadt");
+    assert_eq!(de.t("Sign up"), "Sign up", "fuzzy entries are left out");
+    let fr = catalogs.get("fr").unwrap();
+    assert_eq!(fr.language_name(), "Français");
+    assert_eq!(fr.t("Sign up"), "S'inscrire");
+}
+
+#[test]
+fn a_broken_po_file_is_an_error_naming_the_language() {
+    let dir = tempfile::tempdir().unwrap();
+    std::fs::write(dir.path().join("de.po"), "msgid \"unterminated\nmsgstr\n").unwrap();
+    let err = Catalogs::load(Some(dir.path()), "en").unwrap_err();
+    assert!(err.to_string().contains("de"), "{err}");
+}
+
+#[test]
+fn concurrent_lookups_in_different_languages_each_get_their_own() {
+    let catalogs = Catalogs::load(None, "en").unwrap();
+    std::thread::scope(|scope| {
+        for code in ["de", "en", "de", "en"] {
+            let tr = catalogs.get(code).unwrap();
+            scope.spawn(move || {
+                let expected = if code == "de" {
+                    "Registrieren"
+                } else {
+                    "Sign up"
+                };
+                for _ in 0..20_000 {
+                    assert_eq!(tr.t("Sign up"), expected);
+                }
+            });
+        }
+    });
+}
+
+#[test]
+fn placeholders_are_filled_once_and_values_are_not_expanded() {
+    let catalogs = Catalogs::load(None, "en").unwrap();
+    let tr = catalogs.get("en").unwrap();
+    assert_eq!(
+        tr.tf("Hello {name},", &[("name", "{name} {email}")]),
+        "Hello {name} {email},"
+    );
+}

@@ -6,7 +6,14 @@ use crate::domain::EmailAddress;
 use crate::i18n::Tr;
 
 /// The double opt-in mail with the verification link.
-pub fn verification_mail(tr: &Tr, to: &EmailAddress, first_name: &str, link: &str, support: &str, valid_hours: u64) -> OutgoingMail {
+pub fn verification_mail(
+    tr: &Tr,
+    to: &EmailAddress,
+    first_name: &str,
+    link: &str,
+    support: &str,
+    valid_hours: u64,
+) -> OutgoingMail {
     let hours = valid_hours.to_string();
     let mut text = tr.tf("Hello {name},", &[("name", first_name)]);
     text.push_str("\n\n");
@@ -28,16 +35,30 @@ pub fn verification_mail(tr: &Tr, to: &EmailAddress, first_name: &str, link: &st
 }
 
 /// The mail with the temporary password.
-pub fn password_mail(tr: &Tr, to: &EmailAddress, first_name: &str, upn: &str, password: &str, support: &str) -> OutgoingMail {
+pub fn password_mail(
+    tr: &Tr,
+    to: &EmailAddress,
+    first_name: &str,
+    upn: &str,
+    password: &str,
+    support: &str,
+) -> OutgoingMail {
     let mut text = tr.tf("Hello {name},", &[("name", first_name)]);
     text.push_str("\n\n");
     text.push_str(tr.t("your account has been created. Your username is:"));
     text.push_str(&format!("\n\n    {upn}\n\n"));
     text.push_str(tr.t("Your temporary password is:"));
     text.push_str(&format!("\n\n    {password}\n\n"));
-    text.push_str(tr.t("You will be asked to choose a new password when you sign in for the first time."));
+    text.push_str(
+        tr.t("You will be asked to choose a new password when you sign in for the first time."),
+    );
     push_support(&mut text, tr, support);
-    OutgoingMail { to: to.clone(), subject: tr.t("Your new account").to_owned(), text, carries_secret: true }
+    OutgoingMail {
+        to: to.clone(),
+        subject: tr.t("Your new account").to_owned(),
+        text,
+        carries_secret: true,
+    }
 }
 
 fn push_support(text: &mut String, tr: &Tr, support: &str) {

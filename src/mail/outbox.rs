@@ -19,13 +19,24 @@ impl Outbox {
     const CAPACITY: usize = 200;
 
     pub fn push(&self, mail: OutgoingMail) {
-        let mut mails = self.0.lock().unwrap_or_else(std::sync::PoisonError::into_inner);
-        mails.push_front(CapturedMail { at: SystemTime::now(), mail });
+        let mut mails = self
+            .0
+            .lock()
+            .unwrap_or_else(std::sync::PoisonError::into_inner);
+        mails.push_front(CapturedMail {
+            at: SystemTime::now(),
+            mail,
+        });
         mails.truncate(Self::CAPACITY);
     }
 
     /// Newest first.
     pub fn list(&self) -> Vec<CapturedMail> {
-        self.0.lock().unwrap_or_else(std::sync::PoisonError::into_inner).iter().cloned().collect()
+        self.0
+            .lock()
+            .unwrap_or_else(std::sync::PoisonError::into_inner)
+            .iter()
+            .cloned()
+            .collect()
     }
 }

@@ -3,7 +3,10 @@
 
 use serde::Deserialize;
 
-use crate::domain::{EmailAddress, EmailAddressError, EmailFilter, MailNickname, PersonName, PersonNameError};
+use crate::domain::{
+    EmailAddress, EmailAddressError, EmailFilter, MailNickname, PersonName, PersonNameError,
+};
+use crate::i18n::n_;
 
 /// The fields as posted (`application/x-www-form-urlencoded`).
 #[derive(Debug, Clone, Default, Deserialize)]
@@ -52,18 +55,32 @@ impl FieldError {
     /// The catalogue message for this error.
     pub fn msgid(self, field: Field) -> &'static str {
         match (self, field) {
-            (FieldError::EmailMissing, _) => "Please enter your e-mail address.",
-            (FieldError::EmailTooLong, _) => "This e-mail address is too long (at most 190 characters).",
-            (FieldError::EmailInvalid, _) => "This is not a valid e-mail address.",
-            (FieldError::EmailNotAllowed, _) => "This e-mail address cannot be used here. Please use your institutional address.",
-            (FieldError::EmailAlreadyUsed, _) => "An account has already been created for this e-mail address.",
-            (FieldError::ConsentMissing, Field::ConsentEmail) => "Please agree to your e-mail address being stored.",
-            (FieldError::ConsentMissing, _) => "Please agree to your name being sent to Microsoft.",
-            (FieldError::NameMissing, Field::LastName) => "Please enter your family name.",
-            (FieldError::NameMissing, _) => "Please enter your first name.",
-            (FieldError::NameTooLong, _) => "A name can have at most 64 characters.",
-            (FieldError::NameControlCharacters, _) => "The name contains characters that cannot be used.",
-            (FieldError::NameUnsupported, _) => "No username can be made from this name. Please write it in Latin letters, as in your passport.",
+            (FieldError::EmailMissing, _) => n_("Please enter your e-mail address."),
+            (FieldError::EmailTooLong, _) => {
+                n_("This e-mail address is too long (at most 190 characters).")
+            }
+            (FieldError::EmailInvalid, _) => n_("This is not a valid e-mail address."),
+            (FieldError::EmailNotAllowed, _) => n_(
+                "This e-mail address cannot be used here. Please use your institutional address.",
+            ),
+            (FieldError::EmailAlreadyUsed, _) => {
+                n_("An account has already been created for this e-mail address.")
+            }
+            (FieldError::ConsentMissing, Field::ConsentEmail) => {
+                n_("Please agree to your e-mail address being stored.")
+            }
+            (FieldError::ConsentMissing, _) => {
+                n_("Please agree to your name being sent to Microsoft.")
+            }
+            (FieldError::NameMissing, Field::LastName) => n_("Please enter your family name."),
+            (FieldError::NameMissing, _) => n_("Please enter your first name."),
+            (FieldError::NameTooLong, _) => n_("A name can have at most 64 characters."),
+            (FieldError::NameControlCharacters, _) => {
+                n_("The name contains characters that cannot be used.")
+            }
+            (FieldError::NameUnsupported, _) => n_(
+                "No username can be made from this name. Please write it in Latin letters, as in your passport.",
+            ),
         }
     }
 }
@@ -121,11 +138,20 @@ fn check_name(raw: &str) -> Result<PersonName, FieldError> {
 }
 
 /// Checks the names and that a username can be built from them.
-pub fn check_names(first: &str, last: &str) -> Result<(PersonName, PersonName, MailNickname), FieldErrors> {
+pub fn check_names(
+    first: &str,
+    last: &str,
+) -> Result<(PersonName, PersonName, MailNickname), FieldErrors> {
     let mut errors = FieldErrors::default();
-    let first = check_name(first).map_err(|e| errors.add(Field::FirstName, e)).ok();
-    let last = check_name(last).map_err(|e| errors.add(Field::LastName, e)).ok();
-    let (Some(first), Some(last)) = (first, last) else { return Err(errors) };
+    let first = check_name(first)
+        .map_err(|e| errors.add(Field::FirstName, e))
+        .ok();
+    let last = check_name(last)
+        .map_err(|e| errors.add(Field::LastName, e))
+        .ok();
+    let (Some(first), Some(last)) = (first, last) else {
+        return Err(errors);
+    };
     match MailNickname::derive(&first, &last) {
         Ok(nickname) => Ok((first, last, nickname)),
         Err(_) => {
@@ -137,13 +163,17 @@ pub fn check_names(first: &str, last: &str) -> Result<(PersonName, PersonName, M
 
 impl SignupForm {
     fn consented(value: &Option<String>) -> bool {
-        value.as_deref().is_some_and(|v| !v.is_empty() && v != "false" && v != "off")
+        value
+            .as_deref()
+            .is_some_and(|v| !v.is_empty() && v != "false" && v != "off")
     }
 
     /// Every check of §3 that needs no store; all errors at once.
     pub fn validate(&self, filter: &EmailFilter) -> Result<ValidSignup, FieldErrors> {
         let mut errors = FieldErrors::default();
-        let email = check_email(&self.email, filter).map_err(|e| errors.add(Field::Email, e)).ok();
+        let email = check_email(&self.email, filter)
+            .map_err(|e| errors.add(Field::Email, e))
+            .ok();
         if !Self::consented(&self.consent_email) {
             errors.add(Field::ConsentEmail, FieldError::ConsentMissing);
         }
@@ -155,7 +185,12 @@ impl SignupForm {
             .ok();
         match (email, names) {
             (Some(email), Some((first_name, last_name, nickname))) if errors.is_empty() => {
-                Ok(ValidSignup { email, first_name, last_name, nickname })
+                Ok(ValidSignup {
+                    email,
+                    first_name,
+                    last_name,
+                    nickname,
+                })
             }
             _ => Err(errors),
         }
@@ -180,7 +215,9 @@ mod tests {
     #[test]
     fn a_complete_form_is_valid() {
         let filter = EmailFilter::parse(r".*@uni\.example").unwrap();
-        let valid = form(" Ada@Uni.Example ", "Ada", "Lovelace").validate(&filter).unwrap();
+        let valid = form(" Ada@Uni.Example ", "Ada", "Lovelace")
+            .validate(&filter)
+            .unwrap();
         assert_eq!(valid.email.as_str(), "ada@uni.example");
         assert_eq!(valid.nickname.as_str(), "ada.lovelace");
     }
@@ -190,20 +227,40 @@ mod tests {
         let filter = EmailFilter::parse(".*").unwrap();
         let errors = SignupForm::default().validate(&filter).unwrap_err();
         let fields: Vec<Field> = errors.iter().map(|(f, _)| f).collect();
-        assert_eq!(fields, vec![Field::Email, Field::ConsentEmail, Field::ConsentName, Field::FirstName, Field::LastName]);
+        assert_eq!(
+            fields,
+            vec![
+                Field::Email,
+                Field::ConsentEmail,
+                Field::ConsentName,
+                Field::FirstName,
+                Field::LastName
+            ]
+        );
     }
 
     #[test]
     fn the_filter_is_applied_to_the_lower_cased_address() {
         let filter = EmailFilter::parse(r"st[0-9]+@uni\.example").unwrap();
-        assert_eq!(check_email("ST12@UNI.EXAMPLE", &filter).unwrap().as_str(), "st12@uni.example");
-        assert_eq!(check_email("prof@uni.example", &filter), Err(FieldError::EmailNotAllowed));
+        assert_eq!(
+            check_email("ST12@UNI.EXAMPLE", &filter).unwrap().as_str(),
+            "st12@uni.example"
+        );
+        assert_eq!(
+            check_email("prof@uni.example", &filter),
+            Err(FieldError::EmailNotAllowed)
+        );
     }
 
     #[test]
     fn a_name_without_latin_letters_is_unsupported() {
         let filter = EmailFilter::parse(".*").unwrap();
-        let errors = form("a@b.example", "李", "王").validate(&filter).unwrap_err();
-        assert_eq!(errors.get(Field::FirstName), Some(FieldError::NameUnsupported));
+        let errors = form("a@b.example", "李", "王")
+            .validate(&filter)
+            .unwrap_err();
+        assert_eq!(
+            errors.get(Field::FirstName),
+            Some(FieldError::NameUnsupported)
+        );
     }
 }

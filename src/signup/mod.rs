@@ -28,7 +28,11 @@ pub type Clock = Arc<dyn Fn() -> u64 + Send + Sync>;
 
 /// The system clock.
 pub fn system_clock() -> Clock {
-    Arc::new(|| SystemTime::now().duration_since(UNIX_EPOCH).map_or(0, |d| d.as_secs()))
+    Arc::new(|| {
+        SystemTime::now()
+            .duration_since(UNIX_EPOCH)
+            .map_or(0, |d| d.as_secs())
+    })
 }
 
 /// What the flow needs from the configuration.
@@ -79,9 +83,17 @@ pub enum SubmitError {
 #[derive(Debug, Clone)]
 pub enum LinkState {
     /// Waiting for the confirm button.
-    Pending { first_name: String, last_name: String, username: String },
+    Pending {
+        first_name: String,
+        last_name: String,
+        username: String,
+    },
     /// Confirmed before but not finished (a failure, or still running): confirming resumes.
-    Unfinished { first_name: String, last_name: String, username: String },
+    Unfinished {
+        first_name: String,
+        last_name: String,
+        username: String,
+    },
     /// The account exists; the link is used up.
     Used,
 }
@@ -118,7 +130,9 @@ pub struct Signups {
 
 impl std::fmt::Debug for Signups {
     fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
-        f.debug_struct("Signups").field("settings", &self.settings).finish_non_exhaustive()
+        f.debug_struct("Signups")
+            .field("settings", &self.settings)
+            .finish_non_exhaustive()
     }
 }
 
@@ -181,13 +195,19 @@ impl Signups {
     /// Validates a submission, stores it as pending and sends the verification mail in `tr`'s
     /// language. A new submission for the same address replaces the old one.
     pub async fn submit(&self, form: &SignupForm, tr: &Tr) -> Result<EmailAddress, SubmitError> {
-        let valid = form.validate(&self.settings.filter).map_err(SubmitError::Invalid)?;
+        let valid = form
+            .validate(&self.settings.filter)
+            .map_err(SubmitError::Invalid)?;
         let already_used = || {
             let mut errors = FieldErrors::default();
             errors.add(Field::Email, FieldError::EmailAlreadyUsed);
             SubmitError::Invalid(errors)
         };
-        if self.store.is_registered(&valid.email).map_err(FlowError::from)? {
+        if self
+            .store
+            .is_registered(&valid.email)
+            .map_err(FlowError::from)?
+        {
             return Err(already_used());
         }
         let now = self.now();
@@ -209,7 +229,9 @@ impl Signups {
             other => other.map_err(FlowError::from)?,
         }
         tracing::info!(signup = %pending.id, "pending sign-up stored");
-        let token = self.tokens.sign(&pending.id, &pending.nonce, now, expires_at);
+        let token = self
+            .tokens
+            .sign(&pending.id, &pending.nonce, now, expires_at);
         let link = self.verify_url(&token);
         let mail = verification_mail(
             tr,
@@ -237,17 +259,20 @@ impl Signups {
     pub fn inspect(&self, token: &str) -> Result<LinkState, LinkError> {
         let claims = self.verify_token(token)?;
         match self.store.lookup(&claims.signup_id) {
-            Ok(Lookup::Pending(pending)) if pending.nonce == claims.nonce => Ok(LinkState::Pending {
-                username: self.username_preview(&pending.first_name, &pending.last_name),
-                first_name: pending.first_name,
-                last_name: pending.last_name,
-            }),
-            Ok(Lookup::Registered(registration)) if registration.step == Step::Done => Ok(LinkState::Used),
+            Ok(Lookup::Pending(pending)) if pending.nonce == claims.nonce => {
+                Ok(LinkState::Pending {
+                    username: self.username_preview(&pending.first_name, &pending.last_name),
+                    first_name: pending.first_name,
+                    last_name: pending.last_name,
+                })
+            }
+            Ok(Lookup::Registered(registration)) if registration.step == Step::Done => {
+                Ok(LinkState::Used)
+            }
             Ok(Lookup::Registered(registration)) => Ok(LinkState::Unfinished {
-                username: registration
-                    .upn
-                    .clone()
-                    .unwrap_or_else(|| self.username_preview(&registration.first_name, &registration.last_name)),
+                username: registration.upn.clone().unwrap_or_else(|| {
+                    self.username_preview(&registration.first_name, &registration.last_name)
+                }),
                 first_name: registration.first_name,
                 last_name: registration.last_name,
             }),
@@ -260,17 +285,22 @@ impl Signups {
     }
 
     fn verify_token(&self, token: &str) -> Result<token::VerificationClaims, LinkError> {
-        self.tokens.verify(token, self.now()).map_err(|err| match err {
-            TokenError::Expired => LinkError::Expired,
-            TokenError::Invalid => LinkError::Invalid,
-        })
+        self.tokens
+            .verify(token, self.now())
+            .map_err(|err| match err {
+                TokenError::Expired => LinkError::Expired,
+                TokenError::Invalid => LinkError::Invalid,
+            })
     }
 
     /// The confirm button: claims the address and provisions the account, or resumes an
     /// earlier attempt at the step that failed.
     pub async fn confirm(&self, token: &str) -> Result<Provisioned, ConfirmError> {
         let claims = self.verify_token(token)?;
-        let registration = match self.store.claim(&claims.signup_id, &claims.nonce, self.now())? {
+        let registration = match self
+            .store
+            .claim(&claims.signup_id, &claims.nonce, self.now())?
+        {
             Claim::Claimed(registration) => {
                 tracing::info!(signup = %registration.signup_id, "address claimed");
                 registration
@@ -287,7 +317,9 @@ impl Signups {
     /// `signups retry`: resumes the unfinished registration of an address.
     pub async fn retry(&self, email: &str) -> Result<Provisioned, ConfirmError> {
         match self.store.registration(email)? {
-            Some(registration) if registration.step != Step::Done => Ok(self.provision(registration).await?),
+            Some(registration) if registration.step != Step::Done => {
+                Ok(self.provision(registration).await?)
+            }
             Some(_) => Err(LinkError::Used.into()),
             None => Err(LinkError::Replaced.into()),
         }
@@ -295,7 +327,9 @@ impl Signups {
 
     /// The translator for a stored language, falling back to the default.
     fn tr_for(&self, lang: &str) -> Tr {
-        self.catalogs.get(lang).unwrap_or_else(|| self.catalogs.default_tr())
+        self.catalogs
+            .get(lang)
+            .unwrap_or_else(|| self.catalogs.default_tr())
     }
 }
 

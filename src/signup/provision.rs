@@ -5,7 +5,7 @@
 use secrecy::SecretString;
 
 use super::{Signups, password};
-use crate::directory::{DirectoryError, NewUser};
+use crate::directory::{DirectoryError, Grants, NewUser};
 use crate::domain::{EmailAddress, MailNickname, PersonName};
 use crate::mail::{MailError, password_mail};
 use crate::store::{Registration, Step, StoreError};
@@ -46,7 +46,11 @@ struct InFlight<'a>(&'a Signups, String);
 
 impl Drop for InFlight<'_> {
     fn drop(&mut self) {
-        self.0.in_flight.lock().unwrap_or_else(std::sync::PoisonError::into_inner).remove(&self.1);
+        self.0
+            .in_flight
+            .lock()
+            .unwrap_or_else(std::sync::PoisonError::into_inner)
+            .remove(&self.1);
     }
 }
 
@@ -55,9 +59,15 @@ const MAX_NAME_ATTEMPTS: u32 = 10;
 
 impl Signups {
     /// Runs the remaining steps of `registration`.
-    pub(super) async fn provision(&self, mut registration: Registration) -> Result<Provisioned, ProvisionError> {
+    pub(super) async fn provision(
+        &self,
+        mut registration: Registration,
+    ) -> Result<Provisioned, ProvisionError> {
         let _guard = {
-            let mut in_flight = self.in_flight.lock().unwrap_or_else(std::sync::PoisonError::into_inner);
+            let mut in_flight = self
+                .in_flight
+                .lock()
+                .unwrap_or_else(std::sync::PoisonError::into_inner);
             if !in_flight.insert(registration.email.clone()) {
                 return Err(ProvisionError::InProgress);
             }
@@ -79,7 +89,11 @@ impl Signups {
         result
     }
 
-    async fn save_step(&self, registration: &mut Registration, step: Step) -> Result<(), ProvisionError> {
+    async fn save_step(
+        &self,
+        registration: &mut Registration,
+        step: Step,
+    ) -> Result<(), ProvisionError> {
         registration.step = step;
         registration.last_error = None;
         registration.updated_at = self.now();
@@ -88,8 +102,12 @@ impl Signups {
         Ok(())
     }
 
-    async fn run_steps(&self, registration: &mut Registration) -> Result<Provisioned, ProvisionError> {
-        let first = PersonName::parse(&registration.first_name).map_err(|_| ProvisionError::Name)?;
+    async fn run_steps(
+        &self,
+        registration: &mut Registration,
+    ) -> Result<Provisioned, ProvisionError> {
+        let first =
+            PersonName::parse(&registration.first_name).map_err(|_| ProvisionError::Name)?;
         let last = PersonName::parse(&registration.last_name).map_err(|_| ProvisionError::Name)?;
         let nickname = MailNickname::derive(&first, &last).map_err(|_| ProvisionError::Name)?;
         let mut password_on_page = None;
@@ -97,34 +115,54 @@ impl Signups {
         loop {
             match registration.step {
                 Step::Claimed => {
-                    let password = password::generate(self.settings.password_bytes).map_err(|_| ProvisionError::Random)?;
-                    registration.sealed_password = Some(self.sealer.seal(&password, &registration.email)?);
-                    registration.upn = Some(self.directory.free_user_principal_name(&nickname).await?);
+                    let password = password::generate(self.settings.password_bytes)
+                        .map_err(|_| ProvisionError::Random)?;
+                    registration.sealed_password =
+                        Some(self.sealer.seal(&password, &registration.email)?);
+                    registration.upn =
+                        Some(self.directory.free_user_principal_name(&nickname).await?);
                     self.save_step(registration, Step::Creating).await?;
                 }
-                Step::Creating => self.create_user(registration, &first, &last, &nickname).await?,
-                Step::UserCreated => {
-                    self.directory.assign_licences(object_id(registration)?).await?;
-                    self.save_step(registration, Step::LicencesAssigned).await?;
+                Step::Creating => {
+                    self.create_user(registration, &first, &last, &nickname)
+                        .await?
                 }
-                Step::LicencesAssigned => {
-                    self.directory.add_to_groups(object_id(registration)?).await?;
+                Step::UserCreated | Step::LicencesAssigned => {
+                    let wanted = Grants {
+                        licences: registration.step == Step::UserCreated,
+                        groups: true,
+                    };
+                    let outcome = self.directory.grant(object_id(registration)?, wanted).await;
+                    if wanted.licences {
+                        outcome.licences?;
+                        self.save_step(registration, Step::LicencesAssigned).await?;
+                    }
+                    outcome.groups?;
                     self.save_step(registration, Step::GroupsAdded).await?;
                 }
                 Step::GroupsAdded => {
                     if self.settings.password_delivery.by_mail() {
                         let password = self.open_password(registration)?;
                         let tr = self.tr_for(&registration.lang);
-                        let to = EmailAddress::parse(&registration.email).map_err(|_| ProvisionError::Address)?;
+                        let to = EmailAddress::parse(&registration.email)
+                            .map_err(|_| ProvisionError::Address)?;
                         let upn = registration.upn.clone().unwrap_or_default();
-                        let mail = password_mail(&tr, &to, &registration.first_name, &upn, secrecy::ExposeSecret::expose_secret(&password), &self.settings.support_email);
+                        let mail = password_mail(
+                            &tr,
+                            &to,
+                            &registration.first_name,
+                            &upn,
+                            secrecy::ExposeSecret::expose_secret(&password),
+                            &self.settings.support_email,
+                        );
                         self.mailer.send(mail).await?;
                         password_mailed = true;
                     }
                     if !self.settings.password_delivery.on_page() {
                         registration.sealed_password = None;
                     }
-                    self.save_step(registration, Step::PasswordDelivered).await?;
+                    self.save_step(registration, Step::PasswordDelivered)
+                        .await?;
                 }
                 Step::PasswordDelivered => {
                     if self.settings.password_delivery.on_page() {
@@ -139,7 +177,8 @@ impl Signups {
                         user_principal_name: registration.upn.clone().unwrap_or_default(),
                         first_name: registration.first_name.clone(),
                         password_on_page,
-                        password_mailed: password_mailed || self.settings.password_delivery.by_mail(),
+                        password_mailed: password_mailed
+                            || self.settings.password_delivery.by_mail(),
                     });
                 }
             }
@@ -147,13 +186,17 @@ impl Signups {
     }
 
     fn open_password(&self, registration: &Registration) -> Result<SecretString, ProvisionError> {
-        let sealed = registration.sealed_password.as_deref().ok_or(password::SealError)?;
+        let sealed = registration
+            .sealed_password
+            .as_deref()
+            .ok_or(password::SealError)?;
         Ok(self.sealer.open(sealed, &registration.email)?)
     }
 
-    /// Creates the user under the chosen UPN. If a user with it exists already, it is ours
-    /// when the names match (an earlier attempt got through but was not recorded); otherwise
-    /// a same-named person took it and the next free name is chosen.
+    /// Creates the user under the chosen UPN. If the UPN is taken, the user is ours when the
+    /// names match (an earlier attempt got through but was not recorded, e.g. a crash right
+    /// after the create); otherwise a same-named person took it and the next free name is
+    /// chosen. The happy path costs one round trip.
     async fn create_user(
         &self,
         registration: &mut Registration,
@@ -163,44 +206,47 @@ impl Signups {
     ) -> Result<(), ProvisionError> {
         for _ in 0..MAX_NAME_ATTEMPTS {
             let upn = registration.upn.clone().unwrap_or_default();
-            let existing = self.directory.find_user(&upn).await?;
-            let created = match existing {
-                Some(user) if user.given_name.as_deref() == Some(first.as_str()) && user.surname.as_deref() == Some(last.as_str()) => {
-                    tracing::info!(signup = %registration.signup_id, "adopting the user an earlier attempt created");
-                    user
-                }
-                Some(_) => {
-                    registration.upn = Some(self.directory.free_user_principal_name(nickname).await?);
-                    self.save_step(registration, Step::Creating).await?;
-                    continue;
-                }
-                None => {
-                    let password = self.open_password(registration)?;
-                    let new_user = NewUser {
-                        given_name: first.as_str(),
-                        surname: last.as_str(),
-                        nickname,
-                        user_principal_name: &upn,
-                        password: &password,
-                    };
-                    match self.directory.create_user(&new_user).await {
-                        Ok(user) => user,
-                        Err(DirectoryError::AlreadyExists) => continue,
-                        Err(err) => return Err(err.into()),
+            let password = self.open_password(registration)?;
+            let new_user = NewUser {
+                given_name: first.as_str(),
+                surname: last.as_str(),
+                nickname,
+                user_principal_name: &upn,
+                password: &password,
+            };
+            let created = match self.directory.create_user(&new_user).await {
+                Ok(user) => user,
+                Err(DirectoryError::AlreadyExists) => match self.directory.find_user(&upn).await? {
+                    Some(user)
+                        if user.given_name.as_deref() == Some(first.as_str())
+                            && user.surname.as_deref() == Some(last.as_str()) =>
+                    {
+                        tracing::info!(signup = %registration.signup_id, "adopting the user an earlier attempt created");
+                        user
                     }
-                }
+                    // Taken by a same-named person (or gone again): choose the next free name.
+                    _ => {
+                        registration.upn =
+                            Some(self.directory.free_user_principal_name(nickname).await?);
+                        self.save_step(registration, Step::Creating).await?;
+                        continue;
+                    }
+                },
+                Err(err) => return Err(err.into()),
             };
             registration.object_id = Some(created.object_id);
             registration.upn = Some(created.user_principal_name);
             return self.save_step(registration, Step::UserCreated).await;
         }
-        Err(DirectoryError::Failed("no free username found after repeated collisions".into()).into())
+        Err(
+            DirectoryError::Failed("no free username found after repeated collisions".into())
+                .into(),
+        )
     }
 }
 
 fn object_id(registration: &Registration) -> Result<&str, ProvisionError> {
-    registration
-        .object_id
-        .as_deref()
-        .ok_or_else(|| ProvisionError::Directory(DirectoryError::Failed("no object id recorded".into())))
+    registration.object_id.as_deref().ok_or_else(|| {
+        ProvisionError::Directory(DirectoryError::Failed("no object id recorded".into()))
+    })
 }

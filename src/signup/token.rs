@@ -45,11 +45,19 @@ impl std::fmt::Debug for TokenSigner {
 impl TokenSigner {
     pub fn new(secret: &SecretString) -> Result<Self, jsonwebtoken::errors::Error> {
         let bytes = secret.expose_secret().as_bytes();
-        Ok(TokenSigner { encoding: EncodingKey::from_secret(bytes)?, decoding: DecodingKey::from_secret(bytes)? })
+        Ok(TokenSigner {
+            encoding: EncodingKey::from_secret(bytes)?,
+            decoding: DecodingKey::from_secret(bytes)?,
+        })
     }
 
     pub fn sign(&self, signup_id: &str, nonce: &str, issued_at: u64, expires_at: u64) -> String {
-        let claims = Claims { sub: signup_id.to_owned(), nonce: nonce.to_owned(), iat: issued_at, exp: expires_at };
+        let claims = Claims {
+            sub: signup_id.to_owned(),
+            nonce: nonce.to_owned(),
+            iat: issued_at,
+            exp: expires_at,
+        };
         jsonwebtoken::encode(&Header::new(Algorithm::HS256), &claims, &self.encoding)
             .expect("HS256 signing of plain claims cannot fail")
     }
@@ -59,11 +67,15 @@ impl TokenSigner {
         let mut validation = Validation::new(Algorithm::HS256);
         validation.validate_exp = false; // checked below against the given clock
         validation.required_spec_claims = ["exp", "sub"].into_iter().map(str::to_owned).collect();
-        let data = jsonwebtoken::decode::<Claims>(token, &self.decoding, &validation).map_err(|_| TokenError::Invalid)?;
+        let data = jsonwebtoken::decode::<Claims>(token, &self.decoding, &validation)
+            .map_err(|_| TokenError::Invalid)?;
         if data.claims.exp <= now {
             return Err(TokenError::Expired);
         }
-        Ok(VerificationClaims { signup_id: data.claims.sub, nonce: data.claims.nonce })
+        Ok(VerificationClaims {
+            signup_id: data.claims.sub,
+            nonce: data.claims.nonce,
+        })
     }
 }
 
@@ -79,7 +91,13 @@ mod tests {
     fn a_signed_link_verifies_until_it_expires() {
         let s = signer("k");
         let token = s.sign("id1", "n1", 100, 200);
-        assert_eq!(s.verify(&token, 150), Ok(VerificationClaims { signup_id: "id1".into(), nonce: "n1".into() }));
+        assert_eq!(
+            s.verify(&token, 150),
+            Ok(VerificationClaims {
+                signup_id: "id1".into(),
+                nonce: "n1".into()
+            })
+        );
         assert_eq!(s.verify(&token, 200), Err(TokenError::Expired));
     }
 
@@ -100,8 +118,14 @@ mod tests {
         );
         parts[1] = forged_claims.clone();
         assert_eq!(s.verify(&parts.join("."), 150), Err(TokenError::Invalid));
-        let none_header = base64::Engine::encode(&base64::engine::general_purpose::URL_SAFE_NO_PAD, br#"{"alg":"none","typ":"JWT"}"#);
-        assert_eq!(s.verify(&format!("{none_header}.{forged_claims}."), 150), Err(TokenError::Invalid));
+        let none_header = base64::Engine::encode(
+            &base64::engine::general_purpose::URL_SAFE_NO_PAD,
+            br#"{"alg":"none","typ":"JWT"}"#,
+        );
+        assert_eq!(
+            s.verify(&format!("{none_header}.{forged_claims}."), 150),
+            Err(TokenError::Invalid)
+        );
         assert_eq!(s.verify("garbage", 150), Err(TokenError::Invalid));
     }
 }

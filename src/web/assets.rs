@@ -14,7 +14,14 @@ pub struct Assets;
 /// The first 16 hex digits of the file's SHA-256, for cache busting and the ETag.
 pub fn version(name: &str) -> String {
     Assets::get(name)
-        .map(|file| file.metadata.sha256_hash().iter().take(8).map(|b| format!("{b:02x}")).collect())
+        .map(|file| {
+            file.metadata
+                .sha256_hash()
+                .iter()
+                .take(8)
+                .map(|b| format!("{b:02x}"))
+                .collect()
+        })
         .unwrap_or_default()
 }
 
@@ -39,15 +46,26 @@ fn serve(name: &str, req: &Request) -> Response {
     };
     let version = version(name);
     let etag = format!("\"{version}\"");
-    let cache = if req.uri().query().is_some_and(|q| q == format!("v={version}")) {
+    let cache = if req
+        .uri()
+        .query()
+        .is_some_and(|q| q == format!("v={version}"))
+    {
         "public, max-age=31536000, immutable"
     } else {
         "public, max-age=300, must-revalidate"
     };
-    let builder = Response::builder().header(header::ETAG, etag.as_str()).header(header::CACHE_CONTROL, cache);
-    let matches = req.headers().get(header::IF_NONE_MATCH).and_then(|v| v.to_str().ok()).is_some_and(|v| {
-        v.split(',').any(|candidate| candidate.trim().trim_start_matches("W/") == etag)
-    });
+    let builder = Response::builder()
+        .header(header::ETAG, etag.as_str())
+        .header(header::CACHE_CONTROL, cache);
+    let matches = req
+        .headers()
+        .get(header::IF_NONE_MATCH)
+        .and_then(|v| v.to_str().ok())
+        .is_some_and(|v| {
+            v.split(',')
+                .any(|candidate| candidate.trim().trim_start_matches("W/") == etag)
+        });
     if matches {
         return builder.status(StatusCode::NOT_MODIFIED).finish();
     }

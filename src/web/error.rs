@@ -15,7 +15,14 @@ pub fn is_htmx(req: &Request) -> bool {
 }
 
 /// An HTML response: the fragment for HTMX, the full page otherwise.
-pub fn respond(req: &Request, state: &AppState, tr: &Tr, status: StatusCode, title: &str, fragment: Markup) -> Response {
+pub fn respond(
+    req: &Request,
+    state: &AppState,
+    tr: &Tr,
+    status: StatusCode,
+    title: &str,
+    fragment: Markup,
+) -> Response {
     let body = if is_htmx(req) {
         fragment
     } else {
@@ -31,7 +38,10 @@ pub fn respond(req: &Request, state: &AppState, tr: &Tr, status: StatusCode, tit
         .content_type("text/html; charset=utf-8")
         .header(header::CACHE_CONTROL, "no-store")
         .body(body.into_string());
-    response.headers_mut().insert(header::VARY, HeaderValue::from_static("HX-Request, Accept-Language, lang"));
+    response.headers_mut().insert(
+        header::VARY,
+        HeaderValue::from_static("HX-Request, Accept-Language, lang"),
+    );
     response
 }
 
@@ -39,11 +49,22 @@ pub fn respond(req: &Request, state: &AppState, tr: &Tr, status: StatusCode, tit
 pub fn error_response(req: &Request, state: &AppState, status: StatusCode) -> Response {
     let tr = state.tr(req, query_lang(req).as_deref());
     let title = status::title(&tr, status).to_owned();
-    let mut response = respond(req, state, &tr, status, &title, status::error_panel(&tr, status));
+    let mut response = respond(
+        req,
+        state,
+        &tr,
+        status,
+        &title,
+        status::error_panel(&tr, status),
+    );
     if is_htmx(req) {
         // Errors replace the whole form region, whatever the request targeted.
-        response.headers_mut().insert("hx-retarget", HeaderValue::from_static("#signup"));
-        response.headers_mut().insert("hx-reswap", HeaderValue::from_static("outerHTML"));
+        response
+            .headers_mut()
+            .insert("hx-retarget", HeaderValue::from_static("#signup"));
+        response
+            .headers_mut()
+            .insert("hx-reswap", HeaderValue::from_static("outerHTML"));
     }
     response
 }
@@ -58,20 +79,27 @@ pub fn query_lang(req: &Request) -> Option<String> {
 }
 
 /// Middleware body: every error from an inner endpoint becomes a localized page.
-pub async fn render_errors<E: Endpoint>(inner: std::sync::Arc<E>, req: Request) -> Result<Response> {
+pub async fn render_errors<E: Endpoint>(
+    inner: std::sync::Arc<E>,
+    req: Request,
+) -> Result<Response> {
     let Some(state) = req.data::<AppState>().cloned() else {
         return inner.call(req).await.map(IntoResponse::into_response);
     };
     let method = req.method().clone();
     let path = req.uri().path().to_owned();
     // What the error page needs of the request (language, HTMX), kept before it is consumed.
-    let mut probe = Request::builder().method(method.clone()).uri(req.uri().clone()).finish();
+    let mut probe = Request::builder()
+        .method(method.clone())
+        .uri(req.uri().clone())
+        .finish();
     *probe.headers_mut() = req.headers().clone();
     match inner.call(req).await {
         Ok(response) => {
             let response = response.into_response();
             let status = response.status();
-            let empty_error = (status.is_client_error() || status.is_server_error()) && response.headers().get(header::CONTENT_TYPE).is_none();
+            let empty_error = (status.is_client_error() || status.is_server_error())
+                && response.headers().get(header::CONTENT_TYPE).is_none();
             if empty_error {
                 return Ok(error_response(&probe, &state, status));
             }

@@ -17,7 +17,10 @@ impl SameOrigin {
 impl<E: Endpoint> Middleware<E> for SameOrigin {
     type Output = SameOriginEndpoint<E>;
     fn transform(&self, inner: E) -> Self::Output {
-        SameOriginEndpoint { inner, origin: self.origin.clone() }
+        SameOriginEndpoint {
+            inner,
+            origin: self.origin.clone(),
+        }
     }
 }
 
@@ -27,7 +30,12 @@ pub struct SameOriginEndpoint<E> {
 }
 
 /// Whether a state-changing request may proceed.
-pub fn allowed(method: &Method, sec_fetch_site: Option<&str>, origin: Option<&str>, public_origin: &str) -> bool {
+pub fn allowed(
+    method: &Method,
+    sec_fetch_site: Option<&str>,
+    origin: Option<&str>,
+    public_origin: &str,
+) -> bool {
     if matches!(*method, Method::GET | Method::HEAD | Method::OPTIONS) {
         return true;
     }
@@ -45,7 +53,12 @@ impl<E: Endpoint> Endpoint for SameOriginEndpoint<E> {
 
     async fn call(&self, req: Request) -> Result<Self::Output> {
         let header = |name| req.headers().get(name).and_then(|v| v.to_str().ok());
-        if !allowed(req.method(), header("sec-fetch-site"), header("origin"), &self.origin) {
+        if !allowed(
+            req.method(),
+            header("sec-fetch-site"),
+            header("origin"),
+            &self.origin,
+        ) {
             tracing::warn!(path = %req.uri().path(), "cross-site request refused");
             return Err(poem::Error::from_status(StatusCode::FORBIDDEN));
         }
@@ -75,7 +88,11 @@ mod tests {
             (None, None, true),
         ];
         for (site, origin, expected) in cases {
-            assert_eq!(allowed(&post, site, origin, ORIGIN), expected, "{site:?} {origin:?}");
+            assert_eq!(
+                allowed(&post, site, origin, ORIGIN),
+                expected,
+                "{site:?} {origin:?}"
+            );
         }
         assert!(allowed(&Method::GET, Some("cross-site"), None, ORIGIN));
     }

@@ -14,10 +14,15 @@ pub fn healthz() -> &'static str {
 #[handler]
 pub async fn readyz(Data(state): Data<&AppState>) -> Response {
     let store = state.store.clone();
-    let ready = tokio::task::spawn_blocking(move || store.is_ready()).await.unwrap_or(false);
+    let ready = tokio::task::spawn_blocking(move || store.is_ready())
+        .await
+        .unwrap_or(false);
     if ready {
         Response::builder().content_type("text/plain").body("ready")
     } else {
-        Response::builder().status(StatusCode::SERVICE_UNAVAILABLE).content_type("text/plain").body("store unavailable")
+        Response::builder()
+            .status(StatusCode::SERVICE_UNAVAILABLE)
+            .content_type("text/plain")
+            .body("store unavailable")
     }
 }

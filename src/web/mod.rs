@@ -41,7 +41,11 @@ impl AppState {
     /// `Accept-Language`, then `DEFAULT_LANGUAGE`.
     pub fn tr(&self, req: &Request, explicit: Option<&str>) -> Tr {
         let header = |name| req.headers().get(name).and_then(|v| v.to_str().ok());
-        self.catalogs.negotiate(explicit, header("lang"), header(header::ACCEPT_LANGUAGE.as_str()))
+        self.catalogs.negotiate(
+            explicit,
+            header("lang"),
+            header(header::ACCEPT_LANGUAGE.as_str()),
+        )
     }
 }
 
@@ -82,5 +86,8 @@ fn security_headers() -> SetHeader {
         .overriding(header::REFERRER_POLICY, "no-referrer")
         .overriding(header::X_CONTENT_TYPE_OPTIONS, "nosniff")
         .overriding(header::X_FRAME_OPTIONS, "DENY")
-        .overriding("permissions-policy", "camera=(), microphone=(), geolocation=(), payment=()")
+        .overriding(
+            "permissions-policy",
+            "camera=(), microphone=(), geolocation=(), payment=()",
+        )
 }

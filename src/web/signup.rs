@@ -11,7 +11,13 @@ use crate::i18n::Tr;
 use crate::signup::form::{FieldErrors, SignupForm};
 use crate::signup::{FlowError, SubmitError};
 
-fn signup_page(req: &Request, state: &AppState, tr: &Tr, status: StatusCode, view: &FormView<'_>) -> Response {
+fn signup_page(
+    req: &Request,
+    state: &AppState,
+    tr: &Tr,
+    status: StatusCode,
+    view: &FormView<'_>,
+) -> Response {
     let fragment = form(tr, view);
     if is_htmx(req) {
         return respond(req, state, tr, status, "", fragment);
@@ -23,7 +29,13 @@ fn signup_page(req: &Request, state: &AppState, tr: &Tr, status: StatusCode, vie
 fn empty_form(req: &Request, state: &AppState, tr: &Tr) -> Response {
     let values = SignupForm::default();
     let errors = FieldErrors::default();
-    let view = FormView { values: &values, errors: &errors, email_ok: false, general_error: None, pattern: state.email_pattern.as_deref() };
+    let view = FormView {
+        values: &values,
+        errors: &errors,
+        email_ok: false,
+        general_error: None,
+        pattern: state.email_pattern.as_deref(),
+    };
     signup_page(req, state, tr, StatusCode::OK, &view)
 }
 
@@ -35,43 +47,76 @@ pub fn index(req: &Request, Data(state): Data<&AppState>) -> Response {
 
 /// `/{lang}`: the page in that language; other one-segment paths are not found.
 #[handler]
-pub fn index_in(req: &Request, Path(lang): Path<String>, Data(state): Data<&AppState>) -> poem::Result<Response> {
-    let tr = state.catalogs.get(&lang).ok_or_else(|| poem::Error::from_status(StatusCode::NOT_FOUND))?;
+pub fn index_in(
+    req: &Request,
+    Path(lang): Path<String>,
+    Data(state): Data<&AppState>,
+) -> poem::Result<Response> {
+    let tr = state
+        .catalogs
+        .get(&lang)
+        .ok_or_else(|| poem::Error::from_status(StatusCode::NOT_FOUND))?;
     Ok(empty_form(req, state, &tr))
 }
 
 /// Reads a url-encoded form, capped in size; `None` when it cannot be read.
 pub async fn read_form<T: serde::de::DeserializeOwned>(body: Body) -> Result<T, StatusCode> {
-    let bytes = body.into_bytes_limit(super::MAX_BODY_BYTES).await.map_err(|err| match err {
-        poem::error::ReadBodyError::PayloadTooLarge => StatusCode::PAYLOAD_TOO_LARGE,
-        _ => StatusCode::BAD_REQUEST,
-    })?;
+    let bytes = body
+        .into_bytes_limit(super::MAX_BODY_BYTES)
+        .await
+        .map_err(|err| match err {
+            poem::error::ReadBodyError::PayloadTooLarge => StatusCode::PAYLOAD_TOO_LARGE,
+            _ => StatusCode::BAD_REQUEST,
+        })?;
     serde_urlencoded::from_bytes(&bytes).map_err(|_| StatusCode::BAD_REQUEST)
 }
 
 #[handler]
-pub async fn submit(req: &Request, body: Body, Data(state): Data<&AppState>) -> poem::Result<Response> {
+pub async fn submit(
+    req: &Request,
+    body: Body,
+    Data(state): Data<&AppState>,
+) -> poem::Result<Response> {
     let values: SignupForm = read_form(body).await.map_err(poem::Error::from_status)?;
     let tr = state.tr(req, values.lang.as_deref());
     let failure = |errors: &FieldErrors, general_error: Option<String>, status: StatusCode| {
         let email_ok = errors.get(crate::signup::form::Field::Email).is_none()
             && matches!(state.signups.check_email(&values.email), Ok(Ok(_)));
-        let view = FormView { values: &values, errors, email_ok, general_error, pattern: state.email_pattern.as_deref() };
+        let view = FormView {
+            values: &values,
+            errors,
+            email_ok,
+            general_error,
+            pattern: state.email_pattern.as_deref(),
+        };
         signup_page(req, state, &tr, status, &view)
     };
     match state.signups.submit(&values, &tr).await {
         Ok(email) => {
             let hours = state.signups.settings().token_ttl.as_secs().div_ceil(3600);
-            Ok(respond(req, state, &tr, StatusCode::OK, tr.t("Check your mailbox"), check_mailbox(&tr, email.as_str(), hours)))
+            Ok(respond(
+                req,
+                state,
+                &tr,
+                StatusCode::OK,
+                tr.t("Check your mailbox"),
+                check_mailbox(&tr, email.as_str(), hours),
+            ))
         }
-        Err(SubmitError::Invalid(errors)) => Ok(failure(&errors, None, StatusCode::UNPROCESSABLE_ENTITY)),
+        Err(SubmitError::Invalid(errors)) => {
+            Ok(failure(&errors, None, StatusCode::UNPROCESSABLE_ENTITY))
+        }
         Err(SubmitError::Flow(err)) => {
             tracing::error!(error = %err, "sign-up could not be completed");
             let (message, status) = match err {
                 FlowError::Mail(_) => (tr.t("We could not send the confirmation mail just now. Please try again in a few minutes."), StatusCode::SERVICE_UNAVAILABLE),
                 _ => (tr.t("Your sign-up could not be saved just now. Please try again in a few minutes."), StatusCode::INTERNAL_SERVER_ERROR),
             };
-            Ok(failure(&FieldErrors::default(), Some(message.to_owned()), status))
+            Ok(failure(
+                &FieldErrors::default(),
+                Some(message.to_owned()),
+                status,
+            ))
         }
     }
 }
@@ -86,11 +131,22 @@ struct EmailOnly {
 
 /// The inline check: the status line under the e-mail input.
 #[handler]
-pub async fn check_email(req: &Request, body: Body, Data(state): Data<&AppState>) -> poem::Result<Response> {
+pub async fn check_email(
+    req: &Request,
+    body: Body,
+    Data(state): Data<&AppState>,
+) -> poem::Result<Response> {
     let form: EmailOnly = read_form(body).await.map_err(poem::Error::from_status)?;
     let tr = state.tr(req, form.lang.as_deref());
     if form.email.trim().is_empty() {
-        return Ok(respond(req, state, &tr, StatusCode::OK, "", email_status(&tr, None, false)));
+        return Ok(respond(
+            req,
+            state,
+            &tr,
+            StatusCode::OK,
+            "",
+            email_status(&tr, None, false),
+        ));
     }
     let fragment = match state.signups.check_email(&form.email) {
         Ok(Ok(_)) => email_status(&tr, None, true),

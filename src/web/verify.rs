@@ -11,7 +11,10 @@ use crate::signup::{ConfirmError, LinkError, LinkState, ProvisionError};
 
 /// A token is a JWT: three base64url parts. Anything else is refused before any work.
 fn plausible(token: &str) -> bool {
-    token.len() <= 2048 && token.bytes().all(|b| b.is_ascii_alphanumeric() || matches!(b, b'-' | b'_' | b'.'))
+    token.len() <= 2048
+        && token
+            .bytes()
+            .all(|b| b.is_ascii_alphanumeric() || matches!(b, b'-' | b'_' | b'.'))
 }
 
 fn link_status(problem: LinkError) -> StatusCode {
@@ -25,15 +28,41 @@ fn link_status(problem: LinkError) -> StatusCode {
 #[handler]
 pub fn show(req: &Request, Path(token): Path<String>, Data(state): Data<&AppState>) -> Response {
     let tr = state.tr(req, query_lang(req).as_deref());
-    let outcome = if plausible(&token) { state.signups.inspect(&token) } else { Err(LinkError::Invalid) };
+    let outcome = if plausible(&token) {
+        state.signups.inspect(&token)
+    } else {
+        Err(LinkError::Invalid)
+    };
     match outcome {
-        Ok(LinkState::Pending { first_name, last_name, username }) => {
+        Ok(LinkState::Pending {
+            first_name,
+            last_name,
+            username,
+        }) => {
             let page = verify::confirm(&tr, &token, &first_name, &last_name, &username, false);
-            respond(req, state, &tr, StatusCode::OK, tr.t("Confirm your account"), page)
+            respond(
+                req,
+                state,
+                &tr,
+                StatusCode::OK,
+                tr.t("Confirm your account"),
+                page,
+            )
         }
-        Ok(LinkState::Unfinished { first_name, last_name, username }) => {
+        Ok(LinkState::Unfinished {
+            first_name,
+            last_name,
+            username,
+        }) => {
             let page = verify::confirm(&tr, &token, &first_name, &last_name, &username, true);
-            respond(req, state, &tr, StatusCode::OK, tr.t("Confirm your account"), page)
+            respond(
+                req,
+                state,
+                &tr,
+                StatusCode::OK,
+                tr.t("Confirm your account"),
+                page,
+            )
         }
         Ok(LinkState::Used) => problem(req, state, &tr, LinkError::Used),
         Err(err) => problem(req, state, &tr, err),
@@ -52,26 +81,56 @@ struct ConfirmForm {
 }
 
 #[handler]
-pub async fn confirm(req: &Request, Path(token): Path<String>, body: Body, Data(state): Data<&AppState>) -> Response {
+pub async fn confirm(
+    req: &Request,
+    Path(token): Path<String>,
+    body: Body,
+    Data(state): Data<&AppState>,
+) -> Response {
     let form: ConfirmForm = super::signup::read_form(body).await.unwrap_or_default();
     let tr = state.tr(req, form.lang.as_deref().or(query_lang(req).as_deref()));
     if !plausible(&token) {
         return problem(req, state, &tr, LinkError::Invalid);
     }
     match state.signups.confirm(&token).await {
-        Ok(result) => respond(req, state, &tr, StatusCode::OK, tr.t("Your account is ready"), verify::created(&tr, &result)),
+        Ok(result) => respond(
+            req,
+            state,
+            &tr,
+            StatusCode::OK,
+            tr.t("Your account is ready"),
+            verify::created(&tr, &result),
+        ),
         Err(ConfirmError::Link(err)) => problem(req, state, &tr, err),
         Err(ConfirmError::Provision(err)) => {
             let busy = matches!(err, ProvisionError::InProgress);
             if !busy {
                 tracing::error!(error = %err, "account creation stopped; confirming again resumes");
             }
-            let status = if busy { StatusCode::CONFLICT } else { StatusCode::SERVICE_UNAVAILABLE };
-            respond(req, state, &tr, status, tr.t("Not finished yet"), verify::provisioning_failed(&tr, &token, busy))
+            let status = if busy {
+                StatusCode::CONFLICT
+            } else {
+                StatusCode::SERVICE_UNAVAILABLE
+            };
+            respond(
+                req,
+                state,
+                &tr,
+                status,
+                tr.t("Not finished yet"),
+                verify::provisioning_failed(&tr, &token, busy),
+            )
         }
         Err(ConfirmError::Store(err)) => {
             tracing::error!(error = %err, "store failed while confirming");
-            respond(req, state, &tr, StatusCode::SERVICE_UNAVAILABLE, tr.t("Not finished yet"), verify::provisioning_failed(&tr, &token, false))
+            respond(
+                req,
+                state,
+                &tr,
+                StatusCode::SERVICE_UNAVAILABLE,
+                tr.t("Not finished yet"),
+                verify::provisioning_failed(&tr, &token, false),
+            )
         }
     }
 }

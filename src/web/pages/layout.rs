@@ -15,7 +15,13 @@ pub enum SwitchTo<'a> {
 }
 
 /// The page shell: language, head, header with the switcher, main content, footer.
-pub fn page(tr: &Tr, catalogs: &Catalogs, title: &str, switch_to: SwitchTo<'_>, content: Markup) -> Markup {
+pub fn page(
+    tr: &Tr,
+    catalogs: &Catalogs,
+    title: &str,
+    switch_to: SwitchTo<'_>,
+    content: Markup,
+) -> Markup {
     let org = tr.t("Example University");
     html! {
         (DOCTYPE)

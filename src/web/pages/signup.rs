@@ -51,7 +51,10 @@ fn field_error(tr: &Tr, errors: &FieldErrors, field: Field) -> Markup {
 }
 
 fn described_by(errors: &FieldErrors, field: Field, hint: Option<&str>) -> Option<String> {
-    let ids: Vec<&str> = hint.into_iter().chain(errors.get(field).map(|_| error_id(field))).collect();
+    let ids: Vec<&str> = hint
+        .into_iter()
+        .chain(errors.get(field).map(|_| error_id(field)))
+        .collect();
     (!ids.is_empty()).then(|| ids.join(" "))
 }
 

@@ -9,7 +9,14 @@ use crate::web::paths;
 
 /// Who is about to be created, with the confirm button. `resume` is set when an earlier
 /// attempt did not finish.
-pub fn confirm(tr: &Tr, token: &str, first: &str, last: &str, username: &str, resume: bool) -> Markup {
+pub fn confirm(
+    tr: &Tr,
+    token: &str,
+    first: &str,
+    last: &str,
+    username: &str,
+    resume: bool,
+) -> Markup {
     html! {
         section.panel {
             h1 { (tr.t("Confirm your account")) }

@@ -1,0 +1,244 @@
+//! `spawn_app()`: the real server on a random port with a temporary store, driven over HTTP.
+
+use std::collections::HashMap;
+use std::sync::Arc;
+use std::sync::LazyLock;
+use std::sync::atomic::{AtomicU64, Ordering};
+
+use ms365_accountcreator::config::{Layers, Locations, Settings};
+use ms365_accountcreator::startup::{Application, Overrides};
+use scraper::{Html, Selector};
+
+static INIT: LazyLock<()> = LazyLock::new(|| {
+    let _ = rustls::crypto::ring::default_provider().install_default();
+    if std::env::var_os("TEST_LOG").is_some() {
+        ms365_accountcreator::telemetry::init(
+            "debug",
+            ms365_accountcreator::config::LogFormat::Text,
+        );
+    }
+});
+
+/// A running server and what a test needs to talk to it.
+pub struct TestApp {
+    pub address: String,
+    pub client: reqwest::Client,
+    pub clock: Arc<AtomicU64>,
+    pub store_dir: tempfile::TempDir,
+    shutdown: Option<tokio::sync::oneshot::Sender<()>>,
+    pub server: Option<tokio::task::JoinHandle<anyhow::Result<()>>>,
+}
+
+/// The settings a test server starts with, plus `extra` variables (as the environment).
+pub fn test_settings(store_dir: &std::path::Path, extra: &[(&str, &str)]) -> Settings {
+    let mut env: HashMap<String, String> = HashMap::from([
+        ("MODE".into(), "test".into()),
+        ("BIND".into(), "127.0.0.1:0".into()),
+        (
+            "DATABASE_PATH".into(),
+            store_dir.to_string_lossy().into_owned(),
+        ),
+        ("SUPPORT_EMAIL".into(), "it-support@uni.example".into()),
+        ("GRAPH_API_USER_MAIL_DOMAIN".into(), "tenant.example".into()),
+    ]);
+    for (key, value) in extra {
+        env.insert((*key).to_owned(), (*value).to_owned());
+    }
+    let nowhere = store_dir.join("no-such-config.conf");
+    let locations = Locations {
+        system_file: nowhere.clone(),
+        instance_file: nowhere,
+    };
+    let layers =
+        Layers::load(&|name| env.get(name).cloned(), &locations).expect("test configuration loads");
+    Settings::from_layers(&layers).expect("test configuration is valid")
+}
+
+pub async fn spawn_app() -> TestApp {
+    spawn_app_with(&[], Overrides::default()).await
+}
+
+/// Starts a server with extra settings and overrides; the test clock starts at a fixed time.
+pub async fn spawn_app_with(extra: &[(&str, &str)], overrides: Overrides) -> TestApp {
+    let store_dir = tempfile::tempdir().expect("temporary directory");
+    spawn_app_in(store_dir, extra, overrides).await
+}
+
+/// Starts a server on an existing store directory (restart tests).
+pub async fn spawn_app_in(
+    store_dir: tempfile::TempDir,
+    extra: &[(&str, &str)],
+    mut overrides: Overrides,
+) -> TestApp {
+    LazyLock::force(&INIT);
+    let settings = test_settings(store_dir.path(), extra);
+    let clock = Arc::new(AtomicU64::new(1_800_000_000));
+    if overrides.clock.is_none() {
+        let shared = clock.clone();
+        overrides.clock = Some(Arc::new(move || shared.load(Ordering::SeqCst)));
+    }
+    let app = Application::build(&settings, overrides)
+        .await
+        .expect("the application builds");
+    let address = format!("http://{}", app.local_addr());
+    let (tx, rx) = tokio::sync::oneshot::channel::<()>();
+    let server = tokio::spawn(app.run_until_stopped(async move {
+        let _ = rx.await;
+    }));
+    let client = reqwest::Client::builder()
+        .redirect(reqwest::redirect::Policy::none())
+        .build()
+        .expect("an HTTP client");
+    TestApp {
+        address,
+        client,
+        clock,
+        store_dir,
+        shutdown: Some(tx),
+        server: Some(server),
+    }
+}
+
+/// A mail as `/debug/mails` lists it.
+#[derive(Debug, Clone)]
+pub struct ListedMail {
+    pub subject: String,
+    pub meta: String,
+    pub text: String,
+    pub links: Vec<String>,
+}
+
+impl TestApp {
+    pub fn url(&self, path: &str) -> String {
+        format!("{}{path}", self.address)
+    }
+
+    pub fn advance_clock(&self, seconds: u64) {
+        self.clock.fetch_add(seconds, Ordering::SeqCst);
+    }
+
+    pub async fn get(&self, path: &str) -> reqwest::Response {
+        self.client.get(self.url(path)).send().await.expect("GET")
+    }
+
+    pub async fn get_with(&self, path: &str, headers: &[(&str, &str)]) -> reqwest::Response {
+        let mut request = self.client.get(self.url(path));
+        for (name, value) in headers {
+            request = request.header(*name, *value);
+        }
+        request.send().await.expect("GET")
+    }
+
+    pub async fn post_form(&self, path: &str, fields: &[(&str, &str)]) -> reqwest::Response {
+        self.post_form_with(path, fields, &[]).await
+    }
+
+    pub async fn post_form_with(
+        &self,
+        path: &str,
+        fields: &[(&str, &str)],
+        headers: &[(&str, &str)],
+    ) -> reqwest::Response {
+        let mut request = self.client.post(self.url(path)).form(fields);
+        for (name, value) in headers {
+            request = request.header(*name, *value);
+        }
+        request.send().await.expect("POST")
+    }
+
+    /// A complete, valid sign-up as a browser without JavaScript posts it.
+    pub async fn sign_up(&self, email: &str, first: &str, last: &str) -> reqwest::Response {
+        self.post_form(
+            "/signup",
+            &[
+                ("email", email),
+                ("consent_email", "yes"),
+                ("consent_name", "yes"),
+                ("first_name", first),
+                ("last_name", last),
+                ("lang", "en"),
+            ],
+        )
+        .await
+    }
+
+    /// The mails listed at `/debug/mails`, newest first.
+    pub async fn mails(&self) -> Vec<ListedMail> {
+        let html =
+            Html::parse_document(&self.get("/debug/mails").await.text().await.expect("body"));
+        let article = Selector::parse("article.mail").unwrap();
+        let h2 = Selector::parse("h2").unwrap();
+        let meta = Selector::parse(".mail-meta").unwrap();
+        let pre = Selector::parse("pre").unwrap();
+        let a = Selector::parse("a").unwrap();
+        html.select(&article)
+            .map(|mail| ListedMail {
+                subject: text_of(mail.select(&h2).next()),
+                meta: text_of(mail.select(&meta).next()),
+                text: text_of(mail.select(&pre).next()),
+                links: mail
+                    .select(&pre)
+                    .flat_map(|p| p.select(&a))
+                    .filter_map(|l| l.value().attr("href").map(str::to_owned))
+                    .collect(),
+            })
+            .collect()
+    }
+
+    /// The path of the verification link in the newest mail to `email`.
+    pub async fn verification_path(&self, email: &str) -> String {
+        let mail = self
+            .mails()
+            .await
+            .into_iter()
+            .find(|m| m.meta.contains(email))
+            .expect("a mail to the address");
+        let link = mail.links.first().expect("a link in the mail").clone();
+        link.strip_prefix(&self.address)
+            .expect("the link points at this server")
+            .to_owned()
+    }
+
+    /// Stops the server gracefully and waits for it.
+    pub async fn stop(&mut self) -> tempfile::TempDir {
+        if let Some(tx) = self.shutdown.take() {
+            let _ = tx.send(());
+        }
+        if let Some(server) = self.server.take() {
+            server
+                .await
+                .expect("server task")
+                .expect("server stops cleanly");
+        }
+        std::mem::replace(
+            &mut self.store_dir,
+            tempfile::tempdir().expect("temporary directory"),
+        )
+    }
+}
+
+pub fn text_of(element: Option<scraper::ElementRef<'_>>) -> String {
+    element
+        .map(|e| e.text().collect::<String>())
+        .unwrap_or_default()
+}
+
+/// Parses HTML and returns the texts of the elements matching `selector`.
+pub fn texts(html: &str, selector: &str) -> Vec<String> {
+    let document = Html::parse_document(html);
+    let selector = Selector::parse(selector).expect("a valid selector");
+    document
+        .select(&selector)
+        .map(|e| e.text().collect::<String>().trim().to_owned())
+        .collect()
+}
+
+/// The value of `attribute` on the first element matching `selector`.
+pub fn attr(html: &str, selector: &str, attribute: &str) -> Option<String> {
+    let document = Html::parse_document(html);
+    let selector = Selector::parse(selector).expect("a valid selector");
+    document
+        .select(&selector)
+        .next()
+        .and_then(|e| e.value().attr(attribute).map(str::to_owned))
+}

@@ -1,0 +1,301 @@
+//! `POST /signup` as a plain form post (JavaScript off) and through HTMX.
+
+use crate::helpers::{attr, spawn_app, spawn_app_with, texts};
+use ms365_accountcreator::startup::Overrides;
+
+const FILTER: &str = r"[a-z0-9.]+@uni\.example";
+
+fn form<'a>(
+    email: &'a str,
+    first: &'a str,
+    last: &'a str,
+    consents: bool,
+) -> Vec<(&'a str, &'a str)> {
+    let mut fields = vec![
+        ("email", email),
+        ("first_name", first),
+        ("last_name", last),
+        ("lang", "en"),
+    ];
+    if consents {
+        fields.push(("consent_email", "yes"));
+        fields.push(("consent_name", "yes"));
+    }
+    fields
+}
+
+#[tokio::test]
+async fn each_invalid_field_is_reported_next_to_it_and_the_values_are_kept() {
+    let app = spawn_app_with(&[("EMAIL_ADDRESS_FILTER", FILTER)], Overrides::default()).await;
+    let long_name = "x".repeat(65);
+    let long_email = format!("{}@uni.example", "a".repeat(180));
+    // (fields, field id with the error, expected message)
+    let cases: Vec<(Vec<(&str, &str)>, &str, &str)> = vec![
+        (
+            form("", "Ada", "Lovelace", true),
+            "email",
+            "Please enter your e-mail address.",
+        ),
+        (
+            form("not-an-address", "Ada", "Lovelace", true),
+            "email",
+            "This is not a valid e-mail address.",
+        ),
+        (
+            form(&long_email, "Ada", "Lovelace", true),
+            "email",
+            "This e-mail address is too long (at most 190 characters).",
+        ),
+        (
+            form("ada@elsewhere.example", "Ada", "Lovelace", true),
+            "email",
+            "This e-mail address cannot be used here. Please use your institutional address.",
+        ),
+        (
+            form("ada@uni.example", "", "Lovelace", true),
+            "first_name",
+            "Please enter your first name.",
+        ),
+        (
+            form("ada@uni.example", "Ada", "  ", true),
+            "last_name",
+            "Please enter your family name.",
+        ),
+        (
+            form("ada@uni.example", &long_name, "Lovelace", true),
+            "first_name",
+            "A name can have at most 64 characters.",
+        ),
+        (
+            form(
+                "ada@uni.example",
+                "Ada\r\nBcc: x@y.example",
+                "Lovelace",
+                true,
+            ),
+            "first_name",
+            "The name contains characters that cannot be used.",
+        ),
+        (
+            form("ada@uni.example", "李", "王", true),
+            "first_name",
+            "No username can be made from this name. Please write it in Latin letters, as in your passport.",
+        ),
+        (
+            form("ada@uni.example", "Ada", "Lovelace", false),
+            "consent_email",
+            "Please agree to your e-mail address being stored.",
+        ),
+        (
+            form("ada@uni.example", "Ada", "Lovelace", false),
+            "consent_name",
+            "Please agree to your name being sent to Microsoft.",
+        ),
+    ];
+    for (fields, field, message) in cases {
+        let response = app.post_form("/signup", &fields).await;
+        assert_eq!(response.status(), 422, "{field}: {message}");
+        let page = response.text().await.unwrap();
+        assert_eq!(
+            texts(&page, &format!("#{field}-error")),
+            vec![message],
+            "error next to {field}"
+        );
+        assert_eq!(
+            attr(&page, &format!("#{field}"), "aria-invalid").as_deref(),
+            Some("true"),
+            "{field} is marked invalid"
+        );
+        let described_by =
+            attr(&page, &format!("#{field}"), "aria-describedby").unwrap_or_default();
+        assert!(
+            described_by
+                .split(' ')
+                .any(|id| id == format!("{field}-error")),
+            "{field} is described by its error"
+        );
+        assert_eq!(
+            texts(&page, "[role=alert]").len(),
+            1,
+            "a summary is announced"
+        );
+        for (name, value) in &fields {
+            if ["email", "first_name", "last_name"].contains(name) {
+                // HTML parsing turns CR LF into LF; the value itself is kept.
+                let kept = attr(&page, &format!("#{name}"), "value").unwrap_or_default();
+                assert_eq!(
+                    kept,
+                    value.replace("\r\n", "\n"),
+                    "{name} kept for {message}"
+                );
+            }
+        }
+    }
+    assert!(app.mails().await.is_empty(), "no mail for an invalid form");
+}
+
+#[tokio::test]
+async fn errors_are_translated_into_the_forms_language() {
+    let app = spawn_app().await;
+    let fields = [("email", "nope"), ("lang", "de")];
+    let page = app
+        .post_form("/signup", &fields)
+        .await
+        .text()
+        .await
+        .unwrap();
+    assert_eq!(attr(&page, "html", "lang").as_deref(), Some("de"));
+    assert_eq!(
+        texts(&page, "#email-error"),
+        vec!["Das ist keine gültige E-Mail-Adresse."]
+    );
+    assert_eq!(
+        texts(&page, "#first_name-error"),
+        vec!["Bitte geben Sie Ihren Vornamen ein."]
+    );
+}
+
+#[tokio::test]
+async fn a_valid_form_answers_check_your_mailbox_and_keeps_a_pending_sign_up() {
+    let app = spawn_app().await;
+    let response = app
+        .sign_up(" Ada.Lovelace@Uni.Example ", "Ada", "Lovelace")
+        .await;
+    assert_eq!(response.status(), 200);
+    let page = response.text().await.unwrap();
+    assert_eq!(texts(&page, "h2"), vec!["Check your mailbox"]);
+    assert!(texts(&page, "#signup p")[0].contains("ada.lovelace@uni.example"));
+    let mails = app.mails().await;
+    assert_eq!(mails.len(), 1);
+    assert!(mails[0].meta.contains("ada.lovelace@uni.example"));
+}
+
+#[tokio::test]
+async fn htmx_posts_get_the_fragment_only() {
+    let app = spawn_app().await;
+    let invalid = app
+        .post_form_with(
+            "/signup",
+            &[("email", "x"), ("lang", "en")],
+            &[("hx-request", "true")],
+        )
+        .await;
+    assert_eq!(invalid.status(), 422);
+    let fragment = invalid.text().await.unwrap();
+    assert!(!fragment.contains("<html"), "a fragment, not a page");
+    assert_eq!(attr(&fragment, "form", "id").as_deref(), Some("signup"));
+    assert_eq!(
+        texts(&fragment, "#email-error"),
+        vec!["This is not a valid e-mail address."]
+    );
+
+    let valid = app
+        .post_form_with(
+            "/signup",
+            &form("ada@uni.example", "Ada", "Lovelace", true),
+            &[("hx-request", "true")],
+        )
+        .await;
+    assert_eq!(valid.status(), 200);
+    let fragment = valid.text().await.unwrap();
+    assert!(!fragment.contains("<html"));
+    assert_eq!(attr(&fragment, "section", "id").as_deref(), Some("signup"));
+}
+
+#[tokio::test]
+async fn the_inline_check_reports_each_problem_and_success() {
+    let app = spawn_app_with(&[("EMAIL_ADDRESS_FILTER", FILTER)], Overrides::default()).await;
+    let check = |email: &'static str| {
+        let app = &app;
+        async move {
+            let response = app
+                .post_form_with(
+                    "/signup/check-email",
+                    &[("email", email), ("lang", "en")],
+                    &[("hx-request", "true")],
+                )
+                .await;
+            assert_eq!(response.status(), 200);
+            response.text().await.unwrap()
+        }
+    };
+    let ok = check("ada@uni.example").await;
+    assert!(
+        attr(&ok, "[data-email-ok]", "data-email-ok").is_some(),
+        "{ok}"
+    );
+    assert_eq!(
+        texts(&check("nope").await, ".field-error"),
+        vec!["This is not a valid e-mail address."]
+    );
+    assert_eq!(
+        texts(&check("ada@other.example").await, ".field-error"),
+        vec!["This e-mail address cannot be used here. Please use your institutional address."]
+    );
+    assert!(
+        texts(&check("").await, ".field-error").is_empty(),
+        "an empty field is not an error while typing"
+    );
+}
+
+#[tokio::test]
+async fn malformed_and_oversized_bodies_get_a_clear_error_not_a_crash() {
+    let app = spawn_app().await;
+    let malformed = app
+        .client
+        .post(app.url("/signup"))
+        .header("content-type", "application/x-www-form-urlencoded")
+        .body("email=%ZZ&email=a&&=&first_name")
+        .send()
+        .await
+        .unwrap();
+    assert!(
+        malformed.status() == 400 || malformed.status() == 422,
+        "{}",
+        malformed.status()
+    );
+    let oversized = app
+        .post_form("/signup", &[("email", &"a".repeat(100_000))])
+        .await;
+    assert_eq!(oversized.status(), 413);
+    assert_eq!(
+        texts(&oversized.text().await.unwrap(), "h1"),
+        vec!["Too much data"]
+    );
+    assert_eq!(app.get("/healthz").await.status(), 200, "still serving");
+}
+
+#[tokio::test]
+async fn cross_site_posts_are_refused_with_a_localized_page() {
+    let app = spawn_app().await;
+    let fields = form("ada@uni.example", "Ada", "Lovelace", true);
+    let cross = app
+        .post_form_with(
+            "/signup",
+            &fields,
+            &[("sec-fetch-site", "cross-site"), ("accept-language", "de")],
+        )
+        .await;
+    assert_eq!(cross.status(), 403);
+    assert_eq!(
+        texts(&cross.text().await.unwrap(), "h1"),
+        vec!["Anfrage abgelehnt"]
+    );
+    let foreign_origin = app
+        .post_form_with("/signup", &fields, &[("origin", "https://evil.example")])
+        .await;
+    assert_eq!(foreign_origin.status(), 403);
+    let null_same_origin = app
+        .post_form_with(
+            "/signup",
+            &fields,
+            &[("origin", "null"), ("sec-fetch-site", "same-origin")],
+        )
+        .await;
+    assert_eq!(
+        null_same_origin.status(),
+        200,
+        "Chromium's no-referrer form post passes"
+    );
+    assert_eq!(app.mails().await.len(), 1);
+}
