@@ -227,8 +227,7 @@ impl Store {
                 let Some(bytes) = registrations.get(&email)? else {
                     return Ok(Claim::Unknown);
                 };
-                let registration: Registration =
-                    decode("registrations", &bytes).or_else(abort)?;
+                let registration: Registration = decode("registrations", &bytes).or_else(abort)?;
                 return Ok(if registration.step == Step::Done {
                     Claim::AlreadyDone(registration)
                 } else {

@@ -7,8 +7,14 @@ use super::*;
 
 /// Loads with a fake environment and files in `dir`: `etc.conf`, `instance.conf`.
 fn load(dir: &Path, env: &[(&str, &str)]) -> Result<(Settings, Vec<String>), ConfigError> {
-    let env: HashMap<String, String> = env.iter().map(|(k, v)| ((*k).to_owned(), (*v).to_owned())).collect();
-    let locations = Locations { system_file: dir.join("etc.conf"), instance_file: dir.join("instance.conf") };
+    let env: HashMap<String, String> = env
+        .iter()
+        .map(|(k, v)| ((*k).to_owned(), (*v).to_owned()))
+        .collect();
+    let locations = Locations {
+        system_file: dir.join("etc.conf"),
+        instance_file: dir.join("instance.conf"),
+    };
     let layers = Layers::load(&|name| env.get(name).cloned(), &locations)?;
     let warnings = layers.warnings.clone();
     Ok((Settings::from_layers(&layers)?, warnings))
@@ -20,7 +26,10 @@ fn write(dir: &Path, name: &str, text: &str) -> String {
     path.to_string_lossy().into_owned()
 }
 
-const PROD: &[(&str, &str)] = &[("JWT_SECRET_KEY", "s3cret"), ("PUBLIC_URL", "https://signup.uni.example")];
+const PROD: &[(&str, &str)] = &[
+    ("JWT_SECRET_KEY", "s3cret"),
+    ("PUBLIC_URL", "https://signup.uni.example"),
+];
 
 #[test]
 fn production_defaults_match_the_original() {
@@ -31,9 +40,15 @@ fn production_defaults_match_the_original() {
     assert_eq!(settings.bind, "127.0.0.1:8080");
     assert_eq!(settings.generated_password_bytes, 8);
     assert_eq!(settings.password_delivery, PasswordDelivery::Mail);
-    assert_eq!(settings.graph.license_skus, vec!["314c4481-f395-4525-be8b-2ec4bb1e9d91"]);
+    assert_eq!(
+        settings.graph.license_skus,
+        vec!["314c4481-f395-4525-be8b-2ec4bb1e9d91"]
+    );
     assert_eq!(settings.graph.usage_location, "DE");
-    assert_eq!(settings.graph.api_url.as_str(), "https://graph.microsoft.com/");
+    assert_eq!(
+        settings.graph.api_url.as_str(),
+        "https://graph.microsoft.com/"
+    );
     assert_eq!(settings.mail.port, 25);
     assert!(!settings.mail.ssl && settings.mail.starttls && settings.mail.login);
     assert!(!settings.debug_dont_connect_to_api && !settings.debug_dont_send_mail);
@@ -50,7 +65,10 @@ fn debug_mode_needs_nothing_and_simulates_everything() {
         assert_eq!(settings.mode, Mode::Debug);
         assert_eq!(settings.jwt_secret_key.expose_secret(), "debug");
         assert!(settings.debug_dont_connect_to_api && settings.debug_dont_send_mail);
-        assert!(settings.public_url.is_none(), "taken from the bound address");
+        assert!(
+            settings.public_url.is_none(),
+            "taken from the bound address"
+        );
     }
 }
 
@@ -65,26 +83,61 @@ fn an_unknown_mode_is_refused() {
 #[test]
 fn later_layers_win_in_the_documented_order() {
     let dir = tempfile::tempdir().unwrap();
-    write(dir.path(), "etc.conf", "SUPPORT_EMAIL = \"etc@x.example\"\nBIND = \"0.0.0.0:1\"\nGRAPH_API_USAGE_LOCATION = \"AT\"\nMAIL_SERVER_PORT = 1\n");
-    write(dir.path(), "instance.conf", "SUPPORT_EMAIL = \"instance@x.example\"\nBIND = \"0.0.0.0:2\"\nMAIL_SERVER_PORT = 2\n");
-    let config_file = write(dir.path(), "custom.conf", "SUPPORT_EMAIL = \"custom@x.example\"\nMAIL_SERVER_PORT = 3\n");
+    write(
+        dir.path(),
+        "etc.conf",
+        "SUPPORT_EMAIL = \"etc@x.example\"\nBIND = \"0.0.0.0:1\"\nGRAPH_API_USAGE_LOCATION = \"AT\"\nMAIL_SERVER_PORT = 1\n",
+    );
+    write(
+        dir.path(),
+        "instance.conf",
+        "SUPPORT_EMAIL = \"instance@x.example\"\nBIND = \"0.0.0.0:2\"\nMAIL_SERVER_PORT = 2\n",
+    );
+    let config_file = write(
+        dir.path(),
+        "custom.conf",
+        "SUPPORT_EMAIL = \"custom@x.example\"\nMAIL_SERVER_PORT = 3\n",
+    );
     let secret_file = write(dir.path(), "jwt.secret", "from-file\n");
-    let mut env = vec![("MODE", "debug"), ("CONFIG_FILE", config_file.as_str()), ("MAIL_SERVER_PORT", "4"), ("JWT_SECRET_KEY", "from-env")];
+    let mut env = vec![
+        ("MODE", "debug"),
+        ("CONFIG_FILE", config_file.as_str()),
+        ("MAIL_SERVER_PORT", "4"),
+        ("JWT_SECRET_KEY", "from-env"),
+    ];
     let (settings, _) = load(dir.path(), &env).unwrap();
-    assert_eq!(settings.graph.usage_location, "AT", "/etc survives where nothing later sets it");
+    assert_eq!(
+        settings.graph.usage_location, "AT",
+        "/etc survives where nothing later sets it"
+    );
     assert_eq!(settings.bind, "0.0.0.0:2", "instance/ beats /etc");
-    assert_eq!(settings.support_email, "custom@x.example", "CONFIG_FILE beats instance/");
+    assert_eq!(
+        settings.support_email, "custom@x.example",
+        "CONFIG_FILE beats instance/"
+    );
     assert_eq!(settings.mail.port, 4, "the environment beats every file");
-    assert_eq!(settings.jwt_secret_key.expose_secret(), "from-env", "the environment beats the mode default");
+    assert_eq!(
+        settings.jwt_secret_key.expose_secret(),
+        "from-env",
+        "the environment beats the mode default"
+    );
     env.push(("JWT_SECRET_KEY_FILE", secret_file.as_str()));
     let (settings, _) = load(dir.path(), &env).unwrap();
-    assert_eq!(settings.jwt_secret_key.expose_secret(), "from-file", "*_FILE comes last; its newline is dropped");
+    assert_eq!(
+        settings.jwt_secret_key.expose_secret(),
+        "from-file",
+        "*_FILE comes last; its newline is dropped"
+    );
 }
 
 #[test]
 fn files_override_mode_defaults() {
     let dir = tempfile::tempdir().unwrap();
-    write(dir.path(), "instance.conf", "DEBUG_DONT_SEND_MAIL = false\n");
+    write(
+        dir.path(),
+        "instance.conf",
+        "DEBUG_DONT_SEND_MAIL = false\n",
+    );
     let (settings, _) = load(dir.path(), &[("MODE", "debug")]).unwrap();
     assert!(!settings.debug_dont_send_mail);
     assert!(settings.debug_dont_connect_to_api);
@@ -107,7 +160,10 @@ fn environment_values_are_typed_by_key() {
     assert!(settings.mail.ssl);
     assert_eq!(settings.graph.groups_for_new_users, vec!["g1", "g2", "g3"]);
     assert_eq!(settings.graph.license_skus, vec!["s1", "s2"]);
-    assert_eq!(settings.graph.client_id, "12345", "a numeric string stays a string");
+    assert_eq!(
+        settings.graph.client_id, "12345",
+        "a numeric string stays a string"
+    );
     assert_eq!(settings.reverse_proxy_count, 2);
 }
 
@@ -121,12 +177,23 @@ fn every_key_can_be_set_from_the_environment() {
             keys::Kind::List => "a,b",
             keys::Kind::Str | keys::Kind::Secret => "x",
         };
-        let env: HashMap<String, String> =
-            [("MODE".to_owned(), "debug".to_owned()), (key.name.to_owned(), value.to_owned())].into();
-        let locations = Locations { system_file: dir.path().join("none"), instance_file: dir.path().join("none") };
+        let env: HashMap<String, String> = [
+            ("MODE".to_owned(), "debug".to_owned()),
+            (key.name.to_owned(), value.to_owned()),
+        ]
+        .into();
+        let locations = Locations {
+            system_file: dir.path().join("none"),
+            instance_file: dir.path().join("none"),
+        };
         let layers = Layers::load(&|name| env.get(name).cloned(), &locations).unwrap();
         let (_, source) = &layers.values[key.name];
-        assert_eq!(*source, Source::Env(key.name.to_owned()), "{} is read from the environment", key.name);
+        assert_eq!(
+            *source,
+            Source::Env(key.name.to_owned()),
+            "{} is read from the environment",
+            key.name
+        );
     }
 }
 
@@ -150,9 +217,15 @@ fn production_without_public_url_is_refused() {
 #[test]
 fn a_file_that_does_not_parse_names_file_and_line() {
     let dir = tempfile::tempdir().unwrap();
-    write(dir.path(), "instance.conf", "BIND = \"0.0.0.0:80\"\nSUPPORT_EMAIL = \"a@b\n");
+    write(
+        dir.path(),
+        "instance.conf",
+        "BIND = \"0.0.0.0:80\"\nSUPPORT_EMAIL = \"a@b\n",
+    );
     let err = load(dir.path(), PROD).unwrap_err();
-    let ConfigError::Syntax { path, line, .. } = &err else { panic!("{err}") };
+    let ConfigError::Syntax { path, line, .. } = &err else {
+        panic!("{err}")
+    };
     assert!(path.ends_with("instance.conf"));
     assert_eq!(*line, 2);
     assert!(err.to_string().contains("instance.conf:2:"), "{err}");
@@ -161,17 +234,40 @@ fn a_file_that_does_not_parse_names_file_and_line() {
 #[test]
 fn python_booleans_get_a_hint() {
     let dir = tempfile::tempdir().unwrap();
-    write(dir.path(), "instance.conf", "# moved from the Flask deployment\nDEBUG_DONT_CONNECT_TO_API = True\n");
+    write(
+        dir.path(),
+        "instance.conf",
+        "# moved from the Flask deployment\nDEBUG_DONT_CONNECT_TO_API = True\n",
+    );
     let err = load(dir.path(), PROD).unwrap_err();
     let text = err.to_string();
     assert!(text.contains(":2:"), "{text}");
     assert!(text.contains("use `true` instead of `True`"), "{text}");
     write(dir.path(), "instance.conf", "MAIL_SERVER_SSL=False\n");
-    assert!(load(dir.path(), PROD).unwrap_err().to_string().contains("`false` instead of `False`"));
+    assert!(
+        load(dir.path(), PROD)
+            .unwrap_err()
+            .to_string()
+            .contains("`false` instead of `False`")
+    );
     write(dir.path(), "instance.conf", "MAIL_SERVER_HOST = None\n");
-    assert!(load(dir.path(), PROD).unwrap_err().to_string().contains("TOML has no None"));
-    write(dir.path(), "instance.conf", "MAIL_SERVER_HOST = smtp.example\n");
-    assert!(load(dir.path(), PROD).unwrap_err().to_string().contains("need quotes"));
+    assert!(
+        load(dir.path(), PROD)
+            .unwrap_err()
+            .to_string()
+            .contains("TOML has no None")
+    );
+    write(
+        dir.path(),
+        "instance.conf",
+        "MAIL_SERVER_HOST = smtp.example\n",
+    );
+    assert!(
+        load(dir.path(), PROD)
+            .unwrap_err()
+            .to_string()
+            .contains("need quotes")
+    );
 }
 
 #[test]
@@ -180,10 +276,27 @@ fn a_value_of_the_wrong_type_names_key_and_file() {
     write(dir.path(), "instance.conf", "MAIL_SERVER_PORT = \"587\"\n");
     let err = load(dir.path(), PROD).unwrap_err();
     let text = err.to_string();
-    assert!(text.contains("MAIL_SERVER_PORT") && text.contains("instance.conf") && text.contains("whole number"), "{text}");
+    assert!(
+        text.contains("MAIL_SERVER_PORT")
+            && text.contains("instance.conf")
+            && text.contains("whole number"),
+        "{text}"
+    );
     std::fs::remove_file(dir.path().join("instance.conf")).unwrap();
-    let err = load(dir.path(), &[("JWT_SECRET_KEY", "s"), ("PUBLIC_URL", "https://x.example"), ("MAIL_SERVER_SSL", "maybe")]).unwrap_err();
-    assert!(err.to_string().contains("environment variable MAIL_SERVER_SSL"), "{err}");
+    let err = load(
+        dir.path(),
+        &[
+            ("JWT_SECRET_KEY", "s"),
+            ("PUBLIC_URL", "https://x.example"),
+            ("MAIL_SERVER_SSL", "maybe"),
+        ],
+    )
+    .unwrap_err();
+    assert!(
+        err.to_string()
+            .contains("environment variable MAIL_SERVER_SSL"),
+        "{err}"
+    );
 }
 
 #[test]
@@ -201,17 +314,29 @@ fn invalid_values_are_refused_with_the_key() {
         let mut env = PROD.to_vec();
         env.push((key, value));
         let err = load(dir.path(), &env).unwrap_err().to_string();
-        assert!(err.contains(key) && err.contains(expected), "{key}={value}: {err}");
+        assert!(
+            err.contains(key) && err.contains(expected),
+            "{key}={value}: {err}"
+        );
     }
 }
 
 #[test]
 fn unknown_keys_warn_and_the_originals_retired_keys_say_what_to_do() {
     let dir = tempfile::tempdir().unwrap();
-    write(dir.path(), "instance.conf", "SQLALCHEMY_DATABASE_URI = \"sqlite:////app-mnt/db.sqlite\"\nSUPORT_EMAIL = \"x\"\nbind = \"0.0.0.0:80\"\n");
+    write(
+        dir.path(),
+        "instance.conf",
+        "SQLALCHEMY_DATABASE_URI = \"sqlite:////app-mnt/db.sqlite\"\nSUPORT_EMAIL = \"x\"\nbind = \"0.0.0.0:80\"\n",
+    );
     let (_, warnings) = load(dir.path(), PROD).unwrap();
     assert_eq!(warnings.len(), 3, "{warnings:?}");
-    assert!(warnings.iter().any(|w| w.contains("SQLALCHEMY_DATABASE_URI") && w.contains("emails import")), "{warnings:?}");
+    assert!(
+        warnings
+            .iter()
+            .any(|w| w.contains("SQLALCHEMY_DATABASE_URI") && w.contains("emails import")),
+        "{warnings:?}"
+    );
     assert!(warnings.iter().any(|w| w.contains("SUPORT_EMAIL")));
     assert!(warnings.iter().any(|w| w.contains("did you mean BIND")));
 }
@@ -223,7 +348,11 @@ fn a_missing_optional_file_is_skipped_but_a_missing_config_file_is_an_error() {
     let mut env = PROD.to_vec();
     env.push(("CONFIG_FILE", "/nonexistent/ms365.conf"));
     let err = load(dir.path(), &env).unwrap_err();
-    assert!(matches!(err, ConfigError::Read { .. }) && err.to_string().contains("/nonexistent/ms365.conf"), "{err}");
+    assert!(
+        matches!(err, ConfigError::Read { .. })
+            && err.to_string().contains("/nonexistent/ms365.conf"),
+        "{err}"
+    );
 }
 
 #[test]
@@ -242,15 +371,26 @@ fn secrets_are_redacted_in_debug_output() {
     env.push(("MAIL_SERVER_PW", "smtp-pass-123"));
     let (settings, _) = load(dir.path(), &env).unwrap();
     let debug = format!("{settings:?}");
-    assert!(!debug.contains("s3cret") && !debug.contains("smtp-pass-123"), "{debug}");
+    assert!(
+        !debug.contains("s3cret") && !debug.contains("smtp-pass-123"),
+        "{debug}"
+    );
 }
 
 /// The README's configuration table, generated from [`keys::KEYS`].
 fn readme_table() -> String {
     let mut table = String::from("| Key | Default | Meaning |\n|---|---|---|\n");
     for key in keys::KEYS {
-        let default = if key.default.is_empty() { "—".to_owned() } else { format!("`{}`", key.default.replace('|', "\\|")) };
-        table.push_str(&format!("| `{}` | {default} | {} |\n", key.name, key.doc.replace('|', "\\|")));
+        let default = if key.default.is_empty() {
+            "—".to_owned()
+        } else {
+            format!("`{}`", key.default.replace('|', "\\|"))
+        };
+        table.push_str(&format!(
+            "| `{}` | {default} | {} |\n",
+            key.name,
+            key.doc.replace('|', "\\|")
+        ));
     }
     table
 }
@@ -271,5 +411,8 @@ fn the_readme_lists_every_key_with_its_default() {
         std::fs::write(&path, updated).unwrap();
         return;
     }
-    assert!(current == expected, "the README's configuration table is out of date: run `UPDATE_README=1 cargo test --lib config`");
+    assert!(
+        current == expected,
+        "the README's configuration table is out of date: run `UPDATE_README=1 cargo test --lib config`"
+    );
 }

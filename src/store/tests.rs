@@ -18,74 +18,129 @@ fn pending(id: &str, email: &str) -> PendingSignup {
 #[test]
 fn a_pending_sign_up_can_be_claimed_once() {
     let store = Store::temporary().unwrap();
-    store.insert_pending(&pending("p1", "ada@x.example")).unwrap();
-    let Claim::Claimed(registration) = store.claim("p1", "nonce-p1", 150).unwrap() else { panic!("first claim") };
+    store
+        .insert_pending(&pending("p1", "ada@x.example"))
+        .unwrap();
+    let Claim::Claimed(registration) = store.claim("p1", "nonce-p1", 150).unwrap() else {
+        panic!("first claim")
+    };
     assert_eq!(registration.step, Step::Claimed);
     assert_eq!(registration.consent_email_at, 100);
-    assert!(store.is_registered(&EmailAddress::parse("ada@x.example").unwrap()).unwrap());
-    assert!(matches!(store.claim("p1", "nonce-p1", 150).unwrap(), Claim::Resume(_)));
+    assert!(
+        store
+            .is_registered(&EmailAddress::parse("ada@x.example").unwrap())
+            .unwrap()
+    );
+    assert!(matches!(
+        store.claim("p1", "nonce-p1", 150).unwrap(),
+        Claim::Resume(_)
+    ));
     assert!(matches!(store.lookup("p1").unwrap(), Lookup::Registered(_)));
 }
 
 #[test]
 fn a_wrong_nonce_or_unknown_id_claims_nothing() {
     let store = Store::temporary().unwrap();
-    store.insert_pending(&pending("p1", "ada@x.example")).unwrap();
+    store
+        .insert_pending(&pending("p1", "ada@x.example"))
+        .unwrap();
     assert_eq!(store.claim("p1", "forged", 150).unwrap(), Claim::Unknown);
-    assert_eq!(store.claim("nope", "nonce-p1", 150).unwrap(), Claim::Unknown);
+    assert_eq!(
+        store.claim("nope", "nonce-p1", 150).unwrap(),
+        Claim::Unknown
+    );
     assert!(matches!(store.lookup("p1").unwrap(), Lookup::Pending(_)));
 }
 
 #[test]
 fn an_expired_sign_up_cannot_be_claimed() {
     let store = Store::temporary().unwrap();
-    store.insert_pending(&pending("p1", "ada@x.example")).unwrap();
+    store
+        .insert_pending(&pending("p1", "ada@x.example"))
+        .unwrap();
     assert_eq!(store.claim("p1", "nonce-p1", 200).unwrap(), Claim::Expired);
 }
 
 #[test]
 fn a_new_submission_replaces_the_old_one() {
     let store = Store::temporary().unwrap();
-    store.insert_pending(&pending("p1", "ada@x.example")).unwrap();
-    store.insert_pending(&pending("p2", "ada@x.example")).unwrap();
+    store
+        .insert_pending(&pending("p1", "ada@x.example"))
+        .unwrap();
+    store
+        .insert_pending(&pending("p2", "ada@x.example"))
+        .unwrap();
     assert_eq!(store.lookup("p1").unwrap(), Lookup::Unknown);
     assert_eq!(store.claim("p1", "nonce-p1", 150).unwrap(), Claim::Unknown);
-    assert!(matches!(store.claim("p2", "nonce-p2", 150).unwrap(), Claim::Claimed(_)));
+    assert!(matches!(
+        store.claim("p2", "nonce-p2", 150).unwrap(),
+        Claim::Claimed(_)
+    ));
     assert_eq!(store.pending_signups().count(), 0);
 }
 
 #[test]
 fn a_registered_address_refuses_new_sign_ups() {
     let store = Store::temporary().unwrap();
-    store.insert_pending(&pending("p1", "ada@x.example")).unwrap();
+    store
+        .insert_pending(&pending("p1", "ada@x.example"))
+        .unwrap();
     store.claim("p1", "nonce-p1", 150).unwrap();
-    assert!(matches!(store.insert_pending(&pending("p2", "ada@x.example")), Err(StoreError::AlreadyRegistered)));
+    assert!(matches!(
+        store.insert_pending(&pending("p2", "ada@x.example")),
+        Err(StoreError::AlreadyRegistered)
+    ));
 }
 
 #[test]
 fn concurrent_claims_yield_exactly_one_winner() {
     let store = Store::temporary().unwrap();
-    store.insert_pending(&pending("p1", "ada@x.example")).unwrap();
+    store
+        .insert_pending(&pending("p1", "ada@x.example"))
+        .unwrap();
     let claims: Vec<Claim> = std::thread::scope(|scope| {
-        let handles: Vec<_> = (0..16).map(|_| scope.spawn(|| store.claim("p1", "nonce-p1", 150).unwrap())).collect();
+        let handles: Vec<_> = (0..16)
+            .map(|_| scope.spawn(|| store.claim("p1", "nonce-p1", 150).unwrap()))
+            .collect();
         handles.into_iter().map(|h| h.join().unwrap()).collect()
     });
-    assert_eq!(claims.iter().filter(|c| matches!(c, Claim::Claimed(_))).count(), 1, "{claims:?}");
-    assert!(claims.iter().all(|c| matches!(c, Claim::Claimed(_) | Claim::Resume(_))));
+    assert_eq!(
+        claims
+            .iter()
+            .filter(|c| matches!(c, Claim::Claimed(_)))
+            .count(),
+        1,
+        "{claims:?}"
+    );
+    assert!(
+        claims
+            .iter()
+            .all(|c| matches!(c, Claim::Claimed(_) | Claim::Resume(_)))
+    );
 }
 
 #[tokio::test]
 async fn progress_is_saved_and_read_back() {
     let store = Store::temporary().unwrap();
-    store.insert_pending(&pending("p1", "ada@x.example")).unwrap();
-    let Claim::Claimed(mut registration) = store.claim("p1", "nonce-p1", 150).unwrap() else { panic!() };
+    store
+        .insert_pending(&pending("p1", "ada@x.example"))
+        .unwrap();
+    let Claim::Claimed(mut registration) = store.claim("p1", "nonce-p1", 150).unwrap() else {
+        panic!()
+    };
     registration.step = Step::UserCreated;
     registration.object_id = Some("oid".into());
     store.save_registration(&registration).await.unwrap();
-    assert_eq!(store.registration("ada@x.example").unwrap(), Some(registration.clone()));
+    assert_eq!(
+        store.registration("ada@x.example").unwrap(),
+        Some(registration.clone())
+    );
     registration.step = Step::Done;
     store.save_registration(&registration).await.unwrap();
-    assert!(matches!(store.claim("p1", "nonce-p1", 150).unwrap(), Claim::AlreadyDone(_)));
+    assert!(matches!(
+        store.claim("p1", "nonce-p1", 150).unwrap(),
+        Claim::AlreadyDone(_)
+    ));
 }
 
 #[test]
@@ -93,10 +148,16 @@ fn the_store_survives_reopening() {
     let dir = tempfile::tempdir().unwrap();
     {
         let store = Store::open(dir.path()).unwrap();
-        store.insert_pending(&pending("p1", "ada@x.example")).unwrap();
+        store
+            .insert_pending(&pending("p1", "ada@x.example"))
+            .unwrap();
         store.claim("p1", "nonce-p1", 150).unwrap();
         store.db.flush().unwrap();
     }
     let store = Store::open(dir.path()).unwrap();
-    assert!(store.is_registered(&EmailAddress::parse("ada@x.example").unwrap()).unwrap());
+    assert!(
+        store
+            .is_registered(&EmailAddress::parse("ada@x.example").unwrap())
+            .unwrap()
+    );
 }

@@ -45,8 +45,11 @@ pub fn respond(
     response
 }
 
-/// Renders the error page for a status.
+/// Renders the error page for a status (a JSON body under `/api/`).
 pub fn error_response(req: &Request, state: &AppState, status: StatusCode) -> Response {
+    if req.uri().path().starts_with("/api/") {
+        return super::api::json_error(req, state, status);
+    }
     let tr = state.tr(req, query_lang(req).as_deref());
     let title = status::title(&tr, status).to_owned();
     let mut response = respond(

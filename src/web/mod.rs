@@ -1,5 +1,6 @@
 //! The HTTP layer: routes, the per-request language, and security middleware.
 
+mod api;
 mod assets;
 mod debug;
 mod error;
@@ -63,7 +64,9 @@ pub fn routes(state: AppState) -> impl poem::Endpoint {
         .at(paths::HEALTHZ, get(health::healthz))
         .at(paths::READYZ, get(health::readyz))
         .at("/assets/:name", get(assets::asset))
-        .at(paths::FAVICON, get(assets::favicon));
+        .at(paths::FAVICON, get(assets::favicon))
+        .at(api::SPEC_PATH, api::service().spec_endpoint())
+        .nest("/api/v1", api::endpoint());
     if state.outbox.is_some() {
         route = route.at(paths::DEBUG_MAILS, get(debug::mails));
     }

@@ -3,5 +3,6 @@
 mod helpers;
 
 mod debug_flow;
+mod json_api;
 mod pages;
 mod signup_form;

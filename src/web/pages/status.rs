@@ -3,18 +3,23 @@
 use maud::{Markup, html};
 use poem::http::StatusCode;
 
-use crate::i18n::Tr;
+use crate::i18n::{Tr, n_};
 use crate::web::paths;
 
-pub fn title(tr: &Tr, status: StatusCode) -> &str {
+/// The message naming what went wrong, untranslated.
+pub fn title_msgid(status: StatusCode) -> &'static str {
     match status {
-        StatusCode::NOT_FOUND | StatusCode::METHOD_NOT_ALLOWED => tr.t("Page not found"),
-        StatusCode::FORBIDDEN => tr.t("Request refused"),
-        StatusCode::PAYLOAD_TOO_LARGE => tr.t("Too much data"),
-        StatusCode::TOO_MANY_REQUESTS => tr.t("Too many requests"),
-        s if s.is_client_error() => tr.t("The request could not be read"),
-        _ => tr.t("Something went wrong"),
+        StatusCode::NOT_FOUND | StatusCode::METHOD_NOT_ALLOWED => n_("Page not found"),
+        StatusCode::FORBIDDEN => n_("Request refused"),
+        StatusCode::PAYLOAD_TOO_LARGE => n_("Too much data"),
+        StatusCode::TOO_MANY_REQUESTS => n_("Too many requests"),
+        s if s.is_client_error() => n_("The request could not be read"),
+        _ => n_("Something went wrong"),
     }
+}
+
+pub fn title(tr: &Tr, status: StatusCode) -> &str {
+    tr.t(title_msgid(status))
 }
 
 pub fn error_panel(tr: &Tr, status: StatusCode) -> Markup {

@@ -1,0 +1,229 @@
+//! The JSON API: the original's request shapes, translated reasons, the OpenAPI spec.
+
+use serde_json::{Value, json};
+
+use crate::helpers::{TestApp, spawn_app, spawn_app_with};
+use ms365_accountcreator::startup::Overrides;
+
+async fn post_json(
+    app: &TestApp,
+    path: &str,
+    body: Value,
+    headers: &[(&str, &str)],
+) -> (u16, Value) {
+    let mut request = app.client.post(app.url(path)).json(&body);
+    for (name, value) in headers {
+        request = request.header(*name, *value);
+    }
+    let response = request.send().await.unwrap();
+    let status = response.status().as_u16();
+    let text = response.text().await.unwrap();
+    (
+        status,
+        serde_json::from_str(&text).unwrap_or(Value::String(text)),
+    )
+}
+
+#[tokio::test]
+async fn the_root_links_the_endpoints_and_the_spec_describes_them() {
+    let app = spawn_app().await;
+    let root: Value = app.get("/api/v1/").await.json().await.unwrap();
+    assert_eq!(root["emailVerification"], "/api/v1/email-verification");
+    assert_eq!(root["accountCreation"], "/api/v1/account_creation");
+    let spec: Value = app.get("/api/api-spec.json").await.json().await.unwrap();
+    assert!(spec["openapi"].as_str().unwrap().starts_with("3."));
+    for path in ["/", "/email-verification", "/account_creation"] {
+        assert!(
+            spec["paths"].get(path).is_some(),
+            "spec lacks {path}: {}",
+            spec["paths"]
+        );
+    }
+    assert_eq!(spec["servers"][0]["url"], "/api/v1");
+}
+
+#[tokio::test]
+async fn email_verification_answers_valid_or_a_translated_reason() {
+    let app = spawn_app_with(
+        &[("EMAIL_ADDRESS_FILTER", r".*@uni\.example")],
+        Overrides::default(),
+    )
+    .await;
+    let (status, ok) = post_json(
+        &app,
+        "/api/v1/email-verification",
+        json!({"email": "Ada@Uni.Example"}),
+        &[],
+    )
+    .await;
+    assert_eq!(status, 200);
+    assert_eq!(ok, json!({"valid": true, "reason": null}));
+    let (_, illegal) = post_json(
+        &app,
+        "/api/v1/email-verification",
+        json!({"email": "ada@other.example"}),
+        &[],
+    )
+    .await;
+    assert_eq!(illegal, json!({"valid": false, "reason": "Email illegal"}));
+    let (_, german) = post_json(
+        &app,
+        "/api/v1/email-verification",
+        json!({"email": "nope"}),
+        &[("lang", "de")],
+    )
+    .await;
+    assert_eq!(german["reason"], "E-Mail-Adresse nicht zulässig");
+    let (_, by_accept) = post_json(
+        &app,
+        "/api/v1/email-verification",
+        json!({"email": "nope"}),
+        &[("accept-language", "de")],
+    )
+    .await;
+    assert_eq!(by_accept["reason"], "E-Mail-Adresse nicht zulässig");
+}
+
+#[tokio::test]
+async fn account_creation_sends_the_verification_mail_and_answers_202() {
+    let app = spawn_app().await;
+    let body = json!({"firstName": "Ada", "lastName": "Lovelace", "email": "ada@uni.example"});
+    let (status, answer) = post_json(
+        &app,
+        "/api/v1/account_creation",
+        body.clone(),
+        &[("lang", "de")],
+    )
+    .await;
+    assert_eq!(status, 202, "{answer}");
+    assert!(answer["message"].is_string());
+    let mails = app.mails().await;
+    assert_eq!(mails.len(), 1);
+    assert_eq!(
+        mails[0].subject, "Bestätigen Sie Ihre Registrierung",
+        "the mail follows the lang header"
+    );
+
+    // Confirm through the link, then the address is used.
+    let path = app.verification_path("ada@uni.example").await;
+    assert_eq!(app.post_form(&path, &[]).await.status(), 200);
+    let (status, answer) = post_json(&app, "/api/v1/account_creation", body, &[]).await;
+    assert_eq!(
+        (status, answer),
+        (400, json!({"message": "Email already used"}))
+    );
+    let (_, verification) = post_json(
+        &app,
+        "/api/v1/email-verification",
+        json!({"email": "ADA@uni.example"}),
+        &[],
+    )
+    .await;
+    assert_eq!(
+        verification,
+        json!({"valid": false, "reason": "Email already used"})
+    );
+}
+
+#[tokio::test]
+async fn account_creation_refuses_bad_data_with_the_originals_messages() {
+    let app = spawn_app_with(
+        &[("EMAIL_ADDRESS_FILTER", r".*@uni\.example")],
+        Overrides::default(),
+    )
+    .await;
+    let cases = [
+        (
+            json!({"firstName": "Ada", "lastName": "Lovelace", "email": "ada@else.example"}),
+            "Email illegal",
+        ),
+        (
+            json!({"firstName": "Ada", "lastName": "Lovelace", "email": "not an address"}),
+            "Email illegal",
+        ),
+        (
+            json!({"firstName": "李", "lastName": "王", "email": "li@uni.example"}),
+            "Name format not supported",
+        ),
+        (
+            json!({"firstName": "", "lastName": "Lovelace", "email": "ada@uni.example"}),
+            "Name format not supported",
+        ),
+    ];
+    for (body, expected) in cases {
+        let (status, answer) = post_json(&app, "/api/v1/account_creation", body.clone(), &[]).await;
+        assert_eq!(
+            (status, answer),
+            (400, json!({"message": expected})),
+            "{body}"
+        );
+    }
+    let (_, german) = post_json(
+        &app,
+        "/api/v1/account_creation",
+        cases_german(),
+        &[("lang", "de")],
+    )
+    .await;
+    assert_eq!(german["message"], "Namensformat nicht unterstützt");
+    assert!(app.mails().await.is_empty());
+}
+
+fn cases_german() -> Value {
+    json!({"firstName": "李", "lastName": "王", "email": "li@uni.example"})
+}
+
+#[tokio::test]
+async fn malformed_bodies_get_422_with_a_json_message() {
+    let app = spawn_app().await;
+    for body in [
+        r#"{"firstName": "Ada""#,
+        r#"{"first_name": "Ada", "last_name": "L", "email": "a@b.example"}"#,
+        "[]",
+        "",
+    ] {
+        let response = app
+            .client
+            .post(app.url("/api/v1/account_creation"))
+            .header("content-type", "application/json")
+            .body(body)
+            .send()
+            .await
+            .unwrap();
+        assert_eq!(response.status(), 422, "{body:?}");
+        let answer: Value = response.json().await.unwrap();
+        assert!(
+            answer["message"].as_str().is_some_and(|m| !m.is_empty()),
+            "{body:?}: {answer}"
+        );
+    }
+}
+
+#[tokio::test]
+async fn cross_site_browser_calls_are_refused_and_no_cors_headers_are_sent() {
+    let app = spawn_app().await;
+    let body = json!({"firstName": "Ada", "lastName": "Lovelace", "email": "ada@uni.example"});
+    let (status, answer) = post_json(
+        &app,
+        "/api/v1/account_creation",
+        body.clone(),
+        &[("origin", "https://evil.example")],
+    )
+    .await;
+    assert_eq!(status, 403);
+    assert!(answer["message"].is_string(), "{answer}");
+    let response = app
+        .client
+        .post(app.url("/api/v1/account_creation"))
+        .json(&body)
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(response.status(), 202, "scripts without Origin are fine");
+    assert!(
+        response
+            .headers()
+            .get("access-control-allow-origin")
+            .is_none()
+    );
+}
