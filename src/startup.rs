@@ -53,22 +53,8 @@ impl Application {
             None => Url::parse(&format!("http://{local_addr}/"))
                 .context("the bound address makes no URL")?,
         };
-        let directory = match overrides.directory {
-            Some(directory) => directory,
-            None => directory_from(settings)?,
-        };
-        let mailer = mailer_from(settings)?;
-        let outbox = mailer.outbox().cloned();
-        let signups = Signups::new(
-            store.clone(),
-            directory,
-            mailer,
-            catalogs.clone(),
-            &settings.jwt_secret_key,
-            FlowSettings::from_settings(settings, public_url.clone()),
-            overrides.clock.unwrap_or_else(system_clock),
-        )
-        .context("JWT_SECRET_KEY cannot be used as a signing key")?;
+        let (signups, outbox) =
+            build_signups(settings, &store, &catalogs, public_url.clone(), overrides)?;
         let state = AppState {
             signups: Arc::new(signups),
             catalogs,
@@ -111,10 +97,38 @@ impl Application {
     }
 }
 
+/// The sign-up service with the configured directory and mailer; also the debug outbox when
+/// mails are captured.
+pub fn build_signups(
+    settings: &Settings,
+    store: &Store,
+    catalogs: &Catalogs,
+    public_url: Url,
+    overrides: Overrides,
+) -> anyhow::Result<(Signups, Option<Outbox>)> {
+    let directory = match overrides.directory {
+        Some(directory) => directory,
+        None => directory_from(settings)?,
+    };
+    let mailer = mailer_from(settings)?;
+    let outbox = mailer.outbox().cloned();
+    let signups = Signups::new(
+        store.clone(),
+        directory,
+        mailer,
+        catalogs.clone(),
+        &settings.jwt_secret_key,
+        FlowSettings::from_settings(settings, public_url),
+        overrides.clock.unwrap_or_else(system_clock),
+    )
+    .context("JWT_SECRET_KEY cannot be used as a signing key")?;
+    Ok((signups, outbox))
+}
+
 pub fn open_store(settings: &Settings) -> anyhow::Result<Store> {
     Store::open(&settings.database_path).with_context(|| {
         format!(
-            "cannot open the store at DATABASE_PATH={} (is another ms365-accountcreator process using it? Is the directory writable?)",
+            "cannot open the store at DATABASE_PATH={} (is a running ms365-accountcreator server using it? Only one process may open it: stop the server first. Is the directory writable?)",
             settings.database_path.display()
         )
     })

@@ -64,6 +64,16 @@ pub struct Registration {
     pub updated_at: u64,
     /// The last failure, for operators (`signups list`); no secrets.
     pub last_error: Option<String>,
+    /// Brought over from the original program's database (`emails import`).
+    #[serde(default)]
+    pub imported: bool,
+}
+
+/// What `forget` removed.
+#[derive(Debug, Clone, PartialEq, Eq, Default)]
+pub struct Forgotten {
+    pub registration: Option<Registration>,
+    pub pending: usize,
 }
 
 /// What claiming a pending sign-up found.
@@ -167,6 +177,12 @@ impl Store {
         self.db.insert("readyz", &[1u8][..]).is_ok() && self.db.get("readyz").is_ok()
     }
 
+    /// Writes everything to disk (for commands that exit right after).
+    pub fn flush_blocking(&self) -> Result<(), StoreError> {
+        self.db.flush()?;
+        Ok(())
+    }
+
     pub async fn flush(&self) -> Result<(), StoreError> {
         self.db.flush_async().await?;
         Ok(())
@@ -259,6 +275,7 @@ impl Store {
                 sealed_password: None,
                 updated_at: now,
                 last_error: None,
+                imported: false,
             };
             registrations.insert(signup.email.as_bytes(), encode(&registration))?;
             signups.insert(signup.id.as_bytes(), signup.email.as_bytes())?;
@@ -292,6 +309,104 @@ impl Store {
                 .map_err(StoreError::from)
                 .and_then(|(_, bytes)| decode("registrations", &bytes))
         })
+    }
+
+    /// The registration a sign-up id led to.
+    pub fn registration_by_signup(
+        &self,
+        signup_id: &str,
+    ) -> Result<Option<Registration>, StoreError> {
+        match self.signups.get(signup_id)? {
+            Some(email) => self
+                .registrations
+                .get(email)?
+                .map(|bytes| decode("registrations", &bytes))
+                .transpose(),
+            None => Ok(None),
+        }
+    }
+
+    /// Records an address that already has an account (from the original's database), so it
+    /// cannot sign up again. Returns `false` when the address was registered already.
+    pub fn import_registered(&self, email: &str, registered_at: u64) -> Result<bool, StoreError> {
+        let registration = Registration {
+            email: email.to_owned(),
+            signup_id: String::new(),
+            first_name: String::new(),
+            last_name: String::new(),
+            lang: String::new(),
+            consent_email_at: registered_at,
+            consent_name_at: registered_at,
+            claimed_at: registered_at,
+            step: Step::Done,
+            upn: None,
+            object_id: None,
+            sealed_password: None,
+            updated_at: registered_at,
+            last_error: None,
+            imported: true,
+        };
+        let inserted = self.registrations.compare_and_swap(
+            email,
+            None as Option<&[u8]>,
+            Some(encode(&registration)),
+        )?;
+        Ok(inserted.is_ok())
+    }
+
+    /// Removes everything stored about an address (a deletion request): its registration,
+    /// the sign-up index entry and any pending sign-up.
+    pub fn forget(&self, email: &str) -> Result<Forgotten, StoreError> {
+        let trees = (
+            &self.pending,
+            &self.pending_by_email,
+            &self.registrations,
+            &self.signups,
+        );
+        let forgotten = trees.transaction(|(pending, by_email, registrations, signups)| {
+            let mut forgotten = Forgotten::default();
+            if let Some(id) = by_email.remove(email.as_bytes())? {
+                pending.remove(id)?;
+                forgotten.pending += 1;
+            }
+            if let Some(bytes) = registrations.remove(email.as_bytes())? {
+                let registration: Registration = decode("registrations", &bytes).or_else(abort)?;
+                signups.remove(registration.signup_id.as_bytes())?;
+                forgotten.registration = Some(registration);
+            }
+            Ok(forgotten)
+        })?;
+        Ok(forgotten)
+    }
+
+    /// Deletes pending sign-ups whose link expired at or before `now`; returns how many.
+    pub fn purge_expired(&self, now: u64) -> Result<usize, StoreError> {
+        let mut purged = 0;
+        for entry in self.pending.iter() {
+            let (id, bytes) = entry?;
+            let signup: PendingSignup = decode("pending", &bytes)?;
+            if signup.expires_at > now {
+                continue;
+            }
+            // Only if it is still the address's current sign-up, so a newer one stays.
+            let removed =
+                (&self.pending, &self.pending_by_email).transaction(|(pending, by_email)| {
+                    if pending.remove(&id)?.is_none() {
+                        return Ok(false);
+                    }
+                    if by_email
+                        .get(signup.email.as_bytes())?
+                        .is_some_and(|current| current == id)
+                    {
+                        by_email.remove(signup.email.as_bytes())?;
+                    }
+                    Ok(true)
+                });
+            if removed.map_err(StoreError::from)? {
+                purged += 1;
+            }
+        }
+        Ok(purged)
     }
 
     /// Every pending sign-up, in id order.

@@ -311,14 +311,14 @@ impl Signups {
             Claim::Unknown => return Err(LinkError::Replaced.into()),
             Claim::Expired => return Err(LinkError::Expired.into()),
         };
-        Ok(self.provision(registration).await?)
+        Ok(self.provision(registration, true).await?)
     }
 
     /// `signups retry`: resumes the unfinished registration of an address.
     pub async fn retry(&self, email: &str) -> Result<Provisioned, ConfirmError> {
         match self.store.registration(email)? {
             Some(registration) if registration.step != Step::Done => {
-                Ok(self.provision(registration).await?)
+                Ok(self.provision(registration, false).await?)
             }
             Some(_) => Err(LinkError::Used.into()),
             None => Err(LinkError::Replaced.into()),

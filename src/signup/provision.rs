@@ -18,6 +18,9 @@ pub struct Provisioned {
     /// Shown once on the result page (`PASSWORD_DELIVERY` = `page` or `both`).
     pub password_on_page: Option<SecretString>,
     pub password_mailed: bool,
+    /// The last step, showing the password, waits for the person to confirm their link
+    /// again (an operator's `signups retry` with `PASSWORD_DELIVERY` = `page`).
+    pub awaiting_person: bool,
 }
 
 /// Why provisioning stopped. The registration stays at the failed step.
@@ -59,9 +62,12 @@ const MAX_NAME_ATTEMPTS: u32 = 10;
 
 impl Signups {
     /// Runs the remaining steps of `registration`.
+    /// Without `person_present` (an operator's retry) a password meant for the page is kept
+    /// for the person's next confirm.
     pub(super) async fn provision(
         &self,
         mut registration: Registration,
+        person_present: bool,
     ) -> Result<Provisioned, ProvisionError> {
         let _guard = {
             let mut in_flight = self
@@ -77,7 +83,7 @@ impl Signups {
         if let Some(current) = self.store.registration(&registration.email)? {
             registration = current;
         }
-        let result = self.run_steps(&mut registration).await;
+        let result = self.run_steps(&mut registration, person_present).await;
         if let Err(err) = &result {
             tracing::warn!(signup = %registration.signup_id, step = ?registration.step, error = %err, "provisioning stopped");
             registration.last_error = Some(format!("{:?}: {err}", registration.step));
@@ -105,6 +111,7 @@ impl Signups {
     async fn run_steps(
         &self,
         registration: &mut Registration,
+        person_present: bool,
     ) -> Result<Provisioned, ProvisionError> {
         let first =
             PersonName::parse(&registration.first_name).map_err(|_| ProvisionError::Name)?;
@@ -164,6 +171,17 @@ impl Signups {
                     self.save_step(registration, Step::PasswordDelivered)
                         .await?;
                 }
+                Step::PasswordDelivered
+                    if self.settings.password_delivery.on_page() && !person_present =>
+                {
+                    return Ok(Provisioned {
+                        user_principal_name: registration.upn.clone().unwrap_or_default(),
+                        first_name: registration.first_name.clone(),
+                        password_on_page: None,
+                        password_mailed,
+                        awaiting_person: true,
+                    });
+                }
                 Step::PasswordDelivered => {
                     if self.settings.password_delivery.on_page() {
                         password_on_page = Some(self.open_password(registration)?);
@@ -179,6 +197,7 @@ impl Signups {
                         password_on_page,
                         password_mailed: password_mailed
                             || self.settings.password_delivery.by_mail(),
+                        awaiting_person: false,
                     });
                 }
             }

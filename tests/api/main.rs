@@ -2,7 +2,10 @@
 
 mod helpers;
 
+mod cli;
 mod debug_flow;
+mod flaky_directory;
 mod json_api;
 mod pages;
+mod provisioning;
 mod signup_form;

@@ -1,5 +1,8 @@
 //! Command line: one function per command.
 
+mod emails;
+mod signups;
+
 use clap::{Parser, Subcommand};
 
 use crate::config::Settings;
@@ -15,19 +18,27 @@ pub struct Cli {
 
 #[derive(Debug, Subcommand)]
 enum Command {
-    /// Run the web server (the default).
+    /// Run the web server (the default). SIGTERM or SIGINT stop it gracefully.
     Serve,
+    /// The registry of used addresses.
+    #[command(subcommand)]
+    Emails(emails::EmailsCommand),
+    /// Pending and unfinished sign-ups.
+    #[command(subcommand)]
+    Signups(signups::SignupsCommand),
 }
 
 pub async fn run() -> anyhow::Result<()> {
     let cli = Cli::parse();
     match cli.command.unwrap_or(Command::Serve) {
         Command::Serve => serve_command().await,
+        Command::Emails(command) => emails::run(command, &load_settings()?),
+        Command::Signups(command) => signups::run(command, &load_settings()?).await,
     }
 }
 
 /// Loads the settings, sets up logging and logs the configuration warnings.
-fn load_settings() -> anyhow::Result<Settings> {
+pub(crate) fn load_settings() -> anyhow::Result<Settings> {
     let (settings, warnings) = Settings::load()?;
     crate::telemetry::init(&settings.log_level, settings.log_format);
     for warning in warnings {
@@ -62,4 +73,15 @@ async fn shutdown_signal() {
         _ = terminate => {},
     }
     tracing::info!("shutdown requested: finishing in-flight requests");
+}
+
+/// Seconds since the epoch as RFC 3339 (UTC), for listings and exports; empty for 0.
+pub(crate) fn timestamp(seconds: u64) -> String {
+    if seconds == 0 {
+        return String::new();
+    }
+    humantime::format_rfc3339_seconds(
+        std::time::UNIX_EPOCH + std::time::Duration::from_secs(seconds),
+    )
+    .to_string()
 }

@@ -1,0 +1,123 @@
+//! `signups list | retry | purge-expired`.
+
+use anyhow::{Context, bail};
+use clap::Subcommand;
+use url::Url;
+
+use super::timestamp;
+use crate::config::Settings;
+use crate::i18n::Catalogs;
+use crate::startup::{Overrides, build_signups, open_store};
+use crate::store::Step;
+
+#[derive(Debug, Subcommand)]
+pub enum SignupsCommand {
+    /// Pending sign-ups (waiting for the link) and unfinished registrations with their step.
+    List,
+    /// Resumes an unfinished registration at the step that failed.
+    Retry {
+        /// The sign-up id from `signups list`.
+        id: String,
+    },
+    /// Deletes pending sign-ups whose link has expired.
+    PurgeExpired,
+}
+
+fn now() -> u64 {
+    std::time::SystemTime::now()
+        .duration_since(std::time::UNIX_EPOCH)
+        .map_or(0, |d| d.as_secs())
+}
+
+pub async fn run(command: SignupsCommand, settings: &Settings) -> anyhow::Result<()> {
+    let store = open_store(settings)?;
+    match command {
+        SignupsCommand::List => {
+            println!("id\tstate\temail\tsince\tdetail");
+            for pending in store.pending_signups() {
+                let pending = pending?;
+                let state = if pending.expires_at <= now() {
+                    "expired"
+                } else {
+                    "pending"
+                };
+                println!(
+                    "{}\t{state}\t{}\t{}\texpires {}",
+                    pending.id,
+                    pending.email,
+                    timestamp(pending.created_at),
+                    timestamp(pending.expires_at)
+                );
+            }
+            for registration in store.registrations() {
+                let registration = registration?;
+                if registration.step == Step::Done {
+                    continue;
+                }
+                println!(
+                    "{}\t{}\t{}\t{}\t{}",
+                    registration.signup_id,
+                    format!("{:?}", registration.step).to_lowercase(),
+                    registration.email,
+                    timestamp(registration.claimed_at),
+                    registration.last_error.as_deref().unwrap_or("")
+                );
+            }
+            Ok(())
+        }
+        SignupsCommand::Retry { id } => {
+            let Some(registration) = store.registration_by_signup(&id)? else {
+                bail!(
+                    "no confirmed sign-up has the id {id}: `signups list` shows the ids (a pending one needs its link first)"
+                );
+            };
+            if registration.step == Step::Done {
+                println!(
+                    "{} is finished already ({})",
+                    registration.email,
+                    registration.upn.as_deref().unwrap_or("-")
+                );
+                return Ok(());
+            }
+            let catalogs = Catalogs::load(
+                settings.translations_dir.as_deref(),
+                &settings.default_language,
+            )?;
+            let public_url = match &settings.public_url {
+                Some(url) => url.clone(),
+                None => Url::parse(&format!("http://{}/", settings.bind))
+                    .context("BIND makes no URL")?,
+            };
+            let (signups, _) = build_signups(
+                settings,
+                &store,
+                &catalogs,
+                public_url,
+                Overrides::default(),
+            )?;
+            let result = signups
+                .retry(&registration.email)
+                .await
+                .map_err(|err| anyhow::anyhow!("{err}"))?;
+            store.flush().await?;
+            if result.awaiting_person {
+                println!(
+                    "created {} for {}; the password is shown when the person opens their link and confirms again",
+                    result.user_principal_name, registration.email
+                );
+            } else {
+                println!(
+                    "created {} for {}",
+                    result.user_principal_name, registration.email
+                );
+            }
+            Ok(())
+        }
+        SignupsCommand::PurgeExpired => {
+            let purged = store.purge_expired(now())?;
+            store.flush().await?;
+            println!("{purged} expired pending sign-ups deleted");
+            Ok(())
+        }
+    }
+}

@@ -1,0 +1,289 @@
+//! The operator's commands, run as the real binary on the store a server used.
+
+use std::path::Path;
+use std::process::{Command, Output};
+use std::sync::Arc;
+
+use crate::flaky_directory::{FlakyDirectory, Op};
+use crate::helpers::{spawn_app, spawn_app_in, spawn_app_with, texts};
+use ms365_accountcreator::directory::Directory;
+use ms365_accountcreator::startup::Overrides;
+
+fn run(store: &Path, args: &[&str]) -> Output {
+    run_with(store, args, &[])
+}
+
+fn run_with(store: &Path, args: &[&str], env: &[(&str, &str)]) -> Output {
+    let mut command = Command::new(env!("CARGO_BIN_EXE_ms365-accountcreator"));
+    command
+        .args(args)
+        .env_clear()
+        .env("PATH", std::env::var("PATH").unwrap_or_default())
+        .env("MODE", "test")
+        .env("LOG_LEVEL", "warn")
+        .env("DATABASE_PATH", store)
+        .env("GRAPH_API_USER_MAIL_DOMAIN", "tenant.example")
+        .current_dir(std::env::temp_dir());
+    for (key, value) in env {
+        command.env(key, value);
+    }
+    command.output().expect("the binary runs")
+}
+
+fn stdout(output: &Output) -> String {
+    assert!(
+        output.status.success(),
+        "failed: {}\n{}",
+        String::from_utf8_lossy(&output.stdout),
+        String::from_utf8_lossy(&output.stderr)
+    );
+    String::from_utf8_lossy(&output.stdout).into_owned()
+}
+
+/// The CSV the original's database gives: a real SQLite file with the original's schema,
+/// queried with the command the migration guide names.
+fn original_database_csv(dir: &Path) -> String {
+    let db = dir.join("db.sqlite");
+    let script = format!(
+        r#"
+import sqlite3
+db = sqlite3.connect({db:?})
+db.execute("CREATE TABLE \"RegisteredEmailAddress\" (id INTEGER NOT NULL, email VARCHAR(190), ms365_created BOOLEAN NOT NULL, timestamp INTEGER, PRIMARY KEY (id))")
+rows = [("st100001@stud.uni.example", 1, 1600000000), ("St100002@Stud.Uni.Example", 1, 1600000100), ("st100003@stud.uni.example", 0, 1600000200), ("weird,\"name\"@stud.uni.example", 1, 1600000300)]
+db.executemany("INSERT INTO RegisteredEmailAddress (email, ms365_created, timestamp) VALUES (?, ?, ?)", rows)
+db.commit()
+"#
+    );
+    let created = Command::new("python3")
+        .arg("-c")
+        .arg(script)
+        .status()
+        .expect("python3 runs");
+    assert!(created.success());
+    let output = Command::new("sqlite3")
+        .arg("-csv")
+        .arg(&db)
+        .arg("SELECT email, timestamp FROM RegisteredEmailAddress WHERE ms365_created = 1")
+        .output()
+        .expect("the sqlite3 command line tool is installed (tests/run installs it: apt-get install sqlite3)");
+    assert!(output.status.success());
+    String::from_utf8(output.stdout).unwrap()
+}
+
+#[tokio::test]
+async fn addresses_from_the_original_database_are_imported_once_and_block_sign_ups() {
+    let store = tempfile::tempdir().unwrap();
+    let csv = original_database_csv(store.path());
+    let file = store.path().join("registered.csv");
+    std::fs::write(&file, &csv).unwrap();
+    let db_dir = store.path().join("db");
+
+    let first = stdout(&run(&db_dir, &["emails", "import", file.to_str().unwrap()]));
+    assert!(
+        first.contains("3 imported, 0 already registered"),
+        "{first}"
+    );
+    let again = stdout(&run(&db_dir, &["emails", "import", file.to_str().unwrap()]));
+    assert!(
+        again.contains("0 imported, 3 already registered"),
+        "{again}"
+    );
+
+    let listed = stdout(&run(&db_dir, &["emails", "list"]));
+    assert!(
+        listed.contains("st100001@stud.uni.example\timported"),
+        "{listed}"
+    );
+    assert!(
+        listed.contains("st100002@stud.uni.example\timported"),
+        "lower-cased: {listed}"
+    );
+    assert!(
+        !listed.contains("st100003"),
+        "not created in the original: {listed}"
+    );
+
+    // The server on that store refuses a second account for them, in any letter case.
+    let dir = tempfile::TempDir::new_in(store.path()).unwrap();
+    std::fs::remove_dir(dir.path()).unwrap();
+    std::fs::rename(&db_dir, dir.path()).unwrap();
+    let app = spawn_app_in(dir, &[], Overrides::default()).await;
+    let refused = app
+        .sign_up("ST100002@stud.uni.example", "Stu", "Dent")
+        .await;
+    assert_eq!(refused.status(), 422);
+    assert_eq!(
+        texts(&refused.text().await.unwrap(), "#email-error"),
+        vec!["An account has already been created for this e-mail address."]
+    );
+    assert_eq!(
+        app.sign_up("st100003@stud.uni.example", "Stu", "Dent")
+            .await
+            .status(),
+        200
+    );
+}
+
+#[tokio::test]
+async fn export_lists_registrations_with_consent_times_and_forget_removes_one() {
+    let mut app = spawn_app().await;
+    app.sign_up("ada@uni.example", "Ada", "Lovelace").await;
+    let path = app.verification_path("ada@uni.example").await;
+    app.post_form(&path, &[]).await;
+    let dir = app.stop().await;
+
+    let csv = stdout(&run(dir.path(), &["emails", "export"]));
+    let mut reader = csv::Reader::from_reader(csv.as_bytes());
+    let headers = reader.headers().unwrap().clone();
+    assert_eq!(&headers[0], "email");
+    let rows: Vec<csv::StringRecord> = reader.records().map(Result::unwrap).collect();
+    assert_eq!(rows.len(), 1);
+    let field = |name: &str| rows[0][headers.iter().position(|h| h == name).unwrap()].to_owned();
+    assert_eq!(field("email"), "ada@uni.example");
+    assert_eq!(field("state"), "done");
+    assert_eq!(field("user_principal_name"), "ada.lovelace@tenant.example");
+    assert!(
+        field("consent_email_at").starts_with("2027-"),
+        "{}",
+        field("consent_email_at")
+    );
+    assert!(!field("object_id").is_empty());
+
+    let forgotten = stdout(&run(dir.path(), &["emails", "forget", "ADA@uni.example"]));
+    assert!(
+        forgotten.contains("ada.lovelace@tenant.example"),
+        "{forgotten}"
+    );
+    assert!(stdout(&run(dir.path(), &["emails", "list"])).is_empty());
+    let unknown = run(dir.path(), &["emails", "forget", "nobody@uni.example"]);
+    assert!(!unknown.status.success());
+}
+
+#[tokio::test]
+async fn a_failed_registration_is_listed_and_finished_by_signups_retry() {
+    let directory = FlakyDirectory::new();
+    let as_directory: Arc<dyn Directory> = directory.clone();
+    let mut app = spawn_app_with(
+        &[],
+        Overrides {
+            directory: Some(as_directory),
+            ..Overrides::default()
+        },
+    )
+    .await;
+    app.sign_up("ada@uni.example", "Ada", "Lovelace").await;
+    app.sign_up("bob@uni.example", "Bob", "Pending").await;
+    let path = app.verification_path("ada@uni.example").await;
+    directory.fail_next(Op::Create);
+    assert_eq!(app.post_form(&path, &[]).await.status(), 503);
+    let dir = app.stop().await;
+
+    let listed = stdout(&run(dir.path(), &["signups", "list"]));
+    let ada = listed
+        .lines()
+        .find(|l| l.contains("ada@uni.example"))
+        .expect("ada is listed");
+    assert!(
+        ada.contains("\tcreating\t") && ada.contains("injected failure"),
+        "{ada}"
+    );
+    assert!(
+        listed
+            .lines()
+            .any(|l| l.contains("bob@uni.example") && l.contains("\tpending\t")),
+        "{listed}"
+    );
+    let id = ada.split('\t').next().unwrap();
+
+    let retried = stdout(&run(dir.path(), &["signups", "retry", id]));
+    assert!(
+        retried.contains("created ada.lovelace@tenant.example"),
+        "{retried}"
+    );
+    let listed = stdout(&run(dir.path(), &["signups", "list"]));
+    assert!(!listed.contains("ada@uni.example"), "finished: {listed}");
+    assert!(
+        !run(dir.path(), &["signups", "retry", "no-such-id"])
+            .status
+            .success()
+    );
+}
+
+#[tokio::test]
+async fn purge_expired_deletes_only_expired_pending_sign_ups() {
+    // TTL of one minute; the test clock of the server starts in 2027, so its links are
+    // long expired for the command's real clock... unless the clock is moved: use the real one.
+    let mut app = spawn_app_with(
+        &[("VERIFICATION_TOKEN_TTL_MINUTES", "1")],
+        Overrides::default(),
+    )
+    .await;
+    let now = std::time::SystemTime::now()
+        .duration_since(std::time::UNIX_EPOCH)
+        .unwrap()
+        .as_secs();
+    app.clock
+        .store(now - 120, std::sync::atomic::Ordering::SeqCst);
+    app.sign_up("old@uni.example", "Old", "Person").await;
+    app.clock.store(now, std::sync::atomic::Ordering::SeqCst);
+    app.sign_up("new@uni.example", "New", "Person").await;
+    let dir = app.stop().await;
+
+    let purged = stdout(&run(dir.path(), &["signups", "purge-expired"]));
+    assert!(purged.starts_with("1 expired"), "{purged}");
+    let listed = stdout(&run(dir.path(), &["signups", "list"]));
+    assert!(
+        !listed.contains("old@uni.example") && listed.contains("new@uni.example"),
+        "{listed}"
+    );
+}
+
+#[tokio::test]
+async fn commands_refuse_clearly_while_a_server_holds_the_store() {
+    let app = spawn_app().await;
+    let output = run(app.store_dir.path(), &["emails", "list"]);
+    assert!(!output.status.success());
+    let stderr = String::from_utf8_lossy(&output.stderr);
+    assert!(stderr.contains("stop the server first"), "{stderr}");
+}
+
+#[test]
+fn every_command_has_help() {
+    let dir = tempfile::tempdir().unwrap();
+    for args in [
+        vec!["--help"],
+        vec!["serve", "--help"],
+        vec!["emails", "--help"],
+        vec!["emails", "import", "--help"],
+        vec!["emails", "export", "--help"],
+        vec!["emails", "forget", "--help"],
+        vec!["signups", "--help"],
+        vec!["signups", "retry", "--help"],
+        vec!["signups", "purge-expired", "--help"],
+    ] {
+        let out = stdout(&run(dir.path(), &args));
+        assert!(out.contains("Usage:"), "{args:?}: {out}");
+    }
+}
+
+#[test]
+fn a_broken_configuration_stops_start_up_with_file_and_line() {
+    let dir = tempfile::tempdir().unwrap();
+    let conf = dir.path().join("custom.conf");
+    std::fs::write(
+        &conf,
+        "# from the Flask deployment\nDEBUG_DONT_CONNECT_TO_API = True\n",
+    )
+    .unwrap();
+    let output = run_with(
+        dir.path(),
+        &["serve"],
+        &[("CONFIG_FILE", conf.to_str().unwrap())],
+    );
+    assert!(!output.status.success());
+    let stderr = String::from_utf8_lossy(&output.stderr);
+    assert!(
+        stderr.contains("custom.conf:2:") && stderr.contains("`true` instead of `True`"),
+        "{stderr}"
+    );
+}

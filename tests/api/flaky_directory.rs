@@ -1,0 +1,121 @@
+//! A directory that wraps the simulated one and fails on request: the provisioning state
+//! machine is tested against it through the real server.
+
+use std::sync::Arc;
+use std::sync::Mutex;
+use std::sync::atomic::{AtomicUsize, Ordering};
+
+use ms365_accountcreator::directory::{
+    Directory, DirectoryError, DirectoryUser, GrantOutcome, Grants, NewUser, SimulatedDirectory,
+};
+use ms365_accountcreator::domain::MailNickname;
+
+/// Which operation to disturb.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Op {
+    FreeName,
+    Create,
+    /// The user is created, but the answer is lost (a crash or timeout right after).
+    CreateThenLoseAnswer,
+    Licences,
+    Groups,
+}
+
+#[derive(Debug)]
+pub struct FlakyDirectory {
+    inner: SimulatedDirectory,
+    failures: Mutex<Vec<Op>>,
+    pub creates: AtomicUsize,
+    pub grants: AtomicUsize,
+    /// Slows every create down, so concurrent confirms overlap.
+    pub create_delay: std::time::Duration,
+}
+
+impl FlakyDirectory {
+    pub fn new() -> Arc<Self> {
+        Self::with_delay(std::time::Duration::ZERO)
+    }
+
+    pub fn with_delay(create_delay: std::time::Duration) -> Arc<Self> {
+        Arc::new(FlakyDirectory {
+            inner: SimulatedDirectory::new("tenant.example"),
+            failures: Mutex::new(Vec::new()),
+            creates: AtomicUsize::new(0),
+            grants: AtomicUsize::new(0),
+            create_delay,
+        })
+    }
+
+    /// The next call of `op` fails (once per call to this).
+    pub fn fail_next(&self, op: Op) {
+        self.failures.lock().unwrap().push(op);
+    }
+
+    fn take(&self, op: Op) -> bool {
+        let mut failures = self.failures.lock().unwrap();
+        match failures.iter().position(|o| *o == op) {
+            Some(i) => {
+                failures.remove(i);
+                true
+            }
+            None => false,
+        }
+    }
+
+    pub async fn users(&self, upn: &str) -> Option<DirectoryUser> {
+        self.inner.find_user(upn).await.unwrap()
+    }
+}
+
+fn injected() -> DirectoryError {
+    DirectoryError::Unavailable("injected failure".into())
+}
+
+#[async_trait::async_trait]
+impl Directory for FlakyDirectory {
+    fn domain(&self) -> &str {
+        self.inner.domain()
+    }
+
+    async fn free_user_principal_name(
+        &self,
+        nickname: &MailNickname,
+    ) -> Result<String, DirectoryError> {
+        if self.take(Op::FreeName) {
+            return Err(injected());
+        }
+        self.inner.free_user_principal_name(nickname).await
+    }
+
+    async fn find_user(&self, upn: &str) -> Result<Option<DirectoryUser>, DirectoryError> {
+        self.inner.find_user(upn).await
+    }
+
+    async fn create_user(&self, user: &NewUser<'_>) -> Result<DirectoryUser, DirectoryError> {
+        if self.take(Op::Create) {
+            return Err(injected());
+        }
+        tokio::time::sleep(self.create_delay).await;
+        let created = self.inner.create_user(user).await;
+        if created.is_ok() {
+            self.creates.fetch_add(1, Ordering::SeqCst);
+        }
+        if self.take(Op::CreateThenLoseAnswer) {
+            return Err(injected());
+        }
+        created
+    }
+
+    async fn grant(&self, object_id: &str, wanted: Grants) -> GrantOutcome {
+        self.grants.fetch_add(1, Ordering::SeqCst);
+        let mut outcome = self.inner.grant(object_id, wanted).await;
+        if wanted.licences && self.take(Op::Licences) {
+            outcome.licences = Err(injected());
+            outcome.groups = Err(injected());
+        }
+        if wanted.groups && self.take(Op::Groups) {
+            outcome.groups = Err(injected());
+        }
+        outcome
+    }
+}

@@ -1,0 +1,195 @@
+//! The provisioning state machine through the real server: failures at each step resume
+//! where they stopped, lost answers are adopted, and concurrency yields one account.
+
+use std::sync::Arc;
+use std::sync::atomic::Ordering;
+
+use crate::flaky_directory::{FlakyDirectory, Op};
+use crate::helpers::{TestApp, spawn_app_with, texts};
+use ms365_accountcreator::directory::Directory;
+use ms365_accountcreator::startup::Overrides;
+
+async fn app_with(directory: Arc<FlakyDirectory>, extra: &[(&str, &str)]) -> TestApp {
+    let directory: Arc<dyn Directory> = directory;
+    spawn_app_with(
+        extra,
+        Overrides {
+            directory: Some(directory),
+            ..Overrides::default()
+        },
+    )
+    .await
+}
+
+async fn signed_up(app: &TestApp) -> String {
+    app.sign_up("ada@uni.example", "Ada", "Lovelace").await;
+    app.verification_path("ada@uni.example").await
+}
+
+fn password_mails(mails: &[crate::helpers::ListedMail]) -> usize {
+    mails
+        .iter()
+        .filter(|m| m.subject == "Your new account")
+        .count()
+}
+
+#[tokio::test]
+async fn a_failure_at_each_step_shows_an_error_and_confirming_again_resumes() {
+    for op in [Op::FreeName, Op::Create, Op::Licences, Op::Groups] {
+        let directory = FlakyDirectory::new();
+        let app = app_with(directory.clone(), &[]).await;
+        let path = signed_up(&app).await;
+        directory.fail_next(op);
+
+        let failed = app.post_form(&path, &[("lang", "en")]).await;
+        assert_eq!(failed.status(), 503, "{op:?}");
+        let page = failed.text().await.unwrap();
+        assert_eq!(
+            texts(&page, "h1"),
+            vec!["Your account could not be finished yet"],
+            "{op:?}"
+        );
+        assert_eq!(texts(&page, "form button"), vec!["Try again"], "{op:?}");
+        assert_eq!(
+            password_mails(&app.mails().await),
+            0,
+            "{op:?}: no password before the account is complete"
+        );
+
+        // The link now says the account is unfinished, and confirming again finishes it.
+        let shown = app.get(&path).await.text().await.unwrap();
+        assert_eq!(texts(&shown, "form button"), vec!["Continue"], "{op:?}");
+        let done = app.post_form(&path, &[("lang", "en")]).await;
+        assert_eq!(done.status(), 200, "{op:?}");
+        assert_eq!(
+            texts(&done.text().await.unwrap(), "#username"),
+            vec!["ada.lovelace@tenant.example"],
+            "{op:?}"
+        );
+        assert_eq!(
+            directory.creates.load(Ordering::SeqCst),
+            1,
+            "{op:?}: exactly one user"
+        );
+        assert_eq!(
+            password_mails(&app.mails().await),
+            1,
+            "{op:?}: exactly one password mail"
+        );
+    }
+}
+
+#[tokio::test]
+async fn a_create_whose_answer_was_lost_is_adopted_not_repeated() {
+    let directory = FlakyDirectory::new();
+    let app = app_with(directory.clone(), &[]).await;
+    let path = signed_up(&app).await;
+    directory.fail_next(Op::CreateThenLoseAnswer);
+    assert_eq!(app.post_form(&path, &[]).await.status(), 503);
+    assert_eq!(
+        directory.creates.load(Ordering::SeqCst),
+        1,
+        "the user exists in the directory"
+    );
+
+    let done = app.post_form(&path, &[]).await.text().await.unwrap();
+    assert_eq!(
+        texts(&done, "#username"),
+        vec!["ada.lovelace@tenant.example"],
+        "the same user, no .2"
+    );
+    assert_eq!(directory.creates.load(Ordering::SeqCst), 1);
+    assert!(
+        directory
+            .users("ada.lovelace.2@tenant.example")
+            .await
+            .is_none()
+    );
+}
+
+#[tokio::test]
+async fn fifty_parallel_confirms_of_one_link_create_one_account() {
+    let directory = FlakyDirectory::with_delay(std::time::Duration::from_millis(200));
+    let app = app_with(directory.clone(), &[]).await;
+    let path = signed_up(&app).await;
+    let statuses: Vec<u16> = futures_join(&app, &[path.as_str(); 50]).await;
+    assert_eq!(directory.creates.load(Ordering::SeqCst), 1, "{statuses:?}");
+    assert_eq!(
+        statuses.iter().filter(|s| **s == 200).count(),
+        1,
+        "one request shows the result: {statuses:?}"
+    );
+    assert!(
+        statuses.iter().all(|s| [200, 409, 410].contains(s)),
+        "{statuses:?}"
+    );
+    assert_eq!(password_mails(&app.mails().await), 1);
+}
+
+#[tokio::test]
+async fn parallel_confirms_of_two_links_for_one_address_create_one_account() {
+    let directory = FlakyDirectory::with_delay(std::time::Duration::from_millis(100));
+    let app = app_with(directory.clone(), &[]).await;
+    app.sign_up("ada@uni.example", "Ada", "Lovelace").await;
+    let first = app.verification_path("ada@uni.example").await;
+    app.sign_up("ada@uni.example", "Ada", "Lovelace").await;
+    let second = app.verification_path("ada@uni.example").await;
+    let mut paths = vec![first.as_str(); 25];
+    paths.extend(vec![second.as_str(); 25]);
+    let statuses = futures_join(&app, &paths).await;
+    assert_eq!(directory.creates.load(Ordering::SeqCst), 1, "{statuses:?}");
+    assert_eq!(password_mails(&app.mails().await), 1);
+}
+
+/// Posts the confirm button for every path at once; returns the statuses.
+async fn futures_join(app: &TestApp, paths: &[&str]) -> Vec<u16> {
+    let mut tasks = tokio::task::JoinSet::new();
+    for path in paths {
+        let client = app.client.clone();
+        let url = app.url(path);
+        tasks.spawn(async move {
+            client
+                .post(url)
+                .form(&[("lang", "en")])
+                .send()
+                .await
+                .unwrap()
+                .status()
+                .as_u16()
+        });
+    }
+    let mut statuses = Vec::new();
+    while let Some(status) = tasks.join_next().await {
+        statuses.push(status.unwrap());
+    }
+    statuses
+}
+
+#[tokio::test]
+async fn a_registration_survives_a_restart_between_steps() {
+    let directory = FlakyDirectory::new();
+    let mut app = app_with(directory.clone(), &[]).await;
+    let path = signed_up(&app).await;
+    directory.fail_next(Op::Groups);
+    assert_eq!(app.post_form(&path, &[]).await.status(), 503);
+    let store = app.stop().await;
+
+    let directory_again: Arc<dyn Directory> = directory.clone();
+    let app = crate::helpers::spawn_app_in(
+        store,
+        &[],
+        Overrides {
+            directory: Some(directory_again),
+            ..Overrides::default()
+        },
+    )
+    .await;
+    let done = app.post_form(&path, &[]).await;
+    assert_eq!(done.status(), 200);
+    assert_eq!(directory.creates.load(Ordering::SeqCst), 1);
+    assert_eq!(
+        directory.grants.load(Ordering::SeqCst),
+        2,
+        "the second grant only finished the groups"
+    );
+}
