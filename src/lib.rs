@@ -6,6 +6,7 @@ pub mod config;
 pub mod directory;
 pub mod domain;
 pub mod i18n;
+pub mod limits;
 pub mod mail;
 pub mod signup;
 pub mod startup;

@@ -13,6 +13,7 @@ use url::Url;
 use crate::config::Settings;
 use crate::directory::{Directory, SimulatedDirectory};
 use crate::i18n::Catalogs;
+use crate::limits::HourlyLimit;
 use crate::mail::{Mailer, Outbox};
 use crate::signup::{Clock, FlowSettings, Signups, system_clock};
 use crate::store::Store;
@@ -64,6 +65,11 @@ impl Application {
             email_pattern: (!settings.email_address_filter.allows_everything())
                 .then(|| settings.email_address_filter.as_pattern().to_owned()),
             outbox,
+            trusted_proxies: settings.reverse_proxy_count,
+            signup_limit: Arc::new(HourlyLimit::new(settings.rate_limit_per_ip_per_hour)),
+            check_limit: Arc::new(HourlyLimit::new(
+                settings.rate_limit_per_ip_per_hour.saturating_mul(10),
+            )),
         };
         Ok(Application {
             acceptor: acceptor.boxed(),
@@ -86,11 +92,13 @@ impl Application {
         shutdown: impl Future<Output = ()> + Send,
     ) -> anyhow::Result<()> {
         let store = self.state.store.clone();
+        let housekeeping = tokio::spawn(housekeeping(self.state.clone()));
         let app = web::routes(self.state);
         Server::new_with_acceptor(self.acceptor)
             .run_with_graceful_shutdown(app, shutdown, Some(Duration::from_secs(30)))
             .await
             .context("the server stopped with an error")?;
+        housekeeping.abort();
         store.flush().await.context("cannot flush the store")?;
         tracing::info!("stopped; store flushed");
         Ok(())
@@ -123,6 +131,15 @@ pub fn build_signups(
     )
     .context("JWT_SECRET_KEY cannot be used as a signing key")?;
     Ok((signups, outbox))
+}
+
+/// Periodic chores while serving: forget recovered rate-limit state.
+async fn housekeeping(state: AppState) {
+    let mut tick = tokio::time::interval(Duration::from_secs(600));
+    loop {
+        tick.tick().await;
+        state.prune_limits();
+    }
 }
 
 pub fn open_store(settings: &Settings) -> anyhow::Result<Store> {

@@ -17,6 +17,7 @@ use crate::config::{PasswordDelivery, Settings};
 use crate::directory::Directory;
 use crate::domain::{EmailAddress, EmailFilter, MailNickname, PersonName};
 use crate::i18n::{Catalogs, Tr};
+use crate::limits::HourlyLimit;
 use crate::mail::{MailError, Mailer, verification_mail};
 use crate::store::{Claim, Lookup, PendingSignup, Step, Store, StoreError};
 use form::{Field, FieldError, FieldErrors, SignupForm};
@@ -40,6 +41,7 @@ pub fn system_clock() -> Clock {
 pub struct FlowSettings {
     pub filter: EmailFilter,
     pub token_ttl: Duration,
+    pub mails_per_address_per_hour: u32,
     pub password_bytes: usize,
     pub password_delivery: PasswordDelivery,
     pub support_email: String,
@@ -51,6 +53,7 @@ impl FlowSettings {
         FlowSettings {
             filter: settings.email_address_filter.clone(),
             token_ttl: settings.verification_token_ttl,
+            mails_per_address_per_hour: settings.rate_limit_mails_per_address_per_hour,
             password_bytes: settings.generated_password_bytes,
             password_delivery: settings.password_delivery,
             support_email: settings.support_email.clone(),
@@ -77,6 +80,9 @@ pub enum SubmitError {
     Invalid(FieldErrors),
     #[error(transparent)]
     Flow(#[from] FlowError),
+    /// Too many verification mails to this address in the last hour.
+    #[error("too many mails to this address; retry in {0:?}")]
+    RateLimited(Duration),
 }
 
 /// What a verification link leads to (read-only).
@@ -126,6 +132,8 @@ pub struct Signups {
     clock: Clock,
     /// Registrations being provisioned by this process: a second confirm waits its turn.
     in_flight: Mutex<HashSet<String>>,
+    /// `RATE_LIMIT_MAILS_PER_ADDRESS_PER_HOUR`: no mail bombing through the form.
+    mail_limit: HourlyLimit<String>,
 }
 
 impl std::fmt::Debug for Signups {
@@ -150,6 +158,7 @@ impl Signups {
         Ok(Signups {
             tokens: TokenSigner::new(secret)?,
             sealer: password::PasswordSealer::new(secret),
+            mail_limit: HourlyLimit::new(settings.mails_per_address_per_hour),
             store,
             directory,
             mailer,
@@ -158,6 +167,11 @@ impl Signups {
             clock,
             in_flight: Mutex::new(HashSet::new()),
         })
+    }
+
+    /// Forgets rate-limit state that has recovered (called periodically).
+    pub fn prune_limits(&self) {
+        self.mail_limit.prune();
     }
 
     pub fn settings(&self) -> &FlowSettings {
@@ -210,6 +224,9 @@ impl Signups {
         {
             return Err(already_used());
         }
+        self.mail_limit
+            .check(&valid.email.as_str().to_owned())
+            .map_err(SubmitError::RateLimited)?;
         let now = self.now();
         let expires_at = now + self.settings.token_ttl.as_secs();
         let pending = PendingSignup {

@@ -9,6 +9,7 @@ use poem_openapi::{ApiResponse, Object, OpenApi, OpenApiService};
 
 use super::AppState;
 use crate::i18n::{Tr, n_};
+use crate::limits::retry_after_secs;
 use crate::signup::form::{Field, FieldError, SignupForm};
 use crate::signup::{FlowError, SubmitError};
 
@@ -60,6 +61,9 @@ enum AccountCreationResponse {
     /// `Email illegal`, `Email already used` or `Name format not supported` (translated).
     #[oai(status = 400)]
     BadRequest(Json<Message>),
+    /// Too many sign-ups from this client, or mails to this address, in the last hour.
+    #[oai(status = 429)]
+    TooManyRequests(Json<Message>, #[oai(header = "Retry-After")] u64),
     /// The store failed.
     #[oai(status = 500)]
     InternalError(Json<Message>),
@@ -114,6 +118,9 @@ impl Api {
         state: Data<&AppState>,
         body: Json<EmailVerificationRequest>,
     ) -> poem::Result<Json<EmailVerificationAnswer>> {
+        if let Err(wait) = state.limit_check(req) {
+            return Err(too_many(req, &state, wait));
+        }
         let tr = state.tr(req, None);
         match state.signups.check_email(&body.email) {
             Ok(Ok(_)) => Ok(Json(EmailVerificationAnswer {
@@ -149,7 +156,22 @@ impl Api {
             last_name: body.last_name.clone(),
             lang: Some(tr.lang().to_owned()),
         };
-        match state.signups.submit(&form, &tr).await {
+        let outcome = match state.limit_signup(req) {
+            Err(wait) => Err(SubmitError::RateLimited(wait)),
+            Ok(()) => state.signups.submit(&form, &tr).await,
+        };
+        match outcome {
+            Err(SubmitError::RateLimited(wait)) => {
+                let minutes = wait.as_secs().div_ceil(60).max(1).to_string();
+                let text = tr.tf(
+                    "Too many attempts. Please try again in {minutes} minutes.",
+                    &[("minutes", &minutes)],
+                );
+                AccountCreationResponse::TooManyRequests(
+                    Json(Message { message: text }),
+                    retry_after_secs(wait),
+                )
+            }
             Ok(_) => AccountCreationResponse::Accepted(message(
                 &tr,
                 "A confirmation link has been sent to the address.",
@@ -179,6 +201,16 @@ impl Api {
             }
         }
     }
+}
+
+/// A 429 with `Retry-After` and a JSON message, outside the documented responses.
+fn too_many(req: &Request, state: &AppState, wait: std::time::Duration) -> poem::Error {
+    let mut response = json_error(req, state, StatusCode::TOO_MANY_REQUESTS);
+    response.headers_mut().insert(
+        poem::http::header::RETRY_AFTER,
+        retry_after_secs(wait).into(),
+    );
+    poem::Error::from_response(response)
 }
 
 /// The API service; its spec endpoint and its routes.

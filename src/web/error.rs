@@ -7,6 +7,7 @@ use poem::{Endpoint, IntoResponse, Request, Response, Result};
 
 use super::AppState;
 use super::pages::{layout, status};
+use super::proxy::links;
 use crate::i18n::Tr;
 
 /// Whether the request came from HTMX and wants a fragment.
@@ -26,12 +27,16 @@ pub fn respond(
     let body = if is_htmx(req) {
         fragment
     } else {
-        let switch_to = if req.uri().path() == super::paths::HOME || req.uri().path().len() <= 3 {
+        let path = req.uri().path();
+        let on_home = path == super::paths::HOME
+            || path == super::paths::SIGNUP
+            || state.catalogs.get(path.trim_start_matches('/')).is_some();
+        let switch_to = if on_home {
             layout::SwitchTo::Home
         } else {
             layout::SwitchTo::SamePage(req.uri().path())
         };
-        layout::page(tr, &state.catalogs, title, switch_to, fragment)
+        layout::page(tr, &state.catalogs, &links(req), title, switch_to, fragment)
     };
     let mut response = Response::builder()
         .status(status)
@@ -58,7 +63,7 @@ pub fn error_response(req: &Request, state: &AppState, status: StatusCode) -> Re
         &tr,
         status,
         &title,
-        status::error_panel(&tr, status),
+        status::error_panel(&tr, &links(req), status),
     );
     if is_htmx(req) {
         // Errors replace the whole form region, whatever the request targeted.

@@ -8,6 +8,7 @@ mod guard;
 mod health;
 mod pages;
 pub mod paths;
+mod proxy;
 mod signup;
 mod verify;
 
@@ -17,6 +18,9 @@ use poem::http::header;
 use poem::middleware::SetHeader;
 use poem::{EndpointExt, IntoEndpoint, Request, Route, get, post};
 use url::Url;
+
+use crate::limits::HourlyLimit;
+use std::net::{IpAddr, Ipv4Addr};
 
 use crate::i18n::{Catalogs, Tr};
 use crate::mail::Outbox;
@@ -35,9 +39,32 @@ pub struct AppState {
     pub email_pattern: Option<String>,
     /// Set when mails are captured (`DEBUG_DONT_SEND_MAIL`): `/debug/mails` lists them.
     pub outbox: Option<Outbox>,
+    /// `REVERSE_PROXY_COUNT`.
+    pub trusted_proxies: usize,
+    /// `RATE_LIMIT_PER_IP_PER_HOUR`, for sign-up posts (form and API).
+    pub signup_limit: Arc<HourlyLimit<IpAddr>>,
+    /// Ten times that, for the inline address check and `email-verification`.
+    pub check_limit: Arc<HourlyLimit<IpAddr>>,
 }
 
 impl AppState {
+    /// Counts a sign-up post from the request's client; `Err` is the time to wait.
+    pub fn limit_signup(&self, req: &Request) -> Result<(), std::time::Duration> {
+        self.signup_limit.check(&client_ip(req))
+    }
+
+    /// Counts an address check from the request's client.
+    pub fn limit_check(&self, req: &Request) -> Result<(), std::time::Duration> {
+        self.check_limit.check(&client_ip(req))
+    }
+
+    /// Forgets recovered rate-limit state.
+    pub fn prune_limits(&self) {
+        self.signup_limit.prune();
+        self.check_limit.prune();
+        self.signups.prune_limits();
+    }
+
     /// The request's language: `explicit` (URL or form), the `lang` header,
     /// `Accept-Language`, then `DEFAULT_LANGUAGE`.
     pub fn tr(&self, req: &Request, explicit: Option<&str>) -> Tr {
@@ -48,6 +75,13 @@ impl AppState {
             header(header::ACCEPT_LANGUAGE.as_str()),
         )
     }
+}
+
+/// The client address after proxy resolution (unspecified when unknown, e.g. Unix sockets).
+fn client_ip(req: &Request) -> IpAddr {
+    proxy::client_info(req)
+        .ip
+        .unwrap_or(IpAddr::V4(Ipv4Addr::UNSPECIFIED))
 }
 
 /// Largest request body accepted (the sign-up form is well under 2 KiB).
@@ -75,6 +109,10 @@ pub fn routes(state: AppState) -> impl poem::Endpoint {
         .into_endpoint()
         .with(guard::SameOrigin::new(public_origin))
         .around(error::render_errors)
+        .with(proxy::ProxyFix {
+            trusted: state.trusted_proxies,
+            default_prefix: state.public_url.path().to_owned(),
+        })
         .with(security_headers())
         .data(state)
 }

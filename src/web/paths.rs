@@ -19,3 +19,66 @@ pub fn home_in(lang: &str) -> String {
 pub fn verify(token: &str) -> String {
     format!("{VERIFY_PREFIX}{token}")
 }
+
+/// The links a page contains, under the path prefix the service is reached at (from
+/// `PUBLIC_URL`'s path or a trusted `X-Forwarded-Prefix`).
+#[derive(Debug, Clone, Default, PartialEq, Eq)]
+pub struct Links {
+    prefix: String,
+}
+
+impl Links {
+    /// `prefix` like `/accounts` (a trailing slash is dropped; empty for the root).
+    pub fn new(prefix: &str) -> Self {
+        let trimmed = prefix.trim().trim_end_matches('/');
+        let prefix = if trimmed.is_empty() || trimmed.starts_with('/') {
+            trimmed.to_owned()
+        } else {
+            format!("/{trimmed}")
+        };
+        Links { prefix }
+    }
+
+    /// Any of this service's paths under the prefix.
+    pub fn path(&self, path: &str) -> String {
+        format!("{}{path}", self.prefix)
+    }
+
+    pub fn home_in(&self, lang: &str) -> String {
+        self.path(&home_in(lang))
+    }
+
+    pub fn signup(&self) -> String {
+        self.path(SIGNUP)
+    }
+
+    pub fn check_email(&self) -> String {
+        self.path(CHECK_EMAIL)
+    }
+
+    pub fn verify(&self, token: &str) -> String {
+        self.path(&verify(token))
+    }
+
+    pub fn favicon(&self) -> String {
+        self.path(FAVICON)
+    }
+
+    /// An embedded asset with its version, for caching.
+    pub fn asset(&self, name: &str) -> String {
+        self.path(&super::assets::url(name))
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn links_carry_the_prefix() {
+        assert_eq!(Links::new("").signup(), "/signup");
+        assert_eq!(Links::new("/").home_in("de"), "/de");
+        assert_eq!(Links::new("/accounts/").verify("t"), "/accounts/verify/t");
+        assert_eq!(Links::new("accounts").favicon(), "/accounts/favicon.ico");
+    }
+}

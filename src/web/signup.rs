@@ -1,13 +1,15 @@
 //! `GET /`, `GET /{lang}`, `POST /signup` and the inline address check.
 
-use poem::http::StatusCode;
+use poem::http::{HeaderValue, StatusCode, header};
 use poem::web::{Data, Path};
 use poem::{Body, Request, Response, handler};
 
 use super::AppState;
 use super::error::{is_htmx, query_lang, respond};
 use super::pages::signup::{FormView, check_mailbox, email_status, form, intro};
+use super::proxy::links;
 use crate::i18n::Tr;
+use crate::limits::retry_after_secs;
 use crate::signup::form::{FieldErrors, SignupForm};
 use crate::signup::{FlowError, SubmitError};
 
@@ -18,7 +20,7 @@ fn signup_page(
     status: StatusCode,
     view: &FormView<'_>,
 ) -> Response {
-    let fragment = form(tr, view);
+    let fragment = form(tr, &links(req), view);
     if is_htmx(req) {
         return respond(req, state, tr, status, "", fragment);
     }
@@ -91,7 +93,12 @@ pub async fn submit(
         };
         signup_page(req, state, &tr, status, &view)
     };
-    match state.signups.submit(&values, &tr).await {
+    let limited = state.limit_signup(req).err().map(SubmitError::RateLimited);
+    let outcome = match limited {
+        Some(limited) => Err(limited),
+        None => state.signups.submit(&values, &tr).await,
+    };
+    match outcome {
         Ok(email) => {
             let hours = state.signups.settings().token_ttl.as_secs().div_ceil(3600);
             Ok(respond(
@@ -100,11 +107,28 @@ pub async fn submit(
                 &tr,
                 StatusCode::OK,
                 tr.t("Check your mailbox"),
-                check_mailbox(&tr, email.as_str(), hours),
+                check_mailbox(&tr, &links(req), email.as_str(), hours),
             ))
         }
         Err(SubmitError::Invalid(errors)) => {
             Ok(failure(&errors, None, StatusCode::UNPROCESSABLE_ENTITY))
+        }
+        Err(SubmitError::RateLimited(wait)) => {
+            let minutes = wait.as_secs().div_ceil(60).max(1).to_string();
+            let message = tr.tf(
+                "Too many attempts. Please try again in {minutes} minutes.",
+                &[("minutes", &minutes)],
+            );
+            let mut response = failure(
+                &FieldErrors::default(),
+                Some(message),
+                StatusCode::TOO_MANY_REQUESTS,
+            );
+            response.headers_mut().insert(
+                header::RETRY_AFTER,
+                HeaderValue::from(retry_after_secs(wait)),
+            );
+            Ok(response)
         }
         Err(SubmitError::Flow(err)) => {
             tracing::error!(error = %err, "sign-up could not be completed");
@@ -138,6 +162,14 @@ pub async fn check_email(
 ) -> poem::Result<Response> {
     let form: EmailOnly = read_form(body).await.map_err(poem::Error::from_status)?;
     let tr = state.tr(req, form.lang.as_deref());
+    if let Err(wait) = state.limit_check(req) {
+        let mut response = super::error::error_response(req, state, StatusCode::TOO_MANY_REQUESTS);
+        response.headers_mut().insert(
+            header::RETRY_AFTER,
+            HeaderValue::from(retry_after_secs(wait)),
+        );
+        return Ok(response);
+    }
     if form.email.trim().is_empty() {
         return Ok(respond(
             req,

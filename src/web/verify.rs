@@ -7,6 +7,7 @@ use poem::{Body, Request, Response, handler};
 use super::AppState;
 use super::error::{query_lang, respond};
 use super::pages::verify;
+use super::proxy::links;
 use crate::signup::{ConfirmError, LinkError, LinkState, ProvisionError};
 
 /// A token is a JWT: three base64url parts. Anything else is refused before any work.
@@ -39,7 +40,15 @@ pub fn show(req: &Request, Path(token): Path<String>, Data(state): Data<&AppStat
             last_name,
             username,
         }) => {
-            let page = verify::confirm(&tr, &token, &first_name, &last_name, &username, false);
+            let page = verify::confirm(
+                &tr,
+                &links(req),
+                &token,
+                &first_name,
+                &last_name,
+                &username,
+                false,
+            );
             respond(
                 req,
                 state,
@@ -54,7 +63,15 @@ pub fn show(req: &Request, Path(token): Path<String>, Data(state): Data<&AppStat
             last_name,
             username,
         }) => {
-            let page = verify::confirm(&tr, &token, &first_name, &last_name, &username, true);
+            let page = verify::confirm(
+                &tr,
+                &links(req),
+                &token,
+                &first_name,
+                &last_name,
+                &username,
+                true,
+            );
             respond(
                 req,
                 state,
@@ -70,7 +87,7 @@ pub fn show(req: &Request, Path(token): Path<String>, Data(state): Data<&AppStat
 }
 
 fn problem(req: &Request, state: &AppState, tr: &crate::i18n::Tr, err: LinkError) -> Response {
-    let page = verify::link_problem(tr, err);
+    let page = verify::link_problem(tr, &links(req), err);
     respond(req, state, tr, link_status(err), tr.t("Link problem"), page)
 }
 
@@ -118,7 +135,7 @@ pub async fn confirm(
                 &tr,
                 status,
                 tr.t("Not finished yet"),
-                verify::provisioning_failed(&tr, &token, busy),
+                verify::provisioning_failed(&tr, &links(req), &token, busy),
             )
         }
         Err(ConfirmError::Store(err)) => {
@@ -129,7 +146,7 @@ pub async fn confirm(
                 &tr,
                 StatusCode::SERVICE_UNAVAILABLE,
                 tr.t("Not finished yet"),
-                verify::provisioning_failed(&tr, &token, false),
+                verify::provisioning_failed(&tr, &links(req), &token, false),
             )
         }
     }

@@ -6,6 +6,7 @@ mod cli;
 mod debug_flow;
 mod flaky_directory;
 mod json_api;
+mod limits;
 mod pages;
 mod provisioning;
 mod signup_form;

@@ -1,7 +1,7 @@
 use maud::{DOCTYPE, Markup, html};
 
 use crate::i18n::{Catalogs, Tr};
-use crate::web::{assets, paths};
+use crate::web::paths::Links;
 
 /// HTMX settings: no injected styles and no eval, so the CSP needs no `unsafe-*`; every
 /// status is swapped because error fragments are meant to be shown.
@@ -18,6 +18,7 @@ pub enum SwitchTo<'a> {
 pub fn page(
     tr: &Tr,
     catalogs: &Catalogs,
+    links: &Links,
     title: &str,
     switch_to: SwitchTo<'_>,
     content: Markup,
@@ -32,16 +33,16 @@ pub fn page(
                 meta name="htmx-config" content=(HTMX_CONFIG);
                 meta name="color-scheme" content="light";
                 title { (title) " – " (org) }
-                link rel="icon" href=(paths::FAVICON);
-                link rel="stylesheet" href=(assets::url("style.css"));
-                script src=(assets::url("app.js")) defer {}
-                script src=(assets::url("htmx.min.js")) defer {}
+                link rel="icon" href=(links.favicon());
+                link rel="stylesheet" href=(links.asset("style.css"));
+                script src=(links.asset("app.js")) defer {}
+                script src=(links.asset("htmx.min.js")) defer {}
             }
             body {
                 a.skip-link href="#main" { (tr.t("Skip to content")) }
                 header.site-header {
                     div.site-header__inner {
-                        a.site-name href=(paths::home_in(tr.lang())) { (org) }
+                        a.site-name href=(links.home_in(tr.lang())) { (org) }
                         nav.lang-switch aria-label=(tr.t("Language")) {
                             ul {
                                 @for other in catalogs.all() {
@@ -49,7 +50,7 @@ pub fn page(
                                         @if other.lang() == tr.lang() {
                                             span aria-current="true" lang=(other.lang()) { (other.language_name()) }
                                         } @else {
-                                            a href=(switch_link(&switch_to, other.lang())) lang=(other.lang()) hreflang=(other.lang()) {
+                                            a href=(switch_link(links, &switch_to, other.lang())) lang=(other.lang()) hreflang=(other.lang()) {
                                                 (other.language_name())
                                             }
                                         }
@@ -68,9 +69,9 @@ pub fn page(
     }
 }
 
-fn switch_link(switch_to: &SwitchTo<'_>, lang: &str) -> String {
+fn switch_link(links: &Links, switch_to: &SwitchTo<'_>, lang: &str) -> String {
     match switch_to {
-        SwitchTo::Home => paths::home_in(lang),
-        SwitchTo::SamePage(path) => format!("{path}?lang={lang}"),
+        SwitchTo::Home => links.home_in(lang),
+        SwitchTo::SamePage(path) => format!("{}?lang={lang}", links.path(path)),
     }
 }

@@ -5,7 +5,7 @@ use maud::{Markup, html};
 
 use crate::i18n::Tr;
 use crate::signup::form::{Field, FieldError, FieldErrors, SignupForm};
-use crate::web::paths;
+use crate::web::paths::Links;
 
 /// What the form shows: entered values, errors, and whether the address passed the check.
 pub struct FormView<'a> {
@@ -73,12 +73,12 @@ pub fn email_status(tr: &Tr, error: Option<FieldError>, ok: bool) -> Markup {
 
 /// The form with values and errors: the whole page's body without JavaScript, the swapped
 /// fragment with HTMX.
-pub fn form(tr: &Tr, view: &FormView<'_>) -> Markup {
+pub fn form(tr: &Tr, links: &Links, view: &FormView<'_>) -> Markup {
     let values = view.values;
     let errors = view.errors;
     let checked = |value: &Option<String>| value.as_deref().is_some_and(|v| !v.is_empty());
     html! {
-        form #signup .signup method="post" action=(paths::SIGNUP) hx-post=(paths::SIGNUP) hx-target="this" hx-swap="outerHTML" {
+        form #signup .signup method="post" action=(links.signup()) hx-post=(links.signup()) hx-target="this" hx-swap="outerHTML" {
             input type="hidden" name="lang" value=(tr.lang());
             @if !errors.is_empty() || view.general_error.is_some() {
                 div.form-alert role="alert" {
@@ -96,7 +96,7 @@ pub fn form(tr: &Tr, view: &FormView<'_>) -> Markup {
                     maxlength="190" pattern=[view.pattern] spellcheck="false" autocapitalize="off"
                     aria-invalid=[errors.get(Field::Email).map(|_| "true")]
                     aria-describedby=(described_by(errors, Field::Email, Some("email-hint")).unwrap_or_default())
-                    hx-post=(paths::CHECK_EMAIL) hx-trigger="change, keyup changed delay:600ms"
+                    hx-post=(links.check_email()) hx-trigger="change, keyup changed delay:600ms"
                     hx-target="#email-status" hx-swap="outerHTML" hx-sync="this:replace";
                 p #email-hint .hint { (tr.t("We send a confirmation link to this address.")) }
                 (email_status(tr, errors.get(Field::Email), view.email_ok))
@@ -148,14 +148,14 @@ pub fn form(tr: &Tr, view: &FormView<'_>) -> Markup {
 }
 
 /// After a successful submission: check your mailbox.
-pub fn check_mailbox(tr: &Tr, email: &str, valid_hours: u64) -> Markup {
+pub fn check_mailbox(tr: &Tr, links: &Links, email: &str, valid_hours: u64) -> Markup {
     html! {
         section #signup .panel .panel--success role="status" tabindex="-1" {
             h2 { (tr.t("Check your mailbox")) }
             p { (tr.tf("We have sent a confirmation link to {email}.", &[("email", email)])) }
             p { (tr.tf("Open the link within {hours} hours and confirm to create your account.", &[("hours", &valid_hours.to_string())])) }
             p.hint { (tr.t("No mail after a few minutes? Look in your spam folder, or send the form again: only the newest link works.")) }
-            p { a href=(paths::home_in(tr.lang())) { (tr.t("Start over")) } }
+            p { a href=(links.home_in(tr.lang())) { (tr.t("Start over")) } }
         }
     }
 }

@@ -4,7 +4,7 @@ use maud::{Markup, html};
 use poem::http::StatusCode;
 
 use crate::i18n::{Tr, n_};
-use crate::web::paths;
+use crate::web::paths::Links;
 
 /// The message naming what went wrong, untranslated.
 pub fn title_msgid(status: StatusCode) -> &'static str {
@@ -22,7 +22,7 @@ pub fn title(tr: &Tr, status: StatusCode) -> &str {
     tr.t(title_msgid(status))
 }
 
-pub fn error_panel(tr: &Tr, status: StatusCode) -> Markup {
+pub fn error_panel(tr: &Tr, links: &Links, status: StatusCode) -> Markup {
     let text = match status {
         StatusCode::NOT_FOUND | StatusCode::METHOD_NOT_ALLOWED => tr.t("There is nothing at this address. Check the link, or start from the sign-up page."),
         StatusCode::FORBIDDEN => tr.t("The form was sent from another site, so it was not accepted. Please open the sign-up page and send it from there."),
@@ -35,7 +35,7 @@ pub fn error_panel(tr: &Tr, status: StatusCode) -> Markup {
         section #signup .panel .panel--warning role="alert" {
             h1 { (title(tr, status)) }
             p { (text) }
-            p { a.button href=(paths::home_in(tr.lang())) { (tr.t("Go to the sign-up page")) } }
+            p { a.button href=(links.home_in(tr.lang())) { (tr.t("Go to the sign-up page")) } }
         }
     }
 }

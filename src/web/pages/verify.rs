@@ -5,12 +5,13 @@ use secrecy::ExposeSecret;
 
 use crate::i18n::Tr;
 use crate::signup::{LinkError, Provisioned};
-use crate::web::paths;
+use crate::web::paths::Links;
 
 /// Who is about to be created, with the confirm button. `resume` is set when an earlier
 /// attempt did not finish.
 pub fn confirm(
     tr: &Tr,
+    links: &Links,
     token: &str,
     first: &str,
     last: &str,
@@ -36,14 +37,14 @@ pub fn confirm(
             @if !resume {
                 p.hint { (tr.t("If this username is taken already, a number is added to it.")) }
             }
-            (confirm_button(tr, token, if resume { tr.t("Continue") } else { tr.t("Create my account") }))
+            (confirm_button(tr, links, token, if resume { tr.t("Continue") } else { tr.t("Create my account") }))
         }
     }
 }
 
-fn confirm_button(tr: &Tr, token: &str, label: &str) -> Markup {
+fn confirm_button(tr: &Tr, links: &Links, token: &str, label: &str) -> Markup {
     html! {
-        form method="post" action=(paths::verify(token)) {
+        form method="post" action=(links.verify(token)) {
             input type="hidden" name="lang" value=(tr.lang());
             button.button type="submit" { (label) }
         }
@@ -76,7 +77,7 @@ pub fn created(tr: &Tr, result: &Provisioned) -> Markup {
 }
 
 /// A link that leads nowhere, with a way to start over.
-pub fn link_problem(tr: &Tr, problem: LinkError) -> Markup {
+pub fn link_problem(tr: &Tr, links: &Links, problem: LinkError) -> Markup {
     let (title, text) = match problem {
         LinkError::Expired => (tr.t("This link has expired"), tr.t("Links are valid for a limited time. Please fill in the form again to get a new one.")),
         LinkError::Invalid => (tr.t("This link is not valid"), tr.t("The link may be incomplete: copy the whole link from the mail, or fill in the form again.")),
@@ -88,13 +89,13 @@ pub fn link_problem(tr: &Tr, problem: LinkError) -> Markup {
         section.panel.panel--warning {
             h1 { (title) }
             p { (text) }
-            p { a.button href=(paths::home_in(tr.lang())) { (tr.t("Start over")) } }
+            p { a.button href=(links.home_in(tr.lang())) { (tr.t("Start over")) } }
         }
     }
 }
 
 /// Provisioning stopped; nothing is lost and confirming again resumes.
-pub fn provisioning_failed(tr: &Tr, token: &str, busy: bool) -> Markup {
+pub fn provisioning_failed(tr: &Tr, links: &Links, token: &str, busy: bool) -> Markup {
     html! {
         section.panel.panel--warning role="alert" {
             h1 { (tr.t("Your account could not be finished yet")) }
@@ -103,7 +104,7 @@ pub fn provisioning_failed(tr: &Tr, token: &str, busy: bool) -> Markup {
             } @else {
                 p { (tr.t("Something went wrong while creating your account. Nothing is lost: please try again in a few minutes.")) }
             }
-            (confirm_button(tr, token, tr.t("Try again")))
+            (confirm_button(tr, links, token, tr.t("Try again")))
         }
     }
 }

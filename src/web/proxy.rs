@@ -1,0 +1,199 @@
+//! `REVERSE_PROXY_COUNT`: trust exactly n hops of `X-Forwarded-For/-Proto/-Host/-Port/-Prefix`,
+//! as werkzeug's ProxyFix does: of each header's comma-separated values the n-th from the
+//! right is the one the nearest trusted proxy saw; with fewer values the header is ignored,
+//! so values a client adds in front are never believed.
+
+use std::net::IpAddr;
+
+use poem::http::HeaderMap;
+use poem::{Endpoint, Middleware, Request, Result};
+
+use super::paths::Links;
+
+/// What the request looks like from outside the proxies.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct ClientInfo {
+    /// The client's address (the socket's peer when no proxy is trusted).
+    pub ip: Option<IpAddr>,
+    pub scheme: Option<String>,
+    pub host: Option<String>,
+    pub port: Option<String>,
+    /// The path prefix the service is reached at; links are built under it.
+    pub links: Links,
+}
+
+/// The value the n-th trusted proxy set, if the header has at least `trusted` values.
+fn trusted_value(headers: &HeaderMap, name: &str, trusted: usize) -> Option<String> {
+    if trusted == 0 {
+        return None;
+    }
+    // Several header lines count as one comma-separated list, in order.
+    let values: Vec<String> = headers
+        .get_all(name)
+        .iter()
+        .filter_map(|v| v.to_str().ok())
+        .flat_map(|v| v.split(','))
+        .map(|v| v.trim().to_owned())
+        .collect();
+    (values.len() >= trusted)
+        .then(|| values[values.len() - trusted].clone())
+        .filter(|v| !v.is_empty())
+}
+
+/// Resolves the client's view from the peer address and the trusted headers.
+pub fn resolve(
+    headers: &HeaderMap,
+    peer: Option<IpAddr>,
+    trusted: usize,
+    default_prefix: &str,
+) -> ClientInfo {
+    let forwarded_ip =
+        trusted_value(headers, "x-forwarded-for", trusted).and_then(|v| v.parse::<IpAddr>().ok());
+    let prefix = trusted_value(headers, "x-forwarded-prefix", trusted)
+        .unwrap_or_else(|| default_prefix.to_owned());
+    ClientInfo {
+        ip: forwarded_ip.or(peer),
+        scheme: trusted_value(headers, "x-forwarded-proto", trusted),
+        host: trusted_value(headers, "x-forwarded-host", trusted),
+        port: trusted_value(headers, "x-forwarded-port", trusted),
+        links: Links::new(&prefix),
+    }
+}
+
+/// The request's [`ClientInfo`], set by the middleware (defaults when absent).
+pub fn client_info(req: &Request) -> ClientInfo {
+    req.extensions()
+        .get::<ClientInfo>()
+        .cloned()
+        .unwrap_or(ClientInfo {
+            ip: None,
+            scheme: None,
+            host: None,
+            port: None,
+            links: Links::default(),
+        })
+}
+
+/// Links under the request's prefix.
+pub fn links(req: &Request) -> Links {
+    req.extensions()
+        .get::<ClientInfo>()
+        .map(|info| info.links.clone())
+        .unwrap_or_default()
+}
+
+pub struct ProxyFix {
+    pub trusted: usize,
+    pub default_prefix: String,
+}
+
+impl<E: Endpoint> Middleware<E> for ProxyFix {
+    type Output = ProxyFixEndpoint<E>;
+    fn transform(&self, inner: E) -> Self::Output {
+        ProxyFixEndpoint {
+            inner,
+            trusted: self.trusted,
+            default_prefix: self.default_prefix.clone(),
+        }
+    }
+}
+
+pub struct ProxyFixEndpoint<E> {
+    inner: E,
+    trusted: usize,
+    default_prefix: String,
+}
+
+impl<E: Endpoint> Endpoint for ProxyFixEndpoint<E> {
+    type Output = E::Output;
+
+    async fn call(&self, mut req: Request) -> Result<Self::Output> {
+        let peer = req.remote_addr().as_socket_addr().map(|addr| addr.ip());
+        let info = resolve(req.headers(), peer, self.trusted, &self.default_prefix);
+        req.extensions_mut().insert(info);
+        self.inner.call(req).await
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn headers(pairs: &[(&'static str, &str)]) -> HeaderMap {
+        let mut map = HeaderMap::new();
+        for (name, value) in pairs {
+            map.append(*name, value.parse().unwrap());
+        }
+        map
+    }
+
+    const PEER: Option<IpAddr> = Some(IpAddr::V4(std::net::Ipv4Addr::new(10, 0, 0, 1)));
+
+    #[test]
+    fn zero_trusts_nothing() {
+        let info = resolve(
+            &headers(&[("x-forwarded-for", "1.2.3.4"), ("x-forwarded-prefix", "/x")]),
+            PEER,
+            0,
+            "",
+        );
+        assert_eq!(info.ip, PEER);
+        assert_eq!(info.links, Links::new(""));
+    }
+
+    #[test]
+    fn one_hop_takes_the_last_value_and_ignores_spoofed_ones_in_front() {
+        let h = headers(&[
+            ("x-forwarded-for", "6.6.6.6, 1.2.3.4"),
+            ("x-forwarded-proto", "https"),
+            ("x-forwarded-host", "evil, signup.uni.example"),
+            ("x-forwarded-port", "443"),
+        ]);
+        let info = resolve(&h, PEER, 1, "");
+        assert_eq!(info.ip, Some("1.2.3.4".parse().unwrap()));
+        assert_eq!(info.scheme.as_deref(), Some("https"));
+        assert_eq!(info.host.as_deref(), Some("signup.uni.example"));
+        assert_eq!(info.port.as_deref(), Some("443"));
+    }
+
+    #[test]
+    fn two_hops_take_the_second_from_the_right() {
+        let h = headers(&[
+            ("x-forwarded-for", "6.6.6.6, 1.2.3.4, 10.0.0.2"),
+            ("x-forwarded-prefix", "/spoof, /accounts, /inner"),
+        ]);
+        let info = resolve(&h, PEER, 2, "");
+        assert_eq!(info.ip, Some("1.2.3.4".parse().unwrap()));
+        assert_eq!(info.links.signup(), "/accounts/signup");
+    }
+
+    #[test]
+    fn too_few_values_are_ignored() {
+        let h = headers(&[
+            ("x-forwarded-for", "1.2.3.4"),
+            ("x-forwarded-proto", "https"),
+        ]);
+        let info = resolve(&h, PEER, 2, "/base");
+        assert_eq!(info.ip, PEER);
+        assert_eq!(info.scheme, None);
+        assert_eq!(info.links.signup(), "/base/signup");
+    }
+
+    #[test]
+    fn repeated_header_lines_form_one_list() {
+        let h = headers(&[
+            ("x-forwarded-for", "6.6.6.6"),
+            ("x-forwarded-for", "1.2.3.4"),
+        ]);
+        assert_eq!(
+            resolve(&h, PEER, 1, "").ip,
+            Some("1.2.3.4".parse().unwrap())
+        );
+    }
+
+    #[test]
+    fn a_garbage_address_falls_back_to_the_peer() {
+        let h = headers(&[("x-forwarded-for", "not-an-ip")]);
+        assert_eq!(resolve(&h, PEER, 1, "").ip, PEER);
+    }
+}
