@@ -227,15 +227,14 @@ impl Store {
                 let Some(bytes) = registrations.get(&email)? else {
                     return Ok(Claim::Unknown);
                 };
-                let registration: Registration =
-                    decode("registrations", &bytes).or_else(|err| abort(err))?;
+                let registration: Registration = decode("registrations", &bytes).or_else(abort)?;
                 return Ok(if registration.step == Step::Done {
                     Claim::AlreadyDone(registration)
                 } else {
                     Claim::Resume(registration)
                 });
             };
-            let signup: PendingSignup = decode("pending", &bytes).or_else(|err| abort(err))?;
+            let signup: PendingSignup = decode("pending", &bytes).or_else(abort)?;
             if signup.nonce != nonce {
                 return Ok(Claim::Unknown);
             }

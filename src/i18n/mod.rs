@@ -93,13 +93,13 @@ impl Catalogs {
     ) -> Tr {
         explicit
             .and_then(|code| self.get(code.trim()))
-            .or_else(|| lang_header.and_then(|header| self.from_accept_language(header)))
-            .or_else(|| accept_language.and_then(|header| self.from_accept_language(header)))
+            .or_else(|| lang_header.and_then(|header| self.best_of_accept_language(header)))
+            .or_else(|| accept_language.and_then(|header| self.best_of_accept_language(header)))
             .unwrap_or_else(|| self.default_tr())
     }
 
     /// The best available language of an `Accept-Language` list (`de-DE,de;q=0.9,en;q=0.5`).
-    fn from_accept_language(&self, header: &str) -> Option<Tr> {
+    fn best_of_accept_language(&self, header: &str) -> Option<Tr> {
         let mut ranges: Vec<(f32, usize, &str)> = header
             .split(',')
             .enumerate()

@@ -30,7 +30,8 @@ async fn each_invalid_field_is_reported_next_to_it_and_the_values_are_kept() {
     let long_name = "x".repeat(65);
     let long_email = format!("{}@uni.example", "a".repeat(180));
     // (fields, field id with the error, expected message)
-    let cases: Vec<(Vec<(&str, &str)>, &str, &str)> = vec![
+    type Case<'a> = (Vec<(&'a str, &'a str)>, &'a str, &'a str);
+    let cases: Vec<Case> = vec![
         (
             form("", "Ada", "Lovelace", true),
             "email",
