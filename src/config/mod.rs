@@ -177,7 +177,9 @@ impl Settings {
             "text" => LogFormat::Text,
             "json" => LogFormat::Json,
             other => {
-                return Err(get.invalid("LOG_FORMAT", format!("`{other}` is not one of text, json")));
+                return Err(
+                    get.invalid("LOG_FORMAT", format!("`{other}` is not one of text, json"))
+                );
             }
         };
         let generated_password_bytes = get.int_in("GENERATED_PASSWORD_BYTES", 6, 64)?;
