@@ -222,7 +222,7 @@ pub const KEYS: &[Key] = &[
         "MAIL_SERVER_SSL",
         Bool,
         "false",
-        "Connect with implicit TLS (usually port 465). Not the same as `MAIL_SERVER_STARTTLS`.",
+        "Connect with implicit TLS (usually port 465). Not the same as `MAIL_SERVER_STARTTLS`, which must then be set to false.",
     ),
     key(
         "MAIL_SERVER_STARTTLS",
@@ -247,7 +247,7 @@ pub const KEYS: &[Key] = &[
         "MAIL_SENDING_ADDRESS",
         Str,
         "\"\"",
-        "Sender address of the mails; the SMTP user must be allowed to use it.",
+        "Sender address of the mails (`accounts@example.edu` or `Accounts <accounts@example.edu>`); the SMTP user must be allowed to use it. Its domain is used in `Message-ID`s.",
     ),
     key(
         "MAIL_SERVER_CA_FILE",

@@ -312,3 +312,22 @@ async fn nothing_listening_names_the_server_and_suggests_the_usual_ports() {
     );
     assert!(err.contains("Try TLS (MAIL_SERVER_SSL) with port 465 or STARTTLS (MAIL_SERVER_STARTTLS) with port 587"), "{err}");
 }
+
+#[tokio::test]
+async fn a_tls_mode_the_port_does_not_speak_gets_a_hint_about_the_other_mode() {
+    let (port, _) = scripted_server("235 2.7.0 ok").await;
+    let cases = [
+        (
+            (true, false),
+            "The TLS handshake failed; the port may expect another TLS mode.",
+        ),
+        ((false, true), "The server offers no STARTTLS on this port"),
+    ];
+    for ((ssl, starttls), expected) in cases {
+        let mut settings = settings("127.0.0.1", port);
+        (settings.ssl, settings.starttls) = (ssl, starttls);
+        let mailer = SmtpMailer::from_settings(&settings, "").unwrap();
+        let err = mailer.send(&password_mail()).await.unwrap_err().to_string();
+        assert!(err.contains(expected), "{err}");
+    }
+}
