@@ -331,3 +331,23 @@ async fn a_tls_mode_the_port_does_not_speak_gets_a_hint_about_the_other_mode() {
         assert!(err.contains(expected), "{err}");
     }
 }
+
+#[tokio::test]
+async fn a_line_with_a_single_dot_cannot_end_the_mail_early() {
+    let (port, seen) = scripted_server("235 2.7.0 ok").await;
+    let mailer = SmtpMailer::from_settings(&settings("127.0.0.1", port), "").unwrap();
+    let mut mail = password_mail();
+    mail.text = "before\r\n.\r\nMAIL FROM:<evil@attacker.example>\r\n.\nafter\n".into();
+
+    mailer.send(&mail).await.unwrap();
+
+    let seen = seen.lock().unwrap();
+    assert_eq!(seen.data.len(), 1);
+    assert!(seen.data[0].contains("after"), "{}", seen.data[0]);
+    let mail_from: Vec<&String> = seen
+        .lines
+        .iter()
+        .filter(|l| l.starts_with("MAIL FROM"))
+        .collect();
+    assert_eq!(mail_from, ["MAIL FROM:<accounts@uni.example>"]);
+}
