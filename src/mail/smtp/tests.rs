@@ -171,13 +171,28 @@ async fn scripted_server(auth_reply: &'static str) -> (u16, Arc<Mutex<Seen>>) {
     (port, seen)
 }
 
-/// Collects everything logged while it is the default subscriber.
+/// Collects what is logged on the current thread (a `#[tokio::test]` runs its tasks there).
+///
+/// One global TRACE subscriber routes each line to the buffer of the thread that logged it.
+/// A scoped subscriber per test (`set_default`) missed events when another test thread hit
+/// the same call site first, because tracing caches a call site's interest globally.
 #[derive(Clone, Default)]
 struct LogBuffer(Arc<Mutex<Vec<u8>>>);
 
-impl Write for LogBuffer {
+thread_local! {
+    static CAPTURE: std::cell::RefCell<Option<LogBuffer>> = const { std::cell::RefCell::new(None) };
+}
+
+/// Writes to the current thread's [`LogBuffer`], if any.
+struct ThreadWriter;
+
+impl Write for ThreadWriter {
     fn write(&mut self, buf: &[u8]) -> std::io::Result<usize> {
-        self.0.lock().unwrap().extend_from_slice(buf);
+        CAPTURE.with(|capture| {
+            if let Some(buffer) = capture.borrow().as_ref() {
+                buffer.0.lock().unwrap().extend_from_slice(buf);
+            }
+        });
         Ok(buf.len())
     }
     fn flush(&mut self) -> std::io::Result<()> {
@@ -185,15 +200,29 @@ impl Write for LogBuffer {
     }
 }
 
+/// Stops capturing when dropped.
+struct Capturing;
+
+impl Drop for Capturing {
+    fn drop(&mut self) {
+        CAPTURE.with(|capture| capture.borrow_mut().take());
+    }
+}
+
 impl LogBuffer {
-    fn install(&self) -> tracing::subscriber::DefaultGuard {
-        let buffer = self.clone();
-        let subscriber = tracing_subscriber::fmt()
-            .with_max_level(tracing::Level::TRACE)
-            .with_ansi(false)
-            .with_writer(move || buffer.clone())
-            .finish();
-        tracing::subscriber::set_default(subscriber)
+    fn install(&self) -> Capturing {
+        static GLOBAL: std::sync::Once = std::sync::Once::new();
+        GLOBAL.call_once(|| {
+            let subscriber = tracing_subscriber::fmt()
+                .with_max_level(tracing::Level::TRACE)
+                .with_ansi(false)
+                .with_writer(|| ThreadWriter)
+                .finish();
+            tracing::subscriber::set_global_default(subscriber)
+                .expect("no other global subscriber in the unit tests");
+        });
+        CAPTURE.with(|capture| *capture.borrow_mut() = Some(self.clone()));
+        Capturing
     }
     fn text(&self) -> String {
         String::from_utf8_lossy(&self.0.lock().unwrap()).into_owned()
