@@ -14,7 +14,7 @@ use crate::config::Settings;
 use crate::directory::{Directory, SimulatedDirectory};
 use crate::i18n::Catalogs;
 use crate::limits::HourlyLimit;
-use crate::mail::{Mailer, Outbox};
+use crate::mail::{Mailer, Outbox, SmtpMailer};
 use crate::signup::{Clock, FlowSettings, Signups, system_clock};
 use crate::store::Store;
 use crate::web::{self, AppState};
@@ -176,7 +176,7 @@ fn mailer_from(settings: &Settings) -> anyhow::Result<Mailer> {
         }
         return Ok(Mailer::Capture(Outbox::default()));
     }
-    bail!(
-        "sending mail over SMTP is not available in this version: set DEBUG_DONT_SEND_MAIL = true to keep mails at /debug/mails"
-    )
+    let smtp = SmtpMailer::from_settings(&settings.mail, &settings.support_email)?;
+    tracing::info!(server = %smtp.endpoint(), "mails go out over SMTP");
+    Ok(Mailer::Smtp(smtp))
 }

@@ -239,7 +239,10 @@ impl Settings {
                 host: get.string("MAIL_SERVER_HOST")?,
                 port: get.int_in("MAIL_SERVER_PORT", 1, 65_535)? as u16,
                 ssl: get.bool("MAIL_SERVER_SSL")?,
-                starttls: get.bool("MAIL_SERVER_STARTTLS")?,
+                // Implicit TLS and STARTTLS exclude each other: with SSL on, the STARTTLS
+                // default gives way; only an explicit STARTTLS = true is a conflict.
+                starttls: get.bool("MAIL_SERVER_STARTTLS")?
+                    && !(get.bool("MAIL_SERVER_SSL")? && get.is_default("MAIL_SERVER_STARTTLS")),
                 login: get.bool("MAIL_SERVER_LOGIN")?,
                 user: get.string("MAIL_SERVER_USER")?,
                 password: SecretString::from(get.string("MAIL_SERVER_PW")?),
@@ -269,6 +272,11 @@ impl Getter<'_> {
             from: source,
             reason,
         }
+    }
+
+    /// Whether the key still has its built-in default (no file, mode or variable set it).
+    fn is_default(&self, key: &'static str) -> bool {
+        matches!(self.entry(key), Some((_, Source::Default)) | None)
     }
 
     fn optional(&self, key: &'static str) -> Result<Option<String>, ConfigError> {

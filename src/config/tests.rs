@@ -416,3 +416,18 @@ fn the_readme_lists_every_key_with_its_default() {
         "the README's configuration table is out of date: run `UPDATE_README=1 cargo test --lib config`"
     );
 }
+
+#[test]
+fn ssl_alone_turns_the_starttls_default_off_but_both_set_explicitly_stay_a_conflict() {
+    let dir = tempfile::tempdir().unwrap();
+    let mut env = PROD.to_vec();
+    env.push(("MAIL_SERVER_SSL", "true"));
+    let (settings, _) = load(dir.path(), &env).unwrap();
+    assert!(settings.mail.ssl && !settings.mail.starttls);
+    env.push(("MAIL_SERVER_STARTTLS", "true"));
+    let (settings, _) = load(dir.path(), &env).unwrap();
+    assert!(
+        settings.mail.ssl && settings.mail.starttls,
+        "the mailer refuses this at start-up"
+    );
+}

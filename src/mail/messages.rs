@@ -30,6 +30,7 @@ pub fn verification_mail(
         to: to.clone(),
         subject: tr.t("Confirm your sign-up").to_owned(),
         text,
+        lang: tr.lang().to_owned(),
         carries_secret: false,
     }
 }
@@ -57,6 +58,7 @@ pub fn password_mail(
         to: to.clone(),
         subject: tr.t("Your new account").to_owned(),
         text,
+        lang: tr.lang().to_owned(),
         carries_secret: true,
     }
 }

@@ -1,11 +1,15 @@
 //! Sending mail. With `DEBUG_DONT_SEND_MAIL` mails are kept in an in-memory outbox that
 //! `/debug/mails` lists; otherwise they go over SMTP.
 
+mod html;
+mod message;
 mod messages;
 mod outbox;
+mod smtp;
 
 pub use messages::{password_mail, verification_mail};
 pub use outbox::{CapturedMail, Outbox};
+pub use smtp::{SmtpMailer, SmtpSetupError};
 
 use crate::domain::EmailAddress;
 
@@ -15,6 +19,8 @@ pub struct OutgoingMail {
     pub to: EmailAddress,
     pub subject: String,
     pub text: String,
+    /// The language code of the texts (`Content-Language`, the HTML part's `lang`).
+    pub lang: String,
     /// Whether the body holds a secret (a password), so a debug listing can say so.
     pub carries_secret: bool,
 }
@@ -26,6 +32,9 @@ pub enum MailError {
     NotConfigured,
     #[error("the mail could not be sent: {0}")]
     Send(String),
+    /// The mail itself cannot be built (e.g. an address lettre refuses); no server was asked.
+    #[error("the mail could not be built: {0}")]
+    Build(String),
 }
 
 /// Sends mails through the configured transport.
@@ -33,9 +42,12 @@ pub enum MailError {
 pub enum Mailer {
     /// Keep mails in memory (`DEBUG_DONT_SEND_MAIL`).
     Capture(Outbox),
+    /// Send over SMTP (the `MAIL_*` settings).
+    Smtp(SmtpMailer),
 }
 
 impl Mailer {
+    /// Sends one mail; on failure nothing was delivered (as far as the server told us).
     pub async fn send(&self, mail: OutgoingMail) -> Result<(), MailError> {
         match self {
             Mailer::Capture(outbox) => {
@@ -43,6 +55,7 @@ impl Mailer {
                 outbox.push(mail);
                 Ok(())
             }
+            Mailer::Smtp(smtp) => smtp.send(&mail).await,
         }
     }
 
@@ -50,6 +63,7 @@ impl Mailer {
     pub fn outbox(&self) -> Option<&Outbox> {
         match self {
             Mailer::Capture(outbox) => Some(outbox),
+            Mailer::Smtp(_) => None,
         }
     }
 }

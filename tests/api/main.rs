@@ -1,6 +1,7 @@
 //! One test binary for every integration test (each extra binary costs a link on 2 cores).
 
 mod helpers;
+mod smtp;
 
 mod cli;
 mod debug_flow;
@@ -10,3 +11,4 @@ mod limits;
 mod pages;
 mod provisioning;
 mod signup_form;
+mod smtp_mail;
