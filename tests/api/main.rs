@@ -3,5 +3,7 @@
 mod helpers;
 
 mod debug_flow;
+mod fake_graph;
+mod graph;
 mod pages;
 mod signup_form;
