@@ -220,6 +220,10 @@ impl CallError {
                 );
                 DirectoryError::Failed(format!("{operation}: {err}"))
             }
+            // The token endpoint was busy or unreachable until the deadline: try again later.
+            CallError::Auth(AuthError::Unavailable(reason)) => {
+                DirectoryError::Unavailable(format!("{operation}: no access token: {reason}"))
+            }
             CallError::Auth(err) => {
                 // Logged where the token endpoint answered; here only the consequence.
                 DirectoryError::Failed(format!("{operation}: no access token: {err}"))

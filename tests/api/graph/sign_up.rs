@@ -371,3 +371,55 @@ async fn no_free_licence_stops_at_that_step_and_confirming_again_resumes_there()
     assert_eq!(fake.graph_round_trips() - trips, 1, "only the batch again");
     assert_eq!(fake.users()[0].licences, vec![sku]);
 }
+
+#[tokio::test]
+async fn unusable_graph_settings_stop_start_up_with_a_message_naming_the_setting() {
+    let fake = FakeGraph::start().await;
+    let good = env(&fake, &[], &[]);
+    let with = |key: &str, value: &str| {
+        let mut env = good.clone();
+        env.retain(|(k, _)| k != key);
+        env.push((key.to_owned(), value.to_owned()));
+        env
+    };
+    let missing_key = fixture("no-such-key.pem");
+    let wrong_cert = fixture("graph-wrong-cert.pem");
+    let cases = [
+        (
+            with("GRAPH_API_AUTH_PRIVKEY_PATH", &missing_key),
+            "GRAPH_API_AUTH_PRIVKEY_PATH=",
+        ),
+        (
+            with("GRAPH_API_AUTH_CERT_PATH", &wrong_cert),
+            "GRAPH_API_AUTH_CERT_PATH=",
+        ),
+        (
+            with("GRAPH_API_AUTH_PUBKEY_THUMBPRINT", "8E:D5:09"),
+            "GRAPH_API_AUTH_PUBKEY_THUMBPRINT=",
+        ),
+        (
+            with("GRAPH_API_GROUPS_FOR_NEW_USERS", "Students"),
+            "GRAPH_API_GROUPS_FOR_NEW_USERS",
+        ),
+        (
+            with("GRAPH_API_USAGE_LOCATION", "Germany"),
+            "GRAPH_API_USAGE_LOCATION",
+        ),
+    ];
+    for (env, setting) in cases {
+        let store = tempfile::tempdir().unwrap();
+        let pairs: Vec<(&str, &str)> = env.iter().map(|(k, v)| (k.as_str(), v.as_str())).collect();
+        let settings = crate::helpers::test_settings(store.path(), &pairs);
+
+        let built =
+            ms365_accountcreator::startup::Application::build(&settings, Overrides::default())
+                .await;
+
+        let err = format!("{:#}", built.err().expect("start-up refuses"));
+        assert!(err.contains(setting), "{setting}: {err}");
+        assert!(
+            err.starts_with("cannot set up the Microsoft Graph client"),
+            "{err}"
+        );
+    }
+}
