@@ -5,6 +5,7 @@ pub mod cli;
 pub mod config;
 pub mod directory;
 pub mod domain;
+pub mod graph;
 pub mod i18n;
 pub mod limits;
 pub mod mail;

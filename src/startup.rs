@@ -5,13 +5,14 @@ use std::net::SocketAddr;
 use std::sync::Arc;
 use std::time::Duration;
 
-use anyhow::{Context, bail};
+use anyhow::Context;
 use poem::Server;
 use poem::listener::{Acceptor, AcceptorExt, Listener, TcpListener};
 use url::Url;
 
 use crate::config::Settings;
 use crate::directory::{Directory, SimulatedDirectory};
+use crate::graph::GraphClient;
 use crate::i18n::Catalogs;
 use crate::limits::HourlyLimit;
 use crate::mail::{Mailer, Outbox, SmtpMailer};
@@ -162,9 +163,9 @@ fn directory_from(settings: &Settings) -> anyhow::Result<Arc<dyn Directory>> {
             &settings.graph.user_mail_domain,
         )));
     }
-    bail!(
-        "the Microsoft Graph client is not available in this version: set DEBUG_DONT_CONNECT_TO_API = true to simulate account creation"
-    )
+    let client = GraphClient::from_settings(&settings.graph)
+        .context("cannot set up the Microsoft Graph client")?;
+    Ok(Arc::new(client))
 }
 
 fn mailer_from(settings: &Settings) -> anyhow::Result<Mailer> {

@@ -1,11 +1,13 @@
 //! One test binary for every integration test (each extra binary costs a link on 2 cores).
 
+mod fake_graph;
+mod flaky_directory;
 mod helpers;
 mod smtp;
 
 mod cli;
 mod debug_flow;
-mod flaky_directory;
+mod graph;
 mod json_api;
 mod limits;
 mod pages;

@@ -1,0 +1,253 @@
+//! The Microsoft Graph client: the real [`Directory`]. Certificate-based app-only tokens
+//! ([`auth`]), one query for a free username, one create, and licences plus groups in one
+//! `$batch`, so a sign-up costs a constant number of round trips. Throttling, outages and
+//! replication lag are waited out within a deadline per step ([`retry`]).
+
+mod auth;
+mod call;
+pub mod check;
+pub mod credentials;
+mod der;
+pub mod error;
+mod grant;
+pub mod retry;
+mod types;
+mod users;
+
+use std::time::Duration;
+
+use url::Url;
+
+pub use check::{CheckResult, check};
+pub use credentials::{Credentials, CredentialsError, Thumbprint};
+pub use error::{AuthError, GraphApiError};
+pub use retry::RetryPolicy;
+
+use crate::config::GraphSettings;
+use crate::directory::{Directory, DirectoryError, DirectoryUser, GrantOutcome, Grants, NewUser};
+use crate::domain::MailNickname;
+use auth::TokenSource;
+use retry::Deadline;
+
+/// Why the Graph settings cannot be used; each message names the setting.
+#[derive(Debug, thiserror::Error)]
+pub enum SetupError {
+    #[error(transparent)]
+    Credentials(#[from] CredentialsError),
+    #[error(
+        "GRAPH_API_GROUPS_FOR_NEW_USERS: `{0}` is not a group object id (a GUID); copy the Object ID from the group's overview in the Entra admin centre"
+    )]
+    Group(String),
+    #[error(
+        "GRAPH_API_LICENSE_SKUS: `{0}` is not a SKU id (a GUID such as 314c4481-f395-4525-be8b-2ec4bb1e9d91); `ms365-accountcreator check` lists problems with the tenant's SKUs"
+    )]
+    Sku(String),
+    #[error(
+        "GRAPH_API_USAGE_LOCATION: `{0}` is not a two-letter country code (ISO 3166-1), e.g. DE; Graph needs it to assign licences"
+    )]
+    UsageLocation(String),
+    #[error(
+        "GRAPH_API_USER_MAIL_DOMAIN is empty: set the domain of the new usernames, e.g. example.onmicrosoft.com"
+    )]
+    Domain,
+    #[error(
+        "GRAPH_API_AUTH_CLIENT_ID is empty: set the application (client) id of the app registration"
+    )]
+    ClientId,
+    #[error("{0}")]
+    Url(String),
+    #[error("cannot build the HTTP client: {0}")]
+    Http(String),
+}
+
+/// What every request needs: the HTTP client, its timeout and the retry limits.
+#[derive(Debug)]
+struct Net {
+    http: reqwest::Client,
+    timeout: Duration,
+    policy: RetryPolicy,
+}
+
+impl Net {
+    /// `GRAPH_API_TIMEOUT_SECONDS`, or less when the step's deadline is nearer.
+    fn request_timeout(&self, deadline: &Deadline) -> Duration {
+        self.timeout.min(deadline.remaining())
+    }
+}
+
+/// The Microsoft Graph directory.
+#[derive(Debug)]
+pub struct GraphClient {
+    net: Net,
+    auth: TokenSource,
+    /// `{GRAPH_API_URL}/v1.0/`.
+    v1: Url,
+    domain: String,
+    groups: Vec<String>,
+    skus: Vec<String>,
+    usage_location: String,
+}
+
+impl GraphClient {
+    /// Builds the client: reads and checks the key, the certificate or thumbprint, and the
+    /// ids. Needs a rustls crypto provider installed (main does that).
+    pub fn from_settings(settings: &GraphSettings) -> Result<Self, SetupError> {
+        if settings.client_id.trim().is_empty() {
+            return Err(SetupError::ClientId);
+        }
+        if settings.user_mail_domain.is_empty() {
+            return Err(SetupError::Domain);
+        }
+        if let Some(group) = settings.groups_for_new_users.iter().find(|g| !is_guid(g)) {
+            return Err(SetupError::Group(group.clone()));
+        }
+        if let Some(sku) = settings.license_skus.iter().find(|s| !is_guid(s)) {
+            return Err(SetupError::Sku(sku.clone()));
+        }
+        let location = &settings.usage_location;
+        if location.len() != 2 || !location.chars().all(|c| c.is_ascii_uppercase()) {
+            return Err(SetupError::UsageLocation(location.clone()));
+        }
+        let credentials = Credentials::load(
+            &settings.privkey_path,
+            settings.pubkey_thumbprint.as_deref(),
+            settings.cert_path.as_deref(),
+        )?;
+        let api = with_slash(&settings.api_url);
+        let v1 = api
+            .join("v1.0/")
+            .map_err(|err| SetupError::Url(format!("GRAPH_API_URL: {err}")))?;
+        let token_url = with_slash(&settings.authority)
+            .join("oauth2/v2.0/token")
+            .map_err(|err| SetupError::Url(format!("GRAPH_API_AUTH_AUTHORITY: {err}")))?;
+        let scope = format!("{}/.default", api.as_str().trim_end_matches('/'));
+        let http = reqwest::Client::builder()
+            .timeout(settings.timeout)
+            .connect_timeout(settings.timeout.min(Duration::from_secs(10)))
+            .user_agent(concat!("ms365-accountcreator/", env!("CARGO_PKG_VERSION")))
+            .build()
+            .map_err(|err| SetupError::Http(err.to_string()))?;
+        Ok(GraphClient {
+            net: Net {
+                http,
+                timeout: settings.timeout,
+                policy: RetryPolicy::default(),
+            },
+            auth: TokenSource::new(credentials, settings.client_id.trim(), token_url, scope),
+            v1,
+            domain: settings.user_mail_domain.clone(),
+            groups: settings.groups_for_new_users.clone(),
+            skus: settings.license_skus.clone(),
+            usage_location: settings.usage_location.clone(),
+        })
+    }
+
+    /// Replaces the retry limits (tests use short deadlines).
+    pub fn with_retry_policy(mut self, policy: RetryPolicy) -> Self {
+        self.net.policy = policy;
+        self
+    }
+
+    /// `{GRAPH_API_URL}/v1.0/{path}`, `path` already escaped.
+    fn url(&self, path: &str) -> Result<Url, error::CallError> {
+        self.v1
+            .join(path)
+            .map_err(|err| error::CallError::Unexpected(format!("cannot build a URL: {err}")))
+    }
+
+    fn deadline(&self) -> Deadline {
+        self.net.policy.start()
+    }
+}
+
+/// A URL whose path ends in `/`, so `join` appends instead of replacing the last segment
+/// (`https://host/tenant` + `oauth2/…`).
+fn with_slash(url: &Url) -> Url {
+    let mut url = url.clone();
+    if !url.path().ends_with('/') {
+        let path = format!("{}/", url.path());
+        url.set_path(&path);
+    }
+    url
+}
+
+/// `xxxxxxxx-xxxx-xxxx-xxxx-xxxxxxxxxxxx` in hex. Object and SKU ids are GUIDs, and checking
+/// that here means they are safe to put into URL paths unescaped.
+fn is_guid(id: &str) -> bool {
+    let groups: Vec<&str> = id.split('-').collect();
+    groups.len() == 5
+        && groups
+            .iter()
+            .zip([8, 4, 4, 4, 12])
+            .all(|(g, len)| g.len() == len && g.chars().all(|c| c.is_ascii_hexdigit()))
+}
+
+#[async_trait::async_trait]
+impl Directory for GraphClient {
+    fn domain(&self) -> &str {
+        &self.domain
+    }
+
+    async fn free_user_principal_name(
+        &self,
+        nickname: &MailNickname,
+    ) -> Result<String, DirectoryError> {
+        self.free_upn(nickname)
+            .await
+            .map_err(|err| err.into_directory_error("finding a free username"))
+    }
+
+    async fn find_user(
+        &self,
+        user_principal_name: &str,
+    ) -> Result<Option<DirectoryUser>, DirectoryError> {
+        self.get_user(user_principal_name)
+            .await
+            .map_err(|err| err.into_directory_error("looking up a user"))
+    }
+
+    async fn create_user(&self, user: &NewUser<'_>) -> Result<DirectoryUser, DirectoryError> {
+        self.post_user(user).await
+    }
+
+    async fn grant(&self, object_id: &str, wanted: Grants) -> GrantOutcome {
+        self.grant_batch(object_id, wanted).await
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn guids_are_recognised() {
+        assert!(is_guid("314c4481-f395-4525-be8b-2ec4bb1e9d91"));
+        assert!(is_guid("314C4481-F395-4525-BE8B-2EC4BB1E9D91"));
+        for bad in [
+            "",
+            "Students",
+            "314c4481f3954525be8b2ec4bb1e9d91",
+            "314c4481-f395-4525-be8b-2ec4bb1e9d9g",
+            "../../x-f395-4525-be8b-2ec4bb1e9d91",
+        ] {
+            assert!(!is_guid(bad), "{bad}");
+        }
+    }
+
+    #[test]
+    fn authority_and_api_urls_keep_their_paths() {
+        let authority = Url::parse("https://login.microsoftonline.com/tenant-id").unwrap();
+        assert_eq!(
+            with_slash(&authority)
+                .join("oauth2/v2.0/token")
+                .unwrap()
+                .as_str(),
+            "https://login.microsoftonline.com/tenant-id/oauth2/v2.0/token"
+        );
+        let api = Url::parse("https://graph.microsoft.com").unwrap();
+        assert_eq!(
+            with_slash(&api).join("v1.0/").unwrap().as_str(),
+            "https://graph.microsoft.com/v1.0/"
+        );
+    }
+}

@@ -1,0 +1,167 @@
+//! Users: the free-name query, the lookup by UPN and the create.
+
+use std::collections::HashSet;
+
+use reqwest::StatusCode;
+use reqwest::header::CONTENT_TYPE;
+use secrecy::ExposeSecret;
+use url::Url;
+
+use super::GraphClient;
+use super::error::CallError;
+use super::types::{CreateUser, PasswordProfile, UpnPage, User};
+use crate::directory::{DirectoryError, DirectoryUser, NewUser};
+use crate::domain::MailNickname;
+
+/// Lookups repeated while a user that Graph just said exists still reads as 404 (replication
+/// lag). Few, because a lookup that really finds nothing should not keep the person waiting.
+const LOOKUP_LAG_RETRIES: u32 = 3;
+
+impl GraphClient {
+    /// The first of `nick@domain`, `nick.2@domain`, … no user has, from one query for every
+    /// UPN starting with the nickname (following paging), instead of one GET per candidate.
+    pub(super) async fn free_upn(&self, nickname: &MailNickname) -> Result<String, CallError> {
+        let deadline = self.deadline();
+        // OData string literals escape a quote by doubling it (o'brien → 'o''brien').
+        let filter = format!(
+            "startswith(userPrincipalName,'{}')",
+            nickname.as_str().replace('\'', "''")
+        );
+        let mut first = self.url("users")?;
+        first
+            .query_pairs_mut()
+            .append_pair("$filter", &filter)
+            .append_pair("$select", "userPrincipalName")
+            .append_pair("$top", "999");
+        let mut taken = HashSet::new();
+        let mut next = Some(first);
+        while let Some(page_url) = next.take() {
+            let reply = self
+                .send(&deadline, "list users", |http| http.get(page_url.clone()))
+                .await?;
+            let page: UpnPage = reply.json()?;
+            taken.extend(
+                page.value
+                    .into_iter()
+                    .map(|user| user.user_principal_name.to_lowercase()),
+            );
+            next = page
+                .next_link
+                .map(|link| self.same_origin(&link))
+                .transpose()?;
+        }
+        // Exact comparison of whole UPNs: `ada.lovelaceb@` and `ada.lovelace.2x@` match the
+        // prefix query but take no candidate.
+        let free = (1..)
+            .map(|n| format!("{}@{}", nickname.numbered(n), self.domain))
+            .find(|upn| !taken.contains(&upn.to_lowercase()))
+            .expect("finitely many users leave some number free");
+        Ok(free)
+    }
+
+    /// A `@odata.nextLink`, accepted only on Graph's own origin: the bearer token goes with it.
+    fn same_origin(&self, link: &str) -> Result<Url, CallError> {
+        match Url::parse(link) {
+            Ok(url) if url.origin() == self.v1.origin() => Ok(url),
+            _ => Err(CallError::Unexpected(format!(
+                "Graph's @odata.nextLink points elsewhere: {link}"
+            ))),
+        }
+    }
+
+    /// The user with this UPN, or `None`. Asked right after a create said the name is
+    /// taken, so a 404 is repeated a few times: the user may exist but not be readable yet.
+    pub(super) async fn get_user(&self, upn: &str) -> Result<Option<DirectoryUser>, CallError> {
+        let deadline = self.deadline();
+        let mut url = self.url("users/")?;
+        url.path_segments_mut()
+            .map_err(|()| CallError::Unexpected("GRAPH_API_URL cannot take a path".into()))?
+            .pop_if_empty()
+            .push(upn);
+        url.query_pairs_mut()
+            .append_pair("$select", "id,userPrincipalName,givenName,surname");
+        let mut lag_retries = 0;
+        loop {
+            let reply = self
+                .send(&deadline, "get user", |http| http.get(url.clone()))
+                .await?;
+            if reply.status != StatusCode::NOT_FOUND {
+                let user: User = reply.json()?;
+                return Ok(Some(directory_user(user)));
+            }
+            lag_retries += 1;
+            let wait = self.net.policy.wait(lag_retries, None);
+            if lag_retries > LOOKUP_LAG_RETRIES || !deadline.allows(wait) {
+                return Ok(None);
+            }
+            tokio::time::sleep(wait).await;
+        }
+    }
+
+    /// Creates the user with the original program's payload. A taken UPN is
+    /// [`DirectoryError::AlreadyExists`], so provisioning can adopt it or pick the next name.
+    pub(super) async fn post_user(
+        &self,
+        user: &NewUser<'_>,
+    ) -> Result<DirectoryUser, DirectoryError> {
+        let deadline = self.deadline();
+        let upn = user.user_principal_name;
+        let local_part = upn.split_once('@').map_or(upn, |(local, _)| local);
+        let payload = CreateUser {
+            account_enabled: true,
+            display_name: format!("{} {}", user.given_name, user.surname),
+            given_name: user.given_name,
+            surname: user.surname,
+            mail_nickname: local_part,
+            user_principal_name: upn,
+            mail: upn,
+            usage_location: &self.usage_location,
+            password_policies: "DisablePasswordExpiration",
+            password_profile: PasswordProfile {
+                password: user.password.expose_secret(),
+                force_change_password_next_sign_in: true,
+            },
+        };
+        let body =
+            bytes::Bytes::from(serde_json::to_vec(&payload).map_err(|err| {
+                DirectoryError::Failed(format!("cannot encode the new user: {err}"))
+            })?);
+        let url = self
+            .url("users")
+            .map_err(|err| err.into_directory_error("creating the user"))?;
+        let reply = self
+            .send(&deadline, "create user", |http| {
+                http.post(url.clone())
+                    .header(CONTENT_TYPE, "application/json")
+                    .body(body.clone())
+            })
+            .await
+            .map_err(|err| err.into_directory_error("creating the user"))?;
+        if !reply.is_success() {
+            let err = reply.error();
+            if err.is_upn_taken() {
+                tracing::info!(
+                    upn,
+                    request_id = err.request_id.as_deref().unwrap_or(""),
+                    "Graph: the username is taken"
+                );
+                return Err(DirectoryError::AlreadyExists);
+            }
+            return Err(CallError::Api(err).into_directory_error("creating the user"));
+        }
+        let created: User = reply
+            .json()
+            .map_err(|err| err.into_directory_error("creating the user"))?;
+        tracing::info!(upn = %created.user_principal_name, object_id = %created.id, "created the user in Entra ID");
+        Ok(directory_user(created))
+    }
+}
+
+fn directory_user(user: User) -> DirectoryUser {
+    DirectoryUser {
+        object_id: user.id,
+        user_principal_name: user.user_principal_name,
+        given_name: user.given_name,
+        surname: user.surname,
+    }
+}

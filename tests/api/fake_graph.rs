@@ -1,0 +1,620 @@
+//! A fake Microsoft Graph and Entra token endpoint, served over real HTTP on 127.0.0.1:0.
+//! It behaves like the real services where our client depends on it: the token endpoint
+//! verifies the client assertion (RS256 signature against the test certificate, `x5t`,
+//! `aud`, `iss`/`sub`, `nbf`/`exp`, `jti` reuse) and answers with Entra's error bodies;
+//! Graph checks the bearer token, keeps users, groups and licences in memory, answers with
+//! Graph's error envelopes and `request-id` headers, and can throttle, fail, lag and slow
+//! down on request. Every round trip is counted per endpoint.
+
+mod directory;
+mod token;
+
+use std::collections::{BTreeMap, HashMap, HashSet};
+use std::sync::{Arc, Mutex, MutexGuard};
+use std::time::Duration;
+
+use base64::Engine;
+use poem::http::StatusCode;
+use poem::listener::{Acceptor, Listener, TcpListener};
+use poem::{Request, Response, Server};
+use ring::rand::SecureRandom;
+use serde_json::{Value, json};
+
+pub const TENANT: &str = "7f3c0a52-9f0e-4a8e-b1c2-0d1e2f3a4b5c";
+pub const CLIENT_ID: &str = "0b1c2d3e-4f50-4617-8293-a4b5c6d7e8f9";
+pub const DOMAIN: &str = "tenant.example";
+
+/// Where a request went; round trips are counted per endpoint.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
+pub enum Endpoint {
+    Token,
+    ListUsers,
+    CreateUser,
+    GetUser,
+    Batch,
+    SubscribedSkus,
+    GetGroup,
+}
+
+/// A user as the fake directory holds it; `payload` is the create request as received.
+#[derive(Debug, Clone)]
+pub struct FakeUser {
+    pub id: String,
+    pub upn: String,
+    pub given_name: Option<String>,
+    pub surname: Option<String>,
+    pub mail: Option<String>,
+    pub usage_location: Option<String>,
+    pub payload: Value,
+    pub licences: Vec<String>,
+    /// Requests about this user that still 404 (replication lag).
+    lag: usize,
+}
+
+#[derive(Debug, Clone)]
+struct FakeGroup {
+    name: String,
+    members: Vec<String>,
+}
+
+#[derive(Debug, Clone)]
+struct FakeSku {
+    id: String,
+    part: String,
+    enabled: i64,
+    consumed: i64,
+}
+
+#[derive(Debug, Clone, Copy)]
+enum FaultKind {
+    /// 429 with `Retry-After` seconds.
+    Throttle(u64),
+    /// 503, with or without `Retry-After`.
+    Unavailable(Option<u64>),
+    /// Answer normally, but this much later (the work is done first, as on a slow server).
+    Delay(Duration),
+}
+
+#[derive(Debug)]
+struct Fault {
+    endpoint: Option<Endpoint>,
+    kind: FaultKind,
+    remaining: usize,
+}
+
+/// Everything the fake knows; locked only briefly, never across an await.
+struct State {
+    base: String,
+    cert_key: jsonwebtoken::DecodingKey,
+    x5t: String,
+    token_lifetime: u64,
+    tokens: HashMap<String, std::time::Instant>,
+    used_jti: HashSet<String>,
+    users: Vec<FakeUser>,
+    groups: BTreeMap<String, FakeGroup>,
+    skus: Vec<FakeSku>,
+    faults: Vec<Fault>,
+    item_throttles: usize,
+    item_retry_after: u64,
+    lag_for_new_users: usize,
+    race: Option<(String, String, String)>,
+    page_size: usize,
+    counts: HashMap<Endpoint, usize>,
+    filters: Vec<String>,
+    next_id: u64,
+}
+
+/// An HTTP answer before it becomes a poem response.
+pub struct Reply {
+    status: u16,
+    headers: Vec<(String, String)>,
+    body: Option<Value>,
+}
+
+impl Reply {
+    fn json(status: u16, body: Value) -> Self {
+        let id = guid();
+        Reply {
+            status,
+            headers: vec![
+                ("request-id".into(), id.clone()),
+                ("client-request-id".into(), id),
+            ],
+            body: Some(body),
+        }
+    }
+
+    fn empty(status: u16) -> Self {
+        let mut reply = Reply::json(status, Value::Null);
+        reply.body = None;
+        reply
+    }
+
+    fn with_header(mut self, name: &str, value: String) -> Self {
+        self.headers.push((name.into(), value));
+        self
+    }
+
+    fn into_response(self) -> Response {
+        let mut builder =
+            Response::builder().status(StatusCode::from_u16(self.status).expect("a valid status"));
+        for (name, value) in &self.headers {
+            builder = builder.header(name.as_str(), value.as_str());
+        }
+        match self.body {
+            Some(body) => builder
+                .content_type("application/json")
+                .body(body.to_string()),
+            None => builder.finish(),
+        }
+    }
+}
+
+/// Graph's error envelope, with the request id in the header and in `innerError`.
+pub fn graph_error(status: u16, code: &str, message: &str) -> Reply {
+    let id = guid();
+    let body = json!({ "error": {
+        "code": code,
+        "message": message,
+        "innerError": { "date": iso_now(), "request-id": id, "client-request-id": id }
+    }});
+    Reply {
+        status,
+        headers: vec![
+            ("request-id".into(), id.clone()),
+            ("client-request-id".into(), id),
+        ],
+        body: Some(body),
+    }
+}
+
+/// The running fake; the server stops when this is dropped.
+pub struct FakeGraph {
+    pub base: String,
+    state: Arc<Mutex<State>>,
+    server: tokio::task::JoinHandle<()>,
+}
+
+impl Drop for FakeGraph {
+    fn drop(&mut self) {
+        self.server.abort();
+    }
+}
+
+pub fn fixture(name: &str) -> String {
+    format!("{}/tests/fixtures/{name}", env!("CARGO_MANIFEST_DIR"))
+}
+
+/// The test certificate's thumbprint as openssl printed it (`8E:D5:…`), independent of our
+/// own thumbprint code.
+pub fn openssl_thumbprint() -> String {
+    let line = std::fs::read_to_string(fixture("graph-test-cert.sha1.txt")).expect("fixture");
+    line.trim()
+        .split_once('=')
+        .expect("openssl's format")
+        .1
+        .to_owned()
+}
+
+impl FakeGraph {
+    pub async fn start() -> FakeGraph {
+        let _ = rustls::crypto::ring::default_provider().install_default();
+        let cert = std::fs::read(fixture("graph-test-cert.pem")).expect("test certificate");
+        let cert_key = jsonwebtoken::DecodingKey::from_rsa_pem(&cert).expect("an RSA certificate");
+        let digest: Vec<u8> = openssl_thumbprint()
+            .split(':')
+            .map(|byte| u8::from_str_radix(byte, 16).expect("hex"))
+            .collect();
+        let x5t = base64::engine::general_purpose::URL_SAFE_NO_PAD.encode(digest);
+        let acceptor = TcpListener::bind("127.0.0.1:0")
+            .into_acceptor()
+            .await
+            .expect("a port for the fake");
+        let addr = *acceptor.local_addr()[0]
+            .as_socket_addr()
+            .expect("a TCP address");
+        let base = format!("http://{addr}");
+        let state = Arc::new(Mutex::new(State {
+            base: base.clone(),
+            cert_key,
+            x5t,
+            token_lifetime: 3599,
+            tokens: HashMap::new(),
+            used_jti: HashSet::new(),
+            users: Vec::new(),
+            groups: BTreeMap::new(),
+            skus: Vec::new(),
+            faults: Vec::new(),
+            item_throttles: 0,
+            item_retry_after: 1,
+            lag_for_new_users: 0,
+            race: None,
+            page_size: 999,
+            counts: HashMap::new(),
+            filters: Vec::new(),
+            next_id: 1,
+        }));
+        let shared = state.clone();
+        let app = poem::endpoint::make(move |req: Request| {
+            let shared = shared.clone();
+            async move { handle(shared, req).await }
+        });
+        let server = tokio::spawn(async move {
+            let _ = Server::new_with_acceptor(acceptor).run(app).await;
+        });
+        FakeGraph {
+            base,
+            state,
+            server,
+        }
+    }
+
+    fn state(&self) -> MutexGuard<'_, State> {
+        self.state.lock().unwrap()
+    }
+
+    /// `GRAPH_API_AUTH_AUTHORITY`.
+    pub fn authority(&self) -> String {
+        format!("{}/{TENANT}", self.base)
+    }
+
+    // --- the directory's contents ---
+
+    pub fn add_group(&self, name: &str) -> String {
+        let mut state = self.state();
+        let id = state.new_id();
+        let group = FakeGroup {
+            name: name.into(),
+            members: Vec::new(),
+        };
+        state.groups.insert(id.clone(), group);
+        id
+    }
+
+    /// A subscription with `enabled` units, none used.
+    pub fn add_sku(&self, part: &str, enabled: i64) -> String {
+        let mut state = self.state();
+        let id = state.new_id();
+        state.skus.push(FakeSku {
+            id: id.clone(),
+            part: part.into(),
+            enabled,
+            consumed: 0,
+        });
+        id
+    }
+
+    pub fn set_sku_units(&self, sku: &str, enabled: i64) {
+        let mut state = self.state();
+        let sku = state.skus.iter_mut().find(|s| s.id == sku).expect("a SKU");
+        sku.enabled = enabled;
+    }
+
+    pub fn add_user(&self, upn: &str, given: &str, surname: &str) -> String {
+        let mut state = self.state();
+        state.insert_user(upn, Some(given), Some(surname), json!({}))
+    }
+
+    pub fn add_member(&self, group: &str, user: &str) {
+        let mut state = self.state();
+        let group = state.groups.get_mut(group).expect("a group");
+        group.members.push(user.to_owned());
+    }
+
+    // --- faults ---
+
+    /// The next `times` requests to `endpoint` (`None`: any Graph endpoint) get 429.
+    pub fn throttle(&self, endpoint: Option<Endpoint>, times: usize, retry_after: u64) {
+        self.fault(endpoint, times, FaultKind::Throttle(retry_after));
+    }
+
+    /// The next `times` requests to `endpoint` get 503.
+    pub fn unavailable(&self, endpoint: Option<Endpoint>, times: usize, retry_after: Option<u64>) {
+        self.fault(endpoint, times, FaultKind::Unavailable(retry_after));
+    }
+
+    /// The next `times` requests to `endpoint` are answered `delay` late.
+    pub fn delay(&self, endpoint: Endpoint, times: usize, delay: Duration) {
+        self.fault(Some(endpoint), times, FaultKind::Delay(delay));
+    }
+
+    fn fault(&self, endpoint: Option<Endpoint>, remaining: usize, kind: FaultKind) {
+        self.state().faults.push(Fault {
+            endpoint,
+            kind,
+            remaining,
+        });
+    }
+
+    /// The next `times` sub-requests of batches get 429 with `Retry-After`.
+    pub fn throttle_batch_items(&self, times: usize, retry_after: u64) {
+        let mut state = self.state();
+        state.item_throttles = times;
+        state.item_retry_after = retry_after;
+    }
+
+    /// Users created from now on are unknown to the next `requests` requests about them.
+    pub fn replication_lag(&self, requests: usize) {
+        self.state().lag_for_new_users = requests;
+    }
+
+    /// Just before the next create of `upn`, another sign-up creates it (a lost race).
+    pub fn race_create(&self, upn: &str, given: &str, surname: &str) {
+        self.state().race = Some((upn.into(), given.into(), surname.into()));
+    }
+
+    pub fn page_size(&self, size: usize) {
+        self.state().page_size = size;
+    }
+
+    /// Every token issued so far stops working (as after a key rollover).
+    pub fn revoke_tokens(&self) {
+        let now = std::time::Instant::now();
+        for expiry in self.state().tokens.values_mut() {
+            *expiry = now;
+        }
+    }
+
+    pub fn token_lifetime(&self, seconds: u64) {
+        self.state().token_lifetime = seconds;
+    }
+
+    pub fn clear_faults(&self) {
+        let mut state = self.state();
+        state.faults.clear();
+        state.item_throttles = 0;
+    }
+
+    // --- what happened ---
+
+    pub fn count(&self, endpoint: Endpoint) -> usize {
+        self.state().counts.get(&endpoint).copied().unwrap_or(0)
+    }
+
+    /// Round trips to Graph, token requests not included.
+    pub fn graph_round_trips(&self) -> usize {
+        let state = self.state();
+        state
+            .counts
+            .iter()
+            .filter(|(endpoint, _)| **endpoint != Endpoint::Token)
+            .map(|(_, n)| n)
+            .sum()
+    }
+
+    pub fn users(&self) -> Vec<FakeUser> {
+        self.state().users.clone()
+    }
+
+    pub fn user(&self, upn: &str) -> Option<FakeUser> {
+        self.state()
+            .users
+            .iter()
+            .find(|u| u.upn.eq_ignore_ascii_case(upn))
+            .cloned()
+    }
+
+    pub fn members(&self, group: &str) -> Vec<String> {
+        self.state().groups[group].members.clone()
+    }
+
+    pub fn consumed(&self, sku: &str) -> i64 {
+        self.state()
+            .skus
+            .iter()
+            .find(|s| s.id == sku)
+            .expect("a SKU")
+            .consumed
+    }
+
+    /// The `$filter` of every user list request.
+    pub fn filters(&self) -> Vec<String> {
+        self.state().filters.clone()
+    }
+}
+
+impl State {
+    fn new_id(&mut self) -> String {
+        self.next_id += 1;
+        let mut random = [0u8; 4];
+        ring::rand::SystemRandom::new().fill(&mut random).unwrap();
+        format!(
+            "{:08x}-0000-4000-8000-{:012x}",
+            u32::from_le_bytes(random),
+            self.next_id
+        )
+    }
+
+    fn insert_user(
+        &mut self,
+        upn: &str,
+        given: Option<&str>,
+        surname: Option<&str>,
+        payload: Value,
+    ) -> String {
+        let id = self.new_id();
+        self.users.push(FakeUser {
+            id: id.clone(),
+            upn: upn.to_owned(),
+            given_name: given.map(str::to_owned),
+            surname: surname.map(str::to_owned),
+            mail: payload["mail"].as_str().map(str::to_owned),
+            usage_location: payload["usageLocation"].as_str().map(str::to_owned),
+            payload,
+            licences: Vec::new(),
+            lag: 0,
+        });
+        id
+    }
+
+    /// The fault for this request, if any: a replacement answer and/or a delay.
+    fn take_fault(&mut self, endpoint: Endpoint) -> (Option<Reply>, Duration) {
+        let mut delay = Duration::ZERO;
+        let mut reply = None;
+        for fault in &mut self.faults {
+            let applies = fault.remaining > 0
+                && match fault.endpoint {
+                    Some(e) => e == endpoint,
+                    None => endpoint != Endpoint::Token,
+                };
+            if !applies {
+                continue;
+            }
+            match fault.kind {
+                FaultKind::Delay(d) => delay += d,
+                FaultKind::Throttle(_) | FaultKind::Unavailable(_) if reply.is_some() => continue,
+                FaultKind::Throttle(seconds) => {
+                    reply =
+                        Some(throttled(endpoint).with_header("Retry-After", seconds.to_string()));
+                }
+                FaultKind::Unavailable(retry_after) => {
+                    let r = graph_error(503, "serviceNotAvailable", "Service unavailable");
+                    reply = Some(match retry_after {
+                        Some(seconds) => r.with_header("Retry-After", seconds.to_string()),
+                        None => r,
+                    });
+                }
+            }
+            fault.remaining -= 1;
+        }
+        (reply, delay)
+    }
+
+    /// Checks the bearer token as Graph does.
+    fn authorize(&self, header: Option<&str>) -> Result<(), Reply> {
+        let Some(token) = header.and_then(|h| h.strip_prefix("Bearer ")) else {
+            return Err(graph_error(
+                401,
+                "InvalidAuthenticationToken",
+                "Access token is empty.",
+            ));
+        };
+        match self.tokens.get(token) {
+            Some(expiry) if std::time::Instant::now() < *expiry => Ok(()),
+            Some(_) => Err(graph_error(
+                401,
+                "InvalidAuthenticationToken",
+                "Access token has expired or is not yet valid.",
+            )),
+            None => Err(graph_error(
+                401,
+                "InvalidAuthenticationToken",
+                "Access token validation failure.",
+            )),
+        }
+    }
+}
+
+fn throttled(endpoint: Endpoint) -> Reply {
+    if endpoint == Endpoint::Token {
+        let mut reply = Reply::json(429, json!({ "error": "temporarily_unavailable" }));
+        reply.headers.clear();
+        return reply;
+    }
+    graph_error(
+        429,
+        "TooManyRequests",
+        "Too many requests. Please retry after the time in the Retry-After header.",
+    )
+}
+
+fn classify(method: &poem::http::Method, path: &str) -> Option<Endpoint> {
+    use poem::http::Method;
+    // Any tenant: a wrong one gets Entra's AADSTS90002 from the token endpoint.
+    if path.ends_with("/oauth2/v2.0/token") && *method == Method::POST {
+        return Some(Endpoint::Token);
+    }
+    let rest = path.strip_prefix("/v1.0/")?;
+    let segments: Vec<&str> = rest.split('/').collect();
+    match (method.as_str(), segments.as_slice()) {
+        ("GET", ["users"]) => Some(Endpoint::ListUsers),
+        ("POST", ["users"]) => Some(Endpoint::CreateUser),
+        ("GET", ["users", _]) => Some(Endpoint::GetUser),
+        ("POST", ["$batch"]) => Some(Endpoint::Batch),
+        ("GET", ["subscribedSkus"]) => Some(Endpoint::SubscribedSkus),
+        ("GET", ["groups", _]) => Some(Endpoint::GetGroup),
+        _ => None,
+    }
+}
+
+async fn handle(shared: Arc<Mutex<State>>, mut req: Request) -> Response {
+    let method = req.method().clone();
+    let path = req.uri().path().to_owned();
+    let query = req.uri().query().unwrap_or("").to_owned();
+    let authorization = req.header("authorization").map(str::to_owned);
+    let body = req.take_body().into_bytes().await.unwrap_or_default();
+    let (reply, delay) = {
+        let mut state = shared.lock().unwrap();
+        match classify(&method, &path) {
+            None => (
+                graph_error(
+                    400,
+                    "BadRequest",
+                    &format!("Resource not found for the segment '{path}'."),
+                ),
+                Duration::ZERO,
+            ),
+            Some(endpoint) => {
+                *state.counts.entry(endpoint).or_default() += 1;
+                let (fault, delay) = state.take_fault(endpoint);
+                let reply = match fault {
+                    Some(reply) => reply,
+                    None if endpoint == Endpoint::Token => token::issue(&mut state, &path, &body),
+                    None => match state.authorize(authorization.as_deref()) {
+                        Err(reply) => reply,
+                        Ok(()) => directory::handle(&mut state, endpoint, &path, &query, &body),
+                    },
+                };
+                (reply, delay)
+            }
+        }
+    };
+    if !delay.is_zero() {
+        tokio::time::sleep(delay).await;
+    }
+    reply.into_response()
+}
+
+/// A random GUID, for request ids and trace ids.
+pub fn guid() -> String {
+    let mut b = [0u8; 16];
+    ring::rand::SystemRandom::new().fill(&mut b).unwrap();
+    let hex: String = b.iter().map(|x| format!("{x:02x}")).collect();
+    format!(
+        "{}-{}-{}-{}-{}",
+        &hex[0..8],
+        &hex[8..12],
+        &hex[12..16],
+        &hex[16..20],
+        &hex[20..32]
+    )
+}
+
+pub fn unix_now() -> u64 {
+    std::time::SystemTime::now()
+        .duration_since(std::time::UNIX_EPOCH)
+        .unwrap()
+        .as_secs()
+}
+
+/// `2026-11-28T13:48:00`, as in Graph's `innerError.date`.
+pub fn iso_now() -> String {
+    let secs = unix_now();
+    let (days, rest) = (secs / 86_400, secs % 86_400);
+    // Civil date from days since 1970-01-01 (Howard Hinnant's algorithm).
+    let z = days as i64 + 719_468;
+    let era = z.div_euclid(146_097);
+    let doe = z - era * 146_097;
+    let yoe = (doe - doe / 1460 + doe / 36_524 - doe / 146_096) / 365;
+    let doy = doe - (365 * yoe + yoe / 4 - yoe / 100);
+    let mp = (5 * doy + 2) / 153;
+    let day = doy - (153 * mp + 2) / 5 + 1;
+    let month = if mp < 10 { mp + 3 } else { mp - 9 };
+    let year = yoe + era * 400 + i64::from(month <= 2);
+    format!(
+        "{year:04}-{month:02}-{day:02}T{:02}:{:02}:{:02}",
+        rest / 3600,
+        rest % 3600 / 60,
+        rest % 60
+    )
+}

@@ -1,0 +1,172 @@
+//! The Graph client against the fake Graph over real sockets: whole sign-ups through the
+//! server (`sign_up`), and the client on its own for the cases a sign-up cannot stage
+//! (`client`).
+
+mod client;
+mod sign_up;
+
+use std::sync::{Arc, Mutex};
+use std::time::{Duration, Instant};
+
+use ms365_accountcreator::config::GraphSettings;
+use ms365_accountcreator::directory::{Directory, DirectoryError, Grants, NewUser};
+use ms365_accountcreator::domain::{MailNickname, PersonName};
+use ms365_accountcreator::graph::{GraphClient, RetryPolicy};
+use ms365_accountcreator::startup::Overrides;
+use secrecy::SecretString;
+
+use crate::fake_graph::{CLIENT_ID, DOMAIN, Endpoint, FakeGraph, fixture, openssl_thumbprint};
+use crate::helpers::{TestApp, spawn_app_with, texts};
+
+// --- arrangement ---
+
+/// The server's environment pointing at the fake, with the PKCS#1 key and the certificate.
+fn env(fake: &FakeGraph, groups: &[String], skus: &[String]) -> Vec<(String, String)> {
+    [
+        ("DEBUG_DONT_CONNECT_TO_API", "false".to_owned()),
+        ("GRAPH_API_URL", fake.base.clone()),
+        ("GRAPH_API_AUTH_AUTHORITY", fake.authority()),
+        ("GRAPH_API_AUTH_CLIENT_ID", CLIENT_ID.to_owned()),
+        (
+            "GRAPH_API_AUTH_PRIVKEY_PATH",
+            fixture("graph-test-key.pkcs1.pem"),
+        ),
+        ("GRAPH_API_AUTH_CERT_PATH", fixture("graph-test-cert.pem")),
+        ("GRAPH_API_GROUPS_FOR_NEW_USERS", groups.join(",")),
+        ("GRAPH_API_LICENSE_SKUS", skus.join(",")),
+        ("GRAPH_API_USAGE_LOCATION", "DE".to_owned()),
+    ]
+    .into_iter()
+    .map(|(k, v)| (k.to_owned(), v))
+    .collect()
+}
+
+async fn spawn(env: &[(String, String)], overrides: Overrides) -> TestApp {
+    let pairs: Vec<(&str, &str)> = env.iter().map(|(k, v)| (k.as_str(), v.as_str())).collect();
+    spawn_app_with(&pairs, overrides).await
+}
+
+/// Client settings for the fake, as the server would build them.
+fn settings(fake: &FakeGraph, groups: &[String], skus: &[String]) -> GraphSettings {
+    GraphSettings {
+        api_url: url::Url::parse(&fake.base).unwrap(),
+        authority: url::Url::parse(&fake.authority()).unwrap(),
+        client_id: CLIENT_ID.into(),
+        pubkey_thumbprint: None,
+        privkey_path: fixture("graph-test-key.pkcs1.pem").into(),
+        cert_path: Some(fixture("graph-test-cert.pem").into()),
+        user_mail_domain: DOMAIN.into(),
+        groups_for_new_users: groups.to_vec(),
+        license_skus: skus.to_vec(),
+        usage_location: "DE".into(),
+        timeout: Duration::from_secs(5),
+    }
+}
+
+/// Short waits, so tests of retries take milliseconds where Graph gives no Retry-After.
+fn quick(deadline: Duration) -> RetryPolicy {
+    RetryPolicy {
+        deadline,
+        base_delay: Duration::from_millis(20),
+        max_delay: Duration::from_millis(200),
+        max_lag_retries: 6,
+    }
+}
+
+fn client(settings: &GraphSettings, deadline: Duration) -> GraphClient {
+    GraphClient::from_settings(settings)
+        .expect("the client builds")
+        .with_retry_policy(quick(deadline))
+}
+
+fn overrides(client: GraphClient) -> Overrides {
+    Overrides {
+        directory: Some(Arc::new(client)),
+        ..Overrides::default()
+    }
+}
+
+/// Signs up, opens the mail's link and presses the confirm button.
+async fn sign_up_and_confirm(
+    app: &TestApp,
+    email: &str,
+    first: &str,
+    last: &str,
+) -> reqwest::Response {
+    app.sign_up(email, first, last).await;
+    confirm(app, email, "en").await
+}
+
+async fn confirm(app: &TestApp, email: &str, lang: &str) -> reqwest::Response {
+    let path = app.verification_path(email).await;
+    app.post_form(&path, &[("lang", lang)]).await
+}
+
+async fn assert_ready(response: reqwest::Response, username: &str) {
+    assert_eq!(response.status(), 200);
+    let page = response.text().await.unwrap();
+    assert_eq!(texts(&page, "h1"), vec!["Your account is ready"]);
+    assert_eq!(texts(&page, "#username"), vec![username]);
+}
+
+fn nickname(first: &str, last: &str) -> MailNickname {
+    MailNickname::derive(
+        &PersonName::parse(first).unwrap(),
+        &PersonName::parse(last).unwrap(),
+    )
+    .unwrap()
+}
+
+/// Log lines written while the guard lives (tests run on one thread, server included).
+#[derive(Clone, Default)]
+struct Logs(Arc<Mutex<Vec<u8>>>);
+
+impl std::io::Write for Logs {
+    fn write(&mut self, buf: &[u8]) -> std::io::Result<usize> {
+        self.0.lock().unwrap().extend_from_slice(buf);
+        Ok(buf.len())
+    }
+    fn flush(&mut self) -> std::io::Result<()> {
+        Ok(())
+    }
+}
+
+impl<'a> tracing_subscriber::fmt::MakeWriter<'a> for Logs {
+    type Writer = Logs;
+    fn make_writer(&'a self) -> Logs {
+        self.clone()
+    }
+}
+
+impl Logs {
+    fn capture() -> (Logs, tracing::subscriber::DefaultGuard) {
+        let logs = Logs::default();
+        let subscriber = tracing_subscriber::fmt()
+            .with_writer(logs.clone())
+            .with_ansi(false)
+            .with_max_level(tracing::Level::INFO)
+            .finish();
+        (logs.clone(), tracing::subscriber::set_default(subscriber))
+    }
+
+    fn text(&self) -> String {
+        String::from_utf8_lossy(&self.0.lock().unwrap()).into_owned()
+    }
+}
+
+fn new_user<'a>(
+    given: &'a str,
+    surname: &'a str,
+    upn: &'a str,
+    nickname: &'a MailNickname,
+) -> NewUser<'a> {
+    static PASSWORD: std::sync::LazyLock<SecretString> =
+        std::sync::LazyLock::new(|| SecretString::from("!1Aa-test-password"));
+    NewUser {
+        given_name: given,
+        surname,
+        nickname,
+        user_principal_name: upn,
+        password: &PASSWORD,
+    }
+}
