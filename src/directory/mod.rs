@@ -49,9 +49,12 @@ pub trait Directory: Send + Sync + std::fmt::Debug {
     fn domain(&self) -> &str;
 
     /// The first UPN of `nickname`, `nickname.2`, `nickname.3`, … not in use, in one query.
+    /// `known_taken` are UPNs a create just found taken, which the query may not list yet
+    /// (replication lag); they are skipped too.
     async fn free_user_principal_name(
         &self,
         nickname: &MailNickname,
+        known_taken: &[String],
     ) -> Result<String, DirectoryError>;
 
     /// Looks a user up by UPN, to find out after a crash whether a create went through.

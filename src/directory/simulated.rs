@@ -37,11 +37,12 @@ impl Directory for SimulatedDirectory {
     async fn free_user_principal_name(
         &self,
         nickname: &MailNickname,
+        known_taken: &[String],
     ) -> Result<String, DirectoryError> {
         let users = self.users();
         let free = (1..)
             .map(|n| format!("{}@{}", nickname.numbered(n), self.domain))
-            .find(|upn| !users.contains_key(upn))
+            .find(|upn| !users.contains_key(upn) && !known_taken.contains(upn))
             .expect("an unbounded range always has a free name");
         Ok(free)
     }

@@ -191,8 +191,9 @@ impl Directory for GraphClient {
     async fn free_user_principal_name(
         &self,
         nickname: &MailNickname,
+        known_taken: &[String],
     ) -> Result<String, DirectoryError> {
-        self.free_upn(nickname)
+        self.free_upn(nickname, known_taken)
             .await
             .map_err(|err| err.into_directory_error("finding a free username"))
     }

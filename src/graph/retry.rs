@@ -25,7 +25,7 @@ pub struct RetryPolicy {
 impl Default for RetryPolicy {
     fn default() -> Self {
         RetryPolicy {
-            deadline: Duration::from_secs(120),
+            deadline: Duration::from_secs(30),
             base_delay: Duration::from_millis(500),
             max_delay: Duration::from_secs(16),
             max_lag_retries: 6,

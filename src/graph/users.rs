@@ -20,7 +20,11 @@ const LOOKUP_LAG_RETRIES: u32 = 3;
 impl GraphClient {
     /// The first of `nick@domain`, `nick.2@domain`, … no user has, from one query for every
     /// UPN starting with the nickname (following paging), instead of one GET per candidate.
-    pub(super) async fn free_upn(&self, nickname: &MailNickname) -> Result<String, CallError> {
+    pub(super) async fn free_upn(
+        &self,
+        nickname: &MailNickname,
+        known_taken: &[String],
+    ) -> Result<String, CallError> {
         let deadline = self.deadline();
         // OData string literals escape a quote by doubling it (o'brien → 'o''brien').
         let filter = format!(
@@ -33,7 +37,7 @@ impl GraphClient {
             .append_pair("$filter", &filter)
             .append_pair("$select", "userPrincipalName")
             .append_pair("$top", "999");
-        let mut taken = HashSet::new();
+        let mut taken: HashSet<String> = known_taken.iter().map(|upn| upn.to_lowercase()).collect();
         let mut next = Some(first);
         while let Some(page_url) = next.take() {
             let reply = self

@@ -126,8 +126,11 @@ impl Signups {
                         .map_err(|_| ProvisionError::Random)?;
                     registration.sealed_password =
                         Some(self.sealer.seal(&password, &registration.email)?);
-                    registration.upn =
-                        Some(self.directory.free_user_principal_name(&nickname).await?);
+                    registration.upn = Some(
+                        self.directory
+                            .free_user_principal_name(&nickname, &[])
+                            .await?,
+                    );
                     self.save_step(registration, Step::Creating).await?;
                 }
                 Step::Creating => {
@@ -223,6 +226,8 @@ impl Signups {
         last: &PersonName,
         nickname: &MailNickname,
     ) -> Result<(), ProvisionError> {
+        // Names a create found taken: the name query may not list them yet (replication lag).
+        let mut taken = Vec::new();
         for _ in 0..MAX_NAME_ATTEMPTS {
             let upn = registration.upn.clone().unwrap_or_default();
             let password = self.open_password(registration)?;
@@ -245,8 +250,12 @@ impl Signups {
                     }
                     // Taken by a same-named person (or gone again): choose the next free name.
                     _ => {
-                        registration.upn =
-                            Some(self.directory.free_user_principal_name(nickname).await?);
+                        taken.push(upn.clone());
+                        registration.upn = Some(
+                            self.directory
+                                .free_user_principal_name(nickname, &taken)
+                                .await?,
+                        );
                         self.save_step(registration, Step::Creating).await?;
                         continue;
                     }

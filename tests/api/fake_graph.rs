@@ -98,6 +98,8 @@ struct State {
     item_retry_after: u64,
     lag_for_new_users: usize,
     race: Option<(String, String, String)>,
+    /// How many requests the raced user stays invisible to (replication lag).
+    race_lag: usize,
     page_size: usize,
     counts: HashMap<Endpoint, usize>,
     filters: Vec<String>,
@@ -228,6 +230,7 @@ impl FakeGraph {
             item_throttles: 0,
             item_retry_after: 1,
             lag_for_new_users: 0,
+            race_lag: 0,
             race: None,
             page_size: 999,
             counts: HashMap::new(),
@@ -341,6 +344,14 @@ impl FakeGraph {
     /// Just before the next create of `upn`, another sign-up creates it (a lost race).
     pub fn race_create(&self, upn: &str, given: &str, surname: &str) {
         self.state().race = Some((upn.into(), given.into(), surname.into()));
+    }
+
+    /// As [`race_create`](Self::race_create), and the rival stays invisible to the next
+    /// `lag` lookups and name queries about it.
+    pub fn race_create_lagging(&self, upn: &str, given: &str, surname: &str, lag: usize) {
+        let mut state = self.state();
+        state.race = Some((upn.into(), given.into(), surname.into()));
+        state.race_lag = lag;
     }
 
     pub fn page_size(&self, size: usize) {

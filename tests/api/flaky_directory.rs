@@ -80,11 +80,14 @@ impl Directory for FlakyDirectory {
     async fn free_user_principal_name(
         &self,
         nickname: &MailNickname,
+        known_taken: &[String],
     ) -> Result<String, DirectoryError> {
         if self.take(Op::FreeName) {
             return Err(injected());
         }
-        self.inner.free_user_principal_name(nickname).await
+        self.inner
+            .free_user_principal_name(nickname, known_taken)
+            .await
     }
 
     async fn find_user(&self, upn: &str) -> Result<Option<DirectoryUser>, DirectoryError> {

@@ -210,8 +210,11 @@ impl Directory for CountingDirectory {
     async fn free_user_principal_name(
         &self,
         nickname: &MailNickname,
+        known_taken: &[String],
     ) -> Result<String, DirectoryError> {
-        self.inner.free_user_principal_name(nickname).await
+        self.inner
+            .free_user_principal_name(nickname, known_taken)
+            .await
     }
     async fn find_user(&self, upn: &str) -> Result<Option<DirectoryUser>, DirectoryError> {
         self.inner.find_user(upn).await

@@ -124,12 +124,22 @@ fn list_users(state: &mut State, query: &str) -> Reply {
         }
     };
     let skip: usize = get("$skiptoken").and_then(|s| s.parse().ok()).unwrap_or(0);
-    let mut matching: Vec<String> = state
+    // List queries are eventually consistent too: a user still replicating is left out
+    // (each listing, counted on its first page, brings it one request nearer).
+    let mut matching: Vec<String> = Vec::new();
+    for user in state
         .users
-        .iter()
+        .iter_mut()
         .filter(|u| u.upn.to_lowercase().starts_with(&prefix))
-        .map(|u| u.upn.clone())
-        .collect();
+    {
+        if user.lag > 0 {
+            if skip == 0 {
+                user.lag -= 1;
+            }
+            continue;
+        }
+        matching.push(user.upn.clone());
+    }
     matching.sort();
     let size = top.min(state.page_size);
     let page: Vec<Value> = matching
@@ -209,12 +219,16 @@ fn create_user(state: &mut State, body: &[u8]) -> Reply {
     }
     if let Some((raced, given, surname)) = state.race.take() {
         if raced.eq_ignore_ascii_case(&upn) {
-            state.insert_user(
+            let rival = state.insert_user(
                 &raced,
                 Some(&given),
                 Some(&surname),
                 json!({ "mail": raced }),
             );
+            let lag = state.race_lag;
+            if let Some(user) = state.users.iter_mut().find(|u| u.id == rival) {
+                user.lag = lag;
+            }
         } else {
             state.race = Some((raced, given, surname));
         }

@@ -18,7 +18,7 @@ async fn the_free_name_skips_taken_numbers_only_for_exact_matches_across_pages()
     let graph = client(&settings(&fake, &[], &[]), Duration::from_secs(5));
 
     let free = graph
-        .free_user_principal_name(&nickname("Ada", "Lovelace"))
+        .free_user_principal_name(&nickname("Ada", "Lovelace"), &[])
         .await
         .unwrap();
 
@@ -27,7 +27,7 @@ async fn the_free_name_skips_taken_numbers_only_for_exact_matches_across_pages()
 
     fake.add_user("ada.lovelace.2@tenant.example", "A", "L");
     let free = graph
-        .free_user_principal_name(&nickname("Ada", "Lovelace"))
+        .free_user_principal_name(&nickname("Ada", "Lovelace"), &[])
         .await
         .unwrap();
     assert_eq!(
@@ -43,7 +43,7 @@ async fn a_quote_in_the_name_is_escaped_in_the_odata_filter() {
     let graph = client(&settings(&fake, &[], &[]), Duration::from_secs(5));
 
     let free = graph
-        .free_user_principal_name(&nickname("Miles", "O'Brien"))
+        .free_user_principal_name(&nickname("Miles", "O'Brien"), &[])
         .await
         .unwrap();
 
@@ -252,11 +252,11 @@ async fn an_expiring_token_is_refreshed_before_it_lapses() {
     let graph = client(&settings(&fake, &[], &[]), Duration::from_secs(5));
     let nick = nickname("Ada", "Lovelace");
 
-    graph.free_user_principal_name(&nick).await.unwrap();
-    graph.free_user_principal_name(&nick).await.unwrap();
+    graph.free_user_principal_name(&nick, &[]).await.unwrap();
+    graph.free_user_principal_name(&nick, &[]).await.unwrap();
     assert_eq!(fake.count(Endpoint::Token), 1, "still fresh");
     tokio::time::sleep(Duration::from_millis(1100)).await;
-    graph.free_user_principal_name(&nick).await.unwrap();
+    graph.free_user_principal_name(&nick, &[]).await.unwrap();
 
     assert_eq!(
         fake.count(Endpoint::Token),
@@ -330,10 +330,10 @@ async fn futures_join(
     nick: &MailNickname,
 ) -> Vec<Result<String, DirectoryError>> {
     let (a, b, c, d) = tokio::join!(
-        graph.free_user_principal_name(nick),
-        graph.free_user_principal_name(nick),
-        graph.free_user_principal_name(nick),
-        graph.free_user_principal_name(nick),
+        graph.free_user_principal_name(nick, &[]),
+        graph.free_user_principal_name(nick, &[]),
+        graph.free_user_principal_name(nick, &[]),
+        graph.free_user_principal_name(nick, &[]),
     );
     vec![a, b, c, d]
 }

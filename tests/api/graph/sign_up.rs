@@ -423,3 +423,22 @@ async fn unusable_graph_settings_stop_start_up_with_a_message_naming_the_setting
         );
     }
 }
+
+#[tokio::test]
+async fn a_name_taken_in_a_race_is_skipped_even_while_the_name_query_lags() {
+    let fake = FakeGraph::start().await;
+    let app = spawn(&env(&fake, &[], &[]), Overrides::default()).await;
+    // The rival's user stays invisible to lookups and name queries for a while: longer
+    // than the lookup's own retries, so the next name query still misses it.
+    fake.race_create_lagging("ada.lovelace@tenant.example", "Ada", "Byron", 12);
+
+    let result = sign_up_and_confirm(&app, "ada@uni.example", "Ada", "Lovelace").await;
+
+    assert_ready(result, "ada.lovelace.2@tenant.example").await;
+    assert_eq!(fake.users().len(), 2);
+    assert_eq!(
+        fake.count(Endpoint::CreateUser),
+        2,
+        "no second try of the taken name"
+    );
+}
