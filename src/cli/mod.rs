@@ -1,5 +1,6 @@
 //! Command line: one function per command.
 
+mod check;
 mod emails;
 mod signups;
 
@@ -20,6 +21,9 @@ pub struct Cli {
 enum Command {
     /// Run the web server (the default). SIGTERM or SIGINT stop it gracefully.
     Serve,
+    /// Checks the configuration, the store, Microsoft Graph and SMTP; one line per check,
+    /// non-zero exit when any fails.
+    Check(check::CheckArgs),
     /// The registry of used addresses.
     #[command(subcommand)]
     Emails(emails::EmailsCommand),
@@ -32,6 +36,7 @@ pub async fn run() -> anyhow::Result<()> {
     let cli = Cli::parse();
     match cli.command.unwrap_or(Command::Serve) {
         Command::Serve => serve_command().await,
+        Command::Check(args) => check::run(args, &load_settings()?).await,
         Command::Emails(command) => emails::run(command, &load_settings()?),
         Command::Signups(command) => signups::run(command, &load_settings()?).await,
     }

@@ -18,7 +18,7 @@ pub struct CheckResult {
 }
 
 impl CheckResult {
-    fn pass(name: impl Into<String>, detail: impl Into<String>) -> Self {
+    pub fn pass(name: impl Into<String>, detail: impl Into<String>) -> Self {
         CheckResult {
             name: name.into(),
             ok: true,
@@ -26,7 +26,7 @@ impl CheckResult {
         }
     }
 
-    fn fail(name: impl Into<String>, detail: impl Into<String>) -> Self {
+    pub fn fail(name: impl Into<String>, detail: impl Into<String>) -> Self {
         CheckResult {
             name: name.into(),
             ok: false,

@@ -2,10 +2,12 @@
 //! server (`sign_up`), and the client on its own for the cases a sign-up cannot stage
 //! (`client`).
 
+mod check_command;
 mod client;
+mod log_secrets;
 mod sign_up;
 
-use std::sync::{Arc, Mutex};
+use std::sync::Arc;
 use std::time::{Duration, Instant};
 
 use ms365_accountcreator::config::GraphSettings;
@@ -16,7 +18,7 @@ use ms365_accountcreator::startup::Overrides;
 use secrecy::SecretString;
 
 use crate::fake_graph::{CLIENT_ID, DOMAIN, Endpoint, FakeGraph, fixture, openssl_thumbprint};
-use crate::helpers::{TestApp, spawn_app_with, texts};
+use crate::helpers::{Logs, TestApp, spawn_app_with, texts};
 
 // --- arrangement ---
 
@@ -115,43 +117,6 @@ fn nickname(first: &str, last: &str) -> MailNickname {
         &PersonName::parse(last).unwrap(),
     )
     .unwrap()
-}
-
-/// Log lines written while the guard lives (tests run on one thread, server included).
-#[derive(Clone, Default)]
-struct Logs(Arc<Mutex<Vec<u8>>>);
-
-impl std::io::Write for Logs {
-    fn write(&mut self, buf: &[u8]) -> std::io::Result<usize> {
-        self.0.lock().unwrap().extend_from_slice(buf);
-        Ok(buf.len())
-    }
-    fn flush(&mut self) -> std::io::Result<()> {
-        Ok(())
-    }
-}
-
-impl<'a> tracing_subscriber::fmt::MakeWriter<'a> for Logs {
-    type Writer = Logs;
-    fn make_writer(&'a self) -> Logs {
-        self.clone()
-    }
-}
-
-impl Logs {
-    fn capture() -> (Logs, tracing::subscriber::DefaultGuard) {
-        let logs = Logs::default();
-        let subscriber = tracing_subscriber::fmt()
-            .with_writer(logs.clone())
-            .with_ansi(false)
-            .with_max_level(tracing::Level::INFO)
-            .finish();
-        (logs.clone(), tracing::subscriber::set_default(subscriber))
-    }
-
-    fn text(&self) -> String {
-        String::from_utf8_lossy(&self.0.lock().unwrap()).into_owned()
-    }
 }
 
 fn new_user<'a>(

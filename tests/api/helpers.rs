@@ -242,3 +242,47 @@ pub fn attr(html: &str, selector: &str, attribute: &str) -> Option<String> {
         .next()
         .and_then(|e| e.value().attr(attribute).map(str::to_owned))
 }
+
+/// Log lines written while the capture guard lives. Tests run on one thread, the server's
+/// tasks included, so a thread-local subscriber sees everything the server logs.
+#[derive(Clone, Default)]
+pub struct Logs(Arc<std::sync::Mutex<Vec<u8>>>);
+
+impl std::io::Write for Logs {
+    fn write(&mut self, buf: &[u8]) -> std::io::Result<usize> {
+        self.0.lock().unwrap().extend_from_slice(buf);
+        Ok(buf.len())
+    }
+    fn flush(&mut self) -> std::io::Result<()> {
+        Ok(())
+    }
+}
+
+impl<'a> tracing_subscriber::fmt::MakeWriter<'a> for Logs {
+    type Writer = Logs;
+    fn make_writer(&'a self) -> Logs {
+        self.clone()
+    }
+}
+
+impl Logs {
+    /// Captures INFO and above.
+    pub fn capture() -> (Logs, tracing::subscriber::DefaultGuard) {
+        Self::capture_at(tracing::Level::INFO)
+    }
+
+    /// Captures everything at `level` and above, from every crate.
+    pub fn capture_at(level: tracing::Level) -> (Logs, tracing::subscriber::DefaultGuard) {
+        let logs = Logs::default();
+        let subscriber = tracing_subscriber::fmt()
+            .with_writer(logs.clone())
+            .with_ansi(false)
+            .with_max_level(level)
+            .finish();
+        (logs.clone(), tracing::subscriber::set_default(subscriber))
+    }
+
+    pub fn text(&self) -> String {
+        String::from_utf8_lossy(&self.0.lock().unwrap()).into_owned()
+    }
+}

@@ -1,0 +1,82 @@
+//! `check`: is the configuration usable? Settings, store, Graph (key, certificate, token,
+//! SKUs with free units, groups) and SMTP (connect, TLS, login), one line per check.
+
+use clap::Args;
+
+use crate::config::Settings;
+use crate::graph::check::CheckResult;
+use crate::mail::SmtpMailer;
+
+#[derive(Debug, Args)]
+pub struct CheckArgs {
+    /// Print the results as a JSON array instead of lines.
+    #[arg(long)]
+    json: bool,
+    /// Leave out the Microsoft Graph checks.
+    #[arg(long)]
+    skip_graph: bool,
+    /// Leave out the SMTP checks.
+    #[arg(long)]
+    skip_smtp: bool,
+}
+
+/// Runs every check; fails (non-zero exit) when any check failed.
+pub async fn run(args: CheckArgs, settings: &Settings) -> anyhow::Result<()> {
+    let mut results = vec![CheckResult::pass(
+        "configuration",
+        format!("valid ({} mode)", settings.mode),
+    )];
+    results.push(match crate::startup::open_store(settings) {
+        Ok(_) => CheckResult::pass(
+            "store",
+            format!("{} opens", settings.database_path.display()),
+        ),
+        Err(err) => CheckResult::fail("store", format!("{err:#}")),
+    });
+    if settings.debug_dont_connect_to_api {
+        results.push(CheckResult::pass(
+            "Microsoft Graph",
+            "not checked: DEBUG_DONT_CONNECT_TO_API simulates it",
+        ));
+    } else if !args.skip_graph {
+        results.extend(crate::graph::check::check(&settings.graph).await);
+    }
+    if settings.debug_dont_send_mail {
+        results.push(CheckResult::pass(
+            "SMTP",
+            "not checked: DEBUG_DONT_SEND_MAIL keeps mails at /debug/mails",
+        ));
+    } else if !args.skip_smtp {
+        results.push(smtp(settings).await);
+    }
+    let failed = results.iter().filter(|result| !result.ok).count();
+    if args.json {
+        let lines: Vec<serde_json::Value> = results
+            .iter()
+            .map(|r| serde_json::json!({ "check": r.name, "ok": r.ok, "detail": r.detail }))
+            .collect();
+        println!("{}", serde_json::to_string_pretty(&lines)?);
+    } else {
+        for result in &results {
+            println!("{result}");
+        }
+    }
+    if failed > 0 {
+        anyhow::bail!("{failed} of {} checks failed", results.len());
+    }
+    Ok(())
+}
+
+async fn smtp(settings: &Settings) -> CheckResult {
+    let mailer = match SmtpMailer::from_settings(&settings.mail, &settings.support_email) {
+        Ok(mailer) => mailer,
+        Err(err) => return CheckResult::fail("SMTP", err.to_string()),
+    };
+    match mailer.check().await {
+        Ok(()) => CheckResult::pass(
+            "SMTP",
+            format!("{}: connected and logged in", mailer.endpoint()),
+        ),
+        Err(err) => CheckResult::fail("SMTP", err.to_string()),
+    }
+}

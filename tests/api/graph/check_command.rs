@@ -1,0 +1,123 @@
+//! `ms365-accountcreator check` run as the real binary against the fake Graph and a real
+//! SMTP server: one line per check, non-zero exit on any failure, JSON on request.
+
+use std::process::{Command, Output};
+
+use crate::fake_graph::FakeGraph;
+use crate::smtp::{SmtpMode, SmtpServer};
+
+const LOGIN: crate::smtp::Login = ("checker", "check-pass-123");
+
+/// Runs the binary off the test's thread, so the fakes on this thread keep answering.
+async fn check(env: Vec<(String, String)>, args: &[&str]) -> Output {
+    let store = tempfile::tempdir().unwrap();
+    let mut command = Command::new(env!("CARGO_BIN_EXE_ms365-accountcreator"));
+    command
+        .arg("check")
+        .args(args)
+        .env_clear()
+        .env("PATH", std::env::var("PATH").unwrap_or_default())
+        .env("MODE", "test")
+        .env("LOG_LEVEL", "error")
+        .env("DATABASE_PATH", store.path())
+        .current_dir(std::env::temp_dir());
+    for (key, value) in env {
+        command.env(key, value);
+    }
+    let output = tokio::task::spawn_blocking(move || command.output())
+        .await
+        .unwrap()
+        .unwrap();
+    drop(store);
+    output
+}
+
+fn env(
+    fake: &FakeGraph,
+    smtp: &SmtpServer,
+    groups: &[String],
+    skus: &[String],
+) -> Vec<(String, String)> {
+    let mut env = super::env(fake, groups, skus);
+    env.extend(smtp.app_settings());
+    env
+}
+
+#[tokio::test]
+async fn every_check_passes_against_a_working_tenant_and_mail_server() {
+    let fake = FakeGraph::start().await;
+    let group = fake.add_group("Students");
+    let sku = fake.add_sku("STANDARDWOFFPACK_STUDENT", 100);
+    let smtp = SmtpServer::start(SmtpMode::StartTls, Some(LOGIN));
+    let output = check(env(&fake, &smtp, &[group], &[sku]), &[]).await;
+    let stdout = String::from_utf8_lossy(&output.stdout);
+    assert!(
+        output.status.success(),
+        "{stdout}\n{}",
+        String::from_utf8_lossy(&output.stderr)
+    );
+    let lines: Vec<&str> = stdout.lines().collect();
+    assert!(lines.len() >= 7, "{stdout}");
+    assert!(lines.iter().all(|l| l.starts_with("ok ")), "{stdout}");
+    for topic in ["configuration", "store", "token", "Students", "SMTP"] {
+        assert!(stdout.contains(topic), "no line about {topic}: {stdout}");
+    }
+    assert!(smtp.received().is_empty(), "check sends no mail");
+}
+
+#[tokio::test]
+async fn each_problem_is_one_failing_line_and_the_exit_code_says_so() {
+    let fake = FakeGraph::start().await;
+    let group = fake.add_group("Students");
+    let full_sku = fake.add_sku("STANDARDWOFFPACK_STUDENT", 0);
+    let smtp = SmtpServer::start(SmtpMode::StartTls, Some(LOGIN));
+    let missing_group = "00000000-0000-0000-0000-0000000000aa".to_owned();
+    let mut env = env(&fake, &smtp, &[group, missing_group.clone()], &[full_sku]);
+    env.push(("MAIL_SERVER_PW".into(), "wrong-password-456".into()));
+    let output = check(env, &["--json"]).await;
+    assert!(!output.status.success());
+    let results: serde_json::Value =
+        serde_json::from_slice(&output.stdout).expect("JSON on stdout");
+    let failed: Vec<String> = results
+        .as_array()
+        .unwrap()
+        .iter()
+        .filter(|r| r["ok"] == false)
+        .map(|r| format!("{}: {}", r["check"], r["detail"]))
+        .collect();
+    assert_eq!(failed.len(), 3, "{failed:#?}");
+    assert!(
+        failed.iter().any(|f| f.contains(&missing_group)),
+        "{failed:#?}"
+    );
+    assert!(
+        failed
+            .iter()
+            .any(|f| f.contains("STANDARDWOFFPACK_STUDENT") || f.to_lowercase().contains("free")),
+        "{failed:#?}"
+    );
+    assert!(
+        failed.iter().any(|f| f.starts_with("\"SMTP\"")),
+        "{failed:#?}"
+    );
+    let text = String::from_utf8_lossy(&output.stdout);
+    assert!(
+        !text.contains("wrong-password-456"),
+        "no password in the output"
+    );
+}
+
+#[tokio::test]
+async fn simulated_parts_are_reported_not_checked() {
+    let output = check(Vec::new(), &[]).await;
+    let stdout = String::from_utf8_lossy(&output.stdout);
+    assert!(output.status.success(), "{stdout}");
+    assert!(
+        stdout.contains("not checked: DEBUG_DONT_CONNECT_TO_API"),
+        "{stdout}"
+    );
+    assert!(
+        stdout.contains("not checked: DEBUG_DONT_SEND_MAIL"),
+        "{stdout}"
+    );
+}
