@@ -96,6 +96,8 @@ impl Application {
         let housekeeping = tokio::spawn(housekeeping(self.state.clone()));
         let app = web::routes(self.state);
         Server::new_with_acceptor(self.acceptor)
+            // Connections with no traffic are closed (gracefully: a running request finishes).
+            .idle_timeout(Duration::from_secs(60))
             .run_with_graceful_shutdown(app, shutdown, Some(Duration::from_secs(30)))
             .await
             .context("the server stopped with an error")?;

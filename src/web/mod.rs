@@ -2,6 +2,7 @@
 
 mod api;
 mod assets;
+mod body_limit;
 mod debug;
 mod error;
 mod guard;
@@ -107,18 +108,27 @@ pub fn routes(state: AppState) -> impl poem::Endpoint {
     let public_origin = state.public_url.origin().ascii_serialization();
     route
         .into_endpoint()
+        .with(body_limit::BodyLimit(MAX_BODY_BYTES))
         .with(guard::SameOrigin::new(public_origin))
         .around(error::render_errors)
         .with(proxy::ProxyFix {
             trusted: state.trusted_proxies,
             default_prefix: state.public_url.path().to_owned(),
         })
-        .with(security_headers())
+        .with(security_headers(state.public_url.scheme() == "https"))
         .data(state)
 }
 
-fn security_headers() -> SetHeader {
-    SetHeader::new()
+/// Headers on every response. HSTS only when the service is reached over https, so a
+/// plain-http test or DEBUG setup does not pin browsers to https.
+fn security_headers(https: bool) -> SetHeader {
+    let headers = SetHeader::new();
+    let headers = if https {
+        headers.overriding(header::STRICT_TRANSPORT_SECURITY, "max-age=31536000")
+    } else {
+        headers
+    };
+    headers
         .overriding(
             header::CONTENT_SECURITY_POLICY,
             "default-src 'self'; script-src 'self'; style-src 'self'; img-src 'self' data:; \

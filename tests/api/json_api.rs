@@ -227,3 +227,46 @@ async fn cross_site_browser_calls_are_refused_and_no_cors_headers_are_sent() {
             .is_none()
     );
 }
+
+#[tokio::test]
+async fn oversized_bodies_are_refused_with_or_without_a_declared_length() {
+    let app = spawn_app().await;
+    let huge = format!(
+        r#"{{"firstName": "{}", "lastName": "L", "email": "a@uni.example"}}"#,
+        "A".repeat(200_000)
+    );
+    let declared = app
+        .client
+        .post(app.url("/api/v1/account_creation"))
+        .header("content-type", "application/json")
+        .body(huge.clone())
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(declared.status(), 413);
+    let body: Value = declared.json().await.unwrap();
+    assert!(body["message"].is_string());
+
+    // Streamed without Content-Length: cut at the cap, so it cannot parse.
+    let chunks: Vec<Result<String, std::io::Error>> = huge
+        .as_bytes()
+        .chunks(4096)
+        .map(|c| Ok(String::from_utf8_lossy(c).into_owned()))
+        .collect();
+    let streamed = app
+        .client
+        .post(app.url("/api/v1/account_creation"))
+        .header("content-type", "application/json")
+        .body(reqwest::Body::wrap_stream(futures_util::stream::iter(
+            chunks,
+        )))
+        .send()
+        .await
+        .unwrap();
+    assert!(
+        [413, 422].contains(&streamed.status().as_u16()),
+        "{}",
+        streamed.status()
+    );
+    assert!(app.mails().await.is_empty());
+}

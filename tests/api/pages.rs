@@ -234,3 +234,26 @@ async fn the_server_stops_gracefully_and_the_store_can_be_reopened() {
         "the pending sign-up survived and may be replaced"
     );
 }
+
+#[tokio::test]
+async fn hsts_is_sent_only_when_the_public_url_is_https() {
+    let https = spawn_app_with(
+        &[("PUBLIC_URL", "https://signup.uni.example")],
+        Overrides::default(),
+    )
+    .await;
+    let response = https.get("/").await;
+    assert_eq!(
+        response.headers()["strict-transport-security"],
+        "max-age=31536000"
+    );
+    let plain = spawn_app().await;
+    assert!(
+        plain
+            .get("/")
+            .await
+            .headers()
+            .get("strict-transport-security")
+            .is_none()
+    );
+}
