@@ -17,9 +17,12 @@ pub fn filter(log_level: &str) -> EnvFilter {
 
 /// Installs the global subscriber; later calls (tests) are ignored.
 pub fn init(log_level: &str, format: LogFormat) {
+    // Colours only for a person at a terminal, not for files, journald or containers.
+    let ansi = std::io::IsTerminal::is_terminal(&std::io::stderr());
     let builder = tracing_subscriber::fmt()
         .with_env_filter(filter(log_level))
-        .with_writer(std::io::stderr);
+        .with_writer(std::io::stderr)
+        .with_ansi(ansi);
     let _ = match format {
         LogFormat::Text => builder.try_init(),
         LogFormat::Json => builder
