@@ -3,6 +3,7 @@
 mod fake_graph;
 mod flaky_directory;
 mod helpers;
+mod process;
 mod smtp;
 
 mod cli;

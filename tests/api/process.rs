@@ -1,0 +1,133 @@
+//! The server binary as its own process, for what an in-process server cannot show: its
+//! real log output, and being killed with SIGKILL in the middle of a sign-up.
+
+use std::path::{Path, PathBuf};
+use std::process::{Child, Command, Stdio};
+use std::time::Duration;
+
+use crate::smtp::free_port;
+
+/// A running `ms365-accountcreator serve`, logging to a file; killed when dropped.
+pub struct ServerProcess {
+    child: Child,
+    pub base: String,
+    log: PathBuf,
+}
+
+impl ServerProcess {
+    /// Starts the binary in TEST mode on a free port with its store in `store_dir`;
+    /// `env` comes on top (e.g. the fake Graph and SMTP settings).
+    pub async fn start(store_dir: &Path, env: &[(String, String)]) -> ServerProcess {
+        let port = free_port();
+        let log = store_dir.join(format!("server-{port}.log"));
+        let child = Command::new(env!("CARGO_BIN_EXE_ms365-accountcreator"))
+            .env_clear()
+            .env("PATH", std::env::var("PATH").unwrap_or_default())
+            .env("MODE", "test")
+            .env("BIND", format!("127.0.0.1:{port}"))
+            .env("DATABASE_PATH", store_dir.join("store"))
+            .env("GRAPH_API_USER_MAIL_DOMAIN", "tenant.example")
+            .envs(env.iter().map(|(k, v)| (k.as_str(), v.as_str())))
+            .current_dir(store_dir)
+            .stdout(Stdio::null())
+            .stderr(std::fs::File::create(&log).expect("a log file"))
+            .spawn()
+            .expect("the server binary starts");
+        let server = ServerProcess {
+            child,
+            base: format!("http://127.0.0.1:{port}"),
+            log,
+        };
+        for _ in 0..400 {
+            if reqwest::get(format!("{}/healthz", server.base))
+                .await
+                .is_ok()
+            {
+                return server;
+            }
+            tokio::time::sleep(Duration::from_millis(25)).await;
+        }
+        panic!("the server did not come up:\n{}", server.log_text());
+    }
+
+    pub fn url(&self, path: &str) -> String {
+        format!("{}{path}", self.base)
+    }
+
+    pub async fn post(&self, path: &str, fields: &[(&str, &str)]) -> u16 {
+        reqwest::Client::new()
+            .post(self.url(path))
+            .form(fields)
+            .send()
+            .await
+            .expect("POST")
+            .status()
+            .as_u16()
+    }
+
+    pub async fn get(&self, path: &str) -> u16 {
+        reqwest::get(self.url(path))
+            .await
+            .expect("GET")
+            .status()
+            .as_u16()
+    }
+
+    /// Everything logged so far.
+    pub fn log_text(&self) -> String {
+        std::fs::read_to_string(&self.log).unwrap_or_default()
+    }
+
+    /// Asserts a status, showing the server's warnings and errors when it differs.
+    pub fn expect(&self, expected: u16, status: u16) {
+        if status != expected {
+            let logs = self.log_text();
+            let problems: Vec<&str> = logs
+                .lines()
+                .filter(|l| l.contains("WARN") || l.contains("ERROR"))
+                .collect();
+            panic!(
+                "answered {status}, expected {expected}; the server said:\n{}",
+                problems.join("\n")
+            );
+        }
+    }
+
+    /// SIGTERM, then waits: the graceful path. Returns the exit code and the log.
+    pub fn terminate(mut self) -> (Option<i32>, String) {
+        let _ = Command::new("kill")
+            .arg("-TERM")
+            .arg(self.child.id().to_string())
+            .status();
+        let status = self.child.wait().ok().and_then(|s| s.code());
+        (status, self.log_text())
+    }
+
+    /// SIGKILL: the process dies wherever it is, nothing is flushed or finished.
+    pub fn kill(mut self) {
+        let _ = self.child.kill();
+        let _ = self.child.wait();
+    }
+}
+
+impl Drop for ServerProcess {
+    fn drop(&mut self) {
+        let _ = self.child.kill();
+        let _ = self.child.wait();
+    }
+}
+
+/// The form fields of a complete sign-up.
+pub fn sign_up_fields<'a>(
+    email: &'a str,
+    first: &'a str,
+    last: &'a str,
+) -> [(&'a str, &'a str); 5] {
+    [
+        ("email", email),
+        ("consent_email", "yes"),
+        ("consent_name", "yes"),
+        ("first_name", first),
+        ("last_name", last),
+    ]
+}
