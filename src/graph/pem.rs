@@ -155,6 +155,14 @@ mod tests {
         format!("-----BEGIN {label}-----\n{base64}\n-----END {label}-----\n")
     }
 
+    fn invalid_reason(result: Result<impl Sized, PemError>) -> String {
+        match result {
+            Err(PemError::Invalid(reason)) => reason,
+            Err(other) => panic!("expected Invalid, got {other:?}"),
+            Ok(_) => panic!("expected Invalid, got Ok"),
+        }
+    }
+
     #[test]
     fn the_pkcs1_and_pkcs8_copies_hold_the_same_key_as_the_certificate() {
         let pkcs1 = private_key(&fixture("graph-test-key.pkcs1.pem")).unwrap();
@@ -175,11 +183,68 @@ mod tests {
     }
 
     #[test]
+    fn a_version_1_certificate_is_read_too() {
+        // `openssl x509 -req` without extensions writes these; Entra accepts them.
+        let (_, cert_key) = certificate(&fixture("graph-test-cert.v1.pem")).unwrap();
+        let key = private_key(&fixture("graph-test-key.pkcs1.pem")).unwrap();
+        assert_eq!(cert_key, key.public_key);
+    }
+
+    #[test]
     fn a_file_with_the_certificate_before_the_key_works_for_both() {
         let both = fixture("graph-test-cert.pem") + &fixture("graph-test-key.pkcs8.pem");
         let key = private_key(&both).unwrap();
         let (_, cert_key) = certificate(&both).unwrap();
         assert_eq!(key.public_key, cert_key);
+    }
+
+    #[test]
+    fn encrypted_keys_of_both_kinds_are_reported_as_encrypted() {
+        for name in ["encrypted-key.pkcs1.pem", "encrypted-key.pkcs8.pem"] {
+            assert_eq!(
+                private_key(&fixture(name)).err(),
+                Some(PemError::Encrypted),
+                "{name}"
+            );
+        }
+    }
+
+    #[test]
+    fn keys_and_certificates_that_are_not_rsa_are_refused_by_name() {
+        for name in ["ec-key.sec1.pem", "ec-key.pkcs8.pem"] {
+            let reason = invalid_reason(private_key(&fixture(name)));
+            assert!(reason.starts_with("the key is an EC key"), "{reason}");
+            assert!(reason.contains("rsa:2048"), "{reason}");
+        }
+        let reason = invalid_reason(certificate(&fixture("ec-cert.pem")));
+        assert!(
+            reason.starts_with("the certificate's key is an EC key"),
+            "{reason}"
+        );
+    }
+
+    #[test]
+    fn a_key_under_2048_bits_is_refused_with_its_size() {
+        let reason = invalid_reason(private_key(&fixture("rsa1024-key.pem")));
+        assert_eq!(
+            reason,
+            "the RSA key has 1024 bits; Entra requires at least 2048"
+        );
+    }
+
+    #[test]
+    fn a_key_whose_parts_disagree_is_damaged() {
+        let key = private_key(&fixture("graph-test-key.pkcs1.pem")).unwrap();
+        let mut der = key.pkcs1_der.clone();
+        // Change the modulus but keep it odd and its length, so the DER stays valid.
+        let modulus = RsaPrivateKeyRef::from_der(&key.pkcs1_der).unwrap().modulus;
+        let at = der
+            .windows(modulus.as_bytes().len())
+            .position(|window| window == modulus.as_bytes())
+            .unwrap();
+        der[at + modulus.as_bytes().len() - 1] ^= 2;
+        let reason = invalid_reason(private_key(&wrap("RSA PRIVATE KEY", &der)));
+        assert!(reason.starts_with("the RSA key is damaged"), "{reason}");
     }
 
     #[test]
