@@ -67,7 +67,7 @@ pub async fn check(settings: &GraphSettings) -> Vec<CheckResult> {
     if let Some(cert_path) = &settings.cert_path {
         match (Certificate::load(cert_path), &key) {
             (Err(err), _) => results.push(CheckResult::fail("Graph certificate", err.to_string())),
-            (Ok(cert), Some(key)) if cert.modulus != key.modulus => {
+            (Ok(cert), Some(key)) if cert.public_key != key.public_key => {
                 results.push(CheckResult::fail(
                     "Graph certificate",
                     format!(

@@ -6,8 +6,9 @@ use std::path::{Path, PathBuf};
 
 use base64::Engine;
 use jsonwebtoken::EncodingKey;
+use rsa::traits::PublicKeyParts;
 
-use super::der::{self, DerError};
+use super::pem::{self, PemError};
 
 /// Why the credential settings cannot be used.
 #[derive(Debug, thiserror::Error)]
@@ -108,8 +109,8 @@ impl Thumbprint {
 /// A usable RSA private key. `Debug` shows no key material.
 pub struct PrivateKey {
     pub(super) encoding_key: EncodingKey,
-    /// The public modulus, to compare with a certificate.
-    pub modulus: Vec<u8>,
+    /// To compare with a certificate's.
+    pub public_key: rsa::PublicKey,
     /// `PKCS#1` or `PKCS#8`, for the check command's report.
     pub format: &'static str,
 }
@@ -128,51 +129,22 @@ impl PrivateKey {
             path: path.to_owned(),
             source,
         })?;
-        let no_key = |reason: String| CredentialsError::NoKey {
-            path: path.to_owned(),
-            reason,
-        };
-        let bad = |err: DerError| CredentialsError::BadKey {
-            path: path.to_owned(),
-            reason: err.to_string(),
-        };
-        let blocks = der::pem_blocks(&text).map_err(|err| no_key(err.to_string()))?;
-        let block = blocks
-            .iter()
-            .find(|b| b.label.ends_with("PRIVATE KEY"))
-            .ok_or_else(|| no_key("no PRIVATE KEY block".into()))?;
-        let legacy_encrypted = block.headers.iter().any(|h| h.contains("ENCRYPTED"));
-        if block.label == "ENCRYPTED PRIVATE KEY" || legacy_encrypted {
-            return Err(CredentialsError::EncryptedKey {
+        let key = pem::private_key(&text).map_err(|err| match err {
+            PemError::Missing(reason) => CredentialsError::NoKey {
                 path: path.to_owned(),
-            });
-        }
-        let (pkcs1, format) = match block.label.as_str() {
-            "RSA PRIVATE KEY" => (block.der.as_slice(), "PKCS#1"),
-            "PRIVATE KEY" => (der::pkcs8_to_pkcs1(&block.der).map_err(bad)?, "PKCS#8"),
-            other => {
-                return Err(bad_key(
-                    path,
-                    format!("a `{other}` is not an RSA key; Entra app certificates use RSA"),
-                ));
-            }
-        };
-        let modulus = der::private_key_modulus(pkcs1).map_err(bad)?;
-        if modulus.len() < 256 {
-            return Err(bad_key(
-                path,
-                format!(
-                    "the RSA key has {} bits; Entra requires at least 2048",
-                    modulus.len() * 8
-                ),
-            ));
-        }
+                reason,
+            },
+            PemError::Encrypted => CredentialsError::EncryptedKey {
+                path: path.to_owned(),
+            },
+            PemError::Invalid(reason) => bad_key(path, reason),
+        })?;
         let key = PrivateKey {
-            encoding_key: EncodingKey::from_rsa_der(pkcs1),
-            modulus,
-            format,
+            encoding_key: EncodingKey::from_rsa_der(&key.pkcs1_der),
+            public_key: key.public_key,
+            format: key.format,
         };
-        // Sign once now, so a damaged key stops start-up instead of the first sign-up.
+        // Sign once now, so a key jsonwebtoken cannot use stops start-up, not the first sign-up.
         jsonwebtoken::encode(
             &jsonwebtoken::Header::new(jsonwebtoken::Algorithm::RS256),
             &serde_json::json!({}),
@@ -182,8 +154,9 @@ impl PrivateKey {
         Ok(key)
     }
 
+    /// The modulus size in bits, rounded up to whole bytes as the 2048-bit minimum is checked.
     pub fn bits(&self) -> usize {
-        self.modulus.len() * 8
+        self.public_key.size() * 8
     }
 }
 
@@ -198,7 +171,7 @@ fn bad_key(path: &Path, reason: String) -> CredentialsError {
 #[derive(Debug, Clone)]
 pub struct Certificate {
     pub thumbprint: Thumbprint,
-    pub modulus: Vec<u8>,
+    pub public_key: rsa::PublicKey,
 }
 
 impl Certificate {
@@ -208,19 +181,14 @@ impl Certificate {
             path: path.to_owned(),
             source,
         })?;
-        let bad = |reason: String| CredentialsError::BadCert {
-            path: path.to_owned(),
-            reason,
-        };
-        let blocks = der::pem_blocks(&text).map_err(|err| bad(err.to_string()))?;
-        let block = blocks
-            .iter()
-            .find(|b| b.label == "CERTIFICATE")
-            .ok_or_else(|| bad("no -----BEGIN CERTIFICATE----- block in the file".into()))?;
-        let modulus = der::certificate_modulus(&block.der).map_err(|err| bad(err.to_string()))?;
+        let (der, public_key) =
+            pem::certificate(&text).map_err(|err| CredentialsError::BadCert {
+                path: path.to_owned(),
+                reason: err.to_string(),
+            })?;
         Ok(Certificate {
-            thumbprint: Thumbprint::of_certificate(&block.der),
-            modulus,
+            thumbprint: Thumbprint::of_certificate(&der),
+            public_key,
         })
     }
 }
@@ -245,7 +213,7 @@ impl Credentials {
         let from_cert = match cert_path {
             Some(cert_path) => {
                 let cert = Certificate::load(cert_path)?;
-                if cert.modulus != key.modulus {
+                if cert.public_key != key.public_key {
                     return Err(CredentialsError::KeyDoesNotMatchCertificate {
                         key: key_path.to_owned(),
                         cert: cert_path.to_owned(),
