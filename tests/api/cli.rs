@@ -287,3 +287,29 @@ fn a_broken_configuration_stops_start_up_with_file_and_line() {
         "{stderr}"
     );
 }
+
+#[test]
+fn an_unusable_store_path_stops_start_up_with_a_clear_message() {
+    let dir = tempfile::tempdir().unwrap();
+    let not_a_dir = dir.path().join("a-file");
+    std::fs::write(&not_a_dir, "x").unwrap();
+    // /proc refuses new files even to root; a file where the store's directory should be
+    // is refused by every filesystem.
+    for path in [
+        std::path::PathBuf::from("/proc/ms365-accountcreator-store"),
+        not_a_dir,
+    ] {
+        let output = run_with(
+            dir.path(),
+            &["serve"],
+            &[("DATABASE_PATH", path.to_str().unwrap())],
+        );
+        assert!(!output.status.success(), "{path:?}");
+        let stderr = String::from_utf8_lossy(&output.stderr);
+        assert!(
+            stderr.contains("cannot open the store at DATABASE_PATH="),
+            "{path:?}: {stderr}"
+        );
+        assert!(!stderr.contains("panicked"), "{stderr}");
+    }
+}

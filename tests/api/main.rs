@@ -8,6 +8,7 @@ mod smtp;
 
 mod cli;
 mod debug_flow;
+mod faults;
 mod graph;
 mod json_api;
 mod limits;
