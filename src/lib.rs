@@ -9,6 +9,7 @@ pub mod graph;
 pub mod i18n;
 pub mod limits;
 pub mod mail;
+pub mod metrics;
 pub mod signup;
 pub mod startup;
 pub mod store;

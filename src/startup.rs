@@ -16,6 +16,7 @@ use crate::graph::GraphClient;
 use crate::i18n::Catalogs;
 use crate::limits::HourlyLimit;
 use crate::mail::{Mailer, Outbox, SmtpMailer};
+use crate::metrics::Metrics;
 use crate::signup::{Clock, FlowSettings, Signups, system_clock};
 use crate::store::Store;
 use crate::web::{self, AppState};
@@ -32,6 +33,8 @@ pub struct Application {
     acceptor: poem::listener::BoxAcceptor,
     local_addr: SocketAddr,
     state: AppState,
+    /// `METRICS_BIND`: a second listener that serves only `/metrics`.
+    metrics_acceptor: Option<(poem::listener::BoxAcceptor, SocketAddr)>,
 }
 
 impl Application {
@@ -55,8 +58,15 @@ impl Application {
             None => Url::parse(&format!("http://{local_addr}/"))
                 .context("the bound address makes no URL")?,
         };
-        let (signups, outbox) =
-            build_signups(settings, &store, &catalogs, public_url.clone(), overrides)?;
+        let metrics = Metrics::new();
+        let (signups, outbox) = build_signups(
+            settings,
+            &store,
+            &catalogs,
+            public_url.clone(),
+            overrides,
+            &metrics,
+        )?;
         let state = AppState {
             signups: Arc::new(signups),
             catalogs,
@@ -68,14 +78,21 @@ impl Application {
             outbox,
             trusted_proxies: settings.reverse_proxy_count,
             signup_limit: Arc::new(HourlyLimit::new(settings.rate_limit_per_ip_per_hour)),
+            metrics: metrics.clone(),
+            metrics_route: settings.metrics_enabled && settings.metrics_bind.is_none(),
             check_limit: Arc::new(HourlyLimit::new(
                 settings.rate_limit_per_ip_per_hour.saturating_mul(10),
             )),
+        };
+        let metrics_acceptor = match (&settings.metrics_bind, settings.metrics_enabled) {
+            (Some(bind), true) => Some(bind_metrics(bind).await?),
+            _ => None,
         };
         Ok(Application {
             acceptor: acceptor.boxed(),
             local_addr,
             state,
+            metrics_acceptor,
         })
     }
 
@@ -88,12 +105,21 @@ impl Application {
     }
 
     /// Serves until `shutdown` completes, lets in-flight requests finish, then flushes the store.
+    /// Where `/metrics` is served separately, when `METRICS_BIND` is set.
+    pub fn metrics_addr(&self) -> Option<SocketAddr> {
+        self.metrics_acceptor.as_ref().map(|(_, addr)| *addr)
+    }
+
     pub async fn run_until_stopped(
         self,
         shutdown: impl Future<Output = ()> + Send,
     ) -> anyhow::Result<()> {
         let store = self.state.store.clone();
         let housekeeping = tokio::spawn(housekeeping(self.state.clone()));
+        let metrics_server = self.metrics_acceptor.map(|(acceptor, _)| {
+            let app = web::metrics_routes(self.state.clone());
+            tokio::spawn(async move { Server::new_with_acceptor(acceptor).run(app).await })
+        });
         let app = web::routes(self.state);
         Server::new_with_acceptor(self.acceptor)
             // Connections with no traffic are closed (gracefully: a running request finishes).
@@ -102,10 +128,26 @@ impl Application {
             .await
             .context("the server stopped with an error")?;
         housekeeping.abort();
+        if let Some(metrics_server) = metrics_server {
+            metrics_server.abort();
+        }
         store.flush().await.context("cannot flush the store")?;
         tracing::info!("stopped; store flushed");
         Ok(())
     }
+}
+
+async fn bind_metrics(bind: &str) -> anyhow::Result<(poem::listener::BoxAcceptor, SocketAddr)> {
+    let acceptor = TcpListener::bind(bind)
+        .into_acceptor()
+        .await
+        .with_context(|| format!("cannot listen on METRICS_BIND={bind}"))?;
+    let addr = acceptor
+        .local_addr()
+        .first()
+        .and_then(|addr| addr.as_socket_addr().copied())
+        .context("the metrics listener has no socket address")?;
+    Ok((acceptor.boxed(), addr))
 }
 
 /// The sign-up service with the configured directory and mailer; also the debug outbox when
@@ -116,10 +158,11 @@ pub fn build_signups(
     catalogs: &Catalogs,
     public_url: Url,
     overrides: Overrides,
+    metrics: &Metrics,
 ) -> anyhow::Result<(Signups, Option<Outbox>)> {
     let directory = match overrides.directory {
         Some(directory) => directory,
-        None => directory_from(settings)?,
+        None => directory_from(settings, metrics)?,
     };
     let mailer = mailer_from(settings)?;
     let outbox = mailer.outbox().cloned();
@@ -132,16 +175,26 @@ pub fn build_signups(
         FlowSettings::from_settings(settings, public_url),
         overrides.clock.unwrap_or_else(system_clock),
     )
-    .context("JWT_SECRET_KEY cannot be used as a signing key")?;
+    .context("JWT_SECRET_KEY cannot be used as a signing key")?
+    .with_metrics(metrics.clone());
     Ok((signups, outbox))
 }
 
-/// Periodic chores while serving: forget recovered rate-limit state.
+/// Periodic chores while serving: delete expired pending sign-ups (so a flood of
+/// unconfirmed ones does not grow the store for ever) and forget recovered rate limits.
 async fn housekeeping(state: AppState) {
     let mut tick = tokio::time::interval(Duration::from_secs(600));
     loop {
         tick.tick().await;
         state.prune_limits();
+        let store = state.store.clone();
+        let now = state.signups.now();
+        match tokio::task::spawn_blocking(move || store.purge_expired(now)).await {
+            Ok(Ok(0)) => {}
+            Ok(Ok(purged)) => tracing::info!(purged, "expired pending sign-ups deleted"),
+            Ok(Err(err)) => tracing::error!(error = %err, "cannot purge expired sign-ups"),
+            Err(err) => tracing::error!(error = %err, "the purge task failed"),
+        }
     }
 }
 
@@ -154,7 +207,7 @@ pub fn open_store(settings: &Settings) -> anyhow::Result<Store> {
     })
 }
 
-fn directory_from(settings: &Settings) -> anyhow::Result<Arc<dyn Directory>> {
+fn directory_from(settings: &Settings, metrics: &Metrics) -> anyhow::Result<Arc<dyn Directory>> {
     if settings.debug_dont_connect_to_api {
         if settings.mode == crate::config::Mode::Production {
             tracing::warn!(
@@ -166,7 +219,8 @@ fn directory_from(settings: &Settings) -> anyhow::Result<Arc<dyn Directory>> {
         )));
     }
     let client = GraphClient::from_settings(&settings.graph)
-        .context("cannot set up the Microsoft Graph client")?;
+        .context("cannot set up the Microsoft Graph client")?
+        .with_metrics(metrics.clone());
     Ok(Arc::new(client))
 }
 

@@ -409,6 +409,11 @@ impl Store {
         Ok(purged)
     }
 
+    /// How many sign-ups wait for their link (walks the tree: for metrics, not hot paths).
+    pub fn pending_count(&self) -> usize {
+        self.pending.len()
+    }
+
     /// Every pending sign-up, in id order.
     pub fn pending_signups(&self) -> impl Iterator<Item = Result<PendingSignup, StoreError>> + '_ {
         self.pending.iter().map(|entry| {

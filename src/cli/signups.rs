@@ -94,6 +94,7 @@ pub async fn run(command: SignupsCommand, settings: &Settings) -> anyhow::Result
                 &catalogs,
                 public_url,
                 Overrides::default(),
+                &crate::metrics::Metrics::new(),
             )?;
             let result = signups
                 .retry(&registration.email)

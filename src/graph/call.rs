@@ -60,11 +60,19 @@ impl GraphClient {
                 .token(&self.net, deadline)
                 .await
                 .map_err(CallError::Auth)?;
+            let started = std::time::Instant::now();
             let sent = build(&self.net.http)
                 .bearer_auth(token.expose())
                 .timeout(self.net.request_timeout(deadline))
                 .send()
                 .await;
+            if let Some(metrics) = &self.metrics {
+                let status = sent
+                    .as_ref()
+                    .ok()
+                    .map(|response| response.status().as_u16());
+                metrics.graph_call(operation, status, started.elapsed().as_secs_f64());
+            }
             let (problem, retry_after) = match sent {
                 Err(err) => (without_url(&err), None),
                 Ok(response) => {

@@ -86,6 +86,8 @@ pub struct GraphClient {
     groups: Vec<String>,
     skus: Vec<String>,
     usage_location: String,
+    /// Where request counts and latencies go (`/metrics`).
+    metrics: Option<crate::metrics::Metrics>,
 }
 
 impl GraphClient {
@@ -139,10 +141,17 @@ impl GraphClient {
             groups: settings.groups_for_new_users.clone(),
             skus: settings.license_skus.clone(),
             usage_location: settings.usage_location.clone(),
+            metrics: None,
         })
     }
 
     /// Replaces the retry limits (tests use short deadlines).
+    /// Counts every request into `metrics`.
+    pub fn with_metrics(mut self, metrics: crate::metrics::Metrics) -> Self {
+        self.metrics = Some(metrics);
+        self
+    }
+
     pub fn with_retry_policy(mut self, policy: RetryPolicy) -> Self {
         self.net.policy = policy;
         self

@@ -19,6 +19,7 @@ use crate::domain::{EmailAddress, EmailFilter, MailNickname, PersonName};
 use crate::i18n::{Catalogs, Tr};
 use crate::limits::HourlyLimit;
 use crate::mail::{MailError, Mailer, verification_mail};
+use crate::metrics::{Metrics, SignupOutcome};
 use crate::store::{Claim, Lookup, PendingSignup, Step, Store, StoreError};
 use form::{Field, FieldError, FieldErrors, SignupForm};
 pub use provision::{ProvisionError, Provisioned};
@@ -134,6 +135,7 @@ pub struct Signups {
     in_flight: Mutex<HashSet<String>>,
     /// `RATE_LIMIT_MAILS_PER_ADDRESS_PER_HOUR`: no mail bombing through the form.
     mail_limit: HourlyLimit<String>,
+    metrics: Metrics,
 }
 
 impl std::fmt::Debug for Signups {
@@ -166,7 +168,14 @@ impl Signups {
             settings,
             clock,
             in_flight: Mutex::new(HashSet::new()),
+            metrics: Metrics::new(),
         })
+    }
+
+    /// Counts into `metrics` (the registry `/metrics` serves).
+    pub fn with_metrics(mut self, metrics: Metrics) -> Self {
+        self.metrics = metrics;
+        self
     }
 
     /// Forgets rate-limit state that has recovered (called periodically).
@@ -258,7 +267,10 @@ impl Signups {
             &self.settings.support_email,
             self.settings.token_ttl.as_secs().div_ceil(3600),
         );
-        self.mailer.send(mail).await.map_err(FlowError::from)?;
+        let sent = self.mailer.send(mail).await;
+        self.metrics.mail("verification", sent.is_ok());
+        sent.map_err(FlowError::from)?;
+        self.metrics.signup(SignupOutcome::Started);
         tracing::info!(signup = %pending.id, "verification mail sent");
         Ok(valid.email)
     }
@@ -319,6 +331,7 @@ impl Signups {
             .claim(&claims.signup_id, &claims.nonce, self.now())?
         {
             Claim::Claimed(registration) => {
+                self.metrics.signup(SignupOutcome::Verified);
                 tracing::info!(signup = %registration.signup_id, "address claimed");
                 registration
             }

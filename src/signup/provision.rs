@@ -8,6 +8,7 @@ use super::{Signups, password};
 use crate::directory::{DirectoryError, Grants, NewUser};
 use crate::domain::{EmailAddress, MailNickname, PersonName};
 use crate::mail::{MailError, password_mail};
+use crate::metrics::SignupOutcome;
 use crate::store::{Registration, Step, StoreError};
 
 /// A finished account.
@@ -42,6 +43,24 @@ pub enum ProvisionError {
     Random,
     #[error("the address of the registration is not valid")]
     Address,
+}
+
+impl ProvisionError {
+    /// A short label for metrics: where provisioning stopped.
+    pub fn reason(&self) -> &'static str {
+        match self {
+            ProvisionError::InProgress => "busy",
+            ProvisionError::Name => "name",
+            ProvisionError::Directory(crate::directory::DirectoryError::Unavailable(_)) => {
+                "directory_unavailable"
+            }
+            ProvisionError::Directory(_) => "directory",
+            ProvisionError::Mail(_) => "mail",
+            ProvisionError::Store(_) => "store",
+            ProvisionError::Seal(_) | ProvisionError::Random => "secret",
+            ProvisionError::Address => "address",
+        }
+    }
 }
 
 /// Releases the in-flight mark when provisioning ends, however it ends.
@@ -85,6 +104,7 @@ impl Signups {
         }
         let result = self.run_steps(&mut registration, person_present).await;
         if let Err(err) = &result {
+            self.metrics.signup(SignupOutcome::Failed(err.reason()));
             tracing::warn!(signup = %registration.signup_id, step = ?registration.step, error = %err, "provisioning stopped");
             registration.last_error = Some(format!("{:?}: {err}", registration.step));
             registration.updated_at = self.now();
@@ -119,6 +139,7 @@ impl Signups {
         let nickname = MailNickname::derive(&first, &last).map_err(|_| ProvisionError::Name)?;
         let mut password_on_page = None;
         let mut password_mailed = false;
+        let mut finished_now = false;
         loop {
             match registration.step {
                 Step::Claimed => {
@@ -165,7 +186,9 @@ impl Signups {
                             secrecy::ExposeSecret::expose_secret(&password),
                             &self.settings.support_email,
                         );
-                        self.mailer.send(mail).await?;
+                        let sent = self.mailer.send(mail).await;
+                        self.metrics.mail("password", sent.is_ok());
+                        sent?;
                         password_mailed = true;
                     }
                     if !self.settings.password_delivery.on_page() {
@@ -191,8 +214,12 @@ impl Signups {
                     }
                     registration.sealed_password = None;
                     self.save_step(registration, Step::Done).await?;
+                    finished_now = true;
                 }
                 Step::Done => {
+                    if finished_now {
+                        self.metrics.signup(SignupOutcome::Created);
+                    }
                     tracing::info!(signup = %registration.signup_id, "account provisioned");
                     return Ok(Provisioned {
                         user_principal_name: registration.upn.clone().unwrap_or_default(),

@@ -26,3 +26,19 @@ pub async fn readyz(Data(state): Data<&AppState>) -> Response {
             .body("store unavailable")
     }
 }
+
+/// Prometheus text exposition.
+#[handler]
+pub async fn metrics(Data(state): Data<&AppState>) -> Response {
+    let store = state.store.clone();
+    let pending = tokio::task::spawn_blocking(move || store.pending_count())
+        .await
+        .unwrap_or(0);
+    Response::builder()
+        .content_type("text/plain; version=0.0.4; charset=utf-8")
+        .body(
+            state
+                .metrics
+                .render(i64::try_from(pending).unwrap_or(i64::MAX)),
+        )
+}

@@ -21,6 +21,7 @@ use poem::{EndpointExt, IntoEndpoint, Request, Route, get, post};
 use url::Url;
 
 use crate::limits::HourlyLimit;
+use crate::metrics::Metrics;
 use std::net::{IpAddr, Ipv4Addr};
 
 use crate::i18n::{Catalogs, Tr};
@@ -46,6 +47,9 @@ pub struct AppState {
     pub signup_limit: Arc<HourlyLimit<IpAddr>>,
     /// Ten times that, for the inline address check and `email-verification`.
     pub check_limit: Arc<HourlyLimit<IpAddr>>,
+    pub metrics: Metrics,
+    /// Serve `/metrics` with the pages (`METRICS_ENABLED` without `METRICS_BIND`).
+    pub metrics_route: bool,
 }
 
 impl AppState {
@@ -78,6 +82,13 @@ impl AppState {
     }
 }
 
+/// `/metrics` alone, for `METRICS_BIND`: kept off the public address.
+pub fn metrics_routes(state: AppState) -> impl poem::Endpoint {
+    Route::new()
+        .at(paths::METRICS, get(health::metrics))
+        .data(state)
+}
+
 /// The client address after proxy resolution (unspecified when unknown, e.g. Unix sockets).
 fn client_ip(req: &Request) -> IpAddr {
     proxy::client_info(req)
@@ -102,6 +113,9 @@ pub fn routes(state: AppState) -> impl poem::Endpoint {
         .at(paths::FAVICON, get(assets::favicon))
         .at(api::SPEC_PATH, api::service().spec_endpoint())
         .nest("/api/v1", api::endpoint());
+    if state.metrics_route {
+        route = route.at(paths::METRICS, get(health::metrics));
+    }
     if state.outbox.is_some() {
         route = route.at(paths::DEBUG_MAILS, get(debug::mails));
     }

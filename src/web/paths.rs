@@ -9,6 +9,7 @@ pub const HEALTHZ: &str = "/healthz";
 pub const READYZ: &str = "/readyz";
 pub const ASSETS_PREFIX: &str = "/assets/";
 pub const FAVICON: &str = "/favicon.ico";
+pub const METRICS: &str = "/metrics";
 
 /// The sign-up page in a language: `/de`.
 pub fn home_in(lang: &str) -> String {

@@ -23,7 +23,7 @@ use crate::helpers::{Logs, TestApp, spawn_app_with, texts};
 // --- arrangement ---
 
 /// The server's environment pointing at the fake, with the PKCS#1 key and the certificate.
-fn env(fake: &FakeGraph, groups: &[String], skus: &[String]) -> Vec<(String, String)> {
+pub(crate) fn env(fake: &FakeGraph, groups: &[String], skus: &[String]) -> Vec<(String, String)> {
     [
         ("DEBUG_DONT_CONNECT_TO_API", "false".to_owned()),
         ("GRAPH_API_URL", fake.base.clone()),

@@ -25,6 +25,8 @@ pub struct TestApp {
     pub client: reqwest::Client,
     pub clock: Arc<AtomicU64>,
     pub store_dir: tempfile::TempDir,
+    /// `http://…` of the separate metrics listener (`METRICS_BIND`).
+    pub metrics_address: Option<String>,
     shutdown: Option<tokio::sync::oneshot::Sender<()>>,
     pub server: Option<tokio::task::JoinHandle<anyhow::Result<()>>>,
 }
@@ -81,6 +83,7 @@ pub async fn spawn_app_in(
         .await
         .expect("the application builds");
     let address = format!("http://{}", app.local_addr());
+    let metrics_address = app.metrics_addr().map(|addr| format!("http://{addr}"));
     let (tx, rx) = tokio::sync::oneshot::channel::<()>();
     let server = tokio::spawn(app.run_until_stopped(async move {
         let _ = rx.await;
@@ -94,6 +97,7 @@ pub async fn spawn_app_in(
         client,
         clock,
         store_dir,
+        metrics_address,
         shutdown: Some(tx),
         server: Some(server),
     }

@@ -12,6 +12,7 @@ mod faults;
 mod graph;
 mod json_api;
 mod limits;
+mod metrics;
 mod pages;
 mod provisioning;
 mod signup_form;

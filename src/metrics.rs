@@ -1,0 +1,170 @@
+//! Prometheus metrics (`METRICS_ENABLED`): sign-ups by outcome, Graph calls by endpoint and
+//! status with latency, mails sent and failed, and the number of pending sign-ups.
+
+use std::sync::Arc;
+
+use prometheus_client::encoding::EncodeLabelSet;
+use prometheus_client::metrics::counter::Counter;
+use prometheus_client::metrics::family::Family;
+use prometheus_client::metrics::gauge::Gauge;
+use prometheus_client::metrics::histogram::{Histogram, exponential_buckets};
+use prometheus_client::registry::Registry;
+
+#[derive(Clone, Debug, Hash, PartialEq, Eq, EncodeLabelSet)]
+struct SignupLabels {
+    outcome: &'static str,
+    reason: &'static str,
+}
+
+#[derive(Clone, Debug, Hash, PartialEq, Eq, EncodeLabelSet)]
+struct GraphLabels {
+    endpoint: &'static str,
+    status: String,
+}
+
+#[derive(Clone, Debug, Hash, PartialEq, Eq, EncodeLabelSet)]
+struct EndpointLabels {
+    endpoint: &'static str,
+}
+
+#[derive(Clone, Debug, Hash, PartialEq, Eq, EncodeLabelSet)]
+struct MailLabels {
+    kind: &'static str,
+    result: &'static str,
+}
+
+struct Inner {
+    registry: Registry,
+    signups: Family<SignupLabels, Counter>,
+    graph_calls: Family<GraphLabels, Counter>,
+    graph_latency: Family<EndpointLabels, Histogram>,
+    mails: Family<MailLabels, Counter>,
+    pending: Gauge,
+}
+
+/// The application's metrics. Cheap to clone; every clone counts into the same registry.
+#[derive(Clone)]
+pub struct Metrics(Arc<Inner>);
+
+impl std::fmt::Debug for Metrics {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.write_str("Metrics")
+    }
+}
+
+impl Default for Metrics {
+    fn default() -> Self {
+        Self::new()
+    }
+}
+
+/// Where a sign-up stands, for `ms365_signups_total{outcome}`.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum SignupOutcome {
+    /// A verification mail was sent.
+    Started,
+    /// The link was confirmed and the address claimed.
+    Verified,
+    /// The account is complete.
+    Created,
+    /// Provisioning stopped; `reason` says where.
+    Failed(&'static str),
+}
+
+impl Metrics {
+    pub fn new() -> Self {
+        let mut registry = Registry::with_prefix("ms365");
+        let signups = Family::<SignupLabels, Counter>::default();
+        registry.register(
+            "signups",
+            "Sign-ups by outcome (started, verified, created, failed with a reason)",
+            signups.clone(),
+        );
+        let graph_calls = Family::<GraphLabels, Counter>::default();
+        registry.register(
+            "graph_requests",
+            "Microsoft Graph requests by endpoint and HTTP status (error: no answer)",
+            graph_calls.clone(),
+        );
+        let graph_latency = Family::<EndpointLabels, Histogram>::new_with_constructor(|| {
+            Histogram::new(exponential_buckets(0.005, 2.0, 14))
+        });
+        registry.register(
+            "graph_request_duration_seconds",
+            "Latency of Microsoft Graph requests",
+            graph_latency.clone(),
+        );
+        let mails = Family::<MailLabels, Counter>::default();
+        registry.register(
+            "mails",
+            "Mails by kind (verification, password) and result (sent, failed)",
+            mails.clone(),
+        );
+        let pending = Gauge::default();
+        registry.register(
+            "pending_signups",
+            "Sign-ups waiting for their link to be confirmed",
+            pending.clone(),
+        );
+        Metrics(Arc::new(Inner {
+            registry,
+            signups,
+            graph_calls,
+            graph_latency,
+            mails,
+            pending,
+        }))
+    }
+
+    pub fn signup(&self, outcome: SignupOutcome) {
+        let labels = match outcome {
+            SignupOutcome::Started => SignupLabels {
+                outcome: "started",
+                reason: "",
+            },
+            SignupOutcome::Verified => SignupLabels {
+                outcome: "verified",
+                reason: "",
+            },
+            SignupOutcome::Created => SignupLabels {
+                outcome: "created",
+                reason: "",
+            },
+            SignupOutcome::Failed(reason) => SignupLabels {
+                outcome: "failed",
+                reason,
+            },
+        };
+        self.0.signups.get_or_create(&labels).inc();
+    }
+
+    /// One Graph request: `status` is the HTTP status, or `None` when no answer came.
+    pub fn graph_call(&self, endpoint: &'static str, status: Option<u16>, seconds: f64) {
+        let status = status.map_or_else(|| "error".to_owned(), |s| s.to_string());
+        self.0
+            .graph_calls
+            .get_or_create(&GraphLabels { endpoint, status })
+            .inc();
+        self.0
+            .graph_latency
+            .get_or_create(&EndpointLabels { endpoint })
+            .observe(seconds);
+    }
+
+    pub fn mail(&self, kind: &'static str, sent: bool) {
+        let result = if sent { "sent" } else { "failed" };
+        self.0
+            .mails
+            .get_or_create(&MailLabels { kind, result })
+            .inc();
+    }
+
+    /// The Prometheus text exposition, with the pending count as of now.
+    pub fn render(&self, pending_signups: i64) -> String {
+        self.0.pending.set(pending_signups);
+        let mut text = String::new();
+        prometheus_client::encoding::text::encode(&mut text, &self.0.registry)
+            .expect("writing to a String cannot fail");
+        text
+    }
+}
