@@ -95,7 +95,7 @@ pub async fn render_errors<E: Endpoint>(
         return inner.call(req).await.map(IntoResponse::into_response);
     };
     let method = req.method().clone();
-    let path = req.uri().path().to_owned();
+    let path = super::paths::route_of(req.uri().path());
     // What the error page needs of the request (language, HTMX), kept before it is consumed.
     let mut probe = Request::builder()
         .method(method.clone())

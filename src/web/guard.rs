@@ -59,7 +59,10 @@ impl<E: Endpoint> Endpoint for SameOriginEndpoint<E> {
             header("origin"),
             &self.origin,
         ) {
-            tracing::warn!(path = %req.uri().path(), "cross-site request refused");
+            tracing::warn!(
+                route = super::paths::route_of(req.uri().path()),
+                "cross-site request refused"
+            );
             return Err(poem::Error::from_status(StatusCode::FORBIDDEN));
         }
         Ok(self.inner.call(req).await?.into_response())

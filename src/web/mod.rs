@@ -10,6 +10,7 @@ mod health;
 mod pages;
 pub mod paths;
 mod proxy;
+mod request_log;
 mod signup;
 mod verify;
 
@@ -130,6 +131,7 @@ pub fn routes(state: AppState) -> impl poem::Endpoint {
             default_prefix: state.public_url.path().to_owned(),
         })
         .with(security_headers(state.public_url.scheme() == "https"))
+        .with(request_log::RequestLog)
         .data(state)
 }
 

@@ -82,4 +82,45 @@ mod tests {
         assert_eq!(Links::new("/accounts/").verify("t"), "/accounts/verify/t");
         assert_eq!(Links::new("accounts").favicon(), "/accounts/favicon.ico");
     }
+
+    #[test]
+    fn routes_hide_tokens_and_free_text() {
+        assert_eq!(route_of("/verify/eyJhbGciOi.secret.sig"), "/verify/{token}");
+        assert_eq!(route_of("/signup"), "/signup");
+        assert_eq!(route_of("/de"), "/{lang}");
+        assert_eq!(route_of("/assets/style.css"), "/assets/{name}");
+        assert_eq!(route_of("/some/probe/../etc/passwd"), "(other)");
+        assert_eq!(route_of("/"), "/");
+    }
+}
+
+/// The route a path belongs to, for logs and metrics: never the token in a link, nor any
+/// other caller-chosen text.
+pub fn route_of(path: &str) -> &'static str {
+    const FIXED: &[&str] = &[
+        HOME,
+        SIGNUP,
+        CHECK_EMAIL,
+        DEBUG_MAILS,
+        HEALTHZ,
+        READYZ,
+        FAVICON,
+        METRICS,
+        "/api/v1/",
+        "/api/v1/email-verification",
+        "/api/v1/account_creation",
+        "/api/api-spec.json",
+    ];
+    if let Some(fixed) = FIXED.iter().find(|fixed| **fixed == path) {
+        return fixed;
+    }
+    if path.starts_with(VERIFY_PREFIX) {
+        "/verify/{token}"
+    } else if path.starts_with(ASSETS_PREFIX) {
+        "/assets/{name}"
+    } else if path.len() <= 6 && path[1..].chars().all(|c| c.is_ascii_alphabetic()) {
+        "/{lang}"
+    } else {
+        "(other)"
+    }
 }

@@ -56,6 +56,11 @@ pub fn test_settings(store_dir: &std::path::Path, extra: &[(&str, &str)]) -> Set
     Settings::from_layers(&layers).expect("test configuration is valid")
 }
 
+/// Installs the crypto provider (and the test log, with TEST_LOG) once per test binary.
+pub fn init() {
+    LazyLock::force(&INIT);
+}
+
 pub async fn spawn_app() -> TestApp {
     spawn_app_with(&[], Overrides::default()).await
 }

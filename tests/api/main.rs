@@ -12,6 +12,7 @@ mod faults;
 mod graph;
 mod json_api;
 mod limits;
+mod logs;
 mod metrics;
 mod pages;
 mod provisioning;

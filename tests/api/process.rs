@@ -18,6 +18,7 @@ impl ServerProcess {
     /// Starts the binary in TEST mode on a free port with its store in `store_dir`;
     /// `env` comes on top (e.g. the fake Graph and SMTP settings).
     pub async fn start(store_dir: &Path, env: &[(String, String)]) -> ServerProcess {
+        crate::helpers::init();
         let port = free_port();
         let log = store_dir.join(format!("server-{port}.log"));
         let child = Command::new(env!("CARGO_BIN_EXE_ms365-accountcreator"))
