@@ -71,29 +71,6 @@ impl Links {
     }
 }
 
-#[cfg(test)]
-mod tests {
-    use super::*;
-
-    #[test]
-    fn links_carry_the_prefix() {
-        assert_eq!(Links::new("").signup(), "/signup");
-        assert_eq!(Links::new("/").home_in("de"), "/de");
-        assert_eq!(Links::new("/accounts/").verify("t"), "/accounts/verify/t");
-        assert_eq!(Links::new("accounts").favicon(), "/accounts/favicon.ico");
-    }
-
-    #[test]
-    fn routes_hide_tokens_and_free_text() {
-        assert_eq!(route_of("/verify/eyJhbGciOi.secret.sig"), "/verify/{token}");
-        assert_eq!(route_of("/signup"), "/signup");
-        assert_eq!(route_of("/de"), "/{lang}");
-        assert_eq!(route_of("/assets/style.css"), "/assets/{name}");
-        assert_eq!(route_of("/some/probe/../etc/passwd"), "(other)");
-        assert_eq!(route_of("/"), "/");
-    }
-}
-
 /// The route a path belongs to, for logs and metrics: never the token in a link, nor any
 /// other caller-chosen text.
 pub fn route_of(path: &str) -> &'static str {
@@ -122,5 +99,28 @@ pub fn route_of(path: &str) -> &'static str {
         "/{lang}"
     } else {
         "(other)"
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn links_carry_the_prefix() {
+        assert_eq!(Links::new("").signup(), "/signup");
+        assert_eq!(Links::new("/").home_in("de"), "/de");
+        assert_eq!(Links::new("/accounts/").verify("t"), "/accounts/verify/t");
+        assert_eq!(Links::new("accounts").favicon(), "/accounts/favicon.ico");
+    }
+
+    #[test]
+    fn routes_hide_tokens_and_free_text() {
+        assert_eq!(route_of("/verify/eyJhbGciOi.secret.sig"), "/verify/{token}");
+        assert_eq!(route_of("/signup"), "/signup");
+        assert_eq!(route_of("/de"), "/{lang}");
+        assert_eq!(route_of("/assets/style.css"), "/assets/{name}");
+        assert_eq!(route_of("/some/probe/../etc/passwd"), "(other)");
+        assert_eq!(route_of("/"), "/");
     }
 }
