@@ -4,6 +4,7 @@ mod check;
 mod emails;
 mod signups;
 
+use anyhow::Context;
 use clap::{Parser, Subcommand};
 
 use crate::config::Settings;
@@ -24,6 +25,13 @@ enum Command {
     /// Checks the configuration, the store, Microsoft Graph and SMTP; one line per check,
     /// non-zero exit when any fails.
     Check(check::CheckArgs),
+    /// Asks the running server's `/healthz` (on BIND) and exits 0 when it answers; for
+    /// container health checks, where no curl is at hand.
+    Healthcheck {
+        /// Ask this URL instead.
+        #[arg(long)]
+        url: Option<String>,
+    },
     /// The registry of used addresses.
     #[command(subcommand)]
     Emails(emails::EmailsCommand),
@@ -36,6 +44,7 @@ pub async fn run() -> anyhow::Result<()> {
     let cli = Cli::parse();
     match cli.command.unwrap_or(Command::Serve) {
         Command::Serve => serve_command().await,
+        Command::Healthcheck { url } => healthcheck_command(url).await,
         Command::Check(args) => check::run(args, &load_settings()?).await,
         Command::Emails(command) => emails::run(command, &load_settings()?),
         Command::Signups(command) => signups::run(command, &load_settings()?).await,
@@ -57,6 +66,35 @@ async fn serve_command() -> anyhow::Result<()> {
     let app = Application::build(&settings, Overrides::default()).await?;
     tracing::info!(address = %app.local_addr(), public_url = %app.public_url(), mode = %settings.mode, "listening");
     app.run_until_stopped(shutdown_signal()).await
+}
+
+async fn healthcheck_command(url: Option<String>) -> anyhow::Result<()> {
+    let url = match url {
+        Some(url) => url,
+        None => {
+            let (settings, _) = Settings::load()?;
+            // A wildcard bind is reached on loopback.
+            let bind = settings
+                .bind
+                .replace("0.0.0.0", "127.0.0.1")
+                .replace("[::]", "[::1]");
+            format!("http://{bind}{}", crate::web::paths::HEALTHZ)
+        }
+    };
+    let client = reqwest::Client::builder()
+        .timeout(std::time::Duration::from_secs(5))
+        .build()?;
+    let response = client
+        .get(&url)
+        .send()
+        .await
+        .with_context(|| format!("no answer from {url}"))?;
+    anyhow::ensure!(
+        response.status().is_success(),
+        "{url} answered {}",
+        response.status()
+    );
+    Ok(())
 }
 
 /// SIGINT or SIGTERM.

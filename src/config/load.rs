@@ -140,10 +140,19 @@ impl Layers {
         for (name, value) in mode.defaults() {
             layers.set(name, value, Source::Mode(mode));
         }
-        layers.apply_file(&locations.system_file, false)?;
-        layers.apply_file(&locations.instance_file, false)?;
+        layers.apply_file(&locations.system_file)?;
+        layers.apply_file(&locations.instance_file)?;
         if let Some(path) = env("CONFIG_FILE").filter(|path| !path.trim().is_empty()) {
-            layers.apply_file(Path::new(path.trim()), true)?;
+            // Optional like the others (the container names /app-mnt's file whether or not
+            // the operator made one), but worth a word, as a typo would look the same.
+            let path = Path::new(path.trim());
+            if !path.exists() {
+                layers.warnings.push(format!(
+                    "CONFIG_FILE={} does not exist; continuing without it",
+                    path.display()
+                ));
+            }
+            layers.apply_file(path)?;
         }
         layers.apply_env(env)?;
         layers.apply_env_files(env)?;
@@ -171,10 +180,11 @@ impl Layers {
         Ok(())
     }
 
-    fn apply_file(&mut self, path: &Path, required: bool) -> Result<(), ConfigError> {
+    /// Reads one file; a missing file is skipped, an unreadable or invalid one is an error.
+    fn apply_file(&mut self, path: &Path) -> Result<(), ConfigError> {
         let text = match std::fs::read_to_string(path) {
             Ok(text) => text,
-            Err(err) if err.kind() == std::io::ErrorKind::NotFound && !required => return Ok(()),
+            Err(err) if err.kind() == std::io::ErrorKind::NotFound => return Ok(()),
             Err(err) => {
                 return Err(ConfigError::Read {
                     path: path.to_owned(),

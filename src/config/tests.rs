@@ -342,17 +342,28 @@ fn unknown_keys_warn_and_the_originals_retired_keys_say_what_to_do() {
 }
 
 #[test]
-fn a_missing_optional_file_is_skipped_but_a_missing_config_file_is_an_error() {
+fn missing_files_are_skipped_and_a_missing_config_file_is_named_in_a_warning() {
     let dir = tempfile::tempdir().unwrap();
-    assert!(load(dir.path(), PROD).is_ok());
+    let (_, warnings) = load(dir.path(), PROD).unwrap();
+    assert!(warnings.is_empty());
     let mut env = PROD.to_vec();
     env.push(("CONFIG_FILE", "/nonexistent/ms365.conf"));
-    let err = load(dir.path(), &env).unwrap_err();
+    let (_, warnings) = load(dir.path(), &env).unwrap();
+    assert_eq!(warnings.len(), 1);
     assert!(
-        matches!(err, ConfigError::Read { .. })
-            && err.to_string().contains("/nonexistent/ms365.conf"),
-        "{err}"
+        warnings[0].contains("/nonexistent/ms365.conf"),
+        "{warnings:?}"
     );
+}
+
+#[test]
+fn an_unreadable_config_file_is_an_error() {
+    let dir = tempfile::tempdir().unwrap();
+    let mut env = PROD.to_vec();
+    let as_dir = dir.path().to_str().unwrap().to_owned();
+    env.push(("CONFIG_FILE", as_dir.as_str()));
+    let err = load(dir.path(), &env).unwrap_err();
+    assert!(matches!(err, ConfigError::Read { .. }), "{err}");
 }
 
 #[test]
