@@ -1,1 +1,34 @@
+// Progressive enhancement only: the page works without this file.
+// With it, CSS opens the form's steps in turn (class "js"); the address step is left with
+// Enter or the "continue" button, and after the inline check the field's state and the
+// keyboard focus follow what the check found.
 document.documentElement.classList.add("js");
+
+const nextStepClosed = () => !document.querySelector("#signup [data-email-ok]");
+
+// Enter in the address field presses "continue" while it shows, instead of submitting a
+// form whose later steps cannot be seen yet.
+document.addEventListener("keydown", (event) => {
+  const next = document.getElementById("email-next");
+  const shown = next && next.offsetParent !== null;
+  if (event.key !== "Enter" || event.target.id !== "email" || !shown) return;
+  event.preventDefault();
+  next.click();
+});
+
+document.addEventListener("htmx:afterSettle", (event) => {
+  const source = event.detail.requestConfig && event.detail.requestConfig.elt;
+  const email = document.getElementById("email");
+  const status = document.getElementById("email-status");
+  if (!email || !status || !source || (source !== email && source.id !== "email-next")) return;
+  if (status.querySelector(".field-error")) {
+    email.setAttribute("aria-invalid", "true");
+  } else {
+    email.removeAttribute("aria-invalid");
+  }
+  // The "continue" button hides once the address passes; the focus it had (or that Tab gave
+  // it while the check ran) goes on into the step that opened.
+  const lost = !document.activeElement || document.activeElement === document.body;
+  const next = document.getElementById("consent_email");
+  if (lost && next && !nextStepClosed()) next.focus();
+});

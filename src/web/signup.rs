@@ -101,13 +101,20 @@ pub async fn submit(
     match outcome {
         Ok(email) => {
             let hours = state.signups.settings().token_ttl.as_secs().div_ceil(3600);
+            let answer = check_mailbox(&tr, &links(req), email.as_str(), hours);
+            // As a page, the answer stands where the form stood, under the same heading.
+            let content = if is_htmx(req) {
+                answer
+            } else {
+                maud::html! { (intro(&tr, &state.support_email)) (answer) }
+            };
             Ok(respond(
                 req,
                 state,
                 &tr,
                 StatusCode::OK,
                 tr.t("Check your mailbox"),
-                check_mailbox(&tr, &links(req), email.as_str(), hours),
+                content,
             ))
         }
         Err(SubmitError::Invalid(errors)) => {

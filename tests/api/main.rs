@@ -1,11 +1,13 @@
 //! One test binary for every integration test (each extra binary costs a link on 2 cores).
 
+mod browser_support;
 mod fake_graph;
 mod flaky_directory;
 mod helpers;
 mod process;
 mod smtp;
 
+mod browser;
 mod cli;
 mod debug_flow;
 mod faults;

@@ -58,10 +58,11 @@ fn described_by(errors: &FieldErrors, field: Field, hint: Option<&str>) -> Optio
     (!ids.is_empty()).then(|| ids.join(" "))
 }
 
-/// The result of the inline address check, swapped in under the input.
+/// The result of the inline address check, swapped in under the input (inside a live region
+/// that stays, so that screen readers announce the new result).
 pub fn email_status(tr: &Tr, error: Option<FieldError>, ok: bool) -> Markup {
     html! {
-        div #email-status .field-status aria-live="polite" {
+        div #email-status .field-status {
             @if let Some(error) = error {
                 p.field-error id=(error_id(Field::Email)) { (tr.t(error.msgid(Field::Email))) }
             } @else if ok {
@@ -77,11 +78,16 @@ pub fn form(tr: &Tr, links: &Links, view: &FormView<'_>) -> Markup {
     let values = view.values;
     let errors = view.errors;
     let checked = |value: &Option<String>| value.as_deref().is_some_and(|v| !v.is_empty());
+    // Focus lands on the first field to correct (page load or HTMX swap alike); a problem
+    // with no field takes the focus itself.
+    let first_invalid = errors.iter().next().map(|(field, _)| field);
+    let focus = |field: Field| first_invalid == Some(field);
     html! {
         form #signup .signup method="post" action=(links.signup()) hx-post=(links.signup()) hx-target="this" hx-swap="outerHTML" {
             input type="hidden" name="lang" value=(tr.lang());
             @if !errors.is_empty() || view.general_error.is_some() {
-                div.form-alert role="alert" {
+                div.form-alert role="alert" tabindex=[first_invalid.is_none().then_some("-1")]
+                    autofocus[first_invalid.is_none()] {
                     @if let Some(message) = &view.general_error {
                         p { (message) }
                     } @else {
@@ -94,18 +100,30 @@ pub fn form(tr: &Tr, links: &Links, view: &FormView<'_>) -> Markup {
                 label for="email" { (tr.t("Institutional e-mail address")) }
                 input #email type="email" name="email" value=(values.email) autocomplete="email" required
                     maxlength="190" pattern=[view.pattern] spellcheck="false" autocapitalize="off"
+                    autofocus[focus(Field::Email)]
                     aria-invalid=[errors.get(Field::Email).map(|_| "true")]
-                    aria-describedby=(described_by(errors, Field::Email, Some("email-hint")).unwrap_or_default())
+                    // The inline check can add the error at any time: refer to it always.
+                    aria-describedby="email-hint email-error"
                     hx-post=(links.check_email()) hx-trigger="change, keyup changed delay:600ms"
                     hx-target="#email-status" hx-swap="outerHTML" hx-sync="this:replace";
                 p #email-hint .hint { (tr.t("We send a confirmation link to this address.")) }
-                (email_status(tr, errors.get(Field::Email), view.email_ok))
+                div.field-status-live aria-live="polite" {
+                    (email_status(tr, errors.get(Field::Email), view.email_ok))
+                }
+                // With JavaScript only (CSS), until the address passes: something to press,
+                // and a place in the page for the focus when Tab leaves the address field.
+                div.step-next {
+                    button #email-next .button type="button" hx-post=(links.check_email())
+                        hx-target="#email-status" hx-swap="outerHTML" hx-sync="#email:replace" {
+                        (tr.t("Check address and continue"))
+                    }
+                }
             }
             fieldset.step.step-consent {
                 legend { span.step-number { "2" } " " (tr.t("Your consent")) }
                 div.check {
                     input #consent_email type="checkbox" name="consent_email" value="yes" required
-                        checked[checked(&values.consent_email)]
+                        checked[checked(&values.consent_email)] autofocus[focus(Field::ConsentEmail)]
                         aria-invalid=[errors.get(Field::ConsentEmail).map(|_| "true")]
                         aria-describedby=[described_by(errors, Field::ConsentEmail, None)];
                     label for="consent_email" { (tr.t("I agree that my e-mail address is stored so that only one account is created for it.")) }
@@ -113,7 +131,7 @@ pub fn form(tr: &Tr, links: &Links, view: &FormView<'_>) -> Markup {
                 (field_error(tr, errors, Field::ConsentEmail))
                 div.check {
                     input #consent_name type="checkbox" name="consent_name" value="yes" required
-                        checked[checked(&values.consent_name)]
+                        checked[checked(&values.consent_name)] autofocus[focus(Field::ConsentName)]
                         aria-invalid=[errors.get(Field::ConsentName).map(|_| "true")]
                         aria-describedby=[described_by(errors, Field::ConsentName, None)];
                     label for="consent_name" { (tr.t("I agree that my name is sent to Microsoft to create the account.")) }
@@ -126,7 +144,7 @@ pub fn form(tr: &Tr, links: &Links, view: &FormView<'_>) -> Markup {
                 div.field {
                     label for="first_name" { (tr.t("First name")) }
                     input #first_name type="text" name="first_name" value=(values.first_name) autocomplete="given-name"
-                        required maxlength="64"
+                        required maxlength="64" autofocus[focus(Field::FirstName)]
                         aria-invalid=[errors.get(Field::FirstName).map(|_| "true")]
                         aria-describedby=(described_by(errors, Field::FirstName, Some("name-hint")).unwrap_or_default());
                     (field_error(tr, errors, Field::FirstName))
@@ -134,7 +152,7 @@ pub fn form(tr: &Tr, links: &Links, view: &FormView<'_>) -> Markup {
                 div.field {
                     label for="last_name" { (tr.t("Family name")) }
                     input #last_name type="text" name="last_name" value=(values.last_name) autocomplete="family-name"
-                        required maxlength="64"
+                        required maxlength="64" autofocus[focus(Field::LastName)]
                         aria-invalid=[errors.get(Field::LastName).map(|_| "true")]
                         aria-describedby=[described_by(errors, Field::LastName, None)];
                     (field_error(tr, errors, Field::LastName))
@@ -150,7 +168,7 @@ pub fn form(tr: &Tr, links: &Links, view: &FormView<'_>) -> Markup {
 /// After a successful submission: check your mailbox.
 pub fn check_mailbox(tr: &Tr, links: &Links, email: &str, valid_hours: u64) -> Markup {
     html! {
-        section #signup .panel .panel--success role="status" tabindex="-1" {
+        section #signup .panel .panel--success role="status" tabindex="-1" autofocus {
             h2 { (tr.t("Check your mailbox")) }
             p { (tr.tf("We have sent a confirmation link to {email}.", &[("email", email)])) }
             p { (tr.tf("Open the link within {hours} hours and confirm to create your account.", &[("hours", &valid_hours.to_string())])) }
