@@ -313,6 +313,17 @@ impl Signups {
         }
     }
 
+    /// The language the person signed up in, for the pages behind their link (read-only).
+    pub fn link_language(&self, token: &str) -> Option<String> {
+        let claims = self.verify_token(token).ok()?;
+        let lang = match self.store.lookup(&claims.signup_id).ok()? {
+            Lookup::Pending(pending) => pending.lang,
+            Lookup::Registered(registration) => registration.lang,
+            Lookup::Unknown => return None,
+        };
+        (!lang.is_empty()).then_some(lang)
+    }
+
     fn verify_token(&self, token: &str) -> Result<token::VerificationClaims, LinkError> {
         self.tokens
             .verify(token, self.now())
