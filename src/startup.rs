@@ -26,6 +26,8 @@ use crate::web::{self, AppState};
 pub struct Overrides {
     pub directory: Option<Arc<dyn Directory>>,
     pub clock: Option<Clock>,
+    /// How often housekeeping runs (default ten minutes).
+    pub housekeeping_every: Option<Duration>,
 }
 
 /// A bound, ready-to-run server.
@@ -35,6 +37,7 @@ pub struct Application {
     state: AppState,
     /// `METRICS_BIND`: a second listener that serves only `/metrics`.
     metrics_acceptor: Option<(poem::listener::BoxAcceptor, SocketAddr)>,
+    housekeeping_every: Duration,
 }
 
 impl Application {
@@ -58,6 +61,9 @@ impl Application {
             None => Url::parse(&format!("http://{local_addr}/"))
                 .context("the bound address makes no URL")?,
         };
+        let housekeeping_every = overrides
+            .housekeeping_every
+            .unwrap_or(Duration::from_secs(600));
         let metrics = Metrics::new();
         let (signups, outbox) = build_signups(
             settings,
@@ -93,6 +99,7 @@ impl Application {
             local_addr,
             state,
             metrics_acceptor,
+            housekeeping_every,
         })
     }
 
@@ -115,7 +122,7 @@ impl Application {
         shutdown: impl Future<Output = ()> + Send,
     ) -> anyhow::Result<()> {
         let store = self.state.store.clone();
-        let housekeeping = tokio::spawn(housekeeping(self.state.clone()));
+        let housekeeping = tokio::spawn(housekeeping(self.state.clone(), self.housekeeping_every));
         let metrics_server = self.metrics_acceptor.map(|(acceptor, _)| {
             let app = web::metrics_routes(self.state.clone());
             tokio::spawn(async move { Server::new_with_acceptor(acceptor).run(app).await })
@@ -182,8 +189,8 @@ pub fn build_signups(
 
 /// Periodic chores while serving: delete expired pending sign-ups (so a flood of
 /// unconfirmed ones does not grow the store for ever) and forget recovered rate limits.
-async fn housekeeping(state: AppState) {
-    let mut tick = tokio::time::interval(Duration::from_secs(600));
+async fn housekeeping(state: AppState, every: Duration) {
+    let mut tick = tokio::time::interval(every);
     loop {
         tick.tick().await;
         state.prune_limits();

@@ -29,7 +29,9 @@ fn link_status(problem: LinkError) -> StatusCode {
 #[handler]
 pub fn show(req: &Request, Path(token): Path<String>, Data(state): Data<&AppState>) -> Response {
     // An explicit ?lang= wins; otherwise the language the person signed up in.
-    let signed_up_in = plausible(&token).then(|| state.signups.link_language(&token)).flatten();
+    let signed_up_in = plausible(&token)
+        .then(|| state.signups.link_language(&token))
+        .flatten();
     let tr = state.tr(req, query_lang(req).or(signed_up_in).as_deref());
     let outcome = if plausible(&token) {
         state.signups.inspect(&token)

@@ -313,3 +313,27 @@ fn an_unusable_store_path_stops_start_up_with_a_clear_message() {
         assert!(!stderr.contains("panicked"), "{stderr}");
     }
 }
+
+#[tokio::test]
+async fn the_server_purges_expired_sign_ups_by_itself() {
+    let overrides = Overrides {
+        housekeeping_every: Some(std::time::Duration::from_millis(50)),
+        ..Overrides::default()
+    };
+    let app = spawn_app_with(&[("VERIFICATION_TOKEN_TTL_MINUTES", "1")], overrides).await;
+    app.sign_up("old@uni.example", "Old", "Person").await;
+    app.advance_clock(120);
+    app.sign_up("new@uni.example", "New", "Person").await;
+    tokio::time::sleep(std::time::Duration::from_millis(300)).await;
+    let mut app = app;
+    let dir = app.stop().await;
+    let listed = stdout(&run(dir.path(), &["signups", "list"]));
+    assert!(
+        !listed.contains("old@uni.example"),
+        "the expired one is deleted: {listed}"
+    );
+    assert!(
+        listed.contains("new@uni.example"),
+        "the current one stays: {listed}"
+    );
+}

@@ -230,13 +230,38 @@ async fn the_link_opens_in_the_language_of_the_sign_up_unless_another_is_chosen(
     let app = spawn_app().await;
     app.post_form(
         "/signup",
-        &[("email", "jo@uni.example"), ("consent_email", "yes"), ("consent_name", "yes"), ("first_name", "Jo"), ("last_name", "Müller"), ("lang", "de")],
+        &[
+            ("email", "jo@uni.example"),
+            ("consent_email", "yes"),
+            ("consent_name", "yes"),
+            ("first_name", "Jo"),
+            ("last_name", "Müller"),
+            ("lang", "de"),
+        ],
     )
     .await;
     let path = app.verification_path("jo@uni.example").await;
-    let page = app.get_with(&path, &[("accept-language", "en")]).await.text().await.unwrap();
-    assert_eq!(attr(&page, "html", "lang").as_deref(), Some("de"), "a mail scanner's or another browser's language does not decide");
+    let page = app
+        .get_with(&path, &[("accept-language", "en")])
+        .await
+        .text()
+        .await
+        .unwrap();
+    assert_eq!(
+        attr(&page, "html", "lang").as_deref(),
+        Some("de"),
+        "a mail scanner's or another browser's language does not decide"
+    );
     assert_eq!(texts(&page, "h1"), vec!["Konto bestätigen"]);
-    let english = app.get(&format!("{path}?lang=en")).await.text().await.unwrap();
-    assert_eq!(attr(&english, "html", "lang").as_deref(), Some("en"), "the switcher still works");
+    let english = app
+        .get(&format!("{path}?lang=en"))
+        .await
+        .text()
+        .await
+        .unwrap();
+    assert_eq!(
+        attr(&english, "html", "lang").as_deref(),
+        Some("en"),
+        "the switcher still works"
+    );
 }
