@@ -38,12 +38,20 @@ pub fn show(req: &Request, Path(token): Path<String>, Data(state): Data<&AppStat
     } else {
         Err(LinkError::Invalid)
     };
+    let resume = matches!(outcome, Ok(LinkState::Unfinished { .. }));
     match outcome {
-        Ok(LinkState::Pending {
-            first_name,
-            last_name,
-            username,
-        }) => {
+        Ok(
+            LinkState::Pending {
+                first_name,
+                last_name,
+                username,
+            }
+            | LinkState::Unfinished {
+                first_name,
+                last_name,
+                username,
+            },
+        ) => {
             let page = verify::confirm(
                 &tr,
                 &links(req),
@@ -51,30 +59,7 @@ pub fn show(req: &Request, Path(token): Path<String>, Data(state): Data<&AppStat
                 &first_name,
                 &last_name,
                 &username,
-                false,
-            );
-            respond(
-                req,
-                state,
-                &tr,
-                StatusCode::OK,
-                tr.t("Confirm your account"),
-                page,
-            )
-        }
-        Ok(LinkState::Unfinished {
-            first_name,
-            last_name,
-            username,
-        }) => {
-            let page = verify::confirm(
-                &tr,
-                &links(req),
-                &token,
-                &first_name,
-                &last_name,
-                &username,
-                true,
+                resume,
             );
             respond(
                 req,

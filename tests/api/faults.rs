@@ -6,29 +6,11 @@ use std::time::Duration;
 
 use scraper::{Html, Selector};
 
-use crate::fake_graph::{Endpoint, FakeGraph, fixture};
+use crate::fake_graph::{Endpoint, FakeGraph};
 use crate::process::{ServerProcess, sign_up_fields};
 
 fn graph_env(fake: &FakeGraph, group: &str, sku: &str) -> Vec<(String, String)> {
-    [
-        ("DEBUG_DONT_CONNECT_TO_API", "false".to_owned()),
-        ("GRAPH_API_URL", fake.base.clone()),
-        ("GRAPH_API_AUTH_AUTHORITY", fake.authority()),
-        (
-            "GRAPH_API_AUTH_CLIENT_ID",
-            crate::fake_graph::CLIENT_ID.to_owned(),
-        ),
-        (
-            "GRAPH_API_AUTH_PRIVKEY_PATH",
-            fixture("graph-test-key.pkcs8.pem"),
-        ),
-        ("GRAPH_API_AUTH_CERT_PATH", fixture("graph-test-cert.pem")),
-        ("GRAPH_API_GROUPS_FOR_NEW_USERS", group.to_owned()),
-        ("GRAPH_API_LICENSE_SKUS", sku.to_owned()),
-    ]
-    .into_iter()
-    .map(|(k, v)| (k.to_owned(), v))
-    .collect()
+    crate::graph::env(fake, &[group.to_owned()], &[sku.to_owned()])
 }
 
 /// The mails the process kept at `/debug/mails`: (subject, text).
@@ -55,6 +37,20 @@ async fn debug_mails(server: &ServerProcess) -> Vec<(String, String)> {
             (text(&h2), text(&pre))
         })
         .collect()
+}
+
+/// The path of the link in the newest mail the process kept.
+async fn verification_path(server: &ServerProcess) -> String {
+    let (_, text) = debug_mails(server)
+        .await
+        .pop()
+        .expect("the verification mail");
+    let link = text
+        .lines()
+        .map(str::trim)
+        .find(|l| l.contains("/verify/"))
+        .expect("a link");
+    link[link.find("/verify/").expect("a verify path")..].to_owned()
 }
 
 async fn wait_for(what: &str, mut done: impl FnMut() -> bool) {
@@ -101,17 +97,7 @@ async fn a_kill_during_each_step_loses_nothing_and_duplicates_nothing() {
                 )
                 .await,
         );
-        let (_, text) = debug_mails(&server)
-            .await
-            .pop()
-            .expect("the verification mail");
-        let link = text
-            .lines()
-            .map(str::trim)
-            .find(|l| l.contains("/verify/"))
-            .expect("a link")
-            .to_owned();
-        let path = link[link.find("/verify/").unwrap()..].to_owned();
+        let path = verification_path(&server).await;
 
         // The answer to `endpoint` is held back; kill the process while it waits for it.
         fake.delay(endpoint, 1, Duration::from_secs(20));
@@ -185,14 +171,7 @@ async fn sigterm_lets_the_running_request_finish_and_exits_cleanly() {
             )
             .await,
     );
-    let (_, text) = debug_mails(&server).await.pop().unwrap();
-    let link = text
-        .lines()
-        .map(str::trim)
-        .find(|l| l.contains("/verify/"))
-        .unwrap()
-        .to_owned();
-    let path = link[link.find("/verify/").unwrap()..].to_owned();
+    let path = verification_path(&server).await;
 
     fake.delay(Endpoint::CreateUser, 1, Duration::from_millis(700));
     let confirm = tokio::spawn({
