@@ -1,0 +1,31 @@
+//! `.po` files from `TRANSLATIONS_DIR`: arbitrary bytes through `po::compile` and
+//! `Catalogs::load`. A broken file may be refused with an error; it must never panic.
+#![no_main]
+
+use std::path::PathBuf;
+use std::sync::LazyLock;
+
+use libfuzzer_sys::fuzz_target;
+use ms365_accountcreator::i18n::{Catalogs, po};
+
+/// A TRANSLATIONS_DIR of our own, holding only the file under test (per process, so that
+/// parallel runs do not share it; `fuzz/run` points TMPDIR at a directory it removes).
+static DIR: LazyLock<PathBuf> = LazyLock::new(|| {
+    let dir = std::env::temp_dir().join(format!("po-fuzz-{}", std::process::id()));
+    std::fs::create_dir_all(&dir).expect("the temp dir is writable");
+    dir
+});
+
+fuzz_target!(|data: &[u8]| {
+    let po_path = DIR.join("xx.po");
+    std::fs::write(&po_path, data).expect("the temp dir is writable");
+    // Not `.po`, so the loader below skips it.
+    let _ = po::compile(&po_path, &DIR.join("xx.mo"));
+    if let Ok(catalogs) = Catalogs::load(Some(&DIR), "en") {
+        if let Some(tr) = catalogs.get("xx") {
+            let _ = tr.language_name();
+            let _ = tr.t("Please enter your first name.");
+            let _ = tr.tf("Hello {name}", &[("name", "{name}")]);
+        }
+    }
+});
