@@ -64,7 +64,14 @@ impl fmt::Display for MailNickname {
 }
 
 fn normalize(token: &str) -> String {
-    let lowered = token.trim().trim_matches(['\'', '’']).to_lowercase();
+    // Composed first: `ä` may arrive as `a` + U+0308 (text copied from some systems and
+    // PDFs), and must still become `ae`.
+    let lowered: String = token
+        .trim()
+        .trim_matches(['\'', '’'])
+        .to_lowercase()
+        .nfc()
+        .collect();
     let spelled = lowered
         .replace('ä', "ae")
         .replace('ö', "oe")
@@ -112,6 +119,19 @@ mod tests {
                 Err(_) => assert!(expected.len() < 3, "{first} {last} should give {expected}"),
             }
         }
+    }
+
+    #[test]
+    fn decomposed_umlauts_are_spelled_out_like_composed_ones() {
+        // Found by the `nickname` fuzz target: this gave `jorg.muller`.
+        assert_eq!(
+            nick("Jo\u{308}rg", "MU\u{308}LLER").unwrap(),
+            "joerg.mueller"
+        );
+        assert_eq!(
+            nick("A\u{308}rger", "Go\u{308}del").unwrap(),
+            "aerger.goedel"
+        );
     }
 
     #[test]
