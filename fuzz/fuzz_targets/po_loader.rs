@@ -2,8 +2,10 @@
 //! `Catalogs::load`. A broken file may be refused with an error; it must never panic.
 #![no_main]
 
+use std::cell::RefCell;
+use std::panic::{self, AssertUnwindSafe};
 use std::path::PathBuf;
-use std::sync::LazyLock;
+use std::sync::{LazyLock, Once};
 
 use libfuzzer_sys::fuzz_target;
 use ms365_accountcreator::i18n::{Catalogs, po};
@@ -16,7 +18,23 @@ static DIR: LazyLock<PathBuf> = LazyLock::new(|| {
     dir
 });
 
-fuzz_target!(|data: &[u8]| {
+thread_local! {
+    static LAST_PANIC: RefCell<String> = const { RefCell::new(String::new()) };
+}
+
+/// `po::compile` catches polib's panics and reports an error, but libfuzzer-sys's panic
+/// hook aborts on every panic, caught or not. This hook only remembers the message; a panic
+/// that escapes the loader is reported and aborted on below.
+fn remember_panics_quietly() {
+    static ONCE: Once = Once::new();
+    ONCE.call_once(|| {
+        panic::set_hook(Box::new(|info| {
+            LAST_PANIC.with(|last| *last.borrow_mut() = info.to_string());
+        }))
+    });
+}
+
+fn load(data: &[u8]) {
     let po_path = DIR.join("xx.po");
     std::fs::write(&po_path, data).expect("the temp dir is writable");
     // Not `.po`, so the loader below skips it.
@@ -27,5 +45,13 @@ fuzz_target!(|data: &[u8]| {
             let _ = tr.t("Please enter your first name.");
             let _ = tr.tf("Hello {name}", &[("name", "{name}")]);
         }
+    }
+}
+
+fuzz_target!(|data: &[u8]| {
+    remember_panics_quietly();
+    if panic::catch_unwind(AssertUnwindSafe(|| load(data))).is_err() {
+        LAST_PANIC.with(|last| eprintln!("the .po loader panicked: {}", last.borrow()));
+        std::process::abort();
     }
 });
