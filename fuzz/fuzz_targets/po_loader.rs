@@ -37,8 +37,12 @@ fn remember_panics_quietly() {
 fn load(data: &[u8]) {
     let po_path = DIR.join("xx.po");
     std::fs::write(&po_path, data).expect("the temp dir is writable");
-    // Not `.po`, so the loader below skips it.
-    let _ = po::compile(&po_path, &DIR.join("xx.mo"));
+    // `.mo` is not `.po`, so the loader below skips it.
+    if po::compile(&po_path, &DIR.join("xx.mo")).is_err() {
+        // The loader compiles the file the same way and would only fail again, after
+        // parsing the embedded catalogues: skipping it keeps the inputs tried per second up.
+        return;
+    }
     if let Ok(catalogs) = Catalogs::load(Some(&DIR), "en") {
         if let Some(tr) = catalogs.get("xx") {
             let _ = tr.language_name();

@@ -1,6 +1,6 @@
 //! Verification tokens. The first byte picks what the rest is:
-//! - `r`: a token as typed into a link. The signing key below signs nothing the fuzzer can
-//!   see, so any token that verifies is a forgery.
+//! - `r`: a token as typed into a link, checked with a key that never signs anything, so
+//!   any token that verifies is a forgery.
 //! - anything else: a genuine token with fuzzer-chosen claims, its header, payload or
 //!   signature swapped for fuzzer-chosen ones, or re-signed with another key. It may verify
 //!   only if the signed part (`header.payload`) is untouched, and then with its own claims.
@@ -13,7 +13,10 @@ use libfuzzer_sys::fuzz_target;
 use ms365_accountcreator::signup::token::{TokenError, TokenSigner, VerificationClaims};
 use secrecy::SecretString;
 
+/// Signs the genuine tokens that the second mode tampers with.
 const KEY: &str = "fuzz-target-key-not-in-any-seed-0123456789abcdef";
+/// Never signs: no token the fuzzer could have seen verifies with it.
+const UNUSED_KEY: &str = "fuzz-target-key-that-signs-nothing-fedcba9876543210";
 
 /// A segment swapped in: text as is, or JSON/bytes base64url-encoded as a JWT would carry it.
 #[derive(Arbitrary, Debug)]
@@ -87,9 +90,10 @@ fn tampered(signer: &TokenSigner, input: Tampered) {
 }
 
 fuzz_target!(|data: &[u8]| {
-    let signer = TokenSigner::new(&SecretString::from(KEY)).expect("a non-empty HS256 key");
+    let signer = |key: &str| TokenSigner::new(&SecretString::from(key)).expect("a non-empty key");
     match data.split_first() {
         Some((b'r', rest)) => {
+            let signer = signer(UNUSED_KEY);
             let token = String::from_utf8_lossy(rest);
             for now in [0, 1_700_000_000, u64::MAX] {
                 if let Ok(claims) = signer.verify(&token, now) {
@@ -99,7 +103,7 @@ fuzz_target!(|data: &[u8]| {
         }
         _ => {
             if let Ok(input) = Tampered::arbitrary_take_rest(Unstructured::new(data)) {
-                tampered(&signer, input);
+                tampered(&signer(KEY), input);
             }
         }
     }
