@@ -116,4 +116,33 @@ mod tests {
             );
         }
     }
+
+    mod properties {
+        use super::*;
+        use proptest::prelude::*;
+
+        /// Address-like input in mixed case and with surrounding whitespace, long enough to
+        /// cross the limit, and now and then any text at all.
+        fn raw_address() -> impl Strategy<Value = String> {
+            prop_oneof![
+                4 => "[ \t\u{a0}]{0,2}[A-Za-z0-9._%+'ÄÖÜßİ-]{1,70}@([A-Za-z0-9-]{1,63}\\.){1,3}[A-Za-z]{2,10}[ \t\u{a0}]{0,2}",
+                1 => any::<String>(),
+            ]
+        }
+
+        proptest! {
+            #[test]
+            fn parsed_addresses_are_trimmed_lower_case_short_and_a_fixed_point(
+                raw in raw_address(),
+            ) {
+                if let Ok(address) = EmailAddress::parse(&raw) {
+                    let s = address.as_str();
+                    prop_assert_eq!(s, s.trim());
+                    prop_assert_eq!(s.to_owned(), s.to_lowercase());
+                    prop_assert!(s.chars().count() <= EmailAddress::MAX_CHARS);
+                    prop_assert_eq!(EmailAddress::parse(s), Ok(address.clone()));
+                }
+            }
+        }
+    }
 }

@@ -64,7 +64,14 @@ impl fmt::Display for MailNickname {
 }
 
 fn normalize(token: &str) -> String {
-    let lowered = token.trim().trim_matches(['\'', '’']).to_lowercase();
+    // Composed first: `ä` may arrive as `a` + U+0308 (text copied from some systems and
+    // PDFs), and must still become `ae`.
+    let lowered: String = token
+        .trim()
+        .trim_matches(['\'', '’'])
+        .to_lowercase()
+        .nfc()
+        .collect();
     let spelled = lowered
         .replace('ä', "ae")
         .replace('ö', "oe")
@@ -115,6 +122,19 @@ mod tests {
     }
 
     #[test]
+    fn decomposed_umlauts_are_spelled_out_like_composed_ones() {
+        // Found by the `nickname` fuzz target: this gave `jorg.muller`.
+        assert_eq!(
+            nick("Jo\u{308}rg", "MU\u{308}LLER").unwrap(),
+            "joerg.mueller"
+        );
+        assert_eq!(
+            nick("A\u{308}rger", "Go\u{308}del").unwrap(),
+            "aerger.goedel"
+        );
+    }
+
+    #[test]
     fn dots_are_never_leading_trailing_or_doubled() {
         assert_eq!(nick("王 Ada", "..Lovelace.").unwrap(), "ada.lovelace");
         assert_eq!(nick("A  .  B", "C").unwrap(), "a.b.c");
@@ -151,5 +171,98 @@ mod tests {
         .unwrap();
         assert_eq!(n.numbered(1), "ada.lovelace");
         assert_eq!(n.numbered(2), "ada.lovelace.2");
+    }
+
+    mod properties {
+        use super::*;
+        use proptest::prelude::*;
+
+        /// Mostly Latin letters, with the characters derivation treats specially and, now
+        /// and then, any character at all.
+        fn name_char() -> impl Strategy<Value = char> {
+            prop_oneof![
+                4 => proptest::char::range('a', 'z'),
+                2 => proptest::char::range('A', 'Z'),
+                3 => proptest::sample::select(vec![
+                    'ä', 'ö', 'ü', 'ß', 'Ä', 'ẞ', 'é', 'ñ', 'Ł', 'ø', 'İ', 'ﬁ', '½', '’', '\'',
+                    '.', ' ', '\u{a0}', '\u{3000}', '-', '_', '@', '(', '"', '\u{308}', '王',
+                ]),
+                1 => any::<char>(),
+            ]
+        }
+
+        fn raw_name() -> impl Strategy<Value = String> {
+            proptest::collection::vec(name_char(), 1..=64).prop_map(String::from_iter)
+        }
+
+        fn whitespace() -> impl Strategy<Value = String> {
+            proptest::collection::vec(
+                proptest::sample::select(vec![' ', '\t', '\u{a0}', '\u{2003}', '\u{3000}']),
+                0..3,
+            )
+            .prop_map(String::from_iter)
+        }
+
+        /// Graph's rules for a mail nickname / UPN local part, as PRODUCT.md §3 narrows them.
+        fn assert_graph_local_part(local: &str, max: usize) {
+            let len = local.chars().count();
+            assert!(
+                (MailNickname::MIN_CHARS..=max).contains(&len),
+                "{local:?}: {len}"
+            );
+            assert!(
+                local
+                    .chars()
+                    .all(|c| c.is_ascii_alphanumeric() || matches!(c, '.' | '-' | '_' | '\'')),
+                "{local:?}: a character Graph refuses"
+            );
+            assert!(
+                !local.starts_with('.') && !local.ends_with('.') && !local.contains(".."),
+                "{local:?}: leading, trailing or doubled dot"
+            );
+        }
+
+        proptest! {
+            #[test]
+            fn every_nickname_is_one_graph_accepts_and_stable(
+                first in raw_name(),
+                last in raw_name(),
+                before in whitespace(),
+                after in whitespace(),
+            ) {
+                let (Ok(first_name), Ok(last_name)) =
+                    (PersonName::parse(&first), PersonName::parse(&last))
+                else {
+                    return Err(TestCaseError::reject("a name the form refuses"));
+                };
+                let derived = MailNickname::derive(&first_name, &last_name);
+                if let Ok(nickname) = &derived {
+                    assert_graph_local_part(nickname.as_str(), MailNickname::MAX_CHARS);
+                    // 60 characters leave room for `.999`: Graph's limit is 64.
+                    for n in [1, 2, 10, 999] {
+                        assert_graph_local_part(&nickname.numbered(n), 64);
+                    }
+                }
+                prop_assert_eq!(&MailNickname::derive(&first_name, &last_name), &derived);
+                let padded = (
+                    PersonName::parse(&format!("{before}{first}{after}")).unwrap(),
+                    PersonName::parse(&format!("{after}{last}{before}")).unwrap(),
+                );
+                prop_assert_eq!(&MailNickname::derive(&padded.0, &padded.1), &derived);
+                // Canonically equivalent spellings (`ä` or `a` + U+0308) are one name.
+                let spelled = |form: fn(&str) -> String| {
+                    Some((PersonName::parse(&form(&first)).ok()?, PersonName::parse(&form(&last)).ok()?))
+                };
+                if let (Some(nfc), Some(nfd)) = (
+                    spelled(|s| s.nfc().collect()),
+                    spelled(|s| s.nfd().collect()),
+                ) {
+                    prop_assert_eq!(
+                        MailNickname::derive(&nfc.0, &nfc.1),
+                        MailNickname::derive(&nfd.0, &nfd.1)
+                    );
+                }
+            }
+        }
     }
 }

@@ -7,6 +7,18 @@ use polib::po_file::POParseOptions;
 
 /// Reads `po_path` and writes the `.mo` to `mo_path`; returns the number of messages kept.
 pub fn compile(po_path: &Path, mo_path: &Path) -> Result<usize, String> {
+    // polib 0.3 panics on some malformed lines (a lone `"`, a string cut inside a multi-byte
+    // character) instead of returning an error. A broken file in TRANSLATIONS_DIR must be
+    // refused with its name, not crash start-up (found by the `po_loader` fuzz target).
+    std::panic::catch_unwind(|| compile_unguarded(po_path, mo_path)).unwrap_or_else(|_| {
+        Err(format!(
+            "{}: not a valid .po file (look for a quoted string not closed on its line)",
+            po_path.display()
+        ))
+    })
+}
+
+fn compile_unguarded(po_path: &Path, mo_path: &Path) -> Result<usize, String> {
     // `message_body_only` would drop the flags, and with them the fuzzy marks.
     let options = POParseOptions {
         message_body_only: false,

@@ -187,6 +187,17 @@ fn a_broken_po_file_is_an_error_naming_the_language() {
 }
 
 #[test]
+fn a_po_file_the_parser_chokes_on_is_an_error_not_a_panic() {
+    // Inputs on which polib 0.3 panics while slicing a line (found by fuzzing).
+    for text in ["msgid \"\"\nmsgstr \"\"\n\"\n", "msgid \"x\"\nmsgstr \"ä\n"] {
+        let dir = tempfile::tempdir().unwrap();
+        std::fs::write(dir.path().join("de.po"), text).unwrap();
+        let err = Catalogs::load(Some(dir.path()), "en").unwrap_err();
+        assert!(err.to_string().contains("de.po"), "{text:?}: {err}");
+    }
+}
+
+#[test]
 fn concurrent_lookups_in_different_languages_each_get_their_own() {
     let catalogs = Catalogs::load(None, "en").unwrap();
     std::thread::scope(|scope| {

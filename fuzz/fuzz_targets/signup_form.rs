@@ -1,0 +1,52 @@
+//! The sign-up form as posted: URL-encoded bytes → `SignupForm` → `validate` / `check_email`.
+//! Nothing may panic, and whatever is accepted must satisfy the §3 rules.
+#![no_main]
+
+use std::sync::LazyLock;
+
+use libfuzzer_sys::fuzz_target;
+use ms365_accountcreator::domain::{EmailFilter, MailNickname};
+use ms365_accountcreator::signup::form::{Field, SignupForm, check_email};
+use ms365_accountcreator_fuzz::{assert_normalized_email, assert_valid_nickname};
+
+/// Allow-all (the default) and a typical institutional filter.
+static FILTERS: LazyLock<[EmailFilter; 2]> = LazyLock::new(|| {
+    [".*", r"st[0-9]+@uni\.example"].map(|f| EmailFilter::parse(f).expect("a valid filter"))
+});
+
+fuzz_target!(|data: &[u8]| {
+    // The raw bytes as a lone address too: the inline check takes the field as typed.
+    let raw = String::from_utf8_lossy(data);
+    if let Ok(email) = check_email(&raw, &FILTERS[0]) {
+        assert_normalized_email(&email);
+    }
+
+    let Ok(form) = serde_urlencoded::from_bytes::<SignupForm>(data) else {
+        return;
+    };
+    for filter in FILTERS.iter() {
+        let email = check_email(&form.email, filter);
+        match form.validate(filter) {
+            Ok(valid) => {
+                assert_eq!(email.as_ref(), Ok(&valid.email));
+                assert_normalized_email(&valid.email);
+                assert!(filter.is_match(&valid.email));
+                for name in [&valid.first_name, &valid.last_name] {
+                    let s = name.as_str();
+                    assert!(!s.is_empty() && s == s.trim() && s.chars().count() <= 64);
+                    assert!(!s.chars().any(char::is_control), "{s:?}");
+                }
+                assert_valid_nickname(&valid.nickname);
+                assert_eq!(
+                    MailNickname::derive(&valid.first_name, &valid.last_name).as_ref(),
+                    Ok(&valid.nickname)
+                );
+            }
+            Err(errors) => {
+                assert!(!errors.is_empty(), "refused without a reason");
+                // The page's inline check and the submission judge an address alike.
+                assert_eq!(errors.get(Field::Email), email.err());
+            }
+        }
+    }
+});
