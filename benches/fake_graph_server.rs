@@ -1,0 +1,105 @@
+//! The tests' fake Microsoft Graph as a standalone process for `bench/run`. It serves the
+//! fake with a fixed latency on every request (token endpoint included), creates the SKU and
+//! groups a sign-up needs, prints one line of JSON with its addresses and ids, and answers
+//! `GET /counts` on a second port with the round trips per endpoint so far. SIGTERM or
+//! SIGINT stop it; it prints the counts to stderr then.
+//!
+//! `cargo bench --bench fake_graph_server -- [latency-ms] [groups]` (defaults: 50, 5).
+
+// An inline module with a path, so that the fake's own `mod directory; mod token;` resolve to
+// `tests/api/fake_graph/` as in the test binary.
+#[path = "../tests/api"]
+mod api {
+    #[allow(dead_code)]
+    pub mod fake_graph;
+}
+
+use std::sync::Arc;
+use std::time::Duration;
+
+use api::fake_graph::{self, Endpoint, FakeGraph};
+use poem::listener::{Acceptor, Listener, TcpListener};
+use poem::{EndpointExt, Server, handler, web::Data};
+
+const ENDPOINTS: [(Endpoint, &str); 7] = [
+    (Endpoint::Token, "token"),
+    (Endpoint::ListUsers, "list_users"),
+    (Endpoint::CreateUser, "create_user"),
+    (Endpoint::GetUser, "get_user"),
+    (Endpoint::Batch, "batch"),
+    (Endpoint::SubscribedSkus, "subscribed_skus"),
+    (Endpoint::GetGroup, "get_group"),
+];
+
+fn counts(fake: &FakeGraph) -> serde_json::Value {
+    let mut map = serde_json::Map::new();
+    for (endpoint, name) in ENDPOINTS {
+        map.insert(name.into(), fake.count(endpoint).into());
+    }
+    map.insert("graph_round_trips".into(), fake.graph_round_trips().into());
+    map.insert("users".into(), fake.users().len().into());
+    serde_json::Value::Object(map)
+}
+
+#[handler]
+fn counts_handler(Data(fake): Data<&Arc<FakeGraph>>) -> poem::web::Json<serde_json::Value> {
+    poem::web::Json(counts(fake))
+}
+
+#[tokio::main]
+async fn main() -> std::io::Result<()> {
+    // `cargo bench` passes `--bench`; only numbers are ours.
+    let numbers: Vec<u64> = std::env::args()
+        .skip(1)
+        .filter_map(|a| a.parse().ok())
+        .collect();
+    let latency = Duration::from_millis(numbers.first().copied().unwrap_or(50));
+    let group_count = numbers.get(1).copied().unwrap_or(5);
+
+    let fake = Arc::new(FakeGraph::start().await);
+    for (endpoint, _) in ENDPOINTS {
+        fake.delay(endpoint, usize::MAX, latency);
+    }
+    let sku = fake.add_sku("STANDARDWOFFPACK_STUDENT", 1_000_000);
+    let groups: Vec<String> = (1..=group_count)
+        .map(|n| fake.add_group(&format!("Bench group {n}")))
+        .collect();
+
+    let control = TcpListener::bind("127.0.0.1:0").into_acceptor().await?;
+    let control_addr = *control.local_addr()[0]
+        .as_socket_addr()
+        .expect("a TCP address");
+    let app = poem::Route::new()
+        .at("/counts", poem::get(counts_handler))
+        .data(fake.clone());
+    println!(
+        "{}",
+        serde_json::json!({
+            "base": fake.base,
+            "authority": fake.authority(),
+            "client_id": fake_graph::CLIENT_ID,
+            "domain": fake_graph::DOMAIN,
+            "sku": sku,
+            "groups": groups,
+            "control": format!("http://{control_addr}"),
+            "latency_ms": latency.as_millis() as u64,
+        })
+    );
+    Server::new_with_acceptor(control)
+        .run_with_graceful_shutdown(
+            app,
+            async {
+                let mut term =
+                    tokio::signal::unix::signal(tokio::signal::unix::SignalKind::terminate())
+                        .expect("a SIGTERM handler");
+                tokio::select! {
+                    _ = term.recv() => {}
+                    _ = tokio::signal::ctrl_c() => {}
+                }
+            },
+            None,
+        )
+        .await?;
+    eprintln!("fake graph counts at exit: {}", counts(&fake));
+    Ok(())
+}
