@@ -43,12 +43,12 @@ fn load(data: &[u8]) {
         // parsing the embedded catalogues: skipping it keeps the inputs tried per second up.
         return;
     }
-    if let Ok(catalogs) = Catalogs::load(Some(&DIR), "en") {
-        if let Some(tr) = catalogs.get("xx") {
-            let _ = tr.language_name();
-            let _ = tr.t("Please enter your first name.");
-            let _ = tr.tf("Hello {name}", &[("name", "{name}")]);
-        }
+    if let Ok(catalogs) = Catalogs::load(Some(&DIR), "en")
+        && let Some(tr) = catalogs.get("xx")
+    {
+        let _ = tr.language_name();
+        let _ = tr.t("Please enter your first name.");
+        let _ = tr.tf("Hello {name}", &[("name", "{name}")]);
     }
 }
 
