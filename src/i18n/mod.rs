@@ -122,9 +122,16 @@ impl Catalogs {
 }
 
 fn parse_mo(code: &str, bytes: &[u8]) -> Result<gettext::Catalog, I18nError> {
-    gettext::Catalog::parse(bytes).map_err(|err| I18nError::Catalogue {
+    // gettext 0.4 panics on some malformed Plural-Forms headers (an unclosed parenthesis)
+    // instead of returning an error; a broken file in TRANSLATIONS_DIR must be refused, not
+    // crash start-up (found by the `po_loader` fuzz target).
+    let parsed = match std::panic::catch_unwind(|| gettext::Catalog::parse(bytes)) {
+        Ok(parsed) => parsed.map_err(|err| err.to_string()),
+        Err(_) => Err("cannot be parsed (look at its Plural-Forms header)".to_owned()),
+    };
+    parsed.map_err(|reason| I18nError::Catalogue {
         lang: code.to_owned(),
-        reason: err.to_string(),
+        reason,
     })
 }
 

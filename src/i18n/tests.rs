@@ -198,6 +198,20 @@ fn a_po_file_the_parser_chokes_on_is_an_error_not_a_panic() {
 }
 
 #[test]
+fn a_plural_forms_header_gettext_chokes_on_is_an_error_not_a_panic() {
+    // gettext 0.4 panics on an unclosed parenthesis in the plural expression (found by
+    // fuzzing).
+    let dir = tempfile::tempdir().unwrap();
+    std::fs::write(
+        dir.path().join("de.po"),
+        "msgid \"\"\nmsgstr \"\"\n\"Plural-Forms: nplurals=2; plural=(;\\n\"\n\nmsgid \"a\"\nmsgstr \"b\"\n",
+    )
+    .unwrap();
+    let err = Catalogs::load(Some(dir.path()), "en").unwrap_err();
+    assert!(err.to_string().contains("catalogue de"), "{err}");
+}
+
+#[test]
 fn concurrent_lookups_in_different_languages_each_get_their_own() {
     let catalogs = Catalogs::load(None, "en").unwrap();
     std::thread::scope(|scope| {
