@@ -5,7 +5,10 @@ use std::process::ExitCode;
 #[tokio::main]
 async fn main() -> ExitCode {
     let _ = rustls::crypto::ring::default_provider().install_default();
-    match ms365_accountcreator::cli::run().await {
+    let outcome = ms365_accountcreator::cli::run().await;
+    // Queued log lines first, so the error is the last line.
+    ms365_accountcreator::telemetry::flush();
+    match outcome {
         Ok(()) => ExitCode::SUCCESS,
         Err(err) => {
             eprintln!("error: {err:#}");

@@ -1,6 +1,12 @@
 //! The tracing subscriber, set up once from LOG_LEVEL and LOG_FORMAT.
 
+mod batch_writer;
+
+use std::sync::OnceLock;
+
 use tracing_subscriber::EnvFilter;
+
+pub use batch_writer::BatchWriter;
 
 use crate::config::LogFormat;
 
@@ -15,15 +21,23 @@ pub fn filter(log_level: &str) -> EnvFilter {
     EnvFilter::try_new(&directive).unwrap_or_else(|_| EnvFilter::new("info"))
 }
 
-/// Installs the global subscriber; later calls (tests) are ignored.
+/// The installed log sink, to write out what is buffered at exit.
+static WRITER: OnceLock<BatchWriter<std::io::Stderr>> = OnceLock::new();
+
+/// Installs the global subscriber, writing to stderr in batches ([`BatchWriter`]); later
+/// calls (tests) are ignored.
 pub fn init(log_level: &str, format: LogFormat) {
+    if WRITER.get().is_some() {
+        return;
+    }
     // Colours only for a person at a terminal, not for files, journald or containers.
     let ansi = std::io::IsTerminal::is_terminal(&std::io::stderr());
+    let writer = BatchWriter::spawn(std::io::stderr());
     let builder = tracing_subscriber::fmt()
         .with_env_filter(filter(log_level))
-        .with_writer(std::io::stderr)
+        .with_writer(writer.clone())
         .with_ansi(ansi);
-    let _ = match format {
+    let installed = match format {
         LogFormat::Text => builder.try_init(),
         LogFormat::Json => builder
             .json()
@@ -31,4 +45,16 @@ pub fn init(log_level: &str, format: LogFormat) {
             .with_current_span(true)
             .try_init(),
     };
+    if installed.is_ok() {
+        let _ = WRITER.set(writer);
+    } else {
+        writer.finish();
+    }
+}
+
+/// Writes out every buffered line; call before the process exits.
+pub fn flush() {
+    if let Some(writer) = WRITER.get() {
+        writer.finish();
+    }
 }
