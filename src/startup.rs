@@ -6,8 +6,7 @@ use std::sync::Arc;
 use std::time::Duration;
 
 use anyhow::Context;
-use poem::Server;
-use poem::listener::{Acceptor, AcceptorExt, Listener, TcpListener};
+use tokio::net::TcpListener;
 use url::Url;
 
 use crate::config::Settings;
@@ -17,9 +16,10 @@ use crate::i18n::Catalogs;
 use crate::limits::HourlyLimit;
 use crate::mail::{Mailer, Outbox, SmtpMailer};
 use crate::metrics::Metrics;
+use crate::server::{self, ConnectionLimits};
 use crate::signup::{Clock, FlowSettings, Signups, system_clock};
 use crate::store::Store;
-use crate::web::{self, AppState};
+use crate::web::{self, AppState, BodyLimits};
 
 /// Replacements for tests: a directory that fails on purpose, a clock that jumps.
 #[derive(Default)]
@@ -28,16 +28,22 @@ pub struct Overrides {
     pub clock: Option<Clock>,
     /// How often housekeeping runs (default ten minutes).
     pub housekeeping_every: Option<Duration>,
+    /// Slow-client and size limits on connections (defaults: [`ConnectionLimits::default`]).
+    pub connection_limits: Option<ConnectionLimits>,
+    /// Request body limits (defaults: [`BodyLimits::default`]).
+    pub body_limits: Option<BodyLimits>,
 }
 
 /// A bound, ready-to-run server.
 pub struct Application {
-    acceptor: poem::listener::BoxAcceptor,
+    listener: TcpListener,
     local_addr: SocketAddr,
     state: AppState,
     /// `METRICS_BIND`: a second listener that serves only `/metrics`.
-    metrics_acceptor: Option<(poem::listener::BoxAcceptor, SocketAddr)>,
+    metrics_listener: Option<(TcpListener, SocketAddr)>,
     housekeeping_every: Duration,
+    connection_limits: ConnectionLimits,
+    body_limits: BodyLimits,
 }
 
 impl Application {
@@ -47,15 +53,7 @@ impl Application {
             &settings.default_language,
         )?;
         let store = open_store(settings)?;
-        let acceptor = TcpListener::bind(settings.bind.as_str())
-            .into_acceptor()
-            .await
-            .with_context(|| format!("cannot listen on BIND={}", settings.bind))?;
-        let local_addr = acceptor
-            .local_addr()
-            .first()
-            .and_then(|addr| addr.as_socket_addr().copied())
-            .context("the listener has no socket address")?;
+        let (listener, local_addr) = bind(&settings.bind, "BIND").await?;
         let public_url = match &settings.public_url {
             Some(url) => url.clone(),
             None => Url::parse(&format!("http://{local_addr}/"))
@@ -65,6 +63,8 @@ impl Application {
             .housekeeping_every
             .unwrap_or(Duration::from_secs(600));
         let metrics = Metrics::new();
+        let connection_limits = overrides.connection_limits.unwrap_or_default();
+        let body_limits = overrides.body_limits.unwrap_or_default();
         let (signups, outbox) = build_signups(
             settings,
             &store,
@@ -89,17 +89,21 @@ impl Application {
             check_limit: Arc::new(HourlyLimit::new(
                 settings.rate_limit_per_ip_per_hour.saturating_mul(10),
             )),
-        };
-        let metrics_acceptor = match (&settings.metrics_bind, settings.metrics_enabled) {
-            (Some(bind), true) => Some(bind_metrics(bind).await?),
+            home_pages: Default::default(),
+        }
+        .with_home_pages();
+        let metrics_listener = match (&settings.metrics_bind, settings.metrics_enabled) {
+            (Some(address), true) => Some(bind(address, "METRICS_BIND").await?),
             _ => None,
         };
         Ok(Application {
-            acceptor: acceptor.boxed(),
+            listener,
             local_addr,
             state,
-            metrics_acceptor,
+            metrics_listener,
             housekeeping_every,
+            connection_limits,
+            body_limits,
         })
     }
 
@@ -111,29 +115,39 @@ impl Application {
         &self.state.public_url
     }
 
-    /// Serves until `shutdown` completes, lets in-flight requests finish, then flushes the store.
     /// Where `/metrics` is served separately, when `METRICS_BIND` is set.
     pub fn metrics_addr(&self) -> Option<SocketAddr> {
-        self.metrics_acceptor.as_ref().map(|(_, addr)| *addr)
+        self.metrics_listener.as_ref().map(|(_, addr)| *addr)
     }
 
+    /// Serves until `shutdown` completes, lets in-flight requests finish, then flushes the store.
     pub async fn run_until_stopped(
         self,
         shutdown: impl Future<Output = ()> + Send,
     ) -> anyhow::Result<()> {
         let store = self.state.store.clone();
         let housekeeping = tokio::spawn(housekeeping(self.state.clone(), self.housekeeping_every));
-        let metrics_server = self.metrics_acceptor.map(|(acceptor, _)| {
+        let limits = self.connection_limits;
+        let metrics_server = self.metrics_listener.map(|(listener, _)| {
             let app = web::metrics_routes(self.state.clone());
-            tokio::spawn(async move { Server::new_with_acceptor(acceptor).run(app).await })
+            let forever = std::future::pending();
+            tokio::spawn(server::serve(
+                listener,
+                app,
+                limits,
+                forever,
+                Duration::ZERO,
+            ))
         });
-        let app = web::routes(self.state);
-        Server::new_with_acceptor(self.acceptor)
-            // Connections with no traffic are closed (gracefully: a running request finishes).
-            .idle_timeout(Duration::from_secs(60))
-            .run_with_graceful_shutdown(app, shutdown, Some(Duration::from_secs(30)))
-            .await
-            .context("the server stopped with an error")?;
+        let app = web::routes(self.state, self.body_limits);
+        server::serve(
+            self.listener,
+            app,
+            limits,
+            shutdown,
+            Duration::from_secs(30),
+        )
+        .await;
         housekeeping.abort();
         if let Some(metrics_server) = metrics_server {
             metrics_server.abort();
@@ -144,17 +158,14 @@ impl Application {
     }
 }
 
-async fn bind_metrics(bind: &str) -> anyhow::Result<(poem::listener::BoxAcceptor, SocketAddr)> {
-    let acceptor = TcpListener::bind(bind)
-        .into_acceptor()
+async fn bind(address: &str, key: &str) -> anyhow::Result<(TcpListener, SocketAddr)> {
+    let listener = TcpListener::bind(address)
         .await
-        .with_context(|| format!("cannot listen on METRICS_BIND={bind}"))?;
-    let addr = acceptor
+        .with_context(|| format!("cannot listen on {key}={address}"))?;
+    let local_addr = listener
         .local_addr()
-        .first()
-        .and_then(|addr| addr.as_socket_addr().copied())
-        .context("the metrics listener has no socket address")?;
-    Ok((acceptor.boxed(), addr))
+        .with_context(|| format!("{key}={address} has no local address"))?;
+    Ok((listener, local_addr))
 }
 
 /// The sign-up service with the configured directory and mailer; also the debug outbox when

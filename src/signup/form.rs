@@ -25,6 +25,18 @@ pub struct SignupForm {
     pub lang: Option<String>,
 }
 
+impl SignupForm {
+    /// Nothing entered yet.
+    pub const EMPTY: SignupForm = SignupForm {
+        email: String::new(),
+        consent_email: None,
+        consent_name: None,
+        first_name: String::new(),
+        last_name: String::new(),
+        lang: None,
+    };
+}
+
 /// A form field, for placing an error next to it.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, PartialOrd, Ord)]
 pub enum Field {
@@ -90,6 +102,9 @@ impl FieldError {
 pub struct FieldErrors(Vec<(Field, FieldError)>);
 
 impl FieldErrors {
+    /// No errors.
+    pub const NONE: FieldErrors = FieldErrors(Vec::new());
+
     pub fn add(&mut self, field: Field, error: FieldError) {
         if self.get(field).is_none() {
             self.0.push((field, error));

@@ -1,41 +1,36 @@
-//! Caps every request body: a declared `Content-Length` over the cap is refused at once
-//! with 413; a body without one is cut after the cap, so no handler reads more.
+//! Caps every request body: a declared `Content-Length` over the cap is refused at once with
+//! 413; a body is read whole before the route sees it, so one without a declared length is
+//! cut at the cap, and one that trickles in slower than the read timeout is answered 408
+//! instead of holding a task for as long as the client likes.
 
-use poem::http::StatusCode;
-use poem::{Body, Endpoint, Middleware, Request, Result};
-use tokio::io::AsyncReadExt;
+use poem::http::{Method, StatusCode, header};
+use poem::{Body, Request};
 
-pub struct BodyLimit(pub usize);
+use super::front_door::BodyLimits;
 
-impl<E: Endpoint> Middleware<E> for BodyLimit {
-    type Output = BodyLimitEndpoint<E>;
-    fn transform(&self, inner: E) -> Self::Output {
-        BodyLimitEndpoint { inner, max: self.0 }
+/// Reads the body within the limits and puts it back, buffered.
+pub async fn read_capped(req: &mut Request, limits: BodyLimits) -> Result<(), StatusCode> {
+    let declared = req
+        .headers()
+        .get(header::CONTENT_LENGTH)
+        .and_then(|v| v.to_str().ok())
+        .and_then(|v| v.parse::<u64>().ok());
+    if declared.is_some_and(|length| length > limits.max_bytes as u64) {
+        return Err(StatusCode::PAYLOAD_TOO_LARGE);
     }
-}
-
-pub struct BodyLimitEndpoint<E> {
-    inner: E,
-    max: usize,
-}
-
-impl<E: Endpoint> Endpoint for BodyLimitEndpoint<E> {
-    type Output = E::Output;
-
-    async fn call(&self, mut req: Request) -> Result<Self::Output> {
-        let declared = req
-            .headers()
-            .get(poem::http::header::CONTENT_LENGTH)
-            .and_then(|v| v.to_str().ok())
-            .and_then(|v| v.parse::<u64>().ok());
-        if declared.is_some_and(|length| length > self.max as u64) {
-            return Err(poem::Error::from_status(StatusCode::PAYLOAD_TOO_LARGE));
-        }
-        if declared.is_none() {
-            // One byte more than allowed, so readers that check the size see the excess.
-            let limited = req.take_body().into_async_read().take(self.max as u64 + 1);
-            req.set_body(Body::from_async_read(limited));
-        }
-        self.inner.call(req).await
+    // No route reads a body on these; leave it to hyper rather than wait for it.
+    if matches!(*req.method(), Method::GET | Method::HEAD | Method::OPTIONS) {
+        return Ok(());
     }
+    let read = req.take_body().into_bytes_limit(limits.max_bytes);
+    let bytes = match tokio::time::timeout(limits.read_timeout, read).await {
+        Err(_elapsed) => return Err(StatusCode::REQUEST_TIMEOUT),
+        Ok(Err(poem::error::ReadBodyError::PayloadTooLarge)) => {
+            return Err(StatusCode::PAYLOAD_TOO_LARGE);
+        }
+        Ok(Err(_)) => return Err(StatusCode::BAD_REQUEST),
+        Ok(Ok(bytes)) => bytes,
+    };
+    req.set_body(Body::from_bytes(bytes));
+    Ok(())
 }

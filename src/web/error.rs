@@ -3,11 +3,11 @@
 
 use maud::Markup;
 use poem::http::{HeaderValue, StatusCode, header};
-use poem::{Endpoint, IntoResponse, Request, Response, Result};
+use poem::{Body, Request, Response, Result};
 
 use super::AppState;
 use super::pages::{layout, status};
-use super::proxy::links;
+use super::proxy::{ClientInfo, links};
 use crate::i18n::Tr;
 
 /// Whether the request came from HTMX and wants a fragment.
@@ -38,16 +38,17 @@ pub fn respond(
         };
         layout::page(tr, &state.catalogs, &links(req), title, switch_to, fragment)
     };
-    let mut response = Response::builder()
+    html_response(status, body.into_string().into())
+}
+
+/// An HTML body with the headers every page carries.
+pub fn html_response(status: StatusCode, body: Body) -> Response {
+    Response::builder()
         .status(status)
         .content_type("text/html; charset=utf-8")
         .header(header::CACHE_CONTROL, "no-store")
-        .body(body.into_string());
-    response.headers_mut().insert(
-        header::VARY,
-        HeaderValue::from_static("HX-Request, Accept-Language, lang"),
-    );
-    response
+        .header(header::VARY, "HX-Request, Accept-Language, lang")
+        .body(body)
 }
 
 /// Renders the error page for a status (a JSON body under `/api/`).
@@ -86,41 +87,47 @@ pub fn query_lang(req: &Request) -> Option<String> {
         .find_map(|(key, value)| (key == "lang").then_some(value))
 }
 
-/// Middleware body: every error from an inner endpoint becomes a localized page.
-pub async fn render_errors<E: Endpoint>(
-    inner: std::sync::Arc<E>,
-    req: Request,
-) -> Result<Response> {
-    let Some(state) = req.data::<AppState>().cloned() else {
-        return inner.call(req).await.map(IntoResponse::into_response);
-    };
-    let method = req.method().clone();
-    let path = super::paths::route_of(req.uri().path());
-    // What the error page needs of the request (language, HTMX), kept before it is consumed.
+/// What an error page needs of a request (method, URI, the language and HTMX headers, the
+/// links), kept before the request is consumed.
+pub fn probe(req: &Request) -> Request {
     let mut probe = Request::builder()
-        .method(method.clone())
+        .method(req.method().clone())
         .uri(req.uri().clone())
         .finish();
-    *probe.headers_mut() = req.headers().clone();
-    match inner.call(req).await {
+    for name in ["lang", "accept-language", "hx-request"] {
+        if let Some(value) = req.headers().get(name) {
+            probe.headers_mut().insert(name, value.clone());
+        }
+    }
+    if let Some(info) = req.extensions().get::<ClientInfo>() {
+        probe.extensions_mut().insert(info.clone());
+    }
+    probe
+}
+
+/// Every error from a route becomes a localized page (JSON under `/api/`); an error status
+/// without a body gets one too.
+pub fn finish(probe: &Request, state: &AppState, result: Result<Response>) -> Response {
+    match result {
         Ok(response) => {
-            let response = response.into_response();
             let status = response.status();
             let empty_error = (status.is_client_error() || status.is_server_error())
                 && response.headers().get(header::CONTENT_TYPE).is_none();
             if empty_error {
-                return Ok(error_response(&probe, &state, status));
+                return error_response(probe, state, status);
             }
-            Ok(response)
+            response
         }
         Err(err) => {
             let status = err.status();
+            let method = probe.method();
+            let path = super::paths::route_of(probe.uri().path());
             if status.is_server_error() {
                 tracing::error!(%method, %path, error = %err, "request failed");
             } else {
                 tracing::debug!(%method, %path, %status, "request refused");
             }
-            Ok(error_response(&probe, &state, status))
+            error_response(probe, state, status)
         }
     }
 }

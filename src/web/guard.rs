@@ -1,35 +1,9 @@
 //! The same-origin check on every POST (PRODUCT.md §8): `Sec-Fetch-Site` decides when present;
 //! otherwise `Origin` must be `PUBLIC_URL`'s origin; a request with neither (curl) passes.
 
-use poem::http::{Method, StatusCode};
-use poem::{Endpoint, IntoResponse, Middleware, Request, Response, Result};
+use poem::Request;
+use poem::http::Method;
 
-pub struct SameOrigin {
-    origin: String,
-}
-
-impl SameOrigin {
-    pub fn new(origin: String) -> Self {
-        SameOrigin { origin }
-    }
-}
-
-impl<E: Endpoint> Middleware<E> for SameOrigin {
-    type Output = SameOriginEndpoint<E>;
-    fn transform(&self, inner: E) -> Self::Output {
-        SameOriginEndpoint {
-            inner,
-            origin: self.origin.clone(),
-        }
-    }
-}
-
-pub struct SameOriginEndpoint<E> {
-    inner: E,
-    origin: String,
-}
-
-/// Whether a state-changing request may proceed.
 pub fn allowed(
     method: &Method,
     sec_fetch_site: Option<&str>,
@@ -48,25 +22,22 @@ pub fn allowed(
     }
 }
 
-impl<E: Endpoint> Endpoint for SameOriginEndpoint<E> {
-    type Output = Response;
-
-    async fn call(&self, req: Request) -> Result<Self::Output> {
-        let header = |name| req.headers().get(name).and_then(|v| v.to_str().ok());
-        if !allowed(
-            req.method(),
-            header("sec-fetch-site"),
-            header("origin"),
-            &self.origin,
-        ) {
-            tracing::warn!(
-                route = super::paths::route_of(req.uri().path()),
-                "cross-site request refused"
-            );
-            return Err(poem::Error::from_status(StatusCode::FORBIDDEN));
-        }
-        Ok(self.inner.call(req).await?.into_response())
+/// Whether to refuse the request as cross-site (logged when refused).
+pub fn refuses(req: &Request, public_origin: &str) -> bool {
+    let header = |name| req.headers().get(name).and_then(|v| v.to_str().ok());
+    let allowed = allowed(
+        req.method(),
+        header("sec-fetch-site"),
+        header("origin"),
+        public_origin,
+    );
+    if !allowed {
+        tracing::warn!(
+            route = super::paths::route_of(req.uri().path()),
+            "cross-site request refused"
+        );
     }
+    !allowed
 }
 
 #[cfg(test)]

@@ -5,6 +5,7 @@ mod assets;
 mod body_limit;
 mod debug;
 mod error;
+mod front_door;
 mod guard;
 mod health;
 mod pages;
@@ -16,9 +17,8 @@ mod verify;
 
 use std::sync::Arc;
 
-use poem::http::header;
-use poem::middleware::SetHeader;
-use poem::{EndpointExt, IntoEndpoint, Request, Route, get, post};
+use poem::http::{HeaderMap, HeaderName, HeaderValue, header};
+use poem::{EndpointExt, Request, Route, get, post};
 use url::Url;
 
 use crate::limits::HourlyLimit;
@@ -29,6 +29,7 @@ use crate::i18n::{Catalogs, Tr};
 use crate::mail::Outbox;
 use crate::signup::Signups;
 use crate::store::Store;
+pub use signup::HomePages;
 
 /// Shared state of every handler. Cheap to clone.
 #[derive(Clone)]
@@ -51,9 +52,18 @@ pub struct AppState {
     pub metrics: Metrics,
     /// Serve `/metrics` with the pages (`METRICS_ENABLED` without `METRICS_BIND`).
     pub metrics_route: bool,
+    /// The empty form, pre-rendered; see [`AppState::with_home_pages`].
+    pub home_pages: Arc<HomePages>,
 }
 
 impl AppState {
+    /// Renders the empty form once in every language, with links under `PUBLIC_URL`'s path.
+    pub fn with_home_pages(mut self) -> Self {
+        let links = paths::Links::new(self.public_url.path());
+        self.home_pages = Arc::new(HomePages::render(&self, links));
+        self
+    }
+
     /// Counts a sign-up post from the request's client; `Err` is the time to wait.
     pub fn limit_signup(&self, req: &Request) -> Result<(), std::time::Duration> {
         self.signup_limit.check(&client_ip(req))
@@ -100,8 +110,20 @@ fn client_ip(req: &Request) -> IpAddr {
 /// Largest request body accepted (the sign-up form is well under 2 KiB).
 pub const MAX_BODY_BYTES: usize = 16 * 1024;
 
-/// Every route, wrapped in the security headers, the same-origin check and error pages.
-pub fn routes(state: AppState) -> impl poem::Endpoint {
+pub use front_door::BodyLimits;
+
+impl Default for BodyLimits {
+    fn default() -> Self {
+        BodyLimits {
+            max_bytes: MAX_BODY_BYTES,
+            read_timeout: std::time::Duration::from_secs(20),
+        }
+    }
+}
+
+/// Every route, behind the front door: request log, proxy resolution, same-origin check,
+/// body limits, error pages, security headers.
+pub fn routes(state: AppState, body_limits: BodyLimits) -> impl poem::Endpoint {
     let mut route = Route::new()
         .at(paths::HOME, get(signup::index))
         .at("/:lang", get(signup::index_in))
@@ -120,41 +142,36 @@ pub fn routes(state: AppState) -> impl poem::Endpoint {
     if state.outbox.is_some() {
         route = route.at(paths::DEBUG_MAILS, get(debug::mails));
     }
-    let public_origin = state.public_url.origin().ascii_serialization();
-    route
-        .into_endpoint()
-        .with(body_limit::BodyLimit(MAX_BODY_BYTES))
-        .with(guard::SameOrigin::new(public_origin))
-        .around(error::render_errors)
-        .with(proxy::ProxyFix {
-            trusted: state.trusted_proxies,
-            default_prefix: state.public_url.path().to_owned(),
-        })
-        .with(security_headers(state.public_url.scheme() == "https"))
-        .with(request_log::RequestLog)
-        .data(state)
+    let headers = security_headers(state.public_url.scheme() == "https");
+    front_door::FrontDoor::new(route.map_to_response().boxed(), state, headers, body_limits)
 }
 
 /// Headers on every response. HSTS only when the service is reached over https, so a
 /// plain-http test or DEBUG setup does not pin browsers to https.
-fn security_headers(https: bool) -> SetHeader {
-    let headers = SetHeader::new();
-    let headers = if https {
-        headers.overriding(header::STRICT_TRANSPORT_SECURITY, "max-age=31536000")
-    } else {
-        headers
-    };
-    headers
-        .overriding(
+fn security_headers(https: bool) -> HeaderMap {
+    let mut headers = HeaderMap::new();
+    if https {
+        headers.insert(
+            header::STRICT_TRANSPORT_SECURITY,
+            HeaderValue::from_static("max-age=31536000"),
+        );
+    }
+    let fixed = [
+        (
             header::CONTENT_SECURITY_POLICY,
             "default-src 'self'; script-src 'self'; style-src 'self'; img-src 'self' data:; \
              form-action 'self'; frame-ancestors 'none'; base-uri 'none'; object-src 'none'",
-        )
-        .overriding(header::REFERRER_POLICY, "no-referrer")
-        .overriding(header::X_CONTENT_TYPE_OPTIONS, "nosniff")
-        .overriding(header::X_FRAME_OPTIONS, "DENY")
-        .overriding(
-            "permissions-policy",
+        ),
+        (header::REFERRER_POLICY, "no-referrer"),
+        (header::X_CONTENT_TYPE_OPTIONS, "nosniff"),
+        (header::X_FRAME_OPTIONS, "DENY"),
+        (
+            HeaderName::from_static("permissions-policy"),
             "camera=(), microphone=(), geolocation=(), payment=()",
-        )
+        ),
+    ];
+    for (name, value) in fixed {
+        headers.insert(name, HeaderValue::from_static(value));
+    }
+    headers
 }

@@ -5,8 +5,8 @@
 
 use std::net::IpAddr;
 
+use poem::Request;
 use poem::http::HeaderMap;
-use poem::{Endpoint, Middleware, Request, Result};
 
 use super::paths::Links;
 
@@ -82,37 +82,11 @@ pub fn links(req: &Request) -> Links {
         .unwrap_or_default()
 }
 
-pub struct ProxyFix {
-    pub trusted: usize,
-    pub default_prefix: String,
-}
-
-impl<E: Endpoint> Middleware<E> for ProxyFix {
-    type Output = ProxyFixEndpoint<E>;
-    fn transform(&self, inner: E) -> Self::Output {
-        ProxyFixEndpoint {
-            inner,
-            trusted: self.trusted,
-            default_prefix: self.default_prefix.clone(),
-        }
-    }
-}
-
-pub struct ProxyFixEndpoint<E> {
-    inner: E,
-    trusted: usize,
-    default_prefix: String,
-}
-
-impl<E: Endpoint> Endpoint for ProxyFixEndpoint<E> {
-    type Output = E::Output;
-
-    async fn call(&self, mut req: Request) -> Result<Self::Output> {
-        let peer = req.remote_addr().as_socket_addr().map(|addr| addr.ip());
-        let info = resolve(req.headers(), peer, self.trusted, &self.default_prefix);
-        req.extensions_mut().insert(info);
-        self.inner.call(req).await
-    }
+/// Resolves the request's [`ClientInfo`] and stores it on the request.
+pub fn attach_client_info(req: &mut Request, trusted: usize, default_prefix: &str) {
+    let peer = req.remote_addr().as_socket_addr().map(|addr| addr.ip());
+    let info = resolve(req.headers(), peer, trusted, default_prefix);
+    req.extensions_mut().insert(info);
 }
 
 #[cfg(test)]

@@ -2,16 +2,38 @@
 
 use poem::http::{HeaderValue, StatusCode, header};
 use poem::web::{Data, Path};
+use std::collections::HashMap;
+
+use bytes::Bytes;
 use poem::{Body, Request, Response, handler};
 
 use super::AppState;
-use super::error::{is_htmx, query_lang, respond};
+use super::error::{html_response, is_htmx, query_lang, respond};
+use super::pages::layout::{self, SwitchTo};
 use super::pages::signup::{FormView, check_mailbox, email_status, form, intro};
+use super::paths::Links;
 use super::proxy::links;
 use crate::i18n::Tr;
 use crate::limits::retry_after_secs;
 use crate::signup::form::{FieldErrors, SignupForm};
 use crate::signup::{FlowError, SubmitError};
+
+/// The sign-up form: the fragment for HTMX, the whole page with the introduction otherwise.
+fn render_home(
+    state: &AppState,
+    tr: &Tr,
+    links: &Links,
+    htmx: bool,
+    view: &FormView<'_>,
+) -> maud::Markup {
+    let fragment = form(tr, links, view);
+    if htmx {
+        return fragment;
+    }
+    let content = maud::html! { (intro(tr, &state.support_email)) (fragment) };
+    let title = tr.t("Sign up");
+    layout::page(tr, &state.catalogs, links, title, SwitchTo::Home, content)
+}
 
 fn signup_page(
     req: &Request,
@@ -20,25 +42,68 @@ fn signup_page(
     status: StatusCode,
     view: &FormView<'_>,
 ) -> Response {
-    let fragment = form(tr, &links(req), view);
-    if is_htmx(req) {
-        return respond(req, state, tr, status, "", fragment);
-    }
-    let content = maud::html! { (intro(tr, &state.support_email)) (fragment) };
-    respond(req, state, tr, status, tr.t("Sign up"), content)
+    let markup = render_home(state, tr, &links(req), is_htmx(req), view);
+    html_response(status, markup.into_string().into())
 }
 
-fn empty_form(req: &Request, state: &AppState, tr: &Tr) -> Response {
-    let values = SignupForm::default();
-    let errors = FieldErrors::default();
-    let view = FormView {
-        values: &values,
-        errors: &errors,
+fn empty_view(state: &AppState) -> FormView<'_> {
+    static NOTHING_ENTERED: SignupForm = SignupForm::EMPTY;
+    static NO_ERRORS: FieldErrors = FieldErrors::NONE;
+    FormView {
+        values: &NOTHING_ENTERED,
+        errors: &NO_ERRORS,
         email_ok: false,
         general_error: None,
         pattern: state.email_pattern.as_deref(),
-    };
-    signup_page(req, state, tr, StatusCode::OK, &view)
+    }
+}
+
+fn empty_form(req: &Request, state: &AppState, tr: &Tr) -> Response {
+    let links = links(req);
+    let htmx = is_htmx(req);
+    if let Some(page) = state.home_pages.get(tr.lang(), htmx, &links) {
+        return html_response(StatusCode::OK, Body::from_bytes(page));
+    }
+    let markup = render_home(state, tr, &links, htmx, &empty_view(state));
+    html_response(StatusCode::OK, markup.into_string().into())
+}
+
+/// The empty sign-up form in every language, as page and as HTMX fragment, rendered once: it
+/// is what nearly every visitor asks for, and nothing else in the request changes it. Rendered
+/// per request, it cost more CPU than everything hyper does for the request.
+#[derive(Default)]
+pub struct HomePages {
+    /// The links the pages were rendered with; a request under another prefix (a proxy's
+    /// `X-Forwarded-Prefix`) gets a fresh rendering.
+    links: Links,
+    /// By language code, then page (`false`) or fragment (`true`).
+    pages: HashMap<String, [Bytes; 2]>,
+}
+
+impl HomePages {
+    pub fn render(state: &AppState, links: Links) -> Self {
+        let view = empty_view(state);
+        let pages = state
+            .catalogs
+            .all()
+            .map(|tr| {
+                let page =
+                    |htmx| Bytes::from(render_home(state, &tr, &links, htmx, &view).into_string());
+                (tr.lang().to_owned(), [page(false), page(true)])
+            })
+            .collect();
+        HomePages { links, pages }
+    }
+
+    /// The stored body (shared, not copied), when the request matches what was rendered.
+    fn get(&self, lang: &str, htmx: bool, links: &Links) -> Option<Bytes> {
+        if *links != self.links {
+            return None;
+        }
+        self.pages
+            .get(lang)
+            .map(|pages| pages[usize::from(htmx)].clone())
+    }
 }
 
 #[handler]

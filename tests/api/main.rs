@@ -19,4 +19,5 @@ mod metrics;
 mod pages;
 mod provisioning;
 mod signup_form;
+mod slow_clients;
 mod smtp_mail;
