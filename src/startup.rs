@@ -219,7 +219,7 @@ async fn housekeeping(state: AppState, every: Duration) {
 pub fn open_store(settings: &Settings) -> anyhow::Result<Store> {
     Store::open(&settings.database_path).with_context(|| {
         format!(
-            "cannot open the store at DATABASE_PATH={} (is a running ms365-accountcreator server using it? Only one process may open it: stop the server first. Is the directory writable?)",
+            "cannot open the store at DATABASE_PATH={}",
             settings.database_path.display()
         )
     })

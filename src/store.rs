@@ -101,13 +101,27 @@ pub enum Lookup {
     Unknown,
 }
 
-/// A store failure. Callers show a generic error; the detail goes to the log.
+/// A store failure. Callers show a generic error; the detail goes to the log, and the
+/// failures an operator can fix say how.
 #[derive(Debug, thiserror::Error)]
 pub enum StoreError {
     #[error("the address is already registered")]
     AlreadyRegistered,
+    #[error("another process has the store open, and only one may: stop the server first")]
+    Locked,
+    /// sled refuses every write after a failed one until the store is opened again, hence
+    /// the restart.
+    #[error(
+        "the filesystem holding the store is full (no space left on device): free some space there, then start the server again"
+    )]
+    NoSpace,
+    #[error(
+        "the store's directory is not writable ({0}): make it writable for the user the server runs as"
+    )]
+    NotWritable(std::io::Error),
+    /// Not a `#[source]`: the message holds sled's text already, and `{:#}` would repeat it.
     #[error("store error: {0}")]
-    Sled(#[from] sled::Error),
+    Sled(sled::Error),
     #[error("corrupt record in {tree}: {source}")]
     Corrupt {
         tree: &'static str,
@@ -115,11 +129,31 @@ pub enum StoreError {
     },
 }
 
+impl From<sled::Error> for StoreError {
+    fn from(err: sled::Error) -> Self {
+        use std::io::ErrorKind;
+        match err {
+            sled::Error::Io(io) => match io.kind() {
+                ErrorKind::StorageFull => StoreError::NoSpace,
+                ErrorKind::PermissionDenied | ErrorKind::ReadOnlyFilesystem => {
+                    StoreError::NotWritable(io)
+                }
+                // sled reports a held lock only in the message, as an `Other` error.
+                ErrorKind::Other if io.to_string().starts_with("could not acquire lock") => {
+                    StoreError::Locked
+                }
+                _ => StoreError::Sled(sled::Error::Io(io)),
+            },
+            err => StoreError::Sled(err),
+        }
+    }
+}
+
 impl From<TransactionError<StoreError>> for StoreError {
     fn from(err: TransactionError<StoreError>) -> Self {
         match err {
             TransactionError::Abort(err) => err,
-            TransactionError::Storage(err) => StoreError::Sled(err),
+            TransactionError::Storage(err) => StoreError::from(err),
         }
     }
 }

@@ -7,5 +7,5 @@ mod person_name;
 
 pub use email_address::{EmailAddress, EmailAddressError};
 pub use email_filter::{EmailFilter, EmailFilterError};
-pub use mail_nickname::{MailNickname, NicknameError};
+pub use mail_nickname::{BrokenNicknameRule, MailNickname, NicknameError};
 pub use person_name::{PersonName, PersonNameError};

@@ -161,3 +161,37 @@ fn the_store_survives_reopening() {
             .unwrap()
     );
 }
+
+#[test]
+fn failures_an_operator_can_fix_are_named() {
+    use std::io::{Error, ErrorKind};
+    let sled_io = |err: Error| StoreError::from(sled::Error::Io(err));
+    let cases = [
+        (
+            sled_io(Error::from(ErrorKind::StorageFull)),
+            "the filesystem holding the store is full",
+        ),
+        (
+            sled_io(Error::from(ErrorKind::ReadOnlyFilesystem)),
+            "not writable",
+        ),
+        (
+            sled_io(Error::from(ErrorKind::PermissionDenied)),
+            "not writable",
+        ),
+        // As sled 0.34 reports a lock another process holds.
+        (
+            sled_io(Error::other(
+                "could not acquire lock on \"/srv/store/db\": Os { code: 11 }",
+            )),
+            "stop the server first",
+        ),
+        (
+            sled_io(Error::from(ErrorKind::NotADirectory)),
+            "store error: IO error: not a directory",
+        ),
+    ];
+    for (err, expected) in cases {
+        assert!(err.to_string().contains(expected), "{err}");
+    }
+}

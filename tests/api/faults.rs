@@ -1,6 +1,6 @@
 //! Fault suite: the server process is killed with SIGKILL in the middle of each provisioning
 //! step and restarted on the same store; confirming again finishes with nothing lost and
-//! nothing duplicated.
+//! nothing duplicated. And the store's disk is full, at start-up or while serving.
 
 use std::time::Duration;
 
@@ -8,6 +8,7 @@ use scraper::{Html, Selector};
 
 use crate::fake_graph::{Endpoint, FakeGraph};
 use crate::process::{ServerProcess, sign_up_fields};
+use crate::small_disk::SmallDisk;
 
 fn graph_env(fake: &FakeGraph, group: &str, sku: &str) -> Vec<(String, String)> {
     crate::graph::env(fake, &[group.to_owned()], &[sku.to_owned()])
@@ -200,4 +201,135 @@ async fn sigterm_lets_the_running_request_finish_and_exits_cleanly() {
     );
     assert!(log.contains("store flushed"), "{log}");
     assert_eq!(fake.users().len(), 1);
+}
+
+/// The store's path on `disk`, for the server's environment.
+fn store_on(disk: &SmallDisk, name: &str) -> (std::path::PathBuf, Vec<(String, String)>) {
+    let store = disk.path().join(name);
+    let env = vec![
+        ("DATABASE_PATH".to_owned(), store.display().to_string()),
+        // Every sign-up below comes from 127.0.0.1.
+        ("RATE_LIMIT_PER_IP_PER_HOUR".to_owned(), "10000".to_owned()),
+    ];
+    (store, env)
+}
+
+#[tokio::test]
+async fn a_full_disk_stops_start_up_with_one_clear_line() {
+    let dir = tempfile::tempdir().unwrap();
+    // sled rewrites a whole segment (512 KiB) on the first start after one that failed.
+    let disk = SmallDisk::mount("2m");
+    let launcher = disk.launcher(dir.path());
+    let (_, env) = store_on(&disk, "store");
+    let server = ServerProcess::start_via(&launcher, dir.path(), &env).await;
+    server.expect(
+        200,
+        server
+            .post(
+                "/signup",
+                &sign_up_fields("ada@uni.example", "Ada", "Lovelace"),
+            )
+            .await,
+    );
+    let path = verification_path(&server).await;
+    let (code, log) = tokio::task::spawn_blocking(move || server.terminate())
+        .await
+        .unwrap();
+    assert_eq!(code, Some(0), "{log}");
+
+    disk.fill();
+    for (situation, name) in [("the store in use", "store"), ("a new store", "new")] {
+        let (store, env) = store_on(&disk, name);
+        let (code, stderr) = ServerProcess::refused_start(&launcher, dir.path(), &env).await;
+        assert_eq!(code, Some(1), "{situation}: {stderr}");
+        let expected = format!(
+            "error: cannot open the store at DATABASE_PATH={}: the filesystem holding the store is full (no space left on device): free some space there, then start the server again",
+            store.display()
+        );
+        assert_eq!(stderr.trim(), expected, "{situation}");
+    }
+
+    disk.free();
+    let server = ServerProcess::start_via(&launcher, dir.path(), &env).await;
+    assert_eq!(
+        server.get(&path).await,
+        200,
+        "with room again, the server starts on the same store, the sign-up still in it"
+    );
+}
+
+#[tokio::test]
+async fn a_disk_filling_up_while_serving_gets_an_error_page_and_a_restart_recovers() {
+    let dir = tempfile::tempdir().unwrap();
+    let disk = SmallDisk::mount("2m");
+    let launcher = disk.launcher(dir.path());
+    let (_, env) = store_on(&disk, "store");
+    let server = ServerProcess::start_via(&launcher, dir.path(), &env).await;
+    server.expect(
+        200,
+        server
+            .post(
+                "/signup",
+                &sign_up_fields("ada@uni.example", "Ada", "Lovelace"),
+            )
+            .await,
+    );
+
+    disk.fill();
+    // sled buffers writes and reports the failure on a later one (observed: the 8th to
+    // 10th sign-up with a 56-character name); long names make that come sooner.
+    let client = reqwest::Client::new();
+    let last = "Lovelace".repeat(7);
+    let mut refused = None;
+    for n in 0..300 {
+        let email = format!("st{n}@uni.example");
+        let mut fields = sign_up_fields(&email, "Ada", &last).to_vec();
+        fields.push(("lang", "de"));
+        let response = client
+            .post(server.url("/signup"))
+            .form(&fields)
+            .send()
+            .await
+            .unwrap();
+        if response.status() != 200 {
+            refused = Some((response.status().as_u16(), response.text().await.unwrap()));
+            break;
+        }
+        tokio::time::sleep(Duration::from_millis(20)).await;
+    }
+    let (status, page) = refused.expect("300 sign-ups were accepted on a full disk");
+    assert_eq!(status, 500, "{page}");
+    assert!(page.contains(r#"<html lang="de">"#), "{page}");
+    assert!(
+        page.contains("Ihre Registrierung konnte gerade nicht gespeichert werden."),
+        "{page}"
+    );
+    assert!(page.contains(&last), "the entered name is kept: {page}");
+    let log = server.log_text();
+    assert!(
+        log.contains("the filesystem holding the store is full"),
+        "{log}"
+    );
+    assert!(!log.contains("panicked"), "{log}");
+    assert_eq!(server.get("/readyz").await, 503, "not ready while full");
+    assert_eq!(server.get("/healthz").await, 200, "still running");
+
+    // sled refuses every write after a failed one until the store is opened again, so
+    // freeing space is not enough: the server has to be restarted.
+    disk.free();
+    let (_, log) = tokio::task::spawn_blocking(move || server.terminate())
+        .await
+        .unwrap();
+    assert!(!log.contains("panicked"), "{log}");
+    let server = ServerProcess::start_via(&launcher, dir.path(), &env).await;
+    assert_eq!(server.get("/readyz").await, 200);
+    server.expect(
+        200,
+        server
+            .post(
+                "/signup",
+                &sign_up_fields("bob@uni.example", "Bob", "Builder"),
+            )
+            .await,
+    );
 }

@@ -5,6 +5,7 @@ mod fake_graph;
 mod flaky_directory;
 mod helpers;
 mod process;
+mod small_disk;
 mod smtp;
 
 mod browser;

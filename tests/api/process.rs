@@ -18,20 +18,20 @@ impl ServerProcess {
     /// Starts the binary in TEST mode on a free port with its store in `store_dir`;
     /// `env` comes on top (e.g. the fake Graph and SMTP settings).
     pub async fn start(store_dir: &Path, env: &[(String, String)]) -> ServerProcess {
+        Self::start_via(&[], store_dir, env).await
+    }
+
+    /// As [`start`](Self::start), behind `launcher`: a command that runs the binary given as
+    /// its last argument, such as `SmallDisk::launcher`.
+    pub async fn start_via(
+        launcher: &[String],
+        store_dir: &Path,
+        env: &[(String, String)],
+    ) -> ServerProcess {
         crate::helpers::init();
         let port = free_port();
         let log = store_dir.join(format!("server-{port}.log"));
-        let child = Command::new(env!("CARGO_BIN_EXE_ms365-accountcreator"))
-            .env_clear()
-            .env("PATH", std::env::var("PATH").unwrap_or_default())
-            .env("MODE", "test")
-            .env("BIND", format!("127.0.0.1:{port}"))
-            .env("DATABASE_PATH", store_dir.join("store"))
-            .env("GRAPH_API_USER_MAIL_DOMAIN", "tenant.example")
-            .envs(env.iter().map(|(k, v)| (k.as_str(), v.as_str())))
-            .current_dir(store_dir)
-            .stdout(Stdio::null())
-            .stderr(std::fs::File::create(&log).expect("a log file"))
+        let child = command(launcher, store_dir, port, &log, env)
             .spawn()
             .expect("the server binary starts");
         let server = ServerProcess {
@@ -49,6 +49,31 @@ impl ServerProcess {
             tokio::time::sleep(Duration::from_millis(25)).await;
         }
         panic!("the server did not come up:\n{}", server.log_text());
+    }
+
+    /// Runs `serve` as [`start_via`](Self::start_via) does, expecting it to refuse to start:
+    /// returns its exit code and what it wrote to stderr. Fails if it is still running after
+    /// ten seconds (it started after all).
+    pub async fn refused_start(
+        launcher: &[String],
+        store_dir: &Path,
+        env: &[(String, String)],
+    ) -> (Option<i32>, String) {
+        let port = free_port();
+        let log = store_dir.join(format!("refused-{port}.log"));
+        let mut child = command(launcher, store_dir, port, &log, env)
+            .spawn()
+            .expect("the server binary starts");
+        let log_text = || std::fs::read_to_string(&log).unwrap_or_default();
+        for _ in 0..400 {
+            if let Some(status) = child.try_wait().expect("the server's status") {
+                return (status.code(), log_text());
+            }
+            tokio::time::sleep(Duration::from_millis(25)).await;
+        }
+        let _ = child.kill();
+        let _ = child.wait();
+        panic!("the server started instead of refusing:\n{}", log_text());
     }
 
     pub fn url(&self, path: &str) -> String {
@@ -109,6 +134,38 @@ impl ServerProcess {
         let _ = self.child.kill();
         let _ = self.child.wait();
     }
+}
+
+/// `serve` in TEST mode on `port`, logging to `log`, with its store in `store_dir` unless
+/// `env` says otherwise.
+fn command(
+    launcher: &[String],
+    store_dir: &Path,
+    port: u16,
+    log: &Path,
+    env: &[(String, String)],
+) -> Command {
+    let binary = env!("CARGO_BIN_EXE_ms365-accountcreator");
+    let mut command = match launcher.split_first() {
+        Some((program, args)) => {
+            let mut command = Command::new(program);
+            command.args(args).arg(binary);
+            command
+        }
+        None => Command::new(binary),
+    };
+    command
+        .env_clear()
+        .env("PATH", std::env::var("PATH").unwrap_or_default())
+        .env("MODE", "test")
+        .env("BIND", format!("127.0.0.1:{port}"))
+        .env("DATABASE_PATH", store_dir.join("store"))
+        .env("GRAPH_API_USER_MAIL_DOMAIN", "tenant.example")
+        .envs(env.iter().map(|(k, v)| (k.as_str(), v.as_str())))
+        .current_dir(store_dir)
+        .stdout(Stdio::null())
+        .stderr(std::fs::File::create(log).expect("a log file"));
+    command
 }
 
 impl Drop for ServerProcess {
