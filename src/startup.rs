@@ -140,17 +140,28 @@ impl Application {
             ))
         });
         let app = web::routes(self.state, self.body_limits);
-        server::serve(
-            self.listener,
-            app,
-            limits,
-            shutdown,
-            Duration::from_secs(30),
-        )
-        .await;
+        // A store that can no longer be written stays so until it is opened again (sled), and
+        // every sign-up would fail meanwhile: stop, so the service manager restarts the
+        // server, which starts once the store is usable.
+        let store_failed = async {
+            let reason = store.failed().await;
+            tracing::error!(%reason, "the store can no longer be written; stopping");
+        };
+        let stop = async {
+            tokio::select! {
+                () = shutdown => {}
+                () = store_failed => {}
+            }
+        };
+        server::serve(self.listener, app, limits, stop, Duration::from_secs(30)).await;
         housekeeping.abort();
         if let Some(metrics_server) = metrics_server {
             metrics_server.abort();
+        }
+        if let Some(reason) = store.failure() {
+            anyhow::bail!(
+                "stopped because the store at DATABASE_PATH can no longer be written: {reason}"
+            );
         }
         store.flush().await.context("cannot flush the store")?;
         tracing::info!("stopped; store flushed");

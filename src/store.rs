@@ -5,10 +5,12 @@
 //! `registrations` (address → [`Registration`]), `signups` (sign-up id → address).
 
 use std::path::Path;
+use std::sync::Arc;
 
 use serde::{Deserialize, Serialize};
 use sled::Transactional;
 use sled::transaction::{ConflictableTransactionError, TransactionError};
+use tokio::sync::watch;
 
 use crate::domain::EmailAddress;
 
@@ -161,6 +163,8 @@ impl From<TransactionError<StoreError>> for StoreError {
 /// The embedded store. Cheap to clone.
 #[derive(Debug, Clone)]
 pub struct Store {
+    /// Set by the first write that fails for a reason of the store, not of the request.
+    failure: Arc<watch::Sender<Option<String>>>,
     db: sled::Db,
     pending: sled::Tree,
     pending_by_email: sled::Tree,
@@ -203,7 +207,51 @@ impl Store {
             registrations: db.open_tree("registrations")?,
             signups: db.open_tree("signups")?,
             db,
+            failure: Arc::new(watch::Sender::new(None)),
         })
+    }
+
+    /// Passes `result` on, noting a failure of the store itself. sled refuses every write
+    /// after one has failed (a full disk, say) until the store is opened again, so such a
+    /// failure is for good; see [`Store::failed`].
+    fn watched<T>(&self, result: Result<T, StoreError>) -> Result<T, StoreError> {
+        if let Err(err @ (StoreError::NoSpace | StoreError::NotWritable(_) | StoreError::Sled(_))) =
+            &result
+        {
+            let reason = err.to_string();
+            self.failure.send_if_modified(|failure| {
+                let first = failure.is_none();
+                if first {
+                    *failure = Some(reason);
+                }
+                first
+            });
+        }
+        result
+    }
+
+    fn watching<T>(&self, write: impl FnOnce() -> Result<T, StoreError>) -> Result<T, StoreError> {
+        self.watched(write())
+    }
+
+    /// Completes, with the reason, once a write has failed for a reason of the store.
+    pub async fn failed(&self) -> String {
+        let mut failure = self.failure.subscribe();
+        // The guard `wait_for` returns must not live across an await.
+        let reason = match failure.wait_for(Option::is_some).await {
+            Ok(reason) => reason.clone(),
+            Err(_) => None,
+        };
+        match reason {
+            Some(reason) => reason,
+            // The sender lives as long as this store does.
+            None => std::future::pending().await,
+        }
+    }
+
+    /// Why writes fail, once one has.
+    pub fn failure(&self) -> Option<String> {
+        self.failure.borrow().clone()
     }
 
     /// Whether the store answers reads and writes (for `/readyz`).
@@ -213,13 +261,19 @@ impl Store {
 
     /// Writes everything to disk (for commands that exit right after).
     pub fn flush_blocking(&self) -> Result<(), StoreError> {
-        self.db.flush()?;
-        Ok(())
+        self.watching(|| {
+            self.db.flush()?;
+            Ok(())
+        })
     }
 
     pub async fn flush(&self) -> Result<(), StoreError> {
-        self.db.flush_async().await?;
-        Ok(())
+        let result = async {
+            self.db.flush_async().await?;
+            Ok::<_, StoreError>(())
+        }
+        .await;
+        self.watched(result)
     }
 
     pub fn is_registered(&self, email: &EmailAddress) -> Result<bool, StoreError> {
@@ -229,22 +283,24 @@ impl Store {
     /// Stores a pending sign-up, replacing an older one for the same address so its link
     /// stops working. Refuses an address that is already registered.
     pub fn insert_pending(&self, signup: &PendingSignup) -> Result<(), StoreError> {
-        let record = encode(signup);
-        (&self.pending, &self.pending_by_email, &self.registrations).transaction(
-            |(pending, by_email, registrations)| {
-                if registrations.get(signup.email.as_bytes())?.is_some() {
-                    return abort(StoreError::AlreadyRegistered);
-                }
-                if let Some(old_id) =
-                    by_email.insert(signup.email.as_bytes(), signup.id.as_bytes())?
-                {
-                    pending.remove(old_id)?;
-                }
-                pending.insert(signup.id.as_bytes(), record.as_slice())?;
-                Ok(())
-            },
-        )?;
-        Ok(())
+        self.watching(|| {
+            let record = encode(signup);
+            (&self.pending, &self.pending_by_email, &self.registrations).transaction(
+                |(pending, by_email, registrations)| {
+                    if registrations.get(signup.email.as_bytes())?.is_some() {
+                        return abort(StoreError::AlreadyRegistered);
+                    }
+                    if let Some(old_id) =
+                        by_email.insert(signup.email.as_bytes(), signup.id.as_bytes())?
+                    {
+                        pending.remove(old_id)?;
+                    }
+                    pending.insert(signup.id.as_bytes(), record.as_slice())?;
+                    Ok(())
+                },
+            )?;
+            Ok(())
+        })
     }
 
     /// What a link's sign-up id leads to, without changing anything.
@@ -263,70 +319,77 @@ impl Store {
     /// Takes the address for the sign-up `signup_id` if `nonce` matches, atomically: of any
     /// number of concurrent claims for one address exactly one gets [`Claim::Claimed`].
     pub fn claim(&self, signup_id: &str, nonce: &str, now: u64) -> Result<Claim, StoreError> {
-        let trees = (
-            &self.pending,
-            &self.pending_by_email,
-            &self.registrations,
-            &self.signups,
-        );
-        let claim = trees.transaction(|(pending, by_email, registrations, signups)| {
-            let Some(bytes) = pending.get(signup_id)? else {
-                let Some(email) = signups.get(signup_id)? else {
-                    return Ok(Claim::Unknown);
+        self.watching(|| {
+            let trees = (
+                &self.pending,
+                &self.pending_by_email,
+                &self.registrations,
+                &self.signups,
+            );
+            let claim = trees.transaction(|(pending, by_email, registrations, signups)| {
+                let Some(bytes) = pending.get(signup_id)? else {
+                    let Some(email) = signups.get(signup_id)? else {
+                        return Ok(Claim::Unknown);
+                    };
+                    let Some(bytes) = registrations.get(&email)? else {
+                        return Ok(Claim::Unknown);
+                    };
+                    let registration: Registration =
+                        decode("registrations", &bytes).or_else(abort)?;
+                    return Ok(if registration.step == Step::Done {
+                        Claim::AlreadyDone(registration)
+                    } else {
+                        Claim::Resume(registration)
+                    });
                 };
-                let Some(bytes) = registrations.get(&email)? else {
+                let signup: PendingSignup = decode("pending", &bytes).or_else(abort)?;
+                if signup.nonce != nonce {
                     return Ok(Claim::Unknown);
+                }
+                if signup.expires_at <= now {
+                    return Ok(Claim::Expired);
+                }
+                if registrations.get(signup.email.as_bytes())?.is_some() {
+                    return Ok(Claim::AddressTaken);
+                }
+                let registration = Registration {
+                    email: signup.email.clone(),
+                    signup_id: signup.id.clone(),
+                    first_name: signup.first_name.clone(),
+                    last_name: signup.last_name.clone(),
+                    lang: signup.lang.clone(),
+                    consent_email_at: signup.consent_email_at,
+                    consent_name_at: signup.consent_name_at,
+                    claimed_at: now,
+                    step: Step::Claimed,
+                    upn: None,
+                    object_id: None,
+                    sealed_password: None,
+                    updated_at: now,
+                    last_error: None,
+                    imported: false,
                 };
-                let registration: Registration = decode("registrations", &bytes).or_else(abort)?;
-                return Ok(if registration.step == Step::Done {
-                    Claim::AlreadyDone(registration)
-                } else {
-                    Claim::Resume(registration)
-                });
-            };
-            let signup: PendingSignup = decode("pending", &bytes).or_else(abort)?;
-            if signup.nonce != nonce {
-                return Ok(Claim::Unknown);
-            }
-            if signup.expires_at <= now {
-                return Ok(Claim::Expired);
-            }
-            if registrations.get(signup.email.as_bytes())?.is_some() {
-                return Ok(Claim::AddressTaken);
-            }
-            let registration = Registration {
-                email: signup.email.clone(),
-                signup_id: signup.id.clone(),
-                first_name: signup.first_name.clone(),
-                last_name: signup.last_name.clone(),
-                lang: signup.lang.clone(),
-                consent_email_at: signup.consent_email_at,
-                consent_name_at: signup.consent_name_at,
-                claimed_at: now,
-                step: Step::Claimed,
-                upn: None,
-                object_id: None,
-                sealed_password: None,
-                updated_at: now,
-                last_error: None,
-                imported: false,
-            };
-            registrations.insert(signup.email.as_bytes(), encode(&registration))?;
-            signups.insert(signup.id.as_bytes(), signup.email.as_bytes())?;
-            pending.remove(signup.id.as_bytes())?;
-            by_email.remove(signup.email.as_bytes())?;
-            Ok(Claim::Claimed(registration))
-        })?;
-        Ok(claim)
+                registrations.insert(signup.email.as_bytes(), encode(&registration))?;
+                signups.insert(signup.id.as_bytes(), signup.email.as_bytes())?;
+                pending.remove(signup.id.as_bytes())?;
+                by_email.remove(signup.email.as_bytes())?;
+                Ok(Claim::Claimed(registration))
+            })?;
+            Ok(claim)
+        })
     }
 
     /// Saves a registration's progress, durably: the next provisioning step starts only
     /// after the previous one is on disk.
     pub async fn save_registration(&self, registration: &Registration) -> Result<(), StoreError> {
-        self.registrations
-            .insert(registration.email.as_bytes(), encode(registration))?;
-        self.registrations.flush_async().await?;
-        Ok(())
+        let result = async {
+            self.registrations
+                .insert(registration.email.as_bytes(), encode(registration))?;
+            self.registrations.flush_async().await?;
+            Ok::<_, StoreError>(())
+        }
+        .await;
+        self.watched(result)
     }
 
     pub fn registration(&self, email: &str) -> Result<Option<Registration>, StoreError> {
@@ -363,84 +426,91 @@ impl Store {
     /// Records an address that already has an account (from the original's database), so it
     /// cannot sign up again. Returns `false` when the address was registered already.
     pub fn import_registered(&self, email: &str, registered_at: u64) -> Result<bool, StoreError> {
-        let registration = Registration {
-            email: email.to_owned(),
-            signup_id: String::new(),
-            first_name: String::new(),
-            last_name: String::new(),
-            lang: String::new(),
-            consent_email_at: registered_at,
-            consent_name_at: registered_at,
-            claimed_at: registered_at,
-            step: Step::Done,
-            upn: None,
-            object_id: None,
-            sealed_password: None,
-            updated_at: registered_at,
-            last_error: None,
-            imported: true,
-        };
-        let inserted = self.registrations.compare_and_swap(
-            email,
-            None as Option<&[u8]>,
-            Some(encode(&registration)),
-        )?;
-        Ok(inserted.is_ok())
+        self.watching(|| {
+            let registration = Registration {
+                email: email.to_owned(),
+                signup_id: String::new(),
+                first_name: String::new(),
+                last_name: String::new(),
+                lang: String::new(),
+                consent_email_at: registered_at,
+                consent_name_at: registered_at,
+                claimed_at: registered_at,
+                step: Step::Done,
+                upn: None,
+                object_id: None,
+                sealed_password: None,
+                updated_at: registered_at,
+                last_error: None,
+                imported: true,
+            };
+            let inserted = self.registrations.compare_and_swap(
+                email,
+                None as Option<&[u8]>,
+                Some(encode(&registration)),
+            )?;
+            Ok(inserted.is_ok())
+        })
     }
 
     /// Removes everything stored about an address (a deletion request): its registration,
     /// the sign-up index entry and any pending sign-up.
     pub fn forget(&self, email: &str) -> Result<Forgotten, StoreError> {
-        let trees = (
-            &self.pending,
-            &self.pending_by_email,
-            &self.registrations,
-            &self.signups,
-        );
-        let forgotten = trees.transaction(|(pending, by_email, registrations, signups)| {
-            let mut forgotten = Forgotten::default();
-            if let Some(id) = by_email.remove(email.as_bytes())? {
-                pending.remove(id)?;
-                forgotten.pending += 1;
-            }
-            if let Some(bytes) = registrations.remove(email.as_bytes())? {
-                let registration: Registration = decode("registrations", &bytes).or_else(abort)?;
-                signups.remove(registration.signup_id.as_bytes())?;
-                forgotten.registration = Some(registration);
-            }
+        self.watching(|| {
+            let trees = (
+                &self.pending,
+                &self.pending_by_email,
+                &self.registrations,
+                &self.signups,
+            );
+            let forgotten = trees.transaction(|(pending, by_email, registrations, signups)| {
+                let mut forgotten = Forgotten::default();
+                if let Some(id) = by_email.remove(email.as_bytes())? {
+                    pending.remove(id)?;
+                    forgotten.pending += 1;
+                }
+                if let Some(bytes) = registrations.remove(email.as_bytes())? {
+                    let registration: Registration =
+                        decode("registrations", &bytes).or_else(abort)?;
+                    signups.remove(registration.signup_id.as_bytes())?;
+                    forgotten.registration = Some(registration);
+                }
+                Ok(forgotten)
+            })?;
             Ok(forgotten)
-        })?;
-        Ok(forgotten)
+        })
     }
 
     /// Deletes pending sign-ups whose link expired at or before `now`; returns how many.
     pub fn purge_expired(&self, now: u64) -> Result<usize, StoreError> {
-        let mut purged = 0;
-        for entry in self.pending.iter() {
-            let (id, bytes) = entry?;
-            let signup: PendingSignup = decode("pending", &bytes)?;
-            if signup.expires_at > now {
-                continue;
+        self.watching(|| {
+            let mut purged = 0;
+            for entry in self.pending.iter() {
+                let (id, bytes) = entry?;
+                let signup: PendingSignup = decode("pending", &bytes)?;
+                if signup.expires_at > now {
+                    continue;
+                }
+                // Only if it is still the address's current sign-up, so a newer one stays.
+                let removed =
+                    (&self.pending, &self.pending_by_email).transaction(|(pending, by_email)| {
+                        if pending.remove(&id)?.is_none() {
+                            return Ok(false);
+                        }
+                        if by_email
+                            .get(signup.email.as_bytes())?
+                            .is_some_and(|current| current == id)
+                        {
+                            by_email.remove(signup.email.as_bytes())?;
+                        }
+                        Ok(true)
+                    });
+                if removed.map_err(StoreError::from)? {
+                    purged += 1;
+                }
             }
-            // Only if it is still the address's current sign-up, so a newer one stays.
-            let removed =
-                (&self.pending, &self.pending_by_email).transaction(|(pending, by_email)| {
-                    if pending.remove(&id)?.is_none() {
-                        return Ok(false);
-                    }
-                    if by_email
-                        .get(signup.email.as_bytes())?
-                        .is_some_and(|current| current == id)
-                    {
-                        by_email.remove(signup.email.as_bytes())?;
-                    }
-                    Ok(true)
-                });
-            if removed.map_err(StoreError::from)? {
-                purged += 1;
-            }
-        }
-        Ok(purged)
+            Ok(purged)
+        })
     }
 
     /// How many sign-ups wait for their link (walks the tree: for metrics, not hot paths).

@@ -129,6 +129,19 @@ impl ServerProcess {
         (status, self.log_text())
     }
 
+    /// Waits up to `limit` for the process to exit by itself: its exit code and log, or
+    /// `None` if it is still running.
+    pub async fn exit_within(&mut self, limit: Duration) -> Option<(Option<i32>, String)> {
+        let deadline = std::time::Instant::now() + limit;
+        while std::time::Instant::now() < deadline {
+            if let Ok(Some(status)) = self.child.try_wait() {
+                return Some((status.code(), self.log_text()));
+            }
+            tokio::time::sleep(Duration::from_millis(50)).await;
+        }
+        None
+    }
+
     /// SIGKILL: the process dies wherever it is, nothing is flushed or finished.
     pub fn kill(mut self) {
         let _ = self.child.kill();
