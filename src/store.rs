@@ -230,6 +230,16 @@ impl Store {
         result
     }
 
+    /// Every tree, for transactions that span them all.
+    fn all_trees(&self) -> (&sled::Tree, &sled::Tree, &sled::Tree, &sled::Tree) {
+        (
+            &self.pending,
+            &self.pending_by_email,
+            &self.registrations,
+            &self.signups,
+        )
+    }
+
     fn watching<T>(&self, write: impl FnOnce() -> Result<T, StoreError>) -> Result<T, StoreError> {
         self.watched(write())
     }
@@ -320,12 +330,7 @@ impl Store {
     /// number of concurrent claims for one address exactly one gets [`Claim::Claimed`].
     pub fn claim(&self, signup_id: &str, nonce: &str, now: u64) -> Result<Claim, StoreError> {
         self.watching(|| {
-            let trees = (
-                &self.pending,
-                &self.pending_by_email,
-                &self.registrations,
-                &self.signups,
-            );
+            let trees = self.all_trees();
             let claim = trees.transaction(|(pending, by_email, registrations, signups)| {
                 let Some(bytes) = pending.get(signup_id)? else {
                     let Some(email) = signups.get(signup_id)? else {
@@ -457,12 +462,7 @@ impl Store {
     /// the sign-up index entry and any pending sign-up.
     pub fn forget(&self, email: &str) -> Result<Forgotten, StoreError> {
         self.watching(|| {
-            let trees = (
-                &self.pending,
-                &self.pending_by_email,
-                &self.registrations,
-                &self.signups,
-            );
+            let trees = self.all_trees();
             let forgotten = trees.transaction(|(pending, by_email, registrations, signups)| {
                 let mut forgotten = Forgotten::default();
                 if let Some(id) = by_email.remove(email.as_bytes())? {

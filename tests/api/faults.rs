@@ -89,15 +89,7 @@ async fn a_kill_during_each_step_loses_nothing_and_duplicates_nothing() {
         let dir = tempfile::tempdir().unwrap();
 
         let server = ServerProcess::start(dir.path(), &env).await;
-        server.expect(
-            200,
-            server
-                .post(
-                    "/signup",
-                    &sign_up_fields("ada@uni.example", "Ada", "Lovelace"),
-                )
-                .await,
-        );
+        server.sign_up_ada().await;
         let path = verification_path(&server).await;
 
         // The answer to `endpoint` is held back; kill the process while it waits for it.
@@ -163,15 +155,7 @@ async fn sigterm_lets_the_running_request_finish_and_exits_cleanly() {
     let env = graph_env(&fake, &group, &sku);
     let dir = tempfile::tempdir().unwrap();
     let server = ServerProcess::start(dir.path(), &env).await;
-    server.expect(
-        200,
-        server
-            .post(
-                "/signup",
-                &sign_up_fields("ada@uni.example", "Ada", "Lovelace"),
-            )
-            .await,
-    );
+    server.sign_up_ada().await;
     let path = verification_path(&server).await;
 
     fake.delay(Endpoint::CreateUser, 1, Duration::from_millis(700));
@@ -222,15 +206,7 @@ async fn a_full_disk_stops_start_up_with_one_clear_line() {
     let launcher = disk.launcher(dir.path());
     let (_, env) = store_on(&disk, "store");
     let server = ServerProcess::start_via(&launcher, dir.path(), &env).await;
-    server.expect(
-        200,
-        server
-            .post(
-                "/signup",
-                &sign_up_fields("ada@uni.example", "Ada", "Lovelace"),
-            )
-            .await,
-    );
+    server.sign_up_ada().await;
     let path = verification_path(&server).await;
     let (code, log) = tokio::task::spawn_blocking(move || server.terminate())
         .await
@@ -265,15 +241,7 @@ async fn a_disk_filling_up_while_serving_gets_an_error_page_then_the_server_stop
     let launcher = disk.launcher(dir.path());
     let (_, env) = store_on(&disk, "store");
     let mut server = ServerProcess::start_via(&launcher, dir.path(), &env).await;
-    server.expect(
-        200,
-        server
-            .post(
-                "/signup",
-                &sign_up_fields("ada@uni.example", "Ada", "Lovelace"),
-            )
-            .await,
-    );
+    server.sign_up_ada().await;
 
     disk.fill();
     // sled buffers writes and reports the failure on a later one (observed: the 8th to

@@ -104,6 +104,12 @@ impl ServerProcess {
         std::fs::read_to_string(&self.log).unwrap_or_default()
     }
 
+    /// Ada Lovelace signs up, and the form is accepted.
+    pub async fn sign_up_ada(&self) {
+        let fields = sign_up_fields("ada@uni.example", "Ada", "Lovelace");
+        self.expect(200, self.post("/signup", &fields).await);
+    }
+
     /// Asserts a status, showing the server's warnings and errors when it differs.
     pub fn expect(&self, expected: u16, status: u16) {
         if status != expected {

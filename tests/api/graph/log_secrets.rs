@@ -28,15 +28,7 @@ async fn a_full_and_a_failing_sign_up_log_no_secret_at_trace_level() {
     let server = ServerProcess::start(dir.path(), &env).await;
 
     // A full sign-up.
-    server.expect(
-        200,
-        server
-            .post(
-                "/signup",
-                &sign_up_fields("ada@uni.example", "Ada", "Lovelace"),
-            )
-            .await,
-    );
+    server.sign_up_ada().await;
     let link_path = smtp
         .received()
         .pop()
