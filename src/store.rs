@@ -124,6 +124,8 @@ pub enum StoreError {
     /// Not a `#[source]`: the message holds sled's text already, and `{:#}` would repeat it.
     #[error("store error: {0}")]
     Sled(sled::Error),
+    #[error("the flush to disk was aborted: {0}")]
+    FlushAborted(String),
     #[error("corrupt record in {tree}: {source}")]
     Corrupt {
         tree: &'static str,
@@ -230,6 +232,17 @@ impl Store {
         result
     }
 
+    /// Writes everything to disk without holding a runtime worker. Not sled's `flush_async`:
+    /// in 0.34 several at once can deadlock for good (spacejam/sled#1308), which eight people
+    /// confirming together did in the benchmark. sled flushes the whole store either way.
+    async fn flush_to_disk(&self) -> Result<(), StoreError> {
+        let db = self.db.clone();
+        tokio::task::spawn_blocking(move || db.flush())
+            .await
+            .map_err(|err| StoreError::FlushAborted(err.to_string()))??;
+        Ok(())
+    }
+
     /// Every tree, for transactions that span them all.
     fn all_trees(&self) -> (&sled::Tree, &sled::Tree, &sled::Tree, &sled::Tree) {
         (
@@ -279,7 +292,7 @@ impl Store {
 
     pub async fn flush(&self) -> Result<(), StoreError> {
         let result = async {
-            self.db.flush_async().await?;
+            self.flush_to_disk().await?;
             Ok::<_, StoreError>(())
         }
         .await;
@@ -390,7 +403,7 @@ impl Store {
         let result = async {
             self.registrations
                 .insert(registration.email.as_bytes(), encode(registration))?;
-            self.registrations.flush_async().await?;
+            self.flush_to_disk().await?;
             Ok::<_, StoreError>(())
         }
         .await;

@@ -195,3 +195,49 @@ fn failures_an_operator_can_fix_are_named() {
         assert!(err.to_string().contains(expected), "{err}");
     }
 }
+
+/// sled 0.34's `flush_async` deadlocks when several run at once (spacejam/sled#1308): eight
+/// people confirming together hung for good in the benchmark. Many concurrent durable saves
+/// must all finish. They run on a runtime of their own in a thread of their own, so a hang
+/// fails the test instead of hanging it (the deadlock blocks the runtime's workers).
+#[test]
+fn concurrent_durable_saves_all_finish() {
+    let dir = tempfile::tempdir().unwrap();
+    let store = Store::open(dir.path()).unwrap();
+    let (finished, all_finished) = std::sync::mpsc::channel();
+    std::thread::spawn(move || {
+        let runtime = tokio::runtime::Builder::new_multi_thread()
+            .worker_threads(2)
+            .enable_all()
+            .build()
+            .unwrap();
+        runtime.block_on(async {
+            let mut saves = tokio::task::JoinSet::new();
+            for n in 0..64 {
+                let id = format!("p{n}");
+                store
+                    .insert_pending(&pending(&id, &format!("st{n}@x.example")))
+                    .unwrap();
+                let Claim::Claimed(mut registration) =
+                    store.claim(&id, &format!("nonce-{id}"), 150).unwrap()
+                else {
+                    panic!("claimed")
+                };
+                let store = store.clone();
+                saves.spawn(async move {
+                    for step in [Step::Creating, Step::UserCreated, Step::LicencesAssigned] {
+                        registration.step = step;
+                        store.save_registration(&registration).await.unwrap();
+                    }
+                });
+            }
+            while let Some(done) = saves.join_next().await {
+                done.unwrap();
+            }
+        });
+        let _ = finished.send(());
+    });
+    all_finished
+        .recv_timeout(std::time::Duration::from_secs(60))
+        .expect("concurrent durable saves hung");
+}
