@@ -236,8 +236,7 @@ pub fn json_error(req: &Request, state: &AppState, status: StatusCode) -> Respon
 pub fn endpoint() -> impl Endpoint {
     service().around(|inner, req| async move {
         let state = req.data::<AppState>().cloned();
-        let mut probe = Request::builder().uri(req.uri().clone()).finish();
-        *probe.headers_mut() = req.headers().clone();
+        let probe = super::error::probe(&req);
         match inner.call(req).await {
             Ok(response) => Ok(response.into_response()),
             Err(err) => {

@@ -59,13 +59,10 @@ fn empty_view(state: &AppState) -> FormView<'_> {
 }
 
 fn empty_form(req: &Request, state: &AppState, tr: &Tr) -> Response {
-    let links = links(req);
-    let htmx = is_htmx(req);
-    if let Some(page) = state.home_pages.get(tr.lang(), htmx, &links) {
-        return html_response(StatusCode::OK, Body::from_bytes(page));
+    match state.home_pages.get(tr.lang(), is_htmx(req), &links(req)) {
+        Some(page) => html_response(StatusCode::OK, Body::from_bytes(page)),
+        None => signup_page(req, state, tr, StatusCode::OK, &empty_view(state)),
     }
-    let markup = render_home(state, tr, &links, htmx, &empty_view(state));
-    html_response(StatusCode::OK, markup.into_string().into())
 }
 
 /// The empty sign-up form in every language, as page and as HTMX fragment, rendered once: it
