@@ -12,7 +12,7 @@ use sled::Transactional;
 use sled::transaction::{ConflictableTransactionError, TransactionError};
 use tokio::sync::watch;
 
-use crate::domain::EmailAddress;
+use crate::domain::Mailbox;
 
 /// A sign-up waiting for its address to be verified.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
@@ -299,7 +299,8 @@ impl Store {
         self.watched(result)
     }
 
-    pub fn is_registered(&self, email: &EmailAddress) -> Result<bool, StoreError> {
+    /// Whether the mailbox has a registration (a person's key is their mailbox).
+    pub fn is_registered(&self, email: &Mailbox) -> Result<bool, StoreError> {
         Ok(self.registrations.contains_key(email.as_str())?)
     }
 

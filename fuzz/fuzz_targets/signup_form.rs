@@ -5,7 +5,7 @@
 use std::sync::LazyLock;
 
 use libfuzzer_sys::fuzz_target;
-use ms365_accountcreator::domain::{EmailFilter, MailNickname};
+use ms365_accountcreator::domain::{EmailFilter, MailNickname, SubaddressSeparator};
 use ms365_accountcreator::signup::form::{Field, SignupForm, check_email};
 use ms365_accountcreator_fuzz::{assert_normalized_email, assert_valid_nickname};
 
@@ -14,22 +14,27 @@ static FILTERS: LazyLock<[EmailFilter; 2]> = LazyLock::new(|| {
     [".*", r"st[0-9]+@uni\.example"].map(|f| EmailFilter::parse(f).expect("a valid filter"))
 });
 
+/// The default (`+`) and sub-addressing off.
+const SEPARATORS: [SubaddressSeparator; 2] = [SubaddressSeparator::PLUS, SubaddressSeparator::OFF];
+
 fuzz_target!(|data: &[u8]| {
     // The raw bytes as a lone address too: the inline check takes the field as typed.
     let raw = String::from_utf8_lossy(data);
-    if let Ok(email) = check_email(&raw, &FILTERS[0]) {
-        assert_normalized_email(&email);
+    for separator in SEPARATORS {
+        if let Ok(email) = check_email(&raw, &FILTERS[0], separator) {
+            assert_normalized_email(&email, separator);
+        }
     }
 
     let Ok(form) = serde_urlencoded::from_bytes::<SignupForm>(data) else {
         return;
     };
-    for filter in FILTERS.iter() {
-        let email = check_email(&form.email, filter);
-        match form.validate(filter) {
+    for (filter, separator) in FILTERS.iter().flat_map(|f| SEPARATORS.map(|s| (f, s))) {
+        let email = check_email(&form.email, filter, separator);
+        match form.validate(filter, separator) {
             Ok(valid) => {
                 assert_eq!(email.as_ref(), Ok(&valid.email));
-                assert_normalized_email(&valid.email);
+                assert_normalized_email(&valid.email, separator);
                 assert!(filter.is_match(&valid.email));
                 for name in [&valid.first_name, &valid.last_name] {
                     let s = name.as_str();

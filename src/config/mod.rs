@@ -9,7 +9,7 @@ use std::time::Duration;
 use secrecy::{ExposeSecret, SecretString};
 use url::Url;
 
-use crate::domain::EmailFilter;
+use crate::domain::{EmailFilter, SubaddressSeparator};
 pub use load::{Layers, Locations, Mode, Source, Value};
 
 /// Why the configuration cannot be used. Each message says where and what to change.
@@ -114,6 +114,7 @@ pub struct Settings {
     pub generated_password_bytes: usize,
     pub password_delivery: PasswordDelivery,
     pub email_address_filter: EmailFilter,
+    pub email_subaddress_separator: SubaddressSeparator,
     pub support_email: String,
     pub default_language: String,
     pub translations_dir: Option<PathBuf>,
@@ -152,6 +153,10 @@ impl Settings {
         let filter_raw = get.string("EMAIL_ADDRESS_FILTER")?;
         let email_address_filter = EmailFilter::parse(&filter_raw)
             .map_err(|err| get.invalid("EMAIL_ADDRESS_FILTER", err.to_string()))?;
+        // Not trimmed: a space is no separator, and an empty string means off.
+        let email_subaddress_separator =
+            SubaddressSeparator::parse(&get.string("EMAIL_SUBADDRESS_SEPARATOR")?)
+                .map_err(|err| get.invalid("EMAIL_SUBADDRESS_SEPARATOR", err.to_string()))?;
         let password_delivery = match get
             .string("PASSWORD_DELIVERY")?
             .trim()
@@ -198,6 +203,7 @@ impl Settings {
             generated_password_bytes: generated_password_bytes as usize,
             password_delivery,
             email_address_filter,
+            email_subaddress_separator,
             support_email: get.string("SUPPORT_EMAIL")?,
             default_language: get.string("DEFAULT_LANGUAGE")?.trim().to_ascii_lowercase(),
             translations_dir: get.optional("TRANSLATIONS_DIR")?.map(PathBuf::from),

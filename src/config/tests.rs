@@ -55,6 +55,44 @@ fn production_defaults_match_the_original() {
     assert_eq!(settings.verification_token_ttl.as_secs(), 1440 * 60);
     assert_eq!(settings.default_language, "en");
     assert_eq!(settings.reverse_proxy_count, 0);
+    assert_eq!(
+        settings.email_subaddress_separator,
+        crate::domain::SubaddressSeparator::PLUS
+    );
+}
+
+#[test]
+fn the_subaddress_separator_is_one_symbol_or_empty_for_off() {
+    use crate::domain::SubaddressSeparator;
+    let dir = tempfile::tempdir().unwrap();
+    let separator = |value: &str| {
+        let mut env = PROD.to_vec();
+        env.push(("EMAIL_SUBADDRESS_SEPARATOR", value));
+        load(dir.path(), &env).map(|(settings, _)| settings.email_subaddress_separator)
+    };
+    assert_eq!(separator("").unwrap(), SubaddressSeparator::OFF);
+    assert_eq!(separator("-").unwrap().as_char(), Some('-'));
+    write(
+        dir.path(),
+        "instance.conf",
+        "EMAIL_SUBADDRESS_SEPARATOR = \"\"\n",
+    );
+    let (settings, warnings) = load(dir.path(), PROD).unwrap();
+    assert!(warnings.is_empty(), "{warnings:?}");
+    assert_eq!(
+        settings.email_subaddress_separator,
+        SubaddressSeparator::OFF
+    );
+    for (value, expected) in [
+        ("+-", "more than one character"),
+        (".", "cannot start a tag"),
+    ] {
+        let err = separator(value).unwrap_err().to_string();
+        assert!(
+            err.contains("EMAIL_SUBADDRESS_SEPARATOR") && err.contains(expected),
+            "{value}: {err}"
+        );
+    }
 }
 
 #[test]

@@ -1,11 +1,13 @@
 use std::fmt;
 
-/// A syntactically valid e-mail address, trimmed and lower-cased: the form used for the
-/// duplicate check, the filter and storage, so `ST1@x` and `st1@x` are the same person.
+/// A syntactically valid e-mail address, trimmed and lower-cased, so `ST1@x` and `st1@x` are
+/// one address. Quoted local parts and comments are refused: they are other spellings of a
+/// plain address (`"st1"@x`, `st1(x)@x`), and the registry must see one spelling per mailbox.
+/// Keys and limits use [`Mailbox`], which also drops a sub-address tag.
 #[derive(Debug, Clone, PartialEq, Eq, Hash, PartialOrd, Ord)]
 pub struct EmailAddress(String);
 
-/// Why a string is not an e-mail address.
+/// Why a string is not an e-mail address we accept.
 #[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
 pub enum EmailAddressError {
     #[error("the e-mail address is empty")]
@@ -15,6 +17,12 @@ pub enum EmailAddressError {
         EmailAddress::MAX_CHARS
     )]
     TooLong,
+    /// `"st20"@uni.example`: valid in RFC 5322, but another spelling of a plain address.
+    #[error("the e-mail address has a quoted local part")]
+    Quoted,
+    /// `st20(x)@uni.example`: an RFC 5322 comment, which mail systems ignore.
+    #[error("the e-mail address has a comment in parentheses")]
+    Comment,
     #[error("not an e-mail address")]
     Syntax,
 }
@@ -23,6 +31,7 @@ impl EmailAddress {
     /// Longest address accepted (the original's column size).
     pub const MAX_CHARS: usize = 190;
 
+    /// Trims and lower-cases `raw` and checks it is a plain, routable address.
     pub fn parse(raw: &str) -> Result<Self, EmailAddressError> {
         let normalized = raw.trim().to_lowercase();
         if normalized.is_empty() {
@@ -30,6 +39,17 @@ impl EmailAddress {
         }
         if normalized.chars().count() > Self::MAX_CHARS {
             return Err(EmailAddressError::TooLong);
+        }
+        // Outside a quoted string, neither a quote nor a parenthesised text is anything but
+        // these forms (or garbage), so they are recognised before the full syntax check.
+        if normalized.contains('"') {
+            return Err(EmailAddressError::Quoted);
+        }
+        if normalized
+            .find('(')
+            .is_some_and(|open| normalized[open..].contains(')'))
+        {
+            return Err(EmailAddressError::Comment);
         }
         // lettre's parser follows RFC 5321/5322 for the local part and checks the domain;
         // we additionally insist on a dot-separated domain, as a sign-up address must be routable.
@@ -58,6 +78,132 @@ impl AsRef<str> for EmailAddress {
 impl fmt::Display for EmailAddress {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
         f.write_str(&self.0)
+    }
+}
+
+/// `EMAIL_SUBADDRESS_SEPARATOR`: the character that starts a sub-address tag in a local part
+/// (`st20+x@` is delivered to `st20@`), or none when the mail system has no sub-addressing.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct SubaddressSeparator(Option<char>);
+
+/// The configured separator cannot be used.
+#[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
+pub enum SubaddressSeparatorError {
+    #[error(
+        "`{0}` is more than one character: give the one character that starts a tag, such as `+`, or an empty string to turn sub-addressing off"
+    )]
+    NotOneCharacter(String),
+    #[error(
+        "`{0}` cannot start a tag: use a symbol that may appear in an address other than `.`, such as `+` or `-`"
+    )]
+    NotASymbol(char),
+}
+
+impl SubaddressSeparator {
+    /// Exchange Online's plus addressing, the default.
+    pub const PLUS: SubaddressSeparator = SubaddressSeparator(Some('+'));
+    /// No sub-addressing: `+` is part of the address like any other character.
+    pub const OFF: SubaddressSeparator = SubaddressSeparator(None);
+
+    /// One symbol of RFC 5322's `atext` other than `.`, or an empty string for [`Self::OFF`].
+    /// A letter, a digit or a dot would cut ordinary addresses apart (`first.last`).
+    pub fn parse(raw: &str) -> Result<Self, SubaddressSeparatorError> {
+        let mut chars = raw.chars();
+        let (Some(separator), None) = (chars.next(), chars.next()) else {
+            if raw.is_empty() {
+                return Ok(Self::OFF);
+            }
+            return Err(SubaddressSeparatorError::NotOneCharacter(raw.to_owned()));
+        };
+        if "!#$%&'*+-/=?^_`{|}~".contains(separator) {
+            Ok(SubaddressSeparator(Some(separator)))
+        } else {
+            Err(SubaddressSeparatorError::NotASymbol(separator))
+        }
+    }
+
+    /// The separator, if sub-addressing is on.
+    pub fn as_char(self) -> Option<char> {
+        self.0
+    }
+}
+
+impl Default for SubaddressSeparator {
+    fn default() -> Self {
+        Self::PLUS
+    }
+}
+
+/// The mailbox an address delivers to: the address with its sub-address tag removed. It is
+/// the one form used for the duplicate check, the filter, the store's keys, the mail limit
+/// and the verification mail, so `st20@x`, `ST20+a@x` and `st20+b@x` are one person.
+#[derive(Debug, Clone, PartialEq, Eq, Hash, PartialOrd, Ord)]
+pub struct Mailbox(EmailAddress);
+
+impl Mailbox {
+    /// Parses `raw` as [`EmailAddress::parse`] does and drops everything from the first
+    /// `separator` to the `@`. A tag that leaves no local part (`+x@uni.example`), or one
+    /// whose mailbox is no address (`a.+x@…`), is [`EmailAddressError::Syntax`].
+    pub fn parse(raw: &str, separator: SubaddressSeparator) -> Result<Self, EmailAddressError> {
+        let address = EmailAddress::parse(raw)?;
+        let Some(separator) = separator.as_char() else {
+            return Ok(Mailbox(address));
+        };
+        // Local parts are unquoted here, so the only `@` is the one before the domain.
+        let Some((local, domain)) = address.as_str().split_once('@') else {
+            return Err(EmailAddressError::Syntax);
+        };
+        match local.split_once(separator) {
+            None => Ok(Mailbox(address)),
+            Some(("", _)) => Err(EmailAddressError::Syntax),
+            Some((mailbox, _tag)) => {
+                EmailAddress::parse(&format!("{mailbox}@{domain}")).map(Mailbox)
+            }
+        }
+    }
+
+    /// [`Mailbox::parse`], but reading a quoted local part that needs no quotes
+    /// (`"st20"@x`) as the plain one (`st20@x`), which RFC 5322 makes the same mailbox. For
+    /// addresses recorded before quoted forms were refused (`emails import`).
+    pub fn parse_recorded(
+        raw: &str,
+        separator: SubaddressSeparator,
+    ) -> Result<Self, EmailAddressError> {
+        match Self::parse(raw, separator) {
+            Err(EmailAddressError::Quoted) => {
+                let unquoted = raw
+                    .trim()
+                    .rsplit_once('@')
+                    .and_then(|(local, domain)| {
+                        let inner = local.strip_prefix('"')?.strip_suffix('"')?;
+                        Some(format!("{inner}@{domain}"))
+                    })
+                    .ok_or(EmailAddressError::Quoted)?;
+                Self::parse(&unquoted, separator).map_err(|_| EmailAddressError::Quoted)
+            }
+            other => other,
+        }
+    }
+
+    pub fn as_str(&self) -> &str {
+        self.0.as_str()
+    }
+
+    /// The mailbox as an address, to send mail to.
+    pub fn address(&self) -> &EmailAddress {
+        &self.0
+    }
+}
+
+impl AsRef<str> for Mailbox {
+    fn as_ref(&self) -> &str {
+        self.as_str()
+    }
+}
+
+impl fmt::Display for Mailbox {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.write_str(self.as_str())
     }
 }
 
@@ -117,16 +263,172 @@ mod tests {
         }
     }
 
+    #[test]
+    fn quoted_local_parts_are_refused_as_such() {
+        for raw in [
+            "\"st20\"@uni.example",
+            "\"st 20\"@uni.example",
+            "\"st20@x\"@uni.example",
+            " \"ST20\"@Uni.Example",
+        ] {
+            assert_eq!(
+                EmailAddress::parse(raw),
+                Err(EmailAddressError::Quoted),
+                "{raw:?}"
+            );
+        }
+    }
+
+    #[test]
+    fn comments_are_refused_as_such_wherever_they_stand() {
+        for raw in [
+            "st20(x)@uni.example",
+            "(x)st20@uni.example",
+            "st20@(x)uni.example",
+            "st20@uni.example(x)",
+        ] {
+            assert_eq!(
+                EmailAddress::parse(raw),
+                Err(EmailAddressError::Comment),
+                "{raw:?}"
+            );
+        }
+        // A lone parenthesis is no comment, just not an address.
+        assert_eq!(
+            EmailAddress::parse("st20(@uni.example"),
+            Err(EmailAddressError::Syntax)
+        );
+    }
+
+    fn mailbox(raw: &str, separator: SubaddressSeparator) -> Result<String, EmailAddressError> {
+        Mailbox::parse(raw, separator).map(|mailbox| mailbox.as_str().to_owned())
+    }
+
+    #[test]
+    fn the_mailbox_drops_the_tag_from_the_first_separator() {
+        let plus = SubaddressSeparator::PLUS;
+        assert_eq!(
+            mailbox("st20@uni.example", plus).as_deref(),
+            Ok("st20@uni.example")
+        );
+        assert_eq!(
+            mailbox(" ST20+x@Uni.Example", plus).as_deref(),
+            Ok("st20@uni.example")
+        );
+        assert_eq!(
+            mailbox("st20+x+y@uni.example", plus).as_deref(),
+            Ok("st20@uni.example")
+        );
+        assert_eq!(
+            mailbox("st20+@uni.example", plus).as_deref(),
+            Ok("st20@uni.example")
+        );
+        let dash = SubaddressSeparator::parse("-").unwrap();
+        assert_eq!(
+            mailbox("st20-x@uni.example", dash).as_deref(),
+            Ok("st20@uni.example")
+        );
+        assert_eq!(
+            mailbox("st20+x@uni.example", dash).as_deref(),
+            Ok("st20+x@uni.example")
+        );
+    }
+
+    #[test]
+    fn without_a_separator_the_mailbox_is_the_address() {
+        let off = SubaddressSeparator::OFF;
+        assert_eq!(
+            mailbox("St20+X@uni.example", off).as_deref(),
+            Ok("st20+x@uni.example")
+        );
+    }
+
+    #[test]
+    fn a_tag_must_leave_a_mailbox_that_is_an_address() {
+        for raw in ["+x@uni.example", "+@uni.example", "a.+x@uni.example"] {
+            assert_eq!(
+                Mailbox::parse(raw, SubaddressSeparator::PLUS),
+                Err(EmailAddressError::Syntax),
+                "{raw:?}"
+            );
+        }
+    }
+
+    #[test]
+    fn the_mailbox_refuses_what_the_address_refuses() {
+        assert_eq!(
+            Mailbox::parse("\"st20+x\"@uni.example", SubaddressSeparator::PLUS),
+            Err(EmailAddressError::Quoted)
+        );
+        assert_eq!(
+            Mailbox::parse("st20+(x)@uni.example", SubaddressSeparator::PLUS),
+            Err(EmailAddressError::Comment)
+        );
+    }
+
+    #[test]
+    fn a_recorded_quoted_address_is_read_as_the_plain_mailbox_when_it_needs_no_quotes() {
+        let plus = SubaddressSeparator::PLUS;
+        let recorded = |raw| Mailbox::parse_recorded(raw, plus).map(|m| m.as_str().to_owned());
+        assert_eq!(
+            recorded("\"St20+x\"@uni.example").as_deref(),
+            Ok("st20@uni.example")
+        );
+        assert_eq!(
+            recorded("st20@uni.example").as_deref(),
+            Ok("st20@uni.example")
+        );
+        for raw in [
+            "\"st 20\"@uni.example",
+            "weird,\"name\"@uni.example",
+            "\"a\\\"b\"@x.example",
+        ] {
+            assert_eq!(recorded(raw), Err(EmailAddressError::Quoted), "{raw:?}");
+        }
+    }
+
+    #[test]
+    fn the_separator_is_one_symbol_or_nothing() {
+        assert_eq!(SubaddressSeparator::parse(""), Ok(SubaddressSeparator::OFF));
+        assert_eq!(
+            SubaddressSeparator::parse("+"),
+            Ok(SubaddressSeparator::PLUS)
+        );
+        assert_eq!(SubaddressSeparator::default(), SubaddressSeparator::PLUS);
+        for ok in ["-", "_", "=", "#"] {
+            assert!(SubaddressSeparator::parse(ok).is_ok(), "{ok:?}");
+        }
+        assert_eq!(
+            SubaddressSeparator::parse("+-"),
+            Err(SubaddressSeparatorError::NotOneCharacter("+-".into()))
+        );
+        for bad in ['.', '@', 'a', '7', ' ', '"', '(', 'ä'] {
+            assert_eq!(
+                SubaddressSeparator::parse(&bad.to_string()),
+                Err(SubaddressSeparatorError::NotASymbol(bad)),
+                "{bad:?}"
+            );
+        }
+    }
+
     mod properties {
         use super::*;
         use proptest::prelude::*;
 
-        /// Address-like input in mixed case and with surrounding whitespace, long enough to
-        /// cross the limit, and now and then any text at all.
+        /// Address-like input in mixed case, with surrounding whitespace, tags, quotes and
+        /// parentheses, long enough to cross the limit, and now and then any text at all.
         fn raw_address() -> impl Strategy<Value = String> {
             prop_oneof![
-                4 => "[ \t\u{a0}]{0,2}[A-Za-z0-9._%+'ÄÖÜßİ-]{1,70}@([A-Za-z0-9-]{1,63}\\.){1,3}[A-Za-z]{2,10}[ \t\u{a0}]{0,2}",
+                4 => "[ \t\u{a0}]{0,2}[A-Za-z0-9._%+'ÄÖÜßİ\"()-]{1,70}@([A-Za-z0-9-]{1,63}\\.){1,3}[A-Za-z]{2,10}[ \t\u{a0}]{0,2}",
                 1 => any::<String>(),
+            ]
+        }
+
+        fn separator() -> impl Strategy<Value = SubaddressSeparator> {
+            prop_oneof![
+                Just(SubaddressSeparator::PLUS),
+                Just(SubaddressSeparator::OFF),
+                Just(SubaddressSeparator(Some('-'))),
             ]
         }
 
@@ -140,7 +442,28 @@ mod tests {
                     prop_assert_eq!(s, s.trim());
                     prop_assert_eq!(s.to_owned(), s.to_lowercase());
                     prop_assert!(s.chars().count() <= EmailAddress::MAX_CHARS);
+                    prop_assert!(!s.contains(['"', '(', ')']), "{}", s);
                     prop_assert_eq!(EmailAddress::parse(s), Ok(address.clone()));
+                }
+            }
+
+            #[test]
+            fn a_mailbox_has_no_tag_is_a_fixed_point_and_names_the_address_if_untagged(
+                raw in raw_address(),
+                separator in separator(),
+            ) {
+                let parsed = Mailbox::parse(&raw, separator);
+                if let Ok(mailbox) = &parsed {
+                    let local = mailbox.as_str().split('@').next().unwrap_or_default();
+                    if let Some(separator) = separator.as_char() {
+                        prop_assert!(!local.contains(separator), "{}", mailbox);
+                    }
+                    prop_assert_eq!(Mailbox::parse(mailbox.as_str(), separator), Ok(mailbox.clone()));
+                    prop_assert_eq!(EmailAddress::parse(mailbox.as_str()), Ok(mailbox.address().clone()));
+                }
+                let untagged = separator.as_char().is_none_or(|separator| !raw.contains(separator));
+                if untagged {
+                    prop_assert_eq!(parsed.map(|m| m.address().clone()), EmailAddress::parse(&raw));
                 }
             }
         }

@@ -5,7 +5,9 @@ mod email_filter;
 mod mail_nickname;
 mod person_name;
 
-pub use email_address::{EmailAddress, EmailAddressError};
+pub use email_address::{
+    EmailAddress, EmailAddressError, Mailbox, SubaddressSeparator, SubaddressSeparatorError,
+};
 pub use email_filter::{EmailFilter, EmailFilterError};
 pub use mail_nickname::{BrokenNicknameRule, MailNickname, NicknameError};
 pub use person_name::{PersonName, PersonNameError};

@@ -2,13 +2,13 @@
 //! lettre encodes headers, so a name cannot add headers or markup.
 
 use super::OutgoingMail;
-use crate::domain::EmailAddress;
+use crate::domain::{EmailAddress, Mailbox};
 use crate::i18n::Tr;
 
-/// The double opt-in mail with the verification link.
+/// The double opt-in mail with the verification link, to the mailbox whose key it proves.
 pub fn verification_mail(
     tr: &Tr,
-    to: &EmailAddress,
+    to: &Mailbox,
     first_name: &str,
     link: &str,
     support: &str,
@@ -27,7 +27,7 @@ pub fn verification_mail(
     text.push_str(tr.t("If you did not ask for this, ignore this mail: nothing will happen."));
     push_support(&mut text, tr, support);
     OutgoingMail {
-        to: to.clone(),
+        to: to.address().clone(),
         subject: tr.t("Confirm your sign-up").to_owned(),
         text,
         lang: tr.lang().to_owned(),

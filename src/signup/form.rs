@@ -4,7 +4,8 @@
 use serde::Deserialize;
 
 use crate::domain::{
-    EmailAddress, EmailAddressError, EmailFilter, MailNickname, PersonName, PersonNameError,
+    EmailAddressError, EmailFilter, MailNickname, Mailbox, PersonName, PersonNameError,
+    SubaddressSeparator,
 };
 use crate::i18n::n_;
 
@@ -53,6 +54,10 @@ pub enum FieldError {
     EmailMissing,
     EmailTooLong,
     EmailInvalid,
+    /// A quoted local part (`"st20"@…`): the API's "Email illegal".
+    EmailQuoted,
+    /// A comment in parentheses (`st20(x)@…`): the API's "Email illegal".
+    EmailComment,
     EmailNotAllowed,
     EmailAlreadyUsed,
     ConsentMissing,
@@ -72,6 +77,12 @@ impl FieldError {
                 n_("This e-mail address is too long (at most 190 characters).")
             }
             (FieldError::EmailInvalid, _) => n_("This is not a valid e-mail address."),
+            (FieldError::EmailQuoted, _) => n_(
+                "An address in quotation marks cannot be used. Please enter it without the quotation marks.",
+            ),
+            (FieldError::EmailComment, _) => n_(
+                "An address with a comment in parentheses cannot be used. Please enter it without the parentheses and their content.",
+            ),
             (FieldError::EmailNotAllowed, _) => n_(
                 "This e-mail address cannot be used here. Please use your institutional address.",
             ),
@@ -125,17 +136,25 @@ impl FieldErrors {
 /// A submission that passed every check except the store's.
 #[derive(Debug, Clone)]
 pub struct ValidSignup {
-    pub email: EmailAddress,
+    /// The mailbox: the key, the filter's input and the verification mail's recipient.
+    pub email: Mailbox,
     pub first_name: PersonName,
     pub last_name: PersonName,
     pub nickname: MailNickname,
 }
 
-/// Checks the address alone (the inline check and the API's `email-verification`).
-pub fn check_email(raw: &str, filter: &EmailFilter) -> Result<EmailAddress, FieldError> {
-    let email = EmailAddress::parse(raw).map_err(|err| match err {
+/// Checks the address alone (the inline check and the API's `email-verification`) and
+/// gives its mailbox.
+pub fn check_email(
+    raw: &str,
+    filter: &EmailFilter,
+    separator: SubaddressSeparator,
+) -> Result<Mailbox, FieldError> {
+    let email = Mailbox::parse(raw, separator).map_err(|err| match err {
         EmailAddressError::Empty => FieldError::EmailMissing,
         EmailAddressError::TooLong => FieldError::EmailTooLong,
+        EmailAddressError::Quoted => FieldError::EmailQuoted,
+        EmailAddressError::Comment => FieldError::EmailComment,
         EmailAddressError::Syntax => FieldError::EmailInvalid,
     })?;
     if !filter.is_match(&email) {
@@ -184,9 +203,13 @@ impl SignupForm {
     }
 
     /// Every check of §3 that needs no store; all errors at once.
-    pub fn validate(&self, filter: &EmailFilter) -> Result<ValidSignup, FieldErrors> {
+    pub fn validate(
+        &self,
+        filter: &EmailFilter,
+        separator: SubaddressSeparator,
+    ) -> Result<ValidSignup, FieldErrors> {
         let mut errors = FieldErrors::default();
-        let email = check_email(&self.email, filter)
+        let email = check_email(&self.email, filter, separator)
             .map_err(|e| errors.add(Field::Email, e))
             .ok();
         if !Self::consented(&self.consent_email) {
@@ -216,6 +239,8 @@ impl SignupForm {
 mod tests {
     use super::*;
 
+    const PLUS: SubaddressSeparator = SubaddressSeparator::PLUS;
+
     fn form(email: &str, first: &str, last: &str) -> SignupForm {
         SignupForm {
             email: email.into(),
@@ -231,7 +256,7 @@ mod tests {
     fn a_complete_form_is_valid() {
         let filter = EmailFilter::parse(r".*@uni\.example").unwrap();
         let valid = form(" Ada@Uni.Example ", "Ada", "Lovelace")
-            .validate(&filter)
+            .validate(&filter, PLUS)
             .unwrap();
         assert_eq!(valid.email.as_str(), "ada@uni.example");
         assert_eq!(valid.nickname.as_str(), "ada.lovelace");
@@ -240,7 +265,7 @@ mod tests {
     #[test]
     fn every_error_is_reported_at_once() {
         let filter = EmailFilter::parse(".*").unwrap();
-        let errors = SignupForm::default().validate(&filter).unwrap_err();
+        let errors = SignupForm::default().validate(&filter, PLUS).unwrap_err();
         let fields: Vec<Field> = errors.iter().map(|(f, _)| f).collect();
         assert_eq!(
             fields,
@@ -258,20 +283,54 @@ mod tests {
     fn the_filter_is_applied_to_the_lower_cased_address() {
         let filter = EmailFilter::parse(r"st[0-9]+@uni\.example").unwrap();
         assert_eq!(
-            check_email("ST12@UNI.EXAMPLE", &filter).unwrap().as_str(),
+            check_email("ST12@UNI.EXAMPLE", &filter, PLUS)
+                .unwrap()
+                .as_str(),
             "st12@uni.example"
         );
         assert_eq!(
-            check_email("prof@uni.example", &filter),
+            check_email("prof@uni.example", &filter, PLUS),
             Err(FieldError::EmailNotAllowed)
         );
+    }
+
+    #[test]
+    fn the_filter_is_applied_to_the_mailbox() {
+        let filter = EmailFilter::parse(r"st[0-9]+@uni\.example").unwrap();
+        assert_eq!(
+            check_email("ST12+Tag@uni.example", &filter, PLUS)
+                .unwrap()
+                .as_str(),
+            "st12@uni.example"
+        );
+        assert_eq!(
+            check_email("prof+st12@uni.example", &filter, PLUS),
+            Err(FieldError::EmailNotAllowed)
+        );
+    }
+
+    #[test]
+    fn quoted_and_commented_addresses_have_their_own_errors() {
+        let filter = EmailFilter::parse(".*").unwrap();
+        let cases = [
+            ("\"st20\"@uni.example", FieldError::EmailQuoted),
+            ("st20(x)@uni.example", FieldError::EmailComment),
+            ("+x@uni.example", FieldError::EmailInvalid),
+        ];
+        for (raw, expected) in cases {
+            assert_eq!(check_email(raw, &filter, PLUS), Err(expected), "{raw:?}");
+            let errors = form(raw, "Ada", "Lovelace")
+                .validate(&filter, PLUS)
+                .unwrap_err();
+            assert_eq!(errors.get(Field::Email), Some(expected), "{raw:?}");
+        }
     }
 
     #[test]
     fn a_name_without_latin_letters_is_unsupported() {
         let filter = EmailFilter::parse(".*").unwrap();
         let errors = form("a@b.example", "李", "王")
-            .validate(&filter)
+            .validate(&filter, PLUS)
             .unwrap_err();
         assert_eq!(
             errors.get(Field::FirstName),

@@ -15,7 +15,7 @@ use url::Url;
 
 use crate::config::{PasswordDelivery, Settings};
 use crate::directory::Directory;
-use crate::domain::{EmailAddress, EmailFilter, MailNickname, PersonName};
+use crate::domain::{EmailFilter, MailNickname, Mailbox, PersonName, SubaddressSeparator};
 use crate::i18n::{Catalogs, Tr};
 use crate::limits::HourlyLimit;
 use crate::mail::{MailError, Mailer, verification_mail};
@@ -41,6 +41,8 @@ pub fn system_clock() -> Clock {
 #[derive(Debug, Clone)]
 pub struct FlowSettings {
     pub filter: EmailFilter,
+    /// How an entered address becomes its mailbox, the key of everything per person.
+    pub separator: SubaddressSeparator,
     pub token_ttl: Duration,
     pub mails_per_address_per_hour: u32,
     pub password_bytes: usize,
@@ -53,6 +55,7 @@ impl FlowSettings {
     pub fn from_settings(settings: &Settings, public_url: Url) -> Self {
         FlowSettings {
             filter: settings.email_address_filter.clone(),
+            separator: settings.email_subaddress_separator,
             token_ttl: settings.verification_token_ttl,
             mails_per_address_per_hour: settings.rate_limit_mails_per_address_per_hour,
             password_bytes: settings.generated_password_bytes,
@@ -81,8 +84,8 @@ pub enum SubmitError {
     Invalid(FieldErrors),
     #[error(transparent)]
     Flow(#[from] FlowError),
-    /// Too many verification mails to this address in the last hour.
-    #[error("too many mails to this address; retry in {0:?}")]
+    /// Too many verification mails to this mailbox in the last hour.
+    #[error("too many mails to this mailbox; retry in {0:?}")]
     RateLimited(Duration),
 }
 
@@ -133,8 +136,9 @@ pub struct Signups {
     clock: Clock,
     /// Registrations being provisioned by this process: a second confirm waits its turn.
     in_flight: Mutex<HashSet<String>>,
-    /// `RATE_LIMIT_MAILS_PER_ADDRESS_PER_HOUR`: no mail bombing through the form.
-    mail_limit: HourlyLimit<String>,
+    /// `RATE_LIMIT_MAILS_PER_ADDRESS_PER_HOUR`, per mailbox: no mail bombing through the
+    /// form, not even with a new tag for every mail.
+    mail_limit: HourlyLimit<Mailbox>,
     metrics: Metrics,
 }
 
@@ -203,9 +207,9 @@ impl Signups {
         }
     }
 
-    /// The inline check: syntax, filter and whether the address is used already.
-    pub fn check_email(&self, raw: &str) -> Result<Result<EmailAddress, FieldError>, FlowError> {
-        let email = match form::check_email(raw, &self.settings.filter) {
+    /// The inline check: syntax, filter and whether the mailbox is used already.
+    pub fn check_email(&self, raw: &str) -> Result<Result<Mailbox, FieldError>, FlowError> {
+        let email = match form::check_email(raw, &self.settings.filter, self.settings.separator) {
             Ok(email) => email,
             Err(err) => return Ok(Err(err)),
         };
@@ -215,11 +219,11 @@ impl Signups {
         Ok(Ok(email))
     }
 
-    /// Validates a submission, stores it as pending and sends the verification mail in `tr`'s
-    /// language. A new submission for the same address replaces the old one.
-    pub async fn submit(&self, form: &SignupForm, tr: &Tr) -> Result<EmailAddress, SubmitError> {
+    /// Validates a submission, stores it as pending under its mailbox and sends the
+    /// verification mail to that mailbox in `tr`'s language. Returns the mailbox.
+    pub async fn submit(&self, form: &SignupForm, tr: &Tr) -> Result<Mailbox, SubmitError> {
         let valid = form
-            .validate(&self.settings.filter)
+            .validate(&self.settings.filter, self.settings.separator)
             .map_err(SubmitError::Invalid)?;
         let already_used = || {
             let mut errors = FieldErrors::default();
@@ -234,7 +238,7 @@ impl Signups {
             return Err(already_used());
         }
         self.mail_limit
-            .check(&valid.email.as_str().to_owned())
+            .check(&valid.email)
             .map_err(SubmitError::RateLimited)?;
         let now = self.now();
         let expires_at = now + self.settings.token_ttl.as_secs();

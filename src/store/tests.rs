@@ -1,4 +1,5 @@
 use super::*;
+use crate::domain::SubaddressSeparator;
 
 fn pending(id: &str, email: &str) -> PendingSignup {
     PendingSignup {
@@ -28,7 +29,7 @@ fn a_pending_sign_up_can_be_claimed_once() {
     assert_eq!(registration.consent_email_at, 100);
     assert!(
         store
-            .is_registered(&EmailAddress::parse("ada@x.example").unwrap())
+            .is_registered(&Mailbox::parse("ada@x.example", SubaddressSeparator::PLUS).unwrap())
             .unwrap()
     );
     assert!(matches!(
@@ -157,7 +158,7 @@ fn the_store_survives_reopening() {
     let store = Store::open(dir.path()).unwrap();
     assert!(
         store
-            .is_registered(&EmailAddress::parse("ada@x.example").unwrap())
+            .is_registered(&Mailbox::parse("ada@x.example", SubaddressSeparator::PLUS).unwrap())
             .unwrap()
     );
 }

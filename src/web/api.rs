@@ -83,8 +83,15 @@ fn reason(error: FieldError) -> &'static str {
         FieldError::EmailMissing
         | FieldError::EmailTooLong
         | FieldError::EmailInvalid
+        | FieldError::EmailQuoted
+        | FieldError::EmailComment
         | FieldError::EmailNotAllowed => EMAIL_ILLEGAL,
-        _ => NAME_NOT_SUPPORTED,
+        // Listed, not `_`, so a new e-mail error cannot fall through to the name's message.
+        FieldError::ConsentMissing
+        | FieldError::NameMissing
+        | FieldError::NameTooLong
+        | FieldError::NameControlCharacters
+        | FieldError::NameUnsupported => NAME_NOT_SUPPORTED,
     }
 }
 

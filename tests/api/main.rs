@@ -16,6 +16,7 @@ mod graph;
 mod json_api;
 mod limits;
 mod logs;
+mod mailbox;
 mod metrics;
 mod pages;
 mod provisioning;
