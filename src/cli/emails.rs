@@ -1,5 +1,6 @@
 //! `emails list | export | import | forget`: the registry of used addresses.
 
+use std::collections::HashMap;
 use std::io::Write;
 use std::path::PathBuf;
 
@@ -8,9 +9,9 @@ use clap::Subcommand;
 
 use super::timestamp;
 use crate::config::Settings;
-use crate::domain::EmailAddress;
+use crate::domain::{Mailbox, SubaddressSeparator};
 use crate::startup::open_store;
-use crate::store::Store;
+use crate::store::{Forgotten, Store};
 
 #[derive(Debug, Subcommand)]
 pub enum EmailsCommand {
@@ -25,7 +26,9 @@ pub enum EmailsCommand {
     /// Registers addresses that already have an account, from CSV rows `email[,unix_timestamp]`,
     /// e.g. the output of the original's
     /// `sqlite3 -csv db.sqlite "SELECT email, timestamp FROM RegisteredEmailAddress WHERE ms365_created = 1"`.
-    /// Running it again adds nothing twice.
+    /// Addresses are keyed by their mailbox, as the server keys them (letter case and
+    /// sub-address tags do not count); one line names each mailbox several rows collapsed
+    /// into. Running it again adds nothing twice.
     Import {
         /// The CSV file ("-" for standard input).
         file: PathBuf,
@@ -33,7 +36,7 @@ pub enum EmailsCommand {
     /// Removes everything stored about an address (a deletion request) and prints the
     /// account it had, so it can be deleted in Entra ID too.
     Forget {
-        /// The address, in any letter case.
+        /// The address, in any letter case and with or without a sub-address tag.
         email: String,
     },
 }
@@ -43,8 +46,12 @@ pub fn run(command: EmailsCommand, settings: &Settings) -> anyhow::Result<()> {
     match command {
         EmailsCommand::List => list(&store),
         EmailsCommand::Export { output } => export(&store, output),
-        EmailsCommand::Import { file } => import(&store, &file),
-        EmailsCommand::Forget { email } => forget(&store, &email),
+        EmailsCommand::Import { file } => {
+            import(&store, &file, settings.email_subaddress_separator)
+        }
+        EmailsCommand::Forget { email } => {
+            forget(&store, &email, settings.email_subaddress_separator)
+        }
     }
 }
 
@@ -107,7 +114,17 @@ fn export(store: &Store, output: Option<PathBuf>) -> anyhow::Result<()> {
     Ok(())
 }
 
-fn import(store: &Store, file: &std::path::Path) -> anyhow::Result<()> {
+/// One mailbox of an import file: when it was first registered, and how the file spelled it.
+struct ImportedMailbox {
+    registered_at: u64,
+    spellings: Vec<String>,
+}
+
+fn import(
+    store: &Store,
+    file: &std::path::Path,
+    separator: SubaddressSeparator,
+) -> anyhow::Result<()> {
     let reader: Box<dyn std::io::Read> = if file.as_os_str() == "-" {
         Box::new(std::io::stdin().lock())
     } else {
@@ -123,30 +140,59 @@ fn import(store: &Store, file: &std::path::Path) -> anyhow::Result<()> {
     let now = std::time::SystemTime::now()
         .duration_since(std::time::UNIX_EPOCH)
         .map_or(0, |d| d.as_secs());
-    let (mut added, mut present, mut unusual) = (0usize, 0usize, 0usize);
+    // Keyed as the server keys them, in the file's order, so each mailbox is imported once.
+    let mut mailboxes: Vec<(String, ImportedMailbox)> = Vec::new();
+    let mut index_of: HashMap<String, usize> = HashMap::new();
+    let mut unusual = 0usize;
     for (index, record) in csv.records().enumerate() {
         let line = index + 1;
         let record = record.with_context(|| format!("{}:{line}: not CSV", file.display()))?;
         let raw = record.get(0).unwrap_or_default();
-        let email = raw.trim().to_lowercase();
-        if email.is_empty() || (line == 1 && email == "email") {
+        if raw.is_empty() || (line == 1 && raw.eq_ignore_ascii_case("email")) {
             continue;
         }
-        // Imported addresses block a second account, so even odd ones are kept, with a note.
-        if EmailAddress::parse(&email).is_err() {
-            unusual += 1;
-            eprintln!(
-                "{}:{line}: {raw:?} is not a valid address; imported anyway so it stays blocked",
-                file.display()
-            );
-        }
+        let key = match Mailbox::parse_recorded(raw, separator) {
+            Ok(mailbox) => mailbox.as_str().to_owned(),
+            // Imported addresses block a second account, so even odd ones are kept, with a note.
+            Err(_) => {
+                unusual += 1;
+                eprintln!(
+                    "{}:{line}: {raw:?} is not a valid address; imported anyway so it stays blocked",
+                    file.display()
+                );
+                raw.to_lowercase()
+            }
+        };
         let registered_at = match record.get(1).filter(|t| !t.is_empty()) {
             Some(t) => t.parse::<f64>().with_context(|| {
                 format!("{}:{line}: timestamp {t:?} is not a number", file.display())
             })? as u64,
             None => now,
         };
-        if store.import_registered(&email, registered_at)? {
+        match index_of.get(&key) {
+            Some(&known) => {
+                let mailbox = &mut mailboxes[known].1;
+                mailbox.registered_at = mailbox.registered_at.min(registered_at);
+                mailbox.spellings.push(raw.to_owned());
+            }
+            None => {
+                index_of.insert(key.clone(), mailboxes.len());
+                mailboxes.push((
+                    key,
+                    ImportedMailbox {
+                        registered_at,
+                        spellings: vec![raw.to_owned()],
+                    },
+                ));
+            }
+        }
+    }
+    let (mut added, mut present) = (0usize, 0usize);
+    for (key, mailbox) in &mailboxes {
+        if mailbox.spellings.len() > 1 {
+            println!("{key}: one mailbox for {}", mailbox.spellings.join(", "));
+        }
+        if store.import_registered(key, mailbox.registered_at)? {
             added += 1;
         } else {
             present += 1;
@@ -157,9 +203,18 @@ fn import(store: &Store, file: &std::path::Path) -> anyhow::Result<()> {
     Ok(())
 }
 
-fn forget(store: &Store, email: &str) -> anyhow::Result<()> {
-    let email = email.trim().to_lowercase();
-    let forgotten = store.forget(&email)?;
+fn forget(store: &Store, email: &str, separator: SubaddressSeparator) -> anyhow::Result<()> {
+    // Any spelling of a mailbox finds it. An odd imported address, or one stored before its
+    // mailbox was the key, is stored as written: that is tried when the mailbox is not.
+    let written = email.trim().to_lowercase();
+    let mailbox = Mailbox::parse_recorded(email, separator)
+        .map_or_else(|_| written.clone(), |m| m.as_str().to_owned());
+    let mut email = mailbox;
+    let mut forgotten = store.forget(&email)?;
+    if forgotten == Forgotten::default() && written != email {
+        email = written;
+        forgotten = store.forget(&email)?;
+    }
     store.flush_blocking()?;
     match &forgotten.registration {
         Some(registration) => println!(

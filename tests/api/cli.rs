@@ -125,6 +125,73 @@ async fn addresses_from_the_original_database_are_imported_once_and_block_sign_u
 }
 
 #[tokio::test]
+async fn import_registers_each_mailbox_once_and_reports_the_spellings_it_merged() {
+    // Arrange
+    let dir = tempfile::tempdir().unwrap();
+    let file = dir.path().join("registered.csv");
+    std::fs::write(
+        &file,
+        "a@x.example,1600000000\nA+1@x.example,1600000100\na+2@x.example\n\"\"\"a\"\"@x.example\"\nb@x.example\n",
+    )
+    .unwrap();
+    let db_dir = dir.path().join("db");
+
+    // Act
+    let imported = stdout(&run(&db_dir, &["emails", "import", file.to_str().unwrap()]));
+
+    // Assert: one line for the mailbox naming every spelling, then the totals.
+    let merged: Vec<&str> = imported
+        .lines()
+        .filter(|line| line.contains("A+1@x.example"))
+        .collect();
+    assert_eq!(
+        merged,
+        vec![
+            "a@x.example: one mailbox for a@x.example, A+1@x.example, a+2@x.example, \"a\"@x.example"
+        ],
+        "{imported}"
+    );
+    assert!(!imported.contains("b@x.example:"), "{imported}");
+    assert!(
+        imported.contains("2 imported, 0 already registered"),
+        "{imported}"
+    );
+    let listed = stdout(&run(&db_dir, &["emails", "list"]));
+    let keys: Vec<&str> = listed
+        .lines()
+        .map(|line| line.split('\t').next().unwrap())
+        .collect();
+    assert_eq!(keys, vec!["a@x.example", "b@x.example"]);
+    let again = stdout(&run(&db_dir, &["emails", "import", file.to_str().unwrap()]));
+    assert!(
+        again.contains("0 imported, 2 already registered"),
+        "{again}"
+    );
+
+    // Any spelling of the mailbox forgets it.
+    let forgotten = stdout(&run(&db_dir, &["emails", "forget", " A+other@X.example "]));
+    assert!(forgotten.contains("a@x.example"), "{forgotten}");
+    let listed = stdout(&run(&db_dir, &["emails", "list"]));
+    assert!(!listed.contains("a@x.example"), "{listed}");
+}
+
+#[tokio::test]
+async fn import_without_a_separator_keeps_tagged_addresses_apart() {
+    let dir = tempfile::tempdir().unwrap();
+    let file = dir.path().join("registered.csv");
+    std::fs::write(&file, "a@x.example\na+1@x.example\n").unwrap();
+    let imported = stdout(&run_with(
+        &dir.path().join("db"),
+        &["emails", "import", file.to_str().unwrap()],
+        &[("EMAIL_SUBADDRESS_SEPARATOR", "")],
+    ));
+    assert!(
+        imported.starts_with("2 imported, 0 already registered"),
+        "{imported}"
+    );
+}
+
+#[tokio::test]
 async fn export_lists_registrations_with_consent_times_and_forget_removes_one() {
     let mut app = spawn_app().await;
     app.sign_up("ada@uni.example", "Ada", "Lovelace").await;
