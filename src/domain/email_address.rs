@@ -185,6 +185,7 @@ impl Mailbox {
         }
     }
 
+    /// The mailbox as text: the store's key and the filter's input.
     pub fn as_str(&self) -> &str {
         self.0.as_str()
     }
