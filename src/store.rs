@@ -255,7 +255,15 @@ impl Store {
     }
 
     /// Every tree, for transactions that span them all.
-    fn all_trees(&self) -> (&sled::Tree, &sled::Tree, &sled::Tree, &sled::Tree, &sled::Tree) {
+    fn all_trees(
+        &self,
+    ) -> (
+        &sled::Tree,
+        &sled::Tree,
+        &sled::Tree,
+        &sled::Tree,
+        &sled::Tree,
+    ) {
         (
             &self.pending,
             &self.pending_by_email,
@@ -434,8 +442,8 @@ impl Store {
             .map(str::to_lowercase)
             .unwrap_or_default();
         let email = registration.email.as_bytes();
-        let result = (&self.registrations, &self.usernames).transaction(
-            |(registrations, usernames)| {
+        let result =
+            (&self.registrations, &self.usernames).transaction(|(registrations, usernames)| {
                 if usernames
                     .get(upn.as_bytes())?
                     .is_some_and(|owner| owner != email)
@@ -455,8 +463,7 @@ impl Store {
                 usernames.insert(upn.as_bytes(), email)?;
                 registrations.insert(email, encode(registration))?;
                 Ok(true)
-            },
-        );
+            });
         let result = async {
             let reserved = result.map_err(StoreError::from)?;
             if reserved {
@@ -545,25 +552,26 @@ impl Store {
     pub fn forget(&self, email: &str) -> Result<Forgotten, StoreError> {
         self.watching(|| {
             let trees = self.all_trees();
-            let forgotten = trees.transaction(|(pending, by_email, registrations, signups, usernames)| {
-                let mut forgotten = Forgotten::default();
-                if let Some(id) = by_email.remove(email.as_bytes())? {
-                    pending.remove(id)?;
-                    forgotten.pending += 1;
-                }
-                if let Some(bytes) = registrations.remove(email.as_bytes())? {
-                    let registration: Registration =
-                        decode("registrations", &bytes).or_else(abort)?;
-                    signups.remove(registration.signup_id.as_bytes())?;
-                    if let Some(upn) = registration.upn.as_deref().map(str::to_lowercase) {
-                        if usernames.get(upn.as_bytes())?.as_deref() == Some(email.as_bytes()) {
-                            usernames.remove(upn.as_bytes())?;
-                        }
+            let forgotten =
+                trees.transaction(|(pending, by_email, registrations, signups, usernames)| {
+                    let mut forgotten = Forgotten::default();
+                    if let Some(id) = by_email.remove(email.as_bytes())? {
+                        pending.remove(id)?;
+                        forgotten.pending += 1;
                     }
-                    forgotten.registration = Some(registration);
-                }
-                Ok(forgotten)
-            })?;
+                    if let Some(bytes) = registrations.remove(email.as_bytes())? {
+                        let registration: Registration =
+                            decode("registrations", &bytes).or_else(abort)?;
+                        signups.remove(registration.signup_id.as_bytes())?;
+                        if let Some(upn) = registration.upn.as_deref().map(str::to_lowercase) {
+                            if usernames.get(upn.as_bytes())?.as_deref() == Some(email.as_bytes()) {
+                                usernames.remove(upn.as_bytes())?;
+                            }
+                        }
+                        forgotten.registration = Some(registration);
+                    }
+                    Ok(forgotten)
+                })?;
             Ok(forgotten)
         })
     }

@@ -81,7 +81,10 @@ impl Directory for SimulatedDirectory {
         object_id: &str,
         _password: &SecretString,
     ) -> Result<(), DirectoryError> {
-        tracing::info!(object_id, "simulated directory: would set a new temporary password");
+        tracing::info!(
+            object_id,
+            "simulated directory: would set a new temporary password"
+        );
         Ok(())
     }
 

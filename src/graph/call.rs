@@ -80,12 +80,7 @@ impl GraphClient {
                 Ok(response) => {
                     let status = response.status();
                     let retry_after = retry::retry_after(response.headers());
-                    let header = |name| {
-                        response
-                            .headers()
-                            .get(name)
-                            .and_then(|v| v.to_str().ok())
-                    };
+                    let header = |name| response.headers().get(name).and_then(|v| v.to_str().ok());
                     let request_id = header("request-id").map(str::to_owned);
                     let date = header("date")
                         .and_then(|date| httpdate::parse_http_date(date).ok())

@@ -127,9 +127,7 @@ impl Signups {
         // Current only if no other attempt (another instance sharing the store) has set a
         // newer password since.
         let mut password = match self.undelivered().remove(&registration.email) {
-            Some((version, password)) if version == registration.password_version => {
-                Some(password)
-            }
+            Some((version, password)) if version == registration.password_version => Some(password),
             _ => None,
         };
         let result = self
@@ -352,7 +350,10 @@ impl Signups {
             // Reserved by a same-named person a moment ago, after the store was read.
             taken.push(free.user_principal_name);
         }
-        Err(DirectoryError::Failed("no free username found after repeated collisions".into()).into())
+        Err(
+            DirectoryError::Failed("no free username found after repeated collisions".into())
+                .into(),
+        )
     }
 
     /// Whether `user`, found under the reserved name after "already exists", is the one an

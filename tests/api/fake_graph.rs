@@ -149,7 +149,10 @@ impl Reply {
         let mut builder =
             Response::builder().status(StatusCode::from_u16(self.status).expect("a valid status"));
         // Graph dates every answer; provisioning compares it with `createdDateTime`.
-        builder = builder.header("date", httpdate::fmt_http_date(std::time::SystemTime::now()));
+        builder = builder.header(
+            "date",
+            httpdate::fmt_http_date(std::time::SystemTime::now()),
+        );
         for (name, value) in &self.headers {
             builder = builder.header(name.as_str(), value.as_str());
         }

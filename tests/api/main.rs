@@ -17,6 +17,7 @@ mod json_api;
 mod limits;
 mod logs;
 mod metrics;
+mod one_account;
 mod pages;
 mod provisioning;
 mod signup_form;
