@@ -2,7 +2,11 @@
 //! with each registration's provisioning state.
 //!
 //! Trees: `pending` (id → [`PendingSignup`]), `pending_by_email` (address → id),
-//! `registrations` (address → [`Registration`]), `signups` (sign-up id → address).
+//! `registrations` (address → [`Registration`]), `signups` (sign-up id → address),
+//! `usernames` (lower-cased UPN → the address whose registration reserved it).
+//!
+//! No temporary password is ever written here, sealed or not: sled keeps superseded values
+//! in its log, so anything written once may be read back from the files long after.
 
 use std::path::Path;
 use std::sync::Arc;
@@ -59,10 +63,15 @@ pub struct Registration {
     pub claimed_at: u64,
     pub step: Step,
     pub upn: Option<String>,
+    /// The directory's time (Unix seconds) when `upn` was found free: a user under `upn`
+    /// created before then is not this registration's.
+    #[serde(default)]
+    pub upn_free_at: Option<u64>,
     pub object_id: Option<String>,
-    /// The temporary password, sealed, until it has been delivered.
-    #[serde(default, skip_serializing_if = "Option::is_none")]
-    pub sealed_password: Option<Vec<u8>>,
+    /// Counts the temporary passwords given to the user (the create, then each new one):
+    /// a password held in some process's memory is current only while this is unchanged.
+    #[serde(default)]
+    pub password_version: u32,
     pub updated_at: u64,
     /// The last failure, for operators (`signups list`); no secrets.
     pub last_error: Option<String>,
@@ -172,6 +181,7 @@ pub struct Store {
     pending_by_email: sled::Tree,
     registrations: sled::Tree,
     signups: sled::Tree,
+    usernames: sled::Tree,
 }
 
 fn encode<T: Serialize>(value: &T) -> Vec<u8> {
@@ -208,6 +218,7 @@ impl Store {
             pending_by_email: db.open_tree("pending_by_email")?,
             registrations: db.open_tree("registrations")?,
             signups: db.open_tree("signups")?,
+            usernames: db.open_tree("usernames")?,
             db,
             failure: Arc::new(watch::Sender::new(None)),
         })
@@ -244,12 +255,21 @@ impl Store {
     }
 
     /// Every tree, for transactions that span them all.
-    fn all_trees(&self) -> (&sled::Tree, &sled::Tree, &sled::Tree, &sled::Tree) {
+    fn all_trees(
+        &self,
+    ) -> (
+        &sled::Tree,
+        &sled::Tree,
+        &sled::Tree,
+        &sled::Tree,
+        &sled::Tree,
+    ) {
         (
             &self.pending,
             &self.pending_by_email,
             &self.registrations,
             &self.signups,
+            &self.usernames,
         )
     }
 
@@ -345,7 +365,7 @@ impl Store {
     pub fn claim(&self, signup_id: &str, nonce: &str, now: u64) -> Result<Claim, StoreError> {
         self.watching(|| {
             let trees = self.all_trees();
-            let claim = trees.transaction(|(pending, by_email, registrations, signups)| {
+            let claim = trees.transaction(|(pending, by_email, registrations, signups, _)| {
                 let Some(bytes) = pending.get(signup_id)? else {
                     let Some(email) = signups.get(signup_id)? else {
                         return Ok(Claim::Unknown);
@@ -382,8 +402,9 @@ impl Store {
                     claimed_at: now,
                     step: Step::Claimed,
                     upn: None,
+                    upn_free_at: None,
                     object_id: None,
-                    sealed_password: None,
+                    password_version: 0,
                     updated_at: now,
                     last_error: None,
                     imported: false,
@@ -409,6 +430,60 @@ impl Store {
         }
         .await;
         self.watched(result)
+    }
+
+    /// Saves `registration` with its `upn` reserved for it, durably, unless another
+    /// registration reserved that username first: then nothing changes and the answer is
+    /// `false`. The reservation moves with the registration (its earlier username is freed),
+    /// so of two people with the same name only one ever tries to create a given username.
+    pub async fn reserve_username(&self, registration: &Registration) -> Result<bool, StoreError> {
+        let upn = registration
+            .upn
+            .as_deref()
+            .map(str::to_lowercase)
+            .unwrap_or_default();
+        let email = registration.email.as_bytes();
+        let result =
+            (&self.registrations, &self.usernames).transaction(|(registrations, usernames)| {
+                if usernames
+                    .get(upn.as_bytes())?
+                    .is_some_and(|owner| owner != email)
+                {
+                    return Ok(false);
+                }
+                if let Some(bytes) = registrations.get(email)? {
+                    let saved: Registration = decode("registrations", &bytes).or_else(abort)?;
+                    if let Some(earlier) = saved.upn.map(|u| u.to_lowercase()) {
+                        if earlier != upn
+                            && usernames.get(earlier.as_bytes())?.as_deref() == Some(email)
+                        {
+                            usernames.remove(earlier.as_bytes())?;
+                        }
+                    }
+                }
+                usernames.insert(upn.as_bytes(), email)?;
+                registrations.insert(email, encode(registration))?;
+                Ok(true)
+            });
+        let result = async {
+            let reserved = result.map_err(StoreError::from)?;
+            if reserved {
+                self.flush_to_disk().await?;
+            }
+            Ok(reserved)
+        }
+        .await;
+        self.watched(result)
+    }
+
+    /// The usernames reserved by any registration that start with `nickname` (lower case),
+    /// so the name query can skip them.
+    pub fn reserved_usernames(&self, nickname: &str) -> Result<Vec<String>, StoreError> {
+        self.usernames
+            .scan_prefix(nickname.to_lowercase().as_bytes())
+            .keys()
+            .map(|key| Ok(String::from_utf8_lossy(&key?).into_owned()))
+            .collect()
     }
 
     pub fn registration(&self, email: &str) -> Result<Option<Registration>, StoreError> {
@@ -457,8 +532,9 @@ impl Store {
                 claimed_at: registered_at,
                 step: Step::Done,
                 upn: None,
+                upn_free_at: None,
                 object_id: None,
-                sealed_password: None,
+                password_version: 0,
                 updated_at: registered_at,
                 last_error: None,
                 imported: true,
@@ -477,20 +553,26 @@ impl Store {
     pub fn forget(&self, email: &str) -> Result<Forgotten, StoreError> {
         self.watching(|| {
             let trees = self.all_trees();
-            let forgotten = trees.transaction(|(pending, by_email, registrations, signups)| {
-                let mut forgotten = Forgotten::default();
-                if let Some(id) = by_email.remove(email.as_bytes())? {
-                    pending.remove(id)?;
-                    forgotten.pending += 1;
-                }
-                if let Some(bytes) = registrations.remove(email.as_bytes())? {
-                    let registration: Registration =
-                        decode("registrations", &bytes).or_else(abort)?;
-                    signups.remove(registration.signup_id.as_bytes())?;
-                    forgotten.registration = Some(registration);
-                }
-                Ok(forgotten)
-            })?;
+            let forgotten =
+                trees.transaction(|(pending, by_email, registrations, signups, usernames)| {
+                    let mut forgotten = Forgotten::default();
+                    if let Some(id) = by_email.remove(email.as_bytes())? {
+                        pending.remove(id)?;
+                        forgotten.pending += 1;
+                    }
+                    if let Some(bytes) = registrations.remove(email.as_bytes())? {
+                        let registration: Registration =
+                            decode("registrations", &bytes).or_else(abort)?;
+                        signups.remove(registration.signup_id.as_bytes())?;
+                        if let Some(upn) = registration.upn.as_deref().map(str::to_lowercase) {
+                            if usernames.get(upn.as_bytes())?.as_deref() == Some(email.as_bytes()) {
+                                usernames.remove(upn.as_bytes())?;
+                            }
+                        }
+                        forgotten.registration = Some(registration);
+                    }
+                    Ok(forgotten)
+                })?;
             Ok(forgotten)
         })
     }

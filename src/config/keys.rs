@@ -38,7 +38,7 @@ use Kind::*;
 #[rustfmt::skip]
 pub const KEYS: &[Key] = &[
     key("MODE", Str, "\"PRODUCTION\"", "`PRODUCTION`, `DEBUG` or `TEST` (case-insensitive), read from the environment only; chooses the mode defaults."),
-    key("JWT_SECRET_KEY", Secret, "", "Secret that signs verification links and derives the key that encrypts pending passwords. Required (DEBUG: `debug`). `JWT_SECRET_KEY_FILE` reads it from a file."),
+    key("JWT_SECRET_KEY", Secret, "", "Secret that signs verification links. Required (DEBUG: `debug`). `JWT_SECRET_KEY_FILE` reads it from a file."),
     key("PUBLIC_URL", Str, "", "The address people reach the service at, e.g. `https://signup.example.edu`; links in mails are built from it. Required in PRODUCTION (DEBUG: `http://` + the bound address)."),
     key("BIND", Str, "\"127.0.0.1:8080\"", "Address and port the server listens on."),
     key("DATABASE_PATH", Str, "\"instance/ms365_accountcreator.sled\"", "Directory of the embedded store (DEBUG and TEST: a directory under the system's temporary directory)."),
@@ -47,7 +47,7 @@ pub const KEYS: &[Key] = &[
     key("LOG_FORMAT", Str, "\"text\"", "`text` or `json`."),
     key("DEBUG_DONT_CONNECT_TO_API", Bool, "false", "Simulate Microsoft Graph instead of calling it (DEBUG and TEST: `true`)."),
     key("DEBUG_DONT_SEND_MAIL", Bool, "false", "Keep mails in memory and list them at `/debug/mails` instead of sending them (DEBUG and TEST: `true`)."),
-    key("GENERATED_PASSWORD_BYTES", Int, "8", "Random bytes in a generated temporary password (at least 6)."),
+    key("GENERATED_PASSWORD_BYTES", Int, "8", "Random bytes (6 to 64) of a generated temporary password; it has at least 16 characters however few this asks for."),
     key("PASSWORD_DELIVERY", Str, "\"mail\"", "How the temporary password reaches the person: `mail`, `page` or `both`."),
     key("EMAIL_ADDRESS_FILTER", Str, "\".*\"", "Regular expression the whole mailbox (the address lower-cased, without a sub-address tag) must match, e.g. `st[0-9]+@stud\\\\.example\\\\.edu`; also used as the input's `pattern`."),
     key("EMAIL_SUBADDRESS_SEPARATOR", Str, "\"+\"", "The character after which a local part's sub-address tag starts (`st20+x@…` is delivered to `st20@…`). Duplicate check, filter, mail limit and store use the address without the tag, and the verification mail goes there. One symbol such as `+` or `-` (Exchange Online: `+`); an empty string turns this off, so `+` is an ordinary character."),

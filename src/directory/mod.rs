@@ -26,6 +26,19 @@ pub struct DirectoryUser {
     pub user_principal_name: String,
     pub given_name: Option<String>,
     pub surname: Option<String>,
+    /// When the directory created the user (Unix seconds, by the directory's clock), when
+    /// it says.
+    pub created_at: Option<u64>,
+}
+
+/// A username no user had when the directory was asked.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct FreeName {
+    pub user_principal_name: String,
+    /// The directory's own time of the answer (Unix seconds): a user under this name created
+    /// before it belongs to somebody else. The directory's clock, not ours, so that a
+    /// server whose clock runs fast or slow still compares like with like.
+    pub as_of: u64,
 }
 
 /// What went wrong in the directory. The person sees a generic message; this goes to the log.
@@ -55,7 +68,7 @@ pub trait Directory: Send + Sync + std::fmt::Debug {
         &self,
         nickname: &MailNickname,
         known_taken: &[String],
-    ) -> Result<String, DirectoryError>;
+    ) -> Result<FreeName, DirectoryError>;
 
     /// Looks a user up by UPN, to find out after a crash whether a create went through.
     async fn find_user(
@@ -65,6 +78,15 @@ pub trait Directory: Send + Sync + std::fmt::Debug {
 
     /// Creates the user with exactly `user.user_principal_name`.
     async fn create_user(&self, user: &NewUser<'_>) -> Result<DirectoryUser, DirectoryError>;
+
+    /// Gives the user a new temporary password that must be changed at the next sign-in.
+    /// Used when the password made at the create is lost (the process died before
+    /// delivering it), since passwords are never stored.
+    async fn set_password(
+        &self,
+        object_id: &str,
+        password: &SecretString,
+    ) -> Result<(), DirectoryError>;
 
     /// Assigns every configured licence and/or adds the user to every configured group, as
     /// `wanted` says, in as few round trips as possible (Graph: one `$batch`). Each part is

@@ -1,7 +1,9 @@
 use std::collections::BTreeMap;
 use std::sync::Mutex;
 
-use super::{Directory, DirectoryError, DirectoryUser, GrantOutcome, Grants, NewUser};
+use secrecy::SecretString;
+
+use super::{Directory, DirectoryError, DirectoryUser, FreeName, GrantOutcome, Grants, NewUser};
 use crate::domain::MailNickname;
 
 /// `DEBUG_DONT_CONNECT_TO_API`: a directory in memory that logs what it would do. It never
@@ -38,13 +40,16 @@ impl Directory for SimulatedDirectory {
         &self,
         nickname: &MailNickname,
         known_taken: &[String],
-    ) -> Result<String, DirectoryError> {
+    ) -> Result<FreeName, DirectoryError> {
         let users = self.users();
         let free = (1..)
             .map(|n| format!("{}@{}", nickname.numbered(n), self.domain))
             .find(|upn| !users.contains_key(upn) && !known_taken.contains(upn))
             .expect("an unbounded range always has a free name");
-        Ok(free)
+        Ok(FreeName {
+            user_principal_name: free,
+            as_of: unix_now(),
+        })
     }
 
     async fn find_user(
@@ -64,10 +69,23 @@ impl Directory for SimulatedDirectory {
             user_principal_name: user.user_principal_name.to_owned(),
             given_name: Some(user.given_name.to_owned()),
             surname: Some(user.surname.to_owned()),
+            created_at: Some(unix_now()),
         };
         tracing::info!(upn = %created.user_principal_name, "simulated directory: would create user");
         users.insert(created.user_principal_name.clone(), created.clone());
         Ok(created)
+    }
+
+    async fn set_password(
+        &self,
+        object_id: &str,
+        _password: &SecretString,
+    ) -> Result<(), DirectoryError> {
+        tracing::info!(
+            object_id,
+            "simulated directory: would set a new temporary password"
+        );
+        Ok(())
     }
 
     async fn grant(&self, object_id: &str, wanted: Grants) -> GrantOutcome {
@@ -82,4 +100,10 @@ impl Directory for SimulatedDirectory {
             groups: Ok(()),
         }
     }
+}
+
+fn unix_now() -> u64 {
+    std::time::SystemTime::now()
+        .duration_since(std::time::UNIX_EPOCH)
+        .map_or(0, |d| d.as_secs())
 }

@@ -15,6 +15,8 @@ use super::retry::{self, Deadline};
 pub struct Reply {
     pub status: StatusCode,
     pub request_id: Option<String>,
+    /// Graph's clock when it answered (the `Date` header), in Unix seconds.
+    pub date: Option<u64>,
     pub body: Bytes,
 }
 
@@ -78,11 +80,12 @@ impl GraphClient {
                 Ok(response) => {
                     let status = response.status();
                     let retry_after = retry::retry_after(response.headers());
-                    let request_id = response
-                        .headers()
-                        .get("request-id")
-                        .and_then(|v| v.to_str().ok())
-                        .map(str::to_owned);
+                    let header = |name| response.headers().get(name).and_then(|v| v.to_str().ok());
+                    let request_id = header("request-id").map(str::to_owned);
+                    let date = header("date")
+                        .and_then(|date| httpdate::parse_http_date(date).ok())
+                        .and_then(|date| date.duration_since(std::time::UNIX_EPOCH).ok())
+                        .map(|since| since.as_secs());
                     if is_transient(status) {
                         (format!("Graph answered {status}"), retry_after)
                     } else {
@@ -93,6 +96,7 @@ impl GraphClient {
                                 let reply = Reply {
                                     status,
                                     request_id,
+                                    date,
                                     body,
                                 };
                                 if status == StatusCode::UNAUTHORIZED

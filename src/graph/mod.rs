@@ -24,7 +24,9 @@ pub use error::{AuthError, GraphApiError};
 pub use retry::RetryPolicy;
 
 use crate::config::GraphSettings;
-use crate::directory::{Directory, DirectoryError, DirectoryUser, GrantOutcome, Grants, NewUser};
+use crate::directory::{
+    Directory, DirectoryError, DirectoryUser, FreeName, GrantOutcome, Grants, NewUser,
+};
 use crate::domain::MailNickname;
 use auth::TokenSource;
 use retry::Deadline;
@@ -201,7 +203,7 @@ impl Directory for GraphClient {
         &self,
         nickname: &MailNickname,
         known_taken: &[String],
-    ) -> Result<String, DirectoryError> {
+    ) -> Result<FreeName, DirectoryError> {
         self.free_upn(nickname, known_taken)
             .await
             .map_err(|err| err.into_directory_error("finding a free username"))
@@ -218,6 +220,16 @@ impl Directory for GraphClient {
 
     async fn create_user(&self, user: &NewUser<'_>) -> Result<DirectoryUser, DirectoryError> {
         self.post_user(user).await
+    }
+
+    async fn set_password(
+        &self,
+        object_id: &str,
+        password: &secrecy::SecretString,
+    ) -> Result<(), DirectoryError> {
+        self.patch_password(object_id, password)
+            .await
+            .map_err(|err| err.into_directory_error("setting a new temporary password"))
     }
 
     async fn grant(&self, object_id: &str, wanted: Grants) -> GrantOutcome {

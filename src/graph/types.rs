@@ -38,6 +38,16 @@ pub struct User {
     pub given_name: Option<String>,
     #[serde(default)]
     pub surname: Option<String>,
+    /// RFC 3339 (`2026-12-02T05:14:14Z`); Graph fills it in, but a missing one is no error.
+    #[serde(default)]
+    pub created_date_time: Option<String>,
+}
+
+/// `PATCH /users/{id}` with a new temporary password.
+#[derive(Serialize)]
+#[serde(rename_all = "camelCase")]
+pub struct UpdatePassword<'a> {
+    pub password_profile: PasswordProfile<'a>,
 }
 
 /// One page of `GET /users?$select=userPrincipalName`.

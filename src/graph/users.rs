@@ -9,13 +9,17 @@ use url::Url;
 
 use super::GraphClient;
 use super::error::CallError;
-use super::types::{CreateUser, PasswordProfile, UpnPage, User};
-use crate::directory::{DirectoryError, DirectoryUser, NewUser};
+use super::types::{CreateUser, PasswordProfile, UpdatePassword, UpnPage, User};
+use crate::directory::{DirectoryError, DirectoryUser, FreeName, NewUser};
 use crate::domain::MailNickname;
 
 /// Lookups repeated while a user that Graph just said exists still reads as 404 (replication
 /// lag). Few, because a lookup that really finds nothing should not keep the person waiting.
 const LOOKUP_LAG_RETRIES: u32 = 3;
+
+/// How far our clock may be from Graph's when Graph's answer has no `Date` (it always has
+/// one; this only keeps a missing header from failing the sign-up).
+const CLOCK_MARGIN_SECS: u64 = 300;
 
 impl GraphClient {
     /// The first of `nick@domain`, `nick.2@domain`, … no user has, from one query for every
@@ -24,7 +28,7 @@ impl GraphClient {
         &self,
         nickname: &MailNickname,
         known_taken: &[String],
-    ) -> Result<String, CallError> {
+    ) -> Result<FreeName, CallError> {
         let deadline = self.deadline();
         // OData string literals escape a quote by doubling it (o'brien → 'o''brien').
         let filter = format!(
@@ -39,10 +43,12 @@ impl GraphClient {
             .append_pair("$top", "999");
         let mut taken: HashSet<String> = known_taken.iter().map(|upn| upn.to_lowercase()).collect();
         let mut next = Some(first);
+        let mut as_of = None;
         while let Some(page_url) = next.take() {
             let reply = self
                 .send(&deadline, "list users", |http| http.get(page_url.clone()))
                 .await?;
+            as_of = as_of.or(reply.date);
             let page: UpnPage = reply.json()?;
             taken.extend(
                 page.value
@@ -60,7 +66,10 @@ impl GraphClient {
             .map(|n| format!("{}@{}", nickname.numbered(n), self.domain))
             .find(|upn| !taken.contains(&upn.to_lowercase()))
             .expect("finitely many users leave some number free");
-        Ok(free)
+        Ok(FreeName {
+            user_principal_name: free,
+            as_of: as_of.unwrap_or_else(|| unix_now().saturating_sub(CLOCK_MARGIN_SECS)),
+        })
     }
 
     /// A `@odata.nextLink`, accepted only on Graph's own origin: the bearer token goes with it.
@@ -77,13 +86,11 @@ impl GraphClient {
     /// taken, so a 404 is repeated a few times: the user may exist but not be readable yet.
     pub(super) async fn get_user(&self, upn: &str) -> Result<Option<DirectoryUser>, CallError> {
         let deadline = self.deadline();
-        let mut url = self.url("users/")?;
-        url.path_segments_mut()
-            .map_err(|()| CallError::Unexpected("GRAPH_API_URL cannot take a path".into()))?
-            .pop_if_empty()
-            .push(upn);
-        url.query_pairs_mut()
-            .append_pair("$select", "id,userPrincipalName,givenName,surname");
+        let mut url = self.user_url(upn)?;
+        url.query_pairs_mut().append_pair(
+            "$select",
+            "id,userPrincipalName,givenName,surname,createdDateTime",
+        );
         let mut lag_retries = 0;
         loop {
             let reply = self
@@ -97,6 +104,59 @@ impl GraphClient {
             let wait = self.net.policy.wait(lag_retries, None);
             if lag_retries > LOOKUP_LAG_RETRIES || !deadline.allows(wait) {
                 return Ok(None);
+            }
+            tokio::time::sleep(wait).await;
+        }
+    }
+
+    /// `{GRAPH_API_URL}/v1.0/users/{key}`, the key (an id or a UPN) escaped as one segment.
+    fn user_url(&self, key: &str) -> Result<Url, CallError> {
+        let mut url = self.url("users/")?;
+        url.path_segments_mut()
+            .map_err(|()| CallError::Unexpected("GRAPH_API_URL cannot take a path".into()))?
+            .pop_if_empty()
+            .push(key);
+        Ok(url)
+    }
+
+    /// Sets a new temporary password (`PATCH /users/{id}`, 204 on success). A 404 is
+    /// repeated a few times: the user may have been created moments ago on another replica.
+    pub(super) async fn patch_password(
+        &self,
+        object_id: &str,
+        password: &secrecy::SecretString,
+    ) -> Result<(), CallError> {
+        let deadline = self.deadline();
+        let url = self.user_url(object_id)?;
+        let payload = UpdatePassword {
+            password_profile: PasswordProfile {
+                password: password.expose_secret(),
+                force_change_password_next_sign_in: true,
+            },
+        };
+        let body = bytes::Bytes::from(serde_json::to_vec(&payload).map_err(|err| {
+            CallError::Unexpected(format!("cannot encode the password change: {err}"))
+        })?);
+        let mut lag_retries = 0;
+        loop {
+            let reply = self
+                .send(&deadline, "set password", |http| {
+                    http.patch(url.clone())
+                        .header(CONTENT_TYPE, "application/json")
+                        .body(body.clone())
+                })
+                .await?;
+            if reply.is_success() {
+                tracing::info!(object_id, "set a new temporary password in Entra ID");
+                return Ok(());
+            }
+            lag_retries += 1;
+            let wait = self.net.policy.wait(lag_retries, None);
+            if reply.status != StatusCode::NOT_FOUND
+                || lag_retries > self.net.policy.max_lag_retries
+                || !deadline.allows(wait)
+            {
+                return Err(CallError::Api(reply.error()));
             }
             tokio::time::sleep(wait).await;
         }
@@ -162,10 +222,23 @@ impl GraphClient {
 }
 
 fn directory_user(user: User) -> DirectoryUser {
+    let created_at = user
+        .created_date_time
+        .as_deref()
+        .and_then(|when| humantime::parse_rfc3339_weak(when).ok())
+        .and_then(|when| when.duration_since(std::time::UNIX_EPOCH).ok())
+        .map(|since| since.as_secs());
     DirectoryUser {
         object_id: user.id,
         user_principal_name: user.user_principal_name,
         given_name: user.given_name,
         surname: user.surname,
+        created_at,
     }
+}
+
+fn unix_now() -> u64 {
+    std::time::SystemTime::now()
+        .duration_since(std::time::UNIX_EPOCH)
+        .map_or(0, |since| since.as_secs())
 }

@@ -6,7 +6,7 @@ pub mod password;
 mod provision;
 pub mod token;
 
-use std::collections::HashSet;
+use std::collections::{HashMap, HashSet};
 use std::sync::{Arc, Mutex};
 use std::time::{Duration, SystemTime, UNIX_EPOCH};
 
@@ -131,11 +131,15 @@ pub struct Signups {
     mailer: Mailer,
     catalogs: Catalogs,
     tokens: TokenSigner,
-    sealer: password::PasswordSealer,
     settings: FlowSettings,
     clock: Clock,
     /// Registrations being provisioned by this process: a second confirm waits its turn.
     in_flight: Mutex<HashSet<String>>,
+    /// Temporary passwords set on a user but not yet delivered, by address: kept in memory
+    /// only, so that resuming after a failed step in this process (Graph busy, SMTP down)
+    /// delivers the password the user has instead of setting another one.
+    /// Each with the registration's `password_version` it belongs to.
+    undelivered: Mutex<HashMap<String, (u32, SecretString)>>,
     /// `RATE_LIMIT_MAILS_PER_ADDRESS_PER_HOUR`, per mailbox: no mail bombing through the
     /// form, not even with a new tag for every mail.
     mail_limit: HourlyLimit<Mailbox>,
@@ -163,7 +167,6 @@ impl Signups {
     ) -> Result<Self, jsonwebtoken::errors::Error> {
         Ok(Signups {
             tokens: TokenSigner::new(secret)?,
-            sealer: password::PasswordSealer::new(secret),
             mail_limit: HourlyLimit::new(settings.mails_per_address_per_hour),
             store,
             directory,
@@ -172,6 +175,7 @@ impl Signups {
             settings,
             clock,
             in_flight: Mutex::new(HashSet::new()),
+            undelivered: Mutex::new(HashMap::new()),
             metrics: Metrics::new(),
         })
     }

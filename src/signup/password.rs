@@ -1,24 +1,77 @@
-//! Temporary passwords: generated with `ring`, sealed at rest with an AEAD key derived from
-//! `JWT_SECRET_KEY`, bound to the address they belong to.
+//! Temporary passwords and random identifiers, from `ring`'s system generator.
+//!
+//! A temporary password lives only in memory: it is made when the user is created (or when a
+//! resumed registration needs a fresh one) and handed to the person; the store never sees it.
 
-use base64::Engine;
-use base64::engine::general_purpose::URL_SAFE_NO_PAD;
-use ring::aead::{Aad, CHACHA20_POLY1305, LessSafeKey, NONCE_LEN, Nonce, UnboundKey};
-use ring::hkdf;
 use ring::rand::{SecureRandom, SystemRandom};
-use secrecy::{ExposeSecret, SecretString};
+use secrecy::SecretString;
 
-/// A prefix that meets Entra's rule of three character classes whatever the random part holds.
-const PREFIX: &str = "!1Aa";
+/// The characters a password is drawn from, by class. Look-alikes (`l`, `I`, `O`, `0`, `1`)
+/// are left out because people type these passwords from a mail or a screen; the symbols are
+/// ones Entra accepts and every keyboard layout has without dead keys.
+const CLASSES: [&str; 4] = [
+    "abcdefghijkmnopqrstuvwxyz",
+    "ABCDEFGHJKLMNPQRSTUVWXYZ",
+    "23456789",
+    "!#%+-.=?_",
+];
 
-/// Makes a temporary password: the prefix and `bytes` random bytes in base64url.
-pub fn generate(bytes: usize) -> Result<SecretString, ring::error::Unspecified> {
-    let mut random = vec![0u8; bytes];
-    SystemRandom::new().fill(&mut random)?;
-    Ok(SecretString::from(format!(
-        "{PREFIX}{}",
-        URL_SAFE_NO_PAD.encode(&random)
-    )))
+/// Entra's complexity rule: characters from at least three of the four classes.
+const CLASSES_REQUIRED: usize = 3;
+
+/// The shortest password made, however few random bytes are configured.
+pub const MIN_LENGTH: usize = 16;
+
+/// Entra's longest password.
+const MAX_LENGTH: usize = 256;
+
+fn alphabet() -> Vec<u8> {
+    CLASSES.concat().into_bytes()
+}
+
+/// The length that carries at least `entropy_bytes` random bytes, never under [`MIN_LENGTH`].
+fn length_for(entropy_bytes: usize, alphabet_len: usize) -> usize {
+    let bits_per_char = (alphabet_len as f64).log2();
+    let chars = ((entropy_bytes * 8) as f64 / bits_per_char).ceil() as usize;
+    chars.clamp(MIN_LENGTH, MAX_LENGTH)
+}
+
+fn classes_used(password: &[u8]) -> usize {
+    CLASSES
+        .iter()
+        .filter(|class| password.iter().any(|c| class.as_bytes().contains(c)))
+        .count()
+}
+
+/// Makes a temporary password with at least `entropy_bytes` of randomness
+/// (`GENERATED_PASSWORD_BYTES`). Every position is drawn uniformly from the whole alphabet,
+/// and a draw that misses Entra's complexity rule is thrown away whole, so no position is
+/// fixed or predictable (an earlier version began every password with `!1Aa`).
+pub fn generate(entropy_bytes: usize) -> Result<SecretString, ring::error::Unspecified> {
+    let alphabet = alphabet();
+    let length = length_for(entropy_bytes, alphabet.len());
+    // The largest multiple of the alphabet's size in a byte: bytes above it would favour
+    // the first characters, so they are drawn again.
+    let fair_below = 256 - 256 % alphabet.len();
+    let random = SystemRandom::new();
+    loop {
+        let mut password = Vec::with_capacity(length);
+        let mut bytes = [0u8; 64];
+        while password.len() < length {
+            random.fill(&mut bytes)?;
+            password.extend(
+                bytes
+                    .iter()
+                    .filter(|&&b| usize::from(b) < fair_below)
+                    .map(|&b| alphabet[usize::from(b) % alphabet.len()])
+                    .take(length - password.len()),
+            );
+        }
+        if classes_used(&password) >= CLASSES_REQUIRED {
+            let text = String::from_utf8(password).expect("the alphabet is ASCII");
+            return Ok(SecretString::from(text));
+        }
+    }
 }
 
 /// Random hex identifier (sign-up ids, nonces).
@@ -28,109 +81,43 @@ pub fn random_id(bytes: usize) -> Result<String, ring::error::Unspecified> {
     Ok(random.iter().map(|b| format!("{b:02x}")).collect())
 }
 
-/// Seals and opens passwords kept until delivery.
-pub struct PasswordSealer {
-    key: LessSafeKey,
-}
-
-impl std::fmt::Debug for PasswordSealer {
-    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
-        f.write_str("PasswordSealer([redacted])")
-    }
-}
-
-/// The sealed password could not be opened (wrong key or damaged record).
-#[derive(Debug, Clone, Copy, thiserror::Error)]
-#[error("the stored password cannot be opened: was JWT_SECRET_KEY changed?")]
-pub struct SealError;
-
-impl PasswordSealer {
-    pub fn new(secret: &SecretString) -> Self {
-        let salt = hkdf::Salt::new(
-            hkdf::HKDF_SHA256,
-            b"ms365-accountcreator/password-at-rest/v1",
-        );
-        let prk = salt.extract(secret.expose_secret().as_bytes());
-        let okm = prk
-            .expand(&[b"chacha20-poly1305"], &CHACHA20_POLY1305)
-            .expect("32 bytes is a valid HKDF output length");
-        let key = UnboundKey::from(okm);
-        PasswordSealer {
-            key: LessSafeKey::new(key),
-        }
-    }
-
-    /// Random nonce followed by the ciphertext; `owner` (the address) is authenticated too.
-    pub fn seal(&self, password: &SecretString, owner: &str) -> Result<Vec<u8>, SealError> {
-        let mut nonce = [0u8; NONCE_LEN];
-        SystemRandom::new()
-            .fill(&mut nonce)
-            .map_err(|_| SealError)?;
-        let mut buffer = password.expose_secret().as_bytes().to_vec();
-        self.key
-            .seal_in_place_append_tag(
-                Nonce::assume_unique_for_key(nonce),
-                Aad::from(owner.as_bytes()),
-                &mut buffer,
-            )
-            .map_err(|_| SealError)?;
-        let mut sealed = nonce.to_vec();
-        sealed.extend_from_slice(&buffer);
-        Ok(sealed)
-    }
-
-    pub fn open(&self, sealed: &[u8], owner: &str) -> Result<SecretString, SealError> {
-        if sealed.len() < NONCE_LEN {
-            return Err(SealError);
-        }
-        let (nonce, ciphertext) = sealed.split_at(NONCE_LEN);
-        let nonce = Nonce::try_assume_unique_for_key(nonce).map_err(|_| SealError)?;
-        let mut buffer = ciphertext.to_vec();
-        let plain = self
-            .key
-            .open_in_place(nonce, Aad::from(owner.as_bytes()), &mut buffer)
-            .map_err(|_| SealError)?;
-        String::from_utf8(plain.to_vec())
-            .map(SecretString::from)
-            .map_err(|_| SealError)
-    }
-}
-
 #[cfg(test)]
 mod tests {
     use super::*;
+    use secrecy::ExposeSecret;
+    use std::collections::HashSet;
 
     #[test]
-    fn passwords_have_the_prefix_and_the_random_part() {
-        let password = generate(8).unwrap();
-        let text = password.expose_secret();
-        assert!(text.starts_with(PREFIX));
-        assert_eq!(
-            text.len(),
-            PREFIX.len() + 11,
-            "8 bytes are 11 base64url characters"
+    fn passwords_are_long_enough_and_meet_entras_rule() {
+        for bytes in [6, 8, 16, 64] {
+            for _ in 0..200 {
+                let password = generate(bytes).unwrap();
+                let text = password.expose_secret();
+                assert!(text.len() >= MIN_LENGTH, "{bytes}: {text}");
+                assert!(text.len() <= MAX_LENGTH);
+                assert!(classes_used(text.as_bytes()) >= CLASSES_REQUIRED, "{text}");
+                assert!(text.bytes().all(|c| alphabet().contains(&c)), "{text}");
+            }
+        }
+        assert_eq!(generate(8).unwrap().expose_secret().len(), 16);
+        assert!(
+            generate(64).unwrap().expose_secret().len() > 64,
+            "64 random bytes need more than 64 characters of this alphabet"
         );
-        assert_ne!(generate(8).unwrap().expose_secret(), text);
     }
 
     #[test]
-    fn sealed_passwords_open_only_with_the_same_key_and_owner() {
-        let sealer = PasswordSealer::new(&SecretString::from("secret"));
-        let password = SecretString::from("!1Aa-secret-password");
-        let sealed = sealer.seal(&password, "a@x.org").unwrap();
-        assert!(
-            !sealed.windows(6).any(|w| w == b"secret"),
-            "the password is not stored in clear"
-        );
-        assert_eq!(
-            sealer.open(&sealed, "a@x.org").unwrap().expose_secret(),
-            "!1Aa-secret-password"
-        );
-        assert!(sealer.open(&sealed, "b@x.org").is_err());
-        assert!(
-            PasswordSealer::new(&SecretString::from("other"))
-                .open(&sealed, "a@x.org")
-                .is_err()
-        );
+    fn every_position_varies() {
+        // With 66 characters, a position showing one value in 300 draws would be a fixed
+        // prefix or suffix, as `!1Aa` was.
+        let passwords: Vec<String> = (0..300)
+            .map(|_| generate(8).unwrap().expose_secret().to_owned())
+            .collect();
+        for position in 0..MIN_LENGTH {
+            let seen: HashSet<u8> = passwords.iter().map(|p| p.as_bytes()[position]).collect();
+            assert!(seen.len() > 20, "position {position}: {seen:?}");
+        }
+        let distinct: HashSet<&String> = passwords.iter().collect();
+        assert_eq!(distinct.len(), passwords.len());
     }
 }

@@ -2,10 +2,12 @@
 //! assigned → groups added → password delivered → done. Each step is saved before the next
 //! starts; a failure leaves the registration at the failed step for the next attempt.
 
+use std::collections::HashMap;
+
 use secrecy::SecretString;
 
 use super::{Signups, password};
-use crate::directory::{DirectoryError, Grants, NewUser};
+use crate::directory::{DirectoryError, DirectoryUser, Grants, NewUser};
 use crate::domain::{EmailAddress, MailNickname, PersonName};
 use crate::mail::{MailError, password_mail};
 use crate::metrics::SignupOutcome;
@@ -37,8 +39,6 @@ pub enum ProvisionError {
     Mail(#[from] MailError),
     #[error("store: {0}")]
     Store(#[from] StoreError),
-    #[error("{0}")]
-    Seal(#[from] password::SealError),
     #[error("no random numbers available")]
     Random,
     #[error("the address of the registration is not valid")]
@@ -57,7 +57,7 @@ impl ProvisionError {
             ProvisionError::Directory(_) => "directory",
             ProvisionError::Mail(_) => "mail",
             ProvisionError::Store(_) => "store",
-            ProvisionError::Seal(_) | ProvisionError::Random => "secret",
+            ProvisionError::Random => "secret",
             ProvisionError::Address => "address",
         }
     }
@@ -79,10 +79,32 @@ impl Drop for InFlight<'_> {
 /// Attempts at a free name before giving up (each is a race lost to a same-named person).
 const MAX_NAME_ATTEMPTS: u32 = 10;
 
+// How a lost create is recognised. When Graph answers "already exists" to our create, the
+// user under that name is either ours — an earlier attempt of this registration got through
+// but its answer was lost (a timeout, or the process died right after the create) — or
+// somebody else's. Three ways to tell were weighed:
+// - An opaque marker on the user (employeeId, an extension attribute) would be exact, but it
+//   takes a directory field institutions use for their own data and changes the original's
+//   payload; a directory extension needs an extra set-up step by every operator.
+// - Matching given name and surname alone (what this code did) adopts a same-named person's
+//   user: two people named Lena Gleich signing up together shared one account.
+// - So: the username is reserved in the store, atomically, before the create
+//   (`Store::reserve_username`), so no two registrations of this server ever try the same
+//   one; and with it we keep the directory's own time at which the name was found free.
+//   A user is adopted only when it has the reserved name, the same names, and was created at
+//   or after that moment: nobody but this registration's own create can have made it then.
+//   A user an administrator or another tool made earlier fails the time check and the next
+//   free name is chosen. Only the directory's clocks are compared (the `Date` of the name
+//   query, the user's `createdDateTime`), never ours against theirs.
+
+/// The password this run set on the user, when it knows it. Passwords are never stored: a run
+/// that resumes after the create (a crash, a failed step) sets a new one before delivering.
+type KnownPassword = Option<SecretString>;
+
 impl Signups {
     /// Runs the remaining steps of `registration`.
-    /// Without `person_present` (an operator's retry) a password meant for the page is kept
-    /// for the person's next confirm.
+    /// Without `person_present` (an operator's retry) a password meant for the page is not
+    /// made until the person confirms their link again.
     pub(super) async fn provision(
         &self,
         mut registration: Registration,
@@ -102,7 +124,21 @@ impl Signups {
         if let Some(current) = self.store.registration(&registration.email)? {
             registration = current;
         }
-        let result = self.run_steps(&mut registration, person_present).await;
+        // Current only if no other attempt (another instance sharing the store) has set a
+        // newer password since.
+        let mut password = match self.undelivered().remove(&registration.email) {
+            Some((version, password)) if version == registration.password_version => Some(password),
+            _ => None,
+        };
+        let result = self
+            .run_steps(&mut registration, &mut password, person_present)
+            .await;
+        if let Some(password) = password {
+            self.undelivered().insert(
+                registration.email.clone(),
+                (registration.password_version, password),
+            );
+        }
         if let Err(err) = &result {
             self.metrics.signup(SignupOutcome::Failed(err.reason()));
             tracing::warn!(signup = %registration.signup_id, step = ?registration.step, error = %err, "provisioning stopped");
@@ -113,6 +149,13 @@ impl Signups {
             }
         }
         result
+    }
+
+    fn undelivered(&self) -> std::sync::MutexGuard<'_, HashMap<String, (u32, SecretString)>> {
+        // Every change is one insert or remove: a panic cannot leave the map half-changed.
+        self.undelivered
+            .lock()
+            .unwrap_or_else(std::sync::PoisonError::into_inner)
     }
 
     async fn save_step(
@@ -128,35 +171,36 @@ impl Signups {
         Ok(())
     }
 
+    /// `password` is the user's password when this process set it and has not delivered it
+    /// yet; it is cleared once delivered.
     async fn run_steps(
         &self,
         registration: &mut Registration,
+        password: &mut KnownPassword,
         person_present: bool,
     ) -> Result<Provisioned, ProvisionError> {
         let first =
             PersonName::parse(&registration.first_name).map_err(|_| ProvisionError::Name)?;
         let last = PersonName::parse(&registration.last_name).map_err(|_| ProvisionError::Name)?;
         let nickname = MailNickname::derive(&first, &last).map_err(|_| ProvisionError::Name)?;
+        let delivery = self.settings.password_delivery;
         let mut password_on_page = None;
         let mut password_mailed = false;
         let mut finished_now = false;
+        // Whether this run chose the username itself (then a create it finds already made
+        // under that name was its own, with the password it sent).
+        let mut named_here = false;
         loop {
             match registration.step {
                 Step::Claimed => {
-                    let password = password::generate(self.settings.password_bytes)
-                        .map_err(|_| ProvisionError::Random)?;
-                    registration.sealed_password =
-                        Some(self.sealer.seal(&password, &registration.email)?);
-                    registration.upn = Some(
-                        self.directory
-                            .free_user_principal_name(&nickname, &[])
-                            .await?,
-                    );
-                    self.save_step(registration, Step::Creating).await?;
+                    self.choose_username(registration, &nickname, &mut Vec::new())
+                        .await?;
+                    named_here = true;
                 }
                 Step::Creating => {
-                    self.create_user(registration, &first, &last, &nickname)
-                        .await?
+                    *password = self
+                        .create_user(registration, &first, &last, &nickname, named_here)
+                        .await?;
                 }
                 Step::UserCreated | Step::LicencesAssigned => {
                     let wanted = Grants {
@@ -171,34 +215,8 @@ impl Signups {
                     outcome.groups?;
                     self.save_step(registration, Step::GroupsAdded).await?;
                 }
-                Step::GroupsAdded => {
-                    if self.settings.password_delivery.by_mail() {
-                        let password = self.open_password(registration)?;
-                        let tr = self.tr_for(&registration.lang);
-                        let to = EmailAddress::parse(&registration.email)
-                            .map_err(|_| ProvisionError::Address)?;
-                        let upn = registration.upn.clone().unwrap_or_default();
-                        let mail = password_mail(
-                            &tr,
-                            &to,
-                            &registration.first_name,
-                            &upn,
-                            secrecy::ExposeSecret::expose_secret(&password),
-                            &self.settings.support_email,
-                        );
-                        let sent = self.mailer.send(mail).await;
-                        self.metrics.mail("password", sent.is_ok());
-                        sent?;
-                        password_mailed = true;
-                    }
-                    if !self.settings.password_delivery.on_page() {
-                        registration.sealed_password = None;
-                    }
-                    self.save_step(registration, Step::PasswordDelivered)
-                        .await?;
-                }
-                Step::PasswordDelivered
-                    if self.settings.password_delivery.on_page() && !person_present =>
+                Step::GroupsAdded | Step::PasswordDelivered
+                    if delivery.on_page() && !person_present =>
                 {
                     return Ok(Provisioned {
                         user_principal_name: registration.upn.clone().unwrap_or_default(),
@@ -208,11 +226,30 @@ impl Signups {
                         awaiting_person: true,
                     });
                 }
+                Step::GroupsAdded => {
+                    let current = self
+                        .known_or_new_password(registration, password.take())
+                        .await?;
+                    let mailed = if delivery.by_mail() {
+                        self.mail_password(registration, &current).await
+                    } else {
+                        Ok(())
+                    };
+                    // Kept for the page, or for the next attempt when the mail failed.
+                    *password = Some(current);
+                    mailed?;
+                    password_mailed = delivery.by_mail();
+                    self.save_step(registration, Step::PasswordDelivered)
+                        .await?;
+                }
                 Step::PasswordDelivered => {
-                    if self.settings.password_delivery.on_page() {
-                        password_on_page = Some(self.open_password(registration)?);
+                    if delivery.on_page() {
+                        let current = self
+                            .known_or_new_password(registration, password.take())
+                            .await?;
+                        password_on_page = Some(current);
                     }
-                    registration.sealed_password = None;
+                    *password = None;
                     self.save_step(registration, Step::Done).await?;
                     finished_now = true;
                 }
@@ -225,8 +262,7 @@ impl Signups {
                         user_principal_name: registration.upn.clone().unwrap_or_default(),
                         first_name: registration.first_name.clone(),
                         password_on_page,
-                        password_mailed: password_mailed
-                            || self.settings.password_delivery.by_mail(),
+                        password_mailed: password_mailed || delivery.by_mail(),
                         awaiting_person: false,
                     });
                 }
@@ -234,30 +270,130 @@ impl Signups {
         }
     }
 
-    fn open_password(&self, registration: &Registration) -> Result<SecretString, ProvisionError> {
-        let sealed = registration
-            .sealed_password
-            .as_deref()
-            .ok_or(password::SealError)?;
-        Ok(self.sealer.open(sealed, &registration.email)?)
+    /// The password this run set, or else a fresh one set now (`PATCH /users/{id}`): the
+    /// one made at the create died with the process or request that made it. One extra
+    /// directory write, only on this resumed path.
+    async fn known_or_new_password(
+        &self,
+        registration: &mut Registration,
+        known: KnownPassword,
+    ) -> Result<SecretString, ProvisionError> {
+        if let Some(password) = known {
+            return Ok(password);
+        }
+        let password = self.new_password()?;
+        // Saved first: a password another process holds stops being current even if this
+        // one dies before the change is answered.
+        registration.password_version += 1;
+        registration.updated_at = self.now();
+        self.store.save_registration(registration).await?;
+        self.directory
+            .set_password(object_id(registration)?, &password)
+            .await?;
+        tracing::info!(signup = %registration.signup_id, "set a new temporary password: the one made at the create was not delivered");
+        Ok(password)
     }
 
-    /// Creates the user under the chosen UPN. If the UPN is taken, the user is ours when the
-    /// names match (an earlier attempt got through but was not recorded, e.g. a crash right
-    /// after the create); otherwise a same-named person took it and the next free name is
-    /// chosen. The happy path costs one round trip.
+    fn new_password(&self) -> Result<SecretString, ProvisionError> {
+        password::generate(self.settings.password_bytes).map_err(|_| ProvisionError::Random)
+    }
+
+    async fn mail_password(
+        &self,
+        registration: &Registration,
+        password: &SecretString,
+    ) -> Result<(), ProvisionError> {
+        let tr = self.tr_for(&registration.lang);
+        let to = EmailAddress::parse(&registration.email).map_err(|_| ProvisionError::Address)?;
+        let upn = registration.upn.clone().unwrap_or_default();
+        let mail = password_mail(
+            &tr,
+            &to,
+            &registration.first_name,
+            &upn,
+            secrecy::ExposeSecret::expose_secret(password),
+            &self.settings.support_email,
+        );
+        let sent = self.mailer.send(mail).await;
+        self.metrics.mail("password", sent.is_ok());
+        Ok(sent?)
+    }
+
+    /// Finds a free username and reserves it for `registration` (saved at
+    /// [`Step::Creating`]). Names other registrations reserved are skipped without asking
+    /// the directory, so a crowd of same-named people costs one name query each.
+    /// `taken` are names a create just found taken, which the query may not list yet.
+    async fn choose_username(
+        &self,
+        registration: &mut Registration,
+        nickname: &MailNickname,
+        taken: &mut Vec<String>,
+    ) -> Result<(), ProvisionError> {
+        for _ in 0..MAX_NAME_ATTEMPTS {
+            let mut skip = self.store.reserved_usernames(nickname.as_str())?;
+            skip.extend(taken.iter().cloned());
+            let free = self
+                .directory
+                .free_user_principal_name(nickname, &skip)
+                .await?;
+            let mut reserving = registration.clone();
+            reserving.upn = Some(free.user_principal_name.clone());
+            reserving.upn_free_at = Some(free.as_of);
+            reserving.step = Step::Creating;
+            reserving.last_error = None;
+            reserving.updated_at = self.now();
+            if self.store.reserve_username(&reserving).await? {
+                *registration = reserving;
+                tracing::info!(signup = %registration.signup_id, step = ?Step::Creating, "username reserved");
+                return Ok(());
+            }
+            // Reserved by a same-named person a moment ago, after the store was read.
+            taken.push(free.user_principal_name);
+        }
+        Err(
+            DirectoryError::Failed("no free username found after repeated collisions".into())
+                .into(),
+        )
+    }
+
+    /// Whether `user`, found under the reserved name after "already exists", is the one an
+    /// earlier attempt of this registration created (see the comment above `KnownPassword`).
+    fn is_own_lost_create(
+        registration: &Registration,
+        user: &DirectoryUser,
+        first: &PersonName,
+        last: &PersonName,
+    ) -> bool {
+        let created_after_reserving = match (user.created_at, registration.upn_free_at) {
+            (Some(created), Some(free_at)) => created >= free_at,
+            _ => false,
+        };
+        created_after_reserving
+            && registration
+                .upn
+                .as_deref()
+                .is_some_and(|upn| upn.eq_ignore_ascii_case(&user.user_principal_name))
+            && user.given_name.as_deref() == Some(first.as_str())
+            && user.surname.as_deref() == Some(last.as_str())
+    }
+
+    /// Creates the user under the reserved username, adopts the user an earlier attempt of
+    /// this registration created there, or — when somebody else has that name — reserves
+    /// the next free one and tries again. Returns the user's password when this run knows
+    /// it. The happy path costs one round trip.
     async fn create_user(
         &self,
         registration: &mut Registration,
         first: &PersonName,
         last: &PersonName,
         nickname: &MailNickname,
-    ) -> Result<(), ProvisionError> {
+        mut named_here: bool,
+    ) -> Result<KnownPassword, ProvisionError> {
+        let password = self.new_password()?;
         // Names a create found taken: the name query may not list them yet (replication lag).
         let mut taken = Vec::new();
         for _ in 0..MAX_NAME_ATTEMPTS {
             let upn = registration.upn.clone().unwrap_or_default();
-            let password = self.open_password(registration)?;
             let new_user = NewUser {
                 given_name: first.as_str(),
                 surname: last.as_str(),
@@ -265,33 +401,31 @@ impl Signups {
                 user_principal_name: &upn,
                 password: &password,
             };
-            let created = match self.directory.create_user(&new_user).await {
-                Ok(user) => user,
+            let (user, known) = match self.directory.create_user(&new_user).await {
+                Ok(user) => (user, Some(password)),
                 Err(DirectoryError::AlreadyExists) => match self.directory.find_user(&upn).await? {
-                    Some(user)
-                        if user.given_name.as_deref() == Some(first.as_str())
-                            && user.surname.as_deref() == Some(last.as_str()) =>
-                    {
-                        tracing::info!(signup = %registration.signup_id, "adopting the user an earlier attempt created");
-                        user
+                    Some(user) if Self::is_own_lost_create(registration, &user, first, last) => {
+                        tracing::info!(signup = %registration.signup_id, "adopting the user an earlier attempt of this registration created");
+                        // Made by this run's own create (its answer lost), or by an earlier
+                        // run whose password is gone.
+                        (user, named_here.then_some(password))
                     }
-                    // Taken by a same-named person (or gone again): choose the next free name.
+                    // Somebody else's (an administrator's, another tool's), or gone again.
                     _ => {
-                        taken.push(upn.clone());
-                        registration.upn = Some(
-                            self.directory
-                                .free_user_principal_name(nickname, &taken)
-                                .await?,
-                        );
-                        self.save_step(registration, Step::Creating).await?;
+                        taken.push(upn);
+                        self.choose_username(registration, nickname, &mut taken)
+                            .await?;
+                        named_here = true;
                         continue;
                     }
                 },
                 Err(err) => return Err(err.into()),
             };
-            registration.object_id = Some(created.object_id);
-            registration.upn = Some(created.user_principal_name);
-            return self.save_step(registration, Step::UserCreated).await;
+            registration.object_id = Some(user.object_id);
+            registration.upn = Some(user.user_principal_name);
+            registration.password_version += 1;
+            self.save_step(registration, Step::UserCreated).await?;
+            return Ok(known);
         }
         Err(
             DirectoryError::Failed("no free username found after repeated collisions".into())

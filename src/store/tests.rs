@@ -242,3 +242,72 @@ fn concurrent_durable_saves_all_finish() {
         .recv_timeout(std::time::Duration::from_secs(60))
         .expect("concurrent durable saves hung");
 }
+
+fn claimed(store: &Store, id: &str, email: &str) -> Registration {
+    store.insert_pending(&pending(id, email)).unwrap();
+    let Claim::Claimed(registration) = store.claim(id, &format!("nonce-{id}"), 150).unwrap() else {
+        panic!("a claim of {id}")
+    };
+    registration
+}
+
+fn naming(mut registration: Registration, upn: &str) -> Registration {
+    registration.upn = Some(upn.into());
+    registration.step = Step::Creating;
+    registration
+}
+
+#[tokio::test]
+async fn a_username_is_reserved_for_one_registration_and_moves_and_goes_with_it() {
+    let store = Store::temporary().unwrap();
+    let ada = claimed(&store, "p1", "ada@x.example");
+    let other = claimed(&store, "p2", "other@x.example");
+
+    assert!(
+        store
+            .reserve_username(&naming(ada.clone(), "ada.l@t.example"))
+            .await
+            .unwrap()
+    );
+    assert!(
+        !store
+            .reserve_username(&naming(other.clone(), "Ada.L@t.example"))
+            .await
+            .unwrap(),
+        "the same name in another letter case is taken"
+    );
+    assert_eq!(
+        store.registration("other@x.example").unwrap().unwrap().step,
+        Step::Claimed,
+        "a refused reservation changes nothing"
+    );
+    assert!(
+        store
+            .reserve_username(&naming(other.clone(), "ada.l.2@t.example"))
+            .await
+            .unwrap()
+    );
+    assert_eq!(
+        store.reserved_usernames("ada.l").unwrap(),
+        vec!["ada.l.2@t.example", "ada.l@t.example"]
+    );
+
+    // Moving to another name frees the first; forgetting the address frees the second.
+    assert!(
+        store
+            .reserve_username(&naming(ada, "ada.l.3@t.example"))
+            .await
+            .unwrap()
+    );
+    assert!(
+        store
+            .reserve_username(&naming(other, "ada.l@t.example"))
+            .await
+            .unwrap()
+    );
+    store.forget("other@x.example").unwrap();
+    assert_eq!(
+        store.reserved_usernames("ada.l").unwrap(),
+        vec!["ada.l.3@t.example"]
+    );
+}

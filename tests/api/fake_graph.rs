@@ -31,6 +31,8 @@ pub enum Endpoint {
     ListUsers,
     CreateUser,
     GetUser,
+    /// `PATCH /users/{id}` (a new temporary password).
+    UpdateUser,
     Batch,
     SubscribedSkus,
     GetGroup,
@@ -47,6 +49,12 @@ pub struct FakeUser {
     pub usage_location: Option<String>,
     pub payload: Value,
     pub licences: Vec<String>,
+    /// The password the user signs in with now: from the create, or the latest change.
+    pub password: Option<String>,
+    /// Whether the password must be changed at the next sign-in.
+    pub must_change_password: bool,
+    /// `createdDateTime`, in Unix seconds.
+    pub created_at: u64,
     /// Requests about this user that still 404 (replication lag).
     lag: usize,
 }
@@ -140,6 +148,11 @@ impl Reply {
     fn into_response(self) -> Response {
         let mut builder =
             Response::builder().status(StatusCode::from_u16(self.status).expect("a valid status"));
+        // Graph dates every answer; provisioning compares it with `createdDateTime`.
+        builder = builder.header(
+            "date",
+            httpdate::fmt_http_date(std::time::SystemTime::now()),
+        );
         for (name, value) in &self.headers {
             builder = builder.header(name.as_str(), value.as_str());
         }
@@ -293,9 +306,20 @@ impl FakeGraph {
         sku.enabled = enabled;
     }
 
+    /// A user someone else made a day ago (an administrator, another tool).
     pub fn add_user(&self, upn: &str, given: &str, surname: &str) -> String {
         let mut state = self.state();
-        state.insert_user(upn, Some(given), Some(surname), json!({}))
+        let id = state.insert_user(upn, Some(given), Some(surname), json!({}));
+        state.user_mut(&id).created_at -= 86_400;
+        id
+    }
+
+    /// As [`add_user`](Self::add_user), and the user stays out of the next `lag` name
+    /// queries and lookups (replication lag): a create will find the name taken.
+    pub fn add_user_lagging(&self, upn: &str, given: &str, surname: &str, lag: usize) -> String {
+        let id = self.add_user(upn, given, surname);
+        self.state().user_mut(&id).lag = lag;
+        id
     }
 
     pub fn add_member(&self, group: &str, user: &str) {
@@ -397,6 +421,11 @@ impl FakeGraph {
         self.state().users.clone()
     }
 
+    /// The password `upn` signs in with now (the test seam for "the mailed password works").
+    pub fn password_of(&self, upn: &str) -> Option<String> {
+        self.user(upn).and_then(|user| user.password)
+    }
+
     pub fn user(&self, upn: &str) -> Option<FakeUser> {
         self.state()
             .users
@@ -444,6 +473,7 @@ impl State {
         payload: Value,
     ) -> String {
         let id = self.new_id();
+        let profile = &payload["passwordProfile"];
         self.users.push(FakeUser {
             id: id.clone(),
             upn: upn.to_owned(),
@@ -451,11 +481,23 @@ impl State {
             surname: surname.map(str::to_owned),
             mail: payload["mail"].as_str().map(str::to_owned),
             usage_location: payload["usageLocation"].as_str().map(str::to_owned),
+            password: profile["password"].as_str().map(str::to_owned),
+            must_change_password: profile["forceChangePasswordNextSignIn"]
+                .as_bool()
+                .unwrap_or(false),
+            created_at: unix_now(),
             payload,
             licences: Vec::new(),
             lag: 0,
         });
         id
+    }
+
+    fn user_mut(&mut self, id: &str) -> &mut FakeUser {
+        self.users
+            .iter_mut()
+            .find(|u| u.id == id)
+            .expect("a user the fake holds")
     }
 
     /// The fault for this request, if any: a replacement answer and/or a delay.
@@ -541,6 +583,7 @@ fn classify(method: &poem::http::Method, path: &str) -> Option<Endpoint> {
         ("GET", ["users"]) => Some(Endpoint::ListUsers),
         ("POST", ["users"]) => Some(Endpoint::CreateUser),
         ("GET", ["users", _]) => Some(Endpoint::GetUser),
+        ("PATCH", ["users", _]) => Some(Endpoint::UpdateUser),
         ("POST", ["$batch"]) => Some(Endpoint::Batch),
         ("GET", ["subscribedSkus"]) => Some(Endpoint::SubscribedSkus),
         ("GET", ["groups", _]) => Some(Endpoint::GetGroup),
@@ -610,7 +653,11 @@ pub fn unix_now() -> u64 {
 
 /// `2026-11-28T13:48:00`, as in Graph's `innerError.date`.
 pub fn iso_now() -> String {
-    let secs = unix_now();
+    iso(unix_now())
+}
+
+/// Unix seconds as `2026-11-28T13:48:00` (add `Z` for `createdDateTime`).
+pub fn iso(secs: u64) -> String {
     let (days, rest) = (secs / 86_400, secs % 86_400);
     // Civil date from days since 1970-01-01 (Howard Hinnant's algorithm).
     let z = days as i64 + 719_468;

@@ -7,6 +7,7 @@ use std::time::Duration;
 use scraper::{Html, Selector};
 
 use crate::fake_graph::{Endpoint, FakeGraph};
+use crate::helpers::password_in;
 use crate::process::{ServerProcess, sign_up_fields};
 use crate::small_disk::SmallDisk;
 
@@ -66,22 +67,26 @@ async fn wait_for(what: &str, mut done: impl FnMut() -> bool) {
 
 #[tokio::test]
 async fn a_kill_during_each_step_loses_nothing_and_duplicates_nothing() {
-    // (the request the process is waiting on when it dies, what that request already did)
+    // (the request the process is waiting on when it dies, what that request already did,
+    // how many new passwords the resume must set: the one made at the create died with it)
     let cases = [
         (
             Endpoint::ListUsers,
             "the name query answered, the name not yet saved",
+            0,
         ),
         (
             Endpoint::CreateUser,
             "the user created in Entra, its id not yet saved",
+            1,
         ),
         (
             Endpoint::Batch,
             "licence and group granted, the step not yet saved",
+            1,
         ),
     ];
-    for (endpoint, situation) in cases {
+    for (endpoint, situation, new_passwords) in cases {
         let fake = FakeGraph::start().await;
         let group = fake.add_group("Students");
         let sku = fake.add_sku("STANDARDWOFFPACK_STUDENT", 10);
@@ -133,12 +138,24 @@ async fn a_kill_during_each_step_loses_nothing_and_duplicates_nothing() {
             "{situation}"
         );
         assert_eq!(fake.consumed(&sku), 1, "{situation}: one licence");
-        let passwords = debug_mails(&server)
+        let passwords: Vec<String> = debug_mails(&server)
             .await
             .into_iter()
             .filter(|(subject, _)| subject == "Your new account")
-            .count();
-        assert_eq!(passwords, 1, "{situation}: one password mail");
+            .map(|(_, text)| password_in(&text).expect("a password in the mail"))
+            .collect();
+        assert_eq!(passwords.len(), 1, "{situation}: one password mail");
+        assert_eq!(
+            Some(&passwords[0]),
+            users[0].password.as_ref(),
+            "{situation}: the mailed password is the one the user has"
+        );
+        assert!(users[0].must_change_password, "{situation}");
+        assert_eq!(
+            fake.count(Endpoint::UpdateUser),
+            new_passwords,
+            "{situation}: a new password only when the first one died with the process"
+        );
         assert_eq!(
             server.post(&path, &[("lang", "en")]).await,
             410,

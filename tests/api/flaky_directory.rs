@@ -6,9 +6,11 @@ use std::sync::Mutex;
 use std::sync::atomic::{AtomicUsize, Ordering};
 
 use ms365_accountcreator::directory::{
-    Directory, DirectoryError, DirectoryUser, GrantOutcome, Grants, NewUser, SimulatedDirectory,
+    Directory, DirectoryError, DirectoryUser, FreeName, GrantOutcome, Grants, NewUser,
+    SimulatedDirectory,
 };
 use ms365_accountcreator::domain::MailNickname;
+use secrecy::SecretString;
 
 /// Which operation to disturb.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -27,6 +29,8 @@ pub struct FlakyDirectory {
     failures: Mutex<Vec<Op>>,
     pub creates: AtomicUsize,
     pub grants: AtomicUsize,
+    /// New temporary passwords set after the create (a resumed delivery).
+    pub password_sets: AtomicUsize,
     /// Slows every create down, so concurrent confirms overlap.
     pub create_delay: std::time::Duration,
 }
@@ -42,6 +46,7 @@ impl FlakyDirectory {
             failures: Mutex::new(Vec::new()),
             creates: AtomicUsize::new(0),
             grants: AtomicUsize::new(0),
+            password_sets: AtomicUsize::new(0),
             create_delay,
         })
     }
@@ -81,7 +86,7 @@ impl Directory for FlakyDirectory {
         &self,
         nickname: &MailNickname,
         known_taken: &[String],
-    ) -> Result<String, DirectoryError> {
+    ) -> Result<FreeName, DirectoryError> {
         if self.take(Op::FreeName) {
             return Err(injected());
         }
@@ -107,6 +112,15 @@ impl Directory for FlakyDirectory {
             return Err(injected());
         }
         created
+    }
+
+    async fn set_password(
+        &self,
+        object_id: &str,
+        password: &SecretString,
+    ) -> Result<(), DirectoryError> {
+        self.password_sets.fetch_add(1, Ordering::SeqCst);
+        self.inner.set_password(object_id, password).await
     }
 
     async fn grant(&self, object_id: &str, wanted: Grants) -> GrantOutcome {

@@ -11,14 +11,14 @@ use std::sync::Arc;
 use std::time::{Duration, Instant};
 
 use ms365_accountcreator::config::GraphSettings;
-use ms365_accountcreator::directory::{Directory, DirectoryError, Grants, NewUser};
+use ms365_accountcreator::directory::{Directory, DirectoryError, FreeName, Grants, NewUser};
 use ms365_accountcreator::domain::{MailNickname, PersonName};
 use ms365_accountcreator::graph::{GraphClient, RetryPolicy};
 use ms365_accountcreator::startup::Overrides;
 use secrecy::SecretString;
 
 use crate::fake_graph::{CLIENT_ID, DOMAIN, Endpoint, FakeGraph, fixture, openssl_thumbprint};
-use crate::helpers::{Logs, TestApp, spawn_app_with, texts};
+use crate::helpers::{Logs, TestApp, password_in, spawn_app_with, texts};
 
 // --- arrangement ---
 

@@ -226,6 +226,16 @@ impl TestApp {
     }
 }
 
+/// The temporary password in a password mail's text: the second indented line (the first is
+/// the username), found by the mail's layout rather than by the password's look, which is
+/// random in every position.
+pub fn password_in(text: &str) -> Option<String> {
+    text.lines()
+        .filter(|line| line.starts_with("    ") && !line.trim().is_empty())
+        .nth(1)
+        .map(|line| line.trim().to_owned())
+}
+
 pub fn text_of(element: Option<scraper::ElementRef<'_>>) -> String {
     element
         .map(|e| e.text().collect::<String>())

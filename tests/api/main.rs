@@ -18,6 +18,7 @@ mod limits;
 mod logs;
 mod mailbox;
 mod metrics;
+mod one_account;
 mod pages;
 mod provisioning;
 mod signup_form;

@@ -305,10 +305,6 @@ impl ReceivedMail {
 
     /// The temporary password in a password mail.
     pub fn password(&self) -> Option<String> {
-        self.text
-            .lines()
-            .map(str::trim)
-            .find(|line| line.starts_with("!1Aa"))
-            .map(str::to_owned)
+        crate::helpers::password_in(&self.text)
     }
 }

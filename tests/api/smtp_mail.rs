@@ -6,7 +6,8 @@ use std::sync::atomic::{AtomicUsize, Ordering};
 use std::time::{SystemTime, UNIX_EPOCH};
 
 use ms365_accountcreator::directory::{
-    Directory, DirectoryError, DirectoryUser, GrantOutcome, Grants, NewUser, SimulatedDirectory,
+    Directory, DirectoryError, DirectoryUser, FreeName, GrantOutcome, Grants, NewUser,
+    SimulatedDirectory,
 };
 use ms365_accountcreator::domain::MailNickname;
 use ms365_accountcreator::mail::SmtpMailer;
@@ -211,10 +212,17 @@ impl Directory for CountingDirectory {
         &self,
         nickname: &MailNickname,
         known_taken: &[String],
-    ) -> Result<String, DirectoryError> {
+    ) -> Result<FreeName, DirectoryError> {
         self.inner
             .free_user_principal_name(nickname, known_taken)
             .await
+    }
+    async fn set_password(
+        &self,
+        object_id: &str,
+        password: &secrecy::SecretString,
+    ) -> Result<(), DirectoryError> {
+        self.inner.set_password(object_id, password).await
     }
     async fn find_user(&self, upn: &str) -> Result<Option<DirectoryUser>, DirectoryError> {
         self.inner.find_user(upn).await

@@ -4,7 +4,7 @@
 
 use serde_json::{Value, json};
 
-use super::{DOMAIN, Endpoint, FakeUser, Reply, State, graph_error};
+use super::{DOMAIN, Endpoint, FakeUser, Reply, State, graph_error, iso};
 
 pub fn handle(
     state: &mut State,
@@ -18,6 +18,7 @@ pub fn handle(
         Endpoint::ListUsers => list_users(state, query),
         Endpoint::CreateUser => create_user(state, body),
         Endpoint::GetUser => get_user(state, &last_segment),
+        Endpoint::UpdateUser => update_user(state, &last_segment, body),
         Endpoint::Batch => batch(state, body),
         Endpoint::SubscribedSkus => subscribed_skus(state),
         Endpoint::GetGroup => get_group(state, &last_segment),
@@ -83,8 +84,52 @@ fn user_json(user: &FakeUser) -> Value {
         "surname": user.surname,
         "displayName": user.payload.get("displayName"),
         "mail": user.mail,
+        "createdDateTime": format!("{}Z", iso(user.created_at)),
         "businessPhones": [],
     })
+}
+
+/// Entra's rule for passwords set by an administrator or an application: 8 to 256
+/// characters from at least three of lower case, upper case, digits and symbols.
+fn meets_complexity(password: &str) -> bool {
+    let classes = [
+        password.chars().any(|c| c.is_ascii_lowercase()),
+        password.chars().any(|c| c.is_ascii_uppercase()),
+        password.chars().any(|c| c.is_ascii_digit()),
+        password.chars().any(|c| !c.is_ascii_alphanumeric()),
+    ];
+    (8..=256).contains(&password.chars().count()) && classes.iter().filter(|&&c| c).count() >= 3
+}
+
+fn weak_password() -> Reply {
+    bad_request(
+        "The specified password does not comply with password complexity requirements. Please provide a different password.",
+    )
+}
+
+/// `PATCH /users/{id}`: only the password profile, which is all we change (204, no body).
+fn update_user(state: &mut State, key: &str, body: &[u8]) -> Reply {
+    let Ok(payload) = serde_json::from_slice::<Value>(body) else {
+        return graph_error(400, "BadRequest", "Unable to read JSON request payload.");
+    };
+    let profile = &payload["passwordProfile"];
+    let Some(password) = profile["password"].as_str() else {
+        return bad_request("The fake only changes passwordProfile.");
+    };
+    if !meets_complexity(password) {
+        return weak_password();
+    }
+    let must_change = profile["forceChangePasswordNextSignIn"]
+        .as_bool()
+        .unwrap_or(false);
+    match visible_user(state, key) {
+        Some(user) => {
+            user.password = Some(password.to_owned());
+            user.must_change_password = must_change;
+            Reply::empty(204)
+        }
+        None => not_found(key),
+    }
 }
 
 /// `GET /users?$filter=startswith(userPrincipalName,'…')&$select=userPrincipalName&$top=N`,
@@ -212,10 +257,8 @@ fn create_user(state: &mut State, body: &[u8]) -> Reply {
     let password = payload["passwordProfile"]["password"]
         .as_str()
         .unwrap_or("");
-    if password.len() < 8 {
-        return bad_request(
-            "The specified password does not comply with password complexity requirements. Please provide a different password.",
-        );
+    if !meets_complexity(password) {
+        return weak_password();
     }
     if let Some((raced, given, surname)) = state.race.take() {
         if raced.eq_ignore_ascii_case(&upn) {

@@ -20,7 +20,8 @@ async fn the_free_name_skips_taken_numbers_only_for_exact_matches_across_pages()
     let free = graph
         .free_user_principal_name(&nickname("Ada", "Lovelace"), &[])
         .await
-        .unwrap();
+        .unwrap()
+        .user_principal_name;
 
     assert_eq!(free, "ada.lovelace.2@tenant.example");
     assert_eq!(fake.count(Endpoint::ListUsers), 3, "5 names in pages of 2");
@@ -29,7 +30,8 @@ async fn the_free_name_skips_taken_numbers_only_for_exact_matches_across_pages()
     let free = graph
         .free_user_principal_name(&nickname("Ada", "Lovelace"), &[])
         .await
-        .unwrap();
+        .unwrap()
+        .user_principal_name;
     assert_eq!(
         free, "ada.lovelace.4@tenant.example",
         "3 is taken in another letter case"
@@ -45,7 +47,8 @@ async fn a_quote_in_the_name_is_escaped_in_the_odata_filter() {
     let free = graph
         .free_user_principal_name(&nickname("Miles", "O'Brien"), &[])
         .await
-        .unwrap();
+        .unwrap()
+        .user_principal_name;
 
     assert_eq!(free, "miles.o'brien.2@tenant.example");
     assert_eq!(
@@ -328,7 +331,7 @@ async fn concurrent_requests_wait_for_one_token_fetch() {
 async fn futures_join(
     graph: &GraphClient,
     nick: &MailNickname,
-) -> Vec<Result<String, DirectoryError>> {
+) -> Vec<Result<FreeName, DirectoryError>> {
     let (a, b, c, d) = tokio::join!(
         graph.free_user_principal_name(nick, &[]),
         graph.free_user_principal_name(nick, &[]),

@@ -24,12 +24,7 @@ async fn a_sign_up_creates_exactly_one_user_with_the_originals_payload_licences_
     let user = &users[0];
     let mail = &app.mails().await[0];
     assert_eq!(mail.subject, "Your new account");
-    let password = mail
-        .text
-        .lines()
-        .map(str::trim)
-        .find(|l| l.starts_with("!1Aa"))
-        .expect("the password is in the mail");
+    let password = password_in(&mail.text).expect("the password is in the mail");
     assert_eq!(
         user.payload,
         serde_json::json!({
