@@ -40,11 +40,15 @@ impl Directory for SimulatedDirectory {
         known_taken: &[String],
     ) -> Result<String, DirectoryError> {
         let users = self.users();
-        let free = (1..)
+        (1..=MailNickname::MAX_COLLISION_NUMBER)
             .map(|n| format!("{}@{}", nickname.numbered(n), self.domain))
             .find(|upn| !users.contains_key(upn) && !known_taken.contains(upn))
-            .expect("an unbounded range always has a free name");
-        Ok(free)
+            .ok_or_else(|| {
+                DirectoryError::Failed(format!(
+                    "every username from {nickname} to {nickname}.{} is taken",
+                    MailNickname::MAX_COLLISION_NUMBER
+                ))
+            })
     }
 
     async fn find_user(

@@ -56,11 +56,15 @@ impl GraphClient {
         }
         // Exact comparison of whole UPNs: `ada.lovelaceb@` and `ada.lovelace.2x@` match the
         // prefix query but take no candidate.
-        let free = (1..)
+        (1..=MailNickname::MAX_COLLISION_NUMBER)
             .map(|n| format!("{}@{}", nickname.numbered(n), self.domain))
             .find(|upn| !taken.contains(&upn.to_lowercase()))
-            .expect("finitely many users leave some number free");
-        Ok(free)
+            .ok_or_else(|| {
+                CallError::Unexpected(format!(
+                    "every username from {nickname} to {nickname}.{} is taken",
+                    MailNickname::MAX_COLLISION_NUMBER
+                ))
+            })
     }
 
     /// A `@odata.nextLink`, accepted only on Graph's own origin: the bearer token goes with it.

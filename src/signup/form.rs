@@ -193,8 +193,13 @@ pub fn check_names(
     };
     match MailNickname::derive(&first, &last) {
         Ok(nickname) => Ok((first, last, nickname)),
-        Err(_) => {
-            errors.add(Field::FirstName, FieldError::NameUnsupported);
+        Err(err) => {
+            if err.first_name_unusable() {
+                errors.add(Field::FirstName, FieldError::NameUnsupported);
+            }
+            if err.last_name_unusable() {
+                errors.add(Field::LastName, FieldError::NameUnsupported);
+            }
             Err(errors)
         }
     }
@@ -301,5 +306,22 @@ mod tests {
             errors.get(Field::FirstName),
             Some(FieldError::NameUnsupported)
         );
+    }
+
+    #[test]
+    fn each_name_that_gives_no_username_is_marked() {
+        let marked = |first: &str, last: &str| -> Vec<(Field, FieldError)> {
+            check_names(first, last).unwrap_err().iter().collect()
+        };
+        let unsupported = FieldError::NameUnsupported;
+        assert_eq!(
+            marked("李", "王"),
+            vec![
+                (Field::FirstName, unsupported),
+                (Field::LastName, unsupported)
+            ]
+        );
+        assert_eq!(marked("Li", "王"), vec![(Field::LastName, unsupported)]);
+        assert_eq!(marked("王", "Li"), vec![(Field::FirstName, unsupported)]);
     }
 }

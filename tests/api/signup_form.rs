@@ -219,6 +219,30 @@ async fn real_names_with_accents_apostrophes_and_hyphens_are_accepted() {
 }
 
 #[tokio::test]
+async fn when_neither_name_gives_a_username_both_fields_are_marked() {
+    let app = spawn_app().await;
+    let page = app
+        .post_form("/signup", &form("li@uni.example", "李", "王", true))
+        .await
+        .text()
+        .await
+        .unwrap();
+    let message = "No username can be made from this name. Please write it in Latin letters, as in your passport.";
+    for field in ["first_name", "last_name"] {
+        assert_eq!(
+            texts(&page, &format!("#{field}-error")),
+            vec![message],
+            "{field}"
+        );
+        assert_eq!(
+            attr(&page, &format!("#{field}"), "aria-invalid").as_deref(),
+            Some("true"),
+            "{field}"
+        );
+    }
+}
+
+#[tokio::test]
 async fn the_new_name_messages_are_translated() {
     let app = spawn_app().await;
     let fields = [
