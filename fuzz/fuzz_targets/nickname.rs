@@ -4,13 +4,19 @@
 
 use libfuzzer_sys::fuzz_target;
 use ms365_accountcreator::domain::{MailNickname, PersonName};
-use ms365_accountcreator_fuzz::assert_valid_nickname;
+use ms365_accountcreator_fuzz::{assert_valid_name, assert_valid_nickname};
 use unicode_normalization::UnicodeNormalization;
 
-fn derive(first: &str, last: &str) -> Option<Result<MailNickname, ()>> {
+/// The nickname, or which names gave nothing usable; `None` when the form refuses a name.
+fn derive(first: &str, last: &str) -> Option<Result<MailNickname, (bool, bool)>> {
     let first = PersonName::parse(first).ok()?;
     let last = PersonName::parse(last).ok()?;
-    Some(MailNickname::derive(&first, &last).map_err(drop))
+    assert_valid_name(&first);
+    assert_valid_name(&last);
+    Some(
+        MailNickname::derive(&first, &last)
+            .map_err(|err| (err.first_name_unusable(), err.last_name_unusable())),
+    )
 }
 
 fuzz_target!(|data: &[u8]| {
@@ -19,8 +25,10 @@ fuzz_target!(|data: &[u8]| {
     let Some(nickname) = derive(first, last) else {
         return;
     };
-    if let Ok(nickname) = &nickname {
-        assert_valid_nickname(nickname);
+    match &nickname {
+        Ok(nickname) => assert_valid_nickname(nickname),
+        // A refusal always names a field for the form to mark.
+        Err(unusable) => assert!(unusable.0 || unusable.1, "{first:?} {last:?}"),
     }
     // Stable: again, and with whitespace around the names, gives the same result.
     assert_eq!(derive(first, last), Some(nickname.clone()));

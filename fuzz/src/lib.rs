@@ -8,6 +8,62 @@ pub fn assert_valid_nickname(nickname: &ms365_accountcreator::domain::MailNickna
     }
 }
 
+/// An accepted name keeps PRODUCT.md §3: trimmed, 1–64 characters, a letter, no control,
+/// format (Cf) or default-ignorable character, no long run of combining marks, and no word
+/// whose letters mix scripts.
+pub fn assert_valid_name(name: &ms365_accountcreator::domain::PersonName) {
+    use ms365_accountcreator::domain::PersonName;
+    use unicode_normalization::UnicodeNormalization;
+    use unicode_properties::{GeneralCategory, GeneralCategoryGroup, UnicodeGeneralCategory};
+    use unicode_security::general_security_profile::IdentifierType;
+    use unicode_security::{GeneralSecurityProfile, MixedScript};
+
+    let s = name.as_str();
+    assert!(
+        !s.is_empty() && s == s.trim(),
+        "{s:?} is empty or not trimmed"
+    );
+    assert!(
+        s.chars().count() <= PersonName::MAX_CHARS,
+        "{s:?} is too long"
+    );
+    for c in s.chars() {
+        assert!(
+            !matches!(
+                c.general_category(),
+                GeneralCategory::Control | GeneralCategory::Format | GeneralCategory::Unassigned
+            ),
+            "{s:?} holds {c:?}"
+        );
+        assert_ne!(
+            c.identifier_type(),
+            Some(IdentifierType::Default_Ignorable),
+            "{s:?} holds {c:?}"
+        );
+    }
+    assert!(
+        s.chars()
+            .any(|c| c.general_category_group() == GeneralCategoryGroup::Letter),
+        "{s:?} has no letter"
+    );
+    let marks = s.nfd().fold((0, 0), |(longest, run), c| {
+        let run = if c.general_category_group() == GeneralCategoryGroup::Mark {
+            run + 1
+        } else {
+            0
+        };
+        (usize::max(longest, run), run)
+    });
+    assert!(
+        marks.0 <= PersonName::MAX_COMBINING_RUN,
+        "{s:?} stacks {} marks",
+        marks.0
+    );
+    for word in s.split_whitespace() {
+        assert!(word.is_single_script(), "{word:?} in {s:?} mixes scripts");
+    }
+}
+
 /// The stored form of an address, its mailbox: trimmed, lower-case, at most 190 characters,
 /// unquoted, without comments or a sub-address tag, and a fixed point of parsing.
 pub fn assert_normalized_email(

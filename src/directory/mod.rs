@@ -63,7 +63,8 @@ pub trait Directory: Send + Sync + std::fmt::Debug {
 
     /// The first UPN of `nickname`, `nickname.2`, `nickname.3`, … not in use, in one query.
     /// `known_taken` are UPNs a create just found taken, which the query may not list yet
-    /// (replication lag); they are skipped too.
+    /// (replication lag); they are skipped too. When every number up to
+    /// [`MailNickname::MAX_COLLISION_NUMBER`] is taken, this fails instead of counting on.
     async fn free_user_principal_name(
         &self,
         nickname: &MailNickname,

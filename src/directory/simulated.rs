@@ -42,10 +42,15 @@ impl Directory for SimulatedDirectory {
         known_taken: &[String],
     ) -> Result<FreeName, DirectoryError> {
         let users = self.users();
-        let free = (1..)
+        let free = (1..=MailNickname::MAX_COLLISION_NUMBER)
             .map(|n| format!("{}@{}", nickname.numbered(n), self.domain))
             .find(|upn| !users.contains_key(upn) && !known_taken.contains(upn))
-            .expect("an unbounded range always has a free name");
+            .ok_or_else(|| {
+                DirectoryError::Failed(format!(
+                    "every username from {nickname} to {nickname}.{} is taken",
+                    MailNickname::MAX_COLLISION_NUMBER
+                ))
+            })?;
         Ok(FreeName {
             user_principal_name: free,
             as_of: unix_now(),

@@ -10,13 +10,30 @@ use super::PersonName;
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct MailNickname(String);
 
-/// The name leaves too little to build a username from.
-#[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
+/// The name leaves too little to build a username from; says which of the two names gave
+/// nothing usable, so the form can mark each of them.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, thiserror::Error)]
 #[error(
     "the name gives fewer than {} usable characters for a username",
     MailNickname::MIN_CHARS
 )]
-pub struct NicknameError;
+pub struct NicknameError {
+    first_unusable: bool,
+    last_unusable: bool,
+}
+
+impl NicknameError {
+    /// The first name gave no letter or digit for the username (or neither name did, yet
+    /// together they are too short: then both are to blame).
+    pub fn first_name_unusable(&self) -> bool {
+        self.first_unusable
+    }
+
+    /// The family name gave no letter or digit for the username (or, as above, both).
+    pub fn last_name_unusable(&self) -> bool {
+        self.last_unusable
+    }
+}
 
 /// A rule of PRODUCT.md §3 that a nickname, or one of its numbered forms, breaks.
 #[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
@@ -32,31 +49,43 @@ pub enum BrokenNicknameRule {
     Character { local: String, c: char },
     #[error("{local:?} has a leading, trailing or doubled dot")]
     Dots { local: String },
+    #[error("{local:?} ends in a hyphen or an apostrophe")]
+    TrailingPunctuation { local: String },
 }
 
 impl MailNickname {
     pub const MIN_CHARS: usize = 3;
-    /// Graph allows 64 characters; room is left for a `.NN` collision suffix.
-    pub const MAX_CHARS: usize = 60;
     /// Graph's limit for a mail nickname and a UPN's local part.
     pub const GRAPH_MAX_CHARS: usize = 64;
+    /// The highest collision number the free-username searches try (`first.last.1000`);
+    /// past it they give up with an error rather than count on.
+    pub const MAX_COLLISION_NUMBER: u32 = 1000;
+    /// Graph's 64 characters less room for the longest collision suffix, `.1000`.
+    pub const MAX_CHARS: usize =
+        Self::GRAPH_MAX_CHARS - (Self::MAX_COLLISION_NUMBER.ilog10() as usize + 2);
 
     /// Derives the nickname as the original did: lower case, German umlauts spelled out,
-    /// other diacritics stripped, remaining non-ASCII dropped, spaces become dots.
+    /// other diacritics stripped, remaining non-ASCII dropped, spaces become dots. Cut to
+    /// [`MAX_CHARS`](Self::MAX_CHARS), it never ends in `.`, `-` or `'`.
     pub fn derive(first: &PersonName, last: &PersonName) -> Result<Self, NicknameError> {
-        let joined = format!("{}.{}", normalize(first.as_str()), normalize(last.as_str()));
-        let mut nickname = String::with_capacity(joined.len());
-        for c in joined.chars() {
-            let c = if c.is_whitespace() { '.' } else { c };
-            if !is_allowed(c) || (c == '.' && (nickname.is_empty() || nickname.ends_with('.'))) {
-                continue;
-            }
-            nickname.push(c);
-        }
+        let (first, last) = (usable(first.as_str()), usable(last.as_str()));
+        let mut nickname = [first.as_str(), last.as_str()]
+            .into_iter()
+            .filter(|part| !part.is_empty())
+            .collect::<Vec<_>>()
+            .join(".");
+        // Only ASCII is left, so the byte index is a character index.
         nickname.truncate(Self::MAX_CHARS);
-        let nickname = nickname.trim_end_matches('.').to_owned();
+        // A trailing `-` or `'`, left by the cut (`anna-maria.o'…`) or typed, looks broken.
+        let nickname = nickname.trim_end_matches(['.', '-', '\'']).to_owned();
         if nickname.chars().count() < Self::MIN_CHARS {
-            return Err(NicknameError);
+            let gives_nothing = |part: &str| !part.chars().any(|c| c.is_ascii_alphanumeric());
+            let (first_unusable, last_unusable) = (gives_nothing(&first), gives_nothing(&last));
+            let both = first_unusable == last_unusable;
+            return Err(NicknameError {
+                first_unusable: first_unusable || both,
+                last_unusable: last_unusable || both,
+            });
         }
         Ok(MailNickname(nickname))
     }
@@ -76,10 +105,10 @@ impl MailNickname {
 
     /// What [`derive`](Self::derive) promises, checked against the rules themselves: for
     /// the property test and the fuzz targets, which would otherwise each restate them.
-    /// Covers the numbered forms up to `.999`, the most that fit Graph's 64 characters.
+    /// Covers the numbered forms up to [`MAX_COLLISION_NUMBER`](Self::MAX_COLLISION_NUMBER).
     pub fn check(&self) -> Result<(), BrokenNicknameRule> {
         check_local_part(&self.0, Self::MAX_CHARS)?;
-        for n in [2, 10, 999] {
+        for n in [2, 10, Self::MAX_COLLISION_NUMBER] {
             check_local_part(&self.numbered(n), Self::GRAPH_MAX_CHARS)?;
         }
         Ok(())
@@ -111,6 +140,11 @@ fn check_local_part(local: &str, max: usize) -> Result<(), BrokenNicknameRule> {
             local: local.to_owned(),
         });
     }
+    if local.ends_with(['-', '\'']) {
+        return Err(BrokenNicknameRule::TrailingPunctuation {
+            local: local.to_owned(),
+        });
+    }
     Ok(())
 }
 
@@ -139,6 +173,20 @@ fn normalize(token: &str) -> String {
         .filter(|c| !is_combining_mark(*c))
         .filter(char::is_ascii)
         .collect()
+}
+
+/// What one name gives the nickname: its normalized form with whitespace as dots, only
+/// the characters Graph accepts, and no leading, trailing or doubled dots.
+fn usable(name: &str) -> String {
+    let mut part = String::new();
+    for c in normalize(name).chars() {
+        let c = if c.is_whitespace() { '.' } else { c };
+        if !is_allowed(c) || (c == '.' && (part.is_empty() || part.ends_with('.'))) {
+            continue;
+        }
+        part.push(c);
+    }
+    part.trim_end_matches('.').to_owned()
 }
 
 /// Characters both a mail nickname and a UPN local part accept (letters, digits, `.-_'`).
@@ -207,8 +255,13 @@ mod tests {
 
     #[test]
     fn names_leaving_fewer_than_three_characters_are_refused() {
-        assert_eq!(nick("李", "王"), Err(NicknameError));
-        assert_eq!(nick("A", "王"), Err(NicknameError));
+        let unusable = |first_unusable, last_unusable| NicknameError {
+            first_unusable,
+            last_unusable,
+        };
+        assert_eq!(nick("李", "王"), Err(unusable(true, true)));
+        assert_eq!(nick("A", "王"), Err(unusable(false, true)));
+        assert_eq!(nick("王", "Li"), Err(unusable(true, false)));
         assert!(nick("A", "B").is_ok(), "a.b has three characters");
     }
 
@@ -217,6 +270,35 @@ mod tests {
         let n = nick(&"a".repeat(64), &"b".repeat(64)).unwrap();
         assert_eq!(n.len(), MailNickname::MAX_CHARS);
         assert!(!n.ends_with('.'));
+    }
+
+    #[test]
+    fn a_cut_never_ends_in_a_hyphen_dot_or_apostrophe() {
+        for cut_at in 50..=MailNickname::MAX_CHARS + 1 {
+            for mark in ["-", " ", "'", "-'", "' -"] {
+                let first = format!("{}{mark}b", "a".repeat(cut_at));
+                if first.chars().count() > PersonName::MAX_CHARS {
+                    continue;
+                }
+                let n = nick(&first, "Lovelace").unwrap();
+                assert!(!n.ends_with(['-', '.', '\'']), "{first:?} gave {n:?}");
+                assert!(n.len() <= MailNickname::MAX_CHARS, "{n:?}");
+            }
+        }
+    }
+
+    #[test]
+    fn the_highest_collision_number_still_fits_graphs_limit() {
+        let n = MailNickname::derive(
+            &PersonName::parse(&"a".repeat(64)).unwrap(),
+            &PersonName::parse(&"b".repeat(64)).unwrap(),
+        )
+        .unwrap();
+        assert_eq!(n.numbered(MailNickname::MAX_COLLISION_NUMBER).len(), 64);
+        assert_eq!(n.check(), Ok(()));
+        // A nickname one character longer would push `.1000` past 64: the check says so.
+        let longer = MailNickname(format!("{}x", n.as_str()));
+        assert!(longer.check().is_err());
     }
 
     #[test]
@@ -236,12 +318,14 @@ mod tests {
         assert_eq!(broken("ada.lovelace"), Ok(()));
         let cases = [
             ("ab", "2 characters"),
-            (&"a".repeat(61), "61 characters, not 3..=60"),
+            (&"a".repeat(60), "60 characters, not 3..=59"),
             ("ada@lovelace", "'@'"),
             ("ada.lovelacé", "'é'"),
             ("ada..lovelace", "dot"),
             (".ada", "dot"),
             ("ada.", "dot"),
+            ("ada-", "hyphen"),
+            ("ada'", "apostrophe"),
         ];
         for (nickname, rule) in cases {
             let err = broken(nickname).expect_err(nickname).to_string();
@@ -253,22 +337,34 @@ mod tests {
         use super::*;
         use proptest::prelude::*;
 
-        /// Mostly Latin letters, with the characters derivation treats specially and, now
-        /// and then, any character at all.
-        fn name_char() -> impl Strategy<Value = char> {
+        /// Mostly Latin letters, with the characters derivation treats specially.
+        fn latin_char() -> impl Strategy<Value = char> {
             prop_oneof![
                 4 => proptest::char::range('a', 'z'),
                 2 => proptest::char::range('A', 'Z'),
                 3 => proptest::sample::select(vec![
                     'ä', 'ö', 'ü', 'ß', 'Ä', 'ẞ', 'é', 'ñ', 'Ł', 'ø', 'İ', 'ﬁ', '½', '’', '\'',
-                    '.', ' ', '\u{a0}', '\u{3000}', '-', '_', '@', '(', '"', '\u{308}', '王',
+                    '.', ' ', '\u{a0}', '\u{3000}', '-', '_', '@', '(', '"', '\u{308}',
                 ]),
-                1 => any::<char>(),
             ]
         }
 
+        /// Words of one script each, as the names the form accepts are (a word mixing
+        /// scripts is refused): mostly Latin, now and then Han, or any characters at all.
         fn raw_name() -> impl Strategy<Value = String> {
-            proptest::collection::vec(name_char(), 1..=64).prop_map(String::from_iter)
+            let word = prop_oneof![
+                8 => proptest::collection::vec(latin_char(), 1..16),
+                1 => proptest::collection::vec(proptest::char::range('\u{4E00}', '\u{9FFF}'), 1..3),
+                1 => proptest::collection::vec(any::<char>(), 1..3),
+            ];
+            proptest::collection::vec(word, 1..5).prop_map(|words| {
+                let words: Vec<String> = words.into_iter().map(String::from_iter).collect();
+                words
+                    .join(" ")
+                    .chars()
+                    .take(PersonName::MAX_CHARS)
+                    .collect()
+            })
         }
 
         fn whitespace() -> impl Strategy<Value = String> {

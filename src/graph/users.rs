@@ -62,10 +62,15 @@ impl GraphClient {
         }
         // Exact comparison of whole UPNs: `ada.lovelaceb@` and `ada.lovelace.2x@` match the
         // prefix query but take no candidate.
-        let free = (1..)
+        let free = (1..=MailNickname::MAX_COLLISION_NUMBER)
             .map(|n| format!("{}@{}", nickname.numbered(n), self.domain))
             .find(|upn| !taken.contains(&upn.to_lowercase()))
-            .expect("finitely many users leave some number free");
+            .ok_or_else(|| {
+                CallError::Unexpected(format!(
+                    "every username from {nickname} to {nickname}.{} is taken",
+                    MailNickname::MAX_COLLISION_NUMBER
+                ))
+            })?;
         Ok(FreeName {
             user_principal_name: free,
             as_of: as_of.unwrap_or_else(|| unix_now().saturating_sub(CLOCK_MARGIN_SECS)),

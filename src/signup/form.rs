@@ -64,6 +64,12 @@ pub enum FieldError {
     NameMissing,
     NameTooLong,
     NameControlCharacters,
+    /// Invisible format characters (zero-width, direction marks, soft hyphen, tags).
+    NameFormatCharacters,
+    NameFillers,
+    NameCombiningMarks,
+    NameNoLetter,
+    NameMixedScripts,
     /// No username can be built from the name (the API's "Name format not supported").
     NameUnsupported,
 }
@@ -101,6 +107,19 @@ impl FieldError {
             (FieldError::NameControlCharacters, _) => {
                 n_("The name contains characters that cannot be used.")
             }
+            (FieldError::NameFormatCharacters, _) => n_(
+                "The name contains invisible formatting characters, often carried along when text is copied. Please type the name in again.",
+            ),
+            (FieldError::NameFillers, _) => {
+                n_("The name contains blank filler characters, which cannot be used.")
+            }
+            (FieldError::NameCombiningMarks, _) => {
+                n_("The name has too many accents stacked on one letter.")
+            }
+            (FieldError::NameNoLetter, _) => n_("A name must contain at least one letter."),
+            (FieldError::NameMixedScripts, _) => n_(
+                "A word in the name mixes letters of different alphabets (such as Latin and Cyrillic). Please write each word in one alphabet.",
+            ),
             (FieldError::NameUnsupported, _) => n_(
                 "No username can be made from this name. Please write it in Latin letters, as in your passport.",
             ),
@@ -168,6 +187,11 @@ fn check_name(raw: &str) -> Result<PersonName, FieldError> {
         PersonNameError::Empty => FieldError::NameMissing,
         PersonNameError::TooLong => FieldError::NameTooLong,
         PersonNameError::ControlCharacters => FieldError::NameControlCharacters,
+        PersonNameError::FormatCharacters => FieldError::NameFormatCharacters,
+        PersonNameError::Fillers => FieldError::NameFillers,
+        PersonNameError::TooManyCombiningMarks => FieldError::NameCombiningMarks,
+        PersonNameError::NoLetter => FieldError::NameNoLetter,
+        PersonNameError::MixedScripts => FieldError::NameMixedScripts,
     })
 }
 
@@ -188,8 +212,13 @@ pub fn check_names(
     };
     match MailNickname::derive(&first, &last) {
         Ok(nickname) => Ok((first, last, nickname)),
-        Err(_) => {
-            errors.add(Field::FirstName, FieldError::NameUnsupported);
+        Err(err) => {
+            if err.first_name_unusable() {
+                errors.add(Field::FirstName, FieldError::NameUnsupported);
+            }
+            if err.last_name_unusable() {
+                errors.add(Field::LastName, FieldError::NameUnsupported);
+            }
             Err(errors)
         }
     }
@@ -336,5 +365,22 @@ mod tests {
             errors.get(Field::FirstName),
             Some(FieldError::NameUnsupported)
         );
+    }
+
+    #[test]
+    fn each_name_that_gives_no_username_is_marked() {
+        let marked = |first: &str, last: &str| -> Vec<(Field, FieldError)> {
+            check_names(first, last).unwrap_err().iter().collect()
+        };
+        let unsupported = FieldError::NameUnsupported;
+        assert_eq!(
+            marked("李", "王"),
+            vec![
+                (Field::FirstName, unsupported),
+                (Field::LastName, unsupported)
+            ]
+        );
+        assert_eq!(marked("Li", "王"), vec![(Field::LastName, unsupported)]);
+        assert_eq!(marked("王", "Li"), vec![(Field::FirstName, unsupported)]);
     }
 }

@@ -91,6 +91,11 @@ fn reason(error: FieldError) -> &'static str {
         | FieldError::NameMissing
         | FieldError::NameTooLong
         | FieldError::NameControlCharacters
+        | FieldError::NameFormatCharacters
+        | FieldError::NameFillers
+        | FieldError::NameCombiningMarks
+        | FieldError::NameNoLetter
+        | FieldError::NameMixedScripts
         | FieldError::NameUnsupported => NAME_NOT_SUPPORTED,
     }
 }

@@ -169,6 +169,29 @@ async fn account_creation_refuses_bad_data_with_the_originals_messages() {
     assert!(app.mails().await.is_empty());
 }
 
+#[tokio::test]
+async fn account_creation_refuses_invisible_and_look_alike_names() {
+    let app = spawn_app().await;
+    let stacked = format!("Ada{}", "\u{301}".repeat(60));
+    for (first, last) in [
+        ("Ad\u{200B}a", "Lovelace"),
+        ("Ada", "Lovelace\u{200E}"),
+        ("\u{3164}", "Lovelace"),
+        (stacked.as_str(), "Lovelace"),
+        ("\u{410}d\u{430}", "Smith"),
+        ("Ada", "!!!"),
+    ] {
+        let body = json!({"firstName": first, "lastName": last, "email": "ada@uni.example"});
+        let (status, answer) = post_json(&app, "/api/v1/account_creation", body, &[]).await;
+        assert_eq!(
+            (status, answer),
+            (400, json!({"message": "Name format not supported"})),
+            "{first:?} {last:?}"
+        );
+    }
+    assert!(app.mails().await.is_empty());
+}
+
 fn cases_german() -> Value {
     json!({"firstName": "李", "lastName": "王", "email": "li@uni.example"})
 }

@@ -136,6 +136,140 @@ async fn each_invalid_field_is_reported_next_to_it_and_the_values_are_kept() {
 }
 
 #[tokio::test]
+async fn invisible_and_look_alike_names_are_refused_next_to_the_field_with_the_entries_kept() {
+    let app = spawn_app().await;
+    let stacked = format!("Ada{}", "\u{301}".repeat(60));
+    let invisible = "The name contains invisible formatting characters, often carried along when text is copied. Please type the name in again.";
+    let filler = "The name contains blank filler characters, which cannot be used.";
+    // (first name, family name, field with the error, expected message)
+    let cases = [
+        ("Ad\u{200B}a", "Lovelace", "first_name", invisible),
+        ("Ada", "Love\u{200D}lace", "last_name", invisible),
+        ("\u{FEFF}Ada", "Lovelace", "first_name", invisible),
+        ("Ada\u{200F}", "Lovelace", "first_name", invisible),
+        ("Ada", "Lovelace\u{061C}", "last_name", invisible),
+        ("Ada", "Love\u{AD}lace", "last_name", invisible),
+        ("Ada\u{E0041}\u{E007F}", "Lovelace", "first_name", invisible),
+        ("\u{3164}", "Lovelace", "first_name", filler),
+        ("Ada", "Love\u{FFA0}lace", "last_name", filler),
+        (
+            &stacked,
+            "Lovelace",
+            "first_name",
+            "The name has too many accents stacked on one letter.",
+        ),
+        (
+            "\u{410}d\u{430}",
+            "Smith",
+            "first_name",
+            "A word in the name mixes letters of different alphabets (such as Latin and Cyrillic). Please write each word in one alphabet.",
+        ),
+        (
+            "Ada",
+            "123",
+            "last_name",
+            "A name must contain at least one letter.",
+        ),
+    ];
+    for (first, last, field, message) in cases {
+        // Arrange
+        let fields = form("ada@uni.example", first, last, true);
+
+        // Act
+        let response = app.post_form("/signup", &fields).await;
+
+        // Assert
+        assert_eq!(response.status(), 422, "{first:?} {last:?}");
+        let page = response.text().await.unwrap();
+        assert_eq!(
+            texts(&page, &format!("#{field}-error")),
+            vec![message],
+            "{first:?} {last:?}"
+        );
+        assert_eq!(
+            attr(&page, &format!("#{field}"), "aria-invalid").as_deref(),
+            Some("true"),
+            "{first:?} {last:?}"
+        );
+        assert_eq!(attr(&page, "#first_name", "value").as_deref(), Some(first));
+        assert_eq!(attr(&page, "#last_name", "value").as_deref(), Some(last));
+    }
+    assert!(app.mails().await.is_empty(), "no mail for a refused name");
+}
+
+#[tokio::test]
+async fn real_names_with_accents_apostrophes_and_hyphens_are_accepted() {
+    let app = spawn_app().await;
+    let names = [
+        ("José", "Ångström"),
+        ("Seán", "O'Brien"),
+        ("Nguyễn", "Đặng"),
+        ("Hans-Peter", "Øster"),
+        ("Łukasz", "Çelik"),
+        ("Anna Maria", "Nguye\u{302}\u{303}n"),
+    ];
+    for (n, (first, last)) in names.into_iter().enumerate() {
+        let email = format!("person{n}@uni.example");
+        let response = app
+            .post_form("/signup", &form(&email, first, last, true))
+            .await;
+        assert_eq!(response.status(), 200, "{first} {last}");
+    }
+    assert_eq!(app.mails().await.len(), names.len());
+}
+
+#[tokio::test]
+async fn when_neither_name_gives_a_username_both_fields_are_marked() {
+    let app = spawn_app().await;
+    let page = app
+        .post_form("/signup", &form("li@uni.example", "李", "王", true))
+        .await
+        .text()
+        .await
+        .unwrap();
+    let message = "No username can be made from this name. Please write it in Latin letters, as in your passport.";
+    for field in ["first_name", "last_name"] {
+        assert_eq!(
+            texts(&page, &format!("#{field}-error")),
+            vec![message],
+            "{field}"
+        );
+        assert_eq!(
+            attr(&page, &format!("#{field}"), "aria-invalid").as_deref(),
+            Some("true"),
+            "{field}"
+        );
+    }
+}
+
+#[tokio::test]
+async fn the_new_name_messages_are_translated() {
+    let app = spawn_app().await;
+    let fields = [
+        ("email", "ada@uni.example"),
+        ("first_name", "\u{410}d\u{430}"),
+        ("last_name", "!!!"),
+        ("lang", "de"),
+    ];
+    let page = app
+        .post_form("/signup", &fields)
+        .await
+        .text()
+        .await
+        .unwrap();
+    assert_eq!(
+        texts(&page, "#first_name-error"),
+        vec![
+            "Ein Wort im Namen mischt Buchstaben verschiedener Alphabete (etwa lateinische und kyrillische). Bitte schreiben Sie jedes Wort in nur einem Alphabet."
+        ]
+    );
+    assert_eq!(
+        texts(&page, "#last_name-error"),
+        vec!["Ein Name muss mindestens einen Buchstaben enthalten."]
+    );
+}
+
+#[tokio::test]
 async fn errors_are_translated_into_the_forms_language() {
     let app = spawn_app().await;
     let fields = [("email", "nope"), ("lang", "de")];

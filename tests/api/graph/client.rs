@@ -38,6 +38,40 @@ async fn the_free_name_skips_taken_numbers_only_for_exact_matches_across_pages()
     );
 }
 
+/// `nick`, `nick.2`, … `nick.{last}` at the fake's domain.
+fn numbered_upns(nick: &MailNickname, last: u32) -> Vec<String> {
+    (1..=last)
+        .map(|n| format!("{}@{DOMAIN}", nick.numbered(n)))
+        .collect()
+}
+
+#[tokio::test]
+async fn the_free_name_search_stops_at_the_highest_collision_number() {
+    let fake = FakeGraph::start().await;
+    let graph = client(&settings(&fake, &[], &[]), Duration::from_secs(5));
+    let simulated = SimulatedDirectory::new(DOMAIN);
+    let nick = nickname("Ada", "Lovelace");
+    let highest = MailNickname::MAX_COLLISION_NUMBER;
+    let directories: [(&str, &dyn Directory); 2] = [("graph", &graph), ("simulated", &simulated)];
+    for (name, directory) in directories {
+        // Arrange / Act / Assert: the last number is still offered …
+        let free = directory
+            .free_user_principal_name(&nick, &numbered_upns(&nick, highest - 1))
+            .await
+            .unwrap()
+            .user_principal_name;
+        assert_eq!(free, format!("ada.lovelace.{highest}@{DOMAIN}"), "{name}");
+        // … and when it is taken too, the search ends with an error, not `.1001`.
+        let past = directory
+            .free_user_principal_name(&nick, &numbered_upns(&nick, highest))
+            .await;
+        assert!(
+            matches!(past, Err(DirectoryError::Failed(_))),
+            "{name}: {past:?}"
+        );
+    }
+}
+
 #[tokio::test]
 async fn a_quote_in_the_name_is_escaped_in_the_odata_filter() {
     let fake = FakeGraph::start().await;
