@@ -65,7 +65,7 @@ pub fn decode<T: DeserializeOwned + Default>(bytes: &[u8]) -> Result<T, FormErro
 
 /// One name or value decoded: `+` is a space, `%XX` a byte; `None` when an escape is not two
 /// hex digits or the result is not UTF-8.
-pub fn decode_part(part: &[u8]) -> Option<String> {
+fn decode_part(part: &[u8]) -> Option<String> {
     let mut bytes = part.iter();
     let mut decoded = Vec::with_capacity(part.len());
     while let Some(&byte) = bytes.next() {
@@ -166,5 +166,43 @@ mod tests {
             decode::<Fields>(b"a=x&a=y&b=%FF"),
             Err(FormError::Damaged(Fields { b: None, .. }))
         ));
+    }
+
+    mod properties {
+        use super::*;
+        use proptest::prelude::*;
+
+        type Pairs = Vec<(String, String)>;
+
+        /// Mostly the bytes that make and break url-encoding, now and then any byte.
+        fn body() -> impl Strategy<Value = Vec<u8>> {
+            let byte = prop_oneof![
+                4 => proptest::sample::select(b"%+&=abzAF09".to_vec()),
+                2 => proptest::sample::select(vec![0xC3, 0xA4, 0xC0, 0x80, 0xFF]),
+                1 => any::<u8>(),
+            ];
+            proptest::collection::vec(byte, 0..48)
+        }
+
+        proptest! {
+            #[test]
+            fn what_is_kept_reads_as_form_urlencoded_reads_it(body in body()) {
+                let lenient: Pairs = serde_urlencoded::from_bytes(&body).expect("pairs always read");
+                match decode::<Pairs>(&body) {
+                    Ok(pairs) => prop_assert_eq!(pairs, lenient),
+                    Err(FormError::Damaged(clean)) => {
+                        // The clean fields are the lenient reader's, minus the damaged ones.
+                        let mut rest = lenient.iter();
+                        for pair in &clean {
+                            prop_assert!(rest.any(|p| p == pair), "{:?} not in {:?}", pair, lenient);
+                        }
+                        prop_assert!(clean.len() < lenient.len());
+                    }
+                    Err(FormError::Unreadable(status)) => {
+                        prop_assert!(false, "pairs are always readable: {}", status);
+                    }
+                }
+            }
+        }
     }
 }
