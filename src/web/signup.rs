@@ -133,46 +133,26 @@ const FORM_DAMAGED: &str = n_(
 /// The inline check's variant of [`FORM_DAMAGED`].
 const ADDRESS_DAMAGED: &str = n_("The address arrived damaged. Please enter it again.");
 
-/// Why a submitted form is shown again.
-struct Failure<'a> {
-    errors: &'a FieldErrors,
-    general_error: Option<String>,
-    status: StatusCode,
-}
-
-impl Failure<'_> {
-    /// A problem with no field of its own.
-    fn general(message: String, status: StatusCode) -> Self {
-        static NO_ERRORS: FieldErrors = FieldErrors::NONE;
-        Failure {
-            errors: &NO_ERRORS,
-            general_error: Some(message),
-            status,
-        }
-    }
-}
-
 /// The form again, with the values as entered and what is wrong.
 fn form_again(
     req: &Request,
     state: &AppState,
     tr: &Tr,
     values: &SignupForm,
-    failure: Failure<'_>,
+    errors: &FieldErrors,
+    general_error: Option<String>,
+    status: StatusCode,
 ) -> Response {
-    let email_ok = failure
-        .errors
-        .get(crate::signup::form::Field::Email)
-        .is_none()
+    let email_ok = errors.get(crate::signup::form::Field::Email).is_none()
         && matches!(state.signups.check_email(&values.email), Ok(Ok(_)));
     let view = FormView {
         values,
-        errors: failure.errors,
+        errors,
         email_ok,
-        general_error: failure.general_error,
+        general_error,
         pattern: state.email_pattern.as_deref(),
     };
-    signup_page(req, state, tr, failure.status, &view)
+    signup_page(req, state, tr, status, &view)
 }
 
 #[handler]
@@ -185,20 +165,17 @@ pub async fn submit(
         Ok(values) => values,
         Err(FormError::Damaged(clean)) => {
             let tr = state.tr(req, clean.lang.as_deref());
-            let message = tr.t(FORM_DAMAGED).to_owned();
-            let failure = Failure::general(message, StatusCode::BAD_REQUEST);
-            return Ok(form_again(req, state, &tr, &clean, failure));
+            let message = Some(tr.t(FORM_DAMAGED).to_owned());
+            let (errors, status) = (FieldErrors::default(), StatusCode::BAD_REQUEST);
+            return Ok(form_again(
+                req, state, &tr, &clean, &errors, message, status,
+            ));
         }
         Err(FormError::Unreadable(status)) => return Err(poem::Error::from_status(status)),
     };
     let tr = state.tr(req, values.lang.as_deref());
     let failure = |errors: &FieldErrors, general_error: Option<String>, status: StatusCode| {
-        let failure = Failure {
-            errors,
-            general_error,
-            status,
-        };
-        form_again(req, state, &tr, &values, failure)
+        form_again(req, state, &tr, &values, errors, general_error, status)
     };
     let limited = state.limit_signup(req).err().map(SubmitError::RateLimited);
     let outcome = match limited {
