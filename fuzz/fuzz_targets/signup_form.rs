@@ -1,4 +1,5 @@
-//! The sign-up form as posted: URL-encoded bytes → `SignupForm` → `validate` / `check_email`.
+//! The sign-up form as posted: URL-encoded bytes → the strict reader → `SignupForm` →
+//! `validate` / `check_email`.
 //! Nothing may panic, and whatever is accepted must satisfy the §3 rules.
 #![no_main]
 
@@ -7,6 +8,7 @@ use std::sync::LazyLock;
 use libfuzzer_sys::fuzz_target;
 use ms365_accountcreator::domain::{EmailFilter, MailNickname, SubaddressSeparator};
 use ms365_accountcreator::signup::form::{Field, SignupForm, check_email};
+use ms365_accountcreator::web::form::{FormError, decode};
 use ms365_accountcreator_fuzz::{
     assert_normalized_email, assert_valid_name, assert_valid_nickname,
 };
@@ -28,8 +30,18 @@ fuzz_target!(|data: &[u8]| {
         }
     }
 
-    let Ok(form) = serde_urlencoded::from_bytes::<SignupForm>(data) else {
-        return;
+    // As the server reads the form: strictly.
+    let form = match decode::<SignupForm>(data) {
+        Ok(form) => {
+            // Clean input: form_urlencoded reads it alike, with nothing to repair.
+            let lenient = serde_urlencoded::from_bytes::<SignupForm>(data)
+                .expect("form_urlencoded reads what the strict reader reads");
+            assert_eq!(format!("{form:?}"), format!("{lenient:?}"));
+            form
+        }
+        // The clean fields are shown again, and their address checked.
+        Err(FormError::Damaged(clean)) => clean,
+        Err(FormError::Unreadable(_)) => return,
     };
     for (filter, separator) in FILTERS.iter().flat_map(|f| SEPARATORS.map(|s| (f, s))) {
         let email = check_email(&form.email, filter, separator);

@@ -5,6 +5,7 @@ mod assets;
 mod body_limit;
 mod debug;
 mod error;
+pub mod form;
 mod front_door;
 mod guard;
 mod health;

@@ -9,11 +9,14 @@ use poem::{Body, Request, Response, handler};
 
 use super::AppState;
 use super::error::{html_response, is_htmx, query_lang, respond};
+use super::form::{FormError, read_form};
 use super::pages::layout::{self, SwitchTo};
-use super::pages::signup::{FormView, check_mailbox, email_status, form, intro};
+use super::pages::signup::{
+    FormView, check_mailbox, email_status, email_status_message, form, intro,
+};
 use super::paths::Links;
 use super::proxy::links;
-use crate::i18n::Tr;
+use crate::i18n::{Tr, n_};
 use crate::limits::retry_after_secs;
 use crate::signup::form::{FieldErrors, SignupForm};
 use crate::signup::{FlowError, SubmitError};
@@ -123,16 +126,33 @@ pub fn index_in(
     Ok(empty_form(req, state, &tr))
 }
 
-/// Reads a url-encoded form, capped in size; `None` when it cannot be read.
-pub async fn read_form<T: serde::de::DeserializeOwned>(body: Body) -> Result<T, StatusCode> {
-    let bytes = body
-        .into_bytes_limit(super::MAX_BODY_BYTES)
-        .await
-        .map_err(|err| match err {
-            poem::error::ReadBodyError::PayloadTooLarge => StatusCode::PAYLOAD_TOO_LARGE,
-            _ => StatusCode::BAD_REQUEST,
-        })?;
-    serde_urlencoded::from_bytes(&bytes).map_err(|_| StatusCode::BAD_REQUEST)
+/// Shown when a field arrived damaged (bad `%` escape, not UTF-8): nothing is judged or stored.
+const FORM_DAMAGED: &str = n_(
+    "The form arrived damaged, so nothing was done. Please check your entries and send it again.",
+);
+/// The inline check's variant of [`FORM_DAMAGED`].
+const ADDRESS_DAMAGED: &str = n_("The address arrived damaged. Please enter it again.");
+
+/// The form again, with the values as entered and what is wrong.
+fn form_again(
+    req: &Request,
+    state: &AppState,
+    tr: &Tr,
+    values: &SignupForm,
+    errors: &FieldErrors,
+    general_error: Option<String>,
+    status: StatusCode,
+) -> Response {
+    let email_ok = errors.get(crate::signup::form::Field::Email).is_none()
+        && matches!(state.signups.check_email(&values.email), Ok(Ok(_)));
+    let view = FormView {
+        values,
+        errors,
+        email_ok,
+        general_error,
+        pattern: state.email_pattern.as_deref(),
+    };
+    signup_page(req, state, tr, status, &view)
 }
 
 #[handler]
@@ -141,19 +161,21 @@ pub async fn submit(
     body: Body,
     Data(state): Data<&AppState>,
 ) -> poem::Result<Response> {
-    let values: SignupForm = read_form(body).await.map_err(poem::Error::from_status)?;
+    let values: SignupForm = match read_form(body).await {
+        Ok(values) => values,
+        Err(FormError::Damaged(clean)) => {
+            let tr = state.tr(req, clean.lang.as_deref());
+            let message = Some(tr.t(FORM_DAMAGED).to_owned());
+            let (errors, status) = (FieldErrors::default(), StatusCode::BAD_REQUEST);
+            return Ok(form_again(
+                req, state, &tr, &clean, &errors, message, status,
+            ));
+        }
+        Err(FormError::Unreadable(status)) => return Err(poem::Error::from_status(status)),
+    };
     let tr = state.tr(req, values.lang.as_deref());
     let failure = |errors: &FieldErrors, general_error: Option<String>, status: StatusCode| {
-        let email_ok = errors.get(crate::signup::form::Field::Email).is_none()
-            && matches!(state.signups.check_email(&values.email), Ok(Ok(_)));
-        let view = FormView {
-            values: &values,
-            errors,
-            email_ok,
-            general_error,
-            pattern: state.email_pattern.as_deref(),
-        };
-        signup_page(req, state, &tr, status, &view)
+        form_again(req, state, &tr, &values, errors, general_error, status)
     };
     let limited = state.limit_signup(req).err().map(SubmitError::RateLimited);
     let outcome = match limited {
@@ -214,7 +236,7 @@ pub async fn submit(
     }
 }
 
-#[derive(serde::Deserialize)]
+#[derive(Debug, Default, serde::Deserialize)]
 struct EmailOnly {
     #[serde(default)]
     email: String,
@@ -229,7 +251,22 @@ pub async fn check_email(
     body: Body,
     Data(state): Data<&AppState>,
 ) -> poem::Result<Response> {
-    let form: EmailOnly = read_form(body).await.map_err(poem::Error::from_status)?;
+    let form: EmailOnly = match read_form(body).await {
+        Ok(form) => form,
+        Err(FormError::Damaged(clean)) => {
+            let tr = state.tr(req, clean.lang.as_deref());
+            let status_line = email_status_message(tr.t(ADDRESS_DAMAGED));
+            return Ok(respond(
+                req,
+                state,
+                &tr,
+                StatusCode::BAD_REQUEST,
+                "",
+                status_line,
+            ));
+        }
+        Err(FormError::Unreadable(status)) => return Err(poem::Error::from_status(status)),
+    };
     let tr = state.tr(req, form.lang.as_deref());
     if let Err(wait) = state.limit_check(req) {
         let mut response = super::error::error_response(req, state, StatusCode::TOO_MANY_REQUESTS);

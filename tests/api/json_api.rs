@@ -289,3 +289,101 @@ async fn oversized_bodies_are_refused_with_or_without_a_declared_length() {
     assert_eq!(streamed.status(), 413);
     assert!(app.mails().await.is_empty());
 }
+
+#[tokio::test]
+async fn string_fields_refuse_every_other_json_type_with_422() {
+    let app = spawn_app().await;
+    let wrong = [
+        json!(1),
+        json!(1.5),
+        json!(true),
+        json!(false),
+        json!(null),
+        json!([]),
+        json!(["Ada"]),
+        json!({}),
+        json!({"name": "Ada"}),
+    ];
+    let account = json!({"firstName": "Ada", "lastName": "Lovelace", "email": "ada@uni.example"});
+    let address = json!({"email": "ada@uni.example"});
+    let endpoints = [
+        (
+            "/api/v1/account_creation",
+            &account,
+            &["firstName", "lastName", "email"][..],
+        ),
+        ("/api/v1/email-verification", &address, &["email"][..]),
+    ];
+    for (path, valid, fields) in endpoints {
+        for field in fields {
+            for value in &wrong {
+                let mut body = valid.clone();
+                body[field] = value.clone();
+                let (status, answer) = post_json(&app, path, body.clone(), &[]).await;
+                assert_eq!(status, 422, "{path} {body}: {answer}");
+                assert!(
+                    answer["message"].as_str().is_some_and(|m| !m.is_empty()),
+                    "{path} {body}: {answer}"
+                );
+            }
+        }
+    }
+    assert!(app.mails().await.is_empty(), "no mail for a wrong type");
+
+    // The issue's example, and valid input alongside it.
+    let (status, _) = post_json(
+        &app,
+        "/api/v1/account_creation",
+        json!({"firstName": 1, "lastName": true, "email": "one@uni.example"}),
+        &[],
+    )
+    .await;
+    assert_eq!(status, 422);
+    let (status, answer) = post_json(&app, "/api/v1/account_creation", account, &[]).await;
+    assert_eq!(status, 202, "{answer}");
+    let (status, answer) = post_json(&app, "/api/v1/email-verification", address, &[]).await;
+    assert_eq!(status, 200, "{answer}");
+}
+
+#[tokio::test]
+async fn a_lone_surrogate_escape_is_refused_not_repaired() {
+    let app = spawn_app().await;
+    let response = app
+        .client
+        .post(app.url("/api/v1/account_creation"))
+        .header("content-type", "application/json")
+        .body(r#"{"firstName": "Ada\ud800", "lastName": "Lovelace", "email": "ada@uni.example"}"#)
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(response.status(), 422);
+    let answer: Value = response.json().await.unwrap();
+    assert!(answer["message"].is_string(), "{answer}");
+}
+
+#[tokio::test]
+async fn the_spec_shows_the_request_fields_as_strings() {
+    let app = spawn_app().await;
+    let spec: Value = app.get("/api/api-spec.json").await.json().await.unwrap();
+    let schemas = &spec["components"]["schemas"];
+    for (schema, field) in [
+        ("AccountCreationRequest", "firstName"),
+        ("AccountCreationRequest", "lastName"),
+        ("AccountCreationRequest", "email"),
+        ("EmailVerificationRequest", "email"),
+    ] {
+        let property = &schemas[schema]["properties"][field];
+        assert_eq!(property["type"], "string", "{schema}.{field}: {property}");
+        assert!(
+            property.get("title").is_none(),
+            "{schema}.{field}: {property}"
+        );
+        assert!(
+            schemas[schema]["required"]
+                .as_array()
+                .is_some_and(|r| r.contains(&json!(field))),
+            "{schema}.{field} is required: {}",
+            schemas[schema]
+        );
+    }
+}

@@ -1,6 +1,6 @@
 //! `POST /signup` as a plain form post (JavaScript off) and through HTMX.
 
-use crate::helpers::{attr, spawn_app, spawn_app_with, texts};
+use crate::helpers::{TestApp, attr, spawn_app, spawn_app_with, texts};
 use ms365_accountcreator::startup::Overrides;
 
 const FILTER: &str = r"[a-z0-9.]+@uni\.example";
@@ -433,4 +433,205 @@ async fn cross_site_posts_are_refused_with_a_localized_page() {
         "Chromium's no-referrer form post passes"
     );
     assert_eq!(app.mails().await.len(), 1);
+}
+
+/// Ways a url-encoded value can arrive broken: bytes that are not UTF-8, an escape that is not
+/// two hex digits, a lone `%`, an overlong encoding of `.`, and a raw byte that is not UTF-8.
+const DAMAGE: [&[u8]; 5] = [b"%FF%FE", b"%zz%", b"%", b"%C0%AE", b"\xFF"];
+
+/// A complete, valid sign-up, url-encoded.
+const CLEAN: [(&str, &str); 6] = [
+    ("email", "ada%40uni.example"),
+    ("consent_email", "yes"),
+    ("consent_name", "yes"),
+    ("first_name", "Ada"),
+    ("last_name", "Smith"),
+    ("lang", "en"),
+];
+
+const FORM_DAMAGED: &str =
+    "The form arrived damaged, so nothing was done. Please check your entries and send it again.";
+
+/// `fields` url-encoded, with `damage` put in front of the value (or the name) of `field`.
+fn damaged_body(fields: &[(&str, &str)], field: &str, damage: &[u8], in_name: bool) -> Vec<u8> {
+    let mut body = Vec::new();
+    for (name, value) in fields {
+        if !body.is_empty() {
+            body.push(b'&');
+        }
+        body.extend_from_slice(name.as_bytes());
+        if in_name && *name == field {
+            body.extend_from_slice(damage);
+        }
+        body.push(b'=');
+        if !in_name && *name == field {
+            body.extend_from_slice(damage);
+        }
+        body.extend_from_slice(value.as_bytes());
+    }
+    body
+}
+
+async fn post_raw(app: &TestApp, path: &str, body: Vec<u8>, htmx: bool) -> reqwest::Response {
+    let mut request = app
+        .client
+        .post(app.url(path))
+        .header("content-type", "application/x-www-form-urlencoded")
+        .body(body);
+    if htmx {
+        request = request.header("hx-request", "true");
+    }
+    request.send().await.unwrap()
+}
+
+#[tokio::test]
+async fn a_damaged_field_is_refused_with_the_form_and_the_clean_fields_kept() {
+    let app = spawn_app().await;
+    let clean_value = |name: &str| match name {
+        "email" => "ada@uni.example",
+        "first_name" => "Ada",
+        "last_name" => "Smith",
+        _ => "",
+    };
+    for (field, _) in CLEAN {
+        for damage in DAMAGE {
+            for htmx in [false, true] {
+                let case = format!("{field} with {}, htmx {htmx}", damage.escape_ascii());
+                let body = damaged_body(&CLEAN, field, damage, false);
+                let response = post_raw(&app, "/signup", body, htmx).await;
+                assert_eq!(response.status(), 400, "{case}");
+                let page = response.text().await.unwrap();
+                assert!(!page.contains('\u{FFFD}'), "{case}: repaired text shown");
+                assert_eq!(page.contains("<html"), !htmx, "{case}: page or fragment");
+                assert_eq!(
+                    attr(&page, "form", "id").as_deref(),
+                    Some("signup"),
+                    "{case}"
+                );
+                assert_eq!(texts(&page, "[role=alert]"), vec![FORM_DAMAGED], "{case}");
+                for name in ["email", "first_name", "last_name"] {
+                    let expected = if name == field { "" } else { clean_value(name) };
+                    assert_eq!(
+                        attr(&page, &format!("#{name}"), "value").as_deref(),
+                        Some(expected),
+                        "{case}: {name}"
+                    );
+                }
+                for name in ["consent_email", "consent_name"] {
+                    assert_eq!(
+                        attr(&page, &format!("#{name}"), "checked").is_some(),
+                        name != field,
+                        "{case}: {name}"
+                    );
+                }
+            }
+        }
+    }
+    // A damaged name is as damaged as a damaged value.
+    let body = damaged_body(&CLEAN, "first_name", b"%zz", true);
+    let response = post_raw(&app, "/signup", body, false).await;
+    assert_eq!(response.status(), 400);
+    let page = response.text().await.unwrap();
+    assert_eq!(texts(&page, "[role=alert]"), vec![FORM_DAMAGED]);
+    assert!(app.mails().await.is_empty(), "no mail for a damaged form");
+}
+
+#[tokio::test]
+async fn the_damaged_form_message_is_in_the_forms_language() {
+    let app = spawn_app().await;
+    let mut fields = CLEAN;
+    fields[5] = ("lang", "de");
+    let body = damaged_body(&fields, "last_name", b"%FF%FE", false);
+    let page = post_raw(&app, "/signup", body, false)
+        .await
+        .text()
+        .await
+        .unwrap();
+    assert_eq!(attr(&page, "html", "lang").as_deref(), Some("de"));
+    assert_eq!(
+        texts(&page, "[role=alert]"),
+        vec![
+            "Das Formular kam beschädigt an, daher wurde nichts unternommen. \
+             Bitte prüfen Sie Ihre Angaben und senden Sie es erneut."
+        ]
+    );
+}
+
+#[tokio::test]
+async fn the_inline_check_refuses_a_damaged_field_in_its_status_line() {
+    let app = spawn_app().await;
+    let fields = [("email", "ada%40uni.example"), ("lang", "en")];
+    for (field, _) in fields {
+        for damage in DAMAGE {
+            for htmx in [false, true] {
+                let case = format!("{field} with {}, htmx {htmx}", damage.escape_ascii());
+                let body = damaged_body(&fields, field, damage, false);
+                let response = post_raw(&app, "/signup/check-email", body, htmx).await;
+                assert_eq!(response.status(), 400, "{case}");
+                let page = response.text().await.unwrap();
+                assert!(!page.contains('\u{FFFD}'), "{case}: repaired text shown");
+                assert_eq!(page.contains("<html"), !htmx, "{case}: page or fragment");
+                assert_eq!(
+                    texts(&page, "#email-status .field-error"),
+                    vec!["The address arrived damaged. Please enter it again."],
+                    "{case}"
+                );
+            }
+        }
+    }
+}
+
+#[tokio::test]
+async fn a_damaged_confirm_post_changes_nothing_and_offers_the_button_again() {
+    let app = spawn_app().await;
+    assert_eq!(
+        app.sign_up("ada@uni.example", "Ada", "Smith")
+            .await
+            .status(),
+        200
+    );
+    let path = app.verification_path("ada@uni.example").await;
+    for damage in DAMAGE {
+        let body = damaged_body(&[("lang", "en")], "lang", damage, false);
+        let response = post_raw(&app, &path, body, false).await;
+        assert_eq!(response.status(), 400, "{}", damage.escape_ascii());
+        let page = response.text().await.unwrap();
+        assert_eq!(
+            texts(&page, "[role=alert]"),
+            vec![
+                "The request arrived damaged, so nothing was done. Please press the button again."
+            ],
+            "{}",
+            damage.escape_ascii()
+        );
+        assert_eq!(
+            attr(&page, "form[method=post]", "action").as_deref(),
+            Some(path.as_str()),
+            "the confirm button is offered again"
+        );
+    }
+    assert_eq!(
+        app.get(&path).await.status(),
+        200,
+        "the link is still pending"
+    );
+    let confirmed = app.post_form(&path, &[("lang", "en")]).await;
+    assert_eq!(confirmed.status(), 200);
+    assert_eq!(
+        texts(&confirmed.text().await.unwrap(), "h1"),
+        vec!["Your account is ready"]
+    );
+}
+
+#[tokio::test]
+async fn clean_escapes_plus_signs_and_multibyte_characters_are_decoded() {
+    let app = spawn_app().await;
+    let body = b"email=anna%40uni.example&consent_email=yes&consent_name=yes\
+                 &first_name=Anna+Lena&last_name=M%c3%BCller&lang=en"
+        .to_vec();
+    let response = post_raw(&app, "/signup", body, false).await;
+    assert_eq!(response.status(), 200);
+    let path = app.verification_path("anna@uni.example").await;
+    let page = app.get(&path).await.text().await.unwrap();
+    assert_eq!(texts(&page, "dd")[0], "Anna Lena Müller");
 }

@@ -61,13 +61,23 @@ fn described_by(errors: &FieldErrors, field: Field, hint: Option<&str>) -> Optio
 /// The result of the inline address check, swapped in under the input (inside a live region
 /// that stays, so that screen readers announce the new result).
 pub fn email_status(tr: &Tr, error: Option<FieldError>, ok: bool) -> Markup {
+    match error {
+        Some(error) => email_status_message(tr.t(error.msgid(Field::Email))),
+        None => html! {
+            div #email-status .field-status {
+                @if ok {
+                    p.field-ok data-email-ok { (tr.t("This address can be used.")) }
+                }
+            }
+        },
+    }
+}
+
+/// The status line with a translated problem, in the place of the address's error.
+pub fn email_status_message(message: &str) -> Markup {
     html! {
         div #email-status .field-status {
-            @if let Some(error) = error {
-                p.field-error id=(error_id(Field::Email)) { (tr.t(error.msgid(Field::Email))) }
-            } @else if ok {
-                p.field-ok data-email-ok { (tr.t("This address can be used.")) }
-            }
+            p.field-error id=(error_id(Field::Email)) { (message) }
         }
     }
 }

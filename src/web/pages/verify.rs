@@ -7,20 +7,24 @@ use crate::i18n::Tr;
 use crate::signup::{LinkError, Provisioned};
 use crate::web::paths::Links;
 
-/// Who is about to be created, with the confirm button. `resume` is set when an earlier
-/// attempt did not finish.
+/// Who is about to be created (`name` is first and family name), with the confirm button.
+/// `resume` is set when an earlier attempt did not finish; `problem` says why the last press
+/// did nothing.
 pub fn confirm(
     tr: &Tr,
     links: &Links,
     token: &str,
-    first: &str,
-    last: &str,
+    name: &str,
     username: &str,
     resume: bool,
+    problem: Option<&str>,
 ) -> Markup {
     html! {
         section.panel {
             h1 { (tr.t("Confirm your account")) }
+            @if let Some(problem) = problem {
+                div.form-alert role="alert" tabindex="-1" autofocus { p { (problem) } }
+            }
             @if resume {
                 p { (tr.t("Your account was not finished last time. Press the button to continue where it stopped.")) }
             } @else {
@@ -28,7 +32,7 @@ pub fn confirm(
             }
             dl.details {
                 dt { (tr.t("Name")) }
-                dd { (first) " " (last) }
+                dd { (name) }
                 @if !username.is_empty() {
                     dt { (tr.t("Username")) }
                     dd { code { (username) } }
