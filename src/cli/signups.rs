@@ -7,8 +7,8 @@ use url::Url;
 use super::timestamp;
 use crate::config::Settings;
 use crate::i18n::Catalogs;
+use crate::signup::Step;
 use crate::startup::{Overrides, build_signups, open_store};
-use crate::store::Step;
 
 #[derive(Debug, Subcommand)]
 pub enum SignupsCommand {

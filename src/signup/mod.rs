@@ -15,12 +15,13 @@ use url::Url;
 
 use crate::config::{PasswordDelivery, Settings};
 use crate::directory::Directory;
+pub use crate::domain::Step;
 use crate::domain::{EmailFilter, MailNickname, Mailbox, PersonName, SubaddressSeparator};
 use crate::i18n::{Catalogs, Tr};
 use crate::limits::HourlyLimit;
 use crate::mail::{MailError, Mailer, verification_mail};
 use crate::metrics::{Metrics, SignupOutcome};
-use crate::store::{Claim, Lookup, PendingSignup, Step, Store, StoreError};
+use crate::store::{Claim, Lookup, PendingSignup, Store, StoreError};
 use form::{Field, FieldError, FieldErrors, SignupForm};
 pub use provision::{ProvisionError, Provisioned};
 use token::{TokenError, TokenSigner};

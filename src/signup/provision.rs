@@ -6,12 +6,13 @@ use std::collections::HashMap;
 
 use secrecy::SecretString;
 
+use super::Step;
 use super::{Signups, password};
 use crate::directory::{DirectoryError, DirectoryUser, Grants, NewUser};
 use crate::domain::{EmailAddress, MailNickname, PersonName};
 use crate::mail::{MailError, password_mail};
 use crate::metrics::SignupOutcome;
-use crate::store::{Registration, Step, StoreError};
+use crate::store::{Registration, StoreError};
 
 /// A finished account.
 #[derive(Debug)]

@@ -16,7 +16,7 @@ use sled::Transactional;
 use sled::transaction::{ConflictableTransactionError, TransactionError};
 use tokio::sync::watch;
 
-use crate::domain::Mailbox;
+use crate::domain::{Mailbox, Step};
 
 /// A sign-up waiting for its address to be verified.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
@@ -32,21 +32,6 @@ pub struct PendingSignup {
     pub expires_at: u64,
     pub consent_email_at: u64,
     pub consent_name_at: u64,
-}
-
-/// Where the provisioning of one registration stands (PRODUCT.md §4). Each step is saved
-/// before the next starts, so a retry resumes at the first step not yet done.
-#[derive(Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord, Serialize, Deserialize)]
-pub enum Step {
-    /// The address is taken by this sign-up; nothing exists in the directory yet.
-    Claimed,
-    /// A user with `upn` may have been created: check before creating another.
-    Creating,
-    UserCreated,
-    LicencesAssigned,
-    GroupsAdded,
-    PasswordDelivered,
-    Done,
 }
 
 /// A used address: the registry entry that stops a second account, and the provisioning state.
