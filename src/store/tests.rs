@@ -1,5 +1,5 @@
 use super::*;
-use crate::domain::SubaddressSeparator;
+use crate::domain::{Mailbox, Step, SubaddressSeparator};
 
 fn pending(id: &str, email: &str) -> PendingSignup {
     PendingSignup {
