@@ -12,7 +12,7 @@ use crate::directory::{DirectoryError, DirectoryUser, Grants, NewUser};
 use crate::domain::{EmailAddress, MailNickname, PersonName};
 use crate::mail::{MailError, password_mail};
 use crate::metrics::SignupOutcome;
-use crate::store::{Registration, StoreError};
+use crate::store::{Registration, RegistryKey, StoreError};
 
 /// A finished account.
 #[derive(Debug)]
@@ -65,7 +65,7 @@ impl ProvisionError {
 }
 
 /// Releases the in-flight mark when provisioning ends, however it ends.
-struct InFlight<'a>(&'a Signups, String);
+struct InFlight<'a>(&'a Signups, RegistryKey);
 
 impl Drop for InFlight<'_> {
     fn drop(&mut self) {
@@ -152,7 +152,7 @@ impl Signups {
         result
     }
 
-    fn undelivered(&self) -> std::sync::MutexGuard<'_, HashMap<String, (u32, SecretString)>> {
+    fn undelivered(&self) -> std::sync::MutexGuard<'_, HashMap<RegistryKey, (u32, SecretString)>> {
         // Every change is one insert or remove: a panic cannot leave the map half-changed.
         self.undelivered
             .lock()
@@ -305,7 +305,8 @@ impl Signups {
         password: &SecretString,
     ) -> Result<(), ProvisionError> {
         let tr = self.tr_for(&registration.lang);
-        let to = EmailAddress::parse(&registration.email).map_err(|_| ProvisionError::Address)?;
+        let to = EmailAddress::parse(registration.email.as_str())
+            .map_err(|_| ProvisionError::Address)?;
         let upn = registration.upn.clone().unwrap_or_default();
         let mail = password_mail(
             &tr,

@@ -6,12 +6,14 @@
 //!
 //! Trees: `pending` (id → [`PendingSignup`]), `pending_by_email` (address → id),
 //! `registrations` (address → [`Registration`]), `signups` (sign-up id → address),
-//! `usernames` (lower-cased UPN → the address whose registration reserved it).
+//! `usernames` (lower-cased UPN → the address whose registration reserved it). Addresses
+//! are [`RegistryKey`]s: a person's mailbox.
 //!
 //! No temporary password is ever written here, sealed or not: sled keeps superseded values
 //! in its log, so anything written once may be read back from the files long after.
 
 mod housekeeping;
+mod key;
 mod pending;
 mod registry;
 
@@ -22,6 +24,7 @@ use serde::{Deserialize, Serialize};
 use sled::transaction::{ConflictableTransactionError, TransactionError};
 use tokio::sync::watch;
 
+pub use key::RegistryKey;
 pub use pending::{Claim, Lookup, PendingSignup};
 pub use registry::{Forgotten, Registration};
 

@@ -3,8 +3,9 @@
 
 use serde::{Deserialize, Serialize};
 use sled::Transactional;
+use sled::transaction::{ConflictableTransactionError, TransactionalTree};
 
-use super::{Registration, Store, StoreError, abort, decode, encode};
+use super::{Registration, RegistryKey, Store, StoreError, abort, decode, encode};
 use crate::domain::Step;
 
 /// A sign-up waiting for its address to be verified.
@@ -13,7 +14,8 @@ pub struct PendingSignup {
     pub id: String,
     /// One-time value carried in the link; a resubmission makes a new one.
     pub nonce: String,
-    pub email: String,
+    /// The person's mailbox.
+    pub email: RegistryKey,
     pub first_name: String,
     pub last_name: String,
     pub lang: String,
@@ -92,19 +94,7 @@ impl Store {
             let trees = self.all_trees();
             let claim = trees.transaction(|(pending, by_email, registrations, signups, _)| {
                 let Some(bytes) = pending.get(signup_id)? else {
-                    let Some(email) = signups.get(signup_id)? else {
-                        return Ok(Claim::Unknown);
-                    };
-                    let Some(bytes) = registrations.get(&email)? else {
-                        return Ok(Claim::Unknown);
-                    };
-                    let registration: Registration =
-                        decode("registrations", &bytes).or_else(abort)?;
-                    return Ok(if registration.step == Step::Done {
-                        Claim::AlreadyDone(registration)
-                    } else {
-                        Claim::Resume(registration)
-                    });
+                    return earlier_claim(signups, registrations, signup_id);
                 };
                 let signup: PendingSignup = decode("pending", &bytes).or_else(abort)?;
                 if signup.nonce != nonce {
@@ -116,24 +106,7 @@ impl Store {
                 if registrations.get(signup.email.as_bytes())?.is_some() {
                     return Ok(Claim::AddressTaken);
                 }
-                let registration = Registration {
-                    email: signup.email.clone(),
-                    signup_id: signup.id.clone(),
-                    first_name: signup.first_name.clone(),
-                    last_name: signup.last_name.clone(),
-                    lang: signup.lang.clone(),
-                    consent_email_at: signup.consent_email_at,
-                    consent_name_at: signup.consent_name_at,
-                    claimed_at: now,
-                    step: Step::Claimed,
-                    upn: None,
-                    upn_free_at: None,
-                    object_id: None,
-                    password_version: 0,
-                    updated_at: now,
-                    last_error: None,
-                    imported: false,
-                };
+                let registration = Registration::claimed(&signup, now);
                 registrations.insert(signup.email.as_bytes(), encode(&registration))?;
                 signups.insert(signup.id.as_bytes(), signup.email.as_bytes())?;
                 pending.remove(signup.id.as_bytes())?;
@@ -152,4 +125,26 @@ impl Store {
                 .and_then(|(_, bytes)| decode("pending", &bytes))
         })
     }
+}
+
+/// What a link whose sign-up is no longer pending finds: the registration it was claimed
+/// into, if any. The store tells only whether that registration reached its last step (the
+/// link is used up); where provisioning resumes is for `signup` to decide.
+fn earlier_claim(
+    signups: &TransactionalTree,
+    registrations: &TransactionalTree,
+    signup_id: &str,
+) -> Result<Claim, ConflictableTransactionError<StoreError>> {
+    let Some(email) = signups.get(signup_id)? else {
+        return Ok(Claim::Unknown);
+    };
+    let Some(bytes) = registrations.get(&email)? else {
+        return Ok(Claim::Unknown);
+    };
+    let registration: Registration = decode("registrations", &bytes).or_else(abort)?;
+    Ok(if registration.step == Step::Done {
+        Claim::AlreadyDone(registration)
+    } else {
+        Claim::Resume(registration)
+    })
 }

@@ -4,13 +4,13 @@
 use serde::{Deserialize, Serialize};
 use sled::Transactional;
 
-use super::{Store, StoreError, abort, decode, encode};
+use super::{PendingSignup, RegistryKey, Store, StoreError, abort, decode, encode};
 use crate::domain::{Mailbox, Step};
 
 /// A used address: the registry entry that stops a second account, and the provisioning state.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
 pub struct Registration {
-    pub email: String,
+    pub email: RegistryKey,
     /// The pending sign-up this came from; empty for imported addresses.
     pub signup_id: String,
     pub first_name: String,
@@ -38,6 +38,53 @@ pub struct Registration {
     pub imported: bool,
 }
 
+impl Registration {
+    /// The registration a confirmed sign-up becomes: provisioning starts at its first step.
+    pub(super) fn claimed(signup: &PendingSignup, now: u64) -> Self {
+        Registration {
+            email: signup.email.clone(),
+            signup_id: signup.id.clone(),
+            first_name: signup.first_name.clone(),
+            last_name: signup.last_name.clone(),
+            lang: signup.lang.clone(),
+            consent_email_at: signup.consent_email_at,
+            consent_name_at: signup.consent_name_at,
+            claimed_at: now,
+            step: Step::Claimed,
+            upn: None,
+            upn_free_at: None,
+            object_id: None,
+            password_version: 0,
+            updated_at: now,
+            last_error: None,
+            imported: false,
+        }
+    }
+
+    /// An address whose account exists already (made by the original program): nothing is
+    /// left to provision, so it is at the last step from the start.
+    fn imported(email: &RegistryKey, registered_at: u64) -> Self {
+        Registration {
+            email: email.clone(),
+            signup_id: String::new(),
+            first_name: String::new(),
+            last_name: String::new(),
+            lang: String::new(),
+            consent_email_at: registered_at,
+            consent_name_at: registered_at,
+            claimed_at: registered_at,
+            step: Step::Done,
+            upn: None,
+            upn_free_at: None,
+            object_id: None,
+            password_version: 0,
+            updated_at: registered_at,
+            last_error: None,
+            imported: true,
+        }
+    }
+}
+
 /// What `forget` removed.
 #[derive(Debug, Clone, PartialEq, Eq, Default)]
 pub struct Forgotten {
@@ -48,7 +95,9 @@ pub struct Forgotten {
 impl Store {
     /// Whether the mailbox has a registration (a person's key is their mailbox).
     pub fn is_registered(&self, email: &Mailbox) -> Result<bool, StoreError> {
-        Ok(self.registrations.contains_key(email.as_str())?)
+        Ok(self
+            .registrations
+            .contains_key(RegistryKey::from(email).as_bytes())?)
     }
 
     /// Saves a registration's progress, durably: the next provisioning step starts only
@@ -118,9 +167,10 @@ impl Store {
             .collect()
     }
 
-    pub fn registration(&self, email: &str) -> Result<Option<Registration>, StoreError> {
+    /// The registration stored under `email`.
+    pub fn registration(&self, email: &RegistryKey) -> Result<Option<Registration>, StoreError> {
         self.registrations
-            .get(email)?
+            .get(email.as_bytes())?
             .map(|bytes| decode("registrations", &bytes))
             .transpose()
     }
@@ -151,28 +201,15 @@ impl Store {
 
     /// Records an address that already has an account (from the original's database), so it
     /// cannot sign up again. Returns `false` when the address was registered already.
-    pub fn import_registered(&self, email: &str, registered_at: u64) -> Result<bool, StoreError> {
+    pub fn import_registered(
+        &self,
+        email: &RegistryKey,
+        registered_at: u64,
+    ) -> Result<bool, StoreError> {
         self.watching(|| {
-            let registration = Registration {
-                email: email.to_owned(),
-                signup_id: String::new(),
-                first_name: String::new(),
-                last_name: String::new(),
-                lang: String::new(),
-                consent_email_at: registered_at,
-                consent_name_at: registered_at,
-                claimed_at: registered_at,
-                step: Step::Done,
-                upn: None,
-                upn_free_at: None,
-                object_id: None,
-                password_version: 0,
-                updated_at: registered_at,
-                last_error: None,
-                imported: true,
-            };
+            let registration = Registration::imported(email, registered_at);
             let inserted = self.registrations.compare_and_swap(
-                email,
+                email.as_bytes(),
                 None as Option<&[u8]>,
                 Some(encode(&registration)),
             )?;
@@ -182,7 +219,7 @@ impl Store {
 
     /// Removes everything stored about an address (a deletion request): its registration,
     /// the sign-up index entry and any pending sign-up.
-    pub fn forget(&self, email: &str) -> Result<Forgotten, StoreError> {
+    pub fn forget(&self, email: &RegistryKey) -> Result<Forgotten, StoreError> {
         self.watching(|| {
             let trees = self.all_trees();
             let forgotten =
