@@ -50,6 +50,30 @@ pub enum Lookup {
     Unknown,
 }
 
+impl Registration {
+    /// The registration a confirmed sign-up becomes: provisioning starts at its first step.
+    fn claimed(signup: &PendingSignup, now: u64) -> Self {
+        Registration {
+            email: signup.email.clone(),
+            signup_id: signup.id.clone(),
+            first_name: signup.first_name.clone(),
+            last_name: signup.last_name.clone(),
+            lang: signup.lang.clone(),
+            consent_email_at: signup.consent_email_at,
+            consent_name_at: signup.consent_name_at,
+            claimed_at: now,
+            step: Step::Claimed,
+            upn: None,
+            upn_free_at: None,
+            object_id: None,
+            password_version: 0,
+            updated_at: now,
+            last_error: None,
+            imported: false,
+        }
+    }
+}
+
 impl Store {
     /// Stores a pending sign-up, replacing an older one for the same address so its link
     /// stops working. Refuses an address that is already registered.

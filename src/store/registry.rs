@@ -4,7 +4,7 @@
 use serde::{Deserialize, Serialize};
 use sled::Transactional;
 
-use super::{PendingSignup, RegistryKey, Store, StoreError, abort, decode, encode};
+use super::{RegistryKey, Store, StoreError, abort, decode, encode};
 use crate::domain::{Mailbox, Step};
 
 /// A used address: the registry entry that stops a second account, and the provisioning state.
@@ -39,28 +39,6 @@ pub struct Registration {
 }
 
 impl Registration {
-    /// The registration a confirmed sign-up becomes: provisioning starts at its first step.
-    pub(super) fn claimed(signup: &PendingSignup, now: u64) -> Self {
-        Registration {
-            email: signup.email.clone(),
-            signup_id: signup.id.clone(),
-            first_name: signup.first_name.clone(),
-            last_name: signup.last_name.clone(),
-            lang: signup.lang.clone(),
-            consent_email_at: signup.consent_email_at,
-            consent_name_at: signup.consent_name_at,
-            claimed_at: now,
-            step: Step::Claimed,
-            upn: None,
-            upn_free_at: None,
-            object_id: None,
-            password_version: 0,
-            updated_at: now,
-            last_error: None,
-            imported: false,
-        }
-    }
-
     /// An address whose account exists already (made by the original program): nothing is
     /// left to provision, so it is at the last step from the start.
     fn imported(email: &RegistryKey, registered_at: u64) -> Self {

@@ -11,7 +11,7 @@ use std::collections::HashMap;
 
 use secrecy::SecretString;
 
-use super::{Signups, Step};
+use super::{Signups, Step, password};
 use crate::directory::DirectoryError;
 use crate::mail::MailError;
 use crate::metrics::SignupOutcome;
@@ -139,6 +139,11 @@ impl Signups {
         self.undelivered
             .lock()
             .unwrap_or_else(std::sync::PoisonError::into_inner)
+    }
+
+    /// A fresh temporary password.
+    fn new_password(&self) -> Result<SecretString, ProvisionError> {
+        password::generate(self.settings.password_bytes).map_err(|_| ProvisionError::Random)
     }
 
     async fn save_step(

@@ -7,7 +7,7 @@ use crate::directory::Grants;
 use crate::domain::{EmailAddress, MailNickname, PersonName};
 use crate::mail::password_mail;
 use crate::metrics::SignupOutcome;
-use crate::signup::{Signups, Step, password};
+use crate::signup::{Signups, Step};
 use crate::store::Registration;
 
 /// What one run through the steps carries besides the saved registration.
@@ -205,10 +205,6 @@ impl Signups {
             .await?;
         tracing::info!(signup = %registration.signup_id, "set a new temporary password: the one made at the create was not delivered");
         Ok(password)
-    }
-
-    pub(super) fn new_password(&self) -> Result<SecretString, ProvisionError> {
-        password::generate(self.settings.password_bytes).map_err(|_| ProvisionError::Random)
     }
 
     async fn mail_password(
