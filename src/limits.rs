@@ -42,10 +42,6 @@ impl<K: Hash + Eq + Clone> HourlyLimit<K> {
         self.limiter.retain_recent();
         self.limiter.shrink_to_fit();
     }
-
-    pub fn tracked_keys(&self) -> usize {
-        self.limiter.len()
-    }
 }
 
 /// `Retry-After` in whole seconds, at least one.

@@ -11,7 +11,7 @@ use super::timestamp;
 use crate::config::Settings;
 use crate::domain::{Mailbox, SubaddressSeparator};
 use crate::startup::open_store;
-use crate::store::{Forgotten, Store};
+use crate::store::{Forgotten, Registration, RegistryKey, Store};
 
 #[derive(Debug, Subcommand)]
 pub enum EmailsCommand {
@@ -55,7 +55,7 @@ pub fn run(command: EmailsCommand, settings: &Settings) -> anyhow::Result<()> {
     }
 }
 
-fn state_name(registration: &crate::store::Registration) -> String {
+fn state_name(registration: &Registration) -> String {
     if registration.imported {
         "imported".to_owned()
     } else {
@@ -100,7 +100,7 @@ fn export(store: &Store, output: Option<PathBuf>) -> anyhow::Result<()> {
     for registration in store.registrations() {
         let registration = registration?;
         writer.write_record([
-            registration.email.clone(),
+            registration.email.to_string(),
             state_name(&registration),
             registration.upn.clone().unwrap_or_default(),
             registration.object_id.clone().unwrap_or_default(),
@@ -120,11 +120,46 @@ struct ImportedMailbox {
     spellings: Vec<String>,
 }
 
+/// The mailboxes of an import file, each once, in the file's order.
+#[derive(Default)]
+struct ImportFile {
+    mailboxes: Vec<(RegistryKey, ImportedMailbox)>,
+    index_of: HashMap<RegistryKey, usize>,
+    /// Rows whose address is not valid.
+    unusual: usize,
+}
+
 fn import(
     store: &Store,
     file: &std::path::Path,
     separator: SubaddressSeparator,
 ) -> anyhow::Result<()> {
+    let read = read_import_file(file, separator)?;
+    let (mut added, mut present) = (0usize, 0usize);
+    for (key, mailbox) in &read.mailboxes {
+        if mailbox.spellings.len() > 1 {
+            println!("{key}: one mailbox for {}", mailbox.spellings.join(", "));
+        }
+        if store.import_registered(key, mailbox.registered_at)? {
+            added += 1;
+        } else {
+            present += 1;
+        }
+    }
+    store.flush_blocking()?;
+    println!(
+        "{added} imported, {present} already registered, {} with an unusual address",
+        read.unusual
+    );
+    Ok(())
+}
+
+/// Reads CSV rows `email[,unix_timestamp]` (a header row is skipped), keyed as the server
+/// keys them, so each mailbox is imported once.
+fn read_import_file(
+    file: &std::path::Path,
+    separator: SubaddressSeparator,
+) -> anyhow::Result<ImportFile> {
     let reader: Box<dyn std::io::Read> = if file.as_os_str() == "-" {
         Box::new(std::io::stdin().lock())
     } else {
@@ -140,10 +175,7 @@ fn import(
     let now = std::time::SystemTime::now()
         .duration_since(std::time::UNIX_EPOCH)
         .map_or(0, |d| d.as_secs());
-    // Keyed as the server keys them, in the file's order, so each mailbox is imported once.
-    let mut mailboxes: Vec<(String, ImportedMailbox)> = Vec::new();
-    let mut index_of: HashMap<String, usize> = HashMap::new();
-    let mut unusual = 0usize;
+    let mut read = ImportFile::default();
     for (index, record) in csv.records().enumerate() {
         let line = index + 1;
         let record = record.with_context(|| format!("{}:{line}: not CSV", file.display()))?;
@@ -152,15 +184,15 @@ fn import(
             continue;
         }
         let key = match Mailbox::parse_recorded(raw, separator) {
-            Ok(mailbox) => mailbox.as_str().to_owned(),
+            Ok(mailbox) => RegistryKey::from(&mailbox),
             // Imported addresses block a second account, so even odd ones are kept, with a note.
             Err(_) => {
-                unusual += 1;
+                read.unusual += 1;
                 eprintln!(
                     "{}:{line}: {raw:?} is not a valid address; imported anyway so it stays blocked",
                     file.display()
                 );
-                raw.to_lowercase()
+                RegistryKey::as_recorded(raw)
             }
         };
         let registered_at = match record.get(1).filter(|t| !t.is_empty()) {
@@ -169,15 +201,24 @@ fn import(
             })? as u64,
             None => now,
         };
-        match index_of.get(&key) {
+        read.add(key, raw, registered_at);
+    }
+    Ok(read)
+}
+
+impl ImportFile {
+    /// Counts a row: a new mailbox, or another spelling of one seen before (the earliest
+    /// registration time wins).
+    fn add(&mut self, key: RegistryKey, raw: &str, registered_at: u64) {
+        match self.index_of.get(&key) {
             Some(&known) => {
-                let mailbox = &mut mailboxes[known].1;
+                let mailbox = &mut self.mailboxes[known].1;
                 mailbox.registered_at = mailbox.registered_at.min(registered_at);
                 mailbox.spellings.push(raw.to_owned());
             }
             None => {
-                index_of.insert(key.clone(), mailboxes.len());
-                mailboxes.push((
+                self.index_of.insert(key.clone(), self.mailboxes.len());
+                self.mailboxes.push((
                     key,
                     ImportedMailbox {
                         registered_at,
@@ -187,28 +228,14 @@ fn import(
             }
         }
     }
-    let (mut added, mut present) = (0usize, 0usize);
-    for (key, mailbox) in &mailboxes {
-        if mailbox.spellings.len() > 1 {
-            println!("{key}: one mailbox for {}", mailbox.spellings.join(", "));
-        }
-        if store.import_registered(key, mailbox.registered_at)? {
-            added += 1;
-        } else {
-            present += 1;
-        }
-    }
-    store.flush_blocking()?;
-    println!("{added} imported, {present} already registered, {unusual} with an unusual address");
-    Ok(())
 }
 
 fn forget(store: &Store, email: &str, separator: SubaddressSeparator) -> anyhow::Result<()> {
     // Any spelling of a mailbox finds it. An odd imported address, or one stored before its
     // mailbox was the key, is stored as written: that is tried when the mailbox is not.
-    let written = email.trim().to_lowercase();
+    let written = RegistryKey::as_recorded(email);
     let mailbox = Mailbox::parse_recorded(email, separator)
-        .map_or_else(|_| written.clone(), |m| m.as_str().to_owned());
+        .map_or_else(|_| written.clone(), |m| RegistryKey::from(&m));
     let mut email = mailbox;
     let mut forgotten = store.forget(&email)?;
     if forgotten == Forgotten::default() && written != email {

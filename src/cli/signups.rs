@@ -7,8 +7,9 @@ use url::Url;
 use super::timestamp;
 use crate::config::Settings;
 use crate::i18n::Catalogs;
+use crate::signup::{Signups, Step};
 use crate::startup::{Overrides, build_signups, open_store};
-use crate::store::Step;
+use crate::store::Store;
 
 #[derive(Debug, Subcommand)]
 pub enum SignupsCommand {
@@ -29,96 +30,112 @@ fn now() -> u64 {
         .map_or(0, |d| d.as_secs())
 }
 
+/// Runs one `signups` subcommand on the store.
 pub async fn run(command: SignupsCommand, settings: &Settings) -> anyhow::Result<()> {
     let store = open_store(settings)?;
     match command {
-        SignupsCommand::List => {
-            println!("id\tstate\temail\tsince\tdetail");
-            for pending in store.pending_signups() {
-                let pending = pending?;
-                let state = if pending.expires_at <= now() {
-                    "expired"
-                } else {
-                    "pending"
-                };
-                println!(
-                    "{}\t{state}\t{}\t{}\texpires {}",
-                    pending.id,
-                    pending.email,
-                    timestamp(pending.created_at),
-                    timestamp(pending.expires_at)
-                );
-            }
-            for registration in store.registrations() {
-                let registration = registration?;
-                if registration.step == Step::Done {
-                    continue;
-                }
-                println!(
-                    "{}\t{}\t{}\t{}\t{}",
-                    registration.signup_id,
-                    format!("{:?}", registration.step).to_lowercase(),
-                    registration.email,
-                    timestamp(registration.claimed_at),
-                    registration.last_error.as_deref().unwrap_or("")
-                );
-            }
-            Ok(())
-        }
-        SignupsCommand::Retry { id } => {
-            let Some(registration) = store.registration_by_signup(&id)? else {
-                bail!(
-                    "no confirmed sign-up has the id {id}: `signups list` shows the ids (a pending one needs its link first)"
-                );
-            };
-            if registration.step == Step::Done {
-                println!(
-                    "{} is finished already ({})",
-                    registration.email,
-                    registration.upn.as_deref().unwrap_or("-")
-                );
-                return Ok(());
-            }
-            let catalogs = Catalogs::load(
-                settings.translations_dir.as_deref(),
-                &settings.default_language,
-            )?;
-            let public_url = match &settings.public_url {
-                Some(url) => url.clone(),
-                None => Url::parse(&format!("http://{}/", settings.bind))
-                    .context("BIND makes no URL")?,
-            };
-            let (signups, _) = build_signups(
-                settings,
-                &store,
-                &catalogs,
-                public_url,
-                Overrides::default(),
-                &crate::metrics::Metrics::new(),
-            )?;
-            let result = signups
-                .retry(&registration.email)
-                .await
-                .map_err(|err| anyhow::anyhow!("{err}"))?;
-            store.flush().await?;
-            if result.awaiting_person {
-                println!(
-                    "created {} for {}; the password is shown when the person opens their link and confirms again",
-                    result.user_principal_name, registration.email
-                );
-            } else {
-                println!(
-                    "created {} for {}",
-                    result.user_principal_name, registration.email
-                );
-            }
-            Ok(())
-        }
-        SignupsCommand::PurgeExpired => {
-            let purged = store.purge_expired(now())?;
-            store.flush().await?;
-            println!("{purged} expired pending sign-ups deleted");
-            Ok(())
-        }
+        SignupsCommand::List => list(&store),
+        SignupsCommand::Retry { id } => retry(&store, settings, &id).await,
+        SignupsCommand::PurgeExpired => purge_expired(&store).await,
     }
+}
+
+/// Pending sign-ups, then the registrations not yet done, one tab-separated line each.
+fn list(store: &Store) -> anyhow::Result<()> {
+    println!("id\tstate\temail\tsince\tdetail");
+    for pending in store.pending_signups() {
+        let pending = pending?;
+        let state = if pending.expires_at <= now() {
+            "expired"
+        } else {
+            "pending"
+        };
+        println!(
+            "{}\t{state}\t{}\t{}\texpires {}",
+            pending.id,
+            pending.email,
+            timestamp(pending.created_at),
+            timestamp(pending.expires_at)
+        );
+    }
+    for registration in store.registrations() {
+        let registration = registration?;
+        if registration.step == Step::Done {
+            continue;
+        }
+        println!(
+            "{}\t{}\t{}\t{}\t{}",
+            registration.signup_id,
+            format!("{:?}", registration.step).to_lowercase(),
+            registration.email,
+            timestamp(registration.claimed_at),
+            registration.last_error.as_deref().unwrap_or("")
+        );
+    }
+    Ok(())
+}
+
+/// Resumes the registration of sign-up `id` at the step that failed.
+async fn retry(store: &Store, settings: &Settings, id: &str) -> anyhow::Result<()> {
+    let Some(registration) = store.registration_by_signup(id)? else {
+        bail!(
+            "no confirmed sign-up has the id {id}: `signups list` shows the ids (a pending one needs its link first)"
+        );
+    };
+    if registration.step == Step::Done {
+        println!(
+            "{} is finished already ({})",
+            registration.email,
+            registration.upn.as_deref().unwrap_or("-")
+        );
+        return Ok(());
+    }
+    let signups = signups_for_retry(store, settings)?;
+    let result = signups
+        .retry(&registration.email)
+        .await
+        .map_err(|err| anyhow::anyhow!("{err}"))?;
+    store.flush().await?;
+    if result.awaiting_person {
+        println!(
+            "created {} for {}; the password is shown when the person opens their link and confirms again",
+            result.user_principal_name, registration.email
+        );
+    } else {
+        println!(
+            "created {} for {}",
+            result.user_principal_name, registration.email
+        );
+    }
+    Ok(())
+}
+
+/// The sign-up service as the server builds it; links in mails point at `PUBLIC_URL`, or
+/// at `BIND` when that is not set.
+fn signups_for_retry(store: &Store, settings: &Settings) -> anyhow::Result<Signups> {
+    let catalogs = Catalogs::load(
+        settings.translations_dir.as_deref(),
+        &settings.default_language,
+    )?;
+    let public_url = match &settings.public_url {
+        Some(url) => url.clone(),
+        None => Url::parse(&format!("http://{}/", settings.bind)).context("BIND makes no URL")?,
+    };
+    let (signups, _) = build_signups(
+        settings,
+        store,
+        &catalogs,
+        public_url,
+        Overrides::default(),
+        &crate::metrics::Metrics::new(),
+    )?;
+    Ok(signups)
+}
+
+/// Deletes the pending sign-ups whose link has expired.
+async fn purge_expired(store: &Store) -> anyhow::Result<()> {
+    let purged = store.purge_expired(now())?;
+    store.flush().await?;
+    println!("{purged} expired pending sign-ups deleted");
+    Ok(())
 }

@@ -4,6 +4,7 @@ mod email_address;
 mod email_filter;
 mod mail_nickname;
 mod person_name;
+mod provisioning_step;
 
 pub use email_address::{
     EmailAddress, EmailAddressError, Mailbox, SubaddressSeparator, SubaddressSeparatorError,
@@ -11,3 +12,4 @@ pub use email_address::{
 pub use email_filter::{EmailFilter, EmailFilterError};
 pub use mail_nickname::{BrokenNicknameRule, MailNickname, NicknameError};
 pub use person_name::{PersonName, PersonNameError};
+pub use provisioning_step::Step;

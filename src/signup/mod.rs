@@ -15,12 +15,13 @@ use url::Url;
 
 use crate::config::{PasswordDelivery, Settings};
 use crate::directory::Directory;
+pub use crate::domain::Step;
 use crate::domain::{EmailFilter, MailNickname, Mailbox, PersonName, SubaddressSeparator};
 use crate::i18n::{Catalogs, Tr};
 use crate::limits::HourlyLimit;
 use crate::mail::{MailError, Mailer, verification_mail};
 use crate::metrics::{Metrics, SignupOutcome};
-use crate::store::{Claim, Lookup, PendingSignup, Step, Store, StoreError};
+use crate::store::{Claim, Lookup, PendingSignup, RegistryKey, Store, StoreError};
 use form::{Field, FieldError, FieldErrors, SignupForm};
 pub use provision::{ProvisionError, Provisioned};
 use token::{TokenError, TokenSigner};
@@ -134,12 +135,12 @@ pub struct Signups {
     settings: FlowSettings,
     clock: Clock,
     /// Registrations being provisioned by this process: a second confirm waits its turn.
-    in_flight: Mutex<HashSet<String>>,
+    in_flight: Mutex<HashSet<RegistryKey>>,
     /// Temporary passwords set on a user but not yet delivered, by address: kept in memory
     /// only, so that resuming after a failed step in this process (Graph busy, SMTP down)
     /// delivers the password the user has instead of setting another one.
     /// Each with the registration's `password_version` it belongs to.
-    undelivered: Mutex<HashMap<String, (u32, SecretString)>>,
+    undelivered: Mutex<HashMap<RegistryKey, (u32, SecretString)>>,
     /// `RATE_LIMIT_MAILS_PER_ADDRESS_PER_HOUR`, per mailbox: no mail bombing through the
     /// form, not even with a new tag for every mail.
     mail_limit: HourlyLimit<Mailbox>,
@@ -249,7 +250,7 @@ impl Signups {
         let pending = PendingSignup {
             id: password::random_id(16).map_err(|_| FlowError::Random)?,
             nonce: password::random_id(16).map_err(|_| FlowError::Random)?,
-            email: valid.email.as_str().to_owned(),
+            email: RegistryKey::from(&valid.email),
             first_name: valid.first_name.as_str().to_owned(),
             last_name: valid.last_name.as_str().to_owned(),
             lang: tr.lang().to_owned(),
@@ -364,7 +365,7 @@ impl Signups {
     }
 
     /// `signups retry`: resumes the unfinished registration of an address.
-    pub async fn retry(&self, email: &str) -> Result<Provisioned, ConfirmError> {
+    pub async fn retry(&self, email: &RegistryKey) -> Result<Provisioned, ConfirmError> {
         match self.store.registration(email)? {
             Some(registration) if registration.step != Step::Done => {
                 Ok(self.provision(registration, false).await?)

@@ -192,6 +192,43 @@ async fn import_without_a_separator_keeps_tagged_addresses_apart() {
 }
 
 #[tokio::test]
+async fn addresses_stored_under_other_keys_than_their_mailbox_are_forgotten_as_written() {
+    // Arrange: an address the original accepted that is no valid mailbox, and a tagged one
+    // imported while sub-addressing was off, so neither is keyed by today's mailbox.
+    let dir = tempfile::tempdir().unwrap();
+    let file = dir.path().join("registered.csv");
+    std::fs::write(&file, "\"weird,\"\"name\"\"@x.example\"\na+1@x.example\n").unwrap();
+    let db_dir = dir.path().join("db");
+    let imported = stdout(&run_with(
+        &db_dir,
+        &["emails", "import", file.to_str().unwrap()],
+        &[("EMAIL_SUBADDRESS_SEPARATOR", "")],
+    ));
+    assert!(
+        imported.contains("2 imported, 0 already registered, 1 with an unusual address"),
+        "{imported}"
+    );
+
+    // Act
+    let odd = stdout(&run(
+        &db_dir,
+        &["emails", "forget", " Weird,\"Name\"@X.example"],
+    ));
+    let tagged = stdout(&run(&db_dir, &["emails", "forget", "A+1@x.example"]));
+
+    // Assert
+    assert!(
+        odd.starts_with("removed the registration of weird,\"name\"@x.example "),
+        "{odd}"
+    );
+    assert!(
+        tagged.starts_with("removed the registration of a+1@x.example "),
+        "{tagged}"
+    );
+    assert_eq!(stdout(&run(&db_dir, &["emails", "list"])), "");
+}
+
+#[tokio::test]
 async fn export_lists_registrations_with_consent_times_and_forget_removes_one() {
     let mut app = spawn_app().await;
     app.sign_up("ada@uni.example", "Ada", "Lovelace").await;

@@ -1,0 +1,231 @@
+//! The steps, one function each, and the loop that runs them from the saved one on.
+
+use secrecy::SecretString;
+
+use super::{KnownPassword, ProvisionError, Provisioned, object_id};
+use crate::directory::Grants;
+use crate::domain::{EmailAddress, MailNickname, PersonName};
+use crate::mail::password_mail;
+use crate::metrics::SignupOutcome;
+use crate::signup::{Signups, Step};
+use crate::store::Registration;
+
+/// What one run through the steps carries besides the saved registration.
+struct Run<'p> {
+    first: PersonName,
+    last: PersonName,
+    nickname: MailNickname,
+    /// The user's password when this process set it and has not delivered it yet.
+    password: &'p mut KnownPassword,
+    /// Whether this run chose the username itself (then a create it finds already made
+    /// under that name was its own, with the password it sent).
+    named_here: bool,
+    password_on_page: Option<SecretString>,
+    password_mailed: bool,
+    /// Whether this run took the registration to [`Step::Done`] (counted once).
+    finished_now: bool,
+}
+
+impl<'p> Run<'p> {
+    fn new(
+        registration: &Registration,
+        password: &'p mut KnownPassword,
+    ) -> Result<Self, ProvisionError> {
+        let first =
+            PersonName::parse(&registration.first_name).map_err(|_| ProvisionError::Name)?;
+        let last = PersonName::parse(&registration.last_name).map_err(|_| ProvisionError::Name)?;
+        let nickname = MailNickname::derive(&first, &last).map_err(|_| ProvisionError::Name)?;
+        Ok(Run {
+            first,
+            last,
+            nickname,
+            password,
+            named_here: false,
+            password_on_page: None,
+            password_mailed: false,
+            finished_now: false,
+        })
+    }
+
+    /// Stopped before the password: an operator's retry leaves showing it to the person.
+    fn awaiting_person(&self, registration: &Registration) -> Provisioned {
+        Provisioned {
+            user_principal_name: registration.upn.clone().unwrap_or_default(),
+            first_name: registration.first_name.clone(),
+            password_on_page: None,
+            password_mailed: self.password_mailed,
+            awaiting_person: true,
+        }
+    }
+}
+
+impl Signups {
+    /// Runs the steps from the saved one on, each saving the next: one function per step.
+    /// `password` is the user's password when this process set it and has not delivered it
+    /// yet; it is cleared once delivered.
+    pub(super) async fn run_steps(
+        &self,
+        registration: &mut Registration,
+        password: &mut KnownPassword,
+        person_present: bool,
+    ) -> Result<Provisioned, ProvisionError> {
+        let mut run = Run::new(registration, password)?;
+        let delivery = self.settings.password_delivery;
+        loop {
+            match registration.step {
+                Step::Claimed => {
+                    self.choose_username(registration, &run.nickname, &mut Vec::new())
+                        .await?;
+                    run.named_here = true;
+                }
+                Step::Creating => self.create_step(registration, &mut run).await?,
+                Step::UserCreated | Step::LicencesAssigned => self.grant_step(registration).await?,
+                // The password for the page is made when the person is there to see it.
+                Step::GroupsAdded | Step::PasswordDelivered
+                    if delivery.on_page() && !person_present =>
+                {
+                    return Ok(run.awaiting_person(registration));
+                }
+                Step::GroupsAdded => self.deliver_step(registration, &mut run).await?,
+                Step::PasswordDelivered => self.finish_step(registration, &mut run).await?,
+                Step::Done => return Ok(self.provisioned(registration, run)),
+            }
+        }
+    }
+
+    /// [`Step::Creating`]: creates (or adopts) the user under the reserved name.
+    async fn create_step(
+        &self,
+        registration: &mut Registration,
+        run: &mut Run<'_>,
+    ) -> Result<(), ProvisionError> {
+        *run.password = self
+            .create_user(
+                registration,
+                &run.first,
+                &run.last,
+                &run.nickname,
+                run.named_here,
+            )
+            .await?;
+        Ok(())
+    }
+
+    /// [`Step::UserCreated`] and [`Step::LicencesAssigned`]: the licences (unless assigned
+    /// already) and the groups in one directory call, each saved as it succeeds.
+    async fn grant_step(&self, registration: &mut Registration) -> Result<(), ProvisionError> {
+        let wanted = Grants {
+            licences: registration.step == Step::UserCreated,
+            groups: true,
+        };
+        let outcome = self.directory.grant(object_id(registration)?, wanted).await;
+        if wanted.licences {
+            outcome.licences?;
+            self.save_step(registration, Step::LicencesAssigned).await?;
+        }
+        outcome.groups?;
+        self.save_step(registration, Step::GroupsAdded).await
+    }
+
+    /// [`Step::GroupsAdded`]: mails the password when it goes by mail.
+    async fn deliver_step(
+        &self,
+        registration: &mut Registration,
+        run: &mut Run<'_>,
+    ) -> Result<(), ProvisionError> {
+        let by_mail = self.settings.password_delivery.by_mail();
+        let current = self
+            .known_or_new_password(registration, run.password.take())
+            .await?;
+        let mailed = if by_mail {
+            self.mail_password(registration, &current).await
+        } else {
+            Ok(())
+        };
+        // Kept for the page, or for the next attempt when the mail failed.
+        *run.password = Some(current);
+        mailed?;
+        run.password_mailed = by_mail;
+        self.save_step(registration, Step::PasswordDelivered).await
+    }
+
+    /// [`Step::PasswordDelivered`]: takes the password for the page when it is shown there,
+    /// and finishes.
+    async fn finish_step(
+        &self,
+        registration: &mut Registration,
+        run: &mut Run<'_>,
+    ) -> Result<(), ProvisionError> {
+        if self.settings.password_delivery.on_page() {
+            let current = self
+                .known_or_new_password(registration, run.password.take())
+                .await?;
+            run.password_on_page = Some(current);
+        }
+        *run.password = None;
+        self.save_step(registration, Step::Done).await?;
+        run.finished_now = true;
+        Ok(())
+    }
+
+    /// [`Step::Done`]: the account, counted as created if this run finished it.
+    fn provisioned(&self, registration: &Registration, run: Run<'_>) -> Provisioned {
+        if run.finished_now {
+            self.metrics.signup(SignupOutcome::Created);
+        }
+        tracing::info!(signup = %registration.signup_id, "account provisioned");
+        Provisioned {
+            user_principal_name: registration.upn.clone().unwrap_or_default(),
+            first_name: registration.first_name.clone(),
+            password_on_page: run.password_on_page,
+            password_mailed: run.password_mailed || self.settings.password_delivery.by_mail(),
+            awaiting_person: false,
+        }
+    }
+
+    /// The password this run set, or else a fresh one set now (`PATCH /users/{id}`): the
+    /// one made at the create died with the process or request that made it. One extra
+    /// directory write, only on this resumed path.
+    async fn known_or_new_password(
+        &self,
+        registration: &mut Registration,
+        known: KnownPassword,
+    ) -> Result<SecretString, ProvisionError> {
+        if let Some(password) = known {
+            return Ok(password);
+        }
+        let password = self.new_password()?;
+        // Saved first: a password another process holds stops being current even if this
+        // one dies before the change is answered.
+        registration.password_version += 1;
+        registration.updated_at = self.now();
+        self.store.save_registration(registration).await?;
+        self.directory
+            .set_password(object_id(registration)?, &password)
+            .await?;
+        tracing::info!(signup = %registration.signup_id, "set a new temporary password: the one made at the create was not delivered");
+        Ok(password)
+    }
+
+    async fn mail_password(
+        &self,
+        registration: &Registration,
+        password: &SecretString,
+    ) -> Result<(), ProvisionError> {
+        let tr = self.tr_for(&registration.lang);
+        let to = EmailAddress::parse(registration.email.as_str())
+            .map_err(|_| ProvisionError::Address)?;
+        let upn = registration.upn.clone().unwrap_or_default();
+        let mail = password_mail(
+            &tr,
+            &to,
+            &registration.first_name,
+            &upn,
+            secrecy::ExposeSecret::expose_secret(password),
+            &self.settings.support_email,
+        );
+        let sent = self.mailer.send(mail).await;
+        self.metrics.mail("password", sent.is_ok());
+        Ok(sent?)
+    }
+}

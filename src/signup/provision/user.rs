@@ -1,0 +1,145 @@
+//! Naming and creating the user: a free username reserved in the store, then the create,
+//! which adopts a user only when it is provably this registration's own.
+
+use super::{KnownPassword, ProvisionError};
+use crate::directory::{DirectoryError, DirectoryUser, NewUser};
+use crate::domain::{MailNickname, PersonName};
+use crate::signup::{Signups, Step};
+use crate::store::Registration;
+
+/// Attempts at a free name before giving up (each is a race lost to a same-named person).
+const MAX_NAME_ATTEMPTS: u32 = 10;
+
+// How a lost create is recognised. When Graph answers "already exists" to our create, the
+// user under that name is either ours — an earlier attempt of this registration got through
+// but its answer was lost (a timeout, or the process died right after the create) — or
+// somebody else's. Three ways to tell were weighed:
+// - An opaque marker on the user (employeeId, an extension attribute) would be exact, but it
+//   takes a directory field institutions use for their own data and changes the original's
+//   payload; a directory extension needs an extra set-up step by every operator.
+// - Matching given name and surname alone (what this code did) adopts a same-named person's
+//   user: two people named Lena Gleich signing up together shared one account.
+// - So: the username is reserved in the store, atomically, before the create
+//   (`Store::reserve_username`), so no two registrations of this server ever try the same
+//   one; and with it we keep the directory's own time at which the name was found free.
+//   A user is adopted only when it has the reserved name, the same names, and was created at
+//   or after that moment: nobody but this registration's own create can have made it then.
+//   A user an administrator or another tool made earlier fails the time check and the next
+//   free name is chosen. Only the directory's clocks are compared (the `Date` of the name
+//   query, the user's `createdDateTime`), never ours against theirs.
+
+impl Signups {
+    /// Finds a free username and reserves it for `registration` (saved at
+    /// [`Step::Creating`]). Names other registrations reserved are skipped without asking
+    /// the directory, so a crowd of same-named people costs one name query each.
+    /// `taken` are names a create just found taken, which the query may not list yet.
+    pub(super) async fn choose_username(
+        &self,
+        registration: &mut Registration,
+        nickname: &MailNickname,
+        taken: &mut Vec<String>,
+    ) -> Result<(), ProvisionError> {
+        for _ in 0..MAX_NAME_ATTEMPTS {
+            let mut skip = self.store.reserved_usernames(nickname.as_str())?;
+            skip.extend(taken.iter().cloned());
+            let free = self
+                .directory
+                .free_user_principal_name(nickname, &skip)
+                .await?;
+            let mut reserving = registration.clone();
+            reserving.upn = Some(free.user_principal_name.clone());
+            reserving.upn_free_at = Some(free.as_of);
+            reserving.step = Step::Creating;
+            reserving.last_error = None;
+            reserving.updated_at = self.now();
+            if self.store.reserve_username(&reserving).await? {
+                *registration = reserving;
+                tracing::info!(signup = %registration.signup_id, step = ?Step::Creating, "username reserved");
+                return Ok(());
+            }
+            // Reserved by a same-named person a moment ago, after the store was read.
+            taken.push(free.user_principal_name);
+        }
+        Err(
+            DirectoryError::Failed("no free username found after repeated collisions".into())
+                .into(),
+        )
+    }
+
+    /// Whether `user`, found under the reserved name after "already exists", is the one an
+    /// earlier attempt of this registration created (see the comment at the top of this file).
+    fn is_own_lost_create(
+        registration: &Registration,
+        user: &DirectoryUser,
+        first: &PersonName,
+        last: &PersonName,
+    ) -> bool {
+        let created_after_reserving = match (user.created_at, registration.upn_free_at) {
+            (Some(created), Some(free_at)) => created >= free_at,
+            _ => false,
+        };
+        created_after_reserving
+            && registration
+                .upn
+                .as_deref()
+                .is_some_and(|upn| upn.eq_ignore_ascii_case(&user.user_principal_name))
+            && user.given_name.as_deref() == Some(first.as_str())
+            && user.surname.as_deref() == Some(last.as_str())
+    }
+
+    /// Creates the user under the reserved username, adopts the user an earlier attempt of
+    /// this registration created there, or — when somebody else has that name — reserves
+    /// the next free one and tries again. Returns the user's password when this run knows
+    /// it. The happy path costs one round trip.
+    pub(super) async fn create_user(
+        &self,
+        registration: &mut Registration,
+        first: &PersonName,
+        last: &PersonName,
+        nickname: &MailNickname,
+        mut named_here: bool,
+    ) -> Result<KnownPassword, ProvisionError> {
+        let password = self.new_password()?;
+        // Names a create found taken: the name query may not list them yet (replication lag).
+        let mut taken = Vec::new();
+        for _ in 0..MAX_NAME_ATTEMPTS {
+            let upn = registration.upn.clone().unwrap_or_default();
+            let new_user = NewUser {
+                given_name: first.as_str(),
+                surname: last.as_str(),
+                nickname,
+                user_principal_name: &upn,
+                password: &password,
+            };
+            let (user, known) = match self.directory.create_user(&new_user).await {
+                Ok(user) => (user, Some(password)),
+                Err(DirectoryError::AlreadyExists) => match self.directory.find_user(&upn).await? {
+                    Some(user) if Self::is_own_lost_create(registration, &user, first, last) => {
+                        tracing::info!(signup = %registration.signup_id, "adopting the user an earlier attempt of this registration created");
+                        // Made by this run's own create (its answer lost), or by an earlier
+                        // run whose password is gone.
+                        (user, named_here.then_some(password))
+                    }
+                    // Somebody else's (an administrator's, another tool's), or gone again.
+                    _ => {
+                        taken.push(upn);
+                        self.choose_username(registration, nickname, &mut taken)
+                            .await?;
+                        named_here = true;
+                        continue;
+                    }
+                },
+                Err(err) => return Err(err.into()),
+            };
+            registration.object_id = Some(user.object_id);
+            registration.upn = Some(user.user_principal_name);
+            registration.password_version += 1;
+            self.save_step(registration, Step::UserCreated).await?;
+            return Ok(known);
+        }
+        Err(
+            DirectoryError::Failed("no free username found after repeated collisions".into())
+                .into(),
+        )
+    }
+}

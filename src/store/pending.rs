@@ -1,0 +1,174 @@
+//! Pending sign-ups: stored at submission, under a random id the link carries, until the
+//! link is confirmed (claimed) or expires.
+
+use serde::{Deserialize, Serialize};
+use sled::Transactional;
+use sled::transaction::{ConflictableTransactionError, TransactionalTree};
+
+use super::{Registration, RegistryKey, Store, StoreError, abort, decode, encode};
+use crate::domain::Step;
+
+/// A sign-up waiting for its address to be verified.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct PendingSignup {
+    pub id: String,
+    /// One-time value carried in the link; a resubmission makes a new one.
+    pub nonce: String,
+    /// The person's mailbox.
+    pub email: RegistryKey,
+    pub first_name: String,
+    pub last_name: String,
+    pub lang: String,
+    pub created_at: u64,
+    pub expires_at: u64,
+    pub consent_email_at: u64,
+    pub consent_name_at: u64,
+}
+
+/// What claiming a pending sign-up found.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum Claim {
+    /// This call took the address; provisioning starts.
+    Claimed(Registration),
+    /// The sign-up was claimed before and is not finished: resume it.
+    Resume(Registration),
+    /// The sign-up was completed before: the link is used up.
+    AlreadyDone(Registration),
+    /// The address was registered by another sign-up (or imported).
+    AddressTaken,
+    /// The link's sign-up was replaced by a newer submission, or never existed.
+    Unknown,
+    /// The link's sign-up has expired.
+    Expired,
+}
+
+/// What a pending sign-up id leads to, for the read-only verify page.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum Lookup {
+    Pending(PendingSignup),
+    Registered(Registration),
+    Unknown,
+}
+
+impl Registration {
+    /// The registration a confirmed sign-up becomes: provisioning starts at its first step.
+    fn claimed(signup: &PendingSignup, now: u64) -> Self {
+        Registration {
+            email: signup.email.clone(),
+            signup_id: signup.id.clone(),
+            first_name: signup.first_name.clone(),
+            last_name: signup.last_name.clone(),
+            lang: signup.lang.clone(),
+            consent_email_at: signup.consent_email_at,
+            consent_name_at: signup.consent_name_at,
+            claimed_at: now,
+            step: Step::Claimed,
+            upn: None,
+            upn_free_at: None,
+            object_id: None,
+            password_version: 0,
+            updated_at: now,
+            last_error: None,
+            imported: false,
+        }
+    }
+}
+
+impl Store {
+    /// Stores a pending sign-up, replacing an older one for the same address so its link
+    /// stops working. Refuses an address that is already registered.
+    pub fn insert_pending(&self, signup: &PendingSignup) -> Result<(), StoreError> {
+        self.watching(|| {
+            let record = encode(signup);
+            (&self.pending, &self.pending_by_email, &self.registrations).transaction(
+                |(pending, by_email, registrations)| {
+                    if registrations.get(signup.email.as_bytes())?.is_some() {
+                        return abort(StoreError::AlreadyRegistered);
+                    }
+                    if let Some(old_id) =
+                        by_email.insert(signup.email.as_bytes(), signup.id.as_bytes())?
+                    {
+                        pending.remove(old_id)?;
+                    }
+                    pending.insert(signup.id.as_bytes(), record.as_slice())?;
+                    Ok(())
+                },
+            )?;
+            Ok(())
+        })
+    }
+
+    /// What a link's sign-up id leads to, without changing anything.
+    pub fn lookup(&self, signup_id: &str) -> Result<Lookup, StoreError> {
+        if let Some(bytes) = self.pending.get(signup_id)? {
+            return Ok(Lookup::Pending(decode("pending", &bytes)?));
+        }
+        if let Some(email) = self.signups.get(signup_id)? {
+            if let Some(bytes) = self.registrations.get(&email)? {
+                return Ok(Lookup::Registered(decode("registrations", &bytes)?));
+            }
+        }
+        Ok(Lookup::Unknown)
+    }
+
+    /// Takes the address for the sign-up `signup_id` if `nonce` matches, atomically: of any
+    /// number of concurrent claims for one address exactly one gets [`Claim::Claimed`].
+    pub fn claim(&self, signup_id: &str, nonce: &str, now: u64) -> Result<Claim, StoreError> {
+        self.watching(|| {
+            let trees = self.all_trees();
+            let claim = trees.transaction(|(pending, by_email, registrations, signups, _)| {
+                let Some(bytes) = pending.get(signup_id)? else {
+                    return earlier_claim(signups, registrations, signup_id);
+                };
+                let signup: PendingSignup = decode("pending", &bytes).or_else(abort)?;
+                if signup.nonce != nonce {
+                    return Ok(Claim::Unknown);
+                }
+                if signup.expires_at <= now {
+                    return Ok(Claim::Expired);
+                }
+                if registrations.get(signup.email.as_bytes())?.is_some() {
+                    return Ok(Claim::AddressTaken);
+                }
+                let registration = Registration::claimed(&signup, now);
+                registrations.insert(signup.email.as_bytes(), encode(&registration))?;
+                signups.insert(signup.id.as_bytes(), signup.email.as_bytes())?;
+                pending.remove(signup.id.as_bytes())?;
+                by_email.remove(signup.email.as_bytes())?;
+                Ok(Claim::Claimed(registration))
+            })?;
+            Ok(claim)
+        })
+    }
+
+    /// Every pending sign-up, in id order.
+    pub fn pending_signups(&self) -> impl Iterator<Item = Result<PendingSignup, StoreError>> + '_ {
+        self.pending.iter().map(|entry| {
+            entry
+                .map_err(StoreError::from)
+                .and_then(|(_, bytes)| decode("pending", &bytes))
+        })
+    }
+}
+
+/// What a link whose sign-up is no longer pending finds: the registration it was claimed
+/// into, if any. The store tells only whether that registration reached its last step (the
+/// link is used up); where provisioning resumes is for `signup` to decide.
+fn earlier_claim(
+    signups: &TransactionalTree,
+    registrations: &TransactionalTree,
+    signup_id: &str,
+) -> Result<Claim, ConflictableTransactionError<StoreError>> {
+    let Some(email) = signups.get(signup_id)? else {
+        return Ok(Claim::Unknown);
+    };
+    let Some(bytes) = registrations.get(&email)? else {
+        return Ok(Claim::Unknown);
+    };
+    let registration: Registration = decode("registrations", &bytes).or_else(abort)?;
+    Ok(if registration.step == Step::Done {
+        Claim::AlreadyDone(registration)
+    } else {
+        Claim::Resume(registration)
+    })
+}
