@@ -214,7 +214,7 @@ impl Api {
                 )
             }
             Ok(_) => AccountCreationResponse::Accepted(message(
-                &tr,
+                tr,
                 "A confirmation link has been sent to the address.",
             )),
             Err(SubmitError::Invalid(errors)) => {
