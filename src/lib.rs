@@ -10,7 +10,6 @@ pub mod i18n;
 pub mod limits;
 pub mod mail;
 pub mod metrics;
-pub mod server;
 pub mod signup;
 pub mod startup;
 pub mod store;

@@ -16,10 +16,9 @@ use crate::i18n::Catalogs;
 use crate::limits::HourlyLimit;
 use crate::mail::{Mailer, Outbox, SmtpMailer};
 use crate::metrics::Metrics;
-use crate::server::{self, ConnectionLimits};
 use crate::signup::{Clock, FlowSettings, Signups, system_clock};
 use crate::store::Store;
-use crate::web::{self, AppState, BodyLimits};
+use crate::web::{self, AppState, BodyLimits, ConnectionLimits};
 
 /// Replacements for tests: a directory that fails on purpose, a clock that jumps.
 #[derive(Default)]
@@ -131,13 +130,7 @@ impl Application {
         let metrics_server = self.metrics_listener.map(|(listener, _)| {
             let app = web::metrics_routes(self.state.clone());
             let forever = std::future::pending();
-            tokio::spawn(server::serve(
-                listener,
-                app,
-                limits,
-                forever,
-                Duration::ZERO,
-            ))
+            tokio::spawn(web::serve(listener, app, limits, forever, Duration::ZERO))
         });
         let app = web::routes(self.state, self.body_limits);
         // A store that can no longer be written stays so until it is opened again (sled), and
@@ -153,7 +146,7 @@ impl Application {
                 () = store_failed => {}
             }
         };
-        server::serve(self.listener, app, limits, stop, Duration::from_secs(30)).await;
+        web::serve(self.listener, app, limits, stop, Duration::from_secs(30)).await;
         housekeeping.abort();
         if let Some(metrics_server) = metrics_server {
             metrics_server.abort();

@@ -91,11 +91,28 @@ impl Catalogs {
         lang_header: Option<&str>,
         accept_language: Option<&str>,
     ) -> Tr {
-        explicit
-            .and_then(|code| self.get(code.trim()))
-            .or_else(|| lang_header.and_then(|header| self.best_of_accept_language(header)))
-            .or_else(|| accept_language.and_then(|header| self.best_of_accept_language(header)))
-            .unwrap_or_else(|| self.default_tr())
+        self.negotiate_with_source(explicit, lang_header, accept_language)
+            .0
+    }
+
+    /// [`negotiate`](Self::negotiate), saying which of the sources decided.
+    pub fn negotiate_with_source(
+        &self,
+        explicit: Option<&str>,
+        lang_header: Option<&str>,
+        accept_language: Option<&str>,
+    ) -> (Tr, LanguageSource) {
+        let from_list =
+            |list: Option<&str>| list.and_then(|list| self.best_of_accept_language(list));
+        if let Some(tr) = explicit.and_then(|code| self.get(code.trim())) {
+            (tr, LanguageSource::Chosen)
+        } else if let Some(tr) = from_list(lang_header) {
+            (tr, LanguageSource::LangHeader)
+        } else if let Some(tr) = from_list(accept_language) {
+            (tr, LanguageSource::AcceptLanguage)
+        } else {
+            (self.default_tr(), LanguageSource::Default)
+        }
     }
 
     /// The best available language of an `Accept-Language` list (`de-DE,de;q=0.9,en;q=0.5`).
@@ -174,6 +191,19 @@ fn load_dir(dir: &Path) -> Result<Vec<(String, gettext::Catalog)>, I18nError> {
 /// caller translates it later with [`Tr::t`].
 pub const fn n_(msgid: &'static str) -> &'static str {
     msgid
+}
+
+/// Which source decided a request's language, strongest first.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord)]
+pub enum LanguageSource {
+    /// Chosen in the request itself: the URL (`/de`, `?lang=de`) or a form field.
+    Chosen,
+    /// The `lang` header (the API's way).
+    LangHeader,
+    /// The browser's `Accept-Language`.
+    AcceptLanguage,
+    /// `DEFAULT_LANGUAGE`.
+    Default,
 }
 
 /// A request's translator: cheap to clone, owns its catalogue reference.

@@ -1,21 +1,21 @@
 //! The JSON API, compatible with the original's request shapes (camelCase), described by the
 //! OpenAPI spec at `/api/api-spec.json`.
 
+use std::sync::Arc;
+
 use poem::http::StatusCode;
 use poem::web::Data;
-use poem::{Endpoint, EndpointExt, IntoResponse, Request, Response};
+use poem::{Endpoint, EndpointExt, IntoResponse};
 use poem_openapi::payload::Json;
 use poem_openapi::types::{ParseError, ParseFromJSON, ParseResult};
 use poem_openapi::{ApiResponse, NewType, Object, OpenApi, OpenApiService};
 
-use super::AppState;
+use super::context::RequestContext;
+use super::{AppState, paths, response};
 use crate::i18n::{Tr, n_};
 use crate::limits::retry_after_secs;
 use crate::signup::form::{Field, FieldError, SignupForm};
 use crate::signup::{FlowError, SubmitError};
-
-/// Where the spec is served.
-pub const SPEC_PATH: &str = "/api/api-spec.json";
 
 #[derive(Object)]
 #[oai(rename_all = "camelCase")]
@@ -138,9 +138,9 @@ impl Api {
     #[oai(path = "/", method = "get")]
     async fn root(&self) -> Json<Links> {
         Json(Links {
-            email_verification: "/api/v1/email-verification".into(),
-            account_creation: "/api/v1/account_creation".into(),
-            api_spec: SPEC_PATH.into(),
+            email_verification: paths::API_EMAIL_VERIFICATION.into(),
+            account_creation: paths::API_ACCOUNT_CREATION.into(),
+            api_spec: paths::API_SPEC.into(),
         })
     }
 
@@ -149,14 +149,15 @@ impl Api {
     #[oai(path = "/email-verification", method = "post")]
     async fn email_verification(
         &self,
-        req: &Request,
+        ctx: &RequestContext,
         state: Data<&AppState>,
         body: Json<EmailVerificationRequest>,
     ) -> poem::Result<Json<EmailVerificationAnswer>> {
-        if let Err(wait) = state.limit_check(req) {
-            return Err(too_many(req, &state, wait));
+        if let Err(wait) = state.limit_check(ctx) {
+            let answer = response::too_many(ctx, &state, wait);
+            return Err(poem::Error::from_response(answer));
         }
-        let tr = state.tr(req, None);
+        let tr = ctx.tr();
         match state.signups.check_email(&body.email.0) {
             Ok(Ok(_)) => Ok(Json(EmailVerificationAnswer {
                 valid: true,
@@ -178,11 +179,11 @@ impl Api {
     #[oai(path = "/account_creation", method = "post")]
     async fn account_creation(
         &self,
-        req: &Request,
+        ctx: &RequestContext,
         state: Data<&AppState>,
         body: Json<AccountCreationRequest>,
     ) -> AccountCreationResponse {
-        let tr = state.tr(req, None);
+        let tr = ctx.tr();
         let AccountCreationRequest {
             first_name: Text(first_name),
             last_name: Text(last_name),
@@ -196,9 +197,9 @@ impl Api {
             last_name,
             lang: Some(tr.lang().to_owned()),
         };
-        let outcome = match state.limit_signup(req) {
+        let outcome = match state.limit_signup(ctx) {
             Err(wait) => Err(SubmitError::RateLimited(wait)),
-            Ok(()) => state.signups.submit(&form, &tr).await,
+            Ok(()) => state.signups.submit(&form, tr).await,
         };
         match outcome {
             Err(SubmitError::RateLimited(wait)) => {
@@ -213,7 +214,7 @@ impl Api {
                 )
             }
             Ok(_) => AccountCreationResponse::Accepted(message(
-                &tr,
+                tr,
                 "A confirmation link has been sent to the address.",
             )),
             Err(SubmitError::Invalid(errors)) => {
@@ -221,21 +222,21 @@ impl Api {
                     .get(Field::Email)
                     .or_else(|| errors.iter().next().map(|(_, e)| e));
                 AccountCreationResponse::BadRequest(message(
-                    &tr,
+                    tr,
                     first.map_or(NAME_NOT_SUPPORTED, reason),
                 ))
             }
             Err(SubmitError::Flow(FlowError::Mail(err))) => {
                 tracing::error!(error = %err, "verification mail not sent");
                 AccountCreationResponse::Unavailable(message(
-                    &tr,
+                    tr,
                     "We could not send the confirmation mail just now. Please try again in a few minutes.",
                 ))
             }
             Err(SubmitError::Flow(err)) => {
                 tracing::error!(error = %err, "sign-up could not be stored");
                 AccountCreationResponse::InternalError(message(
-                    &tr,
+                    tr,
                     "Your sign-up could not be saved just now. Please try again in a few minutes.",
                 ))
             }
@@ -243,53 +244,58 @@ impl Api {
     }
 }
 
-/// A 429 with `Retry-After` and a JSON message, outside the documented responses.
-fn too_many(req: &Request, state: &AppState, wait: std::time::Duration) -> poem::Error {
-    let mut response = json_error(req, state, StatusCode::TOO_MANY_REQUESTS);
-    response.headers_mut().insert(
-        poem::http::header::RETRY_AFTER,
-        retry_after_secs(wait).into(),
-    );
-    poem::Error::from_response(response)
-}
-
 /// The API service; its spec endpoint and its routes.
 pub fn service() -> OpenApiService<Api, ()> {
-    OpenApiService::new(Api, "ms365-accountcreator", env!("CARGO_PKG_VERSION")).server("/api/v1")
+    OpenApiService::new(Api, "ms365-accountcreator", env!("CARGO_PKG_VERSION"))
+        .server(paths::API_V1)
 }
 
-/// JSON error body for any failure under `/api/`: malformed bodies become 422.
-pub fn json_error(req: &Request, state: &AppState, status: StatusCode) -> Response {
-    let tr = state.tr(req, None);
-    let msgid = match status {
-        StatusCode::BAD_REQUEST | StatusCode::UNPROCESSABLE_ENTITY => {
-            "The request body is not valid JSON of the documented shape."
-        }
-        StatusCode::UNSUPPORTED_MEDIA_TYPE => "Send the request body as application/json.",
-        _ => super::pages::status::title_msgid(status),
-    };
-    let body = serde_json::json!({ "message": tr.t(msgid) });
-    poem::web::Json(body).with_status(status).into_response()
-}
-
-/// The API routes with JSON errors; parse failures of the body answer 422, as the original.
+/// The API routes; every failure becomes the renderer's JSON error, and parse failures of
+/// the body answer 422, as the original.
 pub fn endpoint() -> impl Endpoint {
     service().around(|inner, req| async move {
         let state = req.data::<AppState>().cloned();
-        let probe = super::error::probe(&req);
+        let ctx = req.extensions().get::<Arc<RequestContext>>().cloned();
         match inner.call(req).await {
-            Ok(response) => Ok(response.into_response()),
+            Ok(answer) => Ok(answer.into_response()),
             Err(err) => {
                 let status = if err.is::<poem_openapi::error::ParseRequestPayloadError>() {
                     StatusCode::UNPROCESSABLE_ENTITY
                 } else {
                     err.status()
                 };
-                Ok(match state {
-                    Some(state) => json_error(&probe, &state, status),
-                    None => status.into_response(),
+                Ok(match (ctx, state) {
+                    (Some(ctx), Some(state)) => response::error(&ctx, &state, status),
+                    _ => status.into_response(),
                 })
             }
         }
     })
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    /// The operations' paths are literals in their attributes; the links and route names
+    /// come from `paths`. This keeps the two spellings one.
+    #[test]
+    fn the_spec_lists_exactly_the_paths_in_paths() {
+        let spec: serde_json::Value =
+            serde_json::from_str(&service().spec()).expect("the spec is JSON");
+        let mut listed: Vec<String> = spec["paths"]
+            .as_object()
+            .expect("paths")
+            .keys()
+            .map(|path| format!("{}{path}", paths::API_V1))
+            .collect();
+        listed.sort();
+        let mut expected = vec![
+            paths::API_ROOT,
+            paths::API_EMAIL_VERIFICATION,
+            paths::API_ACCOUNT_CREATION,
+        ];
+        expected.sort();
+        assert_eq!(listed, expected);
+    }
 }

@@ -1,5 +1,5 @@
 //! Embedded static files, served with a strong ETag and long caching when the URL carries
-//! the file's hash (`/assets/style.css?v=…`), as every page's links do.
+//! the file's hash (`/assets/style.css?v=…`), as every page's links do (`paths::Links::asset`).
 
 use poem::http::{StatusCode, header};
 use poem::{Body, Request, Response, handler, web::Path};
@@ -23,11 +23,6 @@ pub fn version(name: &str) -> String {
                 .collect()
         })
         .unwrap_or_default()
-}
-
-/// The URL of an asset with its version.
-pub fn url(name: &str) -> String {
-    format!("{}{name}?v={}", super::paths::ASSETS_PREFIX, version(name))
 }
 
 #[handler]

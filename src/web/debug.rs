@@ -1,26 +1,26 @@
 use poem::http::StatusCode;
 use poem::web::Data;
-use poem::{Request, Response, handler};
+use poem::{Response, handler};
 
-use super::AppState;
-use super::error::{query_lang, respond};
+use super::context::RequestContext;
 use super::pages::debug_mails;
+use super::{AppState, response};
 
 /// `/debug/mails`: only routed when mails are captured.
 #[handler]
-pub fn mails(req: &Request, Data(state): Data<&AppState>) -> Response {
-    let tr = state.tr(req, query_lang(req).as_deref());
+pub fn mails(ctx: &RequestContext, Data(state): Data<&AppState>) -> Response {
+    let tr = ctx.tr();
     let mails = state
         .outbox
         .as_ref()
         .map(|outbox| outbox.list())
         .unwrap_or_default();
     let public = state.public_url.as_str().trim_end_matches('/');
-    let page = debug_mails::list(&tr, &mails, public);
-    respond(
-        req,
+    let page = debug_mails::list(tr, &mails, public);
+    response::html(
+        ctx,
         state,
-        &tr,
+        tr,
         StatusCode::OK,
         tr.t("Mails kept in DEBUG mode"),
         page,

@@ -1,35 +1,36 @@
-//! The HTTP layer: routes, the per-request language, and security middleware.
+//! The HTTP layer: the handlers (`signup`, `verify`, `api`, …) and their `pages`, the one
+//! renderer (`response`), each request's `context`, and the `front_door` every request
+//! passes through (the accept loop, proxies, the same-origin check, body limits, the log).
 
 mod api;
 mod assets;
-mod body_limit;
+mod context;
 mod debug;
-mod error;
 pub mod form;
-mod front_door;
-mod guard;
+pub mod front_door;
 mod health;
 mod pages;
 pub mod paths;
-mod proxy;
-mod request_log;
+mod response;
 mod signup;
 mod verify;
 
+use std::net::IpAddr;
 use std::sync::Arc;
 
 use poem::http::{HeaderMap, HeaderName, HeaderValue, header};
-use poem::{EndpointExt, Request, Route, get, post};
+use poem::{EndpointExt, Route, get, post};
 use url::Url;
 
+use crate::i18n::Catalogs;
 use crate::limits::HourlyLimit;
-use crate::metrics::Metrics;
-use std::net::{IpAddr, Ipv4Addr};
-
-use crate::i18n::{Catalogs, Tr};
 use crate::mail::Outbox;
+use crate::metrics::Metrics;
 use crate::signup::Signups;
 use crate::store::Store;
+pub use context::RequestContext;
+pub use front_door::body_limit::{BodyLimits, MAX_BODY_BYTES};
+pub use front_door::server::{ConnectionLimits, serve};
 pub use signup::HomePages;
 
 /// Shared state of every handler. Cheap to clone.
@@ -66,13 +67,13 @@ impl AppState {
     }
 
     /// Counts a sign-up post from the request's client; `Err` is the time to wait.
-    pub fn limit_signup(&self, req: &Request) -> Result<(), std::time::Duration> {
-        self.signup_limit.check(&client_ip(req))
+    pub fn limit_signup(&self, ctx: &RequestContext) -> Result<(), std::time::Duration> {
+        self.signup_limit.check(&ctx.client_ip())
     }
 
     /// Counts an address check from the request's client.
-    pub fn limit_check(&self, req: &Request) -> Result<(), std::time::Duration> {
-        self.check_limit.check(&client_ip(req))
+    pub fn limit_check(&self, ctx: &RequestContext) -> Result<(), std::time::Duration> {
+        self.check_limit.check(&ctx.client_ip())
     }
 
     /// Forgets recovered rate-limit state.
@@ -80,17 +81,6 @@ impl AppState {
         self.signup_limit.prune();
         self.check_limit.prune();
         self.signups.prune_limits();
-    }
-
-    /// The request's language: `explicit` (URL or form), the `lang` header,
-    /// `Accept-Language`, then `DEFAULT_LANGUAGE`.
-    pub fn tr(&self, req: &Request, explicit: Option<&str>) -> Tr {
-        let header = |name| req.headers().get(name).and_then(|v| v.to_str().ok());
-        self.catalogs.negotiate(
-            explicit,
-            header("lang"),
-            header(header::ACCEPT_LANGUAGE.as_str()),
-        )
     }
 }
 
@@ -101,42 +91,21 @@ pub fn metrics_routes(state: AppState) -> impl poem::Endpoint {
         .data(state)
 }
 
-/// The client address after proxy resolution (unspecified when unknown, e.g. Unix sockets).
-fn client_ip(req: &Request) -> IpAddr {
-    proxy::client_info(req)
-        .ip
-        .unwrap_or(IpAddr::V4(Ipv4Addr::UNSPECIFIED))
-}
-
-/// Largest request body accepted (the sign-up form is well under 2 KiB).
-pub const MAX_BODY_BYTES: usize = 16 * 1024;
-
-pub use front_door::BodyLimits;
-
-impl Default for BodyLimits {
-    fn default() -> Self {
-        BodyLimits {
-            max_bytes: MAX_BODY_BYTES,
-            read_timeout: std::time::Duration::from_secs(20),
-        }
-    }
-}
-
-/// Every route, behind the front door: request log, proxy resolution, same-origin check,
-/// body limits, error pages, security headers.
+/// Every route, behind the front door: request log, proxy resolution and the request's
+/// context, same-origin check, body limits, error pages, security headers.
 pub fn routes(state: AppState, body_limits: BodyLimits) -> impl poem::Endpoint {
     let mut route = Route::new()
         .at(paths::HOME, get(signup::index))
-        .at("/:lang", get(signup::index_in))
+        .at(paths::HOME_IN, get(signup::index_in))
         .at(paths::SIGNUP, post(signup::submit).get(signup::index))
         .at(paths::CHECK_EMAIL, post(signup::check_email))
-        .at("/verify/:token", get(verify::show).post(verify::confirm))
+        .at(paths::VERIFY, get(verify::show).post(verify::confirm))
         .at(paths::HEALTHZ, get(health::healthz))
         .at(paths::READYZ, get(health::readyz))
-        .at("/assets/:name", get(assets::asset))
+        .at(paths::ASSET, get(assets::asset))
         .at(paths::FAVICON, get(assets::favicon))
-        .at(api::SPEC_PATH, api::service().spec_endpoint())
-        .nest("/api/v1", api::endpoint());
+        .at(paths::API_SPEC, api::service().spec_endpoint())
+        .nest(paths::API_V1, api::endpoint());
     if state.metrics_route {
         route = route.at(paths::METRICS, get(health::metrics));
     }

@@ -1,15 +1,33 @@
-//! Every path the server answers, in one place.
+//! Every path the server answers, and every link to one, in one place: the routes, the
+//! links in pages and mails, and the route names in logs and metrics.
 
 pub const HOME: &str = "/";
+/// The sign-up page in a language (`/de`); the route's pattern.
+pub const HOME_IN: &str = "/:lang";
 pub const SIGNUP: &str = "/signup";
 pub const CHECK_EMAIL: &str = "/signup/check-email";
 pub const VERIFY_PREFIX: &str = "/verify/";
+/// The verification link's route pattern.
+pub const VERIFY: &str = "/verify/:token";
 pub const DEBUG_MAILS: &str = "/debug/mails";
 pub const HEALTHZ: &str = "/healthz";
 pub const READYZ: &str = "/readyz";
 pub const ASSETS_PREFIX: &str = "/assets/";
+/// An embedded file's route pattern.
+pub const ASSET: &str = "/assets/:name";
 pub const FAVICON: &str = "/favicon.ico";
 pub const METRICS: &str = "/metrics";
+
+/// Everything under it is the JSON API: errors there are JSON too.
+pub const API_PREFIX: &str = "/api/";
+pub const API_SPEC: &str = "/api/api-spec.json";
+/// Where the API's operations are nested. Their own paths are spelled again in the
+/// `#[oai(path = …)]` attributes of `web::api` (attributes take literals only); a test
+/// there checks that the spec lists exactly these.
+pub const API_V1: &str = "/api/v1";
+pub const API_ROOT: &str = "/api/v1/";
+pub const API_EMAIL_VERIFICATION: &str = "/api/v1/email-verification";
+pub const API_ACCOUNT_CREATION: &str = "/api/v1/account_creation";
 
 /// The sign-up page in a language: `/de`.
 pub fn home_in(lang: &str) -> String {
@@ -19,6 +37,15 @@ pub fn home_in(lang: &str) -> String {
 /// The verification link's path for a token.
 pub fn verify(token: &str) -> String {
     format!("{VERIFY_PREFIX}{token}")
+}
+
+/// Where the language switcher's links lead.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum SwitchTo {
+    /// The sign-up page in the other language (`/de`).
+    Home,
+    /// This page with `?lang=` (a path without the prefix).
+    SamePage(String),
 }
 
 /// The links a page contains, under the path prefix the service is reached at (from
@@ -67,7 +94,18 @@ impl Links {
 
     /// An embedded asset with its version, for caching.
     pub fn asset(&self, name: &str) -> String {
-        self.path(&super::assets::url(name))
+        self.path(&format!(
+            "{ASSETS_PREFIX}{name}?v={}",
+            super::assets::version(name)
+        ))
+    }
+
+    /// Where the language switcher leads for `lang`.
+    pub fn switch(&self, switch_to: &SwitchTo, lang: &str) -> String {
+        match switch_to {
+            SwitchTo::Home => self.home_in(lang),
+            SwitchTo::SamePage(path) => format!("{}?lang={lang}", self.path(path)),
+        }
     }
 }
 
@@ -83,10 +121,10 @@ pub fn route_of(path: &str) -> &'static str {
         READYZ,
         FAVICON,
         METRICS,
-        "/api/v1/",
-        "/api/v1/email-verification",
-        "/api/v1/account_creation",
-        "/api/api-spec.json",
+        API_ROOT,
+        API_EMAIL_VERIFICATION,
+        API_ACCOUNT_CREATION,
+        API_SPEC,
     ];
     if let Some(fixed) = FIXED.iter().find(|fixed| **fixed == path) {
         return fixed;

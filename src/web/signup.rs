@@ -1,23 +1,21 @@
 //! `GET /`, `GET /{lang}`, `POST /signup` and the inline address check.
 
-use poem::http::{HeaderValue, StatusCode, header};
-use poem::web::{Data, Path};
 use std::collections::HashMap;
 
 use bytes::Bytes;
-use poem::{Body, Request, Response, handler};
+use poem::http::StatusCode;
+use poem::web::{Data, Path};
+use poem::{Body, Response, handler};
 
-use super::AppState;
-use super::error::{html_response, is_htmx, query_lang, respond};
+use super::context::RequestContext;
 use super::form::{FormError, read_form};
-use super::pages::layout::{self, SwitchTo};
+use super::pages::layout;
 use super::pages::signup::{
     FormView, check_mailbox, email_status, email_status_message, form, intro,
 };
-use super::paths::Links;
-use super::proxy::links;
+use super::paths::{Links, SwitchTo};
+use super::{AppState, response};
 use crate::i18n::{Tr, n_};
-use crate::limits::retry_after_secs;
 use crate::signup::form::{FieldErrors, SignupForm};
 use crate::signup::{FlowError, SubmitError};
 
@@ -35,18 +33,18 @@ fn render_home(
     }
     let content = maud::html! { (intro(tr, &state.support_email)) (fragment) };
     let title = tr.t("Sign up");
-    layout::page(tr, &state.catalogs, links, title, SwitchTo::Home, content)
+    layout::page(tr, &state.catalogs, links, &SwitchTo::Home, title, content)
 }
 
 fn signup_page(
-    req: &Request,
+    ctx: &RequestContext,
     state: &AppState,
     tr: &Tr,
     status: StatusCode,
     view: &FormView<'_>,
 ) -> Response {
-    let markup = render_home(state, tr, &links(req), is_htmx(req), view);
-    html_response(status, markup.into_string().into())
+    let markup = render_home(state, tr, ctx.links(), ctx.htmx, view);
+    response::html_body(status, markup.into_string().into())
 }
 
 fn empty_view(state: &AppState) -> FormView<'_> {
@@ -61,10 +59,11 @@ fn empty_view(state: &AppState) -> FormView<'_> {
     }
 }
 
-fn empty_form(req: &Request, state: &AppState, tr: &Tr) -> Response {
-    match state.home_pages.get(tr.lang(), is_htmx(req), &links(req)) {
-        Some(page) => html_response(StatusCode::OK, Body::from_bytes(page)),
-        None => signup_page(req, state, tr, StatusCode::OK, &empty_view(state)),
+fn empty_form(ctx: &RequestContext, state: &AppState) -> Response {
+    let tr = ctx.tr();
+    match state.home_pages.get(tr.lang(), ctx.htmx, ctx.links()) {
+        Some(page) => response::html_body(StatusCode::OK, Body::from_bytes(page)),
+        None => signup_page(ctx, state, tr, StatusCode::OK, &empty_view(state)),
     }
 }
 
@@ -107,23 +106,22 @@ impl HomePages {
 }
 
 #[handler]
-pub fn index(req: &Request, Data(state): Data<&AppState>) -> Response {
-    let tr = state.tr(req, query_lang(req).as_deref());
-    empty_form(req, state, &tr)
+pub fn index(ctx: &RequestContext, Data(state): Data<&AppState>) -> Response {
+    empty_form(ctx, state)
 }
 
-/// `/{lang}`: the page in that language; other one-segment paths are not found.
+/// `/{lang}`: the page in that language (the context took it from the path); other
+/// one-segment paths are not found.
 #[handler]
 pub fn index_in(
-    req: &Request,
+    ctx: &RequestContext,
     Path(lang): Path<String>,
     Data(state): Data<&AppState>,
 ) -> poem::Result<Response> {
-    let tr = state
-        .catalogs
-        .get(&lang)
-        .ok_or_else(|| poem::Error::from_status(StatusCode::NOT_FOUND))?;
-    Ok(empty_form(req, state, &tr))
+    if state.catalogs.get(&lang).is_none() {
+        return Err(poem::Error::from_status(StatusCode::NOT_FOUND));
+    }
+    Ok(empty_form(ctx, state))
 }
 
 /// Shown when a field arrived damaged (bad `%` escape, not UTF-8): nothing is judged or stored.
@@ -135,7 +133,7 @@ const ADDRESS_DAMAGED: &str = n_("The address arrived damaged. Please enter it a
 
 /// The form again, with the values as entered and what is wrong.
 fn form_again(
-    req: &Request,
+    ctx: &RequestContext,
     state: &AppState,
     tr: &Tr,
     values: &SignupForm,
@@ -152,32 +150,32 @@ fn form_again(
         general_error,
         pattern: state.email_pattern.as_deref(),
     };
-    signup_page(req, state, tr, status, &view)
+    signup_page(ctx, state, tr, status, &view)
 }
 
 #[handler]
 pub async fn submit(
-    req: &Request,
+    ctx: &RequestContext,
     body: Body,
     Data(state): Data<&AppState>,
 ) -> poem::Result<Response> {
     let values: SignupForm = match read_form(body).await {
         Ok(values) => values,
         Err(FormError::Damaged(clean)) => {
-            let tr = state.tr(req, clean.lang.as_deref());
+            let tr = ctx.tr_with(&state.catalogs, clean.lang.as_deref());
             let message = Some(tr.t(FORM_DAMAGED).to_owned());
             let (errors, status) = (FieldErrors::default(), StatusCode::BAD_REQUEST);
             return Ok(form_again(
-                req, state, &tr, &clean, &errors, message, status,
+                ctx, state, &tr, &clean, &errors, message, status,
             ));
         }
         Err(FormError::Unreadable(status)) => return Err(poem::Error::from_status(status)),
     };
-    let tr = state.tr(req, values.lang.as_deref());
+    let tr = ctx.tr_with(&state.catalogs, values.lang.as_deref());
     let failure = |errors: &FieldErrors, general_error: Option<String>, status: StatusCode| {
-        form_again(req, state, &tr, &values, errors, general_error, status)
+        form_again(ctx, state, &tr, &values, errors, general_error, status)
     };
-    let limited = state.limit_signup(req).err().map(SubmitError::RateLimited);
+    let limited = state.limit_signup(ctx).err().map(SubmitError::RateLimited);
     let outcome = match limited {
         Some(limited) => Err(limited),
         None => state.signups.submit(&values, &tr).await,
@@ -185,15 +183,15 @@ pub async fn submit(
     match outcome {
         Ok(email) => {
             let hours = state.signups.settings().token_ttl.as_secs().div_ceil(3600);
-            let answer = check_mailbox(&tr, &links(req), email.as_str(), hours);
+            let answer = check_mailbox(&tr, ctx.links(), email.as_str(), hours);
             // As a page, the answer stands where the form stood, under the same heading.
-            let content = if is_htmx(req) {
+            let content = if ctx.htmx {
                 answer
             } else {
                 maud::html! { (intro(&tr, &state.support_email)) (answer) }
             };
-            Ok(respond(
-                req,
+            Ok(response::html(
+                ctx,
                 state,
                 &tr,
                 StatusCode::OK,
@@ -210,16 +208,12 @@ pub async fn submit(
                 "Too many attempts. Please try again in {minutes} minutes.",
                 &[("minutes", &minutes)],
             );
-            let mut response = failure(
+            let page = failure(
                 &FieldErrors::default(),
                 Some(message),
                 StatusCode::TOO_MANY_REQUESTS,
             );
-            response.headers_mut().insert(
-                header::RETRY_AFTER,
-                HeaderValue::from(retry_after_secs(wait)),
-            );
-            Ok(response)
+            Ok(response::with_retry_after(page, wait))
         }
         Err(SubmitError::Flow(err)) => {
             tracing::error!(error = %err, "sign-up could not be completed");
@@ -247,17 +241,17 @@ struct EmailOnly {
 /// The inline check: the status line under the e-mail input.
 #[handler]
 pub async fn check_email(
-    req: &Request,
+    ctx: &RequestContext,
     body: Body,
     Data(state): Data<&AppState>,
 ) -> poem::Result<Response> {
     let form: EmailOnly = match read_form(body).await {
         Ok(form) => form,
         Err(FormError::Damaged(clean)) => {
-            let tr = state.tr(req, clean.lang.as_deref());
+            let tr = ctx.tr_with(&state.catalogs, clean.lang.as_deref());
             let status_line = email_status_message(tr.t(ADDRESS_DAMAGED));
-            return Ok(respond(
-                req,
+            return Ok(response::html(
+                ctx,
                 state,
                 &tr,
                 StatusCode::BAD_REQUEST,
@@ -267,18 +261,13 @@ pub async fn check_email(
         }
         Err(FormError::Unreadable(status)) => return Err(poem::Error::from_status(status)),
     };
-    let tr = state.tr(req, form.lang.as_deref());
-    if let Err(wait) = state.limit_check(req) {
-        let mut response = super::error::error_response(req, state, StatusCode::TOO_MANY_REQUESTS);
-        response.headers_mut().insert(
-            header::RETRY_AFTER,
-            HeaderValue::from(retry_after_secs(wait)),
-        );
-        return Ok(response);
+    let tr = ctx.tr_with(&state.catalogs, form.lang.as_deref());
+    if let Err(wait) = state.limit_check(ctx) {
+        return Ok(response::too_many(ctx, state, wait));
     }
     if form.email.trim().is_empty() {
-        return Ok(respond(
-            req,
+        return Ok(response::html(
+            ctx,
             state,
             &tr,
             StatusCode::OK,
@@ -294,5 +283,12 @@ pub async fn check_email(
             return Err(poem::Error::from_status(StatusCode::INTERNAL_SERVER_ERROR));
         }
     };
-    Ok(respond(req, state, &tr, StatusCode::OK, "", fragment))
+    Ok(response::html(
+        ctx,
+        state,
+        &tr,
+        StatusCode::OK,
+        "",
+        fragment,
+    ))
 }

@@ -2,14 +2,13 @@
 
 use poem::http::StatusCode;
 use poem::web::{Data, Path};
-use poem::{Body, Request, Response, handler};
+use poem::{Body, Response, handler};
 
-use super::AppState;
-use super::error::{query_lang, respond};
+use super::context::RequestContext;
 use super::form::{FormError, read_form};
 use super::pages::verify;
-use super::proxy::links;
-use crate::i18n::n_;
+use super::{AppState, response};
+use crate::i18n::{Tr, n_};
 use crate::signup::{ConfirmError, LinkError, LinkState, ProvisionError};
 
 /// A token is a JWT: three base64url parts. Anything else is refused before any work.
@@ -29,24 +28,31 @@ fn link_status(problem: LinkError) -> StatusCode {
 }
 
 #[handler]
-pub fn show(req: &Request, Path(token): Path<String>, Data(state): Data<&AppState>) -> Response {
-    link_page(req, state, &token, query_lang(req), false)
+pub fn show(
+    ctx: &RequestContext,
+    Path(token): Path<String>,
+    Data(state): Data<&AppState>,
+) -> Response {
+    link_page(ctx, state, &token, None, false)
 }
 
 /// What the link leads to: the confirm page, or why there is nothing to confirm. `damaged`:
 /// a confirm post arrived damaged, so the confirm page says so, with status 400.
 fn link_page(
-    req: &Request,
+    ctx: &RequestContext,
     state: &AppState,
     token: &str,
-    explicit_lang: Option<String>,
+    chosen_lang: Option<String>,
     damaged: bool,
 ) -> Response {
-    // An explicit language wins; otherwise the language the person signed up in.
+    // A language chosen in the request wins; otherwise the one the person signed up in.
     let signed_up_in = plausible(token)
         .then(|| state.signups.link_language(token))
         .flatten();
-    let tr = state.tr(req, explicit_lang.or(signed_up_in).as_deref());
+    let tr = match chosen_lang {
+        Some(chosen) => ctx.tr_with(&state.catalogs, Some(&chosen)),
+        None => ctx.tr_preferring(&state.catalogs, signed_up_in.as_deref()),
+    };
     let outcome = if plausible(token) {
         state.signups.inspect(token)
     } else {
@@ -73,17 +79,17 @@ fn link_page(
             };
             let page = verify::confirm(
                 &tr,
-                &links(req),
+                ctx.links(),
                 token,
                 &format!("{first_name} {last_name}"),
                 &username,
                 resume,
                 problem,
             );
-            respond(req, state, &tr, status, tr.t("Confirm your account"), page)
+            response::html(ctx, state, &tr, status, tr.t("Confirm your account"), page)
         }
-        Ok(LinkState::Used) => problem(req, state, &tr, LinkError::Used),
-        Err(err) => problem(req, state, &tr, err),
+        Ok(LinkState::Used) => problem(ctx, state, &tr, LinkError::Used),
+        Err(err) => problem(ctx, state, &tr, err),
     }
 }
 
@@ -91,9 +97,9 @@ fn link_page(
 const CONFIRM_DAMAGED: &str =
     n_("The request arrived damaged, so nothing was done. Please press the button again.");
 
-fn problem(req: &Request, state: &AppState, tr: &crate::i18n::Tr, err: LinkError) -> Response {
-    let page = verify::link_problem(tr, &links(req), err);
-    respond(req, state, tr, link_status(err), tr.t("Link problem"), page)
+fn problem(ctx: &RequestContext, state: &AppState, tr: &Tr, err: LinkError) -> Response {
+    let page = verify::link_problem(tr, ctx.links(), err);
+    response::html(ctx, state, tr, link_status(err), tr.t("Link problem"), page)
 }
 
 #[derive(Debug, Default, serde::Deserialize)]
@@ -104,7 +110,7 @@ struct ConfirmForm {
 
 #[handler]
 pub async fn confirm(
-    req: &Request,
+    ctx: &RequestContext,
     Path(token): Path<String>,
     body: Body,
     Data(state): Data<&AppState>,
@@ -112,26 +118,26 @@ pub async fn confirm(
     let form: ConfirmForm = match read_form(body).await {
         Ok(form) => form,
         Err(FormError::Damaged(clean)) => {
-            return link_page(req, state, &token, clean.lang.or(query_lang(req)), true);
+            return link_page(ctx, state, &token, clean.lang, true);
         }
         // `lang` given twice (the front door has read and capped the body already): the
         // language comes from the headers, as it always did.
         Err(FormError::Unreadable(_)) => ConfirmForm::default(),
     };
-    let tr = state.tr(req, form.lang.as_deref().or(query_lang(req).as_deref()));
+    let tr = ctx.tr_with(&state.catalogs, form.lang.as_deref());
     if !plausible(&token) {
-        return problem(req, state, &tr, LinkError::Invalid);
+        return problem(ctx, state, &tr, LinkError::Invalid);
     }
     match state.signups.confirm(&token).await {
-        Ok(result) => respond(
-            req,
+        Ok(result) => response::html(
+            ctx,
             state,
             &tr,
             StatusCode::OK,
             tr.t("Your account is ready"),
             verify::created(&tr, &result),
         ),
-        Err(ConfirmError::Link(err)) => problem(req, state, &tr, err),
+        Err(ConfirmError::Link(err)) => problem(ctx, state, &tr, err),
         Err(ConfirmError::Provision(err)) => {
             let busy = matches!(err, ProvisionError::InProgress);
             if !busy {
@@ -142,24 +148,24 @@ pub async fn confirm(
             } else {
                 StatusCode::SERVICE_UNAVAILABLE
             };
-            respond(
-                req,
+            response::html(
+                ctx,
                 state,
                 &tr,
                 status,
                 tr.t("Not finished yet"),
-                verify::provisioning_failed(&tr, &links(req), &token, busy),
+                verify::provisioning_failed(&tr, ctx.links(), &token, busy),
             )
         }
         Err(ConfirmError::Store(err)) => {
             tracing::error!(error = %err, "store failed while confirming");
-            respond(
-                req,
+            response::html(
+                ctx,
                 state,
                 &tr,
                 StatusCode::SERVICE_UNAVAILABLE,
                 tr.t("Not finished yet"),
-                verify::provisioning_failed(&tr, &links(req), &token, false),
+                verify::provisioning_failed(&tr, ctx.links(), &token, false),
             )
         }
     }

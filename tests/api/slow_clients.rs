@@ -3,9 +3,9 @@
 
 use std::time::{Duration, Instant};
 
-use ms365_accountcreator::server::ConnectionLimits;
 use ms365_accountcreator::startup::Overrides;
 use ms365_accountcreator::web::BodyLimits;
+use ms365_accountcreator::web::ConnectionLimits;
 use tokio::io::{AsyncReadExt, AsyncWriteExt};
 use tokio::net::TcpStream;
 

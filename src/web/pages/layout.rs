@@ -1,26 +1,19 @@
 use maud::{DOCTYPE, Markup, html};
 
 use crate::i18n::{Catalogs, Tr};
-use crate::web::paths::Links;
+use crate::web::paths::{Links, SwitchTo};
 
 /// HTMX settings: no injected styles and no eval, so the CSP needs no `unsafe-*`; every
 /// status is swapped because error fragments are meant to be shown.
 const HTMX_CONFIG: &str = r#"{"includeIndicatorStyles":false,"allowEval":false,"allowScriptTags":false,"selfRequestsOnly":true,"responseHandling":[{"code":"204","swap":false},{"code":"...","swap":true}]}"#;
-
-/// Where the language switcher's links lead: the sign-up page in another language, or the
-/// same page with `?lang=`.
-pub enum SwitchTo<'a> {
-    Home,
-    SamePage(&'a str),
-}
 
 /// The page shell: language, head, header with the switcher, main content, footer.
 pub fn page(
     tr: &Tr,
     catalogs: &Catalogs,
     links: &Links,
+    switch_to: &SwitchTo,
     title: &str,
-    switch_to: SwitchTo<'_>,
     content: Markup,
 ) -> Markup {
     let org = tr.t("Example University");
@@ -50,7 +43,7 @@ pub fn page(
                                         @if other.lang() == tr.lang() {
                                             span aria-current="true" lang=(other.lang()) { (other.language_name()) }
                                         } @else {
-                                            a href=(switch_link(links, &switch_to, other.lang())) lang=(other.lang()) hreflang=(other.lang()) {
+                                            a href=(links.switch(switch_to, other.lang())) lang=(other.lang()) hreflang=(other.lang()) {
                                                 (other.language_name())
                                             }
                                         }
@@ -66,12 +59,5 @@ pub fn page(
                 }
             }
         }
-    }
-}
-
-fn switch_link(links: &Links, switch_to: &SwitchTo<'_>, lang: &str) -> String {
-    match switch_to {
-        SwitchTo::Home => links.home_in(lang),
-        SwitchTo::SamePage(path) => format!("{}?lang={lang}", links.path(path)),
     }
 }

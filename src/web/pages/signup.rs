@@ -83,21 +83,45 @@ pub fn email_status_message(message: &str) -> Markup {
 }
 
 /// The form with values and errors: the whole page's body without JavaScript, the swapped
-/// fragment with HTMX.
+/// fragment with HTMX. Three steps, each its own fieldset.
 pub fn form(tr: &Tr, links: &Links, view: &FormView<'_>) -> Markup {
-    let values = view.values;
-    let errors = view.errors;
-    let checked = |value: &Option<String>| value.as_deref().is_some_and(|v| !v.is_empty());
-    // Focus lands on the first field to correct (page load or HTMX swap alike); a problem
-    // with no field takes the focus itself.
-    let first_invalid = errors.iter().next().map(|(field, _)| field);
-    let focus = |field: Field| first_invalid == Some(field);
+    let steps = Steps { tr, view };
     html! {
         form #signup .signup method="post" action=(links.signup()) hx-post=(links.signup()) hx-target="this" hx-swap="outerHTML" {
             input type="hidden" name="lang" value=(tr.lang());
-            @if !errors.is_empty() || view.general_error.is_some() {
-                div.form-alert role="alert" tabindex=[first_invalid.is_none().then_some("-1")]
-                    autofocus[first_invalid.is_none()] {
+            (steps.alert())
+            (steps.email(links))
+            (steps.consent())
+            (steps.name())
+        }
+    }
+}
+
+/// What every step of the form needs.
+struct Steps<'a> {
+    tr: &'a Tr,
+    view: &'a FormView<'a>,
+}
+
+impl Steps<'_> {
+    /// Focus lands on the first field to correct (page load or HTMX swap alike); a problem
+    /// with no field takes the focus itself (see [`Steps::alert`]).
+    fn focus(&self, field: Field) -> bool {
+        self.view.errors.iter().next().map(|(first, _)| first) == Some(field)
+    }
+
+    fn invalid(&self, field: Field) -> Option<&'static str> {
+        self.view.errors.get(field).map(|_| "true")
+    }
+
+    /// The summary above the steps, announced when there is anything to correct.
+    fn alert(&self) -> Markup {
+        let (tr, view) = (self.tr, self.view);
+        let no_field = view.errors.is_empty();
+        html! {
+            @if !view.errors.is_empty() || view.general_error.is_some() {
+                div.form-alert role="alert" tabindex=[no_field.then_some("-1")]
+                    autofocus[no_field] {
                     @if let Some(message) = &view.general_error {
                         p { (message) }
                     } @else {
@@ -105,20 +129,26 @@ pub fn form(tr: &Tr, links: &Links, view: &FormView<'_>) -> Markup {
                     }
                 }
             }
+        }
+    }
+
+    fn email(&self, links: &Links) -> Markup {
+        let (tr, view) = (self.tr, self.view);
+        html! {
             fieldset.step.step-email {
                 legend { span.step-number { "1" } " " (tr.t("Your e-mail address")) }
                 label for="email" { (tr.t("Institutional e-mail address")) }
-                input #email type="email" name="email" value=(values.email) autocomplete="email" required
+                input #email type="email" name="email" value=(view.values.email) autocomplete="email" required
                     maxlength="190" pattern=[view.pattern] spellcheck="false" autocapitalize="off"
-                    autofocus[focus(Field::Email)]
-                    aria-invalid=[errors.get(Field::Email).map(|_| "true")]
+                    autofocus[self.focus(Field::Email)]
+                    aria-invalid=[self.invalid(Field::Email)]
                     // The inline check can add the error at any time: refer to it always.
                     aria-describedby="email-hint email-error"
                     hx-post=(links.check_email()) hx-trigger="change, keyup changed delay:600ms"
                     hx-target="#email-status" hx-swap="outerHTML" hx-sync="this:replace";
                 p #email-hint .hint { (tr.t("We send a confirmation link to this address.")) }
                 div.field-status-live aria-live="polite" {
-                    (email_status(tr, errors.get(Field::Email), view.email_ok))
+                    (email_status(tr, view.errors.get(Field::Email), view.email_ok))
                 }
                 // With JavaScript only (CSS), until the address passes: something to press,
                 // and a place in the page for the focus when Tab leaves the address field.
@@ -129,43 +159,60 @@ pub fn form(tr: &Tr, links: &Links, view: &FormView<'_>) -> Markup {
                     }
                 }
             }
+        }
+    }
+
+    fn consent(&self) -> Markup {
+        let tr = self.tr;
+        html! {
             fieldset.step.step-consent {
                 legend { span.step-number { "2" } " " (tr.t("Your consent")) }
-                div.check {
-                    input #consent_email type="checkbox" name="consent_email" value="yes" required
-                        checked[checked(&values.consent_email)] autofocus[focus(Field::ConsentEmail)]
-                        aria-invalid=[errors.get(Field::ConsentEmail).map(|_| "true")]
-                        aria-describedby=[described_by(errors, Field::ConsentEmail, None)];
-                    label for="consent_email" { (tr.t("I agree that my e-mail address is stored so that only one account is created for it.")) }
-                }
-                (field_error(tr, errors, Field::ConsentEmail))
-                div.check {
-                    input #consent_name type="checkbox" name="consent_name" value="yes" required
-                        checked[checked(&values.consent_name)] autofocus[focus(Field::ConsentName)]
-                        aria-invalid=[errors.get(Field::ConsentName).map(|_| "true")]
-                        aria-describedby=[described_by(errors, Field::ConsentName, None)];
-                    label for="consent_name" { (tr.t("I agree that my name is sent to Microsoft to create the account.")) }
-                }
-                (field_error(tr, errors, Field::ConsentName))
+                (self.checkbox(Field::ConsentEmail, "consent_email", tr.t("I agree that my e-mail address is stored so that only one account is created for it.")))
+                (self.checkbox(Field::ConsentName, "consent_name", tr.t("I agree that my name is sent to Microsoft to create the account.")))
             }
+        }
+    }
+
+    fn checkbox(&self, field: Field, name: &str, label: &str) -> Markup {
+        let values = self.view.values;
+        let value = match field {
+            Field::ConsentEmail => &values.consent_email,
+            _ => &values.consent_name,
+        };
+        let checked = value.as_deref().is_some_and(|v| !v.is_empty());
+        html! {
+            div.check {
+                input #(name) type="checkbox" name=(name) value="yes" required
+                    checked[checked] autofocus[self.focus(field)]
+                    aria-invalid=[self.invalid(field)]
+                    aria-describedby=[described_by(self.view.errors, field, None)];
+                label for=(name) { (label) }
+            }
+            (field_error(self.tr, self.view.errors, field))
+        }
+    }
+
+    fn name(&self) -> Markup {
+        let (tr, view) = (self.tr, self.view);
+        html! {
             fieldset.step.step-name {
                 legend { span.step-number { "3" } " " (tr.t("Your name")) }
                 p #name-hint .hint { (tr.t("Your username is made from your name, for example ada.lovelace.")) }
                 div.field {
                     label for="first_name" { (tr.t("First name")) }
-                    input #first_name type="text" name="first_name" value=(values.first_name) autocomplete="given-name"
-                        required maxlength="64" autofocus[focus(Field::FirstName)]
-                        aria-invalid=[errors.get(Field::FirstName).map(|_| "true")]
-                        aria-describedby=(described_by(errors, Field::FirstName, Some("name-hint")).unwrap_or_default());
-                    (field_error(tr, errors, Field::FirstName))
+                    input #first_name type="text" name="first_name" value=(view.values.first_name) autocomplete="given-name"
+                        required maxlength="64" autofocus[self.focus(Field::FirstName)]
+                        aria-invalid=[self.invalid(Field::FirstName)]
+                        aria-describedby=(described_by(view.errors, Field::FirstName, Some("name-hint")).unwrap_or_default());
+                    (field_error(tr, view.errors, Field::FirstName))
                 }
                 div.field {
                     label for="last_name" { (tr.t("Family name")) }
-                    input #last_name type="text" name="last_name" value=(values.last_name) autocomplete="family-name"
-                        required maxlength="64" autofocus[focus(Field::LastName)]
-                        aria-invalid=[errors.get(Field::LastName).map(|_| "true")]
-                        aria-describedby=[described_by(errors, Field::LastName, None)];
-                    (field_error(tr, errors, Field::LastName))
+                    input #last_name type="text" name="last_name" value=(view.values.last_name) autocomplete="family-name"
+                        required maxlength="64" autofocus[self.focus(Field::LastName)]
+                        aria-invalid=[self.invalid(Field::LastName)]
+                        aria-describedby=[described_by(view.errors, Field::LastName, None)];
+                    (field_error(tr, view.errors, Field::LastName))
                 }
                 div.actions {
                     button.button type="submit" { (tr.t("Send confirmation link")) }

@@ -33,7 +33,7 @@ pub fn refuses(req: &Request, public_origin: &str) -> bool {
     );
     if !allowed {
         tracing::warn!(
-            route = super::paths::route_of(req.uri().path()),
+            route = crate::web::paths::route_of(req.uri().path()),
             "cross-site request refused"
         );
     }

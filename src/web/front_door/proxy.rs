@@ -5,10 +5,9 @@
 
 use std::net::IpAddr;
 
-use poem::Request;
 use poem::http::HeaderMap;
 
-use super::paths::Links;
+use crate::web::paths::Links;
 
 /// What the request looks like from outside the proxies.
 #[derive(Debug, Clone, PartialEq, Eq)]
@@ -58,35 +57,6 @@ pub fn resolve(
         port: trusted_value(headers, "x-forwarded-port", trusted),
         links: Links::new(&prefix),
     }
-}
-
-/// The request's [`ClientInfo`], set by the middleware (defaults when absent).
-pub fn client_info(req: &Request) -> ClientInfo {
-    req.extensions()
-        .get::<ClientInfo>()
-        .cloned()
-        .unwrap_or(ClientInfo {
-            ip: None,
-            scheme: None,
-            host: None,
-            port: None,
-            links: Links::default(),
-        })
-}
-
-/// Links under the request's prefix.
-pub fn links(req: &Request) -> Links {
-    req.extensions()
-        .get::<ClientInfo>()
-        .map(|info| info.links.clone())
-        .unwrap_or_default()
-}
-
-/// Resolves the request's [`ClientInfo`] and stores it on the request.
-pub fn attach_client_info(req: &mut Request, trusted: usize, default_prefix: &str) {
-    let peer = req.remote_addr().as_socket_addr().map(|addr| addr.ip());
-    let info = resolve(req.headers(), peer, trusted, default_prefix);
-    req.extensions_mut().insert(info);
 }
 
 #[cfg(test)]

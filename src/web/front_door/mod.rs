@@ -5,28 +5,28 @@
 //! One flat async function rather than six nested middleware layers: every layer's future held
 //! the next one's, and each was copied into its parent when first polled — about 16 KB of
 //! memcpy per request, the largest single user-space cost of serving a page (callgrind).
-//! The steps themselves live in their own modules.
+//! The steps themselves live in their own modules here, beside the accept loop (`server`).
 
-use std::time::{Duration, Instant};
+pub mod body_limit;
+pub mod guard;
+pub mod proxy;
+pub mod request_log;
+pub mod server;
+
+use std::sync::Arc;
+use std::time::Instant;
 
 use poem::endpoint::{BoxEndpoint, DynEndpoint};
 use poem::http::{HeaderMap, HeaderValue, StatusCode};
 use poem::{Endpoint, Request, Response, Result};
 use tracing::Instrument;
 
-use super::paths::route_of;
-use super::request_log::RequestIds;
-use super::{AppState, body_limit, error, guard, proxy};
+use super::context::RequestContext;
+use super::{AppState, response};
+use body_limit::BodyLimits;
+use request_log::RequestIds;
 
-/// Limits on request bodies.
-#[derive(Debug, Clone, Copy)]
-pub struct BodyLimits {
-    /// Largest body accepted; a larger one is answered 413.
-    pub max_bytes: usize,
-    /// The whole body must arrive within this time, or the answer is 408.
-    pub read_timeout: Duration,
-}
-
+/// Every request's way in and out.
 pub struct FrontDoor {
     routes: BoxEndpoint<'static>,
     state: AppState,
@@ -57,21 +57,32 @@ impl FrontDoor {
         }
     }
 
-    async fn handle(&self, mut req: Request) -> Response {
+    /// The request's context: kept apart from the request, so that error pages can still
+    /// be rendered once the route has consumed it.
+    fn context(&self, req: &Request) -> Arc<RequestContext> {
+        let state = &self.state;
+        let peer = req.remote_addr().as_socket_addr().map(|addr| addr.ip());
+        let client = proxy::resolve(
+            req.headers(),
+            peer,
+            state.trusted_proxies,
+            &self.default_prefix,
+        );
+        Arc::new(RequestContext::new(req, &state.catalogs, client))
+    }
+
+    async fn handle(&self, mut req: Request, ctx: Arc<RequestContext>) -> Response {
         let state = &self.state;
         req.set_data(state.clone());
-        proxy::attach_client_info(&mut req, state.trusted_proxies, &self.default_prefix);
-        // What an error page needs of the request (language, HTMX, links), kept before the
-        // route consumes it.
-        let probe = error::probe(&req);
+        req.extensions_mut().insert(ctx.clone());
         if guard::refuses(&req, &self.public_origin) {
-            return error::error_response(&probe, state, StatusCode::FORBIDDEN);
+            return response::error(&ctx, state, StatusCode::FORBIDDEN);
         }
         if let Err(status) = body_limit::read_capped(&mut req, self.body_limits).await {
-            return error::error_response(&probe, state, status);
+            return response::error(&ctx, state, status);
         }
         let result = DynEndpoint::call(self.routes.as_ref(), req).await;
-        error::finish(&probe, state, result)
+        response::finish(&ctx, state, result)
     }
 }
 
@@ -80,11 +91,11 @@ impl Endpoint for FrontDoor {
 
     async fn call(&self, req: Request) -> Result<Self::Output> {
         let request_id = self.request_ids.next();
-        let method = req.method().clone();
-        let route = route_of(req.uri().path());
+        let ctx = self.context(&req);
+        let (method, route) = (ctx.method.clone(), ctx.route);
         let span = tracing::info_span!("request", request_id = %request_id);
         let started = Instant::now();
-        let mut response = self.handle(req).instrument(span.clone()).await;
+        let mut response = self.handle(req, ctx).instrument(span.clone()).await;
         let latency_ms = started.elapsed().as_secs_f64() * 1000.0;
         let status = response.status();
         span.in_scope(|| {

@@ -12,7 +12,14 @@ pub struct RequestIds {
     issued: AtomicU64,
 }
 
+impl Default for RequestIds {
+    fn default() -> Self {
+        Self::new()
+    }
+}
+
 impl RequestIds {
+    /// Ids starting at a random point.
     pub fn new() -> Self {
         let mut seed = [0u8; 8];
         // Without randomness, ids still differ within a run; only runs may repeat them.

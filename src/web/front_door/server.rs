@@ -1,10 +1,11 @@
 //! Accepts TCP connections and serves a poem endpoint over HTTP/1.1 with hyper directly.
 //!
-//! poem's own `Server` exposes no header-read timeout and no head size cap, so a client
-//! trickling a request line a byte at a time (slowloris) kept a connection, a task and a file
-//! descriptor for as long as it liked. hyper has both limits; this loop turns them on, and
-//! keeps what poem's server gave us: client and local addresses on each request, graceful
-//! shutdown that lets running requests finish.
+//! poem's own `Server` exposes no header-read timeout and no head size cap (its builder sets
+//! only an idle timeout: <https://github.com/poem-web/poem/blob/master/poem/src/server.rs>),
+//! so a client trickling a request line a byte at a time (slowloris) kept a connection, a
+//! task and a file descriptor for as long as it liked. hyper has both limits; this loop turns
+//! them on, and keeps what poem's server gave us: client and local addresses on each
+//! request, graceful shutdown that lets running requests finish.
 
 use std::convert::Infallible;
 use std::net::SocketAddr;

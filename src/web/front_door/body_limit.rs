@@ -3,10 +3,31 @@
 //! cut at the cap, and one that trickles in slower than the read timeout is answered 408
 //! instead of holding a task for as long as the client likes.
 
+use std::time::Duration;
+
 use poem::http::{Method, StatusCode, header};
 use poem::{Body, Request};
 
-use super::front_door::BodyLimits;
+/// Largest request body accepted (the sign-up form is well under 2 KiB).
+pub const MAX_BODY_BYTES: usize = 16 * 1024;
+
+/// Limits on request bodies.
+#[derive(Debug, Clone, Copy)]
+pub struct BodyLimits {
+    /// Largest body accepted; a larger one is answered 413.
+    pub max_bytes: usize,
+    /// The whole body must arrive within this time, or the answer is 408.
+    pub read_timeout: Duration,
+}
+
+impl Default for BodyLimits {
+    fn default() -> Self {
+        BodyLimits {
+            max_bytes: MAX_BODY_BYTES,
+            read_timeout: Duration::from_secs(20),
+        }
+    }
+}
 
 /// Reads the body within the limits and puts it back, buffered.
 pub async fn read_capped(req: &mut Request, limits: BodyLimits) -> Result<(), StatusCode> {

@@ -1,0 +1,118 @@
+//! The one place that turns an outcome into a response: a full page, the HTMX fragment alone
+//! (retargeted where the fragment replaces something else than the request aimed at), or
+//! JSON under `/api/`. Internal details go to the log, never to the client.
+
+use maud::Markup;
+use poem::http::{HeaderValue, StatusCode, header};
+use poem::{Body, IntoResponse, Response, Result};
+
+use super::AppState;
+use super::context::RequestContext;
+use super::pages::{layout, status};
+use crate::i18n::Tr;
+use crate::limits::retry_after_secs;
+
+/// An HTML answer in `tr`'s language: the fragment alone for HTMX, the page around it
+/// otherwise.
+pub fn html(
+    ctx: &RequestContext,
+    state: &AppState,
+    tr: &Tr,
+    status: StatusCode,
+    title: &str,
+    fragment: Markup,
+) -> Response {
+    let body = if ctx.htmx {
+        fragment
+    } else {
+        layout::page(
+            tr,
+            &state.catalogs,
+            ctx.links(),
+            &ctx.switch_to,
+            title,
+            fragment,
+        )
+    };
+    html_body(status, body.into_string().into())
+}
+
+/// An HTML body with the headers every page carries.
+pub fn html_body(status: StatusCode, body: Body) -> Response {
+    Response::builder()
+        .status(status)
+        .content_type("text/html; charset=utf-8")
+        .header(header::CACHE_CONTROL, "no-store")
+        .header(header::VARY, "HX-Request, Accept-Language, lang")
+        .body(body)
+}
+
+/// The answer for an error status: JSON under `/api/`, else the localized error page —
+/// for HTMX replacing the whole form region, whatever the request targeted.
+pub fn error(ctx: &RequestContext, state: &AppState, status: StatusCode) -> Response {
+    if ctx.api {
+        return json_error(ctx, status);
+    }
+    let tr = ctx.tr();
+    let panel = status::error_panel(tr, ctx.links(), status);
+    let mut response = html(ctx, state, tr, status, status::title(tr, status), panel);
+    if ctx.htmx {
+        let headers = response.headers_mut();
+        headers.insert("hx-retarget", HeaderValue::from_static("#signup"));
+        headers.insert("hx-reswap", HeaderValue::from_static("outerHTML"));
+    }
+    response
+}
+
+/// [`error`] 429, saying when to come back.
+pub fn too_many(ctx: &RequestContext, state: &AppState, wait: std::time::Duration) -> Response {
+    with_retry_after(error(ctx, state, StatusCode::TOO_MANY_REQUESTS), wait)
+}
+
+/// Adds `Retry-After` in whole seconds.
+pub fn with_retry_after(mut response: Response, wait: std::time::Duration) -> Response {
+    response.headers_mut().insert(
+        header::RETRY_AFTER,
+        HeaderValue::from(retry_after_secs(wait)),
+    );
+    response
+}
+
+/// `{"message": …}` in the request's language.
+fn json_error(ctx: &RequestContext, status: StatusCode) -> Response {
+    let msgid = match status {
+        StatusCode::BAD_REQUEST | StatusCode::UNPROCESSABLE_ENTITY => {
+            "The request body is not valid JSON of the documented shape."
+        }
+        StatusCode::UNSUPPORTED_MEDIA_TYPE => "Send the request body as application/json.",
+        _ => status::title_msgid(status),
+    };
+    let body = serde_json::json!({ "message": ctx.tr().t(msgid) });
+    poem::web::Json(body).with_status(status).into_response()
+}
+
+/// Every error from a route becomes [`error`]'s answer; an error status without a body gets
+/// one too.
+pub fn finish(ctx: &RequestContext, state: &AppState, result: Result<Response>) -> Response {
+    match result {
+        Ok(response) => {
+            let status = response.status();
+            let empty_error = (status.is_client_error() || status.is_server_error())
+                && response.headers().get(header::CONTENT_TYPE).is_none();
+            if empty_error {
+                return error(ctx, state, status);
+            }
+            response
+        }
+        Err(err) => {
+            let status = err.status();
+            let (method, route) = (&ctx.method, ctx.route);
+            if status.is_server_error() {
+                tracing::error!(%method, %route, error = %err, "request failed");
+            } else {
+                tracing::debug!(%method, %route, %status, "request refused");
+            }
+            error(ctx, state, status)
+        }
+    }
+}
