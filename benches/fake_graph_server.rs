@@ -7,8 +7,8 @@
 //! `cargo bench --bench fake_graph_server -- [latency-ms] [groups]` (defaults: 50, 5).
 
 // An inline module with a path, so that the fake's own `mod directory; mod token;` resolve to
-// `tests/api/fake_graph/` as in the test binary.
-#[path = "../tests/api"]
+// `tests/api/support/fake_graph/` as in the test binary.
+#[path = "../tests/api/support"]
 mod api {
     #[allow(dead_code)]
     pub mod fake_graph;

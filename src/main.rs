@@ -1,4 +1,6 @@
 #![forbid(unsafe_code)]
+// Input, the network and the disk must not crash the server; tests may unwrap (clippy.toml).
+#![deny(clippy::unwrap_used)]
 
 use std::process::ExitCode;
 

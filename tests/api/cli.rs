@@ -4,8 +4,8 @@ use std::path::Path;
 use std::process::{Command, Output};
 use std::sync::Arc;
 
-use crate::flaky_directory::{FlakyDirectory, Op};
-use crate::helpers::{spawn_app, spawn_app_in, spawn_app_with, texts};
+use crate::support::flaky_directory::{FlakyDirectory, Op};
+use crate::support::helpers::{spawn_app, spawn_app_in, spawn_app_with, texts};
 use ms365_accountcreator::directory::Directory;
 use ms365_accountcreator::startup::Overrides;
 
@@ -424,11 +424,31 @@ async fn the_server_purges_expired_sign_ups_by_itself() {
         housekeeping_every: Some(std::time::Duration::from_millis(50)),
         ..Overrides::default()
     };
-    let app = spawn_app_with(&[("VERIFICATION_TOKEN_TTL_MINUTES", "1")], overrides).await;
+    let app = spawn_app_with(
+        &[
+            ("VERIFICATION_TOKEN_TTL_MINUTES", "1"),
+            ("METRICS_ENABLED", "true"),
+        ],
+        overrides,
+    )
+    .await;
     app.sign_up("old@uni.example", "Old", "Person").await;
     app.advance_clock(120);
     app.sign_up("new@uni.example", "New", "Person").await;
-    tokio::time::sleep(std::time::Duration::from_millis(300)).await;
+    // Until a housekeeping pass has run: the metrics count one pending sign-up.
+    let mut purged = false;
+    for _ in 0..200 {
+        let metrics = app.get("/metrics").await.text().await.unwrap();
+        if metrics
+            .lines()
+            .any(|line| line == "ms365_pending_signups 1")
+        {
+            purged = true;
+            break;
+        }
+        tokio::time::sleep(std::time::Duration::from_millis(25)).await;
+    }
+    assert!(purged, "no housekeeping pass within 5 s");
     let mut app = app;
     let dir = app.stop().await;
     let listed = stdout(&run(dir.path(), &["signups", "list"]));

@@ -1,6 +1,6 @@
 //! The DEBUG flow end to end: form → mail at /debug/mails → link → confirm → result.
 
-use crate::helpers::{TestApp, attr, password_in, spawn_app, spawn_app_with, texts};
+use crate::support::helpers::{TestApp, attr, password_in, spawn_app, spawn_app_with, texts};
 use ms365_accountcreator::startup::Overrides;
 
 async fn confirm(app: &TestApp, path: &str) -> reqwest::Response {

@@ -6,10 +6,10 @@ use std::time::Duration;
 
 use scraper::{Html, Selector};
 
-use crate::fake_graph::{Endpoint, FakeGraph};
-use crate::helpers::password_in;
-use crate::process::{ServerProcess, sign_up_fields};
-use crate::small_disk::SmallDisk;
+use crate::support::fake_graph::{Endpoint, FakeGraph};
+use crate::support::helpers::password_in;
+use crate::support::process::{ServerProcess, sign_up_fields};
+use crate::support::small_disk::SmallDisk;
 
 fn graph_env(fake: &FakeGraph, group: &str, sku: &str) -> Vec<(String, String)> {
     crate::graph::env(fake, &[group.to_owned()], &[sku.to_owned()])

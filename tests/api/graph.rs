@@ -12,15 +12,17 @@ use std::time::{Duration, Instant};
 
 use ms365_accountcreator::config::GraphSettings;
 use ms365_accountcreator::directory::{
-    Directory, DirectoryError, FreeName, Grants, NewUser, SimulatedDirectory,
+    Directory, DirectoryError, DirectoryUser, FreeName, Grants, NewUser, SimulatedDirectory,
 };
 use ms365_accountcreator::domain::{MailNickname, PersonName};
 use ms365_accountcreator::graph::{GraphClient, RetryPolicy};
 use ms365_accountcreator::startup::Overrides;
 use secrecy::SecretString;
 
-use crate::fake_graph::{CLIENT_ID, DOMAIN, Endpoint, FakeGraph, fixture, openssl_thumbprint};
-use crate::helpers::{Logs, TestApp, password_in, spawn_app_with, texts};
+use crate::support::fake_graph::{
+    CLIENT_ID, DOMAIN, Endpoint, FakeGraph, fixture, openssl_thumbprint,
+};
+use crate::support::helpers::{Logs, TestApp, password_in, spawn_app_with, texts};
 
 // --- arrangement ---
 
@@ -119,6 +121,19 @@ fn nickname(first: &str, last: &str) -> MailNickname {
         &PersonName::parse(last).unwrap(),
     )
     .unwrap()
+}
+
+/// Ada Lovelace created under her first username: where most client tests start.
+async fn created_user(graph: &GraphClient) -> Result<DirectoryUser, DirectoryError> {
+    let nick = nickname("Ada", "Lovelace");
+    graph
+        .create_user(&new_user(
+            "Ada",
+            "Lovelace",
+            "ada.lovelace@tenant.example",
+            &nick,
+        ))
+        .await
 }
 
 fn new_user<'a>(

@@ -2,7 +2,7 @@
 
 use serde_json::{Value, json};
 
-use crate::helpers::{TestApp, spawn_app, spawn_app_with};
+use crate::support::helpers::{TestApp, spawn_app, spawn_app_with};
 use ms365_accountcreator::startup::Overrides;
 
 async fn post_json(

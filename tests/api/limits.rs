@@ -2,7 +2,7 @@
 
 use serde_json::json;
 
-use crate::helpers::{spawn_app_with, texts};
+use crate::support::helpers::{spawn_app_with, texts};
 use ms365_accountcreator::startup::Overrides;
 
 #[tokio::test]
@@ -30,7 +30,7 @@ async fn sign_up_posts_per_client_are_limited_with_retry_after_and_values_kept()
         "{page}"
     );
     assert_eq!(
-        crate::helpers::attr(&page, "#last_name", "value").as_deref(),
+        crate::support::helpers::attr(&page, "#last_name", "value").as_deref(),
         Some("Three")
     );
 
@@ -182,7 +182,7 @@ async fn a_trusted_prefix_is_used_for_every_link_on_the_page() {
     assert!(seen >= 6, "links checked: {seen}");
     let plain = app.get("/").await.text().await.unwrap();
     assert_eq!(
-        crate::helpers::attr(&plain, "form#signup", "action").as_deref(),
+        crate::support::helpers::attr(&plain, "form#signup", "action").as_deref(),
         Some("/signup")
     );
 }
@@ -196,7 +196,7 @@ async fn the_public_url_path_is_the_default_prefix_and_mail_links_ignore_the_hos
     .await;
     let page = app.get("/").await.text().await.unwrap();
     assert_eq!(
-        crate::helpers::attr(&page, "form#signup", "action").as_deref(),
+        crate::support::helpers::attr(&page, "form#signup", "action").as_deref(),
         Some("/accounts/signup")
     );
     let fields = [

@@ -4,7 +4,7 @@
 
 use serde_json::Value;
 
-use crate::process::{ServerProcess, sign_up_fields};
+use crate::support::process::{ServerProcess, sign_up_fields};
 
 #[tokio::test]
 async fn json_logs_carry_request_id_route_status_and_latency_and_no_address() {

@@ -3,7 +3,7 @@
 
 use serde_json::{Value, json};
 
-use crate::helpers::{ListedMail, TestApp, attr, spawn_app, spawn_app_with, texts};
+use crate::support::helpers::{ListedMail, TestApp, attr, spawn_app, spawn_app_with, texts};
 use ms365_accountcreator::startup::Overrides;
 
 const QUOTED: &str =

@@ -1,12 +1,6 @@
 //! One test binary for every integration test (each extra binary costs a link on 2 cores).
 
-mod browser_support;
-mod fake_graph;
-mod flaky_directory;
-mod helpers;
-mod process;
-mod small_disk;
-mod smtp;
+mod support;
 
 mod browser;
 mod cli;

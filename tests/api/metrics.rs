@@ -2,8 +2,8 @@
 
 use std::collections::BTreeMap;
 
-use crate::fake_graph::FakeGraph;
-use crate::helpers::{TestApp, spawn_app, spawn_app_with};
+use crate::support::fake_graph::FakeGraph;
+use crate::support::helpers::{TestApp, spawn_app, spawn_app_with};
 use ms365_accountcreator::startup::Overrides;
 
 /// Scrapes and parses: (metric name, sorted labels) → value.

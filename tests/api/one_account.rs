@@ -8,9 +8,9 @@ use futures_util::future::join_all;
 use ms365_accountcreator::startup::Overrides;
 use ring::aead::{Aad, CHACHA20_POLY1305, LessSafeKey, NONCE_LEN, Nonce, UnboundKey};
 
-use crate::fake_graph::{Endpoint, FakeGraph};
-use crate::helpers::{TestApp, password_in, spawn_app_with, texts};
-use crate::smtp::{ReceivedMail, SmtpMode, SmtpServer};
+use crate::support::fake_graph::{Endpoint, FakeGraph};
+use crate::support::helpers::{TestApp, password_in, spawn_app_with, texts};
+use crate::support::smtp::{ReceivedMail, SmtpMode, SmtpServer};
 
 const SECRET: &str = "one-account-test-secret-of-32-bytes!";
 

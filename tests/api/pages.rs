@@ -1,6 +1,6 @@
 //! The sign-up page, languages, assets and the small endpoints.
 
-use crate::helpers::{attr, spawn_app, spawn_app_with, texts};
+use crate::support::helpers::{attr, spawn_app, spawn_app_with, texts};
 use ms365_accountcreator::startup::Overrides;
 
 #[tokio::test]
@@ -226,7 +226,7 @@ async fn the_server_stops_gracefully_and_the_store_can_be_reopened() {
         200
     );
     let dir = app.stop().await;
-    let app = crate::helpers::spawn_app_in(dir, &[], Overrides::default()).await;
+    let app = crate::support::helpers::spawn_app_in(dir, &[], Overrides::default()).await;
     let again = app.sign_up("ada@uni.example", "Ada", "Lovelace").await;
     assert_eq!(
         again.status(),

@@ -4,8 +4,8 @@
 use std::sync::Arc;
 use std::sync::atomic::Ordering;
 
-use crate::flaky_directory::{FlakyDirectory, Op};
-use crate::helpers::{TestApp, spawn_app_with, texts};
+use crate::support::flaky_directory::{FlakyDirectory, Op};
+use crate::support::helpers::{TestApp, spawn_app_with, texts};
 use ms365_accountcreator::directory::Directory;
 use ms365_accountcreator::startup::Overrides;
 
@@ -26,7 +26,7 @@ async fn signed_up(app: &TestApp) -> String {
     app.verification_path("ada@uni.example").await
 }
 
-fn password_mails(mails: &[crate::helpers::ListedMail]) -> usize {
+fn password_mails(mails: &[crate::support::helpers::ListedMail]) -> usize {
     mails
         .iter()
         .filter(|m| m.subject == "Your new account")
@@ -175,7 +175,7 @@ async fn a_registration_survives_a_restart_between_steps() {
     let store = app.stop().await;
 
     let directory_again: Arc<dyn Directory> = directory.clone();
-    let app = crate::helpers::spawn_app_in(
+    let app = crate::support::helpers::spawn_app_in(
         store,
         &[],
         Overrides {

@@ -1,6 +1,6 @@
 //! `POST /signup` as a plain form post (JavaScript off) and through HTMX.
 
-use crate::helpers::{TestApp, attr, spawn_app, spawn_app_with, texts};
+use crate::support::helpers::{TestApp, attr, spawn_app, spawn_app_with, texts};
 use ms365_accountcreator::startup::Overrides;
 
 const FILTER: &str = r"[a-z0-9.]+@uni\.example";

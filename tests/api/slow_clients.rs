@@ -9,7 +9,7 @@ use ms365_accountcreator::web::ConnectionLimits;
 use tokio::io::{AsyncReadExt, AsyncWriteExt};
 use tokio::net::TcpStream;
 
-use crate::helpers::{TestApp, spawn_app, spawn_app_with, texts};
+use crate::support::helpers::{TestApp, spawn_app, spawn_app_with, texts};
 
 const TIMEOUT: Duration = Duration::from_secs(1);
 

@@ -13,8 +13,10 @@ use ms365_accountcreator::domain::MailNickname;
 use ms365_accountcreator::mail::SmtpMailer;
 use ms365_accountcreator::startup::{Application, Overrides};
 
-use crate::helpers::{TestApp, attr, spawn_app_with, test_settings, texts};
-use crate::smtp::{Login, ReceivedMail, SmtpMode, SmtpServer, app_settings, free_port, pairs};
+use crate::support::helpers::{TestApp, attr, spawn_app_with, test_settings, texts};
+use crate::support::smtp::{
+    Login, ReceivedMail, SmtpMode, SmtpServer, app_settings, free_port, pairs,
+};
 
 const LOGIN: Login = ("mailer", "correct-horse-battery");
 const COULD_NOT_SEND: &str =
@@ -405,7 +407,7 @@ async fn check_explains_an_untrusted_certificate_and_a_refused_login() {
 
 #[tokio::test]
 async fn start_up_refuses_unusable_mail_settings_naming_the_setting() {
-    let ca = crate::smtp::ca_file();
+    let ca = crate::support::smtp::ca_file();
     let not_a_ca = ca.with_file_name("make-certs.sh");
     let not_a_ca = not_a_ca.to_string_lossy();
     let cases: Vec<(Vec<(&str, &str)>, &str)> = vec![

@@ -4,8 +4,8 @@
 use fantoccini::key::Key;
 
 use super::{EN, open_form};
-use crate::browser_support::{Browser, Js};
-use crate::helpers::{TestApp, spawn_app};
+use crate::support::browser_support::{Browser, Js};
+use crate::support::helpers::{TestApp, spawn_app};
 
 /// Tabs until `target` has the focus, checking a visible focus ring at every stop; returns
 /// the stops on the way.

@@ -9,8 +9,8 @@ mod without_javascript;
 
 use std::path::Path;
 
-use crate::browser_support::{Browser, Js};
-use crate::helpers::TestApp;
+use crate::support::browser_support::{Browser, Js};
+use crate::support::helpers::TestApp;
 
 /// What a person reads in one language.
 pub struct Texts {

@@ -7,8 +7,8 @@ use super::{
     ADA, DE, EN, GRETE, INVALID_FORM, Person, Texts, assert_every_input_is_labelled,
     assert_field_error, confirm_by_mail, description_of, open_form,
 };
-use crate::browser_support::{Browser, Js};
-use crate::helpers::{TestApp, spawn_app, spawn_app_with};
+use crate::support::browser_support::{Browser, Js};
+use crate::support::helpers::{TestApp, spawn_app, spawn_app_with};
 use ms365_accountcreator::startup::Overrides;
 
 /// The step-by-step form with HTMX: everything happens in one document.

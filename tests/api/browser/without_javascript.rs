@@ -5,8 +5,8 @@ use super::{
     ADA, DE, EN, GRETE, INVALID_FORM, Person, Texts, assert_every_input_is_labelled,
     assert_field_error, confirm_by_mail, open_form,
 };
-use crate::browser_support::{Browser, Js};
-use crate::helpers::{TestApp, spawn_app};
+use crate::support::browser_support::{Browser, Js};
+use crate::support::helpers::{TestApp, spawn_app};
 
 /// The same sign-up as plain form posts and whole pages.
 async fn sign_up_without_javascript(browser: &Browser, app: &TestApp, t: &Texts, who: &Person) {

@@ -3,10 +3,10 @@
 
 use std::process::{Command, Output};
 
-use crate::fake_graph::FakeGraph;
-use crate::smtp::{SmtpMode, SmtpServer};
+use crate::support::fake_graph::FakeGraph;
+use crate::support::smtp::{SmtpMode, SmtpServer};
 
-const LOGIN: crate::smtp::Login = ("checker", "check-pass-123");
+const LOGIN: crate::support::smtp::Login = ("checker", "check-pass-123");
 
 /// Runs the binary off the test's thread, so the fakes on this thread keep answering.
 async fn check(env: Vec<(String, String)>, args: &[&str]) -> Output {

@@ -100,16 +100,7 @@ async fn already_a_member_and_a_licence_already_assigned_count_as_done() {
         &settings(&fake, &groups, std::slice::from_ref(&sku)),
         Duration::from_secs(5),
     );
-    let nick = nickname("Ada", "Lovelace");
-    let user = graph
-        .create_user(&new_user(
-            "Ada",
-            "Lovelace",
-            "ada.lovelace@tenant.example",
-            &nick,
-        ))
-        .await
-        .unwrap();
+    let user = created_user(&graph).await.unwrap();
     fake.add_member(&groups[0], &user.object_id);
     let both = Grants {
         licences: true,
@@ -146,16 +137,7 @@ async fn a_missing_group_fails_at_once_while_the_licence_is_assigned() {
         ),
         Duration::from_secs(5),
     );
-    let nick = nickname("Ada", "Lovelace");
-    let user = graph
-        .create_user(&new_user(
-            "Ada",
-            "Lovelace",
-            "ada.lovelace@tenant.example",
-            &nick,
-        ))
-        .await
-        .unwrap();
+    let user = created_user(&graph).await.unwrap();
 
     let outcome = graph
         .grant(
@@ -190,16 +172,8 @@ async fn graph_refusals_become_failures_with_code_message_and_request_id() {
     let mut bad_location = settings(&fake, &[], &[]);
     bad_location.usage_location = "XX".into();
     let graph = client(&bad_location, Duration::from_secs(5));
-    let nick = nickname("Ada", "Lovelace");
 
-    let refused = graph
-        .create_user(&new_user(
-            "Ada",
-            "Lovelace",
-            "ada.lovelace@tenant.example",
-            &nick,
-        ))
-        .await;
+    let refused = created_user(&graph).await;
 
     match refused {
         Err(DirectoryError::Failed(text)) => {
@@ -211,23 +185,8 @@ async fn graph_refusals_become_failures_with_code_message_and_request_id() {
         other => panic!("{other:?}"),
     }
     let graph = client(&settings(&fake, &[], &[]), Duration::from_secs(5));
-    graph
-        .create_user(&new_user(
-            "Ada",
-            "Lovelace",
-            "ada.lovelace@tenant.example",
-            &nick,
-        ))
-        .await
-        .unwrap();
-    let again = graph
-        .create_user(&new_user(
-            "Ada",
-            "Lovelace",
-            "ada.lovelace@tenant.example",
-            &nick,
-        ))
-        .await;
+    created_user(&graph).await.unwrap();
+    let again = created_user(&graph).await;
     assert!(
         matches!(again, Err(DirectoryError::AlreadyExists)),
         "{again:?}"

@@ -3,9 +3,9 @@
 //! assertion, nor the SMTP password — through a full sign-up and a failing one. The server
 //! runs as its own process with LOG_LEVEL=trace, and its whole output is searched.
 
-use crate::fake_graph::{FakeGraph, fixture};
-use crate::process::{ServerProcess, sign_up_fields};
-use crate::smtp::{SmtpMode, SmtpServer};
+use crate::support::fake_graph::{FakeGraph, fixture};
+use crate::support::process::{ServerProcess, sign_up_fields};
+use crate::support::smtp::{SmtpMode, SmtpServer};
 
 const JWT_SECRET: &str = "jwt-secret-that-must-not-leak-7f3a";
 const SMTP_PASSWORD: &str = "smtp-password-that-must-not-leak-91c2";

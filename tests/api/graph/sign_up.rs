@@ -404,7 +404,7 @@ async fn unusable_graph_settings_stop_start_up_with_a_message_naming_the_setting
     for (env, setting) in cases {
         let store = tempfile::tempdir().unwrap();
         let pairs: Vec<(&str, &str)> = env.iter().map(|(k, v)| (k.as_str(), v.as_str())).collect();
-        let settings = crate::helpers::test_settings(store.path(), &pairs);
+        let settings = crate::support::helpers::test_settings(store.path(), &pairs);
 
         let built =
             ms365_accountcreator::startup::Application::build(&settings, Overrides::default())

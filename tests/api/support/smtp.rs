@@ -305,6 +305,6 @@ impl ReceivedMail {
 
     /// The temporary password in a password mail.
     pub fn password(&self) -> Option<String> {
-        crate::helpers::password_in(&self.text)
+        crate::support::helpers::password_in(&self.text)
     }
 }

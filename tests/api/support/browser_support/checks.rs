@@ -9,7 +9,7 @@ use serde_json::{Value, json};
 use super::{Browser, DESKTOP, Js, PHONE};
 
 /// axe-core from npm (see `tests/fixtures/axe-core/README.md`), injected into pages.
-const AXE_SOURCE: &str = include_str!("../../fixtures/axe-core/axe.min.js");
+const AXE_SOURCE: &str = include_str!("../../../fixtures/axe-core/axe.min.js");
 
 /// See `assert_accessible`: lets axe-core finish in a page whose scripts are disabled.
 const TIMERS_AS_PROMISES: &str = r#"

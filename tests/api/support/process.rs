@@ -5,7 +5,7 @@ use std::path::{Path, PathBuf};
 use std::process::{Child, Command, Stdio};
 use std::time::Duration;
 
-use crate::smtp::free_port;
+use crate::support::smtp::free_port;
 
 /// A running `ms365-accountcreator serve`, logging to a file; killed when dropped.
 pub struct ServerProcess {
@@ -28,7 +28,7 @@ impl ServerProcess {
         store_dir: &Path,
         env: &[(String, String)],
     ) -> ServerProcess {
-        crate::helpers::init();
+        crate::support::helpers::init();
         let port = free_port();
         let log = store_dir.join(format!("server-{port}.log"));
         let child = command(launcher, store_dir, port, &log, env)

@@ -1,0 +1,11 @@
+//! What the tests stand on: the server on a random port (`helpers`), the fake Microsoft Graph,
+//! a directory that fails on request, the loopback SMTP sink, the server as a child process,
+//! a small disk, and the browser.
+
+pub mod browser_support;
+pub mod fake_graph;
+pub mod flaky_directory;
+pub mod helpers;
+pub mod process;
+pub mod small_disk;
+pub mod smtp;
