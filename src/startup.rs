@@ -17,7 +17,7 @@ use crate::limits::HourlyLimit;
 use crate::mail::{Mailer, Outbox, SmtpMailer};
 use crate::metrics::Metrics;
 use crate::server::{self, ConnectionLimits};
-use crate::signup::{Clock, FlowSettings, Signups, system_clock};
+use crate::signup::{Clock, Signups, system_clock};
 use crate::store::Store;
 use crate::web::{self, AppState, BodyLimits};
 
@@ -201,7 +201,7 @@ pub fn build_signups(
         mailer,
         catalogs.clone(),
         &settings.jwt_secret_key,
-        FlowSettings::from_settings(settings, public_url),
+        settings.flow(public_url),
         overrides.clock.unwrap_or_else(system_clock),
     )
     .context("JWT_SECRET_KEY cannot be used as a signing key")?

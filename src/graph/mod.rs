@@ -11,6 +11,7 @@ pub mod error;
 mod grant;
 mod pem;
 pub mod retry;
+mod settings;
 mod types;
 mod users;
 
@@ -22,8 +23,8 @@ pub use check::{CheckResult, check};
 pub use credentials::{Credentials, CredentialsError, Thumbprint};
 pub use error::{AuthError, GraphApiError};
 pub use retry::RetryPolicy;
+pub use settings::GraphSettings;
 
-use crate::config::GraphSettings;
 use crate::directory::{
     Directory, DirectoryError, DirectoryUser, FreeName, GrantOutcome, Grants, NewUser,
 };

@@ -14,8 +14,7 @@ use lettre::{AsyncSmtpTransport, AsyncTransport, Tokio1Executor};
 use secrecy::{ExposeSecret, SecretString};
 
 use super::message::{self, Envelope};
-use super::{MailError, OutgoingMail};
-use crate::config::MailSettings;
+use super::{MailError, MailSettings, OutgoingMail};
 pub use setup::SmtpSetupError;
 use setup::{reply_to, sending_address, tls_for};
 
