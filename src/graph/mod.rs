@@ -148,13 +148,13 @@ impl GraphClient {
         })
     }
 
-    /// Replaces the retry limits (tests use short deadlines).
     /// Counts every request into `metrics`.
     pub fn with_metrics(mut self, metrics: crate::metrics::Metrics) -> Self {
         self.metrics = Some(metrics);
         self
     }
 
+    /// Replaces the retry limits (tests use short deadlines).
     pub fn with_retry_policy(mut self, policy: RetryPolicy) -> Self {
         self.net.policy = policy;
         self

@@ -127,7 +127,7 @@ impl std::fmt::Debug for Signups {
 }
 
 impl Signups {
-    #[allow(clippy::too_many_arguments)]
+    /// The service over its parts; fails only when `secret` cannot sign tokens.
     pub fn new(
         store: Store,
         directory: Arc<dyn Directory>,
