@@ -183,15 +183,11 @@ fn with_slash(url: &Url) -> Url {
     url
 }
 
-/// `xxxxxxxx-xxxx-xxxx-xxxx-xxxxxxxxxxxx` in hex. Object and SKU ids are GUIDs, and checking
-/// that here means they are safe to put into URL paths unescaped.
+/// `xxxxxxxx-xxxx-xxxx-xxxx-xxxxxxxxxxxx` in hex, the only form Graph writes. Object and SKU
+/// ids are GUIDs, and checking that here means they are safe to put into URL paths unescaped
+/// (`Uuid::parse_str` would also take the braced, URN and undashed forms).
 fn is_guid(id: &str) -> bool {
-    let groups: Vec<&str> = id.split('-').collect();
-    groups.len() == 5
-        && groups
-            .iter()
-            .zip([8, 4, 4, 4, 12])
-            .all(|(g, len)| g.len() == len && g.chars().all(|c| c.is_ascii_hexdigit()))
+    id.parse::<uuid::fmt::Hyphenated>().is_ok()
 }
 
 #[async_trait::async_trait]
