@@ -9,6 +9,7 @@ pub mod check;
 pub mod credentials;
 pub mod error;
 mod grant;
+mod net;
 mod pem;
 pub mod retry;
 mod settings;
@@ -30,6 +31,7 @@ use crate::directory::{
 };
 use crate::domain::MailNickname;
 use auth::TokenSource;
+use net::Net;
 use retry::Deadline;
 
 /// Why the Graph settings cannot be used; each message names the setting.
@@ -61,21 +63,6 @@ pub enum SetupError {
     Url(String),
     #[error("cannot build the HTTP client: {0}")]
     Http(String),
-}
-
-/// What every request needs: the HTTP client, its timeout and the retry limits.
-#[derive(Debug)]
-struct Net {
-    http: reqwest::Client,
-    timeout: Duration,
-    policy: RetryPolicy,
-}
-
-impl Net {
-    /// `GRAPH_API_TIMEOUT_SECONDS`, or less when the step's deadline is nearer.
-    fn request_timeout(&self, deadline: &Deadline) -> Duration {
-        self.timeout.min(deadline.remaining())
-    }
 }
 
 /// The Microsoft Graph directory.
