@@ -51,10 +51,12 @@ impl PasswordDelivery {
         }
     }
 
+    /// Whether the password goes out by mail.
     pub fn by_mail(self) -> bool {
         matches!(self, PasswordDelivery::Mail | PasswordDelivery::Both)
     }
 
+    /// Whether the result page shows the password.
     pub fn on_page(self) -> bool {
         matches!(self, PasswordDelivery::Page | PasswordDelivery::Both)
     }
