@@ -10,6 +10,10 @@ use secrecy::{ExposeSecret, SecretString};
 use url::Url;
 
 use crate::domain::{EmailFilter, SubaddressSeparator};
+use crate::graph::GraphSettings;
+use crate::mail::MailSettings;
+use crate::signup::{FlowSettings, PasswordDelivery};
+use crate::telemetry::LogFormat;
 pub use load::{Layers, Locations, Mode, Source, Value};
 
 /// Why the configuration cannot be used. Each message says where and what to change.
@@ -41,60 +45,6 @@ pub enum ConfigError {
         "PUBLIC_URL is not set: in PRODUCTION it must be the address people open, e.g. PUBLIC_URL=\"https://signup.example.edu\", because links in mails are built from it"
     )]
     MissingPublicUrl,
-}
-
-/// How the temporary password reaches the person.
-#[derive(Debug, Clone, Copy, PartialEq, Eq)]
-pub enum PasswordDelivery {
-    Mail,
-    Page,
-    Both,
-}
-
-impl PasswordDelivery {
-    pub fn by_mail(self) -> bool {
-        matches!(self, PasswordDelivery::Mail | PasswordDelivery::Both)
-    }
-    pub fn on_page(self) -> bool {
-        matches!(self, PasswordDelivery::Page | PasswordDelivery::Both)
-    }
-}
-
-/// Log line format.
-#[derive(Debug, Clone, Copy, PartialEq, Eq)]
-pub enum LogFormat {
-    Text,
-    Json,
-}
-
-/// Microsoft Graph settings.
-#[derive(Debug, Clone)]
-pub struct GraphSettings {
-    pub api_url: Url,
-    pub authority: Url,
-    pub client_id: String,
-    pub pubkey_thumbprint: Option<String>,
-    pub privkey_path: PathBuf,
-    pub cert_path: Option<PathBuf>,
-    pub user_mail_domain: String,
-    pub groups_for_new_users: Vec<String>,
-    pub license_skus: Vec<String>,
-    pub usage_location: String,
-    pub timeout: Duration,
-}
-
-/// SMTP settings.
-#[derive(Debug, Clone)]
-pub struct MailSettings {
-    pub host: String,
-    pub port: u16,
-    pub ssl: bool,
-    pub starttls: bool,
-    pub login: bool,
-    pub user: String,
-    pub password: SecretString,
-    pub sending_address: String,
-    pub ca_file: Option<PathBuf>,
 }
 
 /// Everything the program is configured with.
@@ -135,60 +85,13 @@ impl Settings {
         Ok((Settings::from_layers(&layers)?, warnings))
     }
 
-    /// Builds typed settings from merged layers and checks what start-up needs.
+    /// Builds typed settings from merged layers and checks what start-up needs: one step
+    /// per owner's settings, the rest read key by key.
     pub fn from_layers(layers: &Layers) -> Result<Self, ConfigError> {
         let get = Getter(layers);
         let mode = layers.mode.unwrap_or(Mode::Production);
-        let jwt_secret_key = SecretString::from(get.string("JWT_SECRET_KEY")?);
-        if jwt_secret_key.expose_secret().trim().is_empty() {
-            return Err(ConfigError::EmptySecret);
-        }
-        let public_url = get
-            .optional("PUBLIC_URL")?
-            .map(|raw| get.url("PUBLIC_URL", &raw))
-            .transpose()?;
-        if public_url.is_none() && mode == Mode::Production {
-            return Err(ConfigError::MissingPublicUrl);
-        }
-        let filter_raw = get.string("EMAIL_ADDRESS_FILTER")?;
-        let email_address_filter = EmailFilter::parse(&filter_raw)
-            .map_err(|err| get.invalid("EMAIL_ADDRESS_FILTER", err.to_string()))?;
-        // Not trimmed: a space is no separator, and an empty string means off.
-        let email_subaddress_separator =
-            SubaddressSeparator::parse(&get.string("EMAIL_SUBADDRESS_SEPARATOR")?)
-                .map_err(|err| get.invalid("EMAIL_SUBADDRESS_SEPARATOR", err.to_string()))?;
-        let password_delivery = match get
-            .string("PASSWORD_DELIVERY")?
-            .trim()
-            .to_ascii_lowercase()
-            .as_str()
-        {
-            "mail" => PasswordDelivery::Mail,
-            "page" => PasswordDelivery::Page,
-            "both" => PasswordDelivery::Both,
-            other => {
-                return Err(get.invalid(
-                    "PASSWORD_DELIVERY",
-                    format!("`{other}` is not one of mail, page, both"),
-                ));
-            }
-        };
-        let log_format = match get
-            .string("LOG_FORMAT")?
-            .trim()
-            .to_ascii_lowercase()
-            .as_str()
-        {
-            "text" => LogFormat::Text,
-            "json" => LogFormat::Json,
-            other => {
-                return Err(
-                    get.invalid("LOG_FORMAT", format!("`{other}` is not one of text, json"))
-                );
-            }
-        };
-        let generated_password_bytes = get.int_in("GENERATED_PASSWORD_BYTES", 6, 64)?;
-        let thumbprint = get.optional("GRAPH_API_AUTH_PUBKEY_THUMBPRINT")?;
+        let (jwt_secret_key, public_url) = get.start_up(mode)?;
+        let (email_address_filter, email_subaddress_separator) = get.addresses()?;
         Ok(Settings {
             mode,
             jwt_secret_key,
@@ -197,11 +100,11 @@ impl Settings {
             database_path: PathBuf::from(get.string("DATABASE_PATH")?),
             reverse_proxy_count: get.int_in("REVERSE_PROXY_COUNT", 0, 32)? as usize,
             log_level: get.string("LOG_LEVEL")?,
-            log_format,
+            log_format: get.parsed("LOG_FORMAT", LogFormat::parse)?,
             debug_dont_connect_to_api: get.bool("DEBUG_DONT_CONNECT_TO_API")?,
             debug_dont_send_mail: get.bool("DEBUG_DONT_SEND_MAIL")?,
-            generated_password_bytes: generated_password_bytes as usize,
-            password_delivery,
+            generated_password_bytes: get.int_in("GENERATED_PASSWORD_BYTES", 6, 64)? as usize,
+            password_delivery: get.parsed("PASSWORD_DELIVERY", PasswordDelivery::parse)?,
             email_address_filter,
             email_subaddress_separator,
             support_email: get.string("SUPPORT_EMAIL")?,
@@ -217,47 +120,26 @@ impl Settings {
                 1,
                 1_000,
             )? as u32,
-            graph: GraphSettings {
-                api_url: get.url("GRAPH_API_URL", &get.string("GRAPH_API_URL")?)?,
-                authority: get.url(
-                    "GRAPH_API_AUTH_AUTHORITY",
-                    &get.string("GRAPH_API_AUTH_AUTHORITY")?,
-                )?,
-                client_id: get.string("GRAPH_API_AUTH_CLIENT_ID")?,
-                pubkey_thumbprint: thumbprint,
-                privkey_path: PathBuf::from(get.string("GRAPH_API_AUTH_PRIVKEY_PATH")?),
-                cert_path: get.optional("GRAPH_API_AUTH_CERT_PATH")?.map(PathBuf::from),
-                user_mail_domain: get
-                    .string("GRAPH_API_USER_MAIL_DOMAIN")?
-                    .trim()
-                    .to_ascii_lowercase(),
-                groups_for_new_users: get.list("GRAPH_API_GROUPS_FOR_NEW_USERS")?,
-                license_skus: get.list("GRAPH_API_LICENSE_SKUS")?,
-                usage_location: get
-                    .string("GRAPH_API_USAGE_LOCATION")?
-                    .trim()
-                    .to_ascii_uppercase(),
-                timeout: Duration::from_secs(
-                    get.int_in("GRAPH_API_TIMEOUT_SECONDS", 1, 600)? as u64
-                ),
-            },
-            mail: MailSettings {
-                host: get.string("MAIL_SERVER_HOST")?,
-                port: get.int_in("MAIL_SERVER_PORT", 1, 65_535)? as u16,
-                ssl: get.bool("MAIL_SERVER_SSL")?,
-                // Implicit TLS and STARTTLS exclude each other: with SSL on, the STARTTLS
-                // default gives way; only an explicit STARTTLS = true is a conflict.
-                starttls: get.bool("MAIL_SERVER_STARTTLS")?
-                    && !(get.bool("MAIL_SERVER_SSL")? && get.is_default("MAIL_SERVER_STARTTLS")),
-                login: get.bool("MAIL_SERVER_LOGIN")?,
-                user: get.string("MAIL_SERVER_USER")?,
-                password: SecretString::from(get.string("MAIL_SERVER_PW")?),
-                sending_address: get.string("MAIL_SENDING_ADDRESS")?,
-                ca_file: get.optional("MAIL_SERVER_CA_FILE")?.map(PathBuf::from),
-            },
+            graph: get.graph()?,
+            mail: get.mail()?,
             metrics_enabled: get.bool("METRICS_ENABLED")?,
             metrics_bind: get.optional("METRICS_BIND")?,
         })
+    }
+
+    /// What the sign-up flow needs; `public_url` is `PUBLIC_URL` or, outside PRODUCTION,
+    /// the address the server is bound to (known only once it is).
+    pub fn flow(&self, public_url: Url) -> FlowSettings {
+        FlowSettings {
+            filter: self.email_address_filter.clone(),
+            separator: self.email_subaddress_separator,
+            token_ttl: self.verification_token_ttl,
+            mails_per_address_per_hour: self.rate_limit_mails_per_address_per_hour,
+            password_bytes: self.generated_password_bytes,
+            password_delivery: self.password_delivery,
+            support_email: self.support_email.clone(),
+            public_url,
+        }
     }
 }
 
@@ -319,6 +201,15 @@ impl Getter<'_> {
         }
     }
 
+    /// A string key read by its owner's `parse`; the owner's error says what is wrong.
+    fn parsed<T, E: std::fmt::Display>(
+        &self,
+        key: &'static str,
+        parse: impl FnOnce(&str) -> Result<T, E>,
+    ) -> Result<T, ConfigError> {
+        parse(&self.string(key)?).map_err(|err| self.invalid(key, err.to_string()))
+    }
+
     fn list(&self, key: &'static str) -> Result<Vec<String>, ConfigError> {
         match self.entry(key) {
             Some((Value::List(items), _)) => Ok(items.clone()),
@@ -333,6 +224,82 @@ impl Getter<'_> {
             return Err(self.invalid(key, format!("`{raw}` must start with https:// or http://")));
         }
         Ok(url)
+    }
+}
+
+/// The steps of [`Settings::from_layers`] that build more than one value.
+impl Getter<'_> {
+    /// `JWT_SECRET_KEY` and `PUBLIC_URL`, refused when start-up cannot do without them.
+    fn start_up(&self, mode: Mode) -> Result<(SecretString, Option<Url>), ConfigError> {
+        let jwt_secret_key = SecretString::from(self.string("JWT_SECRET_KEY")?);
+        if jwt_secret_key.expose_secret().trim().is_empty() {
+            return Err(ConfigError::EmptySecret);
+        }
+        let public_url = self
+            .optional("PUBLIC_URL")?
+            .map(|raw| self.url("PUBLIC_URL", &raw))
+            .transpose()?;
+        if public_url.is_none() && mode == Mode::Production {
+            return Err(ConfigError::MissingPublicUrl);
+        }
+        Ok((jwt_secret_key, public_url))
+    }
+
+    /// `EMAIL_ADDRESS_FILTER` and `EMAIL_SUBADDRESS_SEPARATOR`.
+    fn addresses(&self) -> Result<(EmailFilter, SubaddressSeparator), ConfigError> {
+        let filter = EmailFilter::parse(&self.string("EMAIL_ADDRESS_FILTER")?)
+            .map_err(|err| self.invalid("EMAIL_ADDRESS_FILTER", err.to_string()))?;
+        // Not trimmed: a space is no separator, and an empty string means off.
+        let separator = SubaddressSeparator::parse(&self.string("EMAIL_SUBADDRESS_SEPARATOR")?)
+            .map_err(|err| self.invalid("EMAIL_SUBADDRESS_SEPARATOR", err.to_string()))?;
+        Ok((filter, separator))
+    }
+
+    /// The `GRAPH_API_*` keys.
+    fn graph(&self) -> Result<GraphSettings, ConfigError> {
+        Ok(GraphSettings {
+            api_url: self.url("GRAPH_API_URL", &self.string("GRAPH_API_URL")?)?,
+            authority: self.url(
+                "GRAPH_API_AUTH_AUTHORITY",
+                &self.string("GRAPH_API_AUTH_AUTHORITY")?,
+            )?,
+            client_id: self.string("GRAPH_API_AUTH_CLIENT_ID")?,
+            pubkey_thumbprint: self.optional("GRAPH_API_AUTH_PUBKEY_THUMBPRINT")?,
+            privkey_path: PathBuf::from(self.string("GRAPH_API_AUTH_PRIVKEY_PATH")?),
+            cert_path: self
+                .optional("GRAPH_API_AUTH_CERT_PATH")?
+                .map(PathBuf::from),
+            user_mail_domain: self
+                .string("GRAPH_API_USER_MAIL_DOMAIN")?
+                .trim()
+                .to_ascii_lowercase(),
+            groups_for_new_users: self.list("GRAPH_API_GROUPS_FOR_NEW_USERS")?,
+            license_skus: self.list("GRAPH_API_LICENSE_SKUS")?,
+            usage_location: self
+                .string("GRAPH_API_USAGE_LOCATION")?
+                .trim()
+                .to_ascii_uppercase(),
+            timeout: Duration::from_secs(self.int_in("GRAPH_API_TIMEOUT_SECONDS", 1, 600)? as u64),
+        })
+    }
+
+    /// The `MAIL_*` keys.
+    fn mail(&self) -> Result<MailSettings, ConfigError> {
+        let ssl = self.bool("MAIL_SERVER_SSL")?;
+        Ok(MailSettings {
+            host: self.string("MAIL_SERVER_HOST")?,
+            port: self.int_in("MAIL_SERVER_PORT", 1, 65_535)? as u16,
+            ssl,
+            // Implicit TLS and STARTTLS exclude each other: with SSL on, the STARTTLS
+            // default gives way; only an explicit STARTTLS = true is a conflict.
+            starttls: self.bool("MAIL_SERVER_STARTTLS")?
+                && !(ssl && self.is_default("MAIL_SERVER_STARTTLS")),
+            login: self.bool("MAIL_SERVER_LOGIN")?,
+            user: self.string("MAIL_SERVER_USER")?,
+            password: SecretString::from(self.string("MAIL_SERVER_PW")?),
+            sending_address: self.string("MAIL_SENDING_ADDRESS")?,
+            ca_file: self.optional("MAIL_SERVER_CA_FILE")?.map(PathBuf::from),
+        })
     }
 }
 

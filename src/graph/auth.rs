@@ -13,10 +13,10 @@ use tokio::sync::Mutex;
 use tokio::time::Instant;
 use url::Url;
 
-use super::Net;
 use super::credentials::Credentials;
 use super::error::AuthError;
-use super::retry::{self, Deadline};
+use super::net::{Net, without_url};
+use super::retry::{self, Attempt, Deadline, Retrier, Retry, Stop, is_transient};
 
 /// How long a client assertion is valid. Entra only needs it for the one request.
 const ASSERTION_LIFETIME: Duration = Duration::from_secs(10 * 60);
@@ -154,52 +154,70 @@ impl TokenSource {
         net: &Net,
         deadline: &Deadline,
     ) -> Result<(SecretString, Duration), AuthError> {
-        let mut attempt = 0;
-        loop {
-            attempt += 1;
-            let assertion = self.assertion()?;
-            let form = [
-                ("grant_type", "client_credentials"),
-                ("client_id", self.client_id.as_str()),
-                ("scope", self.scope.as_str()),
-                (
-                    "client_assertion_type",
-                    "urn:ietf:params:oauth:client-assertion-type:jwt-bearer",
-                ),
-                ("client_assertion", assertion.as_str()),
-            ];
-            let sent = net
-                .http
-                .post(self.token_url.clone())
-                .form(&form)
-                .timeout(net.request_timeout(deadline))
-                .send()
-                .await;
-            let (problem, retry_after) = match sent {
-                Err(err) => (format!("token request failed: {}", without_url(&err)), None),
-                Ok(response) => {
-                    let status = response.status();
-                    let retry_after = retry::retry_after(response.headers());
-                    let body = response.bytes().await.unwrap_or_default();
-                    if status.is_success() {
-                        return self.read_token(status, &body);
-                    }
-                    if !is_transient(status) {
-                        let err = AuthError::from_token_response(status.as_u16(), &body);
-                        log_refusal(&err, &self.token_url);
-                        return Err(err);
-                    }
-                    (format!("the token endpoint answered {status}"), retry_after)
-                }
-            };
-            let wait = net.policy.wait(attempt, retry_after);
-            if !deadline.allows(wait) {
-                tracing::warn!(token_url = %self.token_url, attempts = attempt, problem = %problem, "no access token within the deadline");
-                return Err(AuthError::Unavailable(problem));
+        let fetched = Retrier::new("token", &net.policy, *deadline)
+            .run(|| self.request(net, deadline))
+            .await;
+        fetched.map_err(|stop| match stop {
+            Stop::GaveUp(err) => err,
+            Stop::Exhausted {
+                problem, attempts, ..
+            } => {
+                tracing::warn!(token_url = %self.token_url, attempts, problem = %problem, "no access token within the deadline");
+                AuthError::Unavailable(problem)
             }
-            tracing::info!(problem = %problem, wait_ms = wait.as_millis() as u64, "retrying the token request");
-            tokio::time::sleep(wait).await;
+        })
+    }
+
+    /// One token request, judged.
+    async fn request(
+        &self,
+        net: &Net,
+        deadline: &Deadline,
+    ) -> Attempt<(SecretString, Duration), AuthError, String> {
+        let assertion = match self.assertion() {
+            Ok(assertion) => assertion,
+            Err(err) => return Attempt::GiveUp(err),
+        };
+        let form = [
+            ("grant_type", "client_credentials"),
+            ("client_id", self.client_id.as_str()),
+            ("scope", self.scope.as_str()),
+            (
+                "client_assertion_type",
+                "urn:ietf:params:oauth:client-assertion-type:jwt-bearer",
+            ),
+            ("client_assertion", assertion.as_str()),
+        ];
+        let sent = net
+            .http
+            .post(self.token_url.clone())
+            .form(&form)
+            .timeout(net.request_timeout(deadline))
+            .send()
+            .await;
+        let response = match sent {
+            Ok(response) => response,
+            Err(err) => {
+                let problem = format!("token request failed: {}", without_url(&err));
+                return Attempt::Retry(Retry::busy(problem, None));
+            }
+        };
+        let status = response.status();
+        let retry_after = retry::retry_after(response.headers());
+        let body = response.bytes().await.unwrap_or_default();
+        if status.is_success() {
+            return match self.read_token(status, &body) {
+                Ok(token) => Attempt::Done(token),
+                Err(err) => Attempt::GiveUp(err),
+            };
         }
+        if is_transient(status) {
+            let problem = format!("the token endpoint answered {status}");
+            return Attempt::Retry(Retry::busy(problem, retry_after));
+        }
+        let err = AuthError::from_token_response(status.as_u16(), &body);
+        log_refusal(&err, &self.token_url);
+        Attempt::GiveUp(err)
     }
 
     fn read_token(
@@ -232,39 +250,6 @@ impl TokenSource {
 impl AccessToken {
     pub fn expose(&self) -> &str {
         self.secret.expose_secret()
-    }
-}
-
-/// Throttling and outages are worth waiting for; anything else is an answer.
-pub fn is_transient(status: StatusCode) -> bool {
-    matches!(
-        status,
-        StatusCode::TOO_MANY_REQUESTS
-            | StatusCode::SERVICE_UNAVAILABLE
-            | StatusCode::GATEWAY_TIMEOUT
-    )
-}
-
-/// A reqwest error without its URL: the URL is known from context, and reqwest would print
-/// query strings (names) in full.
-pub fn without_url(err: &reqwest::Error) -> String {
-    let kind = if err.is_timeout() {
-        "timed out"
-    } else if err.is_connect() {
-        "cannot connect"
-    } else {
-        "transport error"
-    };
-    let mut source = std::error::Error::source(err);
-    let mut detail = String::new();
-    while let Some(cause) = source {
-        detail = cause.to_string();
-        source = cause.source();
-    }
-    if detail.is_empty() {
-        kind.to_owned()
-    } else {
-        format!("{kind}: {detail}")
     }
 }
 

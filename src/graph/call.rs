@@ -2,14 +2,16 @@
 //! and network errors until the deadline, and one token refresh when Graph calls the token
 //! invalid. What is left is an answer for the caller to interpret.
 
+use std::sync::atomic::{AtomicBool, Ordering};
+
 use bytes::Bytes;
 use reqwest::StatusCode;
 use serde::de::DeserializeOwned;
 
 use super::GraphClient;
-use super::auth::{is_transient, without_url};
 use super::error::{CallError, GraphApiError};
-use super::retry::{self, Deadline};
+use super::net::without_url;
+use super::retry::{self, Attempt, Deadline, Retrier, Retry, Stop, is_transient};
 
 /// A final answer from Graph (success or refusal).
 pub struct Reply {
@@ -53,85 +55,97 @@ impl GraphClient {
         operation: &'static str,
         build: impl Fn(&reqwest::Client) -> reqwest::RequestBuilder,
     ) -> Result<Reply, CallError> {
-        let mut attempt = 0;
-        let mut refreshed = false;
-        loop {
-            attempt += 1;
-            let token = self
-                .auth
-                .token(&self.net, deadline)
-                .await
-                .map_err(CallError::Auth)?;
-            let started = std::time::Instant::now();
-            let sent = build(&self.net.http)
-                .bearer_auth(token.expose())
-                .timeout(self.net.request_timeout(deadline))
-                .send()
-                .await;
-            if let Some(metrics) = &self.metrics {
-                let status = sent
-                    .as_ref()
-                    .ok()
-                    .map(|response| response.status().as_u16());
-                metrics.graph_call(operation, status, started.elapsed().as_secs_f64());
-            }
-            let (problem, retry_after) = match sent {
-                Err(err) => (without_url(&err), None),
-                Ok(response) => {
-                    let status = response.status();
-                    let retry_after = retry::retry_after(response.headers());
-                    let header = |name| response.headers().get(name).and_then(|v| v.to_str().ok());
-                    let request_id = header("request-id").map(str::to_owned);
-                    let date = header("date")
-                        .and_then(|date| httpdate::parse_http_date(date).ok())
-                        .and_then(|date| date.duration_since(std::time::UNIX_EPOCH).ok())
-                        .map(|since| since.as_secs());
-                    if is_transient(status) {
-                        (format!("Graph answered {status}"), retry_after)
-                    } else {
-                        match response.bytes().await {
-                            // The body was cut off: as good as a network error.
-                            Err(err) => (without_url(&err), None),
-                            Ok(body) => {
-                                let reply = Reply {
-                                    status,
-                                    request_id,
-                                    date,
-                                    body,
-                                };
-                                if status == StatusCode::UNAUTHORIZED
-                                    && !refreshed
-                                    && reply.error().code == "InvalidAuthenticationToken"
-                                {
-                                    // Revoked or expired early: one new token, then believe it.
-                                    tracing::info!(
-                                        operation,
-                                        "Graph refused the cached token; getting a new one"
-                                    );
-                                    self.auth.invalidate(&token).await;
-                                    refreshed = true;
-                                    continue;
-                                }
-                                return Ok(reply);
-                            }
-                        }
-                    }
-                }
-            };
-            let wait = self.net.policy.wait(attempt, retry_after);
-            if !deadline.allows(wait) {
-                return Err(CallError::Unavailable(format!(
-                    "{problem}; gave up after {attempt} attempts (deadline {} s)",
+        // One new token per request at most: a second refusal is believed. Atomic only
+        // because the attempts' futures must be `Send`; they run one after another.
+        let refreshed = AtomicBool::new(false);
+        Retrier::new(operation, &self.net.policy, *deadline)
+            .run(|| self.attempt(deadline, operation, &build, &refreshed))
+            .await
+            .map_err(|stop| match stop {
+                Stop::GaveUp(err) => err,
+                Stop::Exhausted {
+                    problem, attempts, ..
+                } => CallError::Unavailable(format!(
+                    "{problem}; gave up after {attempts} attempts (deadline {} s)",
                     self.net.policy.deadline.as_secs()
-                )));
-            }
-            tracing::info!(
-                operation,
-                problem = %problem,
-                wait_ms = wait.as_millis() as u64,
-                "Graph is busy or unreachable; waiting before trying again"
-            );
-            tokio::time::sleep(wait).await;
+                )),
+            })
+    }
+
+    /// One try with the cached token, judged: a reply, or a retry when Graph is busy or
+    /// unreachable, or at once with a new token when Graph calls the cached one invalid.
+    async fn attempt(
+        &self,
+        deadline: &Deadline,
+        operation: &'static str,
+        build: &impl Fn(&reqwest::Client) -> reqwest::RequestBuilder,
+        refreshed: &AtomicBool,
+    ) -> Attempt<Reply, CallError, String> {
+        let token = match self.auth.token(&self.net, deadline).await {
+            Ok(token) => token,
+            Err(err) => return Attempt::GiveUp(CallError::Auth(err)),
+        };
+        let started = std::time::Instant::now();
+        let sent = build(&self.net.http)
+            .bearer_auth(token.expose())
+            .timeout(self.net.request_timeout(deadline))
+            .send()
+            .await;
+        if let Some(metrics) = &self.metrics {
+            let status = sent
+                .as_ref()
+                .ok()
+                .map(|response| response.status().as_u16());
+            metrics.graph_call(operation, status, started.elapsed().as_secs_f64());
         }
+        let reply = match sent {
+            Err(err) => Err(Retry::busy(without_url(&err), None)),
+            Ok(response) => Reply::read(response).await,
+        };
+        match reply {
+            Err(retry) => Attempt::Retry(retry),
+            Ok(reply)
+                if reply.status == StatusCode::UNAUTHORIZED
+                    && reply.error().code == "InvalidAuthenticationToken"
+                    && !refreshed.swap(true, Ordering::Relaxed) =>
+            {
+                // Revoked or expired early: one new token, then believe it.
+                tracing::info!(
+                    operation,
+                    "Graph refused the cached token; getting a new one"
+                );
+                self.auth.invalidate(&token).await;
+                Attempt::Again
+            }
+            Ok(reply) => Attempt::Done(reply),
+        }
+    }
+}
+
+impl Reply {
+    /// The answer, unless it is throttling or an outage, or its body was cut off.
+    async fn read(response: reqwest::Response) -> Result<Reply, Retry<String>> {
+        let status = response.status();
+        if is_transient(status) {
+            let retry_after = retry::retry_after(response.headers());
+            return Err(Retry::busy(format!("Graph answered {status}"), retry_after));
+        }
+        let header = |name| response.headers().get(name).and_then(|v| v.to_str().ok());
+        let request_id = header("request-id").map(str::to_owned);
+        let date = header("date")
+            .and_then(|date| httpdate::parse_http_date(date).ok())
+            .and_then(|date| date.duration_since(std::time::UNIX_EPOCH).ok())
+            .map(|since| since.as_secs());
+        // A body cut off is as good as a network error.
+        let body = response
+            .bytes()
+            .await
+            .map_err(|err| Retry::busy(without_url(&err), None))?;
+        Ok(Reply {
+            status,
+            request_id,
+            date,
+            body,
+        })
     }
 }

@@ -4,8 +4,7 @@
 
 use super::credentials::{Certificate, PrivateKey, Thumbprint};
 use super::types::{Group, SubscribedSkus};
-use super::{GraphClient, SetupError};
-use crate::config::GraphSettings;
+use super::{GraphClient, GraphSettings, SetupError};
 
 /// The outcome of one check, as one line for a person.
 #[derive(Debug, Clone, PartialEq, Eq)]

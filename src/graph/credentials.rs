@@ -71,19 +71,15 @@ impl Thumbprint {
     /// PowerShell and `openssl x509 -fingerprint` print it. Windows' certificate dialog copies
     /// an invisible left-to-right mark in front, which is dropped too.
     pub fn parse(raw: &str) -> Result<Self, CredentialsError> {
-        let hex: String = raw
+        let digits: String = raw
             .trim()
             .chars()
             .filter(|c| !matches!(c, ':' | ' ' | '\u{200e}' | '\u{200f}'))
             .collect();
-        let bad = || CredentialsError::BadThumbprint(raw.to_owned());
-        if hex.len() != 40 || !hex.is_ascii() {
-            return Err(bad());
-        }
         let mut bytes = [0u8; 20];
-        for (i, byte) in bytes.iter_mut().enumerate() {
-            *byte = u8::from_str_radix(&hex[2 * i..2 * i + 2], 16).map_err(|_| bad())?;
-        }
+        // Refuses any length but 40 digits, and anything that is not a hex digit.
+        hex::decode_to_slice(&digits, &mut bytes)
+            .map_err(|_| CredentialsError::BadThumbprint(raw.to_owned()))?;
         Ok(Thumbprint(bytes))
     }
 
@@ -102,7 +98,7 @@ impl Thumbprint {
 
     /// Upper-case hex, as the Entra portal shows it.
     pub fn to_hex(&self) -> String {
-        self.0.iter().map(|b| format!("{b:02X}")).collect()
+        hex::encode_upper(self.0)
     }
 }
 

@@ -3,31 +3,29 @@
 //! the new user has not reached every replica yet, are sent again (only those) until done
 //! or the deadline.
 
+mod verdict;
+
 use std::collections::{BTreeMap, HashMap};
-use std::time::Duration;
+use std::convert::Infallible;
+use std::ops::ControlFlow;
 
 use reqwest::header::CONTENT_TYPE;
 use serde_json::json;
+use url::Url;
 
-use super::error::{CallError, GraphApiError};
-use super::retry::parse_retry_after;
+use super::error::CallError;
+use super::retry::{Attempt, Deadline, Retrier, Stop};
 use super::types::{BatchItem, BatchItemResponse, BatchRequest, BatchResponse};
 use super::{GraphClient, is_guid};
 use crate::directory::{DirectoryError, GrantOutcome, Grants};
+use verdict::{Unfinished, Verdict, judge};
 
 /// Graph's limit of requests in one `$batch`.
 const MAX_BATCH: usize = 20;
 const LICENCES: &str = "licences";
 
-/// What one sub-response means for its request.
-enum Verdict {
-    Done,
-    Failed(GraphApiError),
-    /// 429/503/504, with the sub-response's `Retry-After`.
-    Throttled(Option<Duration>, GraphApiError),
-    /// 404 for the user just created.
-    Lagging(GraphApiError),
-}
+/// Each request's outcome, by request id.
+type Results = HashMap<String, Result<(), CallError>>;
 
 impl GraphClient {
     /// [`crate::directory::Directory::grant`]: one `$batch` (per 20 requests), nothing at all
@@ -111,105 +109,99 @@ impl GraphClient {
         }
     }
 
-    async fn run_batch(
-        &self,
-        object_id: &str,
-        items: Vec<BatchItem>,
-    ) -> HashMap<String, Result<(), CallError>> {
+    /// Sends `items` in `$batch` rounds until each is done or failed, sending only the
+    /// throttled and lagging ones again; at the deadline or the lag limit they fail too.
+    async fn run_batch(&self, object_id: &str, items: Vec<BatchItem>) -> Results {
         let deadline = self.deadline();
-        let mut results = HashMap::new();
         let url = match self.url("$batch") {
             Ok(url) => url,
             Err(err) => {
-                for item in items {
-                    results.insert(item.id, Err(err.clone()));
-                }
-                return results;
+                return items
+                    .into_iter()
+                    .map(|item| (item.id, Err(err.clone())))
+                    .collect();
             }
         };
+        let mut results = Results::new();
         let mut pending = items;
-        let mut round = 0;
-        let mut lag_rounds = 0;
+        let mut retrier = Retrier::new("batch", &self.net.policy, deadline);
+        // Not `Retrier::run`: every round starts from the last one's unfinished requests.
         loop {
-            round += 1;
-            let mut again: Vec<(BatchItem, Verdict)> = Vec::new();
-            for chunk in pending.chunks(MAX_BATCH) {
-                let answers = self.post_batch(&deadline, &url, chunk).await;
-                for item in chunk {
-                    let verdict = match &answers {
-                        Err(err) => {
-                            results.insert(item.id.clone(), Err(err.clone()));
-                            continue;
-                        }
-                        Ok(answers) => match answers.get(&item.id) {
-                            Some(answer) => judge(item, answer, object_id),
-                            None => {
-                                let err =
-                                    format!("Graph's $batch answer lacks request {}", item.id);
-                                results.insert(item.id.clone(), Err(CallError::Unexpected(err)));
-                                continue;
-                            }
-                        },
-                    };
-                    match verdict {
-                        Verdict::Done => {
-                            results.insert(item.id.clone(), Ok(()));
-                        }
-                        Verdict::Failed(err) => {
-                            results.insert(item.id.clone(), Err(CallError::Api(err)));
-                        }
-                        verdict => again.push((item.clone(), verdict)),
-                    }
+            let round = self
+                .batch_round(&deadline, &url, object_id, &pending, &mut results)
+                .await;
+            let attempt: Attempt<(), Infallible, Unfinished> = if round.0.is_empty() {
+                Attempt::Done(())
+            } else {
+                pending = round.0.iter().map(|(item, _)| item.clone()).collect();
+                Attempt::Retry(round.retry())
+            };
+            match retrier.settle(attempt).await {
+                ControlFlow::Continue(()) => {}
+                ControlFlow::Break(Ok(())) => return results,
+                ControlFlow::Break(Err(Stop::GaveUp(never))) => match never {},
+                ControlFlow::Break(Err(Stop::Exhausted {
+                    problem,
+                    attempts,
+                    out_of_time,
+                })) => {
+                    let why = format!(
+                        "gave up after {attempts} rounds (deadline {} s)",
+                        self.net.policy.deadline.as_secs()
+                    );
+                    results.extend(problem.failures(out_of_time, &why));
+                    return results;
                 }
             }
-            if again.is_empty() {
-                return results;
-            }
-            let lagging = again.iter().any(|(_, v)| matches!(v, Verdict::Lagging(_)));
-            if lagging {
-                lag_rounds += 1;
-            }
-            let retry_after = again
-                .iter()
-                .filter_map(|(_, v)| match v {
-                    Verdict::Throttled(wait, _) => *wait,
-                    _ => None,
-                })
-                .max();
-            let wait = self.net.policy.wait(round, retry_after);
-            let out_of_time = !deadline.allows(wait);
-            if out_of_time || lag_rounds > self.net.policy.max_lag_retries {
-                for (item, verdict) in again {
-                    let err = match verdict {
-                        Verdict::Lagging(err) if !out_of_time => CallError::Api(err),
-                        Verdict::Lagging(err) | Verdict::Throttled(_, err) => {
-                            CallError::Unavailable(format!(
-                                "{err}; gave up after {round} rounds (deadline {} s)",
-                                self.net.policy.deadline.as_secs()
-                            ))
-                        }
-                        Verdict::Done | Verdict::Failed(_) => continue,
-                    };
-                    results.insert(item.id, Err(err));
-                }
-                return results;
-            }
-            tracing::info!(
-                requests = again.len(),
-                lagging,
-                wait_ms = wait.as_millis() as u64,
-                "Graph throttled parts of the batch or does not know the new user yet; sending them again"
-            );
-            tokio::time::sleep(wait).await;
-            pending = again.into_iter().map(|(item, _)| item).collect();
         }
+    }
+
+    /// One round: `pending` in `$batch`es of at most 20. Final answers go into `results`;
+    /// the requests worth sending again come back with their verdicts.
+    async fn batch_round(
+        &self,
+        deadline: &Deadline,
+        url: &Url,
+        object_id: &str,
+        pending: &[BatchItem],
+        results: &mut Results,
+    ) -> Unfinished {
+        let mut again = Vec::new();
+        for chunk in pending.chunks(MAX_BATCH) {
+            let answers = match self.post_batch(deadline, url, chunk).await {
+                Ok(answers) => answers,
+                Err(err) => {
+                    for item in chunk {
+                        results.insert(item.id.clone(), Err(err.clone()));
+                    }
+                    continue;
+                }
+            };
+            for item in chunk {
+                let Some(answer) = answers.get(&item.id) else {
+                    let err = format!("Graph's $batch answer lacks request {}", item.id);
+                    results.insert(item.id.clone(), Err(CallError::Unexpected(err)));
+                    continue;
+                };
+                match judge(item, answer, object_id) {
+                    Verdict::Done => {
+                        results.insert(item.id.clone(), Ok(()));
+                    }
+                    Verdict::Failed(err) => {
+                        results.insert(item.id.clone(), Err(CallError::Api(err)));
+                    }
+                    Verdict::Again(why) => again.push((item.clone(), why)),
+                }
+            }
+        }
+        Unfinished(again)
     }
 
     /// One `$batch` round trip; the answers by request id.
     async fn post_batch(
         &self,
-        deadline: &super::retry::Deadline,
-        url: &url::Url,
+        deadline: &Deadline,
+        url: &Url,
         chunk: &[BatchItem],
     ) -> Result<HashMap<String, BatchItemResponse>, CallError> {
         let body = serde_json::to_vec(&BatchRequest {
@@ -235,39 +227,4 @@ impl GraphClient {
 
 fn json_header() -> BTreeMap<&'static str, &'static str> {
     BTreeMap::from([("Content-Type", "application/json")])
-}
-
-fn judge(item: &BatchItem, answer: &BatchItemResponse, object_id: &str) -> Verdict {
-    if (200..300).contains(&answer.status) {
-        return Verdict::Done;
-    }
-    let err = GraphApiError::from_value(
-        answer.status,
-        answer.header("request-id").map(str::to_owned),
-        &answer.body,
-    );
-    match answer.status {
-        400 if err.is_already_member() => Verdict::Done,
-        404 => {
-            // Graph names the missing object. A missing group is a configuration error that
-            // waiting does not fix; a missing user is replication lag.
-            let group_missing = item.url.starts_with("/groups/")
-                && !err.message.contains(object_id)
-                && item
-                    .url
-                    .split('/')
-                    .nth(2)
-                    .is_some_and(|group| err.message.contains(group));
-            if group_missing {
-                Verdict::Failed(err)
-            } else {
-                Verdict::Lagging(err)
-            }
-        }
-        429 | 503 | 504 => Verdict::Throttled(
-            answer.header("Retry-After").and_then(parse_retry_after),
-            err,
-        ),
-        _ => Verdict::Failed(err),
-    }
 }

@@ -9,8 +9,10 @@ pub mod check;
 pub mod credentials;
 pub mod error;
 mod grant;
+mod net;
 mod pem;
 pub mod retry;
+mod settings;
 mod types;
 mod users;
 
@@ -22,13 +24,14 @@ pub use check::{CheckResult, check};
 pub use credentials::{Credentials, CredentialsError, Thumbprint};
 pub use error::{AuthError, GraphApiError};
 pub use retry::RetryPolicy;
+pub use settings::GraphSettings;
 
-use crate::config::GraphSettings;
 use crate::directory::{
     Directory, DirectoryError, DirectoryUser, FreeName, GrantOutcome, Grants, NewUser,
 };
 use crate::domain::MailNickname;
 use auth::TokenSource;
+use net::Net;
 use retry::Deadline;
 
 /// Why the Graph settings cannot be used; each message names the setting.
@@ -60,21 +63,6 @@ pub enum SetupError {
     Url(String),
     #[error("cannot build the HTTP client: {0}")]
     Http(String),
-}
-
-/// What every request needs: the HTTP client, its timeout and the retry limits.
-#[derive(Debug)]
-struct Net {
-    http: reqwest::Client,
-    timeout: Duration,
-    policy: RetryPolicy,
-}
-
-impl Net {
-    /// `GRAPH_API_TIMEOUT_SECONDS`, or less when the step's deadline is nearer.
-    fn request_timeout(&self, deadline: &Deadline) -> Duration {
-        self.timeout.min(deadline.remaining())
-    }
 }
 
 /// The Microsoft Graph directory.
@@ -147,13 +135,13 @@ impl GraphClient {
         })
     }
 
-    /// Replaces the retry limits (tests use short deadlines).
     /// Counts every request into `metrics`.
     pub fn with_metrics(mut self, metrics: crate::metrics::Metrics) -> Self {
         self.metrics = Some(metrics);
         self
     }
 
+    /// Replaces the retry limits (tests use short deadlines).
     pub fn with_retry_policy(mut self, policy: RetryPolicy) -> Self {
         self.net.policy = policy;
         self
@@ -182,15 +170,11 @@ fn with_slash(url: &Url) -> Url {
     url
 }
 
-/// `xxxxxxxx-xxxx-xxxx-xxxx-xxxxxxxxxxxx` in hex. Object and SKU ids are GUIDs, and checking
-/// that here means they are safe to put into URL paths unescaped.
+/// `xxxxxxxx-xxxx-xxxx-xxxx-xxxxxxxxxxxx` in hex, the only form Graph writes. Object and SKU
+/// ids are GUIDs, and checking that here means they are safe to put into URL paths unescaped
+/// (`Uuid::parse_str` would also take the braced, URN and undashed forms).
 fn is_guid(id: &str) -> bool {
-    let groups: Vec<&str> = id.split('-').collect();
-    groups.len() == 5
-        && groups
-            .iter()
-            .zip([8, 4, 4, 4, 12])
-            .all(|(g, len)| g.len() == len && g.chars().all(|c| c.is_ascii_hexdigit()))
+    id.parse::<uuid::fmt::Hyphenated>().is_ok()
 }
 
 #[async_trait::async_trait]

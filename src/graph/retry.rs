@@ -1,8 +1,13 @@
 //! When and how long to wait before trying Graph again: `Retry-After` when Graph says,
 //! capped exponential backoff with jitter when it does not, and never past a step's deadline.
+//! [`Retrier`] is the one place that decides and waits, for the token, every request, the
+//! `$batch` and the waits for replication.
 
+use std::fmt;
+use std::ops::ControlFlow;
 use std::time::Duration;
 
+use reqwest::StatusCode;
 use reqwest::header::{HeaderMap, RETRY_AFTER};
 use ring::rand::SecureRandom;
 use tokio::time::Instant;
@@ -72,6 +77,166 @@ impl Deadline {
     }
 }
 
+/// What one attempt came to, as the step judges it; [`Retrier::run`] acts on it.
+#[derive(Debug)]
+pub enum Attempt<T, E, W> {
+    /// Finished: a result, or an answer that asking again would not change.
+    Done(T),
+    /// A failure that waiting does not fix: stop at once.
+    GiveUp(E),
+    /// Worth another attempt after a wait.
+    Retry(Retry<W>),
+    /// Worth another attempt at once, without a wait (a new token after Graph refused the
+    /// cached one). The step must not ask for this without end.
+    Again,
+}
+
+/// Why to try again, and how long Graph asked us to wait.
+#[derive(Debug)]
+pub struct Retry<W> {
+    /// What went wrong: logged with the wait, and the step's error when no attempt is left.
+    pub problem: W,
+    /// Graph's `Retry-After`; without it the wait is backoff with jitter.
+    pub retry_after: Option<Duration>,
+    /// Replication lag (a 404 for a user just created): such retries are also counted
+    /// against [`Retrier::max_lag`], because a lookup that really finds nothing should not
+    /// keep the person waiting until the deadline.
+    pub lag: bool,
+}
+
+impl<W> Retry<W> {
+    /// Throttling (429), an outage (503/504) or a network error.
+    pub fn busy(problem: W, retry_after: Option<Duration>) -> Self {
+        Retry {
+            problem,
+            retry_after,
+            lag: false,
+        }
+    }
+
+    /// Replication lag.
+    pub fn lagging(problem: W) -> Self {
+        Retry {
+            problem,
+            retry_after: None,
+            lag: true,
+        }
+    }
+}
+
+/// Why a step ended without a result.
+#[derive(Debug, PartialEq, Eq)]
+pub enum Stop<E, W> {
+    /// An attempt gave up ([`Attempt::GiveUp`]).
+    GaveUp(E),
+    /// No attempt left: the next wait would pass the deadline (`out_of_time`), or the lag
+    /// retries are used up. `problem` is the last attempt's.
+    Exhausted {
+        problem: W,
+        attempts: u32,
+        out_of_time: bool,
+    },
+}
+
+/// One step's retries: judges each attempt's outcome, waits as [`RetryPolicy::wait`] says
+/// before the next one, and never waits past the step's [`Deadline`]. [`Retrier::run`] is the
+/// whole loop; a step whose attempts carry state from one to the next (the `$batch`) writes
+/// the loop itself around [`Retrier::settle`].
+#[derive(Debug)]
+pub struct Retrier<'a> {
+    operation: &'static str,
+    policy: &'a RetryPolicy,
+    deadline: Deadline,
+    max_lag: u32,
+    attempts: u32,
+    lag_retries: u32,
+}
+
+impl<'a> Retrier<'a> {
+    /// A step named `operation` (for the log), with the policy's lag limit.
+    pub fn new(operation: &'static str, policy: &'a RetryPolicy, deadline: Deadline) -> Self {
+        Retrier {
+            operation,
+            policy,
+            deadline,
+            max_lag: policy.max_lag_retries,
+            attempts: 0,
+            lag_retries: 0,
+        }
+    }
+
+    /// At most `retries` retries for replication lag instead of the policy's.
+    pub fn max_lag(mut self, retries: u32) -> Self {
+        self.max_lag = retries;
+        self
+    }
+
+    /// Calls `attempt` until the step ends: a result, a refusal, or no retry left.
+    // Not an async closure, which could keep state between attempts: rustc cannot yet show
+    // its futures `Send` ("implementation of `Send` is not general enough"), and the
+    // directory's futures must be.
+    pub async fn run<T, E, W, F>(mut self, mut attempt: impl FnMut() -> F) -> Result<T, Stop<E, W>>
+    where
+        F: Future<Output = Attempt<T, E, W>>,
+        W: fmt::Display,
+    {
+        loop {
+            if let ControlFlow::Break(end) = self.settle(attempt().await).await {
+                return end;
+            }
+        }
+    }
+
+    /// Judges one attempt's outcome: `Break` with the step's end, or `Continue` once it is
+    /// time for the next attempt.
+    pub async fn settle<T, E, W: fmt::Display>(
+        &mut self,
+        attempt: Attempt<T, E, W>,
+    ) -> ControlFlow<Result<T, Stop<E, W>>> {
+        self.attempts += 1;
+        let retry = match attempt {
+            Attempt::Done(value) => return ControlFlow::Break(Ok(value)),
+            Attempt::GiveUp(err) => return ControlFlow::Break(Err(Stop::GaveUp(err))),
+            Attempt::Again => return ControlFlow::Continue(()),
+            Attempt::Retry(retry) => retry,
+        };
+        if retry.lag {
+            self.lag_retries += 1;
+        }
+        let wait = self.policy.wait(self.attempts, retry.retry_after);
+        let out_of_time = !self.deadline.allows(wait);
+        if out_of_time || self.lag_retries > self.max_lag {
+            return ControlFlow::Break(Err(Stop::Exhausted {
+                problem: retry.problem,
+                attempts: self.attempts,
+                out_of_time,
+            }));
+        }
+        tracing::info!(
+            operation = self.operation,
+            problem = %retry.problem,
+            wait_ms = wait.as_millis() as u64,
+            "Graph is busy, unreachable or behind; waiting before trying again"
+        );
+        // Issue 17 (one 429 pauses every writer) hooks in here: a `retry_after` closes a
+        // pacer that all steps share until then, and this wait also waits for that pacer.
+        // A step's first attempt waits for it too: at the top of `run`'s loop and of the
+        // `$batch` loop in `grant.rs`.
+        tokio::time::sleep(wait).await;
+        ControlFlow::Continue(())
+    }
+}
+
+/// Throttling and outages are worth waiting for; anything else is an answer.
+pub fn is_transient(status: StatusCode) -> bool {
+    matches!(
+        status,
+        StatusCode::TOO_MANY_REQUESTS
+            | StatusCode::SERVICE_UNAVAILABLE
+            | StatusCode::GATEWAY_TIMEOUT
+    )
+}
+
 /// `Retry-After` in seconds (what Graph sends) or as an HTTP date.
 pub fn retry_after(headers: &HeaderMap) -> Option<Duration> {
     let value = headers.get(RETRY_AFTER)?.to_str().ok()?;
@@ -103,40 +268,4 @@ fn jitter(max: Duration) -> Duration {
 }
 
 #[cfg(test)]
-mod tests {
-    use super::*;
-
-    #[test]
-    fn backoff_doubles_up_to_the_cap_with_some_jitter() {
-        let policy = RetryPolicy {
-            base_delay: Duration::from_millis(100),
-            max_delay: Duration::from_millis(1000),
-            ..RetryPolicy::default()
-        };
-        for (attempt, full) in [
-            (1, 100),
-            (2, 200),
-            (3, 400),
-            (4, 800),
-            (5, 1000),
-            (40, 1000),
-        ] {
-            let wait = policy.wait(attempt, None);
-            let full = Duration::from_millis(full);
-            assert!(wait <= full && wait >= full * 4 / 5, "{attempt}: {wait:?}");
-        }
-    }
-
-    #[test]
-    fn retry_after_is_honoured_and_never_shortened() {
-        let policy = RetryPolicy::default();
-        let wait = policy.wait(1, Some(Duration::from_secs(7)));
-        assert!(wait >= Duration::from_secs(7) && wait <= Duration::from_millis(7700));
-        assert_eq!(parse_retry_after(" 3 "), Some(Duration::from_secs(3)));
-        assert_eq!(
-            parse_retry_after("Wed, 21 Oct 2015 07:28:00 GMT"),
-            Some(Duration::ZERO)
-        );
-        assert_eq!(parse_retry_after("soon"), None);
-    }
-}
+mod tests;

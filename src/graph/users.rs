@@ -9,6 +9,7 @@ use url::Url;
 
 use super::GraphClient;
 use super::error::CallError;
+use super::retry::{Attempt, Retrier, Retry, Stop};
 use super::types::{CreateUser, PasswordProfile, UpdatePassword, UpnPage, User};
 use crate::directory::{DirectoryError, DirectoryUser, FreeName, NewUser};
 use crate::domain::MailNickname;
@@ -96,21 +97,25 @@ impl GraphClient {
             "$select",
             "id,userPrincipalName,givenName,surname,createdDateTime",
         );
-        let mut lag_retries = 0;
-        loop {
-            let reply = self
-                .send(&deadline, "get user", |http| http.get(url.clone()))
-                .await?;
-            if reply.status != StatusCode::NOT_FOUND {
-                let user: User = reply.json()?;
-                return Ok(Some(directory_user(user)));
-            }
-            lag_retries += 1;
-            let wait = self.net.policy.wait(lag_retries, None);
-            if lag_retries > LOOKUP_LAG_RETRIES || !deadline.allows(wait) {
-                return Ok(None);
-            }
-            tokio::time::sleep(wait).await;
+        let found = Retrier::new("get user", &self.net.policy, deadline)
+            .max_lag(LOOKUP_LAG_RETRIES)
+            .run(|| async {
+                match self
+                    .send(&deadline, "get user", |http| http.get(url.clone()))
+                    .await
+                {
+                    Err(err) => Attempt::GiveUp(err),
+                    Ok(reply) if reply.status == StatusCode::NOT_FOUND => {
+                        Attempt::Retry(Retry::lagging("Graph does not know the user (yet)"))
+                    }
+                    Ok(reply) => Attempt::Done(reply),
+                }
+            })
+            .await;
+        match found {
+            Ok(reply) => Ok(Some(directory_user(reply.json()?))),
+            Err(Stop::GaveUp(err)) => Err(err),
+            Err(Stop::Exhausted { .. }) => Ok(None),
         }
     }
 
@@ -142,28 +147,32 @@ impl GraphClient {
         let body = bytes::Bytes::from(serde_json::to_vec(&payload).map_err(|err| {
             CallError::Unexpected(format!("cannot encode the password change: {err}"))
         })?);
-        let mut lag_retries = 0;
-        loop {
-            let reply = self
-                .send(&deadline, "set password", |http| {
-                    http.patch(url.clone())
-                        .header(CONTENT_TYPE, "application/json")
-                        .body(body.clone())
-                })
-                .await?;
-            if reply.is_success() {
+        let set = Retrier::new("set password", &self.net.policy, deadline)
+            .run(|| async {
+                let sent = self
+                    .send(&deadline, "set password", |http| {
+                        http.patch(url.clone())
+                            .header(CONTENT_TYPE, "application/json")
+                            .body(body.clone())
+                    })
+                    .await;
+                match sent {
+                    Err(err) => Attempt::GiveUp(err),
+                    Ok(reply) if reply.is_success() => Attempt::Done(()),
+                    Ok(reply) if reply.status == StatusCode::NOT_FOUND => {
+                        Attempt::Retry(Retry::lagging(reply.error()))
+                    }
+                    Ok(reply) => Attempt::GiveUp(CallError::Api(reply.error())),
+                }
+            })
+            .await;
+        match set {
+            Ok(()) => {
                 tracing::info!(object_id, "set a new temporary password in Entra ID");
-                return Ok(());
+                Ok(())
             }
-            lag_retries += 1;
-            let wait = self.net.policy.wait(lag_retries, None);
-            if reply.status != StatusCode::NOT_FOUND
-                || lag_retries > self.net.policy.max_lag_retries
-                || !deadline.allows(wait)
-            {
-                return Err(CallError::Api(reply.error()));
-            }
-            tokio::time::sleep(wait).await;
+            Err(Stop::GaveUp(err)) => Err(err),
+            Err(Stop::Exhausted { problem, .. }) => Err(CallError::Api(problem)),
         }
     }
 

@@ -5,10 +5,12 @@ mod html;
 mod message;
 mod messages;
 mod outbox;
+mod settings;
 mod smtp;
 
 pub use messages::{password_mail, verification_mail};
 pub use outbox::{CapturedMail, Outbox};
+pub use settings::MailSettings;
 pub use smtp::{SmtpMailer, SmtpSetupError};
 
 use crate::domain::EmailAddress;

@@ -4,6 +4,7 @@
 pub mod form;
 pub mod password;
 mod provision;
+mod settings;
 pub mod token;
 
 use std::collections::{HashMap, HashSet};
@@ -13,10 +14,9 @@ use std::time::{Duration, SystemTime, UNIX_EPOCH};
 use secrecy::SecretString;
 use url::Url;
 
-use crate::config::{PasswordDelivery, Settings};
 use crate::directory::Directory;
 pub use crate::domain::Step;
-use crate::domain::{EmailFilter, MailNickname, Mailbox, PersonName, SubaddressSeparator};
+use crate::domain::{MailNickname, Mailbox, PersonName};
 use crate::i18n::{Catalogs, Tr};
 use crate::limits::HourlyLimit;
 use crate::mail::{MailError, Mailer, verification_mail};
@@ -24,6 +24,7 @@ use crate::metrics::{Metrics, SignupOutcome};
 use crate::store::{Claim, Lookup, PendingSignup, RegistryKey, Store, StoreError};
 use form::{Field, FieldError, FieldErrors, SignupForm};
 pub use provision::{ProvisionError, Provisioned};
+pub use settings::{FlowSettings, PasswordDelivery, UnknownDelivery};
 use token::{TokenError, TokenSigner};
 
 /// Seconds since the Unix epoch; a function so tests can move time.
@@ -36,35 +37,6 @@ pub fn system_clock() -> Clock {
             .duration_since(UNIX_EPOCH)
             .map_or(0, |d| d.as_secs())
     })
-}
-
-/// What the flow needs from the configuration.
-#[derive(Debug, Clone)]
-pub struct FlowSettings {
-    pub filter: EmailFilter,
-    /// How an entered address becomes its mailbox, the key of everything per person.
-    pub separator: SubaddressSeparator,
-    pub token_ttl: Duration,
-    pub mails_per_address_per_hour: u32,
-    pub password_bytes: usize,
-    pub password_delivery: PasswordDelivery,
-    pub support_email: String,
-    pub public_url: Url,
-}
-
-impl FlowSettings {
-    pub fn from_settings(settings: &Settings, public_url: Url) -> Self {
-        FlowSettings {
-            filter: settings.email_address_filter.clone(),
-            separator: settings.email_subaddress_separator,
-            token_ttl: settings.verification_token_ttl,
-            mails_per_address_per_hour: settings.rate_limit_mails_per_address_per_hour,
-            password_bytes: settings.generated_password_bytes,
-            password_delivery: settings.password_delivery,
-            support_email: settings.support_email.clone(),
-            public_url,
-        }
-    }
 }
 
 /// A failure the person cannot fix by changing the form.
@@ -156,7 +128,7 @@ impl std::fmt::Debug for Signups {
 }
 
 impl Signups {
-    #[allow(clippy::too_many_arguments)]
+    /// The service over its parts; fails only when `secret` cannot sign tokens.
     pub fn new(
         store: Store,
         directory: Arc<dyn Directory>,

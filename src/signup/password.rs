@@ -78,7 +78,7 @@ pub fn generate(entropy_bytes: usize) -> Result<SecretString, ring::error::Unspe
 pub fn random_id(bytes: usize) -> Result<String, ring::error::Unspecified> {
     let mut random = vec![0u8; bytes];
     SystemRandom::new().fill(&mut random)?;
-    Ok(random.iter().map(|b| format!("{b:02x}")).collect())
+    Ok(hex::encode(random))
 }
 
 #[cfg(test)]

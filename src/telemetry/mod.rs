@@ -8,7 +8,28 @@ use tracing_subscriber::EnvFilter;
 
 pub use batch_writer::BatchWriter;
 
-use crate::config::LogFormat;
+/// Log line format (`LOG_FORMAT`).
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum LogFormat {
+    Text,
+    Json,
+}
+
+/// A `LOG_FORMAT` value that names no format.
+#[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
+#[error("`{0}` is not one of text, json")]
+pub struct UnknownLogFormat(String);
+
+impl LogFormat {
+    /// `text` or `json`, in any letter case.
+    pub fn parse(raw: &str) -> Result<Self, UnknownLogFormat> {
+        match raw.trim().to_ascii_lowercase().as_str() {
+            "text" => Ok(LogFormat::Text),
+            "json" => Ok(LogFormat::Json),
+            other => Err(UnknownLogFormat(other.to_owned())),
+        }
+    }
+}
 
 /// A plain level gets quiet defaults for chatty dependencies; a full filter is used as given.
 pub fn filter(log_level: &str) -> EnvFilter {

@@ -10,12 +10,11 @@ mod sign_up;
 use std::sync::Arc;
 use std::time::{Duration, Instant};
 
-use ms365_accountcreator::config::GraphSettings;
 use ms365_accountcreator::directory::{
     Directory, DirectoryError, DirectoryUser, FreeName, Grants, NewUser, SimulatedDirectory,
 };
 use ms365_accountcreator::domain::{MailNickname, PersonName};
-use ms365_accountcreator::graph::{GraphClient, RetryPolicy};
+use ms365_accountcreator::graph::{GraphClient, GraphSettings, RetryPolicy};
 use ms365_accountcreator::startup::Overrides;
 use secrecy::SecretString;
 

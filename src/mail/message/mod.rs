@@ -64,8 +64,7 @@ fn message_id(domain: &str) -> Result<String, MailError> {
     SystemRandom::new()
         .fill(&mut bytes)
         .map_err(|_| MailError::Build("no random numbers for a Message-ID".into()))?;
-    let unique: String = bytes.iter().map(|b| format!("{b:02x}")).collect();
-    Ok(format!("<{unique}@{domain}>"))
+    Ok(format!("<{}@{domain}>", hex::encode(bytes)))
 }
 
 /// `Content-Language` (RFC 3282), only for plain language tags such as `de` or `pt-BR`.

@@ -2,7 +2,7 @@
 
 use lettre::transport::smtp::Error as SmtpError;
 
-use super::TlsMode;
+use super::setup::TlsMode;
 
 const PORTS: &str =
     "Try TLS (MAIL_SERVER_SSL) with port 465 or STARTTLS (MAIL_SERVER_STARTTLS) with port 587.";

@@ -14,32 +14,13 @@ use lettre::{AsyncSmtpTransport, AsyncTransport, Tokio1Executor};
 use secrecy::{ExposeSecret, SecretString};
 
 use super::message::{self, Envelope};
-use super::{MailError, OutgoingMail};
-use crate::config::MailSettings;
+use super::{MailError, MailSettings, OutgoingMail};
 pub use setup::SmtpSetupError;
-use setup::{reply_to, sending_address, tls_for};
+use setup::{TlsMode, reply_to, sending_address, tls_for};
 
 /// For connecting and for each SMTP command: long enough for a slow relay, short enough that
 /// a person waiting for the page gets an answer.
 const TIMEOUT: Duration = Duration::from_secs(15);
-
-/// How the connection is encrypted.
-#[derive(Debug, Clone, Copy, PartialEq, Eq)]
-enum TlsMode {
-    Implicit,
-    StartTls,
-    Plain,
-}
-
-impl fmt::Display for TlsMode {
-    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
-        f.write_str(match self {
-            TlsMode::Implicit => "implicit TLS (MAIL_SERVER_SSL)",
-            TlsMode::StartTls => "STARTTLS (MAIL_SERVER_STARTTLS)",
-            TlsMode::Plain => "no TLS",
-        })
-    }
-}
 
 /// Sends mails over SMTP. Cheap to clone: clones share one connection pool.
 #[derive(Clone)]

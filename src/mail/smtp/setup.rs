@@ -1,6 +1,7 @@
 //! Turning the `MAIL_*` settings into lettre's pieces, refusing what cannot work with a
 //! message that names the setting and the fix.
 
+use std::fmt;
 use std::path::{Path, PathBuf};
 
 use lettre::message::Mailbox;
@@ -8,7 +9,23 @@ use lettre::transport::smtp::client::{Certificate, Tls, TlsParameters};
 use rustls::pki_types::CertificateDer;
 use rustls::pki_types::pem::PemObject;
 
-use super::TlsMode;
+/// How the connection is encrypted.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub(super) enum TlsMode {
+    Implicit,
+    StartTls,
+    Plain,
+}
+
+impl fmt::Display for TlsMode {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.write_str(match self {
+            TlsMode::Implicit => "implicit TLS (MAIL_SERVER_SSL)",
+            TlsMode::StartTls => "STARTTLS (MAIL_SERVER_STARTTLS)",
+            TlsMode::Plain => "no TLS",
+        })
+    }
+}
 
 /// Why the `MAIL_*` settings cannot make an SMTP mailer. Each message names the setting and
 /// the fix.

@@ -14,7 +14,7 @@ static INIT: LazyLock<()> = LazyLock::new(|| {
     if std::env::var_os("TEST_LOG").is_some() {
         ms365_accountcreator::telemetry::init(
             "debug",
-            ms365_accountcreator::config::LogFormat::Text,
+            ms365_accountcreator::telemetry::LogFormat::Text,
         );
     }
 });

@@ -1,0 +1,63 @@
+//! What the sign-up flow is configured with; `config` builds it (`Settings::flow`).
+
+use std::time::Duration;
+
+use url::Url;
+
+use crate::domain::{EmailFilter, SubaddressSeparator};
+
+/// What the flow needs from the configuration.
+#[derive(Debug, Clone)]
+pub struct FlowSettings {
+    /// `EMAIL_ADDRESS_FILTER`.
+    pub filter: EmailFilter,
+    /// How an entered address becomes its mailbox, the key of everything per person.
+    pub separator: SubaddressSeparator,
+    /// `VERIFICATION_TOKEN_TTL_MINUTES`.
+    pub token_ttl: Duration,
+    /// `RATE_LIMIT_MAILS_PER_ADDRESS_PER_HOUR`.
+    pub mails_per_address_per_hour: u32,
+    /// `GENERATED_PASSWORD_BYTES`.
+    pub password_bytes: usize,
+    /// `PASSWORD_DELIVERY`.
+    pub password_delivery: PasswordDelivery,
+    /// `SUPPORT_EMAIL`.
+    pub support_email: String,
+    /// `PUBLIC_URL`, or the bound address outside PRODUCTION: links in mails start with it.
+    pub public_url: Url,
+}
+
+/// How the temporary password reaches the person (`PASSWORD_DELIVERY`).
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum PasswordDelivery {
+    Mail,
+    Page,
+    Both,
+}
+
+/// A `PASSWORD_DELIVERY` value that names no way of delivery.
+#[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
+#[error("`{0}` is not one of mail, page, both")]
+pub struct UnknownDelivery(String);
+
+impl PasswordDelivery {
+    /// `mail`, `page` or `both`, in any letter case.
+    pub fn parse(raw: &str) -> Result<Self, UnknownDelivery> {
+        match raw.trim().to_ascii_lowercase().as_str() {
+            "mail" => Ok(PasswordDelivery::Mail),
+            "page" => Ok(PasswordDelivery::Page),
+            "both" => Ok(PasswordDelivery::Both),
+            other => Err(UnknownDelivery(other.to_owned())),
+        }
+    }
+
+    /// Whether the password goes out by mail.
+    pub fn by_mail(self) -> bool {
+        matches!(self, PasswordDelivery::Mail | PasswordDelivery::Both)
+    }
+
+    /// Whether the result page shows the password.
+    pub fn on_page(self) -> bool {
+        matches!(self, PasswordDelivery::Page | PasswordDelivery::Both)
+    }
+}
