@@ -16,7 +16,7 @@ use crate::i18n::Catalogs;
 use crate::limits::HourlyLimit;
 use crate::mail::{Mailer, Outbox, SmtpMailer};
 use crate::metrics::Metrics;
-use crate::signup::{Clock, Signups, system_clock};
+use crate::signup::{Clock, MailLinks, Signups, system_clock};
 use crate::store::Store;
 use crate::web::{self, AppState, BodyLimits, ConnectionLimits};
 
@@ -194,7 +194,10 @@ pub fn build_signups(
         mailer,
         catalogs.clone(),
         &settings.jwt_secret_key,
-        settings.flow(public_url),
+        settings.flow(MailLinks::new(web::paths::absolute(
+            &public_url,
+            web::paths::VERIFY_PREFIX,
+        ))),
         overrides.clock.unwrap_or_else(system_clock),
     )
     .context("JWT_SECRET_KEY cannot be used as a signing key")?

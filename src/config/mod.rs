@@ -12,7 +12,7 @@ use url::Url;
 use crate::domain::{EmailFilter, SubaddressSeparator};
 use crate::graph::GraphSettings;
 use crate::mail::MailSettings;
-use crate::signup::{FlowSettings, PasswordDelivery};
+use crate::signup::{FlowSettings, MailLinks, PasswordDelivery};
 use crate::telemetry::LogFormat;
 pub use load::{Layers, Locations, Mode, Source, Value};
 
@@ -127,9 +127,9 @@ impl Settings {
         })
     }
 
-    /// What the sign-up flow needs; `public_url` is `PUBLIC_URL` or, outside PRODUCTION,
+    /// What the sign-up flow needs; `links` lead to `PUBLIC_URL` or, outside PRODUCTION, to
     /// the address the server is bound to (known only once it is).
-    pub fn flow(&self, public_url: Url) -> FlowSettings {
+    pub fn flow(&self, links: MailLinks) -> FlowSettings {
         FlowSettings {
             filter: self.email_address_filter.clone(),
             separator: self.email_subaddress_separator,
@@ -138,7 +138,7 @@ impl Settings {
             password_bytes: self.generated_password_bytes,
             password_delivery: self.password_delivery,
             support_email: self.support_email.clone(),
-            public_url,
+            links,
         }
     }
 }

@@ -24,7 +24,7 @@ use crate::metrics::{Metrics, SignupOutcome};
 use crate::store::{Claim, Lookup, PendingSignup, RegistryKey, Store, StoreError};
 use form::{Field, FieldError, FieldErrors, SignupForm};
 pub use provision::{ProvisionError, Provisioned};
-pub use settings::{FlowSettings, PasswordDelivery, UnknownDelivery};
+pub use settings::{FlowSettings, MailLinks, PasswordDelivery, UnknownDelivery};
 use token::{TokenError, TokenSigner};
 
 /// Seconds since the Unix epoch; a function so tests can move time.
@@ -256,13 +256,9 @@ impl Signups {
         Ok(valid.email)
     }
 
-    /// `{PUBLIC_URL}/verify/{token}`: always from the configuration, never from a request.
+    /// The verification link for `token` (`{PUBLIC_URL}/verify/{token}`).
     pub fn verify_url(&self, token: &str) -> Url {
-        let mut url = self.settings.public_url.clone();
-        let base = url.path().trim_end_matches('/').to_owned();
-        url.set_path(&format!("{base}/verify/{token}"));
-        url.set_query(None);
-        url
+        self.settings.links.verify(token)
     }
 
     /// What a link leads to, changing nothing (mail scanners open every link).

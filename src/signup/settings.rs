@@ -23,8 +23,34 @@ pub struct FlowSettings {
     pub password_delivery: PasswordDelivery,
     /// `SUPPORT_EMAIL`.
     pub support_email: String,
-    /// `PUBLIC_URL`, or the bound address outside PRODUCTION: links in mails start with it.
-    pub public_url: Url,
+    /// Where the links in mails lead.
+    pub links: MailLinks,
+}
+
+/// The links the flow puts into mails. The flow knows no paths: `startup` builds these from
+/// `PUBLIC_URL` (or the bound address outside PRODUCTION) and the web layer's paths, so every
+/// path is spelled in one place.
+#[derive(Debug, Clone)]
+pub struct MailLinks {
+    /// Everything before the token, e.g. `https://signup.example.edu/verify/`.
+    verify_prefix: Url,
+}
+
+impl MailLinks {
+    /// `verify_prefix` is the verification link without its token.
+    pub fn new(verify_prefix: Url) -> Self {
+        MailLinks { verify_prefix }
+    }
+
+    /// The verification link for `token`: always from the configuration, never from a
+    /// request.
+    pub fn verify(&self, token: &str) -> Url {
+        let mut url = self.verify_prefix.clone();
+        let path = format!("{}{token}", self.verify_prefix.path());
+        url.set_path(&path);
+        url.set_query(None);
+        url
+    }
 }
 
 /// How the temporary password reaches the person (`PASSWORD_DELIVERY`).

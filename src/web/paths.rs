@@ -29,6 +29,15 @@ pub const API_ROOT: &str = "/api/v1/";
 pub const API_EMAIL_VERIFICATION: &str = "/api/v1/email-verification";
 pub const API_ACCOUNT_CREATION: &str = "/api/v1/account_creation";
 
+/// `path` under `public_url` (`PUBLIC_URL` may have a path of its own), for links in mails.
+pub fn absolute(public_url: &url::Url, path: &str) -> url::Url {
+    let mut url = public_url.clone();
+    let base = public_url.path().trim_end_matches('/');
+    url.set_path(&format!("{base}{path}"));
+    url.set_query(None);
+    url
+}
+
 /// The sign-up page in a language: `/de`.
 pub fn home_in(lang: &str) -> String {
     format!("/{lang}")
