@@ -80,7 +80,8 @@ impl Application {
             public_url,
             email_pattern: (!settings.email_address_filter.allows_everything())
                 .then(|| settings.email_address_filter.as_pattern().to_owned()),
-            outbox,
+            // Kept mails hold links and temporary passwords: in PRODUCTION no page lists them.
+            outbox: outbox.filter(|_| settings.mode != crate::config::Mode::Production),
             trusted_proxies: settings.reverse_proxy_count,
             signup_limit: Arc::new(HourlyLimit::new(settings.rate_limit_per_ip_per_hour)),
             metrics: metrics.clone(),
@@ -253,7 +254,7 @@ fn mailer_from(settings: &Settings) -> anyhow::Result<Mailer> {
     if settings.debug_dont_send_mail {
         if settings.mode == crate::config::Mode::Production {
             tracing::warn!(
-                "DEBUG_DONT_SEND_MAIL is set: mails are not sent but listed at /debug/mails"
+                "DEBUG_DONT_SEND_MAIL is set: no mail is sent, so nobody receives a link or a password; the mails are kept in memory only, and in PRODUCTION not listed at /debug/mails"
             );
         }
         return Ok(Mailer::Capture(Outbox::default()));

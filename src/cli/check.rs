@@ -44,7 +44,7 @@ pub async fn run(args: CheckArgs, settings: &Settings) -> anyhow::Result<()> {
     if settings.debug_dont_send_mail {
         results.push(CheckResult::pass(
             "SMTP",
-            "not checked: DEBUG_DONT_SEND_MAIL keeps mails at /debug/mails",
+            "not checked: DEBUG_DONT_SEND_MAIL keeps mails in memory; none is sent",
         ));
     } else if !args.skip_smtp {
         results.push(smtp(settings).await);

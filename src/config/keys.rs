@@ -46,7 +46,7 @@ pub const KEYS: &[Key] = &[
     key("LOG_LEVEL", Str, "\"info\"", "`error`, `warn`, `info`, `debug` or `trace`, or a `tracing` filter such as `info,sled=warn` (DEBUG: `debug`)."),
     key("LOG_FORMAT", Str, "\"text\"", "`text` or `json`."),
     key("DEBUG_DONT_CONNECT_TO_API", Bool, "false", "Simulate Microsoft Graph instead of calling it (DEBUG and TEST: `true`)."),
-    key("DEBUG_DONT_SEND_MAIL", Bool, "false", "Keep mails in memory and list them at `/debug/mails` instead of sending them (DEBUG and TEST: `true`)."),
+    key("DEBUG_DONT_SEND_MAIL", Bool, "false", "Keep mails in memory instead of sending them; outside PRODUCTION `/debug/mails` lists them (DEBUG and TEST: `true`). In PRODUCTION nobody gets a mail, and kept mails are never served."),
     key("GENERATED_PASSWORD_BYTES", Int, "8", "Random bytes (6 to 64) of a generated temporary password; it has at least 16 characters however few this asks for."),
     key("PASSWORD_DELIVERY", Str, "\"mail\"", "How the temporary password reaches the person: `mail`, `page` or `both`."),
     key("EMAIL_ADDRESS_FILTER", Str, "\".*\"", "Regular expression the whole mailbox (the address lower-cased, without a sub-address tag) must match, e.g. `st[0-9]+@stud\\\\.example\\\\.edu`; also used as the input's `pattern`."),

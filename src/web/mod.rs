@@ -43,7 +43,8 @@ pub struct AppState {
     pub public_url: Url,
     /// The e-mail filter as the input's `pattern`, when it restricts anything.
     pub email_pattern: Option<String>,
-    /// Set when mails are captured (`DEBUG_DONT_SEND_MAIL`): `/debug/mails` lists them.
+    /// Set when mails are captured (`DEBUG_DONT_SEND_MAIL`) outside PRODUCTION: `/debug/mails`
+    /// lists them.
     pub outbox: Option<Outbox>,
     /// `REVERSE_PROXY_COUNT`.
     pub trusted_proxies: usize,

@@ -8,7 +8,7 @@ use ms365_accountcreator::startup::Overrides;
 use tokio::io::{AsyncReadExt, AsyncWriteExt};
 use tokio::net::TcpStream;
 
-use crate::support::helpers::{TestApp, attrs, spawn_app, spawn_app_with, texts};
+use crate::support::helpers::{Logs, TestApp, attrs, spawn_app, spawn_app_with, texts};
 
 /// Sends `head` (a request without body) on a fresh connection; the status code of the
 /// answer, or `None` when the server closed the connection without one.
@@ -114,7 +114,9 @@ async fn kept_mails_are_not_reachable_in_production() {
         ("DEBUG_DONT_SEND_MAIL", "true"),
         ("DEBUG_DONT_CONNECT_TO_API", "true"),
     ];
+    let (logs, _guard) = Logs::capture();
     let app = spawn_app_with(&production, Overrides::default()).await;
+    assert!(logs.text().contains("no mail is sent"), "{}", logs.text());
     assert_eq!(
         app.sign_up("ada@uni.example", "Ada", "Lovelace")
             .await
