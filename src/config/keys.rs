@@ -38,7 +38,7 @@ use Kind::*;
 #[rustfmt::skip]
 pub const KEYS: &[Key] = &[
     key("MODE", Str, "\"PRODUCTION\"", "`PRODUCTION`, `DEBUG` or `TEST` (case-insensitive), read from the environment only; chooses the mode defaults."),
-    key("JWT_SECRET_KEY", Secret, "", "Secret that signs verification links. Required (DEBUG: `debug`). `JWT_SECRET_KEY_FILE` reads it from a file."),
+    key("JWT_SECRET_KEY", Secret, "", "Secret that signs verification links and keys the stored data. Required; PRODUCTION refuses fewer than 32 bytes (make one with `openssl rand -base64 48`; DEBUG: `debug`). `JWT_SECRET_KEY_FILE` reads it from a file."),
     key("PUBLIC_URL", Str, "", "The address people reach the service at, e.g. `https://signup.example.edu`; links in mails are built from it. Required in PRODUCTION (DEBUG: `http://` + the bound address)."),
     key("BIND", Str, "\"127.0.0.1:8080\"", "Address and port the server listens on."),
     key("DATABASE_PATH", Str, "\"instance/ms365_accountcreator.sled\"", "Directory of the embedded store (DEBUG and TEST: a directory under the system's temporary directory)."),

@@ -42,10 +42,17 @@ pub enum ConfigError {
     )]
     EmptySecret,
     #[error(
+        "JWT_SECRET_KEY has only {bytes} bytes: in PRODUCTION it needs at least 32, because a short one can be guessed offline from any mailed link (and it also keys the stored data); make one with `openssl rand -base64 48`"
+    )]
+    WeakSecret { bytes: usize },
+    #[error(
         "PUBLIC_URL is not set: in PRODUCTION it must be the address people open, e.g. PUBLIC_URL=\"https://signup.example.edu\", because links in mails are built from it"
     )]
     MissingPublicUrl,
 }
+
+/// The shortest `JWT_SECRET_KEY` PRODUCTION accepts: 256 bits, HS256's key size.
+pub const MIN_SECRET_BYTES: usize = 32;
 
 /// Everything the program is configured with.
 #[derive(Debug, Clone)]
@@ -234,6 +241,10 @@ impl Getter<'_> {
         let jwt_secret_key = SecretString::from(self.string("JWT_SECRET_KEY")?);
         if jwt_secret_key.expose_secret().trim().is_empty() {
             return Err(ConfigError::EmptySecret);
+        }
+        let bytes = jwt_secret_key.expose_secret().len();
+        if mode == Mode::Production && bytes < MIN_SECRET_BYTES {
+            return Err(ConfigError::WeakSecret { bytes });
         }
         let public_url = self
             .optional("PUBLIC_URL")?

@@ -27,7 +27,7 @@ fn write(dir: &Path, name: &str, text: &str) -> String {
 }
 
 const PROD: &[(&str, &str)] = &[
-    ("JWT_SECRET_KEY", "s3cret"),
+    ("JWT_SECRET_KEY", "s3cret-of-at-least-thirty-two-bytes"),
     ("PUBLIC_URL", "https://signup.uni.example"),
 ];
 
@@ -245,9 +245,29 @@ fn an_empty_jwt_secret_is_refused() {
 }
 
 #[test]
+fn a_short_jwt_secret_is_refused_in_production_only() {
+    let dir = tempfile::tempdir().unwrap();
+    let url = ("PUBLIC_URL", "https://x.example");
+    let short = "0123456789abcdef0123456789abcde"; // 31 bytes
+    let err = load(dir.path(), &[url, ("JWT_SECRET_KEY", short)]).unwrap_err();
+    assert!(
+        matches!(err, ConfigError::WeakSecret { bytes: 31 }),
+        "{err}"
+    );
+    assert!(err.to_string().contains("openssl rand -base64 48"), "{err}");
+    let long = format!("{short}f");
+    assert!(load(dir.path(), &[url, ("JWT_SECRET_KEY", &long)]).is_ok());
+    for mode in ["debug", "test"] {
+        let settings = load(dir.path(), &[("MODE", mode), ("JWT_SECRET_KEY", short)]);
+        assert!(settings.is_ok(), "{mode}");
+    }
+}
+
+#[test]
 fn production_without_public_url_is_refused() {
     let dir = tempfile::tempdir().unwrap();
-    let err = load(dir.path(), &[("JWT_SECRET_KEY", "s")]).unwrap_err();
+    let secret = "s".repeat(32);
+    let err = load(dir.path(), &[("JWT_SECRET_KEY", &secret)]).unwrap_err();
     assert!(matches!(err, ConfigError::MissingPublicUrl), "{err}");
     assert!(err.to_string().contains("PUBLIC_URL=\"https://"), "{err}");
 }
@@ -324,7 +344,7 @@ fn a_value_of_the_wrong_type_names_key_and_file() {
     let err = load(
         dir.path(),
         &[
-            ("JWT_SECRET_KEY", "s"),
+            ("JWT_SECRET_KEY", "s3cret-of-at-least-thirty-two-bytes"),
             ("PUBLIC_URL", "https://x.example"),
             ("MAIL_SERVER_SSL", "maybe"),
         ],

@@ -204,16 +204,35 @@ mod tests {
     fn the_switcher_stays_on_known_pages_and_goes_home_from_others() {
         let token = "/verify/eyJ.a.b";
         assert_eq!(SwitchTo::for_path(token), SwitchTo::SamePage(token.into()));
-        for path in ["//evil.example/x", "/nothing", "", "*", "/verify//evil.example", "/de"] {
+        for path in [
+            "//evil.example/x",
+            "/nothing",
+            "",
+            "*",
+            "/verify//evil.example",
+            "/de",
+        ] {
             assert_eq!(SwitchTo::for_path(path), SwitchTo::Home, "{path:?}");
         }
     }
 
     #[test]
     fn paths_of_every_request_target_form_have_a_route_name() {
-        for path in ["", "*", "/", "//", "host:443", "/abcdef", "/ä", "//evil.example/x"] {
+        for path in [
+            "",
+            "*",
+            "/",
+            "//",
+            "host:443",
+            "/abcdef",
+            "/ä",
+            "//evil.example/x",
+        ] {
             let route = route_of(path);
-            assert!(route.starts_with('/') || route == OTHER, "{path:?}: {route}");
+            assert!(
+                route.starts_with('/') || route == OTHER,
+                "{path:?}: {route}"
+            );
         }
         assert_eq!(route_of("*"), OTHER);
         assert_eq!(route_of(""), OTHER);

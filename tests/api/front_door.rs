@@ -63,7 +63,8 @@ async fn every_method_and_request_target_form_gets_an_answer_never_a_panic() {
     }
     // The forms no route can serve are refused, not served.
     for (method, target) in [("CONNECT", "host:443"), ("OPTIONS", "*"), ("GET", "*")] {
-        let head = format!("{method} {target} HTTP/1.1\r\nHost: {host}\r\nConnection: close\r\n\r\n");
+        let head =
+            format!("{method} {target} HTTP/1.1\r\nHost: {host}\r\nConnection: close\r\n\r\n");
         let status = status_of_raw(&app, &head).await.expect("an answer");
         assert!(
             [400, 404, 405].contains(&status),
@@ -90,7 +91,10 @@ async fn the_language_switcher_never_links_to_another_site() {
         let page = response.text().await.unwrap();
         // Assert
         let links = attrs(&page, "nav.lang-switch a", "href");
-        assert!(!links.is_empty(), "{path} ({status}) has a switcher: {page}");
+        assert!(
+            !links.is_empty(),
+            "{path} ({status}) has a switcher: {page}"
+        );
         for link in links {
             assert!(
                 link.starts_with('/') && !link.starts_with("//") && !link.contains("evil"),
@@ -110,7 +114,10 @@ async fn kept_mails_are_not_reachable_in_production() {
     let production = [
         ("MODE", "production"),
         ("PUBLIC_URL", "http://127.0.0.1:1"),
-        ("JWT_SECRET_KEY", "a-long-production-secret-of-more-than-32-bytes"),
+        (
+            "JWT_SECRET_KEY",
+            "a-long-production-secret-of-more-than-32-bytes",
+        ),
         ("DEBUG_DONT_SEND_MAIL", "true"),
         ("DEBUG_DONT_CONNECT_TO_API", "true"),
     ];
@@ -128,6 +135,10 @@ async fn kept_mails_are_not_reachable_in_production() {
     // Assert
     assert_eq!(response.status(), 404);
     let page = response.text().await.unwrap();
-    assert!(texts(&page, "a").iter().all(|link| !link.contains("/verify/")));
+    assert!(
+        texts(&page, "a")
+            .iter()
+            .all(|link| !link.contains("/verify/"))
+    );
     assert!(!page.contains("/verify/"), "{page}");
 }
