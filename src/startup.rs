@@ -18,7 +18,7 @@ use crate::mail::{Mailer, Outbox, SmtpMailer};
 use crate::metrics::Metrics;
 use crate::signup::{Clock, MailLinks, Signups, system_clock};
 use crate::store::Store;
-use crate::web::{self, AppState, BodyLimits, ConnectionLimits};
+use crate::web::{self, AppState, BodyLimits, ConnectionLimits, ProxyTrust};
 
 /// Replacements for tests: a directory that fails on purpose, a clock that jumps.
 #[derive(Default)]
@@ -72,6 +72,15 @@ impl Application {
             overrides,
             &metrics,
         )?;
+        let proxies = ProxyTrust::new(
+            settings.reverse_proxy_count,
+            settings.trusted_proxies.clone(),
+        );
+        if proxies.trusts_anyone() {
+            tracing::warn!(
+                "REVERSE_PROXY_COUNT is set without TRUSTED_PROXIES: a client that reaches BIND directly can choose its own address and escape the rate limits; set TRUSTED_PROXIES to the proxies' addresses"
+            );
+        }
         let state = AppState {
             signups: Arc::new(signups),
             catalogs,
@@ -82,7 +91,8 @@ impl Application {
                 .then(|| settings.email_address_filter.as_pattern().to_owned()),
             // Kept mails hold links and temporary passwords: in PRODUCTION no page lists them.
             outbox: outbox.filter(|_| settings.mode != crate::config::Mode::Production),
-            trusted_proxies: settings.reverse_proxy_count,
+            proxies,
+            ipv6_prefix: settings.rate_limit_ipv6_prefix,
             signup_limit: Arc::new(HourlyLimit::new(settings.rate_limit_per_ip_per_hour)),
             metrics: metrics.clone(),
             metrics_route: settings.metrics_enabled && settings.metrics_bind.is_none(),

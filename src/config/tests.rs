@@ -500,3 +500,35 @@ fn ssl_alone_turns_the_starttls_default_off_but_both_set_explicitly_stay_a_confl
         "the mailer refuses this at start-up"
     );
 }
+
+#[test]
+fn trusted_proxies_are_ranges_and_imply_one_hop_unless_a_count_is_set() {
+    let dir = tempfile::tempdir().unwrap();
+    let debug = ("MODE", "debug");
+    let (settings, _) = load(dir.path(), &[debug, ("TRUSTED_PROXIES", "10.0.0.0/8, ::1")]).unwrap();
+    assert_eq!(settings.reverse_proxy_count, 1);
+    let shown: Vec<String> = settings
+        .trusted_proxies
+        .iter()
+        .map(|r| r.to_string())
+        .collect();
+    assert_eq!(shown, ["10.0.0.0/8", "::1/128"]);
+    let explicit = [
+        debug,
+        ("TRUSTED_PROXIES", "[\"10.0.0.1\"]"),
+        ("REVERSE_PROXY_COUNT", "2"),
+    ];
+    assert_eq!(
+        load(dir.path(), &explicit).unwrap().0.reverse_proxy_count,
+        2
+    );
+    let (settings, _) = load(dir.path(), &[debug]).unwrap();
+    assert_eq!(settings.reverse_proxy_count, 0);
+    assert!(settings.trusted_proxies.is_empty());
+    let err = load(dir.path(), &[debug, ("TRUSTED_PROXIES", "proxy.example")]).unwrap_err();
+    let text = err.to_string();
+    assert!(
+        text.contains("TRUSTED_PROXIES") && text.contains("proxy.example"),
+        "{text}"
+    );
+}

@@ -275,7 +275,9 @@ pub fn endpoint() -> impl Endpoint {
                     _ => status.into_response(),
                 };
                 if let Some(retry_after) = retry_after {
-                    answer.headers_mut().insert(header::RETRY_AFTER, retry_after);
+                    answer
+                        .headers_mut()
+                        .insert(header::RETRY_AFTER, retry_after);
                 }
                 Ok(answer)
             }

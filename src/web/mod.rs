@@ -15,13 +15,13 @@ mod response;
 mod signup;
 mod verify;
 
-use std::net::IpAddr;
 use std::sync::Arc;
 
 use poem::http::{HeaderMap, HeaderName, HeaderValue, header};
 use poem::{EndpointExt, Route, get, post};
 use url::Url;
 
+use crate::domain::IpRange;
 use crate::i18n::Catalogs;
 use crate::limits::HourlyLimit;
 use crate::mail::Outbox;
@@ -30,6 +30,7 @@ use crate::signup::Signups;
 use crate::store::Store;
 pub use context::RequestContext;
 pub use front_door::body_limit::{BodyLimits, MAX_BODY_BYTES};
+pub use front_door::proxy::ProxyTrust;
 pub use front_door::server::{ConnectionLimits, serve};
 pub use signup::HomePages;
 
@@ -46,12 +47,14 @@ pub struct AppState {
     /// Set when mails are captured (`DEBUG_DONT_SEND_MAIL`) outside PRODUCTION: `/debug/mails`
     /// lists them.
     pub outbox: Option<Outbox>,
-    /// `REVERSE_PROXY_COUNT`.
-    pub trusted_proxies: usize,
-    /// `RATE_LIMIT_PER_IP_PER_HOUR`, for sign-up posts (form and API).
-    pub signup_limit: Arc<HourlyLimit<IpAddr>>,
+    /// `REVERSE_PROXY_COUNT` and `TRUSTED_PROXIES`.
+    pub proxies: ProxyTrust,
+    /// `RATE_LIMIT_IPV6_PREFIX`: the bits of an IPv6 client's address that make it one client.
+    pub ipv6_prefix: u8,
+    /// `RATE_LIMIT_PER_IP_PER_HOUR`, for sign-up posts (form and API), per client network.
+    pub signup_limit: Arc<HourlyLimit<IpRange>>,
     /// Ten times that, for the inline address check and `email-verification`.
-    pub check_limit: Arc<HourlyLimit<IpAddr>>,
+    pub check_limit: Arc<HourlyLimit<IpRange>>,
     pub metrics: Metrics,
     /// Serve `/metrics` with the pages (`METRICS_ENABLED` without `METRICS_BIND`).
     pub metrics_route: bool,
@@ -69,12 +72,18 @@ impl AppState {
 
     /// Counts a sign-up post from the request's client; `Err` is the time to wait.
     pub fn limit_signup(&self, ctx: &RequestContext) -> Result<(), std::time::Duration> {
-        self.signup_limit.check(&ctx.client_ip())
+        self.signup_limit.check(&self.client_key(ctx))
     }
 
     /// Counts an address check from the request's client.
     pub fn limit_check(&self, ctx: &RequestContext) -> Result<(), std::time::Duration> {
-        self.check_limit.check(&ctx.client_ip())
+        self.check_limit.check(&self.client_key(ctx))
+    }
+
+    /// Who counts as one client: an IPv4 address, or an IPv6 network of `ipv6_prefix` bits
+    /// (one household or machine holds a whole /64).
+    fn client_key(&self, ctx: &RequestContext) -> IpRange {
+        IpRange::around(ctx.client_ip(), self.ipv6_prefix)
     }
 
     /// Forgets recovered rate-limit state.
