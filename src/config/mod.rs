@@ -151,6 +151,7 @@ impl Settings {
             separator: self.email_subaddress_separator,
             token_ttl: self.verification_token_ttl,
             mails_per_address_per_hour: self.rate_limit_mails_per_address_per_hour,
+            mails_per_hour: self.rate_limit_mails_per_hour,
             password_bytes: self.generated_password_bytes,
             password_delivery: self.password_delivery,
             support_email: self.support_email.clone(),

@@ -84,7 +84,8 @@ enum AccountCreationResponse {
     /// `Email illegal`, `Email already used` or `Name format not supported` (translated).
     #[oai(status = 400)]
     BadRequest(Json<Message>),
-    /// Too many sign-ups from this client, or mails to this address, in the last hour.
+    /// Too many sign-ups from this client, mails to this address, or mails in total, in the
+    /// last hour.
     #[oai(status = 429)]
     TooManyRequests(Json<Message>, #[oai(header = "Retry-After")] u64),
     /// The store failed.
@@ -202,12 +203,13 @@ impl Api {
             Ok(()) => state.signups.submit(&form, tr).await,
         };
         match outcome {
-            Err(SubmitError::RateLimited(wait)) => {
+            Err(SubmitError::RateLimited(wait) | SubmitError::MailCap(wait)) => {
                 let minutes = wait.as_secs().div_ceil(60).max(1).to_string();
-                let text = tr.tf(
-                    "Too many attempts. Please try again in {minutes} minutes.",
-                    &[("minutes", &minutes)],
-                );
+                let msgid = match outcome {
+                    Err(SubmitError::MailCap(_)) => super::signup::MAIL_CAP_REACHED,
+                    _ => super::signup::TOO_MANY_ATTEMPTS,
+                };
+                let text = tr.tf(msgid, &[("minutes", &minutes)]);
                 AccountCreationResponse::TooManyRequests(
                     Json(Message { message: text }),
                     retry_after_secs(wait),

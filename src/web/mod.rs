@@ -72,12 +72,20 @@ impl AppState {
 
     /// Counts a sign-up post from the request's client; `Err` is the time to wait.
     pub fn limit_signup(&self, ctx: &RequestContext) -> Result<(), std::time::Duration> {
-        self.signup_limit.check(&self.client_key(ctx))
+        let checked = self.signup_limit.check(&self.client_key(ctx));
+        if checked.is_err() {
+            self.metrics.rate_limited("client_signups");
+        }
+        checked
     }
 
     /// Counts an address check from the request's client.
     pub fn limit_check(&self, ctx: &RequestContext) -> Result<(), std::time::Duration> {
-        self.check_limit.check(&self.client_key(ctx))
+        let checked = self.check_limit.check(&self.client_key(ctx));
+        if checked.is_err() {
+            self.metrics.rate_limited("client_checks");
+        }
+        checked
     }
 
     /// Who counts as one client: an IPv4 address, or an IPv6 network of `ipv6_prefix` bits
