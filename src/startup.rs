@@ -125,6 +125,12 @@ impl Application {
         &self.state.public_url
     }
 
+    /// Every route behind the front door, to drive requests in-process without serving
+    /// (the fuzz target); the listener stays bound, unused.
+    pub fn endpoint(&self) -> impl poem::Endpoint + use<> {
+        web::routes(self.state.clone(), self.body_limits)
+    }
+
     /// Where `/metrics` is served separately, when `METRICS_BIND` is set.
     pub fn metrics_addr(&self) -> Option<SocketAddr> {
         self.metrics_listener.as_ref().map(|(_, addr)| *addr)

@@ -3,7 +3,7 @@
 
 use std::sync::Arc;
 
-use poem::http::{StatusCode, header};
+use poem::http::StatusCode;
 use poem::web::Data;
 use poem::{Endpoint, EndpointExt, IntoResponse};
 use poem_openapi::payload::Json;
@@ -267,21 +267,11 @@ pub fn endpoint() -> impl Endpoint {
                     err.status()
                 };
                 // The body is rebuilt; a `Retry-After` the error carried (a 429) is kept.
-                let retry_after = err
-                    .into_response()
-                    .headers()
-                    .get(header::RETRY_AFTER)
-                    .cloned();
-                let mut answer = match (ctx, state) {
+                let answer = match (ctx, state) {
                     (Some(ctx), Some(state)) => response::error(&ctx, &state, status),
                     _ => status.into_response(),
                 };
-                if let Some(retry_after) = retry_after {
-                    answer
-                        .headers_mut()
-                        .insert(header::RETRY_AFTER, retry_after);
-                }
-                Ok(answer)
+                Ok(response::rebuilt(answer, &err.into_response()))
             }
         }
     })
