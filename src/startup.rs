@@ -127,7 +127,7 @@ impl Application {
 
     /// Every route behind the front door, to drive requests in-process without serving
     /// (the fuzz target); the listener stays bound, unused.
-    pub fn endpoint(&self) -> impl poem::Endpoint + use<> {
+    pub fn endpoint(&self) -> impl poem::Endpoint<Output = poem::Response> + use<> {
         web::routes(self.state.clone(), self.body_limits)
     }
 

@@ -111,7 +111,10 @@ pub fn metrics_routes(state: AppState) -> impl poem::Endpoint {
 
 /// Every route, behind the front door: request log, proxy resolution and the request's
 /// context, same-origin check, body limits, error pages, security headers.
-pub fn routes(state: AppState, body_limits: BodyLimits) -> impl poem::Endpoint {
+pub fn routes(
+    state: AppState,
+    body_limits: BodyLimits,
+) -> impl poem::Endpoint<Output = poem::Response> {
     let mut route = Route::new()
         .at(paths::HOME, get(signup::index))
         .at(paths::HOME_IN, get(signup::index_in))

@@ -85,13 +85,24 @@ pub struct Links {
 }
 
 impl Links {
-    /// `prefix` like `/accounts` (a trailing slash is dropped; empty for the root).
+    /// `prefix` like `/accounts` (a trailing slash is dropped; empty for the root). It is
+    /// always a path on this site: empty segments go, so `//evil.example` cannot become a
+    /// protocol-relative link, and a prefix with anything but plain path characters (a
+    /// backslash, which browsers read as `/`, a space, `?`, `#`) is ignored.
     pub fn new(prefix: &str) -> Self {
-        let trimmed = prefix.trim().trim_end_matches('/');
-        let prefix = if trimmed.is_empty() || trimmed.starts_with('/') {
-            trimmed.to_owned()
+        let plain = |segment: &str| {
+            segment
+                .bytes()
+                .all(|b| b.is_ascii_alphanumeric() || b"-._~!$&'()*+,;=:@%".contains(&b))
+        };
+        let segments: Vec<&str> = prefix.trim().split('/').filter(|s| !s.is_empty()).collect();
+        let prefix = if segments.iter().all(|segment| plain(segment)) {
+            segments
+                .iter()
+                .map(|segment| format!("/{segment}"))
+                .collect()
         } else {
-            format!("/{trimmed}")
+            String::new()
         };
         Links { prefix }
     }
@@ -188,6 +199,18 @@ mod tests {
         assert_eq!(Links::new("/").home_in("de"), "/de");
         assert_eq!(Links::new("/accounts/").verify("t"), "/accounts/verify/t");
         assert_eq!(Links::new("accounts").favicon(), "/accounts/favicon.ico");
+    }
+
+    #[test]
+    fn a_prefix_is_a_path_on_this_site_or_nothing() {
+        assert_eq!(
+            Links::new("//evil.example").signup(),
+            "/evil.example/signup"
+        );
+        assert_eq!(Links::new("///a//b/").signup(), "/a/b/signup");
+        for odd in ["/\\evil.example", "/a b", "/a?b", "/a#b", "/a\"x"] {
+            assert_eq!(Links::new(odd).signup(), "/signup", "{odd:?}");
+        }
     }
 
     #[test]

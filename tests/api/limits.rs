@@ -406,3 +406,34 @@ async fn the_api_address_check_answers_429_with_retry_after() {
     let body: serde_json::Value = limited.json().await.unwrap();
     assert!(body["message"].is_string(), "{body}");
 }
+
+#[tokio::test]
+async fn a_forwarded_prefix_never_makes_links_lead_to_another_site() {
+    // Arrange
+    let app = spawn_app_with(&[("REVERSE_PROXY_COUNT", "1")], Overrides::default()).await;
+    for prefix in [
+        "//evil.example",
+        "/\\evil.example",
+        "///evil.example/",
+        "/a b",
+    ] {
+        // Act
+        let page = app
+            .get_with("/", &[("x-forwarded-prefix", prefix)])
+            .await
+            .text()
+            .await
+            .unwrap();
+        // Assert
+        let document = scraper::Html::parse_document(&page);
+        let selector = scraper::Selector::parse("[href], [src], [action], [hx-post]").unwrap();
+        for element in document.select(&selector) {
+            for attribute in ["href", "src", "action", "hx-post"] {
+                if let Some(url) = element.value().attr(attribute) {
+                    let off_site = url.starts_with("//") || url.starts_with("/\\");
+                    assert!(!off_site, "{prefix:?} gave {attribute}={url}");
+                }
+            }
+        }
+    }
+}
