@@ -2,7 +2,7 @@
 
 use serde_json::json;
 
-use crate::support::helpers::{TestApp, spawn_app_with, texts};
+use crate::support::helpers::{Logs, TestApp, spawn_app_with, texts};
 use ms365_accountcreator::startup::Overrides;
 
 #[tokio::test]
@@ -436,4 +436,23 @@ async fn a_forwarded_prefix_never_makes_links_lead_to_another_site() {
             }
         }
     }
+}
+
+#[tokio::test]
+async fn a_proxy_count_without_trusted_proxies_warns_at_start_up() {
+    // Arrange
+    let (logs, _guard) = Logs::capture();
+    // Act
+    let _app = spawn_app_with(&[("REVERSE_PROXY_COUNT", "1")], Overrides::default()).await;
+    let _trusted = spawn_app_with(
+        &[
+            ("REVERSE_PROXY_COUNT", "1"),
+            ("TRUSTED_PROXIES", "127.0.0.1"),
+        ],
+        Overrides::default(),
+    )
+    .await;
+    // Assert
+    let warned = logs.text().matches("set TRUSTED_PROXIES").count();
+    assert_eq!(warned, 1, "{}", logs.text());
 }
