@@ -33,8 +33,14 @@ struct MailLabels {
     result: &'static str,
 }
 
+#[derive(Clone, Debug, Hash, PartialEq, Eq, EncodeLabelSet)]
+struct LimitLabels {
+    limit: &'static str,
+}
+
 struct Inner {
     registry: Registry,
+    rate_limited: Family<LimitLabels, Counter>,
     signups: Family<SignupLabels, Counter>,
     graph_calls: Family<GraphLabels, Counter>,
     graph_latency: Family<EndpointLabels, Histogram>,
@@ -100,6 +106,12 @@ impl Metrics {
             "Mails by kind (verification, password) and result (sent, failed)",
             mails.clone(),
         );
+        let rate_limited = Family::<LimitLabels, Counter>::default();
+        registry.register(
+            "rate_limited",
+            "Requests refused with 429, by limit (client_signups, client_checks, mails_per_hour)",
+            rate_limited.clone(),
+        );
         let pending = Gauge::default();
         registry.register(
             "pending_signups",
@@ -108,6 +120,7 @@ impl Metrics {
         );
         Metrics(Arc::new(Inner {
             registry,
+            rate_limited,
             signups,
             graph_calls,
             graph_latency,
@@ -156,6 +169,14 @@ impl Metrics {
         self.0
             .mails
             .get_or_create(&MailLabels { kind, result })
+            .inc();
+    }
+
+    /// A request refused by `limit` (429).
+    pub fn rate_limited(&self, limit: &'static str) {
+        self.0
+            .rate_limited
+            .get_or_create(&LimitLabels { limit })
             .inc();
     }
 

@@ -18,7 +18,7 @@ use crate::mail::{Mailer, Outbox, SmtpMailer};
 use crate::metrics::Metrics;
 use crate::signup::{Clock, MailLinks, Signups, system_clock};
 use crate::store::Store;
-use crate::web::{self, AppState, BodyLimits, ConnectionLimits};
+use crate::web::{self, AppState, BodyLimits, ConnectionLimits, ProxyTrust};
 
 /// Replacements for tests: a directory that fails on purpose, a clock that jumps.
 #[derive(Default)]
@@ -72,6 +72,15 @@ impl Application {
             overrides,
             &metrics,
         )?;
+        let proxies = ProxyTrust::new(
+            settings.reverse_proxy_count,
+            settings.trusted_proxies.clone(),
+        );
+        if proxies.trusts_anyone() {
+            tracing::warn!(
+                "REVERSE_PROXY_COUNT is set without TRUSTED_PROXIES: a client that reaches BIND directly can choose its own address and escape the rate limits; set TRUSTED_PROXIES to the proxies' addresses"
+            );
+        }
         let state = AppState {
             signups: Arc::new(signups),
             catalogs,
@@ -80,8 +89,10 @@ impl Application {
             public_url,
             email_pattern: (!settings.email_address_filter.allows_everything())
                 .then(|| settings.email_address_filter.as_pattern().to_owned()),
-            outbox,
-            trusted_proxies: settings.reverse_proxy_count,
+            // Kept mails hold links and temporary passwords: in PRODUCTION no page lists them.
+            outbox: outbox.filter(|_| settings.mode != crate::config::Mode::Production),
+            proxies,
+            ipv6_prefix: settings.rate_limit_ipv6_prefix,
             signup_limit: Arc::new(HourlyLimit::new(settings.rate_limit_per_ip_per_hour)),
             metrics: metrics.clone(),
             metrics_route: settings.metrics_enabled && settings.metrics_bind.is_none(),
@@ -112,6 +123,12 @@ impl Application {
 
     pub fn public_url(&self) -> &Url {
         &self.state.public_url
+    }
+
+    /// Every route behind the front door, to drive requests in-process without serving
+    /// (the fuzz target); the listener stays bound, unused.
+    pub fn endpoint(&self) -> impl poem::Endpoint<Output = poem::Response> + use<> {
+        web::routes(self.state.clone(), self.body_limits)
     }
 
     /// Where `/metrics` is served separately, when `METRICS_BIND` is set.
@@ -253,7 +270,7 @@ fn mailer_from(settings: &Settings) -> anyhow::Result<Mailer> {
     if settings.debug_dont_send_mail {
         if settings.mode == crate::config::Mode::Production {
             tracing::warn!(
-                "DEBUG_DONT_SEND_MAIL is set: mails are not sent but listed at /debug/mails"
+                "DEBUG_DONT_SEND_MAIL is set: no mail is sent, so nobody receives a link or a password; the mails are kept in memory only, and in PRODUCTION not listed at /debug/mails"
             );
         }
         return Ok(Mailer::Capture(Outbox::default()));

@@ -20,12 +20,21 @@ pub struct CheckArgs {
     skip_smtp: bool,
 }
 
-/// Runs every check; fails (non-zero exit) when any check failed.
-pub async fn run(args: CheckArgs, settings: &Settings) -> anyhow::Result<()> {
-    let mut results = vec![CheckResult::pass(
-        "configuration",
-        format!("valid ({} mode)", settings.mode),
-    )];
+/// Runs every check; fails (non-zero exit) when any check failed. A configuration that
+/// does not load is reported as the first check's failure: nothing else can be checked.
+pub async fn run(args: CheckArgs, settings: anyhow::Result<Settings>) -> anyhow::Result<()> {
+    let settings = match settings {
+        Ok(settings) => settings,
+        Err(err) => {
+            let results = [CheckResult::fail("configuration", format!("{err:#}"))];
+            return report(&args, &results);
+        }
+    };
+    let settings = &settings;
+    let mut results = vec![
+        CheckResult::pass("configuration", format!("valid ({} mode)", settings.mode)),
+        secret(settings),
+    ];
     results.push(match crate::startup::open_store(settings) {
         Ok(_) => CheckResult::pass(
             "store",
@@ -44,11 +53,16 @@ pub async fn run(args: CheckArgs, settings: &Settings) -> anyhow::Result<()> {
     if settings.debug_dont_send_mail {
         results.push(CheckResult::pass(
             "SMTP",
-            "not checked: DEBUG_DONT_SEND_MAIL keeps mails at /debug/mails",
+            "not checked: DEBUG_DONT_SEND_MAIL keeps mails in memory; none is sent",
         ));
     } else if !args.skip_smtp {
         results.push(smtp(settings).await);
     }
+    report(&args, &results)
+}
+
+/// Prints the results; fails when any did.
+fn report(args: &CheckArgs, results: &[CheckResult]) -> anyhow::Result<()> {
     let failed = results.iter().filter(|result| !result.ok).count();
     if args.json {
         let lines: Vec<serde_json::Value> = results
@@ -57,7 +71,7 @@ pub async fn run(args: CheckArgs, settings: &Settings) -> anyhow::Result<()> {
             .collect();
         println!("{}", serde_json::to_string_pretty(&lines)?);
     } else {
-        for result in &results {
+        for result in results {
             println!("{result}");
         }
     }
@@ -78,5 +92,23 @@ async fn smtp(settings: &Settings) -> CheckResult {
             format!("{}: connected and logged in", mailer.endpoint()),
         ),
         Err(err) => CheckResult::fail("SMTP", err.to_string()),
+    }
+}
+
+/// The secret's length, never the secret: PRODUCTION only starts with a long one, so a
+/// short one here is a DEBUG or TEST setup, said so before it goes live.
+fn secret(settings: &Settings) -> CheckResult {
+    use secrecy::ExposeSecret;
+    let bytes = settings.jwt_secret_key.expose_secret().len();
+    if bytes >= crate::config::MIN_SECRET_BYTES {
+        CheckResult::pass("JWT_SECRET_KEY", format!("{bytes} bytes"))
+    } else {
+        CheckResult::pass(
+            "JWT_SECRET_KEY",
+            format!(
+                "only {bytes} bytes: PRODUCTION refuses fewer than {}; make one with `openssl rand -base64 48`",
+                crate::config::MIN_SECRET_BYTES
+            ),
+        )
     }
 }

@@ -45,7 +45,7 @@ pub async fn run() -> anyhow::Result<()> {
     match cli.command.unwrap_or(Command::Serve) {
         Command::Serve => serve_command().await,
         Command::Healthcheck { url } => healthcheck_command(url).await,
-        Command::Check(args) => check::run(args, &load_settings()?).await,
+        Command::Check(args) => check::run(args, load_settings()).await,
         Command::Emails(command) => emails::run(command, &load_settings()?),
         Command::Signups(command) => signups::run(command, &load_settings()?).await,
     }

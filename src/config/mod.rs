@@ -9,7 +9,7 @@ use std::time::Duration;
 use secrecy::{ExposeSecret, SecretString};
 use url::Url;
 
-use crate::domain::{EmailFilter, SubaddressSeparator};
+use crate::domain::{EmailFilter, IpRange, SubaddressSeparator};
 use crate::graph::GraphSettings;
 use crate::mail::MailSettings;
 use crate::signup::{FlowSettings, MailLinks, PasswordDelivery};
@@ -42,10 +42,17 @@ pub enum ConfigError {
     )]
     EmptySecret,
     #[error(
+        "JWT_SECRET_KEY has only {bytes} bytes: in PRODUCTION it needs at least 32, because a short one can be guessed offline from any mailed link (and it also keys the stored data); make one with `openssl rand -base64 48`"
+    )]
+    WeakSecret { bytes: usize },
+    #[error(
         "PUBLIC_URL is not set: in PRODUCTION it must be the address people open, e.g. PUBLIC_URL=\"https://signup.example.edu\", because links in mails are built from it"
     )]
     MissingPublicUrl,
 }
+
+/// The shortest `JWT_SECRET_KEY` PRODUCTION accepts: 256 bits, HS256's key size.
+pub const MIN_SECRET_BYTES: usize = 32;
 
 /// Everything the program is configured with.
 #[derive(Debug, Clone)]
@@ -57,6 +64,8 @@ pub struct Settings {
     pub bind: String,
     pub database_path: PathBuf,
     pub reverse_proxy_count: usize,
+    /// `TRUSTED_PROXIES`: empty believes every connection's forwarded headers.
+    pub trusted_proxies: Vec<IpRange>,
     pub log_level: String,
     pub log_format: LogFormat,
     pub debug_dont_connect_to_api: bool,
@@ -71,6 +80,8 @@ pub struct Settings {
     pub verification_token_ttl: Duration,
     pub rate_limit_per_ip_per_hour: u32,
     pub rate_limit_mails_per_address_per_hour: u32,
+    pub rate_limit_mails_per_hour: u32,
+    pub rate_limit_ipv6_prefix: u8,
     pub graph: GraphSettings,
     pub mail: MailSettings,
     pub metrics_enabled: bool,
@@ -92,13 +103,15 @@ impl Settings {
         let mode = layers.mode.unwrap_or(Mode::Production);
         let (jwt_secret_key, public_url) = get.start_up(mode)?;
         let (email_address_filter, email_subaddress_separator) = get.addresses()?;
+        let (reverse_proxy_count, trusted_proxies) = get.proxies()?;
         Ok(Settings {
             mode,
             jwt_secret_key,
             public_url,
             bind: get.string("BIND")?,
             database_path: PathBuf::from(get.string("DATABASE_PATH")?),
-            reverse_proxy_count: get.int_in("REVERSE_PROXY_COUNT", 0, 32)? as usize,
+            reverse_proxy_count,
+            trusted_proxies,
             log_level: get.string("LOG_LEVEL")?,
             log_format: get.parsed("LOG_FORMAT", LogFormat::parse)?,
             debug_dont_connect_to_api: get.bool("DEBUG_DONT_CONNECT_TO_API")?,
@@ -120,6 +133,9 @@ impl Settings {
                 1,
                 1_000,
             )? as u32,
+            rate_limit_mails_per_hour: get.int_in("RATE_LIMIT_MAILS_PER_HOUR", 1, 10_000_000)?
+                as u32,
+            rate_limit_ipv6_prefix: get.int_in("RATE_LIMIT_IPV6_PREFIX", 16, 128)? as u8,
             graph: get.graph()?,
             mail: get.mail()?,
             metrics_enabled: get.bool("METRICS_ENABLED")?,
@@ -135,6 +151,7 @@ impl Settings {
             separator: self.email_subaddress_separator,
             token_ttl: self.verification_token_ttl,
             mails_per_address_per_hour: self.rate_limit_mails_per_address_per_hour,
+            mails_per_hour: self.rate_limit_mails_per_hour,
             password_bytes: self.generated_password_bytes,
             password_delivery: self.password_delivery,
             support_email: self.support_email.clone(),
@@ -235,6 +252,10 @@ impl Getter<'_> {
         if jwt_secret_key.expose_secret().trim().is_empty() {
             return Err(ConfigError::EmptySecret);
         }
+        let bytes = jwt_secret_key.expose_secret().len();
+        if mode == Mode::Production && bytes < MIN_SECRET_BYTES {
+            return Err(ConfigError::WeakSecret { bytes });
+        }
         let public_url = self
             .optional("PUBLIC_URL")?
             .map(|raw| self.url("PUBLIC_URL", &raw))
@@ -253,6 +274,23 @@ impl Getter<'_> {
         let separator = SubaddressSeparator::parse(&self.string("EMAIL_SUBADDRESS_SEPARATOR")?)
             .map_err(|err| self.invalid("EMAIL_SUBADDRESS_SEPARATOR", err.to_string()))?;
         Ok((filter, separator))
+    }
+
+    /// `REVERSE_PROXY_COUNT` and `TRUSTED_PROXIES`. Naming proxies means there is at least
+    /// one: the count's default 0 then becomes 1; a count set explicitly is kept.
+    fn proxies(&self) -> Result<(usize, Vec<IpRange>), ConfigError> {
+        let trusted = self
+            .list("TRUSTED_PROXIES")?
+            .iter()
+            .filter(|item| !item.trim().is_empty())
+            .map(|item| IpRange::parse(item))
+            .collect::<Result<Vec<_>, _>>()
+            .map_err(|err| self.invalid("TRUSTED_PROXIES", err.to_string()))?;
+        let mut count = self.int_in("REVERSE_PROXY_COUNT", 0, 32)? as usize;
+        if count == 0 && !trusted.is_empty() && self.is_default("REVERSE_PROXY_COUNT") {
+            count = 1;
+        }
+        Ok((count, trusted))
     }
 
     /// The `GRAPH_API_*` keys.

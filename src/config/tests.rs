@@ -27,7 +27,7 @@ fn write(dir: &Path, name: &str, text: &str) -> String {
 }
 
 const PROD: &[(&str, &str)] = &[
-    ("JWT_SECRET_KEY", "s3cret"),
+    ("JWT_SECRET_KEY", "s3cret-of-at-least-thirty-two-bytes"),
     ("PUBLIC_URL", "https://signup.uni.example"),
 ];
 
@@ -245,9 +245,29 @@ fn an_empty_jwt_secret_is_refused() {
 }
 
 #[test]
+fn a_short_jwt_secret_is_refused_in_production_only() {
+    let dir = tempfile::tempdir().unwrap();
+    let url = ("PUBLIC_URL", "https://x.example");
+    let short = "0123456789abcdef0123456789abcde"; // 31 bytes
+    let err = load(dir.path(), &[url, ("JWT_SECRET_KEY", short)]).unwrap_err();
+    assert!(
+        matches!(err, ConfigError::WeakSecret { bytes: 31 }),
+        "{err}"
+    );
+    assert!(err.to_string().contains("openssl rand -base64 48"), "{err}");
+    let long = format!("{short}f");
+    assert!(load(dir.path(), &[url, ("JWT_SECRET_KEY", &long)]).is_ok());
+    for mode in ["debug", "test"] {
+        let settings = load(dir.path(), &[("MODE", mode), ("JWT_SECRET_KEY", short)]);
+        assert!(settings.is_ok(), "{mode}");
+    }
+}
+
+#[test]
 fn production_without_public_url_is_refused() {
     let dir = tempfile::tempdir().unwrap();
-    let err = load(dir.path(), &[("JWT_SECRET_KEY", "s")]).unwrap_err();
+    let secret = "s".repeat(32);
+    let err = load(dir.path(), &[("JWT_SECRET_KEY", &secret)]).unwrap_err();
     assert!(matches!(err, ConfigError::MissingPublicUrl), "{err}");
     assert!(err.to_string().contains("PUBLIC_URL=\"https://"), "{err}");
 }
@@ -324,7 +344,7 @@ fn a_value_of_the_wrong_type_names_key_and_file() {
     let err = load(
         dir.path(),
         &[
-            ("JWT_SECRET_KEY", "s"),
+            ("JWT_SECRET_KEY", "s3cret-of-at-least-thirty-two-bytes"),
             ("PUBLIC_URL", "https://x.example"),
             ("MAIL_SERVER_SSL", "maybe"),
         ],
@@ -478,5 +498,37 @@ fn ssl_alone_turns_the_starttls_default_off_but_both_set_explicitly_stay_a_confl
     assert!(
         settings.mail.ssl && settings.mail.starttls,
         "the mailer refuses this at start-up"
+    );
+}
+
+#[test]
+fn trusted_proxies_are_ranges_and_imply_one_hop_unless_a_count_is_set() {
+    let dir = tempfile::tempdir().unwrap();
+    let debug = ("MODE", "debug");
+    let (settings, _) = load(dir.path(), &[debug, ("TRUSTED_PROXIES", "10.0.0.0/8, ::1")]).unwrap();
+    assert_eq!(settings.reverse_proxy_count, 1);
+    let shown: Vec<String> = settings
+        .trusted_proxies
+        .iter()
+        .map(|r| r.to_string())
+        .collect();
+    assert_eq!(shown, ["10.0.0.0/8", "::1/128"]);
+    let explicit = [
+        debug,
+        ("TRUSTED_PROXIES", "[\"10.0.0.1\"]"),
+        ("REVERSE_PROXY_COUNT", "2"),
+    ];
+    assert_eq!(
+        load(dir.path(), &explicit).unwrap().0.reverse_proxy_count,
+        2
+    );
+    let (settings, _) = load(dir.path(), &[debug]).unwrap();
+    assert_eq!(settings.reverse_proxy_count, 0);
+    assert!(settings.trusted_proxies.is_empty());
+    let err = load(dir.path(), &[debug, ("TRUSTED_PROXIES", "proxy.example")]).unwrap_err();
+    let text = err.to_string();
+    assert!(
+        text.contains("TRUSTED_PROXIES") && text.contains("proxy.example"),
+        "{text}"
     );
 }

@@ -2,6 +2,7 @@
 
 mod email_address;
 mod email_filter;
+mod ip_range;
 mod mail_nickname;
 mod person_name;
 mod provisioning_step;
@@ -10,6 +11,7 @@ pub use email_address::{
     EmailAddress, EmailAddressError, Mailbox, SubaddressSeparator, SubaddressSeparatorError,
 };
 pub use email_filter::{EmailFilter, EmailFilterError};
+pub use ip_range::{IpRange, IpRangeError};
 pub use mail_nickname::{BrokenNicknameRule, MailNickname, NicknameError};
 pub use person_name::{PersonName, PersonNameError};
 pub use provisioning_step::Step;

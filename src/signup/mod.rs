@@ -60,6 +60,9 @@ pub enum SubmitError {
     /// Too many verification mails to this mailbox in the last hour.
     #[error("too many mails to this mailbox; retry in {0:?}")]
     RateLimited(Duration),
+    /// Too many verification mails in total in the last hour (`RATE_LIMIT_MAILS_PER_HOUR`).
+    #[error("too many verification mails from the service; retry in {0:?}")]
+    MailCap(Duration),
 }
 
 /// What a verification link leads to (read-only).
@@ -116,6 +119,9 @@ pub struct Signups {
     /// `RATE_LIMIT_MAILS_PER_ADDRESS_PER_HOUR`, per mailbox: no mail bombing through the
     /// form, not even with a new tag for every mail.
     mail_limit: HourlyLimit<Mailbox>,
+    /// `RATE_LIMIT_MAILS_PER_HOUR`, for all mailboxes together: no mass mailing to
+    /// enumerable addresses from many clients.
+    all_mails_limit: HourlyLimit<()>,
     metrics: Metrics,
 }
 
@@ -141,6 +147,7 @@ impl Signups {
         Ok(Signups {
             tokens: TokenSigner::new(secret)?,
             mail_limit: HourlyLimit::new(settings.mails_per_address_per_hour),
+            all_mails_limit: HourlyLimit::new(settings.mails_per_hour),
             store,
             directory,
             mailer,
@@ -217,6 +224,10 @@ impl Signups {
         self.mail_limit
             .check(&valid.email)
             .map_err(SubmitError::RateLimited)?;
+        self.all_mails_limit.check(&()).map_err(|wait| {
+            self.metrics.rate_limited("mails_per_hour");
+            SubmitError::MailCap(wait)
+        })?;
         let now = self.now();
         let expires_at = now + self.settings.token_ttl.as_secs();
         let pending = PendingSignup {

@@ -17,6 +17,8 @@ pub struct FlowSettings {
     pub token_ttl: Duration,
     /// `RATE_LIMIT_MAILS_PER_ADDRESS_PER_HOUR`.
     pub mails_per_address_per_hour: u32,
+    /// `RATE_LIMIT_MAILS_PER_HOUR`: verification mails in total.
+    pub mails_per_hour: u32,
     /// `GENERATED_PASSWORD_BYTES`.
     pub password_bytes: usize,
     /// `PASSWORD_DELIVERY`.

@@ -77,6 +77,16 @@ struct Message {
 }
 
 #[derive(ApiResponse)]
+enum EmailVerificationResponse {
+    /// Whether the address may sign up, and why not.
+    #[oai(status = 200)]
+    Checked(Json<EmailVerificationAnswer>),
+    /// Too many checks from this client in the last hour.
+    #[oai(status = 429)]
+    TooManyRequests(Json<Message>, #[oai(header = "Retry-After")] u64),
+}
+
+#[derive(ApiResponse)]
 enum AccountCreationResponse {
     /// The verification mail was sent; the account is created once the link is confirmed.
     #[oai(status = 202)]
@@ -84,7 +94,8 @@ enum AccountCreationResponse {
     /// `Email illegal`, `Email already used` or `Name format not supported` (translated).
     #[oai(status = 400)]
     BadRequest(Json<Message>),
-    /// Too many sign-ups from this client, or mails to this address, in the last hour.
+    /// Too many sign-ups from this client, mails to this address, or mails in total, in the
+    /// last hour.
     #[oai(status = 429)]
     TooManyRequests(Json<Message>, #[oai(header = "Retry-After")] u64),
     /// The store failed.
@@ -129,6 +140,20 @@ fn message(tr: &Tr, msgid: &str) -> Json<Message> {
     })
 }
 
+/// Whole minutes to wait, at least one, for the messages.
+fn minutes(wait: std::time::Duration) -> String {
+    wait.as_secs().div_ceil(60).max(1).to_string()
+}
+
+/// The 429 message of the per-client and per-mailbox limits.
+fn too_many_attempts(tr: &Tr, wait: std::time::Duration) -> Json<Message> {
+    let text = tr.tf(
+        super::signup::TOO_MANY_ATTEMPTS,
+        &[("minutes", &minutes(wait))],
+    );
+    Json(Message { message: text })
+}
+
 /// The API endpoints.
 pub struct Api;
 
@@ -152,21 +177,20 @@ impl Api {
         ctx: &RequestContext,
         state: Data<&AppState>,
         body: Json<EmailVerificationRequest>,
-    ) -> poem::Result<Json<EmailVerificationAnswer>> {
-        if let Err(wait) = state.limit_check(ctx) {
-            let answer = response::too_many(ctx, &state, wait);
-            return Err(poem::Error::from_response(answer));
-        }
+    ) -> poem::Result<EmailVerificationResponse> {
         let tr = ctx.tr();
+        if let Err(wait) = state.limit_check(ctx) {
+            return Ok(EmailVerificationResponse::TooManyRequests(
+                too_many_attempts(tr, wait),
+                retry_after_secs(wait),
+            ));
+        }
+        let answer = |valid, reason| {
+            EmailVerificationResponse::Checked(Json(EmailVerificationAnswer { valid, reason }))
+        };
         match state.signups.check_email(&body.email.0) {
-            Ok(Ok(_)) => Ok(Json(EmailVerificationAnswer {
-                valid: true,
-                reason: None,
-            })),
-            Ok(Err(error)) => Ok(Json(EmailVerificationAnswer {
-                valid: false,
-                reason: Some(tr.t(reason(error)).to_owned()),
-            })),
+            Ok(Ok(_)) => Ok(answer(true, None)),
+            Ok(Err(error)) => Ok(answer(false, Some(tr.t(reason(error)).to_owned()))),
             Err(err) => {
                 tracing::error!(error = %err, "address check failed");
                 Err(poem::Error::from_status(StatusCode::INTERNAL_SERVER_ERROR))
@@ -202,12 +226,13 @@ impl Api {
             Ok(()) => state.signups.submit(&form, tr).await,
         };
         match outcome {
-            Err(SubmitError::RateLimited(wait)) => {
-                let minutes = wait.as_secs().div_ceil(60).max(1).to_string();
-                let text = tr.tf(
-                    "Too many attempts. Please try again in {minutes} minutes.",
-                    &[("minutes", &minutes)],
-                );
+            Err(SubmitError::RateLimited(wait)) => AccountCreationResponse::TooManyRequests(
+                too_many_attempts(tr, wait),
+                retry_after_secs(wait),
+            ),
+            Err(SubmitError::MailCap(wait)) => {
+                let minutes = minutes(wait);
+                let text = tr.tf(super::signup::MAIL_CAP_REACHED, &[("minutes", &minutes)]);
                 AccountCreationResponse::TooManyRequests(
                     Json(Message { message: text }),
                     retry_after_secs(wait),
@@ -264,10 +289,12 @@ pub fn endpoint() -> impl Endpoint {
                 } else {
                     err.status()
                 };
-                Ok(match (ctx, state) {
+                // The body is rebuilt; a `Retry-After` the error carried (a 429) is kept.
+                let answer = match (ctx, state) {
                     (Some(ctx), Some(state)) => response::error(&ctx, &state, status),
                     _ => status.into_response(),
-                })
+                };
+                Ok(response::rebuilt(answer, &err.into_response()))
             }
         }
     })

@@ -61,12 +61,7 @@ impl RequestContext {
             lang_header.as_deref(),
             accept_language.as_deref(),
         );
-        let on_home = path == paths::HOME || path == paths::SIGNUP || lang_in_path.is_some();
-        let switch_to = if on_home {
-            SwitchTo::Home
-        } else {
-            SwitchTo::SamePage(path.to_owned())
-        };
+        let switch_to = SwitchTo::for_path(path);
         RequestContext {
             tr,
             language_source,

@@ -15,13 +15,13 @@ mod response;
 mod signup;
 mod verify;
 
-use std::net::IpAddr;
 use std::sync::Arc;
 
 use poem::http::{HeaderMap, HeaderName, HeaderValue, header};
 use poem::{EndpointExt, Route, get, post};
 use url::Url;
 
+use crate::domain::IpRange;
 use crate::i18n::Catalogs;
 use crate::limits::HourlyLimit;
 use crate::mail::Outbox;
@@ -30,6 +30,7 @@ use crate::signup::Signups;
 use crate::store::Store;
 pub use context::RequestContext;
 pub use front_door::body_limit::{BodyLimits, MAX_BODY_BYTES};
+pub use front_door::proxy::ProxyTrust;
 pub use front_door::server::{ConnectionLimits, serve};
 pub use signup::HomePages;
 
@@ -43,14 +44,17 @@ pub struct AppState {
     pub public_url: Url,
     /// The e-mail filter as the input's `pattern`, when it restricts anything.
     pub email_pattern: Option<String>,
-    /// Set when mails are captured (`DEBUG_DONT_SEND_MAIL`): `/debug/mails` lists them.
+    /// Set when mails are captured (`DEBUG_DONT_SEND_MAIL`) outside PRODUCTION: `/debug/mails`
+    /// lists them.
     pub outbox: Option<Outbox>,
-    /// `REVERSE_PROXY_COUNT`.
-    pub trusted_proxies: usize,
-    /// `RATE_LIMIT_PER_IP_PER_HOUR`, for sign-up posts (form and API).
-    pub signup_limit: Arc<HourlyLimit<IpAddr>>,
+    /// `REVERSE_PROXY_COUNT` and `TRUSTED_PROXIES`.
+    pub proxies: ProxyTrust,
+    /// `RATE_LIMIT_IPV6_PREFIX`: the bits of an IPv6 client's address that make it one client.
+    pub ipv6_prefix: u8,
+    /// `RATE_LIMIT_PER_IP_PER_HOUR`, for sign-up posts (form and API), per client network.
+    pub signup_limit: Arc<HourlyLimit<IpRange>>,
     /// Ten times that, for the inline address check and `email-verification`.
-    pub check_limit: Arc<HourlyLimit<IpAddr>>,
+    pub check_limit: Arc<HourlyLimit<IpRange>>,
     pub metrics: Metrics,
     /// Serve `/metrics` with the pages (`METRICS_ENABLED` without `METRICS_BIND`).
     pub metrics_route: bool,
@@ -68,12 +72,26 @@ impl AppState {
 
     /// Counts a sign-up post from the request's client; `Err` is the time to wait.
     pub fn limit_signup(&self, ctx: &RequestContext) -> Result<(), std::time::Duration> {
-        self.signup_limit.check(&ctx.client_ip())
+        let checked = self.signup_limit.check(&self.client_key(ctx));
+        if checked.is_err() {
+            self.metrics.rate_limited("client_signups");
+        }
+        checked
     }
 
     /// Counts an address check from the request's client.
     pub fn limit_check(&self, ctx: &RequestContext) -> Result<(), std::time::Duration> {
-        self.check_limit.check(&ctx.client_ip())
+        let checked = self.check_limit.check(&self.client_key(ctx));
+        if checked.is_err() {
+            self.metrics.rate_limited("client_checks");
+        }
+        checked
+    }
+
+    /// Who counts as one client: an IPv4 address, or an IPv6 network of `ipv6_prefix` bits
+    /// (one household or machine holds a whole /64).
+    fn client_key(&self, ctx: &RequestContext) -> IpRange {
+        IpRange::around(ctx.client_ip(), self.ipv6_prefix)
     }
 
     /// Forgets recovered rate-limit state.
@@ -93,7 +111,10 @@ pub fn metrics_routes(state: AppState) -> impl poem::Endpoint {
 
 /// Every route, behind the front door: request log, proxy resolution and the request's
 /// context, same-origin check, body limits, error pages, security headers.
-pub fn routes(state: AppState, body_limits: BodyLimits) -> impl poem::Endpoint {
+pub fn routes(
+    state: AppState,
+    body_limits: BodyLimits,
+) -> impl poem::Endpoint<Output = poem::Response> {
     let mut route = Route::new()
         .at(paths::HOME, get(signup::index))
         .at(paths::HOME_IN, get(signup::index_in))

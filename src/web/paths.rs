@@ -53,8 +53,28 @@ pub fn verify(token: &str) -> String {
 pub enum SwitchTo {
     /// The sign-up page in the other language (`/de`).
     Home,
-    /// This page with `?lang=` (a path without the prefix).
+    /// This page with `?lang=` (a path without the prefix); only ever one of our routes'.
     SamePage(String),
+}
+
+impl SwitchTo {
+    /// For a request to `path`: the same page when `path` is one of the routes that stay
+    /// on their page (a verification link), the home page for everything else. Never the
+    /// raw path of an unknown page: `//evil.example/x?lang=de` would lead off-site.
+    pub fn for_path(path: &str) -> Self {
+        // A token is base64url and dots; anything else in the path is not a link we made.
+        let token_like = |token: &str| {
+            !token.is_empty()
+                && token
+                    .bytes()
+                    .all(|b| b.is_ascii_alphanumeric() || matches!(b, b'-' | b'_' | b'.'))
+        };
+        match path.strip_prefix(VERIFY_PREFIX) {
+            Some(token) if token_like(token) => SwitchTo::SamePage(path.to_owned()),
+            _ if path == DEBUG_MAILS => SwitchTo::SamePage(path.to_owned()),
+            _ => SwitchTo::Home,
+        }
+    }
 }
 
 /// The links a page contains, under the path prefix the service is reached at (from
@@ -65,13 +85,24 @@ pub struct Links {
 }
 
 impl Links {
-    /// `prefix` like `/accounts` (a trailing slash is dropped; empty for the root).
+    /// `prefix` like `/accounts` (a trailing slash is dropped; empty for the root). It is
+    /// always a path on this site: empty segments go, so `//evil.example` cannot become a
+    /// protocol-relative link, and a prefix with anything but plain path characters (a
+    /// backslash, which browsers read as `/`, a space, `?`, `#`) is ignored.
     pub fn new(prefix: &str) -> Self {
-        let trimmed = prefix.trim().trim_end_matches('/');
-        let prefix = if trimmed.is_empty() || trimmed.starts_with('/') {
-            trimmed.to_owned()
+        let plain = |segment: &str| {
+            segment
+                .bytes()
+                .all(|b| b.is_ascii_alphanumeric() || b"-._~!$&'()*+,;=:@%".contains(&b))
+        };
+        let segments: Vec<&str> = prefix.trim().split('/').filter(|s| !s.is_empty()).collect();
+        let prefix = if segments.iter().all(|segment| plain(segment)) {
+            segments
+                .iter()
+                .map(|segment| format!("/{segment}"))
+                .collect()
         } else {
-            format!("/{trimmed}")
+            String::new()
         };
         Links { prefix }
     }
@@ -138,16 +169,25 @@ pub fn route_of(path: &str) -> &'static str {
     if let Some(fixed) = FIXED.iter().find(|fixed| **fixed == path) {
         return fixed;
     }
+    // A request target need not start with `/`: `CONNECT host:443` has an empty path and
+    // `OPTIONS *` the path `*`; neither is any route's.
+    let lang = path
+        .strip_prefix('/')
+        .filter(|code| (1..=5).contains(&code.len()))
+        .is_some_and(|code| code.chars().all(|c| c.is_ascii_alphabetic()));
     if path.starts_with(VERIFY_PREFIX) {
         "/verify/{token}"
     } else if path.starts_with(ASSETS_PREFIX) {
         "/assets/{name}"
-    } else if path.len() <= 6 && path[1..].chars().all(|c| c.is_ascii_alphabetic()) {
+    } else if lang {
         "/{lang}"
     } else {
-        "(other)"
+        OTHER
     }
 }
+
+/// [`route_of`] for a path that is none of the routes.
+pub const OTHER: &str = "(other)";
 
 #[cfg(test)]
 mod tests {
@@ -162,6 +202,18 @@ mod tests {
     }
 
     #[test]
+    fn a_prefix_is_a_path_on_this_site_or_nothing() {
+        assert_eq!(
+            Links::new("//evil.example").signup(),
+            "/evil.example/signup"
+        );
+        assert_eq!(Links::new("///a//b/").signup(), "/a/b/signup");
+        for odd in ["/\\evil.example", "/a b", "/a?b", "/a#b", "/a\"x"] {
+            assert_eq!(Links::new(odd).signup(), "/signup", "{odd:?}");
+        }
+    }
+
+    #[test]
     fn routes_hide_tokens_and_free_text() {
         assert_eq!(route_of("/verify/eyJhbGciOi.secret.sig"), "/verify/{token}");
         assert_eq!(route_of("/signup"), "/signup");
@@ -169,5 +221,44 @@ mod tests {
         assert_eq!(route_of("/assets/style.css"), "/assets/{name}");
         assert_eq!(route_of("/some/probe/../etc/passwd"), "(other)");
         assert_eq!(route_of("/"), "/");
+    }
+
+    #[test]
+    fn the_switcher_stays_on_known_pages_and_goes_home_from_others() {
+        let token = "/verify/eyJ.a.b";
+        assert_eq!(SwitchTo::for_path(token), SwitchTo::SamePage(token.into()));
+        for path in [
+            "//evil.example/x",
+            "/nothing",
+            "",
+            "*",
+            "/verify//evil.example",
+            "/de",
+        ] {
+            assert_eq!(SwitchTo::for_path(path), SwitchTo::Home, "{path:?}");
+        }
+    }
+
+    #[test]
+    fn paths_of_every_request_target_form_have_a_route_name() {
+        for path in [
+            "",
+            "*",
+            "/",
+            "//",
+            "host:443",
+            "/abcdef",
+            "/ä",
+            "//evil.example/x",
+        ] {
+            let route = route_of(path);
+            assert!(
+                route.starts_with('/') || route == OTHER,
+                "{path:?}: {route}"
+            );
+        }
+        assert_eq!(route_of("*"), OTHER);
+        assert_eq!(route_of(""), OTHER);
+        assert_eq!(route_of("/ä"), OTHER);
     }
 }

@@ -100,7 +100,7 @@ pub fn finish(ctx: &RequestContext, state: &AppState, result: Result<Response>) 
             let empty_error = (status.is_client_error() || status.is_server_error())
                 && response.headers().get(header::CONTENT_TYPE).is_none();
             if empty_error {
-                return error(ctx, state, status);
+                return rebuilt(error(ctx, state, status), &response);
             }
             response
         }
@@ -112,7 +112,18 @@ pub fn finish(ctx: &RequestContext, state: &AppState, result: Result<Response>) 
             } else {
                 tracing::debug!(%method, %route, %status, "request refused");
             }
-            error(ctx, state, status)
+            rebuilt(error(ctx, state, status), &err.into_response())
         }
     }
+}
+
+/// `answer` with the headers of the `original` it replaces that say what to do next:
+/// `Retry-After` (429, 503) and `Allow` (405).
+pub fn rebuilt(mut answer: Response, original: &Response) -> Response {
+    for name in [header::RETRY_AFTER, header::ALLOW] {
+        if let Some(value) = original.headers().get(&name) {
+            answer.headers_mut().insert(name, value.clone());
+        }
+    }
+    answer
 }

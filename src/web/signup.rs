@@ -128,6 +128,13 @@ pub fn index_in(
 const FORM_DAMAGED: &str = n_(
     "The form arrived damaged, so nothing was done. Please check your entries and send it again.",
 );
+/// Shown when this client or this mailbox reached its hourly limit.
+pub(super) const TOO_MANY_ATTEMPTS: &str =
+    n_("Too many attempts. Please try again in {minutes} minutes.");
+/// Shown when `RATE_LIMIT_MAILS_PER_HOUR` is reached: nobody's fault, so no "too many attempts".
+pub(super) const MAIL_CAP_REACHED: &str = n_(
+    "So many people are signing up just now that we have paused sending mails. Please try again in {minutes} minutes.",
+);
 /// The inline check's variant of [`FORM_DAMAGED`].
 const ADDRESS_DAMAGED: &str = n_("The address arrived damaged. Please enter it again.");
 
@@ -202,12 +209,13 @@ pub async fn submit(
         Err(SubmitError::Invalid(errors)) => {
             Ok(failure(&errors, None, StatusCode::UNPROCESSABLE_ENTITY))
         }
-        Err(SubmitError::RateLimited(wait)) => {
+        Err(SubmitError::RateLimited(wait) | SubmitError::MailCap(wait)) => {
             let minutes = wait.as_secs().div_ceil(60).max(1).to_string();
-            let message = tr.tf(
-                "Too many attempts. Please try again in {minutes} minutes.",
-                &[("minutes", &minutes)],
-            );
+            let msgid = match outcome {
+                Err(SubmitError::MailCap(_)) => MAIL_CAP_REACHED,
+                _ => TOO_MANY_ATTEMPTS,
+            };
+            let message = tr.tf(msgid, &[("minutes", &minutes)]);
             let page = failure(
                 &FieldErrors::default(),
                 Some(message),

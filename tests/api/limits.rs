@@ -2,7 +2,7 @@
 
 use serde_json::json;
 
-use crate::support::helpers::{spawn_app_with, texts};
+use crate::support::helpers::{Logs, TestApp, spawn_app_with, texts};
 use ms365_accountcreator::startup::Overrides;
 
 #[tokio::test]
@@ -227,4 +227,232 @@ async fn the_public_url_path_is_the_default_prefix_and_mail_links_ignore_the_hos
         link.starts_with("https://signup.uni.example/accounts/verify/"),
         "{link}"
     );
+}
+
+/// A sign-up post from `forwarded_for` as a proxy would pass it on; the status.
+async fn post_forwarded(app: &TestApp, email: &str, forwarded_for: &str) -> u16 {
+    let fields = [
+        ("email", email),
+        ("consent_email", "yes"),
+        ("consent_name", "yes"),
+        ("first_name", "Ada"),
+        ("last_name", "Lovelace"),
+    ];
+    app.post_form_with("/signup", &fields, &[("x-forwarded-for", forwarded_for)])
+        .await
+        .status()
+        .as_u16()
+}
+
+#[tokio::test]
+async fn forwarded_headers_count_only_from_a_trusted_proxy() {
+    // Arrange: the proxy is elsewhere; this client reaches the port directly.
+    let direct = spawn_app_with(
+        &[
+            ("RATE_LIMIT_PER_IP_PER_HOUR", "1"),
+            ("REVERSE_PROXY_COUNT", "1"),
+            ("TRUSTED_PROXIES", "192.0.2.10, 198.51.100.0/24"),
+        ],
+        Overrides::default(),
+    )
+    .await;
+    // Act / Assert: rotating X-Forwarded-For does not make a new client.
+    assert_eq!(
+        post_forwarded(&direct, "a@uni.example", "203.0.113.1").await,
+        200
+    );
+    assert_eq!(
+        post_forwarded(&direct, "b@uni.example", "203.0.113.2").await,
+        429,
+        "a client outside TRUSTED_PROXIES chose its own address"
+    );
+
+    // Arrange: loopback is the proxy; TRUSTED_PROXIES alone implies one hop.
+    let proxied = spawn_app_with(
+        &[
+            ("RATE_LIMIT_PER_IP_PER_HOUR", "1"),
+            ("TRUSTED_PROXIES", "127.0.0.0/8, ::1"),
+        ],
+        Overrides::default(),
+    )
+    .await;
+    // Act / Assert
+    assert_eq!(
+        post_forwarded(&proxied, "a@uni.example", "203.0.113.1").await,
+        200
+    );
+    assert_eq!(
+        post_forwarded(&proxied, "b@uni.example", "203.0.113.2").await,
+        200
+    );
+    assert_eq!(
+        post_forwarded(&proxied, "c@uni.example", "203.0.113.1").await,
+        429
+    );
+}
+
+#[tokio::test]
+async fn ipv6_clients_share_a_limit_per_prefix() {
+    // Arrange
+    let settings = [
+        ("RATE_LIMIT_PER_IP_PER_HOUR", "1"),
+        ("REVERSE_PROXY_COUNT", "1"),
+    ];
+    let app = spawn_app_with(&settings, Overrides::default()).await;
+    // Act / Assert
+    assert_eq!(
+        post_forwarded(&app, "a@uni.example", "2001:db8:1:2::1").await,
+        200
+    );
+    assert_eq!(
+        post_forwarded(&app, "b@uni.example", "2001:db8:1:2:aaaa:bbbb:cccc:dddd").await,
+        429,
+        "another address in the same /64"
+    );
+    assert_eq!(
+        post_forwarded(&app, "c@uni.example", "2001:db8:1:3::1").await,
+        200,
+        "the next /64 is another client"
+    );
+
+    // Arrange: per address, as configured.
+    let per_address = [
+        ("RATE_LIMIT_PER_IP_PER_HOUR", "1"),
+        ("REVERSE_PROXY_COUNT", "1"),
+        ("RATE_LIMIT_IPV6_PREFIX", "128"),
+    ];
+    let app = spawn_app_with(&per_address, Overrides::default()).await;
+    // Act / Assert
+    assert_eq!(
+        post_forwarded(&app, "a@uni.example", "2001:db8:1:2::1").await,
+        200
+    );
+    assert_eq!(
+        post_forwarded(&app, "b@uni.example", "2001:db8:1:2::2").await,
+        200
+    );
+}
+
+#[tokio::test]
+async fn verification_mails_are_capped_per_hour_for_everyone_with_a_page_and_a_metric() {
+    // Arrange
+    let settings = [
+        ("RATE_LIMIT_MAILS_PER_HOUR", "2"),
+        ("METRICS_ENABLED", "true"),
+    ];
+    let app = spawn_app_with(&settings, Overrides::default()).await;
+    assert_eq!(
+        app.sign_up("st1@uni.example", "Ada", "One").await.status(),
+        200
+    );
+    assert_eq!(
+        app.sign_up("st2@uni.example", "Ada", "Two").await.status(),
+        200
+    );
+    // Act
+    let limited = app.sign_up("st3@uni.example", "Ada", "Three").await;
+    let api = app
+        .client
+        .post(app.url("/api/v1/account_creation"))
+        .json(&json!({"firstName": "Ada", "lastName": "Four", "email": "st4@uni.example"}))
+        .send()
+        .await
+        .unwrap();
+    // Assert
+    assert_eq!(limited.status(), 429);
+    let retry_after: u64 = limited.headers()["retry-after"]
+        .to_str()
+        .unwrap()
+        .parse()
+        .unwrap();
+    assert!((1..=3600).contains(&retry_after), "{retry_after}");
+    let page = limited.text().await.unwrap();
+    assert!(
+        texts(&page, "[role=alert]")[0].starts_with("So many people are signing up"),
+        "{page}"
+    );
+    assert_eq!(api.status(), 429);
+    assert!(api.headers().contains_key("retry-after"));
+    assert_eq!(app.mails().await.len(), 2, "no mail beyond the cap");
+    let samples = crate::metrics::scrape(&app.url("/metrics")).await;
+    let refused =
+        crate::metrics::value(&samples, "ms365_rate_limited_total", "limit=mails_per_hour");
+    assert_eq!(refused, 2.0);
+}
+
+#[tokio::test]
+async fn the_api_address_check_answers_429_with_retry_after() {
+    // Arrange: the check allows ten times the sign-up limit.
+    let app = spawn_app_with(&[("RATE_LIMIT_PER_IP_PER_HOUR", "1")], Overrides::default()).await;
+    let check = || {
+        app.client
+            .post(app.url("/api/v1/email-verification"))
+            .json(&json!({"email": "ada@uni.example"}))
+            .send()
+    };
+    for _ in 0..10 {
+        assert_eq!(check().await.unwrap().status(), 200);
+    }
+    // Act
+    let limited = check().await.unwrap();
+    // Assert
+    assert_eq!(limited.status(), 429);
+    let retry_after: u64 = limited.headers()["retry-after"]
+        .to_str()
+        .expect("a Retry-After header")
+        .parse()
+        .unwrap();
+    assert!(retry_after >= 1, "{retry_after}");
+    let body: serde_json::Value = limited.json().await.unwrap();
+    assert!(body["message"].is_string(), "{body}");
+}
+
+#[tokio::test]
+async fn a_forwarded_prefix_never_makes_links_lead_to_another_site() {
+    // Arrange
+    let app = spawn_app_with(&[("REVERSE_PROXY_COUNT", "1")], Overrides::default()).await;
+    for prefix in [
+        "//evil.example",
+        "/\\evil.example",
+        "///evil.example/",
+        "/a b",
+    ] {
+        // Act
+        let page = app
+            .get_with("/", &[("x-forwarded-prefix", prefix)])
+            .await
+            .text()
+            .await
+            .unwrap();
+        // Assert
+        let document = scraper::Html::parse_document(&page);
+        let selector = scraper::Selector::parse("[href], [src], [action], [hx-post]").unwrap();
+        for element in document.select(&selector) {
+            for attribute in ["href", "src", "action", "hx-post"] {
+                if let Some(url) = element.value().attr(attribute) {
+                    let off_site = url.starts_with("//") || url.starts_with("/\\");
+                    assert!(!off_site, "{prefix:?} gave {attribute}={url}");
+                }
+            }
+        }
+    }
+}
+
+#[tokio::test]
+async fn a_proxy_count_without_trusted_proxies_warns_at_start_up() {
+    // Arrange
+    let (logs, _guard) = Logs::capture();
+    // Act
+    let _app = spawn_app_with(&[("REVERSE_PROXY_COUNT", "1")], Overrides::default()).await;
+    let _trusted = spawn_app_with(
+        &[
+            ("REVERSE_PROXY_COUNT", "1"),
+            ("TRUSTED_PROXIES", "127.0.0.1"),
+        ],
+        Overrides::default(),
+    )
+    .await;
+    // Assert
+    let warned = logs.text().matches("set TRUSTED_PROXIES").count();
+    assert_eq!(warned, 1, "{}", logs.text());
 }

@@ -6,6 +6,7 @@ mod browser;
 mod cli;
 mod debug_flow;
 mod faults;
+mod front_door;
 mod graph;
 mod json_api;
 mod limits;

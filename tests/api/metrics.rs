@@ -7,7 +7,7 @@ use crate::support::helpers::{TestApp, spawn_app, spawn_app_with};
 use ms365_accountcreator::startup::Overrides;
 
 /// Scrapes and parses: (metric name, sorted labels) → value.
-async fn scrape(url: &str) -> BTreeMap<(String, String), f64> {
+pub(crate) async fn scrape(url: &str) -> BTreeMap<(String, String), f64> {
     let text = reqwest::get(url).await.unwrap().text().await.unwrap();
     let lines = text.lines().map(|l| Ok(l.to_owned()));
     let scrape = prometheus_parse::Scrape::parse(lines).expect("valid Prometheus text");
@@ -35,7 +35,7 @@ async fn scrape(url: &str) -> BTreeMap<(String, String), f64> {
         .collect()
 }
 
-fn value(samples: &BTreeMap<(String, String), f64>, metric: &str, labels: &str) -> f64 {
+pub(crate) fn value(samples: &BTreeMap<(String, String), f64>, metric: &str, labels: &str) -> f64 {
     samples
         .get(&(metric.to_owned(), labels.to_owned()))
         .copied()

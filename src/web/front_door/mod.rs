@@ -62,12 +62,7 @@ impl FrontDoor {
     fn context(&self, req: &Request) -> Arc<RequestContext> {
         let state = &self.state;
         let peer = req.remote_addr().as_socket_addr().map(|addr| addr.ip());
-        let client = proxy::resolve(
-            req.headers(),
-            peer,
-            state.trusted_proxies,
-            &self.default_prefix,
-        );
+        let client = proxy::resolve(req.headers(), peer, &state.proxies, &self.default_prefix);
         Arc::new(RequestContext::new(req, &state.catalogs, client))
     }
 

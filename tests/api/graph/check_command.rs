@@ -121,3 +121,36 @@ async fn simulated_parts_are_reported_not_checked() {
         "{stdout}"
     );
 }
+
+#[tokio::test]
+async fn a_short_jwt_secret_fails_the_check_in_production_and_says_how_to_make_one() {
+    // Arrange
+    let env = [
+        ("MODE", "production"),
+        ("PUBLIC_URL", "https://signup.uni.example"),
+        ("JWT_SECRET_KEY", "secret"),
+        ("DEBUG_DONT_CONNECT_TO_API", "true"),
+        ("DEBUG_DONT_SEND_MAIL", "true"),
+    ];
+    // Act
+    let output = check(
+        env.iter()
+            .map(|(k, v)| (k.to_string(), v.to_string()))
+            .collect(),
+        &[],
+    )
+    .await;
+    // Assert
+    let stdout = String::from_utf8_lossy(&output.stdout);
+    assert!(!output.status.success(), "{stdout}");
+    let line = stdout
+        .lines()
+        .find(|line| line.contains("JWT_SECRET_KEY"))
+        .unwrap_or_else(|| panic!("no line about the secret: {stdout}"));
+    assert!(line.starts_with("FAIL"), "{line}");
+    assert!(line.contains("openssl rand -base64 48"), "{line}");
+    assert!(
+        !stdout.contains("secret\n"),
+        "the secret itself is not shown"
+    );
+}
