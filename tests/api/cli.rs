@@ -72,6 +72,7 @@ db.commit()
 
 #[tokio::test]
 async fn addresses_from_the_original_database_are_imported_once_and_block_sign_ups() {
+    crate::support::tools::require_tool!(Sqlite3);
     let store = tempfile::tempdir().unwrap();
     let csv = original_database_csv(store.path());
     let file = store.path().join("registered.csv");
