@@ -62,14 +62,25 @@ fn the_template_lists_every_message_in_the_code() {
     );
 }
 
-#[test]
-fn every_catalogue_translates_every_message() {
+/// The `.po` files of `dir`, by language code, sorted.
+fn po_files(dir: &Path) -> Vec<(String, std::path::PathBuf)> {
+    let mut files: Vec<(String, std::path::PathBuf)> = std::fs::read_dir(dir)
+        .unwrap()
+        .map(|entry| entry.unwrap().path())
+        .filter(|path| path.extension().is_some_and(|e| e == "po"))
+        .map(|path| (path.file_stem().unwrap().to_str().unwrap().to_owned(), path))
+        .collect();
+    files.sort();
+    files
+}
+
+/// A language code no catalogue will ever have: ISO 639's "no linguistic content".
+const UNKNOWN: &str = "zxx";
+
+/// Every `.po` file of `dir` translates every message of the code and names its language.
+fn assert_catalogues_translate_every_message(dir: &Path) {
     let messages = messages_in_code();
-    for entry in std::fs::read_dir(Path::new(env!("CARGO_MANIFEST_DIR")).join("po")).unwrap() {
-        let path = entry.unwrap().path();
-        if path.extension().is_none_or(|e| e != "po") {
-            continue;
-        }
+    for (_, path) in po_files(dir) {
         let options = polib::po_file::POParseOptions {
             message_body_only: false,
             translated_only: false,
@@ -98,10 +109,9 @@ fn every_catalogue_translates_every_message() {
     }
 }
 
-#[test]
-fn placeholders_survive_translation() {
+/// Every `{placeholder}` of a message is in each language's translation, and no other.
+fn assert_placeholders_survive_translation(catalogs: &Catalogs) {
     let placeholder = regex::Regex::new(r"\{[a-z_]+\}").unwrap();
-    let catalogs = Catalogs::load(None, "en").unwrap();
     for message in messages_in_code() {
         let expected: BTreeSet<&str> = placeholder
             .find_iter(&message)
@@ -118,13 +128,75 @@ fn placeholders_survive_translation() {
     }
 }
 
+/// Each language is found by its code, by `Accept-Language` (also with a region) and by
+/// the `lang` header, and has a name of its own; an unknown code falls back to the default.
+fn assert_every_language_is_negotiated_and_named(catalogs: &Catalogs, default: &str) {
+    for code in catalogs.codes() {
+        let lang = |explicit, header, accept| {
+            catalogs
+                .negotiate(explicit, header, accept)
+                .lang()
+                .to_owned()
+        };
+        let regional = format!("{UNKNOWN}, {code}-XX;q=0.5");
+        assert_eq!(lang(Some(code), None, None), code);
+        assert_eq!(lang(None, Some(code), Some(UNKNOWN)), code);
+        assert_eq!(lang(None, None, Some(&regional)), code);
+        assert_eq!(lang(Some(UNKNOWN), None, Some(code)), code);
+        assert!(!catalogs.get(code).unwrap().language_name().is_empty());
+    }
+    assert_eq!(
+        catalogs.negotiate(None, None, Some(UNKNOWN)).lang(),
+        default
+    );
+}
+
 #[test]
-fn german_and_english_are_embedded_and_named() {
+fn every_catalogue_translates_every_message() {
+    assert_catalogues_translate_every_message(&po_path(""));
+}
+
+#[test]
+fn placeholders_survive_translation() {
+    assert_placeholders_survive_translation(&Catalogs::load(None, "en").unwrap());
+}
+
+#[test]
+fn every_po_file_is_an_embedded_language_that_is_negotiated_and_named() {
     let catalogs = Catalogs::load(None, "en").unwrap();
-    assert_eq!(catalogs.codes().collect::<Vec<_>>(), vec!["de", "en"]);
+    let files: Vec<String> = po_files(&po_path(""))
+        .into_iter()
+        .map(|(code, _)| code)
+        .collect();
+    assert_eq!(catalogs.codes().collect::<Vec<_>>(), files);
+    assert_every_language_is_negotiated_and_named(&catalogs, "en");
+    // The two shipped catalogues, as examples.
     assert_eq!(catalogs.get("de").unwrap().language_name(), "Deutsch");
     assert_eq!(catalogs.get("en").unwrap().language_name(), "English");
     assert_eq!(catalogs.get("de").unwrap().t("Sign up"), "Registrieren");
+}
+
+#[test]
+fn a_catalogue_copied_under_a_new_code_into_translations_dir_passes_every_check() {
+    // Arrange: what a translator does — a new language from an existing catalogue.
+    let code = "fr";
+    let dir = tempfile::tempdir().unwrap();
+    let german = std::fs::read_to_string(po_path("de.po")).unwrap();
+    let french = german.replace("msgstr \"Deutsch\"", "msgstr \"Français\"");
+    assert_ne!(german, french, "de.po names its language \"Deutsch\"");
+    std::fs::write(dir.path().join(format!("{code}.po")), french).unwrap();
+
+    // Act
+    let catalogs = Catalogs::load(Some(dir.path()), "en").unwrap();
+
+    // Assert: the checks the shipped catalogues pass hold for it too.
+    assert!(catalogs.codes().any(|c| c == code));
+    assert_eq!(catalogs.get(code).unwrap().language_name(), "Français");
+    assert_catalogues_translate_every_message(dir.path());
+    assert_placeholders_survive_translation(&catalogs);
+    assert_every_language_is_negotiated_and_named(&catalogs, "en");
+    let as_default = Catalogs::load(Some(dir.path()), code).unwrap();
+    assert_every_language_is_negotiated_and_named(&as_default, code);
 }
 
 #[test]
@@ -136,24 +208,27 @@ fn negotiation_prefers_explicit_then_header_then_accept_language_then_default() 
             .lang()
             .to_owned()
     };
+    let unknown_first = format!("{UNKNOWN}-ZZ,de-AT;q=0.8,en;q=0.5");
     assert_eq!(lang(Some("de"), Some("en"), Some("en")), "de");
-    assert_eq!(lang(Some("xx"), Some("de"), Some("en")), "de");
-    assert_eq!(lang(None, None, Some("fr-FR,de-AT;q=0.8,en;q=0.5")), "de");
+    assert_eq!(lang(Some(UNKNOWN), Some("de"), Some("en")), "de");
+    assert_eq!(lang(None, None, Some(&unknown_first)), "de");
     assert_eq!(lang(None, None, Some("en;q=0.4, de;q=0.9")), "de");
     assert_eq!(lang(None, None, Some("de;q=0, en")), "en");
-    assert_eq!(lang(None, None, Some("fr")), "en");
+    assert_eq!(lang(None, None, Some(UNKNOWN)), "en");
     assert_eq!(lang(None, None, None), "en");
     let german_default = Catalogs::load(None, "de").unwrap();
     assert_eq!(
-        german_default.negotiate(None, None, Some("fr")).lang(),
+        german_default.negotiate(None, None, Some(UNKNOWN)).lang(),
         "de"
     );
 }
 
 #[test]
-fn an_unknown_default_language_is_refused() {
-    let err = Catalogs::load(None, "fr").unwrap_err();
-    assert!(err.to_string().contains("de, en"), "{err}");
+fn an_unknown_default_language_is_refused_naming_the_available_ones() {
+    let catalogs = Catalogs::load(None, "en").unwrap();
+    let available = catalogs.codes().collect::<Vec<_>>().join(", ");
+    let err = Catalogs::load(None, UNKNOWN).unwrap_err();
+    assert!(err.to_string().contains(&available), "{err}");
 }
 
 #[test]

@@ -262,6 +262,16 @@ pub fn attr(html: &str, selector: &str, attribute: &str) -> Option<String> {
         .and_then(|e| e.value().attr(attribute).map(str::to_owned))
 }
 
+/// The values of `attribute` on every element matching `selector`, in document order.
+pub fn attrs(html: &str, selector: &str, attribute: &str) -> Vec<String> {
+    let document = Html::parse_document(html);
+    let selector = Selector::parse(selector).expect("a valid selector");
+    document
+        .select(&selector)
+        .filter_map(|e| e.value().attr(attribute).map(str::to_owned))
+        .collect()
+}
+
 /// Log lines written while the capture guard lives. Tests run on one thread, the server's
 /// tasks included, so a thread-local subscriber sees everything the server logs.
 #[derive(Clone, Default)]
