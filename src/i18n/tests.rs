@@ -3,44 +3,28 @@ use std::path::Path;
 
 use super::*;
 
-/// Every message the code passes to `t`, `tf` or `n_`, read from the sources.
-fn messages_in_code() -> BTreeSet<String> {
-    let call = regex::Regex::new(r#"(?:\.t|\.tf|\bn_)\(\s*"((?:[^"\\]|\\.)*)""#).unwrap();
-    let mut found = BTreeSet::new();
-    let mut stack = vec![Path::new(env!("CARGO_MANIFEST_DIR")).join("src")];
-    while let Some(dir) = stack.pop() {
-        for entry in std::fs::read_dir(&dir).unwrap() {
-            let path = entry.unwrap().path();
-            if path.is_dir() {
-                stack.push(path);
-            } else if path.extension().is_some_and(|e| e == "rs")
-                && !path.ends_with("i18n/tests.rs")
-            {
-                let text = std::fs::read_to_string(&path).unwrap();
-                for capture in call.captures_iter(&text) {
-                    found.insert(capture[1].replace("\\\"", "\"").replace("\\\\", "\\"));
-                }
-            }
-        }
-    }
-    found
-}
+mod extract;
+
+use extract::{Message, messages_in_code, pot_text};
 
 fn po_path(name: &str) -> std::path::PathBuf {
     Path::new(env!("CARGO_MANIFEST_DIR")).join("po").join(name)
 }
 
-fn pot_text(messages: &BTreeSet<String>) -> String {
-    let mut pot = String::from(
-        "# Messages of ms365-accountcreator. Regenerate with: UPDATE_POT=1 cargo test --lib i18n\nmsgid \"\"\nmsgstr \"\"\n\"Content-Type: text/plain; charset=UTF-8\\n\"\n\nmsgctxt \"language name\"\nmsgid \"English\"\nmsgstr \"\"\n",
-    );
-    for message in messages {
-        pot.push_str(&format!(
-            "\nmsgid \"{}\"\nmsgstr \"\"\n",
-            message.replace('\\', "\\\\").replace('"', "\\\"")
-        ));
+/// Counts that reach every plural form of the common Plural-Forms rules.
+const COUNTS: [u64; 10] = [0, 1, 2, 3, 5, 11, 21, 22, 25, 101];
+
+/// Each translation of `message` in `tr`: one, or one per count for a plural.
+fn translations(tr: &Tr, message: &Message) -> Vec<String> {
+    let catalog = &tr.0.catalog;
+    match (&message.context, &message.plural) {
+        (Some(context), _) => vec![catalog.pgettext(context, &message.id).to_owned()],
+        (None, Some(plural)) => COUNTS
+            .iter()
+            .map(|&n| catalog.ngettext(&message.id, plural, n).to_owned())
+            .collect(),
+        (None, None) => vec![catalog.gettext(&message.id).to_owned()],
     }
-    pot
 }
 
 #[test]
@@ -89,9 +73,14 @@ fn assert_catalogues_translate_every_message(dir: &Path) {
         let catalog = polib::po_file::parse_with_option(&path, &options).unwrap();
         let mut missing = Vec::new();
         for message in &messages {
-            match catalog.find_message(None, message, None) {
+            let entry = catalog.find_message(
+                message.context.as_deref(),
+                &message.id,
+                message.plural.as_deref(),
+            );
+            match entry {
                 Some(m) if m.is_translated() && !m.is_fuzzy() => {}
-                _ => missing.push(message.clone()),
+                _ => missing.push(message.id.clone()),
             }
         }
         let name = catalog.find_message(Some("language name"), "English", None);
@@ -109,21 +98,33 @@ fn assert_catalogues_translate_every_message(dir: &Path) {
     }
 }
 
-/// Every `{placeholder}` of a message is in each language's translation, and no other.
+/// Every `{placeholder}` of a message is in each language's translation, and no other; a
+/// plural form may leave out `{count}` ("one minute").
 fn assert_placeholders_survive_translation(catalogs: &Catalogs) {
     let placeholder = regex::Regex::new(r"\{[a-z_]+\}").unwrap();
+    let found = |text: &str| -> BTreeSet<String> {
+        placeholder
+            .find_iter(text)
+            .map(|m| m.as_str().to_owned())
+            .collect()
+    };
     for message in messages_in_code() {
-        let expected: BTreeSet<&str> = placeholder
-            .find_iter(&message)
-            .map(|m| m.as_str())
-            .collect();
+        let mut expected = found(&message.id);
+        expected.extend(found(message.plural.as_deref().unwrap_or_default()));
         for tr in catalogs.all() {
-            let translated = tr.t(&message).to_owned();
-            let got: BTreeSet<&str> = placeholder
-                .find_iter(&translated)
-                .map(|m| m.as_str())
-                .collect();
-            assert_eq!(got, expected, "{}: {message:?} → {translated:?}", tr.lang());
+            for translated in translations(&tr, &message) {
+                let mut got = found(&translated);
+                if message.plural.is_some() {
+                    got.insert("{count}".to_owned());
+                }
+                assert_eq!(
+                    got,
+                    expected,
+                    "{}: {:?} → {translated:?}",
+                    tr.lang(),
+                    message.id
+                );
+            }
         }
     }
 }
@@ -314,4 +315,108 @@ fn placeholders_are_filled_once_and_values_are_not_expanded() {
         tr.tf("Hello {name},", &[("name", "{name} {email}")]),
         "Hello {name} {email},"
     );
+}
+
+#[test]
+fn counts_take_the_form_each_catalogues_plural_forms_picks() {
+    // Arrange: the shipped catalogues, and one with three forms (Polish's rule).
+    let dir = tempfile::tempdir().unwrap();
+    std::fs::write(
+        dir.path().join("pl.po"),
+        concat!(
+            "msgid \"\"\nmsgstr \"\"\n\"Content-Type: text/plain; charset=UTF-8\\n\"\n",
+            "\"Plural-Forms: nplurals=3; plural=(n==1 ? 0 : n%10>=2 && n%10<=4 && (n%100<10 || n%100>=20) ? 1 : 2);\\n\"\n\n",
+            "msgid \"{count} minute\"\nmsgid_plural \"{count} minutes\"\n",
+            "msgstr[0] \"{count} minuta\"\nmsgstr[1] \"{count} minuty\"\nmsgstr[2] \"{count} minut\"\n",
+        ),
+    )
+    .unwrap();
+    let catalogs = Catalogs::load(Some(dir.path()), "en").unwrap();
+    let minutes = |lang: &str, n: u64| {
+        let (one, many) = (
+            "Too many attempts. Please try again in {count} minute.",
+            "Too many attempts. Please try again in {count} minutes.",
+        );
+        catalogs.get(lang).unwrap().nf(one, many, n, &[])
+    };
+    let polish = catalogs.get("pl").unwrap();
+
+    // Act / Assert
+    assert_eq!(
+        minutes("en", 1),
+        "Too many attempts. Please try again in a minute."
+    );
+    assert_eq!(
+        minutes("en", 2),
+        "Too many attempts. Please try again in 2 minutes."
+    );
+    assert_eq!(
+        minutes("de", 1),
+        "Zu viele Versuche. Bitte versuchen Sie es in einer Minute erneut."
+    );
+    assert_eq!(
+        minutes("de", 30),
+        "Zu viele Versuche. Bitte versuchen Sie es in 30 Minuten erneut."
+    );
+    for (n, expected) in [
+        (1, "1 minuta"),
+        (3, "3 minuty"),
+        (5, "5 minut"),
+        (22, "22 minuty"),
+        (12, "12 minut"),
+    ] {
+        assert_eq!(
+            polish.nf("{count} minute", "{count} minutes", n, &[]),
+            expected,
+            "n = {n}"
+        );
+    }
+}
+
+#[test]
+fn catalogues_are_in_the_layout_msgmerge_writes_and_msgfmt_check_is_silent() {
+    // GNU gettext is what translators and their tools run; without it the test says what
+    // to install and passes, unless TESTS_REQUIRE_TOOLS is set (tests/run sets it).
+    let has_gettext = std::process::Command::new("msgmerge")
+        .arg("--version")
+        .output()
+        .is_ok_and(|output| output.status.success());
+    if !has_gettext {
+        assert!(
+            std::env::var_os("TESTS_REQUIRE_TOOLS").is_none(),
+            "GNU gettext is missing: apt-get install gettext"
+        );
+        eprintln!("SKIPPED: needs GNU gettext (msgmerge, msgfmt): apt-get install gettext");
+        return;
+    }
+    for (_, path) in po_files(&po_path("")) {
+        let merged = std::process::Command::new("msgmerge")
+            .args(["--quiet", "--no-wrap", "-o", "-"])
+            .arg(&path)
+            .arg(po_path("messages.pot"))
+            .output()
+            .unwrap();
+        assert!(
+            merged.status.success(),
+            "{}",
+            String::from_utf8_lossy(&merged.stderr)
+        );
+        assert!(
+            String::from_utf8(merged.stdout).unwrap() == std::fs::read_to_string(&path).unwrap(),
+            "{} differs from `msgmerge --no-wrap` of it with the template: run `msgmerge --no-wrap --update {} po/messages.pot` (see po/README.md)",
+            path.display(),
+            path.display()
+        );
+        let checked = std::process::Command::new("msgfmt")
+            .args(["-c", "-o", "/dev/null"])
+            .arg(&path)
+            .output()
+            .unwrap();
+        assert!(
+            checked.status.success() && checked.stderr.is_empty(),
+            "msgfmt -c {}:\n{}",
+            path.display(),
+            String::from_utf8_lossy(&checked.stderr)
+        );
+    }
 }

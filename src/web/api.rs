@@ -96,6 +96,7 @@ enum AccountCreationResponse {
 }
 
 /// The API's messages; the English texts are the original's.
+// Translators: the JSON API's answers (shown by other programs); short, sentence case.
 const EMAIL_ILLEGAL: &str = n_("Email illegal");
 const EMAIL_ALREADY_USED: &str = n_("Email already used");
 const NAME_NOT_SUPPORTED: &str = n_("Name format not supported");
@@ -203,10 +204,13 @@ impl Api {
         };
         match outcome {
             Err(SubmitError::RateLimited(wait)) => {
-                let minutes = wait.as_secs().div_ceil(60).max(1).to_string();
-                let text = tr.tf(
-                    "Too many attempts. Please try again in {minutes} minutes.",
-                    &[("minutes", &minutes)],
+                let minutes = wait.as_secs().div_ceil(60).max(1);
+                // Translators: {count} is a number of minutes, at least 1.
+                let text = tr.nf(
+                    "Too many attempts. Please try again in {count} minute.",
+                    "Too many attempts. Please try again in {count} minutes.",
+                    minutes,
+                    &[],
                 );
                 AccountCreationResponse::TooManyRequests(
                     Json(Message { message: text }),

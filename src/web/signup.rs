@@ -203,10 +203,13 @@ pub async fn submit(
             Ok(failure(&errors, None, StatusCode::UNPROCESSABLE_ENTITY))
         }
         Err(SubmitError::RateLimited(wait)) => {
-            let minutes = wait.as_secs().div_ceil(60).max(1).to_string();
-            let message = tr.tf(
-                "Too many attempts. Please try again in {minutes} minutes.",
-                &[("minutes", &minutes)],
+            let minutes = wait.as_secs().div_ceil(60).max(1);
+            // Translators: {count} is a number of minutes, at least 1.
+            let message = tr.nf(
+                "Too many attempts. Please try again in {count} minute.",
+                "Too many attempts. Please try again in {count} minutes.",
+                minutes,
+                &[],
             );
             let page = failure(
                 &FieldErrors::default(),

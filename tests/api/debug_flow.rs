@@ -260,3 +260,59 @@ async fn the_link_opens_in_the_language_of_the_sign_up_unless_another_is_chosen(
         "the switcher still works"
     );
 }
+
+#[tokio::test]
+async fn a_link_valid_for_one_hour_is_said_in_the_singular_on_the_page_and_in_the_mail() {
+    // Arrange
+    let app = spawn_app_with(
+        &[("VERIFICATION_TOKEN_TTL_MINUTES", "60")],
+        Overrides::default(),
+    )
+    .await;
+    let sign_up = |email: &'static str, lang: &'static str| {
+        let fields = [
+            ("email", email),
+            ("consent_email", "yes"),
+            ("consent_name", "yes"),
+            ("first_name", "Ada"),
+            ("last_name", "Lovelace"),
+            ("lang", lang),
+        ];
+        let app = &app;
+        async move { app.post_form("/signup", &fields).await }
+    };
+
+    // Act
+    let english = sign_up("ada@uni.example", "en").await.text().await.unwrap();
+    let german = sign_up("ada.de@uni.example", "de")
+        .await
+        .text()
+        .await
+        .unwrap();
+    let mails = app.mails().await;
+
+    // Assert
+    assert!(
+        texts(&english, "#signup p").contains(
+            &"Open the link within an hour and confirm to create your account.".to_owned()
+        ),
+        "{english}"
+    );
+    assert!(
+        texts(&german, "#signup p").contains(
+            &"Öffnen Sie den Link innerhalb einer Stunde und bestätigen Sie, um Ihr Konto anzulegen."
+                .to_owned()
+        ),
+        "{german}"
+    );
+    assert!(
+        mails[1].text.contains("The link is valid for one hour."),
+        "{}",
+        mails[1].text
+    );
+    assert!(
+        mails[0].text.contains("Der Link ist eine Stunde gültig."),
+        "{}",
+        mails[0].text
+    );
+}

@@ -15,7 +15,8 @@ pub fn list(tr: &Tr, mails: &[CapturedMail], public_url: &str) -> Markup {
         @for captured in mails {
             article.mail {
                 h2 { (captured.mail.subject) }
-                p.mail-meta { (tr.t("To")) ": " (captured.mail.to) " · " (httpdate::fmt_http_date(captured.at)) }
+                // Translators: label before a mail's recipient, as in a mail's "To:" header.
+                p.mail-meta { (tr.pt("mail header", "To")) ": " (captured.mail.to) " · " (httpdate::fmt_http_date(captured.at)) }
                 pre { (linkify(&captured.mail.text, public_url)) }
             }
         }

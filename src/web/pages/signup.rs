@@ -228,7 +228,8 @@ pub fn check_mailbox(tr: &Tr, links: &Links, email: &str, valid_hours: u64) -> M
         section #signup .panel .panel--success role="status" tabindex="-1" autofocus {
             h2 { (tr.t("Check your mailbox")) }
             p { (tr.tf("We have sent a confirmation link to {email}.", &[("email", email)])) }
-            p { (tr.tf("Open the link within {hours} hours and confirm to create your account.", &[("hours", &valid_hours.to_string())])) }
+            // Translators: {count} is the number of hours the mailed link stays valid.
+            p { (tr.nf("Open the link within {count} hour and confirm to create your account.", "Open the link within {count} hours and confirm to create your account.", valid_hours, &[])) }
             p.hint { (tr.t("No mail after a few minutes? Look in your spam folder, or send the form again: only the newest link works.")) }
             p { a href=(links.home_in(tr.lang())) { (tr.t("Start over")) } }
         }

@@ -31,9 +31,11 @@ pub fn confirm(
                 p { (tr.t("Please check the details and confirm. Only then is your account created.")) }
             }
             dl.details {
+                // Translators: label of the person's full name on the confirm page.
                 dt { (tr.t("Name")) }
                 dd { (name) }
                 @if !username.is_empty() {
+                    // Translators: label of the new account's sign-in name (first.last@domain).
                     dt { (tr.t("Username")) }
                     dd { code { (username) } }
                 }
