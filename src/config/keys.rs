@@ -52,6 +52,7 @@ pub const KEYS: &[Key] = &[
     key("EMAIL_ADDRESS_FILTER", Str, "\".*\"", "Regular expression the whole mailbox (the address lower-cased, without a sub-address tag) must match, e.g. `st[0-9]+@stud\\\\.example\\\\.edu`; also used as the input's `pattern`."),
     key("EMAIL_SUBADDRESS_SEPARATOR", Str, "\"+\"", "The character after which a local part's sub-address tag starts (`st20+x@…` is delivered to `st20@…`). Duplicate check, filter, mail limit and store use the address without the tag, and the verification mail goes there. One symbol such as `+` or `-` (Exchange Online: `+`); an empty string turns this off, so `+` is an ordinary character."),
     key("SUPPORT_EMAIL", Str, "\"\"", "Support address shown on the page and in mails."),
+    key("SIGN_IN_URL", Str, "\"https://www.office.com\"", "Where people sign in with their new account: named in the password mail and linked from the result page."),
     key("DEFAULT_LANGUAGE", Str, "\"en\"", "Language used when neither the address, the `lang` header nor `Accept-Language` names an available one."),
     key("TRANSLATIONS_DIR", Str, "", "Directory of `<lang>.po` files that replace or add to the built-in catalogues at start-up."),
     key("VERIFICATION_TOKEN_TTL_MINUTES", Int, "1440", "How long a verification link stays valid."),

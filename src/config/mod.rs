@@ -66,6 +66,7 @@ pub struct Settings {
     pub email_address_filter: EmailFilter,
     pub email_subaddress_separator: SubaddressSeparator,
     pub support_email: String,
+    pub sign_in_url: Url,
     pub default_language: String,
     pub translations_dir: Option<PathBuf>,
     pub verification_token_ttl: Duration,
@@ -108,6 +109,7 @@ impl Settings {
             email_address_filter,
             email_subaddress_separator,
             support_email: get.string("SUPPORT_EMAIL")?,
+            sign_in_url: get.url("SIGN_IN_URL", &get.string("SIGN_IN_URL")?)?,
             default_language: get.string("DEFAULT_LANGUAGE")?.trim().to_ascii_lowercase(),
             translations_dir: get.optional("TRANSLATIONS_DIR")?.map(PathBuf::from),
             verification_token_ttl: Duration::from_secs(
@@ -138,6 +140,7 @@ impl Settings {
             password_bytes: self.generated_password_bytes,
             password_delivery: self.password_delivery,
             support_email: self.support_email.clone(),
+            sign_in_url: self.sign_in_url.clone(),
             links,
         }
     }

@@ -54,6 +54,7 @@ fn production_defaults_match_the_original() {
     assert!(!settings.debug_dont_connect_to_api && !settings.debug_dont_send_mail);
     assert_eq!(settings.verification_token_ttl.as_secs(), 1440 * 60);
     assert_eq!(settings.default_language, "en");
+    assert_eq!(settings.sign_in_url.as_str(), "https://www.office.com/");
     assert_eq!(settings.reverse_proxy_count, 0);
     assert_eq!(
         settings.email_subaddress_separator,

@@ -43,6 +43,7 @@ pub fn password_mail(
     upn: &str,
     password: &str,
     support: &str,
+    sign_in_url: &str,
 ) -> OutgoingMail {
     let mut text = tr.tf("Hello {name},", &[("name", first_name)]);
     text.push_str("\n\n");
@@ -50,9 +51,10 @@ pub fn password_mail(
     text.push_str(&format!("\n\n    {upn}\n\n"));
     text.push_str(tr.t("Your temporary password is:"));
     text.push_str(&format!("\n\n    {password}\n\n"));
-    text.push_str(
-        tr.t("You will be asked to choose a new password when you sign in for the first time."),
-    );
+    text.push_str(&tr.tf(
+        "Sign in at {url} with your username and this temporary password. You must then choose a new password of your own.",
+        &[("url", sign_in_url)],
+    ));
     push_support(&mut text, tr, support);
     OutgoingMail {
         to: to.clone(),

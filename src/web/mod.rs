@@ -40,6 +40,8 @@ pub struct AppState {
     pub catalogs: Catalogs,
     pub store: Store,
     pub support_email: String,
+    /// `SIGN_IN_URL`, linked from the result page.
+    pub sign_in_url: Url,
     pub public_url: Url,
     /// The e-mail filter as the input's `pattern`, when it restricts anything.
     pub email_pattern: Option<String>,

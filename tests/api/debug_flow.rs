@@ -298,6 +298,10 @@ async fn a_link_valid_for_one_hour_is_said_in_the_singular_on_the_page_and_in_th
         ),
         "{english}"
     );
+    assert_eq!(
+        texts(&german, "#signup h2"),
+        vec!["Bitte prüfen Sie Ihr Postfach"]
+    );
     assert!(
         texts(&german, "#signup p").contains(
             &"Öffnen Sie den Link innerhalb einer Stunde und bestätigen Sie, um Ihr Konto anzulegen."
@@ -314,5 +318,64 @@ async fn a_link_valid_for_one_hour_is_said_in_the_singular_on_the_page_and_in_th
         mails[0].text.contains("Der Link ist eine Stunde gültig."),
         "{}",
         mails[0].text
+    );
+}
+
+#[tokio::test]
+async fn the_password_mail_and_the_result_page_say_where_to_sign_in_and_that_the_password_must_be_changed()
+ {
+    // Arrange
+    let app = spawn_app_with(
+        &[("SIGN_IN_URL", "https://portal.uni.example/login")],
+        Overrides::default(),
+    )
+    .await;
+    app.sign_up("ada@uni.example", "Ada", "Lovelace").await;
+    let path = app.verification_path("ada@uni.example").await;
+
+    // Act
+    let result = confirm(&app, &path).await.text().await.unwrap();
+    let mails = app.mails().await;
+
+    // Assert
+    let mail = &mails[0];
+    assert_eq!(mail.subject, "Your new account");
+    assert!(
+        mail.text.contains(
+            "Sign in at https://portal.uni.example/login with your username and this temporary password. You must then choose a new password of your own."
+        ),
+        "{}",
+        mail.text
+    );
+    assert_eq!(
+        attr(&result, "main a.button", "href").as_deref(),
+        Some("https://portal.uni.example/login")
+    );
+    assert_eq!(
+        texts(&result, "main a.button"),
+        vec!["Sign in at portal.uni.example"]
+    );
+    assert!(
+        texts(&result, "main p").contains(
+            &"When you first sign in, you must choose a new password of your own.".to_owned()
+        ),
+        "{result}"
+    );
+}
+
+#[tokio::test]
+async fn without_a_sign_in_url_setting_people_are_sent_to_office_com() {
+    let app = spawn_app().await;
+    app.sign_up("ada@uni.example", "Ada", "Lovelace").await;
+    let path = app.verification_path("ada@uni.example").await;
+    let result = confirm(&app, &path).await.text().await.unwrap();
+    assert_eq!(
+        attr(&result, "main a.button", "href").as_deref(),
+        Some("https://www.office.com/")
+    );
+    assert!(
+        app.mails().await[0]
+            .text
+            .contains("Sign in at https://www.office.com/ ")
     );
 }

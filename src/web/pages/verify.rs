@@ -2,6 +2,7 @@
 
 use maud::{Markup, html};
 use secrecy::ExposeSecret;
+use url::Url;
 
 use crate::i18n::Tr;
 use crate::signup::{LinkError, Provisioned};
@@ -58,7 +59,8 @@ fn confirm_button(tr: &Tr, links: &Links, token: &str, label: &str) -> Markup {
 }
 
 /// The account exists: username and how the password arrives.
-pub fn created(tr: &Tr, result: &Provisioned) -> Markup {
+pub fn created(tr: &Tr, result: &Provisioned, sign_in_url: &Url) -> Markup {
+    let host = sign_in_url.host_str().unwrap_or(sign_in_url.as_str());
     html! {
         section.panel.panel--success {
             h1 { (tr.t("Your account is ready")) }
@@ -76,8 +78,9 @@ pub fn created(tr: &Tr, result: &Provisioned) -> Markup {
             @if result.password_mailed {
                 p { (tr.t("We have sent your temporary password to your e-mail address.")) }
             }
-            p { (tr.t("When you first sign in at office.com you will be asked to choose your own password.")) }
-            p { a.button href="https://www.office.com" { (tr.t("Go to office.com")) } }
+            p { (tr.t("When you first sign in, you must choose a new password of your own.")) }
+            // Translators: {host} is where people sign in, e.g. www.office.com (SIGN_IN_URL).
+            p { a.button href=(sign_in_url) { (tr.tf("Sign in at {host}", &[("host", host)])) } }
         }
     }
 }

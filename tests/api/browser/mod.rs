@@ -54,7 +54,7 @@ pub const DE: Texts = Texts {
     summary: "Bitte korrigieren Sie die markierten Felder.",
     name_unsupported: "Aus diesem Namen lässt sich kein Benutzername bilden. Bitte schreiben Sie ihn in lateinischen Buchstaben, wie in Ihrem Pass.",
     already_used: "Für diese E-Mail-Adresse wurde bereits ein Konto angelegt.",
-    mailbox: "Sehen Sie in Ihr Postfach",
+    mailbox: "Bitte prüfen Sie Ihr Postfach",
     mail_subject: "Bestätigen Sie Ihre Registrierung",
     confirm_heading: "Konto bestätigen",
     confirm_button: "Mein Konto anlegen",
