@@ -41,7 +41,7 @@ pub const KEYS: &[Key] = &[
     key("JWT_SECRET_KEY", Secret, "", "Secret that signs verification links. Required (DEBUG: `debug`). `JWT_SECRET_KEY_FILE` reads it from a file."),
     key("PUBLIC_URL", Str, "", "The address people reach the service at, e.g. `https://signup.example.edu`; links in mails are built from it. Required in PRODUCTION (DEBUG: `http://` + the bound address)."),
     key("BIND", Str, "\"127.0.0.1:8080\"", "Address and port the server listens on."),
-    key("DATABASE_PATH", Str, "\"instance/ms365_accountcreator.sled\"", "Directory of the embedded store (DEBUG and TEST: a directory under the system's temporary directory)."),
+    key("DATABASE_PATH", Str, "\"instance/ms365_accountcreator.sled\"", "Directory of the embedded store (TEST: a directory under the system's temporary directory; DEBUG: a new one there for each run of the server, removed when it stops, so the store never outlives the mails kept in memory)."),
     key("REVERSE_PROXY_COUNT", Int, "0", "Number of reverse proxies in front of the server whose `X-Forwarded-*` headers are trusted."),
     key("LOG_LEVEL", Str, "\"info\"", "`error`, `warn`, `info`, `debug` or `trace`, or a `tracing` filter such as `info,sled=warn` (DEBUG: `debug`)."),
     key("LOG_FORMAT", Str, "\"text\"", "`text` or `json`."),

@@ -56,6 +56,9 @@ pub struct Settings {
     pub public_url: Option<Url>,
     pub bind: String,
     pub database_path: PathBuf,
+    /// DEBUG mode without `DATABASE_PATH` set: `serve` keeps its store for one run only,
+    /// like the mails it lists at `/debug/mails`.
+    pub store_per_run: bool,
     pub reverse_proxy_count: usize,
     pub log_level: String,
     pub log_format: LogFormat,
@@ -99,6 +102,8 @@ impl Settings {
             public_url,
             bind: get.string("BIND")?,
             database_path: PathBuf::from(get.string("DATABASE_PATH")?),
+            store_per_run: mode == Mode::Debug
+                && matches!(get.entry("DATABASE_PATH"), Some((_, Source::Mode(_)))),
             reverse_proxy_count: get.int_in("REVERSE_PROXY_COUNT", 0, 32)? as usize,
             log_level: get.string("LOG_LEVEL")?,
             log_format: get.parsed("LOG_FORMAT", LogFormat::parse)?,

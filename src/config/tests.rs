@@ -481,3 +481,16 @@ fn ssl_alone_turns_the_starttls_default_off_but_both_set_explicitly_stay_a_confl
         "the mailer refuses this at start-up"
     );
 }
+
+#[test]
+fn only_a_debug_run_without_database_path_keeps_its_store_for_one_run() {
+    let dir = tempfile::tempdir().unwrap();
+    let store_per_run = |env: &[(&str, &str)]| load(dir.path(), env).unwrap().0.store_per_run;
+    assert!(store_per_run(&[("MODE", "debug")]));
+    assert!(!store_per_run(&[
+        ("MODE", "debug"),
+        ("DATABASE_PATH", "/srv/store")
+    ]));
+    assert!(!store_per_run(&[("MODE", "test")]));
+    assert!(!store_per_run(PROD));
+}

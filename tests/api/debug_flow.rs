@@ -379,3 +379,90 @@ async fn without_a_sign_in_url_setting_people_are_sent_to_office_com() {
             .contains("Sign in at https://www.office.com/ ")
     );
 }
+
+/// The store directories a DEBUG server made under `tmp`.
+fn debug_stores(tmp: &std::path::Path) -> Vec<String> {
+    std::fs::read_dir(tmp)
+        .unwrap()
+        .map(|entry| entry.unwrap().file_name().to_string_lossy().into_owned())
+        .filter(|name| name.starts_with("ms365-accountcreator-debug"))
+        .collect()
+}
+
+#[tokio::test]
+async fn a_debug_run_has_its_own_store_removed_at_exit_so_a_restart_forgets_what_its_mails_forgot()
+{
+    use crate::support::process::{ServerProcess, UNSET, sign_up_fields};
+
+    // Arrange: DEBUG mode as `MODE=debug cargo run` starts it, with its own temp directory.
+    let dir = tempfile::tempdir().unwrap();
+    let tmp = dir.path().join("tmp");
+    std::fs::create_dir(&tmp).unwrap();
+    let env: Vec<(String, String)> = [
+        ("MODE", "debug"),
+        ("DATABASE_PATH", UNSET),
+        ("TMPDIR", tmp.to_str().unwrap()),
+    ]
+    .into_iter()
+    .map(|(k, v)| (k.to_owned(), v.to_owned()))
+    .collect();
+    let fields = sign_up_fields("ada@uni.example", "Ada", "Lovelace");
+
+    // Act: sign up and confirm, stop, start again and sign up with the same address.
+    let server = ServerProcess::start(dir.path(), &env).await;
+    let client = reqwest::Client::new();
+    server.expect(200, server.post("/signup", &fields).await);
+    let mails = client.get(server.url("/debug/mails")).send().await.unwrap();
+    let link = attr(&mails.text().await.unwrap(), "a.mail-link", "href").expect("a link");
+    let confirmed = client
+        .post(&link)
+        .form(&[("lang", "en")])
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(confirmed.status(), 200);
+    let stores_while_running = debug_stores(&tmp);
+    let mails_url = server.url("/debug/mails");
+    let (code, log) = server.terminate();
+    let stores_after_exit = debug_stores(&tmp);
+    let again = ServerProcess::start(dir.path(), &env).await;
+    let second = again.post("/signup", &fields).await;
+
+    // Assert
+    assert_eq!(code, Some(0), "{log}");
+    assert!(
+        log.contains(&mails_url),
+        "the start-up log names {mails_url}:\n{log}"
+    );
+    assert_eq!(stores_while_running.len(), 1, "{stores_while_running:?}");
+    assert!(stores_after_exit.is_empty(), "{stores_after_exit:?}");
+    assert_eq!(
+        second, 200,
+        "a new run has a new store: the address is not registered"
+    );
+}
+
+#[tokio::test]
+async fn mail_dates_on_the_debug_page_follow_the_page_language() {
+    let app = spawn_app().await;
+    app.sign_up("ada@uni.example", "Ada", "Lovelace").await;
+    let meta = |lang: &'static str| {
+        let app = &app;
+        async move {
+            let page = app
+                .get_with("/debug/mails", &[("accept-language", lang)])
+                .await
+                .text()
+                .await
+                .unwrap();
+            texts(&page, ".mail-meta").remove(0)
+        }
+    };
+    let german =
+        regex::Regex::new(r"^An: ada@uni\.example · \d\d\.\d\d\.\d{4}, \d\d:\d\d UTC$").unwrap();
+    let english =
+        regex::Regex::new(r"^To: ada@uni\.example · \d{4}-\d\d-\d\d \d\d:\d\d UTC$").unwrap();
+    let (de, en) = (meta("de").await, meta("en").await);
+    assert!(german.is_match(&de), "{de}");
+    assert!(english.is_match(&en), "{en}");
+}
