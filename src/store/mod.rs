@@ -26,7 +26,7 @@ use tokio::sync::watch;
 
 pub use key::RegistryKey;
 pub use pending::{Claim, Lookup, PendingSignup};
-pub use registry::{Forgotten, Registration};
+pub use registry::{Forgotten, Imported, Registration};
 
 /// A store failure. Callers show a generic error; the detail goes to the log, and the
 /// failures an operator can fix say how.

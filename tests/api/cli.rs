@@ -462,3 +462,66 @@ async fn the_server_purges_expired_sign_ups_by_itself() {
         "the current one stays: {listed}"
     );
 }
+
+#[tokio::test]
+async fn an_export_is_imported_into_a_new_store_with_its_details_and_only_once() {
+    // Arrange: a registration made by the server, exported.
+    let mut app = spawn_app().await;
+    app.sign_up("ada@uni.example", "Ada", "Lovelace").await;
+    let path = app.verification_path("ada@uni.example").await;
+    app.post_form(&path, &[]).await;
+    let old = app.stop().await;
+    let file = old.path().join("export.csv");
+    let exported = stdout(&run(old.path(), &["emails", "export"]));
+    std::fs::write(&file, &exported).unwrap();
+    let new = tempfile::tempdir().unwrap();
+    let new_store = new.path().join("store");
+
+    // Act
+    let first = stdout(&run(
+        &new_store,
+        &["emails", "import", file.to_str().unwrap()],
+    ));
+    let again = stdout(&run(
+        &new_store,
+        &["emails", "import", file.to_str().unwrap()],
+    ));
+    let re_exported = stdout(&run(&new_store, &["emails", "export"]));
+
+    // Assert
+    assert!(
+        first.contains("1 imported, 0 already registered"),
+        "{first}"
+    );
+    assert!(
+        again.contains("0 imported, 1 already registered"),
+        "{again}"
+    );
+    let rows = |csv: &str| -> Vec<std::collections::HashMap<String, String>> {
+        let mut reader = csv::Reader::from_reader(csv.as_bytes());
+        let headers = reader.headers().unwrap().clone();
+        reader
+            .records()
+            .map(|row| {
+                headers
+                    .iter()
+                    .zip(row.unwrap().iter())
+                    .map(|(h, v)| (h.to_owned(), v.to_owned()))
+                    .collect()
+            })
+            .collect()
+    };
+    let (before, after) = (rows(&exported), rows(&re_exported));
+    assert_eq!(after.len(), 1);
+    for column in [
+        "email",
+        "user_principal_name",
+        "object_id",
+        "registered_at",
+        "consent_email_at",
+        "consent_name_at",
+    ] {
+        assert_eq!(after[0][column], before[0][column], "{column}");
+    }
+    assert_eq!(after[0]["state"], "imported");
+}
