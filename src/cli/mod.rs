@@ -3,6 +3,7 @@
 mod check;
 mod emails;
 mod signups;
+mod store;
 
 use anyhow::Context;
 use clap::{Parser, Subcommand};
@@ -38,6 +39,9 @@ enum Command {
     /// Pending and unfinished sign-ups.
     #[command(subcommand)]
     Signups(signups::SignupsCommand),
+    /// The whole store, for moving to another host (docs/migration.md).
+    #[command(subcommand)]
+    Store(store::StoreCommand),
 }
 
 pub async fn run() -> anyhow::Result<()> {
@@ -48,6 +52,7 @@ pub async fn run() -> anyhow::Result<()> {
         Command::Check(args) => check::run(args, &load_settings()?).await,
         Command::Emails(command) => emails::run(command, &load_settings()?),
         Command::Signups(command) => signups::run(command, &load_settings()?).await,
+        Command::Store(command) => store::run(command, &load_settings()?),
     }
 }
 
