@@ -246,6 +246,16 @@ async fn assets_are_served_with_type_etag_and_caching() {
     );
     let favicon = app.get("/favicon.ico").await;
     assert_eq!(favicon.status(), 200);
+    // Opened on its own, the icon is shown in a document the browser styles inline.
+    let image_csp = favicon.headers()["content-security-policy"]
+        .to_str()
+        .unwrap();
+    assert!(
+        image_csp.starts_with("default-src 'none';")
+            && image_csp.contains("style-src 'unsafe-inline'")
+            && !image_csp.contains("script-src"),
+        "{image_csp}"
+    );
     assert_eq!(app.get("/assets/nope.css").await.status(), 404);
 }
 

@@ -144,8 +144,10 @@ impl Steps<'_> {
                     aria-invalid=[self.invalid(Field::Email)]
                     // The inline check can add the error at any time: refer to it always.
                     aria-describedby="email-hint email-error"
+                    // Checks queue rather than replace one another: htmx reports an aborted
+                    // request as a console error.
                     hx-post=(links.check_email()) hx-trigger="change, keyup changed delay:600ms"
-                    hx-target="#email-status" hx-swap="outerHTML" hx-sync="this:replace";
+                    hx-target="#email-status" hx-swap="outerHTML" hx-sync="this:queue last";
                 p #email-hint .hint { (tr.t("We send a confirmation link to this address.")) }
                 div.field-status-live aria-live="polite" {
                     (email_status(tr, view.errors.get(Field::Email), view.email_ok))
@@ -154,7 +156,7 @@ impl Steps<'_> {
                 // and a place in the page for the focus when Tab leaves the address field.
                 div.step-next {
                     button #email-next .button type="button" hx-post=(links.check_email())
-                        hx-target="#email-status" hx-swap="outerHTML" hx-sync="#email:replace" {
+                        hx-target="#email-status" hx-swap="outerHTML" hx-sync="#email:queue last" {
                         (tr.t("Check address and continue"))
                     }
                 }

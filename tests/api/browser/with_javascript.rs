@@ -269,3 +269,36 @@ async fn with_javascript_a_problem_of_no_single_field_is_announced_and_takes_the
         .await;
     browser.close().await;
 }
+
+#[tokio::test]
+#[ignore = "needs Chromium and chromedriver: run tests/run (installs them), or cargo test -- --ignored"]
+async fn typing_an_address_and_pressing_check_at_once_reports_no_console_errors() {
+    // Arrange
+    let app = spawn_app().await;
+    let browser = Browser::start(Js::On).await;
+    open_form(&browser, &app, &EN).await;
+    browser.assert_no_problems("the form", &[]).await;
+
+    // Act: the click leaves the field (its `change` check starts), then checks itself, and
+    // the typing's delayed check follows.
+    browser.type_into("#email", ADA.email).await;
+    browser.click("#email-next").await;
+    browser
+        .wait_for(
+            "the consent step",
+            "return !!document.querySelector('[data-email-ok]')",
+        )
+        .await;
+    tokio::time::sleep(std::time::Duration::from_millis(900)).await;
+    browser
+        .wait_for(
+            "every check to finish",
+            "return !document.querySelector('.htmx-request')",
+        )
+        .await;
+
+    // Assert
+    browser.assert_no_problems("check and continue", &[]).await;
+    assert!(browser.shown(".step-consent").await);
+    browser.close().await;
+}
