@@ -320,3 +320,35 @@ async fn hsts_is_sent_only_when_the_public_url_is_https() {
             .is_none()
     );
 }
+
+#[tokio::test]
+async fn a_filtered_address_input_explains_the_expected_address_in_the_page_language() {
+    // Arrange
+    let filtered = spawn_app_with(
+        &[("EMAIL_ADDRESS_FILTER", r"st[0-9]+@stud\.uni\.example")],
+        Overrides::default(),
+    )
+    .await;
+    let open = spawn_app().await;
+
+    // Act
+    let english = filtered.get("/en").await.text().await.unwrap();
+    let german = filtered.get("/de").await.text().await.unwrap();
+    let unfiltered = open.get("/en").await.text().await.unwrap();
+
+    // Assert: without JavaScript the browser shows the title after "Please match the
+    // requested format."
+    assert_eq!(
+        attr(&english, "#email", "title").as_deref(),
+        Some("Enter the e-mail address your institution gave you.")
+    );
+    assert_eq!(
+        attr(&german, "#email", "title").as_deref(),
+        Some("Geben Sie die E-Mail-Adresse ein, die Sie von Ihrer Einrichtung erhalten haben.")
+    );
+    assert_eq!(
+        attr(&unfiltered, "#email", "title"),
+        None,
+        "no filter, no format to explain"
+    );
+}

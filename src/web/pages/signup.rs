@@ -134,12 +134,18 @@ impl Steps<'_> {
 
     fn email(&self, links: &Links) -> Markup {
         let (tr, view) = (self.tr, self.view);
+        let expected = view.pattern.map(|_| {
+            // Translators: shown by the browser, without JavaScript, under "Please match the
+            // requested format." when the address does not fit EMAIL_ADDRESS_FILTER; a
+            // deployment may name its form here, e.g. "st123456@stud.example.edu".
+            tr.t("Enter the e-mail address your institution gave you.")
+        });
         html! {
             fieldset.step.step-email {
                 legend { span.step-number { "1" } " " (tr.t("Your e-mail address")) }
                 label for="email" { (tr.t("Institutional e-mail address")) }
                 input #email type="email" name="email" value=(view.values.email) autocomplete="email" required
-                    maxlength="190" pattern=[view.pattern] spellcheck="false" autocapitalize="off"
+                    maxlength="190" pattern=[view.pattern] title=[expected] spellcheck="false" autocapitalize="off"
                     autofocus[self.focus(Field::Email)]
                     aria-invalid=[self.invalid(Field::Email)]
                     // The inline check can add the error at any time: refer to it always.
