@@ -26,7 +26,7 @@ async fn a_person_signs_up_confirms_and_gets_a_username_and_a_password_mail() {
         assert_eq!(texts(&page, "h1"), vec!["Confirm your account"]);
         assert_eq!(
             texts(&page, "dd"),
-            vec!["Ada Lovelace", "ada.lovelace@tenant.example"]
+            vec!["Ada Lovelace", "ada.lovelace@tenant.example Copy"]
         );
         assert_eq!(
             attr(&page, "form[method=post]", "action").as_deref(),
@@ -99,7 +99,7 @@ async fn the_mails_and_pages_follow_the_persons_language() {
         .unwrap();
     assert_eq!(
         texts(&page, "dd"),
-        vec!["Jörg Müller", "joerg.mueller@tenant.example"]
+        vec!["Jörg Müller", "joerg.mueller@tenant.example Kopieren"]
     );
     app.post_form(&path, &[("lang", "de")]).await;
     assert_eq!(app.mails().await[0].subject, "Ihr neues Konto");
@@ -465,4 +465,38 @@ async fn mail_dates_on_the_debug_page_follow_the_page_language() {
     let (de, en) = (meta("de").await, meta("en").await);
     assert!(german.is_match(&de), "{de}");
     assert!(english.is_match(&en), "{en}");
+}
+
+#[tokio::test]
+async fn the_username_breaks_only_after_dots_and_before_the_at_and_has_a_copy_button() {
+    // Arrange
+    let app = spawn_app().await;
+    app.sign_up("sophie@uni.example", "Sophie", "Schöneberg-Grossmann")
+        .await;
+    let path = app.verification_path("sophie@uni.example").await;
+
+    // Act
+    let confirm_page = app.get(&path).await.text().await.unwrap();
+    let result = confirm(&app, &path).await.text().await.unwrap();
+
+    // Assert: each part is kept whole (CSS), with a break hint between parts.
+    for page in [&confirm_page, &result] {
+        assert_eq!(
+            texts(page, "code.username > span"),
+            vec!["sophie.", "schoeneberg-grossmann", "@tenant.", "example"]
+        );
+        assert_eq!(
+            texts(page, "code.username").concat(),
+            "sophie.schoeneberg-grossmann@tenant.example"
+        );
+        assert_eq!(texts(page, "button.copy-button"), vec!["Copy"]);
+        assert_eq!(
+            attr(page, "button.copy-button", "data-copied").as_deref(),
+            Some("Copied")
+        );
+    }
+    assert_eq!(
+        texts(&result, "#username"),
+        vec!["sophie.schoeneberg-grossmann@tenant.example"]
+    );
 }

@@ -38,7 +38,7 @@ pub fn confirm(
                 @if !username.is_empty() {
                     // Translators: label of the new account's sign-in name (first.last@domain).
                     dt { (tr.t("Username")) }
-                    dd { code { (username) } }
+                    dd { (username_value(tr, username, None)) }
                 }
             }
             @if !resume {
@@ -66,7 +66,7 @@ pub fn created(tr: &Tr, result: &Provisioned, sign_in_url: &Url) -> Markup {
             h1 { (tr.t("Your account is ready")) }
             dl.details {
                 dt { (tr.t("Username")) }
-                dd { code #username { (result.user_principal_name) } }
+                dd { (username_value(tr, &result.user_principal_name, Some("username"))) }
                 @if let Some(password) = &result.password_on_page {
                     dt { (tr.t("Temporary password")) }
                     dd { code #password { (password.expose_secret()) } }
@@ -82,6 +82,37 @@ pub fn created(tr: &Tr, result: &Provisioned, sign_in_url: &Url) -> Markup {
             // Translators: {host} is where people sign in, e.g. www.office.com (SIGN_IN_URL).
             p { a.button href=(sign_in_url) { (tr.tf("Sign in at {host}", &[("host", host)])) } }
         }
+    }
+}
+
+/// A username to read and type on a phone: it breaks only after a `.` or before the `@`
+/// (each part is kept whole by CSS), and with JavaScript a button copies it.
+fn username_value(tr: &Tr, username: &str, id: Option<&str>) -> Markup {
+    let mut parts = Vec::new();
+    let mut start = 0;
+    for (at, c) in username.char_indices() {
+        let cut = match c {
+            '.' => at + 1,
+            '@' => at,
+            _ => continue,
+        };
+        if cut > start {
+            parts.push(&username[start..cut]);
+            start = cut;
+        }
+    }
+    parts.push(&username[start..]);
+    html! {
+        code.username id=[id] {
+            @for (i, part) in parts.iter().enumerate() {
+                @if i > 0 { wbr; }
+                span { (part) }
+            }
+        }
+        " "
+        // Shown by CSS only with JavaScript, which does the copying (app.js).
+        // Translators: the button beside the username that copies it, and what it says then.
+        button.copy-button type="button" data-copied=(tr.t("Copied")) { (tr.t("Copy")) }
     }
 }
 
