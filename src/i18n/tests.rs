@@ -420,3 +420,14 @@ fn catalogues_are_in_the_layout_msgmerge_writes_and_msgfmt_check_is_silent() {
         );
     }
 }
+
+#[test]
+fn the_english_texts_say_support_without_an_article() {
+    // "contact the support" is not English; German catalogues say "den Support" themselves.
+    let wrong: Vec<String> = messages_in_code()
+        .into_iter()
+        .filter(|m| m.id.contains("the support"))
+        .map(|m| m.id)
+        .collect();
+    assert!(wrong.is_empty(), "{wrong:#?}");
+}

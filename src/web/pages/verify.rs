@@ -122,7 +122,7 @@ pub fn link_problem(tr: &Tr, links: &Links, problem: LinkError) -> Markup {
         LinkError::Expired => (tr.t("This link has expired"), tr.t("Links are valid for a limited time. Please fill in the form again to get a new one.")),
         LinkError::Invalid => (tr.t("This link is not valid"), tr.t("The link may be incomplete: copy the whole link from the mail, or fill in the form again.")),
         LinkError::Replaced => (tr.t("This link is no longer valid"), tr.t("A newer link was sent for this address; only the newest one works. Use it, or fill in the form again.")),
-        LinkError::Used => (tr.t("This link has already been used"), tr.t("The account for this address has been created. If you have lost the password, ask the support.")),
+        LinkError::Used => (tr.t("This link has already been used"), tr.t("The account for this address has been created. If you have lost the password, contact support.")),
         LinkError::AddressTaken => (tr.t("This address is already registered"), tr.t("An account has already been created for this e-mail address.")),
     };
     html! {
