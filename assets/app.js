@@ -32,3 +32,18 @@ document.addEventListener("htmx:afterSettle", (event) => {
   const next = document.getElementById("consent_email");
   if (lost && next && !nextStepClosed()) next.focus();
 });
+
+// The copy button beside a username: copies the username (its text, without the break
+// hints) and says so; where the clipboard is refused, selects it for the person to copy.
+document.addEventListener("click", (event) => {
+  const button = event.target.closest && event.target.closest(".copy-button");
+  const code = button && button.parentElement.querySelector("code.username");
+  if (!code) return;
+  const selectIt = () => window.getSelection().selectAllChildren(code);
+  const copied = () => { button.textContent = button.dataset.copied; };
+  if (navigator.clipboard && navigator.clipboard.writeText) {
+    navigator.clipboard.writeText(code.textContent).then(copied, selectIt);
+  } else {
+    selectIt();
+  }
+});

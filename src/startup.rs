@@ -86,6 +86,7 @@ impl Application {
             catalogs,
             store,
             support_email: settings.support_email.clone(),
+            sign_in_url: settings.sign_in_url.clone(),
             public_url,
             email_pattern: (!settings.email_address_filter.allows_everything())
                 .then(|| settings.email_address_filter.as_pattern().to_owned()),

@@ -11,7 +11,7 @@ use super::timestamp;
 use crate::config::Settings;
 use crate::domain::{Mailbox, SubaddressSeparator};
 use crate::startup::open_store;
-use crate::store::{Forgotten, Registration, RegistryKey, Store};
+use crate::store::{Forgotten, Imported, Registration, RegistryKey, Store};
 
 #[derive(Debug, Subcommand)]
 pub enum EmailsCommand {
@@ -25,10 +25,11 @@ pub enum EmailsCommand {
     },
     /// Registers addresses that already have an account, from CSV rows `email[,unix_timestamp]`,
     /// e.g. the output of the original's
-    /// `sqlite3 -csv db.sqlite "SELECT email, timestamp FROM RegisteredEmailAddress WHERE ms365_created = 1"`.
-    /// Addresses are keyed by their mailbox, as the server keys them (letter case and
-    /// sub-address tags do not count); one line names each mailbox several rows collapsed
-    /// into. Running it again adds nothing twice.
+    /// `sqlite3 -csv db.sqlite "SELECT email, timestamp FROM RegisteredEmailAddress WHERE ms365_created = 1"`,
+    /// or from an `emails export` (recognised by its header; username, object id and consent
+    /// times are kept). Addresses are keyed by their mailbox, as the server keys them (letter
+    /// case and sub-address tags do not count); one line names each mailbox several rows
+    /// collapsed into. Running it again adds nothing twice.
     Import {
         /// The CSV file ("-" for standard input).
         file: PathBuf,
@@ -114,10 +115,62 @@ fn export(store: &Store, output: Option<PathBuf>) -> anyhow::Result<()> {
     Ok(())
 }
 
-/// One mailbox of an import file: when it was first registered, and how the file spelled it.
+/// One mailbox of an import file: what the file says about it, and how it spelled it.
 struct ImportedMailbox {
-    registered_at: u64,
+    details: Imported,
     spellings: Vec<String>,
+}
+
+/// Where an import file keeps each field: the original's table has no header
+/// (`email,timestamp`); an `emails export` names its columns.
+struct Columns {
+    email: usize,
+    registered_at: usize,
+    state: Option<usize>,
+    upn: Option<usize>,
+    object_id: Option<usize>,
+    consent_email_at: Option<usize>,
+    consent_name_at: Option<usize>,
+}
+
+impl Columns {
+    const ORIGINAL: Columns = Columns {
+        email: 0,
+        registered_at: 1,
+        state: None,
+        upn: None,
+        object_id: None,
+        consent_email_at: None,
+        consent_name_at: None,
+    };
+
+    /// The columns a header row names, or `None` when the row is data.
+    fn from_header(row: &csv::StringRecord) -> Option<Columns> {
+        let find = |name: &str| row.iter().position(|h| h.eq_ignore_ascii_case(name));
+        let email = find("email")?;
+        Some(Columns {
+            email,
+            registered_at: find("registered_at").or(find("timestamp")).unwrap_or(1),
+            state: find("state"),
+            upn: find("user_principal_name"),
+            object_id: find("object_id"),
+            consent_email_at: find("consent_email_at"),
+            consent_name_at: find("consent_name_at"),
+        })
+    }
+}
+
+/// A time as Unix seconds (the original's) or RFC 3339 (an export's).
+fn parse_time(raw: &str) -> Option<u64> {
+    match raw.parse::<f64>() {
+        Ok(seconds) if seconds >= 0.0 => Some(seconds as u64),
+        Ok(_) => None,
+        Err(_) => humantime::parse_rfc3339_weak(raw)
+            .ok()?
+            .duration_since(std::time::UNIX_EPOCH)
+            .ok()
+            .map(|d| d.as_secs()),
+    }
 }
 
 /// The mailboxes of an import file, each once, in the file's order.
@@ -140,7 +193,7 @@ fn import(
         if mailbox.spellings.len() > 1 {
             println!("{key}: one mailbox for {}", mailbox.spellings.join(", "));
         }
-        if store.import_registered(key, mailbox.registered_at)? {
+        if store.import_registered(key, &mailbox.details)? {
             added += 1;
         } else {
             present += 1;
@@ -154,8 +207,8 @@ fn import(
     Ok(())
 }
 
-/// Reads CSV rows `email[,unix_timestamp]` (a header row is skipped), keyed as the server
-/// keys them, so each mailbox is imported once.
+/// Reads CSV rows `email[,unix_timestamp]` or an export (told apart by the header row),
+/// keyed as the server keys them, so each mailbox is imported once.
 fn read_import_file(
     file: &std::path::Path,
     separator: SubaddressSeparator,
@@ -176,13 +229,36 @@ fn read_import_file(
         .duration_since(std::time::UNIX_EPOCH)
         .map_or(0, |d| d.as_secs());
     let mut read = ImportFile::default();
+    let mut columns = Columns::ORIGINAL;
     for (index, record) in csv.records().enumerate() {
         let line = index + 1;
         let record = record.with_context(|| format!("{}:{line}: not CSV", file.display()))?;
-        let raw = record.get(0).unwrap_or_default();
-        if raw.is_empty() || (line == 1 && raw.eq_ignore_ascii_case("email")) {
+        if line == 1
+            && let Some(header) = Columns::from_header(&record)
+        {
+            columns = header;
             continue;
         }
+        let field = |column: Option<usize>| {
+            column
+                .and_then(|c| record.get(c))
+                .filter(|value| !value.is_empty())
+        };
+        let time = |column: Option<usize>| -> anyhow::Result<Option<u64>> {
+            field(column)
+                .map(|t| {
+                    parse_time(t).with_context(|| {
+                        format!(
+                            "{}:{line}: {t:?} is not a time (Unix seconds or RFC 3339)",
+                            file.display()
+                        )
+                    })
+                })
+                .transpose()
+        };
+        let Some(raw) = field(Some(columns.email)) else {
+            continue;
+        };
         let key = match Mailbox::parse_recorded(raw, separator) {
             Ok(mailbox) => RegistryKey::from(&mailbox),
             // Imported addresses block a second account, so even odd ones are kept, with a note.
@@ -195,25 +271,37 @@ fn read_import_file(
                 RegistryKey::as_recorded(raw)
             }
         };
-        let registered_at = match record.get(1).filter(|t| !t.is_empty()) {
-            Some(t) => t.parse::<f64>().with_context(|| {
-                format!("{}:{line}: timestamp {t:?} is not a number", file.display())
-            })? as u64,
-            None => now,
+        if let Some(state) = field(columns.state).filter(|s| !matches!(*s, "done" | "imported")) {
+            eprintln!(
+                "{}:{line}: {raw} was not finished ({state}); imported as registered. `store backup` and `store restore` carry unfinished sign-ups",
+                file.display()
+            );
+        }
+        let details = Imported {
+            registered_at: time(Some(columns.registered_at))?.unwrap_or(now),
+            upn: field(columns.upn).map(str::to_owned),
+            object_id: field(columns.object_id).map(str::to_owned),
+            consent_email_at: time(columns.consent_email_at)?,
+            consent_name_at: time(columns.consent_name_at)?,
         };
-        read.add(key, raw, registered_at);
+        read.add(key, raw, details);
     }
     Ok(read)
 }
 
 impl ImportFile {
     /// Counts a row: a new mailbox, or another spelling of one seen before (the earliest
-    /// registration time wins).
-    fn add(&mut self, key: RegistryKey, raw: &str, registered_at: u64) {
+    /// registration time wins; details the first row lacks are taken from later ones).
+    fn add(&mut self, key: RegistryKey, raw: &str, details: Imported) {
         match self.index_of.get(&key) {
             Some(&known) => {
                 let mailbox = &mut self.mailboxes[known].1;
-                mailbox.registered_at = mailbox.registered_at.min(registered_at);
+                let kept = &mut mailbox.details;
+                kept.registered_at = kept.registered_at.min(details.registered_at);
+                kept.upn = kept.upn.take().or(details.upn);
+                kept.object_id = kept.object_id.take().or(details.object_id);
+                kept.consent_email_at = kept.consent_email_at.or(details.consent_email_at);
+                kept.consent_name_at = kept.consent_name_at.or(details.consent_name_at);
                 mailbox.spellings.push(raw.to_owned());
             }
             None => {
@@ -221,7 +309,7 @@ impl ImportFile {
                 self.mailboxes.push((
                     key,
                     ImportedMailbox {
-                        registered_at,
+                        details,
                         spellings: vec![raw.to_owned()],
                     },
                 ));

@@ -3,6 +3,7 @@
 mod check;
 mod emails;
 mod signups;
+mod store;
 
 use anyhow::Context;
 use clap::{Parser, Subcommand};
@@ -38,6 +39,9 @@ enum Command {
     /// Pending and unfinished sign-ups.
     #[command(subcommand)]
     Signups(signups::SignupsCommand),
+    /// The whole store, for moving to another host (docs/migration.md).
+    #[command(subcommand)]
+    Store(store::StoreCommand),
 }
 
 pub async fn run() -> anyhow::Result<()> {
@@ -48,6 +52,7 @@ pub async fn run() -> anyhow::Result<()> {
         Command::Check(args) => check::run(args, load_settings()).await,
         Command::Emails(command) => emails::run(command, &load_settings()?),
         Command::Signups(command) => signups::run(command, &load_settings()?).await,
+        Command::Store(command) => store::run(command, &load_settings()?),
     }
 }
 
@@ -62,10 +67,29 @@ pub(crate) fn load_settings() -> anyhow::Result<Settings> {
 }
 
 async fn serve_command() -> anyhow::Result<()> {
-    let settings = load_settings()?;
+    let mut settings = load_settings()?;
+    let per_run_store = settings.store_per_run.then(|| {
+        let dir = std::env::temp_dir().join(format!(
+            "ms365-accountcreator-debug-{}.sled",
+            std::process::id()
+        ));
+        tracing::info!(store = %dir.display(), "DEBUG: a new store for this run, removed when it stops (set DATABASE_PATH to keep one)");
+        settings.database_path = dir.clone();
+        dir
+    });
     let app = Application::build(&settings, Overrides::default()).await?;
     tracing::info!(address = %app.local_addr(), public_url = %app.public_url(), mode = %settings.mode, "listening");
-    app.run_until_stopped(shutdown_signal()).await
+    if settings.debug_dont_send_mail {
+        let mails = crate::web::paths::absolute(app.public_url(), crate::web::paths::DEBUG_MAILS);
+        tracing::info!("mails are not sent: read them at {mails}");
+    }
+    let stopped = app.run_until_stopped(shutdown_signal()).await;
+    if let Some(dir) = per_run_store
+        && let Err(err) = std::fs::remove_dir_all(&dir)
+    {
+        tracing::warn!(store = %dir.display(), error = %err, "cannot remove this run's store");
+    }
+    stopped
 }
 
 async fn healthcheck_command(url: Option<String>) -> anyhow::Result<()> {

@@ -63,6 +63,9 @@ pub struct Settings {
     pub public_url: Option<Url>,
     pub bind: String,
     pub database_path: PathBuf,
+    /// DEBUG mode without `DATABASE_PATH` set: `serve` keeps its store for one run only,
+    /// like the mails it lists at `/debug/mails`.
+    pub store_per_run: bool,
     pub reverse_proxy_count: usize,
     /// `TRUSTED_PROXIES`: empty believes every connection's forwarded headers.
     pub trusted_proxies: Vec<IpRange>,
@@ -75,6 +78,7 @@ pub struct Settings {
     pub email_address_filter: EmailFilter,
     pub email_subaddress_separator: SubaddressSeparator,
     pub support_email: String,
+    pub sign_in_url: Url,
     pub default_language: String,
     pub translations_dir: Option<PathBuf>,
     pub verification_token_ttl: Duration,
@@ -110,6 +114,8 @@ impl Settings {
             public_url,
             bind: get.string("BIND")?,
             database_path: PathBuf::from(get.string("DATABASE_PATH")?),
+            store_per_run: mode == Mode::Debug
+                && matches!(get.entry("DATABASE_PATH"), Some((_, Source::Mode(_)))),
             reverse_proxy_count,
             trusted_proxies,
             log_level: get.string("LOG_LEVEL")?,
@@ -121,6 +127,7 @@ impl Settings {
             email_address_filter,
             email_subaddress_separator,
             support_email: get.string("SUPPORT_EMAIL")?,
+            sign_in_url: get.url("SIGN_IN_URL", &get.string("SIGN_IN_URL")?)?,
             default_language: get.string("DEFAULT_LANGUAGE")?.trim().to_ascii_lowercase(),
             translations_dir: get.optional("TRANSLATIONS_DIR")?.map(PathBuf::from),
             verification_token_ttl: Duration::from_secs(
@@ -155,6 +162,7 @@ impl Settings {
             password_bytes: self.generated_password_bytes,
             password_delivery: self.password_delivery,
             support_email: self.support_email.clone(),
+            sign_in_url: self.sign_in_url.clone(),
             links,
         }
     }

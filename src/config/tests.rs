@@ -54,6 +54,7 @@ fn production_defaults_match_the_original() {
     assert!(!settings.debug_dont_connect_to_api && !settings.debug_dont_send_mail);
     assert_eq!(settings.verification_token_ttl.as_secs(), 1440 * 60);
     assert_eq!(settings.default_language, "en");
+    assert_eq!(settings.sign_in_url.as_str(), "https://www.office.com/");
     assert_eq!(settings.reverse_proxy_count, 0);
     assert_eq!(
         settings.email_subaddress_separator,
@@ -531,4 +532,17 @@ fn trusted_proxies_are_ranges_and_imply_one_hop_unless_a_count_is_set() {
         text.contains("TRUSTED_PROXIES") && text.contains("proxy.example"),
         "{text}"
     );
+}
+
+#[test]
+fn only_a_debug_run_without_database_path_keeps_its_store_for_one_run() {
+    let dir = tempfile::tempdir().unwrap();
+    let store_per_run = |env: &[(&str, &str)]| load(dir.path(), env).unwrap().0.store_per_run;
+    assert!(store_per_run(&[("MODE", "debug")]));
+    assert!(!store_per_run(&[
+        ("MODE", "debug"),
+        ("DATABASE_PATH", "/srv/store")
+    ]));
+    assert!(!store_per_run(&[("MODE", "test")]));
+    assert!(!store_per_run(PROD));
 }

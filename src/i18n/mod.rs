@@ -218,7 +218,8 @@ impl Tr {
 
     /// The language's own name, for the switcher.
     pub fn language_name(&self) -> &str {
-        self.0.catalog.pgettext("language name", "English")
+        // Translators: the language's name in itself (Deutsch, Français), in the switcher.
+        self.pt("language name", "English")
     }
 
     /// Translates a message.
@@ -229,32 +230,53 @@ impl Tr {
     /// Translates a message and fills its `{name}` placeholders in one pass, so a value that
     /// itself contains `{…}` (a person's name, say) is never expanded.
     pub fn tf(&self, msgid: &str, args: &[(&str, &str)]) -> String {
-        let template = self.0.catalog.gettext(msgid);
-        let mut out = String::with_capacity(template.len() + 32);
-        let mut rest = template;
-        while let Some(open) = rest.find('{') {
-            out.push_str(&rest[..open]);
-            let after = &rest[open + 1..];
-            let filled = after.find('}').and_then(|close| {
-                let name = &after[..close];
-                args.iter()
-                    .find(|(key, _)| *key == name)
-                    .map(|(_, value)| (*value, close))
-            });
-            match filled {
-                Some((value, close)) => {
-                    out.push_str(value);
-                    rest = &after[close + 1..];
-                }
-                None => {
-                    out.push('{');
-                    rest = after;
-                }
+        fill(self.0.catalog.gettext(msgid), args)
+    }
+
+    /// Translates a message in a context (gettext's `pgettext`): for a short word that needs
+    /// another translation elsewhere, or whose meaning the word alone does not show.
+    pub fn pt<'a>(&'a self, context: &'a str, msgid: &'a str) -> &'a str {
+        self.0.catalog.pgettext(context, msgid)
+    }
+
+    /// Translates a message about `count` things in the plural form the language's
+    /// `Plural-Forms` picks (gettext's `ngettext`), then fills its placeholders as
+    /// [`tf`](Self::tf) does. `{count}` is the number itself.
+    pub fn nf(&self, singular: &str, plural: &str, count: u64, args: &[(&str, &str)]) -> String {
+        let count_text = count.to_string();
+        let mut all = Vec::with_capacity(args.len() + 1);
+        all.push(("count", count_text.as_str()));
+        all.extend_from_slice(args);
+        fill(self.0.catalog.ngettext(singular, plural, count), &all)
+    }
+}
+
+/// Replaces each `{name}` of `template` whose name is in `args`; others stay as written.
+fn fill(template: &str, args: &[(&str, &str)]) -> String {
+    let mut out = String::with_capacity(template.len() + 32);
+    let mut rest = template;
+    while let Some(open) = rest.find('{') {
+        out.push_str(&rest[..open]);
+        let after = &rest[open + 1..];
+        let filled = after.find('}').and_then(|close| {
+            let name = &after[..close];
+            args.iter()
+                .find(|(key, _)| *key == name)
+                .map(|(_, value)| (*value, close))
+        });
+        match filled {
+            Some((value, close)) => {
+                out.push_str(value);
+                rest = &after[close + 1..];
+            }
+            None => {
+                out.push('{');
+                rest = after;
             }
         }
-        out.push_str(rest);
-        out
     }
+    out.push_str(rest);
+    out
 }
 
 #[cfg(test)]

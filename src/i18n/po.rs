@@ -5,6 +5,9 @@ use std::path::Path;
 
 use polib::po_file::POParseOptions;
 
+#[path = "plural_forms.rs"]
+pub mod plural_forms;
+
 /// Reads `po_path` and writes the `.mo` to `mo_path`; returns the number of messages kept.
 pub fn compile(po_path: &Path, mo_path: &Path) -> Result<usize, String> {
     // polib 0.3 panics on some malformed lines (a lone `"`, a string cut inside a multi-byte
@@ -27,6 +30,9 @@ fn compile_unguarded(po_path: &Path, mo_path: &Path) -> Result<usize, String> {
     };
     let mut catalog = polib::po_file::parse_with_option(po_path, &options)
         .map_err(|err| format!("{}: {err}", po_path.display()))?;
+    let rules = &mut catalog.metadata.plural_rules;
+    rules.expr = plural_forms::parenthesize(&rules.expr)
+        .map_err(|err| format!("{}: Plural-Forms: {err}", po_path.display()))?;
     let fuzzy: Vec<(Option<String>, String, Option<String>)> = catalog
         .messages()
         .filter(|message| message.is_fuzzy())

@@ -3,44 +3,28 @@ use std::path::Path;
 
 use super::*;
 
-/// Every message the code passes to `t`, `tf` or `n_`, read from the sources.
-fn messages_in_code() -> BTreeSet<String> {
-    let call = regex::Regex::new(r#"(?:\.t|\.tf|\bn_)\(\s*"((?:[^"\\]|\\.)*)""#).unwrap();
-    let mut found = BTreeSet::new();
-    let mut stack = vec![Path::new(env!("CARGO_MANIFEST_DIR")).join("src")];
-    while let Some(dir) = stack.pop() {
-        for entry in std::fs::read_dir(&dir).unwrap() {
-            let path = entry.unwrap().path();
-            if path.is_dir() {
-                stack.push(path);
-            } else if path.extension().is_some_and(|e| e == "rs")
-                && !path.ends_with("i18n/tests.rs")
-            {
-                let text = std::fs::read_to_string(&path).unwrap();
-                for capture in call.captures_iter(&text) {
-                    found.insert(capture[1].replace("\\\"", "\"").replace("\\\\", "\\"));
-                }
-            }
-        }
-    }
-    found
-}
+mod extract;
+
+use extract::{Message, messages_in_code, pot_text};
 
 fn po_path(name: &str) -> std::path::PathBuf {
     Path::new(env!("CARGO_MANIFEST_DIR")).join("po").join(name)
 }
 
-fn pot_text(messages: &BTreeSet<String>) -> String {
-    let mut pot = String::from(
-        "# Messages of ms365-accountcreator. Regenerate with: UPDATE_POT=1 cargo test --lib i18n\nmsgid \"\"\nmsgstr \"\"\n\"Content-Type: text/plain; charset=UTF-8\\n\"\n\nmsgctxt \"language name\"\nmsgid \"English\"\nmsgstr \"\"\n",
-    );
-    for message in messages {
-        pot.push_str(&format!(
-            "\nmsgid \"{}\"\nmsgstr \"\"\n",
-            message.replace('\\', "\\\\").replace('"', "\\\"")
-        ));
+/// Counts that reach every plural form of the common Plural-Forms rules.
+const COUNTS: [u64; 10] = [0, 1, 2, 3, 5, 11, 21, 22, 25, 101];
+
+/// Each translation of `message` in `tr`: one, or one per count for a plural.
+fn translations(tr: &Tr, message: &Message) -> Vec<String> {
+    let catalog = &tr.0.catalog;
+    match (&message.context, &message.plural) {
+        (Some(context), _) => vec![catalog.pgettext(context, &message.id).to_owned()],
+        (None, Some(plural)) => COUNTS
+            .iter()
+            .map(|&n| catalog.ngettext(&message.id, plural, n).to_owned())
+            .collect(),
+        (None, None) => vec![catalog.gettext(&message.id).to_owned()],
     }
-    pot
 }
 
 #[test]
@@ -62,14 +46,25 @@ fn the_template_lists_every_message_in_the_code() {
     );
 }
 
-#[test]
-fn every_catalogue_translates_every_message() {
+/// The `.po` files of `dir`, by language code, sorted.
+fn po_files(dir: &Path) -> Vec<(String, std::path::PathBuf)> {
+    let mut files: Vec<(String, std::path::PathBuf)> = std::fs::read_dir(dir)
+        .unwrap()
+        .map(|entry| entry.unwrap().path())
+        .filter(|path| path.extension().is_some_and(|e| e == "po"))
+        .map(|path| (path.file_stem().unwrap().to_str().unwrap().to_owned(), path))
+        .collect();
+    files.sort();
+    files
+}
+
+/// A language code no catalogue will ever have: ISO 639's "no linguistic content".
+const UNKNOWN: &str = "zxx";
+
+/// Every `.po` file of `dir` translates every message of the code and names its language.
+fn assert_catalogues_translate_every_message(dir: &Path) {
     let messages = messages_in_code();
-    for entry in std::fs::read_dir(Path::new(env!("CARGO_MANIFEST_DIR")).join("po")).unwrap() {
-        let path = entry.unwrap().path();
-        if path.extension().is_none_or(|e| e != "po") {
-            continue;
-        }
+    for (_, path) in po_files(dir) {
         let options = polib::po_file::POParseOptions {
             message_body_only: false,
             translated_only: false,
@@ -78,9 +73,14 @@ fn every_catalogue_translates_every_message() {
         let catalog = polib::po_file::parse_with_option(&path, &options).unwrap();
         let mut missing = Vec::new();
         for message in &messages {
-            match catalog.find_message(None, message, None) {
+            let entry = catalog.find_message(
+                message.context.as_deref(),
+                &message.id,
+                message.plural.as_deref(),
+            );
+            match entry {
                 Some(m) if m.is_translated() && !m.is_fuzzy() => {}
-                _ => missing.push(message.clone()),
+                _ => missing.push(message.id.clone()),
             }
         }
         let name = catalog.find_message(Some("language name"), "English", None);
@@ -98,33 +98,106 @@ fn every_catalogue_translates_every_message() {
     }
 }
 
-#[test]
-fn placeholders_survive_translation() {
+/// Every `{placeholder}` of a message is in each language's translation, and no other; a
+/// plural form may leave out `{count}` ("one minute").
+fn assert_placeholders_survive_translation(catalogs: &Catalogs) {
     let placeholder = regex::Regex::new(r"\{[a-z_]+\}").unwrap();
-    let catalogs = Catalogs::load(None, "en").unwrap();
+    let found = |text: &str| -> BTreeSet<String> {
+        placeholder
+            .find_iter(text)
+            .map(|m| m.as_str().to_owned())
+            .collect()
+    };
     for message in messages_in_code() {
-        let expected: BTreeSet<&str> = placeholder
-            .find_iter(&message)
-            .map(|m| m.as_str())
-            .collect();
+        let mut expected = found(&message.id);
+        expected.extend(found(message.plural.as_deref().unwrap_or_default()));
         for tr in catalogs.all() {
-            let translated = tr.t(&message).to_owned();
-            let got: BTreeSet<&str> = placeholder
-                .find_iter(&translated)
-                .map(|m| m.as_str())
-                .collect();
-            assert_eq!(got, expected, "{}: {message:?} → {translated:?}", tr.lang());
+            for translated in translations(&tr, &message) {
+                let mut got = found(&translated);
+                if message.plural.is_some() {
+                    got.insert("{count}".to_owned());
+                }
+                assert_eq!(
+                    got,
+                    expected,
+                    "{}: {:?} → {translated:?}",
+                    tr.lang(),
+                    message.id
+                );
+            }
         }
     }
 }
 
+/// Each language is found by its code, by `Accept-Language` (also with a region) and by
+/// the `lang` header, and has a name of its own; an unknown code falls back to the default.
+fn assert_every_language_is_negotiated_and_named(catalogs: &Catalogs, default: &str) {
+    for code in catalogs.codes() {
+        let lang = |explicit, header, accept| {
+            catalogs
+                .negotiate(explicit, header, accept)
+                .lang()
+                .to_owned()
+        };
+        let regional = format!("{UNKNOWN}, {code}-XX;q=0.5");
+        assert_eq!(lang(Some(code), None, None), code);
+        assert_eq!(lang(None, Some(code), Some(UNKNOWN)), code);
+        assert_eq!(lang(None, None, Some(&regional)), code);
+        assert_eq!(lang(Some(UNKNOWN), None, Some(code)), code);
+        assert!(!catalogs.get(code).unwrap().language_name().is_empty());
+    }
+    assert_eq!(
+        catalogs.negotiate(None, None, Some(UNKNOWN)).lang(),
+        default
+    );
+}
+
 #[test]
-fn german_and_english_are_embedded_and_named() {
+fn every_catalogue_translates_every_message() {
+    assert_catalogues_translate_every_message(&po_path(""));
+}
+
+#[test]
+fn placeholders_survive_translation() {
+    assert_placeholders_survive_translation(&Catalogs::load(None, "en").unwrap());
+}
+
+#[test]
+fn every_po_file_is_an_embedded_language_that_is_negotiated_and_named() {
     let catalogs = Catalogs::load(None, "en").unwrap();
-    assert_eq!(catalogs.codes().collect::<Vec<_>>(), vec!["de", "en"]);
+    let files: Vec<String> = po_files(&po_path(""))
+        .into_iter()
+        .map(|(code, _)| code)
+        .collect();
+    assert_eq!(catalogs.codes().collect::<Vec<_>>(), files);
+    assert_every_language_is_negotiated_and_named(&catalogs, "en");
+    // The two shipped catalogues, as examples.
     assert_eq!(catalogs.get("de").unwrap().language_name(), "Deutsch");
     assert_eq!(catalogs.get("en").unwrap().language_name(), "English");
     assert_eq!(catalogs.get("de").unwrap().t("Sign up"), "Registrieren");
+}
+
+#[test]
+fn a_catalogue_copied_under_a_new_code_into_translations_dir_passes_every_check() {
+    // Arrange: what a translator does — a new language from an existing catalogue.
+    let code = "fr";
+    let dir = tempfile::tempdir().unwrap();
+    let german = std::fs::read_to_string(po_path("de.po")).unwrap();
+    let french = german.replace("msgstr \"Deutsch\"", "msgstr \"Français\"");
+    assert_ne!(german, french, "de.po names its language \"Deutsch\"");
+    std::fs::write(dir.path().join(format!("{code}.po")), french).unwrap();
+
+    // Act
+    let catalogs = Catalogs::load(Some(dir.path()), "en").unwrap();
+
+    // Assert: the checks the shipped catalogues pass hold for it too.
+    assert!(catalogs.codes().any(|c| c == code));
+    assert_eq!(catalogs.get(code).unwrap().language_name(), "Français");
+    assert_catalogues_translate_every_message(dir.path());
+    assert_placeholders_survive_translation(&catalogs);
+    assert_every_language_is_negotiated_and_named(&catalogs, "en");
+    let as_default = Catalogs::load(Some(dir.path()), code).unwrap();
+    assert_every_language_is_negotiated_and_named(&as_default, code);
 }
 
 #[test]
@@ -136,24 +209,27 @@ fn negotiation_prefers_explicit_then_header_then_accept_language_then_default() 
             .lang()
             .to_owned()
     };
+    let unknown_first = format!("{UNKNOWN}-ZZ,de-AT;q=0.8,en;q=0.5");
     assert_eq!(lang(Some("de"), Some("en"), Some("en")), "de");
-    assert_eq!(lang(Some("xx"), Some("de"), Some("en")), "de");
-    assert_eq!(lang(None, None, Some("fr-FR,de-AT;q=0.8,en;q=0.5")), "de");
+    assert_eq!(lang(Some(UNKNOWN), Some("de"), Some("en")), "de");
+    assert_eq!(lang(None, None, Some(&unknown_first)), "de");
     assert_eq!(lang(None, None, Some("en;q=0.4, de;q=0.9")), "de");
     assert_eq!(lang(None, None, Some("de;q=0, en")), "en");
-    assert_eq!(lang(None, None, Some("fr")), "en");
+    assert_eq!(lang(None, None, Some(UNKNOWN)), "en");
     assert_eq!(lang(None, None, None), "en");
     let german_default = Catalogs::load(None, "de").unwrap();
     assert_eq!(
-        german_default.negotiate(None, None, Some("fr")).lang(),
+        german_default.negotiate(None, None, Some(UNKNOWN)).lang(),
         "de"
     );
 }
 
 #[test]
-fn an_unknown_default_language_is_refused() {
-    let err = Catalogs::load(None, "fr").unwrap_err();
-    assert!(err.to_string().contains("de, en"), "{err}");
+fn an_unknown_default_language_is_refused_naming_the_available_ones() {
+    let catalogs = Catalogs::load(None, "en").unwrap();
+    let available = catalogs.codes().collect::<Vec<_>>().join(", ");
+    let err = Catalogs::load(None, UNKNOWN).unwrap_err();
+    assert!(err.to_string().contains(&available), "{err}");
 }
 
 #[test]
@@ -239,4 +315,119 @@ fn placeholders_are_filled_once_and_values_are_not_expanded() {
         tr.tf("Hello {name},", &[("name", "{name} {email}")]),
         "Hello {name} {email},"
     );
+}
+
+#[test]
+fn counts_take_the_form_each_catalogues_plural_forms_picks() {
+    // Arrange: the shipped catalogues, and one with three forms (Polish's rule).
+    let dir = tempfile::tempdir().unwrap();
+    std::fs::write(
+        dir.path().join("pl.po"),
+        concat!(
+            "msgid \"\"\nmsgstr \"\"\n\"Content-Type: text/plain; charset=UTF-8\\n\"\n",
+            "\"Plural-Forms: nplurals=3; plural=(n==1 ? 0 : n%10>=2 && n%10<=4 && (n%100<10 || n%100>=20) ? 1 : 2);\\n\"\n\n",
+            "msgid \"{count} minute\"\nmsgid_plural \"{count} minutes\"\n",
+            "msgstr[0] \"{count} minuta\"\nmsgstr[1] \"{count} minuty\"\nmsgstr[2] \"{count} minut\"\n",
+        ),
+    )
+    .unwrap();
+    let catalogs = Catalogs::load(Some(dir.path()), "en").unwrap();
+    let minutes = |lang: &str, n: u64| {
+        let (one, many) = (
+            "Too many attempts. Please try again in {count} minute.",
+            "Too many attempts. Please try again in {count} minutes.",
+        );
+        catalogs.get(lang).unwrap().nf(one, many, n, &[])
+    };
+    let polish = catalogs.get("pl").unwrap();
+
+    // Act / Assert
+    assert_eq!(
+        minutes("en", 1),
+        "Too many attempts. Please try again in a minute."
+    );
+    assert_eq!(
+        minutes("en", 2),
+        "Too many attempts. Please try again in 2 minutes."
+    );
+    assert_eq!(
+        minutes("de", 1),
+        "Zu viele Versuche. Bitte versuchen Sie es in einer Minute erneut."
+    );
+    assert_eq!(
+        minutes("de", 30),
+        "Zu viele Versuche. Bitte versuchen Sie es in 30 Minuten erneut."
+    );
+    for (n, expected) in [
+        (1, "1 minuta"),
+        (3, "3 minuty"),
+        (5, "5 minut"),
+        (22, "22 minuty"),
+        (12, "12 minut"),
+    ] {
+        assert_eq!(
+            polish.nf("{count} minute", "{count} minutes", n, &[]),
+            expected,
+            "n = {n}"
+        );
+    }
+}
+
+#[test]
+fn catalogues_are_in_the_layout_msgmerge_writes_and_msgfmt_check_is_silent() {
+    // GNU gettext is what translators and their tools run; without it the test says what
+    // to install and passes, unless TESTS_REQUIRE_TOOLS is set (tests/run sets it).
+    let has_gettext = std::process::Command::new("msgmerge")
+        .arg("--version")
+        .output()
+        .is_ok_and(|output| output.status.success());
+    if !has_gettext {
+        assert!(
+            std::env::var_os("TESTS_REQUIRE_TOOLS").is_none(),
+            "GNU gettext is missing: apt-get install gettext"
+        );
+        eprintln!("SKIPPED: needs GNU gettext (msgmerge, msgfmt): apt-get install gettext");
+        return;
+    }
+    for (_, path) in po_files(&po_path("")) {
+        let merged = std::process::Command::new("msgmerge")
+            .args(["--quiet", "--no-wrap", "-o", "-"])
+            .arg(&path)
+            .arg(po_path("messages.pot"))
+            .output()
+            .unwrap();
+        assert!(
+            merged.status.success(),
+            "{}",
+            String::from_utf8_lossy(&merged.stderr)
+        );
+        assert!(
+            String::from_utf8(merged.stdout).unwrap() == std::fs::read_to_string(&path).unwrap(),
+            "{} differs from `msgmerge --no-wrap` of it with the template: run `msgmerge --no-wrap --update {} po/messages.pot` (see po/README.md)",
+            path.display(),
+            path.display()
+        );
+        let checked = std::process::Command::new("msgfmt")
+            .args(["-c", "-o", "/dev/null"])
+            .arg(&path)
+            .output()
+            .unwrap();
+        assert!(
+            checked.status.success() && checked.stderr.is_empty(),
+            "msgfmt -c {}:\n{}",
+            path.display(),
+            String::from_utf8_lossy(&checked.stderr)
+        );
+    }
+}
+
+#[test]
+fn the_english_texts_say_support_without_an_article() {
+    // "contact the support" is not English; German catalogues say "den Support" themselves.
+    let wrong: Vec<String> = messages_in_code()
+        .into_iter()
+        .filter(|m| m.id.contains("the support"))
+        .map(|m| m.id)
+        .collect();
+    assert!(wrong.is_empty(), "{wrong:#?}");
 }

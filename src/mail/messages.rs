@@ -14,7 +14,6 @@ pub fn verification_mail(
     support: &str,
     valid_hours: u64,
 ) -> OutgoingMail {
-    let hours = valid_hours.to_string();
     let mut text = tr.tf("Hello {name},", &[("name", first_name)]);
     text.push_str("\n\n");
     text.push_str(&tr.tf(
@@ -22,7 +21,8 @@ pub fn verification_mail(
         &[("email", to.as_str())],
     ));
     text.push_str(&format!("\n\n{link}\n\n"));
-    text.push_str(&tr.tf("The link is valid for {hours} hours. Opening it shows who will be created; the account is only created when you press the button on that page.", &[("hours", &hours)]));
+    // Translators: {count} is the number of hours the link stays valid.
+    text.push_str(&tr.nf("The link is valid for {count} hour. Opening it shows who will be created; the account is only created when you press the button on that page.", "The link is valid for {count} hours. Opening it shows who will be created; the account is only created when you press the button on that page.", valid_hours, &[]));
     text.push_str("\n\n");
     text.push_str(tr.t("If you did not ask for this, ignore this mail: nothing will happen."));
     push_support(&mut text, tr, support);
@@ -43,6 +43,7 @@ pub fn password_mail(
     upn: &str,
     password: &str,
     support: &str,
+    sign_in_url: &str,
 ) -> OutgoingMail {
     let mut text = tr.tf("Hello {name},", &[("name", first_name)]);
     text.push_str("\n\n");
@@ -50,9 +51,10 @@ pub fn password_mail(
     text.push_str(&format!("\n\n    {upn}\n\n"));
     text.push_str(tr.t("Your temporary password is:"));
     text.push_str(&format!("\n\n    {password}\n\n"));
-    text.push_str(
-        tr.t("You will be asked to choose a new password when you sign in for the first time."),
-    );
+    text.push_str(&tr.tf(
+        "Sign in at {url} with your username and this temporary password. You must then choose a new password of your own.",
+        &[("url", sign_in_url)],
+    ));
     push_support(&mut text, tr, support);
     OutgoingMail {
         to: to.clone(),

@@ -25,6 +25,8 @@ pub struct FlowSettings {
     pub password_delivery: PasswordDelivery,
     /// `SUPPORT_EMAIL`.
     pub support_email: String,
+    /// `SIGN_IN_URL`, named in the password mail.
+    pub sign_in_url: Url,
     /// Where the links in mails lead.
     pub links: MailLinks,
 }

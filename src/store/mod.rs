@@ -12,6 +12,7 @@
 //! No temporary password is ever written here, sealed or not: sled keeps superseded values
 //! in its log, so anything written once may be read back from the files long after.
 
+mod backup;
 mod housekeeping;
 mod key;
 mod pending;
@@ -24,9 +25,10 @@ use serde::{Deserialize, Serialize};
 use sled::transaction::{ConflictableTransactionError, TransactionError};
 use tokio::sync::watch;
 
+pub use backup::{BackupError, Copied};
 pub use key::RegistryKey;
 pub use pending::{Claim, Lookup, PendingSignup};
-pub use registry::{Forgotten, Registration};
+pub use registry::{Forgotten, Imported, Registration};
 
 /// A store failure. Callers show a generic error; the detail goes to the log, and the
 /// failures an operator can fix say how.

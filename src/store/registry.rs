@@ -38,23 +38,36 @@ pub struct Registration {
     pub imported: bool,
 }
 
+/// What an import file says about an address that already has an account: the original's
+/// table gives only the time, an `emails export` also the user and the consent times.
+#[derive(Debug, Clone, Default, PartialEq, Eq)]
+pub struct Imported {
+    pub registered_at: u64,
+    pub upn: Option<String>,
+    pub object_id: Option<String>,
+    /// When the consents were given; `registered_at` when the file does not say.
+    pub consent_email_at: Option<u64>,
+    pub consent_name_at: Option<u64>,
+}
+
 impl Registration {
-    /// An address whose account exists already (made by the original program): nothing is
-    /// left to provision, so it is at the last step from the start.
-    fn imported(email: &RegistryKey, registered_at: u64) -> Self {
+    /// An address whose account exists already (made by the original program, or by this
+    /// one before an export): nothing is left to provision, so it is at the last step.
+    fn imported(email: &RegistryKey, imported: &Imported) -> Self {
+        let registered_at = imported.registered_at;
         Registration {
             email: email.clone(),
             signup_id: String::new(),
             first_name: String::new(),
             last_name: String::new(),
             lang: String::new(),
-            consent_email_at: registered_at,
-            consent_name_at: registered_at,
+            consent_email_at: imported.consent_email_at.unwrap_or(registered_at),
+            consent_name_at: imported.consent_name_at.unwrap_or(registered_at),
             claimed_at: registered_at,
             step: Step::Done,
-            upn: None,
+            upn: imported.upn.clone(),
             upn_free_at: None,
-            object_id: None,
+            object_id: imported.object_id.clone(),
             password_version: 0,
             updated_at: registered_at,
             last_error: None,
@@ -177,15 +190,16 @@ impl Store {
         }
     }
 
-    /// Records an address that already has an account (from the original's database), so it
-    /// cannot sign up again. Returns `false` when the address was registered already.
+    /// Records an address that already has an account (from the original's database or an
+    /// export), so it cannot sign up again. Returns `false` when the address was registered
+    /// already.
     pub fn import_registered(
         &self,
         email: &RegistryKey,
-        registered_at: u64,
+        imported: &Imported,
     ) -> Result<bool, StoreError> {
         self.watching(|| {
-            let registration = Registration::imported(email, registered_at);
+            let registration = Registration::imported(email, imported);
             let inserted = self.registrations.compare_and_swap(
                 email.as_bytes(),
                 None as Option<&[u8]>,

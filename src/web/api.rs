@@ -107,6 +107,7 @@ enum AccountCreationResponse {
 }
 
 /// The API's messages; the English texts are the original's.
+// Translators: the JSON API's answers (shown by other programs); short, sentence case.
 const EMAIL_ILLEGAL: &str = n_("Email illegal");
 const EMAIL_ALREADY_USED: &str = n_("Email already used");
 const NAME_NOT_SUPPORTED: &str = n_("Name format not supported");
@@ -141,17 +142,11 @@ fn message(tr: &Tr, msgid: &str) -> Json<Message> {
 }
 
 /// Whole minutes to wait, at least one, for the messages.
-fn minutes(wait: std::time::Duration) -> String {
-    wait.as_secs().div_ceil(60).max(1).to_string()
-}
-
 /// The 429 message of the per-client and per-mailbox limits.
 fn too_many_attempts(tr: &Tr, wait: std::time::Duration) -> Json<Message> {
-    let text = tr.tf(
-        super::signup::TOO_MANY_ATTEMPTS,
-        &[("minutes", &minutes(wait))],
-    );
-    Json(Message { message: text })
+    Json(Message {
+        message: super::signup::limited_message(tr, wait, false),
+    })
 }
 
 /// The API endpoints.
@@ -231,8 +226,7 @@ impl Api {
                 retry_after_secs(wait),
             ),
             Err(SubmitError::MailCap(wait)) => {
-                let minutes = minutes(wait);
-                let text = tr.tf(super::signup::MAIL_CAP_REACHED, &[("minutes", &minutes)]);
+                let text = super::signup::limited_message(tr, wait, true);
                 AccountCreationResponse::TooManyRequests(
                     Json(Message { message: text }),
                     retry_after_secs(wait),

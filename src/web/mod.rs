@@ -41,6 +41,8 @@ pub struct AppState {
     pub catalogs: Catalogs,
     pub store: Store,
     pub support_email: String,
+    /// `SIGN_IN_URL`, linked from the result page.
+    pub sign_in_url: Url,
     pub public_url: Url,
     /// The e-mail filter as the input's `pattern`, when it restricts anything.
     pub email_pattern: Option<String>,
@@ -135,6 +137,20 @@ pub fn routes(
     }
     let headers = security_headers(state.public_url.scheme() == "https");
     front_door::FrontDoor::new(route.map_to_response().boxed(), state, headers, body_limits)
+}
+
+/// The policy for a raster image (the favicon). Opened on its own, it is shown in a document
+/// the browser makes and styles inline; nothing in such an image can run, so inline style is
+/// allowed there and everything else refused.
+const IMAGE_CSP: &str = "default-src 'none'; img-src 'self'; style-src 'unsafe-inline'; \
+     frame-ancestors 'none'; base-uri 'none'; form-action 'none'";
+
+/// Whether a response is a raster image (not SVG, which can hold scripts).
+fn is_raster_image(headers: &HeaderMap) -> bool {
+    headers
+        .get(header::CONTENT_TYPE)
+        .and_then(|value| value.to_str().ok())
+        .is_some_and(|kind| kind.starts_with("image/") && !kind.starts_with("image/svg"))
 }
 
 /// Headers on every response. HSTS only when the service is reached over https, so a

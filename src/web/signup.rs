@@ -128,13 +128,29 @@ pub fn index_in(
 const FORM_DAMAGED: &str = n_(
     "The form arrived damaged, so nothing was done. Please check your entries and send it again.",
 );
-/// Shown when this client or this mailbox reached its hourly limit.
-pub(super) const TOO_MANY_ATTEMPTS: &str =
-    n_("Too many attempts. Please try again in {minutes} minutes.");
-/// Shown when `RATE_LIMIT_MAILS_PER_HOUR` is reached: nobody's fault, so no "too many attempts".
-pub(super) const MAIL_CAP_REACHED: &str = n_(
-    "So many people are signing up just now that we have paused sending mails. Please try again in {minutes} minutes.",
-);
+/// The 429 message of a limit: the per-client and per-mailbox limits ("too many attempts"),
+/// or `RATE_LIMIT_MAILS_PER_HOUR`, which is nobody's fault, with the minutes in the plural
+/// form the language needs.
+pub(super) fn limited_message(tr: &Tr, wait: std::time::Duration, mail_cap: bool) -> String {
+    let minutes = wait.as_secs().div_ceil(60).max(1);
+    if mail_cap {
+        // Translators: {count} is a number of minutes, at least 1.
+        tr.nf(
+            "So many people are signing up just now that we have paused sending mails. Please try again in {count} minute.",
+            "So many people are signing up just now that we have paused sending mails. Please try again in {count} minutes.",
+            minutes,
+            &[],
+        )
+    } else {
+        // Translators: {count} is a number of minutes, at least 1.
+        tr.nf(
+            "Too many attempts. Please try again in {count} minute.",
+            "Too many attempts. Please try again in {count} minutes.",
+            minutes,
+            &[],
+        )
+    }
+}
 /// The inline check's variant of [`FORM_DAMAGED`].
 const ADDRESS_DAMAGED: &str = n_("The address arrived damaged. Please enter it again.");
 
@@ -210,12 +226,8 @@ pub async fn submit(
             Ok(failure(&errors, None, StatusCode::UNPROCESSABLE_ENTITY))
         }
         Err(SubmitError::RateLimited(wait) | SubmitError::MailCap(wait)) => {
-            let minutes = wait.as_secs().div_ceil(60).max(1).to_string();
-            let msgid = match outcome {
-                Err(SubmitError::MailCap(_)) => MAIL_CAP_REACHED,
-                _ => TOO_MANY_ATTEMPTS,
-            };
-            let message = tr.tf(msgid, &[("minutes", &minutes)]);
+            let message =
+                limited_message(&tr, wait, matches!(outcome, Err(SubmitError::MailCap(_))));
             let page = failure(
                 &FieldErrors::default(),
                 Some(message),

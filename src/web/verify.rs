@@ -135,7 +135,7 @@ pub async fn confirm(
             &tr,
             StatusCode::OK,
             tr.t("Your account is ready"),
-            verify::created(&tr, &result),
+            verify::created(&tr, &result, &state.sign_in_url),
         ),
         Err(ConfirmError::Link(err)) => problem(ctx, state, &tr, err),
         Err(ConfirmError::Provision(err)) => {

@@ -72,6 +72,7 @@ db.commit()
 
 #[tokio::test]
 async fn addresses_from_the_original_database_are_imported_once_and_block_sign_ups() {
+    crate::support::tools::require_tool!(Sqlite3);
     let store = tempfile::tempdir().unwrap();
     let csv = original_database_csv(store.path());
     let file = store.path().join("registered.csv");
@@ -364,6 +365,9 @@ fn every_command_has_help() {
         vec!["signups", "--help"],
         vec!["signups", "retry", "--help"],
         vec!["signups", "purge-expired", "--help"],
+        vec!["store", "--help"],
+        vec!["store", "backup", "--help"],
+        vec!["store", "restore", "--help"],
     ] {
         let out = stdout(&run(dir.path(), &args));
         assert!(out.contains("Usage:"), "{args:?}: {out}");
@@ -460,4 +464,147 @@ async fn the_server_purges_expired_sign_ups_by_itself() {
         listed.contains("new@uni.example"),
         "the current one stays: {listed}"
     );
+}
+
+#[tokio::test]
+async fn an_export_is_imported_into_a_new_store_with_its_details_and_only_once() {
+    // Arrange: a registration made by the server, exported.
+    let mut app = spawn_app().await;
+    app.sign_up("ada@uni.example", "Ada", "Lovelace").await;
+    let path = app.verification_path("ada@uni.example").await;
+    app.post_form(&path, &[]).await;
+    let old = app.stop().await;
+    let file = old.path().join("export.csv");
+    let exported = stdout(&run(old.path(), &["emails", "export"]));
+    std::fs::write(&file, &exported).unwrap();
+    let new = tempfile::tempdir().unwrap();
+    let new_store = new.path().join("store");
+
+    // Act
+    let first = stdout(&run(
+        &new_store,
+        &["emails", "import", file.to_str().unwrap()],
+    ));
+    let again = stdout(&run(
+        &new_store,
+        &["emails", "import", file.to_str().unwrap()],
+    ));
+    let re_exported = stdout(&run(&new_store, &["emails", "export"]));
+
+    // Assert
+    assert!(
+        first.contains("1 imported, 0 already registered"),
+        "{first}"
+    );
+    assert!(
+        again.contains("0 imported, 1 already registered"),
+        "{again}"
+    );
+    let rows = |csv: &str| -> Vec<std::collections::HashMap<String, String>> {
+        let mut reader = csv::Reader::from_reader(csv.as_bytes());
+        let headers = reader.headers().unwrap().clone();
+        reader
+            .records()
+            .map(|row| {
+                headers
+                    .iter()
+                    .zip(row.unwrap().iter())
+                    .map(|(h, v)| (h.to_owned(), v.to_owned()))
+                    .collect()
+            })
+            .collect()
+    };
+    let (before, after) = (rows(&exported), rows(&re_exported));
+    assert_eq!(after.len(), 1);
+    for column in [
+        "email",
+        "user_principal_name",
+        "object_id",
+        "registered_at",
+        "consent_email_at",
+        "consent_name_at",
+    ] {
+        assert_eq!(after[0][column], before[0][column], "{column}");
+    }
+    assert_eq!(after[0]["state"], "imported");
+}
+
+#[tokio::test]
+async fn a_store_backup_restored_elsewhere_carries_registrations_and_pending_sign_ups() {
+    // Arrange: one account created, one sign-up waiting for its link; the server stopped.
+    let mut app = spawn_app().await;
+    app.sign_up("ada@uni.example", "Ada", "Lovelace").await;
+    let ada = app.verification_path("ada@uni.example").await;
+    app.post_form(&ada, &[]).await;
+    app.sign_up("bob@uni.example", "Bob", "Builder").await;
+    let bob = app.verification_path("bob@uni.example").await;
+    let old = app.stop().await;
+    let work = tempfile::tempdir().unwrap();
+    let file = work.path().join("store.backup");
+    let file = file.to_str().unwrap();
+    let new = tempfile::tempdir().unwrap();
+
+    // Act
+    let backed_up = stdout(&run(old.path(), &["store", "backup", file]));
+    let restored = stdout(&run(new.path(), &["store", "restore", file]));
+    let twice = run(new.path(), &["store", "restore", file]);
+
+    // Assert: the new store lists what the old one did, and a server on it goes on.
+    assert!(backed_up.contains("records"), "{backed_up}");
+    assert!(restored.contains("records"), "{restored}");
+    assert!(
+        !twice.status.success(),
+        "a restore into a store in use is refused"
+    );
+    assert!(
+        String::from_utf8_lossy(&twice.stderr).contains("not empty"),
+        "{}",
+        String::from_utf8_lossy(&twice.stderr)
+    );
+    for listing in [&["emails", "export"][..], &["signups", "list"][..]] {
+        assert_eq!(
+            stdout(&run(new.path(), listing)),
+            stdout(&run(old.path(), listing)),
+            "{listing:?}"
+        );
+    }
+    let app = spawn_app_in(new, &[], Overrides::default()).await;
+    let confirmed = app.post_form(&bob, &[]).await;
+    assert_eq!(confirmed.status(), 200);
+    assert_eq!(
+        texts(&confirmed.text().await.unwrap(), "#username"),
+        vec!["bob.builder@tenant.example"]
+    );
+    assert_eq!(
+        app.sign_up("ada@uni.example", "Ada", "Lovelace")
+            .await
+            .status(),
+        422,
+        "Ada's account came along"
+    );
+}
+
+#[test]
+fn a_truncated_backup_is_refused_and_leaves_the_store_empty() {
+    let old = tempfile::tempdir().unwrap();
+    let store = old.path().join("store");
+    let csv = old.path().join("one.csv");
+    std::fs::write(&csv, "ada@uni.example,1600000000\n").unwrap();
+    stdout(&run(&store, &["emails", "import", csv.to_str().unwrap()]));
+    let file = old.path().join("store.backup");
+    stdout(&run(&store, &["store", "backup", file.to_str().unwrap()]));
+    let text = std::fs::read_to_string(&file).unwrap();
+    let cut = &text[..text.trim_end().rfind('\n').unwrap() + 1];
+    std::fs::write(&file, cut).unwrap();
+    let new = old.path().join("new");
+
+    let refused = run(&new, &["store", "restore", file.to_str().unwrap()]);
+
+    assert!(!refused.status.success());
+    assert!(
+        String::from_utf8_lossy(&refused.stderr).contains("incomplete"),
+        "{}",
+        String::from_utf8_lossy(&refused.stderr)
+    );
+    assert_eq!(stdout(&run(&new, &["emails", "list"])), "");
 }

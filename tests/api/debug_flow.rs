@@ -26,7 +26,7 @@ async fn a_person_signs_up_confirms_and_gets_a_username_and_a_password_mail() {
         assert_eq!(texts(&page, "h1"), vec!["Confirm your account"]);
         assert_eq!(
             texts(&page, "dd"),
-            vec!["Ada Lovelace", "ada.lovelace@tenant.example"]
+            vec!["Ada Lovelace", "ada.lovelace@tenant.example Copy"]
         );
         assert_eq!(
             attr(&page, "form[method=post]", "action").as_deref(),
@@ -99,7 +99,7 @@ async fn the_mails_and_pages_follow_the_persons_language() {
         .unwrap();
     assert_eq!(
         texts(&page, "dd"),
-        vec!["Jörg Müller", "joerg.mueller@tenant.example"]
+        vec!["Jörg Müller", "joerg.mueller@tenant.example Kopieren"]
     );
     app.post_form(&path, &[("lang", "de")]).await;
     assert_eq!(app.mails().await[0].subject, "Ihr neues Konto");
@@ -258,5 +258,245 @@ async fn the_link_opens_in_the_language_of_the_sign_up_unless_another_is_chosen(
         attr(&english, "html", "lang").as_deref(),
         Some("en"),
         "the switcher still works"
+    );
+}
+
+#[tokio::test]
+async fn a_link_valid_for_one_hour_is_said_in_the_singular_on_the_page_and_in_the_mail() {
+    // Arrange
+    let app = spawn_app_with(
+        &[("VERIFICATION_TOKEN_TTL_MINUTES", "60")],
+        Overrides::default(),
+    )
+    .await;
+    let sign_up = |email: &'static str, lang: &'static str| {
+        let fields = [
+            ("email", email),
+            ("consent_email", "yes"),
+            ("consent_name", "yes"),
+            ("first_name", "Ada"),
+            ("last_name", "Lovelace"),
+            ("lang", lang),
+        ];
+        let app = &app;
+        async move { app.post_form("/signup", &fields).await }
+    };
+
+    // Act
+    let english = sign_up("ada@uni.example", "en").await.text().await.unwrap();
+    let german = sign_up("ada.de@uni.example", "de")
+        .await
+        .text()
+        .await
+        .unwrap();
+    let mails = app.mails().await;
+
+    // Assert
+    assert!(
+        texts(&english, "#signup p").contains(
+            &"Open the link within an hour and confirm to create your account.".to_owned()
+        ),
+        "{english}"
+    );
+    assert_eq!(
+        texts(&german, "#signup h2"),
+        vec!["Bitte prüfen Sie Ihr Postfach"]
+    );
+    assert!(
+        texts(&german, "#signup p").contains(
+            &"Öffnen Sie den Link innerhalb einer Stunde und bestätigen Sie, um Ihr Konto anzulegen."
+                .to_owned()
+        ),
+        "{german}"
+    );
+    assert!(
+        mails[1].text.contains("The link is valid for one hour."),
+        "{}",
+        mails[1].text
+    );
+    assert!(
+        mails[0].text.contains("Der Link ist eine Stunde gültig."),
+        "{}",
+        mails[0].text
+    );
+}
+
+#[tokio::test]
+async fn the_password_mail_and_the_result_page_say_where_to_sign_in_and_that_the_password_must_be_changed()
+ {
+    // Arrange
+    let app = spawn_app_with(
+        &[("SIGN_IN_URL", "https://portal.uni.example/login")],
+        Overrides::default(),
+    )
+    .await;
+    app.sign_up("ada@uni.example", "Ada", "Lovelace").await;
+    let path = app.verification_path("ada@uni.example").await;
+
+    // Act
+    let result = confirm(&app, &path).await.text().await.unwrap();
+    let mails = app.mails().await;
+
+    // Assert
+    let mail = &mails[0];
+    assert_eq!(mail.subject, "Your new account");
+    assert!(
+        mail.text.contains(
+            "Sign in at https://portal.uni.example/login with your username and this temporary password. You must then choose a new password of your own."
+        ),
+        "{}",
+        mail.text
+    );
+    assert_eq!(
+        attr(&result, "main a.button", "href").as_deref(),
+        Some("https://portal.uni.example/login")
+    );
+    assert_eq!(
+        texts(&result, "main a.button"),
+        vec!["Sign in at portal.uni.example"]
+    );
+    assert!(
+        texts(&result, "main p").contains(
+            &"When you first sign in, you must choose a new password of your own.".to_owned()
+        ),
+        "{result}"
+    );
+}
+
+#[tokio::test]
+async fn without_a_sign_in_url_setting_people_are_sent_to_office_com() {
+    let app = spawn_app().await;
+    app.sign_up("ada@uni.example", "Ada", "Lovelace").await;
+    let path = app.verification_path("ada@uni.example").await;
+    let result = confirm(&app, &path).await.text().await.unwrap();
+    assert_eq!(
+        attr(&result, "main a.button", "href").as_deref(),
+        Some("https://www.office.com/")
+    );
+    assert!(
+        app.mails().await[0]
+            .text
+            .contains("Sign in at https://www.office.com/ ")
+    );
+}
+
+/// The store directories a DEBUG server made under `tmp`.
+fn debug_stores(tmp: &std::path::Path) -> Vec<String> {
+    std::fs::read_dir(tmp)
+        .unwrap()
+        .map(|entry| entry.unwrap().file_name().to_string_lossy().into_owned())
+        .filter(|name| name.starts_with("ms365-accountcreator-debug"))
+        .collect()
+}
+
+#[tokio::test]
+async fn a_debug_run_has_its_own_store_removed_at_exit_so_a_restart_forgets_what_its_mails_forgot()
+{
+    use crate::support::process::{ServerProcess, UNSET, sign_up_fields};
+
+    // Arrange: DEBUG mode as `MODE=debug cargo run` starts it, with its own temp directory.
+    let dir = tempfile::tempdir().unwrap();
+    let tmp = dir.path().join("tmp");
+    std::fs::create_dir(&tmp).unwrap();
+    let env: Vec<(String, String)> = [
+        ("MODE", "debug"),
+        ("DATABASE_PATH", UNSET),
+        ("TMPDIR", tmp.to_str().unwrap()),
+    ]
+    .into_iter()
+    .map(|(k, v)| (k.to_owned(), v.to_owned()))
+    .collect();
+    let fields = sign_up_fields("ada@uni.example", "Ada", "Lovelace");
+
+    // Act: sign up and confirm, stop, start again and sign up with the same address.
+    let server = ServerProcess::start(dir.path(), &env).await;
+    let client = reqwest::Client::new();
+    server.expect(200, server.post("/signup", &fields).await);
+    let mails = client.get(server.url("/debug/mails")).send().await.unwrap();
+    let link = attr(&mails.text().await.unwrap(), "a.mail-link", "href").expect("a link");
+    let confirmed = client
+        .post(&link)
+        .form(&[("lang", "en")])
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(confirmed.status(), 200);
+    let stores_while_running = debug_stores(&tmp);
+    let mails_url = server.url("/debug/mails");
+    let (code, log) = server.terminate();
+    let stores_after_exit = debug_stores(&tmp);
+    let again = ServerProcess::start(dir.path(), &env).await;
+    let second = again.post("/signup", &fields).await;
+
+    // Assert
+    assert_eq!(code, Some(0), "{log}");
+    assert!(
+        log.contains(&mails_url),
+        "the start-up log names {mails_url}:\n{log}"
+    );
+    assert_eq!(stores_while_running.len(), 1, "{stores_while_running:?}");
+    assert!(stores_after_exit.is_empty(), "{stores_after_exit:?}");
+    assert_eq!(
+        second, 200,
+        "a new run has a new store: the address is not registered"
+    );
+}
+
+#[tokio::test]
+async fn mail_dates_on_the_debug_page_follow_the_page_language() {
+    let app = spawn_app().await;
+    app.sign_up("ada@uni.example", "Ada", "Lovelace").await;
+    let meta = |lang: &'static str| {
+        let app = &app;
+        async move {
+            let page = app
+                .get_with("/debug/mails", &[("accept-language", lang)])
+                .await
+                .text()
+                .await
+                .unwrap();
+            texts(&page, ".mail-meta").remove(0)
+        }
+    };
+    let german =
+        regex::Regex::new(r"^An: ada@uni\.example · \d\d\.\d\d\.\d{4}, \d\d:\d\d UTC$").unwrap();
+    let english =
+        regex::Regex::new(r"^To: ada@uni\.example · \d{4}-\d\d-\d\d \d\d:\d\d UTC$").unwrap();
+    let (de, en) = (meta("de").await, meta("en").await);
+    assert!(german.is_match(&de), "{de}");
+    assert!(english.is_match(&en), "{en}");
+}
+
+#[tokio::test]
+async fn the_username_breaks_only_after_dots_and_before_the_at_and_has_a_copy_button() {
+    // Arrange
+    let app = spawn_app().await;
+    app.sign_up("sophie@uni.example", "Sophie", "Schöneberg-Grossmann")
+        .await;
+    let path = app.verification_path("sophie@uni.example").await;
+
+    // Act
+    let confirm_page = app.get(&path).await.text().await.unwrap();
+    let result = confirm(&app, &path).await.text().await.unwrap();
+
+    // Assert: each part is kept whole (CSS), with a break hint between parts.
+    for page in [&confirm_page, &result] {
+        assert_eq!(
+            texts(page, "code.username > span"),
+            vec!["sophie.", "schoeneberg-grossmann", "@tenant.", "example"]
+        );
+        assert_eq!(
+            texts(page, "code.username").concat(),
+            "sophie.schoeneberg-grossmann@tenant.example"
+        );
+        assert_eq!(texts(page, "button.copy-button"), vec!["Copy"]);
+        assert_eq!(
+            attr(page, "button.copy-button", "data-copied").as_deref(),
+            Some("Copied")
+        );
+    }
+    assert_eq!(
+        texts(&result, "#username"),
+        vec!["sophie.schoeneberg-grossmann@tenant.example"]
     );
 }

@@ -41,6 +41,7 @@ struct Outcome {
 
 #[tokio::test]
 async fn same_named_people_confirming_together_each_get_their_own_user_and_working_password() {
+    crate::support::tools::require_tool!(Aiosmtpd);
     // Arrange: Graph slow enough that name queries and creates overlap.
     let fake = FakeGraph::start().await;
     let smtp = SmtpServer::start(SmtpMode::Plain, None);

@@ -1,6 +1,7 @@
 //! The sign-up page, languages, assets and the small endpoints.
 
-use crate::support::helpers::{attr, spawn_app, spawn_app_with, texts};
+use crate::support::helpers::{attr, attrs, spawn_app, spawn_app_with, texts};
+use ms365_accountcreator::i18n::Catalogs;
 use ms365_accountcreator::startup::Overrides;
 
 #[tokio::test]
@@ -50,7 +51,8 @@ async fn accept_language_and_the_lang_header_choose_the_language() {
         .unwrap();
     assert_eq!(attr(&url_wins, "html", "lang").as_deref(), Some("en"));
     let unknown = app
-        .get_with("/", &[("accept-language", "fr-FR, ja;q=0.8")])
+        // `zxx` is ISO 639's "no linguistic content": never a catalogue.
+        .get_with("/", &[("accept-language", "zxx-ZZ, zxx;q=0.8")])
         .await
         .text()
         .await
@@ -68,16 +70,67 @@ async fn the_default_language_setting_applies_when_nothing_else_decides() {
 #[tokio::test]
 async fn the_language_switcher_links_every_other_language_and_marks_the_current_one() {
     let app = spawn_app().await;
+    let catalogs = Catalogs::load(None, "en").unwrap();
     let page = app.get("/de").await.text().await.unwrap();
     assert_eq!(
         texts(&page, "nav.lang-switch [aria-current]"),
         vec!["Deutsch"]
     );
+    let others: Vec<_> = catalogs.all().filter(|tr| tr.lang() != "de").collect();
     assert_eq!(
-        attr(&page, "nav.lang-switch a", "href").as_deref(),
-        Some("/en")
+        attrs(&page, "nav.lang-switch a", "href"),
+        others
+            .iter()
+            .map(|tr| format!("/{}", tr.lang()))
+            .collect::<Vec<_>>()
     );
-    assert_eq!(texts(&page, "nav.lang-switch a"), vec!["English"]);
+    assert_eq!(
+        texts(&page, "nav.lang-switch a"),
+        others
+            .iter()
+            .map(|tr| tr.language_name().to_owned())
+            .collect::<Vec<_>>()
+    );
+}
+
+#[tokio::test]
+async fn a_language_dropped_into_translations_dir_is_served_and_offered() {
+    // Arrange: a new language made from the German catalogue, without a rebuild.
+    let dir = tempfile::tempdir().unwrap();
+    let german = std::fs::read_to_string(concat!(env!("CARGO_MANIFEST_DIR"), "/po/de.po")).unwrap();
+    let path = dir.path().join("fr.po");
+    std::fs::write(
+        &path,
+        german.replace("msgstr \"Deutsch\"", "msgstr \"Français\""),
+    )
+    .unwrap();
+    let app = spawn_app_with(
+        &[("TRANSLATIONS_DIR", dir.path().to_str().unwrap())],
+        Overrides::default(),
+    )
+    .await;
+
+    // Act
+    let by_path = app.get("/fr").await.text().await.unwrap();
+    let by_header = app
+        .get_with("/", &[("accept-language", "fr-CA, en;q=0.5")])
+        .await
+        .text()
+        .await
+        .unwrap();
+    let english = app.get("/en").await.text().await.unwrap();
+
+    // Assert
+    assert_eq!(attr(&by_path, "html", "lang").as_deref(), Some("fr"));
+    assert_eq!(attr(&by_header, "html", "lang").as_deref(), Some("fr"));
+    assert_eq!(
+        texts(&by_path, "nav.lang-switch [aria-current]"),
+        vec!["Français"]
+    );
+    assert!(
+        attrs(&english, "nav.lang-switch a", "href").contains(&"/fr".to_owned()),
+        "the switcher offers the new language"
+    );
 }
 
 #[tokio::test]
@@ -193,13 +246,23 @@ async fn assets_are_served_with_type_etag_and_caching() {
     );
     let favicon = app.get("/favicon.ico").await;
     assert_eq!(favicon.status(), 200);
+    // Opened on its own, the icon is shown in a document the browser styles inline.
+    let image_csp = favicon.headers()["content-security-policy"]
+        .to_str()
+        .unwrap();
+    assert!(
+        image_csp.starts_with("default-src 'none';")
+            && image_csp.contains("style-src 'unsafe-inline'")
+            && !image_csp.contains("script-src"),
+        "{image_csp}"
+    );
     assert_eq!(app.get("/assets/nope.css").await.status(), 404);
 }
 
 #[tokio::test]
 async fn unknown_paths_get_a_localized_404_page() {
     let app = spawn_app().await;
-    for path in ["/no/such/page", "/fr", "/verify"] {
+    for path in ["/no/such/page", "/zxx", "/verify"] {
         let response = app.get_with(path, &[("accept-language", "de")]).await;
         assert_eq!(response.status(), 404, "{path}");
         let page = response.text().await.unwrap();
@@ -255,5 +318,37 @@ async fn hsts_is_sent_only_when_the_public_url_is_https() {
             .headers()
             .get("strict-transport-security")
             .is_none()
+    );
+}
+
+#[tokio::test]
+async fn a_filtered_address_input_explains_the_expected_address_in_the_page_language() {
+    // Arrange
+    let filtered = spawn_app_with(
+        &[("EMAIL_ADDRESS_FILTER", r"st[0-9]+@stud\.uni\.example")],
+        Overrides::default(),
+    )
+    .await;
+    let open = spawn_app().await;
+
+    // Act
+    let english = filtered.get("/en").await.text().await.unwrap();
+    let german = filtered.get("/de").await.text().await.unwrap();
+    let unfiltered = open.get("/en").await.text().await.unwrap();
+
+    // Assert: without JavaScript the browser shows the title after "Please match the
+    // requested format."
+    assert_eq!(
+        attr(&english, "#email", "title").as_deref(),
+        Some("Enter the e-mail address your institution gave you.")
+    );
+    assert_eq!(
+        attr(&german, "#email", "title").as_deref(),
+        Some("Geben Sie die E-Mail-Adresse ein, die Sie von Ihrer Einrichtung erhalten haben.")
+    );
+    assert_eq!(
+        attr(&unfiltered, "#email", "title"),
+        None,
+        "no filter, no format to explain"
     );
 }

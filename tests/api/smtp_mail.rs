@@ -63,6 +63,7 @@ fn now_unix() -> i64 {
 
 #[tokio::test]
 async fn both_mails_go_over_starttls_with_login_and_are_well_formed() {
+    crate::support::tools::require_tool!(Aiosmtpd);
     // Arrange
     let server = SmtpServer::start(SmtpMode::StartTls, Some(LOGIN));
     let app = app_for(&server.app_settings(), Overrides::default()).await;
@@ -120,6 +121,7 @@ async fn both_mails_go_over_starttls_with_login_and_are_well_formed() {
 
 #[tokio::test]
 async fn both_mails_go_over_implicit_tls_with_login() {
+    crate::support::tools::require_tool!(Aiosmtpd);
     let server = SmtpServer::start(SmtpMode::Tls, Some(LOGIN));
     let app = app_for(&server.app_settings(), Overrides::default()).await;
     let (_, password) = sign_up_and_confirm(&app, &server).await;
@@ -128,6 +130,7 @@ async fn both_mails_go_over_implicit_tls_with_login() {
 
 #[tokio::test]
 async fn both_mails_go_over_plain_smtp_without_login() {
+    crate::support::tools::require_tool!(Aiosmtpd);
     let server = SmtpServer::start(SmtpMode::Plain, None);
     let app = app_for(&server.app_settings(), Overrides::default()).await;
     let (_, password) = sign_up_and_confirm(&app, &server).await;
@@ -136,6 +139,7 @@ async fn both_mails_go_over_plain_smtp_without_login() {
 
 #[tokio::test]
 async fn an_unknown_certificate_authority_is_refused() {
+    crate::support::tools::require_tool!(Aiosmtpd);
     let server = SmtpServer::start(SmtpMode::StartTls, Some(LOGIN));
     let mut settings = server.app_settings();
     settings.retain(|(key, _)| key != "MAIL_SERVER_CA_FILE");
@@ -166,6 +170,7 @@ async fn assert_could_not_send(page: reqwest::Response) {
 
 #[tokio::test]
 async fn a_refused_login_says_the_mail_could_not_be_sent_and_a_later_submission_works() {
+    crate::support::tools::require_tool!(Aiosmtpd);
     // Arrange: the server accepts another password than the one configured.
     let mut server = SmtpServer::start(SmtpMode::StartTls, Some(("mailer", "another-password")));
     let app = app_for(
@@ -185,6 +190,7 @@ async fn a_refused_login_says_the_mail_could_not_be_sent_and_a_later_submission_
 
 #[tokio::test]
 async fn the_smtp_server_being_down_at_sign_up_is_reported_and_a_later_submission_works() {
+    crate::support::tools::require_tool!(Aiosmtpd);
     let port = free_port();
     let app = app_for(
         &app_settings(port, SmtpMode::StartTls, Some(LOGIN)),
@@ -241,6 +247,7 @@ impl Directory for CountingDirectory {
 
 #[tokio::test]
 async fn the_smtp_server_being_down_at_the_password_mail_is_resumed_by_confirming_again() {
+    crate::support::tools::require_tool!(Aiosmtpd);
     // Arrange
     let mut server = SmtpServer::start(SmtpMode::StartTls, Some(LOGIN));
     let directory = Arc::new(CountingDirectory {
@@ -300,6 +307,7 @@ async fn the_smtp_server_being_down_at_the_password_mail_is_resumed_by_confirmin
 
 #[tokio::test]
 async fn german_sign_ups_get_german_mails() {
+    crate::support::tools::require_tool!(Aiosmtpd);
     let server = SmtpServer::start(SmtpMode::StartTls, Some(LOGIN));
     let app = app_for(&server.app_settings(), Overrides::default()).await;
     app.post_form(
@@ -337,6 +345,7 @@ async fn german_sign_ups_get_german_mails() {
 
 #[tokio::test]
 async fn markup_in_a_name_stays_text_in_the_html_part() {
+    crate::support::tools::require_tool!(Aiosmtpd);
     let server = SmtpServer::start(SmtpMode::Plain, None);
     let app = app_for(&server.app_settings(), Overrides::default()).await;
     let page = app
@@ -366,6 +375,7 @@ fn mailer_for(settings: &[(String, String)]) -> SmtpMailer {
 
 #[tokio::test]
 async fn check_connects_and_logs_in_without_sending_a_mail() {
+    crate::support::tools::require_tool!(Aiosmtpd);
     for mode in [SmtpMode::StartTls, SmtpMode::Tls] {
         let server = SmtpServer::start(mode, Some(LOGIN));
         let mailer = mailer_for(&server.app_settings());
@@ -379,6 +389,7 @@ async fn check_connects_and_logs_in_without_sending_a_mail() {
 
 #[tokio::test]
 async fn check_explains_an_untrusted_certificate_and_a_refused_login() {
+    crate::support::tools::require_tool!(Aiosmtpd);
     let server = SmtpServer::start(SmtpMode::Tls, Some(LOGIN));
 
     let mut without_ca = server.app_settings();

@@ -223,6 +223,7 @@ impl Signups {
             &upn,
             secrecy::ExposeSecret::expose_secret(password),
             &self.settings.support_email,
+            self.settings.sign_in_url.as_str(),
         );
         let sent = self.mailer.send(mail).await;
         self.metrics.mail("password", sent.is_ok());

@@ -107,6 +107,12 @@ impl Endpoint for FrontDoor {
         for (name, value) in &self.security_headers {
             headers.insert(name, value.clone());
         }
+        if super::is_raster_image(headers) {
+            headers.insert(
+                poem::http::header::CONTENT_SECURITY_POLICY,
+                HeaderValue::from_static(super::IMAGE_CSP),
+            );
+        }
         if let Ok(value) = HeaderValue::from_str(&request_id) {
             headers.insert("x-request-id", value);
         }

@@ -16,6 +16,8 @@ pub fn page(
     title: &str,
     content: Markup,
 ) -> Markup {
+    // Translators: the organisation's name in the page header and title; each deployment
+    // puts its own here.
     let org = tr.t("Example University");
     html! {
         (DOCTYPE)
@@ -36,6 +38,7 @@ pub fn page(
                 header.site-header {
                     div.site-header__inner {
                         a.site-name href=(links.home_in(tr.lang())) { (org) }
+                        // Translators: the language switcher's name, read out by screen readers.
                         nav.lang-switch aria-label=(tr.t("Language")) {
                             ul {
                                 @for other in catalogs.all() {

@@ -134,18 +134,26 @@ impl Steps<'_> {
 
     fn email(&self, links: &Links) -> Markup {
         let (tr, view) = (self.tr, self.view);
+        let expected = view.pattern.map(|_| {
+            // Translators: shown by the browser, without JavaScript, under "Please match the
+            // requested format." when the address does not fit EMAIL_ADDRESS_FILTER; a
+            // deployment may name its form here, e.g. "st123456@stud.example.edu".
+            tr.t("Enter the e-mail address your institution gave you.")
+        });
         html! {
             fieldset.step.step-email {
                 legend { span.step-number { "1" } " " (tr.t("Your e-mail address")) }
                 label for="email" { (tr.t("Institutional e-mail address")) }
                 input #email type="email" name="email" value=(view.values.email) autocomplete="email" required
-                    maxlength="190" pattern=[view.pattern] spellcheck="false" autocapitalize="off"
+                    maxlength="190" pattern=[view.pattern] title=[expected] spellcheck="false" autocapitalize="off"
                     autofocus[self.focus(Field::Email)]
                     aria-invalid=[self.invalid(Field::Email)]
                     // The inline check can add the error at any time: refer to it always.
                     aria-describedby="email-hint email-error"
+                    // Checks queue rather than replace one another: htmx reports an aborted
+                    // request as a console error.
                     hx-post=(links.check_email()) hx-trigger="change, keyup changed delay:600ms"
-                    hx-target="#email-status" hx-swap="outerHTML" hx-sync="this:replace";
+                    hx-target="#email-status" hx-swap="outerHTML" hx-sync="this:queue last";
                 p #email-hint .hint { (tr.t("We send a confirmation link to this address.")) }
                 div.field-status-live aria-live="polite" {
                     (email_status(tr, view.errors.get(Field::Email), view.email_ok))
@@ -154,7 +162,7 @@ impl Steps<'_> {
                 // and a place in the page for the focus when Tab leaves the address field.
                 div.step-next {
                     button #email-next .button type="button" hx-post=(links.check_email())
-                        hx-target="#email-status" hx-swap="outerHTML" hx-sync="#email:replace" {
+                        hx-target="#email-status" hx-swap="outerHTML" hx-sync="#email:queue last" {
                         (tr.t("Check address and continue"))
                     }
                 }
@@ -228,7 +236,8 @@ pub fn check_mailbox(tr: &Tr, links: &Links, email: &str, valid_hours: u64) -> M
         section #signup .panel .panel--success role="status" tabindex="-1" autofocus {
             h2 { (tr.t("Check your mailbox")) }
             p { (tr.tf("We have sent a confirmation link to {email}.", &[("email", email)])) }
-            p { (tr.tf("Open the link within {hours} hours and confirm to create your account.", &[("hours", &valid_hours.to_string())])) }
+            // Translators: {count} is the number of hours the mailed link stays valid.
+            p { (tr.nf("Open the link within {count} hour and confirm to create your account.", "Open the link within {count} hours and confirm to create your account.", valid_hours, &[])) }
             p.hint { (tr.t("No mail after a few minutes? Look in your spam folder, or send the form again: only the newest link works.")) }
             p { a href=(links.home_in(tr.lang())) { (tr.t("Start over")) } }
         }

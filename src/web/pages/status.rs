@@ -31,7 +31,7 @@ pub fn error_panel(tr: &Tr, links: &Links, status: StatusCode) -> Markup {
         StatusCode::REQUEST_TIMEOUT => tr.t("The form arrived too slowly, so it was not accepted. Please send it again."),
         StatusCode::TOO_MANY_REQUESTS => tr.t("Please wait a while before trying again."),
         s if s.is_client_error() => tr.t("The form could not be read. Please fill it in again."),
-        _ => tr.t("An unexpected error occurred. Please try again in a few minutes; if it persists, contact the support."),
+        _ => tr.t("An unexpected error occurred. Please try again in a few minutes; if it persists, contact support."),
     };
     html! {
         section #signup .panel .panel--warning role="alert" {

@@ -2,6 +2,7 @@
 
 use maud::{Markup, html};
 use secrecy::ExposeSecret;
+use url::Url;
 
 use crate::i18n::Tr;
 use crate::signup::{LinkError, Provisioned};
@@ -31,11 +32,13 @@ pub fn confirm(
                 p { (tr.t("Please check the details and confirm. Only then is your account created.")) }
             }
             dl.details {
+                // Translators: label of the person's full name on the confirm page.
                 dt { (tr.t("Name")) }
                 dd { (name) }
                 @if !username.is_empty() {
+                    // Translators: label of the new account's sign-in name (first.last@domain).
                     dt { (tr.t("Username")) }
-                    dd { code { (username) } }
+                    dd { (username_value(tr, username, None)) }
                 }
             }
             @if !resume {
@@ -56,13 +59,14 @@ fn confirm_button(tr: &Tr, links: &Links, token: &str, label: &str) -> Markup {
 }
 
 /// The account exists: username and how the password arrives.
-pub fn created(tr: &Tr, result: &Provisioned) -> Markup {
+pub fn created(tr: &Tr, result: &Provisioned, sign_in_url: &Url) -> Markup {
+    let host = sign_in_url.host_str().unwrap_or(sign_in_url.as_str());
     html! {
         section.panel.panel--success {
             h1 { (tr.t("Your account is ready")) }
             dl.details {
                 dt { (tr.t("Username")) }
-                dd { code #username { (result.user_principal_name) } }
+                dd { (username_value(tr, &result.user_principal_name, Some("username"))) }
                 @if let Some(password) = &result.password_on_page {
                     dt { (tr.t("Temporary password")) }
                     dd { code #password { (password.expose_secret()) } }
@@ -74,9 +78,41 @@ pub fn created(tr: &Tr, result: &Provisioned) -> Markup {
             @if result.password_mailed {
                 p { (tr.t("We have sent your temporary password to your e-mail address.")) }
             }
-            p { (tr.t("When you first sign in at office.com you will be asked to choose your own password.")) }
-            p { a.button href="https://www.office.com" { (tr.t("Go to office.com")) } }
+            p { (tr.t("When you first sign in, you must choose a new password of your own.")) }
+            // Translators: {host} is where people sign in, e.g. www.office.com (SIGN_IN_URL).
+            p { a.button href=(sign_in_url) { (tr.tf("Sign in at {host}", &[("host", host)])) } }
         }
+    }
+}
+
+/// A username to read and type on a phone: it breaks only after a `.` or before the `@`
+/// (each part is kept whole by CSS), and with JavaScript a button copies it.
+fn username_value(tr: &Tr, username: &str, id: Option<&str>) -> Markup {
+    let mut parts = Vec::new();
+    let mut start = 0;
+    for (at, c) in username.char_indices() {
+        let cut = match c {
+            '.' => at + 1,
+            '@' => at,
+            _ => continue,
+        };
+        if cut > start {
+            parts.push(&username[start..cut]);
+            start = cut;
+        }
+    }
+    parts.push(&username[start..]);
+    html! {
+        code.username id=[id] {
+            @for (i, part) in parts.iter().enumerate() {
+                @if i > 0 { wbr; }
+                span { (part) }
+            }
+        }
+        " "
+        // Shown by CSS only with JavaScript, which does the copying (app.js).
+        // Translators: the button beside the username that copies it, and what it says then.
+        button.copy-button type="button" data-copied=(tr.t("Copied")) { (tr.t("Copy")) }
     }
 }
 
@@ -86,7 +122,7 @@ pub fn link_problem(tr: &Tr, links: &Links, problem: LinkError) -> Markup {
         LinkError::Expired => (tr.t("This link has expired"), tr.t("Links are valid for a limited time. Please fill in the form again to get a new one.")),
         LinkError::Invalid => (tr.t("This link is not valid"), tr.t("The link may be incomplete: copy the whole link from the mail, or fill in the form again.")),
         LinkError::Replaced => (tr.t("This link is no longer valid"), tr.t("A newer link was sent for this address; only the newest one works. Use it, or fill in the form again.")),
-        LinkError::Used => (tr.t("This link has already been used"), tr.t("The account for this address has been created. If you have lost the password, ask the support.")),
+        LinkError::Used => (tr.t("This link has already been used"), tr.t("The account for this address has been created. If you have lost the password, contact support.")),
         LinkError::AddressTaken => (tr.t("This address is already registered"), tr.t("An account has already been created for this e-mail address.")),
     };
     html! {

@@ -269,3 +269,85 @@ async fn with_javascript_a_problem_of_no_single_field_is_announced_and_takes_the
         .await;
     browser.close().await;
 }
+
+#[tokio::test]
+#[ignore = "needs Chromium and chromedriver: run tests/run (installs them), or cargo test -- --ignored"]
+async fn typing_an_address_and_pressing_check_at_once_reports_no_console_errors() {
+    // Arrange
+    let app = spawn_app().await;
+    let browser = Browser::start(Js::On).await;
+    open_form(&browser, &app, &EN).await;
+    browser.assert_no_problems("the form", &[]).await;
+
+    // Act: the click leaves the field (its `change` check starts), then checks itself, and
+    // the typing's delayed check follows.
+    browser.type_into("#email", ADA.email).await;
+    browser.click("#email-next").await;
+    browser
+        .wait_for(
+            "the consent step",
+            "return !!document.querySelector('[data-email-ok]')",
+        )
+        .await;
+    tokio::time::sleep(std::time::Duration::from_millis(900)).await;
+    browser
+        .wait_for(
+            "every check to finish",
+            "return !document.querySelector('.htmx-request')",
+        )
+        .await;
+
+    // Assert
+    browser.assert_no_problems("check and continue", &[]).await;
+    assert!(browser.shown(".step-consent").await);
+    browser.close().await;
+}
+
+#[tokio::test]
+#[ignore = "needs Chromium and chromedriver: run tests/run (installs them), or cargo test -- --ignored"]
+async fn at_360_px_a_long_username_breaks_only_between_its_parts_and_the_button_copies_it() {
+    // Arrange: a long name, the confirm page at phone width.
+    let app = spawn_app().await;
+    app.sign_up("sophie@uni.example", "Sophie", "Schöneberg-Grossmann")
+        .await;
+    let path = app.verification_path("sophie@uni.example").await;
+    let browser = Browser::start(Js::On).await;
+    browser.set_width(360).await;
+    browser
+        .cdp(
+            "Browser.grantPermissions",
+            serde_json::json!({
+                "origin": app.url(""),
+                "permissions": ["clipboardReadWrite", "clipboardSanitizedWrite"],
+            }),
+        )
+        .await;
+    browser.goto(&app.url(&path)).await;
+    let whole_parts = "return [...document.querySelectorAll('code.username > span')]\
+        .every(part => part.getClientRects().length === 1)";
+    let label_above = "const dt = [...document.querySelectorAll('.details dt')].pop(); \
+        const dd = dt.nextElementSibling; \
+        return dd.getBoundingClientRect().top >= dt.getBoundingClientRect().bottom";
+
+    // Act / Assert: the confirm page, then the result page.
+    assert!(browser.js_bool(whole_parts).await, "confirm page");
+    assert!(browser.js_bool(label_above).await, "label above the value");
+    browser.click_text("button", "Create my account").await;
+    browser.wait_for_page("the result page").await;
+    assert!(browser.js_bool(whole_parts).await, "result page");
+    assert!(browser.js_bool(label_above).await, "label above the value");
+    browser.inspect("en-js-username-360", &[]).await;
+    browser.click("#username + .copy-button").await;
+    browser
+        .wait_for(
+            "the button to say it copied",
+            "return document.querySelector('#username + .copy-button').textContent === 'Copied'",
+        )
+        .await;
+    let copied = browser
+        .js_string("return await navigator.clipboard.readText()")
+        .await;
+    assert_eq!(copied, "sophie.schoeneberg-grossmann@tenant.example");
+    browser.assert_no_problems("copied", &[]).await;
+    browser.close().await;
+}

@@ -86,3 +86,14 @@ async fn without_javascript_the_sign_up_completes_with_plain_form_posts() {
 
     browser.close().await;
 }
+
+#[tokio::test]
+#[ignore = "needs Chromium and chromedriver: run tests/run (installs them), or cargo test -- --ignored"]
+async fn the_favicon_opened_directly_reports_no_problems() {
+    let app = crate::support::helpers::spawn_app().await;
+    let browser = Browser::start(Js::Off).await;
+    browser.goto(&app.url("/favicon.ico")).await;
+    tokio::time::sleep(std::time::Duration::from_millis(300)).await;
+    browser.assert_no_problems("/favicon.ico", &[]).await;
+    browser.close().await;
+}

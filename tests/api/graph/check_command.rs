@@ -45,6 +45,7 @@ fn env(
 
 #[tokio::test]
 async fn every_check_passes_against_a_working_tenant_and_mail_server() {
+    crate::support::tools::require_tool!(Aiosmtpd);
     let fake = FakeGraph::start().await;
     let group = fake.add_group("Students");
     let sku = fake.add_sku("STANDARDWOFFPACK_STUDENT", 100);
@@ -67,6 +68,7 @@ async fn every_check_passes_against_a_working_tenant_and_mail_server() {
 
 #[tokio::test]
 async fn each_problem_is_one_failing_line_and_the_exit_code_says_so() {
+    crate::support::tools::require_tool!(Aiosmtpd);
     let fake = FakeGraph::start().await;
     let group = fake.add_group("Students");
     let full_sku = fake.add_sku("STANDARDWOFFPACK_STUDENT", 0);

@@ -12,6 +12,7 @@ const SMTP_PASSWORD: &str = "smtp-password-that-must-not-leak-91c2";
 
 #[tokio::test]
 async fn a_full_and_a_failing_sign_up_log_no_secret_at_trace_level() {
+    crate::support::tools::require_tool!(Aiosmtpd);
     let fake = FakeGraph::start().await;
     let group = fake.add_group("Students");
     let sku = fake.add_sku("STANDARDWOFFPACK_STUDENT", 10);

@@ -262,7 +262,7 @@ pub fn attr(html: &str, selector: &str, attribute: &str) -> Option<String> {
         .and_then(|e| e.value().attr(attribute).map(str::to_owned))
 }
 
-/// The values of `attribute` on every element matching `selector`.
+/// The values of `attribute` on every element matching `selector`, in document order.
 pub fn attrs(html: &str, selector: &str, attribute: &str) -> Vec<String> {
     let document = Html::parse_document(html);
     let selector = Selector::parse(selector).expect("a valid selector");

@@ -9,3 +9,4 @@ pub mod helpers;
 pub mod process;
 pub mod small_disk;
 pub mod smtp;
+pub mod tools;

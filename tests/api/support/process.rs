@@ -180,12 +180,20 @@ fn command(
         .env("BIND", format!("127.0.0.1:{port}"))
         .env("DATABASE_PATH", store_dir.join("store"))
         .env("GRAPH_API_USER_MAIL_DOMAIN", "tenant.example")
-        .envs(env.iter().map(|(k, v)| (k.as_str(), v.as_str())))
         .current_dir(store_dir)
         .stdout(Stdio::null())
         .stderr(std::fs::File::create(log).expect("a log file"));
+    for (key, value) in env {
+        match value.as_str() {
+            UNSET => command.env_remove(key),
+            _ => command.env(key, value),
+        };
+    }
     command
 }
+
+/// As a value in `env`: the variable is not set at all (not even the defaults above).
+pub const UNSET: &str = "\u{0}unset";
 
 impl Drop for ServerProcess {
     fn drop(&mut self) {

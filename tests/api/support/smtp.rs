@@ -11,7 +11,7 @@ use std::time::Duration;
 use mail_parser::{MessageParser, PartType};
 
 const SCRIPT: &str = concat!(env!("CARGO_MANIFEST_DIR"), "/tests/smtp_server.py");
-const INSTALL_HINT: &str = "the SMTP tests need python3 with aiosmtpd: pip install aiosmtpd==1.4.6";
+const INSTALL_HINT: &str = "the SMTP tests need python3 with aiosmtpd: pip install aiosmtpd==1.4.6 (tests check first with `require_tool!(Aiosmtpd)`)";
 
 /// How the server expects clients to encrypt.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
