@@ -2,6 +2,7 @@
 
 use sled::Transactional;
 
+use super::pending::remove_id;
 use super::{PendingSignup, Store, StoreError, decode};
 
 impl Store {
@@ -20,18 +21,12 @@ impl Store {
                 if signup.expires_at > now {
                     continue;
                 }
-                // Only if it is still the address's current sign-up, so a newer one stays.
                 let removed =
                     (&self.pending, &self.pending_by_email).transaction(|(pending, by_email)| {
                         if pending.remove(&id)?.is_none() {
                             return Ok(false);
                         }
-                        if by_email
-                            .get(signup.email.as_bytes())?
-                            .is_some_and(|current| current == id)
-                        {
-                            by_email.remove(signup.email.as_bytes())?;
-                        }
+                        remove_id(by_email, signup.email.as_bytes(), &id)?;
                         Ok(true)
                     });
                 if removed.map_err(StoreError::from)? {

@@ -4,10 +4,10 @@
 //! the sign-up index, username reservations) and `housekeeping.rs` (purge, counts,
 //! readiness). No `sled::Tree` leaves this module.
 //!
-//! Trees: `pending` (id → [`PendingSignup`]), `pending_by_email` (address → id),
-//! `registrations` (address → [`Registration`]), `signups` (sign-up id → address),
-//! `usernames` (lower-cased UPN → the address whose registration reserved it). Addresses
-//! are [`RegistryKey`]s: a person's mailbox.
+//! Trees: `pending` (id → [`PendingSignup`]), `pending_by_email` (address → its pending
+//! sign-ups' ids, one per line), `registrations` (address → [`Registration`]), `signups`
+//! (sign-up id → address), `usernames` (lower-cased UPN → the address whose registration
+//! reserved it). Addresses are [`RegistryKey`]s: a person's mailbox.
 //!
 //! No temporary password is ever written here, sealed or not: sled keeps superseded values
 //! in its log, so anything written once may be read back from the files long after.

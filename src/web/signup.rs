@@ -215,6 +215,18 @@ pub async fn submit(
             );
             Ok(response::with_retry_after(page, wait))
         }
+        Err(SubmitError::MailboxLimited {
+            wait,
+            link_valid_for,
+        }) => {
+            let message = link_already_sent(&tr, wait, link_valid_for);
+            let page = failure(
+                &FieldErrors::default(),
+                Some(message),
+                StatusCode::TOO_MANY_REQUESTS,
+            );
+            Ok(response::with_retry_after(page, wait))
+        }
         Err(SubmitError::Flow(err)) => {
             tracing::error!(error = %err, "sign-up could not be completed");
             let (message, status) = match err {
@@ -228,6 +240,21 @@ pub async fn submit(
             ))
         }
     }
+}
+
+/// The mailbox limit is reached: the links already sent still work, so say so, and for how
+/// long the newest does.
+pub(super) fn link_already_sent(
+    tr: &Tr,
+    wait: std::time::Duration,
+    link_valid_for: std::time::Duration,
+) -> String {
+    let hours = link_valid_for.as_secs().div_ceil(3600).max(1).to_string();
+    let minutes = wait.as_secs().div_ceil(60).max(1).to_string();
+    tr.tf(
+        "A confirmation link has already been sent to this address and stays valid for {hours} more hours: please use it. You can ask for another link in {minutes} minutes.",
+        &[("hours", &hours), ("minutes", &minutes)],
+    )
 }
 
 #[derive(Debug, Default, serde::Deserialize)]

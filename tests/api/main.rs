@@ -9,6 +9,7 @@ mod faults;
 mod graph;
 mod json_api;
 mod limits;
+mod links;
 mod logs;
 mod mailbox;
 mod metrics;

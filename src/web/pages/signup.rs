@@ -229,7 +229,7 @@ pub fn check_mailbox(tr: &Tr, links: &Links, email: &str, valid_hours: u64) -> M
             h2 { (tr.t("Check your mailbox")) }
             p { (tr.tf("We have sent a confirmation link to {email}.", &[("email", email)])) }
             p { (tr.tf("Open the link within {hours} hours and confirm to create your account.", &[("hours", &valid_hours.to_string())])) }
-            p.hint { (tr.t("No mail after a few minutes? Look in your spam folder, or send the form again: only the newest link works.")) }
+            p.hint { (tr.t("No mail after a few minutes? Look in your spam folder, or send the form again: every link you get works until you confirm one.")) }
             p { a href=(links.home_in(tr.lang())) { (tr.t("Start over")) } }
         }
     }
