@@ -254,6 +254,9 @@ impl Signups {
             Err(StoreError::AlreadyRegistered) => return Err(already_used()),
             other => other.map_err(FlowError::from)?,
         }
+        // On disk before the mail goes out: a link in a mailbox must never lead nowhere after
+        // a crash. Concurrent submissions share sled's flushes (group commit).
+        self.store.flush().await.map_err(FlowError::from)?;
         tracing::info!(signup = %pending.id, "pending sign-up stored");
         let token = self
             .tokens
