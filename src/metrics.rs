@@ -40,6 +40,7 @@ struct Inner {
     graph_latency: Family<EndpointLabels, Histogram>,
     mails: Family<MailLabels, Counter>,
     pending: Gauge,
+    unreadable: Counter,
 }
 
 /// The application's metrics. Cheap to clone; every clone counts into the same registry.
@@ -106,6 +107,12 @@ impl Metrics {
             "Sign-ups waiting for their link to be confirmed",
             pending.clone(),
         );
+        let unreadable = Counter::default();
+        registry.register(
+            "store_unreadable_records",
+            "Store records housekeeping could not read and skipped, each counted once",
+            unreadable.clone(),
+        );
         Metrics(Arc::new(Inner {
             registry,
             signups,
@@ -113,6 +120,7 @@ impl Metrics {
             graph_latency,
             mails,
             pending,
+            unreadable,
         }))
     }
 
@@ -157,6 +165,11 @@ impl Metrics {
             .mails
             .get_or_create(&MailLabels { kind, result })
             .inc();
+    }
+
+    /// Counts a store record found unreadable (once per record).
+    pub fn unreadable_record(&self) {
+        self.0.unreadable.inc();
     }
 
     /// The Prometheus text exposition, with the pending count as of now.
