@@ -60,7 +60,7 @@ fn main() {
     let counted = store.pending_count();
 
     let started = Instant::now();
-    let purged = store.purge_expired(3_000).expect("purge");
+    let purged = store.purge_expired(3_000).expect("purge").deleted;
     store.flush_blocking().expect("flush");
     let purge_time = started.elapsed();
     let size_after = disk_size(&path);

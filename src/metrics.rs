@@ -46,6 +46,7 @@ struct Inner {
     graph_latency: Family<EndpointLabels, Histogram>,
     mails: Family<MailLabels, Counter>,
     pending: Gauge,
+    unreadable: Counter,
 }
 
 /// The application's metrics. Cheap to clone; every clone counts into the same registry.
@@ -118,6 +119,12 @@ impl Metrics {
             "Sign-ups waiting for their link to be confirmed",
             pending.clone(),
         );
+        let unreadable = Counter::default();
+        registry.register(
+            "store_unreadable_records",
+            "Store records housekeeping could not read and skipped, each counted once",
+            unreadable.clone(),
+        );
         Metrics(Arc::new(Inner {
             registry,
             rate_limited,
@@ -126,6 +133,7 @@ impl Metrics {
             graph_latency,
             mails,
             pending,
+            unreadable,
         }))
     }
 
@@ -178,6 +186,11 @@ impl Metrics {
             .rate_limited
             .get_or_create(&LimitLabels { limit })
             .inc();
+    }
+
+    /// Counts a store record found unreadable (once per record).
+    pub fn unreadable_record(&self) {
+        self.0.unreadable.inc();
     }
 
     /// The Prometheus text exposition, with the pending count as of now.

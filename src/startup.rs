@@ -227,14 +227,31 @@ pub fn build_signups(
 /// unconfirmed ones does not grow the store for ever) and forget recovered rate limits.
 async fn housekeeping(state: AppState, every: Duration) {
     let mut tick = tokio::time::interval(every);
+    // Unreadable records already logged and counted: each once, not every pass.
+    let mut reported = std::collections::HashSet::new();
     loop {
         tick.tick().await;
         state.prune_limits();
         let store = state.store.clone();
         let now = state.signups.now();
         match tokio::task::spawn_blocking(move || store.purge_expired(now)).await {
-            Ok(Ok(0)) => {}
-            Ok(Ok(purged)) => tracing::info!(purged, "expired pending sign-ups deleted"),
+            Ok(Ok(purged)) => {
+                if purged.deleted > 0 {
+                    let deleted = purged.deleted;
+                    tracing::info!(purged = deleted, "expired pending sign-ups deleted");
+                }
+                for record in purged.unreadable {
+                    if reported.insert((record.tree, record.key.clone())) {
+                        state.metrics.unreadable_record();
+                        tracing::error!(
+                            tree = record.tree,
+                            key = %record.key,
+                            error = %record.error,
+                            "an unreadable record in the store was skipped (its link cannot work); the rest is served. If it matters, restore DATABASE_PATH from a backup"
+                        );
+                    }
+                }
+            }
             Ok(Err(err)) => tracing::error!(error = %err, "cannot purge expired sign-ups"),
             Err(err) => tracing::error!(error = %err, "the purge task failed"),
         }

@@ -136,6 +136,12 @@ fn signups_for_retry(store: &Store, settings: &Settings) -> anyhow::Result<Signu
 async fn purge_expired(store: &Store) -> anyhow::Result<()> {
     let purged = store.purge_expired(now())?;
     store.flush().await?;
-    println!("{purged} expired pending sign-ups deleted");
+    println!("{} expired pending sign-ups deleted", purged.deleted);
+    for record in &purged.unreadable {
+        eprintln!(
+            "skipped an unreadable record in {} ({}): {}",
+            record.tree, record.key, record.error
+        );
+    }
     Ok(())
 }

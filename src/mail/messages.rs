@@ -6,15 +6,16 @@ use crate::domain::{EmailAddress, Mailbox};
 use crate::i18n::Tr;
 
 /// The double opt-in mail with the verification link, to the mailbox whose key it proves.
+/// It holds nothing the submitter typed (anyone may submit any address): the greeting names
+/// no one, and the name shows on the page behind the link.
 pub fn verification_mail(
     tr: &Tr,
     to: &Mailbox,
-    first_name: &str,
     link: &str,
     support: &str,
     valid_hours: u64,
 ) -> OutgoingMail {
-    let mut text = tr.tf("Hello {name},", &[("name", first_name)]);
+    let mut text = tr.t("Hello,").to_owned();
     text.push_str("\n\n");
     text.push_str(&tr.tf(
         "please confirm that you want an account for {email} by opening this link:",

@@ -57,12 +57,21 @@ pub enum SubmitError {
     Invalid(FieldErrors),
     #[error(transparent)]
     Flow(#[from] FlowError),
-    /// Too many verification mails to this mailbox in the last hour.
-    #[error("too many mails to this mailbox; retry in {0:?}")]
+    /// Too many submissions from this client in the last hour.
+    #[error("too many submissions; retry in {0:?}")]
     RateLimited(Duration),
     /// Too many verification mails in total in the last hour (`RATE_LIMIT_MAILS_PER_HOUR`).
     #[error("too many verification mails from the service; retry in {0:?}")]
     MailCap(Duration),
+    /// Too many verification mails to this mailbox in the last hour. Nothing was cancelled:
+    /// the links already sent work on.
+    #[error("too many mails to this mailbox; retry in {wait:?}")]
+    MailboxLimited {
+        /// Until another mail may go to the mailbox.
+        wait: Duration,
+        /// How long the mailbox's newest link stays valid.
+        link_valid_for: Duration,
+    },
 }
 
 /// What a verification link leads to (read-only).
@@ -91,9 +100,9 @@ pub enum LinkError {
     Expired,
     #[error("the link is not valid")]
     Invalid,
-    /// Replaced by a newer submission for the same address, or purged.
-    #[error("the link was replaced or is unknown")]
-    Replaced,
+    /// Its sign-up no longer exists (purged, or forgotten on request).
+    #[error("the link's sign-up is unknown")]
+    Unknown,
     #[error("the link was already used")]
     Used,
     #[error("the address was registered by another sign-up")]
@@ -203,8 +212,9 @@ impl Signups {
         Ok(Ok(email))
     }
 
-    /// Validates a submission, stores it as pending under its mailbox and sends the
-    /// verification mail to that mailbox in `tr`'s language. Returns the mailbox.
+    /// Validates a submission, stores it as pending under its mailbox (beside any earlier
+    /// ones, which keep working) and sends the verification mail to that mailbox in `tr`'s
+    /// language. Returns the mailbox.
     pub async fn submit(&self, form: &SignupForm, tr: &Tr) -> Result<Mailbox, SubmitError> {
         let valid = form
             .validate(&self.settings.filter, self.settings.separator)
@@ -221,14 +231,23 @@ impl Signups {
         {
             return Err(already_used());
         }
-        self.mail_limit
-            .check(&valid.email)
-            .map_err(SubmitError::RateLimited)?;
+        let now = self.now();
+        if let Err(wait) = self.mail_limit.check(&valid.email) {
+            let key = RegistryKey::from(&valid.email);
+            let expires_at = self.store.latest_expiry(&key).map_err(FlowError::from)?;
+            // No pending link left (forgotten meanwhile): say how long a new one would last.
+            let link_valid_for = expires_at.map_or(self.settings.token_ttl, |at| {
+                Duration::from_secs(at.saturating_sub(now))
+            });
+            return Err(SubmitError::MailboxLimited {
+                wait,
+                link_valid_for,
+            });
+        }
         self.all_mails_limit.check(&()).map_err(|wait| {
             self.metrics.rate_limited("mails_per_hour");
             SubmitError::MailCap(wait)
         })?;
-        let now = self.now();
         let expires_at = now + self.settings.token_ttl.as_secs();
         let pending = PendingSignup {
             id: password::random_id(16).map_err(|_| FlowError::Random)?,
@@ -246,6 +265,9 @@ impl Signups {
             Err(StoreError::AlreadyRegistered) => return Err(already_used()),
             other => other.map_err(FlowError::from)?,
         }
+        // On disk before the mail goes out: a link in a mailbox must never lead nowhere after
+        // a crash. Concurrent submissions share sled's flushes (group commit).
+        self.store.flush().await.map_err(FlowError::from)?;
         tracing::info!(signup = %pending.id, "pending sign-up stored");
         let token = self
             .tokens
@@ -254,7 +276,6 @@ impl Signups {
         let mail = verification_mail(
             tr,
             &valid.email,
-            valid.first_name.as_str(),
             link.as_str(),
             &self.settings.support_email,
             self.settings.token_ttl.as_secs().div_ceil(3600),
@@ -293,7 +314,9 @@ impl Signups {
                 first_name: registration.first_name,
                 last_name: registration.last_name,
             }),
-            Ok(_) => Err(LinkError::Replaced),
+            Ok(Lookup::AddressTaken) => Err(LinkError::AddressTaken),
+            // A wrong nonce: not this sign-up's link.
+            Ok(Lookup::Unknown | Lookup::Pending(_)) => Err(LinkError::Unknown),
             Err(err) => {
                 tracing::error!(error = %err, "store lookup failed");
                 Err(LinkError::Invalid)
@@ -307,7 +330,7 @@ impl Signups {
         let lang = match self.store.lookup(&claims.signup_id).ok()? {
             Lookup::Pending(pending) => pending.lang,
             Lookup::Registered(registration) => registration.lang,
-            Lookup::Unknown => return None,
+            Lookup::AddressTaken | Lookup::Unknown => return None,
         };
         (!lang.is_empty()).then_some(lang)
     }
@@ -337,7 +360,7 @@ impl Signups {
             Claim::Resume(registration) => registration,
             Claim::AlreadyDone(_) => return Err(LinkError::Used.into()),
             Claim::AddressTaken => return Err(LinkError::AddressTaken.into()),
-            Claim::Unknown => return Err(LinkError::Replaced.into()),
+            Claim::Unknown => return Err(LinkError::Unknown.into()),
             Claim::Expired => return Err(LinkError::Expired.into()),
         };
         Ok(self.provision(registration, true).await?)
@@ -350,7 +373,7 @@ impl Signups {
                 Ok(self.provision(registration, false).await?)
             }
             Some(_) => Err(LinkError::Used.into()),
-            None => Err(LinkError::Replaced.into()),
+            None => Err(LinkError::Unknown.into()),
         }
     }
 

@@ -4,10 +4,10 @@
 //! the sign-up index, username reservations) and `housekeeping.rs` (purge, counts,
 //! readiness). No `sled::Tree` leaves this module.
 //!
-//! Trees: `pending` (id → [`PendingSignup`]), `pending_by_email` (address → id),
-//! `registrations` (address → [`Registration`]), `signups` (sign-up id → address),
-//! `usernames` (lower-cased UPN → the address whose registration reserved it). Addresses
-//! are [`RegistryKey`]s: a person's mailbox.
+//! Trees: `pending` (id → [`PendingSignup`]), `pending_by_email` (address → its pending
+//! sign-ups' ids, one per line), `registrations` (address → [`Registration`]), `signups`
+//! (sign-up id → address), `usernames` (lower-cased UPN → the address whose registration
+//! reserved it). Addresses are [`RegistryKey`]s: a person's mailbox.
 //!
 //! No temporary password is ever written here, sealed or not: sled keeps superseded values
 //! in its log, so anything written once may be read back from the files long after.
@@ -26,6 +26,7 @@ use sled::transaction::{ConflictableTransactionError, TransactionError};
 use tokio::sync::watch;
 
 pub use backup::{BackupError, Copied};
+pub use housekeeping::{Purged, Unreadable};
 pub use key::RegistryKey;
 pub use pending::{Claim, Lookup, PendingSignup};
 pub use registry::{Forgotten, Imported, Registration};
@@ -53,6 +54,13 @@ pub enum StoreError {
     Sled(sled::Error),
     #[error("the flush to disk was aborted: {0}")]
     FlushAborted(String),
+    /// sled read back data whose checksum does not match: bytes in the store's files were
+    /// changed (a failing disk, a stray write). Only a backup brings the lost records back.
+    #[error(
+        "the store is damaged: sled read corrupted data{at}. Stop the server, move the damaged directory aside and restore DATABASE_PATH from a backup"
+    )]
+    Damaged { at: String },
+    /// One record does not decode; the rest of the store is readable.
     #[error("corrupt record in {tree}: {source}")]
     Corrupt {
         tree: &'static str,
@@ -74,6 +82,9 @@ impl From<sled::Error> for StoreError {
                     StoreError::Locked
                 }
                 _ => StoreError::Sled(sled::Error::Io(io)),
+            },
+            sled::Error::Corruption { at, .. } => StoreError::Damaged {
+                at: at.map(|at| format!(" ({at:?})")).unwrap_or_default(),
             },
             err => StoreError::Sled(err),
         }
@@ -115,14 +126,16 @@ fn abort<T>(err: StoreError) -> Result<T, ConflictableTransactionError<StoreErro
 }
 
 impl Store {
-    /// Opens (or creates) the store directory.
+    /// Opens (or creates) the store directory and reads every record once, so damage is
+    /// reported now, with what to do, rather than by whichever request or housekeeping pass
+    /// first reads the damaged part (sled reads pages lazily).
     pub fn open(path: &Path) -> Result<Self, StoreError> {
-        Self::from_db(
-            sled::Config::new()
-                .path(path)
-                .mode(sled::Mode::LowSpace)
-                .open()?,
-        )
+        let db = sled::Config::new()
+            .path(path)
+            .mode(sled::Mode::LowSpace)
+            .open()?;
+        db.checksum()?;
+        Self::from_db(db)
     }
 
     /// A store that disappears when dropped, for tests.

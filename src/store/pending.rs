@@ -12,7 +12,7 @@ use crate::domain::Step;
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
 pub struct PendingSignup {
     pub id: String,
-    /// One-time value carried in the link; a resubmission makes a new one.
+    /// One-time value carried in the link.
     pub nonce: String,
     /// The person's mailbox.
     pub email: RegistryKey,
@@ -36,7 +36,7 @@ pub enum Claim {
     AlreadyDone(Registration),
     /// The address was registered by another sign-up (or imported).
     AddressTaken,
-    /// The link's sign-up was replaced by a newer submission, or never existed.
+    /// The link's sign-up was purged, forgotten, or never existed.
     Unknown,
     /// The link's sign-up has expired.
     Expired,
@@ -47,6 +47,8 @@ pub enum Claim {
 pub enum Lookup {
     Pending(PendingSignup),
     Registered(Registration),
+    /// Still pending, but another link for the same mailbox was confirmed first.
+    AddressTaken,
     Unknown,
 }
 
@@ -75,21 +77,20 @@ impl Registration {
 }
 
 impl Store {
-    /// Stores a pending sign-up, replacing an older one for the same address so its link
-    /// stops working. Refuses an address that is already registered.
+    /// Stores a pending sign-up beside any others for the same mailbox: each has its own
+    /// link, and a new one cancels none (else anyone could cancel a person's link by
+    /// submitting their address). Refuses an address that is already registered.
     pub fn insert_pending(&self, signup: &PendingSignup) -> Result<(), StoreError> {
         self.watching(|| {
             let record = encode(signup);
             (&self.pending, &self.pending_by_email, &self.registrations).transaction(
                 |(pending, by_email, registrations)| {
-                    if registrations.get(signup.email.as_bytes())?.is_some() {
+                    let email = signup.email.as_bytes();
+                    if registrations.get(email)?.is_some() {
                         return abort(StoreError::AlreadyRegistered);
                     }
-                    if let Some(old_id) =
-                        by_email.insert(signup.email.as_bytes(), signup.id.as_bytes())?
-                    {
-                        pending.remove(old_id)?;
-                    }
+                    let ids = with_id(by_email.get(email)?.as_deref(), signup.id.as_bytes());
+                    by_email.insert(email, ids)?;
                     pending.insert(signup.id.as_bytes(), record.as_slice())?;
                     Ok(())
                 },
@@ -98,10 +99,30 @@ impl Store {
         })
     }
 
+    /// When the mailbox's last pending link expires, if it has one (for "a link was
+    /// already sent").
+    pub fn latest_expiry(&self, email: &RegistryKey) -> Result<Option<u64>, StoreError> {
+        let Some(ids) = self.pending_by_email.get(email.as_bytes())? else {
+            return Ok(None);
+        };
+        let mut latest = None;
+        for id in ids_in(&ids) {
+            if let Some(bytes) = self.pending.get(id)? {
+                let signup: PendingSignup = decode("pending", &bytes)?;
+                latest = latest.max(Some(signup.expires_at));
+            }
+        }
+        Ok(latest)
+    }
+
     /// What a link's sign-up id leads to, without changing anything.
     pub fn lookup(&self, signup_id: &str) -> Result<Lookup, StoreError> {
         if let Some(bytes) = self.pending.get(signup_id)? {
-            return Ok(Lookup::Pending(decode("pending", &bytes)?));
+            let signup: PendingSignup = decode("pending", &bytes)?;
+            if self.registrations.contains_key(signup.email.as_bytes())? {
+                return Ok(Lookup::AddressTaken);
+            }
+            return Ok(Lookup::Pending(signup));
         }
         if let Some(email) = self.signups.get(signup_id)? {
             if let Some(bytes) = self.registrations.get(&email)? {
@@ -112,7 +133,9 @@ impl Store {
     }
 
     /// Takes the address for the sign-up `signup_id` if `nonce` matches, atomically: of any
-    /// number of concurrent claims for one address exactly one gets [`Claim::Claimed`].
+    /// number of concurrent claims for one address exactly one gets [`Claim::Claimed`]. The
+    /// mailbox's other pending sign-ups stay until they expire, answering
+    /// [`Claim::AddressTaken`].
     pub fn claim(&self, signup_id: &str, nonce: &str, now: u64) -> Result<Claim, StoreError> {
         self.watching(|| {
             let trees = self.all_trees();
@@ -134,7 +157,7 @@ impl Store {
                 registrations.insert(signup.email.as_bytes(), encode(&registration))?;
                 signups.insert(signup.id.as_bytes(), signup.email.as_bytes())?;
                 pending.remove(signup.id.as_bytes())?;
-                by_email.remove(signup.email.as_bytes())?;
+                remove_id(by_email, signup.email.as_bytes(), signup.id.as_bytes())?;
                 Ok(Claim::Claimed(registration))
             })?;
             Ok(claim)
@@ -149,6 +172,40 @@ impl Store {
                 .and_then(|(_, bytes)| decode("pending", &bytes))
         })
     }
+}
+
+/// The ids in a `pending_by_email` value, one per line. A store written when a mailbox had
+/// one pending sign-up holds a single id there, which reads the same.
+pub(super) fn ids_in(value: &[u8]) -> impl Iterator<Item = &[u8]> {
+    value.split(|b| *b == b'\n').filter(|id| !id.is_empty())
+}
+
+/// `value` with `id` added.
+fn with_id(value: Option<&[u8]>, id: &[u8]) -> Vec<u8> {
+    let mut ids = value.map(<[u8]>::to_vec).unwrap_or_default();
+    if !ids.is_empty() {
+        ids.push(b'\n');
+    }
+    ids.extend_from_slice(id);
+    ids
+}
+
+/// Takes `id` out of `email`'s list in `by_email`, and the list out when it is empty.
+pub(super) fn remove_id(
+    by_email: &TransactionalTree,
+    email: &[u8],
+    id: &[u8],
+) -> Result<(), ConflictableTransactionError<StoreError>> {
+    let Some(value) = by_email.get(email)? else {
+        return Ok(());
+    };
+    let rest: Vec<&[u8]> = ids_in(&value).filter(|other| *other != id).collect();
+    if rest.is_empty() {
+        by_email.remove(email)?;
+    } else {
+        by_email.insert(email, rest.join(&b'\n'))?;
+    }
+    Ok(())
 }
 
 /// What a link whose sign-up is no longer pending finds: the registration it was claimed

@@ -4,6 +4,7 @@
 use serde::{Deserialize, Serialize};
 use sled::Transactional;
 
+use super::pending::ids_in;
 use super::{RegistryKey, Store, StoreError, abort, decode, encode};
 use crate::domain::{Mailbox, Step};
 
@@ -210,16 +211,19 @@ impl Store {
     }
 
     /// Removes everything stored about an address (a deletion request): its registration,
-    /// the sign-up index entry and any pending sign-up.
+    /// the sign-up index entry and every pending sign-up.
     pub fn forget(&self, email: &RegistryKey) -> Result<Forgotten, StoreError> {
         self.watching(|| {
             let trees = self.all_trees();
             let forgotten =
                 trees.transaction(|(pending, by_email, registrations, signups, usernames)| {
                     let mut forgotten = Forgotten::default();
-                    if let Some(id) = by_email.remove(email.as_bytes())? {
-                        pending.remove(id)?;
-                        forgotten.pending += 1;
+                    if let Some(ids) = by_email.remove(email.as_bytes())? {
+                        for id in ids_in(&ids) {
+                            if pending.remove(id)?.is_some() {
+                                forgotten.pending += 1;
+                            }
+                        }
                     }
                     if let Some(bytes) = registrations.remove(email.as_bytes())? {
                         let registration: Registration =

@@ -68,7 +68,7 @@ fn an_expired_sign_up_cannot_be_claimed() {
 }
 
 #[test]
-fn a_new_submission_replaces_the_old_one() {
+fn every_submission_keeps_its_own_link_until_one_is_claimed() {
     let store = Store::temporary().unwrap();
     store
         .insert_pending(&pending("p1", "ada@x.example"))
@@ -76,13 +76,72 @@ fn a_new_submission_replaces_the_old_one() {
     store
         .insert_pending(&pending("p2", "ada@x.example"))
         .unwrap();
-    assert_eq!(store.lookup("p1").unwrap(), Lookup::Unknown);
-    assert_eq!(store.claim("p1", "nonce-p1", 150).unwrap(), Claim::Unknown);
+    assert!(matches!(store.lookup("p1").unwrap(), Lookup::Pending(_)));
+    assert!(matches!(store.lookup("p2").unwrap(), Lookup::Pending(_)));
+
     assert!(matches!(
-        store.claim("p2", "nonce-p2", 150).unwrap(),
+        store.claim("p1", "nonce-p1", 150).unwrap(),
         Claim::Claimed(_)
     ));
-    assert_eq!(store.pending_signups().count(), 0);
+    assert_eq!(store.lookup("p2").unwrap(), Lookup::AddressTaken);
+    assert_eq!(
+        store.claim("p2", "nonce-p2", 150).unwrap(),
+        Claim::AddressTaken,
+        "the first confirm wins"
+    );
+}
+
+#[test]
+fn forgetting_an_address_removes_all_its_pending_sign_ups() {
+    let store = Store::temporary().unwrap();
+    for id in ["p1", "p2", "p3"] {
+        store.insert_pending(&pending(id, "ada@x.example")).unwrap();
+    }
+    store
+        .insert_pending(&pending("p4", "bob@x.example"))
+        .unwrap();
+    assert_eq!(store.forget(&key("ada@x.example")).unwrap().pending, 3);
+    let left: Vec<String> = store.pending_signups().map(|p| p.unwrap().id).collect();
+    assert_eq!(left, ["p4"]);
+}
+
+#[test]
+fn purging_keeps_the_unexpired_sign_ups_of_a_mailbox() {
+    let store = Store::temporary().unwrap();
+    let mut later = pending("p2", "ada@x.example");
+    later.expires_at = 300;
+    store
+        .insert_pending(&pending("p1", "ada@x.example"))
+        .unwrap();
+    store.insert_pending(&later).unwrap();
+    assert_eq!(store.purge_expired(250).unwrap().deleted, 1);
+    assert_eq!(store.lookup("p1").unwrap(), Lookup::Unknown);
+    assert!(matches!(store.lookup("p2").unwrap(), Lookup::Pending(_)));
+    assert_eq!(
+        store.latest_expiry(&key("ada@x.example")).unwrap(),
+        Some(300)
+    );
+    assert!(matches!(
+        store.claim("p2", "nonce-p2", 250).unwrap(),
+        Claim::Claimed(_)
+    ));
+}
+
+#[test]
+fn a_store_written_with_one_pending_id_per_mailbox_reads_the_same() {
+    let store = Store::temporary().unwrap();
+    store
+        .insert_pending(&pending("p1", "ada@x.example"))
+        .unwrap();
+    // What the earlier layout wrote: the bare id.
+    store
+        .pending_by_email
+        .insert(key("ada@x.example").as_bytes(), "p1")
+        .unwrap();
+    store
+        .insert_pending(&pending("p2", "ada@x.example"))
+        .unwrap();
+    assert_eq!(store.forget(&key("ada@x.example")).unwrap().pending, 2);
 }
 
 #[test]
@@ -318,5 +377,69 @@ async fn a_username_is_reserved_for_one_registration_and_moves_and_goes_with_it(
     assert_eq!(
         store.reserved_usernames("ada.l").unwrap(),
         vec!["ada.l.3@t.example"]
+    );
+}
+
+#[test]
+fn purging_skips_an_unreadable_record_and_goes_on() {
+    let store = Store::temporary().unwrap();
+    store
+        .insert_pending(&pending("p1", "ada@x.example"))
+        .unwrap();
+    store.pending.insert("p2", &b"{not json"[..]).unwrap();
+    store
+        .insert_pending(&pending("p3", "bob@x.example"))
+        .unwrap();
+
+    let purged = store.purge_expired(250).unwrap();
+
+    assert_eq!(
+        purged.deleted, 2,
+        "the records before and after the bad one"
+    );
+    let [unreadable] = &purged.unreadable[..] else {
+        panic!("{purged:?}")
+    };
+    assert_eq!(
+        (unreadable.tree, unreadable.key.as_str()),
+        ("pending", "p2")
+    );
+    assert_eq!(store.failure(), None, "nothing stops the server");
+    assert_eq!(store.purge_expired(250).unwrap().unreadable.len(), 1);
+}
+
+/// Overwrites the first occurrence of `needle` in the store's log file.
+fn overwrite_in_store_files(dir: &std::path::Path, needle: &[u8]) {
+    let log = dir.join("db");
+    let mut bytes = std::fs::read(&log).unwrap();
+    let at = bytes
+        .windows(needle.len())
+        .position(|window| window == needle)
+        .expect("the bytes are in the log");
+    bytes[at..at + needle.len()].fill(b'X');
+    std::fs::write(&log, bytes).unwrap();
+}
+
+#[test]
+fn a_damaged_store_is_refused_at_opening_with_what_to_do() {
+    let dir = tempfile::tempdir().unwrap();
+    {
+        let store = Store::open(dir.path()).unwrap();
+        store
+            .insert_pending(&pending("p1", "ada@x.example"))
+            .unwrap();
+        store.flush_blocking().unwrap();
+    }
+    // Opened once more, as every restart does: sled writes a snapshot.
+    drop(Store::open(dir.path()).unwrap());
+    overwrite_in_store_files(dir.path(), b"Lovelace");
+
+    let err = Store::open(dir.path()).unwrap_err();
+
+    assert!(matches!(err, StoreError::Damaged { .. }), "{err:?}");
+    let message = err.to_string();
+    assert!(
+        message.starts_with("the store is damaged") && message.contains("from a backup"),
+        "{message}"
     );
 }

@@ -232,6 +232,15 @@ impl Api {
                     retry_after_secs(wait),
                 )
             }
+            Err(SubmitError::MailboxLimited {
+                wait,
+                link_valid_for,
+            }) => AccountCreationResponse::TooManyRequests(
+                Json(Message {
+                    message: super::signup::link_already_sent(tr, wait, link_valid_for),
+                }),
+                retry_after_secs(wait),
+            ),
             Ok(_) => AccountCreationResponse::Accepted(message(
                 tr,
                 "A confirmation link has been sent to the address.",

@@ -235,6 +235,18 @@ pub async fn submit(
             );
             Ok(response::with_retry_after(page, wait))
         }
+        Err(SubmitError::MailboxLimited {
+            wait,
+            link_valid_for,
+        }) => {
+            let message = link_already_sent(&tr, wait, link_valid_for);
+            let page = failure(
+                &FieldErrors::default(),
+                Some(message),
+                StatusCode::TOO_MANY_REQUESTS,
+            );
+            Ok(response::with_retry_after(page, wait))
+        }
         Err(SubmitError::Flow(err)) => {
             tracing::error!(error = %err, "sign-up could not be completed");
             let (message, status) = match err {
@@ -248,6 +260,32 @@ pub async fn submit(
             ))
         }
     }
+}
+
+/// The mailbox limit is reached: the links already sent still work, so say so, and for how
+/// long the newest does.
+pub(super) fn link_already_sent(
+    tr: &Tr,
+    wait: std::time::Duration,
+    link_valid_for: std::time::Duration,
+) -> String {
+    let hours = link_valid_for.as_secs().div_ceil(3600).max(1);
+    let minutes = wait.as_secs().div_ceil(60).max(1);
+    // Translators: {count} is the number of hours the link already sent stays valid.
+    let valid = tr.nf(
+        "A confirmation link has already been sent to this address and stays valid for {count} more hour: please use it.",
+        "A confirmation link has already been sent to this address and stays valid for {count} more hours: please use it.",
+        hours,
+        &[],
+    );
+    // Translators: {count} is a number of minutes, at least 1.
+    let again = tr.nf(
+        "You can ask for another link in {count} minute.",
+        "You can ask for another link in {count} minutes.",
+        minutes,
+        &[],
+    );
+    format!("{valid} {again}")
 }
 
 #[derive(Debug, Default, serde::Deserialize)]

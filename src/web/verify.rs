@@ -21,7 +21,7 @@ fn plausible(token: &str) -> bool {
 
 fn link_status(problem: LinkError) -> StatusCode {
     match problem {
-        LinkError::Expired | LinkError::Replaced | LinkError::Used => StatusCode::GONE,
+        LinkError::Expired | LinkError::Unknown | LinkError::Used => StatusCode::GONE,
         LinkError::Invalid => StatusCode::NOT_FOUND,
         LinkError::AddressTaken => StatusCode::CONFLICT,
     }

@@ -165,6 +165,22 @@ async fn a_kill_during_each_step_loses_nothing_and_duplicates_nothing() {
 }
 
 #[tokio::test]
+async fn a_sign_up_whose_mail_went_out_survives_a_kill() {
+    let dir = tempfile::tempdir().unwrap();
+    let server = ServerProcess::start(dir.path(), &[]).await;
+    server.sign_up_ada().await;
+    // Killed the moment the mail is there: sled's own flusher (every 500 ms) has almost
+    // certainly not run since the sign-up was stored, so only a flush before the mail
+    // keeps it.
+    let path = verification_path(&server).await;
+    server.kill();
+
+    let server = ServerProcess::start(dir.path(), &[]).await;
+    assert_eq!(server.get(&path).await, 200, "the mailed link still works");
+    server.expect(200, server.post(&path, &[("lang", "en")]).await);
+}
+
+#[tokio::test]
 async fn sigterm_lets_the_running_request_finish_and_exits_cleanly() {
     let fake = FakeGraph::start().await;
     let group = fake.add_group("Students");

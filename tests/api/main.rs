@@ -4,12 +4,14 @@ mod support;
 
 mod browser;
 mod cli;
+mod damaged_store;
 mod debug_flow;
 mod faults;
 mod front_door;
 mod graph;
 mod json_api;
 mod limits;
+mod links;
 mod logs;
 mod mailbox;
 mod metrics;

@@ -238,7 +238,7 @@ pub fn check_mailbox(tr: &Tr, links: &Links, email: &str, valid_hours: u64) -> M
             p { (tr.tf("We have sent a confirmation link to {email}.", &[("email", email)])) }
             // Translators: {count} is the number of hours the mailed link stays valid.
             p { (tr.nf("Open the link within {count} hour and confirm to create your account.", "Open the link within {count} hours and confirm to create your account.", valid_hours, &[])) }
-            p.hint { (tr.t("No mail after a few minutes? Look in your spam folder, or send the form again: only the newest link works.")) }
+            p.hint { (tr.t("No mail after a few minutes? Look in your spam folder, or send the form again: every link you get works until you confirm one.")) }
             p { a href=(links.home_in(tr.lang())) { (tr.t("Start over")) } }
         }
     }

@@ -121,7 +121,7 @@ pub fn link_problem(tr: &Tr, links: &Links, problem: LinkError) -> Markup {
     let (title, text) = match problem {
         LinkError::Expired => (tr.t("This link has expired"), tr.t("Links are valid for a limited time. Please fill in the form again to get a new one.")),
         LinkError::Invalid => (tr.t("This link is not valid"), tr.t("The link may be incomplete: copy the whole link from the mail, or fill in the form again.")),
-        LinkError::Replaced => (tr.t("This link is no longer valid"), tr.t("A newer link was sent for this address; only the newest one works. Use it, or fill in the form again.")),
+        LinkError::Unknown => (tr.t("This link is no longer valid"), tr.t("The sign-up this link belongs to no longer exists. Please fill in the form again.")),
         LinkError::Used => (tr.t("This link has already been used"), tr.t("The account for this address has been created. If you have lost the password, contact support.")),
         LinkError::AddressTaken => (tr.t("This address is already registered"), tr.t("An account has already been created for this e-mail address.")),
     };
