@@ -104,7 +104,7 @@ pub fn routes(state: AppState, body_limits: BodyLimits) -> impl poem::Endpoint {
         .at(paths::READYZ, get(health::readyz))
         .at(paths::ASSET, get(assets::asset))
         .at(paths::FAVICON, get(assets::favicon))
-        .at(paths::API_SPEC, api::service().spec_endpoint())
+        .at(paths::API_SPEC, get(api::service().spec_endpoint()))
         .nest(paths::API_V1, api::endpoint());
     if state.metrics_route {
         route = route.at(paths::METRICS, get(health::metrics));

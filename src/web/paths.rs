@@ -109,6 +109,27 @@ impl Links {
     }
 }
 
+/// The route name of every verification link.
+pub const VERIFY_ROUTE: &str = "/verify/{token}";
+/// The route name of every embedded asset.
+pub const ASSET_ROUTE: &str = "/assets/{name}";
+/// The route name of the sign-up page in a language.
+pub const HOME_IN_ROUTE: &str = "/{lang}";
+/// The route name of paths no route answers.
+pub const NO_ROUTE: &str = "(other)";
+
+/// The methods a route answers, for the `Allow` header of a 405; `None` where no route is.
+/// `HEAD` goes wherever `GET` does (the front door answers it). Kept beside [`route_of`], and
+/// checked against the routes by the `http` integration tests.
+pub fn allowed_methods(route: &str) -> Option<&'static str> {
+    match route {
+        NO_ROUTE => None,
+        SIGNUP | VERIFY_ROUTE => Some("GET, HEAD, POST"),
+        CHECK_EMAIL | API_EMAIL_VERIFICATION | API_ACCOUNT_CREATION => Some("POST"),
+        _ => Some("GET, HEAD"),
+    }
+}
+
 /// The route a path belongs to, for logs and metrics: never the token in a link, nor any
 /// other caller-chosen text.
 pub fn route_of(path: &str) -> &'static str {
@@ -130,13 +151,13 @@ pub fn route_of(path: &str) -> &'static str {
         return fixed;
     }
     if path.starts_with(VERIFY_PREFIX) {
-        "/verify/{token}"
+        VERIFY_ROUTE
     } else if path.starts_with(ASSETS_PREFIX) {
-        "/assets/{name}"
+        ASSET_ROUTE
     } else if path.len() <= 6 && path[1..].chars().all(|c| c.is_ascii_alphabetic()) {
-        "/{lang}"
+        HOME_IN_ROUTE
     } else {
-        "(other)"
+        NO_ROUTE
     }
 }
 

@@ -9,6 +9,7 @@ use poem::{Body, IntoResponse, Response, Result};
 use super::AppState;
 use super::context::RequestContext;
 use super::pages::{layout, status};
+use super::paths;
 use crate::i18n::Tr;
 use crate::limits::retry_after_secs;
 
@@ -50,6 +51,17 @@ pub fn html_body(status: StatusCode, body: Body) -> Response {
 /// The answer for an error status: JSON under `/api/`, else the localized error page —
 /// for HTMX replacing the whole form region, whatever the request targeted.
 pub fn error(ctx: &RequestContext, state: &AppState, status: StatusCode) -> Response {
+    let mut response = error_body(ctx, state, status);
+    let allow =
+        paths::allowed_methods(ctx.route).filter(|_| status == StatusCode::METHOD_NOT_ALLOWED);
+    if let Some(allow) = allow {
+        let headers = response.headers_mut();
+        headers.insert(header::ALLOW, HeaderValue::from_static(allow));
+    }
+    response
+}
+
+fn error_body(ctx: &RequestContext, state: &AppState, status: StatusCode) -> Response {
     if ctx.api {
         return json_error(ctx, status);
     }

@@ -16,7 +16,7 @@ use super::pages::signup::{
 use super::paths::{Links, SwitchTo};
 use super::{AppState, response};
 use crate::i18n::{Tr, n_};
-use crate::signup::form::{FieldErrors, SignupForm};
+use crate::signup::form::{Field, FieldErrors, SignupForm};
 use crate::signup::{FlowError, SubmitError};
 
 /// The sign-up form: the fragment for HTMX, the whole page with the introduction otherwise.
@@ -141,7 +141,7 @@ fn form_again(
     general_error: Option<String>,
     status: StatusCode,
 ) -> Response {
-    let email_ok = errors.get(crate::signup::form::Field::Email).is_none()
+    let email_ok = errors.get(Field::Email).is_none()
         && matches!(state.signups.check_email(&values.email), Ok(Ok(_)));
     let view = FormView {
         values,
@@ -265,6 +265,9 @@ pub async fn check_email(
     if let Err(wait) = state.limit_check(ctx) {
         return Ok(response::too_many(ctx, state, wait));
     }
+    if !ctx.htmx {
+        return Ok(checked_form_page(ctx, state, &tr, form));
+    }
     if form.email.trim().is_empty() {
         return Ok(response::html(
             ctx,
@@ -291,4 +294,22 @@ pub async fn check_email(
         "",
         fragment,
     ))
+}
+
+/// The inline check asked for without HTMX (a script, or a browser replaying the request):
+/// the whole sign-up page, with the address as entered and what the check found.
+fn checked_form_page(ctx: &RequestContext, state: &AppState, tr: &Tr, form: EmailOnly) -> Response {
+    let values = SignupForm {
+        email: form.email,
+        lang: form.lang,
+        ..SignupForm::EMPTY
+    };
+    let mut errors = FieldErrors::default();
+    if !values.email.trim().is_empty() {
+        // A store failure shows as an address not confirmed, as the HTMX path's 500 would.
+        if let Ok(Err(error)) = state.signups.check_email(&values.email) {
+            errors.add(Field::Email, error);
+        }
+    }
+    form_again(ctx, state, tr, &values, &errors, None, StatusCode::OK)
 }
