@@ -7,6 +7,7 @@ mod cli;
 mod debug_flow;
 mod faults;
 mod graph;
+mod html_validity;
 mod http;
 mod json_api;
 mod limits;
