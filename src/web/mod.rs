@@ -3,6 +3,7 @@
 //! passes through (the accept loop, proxies, the same-origin check, body limits, the log).
 
 mod api;
+mod api_types;
 mod assets;
 mod context;
 mod debug;
