@@ -5,8 +5,10 @@
 mod api;
 mod api_types;
 mod assets;
+mod compress;
 mod context;
 mod debug;
+mod encoding;
 pub mod form;
 pub mod front_door;
 mod health;

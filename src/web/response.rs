@@ -2,12 +2,14 @@
 //! (retargeted where the fragment replaces something else than the request aimed at), or
 //! JSON under `/api/`. Internal details go to the log, never to the client.
 
+use bytes::Bytes;
 use maud::Markup;
 use poem::http::{HeaderValue, StatusCode, header};
 use poem::{Body, IntoResponse, Response, Result};
 
 use super::AppState;
 use super::context::RequestContext;
+use super::encoding::Encoding;
 use super::pages::{layout, status};
 use super::paths;
 use crate::i18n::Tr;
@@ -40,11 +42,24 @@ pub fn html(
 
 /// An HTML body with the headers every page carries.
 pub fn html_body(status: StatusCode, body: Body) -> Response {
+    html_with_vary(status, body, "HX-Request, Accept-Language, lang")
+}
+
+/// [`html_body`] for a page kept in compressed forms: `encoding`'s, and varying with
+/// `Accept-Encoding` too.
+pub fn html_encoded(status: StatusCode, encoding: Encoding, body: Bytes) -> Response {
+    let vary = "HX-Request, Accept-Language, lang, Accept-Encoding";
+    let mut response = html_with_vary(status, Body::from_bytes(body), vary);
+    encoding.mark(response.headers_mut());
+    response
+}
+
+fn html_with_vary(status: StatusCode, body: Body, vary: &'static str) -> Response {
     Response::builder()
         .status(status)
         .content_type("text/html; charset=utf-8")
         .header(header::CACHE_CONTROL, "no-store")
-        .header(header::VARY, "HX-Request, Accept-Language, lang")
+        .header(header::VARY, vary)
         .body(body)
 }
 

@@ -4,6 +4,7 @@ mod support;
 
 mod browser;
 mod cli;
+mod compression;
 mod debug_flow;
 mod faults;
 mod graph;
