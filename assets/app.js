@@ -21,10 +21,13 @@ document.addEventListener("htmx:afterSettle", (event) => {
   const email = document.getElementById("email");
   const status = document.getElementById("email-status");
   if (!email || !status || !source || (source !== email && source.id !== "email-next")) return;
+  // The field refers to its error only while it is there (an id that is missing is invalid).
   if (status.querySelector(".field-error")) {
     email.setAttribute("aria-invalid", "true");
+    email.setAttribute("aria-describedby", "email-hint email-error");
   } else {
     email.removeAttribute("aria-invalid");
+    email.setAttribute("aria-describedby", "email-hint");
   }
   // The "continue" button hides once the address passes; the focus it had (or that Tab gave
   // it while the check ran) goes on into the step that opened.

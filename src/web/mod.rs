@@ -3,9 +3,12 @@
 //! passes through (the accept loop, proxies, the same-origin check, body limits, the log).
 
 mod api;
+mod api_types;
 mod assets;
+mod compress;
 mod context;
 mod debug;
+mod encoding;
 pub mod form;
 pub mod front_door;
 mod health;
@@ -127,7 +130,7 @@ pub fn routes(
         .at(paths::READYZ, get(health::readyz))
         .at(paths::ASSET, get(assets::asset))
         .at(paths::FAVICON, get(assets::favicon))
-        .at(paths::API_SPEC, api::service().spec_endpoint())
+        .at(paths::API_SPEC, get(api::service().spec_endpoint()))
         .nest(paths::API_V1, api::endpoint());
     if state.metrics_route {
         route = route.at(paths::METRICS, get(health::metrics));

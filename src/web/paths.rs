@@ -149,6 +149,27 @@ impl Links {
     }
 }
 
+/// The route name of every verification link.
+pub const VERIFY_ROUTE: &str = "/verify/{token}";
+/// The route name of every embedded asset.
+pub const ASSET_ROUTE: &str = "/assets/{name}";
+/// The route name of the sign-up page in a language.
+pub const HOME_IN_ROUTE: &str = "/{lang}";
+/// The route name of paths no route answers.
+pub const NO_ROUTE: &str = "(other)";
+
+/// The methods a route answers, for the `Allow` header of a 405; `None` where no route is.
+/// `HEAD` goes wherever `GET` does (the front door answers it). Kept beside [`route_of`], and
+/// checked against the routes by the `http` integration tests.
+pub fn allowed_methods(route: &str) -> Option<&'static str> {
+    match route {
+        NO_ROUTE => None,
+        SIGNUP | VERIFY_ROUTE => Some("GET, HEAD, POST"),
+        CHECK_EMAIL | API_EMAIL_VERIFICATION | API_ACCOUNT_CREATION => Some("POST"),
+        _ => Some("GET, HEAD"),
+    }
+}
+
 /// The route a path belongs to, for logs and metrics: never the token in a link, nor any
 /// other caller-chosen text.
 pub fn route_of(path: &str) -> &'static str {
@@ -176,18 +197,15 @@ pub fn route_of(path: &str) -> &'static str {
         .filter(|code| (1..=5).contains(&code.len()))
         .is_some_and(|code| code.chars().all(|c| c.is_ascii_alphabetic()));
     if path.starts_with(VERIFY_PREFIX) {
-        "/verify/{token}"
+        VERIFY_ROUTE
     } else if path.starts_with(ASSETS_PREFIX) {
-        "/assets/{name}"
+        ASSET_ROUTE
     } else if lang {
-        "/{lang}"
+        HOME_IN_ROUTE
     } else {
-        OTHER
+        NO_ROUTE
     }
 }
-
-/// [`route_of`] for a path that is none of the routes.
-pub const OTHER: &str = "(other)";
 
 #[cfg(test)]
 mod tests {
@@ -253,12 +271,12 @@ mod tests {
         ] {
             let route = route_of(path);
             assert!(
-                route.starts_with('/') || route == OTHER,
+                route.starts_with('/') || route == NO_ROUTE,
                 "{path:?}: {route}"
             );
         }
-        assert_eq!(route_of("*"), OTHER);
-        assert_eq!(route_of(""), OTHER);
-        assert_eq!(route_of("/ä"), OTHER);
+        assert_eq!(route_of("*"), NO_ROUTE);
+        assert_eq!(route_of(""), NO_ROUTE);
+        assert_eq!(route_of("/ä"), NO_ROUTE);
     }
 }

@@ -2,13 +2,16 @@
 //! (retargeted where the fragment replaces something else than the request aimed at), or
 //! JSON under `/api/`. Internal details go to the log, never to the client.
 
+use bytes::Bytes;
 use maud::Markup;
 use poem::http::{HeaderValue, StatusCode, header};
 use poem::{Body, IntoResponse, Response, Result};
 
 use super::AppState;
 use super::context::RequestContext;
+use super::encoding::Encoding;
 use super::pages::{layout, status};
+use super::paths;
 use crate::i18n::Tr;
 use crate::limits::retry_after_secs;
 
@@ -39,17 +42,41 @@ pub fn html(
 
 /// An HTML body with the headers every page carries.
 pub fn html_body(status: StatusCode, body: Body) -> Response {
+    html_with_vary(status, body, "HX-Request, Accept-Language, lang")
+}
+
+/// [`html_body`] for a page kept in compressed forms: `encoding`'s, and varying with
+/// `Accept-Encoding` too.
+pub fn html_encoded(status: StatusCode, encoding: Encoding, body: Bytes) -> Response {
+    let vary = "HX-Request, Accept-Language, lang, Accept-Encoding";
+    let mut response = html_with_vary(status, Body::from_bytes(body), vary);
+    encoding.mark(response.headers_mut());
+    response
+}
+
+fn html_with_vary(status: StatusCode, body: Body, vary: &'static str) -> Response {
     Response::builder()
         .status(status)
         .content_type("text/html; charset=utf-8")
         .header(header::CACHE_CONTROL, "no-store")
-        .header(header::VARY, "HX-Request, Accept-Language, lang")
+        .header(header::VARY, vary)
         .body(body)
 }
 
 /// The answer for an error status: JSON under `/api/`, else the localized error page —
 /// for HTMX replacing the whole form region, whatever the request targeted.
 pub fn error(ctx: &RequestContext, state: &AppState, status: StatusCode) -> Response {
+    let mut response = error_body(ctx, state, status);
+    let allow =
+        paths::allowed_methods(ctx.route).filter(|_| status == StatusCode::METHOD_NOT_ALLOWED);
+    if let Some(allow) = allow {
+        let headers = response.headers_mut();
+        headers.insert(header::ALLOW, HeaderValue::from_static(allow));
+    }
+    response
+}
+
+fn error_body(ctx: &RequestContext, state: &AppState, status: StatusCode) -> Response {
     if ctx.api {
         return json_error(ctx, status);
     }

@@ -5,9 +5,10 @@ use std::collections::HashMap;
 use bytes::Bytes;
 use poem::http::StatusCode;
 use poem::web::{Data, Path};
-use poem::{Body, Response, handler};
+use poem::{Body, Request, Response, handler};
 
 use super::context::RequestContext;
+use super::encoding::{self, Precompressed};
 use super::form::{FormError, read_form};
 use super::pages::layout;
 use super::pages::signup::{
@@ -16,7 +17,7 @@ use super::pages::signup::{
 use super::paths::{Links, SwitchTo};
 use super::{AppState, response};
 use crate::i18n::{Tr, n_};
-use crate::signup::form::{FieldErrors, SignupForm};
+use crate::signup::form::{Field, FieldErrors, SignupForm};
 use crate::signup::{FlowError, SubmitError};
 
 /// The sign-up form: the fragment for HTMX, the whole page with the introduction otherwise.
@@ -59,24 +60,28 @@ fn empty_view(state: &AppState) -> FormView<'_> {
     }
 }
 
-fn empty_form(ctx: &RequestContext, state: &AppState) -> Response {
+fn empty_form(ctx: &RequestContext, state: &AppState, req: &Request) -> Response {
     let tr = ctx.tr();
     match state.home_pages.get(tr.lang(), ctx.htmx, ctx.links()) {
-        Some(page) => response::html_body(StatusCode::OK, Body::from_bytes(page)),
+        Some(page) => {
+            let (encoding, body) = page.pick(encoding::accepted(req.headers()));
+            response::html_encoded(StatusCode::OK, encoding, body)
+        }
         None => signup_page(ctx, state, tr, StatusCode::OK, &empty_view(state)),
     }
 }
 
 /// The empty sign-up form in every language, as page and as HTMX fragment, rendered once: it
 /// is what nearly every visitor asks for, and nothing else in the request changes it. Rendered
-/// per request, it cost more CPU than everything hyper does for the request.
+/// per request, it cost more CPU than everything hyper does for the request; compressed per
+/// request, far more again, so the brotli and gzip forms are made here too.
 #[derive(Default)]
 pub struct HomePages {
     /// The links the pages were rendered with; a request under another prefix (a proxy's
     /// `X-Forwarded-Prefix`) gets a fresh rendering.
     links: Links,
     /// By language code, then page (`false`) or fragment (`true`).
-    pages: HashMap<String, [Bytes; 2]>,
+    pages: HashMap<String, [Precompressed; 2]>,
 }
 
 impl HomePages {
@@ -86,28 +91,28 @@ impl HomePages {
             .catalogs
             .all()
             .map(|tr| {
-                let page =
-                    |htmx| Bytes::from(render_home(state, &tr, &links, htmx, &view).into_string());
+                let page = |htmx| {
+                    let html = render_home(state, &tr, &links, htmx, &view).into_string();
+                    Precompressed::new(Bytes::from(html))
+                };
                 (tr.lang().to_owned(), [page(false), page(true)])
             })
             .collect();
         HomePages { links, pages }
     }
 
-    /// The stored body (shared, not copied), when the request matches what was rendered.
-    fn get(&self, lang: &str, htmx: bool, links: &Links) -> Option<Bytes> {
+    /// The stored forms, when the request matches what was rendered.
+    fn get(&self, lang: &str, htmx: bool, links: &Links) -> Option<&Precompressed> {
         if *links != self.links {
             return None;
         }
-        self.pages
-            .get(lang)
-            .map(|pages| pages[usize::from(htmx)].clone())
+        self.pages.get(lang).map(|pages| &pages[usize::from(htmx)])
     }
 }
 
 #[handler]
-pub fn index(ctx: &RequestContext, Data(state): Data<&AppState>) -> Response {
-    empty_form(ctx, state)
+pub fn index(ctx: &RequestContext, Data(state): Data<&AppState>, req: &Request) -> Response {
+    empty_form(ctx, state, req)
 }
 
 /// `/{lang}`: the page in that language (the context took it from the path); other
@@ -117,11 +122,12 @@ pub fn index_in(
     ctx: &RequestContext,
     Path(lang): Path<String>,
     Data(state): Data<&AppState>,
+    req: &Request,
 ) -> poem::Result<Response> {
     if state.catalogs.get(&lang).is_none() {
         return Err(poem::Error::from_status(StatusCode::NOT_FOUND));
     }
-    Ok(empty_form(ctx, state))
+    Ok(empty_form(ctx, state, req))
 }
 
 /// Shown when a field arrived damaged (bad `%` escape, not UTF-8): nothing is judged or stored.
@@ -164,7 +170,7 @@ fn form_again(
     general_error: Option<String>,
     status: StatusCode,
 ) -> Response {
-    let email_ok = errors.get(crate::signup::form::Field::Email).is_none()
+    let email_ok = errors.get(Field::Email).is_none()
         && matches!(state.signups.check_email(&values.email), Ok(Ok(_)));
     let view = FormView {
         values,
@@ -323,6 +329,9 @@ pub async fn check_email(
     if let Err(wait) = state.limit_check(ctx) {
         return Ok(response::too_many(ctx, state, wait));
     }
+    if !ctx.htmx {
+        return Ok(checked_form_page(ctx, state, &tr, form));
+    }
     if form.email.trim().is_empty() {
         return Ok(response::html(
             ctx,
@@ -349,4 +358,22 @@ pub async fn check_email(
         "",
         fragment,
     ))
+}
+
+/// The inline check asked for without HTMX (a script, or a browser replaying the request):
+/// the whole sign-up page, with the address as entered and what the check found.
+fn checked_form_page(ctx: &RequestContext, state: &AppState, tr: &Tr, form: EmailOnly) -> Response {
+    let values = SignupForm {
+        email: form.email,
+        lang: form.lang,
+        ..SignupForm::EMPTY
+    };
+    let mut errors = FieldErrors::default();
+    if !values.email.trim().is_empty() {
+        // A store failure shows as an address not confirmed, as the HTMX path's 500 would.
+        if let Ok(Err(error)) = state.signups.check_email(&values.email) {
+            errors.add(Field::Email, error);
+        }
+    }
+    form_again(ctx, state, tr, &values, &errors, None, StatusCode::OK)
 }

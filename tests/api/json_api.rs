@@ -387,3 +387,71 @@ async fn the_spec_shows_the_request_fields_as_strings() {
         );
     }
 }
+
+#[tokio::test]
+async fn the_spec_documents_every_status_sent_and_the_fields_real_rules() {
+    let app = spawn_app().await;
+    let spec: Value = app.get("/api/api-spec.json").await.json().await.unwrap();
+
+    for (path, statuses) in [
+        ("/email-verification", &["200", "415", "422", "429"][..]),
+        (
+            "/account_creation",
+            &["202", "400", "415", "422", "429"][..],
+        ),
+    ] {
+        let responses = &spec["paths"][path]["post"]["responses"];
+        for status in statuses {
+            assert!(
+                responses.get(status).is_some(),
+                "{path} documents {status}: {responses}"
+            );
+        }
+        let retry_after = &responses["429"]["headers"];
+        assert!(
+            retry_after.as_object().is_some_and(|h| h
+                .keys()
+                .any(|name| name.eq_ignore_ascii_case("retry-after"))),
+            "{path}: 429 carries Retry-After: {retry_after}"
+        );
+    }
+
+    let schemas = &spec["components"]["schemas"];
+    let answer = &schemas["EmailVerificationAnswer"];
+    assert_eq!(answer["properties"]["reason"]["nullable"], true, "{answer}");
+    assert!(
+        answer["required"]
+            .as_array()
+            .is_some_and(|r| r.contains(&json!("reason"))),
+        "reason is always present: {answer}"
+    );
+    let account = &schemas["AccountCreationRequest"]["properties"];
+    for name in ["firstName", "lastName"] {
+        assert_eq!(account[name]["minLength"], 1, "{name}");
+        assert_eq!(account[name]["maxLength"], 64, "{name}");
+    }
+    assert_eq!(account["email"]["format"], "email");
+    assert_eq!(account["email"]["maxLength"], 190);
+}
+
+#[tokio::test]
+async fn a_rate_limited_address_check_answers_429_with_retry_after_in_json() {
+    let app = spawn_app_with(&[("RATE_LIMIT_PER_IP_PER_HOUR", "1")], Overrides::default()).await;
+    for attempt in 0..=10 {
+        let response = app
+            .client
+            .post(app.url("/api/v1/email-verification"))
+            .json(&json!({"email": "ada@uni.example"}))
+            .send()
+            .await
+            .unwrap();
+        if response.status() == 429 {
+            assert!(response.headers().get("retry-after").is_some());
+            let answer: Value = response.json().await.unwrap();
+            assert!(answer["message"].is_string(), "{answer}");
+            return;
+        }
+        assert_eq!(response.status(), 200, "attempt {attempt}");
+    }
+    panic!("ten checks per allowed sign-up, then 429");
+}

@@ -167,10 +167,10 @@ async fn a_trusted_prefix_is_used_for_every_link_on_the_page() {
         .await
         .unwrap();
     let document = scraper::Html::parse_document(&page);
-    let selector = scraper::Selector::parse("[href], [src], [action], [hx-post]").unwrap();
+    let selector = scraper::Selector::parse("[href], [src], [action], [data-hx-post]").unwrap();
     let mut seen = 0;
     for element in document.select(&selector) {
-        for attribute in ["href", "src", "action", "hx-post"] {
+        for attribute in ["href", "src", "action", "data-hx-post"] {
             if let Some(url) = element.value().attr(attribute) {
                 if url.starts_with('/') && !url.starts_with("//") {
                     assert!(url.starts_with("/accounts/"), "{attribute}={url}");

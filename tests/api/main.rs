@@ -4,11 +4,14 @@ mod support;
 
 mod browser;
 mod cli;
+mod compression;
 mod damaged_store;
 mod debug_flow;
 mod faults;
 mod front_door;
 mod graph;
+mod html_validity;
+mod http;
 mod json_api;
 mod limits;
 mod links;

@@ -167,7 +167,7 @@ async fn the_form_has_labelled_inputs_the_consents_and_the_support_address() {
         Some("post")
     );
     assert_eq!(
-        attr(&page, "#email", "hx-post").as_deref(),
+        attr(&page, "#email", "data-hx-post").as_deref(),
         Some("/signup/check-email")
     );
     assert_eq!(

@@ -17,8 +17,8 @@ use std::sync::Arc;
 use std::time::Instant;
 
 use poem::endpoint::{BoxEndpoint, DynEndpoint};
-use poem::http::{HeaderMap, HeaderValue, StatusCode};
-use poem::{Endpoint, Request, Response, Result};
+use poem::http::{HeaderMap, HeaderValue, Method, StatusCode, header};
+use poem::{Body, Endpoint, Request, Response, Result};
 use tracing::Instrument;
 
 use super::context::RequestContext;
@@ -76,9 +76,36 @@ impl FrontDoor {
         if let Err(status) = body_limit::read_capped(&mut req, self.body_limits).await {
             return response::error(&ctx, state, status);
         }
+        // HEAD is GET without the body, answered here for every route: poem's own fallback
+        // drops the body before its length is known, so `Content-Length` went missing.
+        let head = req.method() == Method::HEAD;
+        if head {
+            req.set_method(Method::GET);
+        }
         let result = DynEndpoint::call(self.routes.as_ref(), req).await;
-        response::finish(&ctx, state, result)
+        let response = response::finish(&ctx, state, result);
+        if head {
+            return without_body(response).await;
+        }
+        response
     }
+}
+
+/// The answer to HEAD: GET's headers with GET's `Content-Length`, and no body. Every body
+/// here is in memory already, so measuring it costs no more than sending it would.
+async fn without_body(response: Response) -> Response {
+    let (mut parts, body) = response.into_parts();
+    match body.into_bytes().await {
+        Ok(bytes) => {
+            parts
+                .headers
+                .insert(header::CONTENT_LENGTH, HeaderValue::from(bytes.len()));
+        }
+        Err(err) => {
+            tracing::debug!(error = %err, "the body of a HEAD answer could not be measured")
+        }
+    }
+    Response::from_parts(parts, Body::empty())
 }
 
 impl Endpoint for FrontDoor {

@@ -87,7 +87,7 @@ pub fn email_status_message(message: &str) -> Markup {
 pub fn form(tr: &Tr, links: &Links, view: &FormView<'_>) -> Markup {
     let steps = Steps { tr, view };
     html! {
-        form #signup .signup method="post" action=(links.signup()) hx-post=(links.signup()) hx-target="this" hx-swap="outerHTML" {
+        form #signup .signup method="post" action=(links.signup()) data-hx-post=(links.signup()) data-hx-target="this" data-hx-swap="outerHTML" {
             input type="hidden" name="lang" value=(tr.lang());
             (steps.alert())
             (steps.email(links))
@@ -148,12 +148,12 @@ impl Steps<'_> {
                     maxlength="190" pattern=[view.pattern] title=[expected] spellcheck="false" autocapitalize="off"
                     autofocus[self.focus(Field::Email)]
                     aria-invalid=[self.invalid(Field::Email)]
-                    // The inline check can add the error at any time: refer to it always.
-                    aria-describedby="email-hint email-error"
+                    // Only elements present; the inline check's error is added by app.js.
+                    aria-describedby=(described_by(view.errors, Field::Email, Some("email-hint")).unwrap_or_default())
                     // Checks queue rather than replace one another: htmx reports an aborted
                     // request as a console error.
-                    hx-post=(links.check_email()) hx-trigger="change, keyup changed delay:600ms"
-                    hx-target="#email-status" hx-swap="outerHTML" hx-sync="this:queue last";
+                    data-hx-post=(links.check_email()) data-hx-trigger="change, keyup changed delay:600ms"
+                    data-hx-target="#email-status" data-hx-swap="outerHTML" data-hx-sync="this:queue last";
                 p #email-hint .hint { (tr.t("We send a confirmation link to this address.")) }
                 div.field-status-live aria-live="polite" {
                     (email_status(tr, view.errors.get(Field::Email), view.email_ok))
@@ -161,8 +161,8 @@ impl Steps<'_> {
                 // With JavaScript only (CSS), until the address passes: something to press,
                 // and a place in the page for the focus when Tab leaves the address field.
                 div.step-next {
-                    button #email-next .button type="button" hx-post=(links.check_email())
-                        hx-target="#email-status" hx-swap="outerHTML" hx-sync="#email:queue last" {
+                    button #email-next .button type="button" data-hx-post=(links.check_email())
+                        data-hx-target="#email-status" data-hx-swap="outerHTML" data-hx-sync="#email:queue last" {
                         (tr.t("Check address and continue"))
                     }
                 }

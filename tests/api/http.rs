@@ -1,0 +1,160 @@
+//! HTTP semantics the outside checkers look at: `405` with `Allow`, `HEAD` like `GET`, and a
+//! whole page for every request a browser can make without HTMX.
+
+use reqwest::Method;
+use serde_json::Value;
+
+use crate::support::helpers::{TestApp, attr, spawn_app, texts};
+
+async fn send(app: &TestApp, method: Method, path: &str) -> reqwest::Response {
+    app.client
+        .request(method, app.url(path))
+        .send()
+        .await
+        .unwrap()
+}
+
+fn header(response: &reqwest::Response, name: &str) -> Option<String> {
+    response
+        .headers()
+        .get(name)
+        .and_then(|v| v.to_str().ok())
+        .map(str::to_owned)
+}
+
+/// Every route and the methods it answers (`HEAD` goes wherever `GET` does).
+const ROUTES: &[(&str, &[&str])] = &[
+    ("/", &["GET", "HEAD"]),
+    ("/de", &["GET", "HEAD"]),
+    ("/signup", &["GET", "HEAD", "POST"]),
+    ("/signup/check-email", &["POST"]),
+    ("/verify/not-a-token", &["GET", "HEAD", "POST"]),
+    ("/assets/style.css", &["GET", "HEAD"]),
+    ("/favicon.ico", &["GET", "HEAD"]),
+    ("/healthz", &["GET", "HEAD"]),
+    ("/readyz", &["GET", "HEAD"]),
+    ("/debug/mails", &["GET", "HEAD"]),
+    ("/api/api-spec.json", &["GET", "HEAD"]),
+    ("/api/v1/", &["GET", "HEAD"]),
+    ("/api/v1/email-verification", &["POST"]),
+    ("/api/v1/account_creation", &["POST"]),
+];
+
+#[tokio::test]
+async fn every_other_method_gets_405_with_an_allow_header_naming_the_right_ones() {
+    // Arrange
+    let app = spawn_app().await;
+    for (path, allowed) in ROUTES {
+        for method in ["GET", "POST", "PUT", "DELETE", "PATCH"] {
+            if allowed.contains(&method) {
+                continue;
+            }
+            // Act
+            let response = send(&app, method.parse().unwrap(), path).await;
+
+            // Assert
+            assert_eq!(response.status(), 405, "{method} {path}");
+            let allow = header(&response, "allow").unwrap_or_default();
+            let mut listed: Vec<&str> = allow.split(',').map(str::trim).collect();
+            listed.sort_unstable();
+            let mut expected = allowed.to_vec();
+            expected.sort_unstable();
+            assert_eq!(listed, expected, "Allow of {method} {path}: {allow:?}");
+        }
+    }
+}
+
+#[tokio::test]
+async fn a_405_says_method_not_allowed_on_a_page_and_in_json() {
+    let app = spawn_app().await;
+
+    let page = send(&app, Method::PUT, "/signup").await;
+    assert_eq!(page.status(), 405);
+    let html = page.text().await.unwrap();
+    assert_eq!(texts(&html, "h1"), vec!["Method not allowed"]);
+    assert!(texts(&html, "title")[0].starts_with("Method not allowed"));
+
+    let german = app
+        .client
+        .delete(app.url("/de"))
+        .send()
+        .await
+        .unwrap()
+        .text()
+        .await
+        .unwrap();
+    assert_eq!(attr(&german, "html", "lang").as_deref(), Some("de"));
+    assert_ne!(texts(&german, "h1"), vec!["Method not allowed"]);
+    assert_ne!(texts(&german, "h1"), vec!["Seite nicht gefunden"]);
+
+    let json = send(&app, Method::GET, "/api/v1/email-verification").await;
+    assert_eq!(json.status(), 405);
+    let answer: Value = json.json().await.unwrap();
+    assert_eq!(answer["message"], "Method not allowed");
+}
+
+#[tokio::test]
+async fn head_answers_carry_the_same_headers_as_get_and_no_body() {
+    let app = spawn_app().await;
+    for path in [
+        "/",
+        "/de",
+        "/signup",
+        "/assets/style.css",
+        "/assets/htmx.min.js",
+        "/favicon.ico",
+        "/healthz",
+        "/api/api-spec.json",
+        "/api/v1/",
+        "/verify/not-a-token",
+        "/no/such/page",
+    ] {
+        // Act
+        let get = send(&app, Method::GET, path).await;
+        let head = send(&app, Method::HEAD, path).await;
+
+        // Assert
+        assert_eq!(head.status(), get.status(), "{path}");
+        for name in ["content-length", "content-type", "etag", "cache-control"] {
+            assert_eq!(header(&head, name), header(&get, name), "{name} of {path}");
+        }
+        let length: usize = header(&get, "content-length")
+            .expect("GET has a length")
+            .parse()
+            .unwrap();
+        assert_eq!(get.bytes().await.unwrap().len(), length, "{path}");
+        assert!(head.bytes().await.unwrap().is_empty(), "{path}");
+    }
+}
+
+#[tokio::test]
+async fn checking_an_address_without_htmx_renders_the_whole_form_page_with_a_title() {
+    let app = spawn_app().await;
+    for (email, expect_error) in [
+        ("ada@uni.example", false),
+        ("not an address", true),
+        ("", false),
+    ] {
+        // Act
+        let response = app
+            .post_form("/signup/check-email", &[("email", email), ("lang", "en")])
+            .await;
+
+        // Assert
+        assert_eq!(response.status(), 200, "{email:?}");
+        let html = response.text().await.unwrap();
+        let title = texts(&html, "title");
+        assert_eq!(title.len(), 1, "{email:?}");
+        assert!(title[0].starts_with("Sign up – "), "{email:?}: {title:?}");
+        assert_eq!(attr(&html, "html", "lang").as_deref(), Some("en"));
+        assert_eq!(
+            attr(&html, "form#signup #email", "value").as_deref(),
+            Some(email)
+        );
+        assert_eq!(
+            !texts(&html, "#email-status .field-error").is_empty(),
+            expect_error,
+            "{email:?}"
+        );
+    }
+}
