@@ -3,15 +3,7 @@
 
 use std::io::Read;
 
-use crate::support::helpers::{TestApp, attr, spawn_app};
-
-fn header(response: &reqwest::Response, name: &str) -> Option<String> {
-    response
-        .headers()
-        .get(name)
-        .and_then(|v| v.to_str().ok())
-        .map(str::to_owned)
-}
+use crate::support::helpers::{TestApp, attr, header, spawn_app};
 
 fn decoded(encoding: Option<&str>, body: &[u8]) -> Vec<u8> {
     let mut out = Vec::new();

@@ -4,7 +4,7 @@
 use reqwest::Method;
 use serde_json::Value;
 
-use crate::support::helpers::{TestApp, attr, spawn_app, texts};
+use crate::support::helpers::{TestApp, attr, header, spawn_app, texts};
 
 async fn send(app: &TestApp, method: Method, path: &str) -> reqwest::Response {
     app.client
@@ -12,14 +12,6 @@ async fn send(app: &TestApp, method: Method, path: &str) -> reqwest::Response {
         .send()
         .await
         .unwrap()
-}
-
-fn header(response: &reqwest::Response, name: &str) -> Option<String> {
-    response
-        .headers()
-        .get(name)
-        .and_then(|v| v.to_str().ok())
-        .map(str::to_owned)
 }
 
 /// Every route and the methods it answers (`HEAD` goes wherever `GET` does).

@@ -252,6 +252,15 @@ pub fn texts(html: &str, selector: &str) -> Vec<String> {
         .collect()
 }
 
+/// A response header as text, when it is text.
+pub fn header(response: &reqwest::Response, name: &str) -> Option<String> {
+    response
+        .headers()
+        .get(name)
+        .and_then(|v| v.to_str().ok())
+        .map(str::to_owned)
+}
+
 /// The value of `attribute` on the first element matching `selector`.
 pub fn attr(html: &str, selector: &str, attribute: &str) -> Option<String> {
     let document = Html::parse_document(html);
