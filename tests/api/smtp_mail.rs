@@ -1,18 +1,13 @@
 //! The sign-up with mails going over real SMTP to a loopback server: the TLS modes and
 //! login, a refused login, the server being down at either mail, and what the mails contain.
 
-use std::sync::Arc;
-use std::sync::atomic::{AtomicUsize, Ordering};
+use std::sync::atomic::Ordering;
 use std::time::{SystemTime, UNIX_EPOCH};
 
-use ms365_accountcreator::directory::{
-    Directory, DirectoryError, DirectoryUser, FreeName, GrantOutcome, Grants, NewUser,
-    SimulatedDirectory,
-};
-use ms365_accountcreator::domain::MailNickname;
 use ms365_accountcreator::mail::SmtpMailer;
 use ms365_accountcreator::startup::{Application, Overrides};
 
+use crate::support::flaky_directory::FlakyDirectory;
 use crate::support::helpers::{TestApp, attr, spawn_app_with, test_settings, texts};
 use crate::support::smtp::{
     Login, ReceivedMail, SmtpMode, SmtpServer, app_settings, free_port, pairs,
@@ -204,56 +199,12 @@ async fn the_smtp_server_being_down_at_sign_up_is_reported_and_a_later_submissio
     assert!(password.password().is_some());
 }
 
-/// The simulated directory, counting the users it creates.
-#[derive(Debug)]
-struct CountingDirectory {
-    inner: SimulatedDirectory,
-    created: AtomicUsize,
-}
-
-#[async_trait::async_trait]
-impl Directory for CountingDirectory {
-    fn domain(&self) -> &str {
-        self.inner.domain()
-    }
-    async fn free_user_principal_name(
-        &self,
-        nickname: &MailNickname,
-        known_taken: &[String],
-    ) -> Result<FreeName, DirectoryError> {
-        self.inner
-            .free_user_principal_name(nickname, known_taken)
-            .await
-    }
-    async fn set_password(
-        &self,
-        object_id: &str,
-        password: &secrecy::SecretString,
-    ) -> Result<(), DirectoryError> {
-        self.inner.set_password(object_id, password).await
-    }
-    async fn find_user(&self, upn: &str) -> Result<Option<DirectoryUser>, DirectoryError> {
-        self.inner.find_user(upn).await
-    }
-    async fn create_user(&self, user: &NewUser<'_>) -> Result<DirectoryUser, DirectoryError> {
-        let created = self.inner.create_user(user).await?;
-        self.created.fetch_add(1, Ordering::SeqCst);
-        Ok(created)
-    }
-    async fn grant(&self, object_id: &str, wanted: Grants) -> GrantOutcome {
-        self.inner.grant(object_id, wanted).await
-    }
-}
-
 #[tokio::test]
 async fn the_smtp_server_being_down_at_the_password_mail_is_resumed_by_confirming_again() {
     crate::support::tools::require_tool!(Aiosmtpd);
     // Arrange
     let mut server = SmtpServer::start(SmtpMode::StartTls, Some(LOGIN));
-    let directory = Arc::new(CountingDirectory {
-        inner: SimulatedDirectory::new("tenant.example"),
-        created: AtomicUsize::new(0),
-    });
+    let directory = FlakyDirectory::new();
     let overrides = Overrides {
         directory: Some(directory.clone()),
         ..Overrides::default()
@@ -272,7 +223,7 @@ async fn the_smtp_server_being_down_at_the_password_mail_is_resumed_by_confirmin
         texts(&failed.text().await.unwrap(), "h1"),
         vec!["Your account could not be finished yet"]
     );
-    assert_eq!(directory.created.load(Ordering::SeqCst), 1);
+    assert_eq!(directory.creates.load(Ordering::SeqCst), 1);
     assert_eq!(server.received().len(), 1);
     let page = app.get(&path).await;
     assert_eq!(
@@ -299,7 +250,7 @@ async fn the_smtp_server_being_down_at_the_password_mail_is_resumed_by_confirmin
     );
     assert!(mails[1].password().is_some());
     assert_eq!(
-        directory.created.load(Ordering::SeqCst),
+        directory.creates.load(Ordering::SeqCst),
         1,
         "one user, not two"
     );
