@@ -42,7 +42,7 @@ pub enum ProvisionError {
     #[error("mail: {0}")]
     Mail(#[from] MailError),
     #[error("store: {0}")]
-    Store(#[from] StoreError),
+    Store(StoreError),
     #[error("no random numbers available")]
     Random,
     #[error("the address of the registration is not valid")]
@@ -63,6 +63,16 @@ impl ProvisionError {
             ProvisionError::Store(_) => "store",
             ProvisionError::Random => "secret",
             ProvisionError::Address => "address",
+        }
+    }
+}
+
+impl From<StoreError> for ProvisionError {
+    fn from(err: StoreError) -> Self {
+        match err {
+            // Another instance took the registration over (this one paused past its lease).
+            StoreError::Busy => ProvisionError::InProgress,
+            err => ProvisionError::Store(err),
         }
     }
 }
@@ -103,8 +113,10 @@ impl Signups {
             }
             InFlight(self, registration.email.clone())
         };
-        // Another request may have finished steps since this copy was read.
-        if let Some(current) = self.store.registration(&registration.email)? {
+        // Another request may have finished steps since this copy was read. With several
+        // instances on one database, this also takes the registration's lease: while another
+        // instance provisions it, this one answers "in progress" as for a second request here.
+        if let Some(current) = self.store.lease(&registration.email).await? {
             registration = current;
         }
         // Current only if no other attempt (another instance sharing the store) has set a
@@ -122,12 +134,30 @@ impl Signups {
                 (registration.password_version, password),
             );
         }
+        let result = self.record_outcome(&mut registration, result).await;
+        if let Err(err) = self.store.release(&registration.email).await {
+            // The lease lapses by itself; until then other instances answer "in progress".
+            tracing::warn!(signup = %registration.signup_id, error = %err, "cannot release the registration's lease");
+        }
+        result
+    }
+
+    /// Counts and records a failed run in the registration (for `signups list`).
+    async fn record_outcome(
+        &self,
+        registration: &mut Registration,
+        result: Result<Provisioned, ProvisionError>,
+    ) -> Result<Provisioned, ProvisionError> {
+        if let Err(ProvisionError::InProgress) = &result {
+            // Another instance has it now: its progress is not this run's to overwrite.
+            return result;
+        }
         if let Err(err) = &result {
             self.metrics.signup(SignupOutcome::Failed(err.reason()));
             tracing::warn!(signup = %registration.signup_id, step = ?registration.step, error = %err, "provisioning stopped");
             registration.last_error = Some(format!("{:?}: {err}", registration.step));
             registration.updated_at = self.now();
-            if let Err(save_err) = self.store.save_registration(&registration).await {
+            if let Err(save_err) = self.store.save_registration(registration).await {
                 tracing::error!(signup = %registration.signup_id, error = %save_err, "cannot record the failure");
             }
         }
