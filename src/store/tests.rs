@@ -1,5 +1,142 @@
+//! The store's tests. Most run once per backend: each is a function taking a fresh
+//! [`Store`], and `both_backends!` makes a `#[test]` of it in `sled_backend` and in
+//! `postgres_backend`. The PostgreSQL ones need a server at `TEST_DATABASE_URL` (`tests/run`
+//! starts one): without it they pass with a message, unless `TESTS_REQUIRE_TOOLS` is set,
+//! as `tests/run` does; then they fail. Each gets a schema of its own, so they run in
+//! parallel. The rest are about sled's files and run on sled only.
+
 use super::*;
 use crate::domain::{Mailbox, Step, SubaddressSeparator};
+
+/// A sled store in a directory of its own, as the server opens one.
+fn sled_store() -> (Store, tempfile::TempDir) {
+    let dir = tempfile::tempdir().unwrap();
+    (Store::open(dir.path()).unwrap(), dir)
+}
+
+/// The sled handle of a store the sled-only tests made.
+fn sled(store: &Store) -> &SledStore {
+    match &store.backend {
+        Backend::Sled(store) => store,
+        Backend::Postgres(_) => panic!("a sled-only test got a PostgreSQL store"),
+    }
+}
+
+/// `TEST_DATABASE_URL`, or `None` after saying why the test does nothing (it fails instead
+/// under `TESTS_REQUIRE_TOOLS`).
+fn test_database_url(test: &str) -> Option<String> {
+    if let Some(url) = std::env::var("TEST_DATABASE_URL")
+        .ok()
+        .filter(|url| !url.is_empty())
+    {
+        return Some(url);
+    }
+    let message = format!(
+        "{test}: needs PostgreSQL: set TEST_DATABASE_URL (tests/run starts a throwaway server)"
+    );
+    assert!(
+        std::env::var_os("TESTS_REQUIRE_TOOLS").is_none(),
+        "{message}"
+    );
+    eprintln!("skipped: {message}");
+    None
+}
+
+/// A new, empty schema in the test database, and the URL it is in.
+fn fresh_schema(test: &str) -> Option<(String, String)> {
+    let url = test_database_url(test)?;
+    let schema = format!(
+        "test_{}",
+        crate::signup::password::random_id(8)
+            .unwrap()
+            .to_lowercase()
+            .replace(|c: char| !c.is_ascii_alphanumeric(), "_")
+    );
+    let runtime = tokio::runtime::Builder::new_current_thread()
+        .enable_all()
+        .build()
+        .unwrap();
+    runtime.block_on(async {
+        let (client, connection) = tokio_postgres::connect(&url, tokio_postgres::NoTls)
+            .await
+            .unwrap();
+        tokio::spawn(connection);
+        client
+            .batch_execute(&format!("CREATE SCHEMA {schema}"))
+            .await
+            .unwrap();
+    });
+    Some((url, schema))
+}
+
+/// A migrated PostgreSQL store in a new schema (`None`: no test database, see above).
+fn postgres_store(test: &str) -> Option<Store> {
+    let (url, schema) = fresh_schema(test)?;
+    let store = Store::connect_in_schema(&url, &schema).unwrap();
+    store.migrate().unwrap();
+    Some(store)
+}
+
+/// Runs an async test body to its end.
+fn block_on<F: std::future::Future>(body: F) -> F::Output {
+    tokio::runtime::Builder::new_current_thread()
+        .enable_all()
+        .build()
+        .unwrap()
+        .block_on(body)
+}
+
+/// A `#[test]` per backend for each named test function (`async` ones in a runtime).
+macro_rules! both_backends {
+    (sync: [$($sync:ident),* $(,)?], async: [$($async:ident),* $(,)?] $(,)?) => {
+        mod sled_backend {
+            $(#[test]
+            fn $sync() {
+                let (store, _dir) = super::sled_store();
+                super::$sync(store);
+            })*
+            $(#[test]
+            fn $async() {
+                let (store, _dir) = super::sled_store();
+                super::block_on(super::$async(store));
+            })*
+        }
+        mod postgres_backend {
+            $(#[test]
+            fn $sync() {
+                if let Some(store) = super::postgres_store(stringify!($sync)) {
+                    super::$sync(store);
+                }
+            })*
+            $(#[test]
+            fn $async() {
+                if let Some(store) = super::postgres_store(stringify!($async)) {
+                    super::block_on(super::$async(store));
+                }
+            })*
+        }
+    };
+}
+
+both_backends! {
+    sync: [
+        a_pending_sign_up_can_be_claimed_once,
+        a_wrong_nonce_or_unknown_id_claims_nothing,
+        an_expired_sign_up_cannot_be_claimed,
+        every_submission_keeps_its_own_link_until_one_is_claimed,
+        forgetting_an_address_removes_all_its_pending_sign_ups,
+        purging_keeps_the_unexpired_sign_ups_of_a_mailbox,
+        a_registered_address_refuses_new_sign_ups,
+        concurrent_claims_yield_exactly_one_winner,
+        concurrent_durable_saves_all_finish,
+        imported_addresses_are_registered_once_and_listed,
+        a_backup_restores_into_a_new_store_of_either_kind,
+    ],
+    async: [
+        progress_is_saved_and_read_back,
+        a_username_is_reserved_for_one_registration_and_moves_and_goes_with_it,
+    ],
+}
 
 /// The key of a person's mailbox.
 fn key(email: &str) -> RegistryKey {
@@ -21,9 +158,7 @@ fn pending(id: &str, email: &str) -> PendingSignup {
     }
 }
 
-#[test]
-fn a_pending_sign_up_can_be_claimed_once() {
-    let store = Store::temporary().unwrap();
+fn a_pending_sign_up_can_be_claimed_once(store: Store) {
     store
         .insert_pending(&pending("p1", "ada@x.example"))
         .unwrap();
@@ -44,9 +179,7 @@ fn a_pending_sign_up_can_be_claimed_once() {
     assert!(matches!(store.lookup("p1").unwrap(), Lookup::Registered(_)));
 }
 
-#[test]
-fn a_wrong_nonce_or_unknown_id_claims_nothing() {
-    let store = Store::temporary().unwrap();
+fn a_wrong_nonce_or_unknown_id_claims_nothing(store: Store) {
     store
         .insert_pending(&pending("p1", "ada@x.example"))
         .unwrap();
@@ -58,18 +191,14 @@ fn a_wrong_nonce_or_unknown_id_claims_nothing() {
     assert!(matches!(store.lookup("p1").unwrap(), Lookup::Pending(_)));
 }
 
-#[test]
-fn an_expired_sign_up_cannot_be_claimed() {
-    let store = Store::temporary().unwrap();
+fn an_expired_sign_up_cannot_be_claimed(store: Store) {
     store
         .insert_pending(&pending("p1", "ada@x.example"))
         .unwrap();
     assert_eq!(store.claim("p1", "nonce-p1", 200).unwrap(), Claim::Expired);
 }
 
-#[test]
-fn every_submission_keeps_its_own_link_until_one_is_claimed() {
-    let store = Store::temporary().unwrap();
+fn every_submission_keeps_its_own_link_until_one_is_claimed(store: Store) {
     store
         .insert_pending(&pending("p1", "ada@x.example"))
         .unwrap();
@@ -91,9 +220,7 @@ fn every_submission_keeps_its_own_link_until_one_is_claimed() {
     );
 }
 
-#[test]
-fn forgetting_an_address_removes_all_its_pending_sign_ups() {
-    let store = Store::temporary().unwrap();
+fn forgetting_an_address_removes_all_its_pending_sign_ups(store: Store) {
     for id in ["p1", "p2", "p3"] {
         store.insert_pending(&pending(id, "ada@x.example")).unwrap();
     }
@@ -105,9 +232,7 @@ fn forgetting_an_address_removes_all_its_pending_sign_ups() {
     assert_eq!(left, ["p4"]);
 }
 
-#[test]
-fn purging_keeps_the_unexpired_sign_ups_of_a_mailbox() {
-    let store = Store::temporary().unwrap();
+fn purging_keeps_the_unexpired_sign_ups_of_a_mailbox(store: Store) {
     let mut later = pending("p2", "ada@x.example");
     later.expires_at = 300;
     store
@@ -134,7 +259,7 @@ fn a_store_written_with_one_pending_id_per_mailbox_reads_the_same() {
         .insert_pending(&pending("p1", "ada@x.example"))
         .unwrap();
     // What the earlier layout wrote: the bare id.
-    store
+    sled(&store)
         .pending_by_email
         .insert(key("ada@x.example").as_bytes(), "p1")
         .unwrap();
@@ -144,9 +269,7 @@ fn a_store_written_with_one_pending_id_per_mailbox_reads_the_same() {
     assert_eq!(store.forget(&key("ada@x.example")).unwrap().pending, 2);
 }
 
-#[test]
-fn a_registered_address_refuses_new_sign_ups() {
-    let store = Store::temporary().unwrap();
+fn a_registered_address_refuses_new_sign_ups(store: Store) {
     store
         .insert_pending(&pending("p1", "ada@x.example"))
         .unwrap();
@@ -157,9 +280,7 @@ fn a_registered_address_refuses_new_sign_ups() {
     ));
 }
 
-#[test]
-fn concurrent_claims_yield_exactly_one_winner() {
-    let store = Store::temporary().unwrap();
+fn concurrent_claims_yield_exactly_one_winner(store: Store) {
     store
         .insert_pending(&pending("p1", "ada@x.example"))
         .unwrap();
@@ -184,9 +305,7 @@ fn concurrent_claims_yield_exactly_one_winner() {
     );
 }
 
-#[tokio::test]
-async fn progress_is_saved_and_read_back() {
-    let store = Store::temporary().unwrap();
+async fn progress_is_saved_and_read_back(store: Store) {
     store
         .insert_pending(&pending("p1", "ada@x.example"))
         .unwrap();
@@ -217,7 +336,7 @@ fn the_store_survives_reopening() {
             .insert_pending(&pending("p1", "ada@x.example"))
             .unwrap();
         store.claim("p1", "nonce-p1", 150).unwrap();
-        store.db.flush().unwrap();
+        sled(&store).db.flush().unwrap();
     }
     let store = Store::open(dir.path()).unwrap();
     assert!(
@@ -265,10 +384,7 @@ fn failures_an_operator_can_fix_are_named() {
 /// people confirming together hung for good in the benchmark. Many concurrent durable saves
 /// must all finish. They run on a runtime of their own in a thread of their own, so a hang
 /// fails the test instead of hanging it (the deadlock blocks the runtime's workers).
-#[test]
-fn concurrent_durable_saves_all_finish() {
-    let dir = tempfile::tempdir().unwrap();
-    let store = Store::open(dir.path()).unwrap();
+fn concurrent_durable_saves_all_finish(store: Store) {
     let (finished, all_finished) = std::sync::mpsc::channel();
     std::thread::spawn(move || {
         let runtime = tokio::runtime::Builder::new_multi_thread()
@@ -321,9 +437,7 @@ fn naming(mut registration: Registration, upn: &str) -> Registration {
     registration
 }
 
-#[tokio::test]
-async fn a_username_is_reserved_for_one_registration_and_moves_and_goes_with_it() {
-    let store = Store::temporary().unwrap();
+async fn a_username_is_reserved_for_one_registration_and_moves_and_goes_with_it(store: Store) {
     let ada = claimed(&store, "p1", "ada@x.example");
     let other = claimed(&store, "p2", "other@x.example");
 
@@ -386,7 +500,7 @@ fn purging_skips_an_unreadable_record_and_goes_on() {
     store
         .insert_pending(&pending("p1", "ada@x.example"))
         .unwrap();
-    store.pending.insert("p2", &b"{not json"[..]).unwrap();
+    sled(&store).pending.insert("p2", &b"{not json"[..]).unwrap();
     store
         .insert_pending(&pending("p3", "bob@x.example"))
         .unwrap();
@@ -442,4 +556,217 @@ fn a_damaged_store_is_refused_at_opening_with_what_to_do() {
         message.starts_with("the store is damaged") && message.contains("from a backup"),
         "{message}"
     );
+}
+
+fn imported_addresses_are_registered_once_and_listed(store: Store) {
+    let details = Imported {
+        registered_at: 50,
+        upn: Some("bob@t.example".into()),
+        ..Imported::default()
+    };
+    assert!(store.import_registered(&key("bob@x.example"), &details).unwrap());
+    assert!(
+        !store.import_registered(&key("bob@x.example"), &details).unwrap(),
+        "the second import of an address changes nothing"
+    );
+    claimed(&store, "p1", "ada@x.example");
+    let listed: Vec<(String, bool)> = store
+        .registrations()
+        .map(|r| r.unwrap())
+        .map(|r| (r.email.to_string(), r.imported))
+        .collect();
+    assert_eq!(
+        listed,
+        [("ada@x.example".into(), false), ("bob@x.example".into(), true)]
+    );
+    assert_eq!(
+        store.registration_by_signup("p1").unwrap().unwrap().email,
+        key("ada@x.example")
+    );
+    assert_eq!(store.registration_by_signup("").unwrap(), None);
+}
+
+/// What `store copy` does: every record of one store into a new one, here into a sled
+/// store and back into one of the kind under test, and nothing is lost on the way.
+fn a_backup_restores_into_a_new_store_of_either_kind(store: Store) {
+    // Arrange: a registration with a reserved name, pending sign-ups, an import.
+    let ada = claimed(&store, "p1", "ada@x.example");
+    block_on(store.reserve_username(&naming(ada, "ada.l@t.example"))).unwrap();
+    store
+        .insert_pending(&pending("p2", "bob@x.example"))
+        .unwrap();
+    store
+        .insert_pending(&pending("p3", "bob@x.example"))
+        .unwrap();
+    store
+        .import_registered(&key("cy@x.example"), &Imported::default())
+        .unwrap();
+    let mut file = Vec::new();
+    store.backup(&mut file).unwrap();
+
+    // Act: into sled, out of it again, and into a new store of the kind under test.
+    let (sled_copy, _dir) = sled_store();
+    sled_copy.restore(file.as_slice()).unwrap();
+    let mut again = Vec::new();
+    sled_copy.backup(&mut again).unwrap();
+    let target = match &store.backend {
+        Backend::Sled(_) => sled_store().0,
+        Backend::Postgres(_) => match postgres_store("a_backup_restores_into_a_new_store") {
+            Some(store) => store,
+            None => return,
+        },
+    };
+    target.restore(again.as_slice()).unwrap();
+
+    // Assert
+    for copy in [&sled_copy, &target] {
+        assert!(matches!(copy.lookup("p1").unwrap(), Lookup::Registered(_)));
+        assert_eq!(
+            copy.reserved_usernames("ada").unwrap(),
+            vec!["ada.l@t.example"]
+        );
+        assert_eq!(copy.pending_signups().count(), 2);
+        assert!(matches!(
+            copy.claim("p3", "nonce-p3", 150).unwrap(),
+            Claim::Claimed(_)
+        ));
+        assert_eq!(copy.lookup("p2").unwrap(), Lookup::AddressTaken);
+        assert!(copy.registration(&key("cy@x.example")).unwrap().unwrap().imported);
+    }
+    assert!(matches!(
+        target.restore(again.as_slice()),
+        Err(BackupError::NotEmpty { .. })
+    ));
+}
+
+/// Two instances on one database: two handles, each its own lease holder.
+fn two_instances(test: &str) -> Option<(Store, Store)> {
+    let (url, schema) = fresh_schema(test)?;
+    let one = Store::connect_in_schema(&url, &schema).unwrap();
+    let two = Store::connect_in_schema(&url, &schema).unwrap();
+    one.migrate().unwrap();
+    two.migrate().unwrap();
+    Some((one, two))
+}
+
+#[test]
+fn postgres_claims_split_across_two_instances_yield_one_winner() {
+    let Some((one, two)) = two_instances("postgres_claims_split_across_two_instances") else {
+        return;
+    };
+    one.insert_pending(&pending("p1", "ada@x.example")).unwrap();
+    let claims: Vec<Claim> = std::thread::scope(|scope| {
+        let handles: Vec<_> = (0..50)
+            .map(|n| {
+                let store = if n % 2 == 0 { &one } else { &two };
+                scope.spawn(move || store.claim("p1", "nonce-p1", 150).unwrap())
+            })
+            .collect();
+        handles.into_iter().map(|h| h.join().unwrap()).collect()
+    });
+    let winners = claims
+        .iter()
+        .filter(|c| matches!(c, Claim::Claimed(_)))
+        .count();
+    assert_eq!(winners, 1, "{claims:?}");
+    assert!(
+        claims
+            .iter()
+            .all(|c| matches!(c, Claim::Claimed(_) | Claim::Resume(_)))
+    );
+}
+
+#[test]
+fn postgres_one_instance_at_a_time_provisions_a_registration() {
+    let Some((one, two)) = two_instances("postgres_one_instance_at_a_time") else {
+        return;
+    };
+    block_on(async {
+        let mut ada = claimed(&one, "p1", "ada@x.example");
+        let email = ada.email.clone();
+        // The claimer holds the lease: the other instance waits its turn, even to save.
+        assert!(matches!(two.lease(&email).await, Err(StoreError::Busy)));
+        ada.step = Step::Creating;
+        assert!(matches!(
+            two.save_registration(&ada).await,
+            Err(StoreError::Busy)
+        ));
+        assert!(matches!(
+            two.reserve_username(&naming(ada.clone(), "ada@t.example")).await,
+            Err(StoreError::Busy)
+        ));
+        assert!(two.reserved_usernames("ada").unwrap().is_empty());
+        one.save_registration(&ada).await.unwrap();
+
+        one.release(&email).await.unwrap();
+        let current = two.lease(&email).await.unwrap().unwrap();
+        assert_eq!(current.step, Step::Creating, "the other reads where it stopped");
+        assert!(matches!(
+            one.save_registration(&ada).await,
+            Err(StoreError::Busy)
+        ));
+        assert!(matches!(
+            two.lease(&key("nobody@x.example")).await,
+            Ok(None)
+        ));
+    });
+}
+
+#[test]
+fn postgres_counts_mails_for_every_instance_together() {
+    let Some((one, two)) = two_instances("postgres_counts_mails") else {
+        return;
+    };
+    let hour = 7200;
+    assert_eq!(one.count_mail("all", 3, hour + 10).unwrap(), Some(Ok(())));
+    assert_eq!(two.count_mail("all", 3, hour + 20).unwrap(), Some(Ok(())));
+    assert_eq!(one.count_mail("all", 3, hour + 30).unwrap(), Some(Ok(())));
+    assert_eq!(
+        two.count_mail("all", 3, hour + 40).unwrap(),
+        Some(Err(std::time::Duration::from_secs(3600 - 40))),
+        "the fourth mail of the hour waits for the next"
+    );
+    assert_eq!(
+        two.count_mail("mailbox:ada@x.example", 3, hour + 40).unwrap(),
+        Some(Ok(())),
+        "another key has its own count"
+    );
+    assert_eq!(one.count_mail("all", 3, hour + 3600).unwrap(), Some(Ok(())));
+    one.purge_expired(hour + 3600).unwrap();
+    let (sled_store, _dir) = sled_store();
+    assert_eq!(
+        sled_store.count_mail("all", 3, hour).unwrap(),
+        None,
+        "one process counts in memory"
+    );
+}
+
+#[test]
+fn postgres_migrations_are_applied_once() {
+    let Some((url, schema)) = fresh_schema("postgres_migrations_are_applied_once") else {
+        return;
+    };
+    let store = Store::connect_in_schema(&url, &schema).unwrap();
+    assert!(!store.is_ready(), "not ready before the schema is there");
+    assert_eq!(store.migrate().unwrap(), 1);
+    assert_eq!(store.migrate().unwrap(), 0);
+    assert!(store.is_ready());
+    assert_eq!(store.describe(), format!("PostgreSQL at {}", {
+        let config: tokio_postgres::Config = url.parse().unwrap();
+        super::postgres::describe(&config)
+    }));
+}
+
+#[test]
+fn postgres_unreachable_is_not_ready_and_errors_without_hanging() {
+    // A port nothing listens on (the connection is refused at once).
+    let listener = std::net::TcpListener::bind("127.0.0.1:0").unwrap();
+    let port = listener.local_addr().unwrap().port();
+    drop(listener);
+    let store = Store::connect(&format!("postgres://nobody@127.0.0.1:{port}/none")).unwrap();
+    store.keep_migrating().unwrap();
+    assert!(!store.is_ready());
+    let err = store.lookup("p1").unwrap_err();
+    assert!(matches!(err, StoreError::Postgres(_)), "{err:?}");
+    assert_eq!(store.failure(), None, "the server goes on and retries");
 }

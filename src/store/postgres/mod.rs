@@ -243,7 +243,7 @@ impl PgStore {
 }
 
 /// `host:port/database` of a configuration.
-fn describe(config: &tokio_postgres::Config) -> String {
+pub(super) fn describe(config: &tokio_postgres::Config) -> String {
     let host = match config.get_hosts().first() {
         Some(tokio_postgres::config::Host::Tcp(host)) => host.clone(),
         Some(tokio_postgres::config::Host::Unix(path)) => path.display().to_string(),
