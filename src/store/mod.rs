@@ -33,7 +33,7 @@ use sled::transaction::TransactionError;
 
 use crate::domain::Mailbox;
 pub use embedded::SledStore;
-pub use postgres::PgStore;
+pub use postgres::{LEASE_RENEWAL, PgStore};
 
 pub use backup::{BackupError, Copied};
 pub use housekeeping::{Purged, Unreadable};
@@ -256,6 +256,14 @@ impl Store {
         match &self.backend {
             Backend::Sled(store) => store.registration(email),
             Backend::Postgres(store) => store.lease(email).await,
+        }
+    }
+
+    /// Keeps this process's lease on `email` (every [`LEASE_RENEWAL`] while it provisions).
+    pub async fn renew(&self, email: &RegistryKey) -> Result<(), StoreError> {
+        match &self.backend {
+            Backend::Sled(_) => Ok(()),
+            Backend::Postgres(store) => store.lease(email).await.map(drop),
         }
     }
 

@@ -21,6 +21,7 @@ mod metrics;
 mod one_account;
 mod pages;
 mod provisioning;
+mod shared_store;
 mod signup_form;
 mod slow_clients;
 mod smtp_mail;

@@ -125,9 +125,14 @@ impl Signups {
             Some((version, password)) if version == registration.password_version => Some(password),
             _ => None,
         };
-        let result = self
-            .run_steps(&mut registration, &mut password, person_present)
-            .await;
+        let result = {
+            let email = registration.email.clone();
+            let steps = self.run_steps(&mut registration, &mut password, person_present);
+            tokio::select! {
+                result = steps => result,
+                never = self.keep_lease(&email) => match never {},
+            }
+        };
         if let Some(password) = password {
             self.undelivered().insert(
                 registration.email.clone(),
@@ -162,6 +167,21 @@ impl Signups {
             }
         }
         result
+    }
+
+    /// Renews this process's lease on `email` while its steps run (PostgreSQL), so another
+    /// instance takes the registration over only once this one is gone. Never returns.
+    async fn keep_lease(&self, email: &RegistryKey) -> std::convert::Infallible {
+        let mut tick = tokio::time::interval(crate::store::LEASE_RENEWAL);
+        tick.set_missed_tick_behavior(tokio::time::MissedTickBehavior::Delay);
+        tick.tick().await;
+        loop {
+            tick.tick().await;
+            if let Err(err) = self.store.renew(email).await {
+                // The next step's save finds out whether the lease is lost.
+                tracing::warn!(error = %err, "cannot renew the registration's lease");
+            }
+        }
     }
 
     fn undelivered(&self) -> std::sync::MutexGuard<'_, HashMap<RegistryKey, (u32, SecretString)>> {

@@ -26,10 +26,13 @@ use tokio::runtime::Handle;
 
 use super::StoreError;
 
-/// How long an instance may go without saving a step before another may take a
-/// registration over (it died, or lost the database). Longer than any one provisioning step
-/// (Graph calls are bounded well below it).
-const LEASE: Duration = Duration::from_secs(120);
+/// How long a registration stays with the instance provisioning it without a sign of life:
+/// then another may take it over (the first died, or lost the database). The holder renews
+/// it every [`LEASE_RENEWAL`] while it works, so a slow Graph call does not lose it.
+const LEASE: Duration = Duration::from_secs(15);
+
+/// How often an instance renews the lease of a registration it is provisioning.
+pub const LEASE_RENEWAL: Duration = Duration::from_secs(5);
 
 /// The embedded migrations, in order: (version, name, SQL).
 const MIGRATIONS: &[(i32, &str, &str)] = &[(
