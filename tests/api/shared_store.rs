@@ -287,3 +287,104 @@ async fn two_instances_behind_a_round_robin_survive_losing_one() {
     assert_eq!(fake.members(&group).len(), people.len());
     assert_eq!(fake.consumed(&sku), people.len() as i64);
 }
+
+/// Runs the binary with `args` on the database at `url` (and `DATABASE_PATH` pointing at a
+/// sled store that must stay untouched).
+fn command(url: &str, args: &[&str]) -> std::process::Output {
+    std::process::Command::new(env!("CARGO_BIN_EXE_ms365-accountcreator"))
+        .args(args)
+        .env_clear()
+        .env("PATH", std::env::var("PATH").unwrap_or_default())
+        .env("MODE", "test")
+        .env("LOG_LEVEL", "warn")
+        .env("DATABASE_URL", url)
+        .env("DATABASE_PATH", "/nonexistent/ignored-while-DATABASE_URL-is-set")
+        .env("GRAPH_API_USER_MAIL_DOMAIN", "tenant.example")
+        .current_dir(std::env::temp_dir())
+        .output()
+        .expect("the binary runs")
+}
+
+fn stdout(output: &std::process::Output) -> String {
+    assert!(
+        output.status.success(),
+        "failed: {}\n{}",
+        String::from_utf8_lossy(&output.stdout),
+        String::from_utf8_lossy(&output.stderr)
+    );
+    String::from_utf8_lossy(&output.stdout).into_owned()
+}
+
+#[tokio::test]
+async fn a_sled_store_moves_to_the_database_and_the_commands_work_while_servers_run() {
+    let Some(url) = postgres::fresh_database("a_sled_store_moves_to_the_database").await else {
+        return;
+    };
+    // Arrange: a sled server with a finished registration and a pending sign-up, stopped.
+    let mut sled_app = spawn_app_with(&[], Overrides::default()).await;
+    sled_app.sign_up("ada@uni.example", "Ada", "Lovelace").await;
+    let ada_link = sled_app.verification_path("ada@uni.example").await;
+    assert_eq!(
+        sled_app
+            .post_form(&ada_link, &[("lang", "en")])
+            .await
+            .status(),
+        200
+    );
+    sled_app.sign_up("bob@uni.example", "Bob", "Builder").await;
+    let bob_link = sled_app.verification_path("bob@uni.example").await;
+    let sled_dir = sled_app.stop().await;
+
+    // Act: copy it over, then serve from the database.
+    let copied = stdout(&command(
+        &url,
+        &[
+            "store",
+            "copy",
+            "--from",
+            sled_dir.path().to_str().unwrap(),
+            "--to",
+            &url,
+        ],
+    ));
+    let app = spawn_on(&url, &[]).await;
+
+    // Assert: everything came along, and the commands work beside the running server.
+    assert!(copied.contains("copied from sled to PostgreSQL"), "{copied}");
+    let emails = stdout(&command(&url, &["emails", "list"]));
+    assert!(emails.contains("ada@uni.example"), "{emails}");
+    let signups = stdout(&command(&url, &["signups", "list"]));
+    assert!(signups.contains("bob@uni.example"), "{signups}");
+    assert_eq!(
+        app.post_form(&ada_link, &[("lang", "en")]).await.status(),
+        410,
+        "the finished link stays used up"
+    );
+    assert_eq!(
+        app.post_form(&bob_link, &[("lang", "en")]).await.status(),
+        200,
+        "the pending link works at the new store"
+    );
+    let forgotten = stdout(&command(&url, &["emails", "forget", "ada@uni.example"]));
+    assert!(!forgotten.is_empty());
+    let emails = stdout(&command(&url, &["emails", "list"]));
+    assert!(!emails.contains("ada@uni.example"), "{emails}");
+    assert!(stdout(&command(&url, &["store", "migrate"])).contains("is current"));
+    let again = command(
+        &url,
+        &[
+            "store",
+            "copy",
+            "--from",
+            sled_dir.path().to_str().unwrap(),
+            "--to",
+            &url,
+        ],
+    );
+    assert!(!again.status.success(), "a second copy into a used database");
+    assert!(
+        String::from_utf8_lossy(&again.stderr).contains("not empty"),
+        "{}",
+        String::from_utf8_lossy(&again.stderr)
+    );
+}
