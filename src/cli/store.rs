@@ -61,23 +61,22 @@ pub fn run(command: StoreCommand, settings: &Settings) -> anyhow::Result<()> {
     }
 }
 
+/// `store copy`: read all of FROM (a backup in memory), then restore it into TO.
 fn copy(from: &str, to: &str) -> anyhow::Result<()> {
-    {
-        let source = named_store(from)?;
-        let target = named_store(to)?;
-        let mut records = Vec::new();
-        let read = source.backup(&mut records)?;
-        let written = target.restore(records.as_slice())?;
-        target.flush_blocking()?;
-        println!(
-            "{} records of {} trees copied from {} to {}",
-            written.records,
-            read.trees,
-            source.describe(),
-            target.describe()
-        );
-        Ok(())
-    }
+    let source = named_store(from)?;
+    let target = named_store(to)?;
+    let mut records = Vec::new();
+    let read = source.backup(&mut records)?;
+    let written = target.restore(records.as_slice())?;
+    target.flush_blocking()?;
+    println!(
+        "{} records of {} trees copied from {} to {}",
+        written.records,
+        read.trees,
+        source.describe(),
+        target.describe()
+    );
+    Ok(())
 }
 
 fn on_configured_store(command: StoreCommand, settings: &Settings) -> anyhow::Result<()> {

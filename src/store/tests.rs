@@ -500,7 +500,10 @@ fn purging_skips_an_unreadable_record_and_goes_on() {
     store
         .insert_pending(&pending("p1", "ada@x.example"))
         .unwrap();
-    sled(&store).pending.insert("p2", &b"{not json"[..]).unwrap();
+    sled(&store)
+        .pending
+        .insert("p2", &b"{not json"[..])
+        .unwrap();
     store
         .insert_pending(&pending("p3", "bob@x.example"))
         .unwrap();
@@ -564,9 +567,15 @@ fn imported_addresses_are_registered_once_and_listed(store: Store) {
         upn: Some("bob@t.example".into()),
         ..Imported::default()
     };
-    assert!(store.import_registered(&key("bob@x.example"), &details).unwrap());
     assert!(
-        !store.import_registered(&key("bob@x.example"), &details).unwrap(),
+        store
+            .import_registered(&key("bob@x.example"), &details)
+            .unwrap()
+    );
+    assert!(
+        !store
+            .import_registered(&key("bob@x.example"), &details)
+            .unwrap(),
         "the second import of an address changes nothing"
     );
     claimed(&store, "p1", "ada@x.example");
@@ -577,7 +586,10 @@ fn imported_addresses_are_registered_once_and_listed(store: Store) {
         .collect();
     assert_eq!(
         listed,
-        [("ada@x.example".into(), false), ("bob@x.example".into(), true)]
+        [
+            ("ada@x.example".into(), false),
+            ("bob@x.example".into(), true)
+        ]
     );
     assert_eq!(
         store.registration_by_signup("p1").unwrap().unwrap().email,
@@ -631,7 +643,12 @@ fn a_backup_restores_into_a_new_store_of_either_kind(store: Store) {
             Claim::Claimed(_)
         ));
         assert_eq!(copy.lookup("p2").unwrap(), Lookup::AddressTaken);
-        assert!(copy.registration(&key("cy@x.example")).unwrap().unwrap().imported);
+        assert!(
+            copy.registration(&key("cy@x.example"))
+                .unwrap()
+                .unwrap()
+                .imported
+        );
     }
     assert!(matches!(
         target.restore(again.as_slice()),
@@ -692,7 +709,8 @@ fn postgres_one_instance_at_a_time_provisions_a_registration() {
             Err(StoreError::Busy)
         ));
         assert!(matches!(
-            two.reserve_username(&naming(ada.clone(), "ada@t.example")).await,
+            two.reserve_username(&naming(ada.clone(), "ada@t.example"))
+                .await,
             Err(StoreError::Busy)
         ));
         assert!(two.reserved_usernames("ada").unwrap().is_empty());
@@ -700,7 +718,11 @@ fn postgres_one_instance_at_a_time_provisions_a_registration() {
 
         one.release(&email).await.unwrap();
         let current = two.lease(&email).await.unwrap().unwrap();
-        assert_eq!(current.step, Step::Creating, "the other reads where it stopped");
+        assert_eq!(
+            current.step,
+            Step::Creating,
+            "the other reads where it stopped"
+        );
         assert!(matches!(
             one.save_registration(&ada).await,
             Err(StoreError::Busy)
@@ -727,7 +749,8 @@ fn postgres_counts_mails_for_every_instance_together() {
         "the fourth mail of the hour waits for the next"
     );
     assert_eq!(
-        two.count_mail("mailbox:ada@x.example", 3, hour + 40).unwrap(),
+        two.count_mail("mailbox:ada@x.example", 3, hour + 40)
+            .unwrap(),
         Some(Ok(())),
         "another key has its own count"
     );
@@ -751,10 +774,13 @@ fn postgres_migrations_are_applied_once() {
     assert_eq!(store.migrate().unwrap(), 1);
     assert_eq!(store.migrate().unwrap(), 0);
     assert!(store.is_ready());
-    assert_eq!(store.describe(), format!("PostgreSQL at {}", {
-        let config: tokio_postgres::Config = url.parse().unwrap();
-        super::postgres::describe(&config)
-    }));
+    assert_eq!(
+        store.describe(),
+        format!("PostgreSQL at {}", {
+            let config: tokio_postgres::Config = url.parse().unwrap();
+            super::postgres::describe(&config)
+        })
+    );
 }
 
 #[test]

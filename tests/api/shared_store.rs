@@ -188,7 +188,11 @@ async fn two_instances_behind_a_round_robin_survive_losing_one() {
     let fake = FakeGraph::start().await;
     let group = fake.add_group("Students");
     let sku = fake.add_sku("M365EDU_A1", 1000);
-    let mut env = crate::graph::env(&fake, &[group.clone()], &[sku.clone()]);
+    let mut env = crate::graph::env(
+        &fake,
+        std::slice::from_ref(&group),
+        std::slice::from_ref(&sku),
+    );
     env.push(("DATABASE_URL".into(), url));
     let dirs = [tempfile::tempdir().unwrap(), tempfile::tempdir().unwrap()];
     let one = ServerProcess::start(dirs[0].path(), &env).await;
@@ -298,7 +302,10 @@ fn command(url: &str, args: &[&str]) -> std::process::Output {
         .env("MODE", "test")
         .env("LOG_LEVEL", "warn")
         .env("DATABASE_URL", url)
-        .env("DATABASE_PATH", "/nonexistent/ignored-while-DATABASE_URL-is-set")
+        .env(
+            "DATABASE_PATH",
+            "/nonexistent/ignored-while-DATABASE_URL-is-set",
+        )
         .env("GRAPH_API_USER_MAIL_DOMAIN", "tenant.example")
         .current_dir(std::env::temp_dir())
         .output()
@@ -350,7 +357,10 @@ async fn a_sled_store_moves_to_the_database_and_the_commands_work_while_servers_
     let app = spawn_on(&url, &[]).await;
 
     // Assert: everything came along, and the commands work beside the running server.
-    assert!(copied.contains("copied from sled to PostgreSQL"), "{copied}");
+    assert!(
+        copied.contains("copied from sled to PostgreSQL"),
+        "{copied}"
+    );
     let emails = stdout(&command(&url, &["emails", "list"]));
     assert!(emails.contains("ada@uni.example"), "{emails}");
     let signups = stdout(&command(&url, &["signups", "list"]));
@@ -381,7 +391,10 @@ async fn a_sled_store_moves_to_the_database_and_the_commands_work_while_servers_
             &url,
         ],
     );
-    assert!(!again.status.success(), "a second copy into a used database");
+    assert!(
+        !again.status.success(),
+        "a second copy into a used database"
+    );
     assert!(
         String::from_utf8_lossy(&again.stderr).contains("not empty"),
         "{}",
