@@ -276,7 +276,13 @@ fn open_serving_store(settings: &Settings) -> anyhow::Result<Store> {
     store
         .keep_migrating()
         .with_context(|| format!("cannot prepare the {}", store.describe()))?;
-    tracing::info!(store = %store.describe(), "store opened");
+    match &settings.database_url {
+        Some(_) => tracing::info!(store = %store.describe(), "store opened"),
+        None => {
+            let path = settings.database_path.display();
+            tracing::info!(store = %format!("sled at {path}"), "store opened");
+        }
+    }
     Ok(store)
 }
 

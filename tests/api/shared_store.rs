@@ -199,6 +199,11 @@ async fn two_instances_behind_a_round_robin_survive_losing_one() {
     let two = ServerProcess::start(dirs[1].path(), &env).await;
     wait_until_ready(&one.url("/readyz")).await;
     wait_until_ready(&two.url("/readyz")).await;
+    assert!(
+        one.log_text().contains("PostgreSQL at 127.0.0.1"),
+        "start-up names the store: {}",
+        one.log_text()
+    );
 
     // Sign-ups split across both (a round-robin: every other one to each).
     let names = [
