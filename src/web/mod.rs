@@ -1,4 +1,4 @@
-//! The HTTP layer: the handlers (`signup`, `verify`, `api`, …) and their `pages`, the one
+//! The HTTP layer: the handlers (`signup`, `verify`, `password`, `api`, …) and their `pages`, the one
 //! renderer (`response`), each request's `context`, and the `front_door` every request
 //! passes through (the accept loop, proxies, the same-origin check, body limits, the log).
 
@@ -13,6 +13,7 @@ pub mod form;
 pub mod front_door;
 mod health;
 mod pages;
+mod password;
 pub mod paths;
 mod response;
 mod signup;
@@ -75,6 +76,14 @@ impl AppState {
         self
     }
 
+    /// The password reset page under `links`, when resets are enabled: pages link to it
+    /// only then.
+    pub fn reset_page(&self, links: &paths::Links) -> Option<String> {
+        self.signups
+            .password_reset_enabled()
+            .then(|| links.password())
+    }
+
     /// Counts a sign-up post from the request's client; `Err` is the time to wait.
     pub fn limit_signup(&self, ctx: &RequestContext) -> Result<(), std::time::Duration> {
         let checked = self.signup_limit.check(&self.client_key(ctx));
@@ -132,6 +141,12 @@ pub fn routes(
         .at(paths::FAVICON, get(assets::favicon))
         .at(paths::API_SPEC, get(api::service().spec_endpoint()))
         .nest(paths::API_V1, api::endpoint());
+    if state.signups.password_reset_enabled() {
+        route = route
+            .at(paths::PASSWORD, get(password::index).post(password::request))
+            .at(paths::PASSWORD_IN, get(password::index_in))
+            .at(paths::PASSWORD_LINK, get(password::show).post(password::reset));
+    }
     if state.metrics_route {
         route = route.at(paths::METRICS, get(health::metrics));
     }
