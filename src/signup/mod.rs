@@ -25,7 +25,7 @@ use crate::metrics::{Metrics, SignupOutcome};
 use crate::store::{Claim, Lookup, PendingSignup, RegistryKey, Store, StoreError};
 use form::{Field, FieldError, FieldErrors, SignupForm};
 pub use provision::{ProvisionError, Provisioned};
-pub use reset::{PasswordReset, RESET_PERMISSIONS, ResetError, ResetRequestError};
+pub use reset::{PasswordReset, ResetError, ResetRequestError};
 pub use settings::{FlowSettings, MailLinks, PasswordDelivery, UnknownDelivery};
 use token::{TokenError, TokenSigner};
 

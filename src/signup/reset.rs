@@ -14,16 +14,13 @@ use super::token::{ResetClaims, TokenError};
 use super::{FlowError, LinkError, Signups, Step, password};
 use crate::directory::DirectoryError;
 use crate::domain::{EmailAddress, Mailbox};
+use crate::graph::check::PASSWORD_ROLES;
 use crate::i18n::Tr;
 use crate::mail::{
     MailError, new_password_mail, password_reset_link_mail, password_reset_support_mail,
 };
 use crate::metrics::ResetOutcome;
 use crate::store::{Registration, RegistryKey, StoreError};
-
-/// The Graph application permissions that allow setting a user's password, for the log line
-/// an operator reads after a refusal (and for `check`).
-pub const RESET_PERMISSIONS: &str = "User-PasswordProfile.ReadWrite.All or User.ReadWrite.All";
 
 /// Why a reset request was not taken. Whether the address has an account is never among
 /// the reasons: that answer is the same either way.
@@ -242,10 +239,11 @@ impl Signups {
         {
             Ok(()) => {}
             Err(DirectoryError::Forbidden(detail)) => {
+                let permission = PASSWORD_ROLES.join(" or ");
                 tracing::error!(
                     upn = %account.upn,
                     detail = %detail,
-                    "Microsoft Graph refused to set a new password: the app needs the application permission {RESET_PERMISSIONS} (with admin consent), and Graph never lets an app reset the password of a user who holds an administrator role"
+                    "Microsoft Graph refused to set a new password: the app needs the application permission {permission} (with admin consent), and Graph never lets an app reset the password of a user who holds an administrator role"
                 );
                 return Err(ResetError::Forbidden(detail));
             }
