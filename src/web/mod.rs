@@ -21,7 +21,7 @@ mod verify;
 
 use std::sync::Arc;
 
-use poem::http::{HeaderMap, HeaderName, HeaderValue, header};
+use poem::http::{HeaderMap, HeaderName, HeaderValue, StatusCode, header};
 use poem::{EndpointExt, Route, get, post};
 use url::Url;
 
@@ -146,6 +146,11 @@ pub fn routes(
             .at(paths::PASSWORD, get(password::index).post(password::request))
             .at(paths::PASSWORD_IN, get(password::index_in))
             .at(paths::PASSWORD_LINK, get(password::show).post(password::reset));
+    } else {
+        // Not found whatever the method: `/:lang` would answer a POST with 405, which
+        // tells that something is there.
+        let absent = poem::endpoint::make_sync(|_| StatusCode::NOT_FOUND);
+        route = route.at(paths::PASSWORD, absent);
     }
     if state.metrics_route {
         route = route.at(paths::METRICS, get(health::metrics));

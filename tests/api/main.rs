@@ -19,6 +19,7 @@ mod logs;
 mod mailbox;
 mod metrics;
 mod one_account;
+mod password_reset;
 mod pages;
 mod provisioning;
 mod signup_form;
