@@ -206,10 +206,7 @@ pub fn build_signups(
     };
     let mailer = mailer_from(settings)?;
     let outbox = mailer.outbox().cloned();
-    let mut links = MailLinks::new(web::paths::absolute(
-        &public_url,
-        web::paths::VERIFY_PREFIX,
-    ));
+    let mut links = MailLinks::new(web::paths::absolute(&public_url, web::paths::VERIFY_PREFIX));
     if settings.password_reset_ttl.is_some() {
         links = links.with_password_reset(
             web::paths::absolute(&public_url, web::paths::PASSWORD),

@@ -292,7 +292,11 @@ mod tests {
         assert!(password_permission(Some(&none), false).ok);
         let missing = password_permission(Some(&none), true);
         assert!(!missing.ok);
-        assert!(missing.detail.contains("User-PasswordProfile.ReadWrite.All"));
+        assert!(
+            missing
+                .detail
+                .contains("User-PasswordProfile.ReadWrite.All")
+        );
         assert!(!password_permission(None, true).ok);
     }
 }

@@ -82,7 +82,9 @@ pub fn password_reset_link_mail(
     // Translators: {count} is the number of minutes the link stays valid.
     text.push_str(&tr.nf("The link is valid for {count} minute and works once. Opening it changes nothing; your password is only replaced when you press the button on that page.", "The link is valid for {count} minutes and works once. Opening it changes nothing; your password is only replaced when you press the button on that page.", valid_minutes, &[]));
     text.push_str("\n\n");
-    text.push_str(tr.t("If you did not ask for this, ignore this mail: your password stays as it is."));
+    text.push_str(
+        tr.t("If you did not ask for this, ignore this mail: your password stays as it is."),
+    );
     push_support(&mut text, tr, support);
     OutgoingMail {
         to: to.address().clone(),
@@ -112,7 +114,9 @@ pub fn password_reset_support_mail(tr: &Tr, to: &Mailbox, support: &str) -> Outg
         ));
     }
     text.push_str("\n\n");
-    text.push_str(tr.t("If you did not ask for this, ignore this mail: your password stays as it is."));
+    text.push_str(
+        tr.t("If you did not ask for this, ignore this mail: your password stays as it is."),
+    );
     text.push('\n');
     OutgoingMail {
         to: to.address().clone(),

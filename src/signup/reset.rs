@@ -230,8 +230,8 @@ impl Signups {
         account: &Account,
         tr: &Tr,
     ) -> Result<PasswordReset, ResetError> {
-        let password = password::generate(self.settings.password_bytes)
-            .map_err(|_| ResetError::Random)?;
+        let password =
+            password::generate(self.settings.password_bytes).map_err(|_| ResetError::Random)?;
         match self
             .directory
             .set_password(&account.object_id, &password)

@@ -88,9 +88,9 @@ impl Store {
             let ours = encode(&ResetRecord {
                 used_through: used.issued_at,
             });
-            let before = used.previous.map(|used_through| {
-                sled::IVec::from(encode(&ResetRecord { used_through }))
-            });
+            let before = used
+                .previous
+                .map(|used_through| sled::IVec::from(encode(&ResetRecord { used_through })));
             // A failed swap means a newer link was used: it stays used.
             let _ = tree.compare_and_swap(used.email.as_bytes(), Some(ours), before)?;
             self.flush_to_disk().await?;

@@ -76,12 +76,12 @@ impl AppState {
         self
     }
 
-    /// The password reset page under `links`, when resets are enabled: pages link to it
-    /// only then.
-    pub fn reset_page(&self, links: &paths::Links) -> Option<String> {
+    /// The password reset page in `lang` under `links`, when resets are enabled: pages
+    /// link to it only then.
+    pub fn reset_page(&self, links: &paths::Links, lang: &str) -> Option<String> {
         self.signups
             .password_reset_enabled()
-            .then(|| links.password())
+            .then(|| links.password_in(lang))
     }
 
     /// Counts a sign-up post from the request's client; `Err` is the time to wait.
@@ -143,9 +143,15 @@ pub fn routes(
         .nest(paths::API_V1, api::endpoint());
     if state.signups.password_reset_enabled() {
         route = route
-            .at(paths::PASSWORD, get(password::index).post(password::request))
+            .at(
+                paths::PASSWORD,
+                get(password::index).post(password::request),
+            )
             .at(paths::PASSWORD_IN, get(password::index_in))
-            .at(paths::PASSWORD_LINK, get(password::show).post(password::reset));
+            .at(
+                paths::PASSWORD_LINK,
+                get(password::show).post(password::reset),
+            );
     } else {
         // Not found whatever the method: `/:lang` would answer a POST with 405, which
         // tells that something is there.

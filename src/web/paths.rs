@@ -152,6 +152,11 @@ impl Links {
         self.path(PASSWORD)
     }
 
+    /// The page to ask for a password reset link in a language: `/de/password`.
+    pub fn password_in(&self, lang: &str) -> String {
+        self.path(&format!("/{lang}{PASSWORD}"))
+    }
+
     /// A password reset link's page.
     pub fn password_link(&self, token: &str) -> String {
         self.path(&format!("{PASSWORD_PREFIX}{token}"))
@@ -303,7 +308,10 @@ mod tests {
                 "{path}"
             );
         }
-        assert_eq!(SwitchTo::for_path("/password//evil.example"), SwitchTo::Home);
+        assert_eq!(
+            SwitchTo::for_path("/password//evil.example"),
+            SwitchTo::Home
+        );
     }
 
     #[test]

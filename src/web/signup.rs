@@ -32,8 +32,9 @@ fn render_home(
     if htmx {
         return fragment;
     }
-    let reset_page = state.reset_page(links);
-    let content = maud::html! { (intro(tr, &state.support_email, reset_page.as_deref())) (fragment) };
+    let reset_page = state.reset_page(links, tr.lang());
+    let content =
+        maud::html! { (intro(tr, &state.support_email, reset_page.as_deref())) (fragment) };
     let title = tr.t("Sign up");
     layout::page(tr, &state.catalogs, links, &SwitchTo::Home, title, content)
 }
@@ -218,7 +219,7 @@ pub async fn submit(
             let content = if ctx.htmx {
                 answer
             } else {
-                let reset_page = state.reset_page(ctx.links());
+                let reset_page = state.reset_page(ctx.links(), tr.lang());
                 maud::html! { (intro(&tr, &state.support_email, reset_page.as_deref())) (answer) }
             };
             Ok(response::html(

@@ -139,7 +139,7 @@ pub async fn confirm(
                 &tr,
                 &result,
                 &state.sign_in_url,
-                state.reset_page(ctx.links()).as_deref(),
+                state.reset_page(ctx.links(), tr.lang()).as_deref(),
             ),
         ),
         Err(ConfirmError::Link(err)) => problem(ctx, state, &tr, err),

@@ -106,9 +106,19 @@ async fn link_pages(app: &TestApp, dir: &Path, directory: &FlakyDirectory) {
 async fn reset_pages(app: &TestApp, dir: &Path, directory: &FlakyDirectory) {
     keep(dir, "password", app.get("/password").await).await;
     keep(dir, "password-de", app.get("/de/password").await).await;
-    keep(dir, "password.fragment", app.get_with("/password", HTMX).await).await;
+    keep(
+        dir,
+        "password.fragment",
+        app.get_with("/password", HTMX).await,
+    )
+    .await;
     let bad = [("email", "not an address"), ("lang", "en")];
-    keep(dir, "password-error", app.post_form("/password", &bad).await).await;
+    keep(
+        dir,
+        "password-error",
+        app.post_form("/password", &bad).await,
+    )
+    .await;
     let error = app.post_form_with("/password", &bad, HTMX).await;
     keep(dir, "password-error.fragment", error).await;
     let ada = [("email", "ada@uni.example"), ("lang", "en")];
@@ -121,7 +131,11 @@ async fn reset_pages(app: &TestApp, dir: &Path, directory: &FlakyDirectory) {
         .into_iter()
         .find(|mail| mail.links.iter().any(|link| link.contains("/password/")))
         .expect("a reset link");
-    let link = mail.links.iter().find(|l| l.contains("/password/")).unwrap();
+    let link = mail
+        .links
+        .iter()
+        .find(|l| l.contains("/password/"))
+        .unwrap();
     let path = link.strip_prefix(&app.address).unwrap().to_owned();
     keep(dir, "password-link", app.get(&path).await).await;
     let press = || app.post_form(&path, &[("lang", "en")]);
@@ -131,7 +145,12 @@ async fn reset_pages(app: &TestApp, dir: &Path, directory: &FlakyDirectory) {
     keep(dir, "password-forbidden", press().await).await;
     keep(dir, "password-done", press().await).await;
     keep(dir, "password-link-used", app.get(&path).await).await;
-    keep(dir, "password-link-invalid", app.get("/password/x.y.z").await).await;
+    keep(
+        dir,
+        "password-link-invalid",
+        app.get("/password/x.y.z").await,
+    )
+    .await;
 }
 
 async fn error_pages(app: &TestApp, dir: &Path) {
@@ -191,7 +210,10 @@ async fn every_page_and_fragment_passes_the_nu_html_checker() {
         directory: Some(directory.clone()),
         ..Overrides::default()
     };
-    let settings = [("PASSWORD_DELIVERY", "both"), ("PASSWORD_RESET_ENABLED", "true")];
+    let settings = [
+        ("PASSWORD_DELIVERY", "both"),
+        ("PASSWORD_RESET_ENABLED", "true"),
+    ];
     let app = spawn_app_with(&settings, overrides).await;
     let dir = tempfile::tempdir().unwrap();
     let out = dir.path();

@@ -126,7 +126,7 @@ pub fn link_problem(tr: &Tr, links: &Links, problem: LinkError) -> Markup {
         section.panel.panel--warning {
             h1 { (title) }
             p { (text) }
-            p { a.button href=(links.password()) { (tr.t("Ask for a new link")) } }
+            p { a.button href=(links.password_in(tr.lang())) { (tr.t("Ask for a new link")) } }
         }
     }
 }

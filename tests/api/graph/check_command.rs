@@ -181,7 +181,10 @@ async fn check_says_whether_the_token_allows_password_resets() {
     assert!(!without.status.success());
     let refused = line(&without);
     assert!(refused.starts_with("FAIL"), "{refused}");
-    assert!(refused.contains("User-PasswordProfile.ReadWrite.All or User.ReadWrite.All"), "{refused}");
+    assert!(
+        refused.contains("User-PasswordProfile.ReadWrite.All or User.ReadWrite.All"),
+        "{refused}"
+    );
     assert!(with.status.success(), "{}", line(&with));
     assert!(line(&with).starts_with("ok"), "{}", line(&with));
 }

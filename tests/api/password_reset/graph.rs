@@ -47,15 +47,30 @@ async fn the_mailed_new_password_is_the_users_password_and_must_be_changed_at_si
     let app = spawn_against(&fake, Some(&smtp), Overrides::default()).await;
     app.sign_up("ada@uni.example", "Ada", "Lovelace").await;
     let verify = smtp.received().pop().unwrap().verification_path();
-    assert_eq!(app.post_form(&verify, &[("lang", "en")]).await.status(), 200);
-    let first = smtp.received().pop().unwrap().password().expect("the first password");
+    assert_eq!(
+        app.post_form(&verify, &[("lang", "en")]).await.status(),
+        200
+    );
+    let first = smtp
+        .received()
+        .pop()
+        .unwrap()
+        .password()
+        .expect("the first password");
     assert_eq!(fake.password_of(UPN).as_deref(), Some(first.as_str()));
 
     // Act
-    assert_eq!(ask_for_reset(&app, "ada@uni.example", "en").await.status(), 200);
+    assert_eq!(
+        ask_for_reset(&app, "ada@uni.example", "en").await.status(),
+        200
+    );
     let path = received_reset_path(&smtp);
     assert_eq!(app.get(&path).await.status(), 200);
-    assert_eq!(fake.count(Endpoint::UpdateUser), 0, "opening the link changes nothing");
+    assert_eq!(
+        fake.count(Endpoint::UpdateUser),
+        0,
+        "opening the link changes nothing"
+    );
     let done = app.post_form(&path, &[("lang", "en")]).await;
 
     // Assert
@@ -66,8 +81,15 @@ async fn the_mailed_new_password_is_the_users_password_and_must_be_changed_at_si
     let new = mail.password().expect("the new password is in the mail");
     assert_ne!(new, first);
     let user = fake.user(UPN).unwrap();
-    assert_eq!(user.password.as_deref(), Some(new.as_str()), "the mailed one works");
-    assert!(user.must_change_password, "to be changed at the next sign-in");
+    assert_eq!(
+        user.password.as_deref(),
+        Some(new.as_str()),
+        "the mailed one works"
+    );
+    assert!(
+        user.must_change_password,
+        "to be changed at the next sign-in"
+    );
     assert_eq!(fake.count(Endpoint::UpdateUser), 1);
 }
 
@@ -100,10 +122,18 @@ async fn graph_refusing_shows_a_contact_support_page_and_logs_the_permission_onc
         .collect();
     assert_eq!(naming.len(), 1, "{}", logs.text());
     assert!(naming[0].contains("User.ReadWrite.All"), "{}", naming[0]);
-    assert!(naming[0].contains("Authorization_RequestDenied"), "{}", naming[0]);
+    assert!(
+        naming[0].contains("Authorization_RequestDenied"),
+        "{}",
+        naming[0]
+    );
     assert_eq!(fake.password_of(UPN), before, "nothing changed");
     let mails = mails_to(&app, "ada@uni.example").await;
-    assert!(mails.iter().all(|m| m.subject != "Your new temporary password"));
+    assert!(
+        mails
+            .iter()
+            .all(|m| m.subject != "Your new temporary password")
+    );
 }
 
 #[tokio::test]
@@ -118,7 +148,10 @@ async fn an_administrator_graph_protects_gets_the_contact_support_page_too() {
     let refused = app.post_form(&path, &[("lang", "en")]).await;
 
     assert_eq!(refused.status(), 403);
-    assert_eq!(texts(&refused.text().await.unwrap(), "h1"), vec!["Please contact support"]);
+    assert_eq!(
+        texts(&refused.text().await.unwrap(), "h1"),
+        vec!["Please contact support"]
+    );
 }
 
 #[tokio::test]
@@ -133,7 +166,11 @@ async fn a_throttled_reset_waits_and_succeeds() {
     let done = app.post_form(&path, &[("lang", "en")]).await;
 
     assert_eq!(done.status(), 200);
-    assert_eq!(fake.count(Endpoint::UpdateUser), 2, "the 429, then the change");
+    assert_eq!(
+        fake.count(Endpoint::UpdateUser),
+        2,
+        "the 429, then the change"
+    );
     let mail = &mails_to(&app, "ada@uni.example").await[0];
     let new = crate::support::helpers::password_in(&mail.text);
     assert_eq!(fake.password_of(UPN), new);

@@ -34,12 +34,18 @@ async fn when_disabled_the_routes_are_not_found_and_nothing_links_to_them() {
     // No link on the sign-up page, the result page or in the mails.
     for path in ["/", "/de"] {
         let links = hrefs(app.get(path).await).await;
-        assert!(links.iter().all(|l| !l.contains("/password")), "{path}: {links:?}");
+        assert!(
+            links.iter().all(|l| !l.contains("/password")),
+            "{path}: {links:?}"
+        );
     }
     app.sign_up("grace@uni.example", "Grace", "Hopper").await;
     let path = app.verification_path("grace@uni.example").await;
     let result = hrefs(app.post_form(&path, &[("lang", "en")]).await).await;
-    assert!(result.iter().all(|l| !l.contains("/password")), "{result:?}");
+    assert!(
+        result.iter().all(|l| !l.contains("/password")),
+        "{result:?}"
+    );
     for mail in app.mails().await {
         assert!(!mail.text.contains("/password"), "{}", mail.text);
     }
@@ -49,14 +55,14 @@ async fn when_disabled_the_routes_are_not_found_and_nothing_links_to_them() {
 async fn when_enabled_the_sign_up_page_the_result_page_and_the_password_mail_link_to_it() {
     let app = spawn_enabled(&[]).await;
 
-    for (path, link) in [("/", "/password"), ("/de", "/password")] {
+    for (path, link) in [("/", "/en/password"), ("/de", "/de/password")] {
         let links = hrefs(app.get(path).await).await;
         assert!(links.iter().any(|l| l == link), "{path}: {links:?}");
     }
     app.sign_up("ada@uni.example", "Ada", "Lovelace").await;
     let path = app.verification_path("ada@uni.example").await;
     let result = hrefs(app.post_form(&path, &[("lang", "en")]).await).await;
-    assert!(result.iter().any(|l| l == "/password"), "{result:?}");
+    assert!(result.iter().any(|l| l == "/en/password"), "{result:?}");
     let mail = &mails_to(&app, "ada@uni.example").await[0];
     assert_eq!(mail.subject, "Your new account");
     let page = format!("{}.", app.url("/password"));
@@ -80,24 +86,41 @@ async fn requests_count_against_the_mailbox_limit_whether_or_not_there_is_an_acc
     assert_eq!(second.status(), 429);
     assert!(header(&second, "retry-after").is_some());
     let page = second.text().await.unwrap();
-    assert!(texts(&page, ".form-alert p")[0].starts_with("Too many attempts"), "{page}");
+    assert!(
+        texts(&page, ".form-alert p")[0].starts_with("Too many attempts"),
+        "{page}"
+    );
 }
 
 #[tokio::test]
 async fn requests_are_limited_per_client_and_by_the_global_mail_cap() {
     let per_client = spawn_enabled(&[("RATE_LIMIT_PER_IP_PER_HOUR", "1")]).await;
-    assert_eq!(ask_for_reset(&per_client, "a@uni.example", "en").await.status(), 200);
+    assert_eq!(
+        ask_for_reset(&per_client, "a@uni.example", "en")
+            .await
+            .status(),
+        200
+    );
     let refused = ask_for_reset(&per_client, "b@uni.example", "en").await;
     assert_eq!(refused.status(), 429);
     let page = refused.text().await.unwrap();
-    assert!(texts(&page, ".form-alert p")[0].starts_with("Too many attempts"), "{page}");
+    assert!(
+        texts(&page, ".form-alert p")[0].starts_with("Too many attempts"),
+        "{page}"
+    );
 
     let capped = spawn_enabled(&[("RATE_LIMIT_MAILS_PER_HOUR", "1")]).await;
-    assert_eq!(ask_for_reset(&capped, "a@uni.example", "en").await.status(), 200);
+    assert_eq!(
+        ask_for_reset(&capped, "a@uni.example", "en").await.status(),
+        200
+    );
     let refused = ask_for_reset(&capped, "b@uni.example", "en").await;
     assert_eq!(refused.status(), 429);
     let page = refused.text().await.unwrap();
-    assert!(texts(&page, ".form-alert p")[0].contains("paused sending mails"), "{page}");
+    assert!(
+        texts(&page, ".form-alert p")[0].contains("paused sending mails"),
+        "{page}"
+    );
 }
 
 #[tokio::test]
@@ -113,9 +136,15 @@ async fn the_api_takes_a_reset_request_with_202_and_documents_it() {
     };
 
     // Act
-    let known = post(serde_json::json!({ "email": "ada@uni.example" })).await.unwrap();
-    let unknown = post(serde_json::json!({ "email": "nobody@uni.example" })).await.unwrap();
-    let illegal = post(serde_json::json!({ "email": "not an address" })).await.unwrap();
+    let known = post(serde_json::json!({ "email": "ada@uni.example" }))
+        .await
+        .unwrap();
+    let unknown = post(serde_json::json!({ "email": "nobody@uni.example" }))
+        .await
+        .unwrap();
+    let illegal = post(serde_json::json!({ "email": "not an address" }))
+        .await
+        .unwrap();
     let malformed = post(serde_json::json!({ "email": 1 })).await.unwrap();
 
     // Assert
@@ -125,11 +154,13 @@ async fn the_api_takes_a_reset_request_with_202_and_documents_it() {
     let unknown: serde_json::Value = unknown.json().await.unwrap();
     assert_eq!(known, unknown, "the same answer either way");
     assert_eq!(illegal.status(), 400);
-    assert_eq!(illegal.json::<serde_json::Value>().await.unwrap()["message"], "Email illegal");
+    assert_eq!(
+        illegal.json::<serde_json::Value>().await.unwrap()["message"],
+        "Email illegal"
+    );
     assert_eq!(malformed.status(), 422);
     assert!(mails_to(&app, "ada@uni.example").await[0].links[0].contains("/password/"));
-    let spec: serde_json::Value =
-        app.get("/api/api-spec.json").await.json().await.unwrap();
+    let spec: serde_json::Value = app.get("/api/api-spec.json").await.json().await.unwrap();
     let responses = spec["paths"]["/password_reset"]["post"]["responses"]
         .as_object()
         .expect("the operation is in the spec");
@@ -164,7 +195,11 @@ async fn resets_are_counted_by_outcome_in_metrics() {
         [1.0, 1.0, 1.0]
     );
     let mail = |kind: &str| {
-        crate::metrics::value(&samples, "ms365_mails_total", &format!("kind={kind},result=sent"))
+        crate::metrics::value(
+            &samples,
+            "ms365_mails_total",
+            &format!("kind={kind},result=sent"),
+        )
     };
     assert_eq!([mail("reset_link"), mail("new_password")], [1.0, 1.0]);
 }

@@ -125,9 +125,10 @@ fn update_user(state: &mut State, key: &str, body: &[u8]) -> Reply {
     let forbidden = state.forbidden_passwords.clone();
     match visible_user(state, key) {
         Some(user)
-            if forbidden
-                .as_ref()
-                .is_some_and(|only| only.as_ref().is_none_or(|upn| *upn == user.upn.to_lowercase())) =>
+            if forbidden.as_ref().is_some_and(|only| {
+                only.as_ref()
+                    .is_none_or(|upn| *upn == user.upn.to_lowercase())
+            }) =>
         {
             graph_error(
                 403,
