@@ -283,6 +283,7 @@ async fn check_reports_the_token_each_sku_and_each_group() {
         (true, "Graph private key"),
         (true, "matches the private key"),
         (true, "Graph token"),
+        (true, "the token carries User.ReadWrite.All"),
         (true, "STUDENT: 10 of 10 licences free"),
         (false, "FACULTY: 0 of 0 licences free"),
         (false, "no subscription with this SKU id"),
