@@ -1,5 +1,6 @@
-//! Prometheus metrics (`METRICS_ENABLED`): sign-ups by outcome, Graph calls by endpoint and
-//! status with latency, mails sent and failed, and the number of pending sign-ups.
+//! Prometheus metrics (`METRICS_ENABLED`): sign-ups and password resets by outcome, Graph
+//! calls by endpoint and status with latency, mails sent and failed, and the number of
+//! pending sign-ups.
 
 use std::sync::Arc;
 

@@ -388,3 +388,24 @@ async fn the_pages_and_mails_come_in_german_too() {
     let mail = &mails_to(&app, "ada@uni.example").await[0];
     assert_eq!(mail.subject, "Ihr neues vorläufiges Passwort");
 }
+
+#[tokio::test]
+async fn an_htmx_error_from_the_front_door_replaces_the_reset_form() {
+    let app = spawn_enabled(&[]).await;
+
+    let refused = app
+        .post_form_with(
+            "/password",
+            &[("email", "ada@uni.example")],
+            &[("hx-request", "true"), ("sec-fetch-site", "cross-site")],
+        )
+        .await;
+
+    assert_eq!(refused.status(), 403);
+    let target = crate::support::helpers::header(&refused, "hx-retarget");
+    assert_eq!(
+        target.as_deref(),
+        Some("#password"),
+        "the page has no #signup"
+    );
+}
