@@ -22,6 +22,9 @@ use crate::signup::{FlowError, ResetRequestError, SubmitError};
 struct Links {
     email_verification: String,
     account_creation: String,
+    /// Present only when `PASSWORD_RESET_ENABLED` is on.
+    #[oai(skip_serializing_if_is_none)]
+    password_reset: Option<String>,
     api_spec: String,
 }
 
@@ -194,10 +197,14 @@ pub struct Api;
 impl Api {
     /// Links to the endpoints.
     #[oai(path = "/", method = "get")]
-    async fn root(&self) -> Json<Links> {
+    async fn root(&self, state: Data<&AppState>) -> Json<Links> {
         Json(Links {
             email_verification: paths::API_EMAIL_VERIFICATION.into(),
             account_creation: paths::API_ACCOUNT_CREATION.into(),
+            password_reset: state
+                .signups
+                .password_reset_enabled()
+                .then(|| paths::API_PASSWORD_RESET.into()),
             api_spec: paths::API_SPEC.into(),
         })
     }
