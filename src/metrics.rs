@@ -1,5 +1,6 @@
-//! Prometheus metrics (`METRICS_ENABLED`): sign-ups by outcome, Graph calls by endpoint and
-//! status with latency, mails sent and failed, and the number of pending sign-ups.
+//! Prometheus metrics (`METRICS_ENABLED`): sign-ups and password resets by outcome, Graph
+//! calls by endpoint and status with latency, mails sent and failed, and the number of
+//! pending sign-ups.
 
 use std::sync::Arc;
 
@@ -14,6 +15,11 @@ use prometheus_client::registry::Registry;
 struct SignupLabels {
     outcome: &'static str,
     reason: &'static str,
+}
+
+#[derive(Clone, Debug, Hash, PartialEq, Eq, EncodeLabelSet)]
+struct ResetLabels {
+    outcome: &'static str,
 }
 
 #[derive(Clone, Debug, Hash, PartialEq, Eq, EncodeLabelSet)]
@@ -42,6 +48,7 @@ struct Inner {
     registry: Registry,
     rate_limited: Family<LimitLabels, Counter>,
     signups: Family<SignupLabels, Counter>,
+    password_resets: Family<ResetLabels, Counter>,
     graph_calls: Family<GraphLabels, Counter>,
     graph_latency: Family<EndpointLabels, Histogram>,
     mails: Family<MailLabels, Counter>,
@@ -78,6 +85,37 @@ pub enum SignupOutcome {
     Failed(&'static str),
 }
 
+/// What became of a password reset request or link, for
+/// `ms365_password_resets_total{outcome}`.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum ResetOutcome {
+    /// A reset link was mailed.
+    LinkSent,
+    /// The account was not created here (imported): a mail names the support address.
+    NotOurs,
+    /// No account for the address: nothing was sent.
+    NoAccount,
+    /// A new temporary password was set and delivered.
+    Reset,
+    /// Graph refused for lack of rights (403).
+    Forbidden,
+    /// The directory, the mail or the store failed; the link works again.
+    Failed,
+}
+
+impl ResetOutcome {
+    fn label(self) -> &'static str {
+        match self {
+            ResetOutcome::LinkSent => "link_sent",
+            ResetOutcome::NotOurs => "not_ours",
+            ResetOutcome::NoAccount => "no_account",
+            ResetOutcome::Reset => "reset",
+            ResetOutcome::Forbidden => "forbidden",
+            ResetOutcome::Failed => "failed",
+        }
+    }
+}
+
 impl Metrics {
     pub fn new() -> Self {
         let mut registry = Registry::with_prefix("ms365");
@@ -86,6 +124,12 @@ impl Metrics {
             "signups",
             "Sign-ups by outcome (started, verified, created, failed with a reason)",
             signups.clone(),
+        );
+        let password_resets = Family::<ResetLabels, Counter>::default();
+        registry.register(
+            "password_resets",
+            "Password resets by outcome (link_sent, not_ours, no_account, reset, forbidden, failed)",
+            password_resets.clone(),
         );
         let graph_calls = Family::<GraphLabels, Counter>::default();
         registry.register(
@@ -104,7 +148,7 @@ impl Metrics {
         let mails = Family::<MailLabels, Counter>::default();
         registry.register(
             "mails",
-            "Mails by kind (verification, password) and result (sent, failed)",
+            "Mails by kind (verification, password, reset_link, reset_support, new_password) and result (sent, failed)",
             mails.clone(),
         );
         let rate_limited = Family::<LimitLabels, Counter>::default();
@@ -129,6 +173,7 @@ impl Metrics {
             registry,
             rate_limited,
             signups,
+            password_resets,
             graph_calls,
             graph_latency,
             mails,
@@ -157,6 +202,13 @@ impl Metrics {
             },
         };
         self.0.signups.get_or_create(&labels).inc();
+    }
+
+    pub fn password_reset(&self, outcome: ResetOutcome) {
+        let labels = ResetLabels {
+            outcome: outcome.label(),
+        };
+        self.0.password_resets.get_or_create(&labels).inc();
     }
 
     /// One Graph request: `status` is the HTTP status, or `None` when no answer came.

@@ -206,16 +206,20 @@ pub fn build_signups(
     };
     let mailer = mailer_from(settings)?;
     let outbox = mailer.outbox().cloned();
+    let mut links = MailLinks::new(web::paths::absolute(&public_url, web::paths::VERIFY_PREFIX));
+    if settings.password_reset_ttl.is_some() {
+        links = links.with_password_reset(
+            web::paths::absolute(&public_url, web::paths::PASSWORD),
+            web::paths::absolute(&public_url, web::paths::PASSWORD_PREFIX),
+        );
+    }
     let signups = Signups::new(
         store.clone(),
         directory,
         mailer,
         catalogs.clone(),
         &settings.jwt_secret_key,
-        settings.flow(MailLinks::new(web::paths::absolute(
-            &public_url,
-            web::paths::VERIFY_PREFIX,
-        ))),
+        settings.flow(links),
         overrides.clock.unwrap_or_else(system_clock),
     )
     .context("JWT_SECRET_KEY cannot be used as a signing key")?

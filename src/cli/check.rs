@@ -1,5 +1,5 @@
 //! `check`: is the configuration usable? Settings, store, Graph (key, certificate, token,
-//! SKUs with free units, groups) and SMTP (connect, TLS, login), one line per check.
+//! the token's password permission, SKUs with free units, groups) and SMTP (connect, TLS, login), one line per check.
 
 use clap::Args;
 
@@ -51,7 +51,8 @@ pub async fn run(args: CheckArgs, settings: anyhow::Result<Settings>) -> anyhow:
             "not checked: DEBUG_DONT_CONNECT_TO_API simulates it",
         ));
     } else if !args.skip_graph {
-        results.extend(crate::graph::check::check(&settings.graph).await);
+        let password_reset = settings.password_reset_ttl.is_some();
+        results.extend(crate::graph::check::check(&settings.graph, password_reset).await);
     }
     if settings.debug_dont_send_mail {
         results.push(CheckResult::pass(

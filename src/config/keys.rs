@@ -58,6 +58,8 @@ pub const KEYS: &[Key] = &[
     key("DEFAULT_LANGUAGE", Str, "\"en\"", "Language used when neither the address, the `lang` header nor `Accept-Language` names an available one."),
     key("TRANSLATIONS_DIR", Str, "", "Directory of `<lang>.po` files that replace or add to the built-in catalogues at start-up."),
     key("VERIFICATION_TOKEN_TTL_MINUTES", Int, "1440", "How long a verification link stays valid."),
+    key("PASSWORD_RESET_ENABLED", Bool, "false", "Let people who lost their temporary password get a new one at `/password`, by proving their mailbox again (DEBUG: `true`). Only for accounts this server created; the app then needs the Graph permission `User-PasswordProfile.ReadWrite.All` or `User.ReadWrite.All` (`check` says whether its token has one). Off: the pages are not found and nothing links to them."),
+    key("PASSWORD_RESET_TOKEN_TTL_MINUTES", Int, "60", "How long a password reset link stays valid."),
     key("RATE_LIMIT_PER_IP_PER_HOUR", Int, "100", "Sign-up submissions one client address may make per hour (the inline address check allows ten times as many). Behind a campus NAT many students share one address: raise it there."),
     key("RATE_LIMIT_IPV6_PREFIX", Int, "64", "IPv6 clients are counted per network of this many leading bits (an ISP hands a household a whole /64 or more, so per address each would have endless fresh ones); 128 counts single addresses."),
     key("RATE_LIMIT_MAILS_PER_HOUR", Int, "1000", "Verification mails the server sends per hour in total, whoever asks (against mass mailing to enumerable addresses); beyond it sign-ups answer 429 until the hour has room again."),

@@ -82,6 +82,7 @@ impl Mode {
                 ("JWT_SECRET_KEY", Value::Str("debug".into())),
                 ("DEBUG_DONT_CONNECT_TO_API", Value::Bool(true)),
                 ("DEBUG_DONT_SEND_MAIL", Value::Bool(true)),
+                ("PASSWORD_RESET_ENABLED", Value::Bool(true)),
                 ("LOG_LEVEL", Value::Str("debug".into())),
                 (
                     "DATABASE_PATH",

@@ -84,6 +84,8 @@ pub struct Settings {
     pub default_language: String,
     pub translations_dir: Option<PathBuf>,
     pub verification_token_ttl: Duration,
+    /// `PASSWORD_RESET_TOKEN_TTL_MINUTES` when `PASSWORD_RESET_ENABLED`; `None` when off.
+    pub password_reset_ttl: Option<Duration>,
     pub rate_limit_per_ip_per_hour: u32,
     pub rate_limit_mails_per_address_per_hour: u32,
     pub rate_limit_mails_per_hour: u32,
@@ -136,6 +138,7 @@ impl Settings {
             verification_token_ttl: Duration::from_secs(
                 get.int_in("VERIFICATION_TOKEN_TTL_MINUTES", 1, 60 * 24 * 365)? as u64 * 60,
             ),
+            password_reset_ttl: get.password_reset()?,
             rate_limit_per_ip_per_hour: get.int_in("RATE_LIMIT_PER_IP_PER_HOUR", 1, 1_000_000)?
                 as u32,
             rate_limit_mails_per_address_per_hour: get.int_in(
@@ -166,6 +169,7 @@ impl Settings {
             password_delivery: self.password_delivery,
             support_email: self.support_email.clone(),
             sign_in_url: self.sign_in_url.clone(),
+            password_reset_ttl: self.password_reset_ttl,
             links,
         }
     }
@@ -275,6 +279,14 @@ impl Getter<'_> {
             return Err(ConfigError::MissingPublicUrl);
         }
         Ok((jwt_secret_key, public_url))
+    }
+
+    /// `PASSWORD_RESET_TOKEN_TTL_MINUTES`, when `PASSWORD_RESET_ENABLED` (the TTL is
+    /// checked even when off, so turning it on later cannot fail start-up).
+    fn password_reset(&self) -> Result<Option<Duration>, ConfigError> {
+        let minutes = self.int_in("PASSWORD_RESET_TOKEN_TTL_MINUTES", 1, 60 * 24 * 7)? as u64;
+        let enabled = self.bool("PASSWORD_RESET_ENABLED")?;
+        Ok(enabled.then(|| Duration::from_secs(minutes * 60)))
     }
 
     /// `EMAIL_ADDRESS_FILTER` and `EMAIL_SUBADDRESS_SEPARATOR`.

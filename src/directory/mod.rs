@@ -50,6 +50,10 @@ pub enum DirectoryError {
     /// Throttled or unavailable for longer than the step's deadline.
     #[error("the directory is busy or unavailable: {0}")]
     Unavailable(String),
+    /// Refused for lack of rights (Graph's 403): the app lacks a permission, or the user is
+    /// one Graph does not let an app change (an administrator). With what Graph said.
+    #[error("the directory refused for lack of rights: {0}")]
+    Forbidden(String),
     /// Any other refusal, with what Graph said.
     #[error("directory request failed: {0}")]
     Failed(String),

@@ -41,9 +41,15 @@ impl std::fmt::Display for CheckResult {
     }
 }
 
+/// The application roles (Graph application permissions) that let an app set a user's
+/// password: the narrow one first.
+pub const PASSWORD_ROLES: [&str; 2] = ["User-PasswordProfile.ReadWrite.All", "User.ReadWrite.All"];
+
 /// Checks the Graph settings and the tenant: the credential files first (each on its own,
-/// for precise messages), then, with a client, the token, the SKUs and the groups.
-pub async fn check(settings: &GraphSettings) -> Vec<CheckResult> {
+/// for precise messages), then, with a client, the token, its roles, the SKUs and the
+/// groups. `password_reset`: `PASSWORD_RESET_ENABLED`, which needs a role that allows
+/// setting passwords.
+pub async fn check(settings: &GraphSettings, password_reset: bool) -> Vec<CheckResult> {
     let mut results = Vec::new();
     let key = match PrivateKey::load(&settings.privkey_path) {
         Ok(key) => {
@@ -100,7 +106,7 @@ pub async fn check(settings: &GraphSettings) -> Vec<CheckResult> {
         }
     }
     match GraphClient::from_settings(settings) {
-        Ok(client) => results.extend(client.check().await),
+        Ok(client) => results.extend(client.check(password_reset).await),
         // The credential problems are reported above already.
         Err(SetupError::Credentials(_)) if results.iter().any(|r| !r.ok) => {}
         Err(err) => results.push(CheckResult::fail("Graph settings", err.to_string())),
@@ -109,16 +115,17 @@ pub async fn check(settings: &GraphSettings) -> Vec<CheckResult> {
 }
 
 impl GraphClient {
-    /// The checks that need the tenant: a token, the SKUs, the groups.
-    pub async fn check(&self) -> Vec<CheckResult> {
+    /// The checks that need the tenant: a token and its roles, the SKUs, the groups.
+    pub async fn check(&self, password_reset: bool) -> Vec<CheckResult> {
         let deadline = self.deadline();
-        if let Err(err) = self.auth.token(&self.net, &deadline).await {
-            return vec![CheckResult::fail("Graph token", err.to_string())];
-        }
-        let mut results = vec![CheckResult::pass(
-            "Graph token",
-            "obtained an app-only access token",
-        )];
+        let token = match self.auth.token(&self.net, &deadline).await {
+            Ok(token) => token,
+            Err(err) => return vec![CheckResult::fail("Graph token", err.to_string())],
+        };
+        let mut results = vec![
+            CheckResult::pass("Graph token", "obtained an app-only access token"),
+            password_permission(roles_of(token.expose()).as_deref(), password_reset),
+        ];
         if !self.skus.is_empty() {
             results.extend(self.check_skus().await);
         }
@@ -201,5 +208,95 @@ impl GraphClient {
             ),
             Err(err) => CheckResult::fail(name, err.to_string()),
         }
+    }
+}
+
+/// The `roles` claim of an access token (a JWT whose payload we read, not verify: Entra
+/// just issued it to us). `None` when the token is not readable as one.
+fn roles_of(token: &str) -> Option<Vec<String>> {
+    use base64::Engine;
+    #[derive(serde::Deserialize)]
+    struct Payload {
+        #[serde(default)]
+        roles: Vec<String>,
+    }
+    let payload = token.split('.').nth(1)?;
+    let bytes = base64::engine::general_purpose::URL_SAFE_NO_PAD
+        .decode(payload.trim_end_matches('='))
+        .ok()?;
+    serde_json::from_slice::<Payload>(&bytes)
+        .ok()
+        .map(|payload| payload.roles)
+}
+
+/// Whether the token's roles allow setting passwords; a failure only when password resets
+/// are enabled and need it.
+fn password_permission(roles: Option<&[String]>, password_reset: bool) -> CheckResult {
+    const NAME: &str = "Graph password permission";
+    let wanted = PASSWORD_ROLES.join(" or ");
+    let found = roles.and_then(|roles| {
+        PASSWORD_ROLES
+            .iter()
+            .find(|wanted| roles.iter().any(|role| role == *wanted))
+    });
+    match (found, password_reset) {
+        (Some(role), _) => CheckResult::pass(
+            NAME,
+            format!("the token carries {role}: password resets can set passwords"),
+        ),
+        (None, false) => CheckResult::pass(
+            NAME,
+            format!(
+                "the token carries neither {wanted}; needed only with PASSWORD_RESET_ENABLED, which is off"
+            ),
+        ),
+        (None, true) if roles.is_none() => CheckResult::fail(
+            NAME,
+            format!("cannot read the token's roles; PASSWORD_RESET_ENABLED needs {wanted}"),
+        ),
+        (None, true) => CheckResult::fail(
+            NAME,
+            format!(
+                "the token carries neither {wanted}, so password resets (PASSWORD_RESET_ENABLED) will be refused: add one under API permissions → Microsoft Graph → Application permissions in the app registration, grant admin consent, and run check again"
+            ),
+        ),
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use base64::Engine;
+
+    fn token_with(payload: &str) -> String {
+        let encode = |s: &str| base64::engine::general_purpose::URL_SAFE_NO_PAD.encode(s);
+        format!("{}.{}.sig", encode(r#"{"alg":"RS256"}"#), encode(payload))
+    }
+
+    #[test]
+    fn the_roles_are_read_from_the_tokens_payload() {
+        let token = token_with(r#"{"roles":["User.ReadWrite.All","Group.Read.All"]}"#);
+        assert_eq!(
+            roles_of(&token),
+            Some(vec!["User.ReadWrite.All".into(), "Group.Read.All".into()])
+        );
+        assert_eq!(roles_of(&token_with(r#"{"aud":"x"}"#)), Some(vec![]));
+        assert_eq!(roles_of("not-a-jwt"), None);
+    }
+
+    #[test]
+    fn a_missing_password_role_fails_only_when_resets_are_enabled() {
+        let narrow = vec!["User-PasswordProfile.ReadWrite.All".to_owned()];
+        let none = vec!["Group.Read.All".to_owned()];
+        assert!(password_permission(Some(&narrow), true).ok);
+        assert!(password_permission(Some(&none), false).ok);
+        let missing = password_permission(Some(&none), true);
+        assert!(!missing.ok);
+        assert!(
+            missing
+                .detail
+                .contains("User-PasswordProfile.ReadWrite.All")
+        );
+        assert!(!password_permission(None, true).ok);
     }
 }

@@ -218,6 +218,9 @@ impl CallError {
                     request_id = err.request_id.as_deref().unwrap_or(""),
                     "Microsoft Graph refused the request"
                 );
+                if err.status == 403 {
+                    return DirectoryError::Forbidden(format!("{operation}: {err}"));
+                }
                 DirectoryError::Failed(format!("{operation}: {err}"))
             }
             // The token endpoint was busy or unreachable until the deadline: try again later.

@@ -36,7 +36,9 @@ pub fn verification_mail(
     }
 }
 
-/// The mail with the temporary password.
+/// The mail with the temporary password. `reset_page` is where a lost one is replaced
+/// (`PASSWORD_RESET_ENABLED`).
+#[allow(clippy::too_many_arguments)]
 pub fn password_mail(
     tr: &Tr,
     to: &EmailAddress,
@@ -45,17 +47,13 @@ pub fn password_mail(
     password: &str,
     support: &str,
     sign_in_url: &str,
+    reset_page: Option<&str>,
 ) -> OutgoingMail {
     let mut text = tr.tf("Hello {name},", &[("name", first_name)]);
     text.push_str("\n\n");
     text.push_str(tr.t("your account has been created. Your username is:"));
-    text.push_str(&format!("\n\n    {upn}\n\n"));
-    text.push_str(tr.t("Your temporary password is:"));
-    text.push_str(&format!("\n\n    {password}\n\n"));
-    text.push_str(&tr.tf(
-        "Sign in at {url} with your username and this temporary password. You must then choose a new password of your own.",
-        &[("url", sign_in_url)],
-    ));
+    push_credentials(&mut text, tr, upn, password, sign_in_url);
+    push_reset_page(&mut text, tr, reset_page);
     push_support(&mut text, tr, support);
     OutgoingMail {
         to: to.clone(),
@@ -63,6 +61,118 @@ pub fn password_mail(
         text,
         lang: tr.lang().to_owned(),
         carries_secret: true,
+    }
+}
+
+/// The mail with a password reset link, to the mailbox of an account this server created.
+pub fn password_reset_link_mail(
+    tr: &Tr,
+    to: &Mailbox,
+    link: &str,
+    support: &str,
+    valid_minutes: u64,
+) -> OutgoingMail {
+    let mut text = tr.t("Hello,").to_owned();
+    text.push_str("\n\n");
+    text.push_str(&tr.tf(
+        "someone, probably you, asked for a new temporary password for the account of {email}. To get one, open this link:",
+        &[("email", to.as_str())],
+    ));
+    text.push_str(&format!("\n\n{link}\n\n"));
+    // Translators: {count} is the number of minutes the link stays valid.
+    text.push_str(&tr.nf("The link is valid for {count} minute and works once. Opening it changes nothing; your password is only replaced when you press the button on that page.", "The link is valid for {count} minutes and works once. Opening it changes nothing; your password is only replaced when you press the button on that page.", valid_minutes, &[]));
+    text.push_str("\n\n");
+    text.push_str(
+        tr.t("If you did not ask for this, ignore this mail: your password stays as it is."),
+    );
+    push_support(&mut text, tr, support);
+    OutgoingMail {
+        to: to.address().clone(),
+        subject: tr.t("A new temporary password").to_owned(),
+        text,
+        lang: tr.lang().to_owned(),
+        carries_secret: false,
+    }
+}
+
+/// The answer to a reset request for an address whose account this server did not create
+/// (brought over from the original program): only the support desk can help.
+pub fn password_reset_support_mail(tr: &Tr, to: &Mailbox, support: &str) -> OutgoingMail {
+    let mut text = tr.t("Hello,").to_owned();
+    text.push_str("\n\n");
+    text.push_str(&tr.tf(
+        "someone, probably you, asked for a new temporary password for the account of {email}. This account was not created by this service, so its password cannot be replaced here.",
+        &[("email", to.as_str())],
+    ));
+    text.push_str("\n\n");
+    if support.is_empty() {
+        text.push_str(tr.t("Please contact your IT support desk for a new password."));
+    } else {
+        text.push_str(&tr.tf(
+            "Please write to {support} for a new password.",
+            &[("support", support)],
+        ));
+    }
+    text.push_str("\n\n");
+    text.push_str(
+        tr.t("If you did not ask for this, ignore this mail: your password stays as it is."),
+    );
+    text.push('\n');
+    OutgoingMail {
+        to: to.address().clone(),
+        subject: tr.t("A new temporary password").to_owned(),
+        text,
+        lang: tr.lang().to_owned(),
+        carries_secret: false,
+    }
+}
+
+/// The mail with a new temporary password, after a reset.
+pub fn new_password_mail(
+    tr: &Tr,
+    to: &EmailAddress,
+    upn: &str,
+    password: &str,
+    support: &str,
+    sign_in_url: &str,
+    reset_page: Option<&str>,
+) -> OutgoingMail {
+    let mut text = tr.t("Hello,").to_owned();
+    text.push_str("\n\n");
+    text.push_str(tr.t("your account has a new temporary password. Your username is:"));
+    push_credentials(&mut text, tr, upn, password, sign_in_url);
+    text.push_str("\n\n");
+    text.push_str(tr.t("If you did not ask for this, contact support at once: someone with access to your mailbox asked for it."));
+    push_reset_page(&mut text, tr, reset_page);
+    push_support(&mut text, tr, support);
+    OutgoingMail {
+        to: to.clone(),
+        subject: tr.t("Your new temporary password").to_owned(),
+        text,
+        lang: tr.lang().to_owned(),
+        carries_secret: true,
+    }
+}
+
+/// The username and the password, each on an indented line of its own (people copy them;
+/// tests find them there), and where to sign in.
+fn push_credentials(text: &mut String, tr: &Tr, upn: &str, password: &str, sign_in_url: &str) {
+    text.push_str(&format!("\n\n    {upn}\n\n"));
+    text.push_str(tr.t("Your temporary password is:"));
+    text.push_str(&format!("\n\n    {password}\n\n"));
+    text.push_str(&tr.tf(
+        "Sign in at {url} with your username and this temporary password. You must then choose a new password of your own.",
+        &[("url", sign_in_url)],
+    ));
+}
+
+fn push_reset_page(text: &mut String, tr: &Tr, reset_page: Option<&str>) {
+    if let Some(page) = reset_page {
+        text.push_str("\n\n");
+        text.push_str(&tr.tf(
+            "If you lose this password before you have changed it, you can get a new one at {url}.",
+            &[("url", page)],
+        ));
     }
 }
 

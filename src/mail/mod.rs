@@ -8,7 +8,10 @@ mod outbox;
 mod settings;
 mod smtp;
 
-pub use messages::{password_mail, verification_mail};
+pub use messages::{
+    new_password_mail, password_mail, password_reset_link_mail, password_reset_support_mail,
+    verification_mail,
+};
 pub use outbox::{CapturedMail, Outbox};
 pub use settings::MailSettings;
 pub use smtp::{SmtpMailer, SmtpSetupError};

@@ -4,6 +4,7 @@
 pub mod form;
 pub mod password;
 mod provision;
+mod reset;
 mod settings;
 pub mod token;
 
@@ -24,6 +25,7 @@ use crate::metrics::{Metrics, SignupOutcome};
 use crate::store::{Claim, Lookup, PendingSignup, RegistryKey, Store, StoreError};
 use form::{Field, FieldError, FieldErrors, SignupForm};
 pub use provision::{ProvisionError, Provisioned};
+pub use reset::{PasswordReset, ResetError, ResetRequestError};
 pub use settings::{FlowSettings, MailLinks, PasswordDelivery, UnknownDelivery};
 use token::{TokenError, TokenSigner};
 

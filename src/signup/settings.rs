@@ -27,6 +27,8 @@ pub struct FlowSettings {
     pub support_email: String,
     /// `SIGN_IN_URL`, named in the password mail.
     pub sign_in_url: Url,
+    /// `PASSWORD_RESET_TOKEN_TTL_MINUTES`; `None` when `PASSWORD_RESET_ENABLED` is off.
+    pub password_reset_ttl: Option<Duration>,
     /// Where the links in mails lead.
     pub links: MailLinks,
 }
@@ -38,23 +40,51 @@ pub struct FlowSettings {
 pub struct MailLinks {
     /// Everything before the token, e.g. `https://signup.example.edu/verify/`.
     verify_prefix: Url,
+    /// The page to ask for a password reset link (`…/password`), and its links without
+    /// their token (`…/password/`).
+    password: Option<(Url, Url)>,
 }
 
 impl MailLinks {
     /// `verify_prefix` is the verification link without its token.
     pub fn new(verify_prefix: Url) -> Self {
-        MailLinks { verify_prefix }
+        MailLinks {
+            verify_prefix,
+            password: None,
+        }
+    }
+
+    /// With the password reset's page and its links' prefix (`PASSWORD_RESET_ENABLED`).
+    pub fn with_password_reset(mut self, page: Url, link_prefix: Url) -> Self {
+        self.password = Some((page, link_prefix));
+        self
     }
 
     /// The verification link for `token`: always from the configuration, never from a
     /// request.
     pub fn verify(&self, token: &str) -> Url {
-        let mut url = self.verify_prefix.clone();
-        let path = format!("{}{token}", self.verify_prefix.path());
-        url.set_path(&path);
-        url.set_query(None);
-        url
+        with_token(&self.verify_prefix, token)
     }
+
+    /// The page where a lost temporary password is replaced, when that is enabled.
+    pub fn password_page(&self) -> Option<&Url> {
+        self.password.as_ref().map(|(page, _)| page)
+    }
+
+    /// The password reset link for `token`, when resets are enabled.
+    pub fn password_reset(&self, token: &str) -> Option<Url> {
+        self.password
+            .as_ref()
+            .map(|(_, prefix)| with_token(prefix, token))
+    }
+}
+
+fn with_token(prefix: &Url, token: &str) -> Url {
+    let mut url = prefix.clone();
+    let path = format!("{}{token}", prefix.path());
+    url.set_path(&path);
+    url.set_query(None);
+    url
 }
 
 /// How the temporary password reaches the person (`PASSWORD_DELIVERY`).

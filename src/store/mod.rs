@@ -13,7 +13,8 @@
 //! Trees: `pending` (id → [`PendingSignup`]), `pending_by_email` (address → its pending
 //! sign-ups' ids, one per line), `registrations` (address → [`Registration`]), `signups`
 //! (sign-up id → address), `usernames` (lower-cased UPN → the address whose registration
-//! reserved it). Addresses are [`RegistryKey`]s: a person's mailbox.
+//! reserved it), `password_resets` (address → the newest reset link used; `reset.rs`).
+//! Addresses are [`RegistryKey`]s: a person's mailbox.
 //!
 //! No temporary password is ever written here, sealed or not: sled keeps superseded values
 //! in its log, so anything written once may be read back from the files long after.
@@ -25,6 +26,7 @@ mod key;
 mod pending;
 mod postgres;
 mod registry;
+mod reset;
 
 use std::io::{BufRead, Write};
 use std::path::Path;
@@ -40,6 +42,7 @@ pub use housekeeping::{Purged, Unreadable};
 pub use key::RegistryKey;
 pub use pending::{Claim, Lookup, PendingSignup};
 pub use registry::{Forgotten, Imported, Registration};
+pub use reset::UsedResetLink;
 
 /// A store failure. Callers show a generic error; the detail goes to the log, and the
 /// failures an operator can fix say how.

@@ -212,7 +212,7 @@ impl SledStore {
     }
 
     /// Removes everything stored about an address (a deletion request): its registration,
-    /// the sign-up index entry and every pending sign-up.
+    /// the sign-up index entry, every pending sign-up and its password reset record.
     pub fn forget(&self, email: &RegistryKey) -> Result<Forgotten, StoreError> {
         self.watching(|| {
             let trees = self.all_trees();
@@ -239,6 +239,7 @@ impl SledStore {
                     }
                     Ok(forgotten)
                 })?;
+            self.forget_resets(email)?;
             Ok(forgotten)
         })
     }

@@ -15,13 +15,16 @@ use super::{AppState, paths, response};
 use crate::i18n::{Tr, n_};
 use crate::limits::retry_after_secs;
 use crate::signup::form::{Field, FieldError, SignupForm};
-use crate::signup::{FlowError, SubmitError};
+use crate::signup::{FlowError, ResetRequestError, SubmitError};
 
 #[derive(Object)]
 #[oai(rename_all = "camelCase")]
 struct Links {
     email_verification: String,
     account_creation: String,
+    /// Present only when `PASSWORD_RESET_ENABLED` is on.
+    #[oai(skip_serializing_if_is_none)]
+    password_reset: Option<String>,
     api_spec: String,
 }
 
@@ -49,6 +52,12 @@ struct AccountCreationRequest {
     last_name: Text<NameText>,
     /// The address the verification link is sent to; at most 190 characters, and allowed by
     /// the service's address filter (else `Email illegal`).
+    email: Text<EmailText>,
+}
+
+#[derive(Object)]
+struct PasswordResetRequest {
+    /// The institutional address of an account created here; at most 190 characters.
     email: Text<EmailText>,
 }
 
@@ -116,6 +125,30 @@ enum AccountCreationResponse {
     Unavailable(Json<Message>),
 }
 
+#[derive(ApiResponse)]
+enum PasswordResetResponse {
+    /// Taken: if an account was created here for the address, a link for a new temporary
+    /// password was mailed to it. The same answer whether or not there is an account.
+    #[oai(status = 202)]
+    Accepted(Json<Message>),
+    /// `Email illegal` (translated): not an address, or not one the service accepts.
+    #[oai(status = 400)]
+    BadRequest(Json<Message>),
+    /// Password resets are not enabled on this server (`PASSWORD_RESET_ENABLED`).
+    #[oai(status = 404)]
+    NotFound(Json<Message>),
+    /// Too many requests from this client, for this address, or mails in total, in the
+    /// last hour.
+    #[oai(status = 429)]
+    TooManyRequests(Json<Message>, #[oai(header = "Retry-After")] u64),
+    /// The store failed.
+    #[oai(status = 500)]
+    InternalError(Json<Message>),
+    /// The mail could not be sent; try again later.
+    #[oai(status = 503)]
+    Unavailable(Json<Message>),
+}
+
 /// The API's messages; the English texts are the original's.
 // Translators: the JSON API's answers (shown by other programs); short, sentence case.
 const EMAIL_ILLEGAL: &str = n_("Email illegal");
@@ -164,10 +197,14 @@ pub struct Api;
 impl Api {
     /// Links to the endpoints.
     #[oai(path = "/", method = "get")]
-    async fn root(&self) -> Json<Links> {
+    async fn root(&self, state: Data<&AppState>) -> Json<Links> {
         Json(Links {
             email_verification: paths::API_EMAIL_VERIFICATION.into(),
             account_creation: paths::API_ACCOUNT_CREATION.into(),
+            password_reset: state
+                .signups
+                .password_reset_enabled()
+                .then(|| paths::API_PASSWORD_RESET.into()),
             api_spec: paths::API_SPEC.into(),
         })
     }
@@ -279,6 +316,67 @@ impl Api {
             }
         })
     }
+
+    /// Asks for a new temporary password (`PASSWORD_RESET_ENABLED`): if an account was
+    /// created here for the address, a single-use link is mailed to it. The answer does not
+    /// say whether there is one.
+    #[oai(path = "/password_reset", method = "post")]
+    async fn password_reset(
+        &self,
+        ctx: &RequestContext,
+        state: Data<&AppState>,
+        body: Json<PasswordResetRequest>,
+    ) -> Result<PasswordResetResponse, Refused> {
+        let tr = ctx.tr();
+        if !state.signups.password_reset_enabled() {
+            return Ok(PasswordResetResponse::NotFound(message(
+                tr,
+                super::pages::status::title_msgid(StatusCode::NOT_FOUND),
+            )));
+        }
+        if let Err(wait) = state.limit_signup(ctx) {
+            let (text, retry_after) = too_many(tr, wait);
+            return Ok(PasswordResetResponse::TooManyRequests(text, retry_after));
+        }
+        Ok(password_reset_answer(&state, tr, body.email.as_str()).await)
+    }
+}
+
+/// The answer of `password_reset` once the per-client limit has passed.
+async fn password_reset_answer(state: &AppState, tr: &Tr, email: &str) -> PasswordResetResponse {
+    match state.signups.request_password_reset(email, tr).await {
+        Ok(_) => PasswordResetResponse::Accepted(message(
+            tr,
+            "If an account was created here for this address, we have sent a link to it.",
+        )),
+        Err(ResetRequestError::Invalid(_)) => {
+            PasswordResetResponse::BadRequest(message(tr, EMAIL_ILLEGAL))
+        }
+        Err(ResetRequestError::MailboxLimited(wait)) => {
+            let (text, retry_after) = too_many(tr, wait);
+            PasswordResetResponse::TooManyRequests(text, retry_after)
+        }
+        Err(ResetRequestError::MailCap(wait)) => PasswordResetResponse::TooManyRequests(
+            Json(Message {
+                message: super::signup::limited_message(tr, wait, true),
+            }),
+            retry_after_secs(wait),
+        ),
+        Err(ResetRequestError::Flow(FlowError::Mail(err))) => {
+            tracing::error!(error = %err, "password reset mail not sent");
+            PasswordResetResponse::Unavailable(message(
+                tr,
+                "We could not send the mail just now. Please try again in a few minutes.",
+            ))
+        }
+        Err(ResetRequestError::Flow(err)) => {
+            tracing::error!(error = %err, "password reset request failed");
+            PasswordResetResponse::InternalError(message(
+                tr,
+                "Something went wrong. Please try again in a few minutes.",
+            ))
+        }
+    }
 }
 
 /// The API service; its spec endpoint and its routes.
@@ -333,6 +431,7 @@ mod tests {
             paths::API_ROOT,
             paths::API_EMAIL_VERIFICATION,
             paths::API_ACCOUNT_CREATION,
+            paths::API_PASSWORD_RESET,
         ];
         expected.sort();
         assert_eq!(listed, expected);

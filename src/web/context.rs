@@ -48,11 +48,9 @@ impl RequestContext {
                 .map(str::to_owned)
         };
         let path = req.uri().path();
-        // `/de` names the page's language; so does `?lang=de` on any page. A query that is
-        // not `key=value` pairs simply names none.
-        let lang_in_path = path
-            .strip_prefix('/')
-            .filter(|code| !code.is_empty() && !code.contains('/') && catalogs.get(code).is_some());
+        // `/de` and `/de/password` name the page's language; so does `?lang=de` on any page.
+        // A query that is not `key=value` pairs simply names none.
+        let lang_in_path = paths::lang_in_path(path).filter(|code| catalogs.get(code).is_some());
         let lang_in_query = req.params::<LangQuery>().ok().and_then(|query| query.lang);
         let lang_header = header("lang");
         let accept_language = header("accept-language");

@@ -1,4 +1,4 @@
-//! The HTTP layer: the handlers (`signup`, `verify`, `api`, …) and their `pages`, the one
+//! The HTTP layer: the handlers (`signup`, `verify`, `password`, `api`, …) and their `pages`, the one
 //! renderer (`response`), each request's `context`, and the `front_door` every request
 //! passes through (the accept loop, proxies, the same-origin check, body limits, the log).
 
@@ -13,6 +13,7 @@ pub mod form;
 pub mod front_door;
 mod health;
 mod pages;
+mod password;
 pub mod paths;
 mod response;
 mod signup;
@@ -20,7 +21,7 @@ mod verify;
 
 use std::sync::Arc;
 
-use poem::http::{HeaderMap, HeaderName, HeaderValue, header};
+use poem::http::{HeaderMap, HeaderName, HeaderValue, StatusCode, header};
 use poem::{EndpointExt, Route, get, post};
 use url::Url;
 
@@ -73,6 +74,14 @@ impl AppState {
         let links = paths::Links::new(self.public_url.path());
         self.home_pages = Arc::new(HomePages::render(&self, links));
         self
+    }
+
+    /// The password reset page in `lang` under `links`, when resets are enabled: pages
+    /// link to it only then.
+    pub fn reset_page(&self, links: &paths::Links, lang: &str) -> Option<String> {
+        self.signups
+            .password_reset_enabled()
+            .then(|| links.password_in(lang))
     }
 
     /// Counts a sign-up post from the request's client; `Err` is the time to wait.
@@ -132,6 +141,23 @@ pub fn routes(
         .at(paths::FAVICON, get(assets::favicon))
         .at(paths::API_SPEC, get(api::service().spec_endpoint()))
         .nest(paths::API_V1, api::endpoint());
+    if state.signups.password_reset_enabled() {
+        route = route
+            .at(
+                paths::PASSWORD,
+                get(password::index).post(password::request),
+            )
+            .at(paths::PASSWORD_IN, get(password::index_in))
+            .at(
+                paths::PASSWORD_LINK,
+                get(password::show).post(password::reset),
+            );
+    } else {
+        // Not found whatever the method: `/:lang` would answer a POST with 405, which
+        // tells that something is there.
+        let absent = poem::endpoint::make_sync(|_| StatusCode::NOT_FOUND);
+        route = route.at(paths::PASSWORD, absent);
+    }
     if state.metrics_route {
         route = route.at(paths::METRICS, get(health::metrics));
     }

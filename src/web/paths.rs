@@ -9,6 +9,13 @@ pub const CHECK_EMAIL: &str = "/signup/check-email";
 pub const VERIFY_PREFIX: &str = "/verify/";
 /// The verification link's route pattern.
 pub const VERIFY: &str = "/verify/:token";
+/// Asking for a password reset link (`PASSWORD_RESET_ENABLED`).
+pub const PASSWORD: &str = "/password";
+/// The reset page in a language (`/de/password`); the route's pattern.
+pub const PASSWORD_IN: &str = "/:lang/password";
+pub const PASSWORD_PREFIX: &str = "/password/";
+/// The password reset link's route pattern.
+pub const PASSWORD_LINK: &str = "/password/:token";
 pub const DEBUG_MAILS: &str = "/debug/mails";
 pub const HEALTHZ: &str = "/healthz";
 pub const READYZ: &str = "/readyz";
@@ -28,6 +35,7 @@ pub const API_V1: &str = "/api/v1";
 pub const API_ROOT: &str = "/api/v1/";
 pub const API_EMAIL_VERIFICATION: &str = "/api/v1/email-verification";
 pub const API_ACCOUNT_CREATION: &str = "/api/v1/account_creation";
+pub const API_PASSWORD_RESET: &str = "/api/v1/password_reset";
 
 /// `path` under `public_url` (`PUBLIC_URL` may have a path of its own), for links in mails.
 pub fn absolute(public_url: &url::Url, path: &str) -> url::Url {
@@ -41,6 +49,13 @@ pub fn absolute(public_url: &url::Url, path: &str) -> url::Url {
 /// The sign-up page in a language: `/de`.
 pub fn home_in(lang: &str) -> String {
     format!("/{lang}")
+}
+
+/// The language a path names: `/de` and `/de/password` name `de` (if it is a language).
+pub fn lang_in_path(path: &str) -> Option<&str> {
+    let rest = path.strip_prefix('/')?;
+    let code = rest.strip_suffix(PASSWORD).unwrap_or(rest);
+    (!code.is_empty() && !code.contains('/')).then_some(code)
 }
 
 /// The verification link's path for a token.
@@ -69,9 +84,13 @@ impl SwitchTo {
                     .bytes()
                     .all(|b| b.is_ascii_alphanumeric() || matches!(b, b'-' | b'_' | b'.'))
         };
-        match path.strip_prefix(VERIFY_PREFIX) {
+        let link = path
+            .strip_prefix(VERIFY_PREFIX)
+            .or_else(|| path.strip_prefix(PASSWORD_PREFIX));
+        match link {
             Some(token) if token_like(token) => SwitchTo::SamePage(path.to_owned()),
-            _ if path == DEBUG_MAILS => SwitchTo::SamePage(path.to_owned()),
+            _ if path == DEBUG_MAILS || path == PASSWORD => SwitchTo::SamePage(path.to_owned()),
+            _ if route_of(path) == PASSWORD_IN_ROUTE => SwitchTo::SamePage(PASSWORD.to_owned()),
             _ => SwitchTo::Home,
         }
     }
@@ -128,6 +147,21 @@ impl Links {
         self.path(&verify(token))
     }
 
+    /// The page to ask for a password reset link.
+    pub fn password(&self) -> String {
+        self.path(PASSWORD)
+    }
+
+    /// The page to ask for a password reset link in a language: `/de/password`.
+    pub fn password_in(&self, lang: &str) -> String {
+        self.path(&format!("/{lang}{PASSWORD}"))
+    }
+
+    /// A password reset link's page.
+    pub fn password_link(&self, token: &str) -> String {
+        self.path(&format!("{PASSWORD_PREFIX}{token}"))
+    }
+
     pub fn favicon(&self) -> String {
         self.path(FAVICON)
     }
@@ -155,6 +189,10 @@ pub const VERIFY_ROUTE: &str = "/verify/{token}";
 pub const ASSET_ROUTE: &str = "/assets/{name}";
 /// The route name of the sign-up page in a language.
 pub const HOME_IN_ROUTE: &str = "/{lang}";
+/// The route name of every password reset link.
+pub const PASSWORD_LINK_ROUTE: &str = "/password/{token}";
+/// The route name of the reset page in a language.
+pub const PASSWORD_IN_ROUTE: &str = "/{lang}/password";
 /// The route name of paths no route answers.
 pub const NO_ROUTE: &str = "(other)";
 
@@ -164,8 +202,10 @@ pub const NO_ROUTE: &str = "(other)";
 pub fn allowed_methods(route: &str) -> Option<&'static str> {
     match route {
         NO_ROUTE => None,
-        SIGNUP | VERIFY_ROUTE => Some("GET, HEAD, POST"),
-        CHECK_EMAIL | API_EMAIL_VERIFICATION | API_ACCOUNT_CREATION => Some("POST"),
+        SIGNUP | VERIFY_ROUTE | PASSWORD | PASSWORD_LINK_ROUTE => Some("GET, HEAD, POST"),
+        CHECK_EMAIL | API_EMAIL_VERIFICATION | API_ACCOUNT_CREATION | API_PASSWORD_RESET => {
+            Some("POST")
+        }
         _ => Some("GET, HEAD"),
     }
 }
@@ -177,6 +217,7 @@ pub fn route_of(path: &str) -> &'static str {
         HOME,
         SIGNUP,
         CHECK_EMAIL,
+        PASSWORD,
         DEBUG_MAILS,
         HEALTHZ,
         READYZ,
@@ -185,6 +226,7 @@ pub fn route_of(path: &str) -> &'static str {
         API_ROOT,
         API_EMAIL_VERIFICATION,
         API_ACCOUNT_CREATION,
+        API_PASSWORD_RESET,
         API_SPEC,
     ];
     if let Some(fixed) = FIXED.iter().find(|fixed| **fixed == path) {
@@ -192,14 +234,17 @@ pub fn route_of(path: &str) -> &'static str {
     }
     // A request target need not start with `/`: `CONNECT host:443` has an empty path and
     // `OPTIONS *` the path `*`; neither is any route's.
-    let lang = path
-        .strip_prefix('/')
+    let lang = lang_in_path(path)
         .filter(|code| (1..=5).contains(&code.len()))
         .is_some_and(|code| code.chars().all(|c| c.is_ascii_alphabetic()));
     if path.starts_with(VERIFY_PREFIX) {
         VERIFY_ROUTE
+    } else if path.starts_with(PASSWORD_PREFIX) {
+        PASSWORD_LINK_ROUTE
     } else if path.starts_with(ASSETS_PREFIX) {
         ASSET_ROUTE
+    } else if lang && path.ends_with(PASSWORD) {
+        PASSWORD_IN_ROUTE
     } else if lang {
         HOME_IN_ROUTE
     } else {
@@ -239,6 +284,34 @@ mod tests {
         assert_eq!(route_of("/assets/style.css"), "/assets/{name}");
         assert_eq!(route_of("/some/probe/../etc/passwd"), "(other)");
         assert_eq!(route_of("/"), "/");
+        assert_eq!(route_of("/password"), "/password");
+        assert_eq!(route_of("/password/eyJ.secret.sig"), "/password/{token}");
+        assert_eq!(route_of("/de/password"), "/{lang}/password");
+        assert_eq!(route_of("/de/password/x"), "(other)");
+    }
+
+    #[test]
+    fn the_reset_pages_name_their_language_and_switch_in_place() {
+        assert_eq!(lang_in_path("/de"), Some("de"));
+        assert_eq!(lang_in_path("/de/password"), Some("de"));
+        assert_eq!(lang_in_path("/password"), Some("password"));
+        assert_eq!(lang_in_path("/a/b"), None);
+        assert_eq!(lang_in_path("/"), None);
+        for (path, stays_on) in [
+            ("/password", "/password"),
+            ("/de/password", "/password"),
+            ("/password/eyJ.a.b", "/password/eyJ.a.b"),
+        ] {
+            assert_eq!(
+                SwitchTo::for_path(path),
+                SwitchTo::SamePage(stays_on.into()),
+                "{path}"
+            );
+        }
+        assert_eq!(
+            SwitchTo::for_path("/password//evil.example"),
+            SwitchTo::Home
+        );
     }
 
     #[test]

@@ -64,7 +64,8 @@ fn html_with_vary(status: StatusCode, body: Body, vary: &'static str) -> Respons
 }
 
 /// The answer for an error status: JSON under `/api/`, else the localized error page —
-/// for HTMX replacing the whole form region, whatever the request targeted.
+/// for HTMX replacing the whole form region (sign-up or password reset), whatever the
+/// request targeted.
 pub fn error(ctx: &RequestContext, state: &AppState, status: StatusCode) -> Response {
     let mut response = error_body(ctx, state, status);
     let allow =
@@ -84,8 +85,14 @@ fn error_body(ctx: &RequestContext, state: &AppState, status: StatusCode) -> Res
     let panel = status::error_panel(tr, ctx.links(), status);
     let mut response = html(ctx, state, tr, status, status::title(tr, status), panel);
     if ctx.htmx {
+        // The form region of the page the request came from.
+        let region = if ctx.route == paths::PASSWORD {
+            "#password"
+        } else {
+            "#signup"
+        };
         let headers = response.headers_mut();
-        headers.insert("hx-retarget", HeaderValue::from_static("#signup"));
+        headers.insert("hx-retarget", HeaderValue::from_static(region));
         headers.insert("hx-reswap", HeaderValue::from_static("outerHTML"));
     }
     response

@@ -32,7 +32,9 @@ fn render_home(
     if htmx {
         return fragment;
     }
-    let content = maud::html! { (intro(tr, &state.support_email)) (fragment) };
+    let reset_page = state.reset_page(links, tr.lang());
+    let content =
+        maud::html! { (intro(tr, &state.support_email, reset_page.as_deref())) (fragment) };
     let title = tr.t("Sign up");
     layout::page(tr, &state.catalogs, links, &SwitchTo::Home, title, content)
 }
@@ -217,7 +219,8 @@ pub async fn submit(
             let content = if ctx.htmx {
                 answer
             } else {
-                maud::html! { (intro(&tr, &state.support_email)) (answer) }
+                let reset_page = state.reset_page(ctx.links(), tr.lang());
+                maud::html! { (intro(&tr, &state.support_email, reset_page.as_deref())) (answer) }
             };
             Ok(response::html(
                 ctx,

@@ -135,7 +135,12 @@ pub async fn confirm(
             &tr,
             StatusCode::OK,
             tr.t("Your account is ready"),
-            verify::created(&tr, &result, &state.sign_in_url),
+            verify::created(
+                &tr,
+                &result,
+                &state.sign_in_url,
+                state.reset_page(ctx.links(), tr.lang()).as_deref(),
+            ),
         ),
         Err(ConfirmError::Link(err)) => problem(ctx, state, &tr, err),
         Err(ConfirmError::Provision(err)) => {

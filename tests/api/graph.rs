@@ -52,7 +52,7 @@ async fn spawn(env: &[(String, String)], overrides: Overrides) -> TestApp {
 }
 
 /// Client settings for the fake, as the server would build them.
-fn settings(fake: &FakeGraph, groups: &[String], skus: &[String]) -> GraphSettings {
+pub(crate) fn settings(fake: &FakeGraph, groups: &[String], skus: &[String]) -> GraphSettings {
     GraphSettings {
         api_url: url::Url::parse(&fake.base).unwrap(),
         authority: url::Url::parse(&fake.authority()).unwrap(),
@@ -78,7 +78,7 @@ fn quick(deadline: Duration) -> RetryPolicy {
     }
 }
 
-fn client(settings: &GraphSettings, deadline: Duration) -> GraphClient {
+pub(crate) fn client(settings: &GraphSettings, deadline: Duration) -> GraphClient {
     GraphClient::from_settings(settings)
         .expect("the client builds")
         .with_retry_policy(quick(deadline))

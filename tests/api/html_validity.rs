@@ -102,6 +102,57 @@ async fn link_pages(app: &TestApp, dir: &Path, directory: &FlakyDirectory) {
     keep(dir, "debug-mails", app.get("/debug/mails").await).await;
 }
 
+/// The password reset's pages; ada's account exists by now.
+async fn reset_pages(app: &TestApp, dir: &Path, directory: &FlakyDirectory) {
+    keep(dir, "password", app.get("/password").await).await;
+    keep(dir, "password-de", app.get("/de/password").await).await;
+    keep(
+        dir,
+        "password.fragment",
+        app.get_with("/password", HTMX).await,
+    )
+    .await;
+    let bad = [("email", "not an address"), ("lang", "en")];
+    keep(
+        dir,
+        "password-error",
+        app.post_form("/password", &bad).await,
+    )
+    .await;
+    let error = app.post_form_with("/password", &bad, HTMX).await;
+    keep(dir, "password-error.fragment", error).await;
+    let ada = [("email", "ada@uni.example"), ("lang", "en")];
+    let sent = app.post_form_with("/password", &ada, HTMX).await;
+    keep(dir, "password-sent.fragment", sent).await;
+    keep(dir, "password-sent", app.post_form("/password", &ada).await).await;
+    let mail = app
+        .mails()
+        .await
+        .into_iter()
+        .find(|mail| mail.links.iter().any(|link| link.contains("/password/")))
+        .expect("a reset link");
+    let link = mail
+        .links
+        .iter()
+        .find(|l| l.contains("/password/"))
+        .unwrap();
+    let path = link.strip_prefix(&app.address).unwrap().to_owned();
+    keep(dir, "password-link", app.get(&path).await).await;
+    let press = || app.post_form(&path, &[("lang", "en")]);
+    directory.fail_next(Op::SetPassword);
+    keep(dir, "password-failed", press().await).await;
+    directory.fail_next(Op::SetPasswordForbidden);
+    keep(dir, "password-forbidden", press().await).await;
+    keep(dir, "password-done", press().await).await;
+    keep(dir, "password-link-used", app.get(&path).await).await;
+    keep(
+        dir,
+        "password-link-invalid",
+        app.get("/password/x.y.z").await,
+    )
+    .await;
+}
+
 async fn error_pages(app: &TestApp, dir: &Path) {
     keep(dir, "404", app.get("/no/such/page").await).await;
     keep(
@@ -159,7 +210,10 @@ async fn every_page_and_fragment_passes_the_nu_html_checker() {
         directory: Some(directory.clone()),
         ..Overrides::default()
     };
-    let settings = [("PASSWORD_DELIVERY", "both")];
+    let settings = [
+        ("PASSWORD_DELIVERY", "both"),
+        ("PASSWORD_RESET_ENABLED", "true"),
+    ];
     let app = spawn_app_with(&settings, overrides).await;
     let dir = tempfile::tempdir().unwrap();
     let out = dir.path();
@@ -171,6 +225,7 @@ async fn every_page_and_fragment_passes_the_nu_html_checker() {
     keep(out, "home.fragment", app.get_with("/", HTMX).await).await;
     form_posts(&app, out).await;
     link_pages(&app, out, &directory).await;
+    reset_pages(&app, out, &directory).await;
     error_pages(&app, out).await;
 
     // Assert

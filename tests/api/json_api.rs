@@ -30,9 +30,22 @@ async fn the_root_links_the_endpoints_and_the_spec_describes_them() {
     let root: Value = app.get("/api/v1/").await.json().await.unwrap();
     assert_eq!(root["emailVerification"], "/api/v1/email-verification");
     assert_eq!(root["accountCreation"], "/api/v1/account_creation");
+    assert!(
+        root.get("passwordReset").is_none(),
+        "resets are off: {root}"
+    );
+    let with_resets =
+        spawn_app_with(&[("PASSWORD_RESET_ENABLED", "true")], Overrides::default()).await;
+    let root: Value = with_resets.get("/api/v1/").await.json().await.unwrap();
+    assert_eq!(root["passwordReset"], "/api/v1/password_reset");
     let spec: Value = app.get("/api/api-spec.json").await.json().await.unwrap();
     assert!(spec["openapi"].as_str().unwrap().starts_with("3."));
-    for path in ["/", "/email-verification", "/account_creation"] {
+    for path in [
+        "/",
+        "/email-verification",
+        "/account_creation",
+        "/password_reset",
+    ] {
         assert!(
             spec["paths"].get(path).is_some(),
             "spec lacks {path}: {}",

@@ -20,6 +20,7 @@ mod mailbox;
 mod metrics;
 mod one_account;
 mod pages;
+mod password_reset;
 mod provisioning;
 mod shared_store;
 mod signup_form;

@@ -224,6 +224,7 @@ impl Signups {
             secrecy::ExposeSecret::expose_secret(password),
             &self.settings.support_email,
             self.settings.sign_in_url.as_str(),
+            self.settings.links.password_page().map(url::Url::as_str),
         );
         let sent = self.mailer.send(mail).await;
         self.metrics.mail("password", sent.is_ok());

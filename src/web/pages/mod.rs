@@ -3,6 +3,7 @@
 
 pub mod debug_mails;
 pub mod layout;
+pub mod password;
 pub mod signup;
 pub mod status;
 pub mod verify;

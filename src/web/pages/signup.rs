@@ -17,12 +17,16 @@ pub struct FormView<'a> {
     pub pattern: Option<&'a str>,
 }
 
-/// The introduction above the form.
-pub fn intro(tr: &Tr, support_email: &str) -> Markup {
+/// The introduction above the form; `reset_page` links to the password reset when it is
+/// enabled.
+pub fn intro(tr: &Tr, support_email: &str, reset_page: Option<&str>) -> Markup {
     html! {
         h1 { (tr.t("Get your Microsoft 365 account")) }
         p.lead { (tr.t("Students and staff of our institution can create a Microsoft 365 account here, with Teams, Outlook and the Office apps.")) }
         p { (tr.t("You need your institutional e-mail address: we send a confirmation link to it. After you confirm, your account is created and you receive a temporary password.")) }
+        @if let Some(page) = reset_page {
+            p.reset-link { a href=(page) { (tr.t("Lost your temporary password? Get a new one.")) } }
+        }
         @if !support_email.is_empty() {
             p.support {
                 (tr.t("Questions or problems? Write to")) " "

@@ -58,8 +58,14 @@ fn confirm_button(tr: &Tr, links: &Links, token: &str, label: &str) -> Markup {
     }
 }
 
-/// The account exists: username and how the password arrives.
-pub fn created(tr: &Tr, result: &Provisioned, sign_in_url: &Url) -> Markup {
+/// The account exists: username and how the password arrives; `reset_page` is where a lost
+/// temporary password is replaced, when that is enabled.
+pub fn created(
+    tr: &Tr,
+    result: &Provisioned,
+    sign_in_url: &Url,
+    reset_page: Option<&str>,
+) -> Markup {
     let host = sign_in_url.host_str().unwrap_or(sign_in_url.as_str());
     html! {
         section.panel.panel--success {
@@ -81,6 +87,9 @@ pub fn created(tr: &Tr, result: &Provisioned, sign_in_url: &Url) -> Markup {
             p { (tr.t("When you first sign in, you must choose a new password of your own.")) }
             // Translators: {host} is where people sign in, e.g. www.office.com (SIGN_IN_URL).
             p { a.button href=(sign_in_url) { (tr.tf("Sign in at {host}", &[("host", host)])) } }
+            @if let Some(page) = reset_page {
+                p.hint { a href=(page) { (tr.t("Lost your temporary password? Get a new one.")) } }
+            }
         }
     }
 }

@@ -156,3 +156,35 @@ async fn a_short_jwt_secret_fails_the_check_in_production_and_says_how_to_make_o
         "the secret itself is not shown"
     );
 }
+
+#[tokio::test]
+async fn check_says_whether_the_token_allows_password_resets() {
+    // Arrange: a tenant whose app may create users but not set passwords
+    let fake = FakeGraph::start().await;
+    let mut env = super::env(&fake, &[], &[]);
+    env.push(("PASSWORD_RESET_ENABLED".into(), "true".into()));
+    fake.set_roles(&["User.Read.All", "GroupMember.ReadWrite.All"]);
+
+    // Act
+    let without = check(env.clone(), &[]).await;
+    fake.set_roles(&["User-PasswordProfile.ReadWrite.All"]);
+    let with = check(env, &[]).await;
+
+    // Assert
+    let line = |output: &Output| {
+        String::from_utf8_lossy(&output.stdout)
+            .lines()
+            .find(|line| line.contains("Graph password permission"))
+            .unwrap_or_else(|| panic!("no line about the permission: {output:?}"))
+            .to_owned()
+    };
+    assert!(!without.status.success());
+    let refused = line(&without);
+    assert!(refused.starts_with("FAIL"), "{refused}");
+    assert!(
+        refused.contains("User-PasswordProfile.ReadWrite.All or User.ReadWrite.All"),
+        "{refused}"
+    );
+    assert!(with.status.success(), "{}", line(&with));
+    assert!(line(&with).starts_with("ok"), "{}", line(&with));
+}

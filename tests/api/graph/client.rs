@@ -230,7 +230,7 @@ async fn pkcs1_and_pkcs8_keys_and_every_thumbprint_spelling_get_a_token() {
         }
         let graph = client(&settings, Duration::from_secs(5));
 
-        let checks = graph.check().await;
+        let checks = graph.check(false).await;
 
         assert!(checks[0].ok, "{key} {thumbprint:?}: {}", checks[0]);
     }
@@ -276,13 +276,14 @@ async fn check_reports_the_token_each_sku_and_each_group() {
         &[free.clone(), full.clone(), unknown.clone()],
     );
 
-    let results = ms365_accountcreator::graph::check(&settings).await;
+    let results = ms365_accountcreator::graph::check(&settings, false).await;
 
     let lines: Vec<(bool, String)> = results.iter().map(|r| (r.ok, r.to_string())).collect();
     let expect = [
         (true, "Graph private key"),
         (true, "matches the private key"),
         (true, "Graph token"),
+        (true, "the token carries User.ReadWrite.All"),
         (true, "STUDENT: 10 of 10 licences free"),
         (false, "FACULTY: 0 of 0 licences free"),
         (false, "no subscription with this SKU id"),
@@ -297,7 +298,7 @@ async fn check_reports_the_token_each_sku_and_each_group() {
 
     let mut wrong = settings.clone();
     wrong.privkey_path = fixture("graph-wrong-key.pem").into();
-    let results = ms365_accountcreator::graph::check(&wrong).await;
+    let results = ms365_accountcreator::graph::check(&wrong, false).await;
     assert!(
         !results[1].ok
             && results[1]

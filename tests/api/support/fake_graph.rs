@@ -112,6 +112,11 @@ struct State {
     counts: HashMap<Endpoint, usize>,
     filters: Vec<String>,
     next_id: u64,
+    /// The application roles the issued tokens carry (the app's Graph permissions).
+    roles: Vec<String>,
+    /// Password changes refused with 403 (`None`: all of them), as Graph refuses an app
+    /// without the permission, or any app for a user holding an administrator role.
+    forbidden_passwords: Option<Option<String>>,
 }
 
 /// An HTTP answer before it becomes a poem response.
@@ -249,6 +254,14 @@ impl FakeGraph {
             counts: HashMap::new(),
             filters: Vec::new(),
             next_id: 1,
+            roles: [
+                "User.ReadWrite.All",
+                "GroupMember.ReadWrite.All",
+                "Organization.Read.All",
+            ]
+            .map(str::to_owned)
+            .to_vec(),
+            forbidden_passwords: None,
         }));
         let shared = state.clone();
         let app = poem::endpoint::make(move |req: Request| {
@@ -392,6 +405,21 @@ impl FakeGraph {
 
     pub fn token_lifetime(&self, seconds: u64) {
         self.state().token_lifetime = seconds;
+    }
+
+    /// The roles (application permissions) tokens issued from now on carry.
+    pub fn set_roles(&self, roles: &[&str]) {
+        self.state().roles = roles.iter().map(|role| (*role).to_owned()).collect();
+    }
+
+    /// Every password change is refused with Graph's 403 (the app lacks the permission).
+    pub fn forbid_password_changes(&self) {
+        self.state().forbidden_passwords = Some(None);
+    }
+
+    /// Password changes of this user are refused with Graph's 403 (an administrator).
+    pub fn protect_user(&self, upn: &str) {
+        self.state().forbidden_passwords = Some(Some(upn.to_lowercase()));
     }
 
     pub fn clear_faults(&self) {

@@ -21,6 +21,10 @@ pub enum Op {
     CreateThenLoseAnswer,
     Licences,
     Groups,
+    /// A new temporary password: Graph busy.
+    SetPassword,
+    /// A new temporary password: Graph's 403 (no permission, or an administrator).
+    SetPasswordForbidden,
 }
 
 #[derive(Debug)]
@@ -119,6 +123,12 @@ impl Directory for FlakyDirectory {
         object_id: &str,
         password: &SecretString,
     ) -> Result<(), DirectoryError> {
+        if self.take(Op::SetPassword) {
+            return Err(injected());
+        }
+        if self.take(Op::SetPasswordForbidden) {
+            return Err(DirectoryError::Forbidden("injected refusal".into()));
+        }
         self.password_sets.fetch_add(1, Ordering::SeqCst);
         self.inner.set_password(object_id, password).await
     }

@@ -16,8 +16,41 @@ static INIT: LazyLock<()> = LazyLock::new(|| {
             "debug",
             ms365_accountcreator::telemetry::LogFormat::Text,
         );
+    } else {
+        let _ = tracing::subscriber::set_global_default(Undecided);
     }
 });
+
+/// The global subscriber of the test binary: logs nothing itself and never lets tracing
+/// cache a call site as unwanted. tracing caches each call site's interest globally, and
+/// while only one scoped subscriber ([`Logs::capture`]) is registered it asks the *current
+/// thread's* subscriber alone: a call site first hit on another test's thread (with no
+/// subscriber, so "never") was then lost to the capturing test for good. Answering
+/// "sometimes" here makes every event ask the subscriber of the thread it happens on.
+struct Undecided;
+
+impl tracing::Subscriber for Undecided {
+    fn register_callsite(
+        &self,
+        _: &'static tracing::Metadata<'static>,
+    ) -> tracing::subscriber::Interest {
+        tracing::subscriber::Interest::sometimes()
+    }
+    fn max_level_hint(&self) -> Option<tracing::level_filters::LevelFilter> {
+        Some(tracing::level_filters::LevelFilter::TRACE)
+    }
+    fn enabled(&self, _: &tracing::Metadata<'_>) -> bool {
+        false
+    }
+    fn new_span(&self, _: &tracing::span::Attributes<'_>) -> tracing::span::Id {
+        tracing::span::Id::from_u64(1)
+    }
+    fn record(&self, _: &tracing::span::Id, _: &tracing::span::Record<'_>) {}
+    fn record_follows_from(&self, _: &tracing::span::Id, _: &tracing::span::Id) {}
+    fn event(&self, _: &tracing::Event<'_>) {}
+    fn enter(&self, _: &tracing::span::Id) {}
+    fn exit(&self, _: &tracing::span::Id) {}
+}
 
 /// A running server and what a test needs to talk to it.
 pub struct TestApp {
@@ -282,7 +315,8 @@ pub fn attrs(html: &str, selector: &str, attribute: &str) -> Vec<String> {
 }
 
 /// Log lines written while the capture guard lives. Tests run on one thread, the server's
-/// tasks included, so a thread-local subscriber sees everything the server logs.
+/// tasks included, so a thread-local subscriber sees everything the server logs (see
+/// [`Undecided`] for why that needs a global subscriber beside it).
 #[derive(Clone, Default)]
 pub struct Logs(Arc<std::sync::Mutex<Vec<u8>>>);
 
@@ -311,6 +345,7 @@ impl Logs {
 
     /// Captures everything at `level` and above, from every crate.
     pub fn capture_at(level: tracing::Level) -> (Logs, tracing::subscriber::DefaultGuard) {
+        LazyLock::force(&INIT);
         let logs = Logs::default();
         let subscriber = tracing_subscriber::fmt()
             .with_writer(logs.clone())

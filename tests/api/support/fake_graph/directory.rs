@@ -122,7 +122,20 @@ fn update_user(state: &mut State, key: &str, body: &[u8]) -> Reply {
     let must_change = profile["forceChangePasswordNextSignIn"]
         .as_bool()
         .unwrap_or(false);
+    let forbidden = state.forbidden_passwords.clone();
     match visible_user(state, key) {
+        Some(user)
+            if forbidden.as_ref().is_some_and(|only| {
+                only.as_ref()
+                    .is_none_or(|upn| *upn == user.upn.to_lowercase())
+            }) =>
+        {
+            graph_error(
+                403,
+                "Authorization_RequestDenied",
+                "Insufficient privileges to complete the operation.",
+            )
+        }
         Some(user) => {
             user.password = Some(password.to_owned());
             user.must_change_password = must_change;

@@ -100,7 +100,17 @@ pub fn issue(state: &mut State, path: &str, body: &[u8]) -> Reply {
     }
     match verify_assertion(state, field("client_assertion")) {
         Ok(()) => {
-            let token = format!("fake-access-token-{}", guid());
+            // Shaped as Entra's: a JWT whose payload names the app's roles (`check` reads
+            // them); the signature is a random string, as only the fake checks tokens.
+            let encode = |value: Value| {
+                base64::engine::general_purpose::URL_SAFE_NO_PAD.encode(value.to_string())
+            };
+            let token = format!(
+                "{}.{}.{}",
+                encode(json!({"typ": "JWT", "alg": "RS256"})),
+                encode(json!({"aud": state.base, "appid": CLIENT_ID, "roles": state.roles})),
+                guid().replace('-', "")
+            );
             let expiry =
                 std::time::Instant::now() + std::time::Duration::from_secs(state.token_lifetime);
             state.tokens.insert(token.clone(), expiry);

@@ -1,0 +1,163 @@
+//! The pages of a lost temporary password: asking for a link, the neutral answer, the
+//! link's page with its button, the new password, and every way a link can fail.
+
+use maud::{Markup, html};
+use secrecy::ExposeSecret;
+use url::Url;
+
+use crate::i18n::Tr;
+use crate::signup::{LinkError, PasswordReset};
+use crate::web::paths::Links;
+
+/// The request form: what was entered and what is wrong with it.
+pub struct RequestView<'a> {
+    pub email: &'a str,
+    /// The address's problem, shown under the field.
+    pub error: Option<&'a str>,
+    /// A problem not tied to the field (a limit, a failure).
+    pub general_error: Option<&'a str>,
+}
+
+/// One field, the institutional address. With HTMX the answer replaces the section.
+pub fn request_form(tr: &Tr, links: &Links, view: &RequestView<'_>) -> Markup {
+    html! {
+        section #password .panel {
+            h1 { (tr.t("Lost your temporary password?")) }
+            p { (tr.t("If your account was created here, you can get a new temporary password. Enter your institutional e-mail address and we send you a link.")) }
+            @if let Some(message) = view.general_error {
+                div.form-alert role="alert" tabindex="-1" autofocus { p { (message) } }
+            }
+            form method="post" action=(links.password()) data-hx-post=(links.password())
+                data-hx-target="#password" data-hx-swap="outerHTML" {
+                input type="hidden" name="lang" value=(tr.lang());
+                div.field {
+                    label for="reset-email" { (tr.t("Institutional e-mail address")) }
+                    input #reset-email type="email" name="email" value=(view.email) autocomplete="email"
+                        required maxlength="190" spellcheck="false" autocapitalize="off"
+                        autofocus[view.error.is_some()]
+                        aria-invalid=[view.error.map(|_| "true")]
+                        aria-describedby=[view.error.map(|_| "reset-email-error")];
+                    @if let Some(error) = view.error {
+                        p.field-error #reset-email-error { (error) }
+                    }
+                }
+                div.actions {
+                    button.button type="submit" { (tr.t("Send me a link")) }
+                }
+            }
+            p { a href=(links.home_in(tr.lang())) { (tr.t("Go to the sign-up page")) } }
+        }
+    }
+}
+
+/// The same answer whether or not the address has an account.
+pub fn request_sent(tr: &Tr, links: &Links, email: &str, valid_minutes: u64) -> Markup {
+    html! {
+        section #password .panel .panel--success role="status" tabindex="-1" autofocus {
+            h1 { (tr.t("Check your mailbox")) }
+            p { (tr.tf("If an account was created here for {email}, we have sent a link to this address.", &[("email", email)])) }
+            // Translators: {count} is the number of minutes the mailed link stays valid.
+            p { (tr.nf("Open the link within {count} minute to get a new temporary password.", "Open the link within {count} minutes to get a new temporary password.", valid_minutes, &[])) }
+            p.hint { (tr.t("No mail after a few minutes? Look in your spam folder, or ask again.")) }
+            p { a href=(links.home_in(tr.lang())) { (tr.t("Go to the sign-up page")) } }
+        }
+    }
+}
+
+/// The link's page: whose password the button replaces. Opening it changes nothing.
+pub fn confirm(tr: &Tr, links: &Links, token: &str, username: &str) -> Markup {
+    html! {
+        section.panel {
+            h1 { (tr.t("Set a new temporary password")) }
+            p { (tr.t("Press the button to replace the password of this account with a new temporary one. The old password stops working.")) }
+            dl.details {
+                dt { (tr.t("Username")) }
+                dd { code.username { (username) } }
+            }
+            (button(tr, links, token, tr.t("Set a new temporary password")))
+        }
+    }
+}
+
+fn button(tr: &Tr, links: &Links, token: &str, label: &str) -> Markup {
+    html! {
+        form method="post" action=(links.password_link(token)) {
+            input type="hidden" name="lang" value=(tr.lang());
+            button.button type="submit" { (label) }
+        }
+    }
+}
+
+/// The new password is set: the username, and the password or where it went.
+pub fn done(tr: &Tr, result: &PasswordReset, sign_in_url: &Url) -> Markup {
+    let host = sign_in_url.host_str().unwrap_or(sign_in_url.as_str());
+    html! {
+        section.panel.panel--success {
+            h1 { (tr.t("Your new temporary password")) }
+            dl.details {
+                dt { (tr.t("Username")) }
+                dd { code.username #username { (result.user_principal_name) } }
+                @if let Some(password) = &result.password_on_page {
+                    dt { (tr.t("Temporary password")) }
+                    dd { code #password { (password.expose_secret()) } }
+                }
+            }
+            @if result.password_on_page.is_some() {
+                p.notice { (tr.t("Write the password down now: it is shown only this once.")) }
+            }
+            @if result.password_mailed {
+                p { (tr.t("We have sent your new temporary password to your e-mail address.")) }
+            }
+            p { (tr.t("When you next sign in, you must choose a new password of your own.")) }
+            p { a.button href=(sign_in_url) { (tr.tf("Sign in at {host}", &[("host", host)])) } }
+        }
+    }
+}
+
+/// A reset link that leads nowhere, with a way to ask for a new one.
+pub fn link_problem(tr: &Tr, links: &Links, problem: LinkError) -> Markup {
+    let (title, text) = match problem {
+        LinkError::Expired => (tr.t("This link has expired"), tr.t("Links for a new password are valid for a short time only. Please ask for a new one.")),
+        LinkError::Invalid => (tr.t("This link is not valid"), tr.t("The link may be incomplete: copy the whole link from the mail, or ask for a new one.")),
+        LinkError::Used => (tr.t("This link has already been used"), tr.t("Each link works once, and a newer link that was used makes the older ones invalid. If you need another new password, ask for a new link.")),
+        LinkError::Unknown | LinkError::AddressTaken => (tr.t("This link is no longer valid"), tr.t("The account this link was sent for is no longer known here. Please ask for a new link, or contact support.")),
+    };
+    html! {
+        section.panel.panel--warning {
+            h1 { (title) }
+            p { (text) }
+            p { a.button href=(links.password_in(tr.lang())) { (tr.t("Ask for a new link")) } }
+        }
+    }
+}
+
+/// Microsoft refused to change the password: only the support desk can.
+pub fn forbidden(tr: &Tr, support_email: &str) -> Markup {
+    html! {
+        section.panel.panel--warning role="alert" {
+            h1 { (tr.t("Please contact support")) }
+            p { (tr.t("The password of this account cannot be replaced here. Your current password is unchanged.")) }
+            @if support_email.is_empty() {
+                p { (tr.t("Please contact your IT support desk for a new password.")) }
+            } @else {
+                p { (tr.tf("Please write to {support} for a new password.", &[("support", support_email)])) }
+            }
+        }
+    }
+}
+
+/// Setting or delivering the password failed; the link works again. `mail`: the password
+/// was set but its mail failed.
+pub fn failed(tr: &Tr, links: &Links, token: &str, mail: bool) -> Markup {
+    html! {
+        section.panel.panel--warning role="alert" {
+            h1 { (tr.t("No new password yet")) }
+            @if mail {
+                p { (tr.t("The mail with your new password could not be sent. Your link still works: please press the button again in a few minutes to get another new password.")) }
+            } @else {
+                p { (tr.t("Something went wrong while setting your new password. Nothing has changed, and your link still works: please try again in a few minutes.")) }
+            }
+            (button(tr, links, token, tr.t("Try again")))
+        }
+    }
+}

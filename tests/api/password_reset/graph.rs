@@ -1,0 +1,206 @@
+//! The reset against the fake Graph, which records the password a user signs in with, and
+//! a real SMTP server: the mailed password must be the user's, to be changed at sign-in.
+
+use std::time::Duration;
+
+use super::*;
+use crate::graph::{client, env, settings};
+use crate::support::fake_graph::{Endpoint, FakeGraph};
+use crate::support::helpers::Logs;
+use crate::support::smtp::{SmtpMode, SmtpServer, pairs};
+
+const UPN: &str = "ada.lovelace@tenant.example";
+
+/// A server against `fake`, resets on, mails kept in the debug outbox unless `smtp` is given.
+async fn spawn_against(
+    fake: &FakeGraph,
+    smtp: Option<&SmtpServer>,
+    overrides: Overrides,
+) -> TestApp {
+    let mut settings = env(fake, &[], &[]);
+    settings.push(("PASSWORD_RESET_ENABLED".into(), "true".into()));
+    if let Some(smtp) = smtp {
+        settings.extend(smtp.app_settings());
+    }
+    spawn_app_with(&pairs(&settings), overrides).await
+}
+
+/// The reset link's path in the newest mail the SMTP server received.
+fn received_reset_path(smtp: &SmtpServer) -> String {
+    let mail = smtp.received().pop().expect("a reset mail");
+    assert_eq!(mail.subject, "A new temporary password");
+    let link = mail
+        .text
+        .split_whitespace()
+        .find(|word| word.contains("/password/"))
+        .unwrap_or_else(|| panic!("no reset link in:\n{}", mail.text))
+        .to_owned();
+    link[link.find("/password/").expect("a path")..].to_owned()
+}
+
+#[tokio::test]
+async fn the_mailed_new_password_is_the_users_password_and_must_be_changed_at_sign_in() {
+    crate::support::tools::require_tool!(Aiosmtpd);
+    // Arrange: an account made through the fake Graph, its first password mailed over SMTP
+    let fake = FakeGraph::start().await;
+    let smtp = SmtpServer::start(SmtpMode::Plain, None);
+    let app = spawn_against(&fake, Some(&smtp), Overrides::default()).await;
+    app.sign_up("ada@uni.example", "Ada", "Lovelace").await;
+    let verify = smtp.received().pop().unwrap().verification_path();
+    assert_eq!(
+        app.post_form(&verify, &[("lang", "en")]).await.status(),
+        200
+    );
+    let first = smtp
+        .received()
+        .pop()
+        .unwrap()
+        .password()
+        .expect("the first password");
+    assert_eq!(fake.password_of(UPN).as_deref(), Some(first.as_str()));
+
+    // Act
+    assert_eq!(
+        ask_for_reset(&app, "ada@uni.example", "en").await.status(),
+        200
+    );
+    let path = received_reset_path(&smtp);
+    assert_eq!(app.get(&path).await.status(), 200);
+    assert_eq!(
+        fake.count(Endpoint::UpdateUser),
+        0,
+        "opening the link changes nothing"
+    );
+    let done = app.post_form(&path, &[("lang", "en")]).await;
+
+    // Assert
+    assert_eq!(done.status(), 200);
+    let mail = smtp.received().pop().unwrap();
+    assert_eq!(mail.subject, "Your new temporary password");
+    assert_eq!(mail.to, vec!["ada@uni.example"]);
+    let new = mail.password().expect("the new password is in the mail");
+    assert_ne!(new, first);
+    let user = fake.user(UPN).unwrap();
+    assert_eq!(
+        user.password.as_deref(),
+        Some(new.as_str()),
+        "the mailed one works"
+    );
+    assert!(
+        user.must_change_password,
+        "to be changed at the next sign-in"
+    );
+    assert_eq!(fake.count(Endpoint::UpdateUser), 1);
+}
+
+#[tokio::test]
+async fn graph_refusing_shows_a_contact_support_page_and_logs_the_permission_once() {
+    // Arrange
+    let fake = FakeGraph::start().await;
+    let app = spawn_against(&fake, None, Overrides::default()).await;
+    create_account(&app, "ada@uni.example", "Ada", "Lovelace").await;
+    let before = fake.password_of(UPN);
+    ask_for_reset(&app, "ada@uni.example", "en").await;
+    let path = reset_path(&app, "ada@uni.example").await;
+    fake.forbid_password_changes();
+
+    // Act
+    let (logs, guard) = Logs::capture();
+    let refused = app.post_form(&path, &[("lang", "en")]).await;
+    drop(guard);
+
+    // Assert
+    assert_eq!(refused.status(), 403);
+    let page = refused.text().await.unwrap();
+    assert_eq!(texts(&page, "h1"), vec!["Please contact support"]);
+    assert!(page.contains("it-support@uni.example"), "{page}");
+    let naming: Vec<String> = logs
+        .text()
+        .lines()
+        .filter(|line| line.contains("User-PasswordProfile.ReadWrite.All"))
+        .map(str::to_owned)
+        .collect();
+    assert_eq!(naming.len(), 1, "{}", logs.text());
+    assert!(naming[0].contains("User.ReadWrite.All"), "{}", naming[0]);
+    assert!(
+        naming[0].contains("Authorization_RequestDenied"),
+        "{}",
+        naming[0]
+    );
+    assert_eq!(fake.password_of(UPN), before, "nothing changed");
+    let mails = mails_to(&app, "ada@uni.example").await;
+    assert!(
+        mails
+            .iter()
+            .all(|m| m.subject != "Your new temporary password")
+    );
+}
+
+#[tokio::test]
+async fn an_administrator_graph_protects_gets_the_contact_support_page_too() {
+    let fake = FakeGraph::start().await;
+    let app = spawn_against(&fake, None, Overrides::default()).await;
+    create_account(&app, "ada@uni.example", "Ada", "Lovelace").await;
+    fake.protect_user(UPN);
+    ask_for_reset(&app, "ada@uni.example", "en").await;
+    let path = reset_path(&app, "ada@uni.example").await;
+
+    let refused = app.post_form(&path, &[("lang", "en")]).await;
+
+    assert_eq!(refused.status(), 403);
+    assert_eq!(
+        texts(&refused.text().await.unwrap(), "h1"),
+        vec!["Please contact support"]
+    );
+}
+
+#[tokio::test]
+async fn a_throttled_reset_waits_and_succeeds() {
+    let fake = FakeGraph::start().await;
+    let app = spawn_against(&fake, None, Overrides::default()).await;
+    create_account(&app, "ada@uni.example", "Ada", "Lovelace").await;
+    ask_for_reset(&app, "ada@uni.example", "en").await;
+    let path = reset_path(&app, "ada@uni.example").await;
+    fake.throttle(Some(Endpoint::UpdateUser), 1, 1);
+
+    let done = app.post_form(&path, &[("lang", "en")]).await;
+
+    assert_eq!(done.status(), 200);
+    assert_eq!(
+        fake.count(Endpoint::UpdateUser),
+        2,
+        "the 429, then the change"
+    );
+    let mail = &mails_to(&app, "ada@uni.example").await[0];
+    let new = crate::support::helpers::password_in(&mail.text);
+    assert_eq!(fake.password_of(UPN), new);
+}
+
+#[tokio::test]
+async fn graph_down_beyond_the_wait_leaves_the_link_usable_for_another_try() {
+    // Arrange: a client that waits only briefly
+    let fake = FakeGraph::start().await;
+    let graph = client(&settings(&fake, &[], &[]), Duration::from_millis(300));
+    let overrides = Overrides {
+        directory: Some(std::sync::Arc::new(graph)),
+        ..Overrides::default()
+    };
+    let app = spawn_against(&fake, None, overrides).await;
+    create_account(&app, "ada@uni.example", "Ada", "Lovelace").await;
+    let before = fake.password_of(UPN);
+    ask_for_reset(&app, "ada@uni.example", "en").await;
+    let path = reset_path(&app, "ada@uni.example").await;
+    fake.unavailable(Some(Endpoint::UpdateUser), 1000, None);
+
+    // Act
+    let failed = app.post_form(&path, &[("lang", "en")]).await;
+    fake.clear_faults();
+    let again = app.post_form(&path, &[("lang", "en")]).await;
+
+    // Assert
+    assert_eq!(failed.status(), 503);
+    let page = failed.text().await.unwrap();
+    assert_eq!(texts(&page, "h1"), vec!["No new password yet"]);
+    assert_eq!(again.status(), 200, "the link was given back");
+    assert_ne!(fake.password_of(UPN), before);
+}
