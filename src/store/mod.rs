@@ -311,6 +311,28 @@ impl Store {
         dispatch!(self, store => store.import_registered(email, imported))
     }
 
+    /// The issue time of the newest reset link used for `email`, if any was.
+    pub fn reset_used_through(&self, email: &RegistryKey) -> Result<Option<u64>, StoreError> {
+        dispatch!(self, store => store.reset_used_through(email))
+    }
+
+    /// Marks the reset link issued at `issued_at` used, durably, unless it is dead already (a
+    /// link issued at or after it was used): then `None`. Of any number of requests with one
+    /// link (in any number of instances), one wins.
+    pub async fn use_reset_link(
+        &self,
+        email: &RegistryKey,
+        issued_at: u64,
+    ) -> Result<Option<UsedResetLink>, StoreError> {
+        dispatch!(self, store => store.use_reset_link(email, issued_at).await)
+    }
+
+    /// Undoes [`Store::use_reset_link`] (the password could not be changed), unless a newer
+    /// link was used meanwhile.
+    pub async fn release_reset_link(&self, used: &UsedResetLink) -> Result<(), StoreError> {
+        dispatch!(self, store => store.release_reset_link(used).await)
+    }
+
     /// Removes everything stored about an address (a deletion request).
     pub fn forget(&self, email: &RegistryKey) -> Result<Forgotten, StoreError> {
         dispatch!(self, store => store.forget(email))

@@ -135,6 +135,11 @@ both_backends! {
     async: [
         progress_is_saved_and_read_back,
         a_username_is_reserved_for_one_registration_and_moves_and_goes_with_it,
+        a_reset_link_works_once,
+        using_a_newer_reset_link_kills_the_older_ones_but_not_later_ones,
+        a_released_reset_link_works_again_unless_a_newer_one_was_used,
+        forgetting_an_address_forgets_its_reset_record,
+        concurrent_uses_of_one_reset_link_yield_exactly_one_winner,
     ],
 }
 
@@ -613,6 +618,7 @@ fn a_backup_restores_into_a_new_store_of_either_kind(store: Store) {
     store
         .import_registered(&key("cy@x.example"), &Imported::default())
         .unwrap();
+    block_on(store.use_reset_link(&key("cy@x.example"), 120)).unwrap();
     let mut file = Vec::new();
     store.backup(&mut file).unwrap();
 
@@ -649,11 +655,76 @@ fn a_backup_restores_into_a_new_store_of_either_kind(store: Store) {
                 .unwrap()
                 .imported
         );
+        assert_eq!(
+            copy.reset_used_through(&key("cy@x.example")).unwrap(),
+            Some(120)
+        );
     }
     assert!(matches!(
         target.restore(again.as_slice()),
         Err(BackupError::NotEmpty { .. })
     ));
+}
+
+async fn a_reset_link_works_once(store: Store) {
+    let ada = key("ada@uni.example");
+    assert_eq!(store.reset_used_through(&ada).unwrap(), None);
+    assert!(store.use_reset_link(&ada, 100).await.unwrap().is_some());
+    assert_eq!(store.reset_used_through(&ada).unwrap(), Some(100));
+    assert!(store.use_reset_link(&ada, 100).await.unwrap().is_none());
+}
+
+async fn using_a_newer_reset_link_kills_the_older_ones_but_not_later_ones(store: Store) {
+    let ada = key("ada@uni.example");
+    assert!(store.use_reset_link(&ada, 200).await.unwrap().is_some());
+    assert!(store.use_reset_link(&ada, 150).await.unwrap().is_none());
+    assert!(store.use_reset_link(&ada, 300).await.unwrap().is_some());
+    let grace = key("grace@uni.example");
+    assert!(store.use_reset_link(&grace, 150).await.unwrap().is_some());
+}
+
+async fn a_released_reset_link_works_again_unless_a_newer_one_was_used(store: Store) {
+    let ada = key("ada@uni.example");
+    // The first link used, given back: as if none had been.
+    let first = store.use_reset_link(&ada, 50).await.unwrap().unwrap();
+    store.release_reset_link(&first).await.unwrap();
+    assert_eq!(store.reset_used_through(&ada).unwrap(), None);
+    store.use_reset_link(&ada, 100).await.unwrap();
+    let used = store.use_reset_link(&ada, 200).await.unwrap().unwrap();
+    store.release_reset_link(&used).await.unwrap();
+    assert_eq!(store.reset_used_through(&ada).unwrap(), Some(100));
+    let used = store.use_reset_link(&ada, 200).await.unwrap().unwrap();
+    assert!(store.use_reset_link(&ada, 300).await.unwrap().is_some());
+    store.release_reset_link(&used).await.unwrap();
+    assert_eq!(store.reset_used_through(&ada).unwrap(), Some(300));
+}
+
+async fn forgetting_an_address_forgets_its_reset_record(store: Store) {
+    let ada = key("ada@uni.example");
+    store.use_reset_link(&ada, 100).await.unwrap();
+    store.forget(&ada).unwrap();
+    assert_eq!(store.reset_used_through(&ada).unwrap(), None);
+    assert!(store.use_reset_link(&ada, 100).await.unwrap().is_some());
+}
+
+/// One link pressed many times at once (in several instances, for PostgreSQL): it is used
+/// once.
+async fn concurrent_uses_of_one_reset_link_yield_exactly_one_winner(store: Store) {
+    let ada = key("ada@uni.example");
+    store.use_reset_link(&ada, 100).await.unwrap();
+    let uses = (0..16).map(|_| {
+        let (store, ada) = (store.clone(), ada.clone());
+        tokio::spawn(async move { store.use_reset_link(&ada, 200).await.unwrap() })
+    });
+    let won: Vec<UsedResetLink> = futures_util::future::join_all(uses)
+        .await
+        .into_iter()
+        .filter_map(|used| used.unwrap())
+        .collect();
+    assert_eq!(won.len(), 1, "{won:?}");
+    assert_eq!(store.reset_used_through(&ada).unwrap(), Some(200));
+    store.release_reset_link(&won[0]).await.unwrap();
+    assert_eq!(store.reset_used_through(&ada).unwrap(), Some(100));
 }
 
 /// Two instances on one database: two handles, each its own lease holder.
@@ -771,7 +842,7 @@ fn postgres_migrations_are_applied_once() {
     };
     let store = Store::connect_in_schema(&url, &schema).unwrap();
     assert!(!store.is_ready(), "not ready before the schema is there");
-    assert_eq!(store.migrate().unwrap(), 1);
+    assert_eq!(store.migrate().unwrap(), super::postgres::MIGRATIONS.len());
     assert_eq!(store.migrate().unwrap(), 0);
     assert!(store.is_ready());
     assert_eq!(

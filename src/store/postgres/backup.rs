@@ -8,13 +8,14 @@ use tokio_postgres::types::Json;
 
 use super::PgStore;
 use crate::store::backup::{Record, read_backup, write_backup};
+use crate::store::reset::{ResetRecord, TREE as RESETS};
 use crate::store::{BackupError, Copied, PendingSignup, Registration, StoreError};
 
 impl PgStore {
     /// Writes every record to `out`, as the sled store's trees.
     pub fn backup(&self, out: &mut impl Write) -> Result<Copied, BackupError> {
         let pool = self.pool.clone();
-        let (pending, registrations, usernames) = self.block(async move {
+        let (pending, registrations, usernames, resets) = self.block(async move {
             let mut client = pool.get().await?;
             // One snapshot for all three tables.
             let tx = client
@@ -30,6 +31,7 @@ impl PgStore {
             let pending = rows("SELECT id, email, record FROM pending").await?;
             let registrations = rows("SELECT email, signup_id, record FROM registrations").await?;
             let usernames = rows("SELECT upn, email FROM usernames").await?;
+            let resets = rows("SELECT address, used_through FROM password_resets").await?;
             let text = |row: &tokio_postgres::Row, at| row.get::<_, String>(at).into_bytes();
             let value = |row: &tokio_postgres::Row, at| {
                 let Json(value): Json<serde_json::Value> = row.get(at);
@@ -47,6 +49,10 @@ impl PgStore {
                 usernames
                     .iter()
                     .map(|row| (text(row, 0), text(row, 1)))
+                    .collect::<Vec<_>>(),
+                resets
+                    .iter()
+                    .map(|row| (text(row, 0), row.get::<_, i64>(1) as u64))
                     .collect::<Vec<_>>(),
             ))
         })?;
@@ -80,6 +86,11 @@ impl PgStore {
         for (upn, email) in usernames {
             trees.entry("usernames").or_default().insert(upn, email);
         }
+        for (address, used_through) in resets {
+            let record = serde_json::to_vec(&ResetRecord { used_through })
+                .expect("records are plain data and always serialize");
+            trees.entry(RESETS).or_default().insert(address, record);
+        }
         let count = trees.len();
         let records: Vec<Record> = trees
             .into_iter()
@@ -99,6 +110,7 @@ impl PgStore {
         let mut pending = Vec::new();
         let mut registrations = Vec::new();
         let mut usernames = Vec::new();
+        let mut resets = Vec::new();
         let mut trees = std::collections::BTreeSet::new();
         for (tree, key, value) in &records {
             let corrupt = |tree, source| BackupError::Store(StoreError::Corrupt { tree, source });
@@ -114,6 +126,12 @@ impl PgStore {
                 b"usernames" => usernames.push((
                     String::from_utf8_lossy(key).into_owned(),
                     String::from_utf8_lossy(value).into_owned(),
+                )),
+                b"password_resets" => resets.push((
+                    String::from_utf8_lossy(key).into_owned(),
+                    serde_json::from_slice::<ResetRecord>(value)
+                        .map_err(|err| corrupt(RESETS, err))?
+                        .used_through as i64,
                 )),
                 // Indexes, rebuilt from the records by the tables' columns.
                 b"pending_by_email" | b"signups" => {}
@@ -131,7 +149,8 @@ impl PgStore {
             let tx = client.transaction().await?;
             let row = tx
                 .query_one(
-                    "SELECT (SELECT count(*) FROM pending) + (SELECT count(*) FROM registrations)",
+                    "SELECT (SELECT count(*) FROM pending) + (SELECT count(*) FROM registrations)
+                        + (SELECT count(*) FROM password_resets)",
                     &[],
                 )
                 .await?;
@@ -168,6 +187,13 @@ impl PgStore {
                 tx.execute(
                     "INSERT INTO usernames (upn, email) VALUES ($1, $2)",
                     &[upn, email],
+                )
+                .await?;
+            }
+            for (address, used_through) in &resets {
+                tx.execute(
+                    "INSERT INTO password_resets (address, used_through) VALUES ($1, $2)",
+                    &[address, used_through],
                 )
                 .await?;
             }

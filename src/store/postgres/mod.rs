@@ -7,13 +7,16 @@
 //! - one instance provisions a registration at a time: a lease on its row, taken and kept by
 //!   `UPDATE … WHERE lease is free or ours`, renewed by every step it saves;
 //! - one owner per username: the primary key of `usernames`;
-//! - the mail limits: counters per key and hour in `mail_counts`.
+//! - the mail limits: counters per key and hour in `mail_counts`;
+//! - a reset link used once: `INSERT … ON CONFLICT DO UPDATE … WHERE` the stored link is
+//!   older (`resets.rs`).
 //!
 //! The queries run on a small runtime of their own (see [`io`]); the store's synchronous
 //! methods wait for them there.
 
 mod backup;
 mod records;
+mod resets;
 
 use std::future::Future;
 use std::sync::Arc;
@@ -35,11 +38,18 @@ const LEASE: Duration = Duration::from_secs(15);
 pub const LEASE_RENEWAL: Duration = Duration::from_secs(5);
 
 /// The embedded migrations, in order: (version, name, SQL).
-const MIGRATIONS: &[(i32, &str, &str)] = &[(
-    1,
-    "store",
-    include_str!("../../../migrations/0001_store.sql"),
-)];
+pub(super) const MIGRATIONS: &[(i32, &str, &str)] = &[
+    (
+        1,
+        "store",
+        include_str!("../../../migrations/0001_store.sql"),
+    ),
+    (
+        2,
+        "password_resets",
+        include_str!("../../../migrations/0002_password_resets.sql"),
+    ),
+];
 
 /// Any key, the same in every instance: migrations of instances starting together run one
 /// after the other.

@@ -400,6 +400,8 @@ impl PgStore {
             let registration = row
                 .map(|row| decode("registrations", row.get(0)))
                 .transpose()?;
+            tx.execute("DELETE FROM password_resets WHERE address = $1", &[&email])
+                .await?;
             tx.commit().await?;
             Ok(Forgotten {
                 registration,
