@@ -1,9 +1,9 @@
 //! The store's tests. Most run once per backend: each is a function taking a fresh
 //! [`Store`], and `both_backends!` makes a `#[test]` of it in `sled_backend` and in
-//! `postgres_backend`. The PostgreSQL ones need a server at `TEST_DATABASE_URL` (`tests/run`
-//! starts one): without it they pass with a message, unless `TESTS_REQUIRE_TOOLS` is set,
-//! as `tests/run` does; then they fail. Each gets a schema of its own, so they run in
-//! parallel. The rest are about sled's files and run on sled only.
+//! `postgres_backend`. The PostgreSQL ones need a server at `TEST_DATABASE_URL`: they are
+//! `#[ignore]`d, and `tests/run` runs them (`--include-ignored`) on a throwaway cluster it
+//! starts; run without the variable, they fail saying so. Each gets a schema of its own, so
+//! they run in parallel. The rest are about sled's files and run on sled only.
 
 use super::*;
 use crate::domain::{Mailbox, Step, SubaddressSeparator};
@@ -22,29 +22,23 @@ fn sled(store: &Store) -> &SledStore {
     }
 }
 
-/// `TEST_DATABASE_URL`, or `None` after saying why the test does nothing (it fails instead
-/// under `TESTS_REQUIRE_TOOLS`).
-fn test_database_url(test: &str) -> Option<String> {
-    if let Some(url) = std::env::var("TEST_DATABASE_URL")
+/// `TEST_DATABASE_URL`. The PostgreSQL tests are `#[ignore]`d, so a plain `cargo test`
+/// lists them as ignored instead of passing them unrun; run with the ignored ones included
+/// (as `tests/run` does, with a throwaway cluster), they fail without it.
+fn test_database_url(test: &str) -> String {
+    std::env::var("TEST_DATABASE_URL")
         .ok()
         .filter(|url| !url.is_empty())
-    {
-        return Some(url);
-    }
-    let message = format!(
-        "{test}: needs PostgreSQL: set TEST_DATABASE_URL (tests/run starts a throwaway server)"
-    );
-    assert!(
-        std::env::var_os("TESTS_REQUIRE_TOOLS").is_none(),
-        "{message}"
-    );
-    eprintln!("skipped: {message}");
-    None
+        .unwrap_or_else(|| {
+            panic!(
+                "{test}: needs PostgreSQL: run tests/run, which starts a throwaway cluster (TEST_DATABASE_URL is not set)"
+            )
+        })
 }
 
 /// A new, empty schema in the test database, and the URL it is in.
-fn fresh_schema(test: &str) -> Option<(String, String)> {
-    let url = test_database_url(test)?;
+fn fresh_schema(test: &str) -> (String, String) {
+    let url = test_database_url(test);
     let schema = format!(
         "test_{}",
         crate::signup::password::random_id(8)
@@ -66,15 +60,15 @@ fn fresh_schema(test: &str) -> Option<(String, String)> {
             .await
             .unwrap();
     });
-    Some((url, schema))
+    (url, schema)
 }
 
-/// A migrated PostgreSQL store in a new schema (`None`: no test database, see above).
-fn postgres_store(test: &str) -> Option<Store> {
-    let (url, schema) = fresh_schema(test)?;
+/// A migrated PostgreSQL store in a new schema.
+fn postgres_store(test: &str) -> Store {
+    let (url, schema) = fresh_schema(test);
     let store = Store::connect_in_schema(&url, &schema).unwrap();
     store.migrate().unwrap();
-    Some(store)
+    store
 }
 
 /// Runs an async test body to its end.
@@ -103,16 +97,14 @@ macro_rules! both_backends {
         }
         mod postgres_backend {
             $(#[test]
+            #[ignore = "needs PostgreSQL: run tests/run, which starts a throwaway cluster"]
             fn $sync() {
-                if let Some(store) = super::postgres_store(stringify!($sync)) {
-                    super::$sync(store);
-                }
+                super::$sync(super::postgres_store(stringify!($sync)));
             })*
             $(#[test]
+            #[ignore = "needs PostgreSQL: run tests/run, which starts a throwaway cluster"]
             fn $async() {
-                if let Some(store) = super::postgres_store(stringify!($async)) {
-                    super::block_on(super::$async(store));
-                }
+                super::block_on(super::$async(super::postgres_store(stringify!($async))));
             })*
         }
     };
@@ -629,10 +621,7 @@ fn a_backup_restores_into_a_new_store_of_either_kind(store: Store) {
     sled_copy.backup(&mut again).unwrap();
     let target = match &store.backend {
         Backend::Sled(_) => sled_store().0,
-        Backend::Postgres(_) => match postgres_store("a_backup_restores_into_a_new_store") {
-            Some(store) => store,
-            None => return,
-        },
+        Backend::Postgres(_) => postgres_store("a_backup_restores_into_a_new_store"),
     };
     target.restore(again.as_slice()).unwrap();
 
@@ -728,20 +717,19 @@ async fn concurrent_uses_of_one_reset_link_yield_exactly_one_winner(store: Store
 }
 
 /// Two instances on one database: two handles, each its own lease holder.
-fn two_instances(test: &str) -> Option<(Store, Store)> {
-    let (url, schema) = fresh_schema(test)?;
+fn two_instances(test: &str) -> (Store, Store) {
+    let (url, schema) = fresh_schema(test);
     let one = Store::connect_in_schema(&url, &schema).unwrap();
     let two = Store::connect_in_schema(&url, &schema).unwrap();
     one.migrate().unwrap();
     two.migrate().unwrap();
-    Some((one, two))
+    (one, two)
 }
 
 #[test]
+#[ignore = "needs PostgreSQL: run tests/run, which starts a throwaway cluster"]
 fn postgres_claims_split_across_two_instances_yield_one_winner() {
-    let Some((one, two)) = two_instances("postgres_claims_split_across_two_instances") else {
-        return;
-    };
+    let (one, two) = two_instances("postgres_claims_split_across_two_instances");
     one.insert_pending(&pending("p1", "ada@x.example")).unwrap();
     let claims: Vec<Claim> = std::thread::scope(|scope| {
         let handles: Vec<_> = (0..50)
@@ -765,10 +753,9 @@ fn postgres_claims_split_across_two_instances_yield_one_winner() {
 }
 
 #[test]
+#[ignore = "needs PostgreSQL: run tests/run, which starts a throwaway cluster"]
 fn postgres_one_instance_at_a_time_provisions_a_registration() {
-    let Some((one, two)) = two_instances("postgres_one_instance_at_a_time") else {
-        return;
-    };
+    let (one, two) = two_instances("postgres_one_instance_at_a_time");
     block_on(async {
         let mut ada = claimed(&one, "p1", "ada@x.example");
         let email = ada.email.clone();
@@ -806,10 +793,9 @@ fn postgres_one_instance_at_a_time_provisions_a_registration() {
 }
 
 #[test]
+#[ignore = "needs PostgreSQL: run tests/run, which starts a throwaway cluster"]
 fn postgres_counts_mails_for_every_instance_together() {
-    let Some((one, two)) = two_instances("postgres_counts_mails") else {
-        return;
-    };
+    let (one, two) = two_instances("postgres_counts_mails");
     let hour = 7200;
     assert_eq!(one.count_mail("all", 3, hour + 10).unwrap(), Some(Ok(())));
     assert_eq!(two.count_mail("all", 3, hour + 20).unwrap(), Some(Ok(())));
@@ -836,10 +822,9 @@ fn postgres_counts_mails_for_every_instance_together() {
 }
 
 #[test]
+#[ignore = "needs PostgreSQL: run tests/run, which starts a throwaway cluster"]
 fn postgres_migrations_are_applied_once() {
-    let Some((url, schema)) = fresh_schema("postgres_migrations_are_applied_once") else {
-        return;
-    };
+    let (url, schema) = fresh_schema("postgres_migrations_are_applied_once");
     let store = Store::connect_in_schema(&url, &schema).unwrap();
     assert!(!store.is_ready(), "not ready before the schema is there");
     assert_eq!(store.migrate().unwrap(), super::postgres::MIGRATIONS.len());

@@ -35,10 +35,9 @@ async fn wait_until_ready(readyz: &str) {
 }
 
 #[tokio::test]
+#[ignore = "needs PostgreSQL: run tests/run, which starts a throwaway cluster"]
 async fn two_servers_on_one_database_know_each_others_registrations() {
-    let Some(url) = postgres::fresh_database("two_servers_know_each_others").await else {
-        return;
-    };
+    let url = postgres::fresh_database("two_servers_know_each_others").await;
     let one = spawn_on(&url, &[]).await;
     let two = spawn_on(&url, &[]).await;
 
@@ -66,10 +65,9 @@ async fn status(app: &TestApp, email: &str) -> u16 {
 }
 
 #[tokio::test]
+#[ignore = "needs PostgreSQL: run tests/run, which starts a throwaway cluster"]
 async fn the_mail_limits_count_the_mails_of_every_server_together() {
-    let Some(url) = postgres::fresh_database("the_mail_limits_count_together").await else {
-        return;
-    };
+    let url = postgres::fresh_database("the_mail_limits_count_together").await;
     let limits = [
         ("RATE_LIMIT_MAILS_PER_ADDRESS_PER_HOUR", "2"),
         ("RATE_LIMIT_MAILS_PER_HOUR", "3"),
@@ -93,10 +91,9 @@ async fn the_mail_limits_count_the_mails_of_every_server_together() {
 }
 
 #[tokio::test]
+#[ignore = "needs PostgreSQL: run tests/run, which starts a throwaway cluster"]
 async fn a_server_waits_for_its_database_and_is_not_ready_meanwhile() {
-    let Some(server) = postgres::server_url("a_server_waits_for_its_database") else {
-        return;
-    };
+    let server = postgres::server_url("a_server_waits_for_its_database");
     // Arrange: a database that does not exist yet.
     let name = postgres::unique_name();
     let url = postgres::url_of(&server, &name);
@@ -180,10 +177,9 @@ async fn confirm_until_done(server: &ServerProcess, path: &str) {
 }
 
 #[tokio::test]
+#[ignore = "needs PostgreSQL: run tests/run, which starts a throwaway cluster"]
 async fn two_instances_behind_a_round_robin_survive_losing_one() {
-    let Some(url) = postgres::fresh_database("two_instances_survive_losing_one").await else {
-        return;
-    };
+    let url = postgres::fresh_database("two_instances_survive_losing_one").await;
     // Arrange: one fake Graph and one database behind two processes.
     let fake = FakeGraph::start().await;
     let group = fake.add_group("Students");
@@ -328,10 +324,9 @@ fn stdout(output: &std::process::Output) -> String {
 }
 
 #[tokio::test]
+#[ignore = "needs PostgreSQL: run tests/run, which starts a throwaway cluster"]
 async fn a_sled_store_moves_to_the_database_and_the_commands_work_while_servers_run() {
-    let Some(url) = postgres::fresh_database("a_sled_store_moves_to_the_database").await else {
-        return;
-    };
+    let url = postgres::fresh_database("a_sled_store_moves_to_the_database").await;
     // Arrange: a sled server with a finished registration and a pending sign-up, stopped.
     let mut sled_app = spawn_app_with(&[], Overrides::default()).await;
     sled_app.sign_up("ada@uni.example", "Ada", "Lovelace").await;

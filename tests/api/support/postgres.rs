@@ -1,25 +1,20 @@
 //! A database of its own for a test, in the PostgreSQL server at `TEST_DATABASE_URL`
-//! (`tests/run` starts a throwaway one). Without it the test passes at once with a message
-//! saying so, unless `TESTS_REQUIRE_TOOLS` is set (as `tests/run` does): then it fails.
+//! (`tests/run` starts a throwaway one). The tests that need it are `#[ignore]`d, so a plain
+//! `cargo test` lists them as ignored instead of passing them unrun; run with the ignored
+//! ones included, they fail without it.
 
 use std::sync::atomic::{AtomicU32, Ordering};
 
-/// `TEST_DATABASE_URL`, or `None` after saying why the calling test does nothing.
-pub fn server_url(test: &str) -> Option<String> {
-    if let Some(url) = std::env::var("TEST_DATABASE_URL")
+/// `TEST_DATABASE_URL`; the calling test fails, saying so, without it.
+pub fn server_url(test: &str) -> String {
+    std::env::var("TEST_DATABASE_URL")
         .ok()
         .filter(|url| !url.is_empty())
-    {
-        return Some(url);
-    }
-    let message =
-        format!("{test}: needs PostgreSQL: set TEST_DATABASE_URL (tests/run starts a server)");
-    assert!(
-        std::env::var_os("TESTS_REQUIRE_TOOLS").is_none(),
-        "{message}"
-    );
-    eprintln!("skipped: {message}");
-    None
+        .unwrap_or_else(|| {
+            panic!(
+                "{test}: needs PostgreSQL: run tests/run, which starts a throwaway cluster (TEST_DATABASE_URL is not set)"
+            )
+        })
 }
 
 /// A name no other test uses: this process, a counter, the time.
@@ -53,9 +48,9 @@ pub async fn execute(url: &str, sql: &str) {
 }
 
 /// A new, empty database: its URL.
-pub async fn fresh_database(test: &str) -> Option<String> {
-    let url = server_url(test)?;
+pub async fn fresh_database(test: &str) -> String {
+    let url = server_url(test);
     let name = unique_name();
     execute(&url, &format!("CREATE DATABASE {name}")).await;
-    Some(url_of(&url, &name))
+    url_of(&url, &name)
 }
