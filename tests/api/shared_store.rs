@@ -8,6 +8,7 @@ use std::time::Duration;
 use futures_util::future::join_all;
 use ms365_accountcreator::startup::Overrides;
 
+use crate::password_reset::{ask_for_reset, create_account, reset_path};
 use crate::support::fake_graph::{Endpoint, FakeGraph};
 use crate::support::helpers::{TestApp, spawn_app_with, texts};
 use crate::support::postgres;
@@ -58,6 +59,30 @@ async fn two_servers_on_one_database_know_each_others_registrations() {
         assert_eq!(texts(&again.text().await.unwrap(), "#email-error").len(), 1);
         assert_eq!(app.post_form(&path, &[("lang", "en")]).await.status(), 410);
     }
+}
+
+/// A reset link pressed at one server is used up at the other: the record of used links is
+/// in the database, not in either process.
+#[tokio::test]
+#[ignore = "needs PostgreSQL: run tests/run, which starts a throwaway cluster"]
+async fn a_reset_link_used_at_one_server_is_used_up_at_the_other() {
+    let url = postgres::fresh_database("a_reset_link_used_at_one_server").await;
+    let enabled = [("PASSWORD_RESET_ENABLED", "true")];
+    let one = spawn_on(&url, &enabled).await;
+    let two = spawn_on(&url, &enabled).await;
+    create_account(&one, "ada@uni.example", "Ada", "Lovelace").await;
+    ask_for_reset(&one, "ada@uni.example", "en").await;
+    let path = reset_path(&one, "ada@uni.example").await;
+
+    let used = one.post_form(&path, &[("lang", "en")]).await;
+    let again = two.post_form(&path, &[("lang", "en")]).await;
+
+    assert_eq!(used.status(), 200);
+    assert_eq!(again.status(), 410);
+    assert_eq!(
+        texts(&again.text().await.unwrap(), "h1"),
+        vec!["This link has already been used"]
+    );
 }
 
 async fn status(app: &TestApp, email: &str) -> u16 {
