@@ -35,6 +35,14 @@ async fn answer(
     (status, names, body)
 }
 
+/// A request the routes must answer: method, path, headers, the status expected.
+type RoutedCase = (
+    Method,
+    &'static str,
+    &'static [(&'static str, &'static str)],
+    u16,
+);
+
 async fn assert_same_both_ways(app: &TestApp, label: &str) {
     let requests: &[&[(&str, &str)]] = &[
         &[],
@@ -80,7 +88,7 @@ async fn the_empty_form_is_the_same_before_routing_as_through_the_routes() {
 #[tokio::test]
 async fn what_only_the_routes_judge_still_reaches_them() {
     let app = spawn_app_with(&[("REVERSE_PROXY_COUNT", "1")], Default::default()).await;
-    let cases: &[(Method, &str, &[(&str, &str)], u16)] = &[
+    let cases: &[RoutedCase] = &[
         // The body cap refuses a declared body over it, on GET too.
         (Method::GET, "/", &[("content-length", "100000")], 413),
         // Only GET and HEAD are answered with the form.
