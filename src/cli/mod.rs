@@ -77,13 +77,14 @@ async fn serve_command() -> anyhow::Result<()> {
         settings.database_path = dir.clone();
         dir
     });
+    let shutdown = shutdown_signal()?;
     let app = Application::build(&settings, Overrides::default()).await?;
     tracing::info!(address = %app.local_addr(), public_url = %app.public_url(), mode = %settings.mode, "listening");
     if settings.debug_dont_send_mail {
         let mails = crate::web::paths::absolute(app.public_url(), crate::web::paths::DEBUG_MAILS);
         tracing::info!("mails are not sent: read them at {mails}");
     }
-    let stopped = app.run_until_stopped(shutdown_signal()).await;
+    let stopped = app.run_until_stopped(shutdown).await;
     if let Some(dir) = per_run_store
         && let Err(err) = std::fs::remove_dir_all(&dir)
     {
@@ -121,25 +122,33 @@ async fn healthcheck_command(url: Option<String>) -> anyhow::Result<()> {
     Ok(())
 }
 
-/// SIGINT or SIGTERM.
-async fn shutdown_signal() {
-    let interrupt = tokio::signal::ctrl_c();
+/// Resolves on SIGINT or SIGTERM. The handlers are installed when this is called, not when
+/// the future is first polled: called before the server starts, a signal that arrives right
+/// after its first answer (a service manager, a test) stops it gracefully instead of
+/// meeting the default action, which kills the process.
+fn shutdown_signal() -> anyhow::Result<impl Future<Output = ()>> {
     #[cfg(unix)]
-    let terminate = async {
-        match tokio::signal::unix::signal(tokio::signal::unix::SignalKind::terminate()) {
-            Ok(mut signal) => {
-                signal.recv().await;
+    let stopped = {
+        use tokio::signal::unix::{SignalKind, signal};
+        let mut terminate =
+            signal(SignalKind::terminate()).context("cannot install the SIGTERM handler")?;
+        let mut interrupt =
+            signal(SignalKind::interrupt()).context("cannot install the SIGINT handler")?;
+        async move {
+            tokio::select! {
+                _ = terminate.recv() => {},
+                _ = interrupt.recv() => {},
             }
-            Err(_) => std::future::pending::<()>().await,
         }
     };
     #[cfg(not(unix))]
-    let terminate = std::future::pending::<()>();
-    tokio::select! {
-        _ = interrupt => {},
-        _ = terminate => {},
-    }
-    tracing::info!("shutdown requested: finishing in-flight requests");
+    let stopped = async {
+        let _ = tokio::signal::ctrl_c().await;
+    };
+    Ok(async move {
+        stopped.await;
+        tracing::info!("shutdown requested: finishing in-flight requests");
+    })
 }
 
 /// Seconds since the epoch as RFC 3339 (UTC), for listings and exports; empty for 0.

@@ -104,7 +104,7 @@ impl HomePages {
     }
 
     /// The stored forms, when the request matches what was rendered.
-    fn get(&self, lang: &str, htmx: bool, links: &Links) -> Option<&Precompressed> {
+    pub(super) fn get(&self, lang: &str, htmx: bool, links: &Links) -> Option<&Precompressed> {
         if *links != self.links {
             return None;
         }

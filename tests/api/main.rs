@@ -10,6 +10,7 @@ mod debug_flow;
 mod faults;
 mod front_door;
 mod graph;
+mod home_page;
 mod html_validity;
 mod http;
 mod json_api;

@@ -9,6 +9,7 @@
 
 pub mod body_limit;
 pub mod guard;
+pub mod home;
 pub mod proxy;
 pub mod request_log;
 pub mod server;
@@ -17,14 +18,18 @@ use std::sync::Arc;
 use std::time::Instant;
 
 use poem::endpoint::{BoxEndpoint, DynEndpoint};
-use poem::http::{HeaderMap, HeaderValue, Method, StatusCode, header};
+use poem::http::{HeaderMap, HeaderName, HeaderValue, Method, StatusCode, header};
 use poem::{Body, Endpoint, Request, Response, Result};
 use tracing::Instrument;
+use tracing::level_filters::LevelFilter;
 
 use super::context::RequestContext;
 use super::{AppState, response};
 use body_limit::BodyLimits;
+use home::HomeAnswers;
 use request_log::RequestIds;
+
+const X_REQUEST_ID: HeaderName = HeaderName::from_static("x-request-id");
 
 /// Every request's way in and out.
 pub struct FrontDoor {
@@ -37,6 +42,8 @@ pub struct FrontDoor {
     security_headers: HeaderMap,
     body_limits: BodyLimits,
     request_ids: RequestIds,
+    /// The empty form, answered before routing.
+    home: HomeAnswers,
 }
 
 impl FrontDoor {
@@ -46,14 +53,21 @@ impl FrontDoor {
         security_headers: HeaderMap,
         body_limits: BodyLimits,
     ) -> Self {
+        let default_prefix = state.public_url.path().to_owned();
+        let home = HomeAnswers::new(
+            state.home_pages.clone(),
+            super::paths::Links::new(&default_prefix),
+            |headers| secure(&security_headers, headers),
+        );
         FrontDoor {
             routes,
             public_origin: state.public_url.origin().ascii_serialization(),
-            default_prefix: state.public_url.path().to_owned(),
+            default_prefix,
             state,
             security_headers,
             body_limits,
             request_ids: RequestIds::new(),
+            home,
         }
     }
 
@@ -108,41 +122,69 @@ async fn without_body(response: Response) -> Response {
     Response::from_parts(parts, Body::empty())
 }
 
+/// Adds the headers every answer carries to `headers`: the security headers, and the
+/// stricter policy for a raster image.
+fn secure(security_headers: &HeaderMap, headers: &mut HeaderMap) {
+    for (name, value) in security_headers {
+        headers.insert(name, value.clone());
+    }
+    if super::is_raster_image(headers) {
+        headers.insert(
+            header::CONTENT_SECURITY_POLICY,
+            HeaderValue::from_static(super::IMAGE_CSP),
+        );
+    }
+}
+
+/// The request's line, in its span.
+fn log_request(
+    span: &tracing::Span,
+    method: &Method,
+    route: &'static str,
+    status: StatusCode,
+    started: Instant,
+) {
+    let latency_ms = started.elapsed().as_secs_f64() * 1000.0;
+    span.in_scope(|| {
+        let code = status.as_u16();
+        // Refusals and failures are worth an operator's look; a line for every page served
+        // cost a third of the throughput and repeats the reverse proxy's access log.
+        if status.is_client_error() || status.is_server_error() {
+            tracing::info!(%method, route, status = code, latency_ms, "request");
+        } else {
+            tracing::debug!(%method, route, status = code, latency_ms, "request");
+        }
+    });
+}
+
 impl Endpoint for FrontDoor {
     type Output = Response;
 
     async fn call(&self, req: Request) -> Result<Self::Output> {
         let request_id = self.request_ids.next();
+        let started = Instant::now();
+        if let Some((mut response, route)) = self.home.answer(&req, &self.state) {
+            // Nothing is logged on the way to this answer, so its span is needed only for its
+            // line, which is at debug (it always succeeds): neither is made when no debug
+            // line can be written.
+            if tracing::Level::DEBUG <= LevelFilter::current() {
+                let span = tracing::info_span!("request", request_id = %request_id);
+                log_request(&span, req.method(), route, response.status(), started);
+            }
+            response
+                .headers_mut()
+                .insert(X_REQUEST_ID, request_id.header_value());
+            return Ok(response);
+        }
         let ctx = self.context(&req);
         let (method, route) = (ctx.method.clone(), ctx.route);
         let span = tracing::info_span!("request", request_id = %request_id);
-        let started = Instant::now();
         let mut response = self.handle(req, ctx).instrument(span.clone()).await;
-        let latency_ms = started.elapsed().as_secs_f64() * 1000.0;
-        let status = response.status();
-        span.in_scope(|| {
-            let code = status.as_u16();
-            // Refusals and failures are worth an operator's look; a line for every page served
-            // cost a third of the throughput and repeats the reverse proxy's access log.
-            if status.is_client_error() || status.is_server_error() {
-                tracing::info!(%method, route, status = code, latency_ms, "request");
-            } else {
-                tracing::debug!(%method, route, status = code, latency_ms, "request");
-            }
-        });
-        let headers = response.headers_mut();
-        for (name, value) in &self.security_headers {
-            headers.insert(name, value.clone());
-        }
-        if super::is_raster_image(headers) {
-            headers.insert(
-                poem::http::header::CONTENT_SECURITY_POLICY,
-                HeaderValue::from_static(super::IMAGE_CSP),
-            );
-        }
-        if let Ok(value) = HeaderValue::from_str(&request_id) {
-            headers.insert("x-request-id", value);
-        }
+        log_request(&span, &method, route, response.status(), started);
+        secure(&self.security_headers, response.headers_mut());
+        response
+            .headers_mut()
+            .insert(X_REQUEST_ID, request_id.header_value());
         Ok(response)
     }
 }
