@@ -8,7 +8,7 @@ mod outbox;
 mod settings;
 mod smtp;
 
-pub use messages::{password_mail, verification_mail};
+pub use messages::{account_failed_mail, account_ready_mail, password_mail, verification_mail};
 pub use outbox::{CapturedMail, Outbox};
 pub use settings::MailSettings;
 pub use smtp::{SmtpMailer, SmtpSetupError};

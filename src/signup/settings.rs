@@ -27,6 +27,8 @@ pub struct FlowSettings {
     pub support_email: String,
     /// `SIGN_IN_URL`, named in the password mail.
     pub sign_in_url: Url,
+    /// `PROVISION_WAIT_SECONDS`: how long a confirm waits before the queue takes over.
+    pub provision_wait: Duration,
     /// Where the links in mails lead.
     pub links: MailLinks,
 }

@@ -7,7 +7,8 @@
 //! Trees: `pending` (id → [`PendingSignup`]), `pending_by_email` (address → its pending
 //! sign-ups' ids, one per line), `registrations` (address → [`Registration`]), `signups`
 //! (sign-up id → address), `usernames` (lower-cased UPN → the address whose registration
-//! reserved it). Addresses are [`RegistryKey`]s: a person's mailbox.
+//! reserved it), and the provisioning queue (`queue.rs`). Addresses are [`RegistryKey`]s: a
+//! person's mailbox.
 //!
 //! No temporary password is ever written here, sealed or not: sled keeps superseded values
 //! in its log, so anything written once may be read back from the files long after.
@@ -16,6 +17,7 @@ mod backup;
 mod housekeeping;
 mod key;
 mod pending;
+mod queue;
 mod registry;
 
 use std::path::Path;
@@ -29,6 +31,7 @@ pub use backup::{BackupError, Copied};
 pub use housekeeping::{Purged, Unreadable};
 pub use key::RegistryKey;
 pub use pending::{Claim, Lookup, PendingSignup};
+pub use queue::{QueueEntry, QueueStats};
 pub use registry::{Forgotten, Imported, Registration};
 
 /// A store failure. Callers show a generic error; the detail goes to the log, and the
@@ -111,6 +114,8 @@ pub struct Store {
     registrations: sled::Tree,
     signups: sled::Tree,
     usernames: sled::Tree,
+    /// The provisioning queue (`queue.rs`).
+    queue: queue::QueueTrees,
 }
 
 fn encode<T: Serialize>(value: &T) -> Vec<u8> {
@@ -150,6 +155,7 @@ impl Store {
             registrations: db.open_tree("registrations")?,
             signups: db.open_tree("signups")?,
             usernames: db.open_tree("usernames")?,
+            queue: queue::QueueTrees::open(&db)?,
             db,
             failure: Arc::new(watch::Sender::new(None)),
         })

@@ -9,6 +9,8 @@ pub const CHECK_EMAIL: &str = "/signup/check-email";
 pub const VERIFY_PREFIX: &str = "/verify/";
 /// The verification link's route pattern.
 pub const VERIFY: &str = "/verify/:token";
+/// The query that asks a verification link for its status view.
+pub const STATUS_QUERY: &str = "view=status";
 pub const DEBUG_MAILS: &str = "/debug/mails";
 pub const HEALTHZ: &str = "/healthz";
 pub const READYZ: &str = "/readyz";
@@ -126,6 +128,12 @@ impl Links {
 
     pub fn verify(&self, token: &str) -> String {
         self.path(&verify(token))
+    }
+
+    /// The status of a confirmed link: always answered 200, so HTMX swaps it in while it
+    /// polls, and the "Check again" link of the waiting page.
+    pub fn verify_status(&self, token: &str) -> String {
+        format!("{}?{STATUS_QUERY}", self.verify(token))
     }
 
     pub fn favicon(&self) -> String {

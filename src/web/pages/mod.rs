@@ -3,6 +3,7 @@
 
 pub mod debug_mails;
 pub mod layout;
+pub mod progress;
 pub mod signup;
 pub mod status;
 pub mod verify;
