@@ -145,7 +145,10 @@ impl Application {
         let store = self.state.store.clone();
         let housekeeping = tokio::spawn(housekeeping(self.state.clone(), self.housekeeping_every));
         // The provisioning queue: resumes what a restart or a crash left queued.
-        let worker = tokio::spawn(self.state.signups.clone().run_queue());
+        let (stop_worker, worker_stopped) = tokio::sync::oneshot::channel::<()>();
+        let worker = tokio::spawn(self.state.signups.clone().run_queue(async {
+            let _ = worker_stopped.await;
+        }));
         let limits = self.connection_limits;
         let metrics_server = self.metrics_listener.map(|(listener, _)| {
             let app = web::metrics_routes(self.state.clone());
@@ -168,9 +171,7 @@ impl Application {
         };
         web::serve(self.listener, app, limits, stop, Duration::from_secs(30)).await;
         housekeeping.abort();
-        // Aborting ends the runs in progress too; every step they finished is saved, and
-        // the next start resumes them.
-        worker.abort();
+        let _ = stop_worker.send(());
         let _ = worker.await;
         if let Some(metrics_server) = metrics_server {
             metrics_server.abort();

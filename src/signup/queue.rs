@@ -203,10 +203,20 @@ impl Signups {
     }
 
     /// The worker: runs due queue entries in confirm order, [`CONCURRENT_RUNS`] at a time,
-    /// until the task is aborted (which aborts the runs; their steps are saved).
-    pub async fn run_queue(self: Arc<Self>) {
-        let slots = Arc::new(Semaphore::new(CONCURRENT_RUNS));
+    /// until `stop` completes. Then the runs in progress end where they are (every step they
+    /// finished is saved; the next start resumes them), and this returns once they have
+    /// let go of the store.
+    pub async fn run_queue(self: Arc<Self>, stop: impl Future<Output = ()>) {
         let mut runs = tokio::task::JoinSet::new();
+        tokio::select! {
+            () = self.drain(&mut runs) => {}
+            () = stop => {}
+        }
+        runs.shutdown().await;
+    }
+
+    async fn drain(self: &Arc<Self>, runs: &mut tokio::task::JoinSet<()>) {
+        let slots = Arc::new(Semaphore::new(CONCURRENT_RUNS));
         loop {
             while runs.try_join_next().is_some() {}
             let Ok(slot) = slots.clone().acquire_owned().await else {

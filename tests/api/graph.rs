@@ -5,6 +5,7 @@
 mod check_command;
 mod client;
 mod log_secrets;
+mod queue;
 mod sign_up;
 
 use std::sync::Arc;

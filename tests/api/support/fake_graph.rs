@@ -110,6 +110,8 @@ struct State {
     race_lag: usize,
     page_size: usize,
     counts: HashMap<Endpoint, usize>,
+    /// Every request to Graph (not the token endpoint): when it arrived, where, the status.
+    log: Vec<(std::time::Instant, Endpoint, u16)>,
     filters: Vec<String>,
     next_id: u64,
 }
@@ -247,6 +249,7 @@ impl FakeGraph {
             race: None,
             page_size: 999,
             counts: HashMap::new(),
+            log: Vec::new(),
             filters: Vec::new(),
             next_id: 1,
         }));
@@ -404,6 +407,11 @@ impl FakeGraph {
 
     pub fn count(&self, endpoint: Endpoint) -> usize {
         self.state().counts.get(&endpoint).copied().unwrap_or(0)
+    }
+
+    /// Every Graph request so far (token requests not included): arrival, endpoint, status.
+    pub fn requests(&self) -> Vec<(std::time::Instant, Endpoint, u16)> {
+        self.state().log.clone()
     }
 
     /// Round trips to Graph, token requests not included.
@@ -619,6 +627,11 @@ async fn handle(shared: Arc<Mutex<State>>, mut req: Request) -> Response {
                         Ok(()) => directory::handle(&mut state, endpoint, &path, &query, &body),
                     },
                 };
+                if endpoint != Endpoint::Token {
+                    state
+                        .log
+                        .push((std::time::Instant::now(), endpoint, reply.status));
+                }
                 (reply, delay)
             }
         }
