@@ -66,10 +66,7 @@ fn list(store: &Store) -> anyhow::Result<()> {
             continue;
         }
         let (attempts, next) = match store.queue_entry(&registration.email)? {
-            Some(entry) => (
-                entry.attempts.to_string(),
-                timestamp(entry.next_attempt_at),
-            ),
+            Some(entry) => (entry.attempts.to_string(), timestamp(entry.next_attempt_at)),
             None => ("-".to_owned(), "-".to_owned()),
         };
         println!(

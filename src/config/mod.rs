@@ -149,7 +149,9 @@ impl Settings {
             mail: get.mail()?,
             metrics_enabled: get.bool("METRICS_ENABLED")?,
             metrics_bind: get.optional("METRICS_BIND")?,
-            provision_wait: Duration::from_secs(get.int_in("PROVISION_WAIT_SECONDS", 0, 300)? as u64),
+            provision_wait: Duration::from_secs(
+                get.int_in("PROVISION_WAIT_SECONDS", 0, 300)? as u64
+            ),
         })
     }
 

@@ -96,7 +96,12 @@ pub fn account_ready_mail(
 
 /// A queued account could not be created, and waiting will not change that (a licence is
 /// missing, say): the person is told whom to ask.
-pub fn account_failed_mail(tr: &Tr, to: &EmailAddress, first_name: &str, support: &str) -> OutgoingMail {
+pub fn account_failed_mail(
+    tr: &Tr,
+    to: &EmailAddress,
+    first_name: &str,
+    support: &str,
+) -> OutgoingMail {
     let mut text = tr.tf("Hello {name},", &[("name", first_name)]);
     text.push_str("\n\n");
     text.push_str(tr.t(

@@ -124,9 +124,7 @@ impl ProvisionError {
             | ProvisionError::Store(_)
             | ProvisionError::Random
             | ProvisionError::InProgress => true,
-            ProvisionError::Directory(_) | ProvisionError::Name | ProvisionError::Address => {
-                false
-            }
+            ProvisionError::Directory(_) | ProvisionError::Name | ProvisionError::Address => false,
         }
     }
 
@@ -198,8 +196,7 @@ impl Signups {
 
     /// Whether the registration of `email` waits in the queue or is being run.
     pub fn is_queued(&self, email: &RegistryKey) -> bool {
-        self.queue.running().contains(email)
-            || matches!(self.store.queue_entry(email), Ok(Some(_)))
+        self.queue.running().contains(email) || matches!(self.store.queue_entry(email), Ok(Some(_)))
     }
 
     /// The worker: runs due queue entries in confirm order, [`CONCURRENT_RUNS`] at a time,
@@ -332,8 +329,12 @@ impl Signups {
         // Up to a fifth more, so that entries failed together do not return together.
         let next = self.now() + backoff + jitter_secs(backoff / 5);
         match self.store.reschedule(&entry.email, next).await {
-            Ok(_) => tracing::info!(signup = %entry.signup_id, attempts, next_attempt_in_s = next.saturating_sub(self.now()), "queued registration not finished; trying again later"),
-            Err(err) => tracing::error!(signup = %entry.signup_id, error = %err, "cannot reschedule a queued registration"),
+            Ok(_) => {
+                tracing::info!(signup = %entry.signup_id, attempts, next_attempt_in_s = next.saturating_sub(self.now()), "queued registration not finished; trying again later")
+            }
+            Err(err) => {
+                tracing::error!(signup = %entry.signup_id, error = %err, "cannot reschedule a queued registration")
+            }
         }
     }
 
@@ -382,7 +383,10 @@ impl Signups {
         }
     }
 
-    fn recipient(&self, entry: &QueueEntry) -> Option<(crate::i18n::Tr, EmailAddress, Registration)> {
+    fn recipient(
+        &self,
+        entry: &QueueEntry,
+    ) -> Option<(crate::i18n::Tr, EmailAddress, Registration)> {
         let registration = self.store.registration(&entry.email).ok().flatten()?;
         let to = EmailAddress::parse(registration.email.as_str()).ok()?;
         Some((self.tr_for(&registration.lang), to, registration))

@@ -66,8 +66,7 @@ impl Store {
         let result = trees.transaction(|(entries, index)| {
             if let Some(existing) = index.get(email.as_bytes())? {
                 if let Some(bytes) = entries.get(&existing)? {
-                    let mut entry: QueueEntry =
-                        decode("queue", &bytes).or_else(super::abort)?;
+                    let mut entry: QueueEntry = decode("queue", &bytes).or_else(super::abort)?;
                     if due_at < entry.next_attempt_at {
                         entry.next_attempt_at = due_at;
                         entries.insert(&existing, encode(&entry))?;
@@ -204,8 +203,14 @@ mod tests {
     #[tokio::test]
     async fn entries_come_out_in_confirm_order_when_due() {
         let store = Store::temporary().unwrap();
-        for (i, email) in ["c@x.example", "a@x.example", "b@x.example"].iter().enumerate() {
-            store.enqueue(&key(email), &format!("id{i}"), 100, 100).await.unwrap();
+        for (i, email) in ["c@x.example", "a@x.example", "b@x.example"]
+            .iter()
+            .enumerate()
+        {
+            store
+                .enqueue(&key(email), &format!("id{i}"), 100, 100)
+                .await
+                .unwrap();
         }
         let order: Vec<String> = store
             .queued()
@@ -220,15 +225,28 @@ mod tests {
             .unwrap()
             .unwrap();
         assert_eq!(skipping.email, key("a@x.example"));
-        assert!(store.next_due(99, |_| false).unwrap().is_none(), "none due yet");
+        assert!(
+            store.next_due(99, |_| false).unwrap().is_none(),
+            "none due yet"
+        );
     }
 
     #[tokio::test]
     async fn a_second_enqueue_keeps_the_place_and_a_reschedule_counts_an_attempt() {
         let store = Store::temporary().unwrap();
-        store.enqueue(&key("a@x.example"), "a", 100, 100).await.unwrap();
-        store.enqueue(&key("b@x.example"), "b", 101, 101).await.unwrap();
-        let later = store.reschedule(&key("a@x.example"), 500).await.unwrap().unwrap();
+        store
+            .enqueue(&key("a@x.example"), "a", 100, 100)
+            .await
+            .unwrap();
+        store
+            .enqueue(&key("b@x.example"), "b", 101, 101)
+            .await
+            .unwrap();
+        let later = store
+            .reschedule(&key("a@x.example"), 500)
+            .await
+            .unwrap()
+            .unwrap();
         assert_eq!((later.attempts, later.next_attempt_at), (1, 500));
         assert_eq!(
             store.next_due(200, |_| false).unwrap().unwrap().email,
@@ -236,7 +254,10 @@ mod tests {
             "a waits for its next attempt"
         );
 
-        let again = store.enqueue(&key("a@x.example"), "a", 200, 200).await.unwrap();
+        let again = store
+            .enqueue(&key("a@x.example"), "a", 200, 200)
+            .await
+            .unwrap();
         assert_eq!((again.seq, again.next_attempt_at), (later.seq, 200));
         assert_eq!(
             store.next_due(200, |_| false).unwrap().unwrap().email,
@@ -255,11 +276,20 @@ mod tests {
     #[tokio::test]
     async fn a_dequeued_registration_is_gone_and_rescheduling_it_does_nothing() {
         let store = Store::temporary().unwrap();
-        store.enqueue(&key("a@x.example"), "a", 100, 100).await.unwrap();
+        store
+            .enqueue(&key("a@x.example"), "a", 100, 100)
+            .await
+            .unwrap();
         assert!(store.dequeue(&key("a@x.example")).unwrap());
         assert!(!store.dequeue(&key("a@x.example")).unwrap());
         assert!(store.queue_entry(&key("a@x.example")).unwrap().is_none());
-        assert!(store.reschedule(&key("a@x.example"), 5).await.unwrap().is_none());
+        assert!(
+            store
+                .reschedule(&key("a@x.example"), 5)
+                .await
+                .unwrap()
+                .is_none()
+        );
         assert_eq!(store.queue_stats().unwrap(), QueueStats::default());
     }
 }

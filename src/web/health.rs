@@ -32,8 +32,8 @@ pub async fn readyz(Data(state): Data<&AppState>) -> Response {
 #[handler]
 pub async fn metrics(Data(state): Data<&AppState>) -> Response {
     let store = state.store.clone();
-    let counts = tokio::task::spawn_blocking(move || (store.pending_count(), store.queue_stats()))
-        .await;
+    let counts =
+        tokio::task::spawn_blocking(move || (store.pending_count(), store.queue_stats())).await;
     let (pending, queue): (usize, QueueStats) = match counts {
         Ok((pending, Ok(queue))) => (pending, queue),
         Ok((pending, Err(_))) => (pending, Default::default()),

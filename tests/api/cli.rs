@@ -298,7 +298,10 @@ async fn a_failed_registration_is_listed_and_finished_by_signups_retry() {
     );
     let columns: Vec<&str> = ada.split('\t').collect();
     assert_eq!(columns[4], "1", "one attempt so far: {ada}");
-    assert!(!columns[5].is_empty() && columns[5] != "-", "the next attempt's time: {ada}");
+    assert!(
+        !columns[5].is_empty() && columns[5] != "-",
+        "the next attempt's time: {ada}"
+    );
     assert!(
         listed
             .lines()

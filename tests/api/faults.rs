@@ -125,7 +125,10 @@ async fn a_kill_during_each_step_loses_nothing_and_duplicates_nothing() {
         let server = ServerProcess::start(dir.path(), &env).await;
         for _ in 0..200 {
             let mails = debug_mails(&server).await;
-            if mails.iter().any(|(subject, _)| subject == "Your new account") {
+            if mails
+                .iter()
+                .any(|(subject, _)| subject == "Your new account")
+            {
                 break;
             }
             tokio::time::sleep(Duration::from_millis(50)).await;

@@ -14,7 +14,11 @@ fn env_with(
     extra: &[(&str, &str)],
 ) -> Vec<(String, String)> {
     let mut env = env(fake, groups, skus);
-    env.extend(extra.iter().map(|(k, v)| ((*k).to_owned(), (*v).to_owned())));
+    env.extend(
+        extra
+            .iter()
+            .map(|(k, v)| ((*k).to_owned(), (*v).to_owned())),
+    );
     env
 }
 
@@ -82,7 +86,11 @@ async fn a_throttled_confirm_answers_with_the_waiting_page_and_the_queue_mails_t
     let fake = FakeGraph::start().await;
     let groups = vec![fake.add_group("Students")];
     let settings = [("PROVISION_WAIT_SECONDS", "1"), ("METRICS_ENABLED", "true")];
-    let app = spawn(&env_with(&fake, &groups, &[], &settings), Overrides::default()).await;
+    let app = spawn(
+        &env_with(&fake, &groups, &[], &settings),
+        Overrides::default(),
+    )
+    .await;
     app.sign_up("ada@uni.example", "Ada", "Lovelace").await;
     let path = app.verification_path("ada@uni.example").await;
     fake.throttle(Some(Endpoint::CreateUser), 1, 3);
@@ -93,7 +101,10 @@ async fn a_throttled_confirm_answers_with_the_waiting_page_and_the_queue_mails_t
 
     // Assert: accepted within the wait, with a status that updates itself.
     assert_eq!(page.status(), 202);
-    assert!(started.elapsed() < Duration::from_secs(3), "no longer than the wait");
+    assert!(
+        started.elapsed() < Duration::from_secs(3),
+        "no longer than the wait"
+    );
     let page = page.text().await.unwrap();
     assert_eq!(texts(&page, "h1"), vec!["Your account is being created"]);
     let status = format!("{path}?view=status");
@@ -113,8 +124,14 @@ async fn a_throttled_confirm_answers_with_the_waiting_page_and_the_queue_mails_t
     let polled = app.get_with(&status, &[("hx-request", "true")]).await;
     assert_eq!(polled.status(), 200);
     let fragment = polled.text().await.unwrap();
-    assert!(texts(&fragment, "html > head > title").is_empty(), "a fragment");
-    assert_eq!(texts(&fragment, "h1"), vec!["Your account is being created"]);
+    assert!(
+        texts(&fragment, "html > head > title").is_empty(),
+        "a fragment"
+    );
+    assert_eq!(
+        texts(&fragment, "h1"),
+        vec!["Your account is being created"]
+    );
     let queued = metrics(&app).await;
     assert_eq!(value(&queued, "ms365_provisioning_queue_length", ""), 1.0);
 
@@ -133,7 +150,11 @@ async fn a_throttled_confirm_answers_with_the_waiting_page_and_the_queue_mails_t
         texts(&done, "#account-status code.username"),
         vec!["ada.lovelace@tenant.example"]
     );
-    assert_eq!(attr(&done, "#account-status", "data-hx-get"), None, "no more polling");
+    assert_eq!(
+        attr(&done, "#account-status", "data-hx-get"),
+        None,
+        "no more polling"
+    );
     let after = metrics(&app).await;
     assert_eq!(value(&after, "ms365_provisioning_queue_length", ""), 0.0);
     assert!(value(&after, "ms365_graph_throttle_paused_seconds_total", "") >= 2.9);
@@ -145,7 +166,11 @@ async fn one_429_pauses_every_writer_until_retry_after_has_passed() {
     let fake = FakeGraph::start().await;
     let groups = vec![fake.add_group("Students")];
     let settings = [("PROVISION_WAIT_SECONDS", "20")];
-    let app = spawn(&env_with(&fake, &groups, &[], &settings), Overrides::default()).await;
+    let app = spawn(
+        &env_with(&fake, &groups, &[], &settings),
+        Overrides::default(),
+    )
+    .await;
     app.sign_up("ada@uni.example", "Ada", "Lovelace").await;
     app.sign_up("alan@uni.example", "Alan", "Turing").await;
     let ada = app.verification_path("ada@uni.example").await;
@@ -251,21 +276,27 @@ async fn a_permanent_failure_in_the_queue_mails_the_person_and_shows_in_signups_
 
     // Assert
     assert_eq!(page.status(), 202);
-    let mail = mail_arrives(
-        &app,
-        "ada@uni.example",
-        "Your account could not be created",
-    )
-    .await;
-    assert!(mail.text.contains("it-support@uni.example"), "{}", mail.text);
-    assert!(password_in(&mail.text).is_none(), "no password: {}", mail.text);
+    let mail = mail_arrives(&app, "ada@uni.example", "Your account could not be created").await;
+    assert!(
+        mail.text.contains("it-support@uni.example"),
+        "{}",
+        mail.text
+    );
+    assert!(
+        password_in(&mail.text).is_none(),
+        "no password: {}",
+        mail.text
+    );
     let status = app
         .get(&format!("{path}?view=status"))
         .await
         .text()
         .await
         .unwrap();
-    assert_eq!(texts(&status, "h1"), vec!["Your account could not be created"]);
+    assert_eq!(
+        texts(&status, "h1"),
+        vec!["Your account could not be created"]
+    );
     assert_eq!(texts(&status, "form button"), vec!["Try again"]);
     assert!(
         logs.text().contains("provisioning failed for good"),
@@ -291,7 +322,10 @@ async fn a_permanent_failure_in_the_queue_mails_the_person_and_shows_in_signups_
 async fn a_queued_account_with_the_password_on_the_page_mails_a_link_and_shows_it_once() {
     // Arrange
     let fake = FakeGraph::start().await;
-    let settings = [("PROVISION_WAIT_SECONDS", "1"), ("PASSWORD_DELIVERY", "page")];
+    let settings = [
+        ("PROVISION_WAIT_SECONDS", "1"),
+        ("PASSWORD_DELIVERY", "page"),
+    ];
     let app = spawn(&env_with(&fake, &[], &[], &settings), Overrides::default()).await;
     app.sign_up("ada@uni.example", "Ada", "Lovelace").await;
     let path = app.verification_path("ada@uni.example").await;
@@ -300,14 +334,20 @@ async fn a_queued_account_with_the_password_on_the_page_mails_a_link_and_shows_i
 
     // Act: the mail's link, then its button.
     let mail = mail_arrives(&app, "ada@uni.example", "Your new account is ready").await;
-    assert!(password_in(&mail.text).is_none(), "no password in this mail");
+    assert!(
+        password_in(&mail.text).is_none(),
+        "no password in this mail"
+    );
     let link = mail.links.first().expect("a link").clone();
     let link = link.strip_prefix(&app.address).expect("to this server");
     let ready = app.get(link).await;
     assert_eq!(ready.status(), 200);
     let ready = ready.text().await.unwrap();
     assert_eq!(texts(&ready, "form button"), vec!["Show my password"]);
-    assert!(texts(&ready, "#password").is_empty(), "not before the button");
+    assert!(
+        texts(&ready, "#password").is_empty(),
+        "not before the button"
+    );
     let shown = app.post_form(link, &[("lang", "en")]).await;
 
     // Assert
