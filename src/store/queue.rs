@@ -61,7 +61,12 @@ impl Store {
         now: u64,
         due_at: u64,
     ) -> Result<QueueEntry, StoreError> {
-        let seq = self.db.generate_id()?;
+        // After `store restore` sled counts ids from 0 again: never behind the queue's end.
+        let after_last = match self.queue.entries.last()? {
+            Some((key, _)) => seq_of(&key).saturating_add(1),
+            None => 0,
+        };
+        let seq = self.db.generate_id()?.max(after_last);
         let trees = (&self.queue.entries, &self.queue.index);
         let result = trees.transaction(|(entries, index)| {
             if let Some(existing) = index.get(email.as_bytes())? {
@@ -73,6 +78,11 @@ impl Store {
                     }
                     return Ok(entry);
                 }
+            }
+            // Two enqueues right after a restore may start from the same number.
+            let mut seq = seq;
+            while entries.get(seq.to_be_bytes())?.is_some() {
+                seq += 1;
             }
             let entry = QueueEntry {
                 seq,
@@ -192,6 +202,11 @@ impl Store {
     }
 }
 
+/// The sequence number a `queue` key holds.
+fn seq_of(key: &[u8]) -> u64 {
+    key.try_into().map_or(0, u64::from_be_bytes)
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
@@ -270,6 +285,36 @@ mod tests {
                 length: 2,
                 oldest_queued_at: Some(100)
             }
+        );
+    }
+
+    #[tokio::test]
+    async fn entries_added_after_a_restore_queue_up_behind_the_restored_ones() {
+        let old = Store::temporary().unwrap();
+        for i in 0..3 {
+            old.enqueue(&key(&format!("old{i}@x.example")), "o", 1, 1)
+                .await
+                .unwrap();
+        }
+        let mut file = Vec::new();
+        old.backup(&mut file).unwrap();
+        let new = Store::temporary().unwrap();
+        new.restore(file.as_slice()).unwrap();
+
+        new.enqueue(&key("new@x.example"), "n", 2, 2).await.unwrap();
+
+        let order: Vec<String> = new
+            .queued()
+            .map(|entry| entry.unwrap().email.to_string())
+            .collect();
+        assert_eq!(
+            order,
+            [
+                "old0@x.example",
+                "old1@x.example",
+                "old2@x.example",
+                "new@x.example"
+            ]
         );
     }
 
