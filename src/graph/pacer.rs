@@ -179,12 +179,13 @@ mod tests {
         let pacer = Pacer::new(600);
         let started = Instant::now();
         pacer.admit(10, LONG).await.unwrap();
-        assert!(started.elapsed() < Duration::from_millis(50), "saved up");
+        // Bounds loose enough for a loaded machine: unpaced would take a second.
+        assert!(started.elapsed() < Duration::from_millis(500), "saved up");
         pacer.admit(1, LONG).await.unwrap();
         pacer.admit(2, LONG).await.unwrap();
         let spent = started.elapsed();
         assert!(
-            spent >= Duration::from_millis(290) && spent < Duration::from_millis(600),
+            spent >= Duration::from_millis(290) && spent < Duration::from_secs(2),
             "three more writes at ten a second: {spent:?}"
         );
         assert_eq!(pacer.writes_last_minute(), 13);
@@ -196,7 +197,7 @@ mod tests {
         pacer.admit(1, LONG).await.unwrap();
         let started = Instant::now();
         pacer.admit(0, LONG).await.unwrap();
-        assert!(started.elapsed() < Duration::from_millis(50));
+        assert!(started.elapsed() < Duration::from_millis(250), "a read takes no token");
         pacer.pause(Duration::from_millis(300));
         pacer.admit(0, LONG).await.unwrap();
         assert!(started.elapsed() >= Duration::from_millis(300));
