@@ -46,7 +46,9 @@ pub struct QueueEntry {
 /// How long the queue is, and since when its oldest entry waits.
 #[derive(Debug, Clone, Copy, Default, PartialEq, Eq)]
 pub struct QueueStats {
+    /// Entries in the queue, running ones included.
     pub length: usize,
+    /// When the oldest entry was queued (Unix seconds); `None` when the queue is empty.
     pub oldest_queued_at: Option<u64>,
 }
 
