@@ -197,7 +197,10 @@ mod tests {
         pacer.admit(1, LONG).await.unwrap();
         let started = Instant::now();
         pacer.admit(0, LONG).await.unwrap();
-        assert!(started.elapsed() < Duration::from_millis(250), "a read takes no token");
+        assert!(
+            started.elapsed() < Duration::from_millis(250),
+            "a read takes no token"
+        );
         pacer.pause(Duration::from_millis(300));
         pacer.admit(0, LONG).await.unwrap();
         assert!(started.elapsed() >= Duration::from_millis(300));
