@@ -7,8 +7,8 @@
 //! Trees: `pending` (id → [`PendingSignup`]), `pending_by_email` (address → its pending
 //! sign-ups' ids, one per line), `registrations` (address → [`Registration`]), `signups`
 //! (sign-up id → address), `usernames` (lower-cased UPN → the address whose registration
-//! reserved it), `password_resets` (address → the newest reset link used; `reset.rs`).
-//! Addresses are [`RegistryKey`]s: a person's mailbox.
+//! reserved it), `password_resets` (address → the newest reset link used; `reset.rs`), and
+//! the provisioning queue (`queue.rs`). Addresses are [`RegistryKey`]s: a person's mailbox.
 //!
 //! No temporary password is ever written here, sealed or not: sled keeps superseded values
 //! in its log, so anything written once may be read back from the files long after.
@@ -17,6 +17,7 @@ mod backup;
 mod housekeeping;
 mod key;
 mod pending;
+mod queue;
 mod registry;
 mod reset;
 
@@ -31,6 +32,7 @@ pub use backup::{BackupError, Copied};
 pub use housekeeping::{Purged, Unreadable};
 pub use key::RegistryKey;
 pub use pending::{Claim, Lookup, PendingSignup};
+pub use queue::{QueueEntry, QueueStats};
 pub use registry::{Forgotten, Imported, Registration};
 pub use reset::UsedResetLink;
 
@@ -114,6 +116,8 @@ pub struct Store {
     registrations: sled::Tree,
     signups: sled::Tree,
     usernames: sled::Tree,
+    /// The provisioning queue (`queue.rs`).
+    queue: queue::QueueTrees,
 }
 
 fn encode<T: Serialize>(value: &T) -> Vec<u8> {
@@ -153,6 +157,7 @@ impl Store {
             registrations: db.open_tree("registrations")?,
             signups: db.open_tree("signups")?,
             usernames: db.open_tree("usernames")?,
+            queue: queue::QueueTrees::open(&db)?,
             db,
             failure: Arc::new(watch::Sender::new(None)),
         })
