@@ -4,7 +4,10 @@
 //! `GET /counts` on a second port with the round trips per endpoint so far. SIGTERM or
 //! SIGINT stop it; it prints the counts to stderr then.
 //!
-//! `cargo bench --bench fake_graph_server -- [latency-ms] [groups]` (defaults: 50, 5).
+//! `cargo bench --bench fake_graph_server -- [latency-ms] [groups] [writes] [window-s]`
+//! (defaults: 50, 5, no write budget). With `writes` and `window-s` the fake enforces a write
+//! budget as Microsoft does: beyond `writes` in any `window-s` seconds it answers 429 with
+//! `Retry-After` (the semester rush benchmark).
 
 // An inline module with a path, so that the fake's own `mod directory; mod token;` resolve to
 // `tests/api/support/fake_graph/` as in the test binary.
@@ -21,11 +24,12 @@ use api::fake_graph::{self, Endpoint, FakeGraph};
 use poem::listener::{Acceptor, Listener, TcpListener};
 use poem::{EndpointExt, Server, handler, web::Data};
 
-const ENDPOINTS: [(Endpoint, &str); 7] = [
+const ENDPOINTS: [(Endpoint, &str); 8] = [
     (Endpoint::Token, "token"),
     (Endpoint::ListUsers, "list_users"),
     (Endpoint::CreateUser, "create_user"),
     (Endpoint::GetUser, "get_user"),
+    (Endpoint::UpdateUser, "update_user"),
     (Endpoint::Batch, "batch"),
     (Endpoint::SubscribedSkus, "subscribed_skus"),
     (Endpoint::GetGroup, "get_group"),
@@ -38,6 +42,21 @@ fn counts(fake: &FakeGraph) -> serde_json::Value {
     }
     map.insert("graph_round_trips".into(), fake.graph_round_trips().into());
     map.insert("users".into(), fake.users().len().into());
+    map.insert("writes".into(), fake.writes().into());
+    map.insert("throttled".into(), fake.throttled().into());
+    // UPNs with a collision number: a second user for one person would show here.
+    let numbered = fake
+        .users()
+        .iter()
+        .filter(|user| {
+            user.upn
+                .split('@')
+                .next()
+                .and_then(|local| local.rsplit('.').next())
+                .is_some_and(|last| last.parse::<u32>().is_ok())
+        })
+        .count();
+    map.insert("numbered_users".into(), numbered.into());
     serde_json::Value::Object(map)
 }
 
@@ -55,10 +74,17 @@ async fn main() -> std::io::Result<()> {
         .collect();
     let latency = Duration::from_millis(numbers.first().copied().unwrap_or(50));
     let group_count = numbers.get(1).copied().unwrap_or(5);
+    let budget = match (numbers.get(2), numbers.get(3)) {
+        (Some(writes), Some(window)) => Some((*writes as usize, Duration::from_secs(*window))),
+        _ => None,
+    };
 
     let fake = Arc::new(FakeGraph::start().await);
     for (endpoint, _) in ENDPOINTS {
         fake.delay(endpoint, usize::MAX, latency);
+    }
+    if let Some((writes, window)) = budget {
+        fake.write_budget(writes, window);
     }
     let sku = fake.add_sku("STANDARDWOFFPACK_STUDENT", 1_000_000);
     let groups: Vec<String> = (1..=group_count)

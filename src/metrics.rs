@@ -1,8 +1,11 @@
 //! Prometheus metrics (`METRICS_ENABLED`): sign-ups and password resets by outcome, Graph
-//! calls by endpoint and status with latency, mails sent and failed, and the number of
-//! pending sign-ups.
+//! calls by endpoint and status with latency, mails sent and failed, the number of pending
+//! sign-ups, and the provisioning queue with the write budget (length, oldest age,
+//! throttling pauses, writes).
 
-use std::sync::Arc;
+use std::collections::VecDeque;
+use std::sync::{Arc, Mutex, PoisonError};
+use std::time::{Duration, Instant};
 
 use prometheus_client::encoding::EncodeLabelSet;
 use prometheus_client::metrics::counter::Counter;
@@ -54,6 +57,13 @@ struct Inner {
     mails: Family<MailLabels, Counter>,
     pending: Gauge,
     unreadable: Counter,
+    queue_length: Gauge,
+    queue_oldest_age: Gauge,
+    paused_seconds: Counter<f64, std::sync::atomic::AtomicU64>,
+    graph_writes: Counter,
+    writes_per_minute: Gauge,
+    /// When the writes of the last minute were admitted.
+    recent_writes: Mutex<VecDeque<(Instant, u32)>>,
 }
 
 /// The application's metrics. Cheap to clone; every clone counts into the same registry.
@@ -169,7 +179,43 @@ impl Metrics {
             "Store records housekeeping could not read and skipped, each counted once",
             unreadable.clone(),
         );
+        let queue_length = Gauge::default();
+        registry.register(
+            "provisioning_queue_length",
+            "Confirmed registrations waiting in the provisioning queue (or being provisioned)",
+            queue_length.clone(),
+        );
+        let queue_oldest_age = Gauge::default();
+        registry.register(
+            "provisioning_queue_oldest_age_seconds",
+            "How long the oldest registration in the provisioning queue has waited",
+            queue_oldest_age.clone(),
+        );
+        let paused_seconds = Counter::<f64, std::sync::atomic::AtomicU64>::default();
+        registry.register(
+            "graph_throttle_paused_seconds",
+            "Seconds every Graph request was held because Graph answered 429 with Retry-After",
+            paused_seconds.clone(),
+        );
+        let graph_writes = Counter::default();
+        registry.register(
+            "graph_writes",
+            "Directory writes sent to Graph (a $batch counts its parts), paced by GRAPH_API_WRITES_PER_MINUTE",
+            graph_writes.clone(),
+        );
+        let writes_per_minute = Gauge::default();
+        registry.register(
+            "graph_writes_per_minute",
+            "Directory writes sent to Graph in the last 60 seconds",
+            writes_per_minute.clone(),
+        );
         Metrics(Arc::new(Inner {
+            queue_length,
+            queue_oldest_age,
+            paused_seconds,
+            graph_writes,
+            writes_per_minute,
+            recent_writes: Mutex::new(VecDeque::new()),
             registry,
             rate_limited,
             signups,
@@ -245,9 +291,49 @@ impl Metrics {
         self.0.unreadable.inc();
     }
 
+    /// `writes` directory writes admitted by the write budget.
+    pub fn graph_writes(&self, writes: u32) {
+        self.0.graph_writes.inc_by(u64::from(writes));
+        self.0
+            .recent_writes
+            .lock()
+            .unwrap_or_else(PoisonError::into_inner)
+            .push_back((Instant::now(), writes));
+    }
+
+    /// Every Graph request was held `seconds` longer by a 429's `Retry-After`.
+    pub fn throttle_paused(&self, seconds: f64) {
+        self.0.paused_seconds.inc_by(seconds);
+    }
+
+    /// The provisioning queue as of now: its length and how long its oldest entry waits.
+    pub fn queue(&self, length: usize, oldest_age_seconds: u64) {
+        self.0
+            .queue_length
+            .set(i64::try_from(length).unwrap_or(i64::MAX));
+        self.0
+            .queue_oldest_age
+            .set(i64::try_from(oldest_age_seconds).unwrap_or(i64::MAX));
+    }
+
     /// The Prometheus text exposition, with the pending count as of now.
     pub fn render(&self, pending_signups: i64) -> String {
         self.0.pending.set(pending_signups);
+        let last_minute = {
+            let mut recent = self
+                .0
+                .recent_writes
+                .lock()
+                .unwrap_or_else(PoisonError::into_inner);
+            while recent
+                .front()
+                .is_some_and(|(at, _)| at.elapsed() > Duration::from_secs(60))
+            {
+                recent.pop_front();
+            }
+            recent.iter().map(|(_, n)| i64::from(*n)).sum()
+        };
+        self.0.writes_per_minute.set(last_minute);
         let mut text = String::new();
         prometheus_client::encoding::text::encode(&mut text, &self.0.registry)
             .expect("writing to a String cannot fail");

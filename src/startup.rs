@@ -144,6 +144,11 @@ impl Application {
     ) -> anyhow::Result<()> {
         let store = self.state.store.clone();
         let housekeeping = tokio::spawn(housekeeping(self.state.clone(), self.housekeeping_every));
+        // The provisioning queue: resumes what a restart or a crash left queued.
+        let (stop_worker, worker_stopped) = tokio::sync::oneshot::channel::<()>();
+        let worker = tokio::spawn(self.state.signups.clone().run_queue(async {
+            let _ = worker_stopped.await;
+        }));
         let limits = self.connection_limits;
         let metrics_server = self.metrics_listener.map(|(listener, _)| {
             let app = web::metrics_routes(self.state.clone());
@@ -166,6 +171,8 @@ impl Application {
         };
         web::serve(self.listener, app, limits, stop, Duration::from_secs(30)).await;
         housekeeping.abort();
+        let _ = stop_worker.send(());
+        let _ = worker.await;
         if let Some(metrics_server) = metrics_server {
             metrics_server.abort();
         }

@@ -13,7 +13,9 @@ use crate::store::Store;
 
 #[derive(Debug, Subcommand)]
 pub enum SignupsCommand {
-    /// Pending sign-ups (waiting for the link) and unfinished registrations with their step.
+    /// Pending sign-ups (waiting for the link) and unfinished registrations with their step;
+    /// a queued registration also with its attempts and the time of its next attempt (`-`
+    /// when it is not queued: it failed for good, see the detail, and waits for `retry`).
     List,
     /// Resumes an unfinished registration at the step that failed.
     Retry {
@@ -42,7 +44,7 @@ pub async fn run(command: SignupsCommand, settings: &Settings) -> anyhow::Result
 
 /// Pending sign-ups, then the registrations not yet done, one tab-separated line each.
 fn list(store: &Store) -> anyhow::Result<()> {
-    println!("id\tstate\temail\tsince\tdetail");
+    println!("id\tstate\temail\tsince\tattempts\tnext attempt\tdetail");
     for pending in store.pending_signups() {
         let pending = pending?;
         let state = if pending.expires_at <= now() {
@@ -51,7 +53,7 @@ fn list(store: &Store) -> anyhow::Result<()> {
             "pending"
         };
         println!(
-            "{}\t{state}\t{}\t{}\texpires {}",
+            "{}\t{state}\t{}\t{}\t-\t-\texpires {}",
             pending.id,
             pending.email,
             timestamp(pending.created_at),
@@ -63,8 +65,12 @@ fn list(store: &Store) -> anyhow::Result<()> {
         if registration.step == Step::Done {
             continue;
         }
+        let (attempts, next) = match store.queue_entry(&registration.email)? {
+            Some(entry) => (entry.attempts.to_string(), timestamp(entry.next_attempt_at)),
+            None => ("-".to_owned(), "-".to_owned()),
+        };
         println!(
-            "{}\t{}\t{}\t{}\t{}",
+            "{}\t{}\t{}\t{}\t{attempts}\t{next}\t{}",
             registration.signup_id,
             format!("{:?}", registration.step).to_lowercase(),
             registration.email,

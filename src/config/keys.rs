@@ -75,6 +75,8 @@ pub const KEYS: &[Key] = &[
     key("GRAPH_API_LICENSE_SKUS", List, "[\"314c4481-f395-4525-be8b-2ec4bb1e9d91\"]", "SKU ids of the licences every new user gets."),
     key("GRAPH_API_USAGE_LOCATION", Str, "\"DE\"", "Two-letter country code set as the users' usage location (needed for licences)."),
     key("GRAPH_API_TIMEOUT_SECONDS", Int, "30", "Timeout of one Graph request."),
+    key("GRAPH_API_WRITES_PER_MINUTE", Int, "1000", "Directory writes per minute this server sends at most, inline and from the queue together (a sign-up costs 2 + the number of groups: the user, the licences, one per group). Microsoft allows about 3 000 per 150 s (1 200 a minute) per application and tenant; 1 000 leaves room for other tools of the tenant and for resets. Beyond it sign-ups wait in the queue instead of drawing 429s."),
+    key("PROVISION_WAIT_SECONDS", Int, "5", "How long the confirm button waits for the account. Past it (or when Graph throttles or is down) the person sees \"your account is being created\", the registration waits in the durable queue, and a mail follows when it is ready."),
     key("MAIL_SERVER_HOST", Str, "\"\"", "Host name or address of the SMTP server."),
     key("MAIL_SERVER_PORT", Int, "25", "Port of the SMTP server."),
     key("MAIL_SERVER_SSL", Bool, "false", "Connect with implicit TLS (usually port 465). Not the same as `MAIL_SERVER_STARTTLS`, which is then off unless it is set explicitly."),

@@ -94,6 +94,8 @@ pub struct Settings {
     pub mail: MailSettings,
     pub metrics_enabled: bool,
     pub metrics_bind: Option<String>,
+    /// `PROVISION_WAIT_SECONDS`.
+    pub provision_wait: Duration,
 }
 
 impl Settings {
@@ -153,6 +155,9 @@ impl Settings {
             mail: get.mail()?,
             metrics_enabled: get.bool("METRICS_ENABLED")?,
             metrics_bind: get.optional("METRICS_BIND")?,
+            provision_wait: Duration::from_secs(
+                get.int_in("PROVISION_WAIT_SECONDS", 0, 300)? as u64
+            ),
         })
     }
 
@@ -170,6 +175,7 @@ impl Settings {
             support_email: self.support_email.clone(),
             sign_in_url: self.sign_in_url.clone(),
             password_reset_ttl: self.password_reset_ttl,
+            provision_wait: self.provision_wait,
             links,
         }
     }
@@ -341,6 +347,7 @@ impl Getter<'_> {
                 .trim()
                 .to_ascii_uppercase(),
             timeout: Duration::from_secs(self.int_in("GRAPH_API_TIMEOUT_SECONDS", 1, 600)? as u64),
+            writes_per_minute: self.int_in("GRAPH_API_WRITES_PER_MINUTE", 1, 100_000)? as u32,
         })
     }
 

@@ -55,11 +55,23 @@ impl GraphClient {
         operation: &'static str,
         build: impl Fn(&reqwest::Client) -> reqwest::RequestBuilder,
     ) -> Result<Reply, CallError> {
+        self.send_writes(deadline, operation, 0, build).await
+    }
+
+    /// [`send`](Self::send) for a request that makes `writes` directory writes: each
+    /// attempt waits for its share of the write budget first.
+    pub(super) async fn send_writes(
+        &self,
+        deadline: &Deadline,
+        operation: &'static str,
+        writes: u32,
+        build: impl Fn(&reqwest::Client) -> reqwest::RequestBuilder,
+    ) -> Result<Reply, CallError> {
         // One new token per request at most: a second refusal is believed. Atomic only
         // because the attempts' futures must be `Send`; they run one after another.
         let refreshed = AtomicBool::new(false);
         Retrier::new(operation, &self.net.policy, *deadline)
-            .run(|| self.attempt(deadline, operation, &build, &refreshed))
+            .run(|| self.attempt(deadline, operation, writes, &build, &refreshed))
             .await
             .map_err(|stop| match stop {
                 Stop::GaveUp(err) => err,
@@ -78,9 +90,18 @@ impl GraphClient {
         &self,
         deadline: &Deadline,
         operation: &'static str,
+        writes: u32,
         build: &impl Fn(&reqwest::Client) -> reqwest::RequestBuilder,
         refreshed: &AtomicBool,
     ) -> Attempt<Reply, CallError, String> {
+        // Reads wait out a pause too: a throttled tenant is throttled for them as well.
+        if let Err(wait) = self.net.pacer.admit(writes, deadline.remaining()).await {
+            let problem = format!(
+                "the write budget or a throttling pause holds requests for {} ms",
+                wait.as_millis()
+            );
+            return Attempt::Retry(Retry::busy(problem, Some(wait)));
+        }
         let token = match self.auth.token(&self.net, deadline).await {
             Ok(token) => token,
             Err(err) => return Attempt::GiveUp(CallError::Auth(err)),
@@ -100,7 +121,10 @@ impl GraphClient {
         }
         let reply = match sent {
             Err(err) => Err(Retry::busy(without_url(&err), None)),
-            Ok(response) => Reply::read(response).await,
+            Ok(response) => {
+                self.pause_if_throttled(response.status(), retry::retry_after(response.headers()));
+                Reply::read(response).await
+            }
         };
         match reply {
             Err(retry) => Attempt::Retry(retry),
@@ -118,6 +142,22 @@ impl GraphClient {
                 Attempt::Again
             }
             Ok(reply) => Attempt::Done(reply),
+        }
+    }
+}
+
+impl GraphClient {
+    /// One 429 with `Retry-After` pauses every request of this process, not only the one
+    /// that drew it: the budget Graph counts is the tenant's.
+    pub(super) fn pause_if_throttled(
+        &self,
+        status: StatusCode,
+        retry_after: Option<std::time::Duration>,
+    ) {
+        if status == StatusCode::TOO_MANY_REQUESTS {
+            if let Some(wait) = retry_after {
+                self.net.pacer.pause(wait);
+            }
         }
     }
 }

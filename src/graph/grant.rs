@@ -14,7 +14,7 @@ use serde_json::json;
 use url::Url;
 
 use super::error::CallError;
-use super::retry::{Attempt, Deadline, Retrier, Stop};
+use super::retry::{Attempt, Deadline, Retrier, Stop, parse_retry_after};
 use super::types::{BatchItem, BatchItemResponse, BatchRequest, BatchResponse};
 use super::{GraphClient, is_guid};
 use crate::directory::{DirectoryError, GrantOutcome, Grants};
@@ -177,6 +177,11 @@ impl GraphClient {
                     continue;
                 }
             };
+            for answer in answers.values() {
+                let retry_after = answer.header("Retry-After").and_then(parse_retry_after);
+                let status = reqwest::StatusCode::from_u16(answer.status).unwrap_or_default();
+                self.pause_if_throttled(status, retry_after);
+            }
             for item in chunk {
                 let Some(answer) = answers.get(&item.id) else {
                     let err = format!("Graph's $batch answer lacks request {}", item.id);
@@ -209,8 +214,10 @@ impl GraphClient {
         })
         .map_err(|err| CallError::Unexpected(format!("cannot encode the batch: {err}")))?;
         let body = bytes::Bytes::from(body);
+        // A `$batch` costs Graph's budget as many writes as it has parts.
+        let writes = u32::try_from(chunk.len()).unwrap_or(u32::MAX);
         let reply = self
-            .send(deadline, "batch", |http| {
+            .send_writes(deadline, "batch", writes, |http| {
                 http.post(url.clone())
                     .header(CONTENT_TYPE, "application/json")
                     .body(body.clone())

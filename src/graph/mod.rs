@@ -10,6 +10,7 @@ pub mod credentials;
 pub mod error;
 mod grant;
 mod net;
+pub mod pacer;
 mod pem;
 pub mod retry;
 mod settings;
@@ -23,6 +24,7 @@ use url::Url;
 pub use check::{CheckResult, check};
 pub use credentials::{Credentials, CredentialsError, Thumbprint};
 pub use error::{AuthError, GraphApiError};
+pub use pacer::Pacer;
 pub use retry::RetryPolicy;
 pub use settings::GraphSettings;
 
@@ -124,6 +126,7 @@ impl GraphClient {
                 http,
                 timeout: settings.timeout,
                 policy: RetryPolicy::default(),
+                pacer: Pacer::new(settings.writes_per_minute),
             },
             auth: TokenSource::new(credentials, settings.client_id.trim(), token_url, scope),
             v1,
@@ -137,6 +140,7 @@ impl GraphClient {
 
     /// Counts every request into `metrics`.
     pub fn with_metrics(mut self, metrics: crate::metrics::Metrics) -> Self {
+        self.net.pacer = self.net.pacer.clone().with_metrics(metrics.clone());
         self.metrics = Some(metrics);
         self
     }

@@ -2,14 +2,17 @@
 
 use std::time::Duration;
 
+use super::pacer::Pacer;
 use super::retry::{Deadline, RetryPolicy};
 
-/// What every request needs: the HTTP client, its timeout and the retry limits.
+/// What every request needs: the HTTP client, its timeout, the retry limits and the write
+/// budget shared with every other request.
 #[derive(Debug)]
 pub(super) struct Net {
     pub(super) http: reqwest::Client,
     pub(super) timeout: Duration,
     pub(super) policy: RetryPolicy,
+    pub(super) pacer: Pacer,
 }
 
 impl Net {

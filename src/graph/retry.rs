@@ -218,10 +218,9 @@ impl<'a> Retrier<'a> {
             wait_ms = wait.as_millis() as u64,
             "Graph is busy, unreachable or behind; waiting before trying again"
         );
-        // Issue 17 (one 429 pauses every writer) hooks in here: a `retry_after` closes a
-        // pacer that all steps share until then, and this wait also waits for that pacer.
-        // A step's first attempt waits for it too: at the top of `run`'s loop and of the
-        // `$batch` loop in `grant.rs`.
+        // One 429 pauses every request, not just this step's: the client tells the shared
+        // pacer (`pacer.rs`) when it reads the answer, and every attempt, this one's next
+        // included, first waits for the pacer (`call.rs`).
         tokio::time::sleep(wait).await;
         ControlFlow::Continue(())
     }

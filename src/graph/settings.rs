@@ -30,4 +30,6 @@ pub struct GraphSettings {
     pub usage_location: String,
     /// `GRAPH_API_TIMEOUT_SECONDS`: the timeout of one request.
     pub timeout: Duration,
+    /// `GRAPH_API_WRITES_PER_MINUTE`: the write budget every request of this process shares.
+    pub writes_per_minute: u32,
 }

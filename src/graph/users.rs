@@ -150,7 +150,7 @@ impl GraphClient {
         let set = Retrier::new("set password", &self.net.policy, deadline)
             .run(|| async {
                 let sent = self
-                    .send(&deadline, "set password", |http| {
+                    .send_writes(&deadline, "set password", 1, |http| {
                         http.patch(url.clone())
                             .header(CONTENT_TYPE, "application/json")
                             .body(body.clone())
@@ -208,7 +208,7 @@ impl GraphClient {
             .url("users")
             .map_err(|err| err.into_directory_error("creating the user"))?;
         let reply = self
-            .send(&deadline, "create user", |http| {
+            .send_writes(&deadline, "create user", 1, |http| {
                 http.post(url.clone())
                     .header(CONTENT_TYPE, "application/json")
                     .body(body.clone())

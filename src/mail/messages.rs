@@ -176,6 +176,66 @@ fn push_reset_page(text: &mut String, tr: &Tr, reset_page: Option<&str>) {
     }
 }
 
+/// A queued account is ready and its password is shown on the page: the link leads there.
+/// (When the password goes by mail, that mail is the one that says the account is ready.)
+pub fn account_ready_mail(
+    tr: &Tr,
+    to: &EmailAddress,
+    first_name: &str,
+    upn: &str,
+    link: &str,
+    support: &str,
+) -> OutgoingMail {
+    let mut text = tr.tf("Hello {name},", &[("name", first_name)]);
+    text.push_str("\n\n");
+    text.push_str(tr.t("your account has been created. Your username is:"));
+    text.push_str(&format!("\n\n    {upn}\n\n"));
+    text.push_str(tr.t(
+        "Open this link and press the button to see your temporary password. It is shown only once.",
+    ));
+    text.push_str(&format!("\n\n{link}\n"));
+    push_support(&mut text, tr, support);
+    OutgoingMail {
+        to: to.clone(),
+        subject: tr.t("Your new account is ready").to_owned(),
+        text,
+        lang: tr.lang().to_owned(),
+        carries_secret: false,
+    }
+}
+
+/// A queued account could not be created, and waiting will not change that (a licence is
+/// missing, say): the person is told whom to ask.
+pub fn account_failed_mail(
+    tr: &Tr,
+    to: &EmailAddress,
+    first_name: &str,
+    support: &str,
+) -> OutgoingMail {
+    let mut text = tr.tf("Hello {name},", &[("name", first_name)]);
+    text.push_str("\n\n");
+    text.push_str(tr.t(
+        "unfortunately your account could not be created. Your sign-up is kept, and nothing needs to be done on your part until support has had a look.",
+    ));
+    if support.is_empty() {
+        text.push('\n');
+    } else {
+        text.push_str("\n\n");
+        text.push_str(&tr.tf(
+            "Please write to {support} and mention the address this mail was sent to.",
+            &[("support", support)],
+        ));
+        text.push('\n');
+    }
+    OutgoingMail {
+        to: to.clone(),
+        subject: tr.t("Your account could not be created").to_owned(),
+        text,
+        lang: tr.lang().to_owned(),
+        carries_secret: false,
+    }
+}
+
 fn push_support(text: &mut String, tr: &Tr, support: &str) {
     if !support.is_empty() {
         text.push_str("\n\n");

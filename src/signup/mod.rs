@@ -4,6 +4,7 @@
 pub mod form;
 pub mod password;
 mod provision;
+mod queue;
 mod reset;
 mod settings;
 pub mod token;
@@ -25,6 +26,7 @@ use crate::metrics::{Metrics, SignupOutcome};
 use crate::store::{Claim, Lookup, PendingSignup, RegistryKey, Store, StoreError};
 use form::{Field, FieldError, FieldErrors, SignupForm};
 pub use provision::{ProvisionError, Provisioned};
+pub use queue::Confirmed;
 pub use reset::{PasswordReset, ResetError, ResetRequestError};
 pub use settings::{FlowSettings, MailLinks, PasswordDelivery, UnknownDelivery};
 use token::{TokenError, TokenSigner};
@@ -85,14 +87,19 @@ pub enum LinkState {
         last_name: String,
         username: String,
     },
-    /// Confirmed before but not finished (a failure, or still running): confirming resumes.
+    /// Confirmed before but not finished, and not queued (a failure): confirming resumes.
     Unfinished {
         first_name: String,
         last_name: String,
         username: String,
     },
+    /// Confirmed and waiting in the provisioning queue (or being provisioned now).
+    Queued { username: String },
+    /// The account exists; its temporary password waits to be shown on the page, which
+    /// the confirm button does.
+    PasswordWaiting { username: String },
     /// The account exists; the link is used up.
-    Used,
+    Used { username: String },
 }
 
 /// Why a link leads nowhere.
@@ -134,6 +141,8 @@ pub struct Signups {
     /// enumerable addresses from many clients.
     all_mails_limit: HourlyLimit<()>,
     metrics: Metrics,
+    /// The queue worker's people waiting at the button and runs in progress.
+    queue: queue::QueueState,
 }
 
 impl std::fmt::Debug for Signups {
@@ -168,6 +177,7 @@ impl Signups {
             in_flight: Mutex::new(HashSet::new()),
             undelivered: Mutex::new(HashMap::new()),
             metrics: Metrics::new(),
+            queue: queue::QueueState::default(),
         })
     }
 
@@ -328,7 +338,25 @@ impl Signups {
                 })
             }
             Ok(Lookup::Registered(registration)) if registration.step == Step::Done => {
-                Ok(LinkState::Used)
+                Ok(LinkState::Used {
+                    username: registration.upn.unwrap_or_default(),
+                })
+            }
+            Ok(Lookup::Registered(registration)) if self.is_queued(&registration.email) => {
+                Ok(LinkState::Queued {
+                    username: registration.upn.clone().unwrap_or_else(|| {
+                        self.username_preview(&registration.first_name, &registration.last_name)
+                    }),
+                })
+            }
+            Ok(Lookup::Registered(registration))
+                if registration.step >= Step::GroupsAdded
+                    && registration.last_error.is_none()
+                    && self.settings.password_delivery.on_page() =>
+            {
+                Ok(LinkState::PasswordWaiting {
+                    username: registration.upn.unwrap_or_default(),
+                })
             }
             Ok(Lookup::Registered(registration)) => Ok(LinkState::Unfinished {
                 username: registration.upn.clone().unwrap_or_else(|| {
@@ -367,9 +395,10 @@ impl Signups {
             })
     }
 
-    /// The confirm button: claims the address and provisions the account, or resumes an
-    /// earlier attempt at the step that failed.
-    pub async fn confirm(&self, token: &str) -> Result<Provisioned, ConfirmError> {
+    /// The confirm button: claims the address and queues the account's provisioning (or
+    /// resumes an earlier attempt at the step that failed), waiting for it up to
+    /// `PROVISION_WAIT_SECONDS`.
+    pub async fn confirm(&self, token: &str) -> Result<Confirmed, ConfirmError> {
         let claims = self.verify_token(token)?;
         let registration = match self
             .store
@@ -386,14 +415,18 @@ impl Signups {
             Claim::Unknown => return Err(LinkError::Unknown.into()),
             Claim::Expired => return Err(LinkError::Expired.into()),
         };
-        Ok(self.provision(registration, true).await?)
+        self.queue_and_wait(&registration).await
     }
 
     /// `signups retry`: resumes the unfinished registration of an address.
     pub async fn retry(&self, email: &RegistryKey) -> Result<Provisioned, ConfirmError> {
         match self.store.registration(email)? {
             Some(registration) if registration.step != Step::Done => {
-                Ok(self.provision(registration, false).await?)
+                let provisioned = self
+                    .provision(registration, &mut queue::Presence::Absent)
+                    .await?;
+                self.store.dequeue(email)?;
+                Ok(provisioned)
             }
             Some(_) => Err(LinkError::Used.into()),
             None => Err(LinkError::Unknown.into()),

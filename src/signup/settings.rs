@@ -29,6 +29,8 @@ pub struct FlowSettings {
     pub sign_in_url: Url,
     /// `PASSWORD_RESET_TOKEN_TTL_MINUTES`; `None` when `PASSWORD_RESET_ENABLED` is off.
     pub password_reset_ttl: Option<Duration>,
+    /// `PROVISION_WAIT_SECONDS`: how long a confirm waits before the queue takes over.
+    pub provision_wait: Duration,
     /// Where the links in mails lead.
     pub links: MailLinks,
 }

@@ -1,6 +1,6 @@
 //! The sled backend's handle: opening, flushing, watching for failures, and the record
 //! codec. What is stored has a file each beside this one (`pending.rs`, `registry.rs`,
-//! `housekeeping.rs`, `backup.rs`). No `sled::Tree` leaves the store module.
+//! `reset.rs`, `queue.rs`, `housekeeping.rs`, `backup.rs`). No `sled::Tree` leaves the store module.
 
 use std::path::Path;
 use std::sync::Arc;
@@ -22,6 +22,8 @@ pub struct SledStore {
     pub(super) registrations: sled::Tree,
     pub(super) signups: sled::Tree,
     pub(super) usernames: sled::Tree,
+    /// The provisioning queue (`queue.rs`).
+    pub(super) queue: super::queue::QueueTrees,
 }
 
 pub(super) fn encode<T: Serialize>(value: &T) -> Vec<u8> {
@@ -64,6 +66,7 @@ impl SledStore {
             registrations: db.open_tree("registrations")?,
             signups: db.open_tree("signups")?,
             usernames: db.open_tree("usernames")?,
+            queue: super::queue::QueueTrees::open(&db)?,
             db,
             failure: Arc::new(watch::Sender::new(None)),
         })

@@ -13,8 +13,8 @@
 //! Trees: `pending` (id → [`PendingSignup`]), `pending_by_email` (address → its pending
 //! sign-ups' ids, one per line), `registrations` (address → [`Registration`]), `signups`
 //! (sign-up id → address), `usernames` (lower-cased UPN → the address whose registration
-//! reserved it), `password_resets` (address → the newest reset link used; `reset.rs`).
-//! Addresses are [`RegistryKey`]s: a person's mailbox.
+//! reserved it), `password_resets` (address → the newest reset link used; `reset.rs`), and
+//! the provisioning queue (`queue.rs`). Addresses are [`RegistryKey`]s: a person's mailbox.
 //!
 //! No temporary password is ever written here, sealed or not: sled keeps superseded values
 //! in its log, so anything written once may be read back from the files long after.
@@ -25,9 +25,11 @@ mod housekeeping;
 mod key;
 mod pending;
 mod postgres;
+mod queue;
 mod registry;
 mod reset;
 
+use std::collections::HashSet;
 use std::io::{BufRead, Write};
 use std::path::Path;
 
@@ -41,6 +43,7 @@ pub use backup::{BackupError, Copied};
 pub use housekeeping::{Purged, Unreadable};
 pub use key::RegistryKey;
 pub use pending::{Claim, Lookup, PendingSignup};
+pub use queue::{QueueEntry, QueueStats};
 pub use registry::{Forgotten, Imported, Registration};
 pub use reset::UsedResetLink;
 
@@ -336,6 +339,65 @@ impl Store {
     /// Removes everything stored about an address (a deletion request).
     pub fn forget(&self, email: &RegistryKey) -> Result<Forgotten, StoreError> {
         dispatch!(self, store => store.forget(email))
+    }
+
+    /// Puts the registration of `email` at the end of the provisioning queue, due at
+    /// `due_at`, unless it is queued already: then its entry keeps its place and becomes due
+    /// at `due_at` if that is sooner (the person is back). Durable before it returns.
+    pub async fn enqueue(
+        &self,
+        email: &RegistryKey,
+        signup_id: &str,
+        now: u64,
+        due_at: u64,
+    ) -> Result<QueueEntry, StoreError> {
+        dispatch!(self, store => store.enqueue(email, signup_id, now, due_at).await)
+    }
+
+    /// The first queue entry in confirm order that is due at `now` and not in `running`
+    /// (this process's runs). PostgreSQL: also not run by another instance; this process
+    /// holds the registration's lease when it gets the entry, so exactly one instance's
+    /// worker runs it.
+    pub fn next_due(
+        &self,
+        now: u64,
+        running: &HashSet<RegistryKey>,
+    ) -> Result<Option<QueueEntry>, StoreError> {
+        dispatch!(self, store => store.next_due(now, running))
+    }
+
+    /// Records a run that did not finish: one more attempt, the next one not before
+    /// `next_attempt_at`. Nothing happens when the entry is gone meanwhile.
+    pub async fn reschedule(
+        &self,
+        email: &RegistryKey,
+        next_attempt_at: u64,
+    ) -> Result<Option<QueueEntry>, StoreError> {
+        dispatch!(self, store => store.reschedule(email, next_attempt_at).await)
+    }
+
+    /// Takes the registration of `email` out of the queue (finished, failed for good, or
+    /// forgotten). Returns whether it was queued.
+    pub fn dequeue(&self, email: &RegistryKey) -> Result<bool, StoreError> {
+        dispatch!(self, store => store.dequeue(email))
+    }
+
+    /// The queue entry of `email`, if it is queued.
+    pub fn queue_entry(&self, email: &RegistryKey) -> Result<Option<QueueEntry>, StoreError> {
+        dispatch!(self, store => store.queue_entry(email))
+    }
+
+    /// Every queue entry, in confirm order.
+    pub fn queued(&self) -> Box<dyn Iterator<Item = Result<QueueEntry, StoreError>> + '_> {
+        match &self.backend {
+            Backend::Sled(store) => Box::new(store.queued()),
+            Backend::Postgres(store) => all_or_error(store.queued()),
+        }
+    }
+
+    /// The queue's length and its oldest entry's time (for metrics).
+    pub fn queue_stats(&self) -> Result<QueueStats, StoreError> {
+        dispatch!(self, store => store.queue_stats())
     }
 
     /// Whether the store answers reads and writes (for `/readyz`).

@@ -5,6 +5,8 @@
 //! starts; run without the variable, they fail saying so. Each gets a schema of its own, so
 //! they run in parallel. The rest are about sled's files and run on sled only.
 
+use std::collections::HashSet;
+
 use super::*;
 use crate::domain::{Mailbox, Step, SubaddressSeparator};
 
@@ -46,20 +48,19 @@ fn fresh_schema(test: &str) -> (String, String) {
             .to_lowercase()
             .replace(|c: char| !c.is_ascii_alphanumeric(), "_")
     );
-    let runtime = tokio::runtime::Builder::new_current_thread()
-        .enable_all()
-        .build()
-        .unwrap();
-    runtime.block_on(async {
-        let (client, connection) = tokio_postgres::connect(&url, tokio_postgres::NoTls)
-            .await
-            .unwrap();
-        tokio::spawn(connection);
-        client
-            .batch_execute(&format!("CREATE SCHEMA {schema}"))
-            .await
-            .unwrap();
-    });
+    // On a thread of its own: the caller may be an async test, inside a runtime already.
+    let (at, create) = (url.clone(), format!("CREATE SCHEMA {schema}"));
+    std::thread::spawn(move || {
+        block_on(async {
+            let (client, connection) = tokio_postgres::connect(&at, tokio_postgres::NoTls)
+                .await
+                .unwrap();
+            tokio::spawn(connection);
+            client.batch_execute(&create).await.unwrap();
+        })
+    })
+    .join()
+    .unwrap();
     (url, schema)
 }
 
@@ -132,6 +133,10 @@ both_backends! {
         a_released_reset_link_works_again_unless_a_newer_one_was_used,
         forgetting_an_address_forgets_its_reset_record,
         concurrent_uses_of_one_reset_link_yield_exactly_one_winner,
+        queue_entries_come_out_in_confirm_order_when_due,
+        a_second_enqueue_keeps_the_place_and_a_reschedule_counts_an_attempt,
+        queue_entries_added_after_a_restore_queue_up_behind_the_restored_ones,
+        a_dequeued_registration_is_gone_and_rescheduling_it_does_nothing,
     ],
 }
 
@@ -716,6 +721,143 @@ async fn concurrent_uses_of_one_reset_link_yield_exactly_one_winner(store: Store
     assert_eq!(store.reset_used_through(&ada).unwrap(), Some(100));
 }
 
+/// A new, empty store of the same kind as `store` (and the directory a sled one lives in).
+fn another_like(store: &Store, test: &str) -> (Store, Option<tempfile::TempDir>) {
+    match &store.backend {
+        Backend::Sled(_) => {
+            let (store, dir) = sled_store();
+            (store, Some(dir))
+        }
+        Backend::Postgres(_) => (postgres_store(test), None),
+    }
+}
+
+async fn queue_entries_come_out_in_confirm_order_when_due(store: Store) {
+    for (i, email) in ["c@x.example", "a@x.example", "b@x.example"]
+        .iter()
+        .enumerate()
+    {
+        store
+            .enqueue(&key(email), &format!("id{i}"), 100, 100)
+            .await
+            .unwrap();
+    }
+    let order: Vec<String> = store
+        .queued()
+        .map(|entry| entry.unwrap().email.to_string())
+        .collect();
+    assert_eq!(order, ["c@x.example", "a@x.example", "b@x.example"]);
+
+    let none = HashSet::new();
+    let first = store.next_due(100, &none).unwrap().unwrap();
+    assert_eq!(first.email, key("c@x.example"));
+    let skipping = store
+        .next_due(100, &HashSet::from([key("c@x.example")]))
+        .unwrap()
+        .unwrap();
+    assert_eq!(skipping.email, key("a@x.example"));
+    assert!(store.next_due(99, &none).unwrap().is_none(), "none due yet");
+}
+
+async fn a_second_enqueue_keeps_the_place_and_a_reschedule_counts_an_attempt(store: Store) {
+    let none = HashSet::new();
+    store
+        .enqueue(&key("a@x.example"), "a", 100, 100)
+        .await
+        .unwrap();
+    store
+        .enqueue(&key("b@x.example"), "b", 101, 101)
+        .await
+        .unwrap();
+    let later = store
+        .reschedule(&key("a@x.example"), 500)
+        .await
+        .unwrap()
+        .unwrap();
+    assert_eq!((later.attempts, later.next_attempt_at), (1, 500));
+    assert_eq!(
+        store.next_due(200, &none).unwrap().unwrap().email,
+        key("b@x.example"),
+        "a waits for its next attempt"
+    );
+
+    let again = store
+        .enqueue(&key("a@x.example"), "a", 200, 200)
+        .await
+        .unwrap();
+    assert_eq!((again.seq, again.next_attempt_at), (later.seq, 200));
+    assert_eq!(
+        store.next_due(200, &none).unwrap().unwrap().email,
+        key("a@x.example"),
+        "first in confirm order again"
+    );
+    assert_eq!(
+        store.queue_stats().unwrap(),
+        QueueStats {
+            length: 2,
+            oldest_queued_at: Some(100)
+        }
+    );
+    assert_eq!(store.queue_entry(&key("a@x.example")).unwrap(), Some(again));
+}
+
+async fn queue_entries_added_after_a_restore_queue_up_behind_the_restored_ones(store: Store) {
+    for i in 0..3 {
+        store
+            .enqueue(&key(&format!("old{i}@x.example")), "o", 1, 1)
+            .await
+            .unwrap();
+    }
+    let mut file = Vec::new();
+    store.backup(&mut file).unwrap();
+    let (new, _dir) = another_like(&store, "queue_entries_added_after_a_restore");
+    new.restore(file.as_slice()).unwrap();
+
+    new.enqueue(&key("new@x.example"), "n", 2, 2).await.unwrap();
+
+    let order: Vec<String> = new
+        .queued()
+        .map(|entry| entry.unwrap().email.to_string())
+        .collect();
+    assert_eq!(
+        order,
+        [
+            "old0@x.example",
+            "old1@x.example",
+            "old2@x.example",
+            "new@x.example"
+        ]
+    );
+    // Through a sled store and back: the same entries, the same places.
+    let (sled_copy, _sled_dir) = sled_store();
+    sled_copy.restore(file.as_slice()).unwrap();
+    let copied: Vec<QueueEntry> = sled_copy.queued().map(|entry| entry.unwrap()).collect();
+    let original: Vec<QueueEntry> = store.queued().map(|entry| entry.unwrap()).collect();
+    assert_eq!(copied, original);
+    assert_eq!(
+        sled_copy.queue_entry(&key("old1@x.example")).unwrap(),
+        Some(original[1].clone())
+    );
+}
+
+async fn a_dequeued_registration_is_gone_and_rescheduling_it_does_nothing(store: Store) {
+    store
+        .enqueue(&key("a@x.example"), "a", 100, 100)
+        .await
+        .unwrap();
+    assert!(store.dequeue(&key("a@x.example")).unwrap());
+    assert!(!store.dequeue(&key("a@x.example")).unwrap());
+    assert!(store.queue_entry(&key("a@x.example")).unwrap().is_none());
+    assert!(
+        store
+            .reschedule(&key("a@x.example"), 5)
+            .await
+            .unwrap()
+            .is_none()
+    );
+    assert_eq!(store.queue_stats().unwrap(), QueueStats::default());
+}
+
 /// Two instances on one database: two handles, each its own lease holder.
 fn two_instances(test: &str) -> (Store, Store) {
     let (url, schema) = fresh_schema(test);
@@ -819,6 +961,83 @@ fn postgres_counts_mails_for_every_instance_together() {
         None,
         "one process counts in memory"
     );
+}
+
+/// A registration claimed in one instance is run by that instance's worker; another's takes
+/// it only once the first lets go, and never one the first is running.
+#[test]
+#[ignore = "needs PostgreSQL: run tests/run, which starts a throwaway cluster"]
+fn postgres_a_queued_registration_goes_to_one_instance_at_a_time() {
+    let (one, two) = two_instances("postgres_a_queued_registration_goes_to_one");
+    let none = HashSet::new();
+    for (id, email) in [("p1", "a@x.example"), ("p2", "b@x.example")] {
+        claimed(&one, id, email);
+        block_on(one.enqueue(&key(email), id, 150, 150)).unwrap();
+    }
+
+    assert_eq!(
+        two.next_due(150, &none).unwrap(),
+        None,
+        "the claiming instance holds both"
+    );
+    let a = one.next_due(150, &none).unwrap().unwrap();
+    let running = HashSet::from([a.email.clone()]);
+    let b = one.next_due(150, &running).unwrap().unwrap();
+    assert_eq!((a.email, b.email), (key("a@x.example"), key("b@x.example")));
+
+    // a's run ends without finishing (it stays queued): the other instance may take it.
+    block_on(one.release(&key("a@x.example"))).unwrap();
+    let taken = two.next_due(150, &none).unwrap().unwrap();
+    assert_eq!(taken.email, key("a@x.example"));
+    assert_eq!(
+        one.next_due(150, &HashSet::from([key("b@x.example")]))
+            .unwrap(),
+        None,
+        "a is the other's now"
+    );
+    assert!(
+        matches!(
+            block_on(one.lease(&key("a@x.example"))),
+            Err(StoreError::Busy)
+        ),
+        "the run that follows holds the lease already"
+    );
+}
+
+/// Two instances' workers drain one queue at once: every entry is taken exactly once.
+#[test]
+#[ignore = "needs PostgreSQL: run tests/run, which starts a throwaway cluster"]
+fn postgres_two_workers_draining_one_queue_run_each_entry_once() {
+    let (one, two) = two_instances("postgres_two_workers_draining_one_queue");
+    let emails: Vec<String> = (0..40).map(|i| format!("p{i}@x.example")).collect();
+    for (i, email) in emails.iter().enumerate() {
+        claimed(&one, &format!("q{i}"), email);
+        // Confirmed and let go: any instance may run it.
+        block_on(one.release(&key(email))).unwrap();
+        block_on(one.enqueue(&key(email), &format!("q{i}"), 150, 150)).unwrap();
+    }
+
+    let drain = |store: Store| {
+        std::thread::spawn(move || {
+            let mut ran = Vec::new();
+            while let Some(entry) = store.next_due(150, &HashSet::new()).unwrap() {
+                std::thread::sleep(std::time::Duration::from_millis(2));
+                assert!(store.dequeue(&entry.email).unwrap(), "{entry:?} ran twice");
+                block_on(store.release(&entry.email)).unwrap();
+                ran.push(entry.email.to_string());
+            }
+            ran
+        })
+    };
+    let (by_one, by_two) = (drain(one.clone()), drain(two));
+    let (by_one, by_two) = (by_one.join().unwrap(), by_two.join().unwrap());
+
+    let mut all: Vec<String> = by_one.iter().chain(&by_two).cloned().collect();
+    all.sort();
+    let mut expected = emails.clone();
+    expected.sort();
+    assert_eq!(all, expected, "each entry once: {by_one:?} / {by_two:?}");
+    assert_eq!(one.queue_stats().unwrap(), QueueStats::default());
 }
 
 #[test]

@@ -3,6 +3,7 @@ use poem::web::Data;
 use poem::{Response, handler};
 
 use super::AppState;
+use crate::store::QueueStats;
 
 /// The process is up.
 #[handler]
@@ -31,9 +32,17 @@ pub async fn readyz(Data(state): Data<&AppState>) -> Response {
 #[handler]
 pub async fn metrics(Data(state): Data<&AppState>) -> Response {
     let store = state.store.clone();
-    let pending = tokio::task::spawn_blocking(move || store.pending_count())
-        .await
-        .unwrap_or(0);
+    let counts =
+        tokio::task::spawn_blocking(move || (store.pending_count(), store.queue_stats())).await;
+    let (pending, queue): (usize, QueueStats) = match counts {
+        Ok((pending, Ok(queue))) => (pending, queue),
+        Ok((pending, Err(_))) => (pending, Default::default()),
+        Err(_) => (0, Default::default()),
+    };
+    let oldest_age = queue
+        .oldest_queued_at
+        .map_or(0, |at| state.signups.now().saturating_sub(at));
+    state.metrics.queue(queue.length, oldest_age);
     Response::builder()
         .content_type("text/plain; version=0.0.4; charset=utf-8")
         .body(

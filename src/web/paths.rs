@@ -16,6 +16,8 @@ pub const PASSWORD_IN: &str = "/:lang/password";
 pub const PASSWORD_PREFIX: &str = "/password/";
 /// The password reset link's route pattern.
 pub const PASSWORD_LINK: &str = "/password/:token";
+/// The query that asks a verification link for its status view.
+pub const STATUS_QUERY: &str = "view=status";
 pub const DEBUG_MAILS: &str = "/debug/mails";
 pub const HEALTHZ: &str = "/healthz";
 pub const READYZ: &str = "/readyz";
@@ -160,6 +162,12 @@ impl Links {
     /// A password reset link's page.
     pub fn password_link(&self, token: &str) -> String {
         self.path(&format!("{PASSWORD_PREFIX}{token}"))
+    }
+
+    /// The status of a confirmed link: always answered 200, so HTMX swaps it in while it
+    /// polls, and the "Check again" link of the waiting page.
+    pub fn verify_status(&self, token: &str) -> String {
+        format!("{}?{STATUS_QUERY}", self.verify(token))
     }
 
     pub fn favicon(&self) -> String {

@@ -2,14 +2,14 @@
 
 use poem::http::StatusCode;
 use poem::web::{Data, Path};
-use poem::{Body, Response, handler};
+use poem::{Body, Request, Response, handler};
 
 use super::context::RequestContext;
 use super::form::{FormError, read_form};
-use super::pages::verify;
-use super::{AppState, response};
+use super::pages::{progress, verify};
+use super::{AppState, paths, response};
 use crate::i18n::{Tr, n_};
-use crate::signup::{ConfirmError, LinkError, LinkState, ProvisionError};
+use crate::signup::{ConfirmError, Confirmed, LinkError, LinkState, ProvisionError};
 
 /// A token is a JWT: three base64url parts. Anything else is refused before any work.
 fn plausible(token: &str) -> bool {
@@ -29,11 +29,63 @@ fn link_status(problem: LinkError) -> StatusCode {
 
 #[handler]
 pub fn show(
+    req: &Request,
     ctx: &RequestContext,
     Path(token): Path<String>,
     Data(state): Data<&AppState>,
 ) -> Response {
+    let status_view = req
+        .uri()
+        .query()
+        .is_some_and(|query| query.split('&').any(|pair| pair == paths::STATUS_QUERY));
+    if status_view {
+        return status_page(ctx, state, &token);
+    }
     link_page(ctx, state, &token, None, false)
+}
+
+/// The status of a confirmed link, always 200 while the link is good, so that HTMX swaps
+/// each answer in: waiting, ready (password to show, or delivered) or stopped.
+fn status_page(ctx: &RequestContext, state: &AppState, token: &str) -> Response {
+    let tr = link_tr(ctx, state, token, None);
+    let outcome = if plausible(token) {
+        state.signups.inspect(token)
+    } else {
+        Err(LinkError::Invalid)
+    };
+    let (title, panel) = match outcome {
+        Ok(LinkState::Pending { .. }) => return link_page(ctx, state, token, None, false),
+        Ok(LinkState::Queued { username }) => (
+            tr.t("Your account is being created"),
+            progress::waiting(&tr, ctx.links(), token, &username),
+        ),
+        Ok(LinkState::PasswordWaiting { username }) => (
+            tr.t("Your account is ready"),
+            progress::password_waiting(&tr, ctx.links(), token, &username),
+        ),
+        Ok(LinkState::Used { username }) => (
+            tr.t("Your account is ready"),
+            progress::finished(&tr, &username, &state.sign_in_url),
+        ),
+        Ok(LinkState::Unfinished { .. }) => (
+            tr.t("Your account could not be created"),
+            progress::stopped(&tr, ctx.links(), token, &state.support_email),
+        ),
+        Err(err) => return problem(ctx, state, &tr, err),
+    };
+    response::html(ctx, state, &tr, StatusCode::OK, title, panel)
+}
+
+/// The language of a link's pages: one chosen in the request, else the one the person
+/// signed up in.
+fn link_tr(ctx: &RequestContext, state: &AppState, token: &str, chosen: Option<String>) -> Tr {
+    let signed_up_in = plausible(token)
+        .then(|| state.signups.link_language(token))
+        .flatten();
+    match chosen {
+        Some(chosen) => ctx.tr_with(&state.catalogs, Some(&chosen)),
+        None => ctx.tr_preferring(&state.catalogs, signed_up_in.as_deref()),
+    }
 }
 
 /// What the link leads to: the confirm page, or why there is nothing to confirm. `damaged`:
@@ -45,14 +97,7 @@ fn link_page(
     chosen_lang: Option<String>,
     damaged: bool,
 ) -> Response {
-    // A language chosen in the request wins; otherwise the one the person signed up in.
-    let signed_up_in = plausible(token)
-        .then(|| state.signups.link_language(token))
-        .flatten();
-    let tr = match chosen_lang {
-        Some(chosen) => ctx.tr_with(&state.catalogs, Some(&chosen)),
-        None => ctx.tr_preferring(&state.catalogs, signed_up_in.as_deref()),
-    };
+    let tr = link_tr(ctx, state, token, chosen_lang);
     let outcome = if plausible(token) {
         state.signups.inspect(token)
     } else {
@@ -88,7 +133,24 @@ fn link_page(
             );
             response::html(ctx, state, &tr, status, tr.t("Confirm your account"), page)
         }
-        Ok(LinkState::Used) => problem(ctx, state, &tr, LinkError::Used),
+        // The link in the mail shows the status while the queue works on the account.
+        Ok(LinkState::Queued { username }) => response::html(
+            ctx,
+            state,
+            &tr,
+            StatusCode::OK,
+            tr.t("Your account is being created"),
+            progress::waiting(&tr, ctx.links(), token, &username),
+        ),
+        Ok(LinkState::PasswordWaiting { username }) => response::html(
+            ctx,
+            state,
+            &tr,
+            StatusCode::OK,
+            tr.t("Your account is ready"),
+            progress::password_waiting(&tr, ctx.links(), token, &username),
+        ),
+        Ok(LinkState::Used { .. }) => problem(ctx, state, &tr, LinkError::Used),
         Err(err) => problem(ctx, state, &tr, err),
     }
 }
@@ -129,7 +191,22 @@ pub async fn confirm(
         return problem(ctx, state, &tr, LinkError::Invalid);
     }
     match state.signups.confirm(&token).await {
-        Ok(result) => response::html(
+        // Accepted: the queue finishes it, and a mail follows.
+        Ok(Confirmed::Queued) => {
+            let username = match state.signups.inspect(&token) {
+                Ok(LinkState::Queued { username }) => username,
+                _ => String::new(),
+            };
+            response::html(
+                ctx,
+                state,
+                &tr,
+                StatusCode::ACCEPTED,
+                tr.t("Your account is being created"),
+                progress::waiting(&tr, ctx.links(), &token, &username),
+            )
+        }
+        Ok(Confirmed::Ready(result)) => response::html(
             ctx,
             state,
             &tr,

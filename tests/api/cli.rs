@@ -9,7 +9,7 @@ use crate::support::helpers::{spawn_app, spawn_app_in, spawn_app_with, texts};
 use ms365_accountcreator::directory::Directory;
 use ms365_accountcreator::startup::Overrides;
 
-fn run(store: &Path, args: &[&str]) -> Output {
+pub(crate) fn run(store: &Path, args: &[&str]) -> Output {
     run_with(store, args, &[])
 }
 
@@ -30,7 +30,7 @@ fn run_with(store: &Path, args: &[&str], env: &[(&str, &str)]) -> Output {
     command.output().expect("the binary runs")
 }
 
-fn stdout(output: &Output) -> String {
+pub(crate) fn stdout(output: &Output) -> String {
     assert!(
         output.status.success(),
         "failed: {}\n{}",
@@ -280,7 +280,11 @@ async fn a_failed_registration_is_listed_and_finished_by_signups_retry() {
     app.sign_up("bob@uni.example", "Bob", "Pending").await;
     let path = app.verification_path("ada@uni.example").await;
     directory.fail_next(Op::Create);
-    assert_eq!(app.post_form(&path, &[]).await.status(), 503);
+    assert_eq!(
+        app.post_form(&path, &[]).await.status(),
+        202,
+        "queued: the directory was unavailable"
+    );
     let dir = app.stop().await;
 
     let listed = stdout(&run(dir.path(), &["signups", "list"]));
@@ -291,6 +295,12 @@ async fn a_failed_registration_is_listed_and_finished_by_signups_retry() {
     assert!(
         ada.contains("\tcreating\t") && ada.contains("injected failure"),
         "{ada}"
+    );
+    let columns: Vec<&str> = ada.split('\t').collect();
+    assert_eq!(columns[4], "1", "one attempt so far: {ada}");
+    assert!(
+        !columns[5].is_empty() && columns[5] != "-",
+        "the next attempt's time: {ada}"
     );
     assert!(
         listed

@@ -5,6 +5,7 @@
 mod check_command;
 mod client;
 mod log_secrets;
+mod queue;
 mod sign_up;
 
 use std::sync::Arc;
@@ -54,6 +55,7 @@ async fn spawn(env: &[(String, String)], overrides: Overrides) -> TestApp {
 /// Client settings for the fake, as the server would build them.
 pub(crate) fn settings(fake: &FakeGraph, groups: &[String], skus: &[String]) -> GraphSettings {
     GraphSettings {
+        writes_per_minute: 1000,
         api_url: url::Url::parse(&fake.base).unwrap(),
         authority: url::Url::parse(&fake.authority()).unwrap(),
         client_id: CLIENT_ID.into(),

@@ -85,16 +85,22 @@ async fn link_pages(app: &TestApp, dir: &Path, directory: &FlakyDirectory) {
 
     let path = app.verification_path("ada@uni.example").await;
     keep(dir, "confirm", app.get(&path).await).await;
+    // The directory is unavailable: the confirm is queued (the test clock stands still, so
+    // the queue's next attempt waits), and the link shows the waiting status.
     directory.fail_next(Op::Create);
+    keep(dir, "queued", app.post_form(&path, &[("lang", "en")]).await).await;
+    let status = format!("{path}?view=status");
+    keep(dir, "link-queued", app.get(&path).await).await;
+    keep(dir, "status-queued", app.get(&status).await).await;
     keep(
         dir,
-        "provisioning-failed",
-        app.post_form(&path, &[("lang", "en")]).await,
+        "status-queued.fragment",
+        app.get_with(&status, HTMX).await,
     )
     .await;
-    keep(dir, "confirm-resume", app.get(&path).await).await;
     keep(dir, "result", app.post_form(&path, &[("lang", "en")]).await).await;
     keep(dir, "link-used", app.get(&path).await).await;
+    keep(dir, "status-ready", app.get(&status).await).await;
     keep(dir, "link-invalid", app.get("/verify/not-a-token").await).await;
     let grace = app.verification_path("grace@uni.example").await;
     app.advance_clock(60 * 60 * 24 * 30);

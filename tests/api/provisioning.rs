@@ -34,7 +34,7 @@ fn password_mails(mails: &[crate::support::helpers::ListedMail]) -> usize {
 }
 
 #[tokio::test]
-async fn a_failure_at_each_step_shows_an_error_and_confirming_again_resumes() {
+async fn a_failure_at_each_step_queues_the_account_and_confirming_again_resumes() {
     for op in [Op::FreeName, Op::Create, Op::Licences, Op::Groups] {
         let directory = FlakyDirectory::new();
         let app = app_with(directory.clone(), &[]).await;
@@ -42,23 +42,28 @@ async fn a_failure_at_each_step_shows_an_error_and_confirming_again_resumes() {
         directory.fail_next(op);
 
         let failed = app.post_form(&path, &[("lang", "en")]).await;
-        assert_eq!(failed.status(), 503, "{op:?}");
+        assert_eq!(failed.status(), 202, "{op:?}: accepted into the queue");
         let page = failed.text().await.unwrap();
         assert_eq!(
             texts(&page, "h1"),
-            vec!["Your account could not be finished yet"],
+            vec!["Your account is being created"],
             "{op:?}"
         );
-        assert_eq!(texts(&page, "form button"), vec!["Try again"], "{op:?}");
+        assert_eq!(texts(&page, "a.button"), vec!["Check again"], "{op:?}");
         assert_eq!(
             password_mails(&app.mails().await),
             0,
             "{op:?}: no password before the account is complete"
         );
 
-        // The link now says the account is unfinished, and confirming again finishes it.
+        // The link now shows the queued account (its next attempt is later: the test clock
+        // stands still), and confirming again runs it at once.
         let shown = app.get(&path).await.text().await.unwrap();
-        assert_eq!(texts(&shown, "form button"), vec!["Continue"], "{op:?}");
+        assert_eq!(
+            texts(&shown, "h1"),
+            vec!["Your account is being created"],
+            "{op:?}"
+        );
         let done = app.post_form(&path, &[("lang", "en")]).await;
         assert_eq!(done.status(), 200, "{op:?}");
         assert_eq!(
@@ -85,7 +90,7 @@ async fn a_create_whose_answer_was_lost_is_adopted_not_repeated() {
     let app = app_with(directory.clone(), &[]).await;
     let path = signed_up(&app).await;
     directory.fail_next(Op::CreateThenLoseAnswer);
-    assert_eq!(app.post_form(&path, &[]).await.status(), 503);
+    assert_eq!(app.post_form(&path, &[]).await.status(), 202);
     assert_eq!(
         directory.creates.load(Ordering::SeqCst),
         1,
@@ -171,7 +176,7 @@ async fn a_registration_survives_a_restart_between_steps() {
     let mut app = app_with(directory.clone(), &[]).await;
     let path = signed_up(&app).await;
     directory.fail_next(Op::Groups);
-    assert_eq!(app.post_form(&path, &[]).await.status(), 503);
+    assert_eq!(app.post_form(&path, &[]).await.status(), 202);
     let store = app.stop().await;
 
     let directory_again: Arc<dyn Directory> = directory.clone();

@@ -11,6 +11,7 @@ use std::collections::HashMap;
 
 use secrecy::SecretString;
 
+use super::queue::Presence;
 use super::{Signups, Step, password};
 use crate::directory::DirectoryError;
 use crate::mail::MailError;
@@ -96,12 +97,13 @@ type KnownPassword = Option<SecretString>;
 
 impl Signups {
     /// Runs the remaining steps of `registration`.
-    /// Without `person_present` (an operator's retry) a password meant for the page is not
-    /// made until the person confirms their link again.
+    /// Unless `presence` claims a person waiting for this run (an operator's retry, or the
+    /// queue with nobody at the button), a password meant for the page is not made until
+    /// the person confirms their link again.
     pub(super) async fn provision(
         &self,
         mut registration: Registration,
-        person_present: bool,
+        presence: &mut Presence<'_>,
     ) -> Result<Provisioned, ProvisionError> {
         let _guard = {
             let mut in_flight = self
@@ -127,7 +129,7 @@ impl Signups {
         };
         let result = {
             let email = registration.email.clone();
-            let steps = self.run_steps(&mut registration, &mut password, person_present);
+            let steps = self.run_steps(&mut registration, &mut password, presence);
             tokio::select! {
                 result = steps => result,
                 never = self.keep_lease(&email) => match never {},

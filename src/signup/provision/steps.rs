@@ -7,6 +7,7 @@ use crate::directory::Grants;
 use crate::domain::{EmailAddress, MailNickname, PersonName};
 use crate::mail::password_mail;
 use crate::metrics::SignupOutcome;
+use crate::signup::queue::Presence;
 use crate::signup::{Signups, Step};
 use crate::store::Registration;
 
@@ -67,7 +68,7 @@ impl Signups {
         &self,
         registration: &mut Registration,
         password: &mut KnownPassword,
-        person_present: bool,
+        presence: &mut Presence<'_>,
     ) -> Result<Provisioned, ProvisionError> {
         let mut run = Run::new(registration, password)?;
         let delivery = self.settings.password_delivery;
@@ -82,7 +83,7 @@ impl Signups {
                 Step::UserCreated | Step::LicencesAssigned => self.grant_step(registration).await?,
                 // The password for the page is made when the person is there to see it.
                 Step::GroupsAdded | Step::PasswordDelivered
-                    if delivery.on_page() && !person_present =>
+                    if delivery.on_page() && !presence.claim() =>
                 {
                     return Ok(run.awaiting_person(registration));
                 }

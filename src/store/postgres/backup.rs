@@ -9,13 +9,13 @@ use tokio_postgres::types::Json;
 use super::PgStore;
 use crate::store::backup::{Record, read_backup, write_backup};
 use crate::store::reset::{ResetRecord, TREE as RESETS};
-use crate::store::{BackupError, Copied, PendingSignup, Registration, StoreError};
+use crate::store::{BackupError, Copied, PendingSignup, QueueEntry, Registration, StoreError};
 
 impl PgStore {
     /// Writes every record to `out`, as the sled store's trees.
     pub fn backup(&self, out: &mut impl Write) -> Result<Copied, BackupError> {
         let pool = self.pool.clone();
-        let (pending, registrations, usernames, resets) = self.block(async move {
+        let (pending, registrations, usernames, resets, queue) = self.block(async move {
             let mut client = pool.get().await?;
             // One snapshot for all three tables.
             let tx = client
@@ -32,6 +32,10 @@ impl PgStore {
             let registrations = rows("SELECT email, signup_id, record FROM registrations").await?;
             let usernames = rows("SELECT upn, email FROM usernames").await?;
             let resets = rows("SELECT address, used_through FROM password_resets").await?;
+            let queue = rows(
+                "SELECT seq, email, signup_id, queued_at, attempts, next_attempt_at FROM queue",
+            )
+            .await?;
             let text = |row: &tokio_postgres::Row, at| row.get::<_, String>(at).into_bytes();
             let value = |row: &tokio_postgres::Row, at| {
                 let Json(value): Json<serde_json::Value> = row.get(at);
@@ -54,6 +58,7 @@ impl PgStore {
                     .iter()
                     .map(|row| (text(row, 0), row.get::<_, i64>(1) as u64))
                     .collect::<Vec<_>>(),
+                queue.iter().map(super::queue::entry).collect::<Vec<_>>(),
             ))
         })?;
         // The sled store's indexes, rebuilt: ids per mailbox, and sign-up id → mailbox.
@@ -91,6 +96,17 @@ impl PgStore {
                 .expect("records are plain data and always serialize");
             trees.entry(RESETS).or_default().insert(address, record);
         }
+        // The sled store's queue: big-endian sequence number → entry, and address → number.
+        for entry in queue {
+            let key = entry.seq.to_be_bytes().to_vec();
+            trees
+                .entry("queue_index")
+                .or_default()
+                .insert(entry.email.as_bytes().to_vec(), key.clone());
+            let record =
+                serde_json::to_vec(&entry).expect("records are plain data and always serialize");
+            trees.entry("queue").or_default().insert(key, record);
+        }
         let count = trees.len();
         let records: Vec<Record> = trees
             .into_iter()
@@ -111,6 +127,7 @@ impl PgStore {
         let mut registrations = Vec::new();
         let mut usernames = Vec::new();
         let mut resets = Vec::new();
+        let mut queue = Vec::new();
         let mut trees = std::collections::BTreeSet::new();
         for (tree, key, value) in &records {
             let corrupt = |tree, source| BackupError::Store(StoreError::Corrupt { tree, source });
@@ -133,8 +150,12 @@ impl PgStore {
                         .map_err(|err| corrupt(RESETS, err))?
                         .used_through as i64,
                 )),
+                b"queue" => queue.push(
+                    serde_json::from_slice::<QueueEntry>(value)
+                        .map_err(|err| corrupt("queue", err))?,
+                ),
                 // Indexes, rebuilt from the records by the tables' columns.
-                b"pending_by_email" | b"signups" => {}
+                b"pending_by_email" | b"signups" | b"queue_index" => {}
                 other => {
                     return Err(BackupError::UnknownTree(
                         String::from_utf8_lossy(other).into_owned(),
@@ -150,7 +171,7 @@ impl PgStore {
             let row = tx
                 .query_one(
                     "SELECT (SELECT count(*) FROM pending) + (SELECT count(*) FROM registrations)
-                        + (SELECT count(*) FROM password_resets)",
+                        + (SELECT count(*) FROM password_resets) + (SELECT count(*) FROM queue)",
                     &[],
                 )
                 .await?;
@@ -197,6 +218,28 @@ impl PgStore {
                 )
                 .await?;
             }
+            for entry in &queue {
+                tx.execute(
+                    "INSERT INTO queue (seq, email, signup_id, queued_at, attempts, next_attempt_at)
+                     VALUES ($1, $2, $3, $4, $5, $6)",
+                    &[
+                        &(entry.seq as i64),
+                        &entry.email.as_str(),
+                        &entry.signup_id,
+                        &(entry.queued_at as i64),
+                        &(entry.attempts as i32),
+                        &(entry.next_attempt_at as i64),
+                    ],
+                )
+                .await?;
+            }
+            // Entries enqueued from now on go behind the restored ones.
+            tx.execute(
+                "SELECT setval(pg_get_serial_sequence('queue', 'seq'), max(seq)) FROM queue
+                 HAVING count(*) > 0",
+                &[],
+            )
+            .await?;
             tx.commit().await?;
             Ok(0)
         })?;

@@ -9,12 +9,16 @@
 //! - one owner per username: the primary key of `usernames`;
 //! - the mail limits: counters per key and hour in `mail_counts`;
 //! - a reset link used once: `INSERT … ON CONFLICT DO UPDATE … WHERE` the stored link is
-//!   older (`resets.rs`).
+//!   older (`resets.rs`);
+//! - queued work run by one worker: the worker takes the first due entry with
+//!   `FOR UPDATE SKIP LOCKED` and the registration's lease in the same statement
+//!   (`queue.rs`).
 //!
 //! The queries run on a small runtime of their own (see [`io`]); the store's synchronous
 //! methods wait for them there.
 
 mod backup;
+mod queue;
 mod records;
 mod resets;
 
@@ -48,6 +52,11 @@ pub(super) const MIGRATIONS: &[(i32, &str, &str)] = &[
         2,
         "password_resets",
         include_str!("../../../migrations/0002_password_resets.sql"),
+    ),
+    (
+        3,
+        "queue",
+        include_str!("../../../migrations/0003_queue.sql"),
     ),
 ];
 

@@ -4,6 +4,7 @@
 pub mod debug_mails;
 pub mod layout;
 pub mod password;
+pub mod progress;
 pub mod signup;
 pub mod status;
 pub mod verify;

@@ -306,33 +306,38 @@ async fn a_wrong_key_gives_a_clear_page_and_an_aadsts700027_log_without_secrets(
 }
 
 #[tokio::test]
-async fn throttling_beyond_the_deadline_gives_a_clear_error_and_confirming_later_succeeds() {
+async fn throttling_beyond_the_deadline_queues_the_confirm_and_the_queue_finishes_it_later() {
     let fake = FakeGraph::start().await;
     let groups = vec![fake.add_group("Students")];
     let graph = client(&settings(&fake, &groups, &[]), Duration::from_secs(2));
     let app = spawn(&env(&fake, &groups, &[]), overrides(graph)).await;
-    fake.throttle(None, 100, 30);
+    fake.throttle(None, 100, 3);
     app.sign_up("ada@uni.example", "Ada", "Lovelace").await;
 
     let started = Instant::now();
     let first = confirm(&app, "ada@uni.example", "en").await;
 
-    assert_eq!(first.status(), 503);
+    assert_eq!(first.status(), 202, "accepted, not an error");
     assert!(
         started.elapsed() < Duration::from_secs(2),
         "no wait that cannot end in time"
     );
     assert_eq!(
         texts(&first.text().await.unwrap(), "h1"),
-        vec!["Your account could not be finished yet"]
+        vec!["Your account is being created"]
     );
+    assert!(fake.users().is_empty());
 
     fake.clear_faults();
-    let later = confirm(&app, "ada@uni.example", "en").await;
+    let mail = super::queue::password_mail_arrives(&app).await;
 
-    assert_ready(later, "ada.lovelace@tenant.example").await;
     assert_eq!(fake.users().len(), 1);
     assert_eq!(fake.members(&groups[0]).len(), 1);
+    assert_eq!(
+        password_in(&mail.text),
+        fake.password_of("ada.lovelace@tenant.example"),
+        "the mailed password works"
+    );
 }
 
 #[tokio::test]

@@ -110,6 +110,14 @@ struct State {
     race_lag: usize,
     page_size: usize,
     counts: HashMap<Endpoint, usize>,
+    /// Every request to Graph (not the token endpoint): when it arrived, where, the status.
+    log: Vec<(std::time::Instant, Endpoint, u16)>,
+    /// Microsoft's write limit, when set: at most `.0` writes in any `.1`.
+    write_budget: Option<(usize, Duration)>,
+    /// When each write within the budget's window was accepted.
+    writes: std::collections::VecDeque<std::time::Instant>,
+    /// Writes accepted in total (a `$batch` counts its parts).
+    writes_total: usize,
     filters: Vec<String>,
     next_id: u64,
     /// The application roles the issued tokens carry (the app's Graph permissions).
@@ -252,6 +260,10 @@ impl FakeGraph {
             race: None,
             page_size: 999,
             counts: HashMap::new(),
+            log: Vec::new(),
+            write_budget: None,
+            writes: std::collections::VecDeque::new(),
+            writes_total: 0,
             filters: Vec::new(),
             next_id: 1,
             roles: [
@@ -366,6 +378,27 @@ impl FakeGraph {
         });
     }
 
+    /// Enforces a write budget as Microsoft does per application and tenant: beyond `limit`
+    /// writes (the create, a password change, each part of a `$batch`) in any `window`,
+    /// a write request is answered 429 with `Retry-After` until the window has room.
+    pub fn write_budget(&self, limit: usize, window: Duration) {
+        self.state().write_budget = Some((limit, window));
+    }
+
+    /// Writes accepted so far (a `$batch` counts its parts).
+    pub fn writes(&self) -> usize {
+        self.state().writes_total
+    }
+
+    /// Requests answered 429 so far.
+    pub fn throttled(&self) -> usize {
+        self.state()
+            .log
+            .iter()
+            .filter(|(_, _, status)| *status == 429)
+            .count()
+    }
+
     /// The next `times` sub-requests of batches get 429 with `Retry-After`.
     pub fn throttle_batch_items(&self, times: usize, retry_after: u64) {
         let mut state = self.state();
@@ -432,6 +465,11 @@ impl FakeGraph {
 
     pub fn count(&self, endpoint: Endpoint) -> usize {
         self.state().counts.get(&endpoint).copied().unwrap_or(0)
+    }
+
+    /// Every Graph request so far (token requests not included): arrival, endpoint, status.
+    pub fn requests(&self) -> Vec<(std::time::Instant, Endpoint, u16)> {
+        self.state().log.clone()
     }
 
     /// Round trips to Graph, token requests not included.
@@ -561,6 +599,47 @@ impl State {
         (reply, delay)
     }
 
+    /// Counts a write against the budget, or answers 429 when it has no room for it.
+    fn over_budget(&mut self, endpoint: Endpoint, body: &[u8]) -> Option<Reply> {
+        let cost = match endpoint {
+            Endpoint::CreateUser | Endpoint::UpdateUser => 1,
+            Endpoint::Batch => serde_json::from_slice::<Value>(body)
+                .ok()
+                .and_then(|batch| batch["requests"].as_array().map(Vec::len))
+                .unwrap_or(1),
+            _ => return None,
+        };
+        let Some((limit, window)) = self.write_budget else {
+            self.writes_total += cost;
+            return None;
+        };
+        let now = std::time::Instant::now();
+        while self
+            .writes
+            .front()
+            .is_some_and(|at| now.duration_since(*at) >= window)
+        {
+            self.writes.pop_front();
+        }
+        if self.writes.len() + cost > limit {
+            // Room again once enough of the oldest writes have left the window.
+            let frees = self
+                .writes
+                .get(self.writes.len() + cost - limit - 1)
+                .copied();
+            let wait = frees.map_or(window, |at| window.saturating_sub(now.duration_since(at)));
+            let seconds = wait.as_secs() + u64::from(wait.subsec_nanos() > 0);
+            return Some(
+                throttled(endpoint).with_header("Retry-After", seconds.max(1).to_string()),
+            );
+        }
+        for _ in 0..cost {
+            self.writes.push_back(now);
+        }
+        self.writes_total += cost;
+        None
+    }
+
     /// Checks the bearer token as Graph does.
     fn authorize(&self, header: Option<&str>) -> Result<(), Reply> {
         let Some(token) = header.and_then(|h| h.strip_prefix("Bearer ")) else {
@@ -644,9 +723,17 @@ async fn handle(shared: Arc<Mutex<State>>, mut req: Request) -> Response {
                     None if endpoint == Endpoint::Token => token::issue(&mut state, &path, &body),
                     None => match state.authorize(authorization.as_deref()) {
                         Err(reply) => reply,
-                        Ok(()) => directory::handle(&mut state, endpoint, &path, &query, &body),
+                        Ok(()) => match state.over_budget(endpoint, &body) {
+                            Some(reply) => reply,
+                            None => directory::handle(&mut state, endpoint, &path, &query, &body),
+                        },
                     },
                 };
+                if endpoint != Endpoint::Token {
+                    state
+                        .log
+                        .push((std::time::Instant::now(), endpoint, reply.status));
+                }
                 (reply, delay)
             }
         }

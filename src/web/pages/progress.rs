@@ -1,0 +1,87 @@
+//! The pages behind a confirmed link while and after the account is made through the queue:
+//! waiting (polled by HTMX, with a plain "Check again" link without JavaScript), ready with
+//! the password still to be shown, ready, and stopped for good.
+
+use maud::{Markup, html};
+use url::Url;
+
+use crate::i18n::Tr;
+use crate::web::paths::Links;
+
+/// Seconds between two looks at the status with JavaScript on.
+const POLL_SECONDS: u32 = 3;
+
+/// The account is being made. With HTMX the section replaces itself with the status every
+/// few seconds; the link does the same by hand.
+pub fn waiting(tr: &Tr, links: &Links, token: &str, username: &str) -> Markup {
+    let status = links.verify_status(token);
+    html! {
+        section #account-status .panel role="status" aria-live="polite"
+            data-hx-get=(status) data-hx-trigger=(format!("every {POLL_SECONDS}s"))
+            data-hx-target="this" data-hx-swap="outerHTML" {
+            h1 { (tr.t("Your account is being created")) }
+            p { (tr.t("We will mail you as soon as it is ready; you can close this page.")) }
+            @if !username.is_empty() {
+                dl.details {
+                    dt { (tr.t("Username")) }
+                    dd { code.username { (username) } }
+                }
+            }
+            p { a.button href=(status) { (tr.t("Check again")) } }
+        }
+    }
+}
+
+/// The account exists; its temporary password is shown when the person presses the button.
+pub fn password_waiting(tr: &Tr, links: &Links, token: &str, username: &str) -> Markup {
+    html! {
+        section #account-status .panel .panel--success {
+            h1 { (tr.t("Your account is ready")) }
+            dl.details {
+                dt { (tr.t("Username")) }
+                dd { code.username { (username) } }
+            }
+            p { (tr.t("Press the button to see your temporary password. It is shown only once.")) }
+            form method="post" action=(links.verify(token)) {
+                input type="hidden" name="lang" value=(tr.lang());
+                button.button type="submit" { (tr.t("Show my password")) }
+            }
+        }
+    }
+}
+
+/// The account exists and its password was delivered (the status of a used link).
+pub fn finished(tr: &Tr, username: &str, sign_in_url: &Url) -> Markup {
+    let host = sign_in_url.host_str().unwrap_or(sign_in_url.as_str());
+    html! {
+        section #account-status .panel .panel--success {
+            h1 { (tr.t("Your account is ready")) }
+            @if !username.is_empty() {
+                dl.details {
+                    dt { (tr.t("Username")) }
+                    dd { code.username { (username) } }
+                }
+            }
+            p { (tr.t("Your temporary password has been delivered. If you have lost it, contact support.")) }
+            p { a.button href=(sign_in_url) { (tr.tf("Sign in at {host}", &[("host", host)])) } }
+        }
+    }
+}
+
+/// Provisioning stopped and waits for support; pressing the button tries again.
+pub fn stopped(tr: &Tr, links: &Links, token: &str, support: &str) -> Markup {
+    html! {
+        section #account-status .panel .panel--warning role="alert" {
+            h1 { (tr.t("Your account could not be created")) }
+            @if support.is_empty() {
+                p { (tr.t("Your sign-up is kept. Please contact support.")) }
+            } @else {
+                p { (tr.tf("Your sign-up is kept. Please write to {support}.", &[("support", support)])) }
+            }
+            form method="post" action=(links.verify(token)) {
+                input type="hidden" name="lang" value=(tr.lang());
+                button.button type="submit" { (tr.t("Try again")) }
+            }
+        }
+    }
+}
