@@ -220,7 +220,9 @@ impl Store {
 
     /// Takes the address for the sign-up `signup_id` if `nonce` matches, atomically: of any
     /// number of concurrent claims (in any number of instances) exactly one gets
-    /// [`Claim::Claimed`].
+    /// [`Claim::Claimed`]. PostgreSQL: the claimed registration is queued in the same
+    /// transaction, due at `now`, so an instance that dies right after the claim leaves it
+    /// to the others' workers (sled: one process, whose confirm enqueues it next).
     pub fn claim(&self, signup_id: &str, nonce: &str, now: u64) -> Result<Claim, StoreError> {
         dispatch!(self, store => store.claim(signup_id, nonce, now))
     }

@@ -1004,6 +1004,27 @@ fn postgres_a_queued_registration_goes_to_one_instance_at_a_time() {
     );
 }
 
+/// The claim queues the registration in its own transaction: an instance killed right
+/// after it, before its confirm got to enqueue, leaves the registration to another's worker.
+#[test]
+#[ignore = "needs PostgreSQL: run tests/run, which starts a throwaway cluster"]
+fn postgres_a_claimed_registration_is_queued_with_the_claim() {
+    let (one, two) = two_instances("postgres_a_claimed_registration_is_queued");
+    claimed(&one, "p1", "ada@x.example");
+
+    let entry = one.queue_entry(&key("ada@x.example")).unwrap().unwrap();
+    assert_eq!((entry.queued_at, entry.next_attempt_at), (150, 150));
+    // The claiming instance dies; its lease lapses (here: is let go).
+    block_on(one.release(&key("ada@x.example"))).unwrap();
+    let taken = two.next_due(150, &HashSet::new()).unwrap().unwrap();
+    assert_eq!(taken, entry);
+    let again = block_on(two.enqueue(&key("ada@x.example"), "p1", 160, 160)).unwrap();
+    assert_eq!(
+        again, entry,
+        "the confirm's own enqueue keeps the entry as it is"
+    );
+}
+
 /// Two instances' workers drain one queue at once: every entry is taken exactly once.
 #[test]
 #[ignore = "needs PostgreSQL: run tests/run, which starts a throwaway cluster"]

@@ -170,6 +170,21 @@ impl PgStore {
                 tx.rollback().await?;
                 return Ok(Claim::AddressTaken);
             }
+            // Queued with the claim, not after it: an instance killed right after the claim
+            // leaves the registration to another's worker instead of to nobody. The confirm's
+            // own enqueue then finds it queued.
+            tx.execute(
+                "INSERT INTO queue (email, signup_id, queued_at, next_attempt_at)
+                 VALUES ($1, $2, $3, $3)
+                 ON CONFLICT (email) DO UPDATE
+                 SET next_attempt_at = least(queue.next_attempt_at, EXCLUDED.next_attempt_at)",
+                &[
+                    &registration.email.as_str(),
+                    &registration.signup_id,
+                    &(now as i64),
+                ],
+            )
+            .await?;
             tx.commit().await?;
             Ok(Claim::Claimed(registration))
         })
