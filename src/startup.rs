@@ -143,12 +143,25 @@ impl Application {
         shutdown: impl Future<Output = ()> + Send,
     ) -> anyhow::Result<()> {
         let store = self.state.store.clone();
-        let housekeeping = tokio::spawn(housekeeping(self.state.clone(), self.housekeeping_every));
+        // The background tasks stop between two pieces of work when told, and are waited
+        // for: once this returns nothing of theirs holds the store (a test, or `store`
+        // commands run right after, can open it).
+        let (stop_background, stopping) = tokio::sync::watch::channel(());
+        let stopped = |mut stopping: tokio::sync::watch::Receiver<()>| async move {
+            let _ = stopping.changed().await;
+        };
+        let housekeeping = tokio::spawn(housekeeping(
+            self.state.clone(),
+            self.housekeeping_every,
+            stopped(stopping.clone()),
+        ));
         // The provisioning queue: resumes what a restart or a crash left queued.
-        let (stop_worker, worker_stopped) = tokio::sync::oneshot::channel::<()>();
-        let worker = tokio::spawn(self.state.signups.clone().run_queue(async {
-            let _ = worker_stopped.await;
-        }));
+        let worker = tokio::spawn(
+            self.state
+                .signups
+                .clone()
+                .run_queue(stopped(stopping.clone())),
+        );
         let limits = self.connection_limits;
         let metrics_server = self.metrics_listener.map(|(listener, _)| {
             let app = web::metrics_routes(self.state.clone());
@@ -170,11 +183,12 @@ impl Application {
             }
         };
         web::serve(self.listener, app, limits, stop, Duration::from_secs(30)).await;
-        housekeeping.abort();
-        let _ = stop_worker.send(());
+        let _ = stop_background.send(());
+        let _ = housekeeping.await;
         let _ = worker.await;
         if let Some(metrics_server) = metrics_server {
             metrics_server.abort();
+            let _ = metrics_server.await;
         }
         if let Some(reason) = store.failure() {
             anyhow::bail!(
@@ -236,12 +250,16 @@ pub fn build_signups(
 
 /// Periodic chores while serving: delete expired pending sign-ups (so a flood of
 /// unconfirmed ones does not grow the store for ever) and forget recovered rate limits.
-async fn housekeeping(state: AppState, every: Duration) {
+async fn housekeeping(state: AppState, every: Duration, stop: impl Future<Output = ()>) {
     let mut tick = tokio::time::interval(every);
     // Unreadable records already logged and counted: each once, not every pass.
     let mut reported = std::collections::HashSet::new();
+    let mut stop = std::pin::pin!(stop);
     loop {
-        tick.tick().await;
+        tokio::select! {
+            _ = tick.tick() => {}
+            () = &mut stop => return,
+        }
         state.prune_limits();
         let store = state.store.clone();
         let now = state.signups.now();

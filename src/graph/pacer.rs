@@ -171,42 +171,40 @@ impl Bucket {
 mod tests {
     use super::*;
 
+    // The clock is tokio's virtual one (`start_paused`): it jumps to the next timer whenever
+    // every task waits, so the waits below are exact and no load on the machine moves them.
+
     const LONG: Duration = Duration::from_secs(60);
 
-    #[tokio::test]
+    #[tokio::test(start_paused = true)]
     async fn writes_beyond_the_budget_wait_their_turn_in_order() {
         // 600 a minute: ten a second, ten saved up.
         let pacer = Pacer::new(600);
         let started = Instant::now();
         pacer.admit(10, LONG).await.unwrap();
-        // Bounds loose enough for a loaded machine: unpaced would take a second.
-        assert!(started.elapsed() < Duration::from_millis(500), "saved up");
+        assert_eq!(started.elapsed(), Duration::ZERO, "saved up");
         pacer.admit(1, LONG).await.unwrap();
+        let one = started.elapsed();
         pacer.admit(2, LONG).await.unwrap();
-        let spent = started.elapsed();
-        assert!(
-            spent >= Duration::from_millis(290) && spent < Duration::from_secs(2),
-            "three more writes at ten a second: {spent:?}"
-        );
+        let three = started.elapsed();
+        assert_near(one, Duration::from_millis(100));
+        assert_near(three, Duration::from_millis(300));
         assert_eq!(pacer.writes_last_minute(), 13);
     }
 
-    #[tokio::test]
+    #[tokio::test(start_paused = true)]
     async fn reads_cost_nothing_but_wait_for_a_pause() {
         let pacer = Pacer::new(60);
         pacer.admit(1, LONG).await.unwrap();
         let started = Instant::now();
         pacer.admit(0, LONG).await.unwrap();
-        assert!(
-            started.elapsed() < Duration::from_millis(250),
-            "a read takes no token"
-        );
+        assert_eq!(started.elapsed(), Duration::ZERO, "a read takes no token");
         pacer.pause(Duration::from_millis(300));
         pacer.admit(0, LONG).await.unwrap();
-        assert!(started.elapsed() >= Duration::from_millis(300));
+        assert_near(started.elapsed(), Duration::from_millis(300));
     }
 
-    #[tokio::test]
+    #[tokio::test(start_paused = true)]
     async fn one_pause_holds_every_writer_and_a_shorter_one_does_not_shorten_it() {
         let pacer = Pacer::new(60_000);
         pacer.pause(Duration::from_millis(400));
@@ -215,21 +213,33 @@ mod tests {
         let writers: Vec<_> = (0..3)
             .map(|_| {
                 let pacer = pacer.clone();
-                tokio::spawn(async move { pacer.admit(1, LONG).await })
+                tokio::spawn(async move {
+                    pacer.admit(1, LONG).await.unwrap();
+                    Instant::now()
+                })
             })
             .collect();
         for writer in writers {
-            writer.await.unwrap().unwrap();
+            let sent = writer.await.unwrap();
+            assert!(sent - started >= Duration::from_millis(400));
         }
-        assert!(started.elapsed() >= Duration::from_millis(400));
     }
 
-    #[tokio::test]
+    #[tokio::test(start_paused = true)]
     async fn a_wait_past_the_limit_takes_nothing_and_says_how_long() {
         let pacer = Pacer::new(60);
         pacer.pause(Duration::from_secs(30));
         let wait = pacer.admit(1, Duration::from_secs(10)).await.unwrap_err();
-        assert!(wait > Duration::from_secs(29), "{wait:?}");
+        assert_near(wait, Duration::from_secs(30));
         assert_eq!(pacer.writes_last_minute(), 0, "no tokens taken");
+    }
+
+    /// Equal but for the rounding of the token arithmetic.
+    fn assert_near(actual: Duration, expected: Duration) {
+        let off = actual.abs_diff(expected);
+        assert!(
+            off < Duration::from_millis(2),
+            "{actual:?}, expected {expected:?}"
+        );
     }
 }

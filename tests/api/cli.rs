@@ -618,3 +618,24 @@ fn a_truncated_backup_is_refused_and_leaves_the_store_empty() {
     );
     assert_eq!(stdout(&run(&new, &["emails", "list"])), "");
 }
+
+/// Stopping the server leaves nothing holding the store, even with housekeeping passes
+/// running all the time: a command run right after (or a new server) can open it.
+#[tokio::test]
+async fn the_store_is_free_the_moment_the_server_has_stopped() {
+    for round in 0..20 {
+        let overrides = Overrides {
+            housekeeping_every: Some(std::time::Duration::from_millis(1)),
+            ..Overrides::default()
+        };
+        let mut app = spawn_app_with(&[], overrides).await;
+        app.sign_up("ada@uni.example", "Ada", "Lovelace").await;
+        let dir = app.stop().await;
+        let opened = sled::Config::new().path(dir.path()).open();
+        assert!(
+            opened.is_ok(),
+            "round {round}: the store is still held: {:?}",
+            opened.err()
+        );
+    }
+}
