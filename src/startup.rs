@@ -51,7 +51,7 @@ impl Application {
             settings.translations_dir.as_deref(),
             &settings.default_language,
         )?;
-        let store = open_store(settings)?;
+        let store = open_serving_store(settings)?;
         let (listener, local_addr) = bind(&settings.bind, "BIND").await?;
         let public_url = match &settings.public_url {
             Some(url) => url.clone(),
@@ -287,7 +287,40 @@ async fn housekeeping(state: AppState, every: Duration, stop: impl Future<Output
     }
 }
 
+/// The configured store, ready for a command: PostgreSQL (`DATABASE_URL`, migrated now)
+/// or sled (`DATABASE_PATH`).
 pub fn open_store(settings: &Settings) -> anyhow::Result<Store> {
+    let store = store_from(settings)?;
+    store
+        .migrate()
+        .with_context(|| format!("cannot prepare the {}", store.describe()))?;
+    Ok(store)
+}
+
+/// The configured store for the server. PostgreSQL is migrated in the background, retried
+/// until the database answers: the server starts meanwhile, and `/readyz` says it is not
+/// ready.
+fn open_serving_store(settings: &Settings) -> anyhow::Result<Store> {
+    let store = store_from(settings)?;
+    store
+        .keep_migrating()
+        .with_context(|| format!("cannot prepare the {}", store.describe()))?;
+    match &settings.database_url {
+        Some(_) => tracing::info!(store = %store.describe(), "store opened"),
+        None => {
+            let path = settings.database_path.display();
+            tracing::info!(store = %format!("sled at {path}"), "store opened");
+        }
+    }
+    Ok(store)
+}
+
+fn store_from(settings: &Settings) -> anyhow::Result<Store> {
+    use secrecy::ExposeSecret;
+    if let Some(url) = &settings.database_url {
+        return Store::connect(url.expose_secret())
+            .context("cannot use DATABASE_URL (DATABASE_PATH is ignored while it is set)");
+    }
     Store::open(&settings.database_path).with_context(|| {
         format!(
             "cannot open the store at DATABASE_PATH={}",

@@ -36,6 +36,9 @@ pub async fn run(args: CheckArgs, settings: anyhow::Result<Settings>) -> anyhow:
         secret(settings),
     ];
     results.push(match crate::startup::open_store(settings) {
+        Ok(store) if settings.database_url.is_some() => {
+            CheckResult::pass("store", format!("{} answers", store.describe()))
+        }
         Ok(_) => CheckResult::pass(
             "store",
             format!("{} opens", settings.database_path.display()),

@@ -68,7 +68,7 @@ pub(crate) fn load_settings() -> anyhow::Result<Settings> {
 
 async fn serve_command() -> anyhow::Result<()> {
     let mut settings = load_settings()?;
-    let per_run_store = settings.store_per_run.then(|| {
+    let per_run_store = (settings.store_per_run && settings.database_url.is_none()).then(|| {
         let dir = std::env::temp_dir().join(format!(
             "ms365-accountcreator-debug-{}.sled",
             std::process::id()

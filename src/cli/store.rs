@@ -1,4 +1,5 @@
-//! `store backup | restore`: moving a stopped server's store to another host.
+//! `store backup | restore | copy | migrate`: moving a stopped server's store to another
+//! host, or from sled to PostgreSQL, and bringing a database's schema up to date.
 
 use std::path::PathBuf;
 
@@ -7,6 +8,7 @@ use clap::Subcommand;
 
 use crate::config::Settings;
 use crate::startup::open_store;
+use crate::store::Store;
 
 #[derive(Debug, Subcommand)]
 pub enum StoreCommand {
@@ -23,12 +25,77 @@ pub enum StoreCommand {
         /// The backup file ("-" for standard input).
         file: PathBuf,
     },
+    /// Copies every record from one store into another, which must be empty: the way from a
+    /// sled store to PostgreSQL. Stop the servers using FROM first.
+    Copy {
+        /// The store to read: a sled directory, or a `postgres://` URL.
+        #[arg(long)]
+        from: String,
+        /// The store to fill: a `postgres://` URL (migrated first), or a new sled directory.
+        #[arg(long)]
+        to: String,
+    },
+    /// Creates or updates the tables in the database at DATABASE_URL, as every start of the
+    /// server does too.
+    Migrate,
+}
+
+/// A store named on the command line: a `postgres://` URL, else a sled directory.
+fn named_store(name: &str) -> anyhow::Result<Store> {
+    if name.starts_with("postgres://") || name.starts_with("postgresql://") {
+        let store = Store::connect(name).context("cannot use the database URL")?;
+        store
+            .migrate()
+            .with_context(|| format!("cannot prepare the {}", store.describe()))?;
+        return Ok(store);
+    }
+    Store::open(std::path::Path::new(name))
+        .with_context(|| format!("cannot open the sled store at {name}"))
 }
 
 pub fn run(command: StoreCommand, settings: &Settings) -> anyhow::Result<()> {
-    let store = open_store(settings)?;
-    let path = settings.database_path.display();
     match command {
+        // Names its own stores: the configured one may be neither.
+        StoreCommand::Copy { from, to } => copy(&from, &to),
+        command => on_configured_store(command, settings),
+    }
+}
+
+/// `store copy`: read all of FROM (a backup in memory), then restore it into TO.
+fn copy(from: &str, to: &str) -> anyhow::Result<()> {
+    let source = named_store(from)?;
+    let target = named_store(to)?;
+    let mut records = Vec::new();
+    let read = source.backup(&mut records)?;
+    let written = target.restore(records.as_slice())?;
+    target.flush_blocking()?;
+    println!(
+        "{} records of {} trees copied from {} to {}",
+        written.records,
+        read.trees,
+        source.describe(),
+        target.describe()
+    );
+    Ok(())
+}
+
+fn on_configured_store(command: StoreCommand, settings: &Settings) -> anyhow::Result<()> {
+    let store = open_store(settings)?;
+    let path = match settings.database_url {
+        Some(_) => store.describe(),
+        None => settings.database_path.display().to_string(),
+    };
+    match command {
+        StoreCommand::Copy { from, to } => copy(&from, &to)?,
+        StoreCommand::Migrate => {
+            if settings.database_url.is_none() {
+                anyhow::bail!(
+                    "`store migrate` is for PostgreSQL: set DATABASE_URL (the sled store needs no migration)"
+                );
+            }
+            // `open_store` migrated it.
+            println!("the schema of the {path} is current");
+        }
         StoreCommand::Backup { file } => {
             let copied = if file.as_os_str() == "-" {
                 store.backup(&mut std::io::stdout().lock())?

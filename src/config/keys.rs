@@ -42,6 +42,7 @@ pub const KEYS: &[Key] = &[
     key("PUBLIC_URL", Str, "", "The address people reach the service at, e.g. `https://signup.example.edu`; links in mails are built from it. Required in PRODUCTION (DEBUG: `http://` + the bound address)."),
     key("BIND", Str, "\"127.0.0.1:8080\"", "Address and port the server listens on."),
     key("DATABASE_PATH", Str, "\"instance/ms365_accountcreator.sled\"", "Directory of the embedded store (TEST: a directory under the system's temporary directory; DEBUG: a new one there for each run of the server, removed when it stops, so the store never outlives the mails kept in memory)."),
+    key("DATABASE_URL", Secret, "", "PostgreSQL instead of sled, for several instances sharing one store: `postgres://user:password@host:5432/database` (add `?sslmode=require` for TLS, checked against the system's trusted roots). When set, `DATABASE_PATH` is ignored. Tables are created and migrated at start-up (and by `store migrate`). `DATABASE_URL_FILE` reads it from a file."),
     key("REVERSE_PROXY_COUNT", Int, "0", "Number of reverse proxies in front of the server whose `X-Forwarded-*` headers are trusted (1 when only `TRUSTED_PROXIES` is set)."),
     key("TRUSTED_PROXIES", List, "[]", "IP addresses and CIDR ranges of the reverse proxies, e.g. `[\"127.0.0.1\", \"10.0.0.0/8\"]`: `X-Forwarded-*` headers count only on connections from one of them, so a client that reaches `BIND` directly cannot choose its own address. Empty: every connection is believed (only safe when nothing but the proxy can reach `BIND`)."),
     key("LOG_LEVEL", Str, "\"info\"", "`error`, `warn`, `info`, `debug` or `trace`, or a `tracing` filter such as `info,sled=warn` (DEBUG: `debug`)."),
@@ -90,7 +91,7 @@ pub const KEYS: &[Key] = &[
 ];
 
 /// Keys whose value may also come from the file named in `<KEY>_FILE`.
-pub const FILE_SECRETS: &[&str] = &["JWT_SECRET_KEY", "MAIL_SERVER_PW"];
+pub const FILE_SECRETS: &[&str] = &["JWT_SECRET_KEY", "MAIL_SERVER_PW", "DATABASE_URL"];
 
 /// Looks a key up by name.
 pub fn find(name: &str) -> Option<&'static Key> {

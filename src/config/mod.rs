@@ -63,6 +63,8 @@ pub struct Settings {
     pub public_url: Option<Url>,
     pub bind: String,
     pub database_path: PathBuf,
+    /// `DATABASE_URL`: the shared PostgreSQL store, instead of sled at `database_path`.
+    pub database_url: Option<SecretString>,
     /// DEBUG mode without `DATABASE_PATH` set: `serve` keeps its store for one run only,
     /// like the mails it lists at `/debug/mails`.
     pub store_per_run: bool,
@@ -118,6 +120,7 @@ impl Settings {
             public_url,
             bind: get.string("BIND")?,
             database_path: PathBuf::from(get.string("DATABASE_PATH")?),
+            database_url: get.optional("DATABASE_URL")?.map(SecretString::from),
             store_per_run: mode == Mode::Debug
                 && matches!(get.entry("DATABASE_PATH"), Some((_, Source::Mode(_)))),
             reverse_proxy_count,

@@ -244,7 +244,11 @@ impl Signups {
             return Err(already_used());
         }
         let now = self.now();
-        if let Err(wait) = self.mail_limit.check(&valid.email) {
+        let mailbox_key = format!("mailbox:{}", valid.email.as_str());
+        let per_mailbox = self.settings.mails_per_address_per_hour;
+        if let Err(wait) =
+            self.count_mail(&self.mail_limit, &valid.email, &mailbox_key, per_mailbox)?
+        {
             let key = RegistryKey::from(&valid.email);
             let expires_at = self.store.latest_expiry(&key).map_err(FlowError::from)?;
             // No pending link left (forgotten meanwhile): say how long a new one would last.
@@ -256,10 +260,12 @@ impl Signups {
                 link_valid_for,
             });
         }
-        self.all_mails_limit.check(&()).map_err(|wait| {
-            self.metrics.rate_limited("mails_per_hour");
-            SubmitError::MailCap(wait)
-        })?;
+        let per_hour = self.settings.mails_per_hour;
+        self.count_mail(&self.all_mails_limit, &(), "all", per_hour)?
+            .map_err(|wait| {
+                self.metrics.rate_limited("mails_per_hour");
+                SubmitError::MailCap(wait)
+            })?;
         let expires_at = now + self.settings.token_ttl.as_secs();
         let pending = PendingSignup {
             id: password::random_id(16).map_err(|_| FlowError::Random)?,
@@ -298,6 +304,21 @@ impl Signups {
         self.metrics.signup(SignupOutcome::Started);
         tracing::info!(signup = %pending.id, "verification mail sent");
         Ok(valid.email)
+    }
+
+    /// Counts one mail against a limit: in the database when instances share one
+    /// (PostgreSQL), so the limit holds for all of them together, else in `local`.
+    fn count_mail<K: std::hash::Hash + Eq + Clone>(
+        &self,
+        local: &HourlyLimit<K>,
+        key: &K,
+        shared_key: &str,
+        per_hour: u32,
+    ) -> Result<Result<(), Duration>, FlowError> {
+        match self.store.count_mail(shared_key, per_hour, self.now())? {
+            Some(counted) => Ok(counted),
+            None => Ok(local.check(key)),
+        }
     }
 
     /// The verification link for `token` (`{PUBLIC_URL}/verify/{token}`).

@@ -219,11 +219,9 @@ impl Signups {
             let Ok(slot) = slots.clone().acquire_owned().await else {
                 return;
             };
-            let next = {
-                let running = self.queue.running();
-                self.store
-                    .next_due(self.now(), |email| running.contains(email))
-            };
+            // A copy: the lock is not held while the store answers (a database round trip).
+            let running = self.queue.running().clone();
+            let next = self.store.next_due(self.now(), &running);
             match next {
                 Ok(Some(entry)) => {
                     self.queue.running().insert(entry.email.clone());

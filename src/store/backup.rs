@@ -12,7 +12,8 @@ use base64::Engine;
 use base64::engine::general_purpose::STANDARD as BASE64;
 use serde::{Deserialize, Serialize};
 
-use super::{Store, StoreError};
+use super::StoreError;
+use super::embedded::SledStore;
 
 const FORMAT: &str = "ms365-accountcreator store backup";
 const VERSION: u32 = 1;
@@ -32,9 +33,11 @@ pub enum BackupError {
     #[error("the backup is incomplete (it ends before its last line): copy it again")]
     Incomplete,
     #[error(
-        "the store is not empty ({records} records): restore only into a new store; move the existing directory away first"
+        "the store is not empty ({records} records): restore only into a new store; move the existing directory away first (PostgreSQL: a new database)"
     )]
     NotEmpty { records: usize },
+    #[error("the backup holds a tree this PostgreSQL store does not know: {0}")]
+    UnknownTree(String),
 }
 
 /// What a backup or a restore carried.
@@ -61,50 +64,20 @@ enum Line {
     },
 }
 
-impl Store {
+impl SledStore {
     /// Writes every record to `out`.
     pub fn backup(&self, out: &mut impl Write) -> Result<Copied, BackupError> {
-        let io = |source| BackupError::Io {
-            doing: "write the backup",
-            source,
-        };
-        let write_line = |line: &Line, out: &mut dyn Write| {
-            serde_json::to_writer(&mut *out, line).map_err(|err| io(std::io::Error::other(err)))?;
-            out.write_all(b"\n").map_err(io)
-        };
-        write_line(
-            &Line::Header {
-                format: FORMAT.to_owned(),
-                version: VERSION,
-            },
-            out,
-        )?;
-        let mut copied = Copied {
-            trees: 0,
-            records: 0,
-        };
+        let mut records = Vec::new();
+        let mut trees = 0;
         for name in self.db.tree_names() {
             let tree = self.db.open_tree(&name).map_err(StoreError::from)?;
-            copied.trees += 1;
+            trees += 1;
             for entry in tree.iter() {
                 let (key, value) = entry.map_err(StoreError::from)?;
-                let record = Line::Record {
-                    tree: BASE64.encode(&name),
-                    key: BASE64.encode(&key),
-                    value: BASE64.encode(&value),
-                };
-                write_line(&record, out)?;
-                copied.records += 1;
+                records.push((name.to_vec(), key.to_vec(), value.to_vec()));
             }
         }
-        write_line(
-            &Line::End {
-                records: copied.records,
-            },
-            out,
-        )?;
-        out.flush().map_err(io)?;
-        Ok(copied)
+        write_backup(out, trees, &records)
     }
 
     /// Reads a whole backup from `input`, checks it is complete, then writes its records into
@@ -139,9 +112,52 @@ impl Store {
     }
 }
 
-type Record = (Vec<u8>, Vec<u8>, Vec<u8>);
+/// One record: tree, key, value.
+pub(super) type Record = (Vec<u8>, Vec<u8>, Vec<u8>);
 
-fn read_backup(input: impl BufRead) -> Result<Vec<Record>, BackupError> {
+/// Writes `records` of `trees` trees to `out`, between the header and the trailer.
+pub(super) fn write_backup(
+    out: &mut impl Write,
+    trees: usize,
+    records: &[Record],
+) -> Result<Copied, BackupError> {
+    let io = |source| BackupError::Io {
+        doing: "write the backup",
+        source,
+    };
+    let write_line = |line: &Line, out: &mut dyn Write| {
+        serde_json::to_writer(&mut *out, line).map_err(|err| io(std::io::Error::other(err)))?;
+        out.write_all(b"\n").map_err(io)
+    };
+    write_line(
+        &Line::Header {
+            format: FORMAT.to_owned(),
+            version: VERSION,
+        },
+        out,
+    )?;
+    for (tree, key, value) in records {
+        let record = Line::Record {
+            tree: BASE64.encode(tree),
+            key: BASE64.encode(key),
+            value: BASE64.encode(value),
+        };
+        write_line(&record, out)?;
+    }
+    write_line(
+        &Line::End {
+            records: records.len(),
+        },
+        out,
+    )?;
+    out.flush().map_err(io)?;
+    Ok(Copied {
+        trees,
+        records: records.len(),
+    })
+}
+
+pub(super) fn read_backup(input: impl BufRead) -> Result<Vec<Record>, BackupError> {
     let mut records = Vec::new();
     let mut ended = false;
     for (index, line) in input.lines().enumerate() {
@@ -202,7 +218,7 @@ mod tests {
     #[test]
     fn every_tree_comes_along_even_one_this_module_does_not_know() {
         // Arrange
-        let old = Store::temporary().unwrap();
+        let old = SledStore::temporary().unwrap();
         old.pending
             .insert(b"id-1", b"{\"a\":1}".as_slice())
             .unwrap();
@@ -214,7 +230,7 @@ mod tests {
 
         // Act
         let written = old.backup(&mut file).unwrap();
-        let new = Store::temporary().unwrap();
+        let new = SledStore::temporary().unwrap();
         let read = new.restore(file.as_slice()).unwrap();
 
         // Assert
@@ -233,7 +249,7 @@ mod tests {
 
     #[test]
     fn a_file_that_is_not_a_backup_is_refused_with_its_line() {
-        let store = Store::temporary().unwrap();
+        let store = SledStore::temporary().unwrap();
         for (text, expected) in [
             ("email,timestamp\n", "line 1"),
             (

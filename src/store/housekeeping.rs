@@ -2,8 +2,9 @@
 
 use sled::Transactional;
 
+use super::embedded::{SledStore, decode};
 use super::pending::remove_id;
-use super::{PendingSignup, Store, StoreError, decode};
+use super::{PendingSignup, StoreError};
 
 /// What a purge did.
 #[derive(Debug, Default, PartialEq, Eq)]
@@ -22,7 +23,7 @@ pub struct Unreadable {
     pub error: String,
 }
 
-impl Store {
+impl SledStore {
     /// Whether the store answers reads and writes (for `/readyz`).
     pub fn is_ready(&self) -> bool {
         self.db.insert("readyz", &[1u8][..]).is_ok() && self.db.get("readyz").is_ok()

@@ -1,8 +1,14 @@
-//! The only module that touches sled. This file holds the [`Store`] handle (opening,
-//! flushing, watching for failures), its errors and the record codec; what is stored has a
-//! file each: `pending.rs` (sign-ups waiting for their link), `registry.rs` (used addresses,
-//! the sign-up index, username reservations) and `housekeeping.rs` (purge, counts,
-//! readiness). No `sled::Tree` leaves this module.
+//! The store: sled (the default, one process) or PostgreSQL (`DATABASE_URL`, several
+//! instances sharing one database), behind one [`Store`] type that dispatches to either.
+//! The only module that touches sled or the database. This file holds [`Store`] and its
+//! errors; `embedded.rs` is the sled handle, and what sled stores has a file each:
+//! `pending.rs` (sign-ups waiting for their link), `registry.rs` (used addresses, the
+//! sign-up index, username reservations), `housekeeping.rs` (purge, counts, readiness) and
+//! `backup.rs`. `postgres/` is the PostgreSQL backend with the same methods. No
+//! `sled::Tree` and no database connection leaves this module.
+//!
+//! Adding a method: write it for [`SledStore`] and [`PgStore`] with the same signature, and
+//! add a one-line `dispatch!` to [`Store`].
 //!
 //! Trees: `pending` (id → [`PendingSignup`]), `pending_by_email` (address → its pending
 //! sign-ups' ids, one per line), `registrations` (address → [`Registration`]), `signups`
@@ -14,19 +20,24 @@
 //! in its log, so anything written once may be read back from the files long after.
 
 mod backup;
+mod embedded;
 mod housekeeping;
 mod key;
 mod pending;
+mod postgres;
 mod queue;
 mod registry;
 mod reset;
 
+use std::collections::HashSet;
+use std::io::{BufRead, Write};
 use std::path::Path;
-use std::sync::Arc;
 
-use serde::{Deserialize, Serialize};
-use sled::transaction::{ConflictableTransactionError, TransactionError};
-use tokio::sync::watch;
+use sled::transaction::TransactionError;
+
+use crate::domain::Mailbox;
+pub use embedded::SledStore;
+pub use postgres::{LEASE_RENEWAL, PgStore};
 
 pub use backup::{BackupError, Copied};
 pub use housekeeping::{Purged, Unreadable};
@@ -71,6 +82,13 @@ pub enum StoreError {
         tree: &'static str,
         source: serde_json::Error,
     },
+    /// PostgreSQL refused or is unreachable: the server goes on and retries with the next
+    /// request, `/readyz` says so meanwhile.
+    #[error("database error: {0}")]
+    Postgres(String),
+    /// Another instance is provisioning this registration (it holds the lease).
+    #[error("another instance is working on this registration")]
+    Busy,
 }
 
 impl From<sled::Error> for StoreError {
@@ -105,152 +123,367 @@ impl From<TransactionError<StoreError>> for StoreError {
     }
 }
 
-/// The embedded store. Cheap to clone.
+/// The store the rest of the crate uses: sled (one process) or PostgreSQL (several
+/// instances sharing one database), chosen at start-up. Cheap to clone.
 #[derive(Debug, Clone)]
 pub struct Store {
-    /// Set by the first write that fails for a reason of the store, not of the request.
-    failure: Arc<watch::Sender<Option<String>>>,
-    db: sled::Db,
-    pending: sled::Tree,
-    pending_by_email: sled::Tree,
-    registrations: sled::Tree,
-    signups: sled::Tree,
-    usernames: sled::Tree,
-    /// The provisioning queue (`queue.rs`).
-    queue: queue::QueueTrees,
+    backend: Backend,
 }
 
-fn encode<T: Serialize>(value: &T) -> Vec<u8> {
-    serde_json::to_vec(value).expect("records are plain data and always serialize")
+#[derive(Debug, Clone)]
+enum Backend {
+    Sled(SledStore),
+    Postgres(PgStore),
 }
 
-fn decode<T: for<'de> Deserialize<'de>>(tree: &'static str, bytes: &[u8]) -> Result<T, StoreError> {
-    serde_json::from_slice(bytes).map_err(|source| StoreError::Corrupt { tree, source })
-}
-
-fn abort<T>(err: StoreError) -> Result<T, ConflictableTransactionError<StoreError>> {
-    Err(ConflictableTransactionError::Abort(err))
+/// Runs `$body` with `$store` bound to whichever backend this is. Both arms are the same
+/// code, so a method both backends have is one line here.
+macro_rules! dispatch {
+    ($self:ident, $store:ident => $body:expr) => {
+        match &$self.backend {
+            Backend::Sled($store) => $body,
+            Backend::Postgres($store) => $body,
+        }
+    };
 }
 
 impl Store {
-    /// Opens (or creates) the store directory and reads every record once, so damage is
-    /// reported now, with what to do, rather than by whichever request or housekeeping pass
-    /// first reads the damaged part (sled reads pages lazily).
+    /// Opens (or creates) the sled store in `path`.
     pub fn open(path: &Path) -> Result<Self, StoreError> {
-        let db = sled::Config::new()
-            .path(path)
-            .mode(sled::Mode::LowSpace)
-            .open()?;
-        db.checksum()?;
-        Self::from_db(db)
-    }
-
-    /// A store that disappears when dropped, for tests.
-    pub fn temporary() -> Result<Self, StoreError> {
-        Self::from_db(sled::Config::new().temporary(true).open()?)
-    }
-
-    fn from_db(db: sled::Db) -> Result<Self, StoreError> {
         Ok(Store {
-            pending: db.open_tree("pending")?,
-            pending_by_email: db.open_tree("pending_by_email")?,
-            registrations: db.open_tree("registrations")?,
-            signups: db.open_tree("signups")?,
-            usernames: db.open_tree("usernames")?,
-            queue: queue::QueueTrees::open(&db)?,
-            db,
-            failure: Arc::new(watch::Sender::new(None)),
+            backend: Backend::Sled(SledStore::open(path)?),
         })
     }
 
-    /// Passes `result` on, noting a failure of the store itself. sled refuses every write
-    /// after one has failed (a full disk, say) until the store is opened again, so such a
-    /// failure is for good; see [`Store::failed`].
-    fn watched<T>(&self, result: Result<T, StoreError>) -> Result<T, StoreError> {
-        if let Err(err @ (StoreError::NoSpace | StoreError::NotWritable(_) | StoreError::Sled(_))) =
-            &result
-        {
-            let reason = err.to_string();
-            self.failure.send_if_modified(|failure| {
-                let first = failure.is_none();
-                if first {
-                    *failure = Some(reason);
-                }
-                first
-            });
+    /// A sled store that disappears when dropped, for tests.
+    pub fn temporary() -> Result<Self, StoreError> {
+        Ok(Store {
+            backend: Backend::Sled(SledStore::temporary()?),
+        })
+    }
+
+    /// The PostgreSQL store at `url`, not yet connected (see [`PgStore::connect`]); migrate
+    /// it with [`Store::migrate`] or [`Store::keep_migrating`] before use.
+    pub fn connect(url: &str) -> Result<Self, StoreError> {
+        Ok(Store {
+            backend: Backend::Postgres(PgStore::connect(url)?),
+        })
+    }
+
+    /// The PostgreSQL store at `url` with its tables in `schema` (tests: one schema each).
+    pub fn connect_in_schema(url: &str, schema: &str) -> Result<Self, StoreError> {
+        Ok(Store {
+            backend: Backend::Postgres(PgStore::connect_with(url, Some(schema))?),
+        })
+    }
+
+    /// Which store this is, for the log: `sled` or `PostgreSQL at host:port/database`.
+    pub fn describe(&self) -> String {
+        match &self.backend {
+            Backend::Sled(_) => "sled".into(),
+            Backend::Postgres(store) => format!("PostgreSQL at {}", store.target()),
         }
-        result
     }
 
-    /// Writes everything to disk without holding a runtime worker. Not sled's `flush_async`:
-    /// in 0.34 several at once can deadlock for good (spacejam/sled#1308), which eight people
-    /// confirming together did in the benchmark. sled flushes the whole store either way.
-    async fn flush_to_disk(&self) -> Result<(), StoreError> {
-        let db = self.db.clone();
-        tokio::task::spawn_blocking(move || db.flush())
-            .await
-            .map_err(|err| StoreError::FlushAborted(err.to_string()))??;
-        Ok(())
+    /// Brings the database's schema up to date (PostgreSQL; sled needs none): how many
+    /// migrations were applied.
+    pub fn migrate(&self) -> Result<usize, StoreError> {
+        match &self.backend {
+            Backend::Sled(_) => Ok(0),
+            Backend::Postgres(store) => store.migrate(),
+        }
     }
 
-    /// Every tree, for transactions that span them all.
-    fn all_trees(
+    /// As [`Store::migrate`], in the background and retrying until the database answers.
+    pub fn keep_migrating(&self) -> Result<(), StoreError> {
+        match &self.backend {
+            Backend::Sled(_) => Ok(()),
+            Backend::Postgres(store) => store.keep_migrating(),
+        }
+    }
+
+    /// Stores a pending sign-up beside any others for the same mailbox; refuses an address
+    /// that is already registered.
+    pub fn insert_pending(&self, signup: &PendingSignup) -> Result<(), StoreError> {
+        dispatch!(self, store => store.insert_pending(signup))
+    }
+
+    /// When the mailbox's last pending link expires, if it has one.
+    pub fn latest_expiry(&self, email: &RegistryKey) -> Result<Option<u64>, StoreError> {
+        dispatch!(self, store => store.latest_expiry(email))
+    }
+
+    /// What a link's sign-up id leads to, without changing anything.
+    pub fn lookup(&self, signup_id: &str) -> Result<Lookup, StoreError> {
+        dispatch!(self, store => store.lookup(signup_id))
+    }
+
+    /// Takes the address for the sign-up `signup_id` if `nonce` matches, atomically: of any
+    /// number of concurrent claims (in any number of instances) exactly one gets
+    /// [`Claim::Claimed`]. PostgreSQL: the claimed registration is queued in the same
+    /// transaction, due at `now`, so an instance that dies right after the claim leaves it
+    /// to the others' workers (sled: one process, whose confirm enqueues it next).
+    pub fn claim(&self, signup_id: &str, nonce: &str, now: u64) -> Result<Claim, StoreError> {
+        dispatch!(self, store => store.claim(signup_id, nonce, now))
+    }
+
+    /// Every pending sign-up, in id order.
+    pub fn pending_signups(
         &self,
-    ) -> (
-        &sled::Tree,
-        &sled::Tree,
-        &sled::Tree,
-        &sled::Tree,
-        &sled::Tree,
-    ) {
-        (
-            &self.pending,
-            &self.pending_by_email,
-            &self.registrations,
-            &self.signups,
-            &self.usernames,
-        )
+    ) -> Box<dyn Iterator<Item = Result<PendingSignup, StoreError>> + '_> {
+        match &self.backend {
+            Backend::Sled(store) => Box::new(store.pending_signups()),
+            Backend::Postgres(store) => all_or_error(store.pending_signups()),
+        }
     }
 
-    fn watching<T>(&self, write: impl FnOnce() -> Result<T, StoreError>) -> Result<T, StoreError> {
-        self.watched(write())
+    /// Every registration, in address order.
+    pub fn registrations(&self) -> Box<dyn Iterator<Item = Result<Registration, StoreError>> + '_> {
+        match &self.backend {
+            Backend::Sled(store) => Box::new(store.registrations()),
+            Backend::Postgres(store) => all_or_error(store.registrations()),
+        }
     }
 
-    /// Completes, with the reason, once a write has failed for a reason of the store.
+    /// Whether the mailbox has a registration.
+    pub fn is_registered(&self, email: &Mailbox) -> Result<bool, StoreError> {
+        dispatch!(self, store => store.is_registered(email))
+    }
+
+    /// Saves a registration's progress, durably: the next provisioning step starts only
+    /// after the previous one is stored. PostgreSQL: [`StoreError::Busy`] when another
+    /// instance has taken the registration over.
+    pub async fn save_registration(&self, registration: &Registration) -> Result<(), StoreError> {
+        dispatch!(self, store => store.save_registration(registration).await)
+    }
+
+    /// Starts provisioning `email` in this process: the registration as stored now.
+    /// PostgreSQL: takes a lease on it, [`StoreError::Busy`] while another instance holds
+    /// one (sled: one process, whose in-memory guard is enough).
+    pub async fn lease(&self, email: &RegistryKey) -> Result<Option<Registration>, StoreError> {
+        match &self.backend {
+            Backend::Sled(store) => store.registration(email),
+            Backend::Postgres(store) => store.lease(email).await,
+        }
+    }
+
+    /// Keeps this process's lease on `email` (every [`LEASE_RENEWAL`] while it provisions).
+    pub async fn renew(&self, email: &RegistryKey) -> Result<(), StoreError> {
+        match &self.backend {
+            Backend::Sled(_) => Ok(()),
+            Backend::Postgres(store) => store.lease(email).await.map(drop),
+        }
+    }
+
+    /// Ends provisioning `email` in this process (gives up the lease [`Store::lease`] took).
+    pub async fn release(&self, email: &RegistryKey) -> Result<(), StoreError> {
+        match &self.backend {
+            Backend::Sled(_) => Ok(()),
+            Backend::Postgres(store) => store.release(email).await,
+        }
+    }
+
+    /// Saves `registration` with its `upn` reserved for it, unless another registration
+    /// reserved that username first (then nothing changes and the answer is `false`).
+    pub async fn reserve_username(&self, registration: &Registration) -> Result<bool, StoreError> {
+        dispatch!(self, store => store.reserve_username(registration).await)
+    }
+
+    /// The usernames reserved by any registration that start with `nickname` (lower case).
+    pub fn reserved_usernames(&self, nickname: &str) -> Result<Vec<String>, StoreError> {
+        dispatch!(self, store => store.reserved_usernames(nickname))
+    }
+
+    /// The registration stored under `email`.
+    pub fn registration(&self, email: &RegistryKey) -> Result<Option<Registration>, StoreError> {
+        dispatch!(self, store => store.registration(email))
+    }
+
+    /// The registration a sign-up id led to.
+    pub fn registration_by_signup(
+        &self,
+        signup_id: &str,
+    ) -> Result<Option<Registration>, StoreError> {
+        dispatch!(self, store => store.registration_by_signup(signup_id))
+    }
+
+    /// Records an address that already has an account; `false` when it was registered.
+    pub fn import_registered(
+        &self,
+        email: &RegistryKey,
+        imported: &Imported,
+    ) -> Result<bool, StoreError> {
+        dispatch!(self, store => store.import_registered(email, imported))
+    }
+
+    /// The issue time of the newest reset link used for `email`, if any was.
+    pub fn reset_used_through(&self, email: &RegistryKey) -> Result<Option<u64>, StoreError> {
+        dispatch!(self, store => store.reset_used_through(email))
+    }
+
+    /// Marks the reset link issued at `issued_at` used, durably, unless it is dead already (a
+    /// link issued at or after it was used): then `None`. Of any number of requests with one
+    /// link (in any number of instances), one wins.
+    pub async fn use_reset_link(
+        &self,
+        email: &RegistryKey,
+        issued_at: u64,
+    ) -> Result<Option<UsedResetLink>, StoreError> {
+        dispatch!(self, store => store.use_reset_link(email, issued_at).await)
+    }
+
+    /// Undoes [`Store::use_reset_link`] (the password could not be changed), unless a newer
+    /// link was used meanwhile.
+    pub async fn release_reset_link(&self, used: &UsedResetLink) -> Result<(), StoreError> {
+        dispatch!(self, store => store.release_reset_link(used).await)
+    }
+
+    /// Removes everything stored about an address (a deletion request).
+    pub fn forget(&self, email: &RegistryKey) -> Result<Forgotten, StoreError> {
+        dispatch!(self, store => store.forget(email))
+    }
+
+    /// Puts the registration of `email` at the end of the provisioning queue, due at
+    /// `due_at`, unless it is queued already: then its entry keeps its place and becomes due
+    /// at `due_at` if that is sooner (the person is back). Durable before it returns.
+    pub async fn enqueue(
+        &self,
+        email: &RegistryKey,
+        signup_id: &str,
+        now: u64,
+        due_at: u64,
+    ) -> Result<QueueEntry, StoreError> {
+        dispatch!(self, store => store.enqueue(email, signup_id, now, due_at).await)
+    }
+
+    /// The first queue entry in confirm order that is due at `now` and not in `running`
+    /// (this process's runs). PostgreSQL: also not run by another instance; this process
+    /// holds the registration's lease when it gets the entry, so exactly one instance's
+    /// worker runs it.
+    pub fn next_due(
+        &self,
+        now: u64,
+        running: &HashSet<RegistryKey>,
+    ) -> Result<Option<QueueEntry>, StoreError> {
+        dispatch!(self, store => store.next_due(now, running))
+    }
+
+    /// Records a run that did not finish: one more attempt, the next one not before
+    /// `next_attempt_at`. Nothing happens when the entry is gone meanwhile.
+    pub async fn reschedule(
+        &self,
+        email: &RegistryKey,
+        next_attempt_at: u64,
+    ) -> Result<Option<QueueEntry>, StoreError> {
+        dispatch!(self, store => store.reschedule(email, next_attempt_at).await)
+    }
+
+    /// Takes the registration of `email` out of the queue (finished, failed for good, or
+    /// forgotten). Returns whether it was queued.
+    pub fn dequeue(&self, email: &RegistryKey) -> Result<bool, StoreError> {
+        dispatch!(self, store => store.dequeue(email))
+    }
+
+    /// The queue entry of `email`, if it is queued.
+    pub fn queue_entry(&self, email: &RegistryKey) -> Result<Option<QueueEntry>, StoreError> {
+        dispatch!(self, store => store.queue_entry(email))
+    }
+
+    /// Every queue entry, in confirm order.
+    pub fn queued(&self) -> Box<dyn Iterator<Item = Result<QueueEntry, StoreError>> + '_> {
+        match &self.backend {
+            Backend::Sled(store) => Box::new(store.queued()),
+            Backend::Postgres(store) => all_or_error(store.queued()),
+        }
+    }
+
+    /// The queue's length and its oldest entry's time (for metrics).
+    pub fn queue_stats(&self) -> Result<QueueStats, StoreError> {
+        dispatch!(self, store => store.queue_stats())
+    }
+
+    /// Whether the store answers reads and writes (for `/readyz`).
+    pub fn is_ready(&self) -> bool {
+        dispatch!(self, store => store.is_ready())
+    }
+
+    /// Deletes pending sign-ups whose link expired at or before `now`.
+    pub fn purge_expired(&self, now: u64) -> Result<Purged, StoreError> {
+        dispatch!(self, store => store.purge_expired(now))
+    }
+
+    /// How many sign-ups wait for their link (for metrics, not hot paths).
+    pub fn pending_count(&self) -> usize {
+        dispatch!(self, store => store.pending_count())
+    }
+
+    /// Counts one mail under `key` against `per_hour` in the database, so that the limit
+    /// holds across instances: `Err` holds how long to wait. `None` for sled, whose one
+    /// process counts in memory (`limits::HourlyLimit`).
+    pub fn count_mail(
+        &self,
+        key: &str,
+        per_hour: u32,
+        now: u64,
+    ) -> Result<Option<Result<(), std::time::Duration>>, StoreError> {
+        match &self.backend {
+            Backend::Sled(_) => Ok(None),
+            Backend::Postgres(store) => store.count_mail(key, per_hour, now).map(Some),
+        }
+    }
+
+    /// Writes every record to `out`.
+    pub fn backup(&self, out: &mut impl Write) -> Result<Copied, BackupError> {
+        dispatch!(self, store => store.backup(out))
+    }
+
+    /// Reads a whole backup from `input` into this store, which must be empty.
+    pub fn restore(&self, input: impl BufRead) -> Result<Copied, BackupError> {
+        dispatch!(self, store => store.restore(input))
+    }
+
+    /// Completes, with the reason, once a write has failed for a reason of the store that
+    /// lasts (sled: a full disk, say). PostgreSQL's failures pass: never.
     pub async fn failed(&self) -> String {
-        let mut failure = self.failure.subscribe();
-        // The guard `wait_for` returns must not live across an await.
-        let reason = match failure.wait_for(Option::is_some).await {
-            Ok(reason) => reason.clone(),
-            Err(_) => None,
-        };
-        match reason {
-            Some(reason) => reason,
-            // The sender lives as long as this store does.
-            None => std::future::pending().await,
+        match &self.backend {
+            Backend::Sled(store) => store.failed().await,
+            Backend::Postgres(_) => std::future::pending().await,
         }
     }
 
-    /// Why writes fail, once one has.
+    /// Why writes fail, once one has (for good).
     pub fn failure(&self) -> Option<String> {
-        self.failure.borrow().clone()
-    }
-
-    /// Writes everything to disk (for commands that exit right after).
-    pub fn flush_blocking(&self) -> Result<(), StoreError> {
-        self.watching(|| {
-            self.db.flush()?;
-            Ok(())
-        })
-    }
-
-    pub async fn flush(&self) -> Result<(), StoreError> {
-        let result = async {
-            self.flush_to_disk().await?;
-            Ok::<_, StoreError>(())
+        match &self.backend {
+            Backend::Sled(store) => store.failure(),
+            Backend::Postgres(_) => None,
         }
-        .await;
-        self.watched(result)
+    }
+
+    /// Writes everything to disk (for commands that exit right after). PostgreSQL commits
+    /// every write durably already.
+    pub fn flush_blocking(&self) -> Result<(), StoreError> {
+        match &self.backend {
+            Backend::Sled(store) => store.flush_blocking(),
+            Backend::Postgres(_) => Ok(()),
+        }
+    }
+
+    /// Writes everything to disk.
+    pub async fn flush(&self) -> Result<(), StoreError> {
+        match &self.backend {
+            Backend::Sled(store) => store.flush().await,
+            Backend::Postgres(_) => Ok(()),
+        }
+    }
+}
+
+/// The records a query read, or its error as the only item.
+fn all_or_error<'a, T: 'a>(
+    records: Result<Vec<Result<T, StoreError>>, StoreError>,
+) -> Box<dyn Iterator<Item = Result<T, StoreError>> + 'a> {
+    match records {
+        Ok(records) => Box::new(records.into_iter()),
+        Err(err) => Box::new(std::iter::once(Err(err))),
     }
 }
 

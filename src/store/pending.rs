@@ -5,7 +5,8 @@ use serde::{Deserialize, Serialize};
 use sled::Transactional;
 use sled::transaction::{ConflictableTransactionError, TransactionalTree};
 
-use super::{Registration, RegistryKey, Store, StoreError, abort, decode, encode};
+use super::embedded::{SledStore, abort, decode, encode};
+use super::{Registration, RegistryKey, StoreError};
 use crate::domain::Step;
 
 /// A sign-up waiting for its address to be verified.
@@ -54,7 +55,7 @@ pub enum Lookup {
 
 impl Registration {
     /// The registration a confirmed sign-up becomes: provisioning starts at its first step.
-    fn claimed(signup: &PendingSignup, now: u64) -> Self {
+    pub(super) fn claimed(signup: &PendingSignup, now: u64) -> Self {
         Registration {
             email: signup.email.clone(),
             signup_id: signup.id.clone(),
@@ -76,7 +77,7 @@ impl Registration {
     }
 }
 
-impl Store {
+impl SledStore {
     /// Stores a pending sign-up beside any others for the same mailbox: each has its own
     /// link, and a new one cancels none (else anyone could cancel a person's link by
     /// submitting their address). Refuses an address that is already registered.

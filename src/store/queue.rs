@@ -4,13 +4,16 @@
 //!
 //! Trees: `queue` (big-endian sequence number from sled's `generate_id` → [`QueueEntry`], so
 //! iteration is confirm order) and `queue_index` (address → its sequence number). The API is
-//! small on purpose (enqueue, next due, reschedule, remove, list, stats), so that another
-//! backend can offer the same.
+//! small on purpose (enqueue, next due, reschedule, remove, list, stats); this file is the
+//! sled backend's, `postgres/queue.rs` the PostgreSQL one's (table `queue`).
+
+use std::collections::HashSet;
 
 use serde::{Deserialize, Serialize};
 use sled::Transactional;
 
-use super::{RegistryKey, Store, StoreError, decode, encode};
+use super::embedded::{SledStore, abort, decode, encode};
+use super::{RegistryKey, StoreError};
 
 /// The two trees of the queue.
 #[derive(Debug, Clone)]
@@ -52,7 +55,7 @@ pub struct QueueStats {
     pub oldest_queued_at: Option<u64>,
 }
 
-impl Store {
+impl SledStore {
     /// Puts the registration of `email` at the end of the queue, due at `due_at`, unless it
     /// is queued already: then its entry keeps its place and becomes due at `due_at` if that
     /// is sooner (the person is back). Durable before it returns.
@@ -73,7 +76,7 @@ impl Store {
         let result = trees.transaction(|(entries, index)| {
             if let Some(existing) = index.get(email.as_bytes())? {
                 if let Some(bytes) = entries.get(&existing)? {
-                    let mut entry: QueueEntry = decode("queue", &bytes).or_else(super::abort)?;
+                    let mut entry: QueueEntry = decode("queue", &bytes).or_else(abort)?;
                     if due_at < entry.next_attempt_at {
                         entry.next_attempt_at = due_at;
                         entries.insert(&existing, encode(&entry))?;
@@ -108,16 +111,16 @@ impl Store {
         self.watched(result)
     }
 
-    /// The first entry in confirm order that is due at `now` and that `skip` does not
-    /// exclude (the ones running already).
+    /// The first entry in confirm order that is due at `now` and not in `running` (this
+    /// process's runs).
     pub fn next_due(
         &self,
         now: u64,
-        skip: impl Fn(&RegistryKey) -> bool,
+        running: &HashSet<RegistryKey>,
     ) -> Result<Option<QueueEntry>, StoreError> {
         for entry in self.queue.entries.iter().values() {
             let entry: QueueEntry = decode("queue", &entry?)?;
-            if entry.next_attempt_at <= now && !skip(&entry.email) {
+            if entry.next_attempt_at <= now && !running.contains(&entry.email) {
                 return Ok(Some(entry));
             }
         }
@@ -139,7 +142,7 @@ impl Store {
             let Some(bytes) = entries.get(&key)? else {
                 return Ok(None);
             };
-            let mut entry: QueueEntry = decode("queue", &bytes).or_else(super::abort)?;
+            let mut entry: QueueEntry = decode("queue", &bytes).or_else(abort)?;
             entry.attempts += 1;
             entry.next_attempt_at = next_attempt_at;
             entries.insert(&key, encode(&entry))?;
@@ -207,136 +210,4 @@ impl Store {
 /// The sequence number a `queue` key holds.
 fn seq_of(key: &[u8]) -> u64 {
     key.try_into().map_or(0, u64::from_be_bytes)
-}
-
-#[cfg(test)]
-mod tests {
-    use super::*;
-
-    fn key(email: &str) -> RegistryKey {
-        RegistryKey::as_recorded(email)
-    }
-
-    #[tokio::test]
-    async fn entries_come_out_in_confirm_order_when_due() {
-        let store = Store::temporary().unwrap();
-        for (i, email) in ["c@x.example", "a@x.example", "b@x.example"]
-            .iter()
-            .enumerate()
-        {
-            store
-                .enqueue(&key(email), &format!("id{i}"), 100, 100)
-                .await
-                .unwrap();
-        }
-        let order: Vec<String> = store
-            .queued()
-            .map(|entry| entry.unwrap().email.to_string())
-            .collect();
-        assert_eq!(order, ["c@x.example", "a@x.example", "b@x.example"]);
-
-        let first = store.next_due(100, |_| false).unwrap().unwrap();
-        assert_eq!(first.email, key("c@x.example"));
-        let skipping = store
-            .next_due(100, |email| *email == key("c@x.example"))
-            .unwrap()
-            .unwrap();
-        assert_eq!(skipping.email, key("a@x.example"));
-        assert!(
-            store.next_due(99, |_| false).unwrap().is_none(),
-            "none due yet"
-        );
-    }
-
-    #[tokio::test]
-    async fn a_second_enqueue_keeps_the_place_and_a_reschedule_counts_an_attempt() {
-        let store = Store::temporary().unwrap();
-        store
-            .enqueue(&key("a@x.example"), "a", 100, 100)
-            .await
-            .unwrap();
-        store
-            .enqueue(&key("b@x.example"), "b", 101, 101)
-            .await
-            .unwrap();
-        let later = store
-            .reschedule(&key("a@x.example"), 500)
-            .await
-            .unwrap()
-            .unwrap();
-        assert_eq!((later.attempts, later.next_attempt_at), (1, 500));
-        assert_eq!(
-            store.next_due(200, |_| false).unwrap().unwrap().email,
-            key("b@x.example"),
-            "a waits for its next attempt"
-        );
-
-        let again = store
-            .enqueue(&key("a@x.example"), "a", 200, 200)
-            .await
-            .unwrap();
-        assert_eq!((again.seq, again.next_attempt_at), (later.seq, 200));
-        assert_eq!(
-            store.next_due(200, |_| false).unwrap().unwrap().email,
-            key("a@x.example"),
-            "first in confirm order again"
-        );
-        assert_eq!(
-            store.queue_stats().unwrap(),
-            QueueStats {
-                length: 2,
-                oldest_queued_at: Some(100)
-            }
-        );
-    }
-
-    #[tokio::test]
-    async fn entries_added_after_a_restore_queue_up_behind_the_restored_ones() {
-        let old = Store::temporary().unwrap();
-        for i in 0..3 {
-            old.enqueue(&key(&format!("old{i}@x.example")), "o", 1, 1)
-                .await
-                .unwrap();
-        }
-        let mut file = Vec::new();
-        old.backup(&mut file).unwrap();
-        let new = Store::temporary().unwrap();
-        new.restore(file.as_slice()).unwrap();
-
-        new.enqueue(&key("new@x.example"), "n", 2, 2).await.unwrap();
-
-        let order: Vec<String> = new
-            .queued()
-            .map(|entry| entry.unwrap().email.to_string())
-            .collect();
-        assert_eq!(
-            order,
-            [
-                "old0@x.example",
-                "old1@x.example",
-                "old2@x.example",
-                "new@x.example"
-            ]
-        );
-    }
-
-    #[tokio::test]
-    async fn a_dequeued_registration_is_gone_and_rescheduling_it_does_nothing() {
-        let store = Store::temporary().unwrap();
-        store
-            .enqueue(&key("a@x.example"), "a", 100, 100)
-            .await
-            .unwrap();
-        assert!(store.dequeue(&key("a@x.example")).unwrap());
-        assert!(!store.dequeue(&key("a@x.example")).unwrap());
-        assert!(store.queue_entry(&key("a@x.example")).unwrap().is_none());
-        assert!(
-            store
-                .reschedule(&key("a@x.example"), 5)
-                .await
-                .unwrap()
-                .is_none()
-        );
-        assert_eq!(store.queue_stats().unwrap(), QueueStats::default());
-    }
 }

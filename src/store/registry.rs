@@ -4,8 +4,9 @@
 use serde::{Deserialize, Serialize};
 use sled::Transactional;
 
+use super::embedded::{SledStore, abort, decode, encode};
 use super::pending::ids_in;
-use super::{RegistryKey, Store, StoreError, abort, decode, encode};
+use super::{RegistryKey, StoreError};
 use crate::domain::{Mailbox, Step};
 
 /// A used address: the registry entry that stops a second account, and the provisioning state.
@@ -54,7 +55,7 @@ pub struct Imported {
 impl Registration {
     /// An address whose account exists already (made by the original program, or by this
     /// one before an export): nothing is left to provision, so it is at the last step.
-    fn imported(email: &RegistryKey, imported: &Imported) -> Self {
+    pub(super) fn imported(email: &RegistryKey, imported: &Imported) -> Self {
         let registered_at = imported.registered_at;
         Registration {
             email: email.clone(),
@@ -84,7 +85,7 @@ pub struct Forgotten {
     pub pending: usize,
 }
 
-impl Store {
+impl SledStore {
     /// Whether the mailbox has a registration (a person's key is their mailbox).
     pub fn is_registered(&self, email: &Mailbox) -> Result<bool, StoreError> {
         Ok(self

@@ -3,33 +3,35 @@
 //! newer one kills every older one. Nothing else about a reset is stored (never a
 //! password).
 //!
-//! Tree `password_resets`: address → [`ResetRecord`]. The API is three calls, small enough
-//! for another backend to implement: [`Store::reset_used_through`],
-//! [`Store::use_reset_link`] and [`Store::release_reset_link`].
+//! Tree `password_resets`: address → [`ResetRecord`]. The API is three calls:
+//! [`Store::reset_used_through`](super::Store::reset_used_through), [`Store::use_reset_link`](super::Store::use_reset_link) and
+//! [`Store::release_reset_link`](super::Store::release_reset_link); this file is the sled backend's, `postgres/resets.rs` the
+//! PostgreSQL one's (table `password_resets`, the same record in columns).
 
 use serde::{Deserialize, Serialize};
 
-use super::{RegistryKey, Store, StoreError, decode, encode};
+use super::embedded::{SledStore, decode, encode};
+use super::{RegistryKey, StoreError};
 
-const TREE: &str = "password_resets";
+pub(super) const TREE: &str = "password_resets";
 
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
-struct ResetRecord {
+pub(super) struct ResetRecord {
     /// The issue time (Unix seconds) of the newest reset link used.
-    used_through: u64,
+    pub(super) used_through: u64,
 }
 
-/// A reset link this request marked used: given back with [`Store::release_reset_link`]
+/// A reset link this request marked used: given back with [`Store::release_reset_link`](super::Store::release_reset_link)
 /// when the password could not be changed, so the person can press the button again.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct UsedResetLink {
-    email: RegistryKey,
-    issued_at: u64,
+    pub(super) email: RegistryKey,
+    pub(super) issued_at: u64,
     /// What was recorded before.
-    previous: Option<u64>,
+    pub(super) previous: Option<u64>,
 }
 
-impl Store {
+impl SledStore {
     /// The tree, opened on first use (sled hands out the open tree after that).
     fn resets(&self) -> Result<sled::Tree, StoreError> {
         Ok(self.db.open_tree(TREE)?)
@@ -81,7 +83,7 @@ impl Store {
         self.watched(result)
     }
 
-    /// Undoes [`Store::use_reset_link`], unless a newer link was used meanwhile.
+    /// Undoes [`Store::use_reset_link`](super::Store::use_reset_link), unless a newer link was used meanwhile.
     pub async fn release_reset_link(&self, used: &UsedResetLink) -> Result<(), StoreError> {
         let result = async {
             let tree = self.resets()?;
@@ -104,54 +106,5 @@ impl Store {
     pub(super) fn forget_resets(&self, email: &RegistryKey) -> Result<(), StoreError> {
         self.resets()?.remove(email.as_bytes())?;
         Ok(())
-    }
-}
-
-#[cfg(test)]
-mod tests {
-    use super::*;
-
-    fn key() -> RegistryKey {
-        RegistryKey::as_recorded("ada@uni.example")
-    }
-
-    #[tokio::test]
-    async fn a_link_works_once() {
-        let store = Store::temporary().unwrap();
-        assert_eq!(store.reset_used_through(&key()).unwrap(), None);
-        assert!(store.use_reset_link(&key(), 100).await.unwrap().is_some());
-        assert_eq!(store.reset_used_through(&key()).unwrap(), Some(100));
-        assert!(store.use_reset_link(&key(), 100).await.unwrap().is_none());
-    }
-
-    #[tokio::test]
-    async fn using_a_newer_link_kills_the_older_ones_but_not_later_ones() {
-        let store = Store::temporary().unwrap();
-        assert!(store.use_reset_link(&key(), 200).await.unwrap().is_some());
-        assert!(store.use_reset_link(&key(), 150).await.unwrap().is_none());
-        assert!(store.use_reset_link(&key(), 300).await.unwrap().is_some());
-        let other = RegistryKey::as_recorded("grace@uni.example");
-        assert!(store.use_reset_link(&other, 150).await.unwrap().is_some());
-    }
-
-    #[tokio::test]
-    async fn a_released_link_works_again_unless_a_newer_one_was_used() {
-        let store = Store::temporary().unwrap();
-        store.use_reset_link(&key(), 100).await.unwrap();
-        let used = store.use_reset_link(&key(), 200).await.unwrap().unwrap();
-        store.release_reset_link(&used).await.unwrap();
-        assert_eq!(store.reset_used_through(&key()).unwrap(), Some(100));
-        let used = store.use_reset_link(&key(), 200).await.unwrap().unwrap();
-        assert!(store.use_reset_link(&key(), 300).await.unwrap().is_some());
-        store.release_reset_link(&used).await.unwrap();
-        assert_eq!(store.reset_used_through(&key()).unwrap(), Some(300));
-    }
-
-    #[tokio::test]
-    async fn forgetting_an_address_forgets_its_reset_record() {
-        let store = Store::temporary().unwrap();
-        store.use_reset_link(&key(), 100).await.unwrap();
-        store.forget(&key()).unwrap();
-        assert_eq!(store.reset_used_through(&key()).unwrap(), None);
     }
 }

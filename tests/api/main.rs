@@ -23,6 +23,7 @@ mod one_account;
 mod pages;
 mod password_reset;
 mod provisioning;
+mod shared_store;
 mod signup_form;
 mod slow_clients;
 mod smtp_mail;

@@ -20,7 +20,7 @@ async fn spawn_enabled(extra: &[(&str, &str)]) -> TestApp {
 }
 
 /// Signs up and confirms: the account exists, made by this server.
-async fn create_account(app: &TestApp, email: &str, first: &str, last: &str) {
+pub(crate) async fn create_account(app: &TestApp, email: &str, first: &str, last: &str) {
     app.sign_up(email, first, last).await;
     let path = app.verification_path(email).await;
     let result = app.post_form(&path, &[("lang", "en")]).await;
@@ -28,13 +28,13 @@ async fn create_account(app: &TestApp, email: &str, first: &str, last: &str) {
 }
 
 /// Asks for a reset link as a browser without JavaScript does.
-async fn ask_for_reset(app: &TestApp, email: &str, lang: &str) -> reqwest::Response {
+pub(crate) async fn ask_for_reset(app: &TestApp, email: &str, lang: &str) -> reqwest::Response {
     app.post_form("/password", &[("email", email), ("lang", lang)])
         .await
 }
 
 /// The mails to `email`, newest first.
-async fn mails_to(app: &TestApp, email: &str) -> Vec<ListedMail> {
+pub(crate) async fn mails_to(app: &TestApp, email: &str) -> Vec<ListedMail> {
     app.mails()
         .await
         .into_iter()
@@ -43,7 +43,7 @@ async fn mails_to(app: &TestApp, email: &str) -> Vec<ListedMail> {
 }
 
 /// The path (`/password/…`) of the reset link in the newest mail to `email`.
-async fn reset_path(app: &TestApp, email: &str) -> String {
+pub(crate) async fn reset_path(app: &TestApp, email: &str) -> String {
     let mail = mails_to(app, email)
         .await
         .into_iter()

@@ -43,7 +43,7 @@ pub enum ProvisionError {
     #[error("mail: {0}")]
     Mail(#[from] MailError),
     #[error("store: {0}")]
-    Store(#[from] StoreError),
+    Store(StoreError),
     #[error("no random numbers available")]
     Random,
     #[error("the address of the registration is not valid")]
@@ -64,6 +64,16 @@ impl ProvisionError {
             ProvisionError::Store(_) => "store",
             ProvisionError::Random => "secret",
             ProvisionError::Address => "address",
+        }
+    }
+}
+
+impl From<StoreError> for ProvisionError {
+    fn from(err: StoreError) -> Self {
+        match err {
+            // Another instance took the registration over (this one paused past its lease).
+            StoreError::Busy => ProvisionError::InProgress,
+            err => ProvisionError::Store(err),
         }
     }
 }
@@ -105,8 +115,10 @@ impl Signups {
             }
             InFlight(self, registration.email.clone())
         };
-        // Another request may have finished steps since this copy was read.
-        if let Some(current) = self.store.registration(&registration.email)? {
+        // Another request may have finished steps since this copy was read. With several
+        // instances on one database, this also takes the registration's lease: while another
+        // instance provisions it, this one answers "in progress" as for a second request here.
+        if let Some(current) = self.store.lease(&registration.email).await? {
             registration = current;
         }
         // Current only if no other attempt (another instance sharing the store) has set a
@@ -115,25 +127,63 @@ impl Signups {
             Some((version, password)) if version == registration.password_version => Some(password),
             _ => None,
         };
-        let result = self
-            .run_steps(&mut registration, &mut password, presence)
-            .await;
+        let result = {
+            let email = registration.email.clone();
+            let steps = self.run_steps(&mut registration, &mut password, presence);
+            tokio::select! {
+                result = steps => result,
+                never = self.keep_lease(&email) => match never {},
+            }
+        };
         if let Some(password) = password {
             self.undelivered().insert(
                 registration.email.clone(),
                 (registration.password_version, password),
             );
         }
+        let result = self.record_outcome(&mut registration, result).await;
+        if let Err(err) = self.store.release(&registration.email).await {
+            // The lease lapses by itself; until then other instances answer "in progress".
+            tracing::warn!(signup = %registration.signup_id, error = %err, "cannot release the registration's lease");
+        }
+        result
+    }
+
+    /// Counts and records a failed run in the registration (for `signups list`).
+    async fn record_outcome(
+        &self,
+        registration: &mut Registration,
+        result: Result<Provisioned, ProvisionError>,
+    ) -> Result<Provisioned, ProvisionError> {
+        if let Err(ProvisionError::InProgress) = &result {
+            // Another instance has it now: its progress is not this run's to overwrite.
+            return result;
+        }
         if let Err(err) = &result {
             self.metrics.signup(SignupOutcome::Failed(err.reason()));
             tracing::warn!(signup = %registration.signup_id, step = ?registration.step, error = %err, "provisioning stopped");
             registration.last_error = Some(format!("{:?}: {err}", registration.step));
             registration.updated_at = self.now();
-            if let Err(save_err) = self.store.save_registration(&registration).await {
+            if let Err(save_err) = self.store.save_registration(registration).await {
                 tracing::error!(signup = %registration.signup_id, error = %save_err, "cannot record the failure");
             }
         }
         result
+    }
+
+    /// Renews this process's lease on `email` while its steps run (PostgreSQL), so another
+    /// instance takes the registration over only once this one is gone. Never returns.
+    async fn keep_lease(&self, email: &RegistryKey) -> std::convert::Infallible {
+        let mut tick = tokio::time::interval(crate::store::LEASE_RENEWAL);
+        tick.set_missed_tick_behavior(tokio::time::MissedTickBehavior::Delay);
+        tick.tick().await;
+        loop {
+            tick.tick().await;
+            if let Err(err) = self.store.renew(email).await {
+                // The next step's save finds out whether the lease is lost.
+                tracing::warn!(error = %err, "cannot renew the registration's lease");
+            }
+        }
     }
 
     fn undelivered(&self) -> std::sync::MutexGuard<'_, HashMap<RegistryKey, (u32, SecretString)>> {

@@ -6,6 +6,7 @@ pub mod browser_support;
 pub mod fake_graph;
 pub mod flaky_directory;
 pub mod helpers;
+pub mod postgres;
 pub mod process;
 pub mod small_disk;
 pub mod smtp;

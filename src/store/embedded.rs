@@ -1,0 +1,167 @@
+//! The sled backend's handle: opening, flushing, watching for failures, and the record
+//! codec. What is stored has a file each beside this one (`pending.rs`, `registry.rs`,
+//! `reset.rs`, `queue.rs`, `housekeeping.rs`, `backup.rs`). No `sled::Tree` leaves the store module.
+
+use std::path::Path;
+use std::sync::Arc;
+
+use serde::{Deserialize, Serialize};
+use sled::transaction::ConflictableTransactionError;
+use tokio::sync::watch;
+
+use super::StoreError;
+
+/// The embedded store (sled): one process, one directory. Cheap to clone.
+#[derive(Debug, Clone)]
+pub struct SledStore {
+    /// Set by the first write that fails for a reason of the store, not of the request.
+    pub(super) failure: Arc<watch::Sender<Option<String>>>,
+    pub(super) db: sled::Db,
+    pub(super) pending: sled::Tree,
+    pub(super) pending_by_email: sled::Tree,
+    pub(super) registrations: sled::Tree,
+    pub(super) signups: sled::Tree,
+    pub(super) usernames: sled::Tree,
+    /// The provisioning queue (`queue.rs`).
+    pub(super) queue: super::queue::QueueTrees,
+}
+
+pub(super) fn encode<T: Serialize>(value: &T) -> Vec<u8> {
+    serde_json::to_vec(value).expect("records are plain data and always serialize")
+}
+
+pub(super) fn decode<T: for<'de> Deserialize<'de>>(
+    tree: &'static str,
+    bytes: &[u8],
+) -> Result<T, StoreError> {
+    serde_json::from_slice(bytes).map_err(|source| StoreError::Corrupt { tree, source })
+}
+
+pub(super) fn abort<T>(err: StoreError) -> Result<T, ConflictableTransactionError<StoreError>> {
+    Err(ConflictableTransactionError::Abort(err))
+}
+
+impl SledStore {
+    /// Opens (or creates) the store directory and reads every record once, so damage is
+    /// reported now, with what to do, rather than by whichever request or housekeeping pass
+    /// first reads the damaged part (sled reads pages lazily).
+    pub fn open(path: &Path) -> Result<Self, StoreError> {
+        let db = sled::Config::new()
+            .path(path)
+            .mode(sled::Mode::LowSpace)
+            .open()?;
+        db.checksum()?;
+        Self::from_db(db)
+    }
+
+    /// A store that disappears when dropped, for tests.
+    pub fn temporary() -> Result<Self, StoreError> {
+        Self::from_db(sled::Config::new().temporary(true).open()?)
+    }
+
+    fn from_db(db: sled::Db) -> Result<Self, StoreError> {
+        Ok(SledStore {
+            pending: db.open_tree("pending")?,
+            pending_by_email: db.open_tree("pending_by_email")?,
+            registrations: db.open_tree("registrations")?,
+            signups: db.open_tree("signups")?,
+            usernames: db.open_tree("usernames")?,
+            queue: super::queue::QueueTrees::open(&db)?,
+            db,
+            failure: Arc::new(watch::Sender::new(None)),
+        })
+    }
+
+    /// Passes `result` on, noting a failure of the store itself. sled refuses every write
+    /// after one has failed (a full disk, say) until the store is opened again, so such a
+    /// failure is for good; see [`Store::failed`].
+    pub(super) fn watched<T>(&self, result: Result<T, StoreError>) -> Result<T, StoreError> {
+        if let Err(err @ (StoreError::NoSpace | StoreError::NotWritable(_) | StoreError::Sled(_))) =
+            &result
+        {
+            let reason = err.to_string();
+            self.failure.send_if_modified(|failure| {
+                let first = failure.is_none();
+                if first {
+                    *failure = Some(reason);
+                }
+                first
+            });
+        }
+        result
+    }
+
+    /// Writes everything to disk without holding a runtime worker. Not sled's `flush_async`:
+    /// in 0.34 several at once can deadlock for good (spacejam/sled#1308), which eight people
+    /// confirming together did in the benchmark. sled flushes the whole store either way.
+    pub(super) async fn flush_to_disk(&self) -> Result<(), StoreError> {
+        let db = self.db.clone();
+        tokio::task::spawn_blocking(move || db.flush())
+            .await
+            .map_err(|err| StoreError::FlushAborted(err.to_string()))??;
+        Ok(())
+    }
+
+    /// Every tree, for transactions that span them all.
+    pub(super) fn all_trees(
+        &self,
+    ) -> (
+        &sled::Tree,
+        &sled::Tree,
+        &sled::Tree,
+        &sled::Tree,
+        &sled::Tree,
+    ) {
+        (
+            &self.pending,
+            &self.pending_by_email,
+            &self.registrations,
+            &self.signups,
+            &self.usernames,
+        )
+    }
+
+    pub(super) fn watching<T>(
+        &self,
+        write: impl FnOnce() -> Result<T, StoreError>,
+    ) -> Result<T, StoreError> {
+        self.watched(write())
+    }
+
+    /// Completes, with the reason, once a write has failed for a reason of the store.
+    pub async fn failed(&self) -> String {
+        let mut failure = self.failure.subscribe();
+        // The guard `wait_for` returns must not live across an await.
+        let reason = match failure.wait_for(Option::is_some).await {
+            Ok(reason) => reason.clone(),
+            Err(_) => None,
+        };
+        match reason {
+            Some(reason) => reason,
+            // The sender lives as long as this store does.
+            None => std::future::pending().await,
+        }
+    }
+
+    /// Why writes fail, once one has.
+    pub fn failure(&self) -> Option<String> {
+        self.failure.borrow().clone()
+    }
+
+    /// Writes everything to disk (for commands that exit right after).
+    pub fn flush_blocking(&self) -> Result<(), StoreError> {
+        self.watching(|| {
+            self.db.flush()?;
+            Ok(())
+        })
+    }
+
+    pub async fn flush(&self) -> Result<(), StoreError> {
+        let result = async {
+            self.flush_to_disk().await?;
+            Ok::<_, StoreError>(())
+        }
+        .await;
+        self.watched(result)
+    }
+}
