@@ -6,6 +6,7 @@ use sled::Transactional;
 use sled::transaction::{ConflictableTransactionError, TransactionalTree};
 
 use super::embedded::{SledStore, abort, decode, encode};
+use super::queue::queue_in;
 use super::{Registration, RegistryKey, StoreError};
 use crate::domain::Step;
 
@@ -139,28 +140,43 @@ impl SledStore {
     /// [`Claim::AddressTaken`].
     pub fn claim(&self, signup_id: &str, nonce: &str, now: u64) -> Result<Claim, StoreError> {
         self.watching(|| {
-            let trees = self.all_trees();
-            let claim = trees.transaction(|(pending, by_email, registrations, signups, _)| {
-                let Some(bytes) = pending.get(signup_id)? else {
-                    return earlier_claim(signups, registrations, signup_id);
-                };
-                let signup: PendingSignup = decode("pending", &bytes).or_else(abort)?;
-                if signup.nonce != nonce {
-                    return Ok(Claim::Unknown);
-                }
-                if signup.expires_at <= now {
-                    return Ok(Claim::Expired);
-                }
-                if registrations.get(signup.email.as_bytes())?.is_some() {
-                    return Ok(Claim::AddressTaken);
-                }
-                let registration = Registration::claimed(&signup, now);
-                registrations.insert(signup.email.as_bytes(), encode(&registration))?;
-                signups.insert(signup.id.as_bytes(), signup.email.as_bytes())?;
-                pending.remove(signup.id.as_bytes())?;
-                remove_id(by_email, signup.email.as_bytes(), signup.id.as_bytes())?;
-                Ok(Claim::Claimed(registration))
-            })?;
+            let seq = self.next_queue_seq()?;
+            let (queue, queue_index) = self.queue_trees();
+            // The claim queues the registration in the same transaction: a process killed
+            // between the two would otherwise leave a claimed registration that no worker
+            // knows of, finished only if the person came back.
+            let trees = (
+                &self.pending,
+                &self.pending_by_email,
+                &self.registrations,
+                &self.signups,
+                queue,
+                queue_index,
+            );
+            let claim = trees.transaction(
+                |(pending, by_email, registrations, signups, queue, queue_index)| {
+                    let Some(bytes) = pending.get(signup_id)? else {
+                        return earlier_claim(signups, registrations, signup_id);
+                    };
+                    let signup: PendingSignup = decode("pending", &bytes).or_else(abort)?;
+                    if signup.nonce != nonce {
+                        return Ok(Claim::Unknown);
+                    }
+                    if signup.expires_at <= now {
+                        return Ok(Claim::Expired);
+                    }
+                    if registrations.get(signup.email.as_bytes())?.is_some() {
+                        return Ok(Claim::AddressTaken);
+                    }
+                    let registration = Registration::claimed(&signup, now);
+                    registrations.insert(signup.email.as_bytes(), encode(&registration))?;
+                    signups.insert(signup.id.as_bytes(), signup.email.as_bytes())?;
+                    pending.remove(signup.id.as_bytes())?;
+                    remove_id(by_email, signup.email.as_bytes(), signup.id.as_bytes())?;
+                    queue_in(queue, queue_index, seq, &signup.email, &signup.id, now, now)?;
+                    Ok(Claim::Claimed(registration))
+                },
+            )?;
             Ok(claim)
         })
     }

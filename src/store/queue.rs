@@ -11,6 +11,7 @@ use std::collections::HashSet;
 
 use serde::{Deserialize, Serialize};
 use sled::Transactional;
+use sled::transaction::{ConflictableTransactionError, TransactionalTree};
 
 use super::embedded::{SledStore, abort, decode, encode};
 use super::{RegistryKey, StoreError};
@@ -66,41 +67,10 @@ impl SledStore {
         now: u64,
         due_at: u64,
     ) -> Result<QueueEntry, StoreError> {
-        // After `store restore` sled counts ids from 0 again: never behind the queue's end.
-        let after_last = match self.queue.entries.last()? {
-            Some((key, _)) => seq_of(&key).saturating_add(1),
-            None => 0,
-        };
-        let seq = self.db.generate_id()?.max(after_last);
+        let seq = self.next_queue_seq()?;
         let trees = (&self.queue.entries, &self.queue.index);
         let result = trees.transaction(|(entries, index)| {
-            if let Some(existing) = index.get(email.as_bytes())? {
-                if let Some(bytes) = entries.get(&existing)? {
-                    let mut entry: QueueEntry = decode("queue", &bytes).or_else(abort)?;
-                    if due_at < entry.next_attempt_at {
-                        entry.next_attempt_at = due_at;
-                        entries.insert(&existing, encode(&entry))?;
-                    }
-                    return Ok(entry);
-                }
-            }
-            // Two enqueues right after a restore may start from the same number.
-            let mut seq = seq;
-            while entries.get(seq.to_be_bytes())?.is_some() {
-                seq += 1;
-            }
-            let entry = QueueEntry {
-                seq,
-                email: email.clone(),
-                signup_id: signup_id.to_owned(),
-                queued_at: now,
-                attempts: 0,
-                next_attempt_at: due_at,
-            };
-            let key = seq.to_be_bytes();
-            entries.insert(&key, encode(&entry))?;
-            index.insert(email.as_bytes(), &key)?;
-            Ok(entry)
+            queue_in(entries, index, seq, email, signup_id, now, due_at)
         });
         let result = async {
             let entry = result.map_err(StoreError::from)?;
@@ -210,4 +180,61 @@ impl SledStore {
 /// The sequence number a `queue` key holds.
 fn seq_of(key: &[u8]) -> u64 {
     key.try_into().map_or(0, u64::from_be_bytes)
+}
+
+impl SledStore {
+    /// A sequence number for a new entry: sled's next id, but never behind the queue's end
+    /// (after `store restore` sled counts ids from 0 again).
+    pub(super) fn next_queue_seq(&self) -> Result<u64, StoreError> {
+        let after_last = match self.queue.entries.last()? {
+            Some((key, _)) => seq_of(&key).saturating_add(1),
+            None => 0,
+        };
+        Ok(self.db.generate_id()?.max(after_last))
+    }
+
+    /// The queue's trees, for a transaction that queues a registration with other writes.
+    pub(super) fn queue_trees(&self) -> (&sled::Tree, &sled::Tree) {
+        (&self.queue.entries, &self.queue.index)
+    }
+}
+
+/// Inside a transaction: queues the registration of `email` at `seq` (or later, should two
+/// enqueues after a restore start from one number), unless it is queued already: then its
+/// entry keeps its place and becomes due at `due_at` if that is sooner (the person is back).
+pub(super) fn queue_in(
+    entries: &TransactionalTree,
+    index: &TransactionalTree,
+    seq: u64,
+    email: &RegistryKey,
+    signup_id: &str,
+    now: u64,
+    due_at: u64,
+) -> Result<QueueEntry, ConflictableTransactionError<StoreError>> {
+    if let Some(existing) = index.get(email.as_bytes())?
+        && let Some(bytes) = entries.get(&existing)?
+    {
+        let mut entry: QueueEntry = decode("queue", &bytes).or_else(abort)?;
+        if due_at < entry.next_attempt_at {
+            entry.next_attempt_at = due_at;
+            entries.insert(&existing, encode(&entry))?;
+        }
+        return Ok(entry);
+    }
+    let mut seq = seq;
+    while entries.get(seq.to_be_bytes())?.is_some() {
+        seq += 1;
+    }
+    let entry = QueueEntry {
+        seq,
+        email: email.clone(),
+        signup_id: signup_id.to_owned(),
+        queued_at: now,
+        attempts: 0,
+        next_attempt_at: due_at,
+    };
+    let key = seq.to_be_bytes();
+    entries.insert(&key, encode(&entry))?;
+    index.insert(email.as_bytes(), &key)?;
+    Ok(entry)
 }

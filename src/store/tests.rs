@@ -124,6 +124,7 @@ both_backends! {
         concurrent_durable_saves_all_finish,
         imported_addresses_are_registered_once_and_listed,
         a_backup_restores_into_a_new_store_of_either_kind,
+        a_claim_queues_the_registration_with_it,
     ],
     async: [
         progress_is_saved_and_read_back,
@@ -431,6 +432,21 @@ fn claimed(store: &Store, id: &str, email: &str) -> Registration {
         panic!("a claim of {id}")
     };
     registration
+}
+
+/// A process killed right after the claim, before its confirm got to enqueue, leaves the
+/// registration queued all the same: the claim and the entry are one write.
+fn a_claim_queues_the_registration_with_it(store: Store) {
+    claimed(&store, "p1", "ada@x.example");
+
+    let entry = store.queue_entry(&key("ada@x.example")).unwrap().unwrap();
+    assert_eq!((entry.queued_at, entry.next_attempt_at), (150, 150));
+    assert_eq!(entry.signup_id, "p1");
+    let again = block_on(store.enqueue(&key("ada@x.example"), "p1", 160, 160)).unwrap();
+    assert_eq!(
+        again, entry,
+        "the confirm's own enqueue keeps the entry as it is"
+    );
 }
 
 fn naming(mut registration: Registration, upn: &str) -> Registration {
