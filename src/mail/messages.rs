@@ -27,13 +27,7 @@ pub fn verification_mail(
     text.push_str("\n\n");
     text.push_str(tr.t("If you did not ask for this, ignore this mail: nothing will happen."));
     push_support(&mut text, tr, support);
-    OutgoingMail {
-        to: to.address().clone(),
-        subject: tr.t("Confirm your sign-up").to_owned(),
-        text,
-        lang: tr.lang().to_owned(),
-        carries_secret: false,
-    }
+    mail(tr, to.address(), tr.t("Confirm your sign-up"), text, false)
 }
 
 /// The mail with the temporary password. `reset_page` is where a lost one is replaced
@@ -55,13 +49,7 @@ pub fn password_mail(
     push_credentials(&mut text, tr, upn, password, sign_in_url);
     push_reset_page(&mut text, tr, reset_page);
     push_support(&mut text, tr, support);
-    OutgoingMail {
-        to: to.clone(),
-        subject: tr.t("Your new account").to_owned(),
-        text,
-        lang: tr.lang().to_owned(),
-        carries_secret: true,
-    }
+    mail(tr, to, tr.t("Your new account"), text, true)
 }
 
 /// The mail with a password reset link, to the mailbox of an account this server created.
@@ -86,13 +74,13 @@ pub fn password_reset_link_mail(
         tr.t("If you did not ask for this, ignore this mail: your password stays as it is."),
     );
     push_support(&mut text, tr, support);
-    OutgoingMail {
-        to: to.address().clone(),
-        subject: tr.t("A new temporary password").to_owned(),
+    mail(
+        tr,
+        to.address(),
+        tr.t("A new temporary password"),
         text,
-        lang: tr.lang().to_owned(),
-        carries_secret: false,
-    }
+        false,
+    )
 }
 
 /// The answer to a reset request for an address whose account this server did not create
@@ -118,13 +106,13 @@ pub fn password_reset_support_mail(tr: &Tr, to: &Mailbox, support: &str) -> Outg
         tr.t("If you did not ask for this, ignore this mail: your password stays as it is."),
     );
     text.push('\n');
-    OutgoingMail {
-        to: to.address().clone(),
-        subject: tr.t("A new temporary password").to_owned(),
+    mail(
+        tr,
+        to.address(),
+        tr.t("A new temporary password"),
         text,
-        lang: tr.lang().to_owned(),
-        carries_secret: false,
-    }
+        false,
+    )
 }
 
 /// The mail with a new temporary password, after a reset.
@@ -145,13 +133,7 @@ pub fn new_password_mail(
     text.push_str(tr.t("If you did not ask for this, contact support at once: someone with access to your mailbox asked for it."));
     push_reset_page(&mut text, tr, reset_page);
     push_support(&mut text, tr, support);
-    OutgoingMail {
-        to: to.clone(),
-        subject: tr.t("Your new temporary password").to_owned(),
-        text,
-        lang: tr.lang().to_owned(),
-        carries_secret: true,
-    }
+    mail(tr, to, tr.t("Your new temporary password"), text, true)
 }
 
 /// The username and the password, each on an indented line of its own (people copy them;
@@ -195,13 +177,7 @@ pub fn account_ready_mail(
     ));
     text.push_str(&format!("\n\n{link}\n"));
     push_support(&mut text, tr, support);
-    OutgoingMail {
-        to: to.clone(),
-        subject: tr.t("Your new account is ready").to_owned(),
-        text,
-        lang: tr.lang().to_owned(),
-        carries_secret: false,
-    }
+    mail(tr, to, tr.t("Your new account is ready"), text, false)
 }
 
 /// A queued account could not be created, and waiting will not change that (a licence is
@@ -227,13 +203,13 @@ pub fn account_failed_mail(
         ));
         text.push('\n');
     }
-    OutgoingMail {
-        to: to.clone(),
-        subject: tr.t("Your account could not be created").to_owned(),
+    mail(
+        tr,
+        to,
+        tr.t("Your account could not be created"),
         text,
-        lang: tr.lang().to_owned(),
-        carries_secret: false,
-    }
+        false,
+    )
 }
 
 fn push_support(text: &mut String, tr: &Tr, support: &str) {
@@ -242,4 +218,21 @@ fn push_support(text: &mut String, tr: &Tr, support: &str) {
         text.push_str(&tr.tf("Questions? Write to {support}.", &[("support", support)]));
     }
     text.push('\n');
+}
+
+/// A mail in `tr`'s language; `carries_secret` when the text holds a password.
+fn mail(
+    tr: &Tr,
+    to: &EmailAddress,
+    subject: &str,
+    text: String,
+    carries_secret: bool,
+) -> OutgoingMail {
+    OutgoingMail {
+        to: to.clone(),
+        subject: subject.to_owned(),
+        text,
+        lang: tr.lang().to_owned(),
+        carries_secret,
+    }
 }

@@ -156,6 +156,21 @@ impl SledStore {
         })
     }
 
+    /// A transaction's outcome made durable: flushed to disk when it committed, and any
+    /// failure watched (see [`SledStore::watched`]).
+    pub(super) async fn durably<T>(
+        &self,
+        committed: Result<T, sled::transaction::TransactionError<StoreError>>,
+    ) -> Result<T, StoreError> {
+        let result = async {
+            let value = committed.map_err(StoreError::from)?;
+            self.flush_to_disk().await?;
+            Ok(value)
+        }
+        .await;
+        self.watched(result)
+    }
+
     pub async fn flush(&self) -> Result<(), StoreError> {
         let result = async {
             self.flush_to_disk().await?;

@@ -72,13 +72,7 @@ impl SledStore {
         let result = trees.transaction(|(entries, index)| {
             queue_in(entries, index, seq, email, signup_id, now, due_at)
         });
-        let result = async {
-            let entry = result.map_err(StoreError::from)?;
-            self.flush_to_disk().await?;
-            Ok(entry)
-        }
-        .await;
-        self.watched(result)
+        self.durably(result).await
     }
 
     /// The first entry in confirm order that is due at `now` and not in `running` (this
@@ -118,13 +112,7 @@ impl SledStore {
             entries.insert(&key, encode(&entry))?;
             Ok(Some(entry))
         });
-        let result = async {
-            let entry = result.map_err(StoreError::from)?;
-            self.flush_to_disk().await?;
-            Ok(entry)
-        }
-        .await;
-        self.watched(result)
+        self.durably(result).await
     }
 
     /// Takes the registration of `email` out of the queue (finished, failed for good, or
