@@ -22,8 +22,10 @@ pub struct SledStore {
     pub(super) registrations: sled::Tree,
     pub(super) signups: sled::Tree,
     pub(super) usernames: sled::Tree,
-    /// The provisioning queue (`queue.rs`).
-    pub(super) queue: super::queue::QueueTrees,
+    /// The provisioning queue (`queue.rs`): sequence number → entry, and address → its
+    /// sequence number.
+    pub(super) queue: sled::Tree,
+    pub(super) queue_index: sled::Tree,
 }
 
 pub(super) fn encode<T: Serialize>(value: &T) -> Vec<u8> {
@@ -66,7 +68,8 @@ impl SledStore {
             registrations: db.open_tree("registrations")?,
             signups: db.open_tree("signups")?,
             usernames: db.open_tree("usernames")?,
-            queue: super::queue::QueueTrees::open(&db)?,
+            queue: db.open_tree("queue")?,
+            queue_index: db.open_tree("queue_index")?,
             db,
             failure: Arc::new(watch::Sender::new(None)),
         })

@@ -16,22 +16,6 @@ use sled::transaction::{ConflictableTransactionError, TransactionalTree};
 use super::embedded::{SledStore, abort, decode, encode};
 use super::{RegistryKey, StoreError};
 
-/// The two trees of the queue.
-#[derive(Debug, Clone)]
-pub(super) struct QueueTrees {
-    entries: sled::Tree,
-    index: sled::Tree,
-}
-
-impl QueueTrees {
-    pub(super) fn open(db: &sled::Db) -> Result<Self, sled::Error> {
-        Ok(QueueTrees {
-            entries: db.open_tree("queue")?,
-            index: db.open_tree("queue_index")?,
-        })
-    }
-}
-
 /// A registration owed a provisioning run.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
 pub struct QueueEntry {
@@ -68,7 +52,7 @@ impl SledStore {
         due_at: u64,
     ) -> Result<QueueEntry, StoreError> {
         let seq = self.next_queue_seq()?;
-        let trees = (&self.queue.entries, &self.queue.index);
+        let trees = (&self.queue, &self.queue_index);
         let result = trees.transaction(|(entries, index)| {
             queue_in(entries, index, seq, email, signup_id, now, due_at)
         });
@@ -82,7 +66,7 @@ impl SledStore {
         now: u64,
         running: &HashSet<RegistryKey>,
     ) -> Result<Option<QueueEntry>, StoreError> {
-        for entry in self.queue.entries.iter().values() {
+        for entry in self.queue.iter().values() {
             let entry: QueueEntry = decode("queue", &entry?)?;
             if entry.next_attempt_at <= now && !running.contains(&entry.email) {
                 return Ok(Some(entry));
@@ -98,7 +82,7 @@ impl SledStore {
         email: &RegistryKey,
         next_attempt_at: u64,
     ) -> Result<Option<QueueEntry>, StoreError> {
-        let trees = (&self.queue.entries, &self.queue.index);
+        let trees = (&self.queue, &self.queue_index);
         let result = trees.transaction(|(entries, index)| {
             let Some(key) = index.get(email.as_bytes())? else {
                 return Ok(None);
@@ -119,7 +103,7 @@ impl SledStore {
     /// forgotten). Returns whether it was queued.
     pub fn dequeue(&self, email: &RegistryKey) -> Result<bool, StoreError> {
         self.watching(|| {
-            let trees = (&self.queue.entries, &self.queue.index);
+            let trees = (&self.queue, &self.queue_index);
             let removed = trees.transaction(|(entries, index)| {
                 let Some(key) = index.remove(email.as_bytes())? else {
                     return Ok(false);
@@ -133,11 +117,10 @@ impl SledStore {
 
     /// The queue entry of `email`, if it is queued.
     pub fn queue_entry(&self, email: &RegistryKey) -> Result<Option<QueueEntry>, StoreError> {
-        let Some(key) = self.queue.index.get(email.as_bytes())? else {
+        let Some(key) = self.queue_index.get(email.as_bytes())? else {
             return Ok(None);
         };
         self.queue
-            .entries
             .get(&key)?
             .map(|bytes| decode("queue", &bytes))
             .transpose()
@@ -145,7 +128,7 @@ impl SledStore {
 
     /// Every queue entry, in confirm order.
     pub fn queued(&self) -> impl Iterator<Item = Result<QueueEntry, StoreError>> + '_ {
-        self.queue.entries.iter().values().map(|bytes| {
+        self.queue.iter().values().map(|bytes| {
             bytes
                 .map_err(StoreError::from)
                 .and_then(|bytes| decode("queue", &bytes))
@@ -154,12 +137,12 @@ impl SledStore {
 
     /// The queue's length and its oldest entry's time (for metrics).
     pub fn queue_stats(&self) -> Result<QueueStats, StoreError> {
-        let oldest = match self.queue.entries.first()? {
+        let oldest = match self.queue.first()? {
             Some((_, bytes)) => Some(decode::<QueueEntry>("queue", &bytes)?.queued_at),
             None => None,
         };
         Ok(QueueStats {
-            length: self.queue.entries.len(),
+            length: self.queue.len(),
             oldest_queued_at: oldest,
         })
     }
@@ -174,7 +157,7 @@ impl SledStore {
     /// A sequence number for a new entry: sled's next id, but never behind the queue's end
     /// (after `store restore` sled counts ids from 0 again).
     pub(super) fn next_queue_seq(&self) -> Result<u64, StoreError> {
-        let after_last = match self.queue.entries.last()? {
+        let after_last = match self.queue.last()? {
             Some((key, _)) => seq_of(&key).saturating_add(1),
             None => 0,
         };
@@ -183,7 +166,7 @@ impl SledStore {
 
     /// The queue's trees, for a transaction that queues a registration with other writes.
     pub(super) fn queue_trees(&self) -> (&sled::Tree, &sled::Tree) {
-        (&self.queue.entries, &self.queue.index)
+        (&self.queue, &self.queue_index)
     }
 }
 
