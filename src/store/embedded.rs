@@ -12,6 +12,9 @@ use tokio::sync::watch;
 use super::StoreError;
 
 /// The embedded store (sled): one process, one directory. Cheap to clone.
+/// How long opening waits for the store's lock (see [`SledStore::open_db`]).
+const LOCK_WAIT: std::time::Duration = std::time::Duration::from_secs(2);
+
 #[derive(Debug, Clone)]
 pub struct SledStore {
     /// Set by the first write that fails for a reason of the store, not of the request.
@@ -48,12 +51,27 @@ impl SledStore {
     /// reported now, with what to do, rather than by whichever request or housekeeping pass
     /// first reads the damaged part (sled reads pages lazily).
     pub fn open(path: &Path) -> Result<Self, StoreError> {
-        let db = sled::Config::new()
-            .path(path)
-            .mode(sled::Mode::LowSpace)
-            .open()?;
+        let db = Self::open_db(path)?;
         db.checksum()?;
         Self::from_db(db)
+    }
+
+    /// Opens sled, waiting up to [`LOCK_WAIT`] for the lock. sled's background jobs (log
+    /// writes, truncations on its thread pool) keep the files, and with them the lock, for a
+    /// moment after the last handle is dropped; a store closed just before in this process
+    /// (`store copy`, a test) is then free again. A store another process holds stays
+    /// locked and is refused after the wait.
+    fn open_db(path: &Path) -> Result<sled::Db, StoreError> {
+        let config = sled::Config::new().path(path).mode(sled::Mode::LowSpace);
+        let started = std::time::Instant::now();
+        loop {
+            match config.open().map_err(StoreError::from) {
+                Err(StoreError::Locked) if started.elapsed() < LOCK_WAIT => {
+                    std::thread::sleep(std::time::Duration::from_millis(20));
+                }
+                opened => return opened,
+            }
+        }
     }
 
     /// A store that disappears when dropped, for tests.

@@ -631,7 +631,7 @@ async fn the_store_is_free_the_moment_the_server_has_stopped() {
         let mut app = spawn_app_with(&[], overrides).await;
         app.sign_up("ada@uni.example", "Ada", "Lovelace").await;
         let dir = app.stop().await;
-        let opened = sled::Config::new().path(dir.path()).open();
+        let opened = ms365_accountcreator::store::Store::open(dir.path());
         assert!(
             opened.is_ok(),
             "round {round}: the store is still held: {:?}",
