@@ -2,9 +2,9 @@
 //! link's page with its button, the new password, and every way a link can fail.
 
 use maud::{Markup, html};
-use secrecy::ExposeSecret;
 use url::Url;
 
+use super::verify::{credentials, post_button};
 use crate::i18n::Tr;
 use crate::signup::{LinkError, PasswordReset};
 use crate::web::paths::Links;
@@ -80,12 +80,7 @@ pub fn confirm(tr: &Tr, links: &Links, token: &str, username: &str) -> Markup {
 }
 
 fn button(tr: &Tr, links: &Links, token: &str, label: &str) -> Markup {
-    html! {
-        form method="post" action=(links.password_link(token)) {
-            input type="hidden" name="lang" value=(tr.lang());
-            button.button type="submit" { (label) }
-        }
-    }
+    post_button(tr, &links.password_link(token), label)
 }
 
 /// The new password is set: the username, and the password or where it went.
@@ -94,17 +89,7 @@ pub fn done(tr: &Tr, result: &PasswordReset, sign_in_url: &Url) -> Markup {
     html! {
         section.panel.panel--success {
             h1 { (tr.t("Your new temporary password")) }
-            dl.details {
-                dt { (tr.t("Username")) }
-                dd { code.username #username { (result.user_principal_name) } }
-                @if let Some(password) = &result.password_on_page {
-                    dt { (tr.t("Temporary password")) }
-                    dd { code #password { (password.expose_secret()) } }
-                }
-            }
-            @if result.password_on_page.is_some() {
-                p.notice { (tr.t("Write the password down now: it is shown only this once.")) }
-            }
+            (credentials(tr, &result.user_principal_name, result.password_on_page.as_ref()))
             @if result.password_mailed {
                 p { (tr.t("We have sent your new temporary password to your e-mail address.")) }
             }

@@ -1,7 +1,7 @@
 //! The pages behind a verification link: confirm, result, and every way a link can fail.
 
 use maud::{Markup, html};
-use secrecy::ExposeSecret;
+use secrecy::{ExposeSecret, SecretString};
 use url::Url;
 
 use crate::i18n::Tr;
@@ -50,10 +50,34 @@ pub fn confirm(
 }
 
 fn confirm_button(tr: &Tr, links: &Links, token: &str, label: &str) -> Markup {
+    post_button(tr, &links.verify(token), label)
+}
+
+/// A form of one button posting to `action` (a link's page: confirm, set a password), in
+/// the page's language.
+pub(super) fn post_button(tr: &Tr, action: &str, label: &str) -> Markup {
     html! {
-        form method="post" action=(links.verify(token)) {
+        form method="post" action=(action) {
             input type="hidden" name="lang" value=(tr.lang());
             button.button type="submit" { (label) }
+        }
+    }
+}
+
+/// The username, and the temporary password when it is shown on the page, with the note
+/// that it is shown only once.
+pub(super) fn credentials(tr: &Tr, username: &str, password: Option<&SecretString>) -> Markup {
+    html! {
+        dl.details {
+            dt { (tr.t("Username")) }
+            dd { (username_value(tr, username, Some("username"))) }
+            @if let Some(password) = password {
+                dt { (tr.t("Temporary password")) }
+                dd { code #password { (password.expose_secret()) } }
+            }
+        }
+        @if password.is_some() {
+            p.notice { (tr.t("Write the password down now: it is shown only this once.")) }
         }
     }
 }
@@ -70,17 +94,7 @@ pub fn created(
     html! {
         section.panel.panel--success {
             h1 { (tr.t("Your account is ready")) }
-            dl.details {
-                dt { (tr.t("Username")) }
-                dd { (username_value(tr, &result.user_principal_name, Some("username"))) }
-                @if let Some(password) = &result.password_on_page {
-                    dt { (tr.t("Temporary password")) }
-                    dd { code #password { (password.expose_secret()) } }
-                }
-            }
-            @if result.password_on_page.is_some() {
-                p.notice { (tr.t("Write the password down now: it is shown only this once.")) }
-            }
+            (credentials(tr, &result.user_principal_name, result.password_on_page.as_ref()))
             @if result.password_mailed {
                 p { (tr.t("We have sent your temporary password to your e-mail address.")) }
             }
