@@ -94,13 +94,7 @@ pub async fn open_form(browser: &Browser, app: &TestApp, t: &Texts) {
     browser.goto(&app.url("/")).await;
     assert_eq!(browser.attr("html", "lang").await.as_deref(), Some("en"));
     if t.lang != "en" {
-        browser.mark_document().await;
-        browser
-            .click(&format!("nav.lang-switch a[hreflang={}]", t.lang))
-            .await;
-        browser
-            .wait_for_page("the page in the other language")
-            .await;
+        switch_language(browser, t.lang, "the page in the other language").await;
         assert_eq!(browser.path().await, format!("/{}", t.lang));
     }
     assert_eq!(browser.attr("html", "lang").await.as_deref(), Some(t.lang));
@@ -185,6 +179,55 @@ pub async fn assert_field_error(browser: &Browser, field: &str, message: &str) {
     );
 }
 
+/// Clicks the switcher's link to `lang` and waits for `what` to load.
+async fn switch_language(browser: &Browser, lang: &str, what: &str) {
+    browser.mark_document().await;
+    browser
+        .click(&format!("nav.lang-switch a[hreflang={lang}]"))
+        .await;
+    browser.wait_for_page(what).await;
+}
+
+/// A page behind a mailed link follows the browser's language (the link carries none): the
+/// switcher keeps the link and changes to `lang` when it differs.
+pub async fn in_language(browser: &Browser, lang: &str, what: &str) {
+    if browser.attr("html", "lang").await.as_deref() != Some(lang) {
+        switch_language(browser, lang, what).await;
+    }
+}
+
+/// `/debug/mails` → the newest mail to `email` (its subject must be `subject`: the person's
+/// language) → its link, and waits for the page behind it.
+pub async fn follow_mail(browser: &Browser, app: &TestApp, email: &str, subject: &str) {
+    browser.goto(&app.url("/debug/mails")).await;
+    for mail in browser.find_all("article.mail").await {
+        let text = |css: &'static str| {
+            let mail = mail.clone();
+            async move {
+                let found = mail.find(fantoccini::Locator::Css(css)).await.expect(css);
+                found.text().await.expect("text")
+            }
+        };
+        if !text(".mail-meta").await.contains(email) {
+            continue;
+        }
+        assert_eq!(
+            text("h2").await,
+            subject,
+            "the newest mail, in the person's language"
+        );
+        browser.mark_document().await;
+        let link = mail.find(fantoccini::Locator::Css("a.mail-link")).await;
+        link.expect("a link in the mail")
+            .click()
+            .await
+            .expect("click");
+        browser.wait_for_page("the page behind the link").await;
+        return;
+    }
+    panic!("no mail to {email} at /debug/mails");
+}
+
 /// `/debug/mails` → the link in the newest mail to `email` → confirm → the result page.
 pub async fn confirm_by_mail(
     browser: &Browser,
@@ -193,55 +236,9 @@ pub async fn confirm_by_mail(
     who: &Person,
     shots: &str,
 ) {
-    let email = who.email;
-    browser.goto(&app.url("/debug/mails")).await;
-    let mut opened = false;
-    for mail in browser.find_all("article.mail").await {
-        let meta = mail
-            .find(fantoccini::Locator::Css(".mail-meta"))
-            .await
-            .expect("mail meta")
-            .text()
-            .await
-            .expect("text");
-        if !meta.contains(email) {
-            continue;
-        }
-        let subject = mail
-            .find(fantoccini::Locator::Css("h2"))
-            .await
-            .expect("subject")
-            .text()
-            .await
-            .expect("text");
-        assert_eq!(
-            subject, t.mail_subject,
-            "the mail is in the person's language"
-        );
-        browser.mark_document().await;
-        mail.find(fantoccini::Locator::Css("a.mail-link"))
-            .await
-            .expect("a link in the mail")
-            .click()
-            .await
-            .expect("click the link");
-        opened = true;
-        break;
-    }
-    assert!(opened, "a mail to {email} is listed at /debug/mails");
-    browser.wait_for_page("the page behind the link").await;
+    follow_mail(browser, app, who.email, t.mail_subject).await;
     assert!(browser.path().await.starts_with("/verify/"));
-    if browser.attr("html", "lang").await.as_deref() != Some(t.lang) {
-        // The link carries no language, so the page follows the browser's; the switcher
-        // keeps the link and changes the language.
-        browser.mark_document().await;
-        browser
-            .click(&format!("nav.lang-switch a[hreflang={}]", t.lang))
-            .await;
-        browser
-            .wait_for_page("the confirm page in the other language")
-            .await;
-    }
+    in_language(browser, t.lang, "the confirm page in the other language").await;
     assert_eq!(browser.text("h1").await, t.confirm_heading);
     assert_eq!(
         browser.texts("dd").await[0],

@@ -1,7 +1,10 @@
 //! A lost temporary password in a real browser, with JavaScript on and off, in both
 //! languages: from the sign-up page's link through the mailed link to the new password.
 
-use super::{ADA, DE, EN, GRETE, Person, Texts, assert_every_input_is_labelled, open_form};
+use super::{
+    ADA, DE, EN, GRETE, Person, Texts, assert_every_input_is_labelled, follow_mail, in_language,
+    open_form,
+};
 use crate::support::browser_support::{Browser, Js};
 use crate::support::helpers::{TestApp, spawn_app_with};
 use ms365_accountcreator::startup::Overrides;
@@ -42,39 +45,6 @@ async fn app_with_accounts() -> TestApp {
         assert_eq!(app.post_form(&path, &[("lang", "en")]).await.status(), 200);
     }
     app
-}
-
-/// Opens the newest mail to `email` at `/debug/mails` with `subject` and follows its link.
-async fn follow_mail(browser: &Browser, app: &TestApp, email: &str, subject: &str) {
-    browser.goto(&app.url("/debug/mails")).await;
-    for mail in browser.find_all("article.mail").await {
-        let text = |css: &'static str| {
-            let mail = mail.clone();
-            async move {
-                let found = mail.find(fantoccini::Locator::Css(css)).await.expect(css);
-                found.text().await.expect("text")
-            }
-        };
-        if !text(".mail-meta").await.contains(email) {
-            continue;
-        }
-        assert_eq!(
-            text("h2").await,
-            subject,
-            "the newest mail, in the person's language"
-        );
-        browser.mark_document().await;
-        let link = mail.find(fantoccini::Locator::Css("a.mail-link")).await;
-        link.expect("a link in the mail")
-            .click()
-            .await
-            .expect("click");
-        browser
-            .wait_for_page("the page behind the reset link")
-            .await;
-        return;
-    }
-    panic!("no mail to {email} at /debug/mails");
 }
 
 async fn reset(browser: &Browser, app: &TestApp, t: &Texts, r: &ResetTexts, who: &Person) {
@@ -123,15 +93,7 @@ async fn reset(browser: &Browser, app: &TestApp, t: &Texts, r: &ResetTexts, who:
     // The mailed link: the username and the button; the button sets the new password.
     follow_mail(browser, app, who.email, r.link_subject).await;
     assert!(browser.path().await.starts_with("/password/"));
-    if browser.attr("html", "lang").await.as_deref() != Some(t.lang) {
-        browser.mark_document().await;
-        browser
-            .click(&format!("nav.lang-switch a[hreflang={}]", t.lang))
-            .await;
-        browser
-            .wait_for_page("the link's page in the other language")
-            .await;
-    }
+    in_language(browser, t.lang, "the link's page in the other language").await;
     assert_eq!(browser.text("h1").await, r.confirm_heading);
     assert_eq!(browser.text("dd code.username").await, who.username);
     browser.inspect(&format!("{shots}-3-link"), &[]).await;
