@@ -35,7 +35,7 @@ pub async fn run(args: CheckArgs, settings: anyhow::Result<Settings>) -> anyhow:
         CheckResult::pass("configuration", format!("valid ({} mode)", settings.mode)),
         secret(settings),
     ];
-    results.push(match crate::startup::open_store(settings) {
+    results.push(match crate::startup::open_store(settings).await {
         Ok(store) if settings.database_url.is_some() => {
             CheckResult::pass("store", format!("{} answers", store.describe()))
         }

@@ -163,7 +163,7 @@ pub(super) fn limited_message(tr: &Tr, wait: std::time::Duration, mail_cap: bool
 const ADDRESS_DAMAGED: &str = n_("The address arrived damaged. Please enter it again.");
 
 /// The form again, with the values as entered and what is wrong.
-fn form_again(
+async fn form_again(
     ctx: &RequestContext,
     state: &AppState,
     tr: &Tr,
@@ -173,7 +173,7 @@ fn form_again(
     status: StatusCode,
 ) -> Response {
     let email_ok = errors.get(Field::Email).is_none()
-        && matches!(state.signups.check_email(&values.email), Ok(Ok(_)));
+        && matches!(state.signups.check_email(&values.email).await, Ok(Ok(_)));
     let view = FormView {
         values,
         errors,
@@ -196,16 +196,11 @@ pub async fn submit(
             let tr = ctx.tr_with(&state.catalogs, clean.lang.as_deref());
             let message = Some(tr.t(FORM_DAMAGED).to_owned());
             let (errors, status) = (FieldErrors::default(), StatusCode::BAD_REQUEST);
-            return Ok(form_again(
-                ctx, state, &tr, &clean, &errors, message, status,
-            ));
+            return Ok(form_again(ctx, state, &tr, &clean, &errors, message, status).await);
         }
         Err(FormError::Unreadable(status)) => return Err(poem::Error::from_status(status)),
     };
     let tr = ctx.tr_with(&state.catalogs, values.lang.as_deref());
-    let failure = |errors: &FieldErrors, general_error: Option<String>, status: StatusCode| {
-        form_again(ctx, state, &tr, &values, errors, general_error, status)
-    };
     let limited = state.limit_signup(ctx).err().map(SubmitError::RateLimited);
     let outcome = match limited {
         Some(limited) => Err(limited),
@@ -232,16 +227,22 @@ pub async fn submit(
             ))
         }
         Err(SubmitError::Invalid(errors)) => {
-            Ok(failure(&errors, None, StatusCode::UNPROCESSABLE_ENTITY))
+            let status = StatusCode::UNPROCESSABLE_ENTITY;
+            Ok(form_again(ctx, state, &tr, &values, &errors, None, status).await)
         }
         Err(SubmitError::RateLimited(wait) | SubmitError::MailCap(wait)) => {
             let message =
                 limited_message(&tr, wait, matches!(outcome, Err(SubmitError::MailCap(_))));
-            let page = failure(
+            let page = form_again(
+                ctx,
+                state,
+                &tr,
+                &values,
                 &FieldErrors::default(),
                 Some(message),
                 StatusCode::TOO_MANY_REQUESTS,
-            );
+            )
+            .await;
             Ok(response::with_retry_after(page, wait))
         }
         Err(SubmitError::MailboxLimited {
@@ -249,11 +250,16 @@ pub async fn submit(
             link_valid_for,
         }) => {
             let message = link_already_sent(&tr, wait, link_valid_for);
-            let page = failure(
+            let page = form_again(
+                ctx,
+                state,
+                &tr,
+                &values,
                 &FieldErrors::default(),
                 Some(message),
                 StatusCode::TOO_MANY_REQUESTS,
-            );
+            )
+            .await;
             Ok(response::with_retry_after(page, wait))
         }
         Err(SubmitError::Flow(err)) => {
@@ -262,11 +268,9 @@ pub async fn submit(
                 FlowError::Mail(_) => (tr.t("We could not send the confirmation mail just now. Please try again in a few minutes."), StatusCode::SERVICE_UNAVAILABLE),
                 _ => (tr.t("Your sign-up could not be saved just now. Please try again in a few minutes."), StatusCode::INTERNAL_SERVER_ERROR),
             };
-            Ok(failure(
-                &FieldErrors::default(),
-                Some(message.to_owned()),
-                status,
-            ))
+            let message = Some(message.to_owned());
+            let errors = FieldErrors::default();
+            Ok(form_again(ctx, state, &tr, &values, &errors, message, status).await)
         }
     }
 }
@@ -333,7 +337,7 @@ pub async fn check_email(
         return Ok(response::too_many(ctx, state, wait));
     }
     if !ctx.htmx {
-        return Ok(checked_form_page(ctx, state, &tr, form));
+        return Ok(checked_form_page(ctx, state, &tr, form).await);
     }
     if form.email.trim().is_empty() {
         return Ok(response::html(
@@ -345,7 +349,7 @@ pub async fn check_email(
             email_status(&tr, None, false),
         ));
     }
-    let fragment = match state.signups.check_email(&form.email) {
+    let fragment = match state.signups.check_email(&form.email).await {
         Ok(Ok(_)) => email_status(&tr, None, true),
         Ok(Err(error)) => email_status(&tr, Some(error), false),
         Err(err) => {
@@ -365,7 +369,12 @@ pub async fn check_email(
 
 /// The inline check asked for without HTMX (a script, or a browser replaying the request):
 /// the whole sign-up page, with the address as entered and what the check found.
-fn checked_form_page(ctx: &RequestContext, state: &AppState, tr: &Tr, form: EmailOnly) -> Response {
+async fn checked_form_page(
+    ctx: &RequestContext,
+    state: &AppState,
+    tr: &Tr,
+    form: EmailOnly,
+) -> Response {
     let values = SignupForm {
         email: form.email,
         lang: form.lang,
@@ -374,9 +383,9 @@ fn checked_form_page(ctx: &RequestContext, state: &AppState, tr: &Tr, form: Emai
     let mut errors = FieldErrors::default();
     if !values.email.trim().is_empty() {
         // A store failure shows as an address not confirmed, as the HTMX path's 500 would.
-        if let Ok(Err(error)) = state.signups.check_email(&values.email) {
+        if let Ok(Err(error)) = state.signups.check_email(&values.email).await {
             errors.add(Field::Email, error);
         }
     }
-    form_again(ctx, state, tr, &values, &errors, None, StatusCode::OK)
+    form_again(ctx, state, tr, &values, &errors, None, StatusCode::OK).await
 }

@@ -40,7 +40,7 @@ impl Signups {
         taken: &mut Vec<String>,
     ) -> Result<(), ProvisionError> {
         for _ in 0..MAX_NAME_ATTEMPTS {
-            let mut skip = self.store.reserved_usernames(nickname.as_str())?;
+            let mut skip = self.store.reserved_usernames(nickname.as_str()).await?;
             skip.extend(taken.iter().cloned());
             let free = self
                 .directory

@@ -1,46 +1,67 @@
-//! Housekeeping: purging expired sign-ups, counts for metrics, readiness.
+//! Housekeeping in sled: readiness, purging expired sign-ups, counts, flushing, failures.
 
+use async_trait::async_trait;
 use sled::Transactional;
 
-use super::embedded::{SledStore, decode};
 use super::pending::remove_id;
-use super::{PendingSignup, StoreError};
+use super::{SledStore, decode};
+use crate::store::{
+    Durability, FailureWatch, Housekeeping, PendingSignup, Purged, RecordKind, StoreError,
+    Unreadable,
+};
 
-/// What a purge did.
-#[derive(Debug, Default, PartialEq, Eq)]
-pub struct Purged {
-    /// Expired sign-ups deleted.
-    pub deleted: usize,
-    /// Records that could not be read, left in place.
-    pub unreadable: Vec<Unreadable>,
-}
+#[async_trait]
+impl Housekeeping for SledStore {
+    fn describe(&self) -> String {
+        match self.path() {
+            Some(path) => format!("sled at {}", path.display()),
+            None => "sled".to_owned(),
+        }
+    }
 
-/// A record that does not decode.
-#[derive(Debug, PartialEq, Eq)]
-pub struct Unreadable {
-    pub tree: &'static str,
-    pub key: String,
-    pub error: String,
-}
-
-impl SledStore {
-    /// Whether the store answers reads and writes (for `/readyz`).
-    pub fn is_ready(&self) -> bool {
+    async fn is_ready(&self) -> bool {
         self.db.insert("readyz", &[1u8][..]).is_ok() && self.db.get("readyz").is_ok()
     }
 
-    /// Deletes pending sign-ups whose link expired at or before `now`. A record that does
-    /// not decode is skipped and reported, so one bad record does not stop every later pass.
-    pub fn purge_expired(&self, now: u64) -> Result<Purged, StoreError> {
+    /// Walks every pending sign-up: on a blocking thread, not a runtime worker.
+    async fn purge_expired(&self, now: u64) -> Result<Purged, StoreError> {
+        let store = self.clone();
+        tokio::task::spawn_blocking(move || store.purge_blocking(now))
+            .await
+            .map_err(|err| StoreError::Unavailable(format!("the purge was aborted: {err}")))?
+    }
+
+    /// Walks the tree: on a blocking thread, for metrics, not hot paths.
+    async fn pending_count(&self) -> usize {
+        let pending = self.pending.clone();
+        tokio::task::spawn_blocking(move || pending.len())
+            .await
+            .unwrap_or(0)
+    }
+
+    async fn flush(&self) -> Result<Durability, StoreError> {
+        let result = self.flush_to_disk().await;
+        self.watched(result).map(|()| Durability::Flushed)
+    }
+
+    fn failures(&self) -> Option<&FailureWatch> {
+        Some(&self.failure)
+    }
+}
+
+impl SledStore {
+    /// Deletes the expired pending sign-ups. A record that does not decode is skipped and
+    /// reported, so one bad record does not stop every later pass.
+    fn purge_blocking(&self, now: u64) -> Result<Purged, StoreError> {
         self.watching(|| {
             let mut purged = Purged::default();
             for entry in self.pending.iter() {
                 let (id, bytes) = entry?;
-                let signup: PendingSignup = match decode("pending", &bytes) {
+                let signup: PendingSignup = match decode(RecordKind::Pending, &bytes) {
                     Ok(signup) => signup,
                     Err(err) => {
                         purged.unreadable.push(Unreadable {
-                            tree: "pending",
+                            kind: RecordKind::Pending,
                             key: String::from_utf8_lossy(&id).into_owned(),
                             error: err.to_string(),
                         });
@@ -64,10 +85,5 @@ impl SledStore {
             }
             Ok(purged)
         })
-    }
-
-    /// How many sign-ups wait for their link (walks the tree: for metrics, not hot paths).
-    pub fn pending_count(&self) -> usize {
-        self.pending.len()
     }
 }

@@ -1,59 +1,129 @@
-//! The sled backend's handle: opening, flushing, watching for failures, and the record
-//! codec. What is stored has a file each beside this one (`pending.rs`, `registry.rs`,
-//! `reset.rs`, `queue.rs`, `housekeeping.rs`, `backup.rs`). No `sled::Tree` leaves the store module.
+//! The sled backend: one process, one directory. This file is the handle — opening,
+//! flushing, watching for failures, the record codec —; what it stores has a file each
+//! (`pending.rs`, `registry.rs`, `queue.rs`, `resets.rs`, `housekeeping.rs`, `backup.rs`,
+//! `verify.rs`, and `mail_counts.rs`, which says that sled counts none), and
+//! `integrity.rs` keeps the generation that tells a rolled-back store from a healthy one.
+//!
+//! Trees: `pending` (id → [`PendingSignup`](crate::store::PendingSignup)),
+//! `pending_by_email` (mailbox → its pending sign-ups' ids, one per line), `registrations`
+//! (mailbox → [`Registration`](crate::store::Registration)), `signups` (sign-up id →
+//! mailbox), `usernames` (lower-cased UPN → the mailbox whose registration reserved it),
+//! `password_resets` (mailbox → the newest reset link used), `queue` (big-endian sequence
+//! number → [`QueueEntry`](crate::store::QueueEntry)) and `queue_index` (mailbox → its
+//! sequence number). sled's default tree holds the readiness probe's scratch key and the
+//! store's generation.
 
-use std::path::Path;
+mod backup;
+mod error;
+mod housekeeping;
+mod integrity;
+mod mail_counts;
+mod pending;
+mod queue;
+mod registry;
+mod resets;
+#[cfg(test)]
+mod tests;
+mod verify;
+
+use std::ops::Deref;
+use std::path::{Path, PathBuf};
 use std::sync::Arc;
+use std::time::{Duration, Instant};
 
 use serde::{Deserialize, Serialize};
 use sled::transaction::ConflictableTransactionError;
-use tokio::sync::watch;
 
-use super::StoreError;
+use self::integrity::Integrity;
+use super::verify::Finding;
+use super::{FailureWatch, RecordKind, StoreError};
 
-/// The embedded store (sled): one process, one directory. Cheap to clone.
 /// How long opening waits for the store's lock (see [`SledStore::open_db`]).
-const LOCK_WAIT: std::time::Duration = std::time::Duration::from_secs(2);
+const LOCK_WAIT: Duration = Duration::from_secs(2);
 
+/// The embedded store. Cheap to clone: every clone is the same handle.
 #[derive(Debug, Clone)]
-pub struct SledStore {
-    /// Set by the first write that fails for a reason of the store, not of the request.
-    pub(super) failure: Arc<watch::Sender<Option<String>>>,
-    pub(super) db: sled::Db,
-    pub(super) pending: sled::Tree,
-    pub(super) pending_by_email: sled::Tree,
-    pub(super) registrations: sled::Tree,
-    pub(super) signups: sled::Tree,
-    pub(super) usernames: sled::Tree,
-    /// The provisioning queue (`queue.rs`): sequence number → entry, and address → its
-    /// sequence number.
-    pub(super) queue: sled::Tree,
-    pub(super) queue_index: sled::Tree,
+pub struct SledStore(Arc<Handle>);
+
+impl Deref for SledStore {
+    type Target = Handle;
+
+    fn deref(&self) -> &Handle {
+        &self.0
+    }
 }
 
-pub(super) fn encode<T: Serialize>(value: &T) -> Vec<u8> {
+/// The open store: sled and its trees.
+#[derive(Debug)]
+pub struct Handle {
+    /// Set by the first write that fails for a reason of the store, not of the request.
+    failure: FailureWatch,
+    /// The store's directory and its recorded generation; `None` for a temporary store
+    /// and for `store verify`, which writes nothing.
+    integrity: Option<Integrity>,
+    db: sled::Db,
+    pending: sled::Tree,
+    pending_by_email: sled::Tree,
+    registrations: sled::Tree,
+    signups: sled::Tree,
+    usernames: sled::Tree,
+    resets: sled::Tree,
+    queue: sled::Tree,
+    queue_index: sled::Tree,
+}
+
+/// A store opened for `store verify`: what opening it found wrong, and the store when its
+/// records can be read.
+pub struct Inspected {
+    pub store: Option<SledStore>,
+    pub findings: Vec<Finding>,
+}
+
+fn encode<T: Serialize>(value: &T) -> Vec<u8> {
     serde_json::to_vec(value).expect("records are plain data and always serialize")
 }
 
-pub(super) fn decode<T: for<'de> Deserialize<'de>>(
-    tree: &'static str,
-    bytes: &[u8],
-) -> Result<T, StoreError> {
-    serde_json::from_slice(bytes).map_err(|source| StoreError::Corrupt { tree, source })
+fn decode<T: for<'de> Deserialize<'de>>(kind: RecordKind, bytes: &[u8]) -> Result<T, StoreError> {
+    serde_json::from_slice(bytes).map_err(StoreError::corrupt(kind))
 }
 
-pub(super) fn abort<T>(err: StoreError) -> Result<T, ConflictableTransactionError<StoreError>> {
+fn abort<T>(err: StoreError) -> Result<T, ConflictableTransactionError<StoreError>> {
     Err(ConflictableTransactionError::Abort(err))
 }
 
 impl SledStore {
-    /// Opens (or creates) the store directory and reads every record once, so damage is
-    /// reported now, with what to do, rather than by whichever request or housekeeping pass
-    /// first reads the damaged part (sled reads pages lazily).
+    /// Opens (or creates) the store directory, reads every record once and checks the
+    /// store's generation, so damage is refused now, with what to do, rather than found by
+    /// whichever request first reads the damaged part (sled reads pages lazily) — or never,
+    /// when sled cut its log short at the damage and opened an older state.
     pub fn open(path: &Path) -> Result<Self, StoreError> {
         let db = Self::open_db(path)?;
-        db.checksum()?;
-        Self::from_db(db)
+        read_every_record(&db)?;
+        if let Err(what) = integrity::check(path, &db)? {
+            return Err(StoreError::Damaged { what });
+        }
+        let store = Self::from_db(db, Some(Integrity::new(path)))?;
+        integrity::keep_checkpointing(&store.0)?;
+        Ok(store)
+    }
+
+    /// Opens the store as [`SledStore::open`] does for `store verify`: damage is reported,
+    /// not refused, and nothing is written.
+    pub fn inspect(path: &Path) -> Result<Inspected, StoreError> {
+        let db = Self::open_db(path)?;
+        let mut findings = Vec::new();
+        if let Err(StoreError::Damaged { what }) = read_every_record(&db) {
+            findings.push(Finding::Damaged(what));
+            return Ok(Inspected {
+                store: None,
+                findings,
+            });
+        }
+        if let Err(what) = integrity::check(path, &db)? {
+            findings.push(Finding::Damaged(what));
+        }
+        let store = Some(Self::from_db(db, None)?);
+        Ok(Inspected { store, findings })
     }
 
     /// Opens sled, waiting up to [`LOCK_WAIT`] for the lock. sled's background jobs (log
@@ -63,11 +133,11 @@ impl SledStore {
     /// locked and is refused after the wait.
     fn open_db(path: &Path) -> Result<sled::Db, StoreError> {
         let config = sled::Config::new().path(path).mode(sled::Mode::LowSpace);
-        let started = std::time::Instant::now();
+        let started = Instant::now();
         loop {
             match config.open().map_err(StoreError::from) {
                 Err(StoreError::Locked) if started.elapsed() < LOCK_WAIT => {
-                    std::thread::sleep(std::time::Duration::from_millis(20));
+                    std::thread::sleep(Duration::from_millis(20));
                 }
                 opened => return opened,
             }
@@ -76,110 +146,82 @@ impl SledStore {
 
     /// A store that disappears when dropped, for tests.
     pub fn temporary() -> Result<Self, StoreError> {
-        Self::from_db(sled::Config::new().temporary(true).open()?)
+        Self::from_db(sled::Config::new().temporary(true).open()?, None)
     }
 
-    fn from_db(db: sled::Db) -> Result<Self, StoreError> {
-        Ok(SledStore {
+    fn from_db(db: sled::Db, integrity: Option<Integrity>) -> Result<Self, StoreError> {
+        Ok(SledStore(Arc::new(Handle {
             pending: db.open_tree("pending")?,
             pending_by_email: db.open_tree("pending_by_email")?,
             registrations: db.open_tree("registrations")?,
             signups: db.open_tree("signups")?,
             usernames: db.open_tree("usernames")?,
+            resets: db.open_tree("password_resets")?,
             queue: db.open_tree("queue")?,
             queue_index: db.open_tree("queue_index")?,
             db,
-            failure: Arc::new(watch::Sender::new(None)),
-        })
+            failure: FailureWatch::default(),
+            integrity,
+        })))
     }
 
+    /// The directory, for the log.
+    fn path(&self) -> Option<PathBuf> {
+        self.integrity
+            .as_ref()
+            .map(|integrity| integrity.dir().to_owned())
+    }
+}
+
+/// Reads every key and value of every tree once: sled checks each page's checksum as it
+/// reads it, so a changed byte anywhere in the live data is found here.
+fn read_every_record(db: &sled::Db) -> Result<(), StoreError> {
+    for name in db.tree_names() {
+        for entry in db.open_tree(&name)?.iter() {
+            entry?;
+        }
+    }
+    Ok(())
+}
+
+impl Handle {
     /// Passes `result` on, noting a failure of the store itself. sled refuses every write
     /// after one has failed (a full disk, say) until the store is opened again, so such a
-    /// failure is for good; see [`Store::failed`].
-    pub(super) fn watched<T>(&self, result: Result<T, StoreError>) -> Result<T, StoreError> {
-        if let Err(err @ (StoreError::NoSpace | StoreError::NotWritable(_) | StoreError::Sled(_))) =
-            &result
+    /// failure is for good; see [`FailureWatch`]. Every write passes here, which also marks
+    /// the store written since its last checkpoint.
+    fn watched<T>(&self, result: Result<T, StoreError>) -> Result<T, StoreError> {
+        if let Some(integrity) = &self.integrity {
+            integrity.written();
+        }
+        if let Err(
+            err @ (StoreError::NoSpace | StoreError::NotWritable(_) | StoreError::Unavailable(_)),
+        ) = &result
         {
-            let reason = err.to_string();
-            self.failure.send_if_modified(|failure| {
-                let first = failure.is_none();
-                if first {
-                    *failure = Some(reason);
-                }
-                first
-            });
+            self.failure.note(err.to_string());
         }
         result
+    }
+
+    fn watching<T>(&self, write: impl FnOnce() -> Result<T, StoreError>) -> Result<T, StoreError> {
+        self.watched(write())
     }
 
     /// Writes everything to disk without holding a runtime worker. Not sled's `flush_async`:
     /// in 0.34 several at once can deadlock for good (spacejam/sled#1308), which eight people
     /// confirming together did in the benchmark. sled flushes the whole store either way.
-    pub(super) async fn flush_to_disk(&self) -> Result<(), StoreError> {
+    async fn flush_to_disk(&self) -> Result<(), StoreError> {
         let db = self.db.clone();
         tokio::task::spawn_blocking(move || db.flush())
             .await
-            .map_err(|err| StoreError::FlushAborted(err.to_string()))??;
+            .map_err(|err| {
+                StoreError::Unavailable(format!("the flush to disk was aborted: {err}"))
+            })??;
         Ok(())
     }
 
-    /// Every tree, for transactions that span them all.
-    pub(super) fn all_trees(
-        &self,
-    ) -> (
-        &sled::Tree,
-        &sled::Tree,
-        &sled::Tree,
-        &sled::Tree,
-        &sled::Tree,
-    ) {
-        (
-            &self.pending,
-            &self.pending_by_email,
-            &self.registrations,
-            &self.signups,
-            &self.usernames,
-        )
-    }
-
-    pub(super) fn watching<T>(
-        &self,
-        write: impl FnOnce() -> Result<T, StoreError>,
-    ) -> Result<T, StoreError> {
-        self.watched(write())
-    }
-
-    /// Completes, with the reason, once a write has failed for a reason of the store.
-    pub async fn failed(&self) -> String {
-        let mut failure = self.failure.subscribe();
-        // The guard `wait_for` returns must not live across an await.
-        let reason = match failure.wait_for(Option::is_some).await {
-            Ok(reason) => reason.clone(),
-            Err(_) => None,
-        };
-        match reason {
-            Some(reason) => reason,
-            // The sender lives as long as this store does.
-            None => std::future::pending().await,
-        }
-    }
-
-    /// Why writes fail, once one has.
-    pub fn failure(&self) -> Option<String> {
-        self.failure.borrow().clone()
-    }
-
-    /// Writes everything to disk (for commands that exit right after).
-    pub fn flush_blocking(&self) -> Result<(), StoreError> {
-        self.watching(|| {
-            self.db.flush()?;
-            Ok(())
-        })
-    }
-
     /// A transaction's outcome made durable: flushed to disk when it committed, and any
-    /// failure watched (see [`SledStore::watched`]).
-    pub(super) async fn durably<T>(
+    /// failure watched (see [`Handle::watched`]).
+    async fn durably<T>(
         &self,
         committed: Result<T, sled::transaction::TransactionError<StoreError>>,
     ) -> Result<T, StoreError> {
@@ -191,13 +233,16 @@ impl SledStore {
         .await;
         self.watched(result)
     }
+}
 
-    pub async fn flush(&self) -> Result<(), StoreError> {
-        let result = async {
-            self.flush_to_disk().await?;
-            Ok::<_, StoreError>(())
+impl Drop for Handle {
+    /// The last handle of a store that was written since its last checkpoint records the
+    /// state it leaves (a clean shutdown), so the next opening can tell it from an older one.
+    fn drop(&mut self) {
+        if let Some(integrity) = &self.integrity
+            && let Err(err) = integrity.checkpoint_if_written(&self.db)
+        {
+            tracing::warn!(error = %err, "cannot record the store's generation at closing");
         }
-        .await;
-        self.watched(result)
     }
 }

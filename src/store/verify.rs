@@ -1,0 +1,173 @@
+//! `store verify`: reads a store offline and says what it holds and what is wrong with it —
+//! records per kind, records that do not decode, broken cross-references (a registration
+//! without its username reservation, a reservation whose registration is gone or moved on),
+//! what the backend's indexes say that the records do not, and, for sled, whether the store
+//! is older than the last state it recorded as written (`sled/integrity.rs`).
+
+use std::collections::{BTreeMap, HashMap};
+use std::fmt;
+use std::path::Path;
+use std::sync::Arc;
+
+use super::postgres::PgStore;
+use super::sled::SledStore;
+use super::{BackupRecord, RecordKind, Registration, RegistryKey, Store, StoreError, Unreadable};
+
+/// What `store verify` found.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Verified {
+    /// The store, as the log names it.
+    pub store: String,
+    /// Records per kind that decode; `None` when the store could not be read at all.
+    pub per_kind: Option<BTreeMap<RecordKind, usize>>,
+    /// Everything wrong, in the order found.
+    pub findings: Vec<Finding>,
+}
+
+impl Verified {
+    /// Nothing wrong.
+    pub fn is_healthy(&self) -> bool {
+        self.findings.is_empty()
+    }
+}
+
+/// One thing wrong with a store.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum Finding {
+    /// The store as a whole is damaged (sled's checksums, an older state than recorded).
+    Damaged(String),
+    /// A record that does not decode.
+    Undecodable(Unreadable),
+    /// A registration naming a username that no reservation holds for it.
+    Unreserved { email: RegistryKey, upn: String },
+    /// A reservation whose registration is gone, or names another username now.
+    StrayReservation { upn: String, email: RegistryKey },
+    /// An index or a column that disagrees with the records.
+    Index(String),
+    /// The database's schema is not the one this program writes.
+    Schema(String),
+}
+
+impl fmt::Display for Finding {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        match self {
+            Finding::Damaged(what) => write!(f, "damaged: {what}"),
+            Finding::Undecodable(Unreadable { kind, key, error }) => {
+                write!(f, "a {kind} record under {key:?} does not decode: {error}")
+            }
+            Finding::Unreserved { email, upn } => write!(
+                f,
+                "the registration of {email} names the username {upn}, which no reservation holds for it"
+            ),
+            Finding::StrayReservation { upn, email } => write!(
+                f,
+                "the username {upn} is reserved for {email}, whose registration does not name it"
+            ),
+            Finding::Index(what) => write!(f, "index: {what}"),
+            Finding::Schema(what) => write!(f, "schema: {what}"),
+        }
+    }
+}
+
+impl Store {
+    /// `store verify` of the sled store at `path`: opened as the server opens it, but what
+    /// would refuse the start is reported, and nothing is written.
+    pub async fn verify_sled(path: &Path) -> Result<Verified, StoreError> {
+        let inspected = SledStore::inspect(path)?;
+        let describe = format!("sled at {}", path.display());
+        verify_with(inspected.store, describe, inspected.findings).await
+    }
+
+    /// `store verify` of the PostgreSQL database at `url`, without migrating it.
+    pub async fn verify_postgres(url: &str) -> Result<Verified, StoreError> {
+        let store = PgStore::connect(url, None)?;
+        let describe = store.describe_target();
+        let schema = store.schema_findings().await?;
+        let readable = schema.is_empty().then_some(store);
+        verify_with(readable, describe, schema).await
+    }
+
+    /// Reads every record and checks how they refer to each other and to the indexes.
+    pub async fn verify(&self) -> Result<Verified, StoreError> {
+        let exported = self.export().await?;
+        let mut findings: Vec<Finding> = exported
+            .unreadable
+            .into_iter()
+            .map(Finding::Undecodable)
+            .collect();
+        findings.extend(cross_references(&exported.records));
+        findings.extend(self.index_findings().await?);
+        let mut per_kind: BTreeMap<RecordKind, usize> =
+            RecordKind::ALL.iter().map(|kind| (*kind, 0)).collect();
+        for record in &exported.records {
+            *per_kind.entry(record.kind()).or_insert(0) += 1;
+        }
+        Ok(Verified {
+            store: self.describe(),
+            per_kind: Some(per_kind),
+            findings,
+        })
+    }
+}
+
+/// The records of `backend` verified (when it can be read), after `findings` made opening it.
+async fn verify_with(
+    backend: Option<impl super::Backend + 'static>,
+    describe: String,
+    findings: Vec<Finding>,
+) -> Result<Verified, StoreError> {
+    let mut verified = match backend {
+        Some(backend) => Store(Arc::new(backend)).verify().await?,
+        None => Verified {
+            store: describe.clone(),
+            per_kind: None,
+            findings: Vec::new(),
+        },
+    };
+    verified.store = describe;
+    verified.findings.splice(0..0, findings);
+    Ok(verified)
+}
+
+/// Registrations and username reservations that do not name each other.
+fn cross_references(records: &[BackupRecord]) -> Vec<Finding> {
+    let registrations: BTreeMap<&str, &Registration> = records
+        .iter()
+        .filter_map(|record| match record {
+            BackupRecord::Registration(registration) => {
+                Some((registration.email.as_str(), registration))
+            }
+            _ => None,
+        })
+        .collect();
+    let mut reserved: HashMap<&str, &RegistryKey> = HashMap::new();
+    let mut findings = Vec::new();
+    for record in records {
+        let BackupRecord::Username { upn, email } = record else {
+            continue;
+        };
+        reserved.insert(upn, email);
+        let named = registrations
+            .get(email.as_str())
+            .and_then(|registration| registration.reserved_upn());
+        if named.as_deref() != Some(upn.as_str()) {
+            findings.push(Finding::StrayReservation {
+                upn: upn.clone(),
+                email: email.clone(),
+            });
+        }
+    }
+    // Imported registrations name the user the original made: no reservation of ours.
+    for registration in registrations.values().filter(|r| !r.imported) {
+        let Some(upn) = registration.reserved_upn() else {
+            continue;
+        };
+        if reserved.get(upn.as_str()) != Some(&&registration.email) {
+            findings.push(Finding::Unreserved {
+                email: registration.email.clone(),
+                upn,
+            });
+        }
+    }
+    findings
+}
