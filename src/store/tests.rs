@@ -1050,7 +1050,8 @@ async fn postgres_unreachable_is_not_ready_and_errors_without_hanging() {
 #[tokio::test(flavor = "current_thread")]
 #[ignore = "needs PostgreSQL: run tests/run, which starts a throwaway cluster"]
 async fn postgres_a_waiting_query_leaves_the_runtime_thread_free() {
-    // Arrange: a pending sign-up whose row another connection holds locked.
+    // Arrange: a pending sign-up whose row another connection, on a thread of its own,
+    // holds locked for a second.
     let test = "postgres_a_waiting_query_leaves_the_runtime_thread_free";
     let (url, schema) = fresh_schema(test).await;
     let store = Store::connect_in_schema(&url, &schema).await.unwrap();
@@ -1058,19 +1059,32 @@ async fn postgres_a_waiting_query_leaves_the_runtime_thread_free() {
         .insert_pending(&pending("p1", "ada@x.example"))
         .await
         .unwrap();
-    let locker = raw_client(&url).await;
-    let lock = format!("BEGIN; SELECT 1 FROM {schema}.pending WHERE id = 'p1' FOR UPDATE;");
-    locker.batch_execute(&lock).await.unwrap();
-    let ticks = std::sync::Arc::new(std::sync::atomic::AtomicUsize::new(0));
-    let ticker = {
+    let (locked, is_locked) = std::sync::mpsc::channel();
+    let locker = std::thread::spawn(move || {
+        let runtime = tokio::runtime::Builder::new_current_thread()
+            .enable_all()
+            .build()
+            .unwrap();
+        runtime.block_on(async {
+            let client = raw_client(&url).await;
+            let lock = format!("BEGIN; SELECT 1 FROM {schema}.pending WHERE id = 'p1' FOR UPDATE;");
+            client.batch_execute(&lock).await.unwrap();
+            locked.send(()).unwrap();
+            tokio::time::sleep(std::time::Duration::from_secs(1)).await;
+            client.batch_execute("COMMIT").await.unwrap();
+        });
+    });
+    is_locked.recv().unwrap();
+    let ticks = Arc::new(std::sync::atomic::AtomicUsize::new(0));
+    let ticker = tokio::spawn({
         let ticks = ticks.clone();
-        tokio::spawn(async move {
+        async move {
             loop {
                 tokio::time::sleep(std::time::Duration::from_millis(10)).await;
                 ticks.fetch_add(1, std::sync::atomic::Ordering::Relaxed);
             }
-        })
-    };
+        }
+    });
 
     // Act: the claim waits for the lock while the ticker runs on the same thread.
     let claim = tokio::spawn({
@@ -1080,9 +1094,9 @@ async fn postgres_a_waiting_query_leaves_the_runtime_thread_free() {
     tokio::time::sleep(std::time::Duration::from_millis(300)).await;
     let ticked_while_waiting = ticks.load(std::sync::atomic::Ordering::Relaxed);
     let finished_early = claim.is_finished();
-    locker.batch_execute("COMMIT").await.unwrap();
     let claimed = claim.await.unwrap().unwrap();
     ticker.abort();
+    locker.join().unwrap();
 
     // Assert
     assert!(!finished_early, "the claim waited for the row lock");

@@ -13,7 +13,7 @@ pub(crate) fn run(store: &Path, args: &[&str]) -> Output {
     run_with(store, args, &[])
 }
 
-fn run_with(store: &Path, args: &[&str], env: &[(&str, &str)]) -> Output {
+pub(crate) fn run_with(store: &Path, args: &[&str], env: &[(&str, &str)]) -> Output {
     let mut command = Command::new(env!("CARGO_BIN_EXE_ms365-accountcreator"));
     command
         .args(args)

@@ -110,18 +110,22 @@ impl SledStore {
     /// Opens the store as [`SledStore::open`] does for `store verify`: damage is reported,
     /// not refused, and nothing is written.
     pub fn inspect(path: &Path) -> Result<Inspected, StoreError> {
-        let db = Self::open_db(path)?;
-        let mut findings = Vec::new();
-        if let Err(StoreError::Damaged { what }) = read_every_record(&db) {
-            findings.push(Finding::Damaged(what));
-            return Ok(Inspected {
-                store: None,
-                findings,
-            });
+        let unreadable = |what| Inspected {
+            store: None,
+            findings: vec![Finding::Damaged(what)],
+        };
+        let db = match Self::open_db(path) {
+            Err(StoreError::Damaged { what }) => return Ok(unreadable(what)),
+            opened => opened?,
+        };
+        match read_every_record(&db) {
+            Err(StoreError::Damaged { what }) => return Ok(unreadable(what)),
+            read => read?,
         }
-        if let Err(what) = integrity::check(path, &db)? {
-            findings.push(Finding::Damaged(what));
-        }
+        let findings = match integrity::check(path, &db)? {
+            Err(what) => vec![Finding::Damaged(what)],
+            Ok(()) => Vec::new(),
+        };
         let store = Some(Self::from_db(db, None)?);
         Ok(Inspected { store, findings })
     }

@@ -377,3 +377,22 @@ async fn claim(store: &Store, id: &str, email: &str) -> Claim {
     store.insert_pending(&pending(id, email)).await.unwrap();
     store.claim(id, &format!("nonce-{id}"), 150).await.unwrap()
 }
+
+/// A store sled itself cannot open (its snapshot and its log disagree) is reported by
+/// `store verify` as damaged, not a failure of the check.
+#[tokio::test]
+async fn verify_reports_a_store_sled_cannot_open_as_damaged() {
+    let dir = tempfile::tempdir().unwrap();
+    written_and_closed(dir.path(), 1).await;
+    drop(Store::open(dir.path()).unwrap());
+    overwrite_in_store_files(dir.path(), b"Lovelace");
+
+    let verified = Store::verify_sled(dir.path()).await.unwrap();
+
+    assert!(
+        matches!(&verified.findings[..], [Finding::Damaged(what)] if what.contains("corrupted")),
+        "{:?}",
+        verified.findings
+    );
+    assert_eq!(verified.per_kind, None);
+}
