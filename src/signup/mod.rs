@@ -237,12 +237,8 @@ impl Signups {
             errors.add(Field::Email, FieldError::EmailAlreadyUsed);
             SubmitError::Invalid(errors)
         };
-        if self
-            .store
-            .is_registered(&valid.email)
-            .await
-            .map_err(FlowError::from)?
-        {
+        let registered = self.store.is_registered(&valid.email).await;
+        if registered.map_err(FlowError::from)? {
             return Err(already_used());
         }
         let now = self.now();
@@ -253,11 +249,8 @@ impl Signups {
             .await?
         {
             let key = RegistryKey::from(&valid.email);
-            let expires_at = self
-                .store
-                .latest_expiry(&key)
-                .await
-                .map_err(FlowError::from)?;
+            let expires_at = self.store.latest_expiry(&key).await;
+            let expires_at = expires_at.map_err(FlowError::from)?;
             // No pending link left (forgotten meanwhile): say how long a new one would last.
             let link_valid_for = expires_at.map_or(self.settings.token_ttl, |at| {
                 Duration::from_secs(at.saturating_sub(now))

@@ -201,6 +201,10 @@ pub async fn submit(
         Err(FormError::Unreadable(status)) => return Err(poem::Error::from_status(status)),
     };
     let tr = ctx.tr_with(&state.catalogs, values.lang.as_deref());
+    let failure = |errors: FieldErrors, general_error: Option<String>, status: StatusCode| {
+        let (tr, values) = (&tr, &values);
+        async move { form_again(ctx, state, tr, values, &errors, general_error, status).await }
+    };
     let limited = state.limit_signup(ctx).err().map(SubmitError::RateLimited);
     let outcome = match limited {
         Some(limited) => Err(limited),
@@ -227,40 +231,29 @@ pub async fn submit(
             ))
         }
         Err(SubmitError::Invalid(errors)) => {
-            let status = StatusCode::UNPROCESSABLE_ENTITY;
-            Ok(form_again(ctx, state, &tr, &values, &errors, None, status).await)
+            Ok(failure(errors, None, StatusCode::UNPROCESSABLE_ENTITY).await)
         }
         Err(SubmitError::RateLimited(wait) | SubmitError::MailCap(wait)) => {
             let message =
                 limited_message(&tr, wait, matches!(outcome, Err(SubmitError::MailCap(_))));
-            let page = form_again(
-                ctx,
-                state,
-                &tr,
-                &values,
-                &FieldErrors::default(),
+            let page = failure(
+                FieldErrors::default(),
                 Some(message),
                 StatusCode::TOO_MANY_REQUESTS,
-            )
-            .await;
-            Ok(response::with_retry_after(page, wait))
+            );
+            Ok(response::with_retry_after(page.await, wait))
         }
         Err(SubmitError::MailboxLimited {
             wait,
             link_valid_for,
         }) => {
             let message = link_already_sent(&tr, wait, link_valid_for);
-            let page = form_again(
-                ctx,
-                state,
-                &tr,
-                &values,
-                &FieldErrors::default(),
+            let page = failure(
+                FieldErrors::default(),
                 Some(message),
                 StatusCode::TOO_MANY_REQUESTS,
-            )
-            .await;
-            Ok(response::with_retry_after(page, wait))
+            );
+            Ok(response::with_retry_after(page.await, wait))
         }
         Err(SubmitError::Flow(err)) => {
             tracing::error!(error = %err, "sign-up could not be completed");
@@ -268,9 +261,7 @@ pub async fn submit(
                 FlowError::Mail(_) => (tr.t("We could not send the confirmation mail just now. Please try again in a few minutes."), StatusCode::SERVICE_UNAVAILABLE),
                 _ => (tr.t("Your sign-up could not be saved just now. Please try again in a few minutes."), StatusCode::INTERNAL_SERVER_ERROR),
             };
-            let message = Some(message.to_owned());
-            let errors = FieldErrors::default();
-            Ok(form_again(ctx, state, &tr, &values, &errors, message, status).await)
+            Ok(failure(FieldErrors::default(), Some(message.to_owned()), status).await)
         }
     }
 }
