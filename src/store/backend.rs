@@ -16,11 +16,9 @@ use std::fmt::Debug;
 use async_trait::async_trait;
 use tokio::sync::watch;
 
-use super::backup::BackupRecord;
-use super::verify::Finding;
 use super::{
-    Claim, Forgotten, Imported, Listed, Lookup, PendingSignup, Purged, QueueEntry, QueueStats,
-    Registration, RegistryKey, RowLease, StoreError, UsedResetLink,
+    BackupRecord, Claim, Finding, Forgotten, Imported, Lease, Listed, Lookup, PendingSignup,
+    Purged, QueueEntry, QueueStats, Registration, RegistryKey, StoreError, UsedResetLink,
 };
 use crate::domain::Mailbox;
 
@@ -260,18 +258,6 @@ impl<T> Backend for T where
 pub struct Exported {
     pub records: Vec<BackupRecord>,
     pub unreadable: Vec<super::Unreadable>,
-}
-
-/// The right to provision a registration, from [`RegistryStore::lease`].
-#[derive(Debug)]
-pub enum Lease {
-    /// sled: this process holds the whole store (sled's lock on its directory) from
-    /// opening it until it exits, so no other process provisions anything meanwhile. That
-    /// lock does not lapse: there is nothing to renew or to give back.
-    StoreLock,
-    /// PostgreSQL: a lease on the registration's row, which lapses unless renewed every
-    /// [`super::LEASE_RENEWAL`]; give it back with [`RowLease::release`] when done.
-    Row(RowLease),
 }
 
 /// What [`Housekeeping::flush`] did.

@@ -2,9 +2,10 @@
 //! instances sharing one database), behind one [`Store`] handle. The only module that
 //! touches sled or the database; no `sled::Tree`, SQL row or backend error leaves it.
 //!
-//! Layout: the records and answers both backends share (`records.rs`, `key.rs`), the errors
-//! by meaning (`error.rs`), the seam — one trait per record kind (`backend.rs`) —, the
-//! backup file's format (`backup/`) and `store verify` (`verify.rs`). `sled/` and
+//! Layout: the records and answers both backends share (`records.rs`, `kind.rs`, `key.rs`),
+//! the errors by meaning (`error.rs`), the seam — one trait per record kind (`backend.rs`),
+//! and the right to provision (`lease.rs`) —, the backup file's format (`backup/`) and
+//! `store verify` (`verify.rs`, reporting `findings.rs`). `sled/` and
 //! `postgres/` implement the traits, each in files named after them: `pending.rs`,
 //! `registry.rs`, `queue.rs`, `resets.rs`, `mail_counts.rs`, `housekeeping.rs`,
 //! `backup.rs` and `verify.rs`; sled's `integrity.rs` notices a store rolled back to an
@@ -20,7 +21,10 @@
 mod backend;
 mod backup;
 mod error;
+mod findings;
 mod key;
+mod kind;
+mod lease;
 mod postgres;
 mod records;
 mod sled;
@@ -31,18 +35,20 @@ use std::path::Path;
 use std::sync::Arc;
 
 pub use backend::{
-    Backend, BackupStore, Durability, Exported, FailureWatch, Housekeeping, Lease, MailCounts,
+    Backend, BackupStore, Durability, Exported, FailureWatch, Housekeeping, MailCounts,
     PendingStore, QueueStore, RegistryStore, ResetStore,
 };
-pub use backup::{BackupError, BackupRecord, Copied};
+pub use backup::{BackupError, Copied};
 pub use error::StoreError;
+pub use findings::{Finding, Verified};
 pub use key::RegistryKey;
-pub use postgres::{LEASE_RENEWAL, RowLease};
+pub use kind::RecordKind;
+pub use lease::{Lease, RowLease};
+pub use postgres::LEASE_RENEWAL;
 pub use records::{
-    Claim, Forgotten, Imported, Listed, Lookup, PendingSignup, Purged, QueueEntry, QueueStats,
-    RecordKind, Registration, Unreadable, UsedResetLink,
+    BackupRecord, Claim, Forgotten, Imported, Listed, Lookup, PendingSignup, Purged, QueueEntry,
+    QueueStats, Registration, Unreadable, UsedResetLink,
 };
-pub use verify::{Finding, Verified};
 
 use self::postgres::PgStore;
 use self::sled::SledStore;

@@ -1,57 +1,11 @@
 //! What the store holds and answers, the same for either backend: the records (a pending
-//! sign-up, a registration, a queue entry), the kinds they come in, and the answers of the
-//! calls that read or change them.
-
-use std::fmt;
+//! sign-up, a registration, a queue entry, and each of them as a backup holds it), and the
+//! answers of the calls that read or change them.
 
 use serde::{Deserialize, Serialize};
 
-use super::RegistryKey;
+use super::{RecordKind, RegistryKey};
 use crate::domain::Step;
-
-/// The kinds of record the store keeps; backups, `store verify` and error messages name them.
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, PartialOrd, Ord, Serialize, Deserialize)]
-#[serde(rename_all = "snake_case")]
-pub enum RecordKind {
-    /// A sign-up waiting for its link ([`PendingSignup`]).
-    Pending,
-    /// A used address and its provisioning state ([`Registration`]).
-    Registration,
-    /// A username reserved by a registration.
-    Username,
-    /// A registration owed a provisioning run ([`QueueEntry`]).
-    QueueEntry,
-    /// The newest password reset link used for an address.
-    Reset,
-}
-
-impl RecordKind {
-    /// Every kind, in the order reports list them.
-    pub const ALL: [RecordKind; 5] = [
-        RecordKind::Pending,
-        RecordKind::Registration,
-        RecordKind::Username,
-        RecordKind::QueueEntry,
-        RecordKind::Reset,
-    ];
-
-    /// The name backups and reports use (`queue_entry`).
-    pub fn name(self) -> &'static str {
-        match self {
-            RecordKind::Pending => "pending",
-            RecordKind::Registration => "registration",
-            RecordKind::Username => "username",
-            RecordKind::QueueEntry => "queue_entry",
-            RecordKind::Reset => "reset",
-        }
-    }
-}
-
-impl fmt::Display for RecordKind {
-    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
-        f.write_str(self.name())
-    }
-}
 
 /// A sign-up waiting for its address to be verified.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
@@ -246,6 +200,50 @@ pub struct UsedResetLink {
     pub(in crate::store) issued_at: u64,
     /// What was recorded before.
     pub(in crate::store) previous: Option<u64>,
+}
+
+/// One record of a store, as a backup holds it.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(tag = "kind", rename_all = "snake_case")]
+pub enum BackupRecord {
+    Pending(PendingSignup),
+    Registration(Registration),
+    /// A username (lower case) reserved by the registration of `email`.
+    Username {
+        upn: String,
+        email: RegistryKey,
+    },
+    QueueEntry(QueueEntry),
+    /// The issue time of the newest reset link used for `email`.
+    Reset {
+        email: RegistryKey,
+        used_through: u64,
+    },
+}
+
+impl BackupRecord {
+    /// Its kind.
+    pub fn kind(&self) -> RecordKind {
+        match self {
+            BackupRecord::Pending(_) => RecordKind::Pending,
+            BackupRecord::Registration(_) => RecordKind::Registration,
+            BackupRecord::Username { .. } => RecordKind::Username,
+            BackupRecord::QueueEntry(_) => RecordKind::QueueEntry,
+            BackupRecord::Reset { .. } => RecordKind::Reset,
+        }
+    }
+
+    /// What it is stored under: written in this order, a backup of the same store is the
+    /// same file.
+    pub(in crate::store) fn key(&self) -> String {
+        match self {
+            BackupRecord::Pending(signup) => signup.id.clone(),
+            BackupRecord::Registration(registration) => registration.email.to_string(),
+            BackupRecord::Username { upn, .. } => upn.clone(),
+            BackupRecord::QueueEntry(entry) => format!("{:020}", entry.seq),
+            BackupRecord::Reset { email, .. } => email.to_string(),
+        }
+    }
 }
 
 /// What a purge did.

@@ -15,56 +15,10 @@ use std::io::{BufRead, Write};
 
 use serde::{Deserialize, Serialize};
 
-use super::{
-    PendingSignup, QueueEntry, RecordKind, Registration, RegistryKey, Store, StoreError, Unreadable,
-};
+use super::{BackupRecord, RecordKind, Store, StoreError, Unreadable};
 
 const FORMAT: &str = "ms365-accountcreator store backup";
 const VERSION: u32 = 2;
-
-/// One record of a store, as a backup holds it.
-#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
-#[serde(tag = "kind", rename_all = "snake_case")]
-pub enum BackupRecord {
-    Pending(PendingSignup),
-    Registration(Registration),
-    /// A username (lower case) reserved by the registration of `email`.
-    Username {
-        upn: String,
-        email: RegistryKey,
-    },
-    QueueEntry(QueueEntry),
-    /// The issue time of the newest reset link used for `email`.
-    Reset {
-        email: RegistryKey,
-        used_through: u64,
-    },
-}
-
-impl BackupRecord {
-    /// Its kind.
-    pub fn kind(&self) -> RecordKind {
-        match self {
-            BackupRecord::Pending(_) => RecordKind::Pending,
-            BackupRecord::Registration(_) => RecordKind::Registration,
-            BackupRecord::Username { .. } => RecordKind::Username,
-            BackupRecord::QueueEntry(_) => RecordKind::QueueEntry,
-            BackupRecord::Reset { .. } => RecordKind::Reset,
-        }
-    }
-
-    /// What it is stored under: written in this order, a backup of the same store is the
-    /// same file.
-    fn key(&self) -> String {
-        match self {
-            BackupRecord::Pending(signup) => signup.id.clone(),
-            BackupRecord::Registration(registration) => registration.email.to_string(),
-            BackupRecord::Username { upn, .. } => upn.clone(),
-            BackupRecord::QueueEntry(entry) => format!("{:020}", entry.seq),
-            BackupRecord::Reset { email, .. } => email.to_string(),
-        }
-    }
-}
 
 /// Why a backup cannot be written or restored.
 #[derive(Debug, thiserror::Error)]
@@ -247,7 +201,10 @@ pub(super) fn read_backup(input: impl BufRead) -> Result<Vec<BackupRecord>, Back
         }
         lines_read += 1;
         let record = match version {
-            1 => v1::record(value).map_err(|reason| reason.at(number))?,
+            1 => v1::record(value).map_err(|error| match error {
+                v1::LineError::Format(reason) => format(reason),
+                v1::LineError::UnknownTree(tree) => BackupError::UnknownTree { line: number, tree },
+            })?,
             _ => Some(
                 BackupRecord::deserialize(value)
                     .map_err(|err| format(format!("not a record: {err}")))?,

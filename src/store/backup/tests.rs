@@ -1,6 +1,7 @@
 //! The backup file's format: what is refused, and where.
 
 use super::*;
+use crate::store::RegistryKey;
 
 #[tokio::test]
 async fn a_file_that_is_not_a_backup_is_refused_with_its_line() {

@@ -7,22 +7,12 @@ use base64::Engine;
 use base64::engine::general_purpose::STANDARD as BASE64;
 use serde::Deserialize;
 
-use super::{BackupError, BackupRecord};
-use crate::store::{RecordKind, RegistryKey};
+use crate::store::{BackupRecord, RecordKind, RegistryKey};
 
 /// Why a line of a first-version backup does not read; its number is added by the caller.
 pub(super) enum LineError {
     Format(String),
     UnknownTree(String),
-}
-
-impl LineError {
-    pub(super) fn at(self, line: usize) -> BackupError {
-        match self {
-            LineError::Format(reason) => BackupError::Format { line, reason },
-            LineError::UnknownTree(tree) => BackupError::UnknownTree { line, tree },
-        }
-    }
 }
 
 #[derive(Deserialize)]

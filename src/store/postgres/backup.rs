@@ -8,7 +8,7 @@ use tokio_postgres::{Row, Transaction};
 use super::queue::entry;
 use super::verify::index_findings;
 use super::{PgStore, decode, json};
-use crate::store::verify::Finding;
+use crate::store::Finding;
 use crate::store::{
     BackupRecord, BackupStore, Exported, RecordKind, RegistryKey, StoreError, Unreadable,
 };

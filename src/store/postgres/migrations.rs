@@ -8,8 +8,8 @@ use std::time::Duration;
 use deadpool_postgres::Pool;
 
 use super::PgStore;
+use crate::store::Finding;
 use crate::store::StoreError;
-use crate::store::verify::Finding;
 
 /// The embedded migrations, in order: (version, name, SQL).
 pub(in crate::store) const MIGRATIONS: &[(i32, &str, &str)] = &[

@@ -38,7 +38,6 @@ use serde::de::DeserializeOwned;
 use tokio_postgres::types::Json;
 
 use crate::store::{RecordKind, StoreError};
-pub use registry::RowLease;
 
 /// How long a registration stays with the instance provisioning it without a sign of life:
 /// then another may take it over (the first died, or lost the database). The holder renews

@@ -2,41 +2,34 @@
 //! id and provisioning lease in columns) and `usernames` (UPN → mailbox, removed with its
 //! registration). A registration's lease keeps other instances from provisioning it.
 
+use std::sync::Arc;
+
 use async_trait::async_trait;
 use tokio_postgres::GenericClient;
 
 use super::{PgStore, decode, json, lease_secs};
 use crate::domain::Mailbox;
+use crate::store::lease::LeaseHolder;
 use crate::store::{
     Forgotten, Imported, Lease, Listed, RecordKind, Registration, RegistryKey, RegistryStore,
-    StoreError,
+    RowLease, StoreError,
 };
 
-/// This instance's lease on provisioning one registration ([`Lease::Row`]): it lapses unless
-/// renewed every [`super::LEASE_RENEWAL`]; once it has, another instance may take the
-/// registration over, and this one's next save answers [`StoreError::Busy`].
-#[derive(Debug)]
-pub struct RowLease {
-    store: PgStore,
-    email: RegistryKey,
-}
-
-impl RowLease {
-    /// Keeps the lease for another [`super::LEASE`].
-    pub async fn renew(&self) -> Result<(), StoreError> {
-        self.store.take_lease(&self.email).await.map(drop)
+/// Row leases: taken by [`RegistryStore::lease`] and by the queue's next entry.
+#[async_trait]
+impl LeaseHolder for PgStore {
+    async fn renew(&self, email: &RegistryKey) -> Result<(), StoreError> {
+        self.take_lease(email).await.map(drop)
     }
 
-    /// Gives the lease up, so another instance may take the registration at once.
-    pub async fn release(self) -> Result<(), StoreError> {
-        self.store
-            .pool
+    async fn release(&self, email: &RegistryKey) -> Result<(), StoreError> {
+        self.pool
             .get()
             .await?
             .execute(
                 "UPDATE registrations SET lease_holder = NULL, lease_until = NULL
                  WHERE email = $1 AND lease_holder = $2",
-                &[&self.email.as_str(), &&*self.store.holder],
+                &[&email.as_str(), &&*self.holder],
             )
             .await?;
         Ok(())
@@ -135,10 +128,7 @@ impl RegistryStore for PgStore {
         email: &RegistryKey,
     ) -> Result<(Lease, Option<Registration>), StoreError> {
         let registration = self.take_lease(email).await?;
-        let lease = RowLease {
-            store: self.clone(),
-            email: email.clone(),
-        };
+        let lease = RowLease::new(Arc::new(self.clone()), email.clone());
         Ok((Lease::Row(lease), registration))
     }
 

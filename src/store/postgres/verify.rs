@@ -3,8 +3,8 @@
 //! columns, the answers use the records), so a copy that differs is a broken store.
 
 use super::PgStore;
+use crate::store::Finding;
 use crate::store::StoreError;
-use crate::store::verify::Finding;
 
 /// Rows whose columns differ from their record's fields: (what is wrong, the row's key).
 const CHECKS: &[(&str, &str)] = &[

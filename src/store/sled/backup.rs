@@ -9,7 +9,7 @@ use super::pending::with_id;
 use super::resets::{ResetRecord, used_through};
 use super::verify::index_findings;
 use super::{SledStore, decode, encode};
-use crate::store::verify::Finding;
+use crate::store::Finding;
 use crate::store::{
     BackupRecord, BackupStore, Exported, RecordKind, RegistryKey, StoreError, Unreadable,
 };

@@ -14,14 +14,13 @@
 
 use std::io::Write;
 use std::path::{Path, PathBuf};
+use std::sync::Mutex;
 use std::sync::atomic::{AtomicBool, Ordering};
-use std::sync::mpsc::{RecvTimeoutError, SyncSender};
-use std::sync::{Arc, Mutex, Weak};
+use std::sync::mpsc::SyncSender;
 use std::time::Duration;
 
 use serde::{Deserialize, Serialize};
 
-use super::Handle;
 use crate::store::StoreError;
 
 /// The file beside sled's, in the store directory.
@@ -126,6 +125,14 @@ impl Integrity {
         &self.dir
     }
 
+    /// Keeps `stop` until the store is dropped: the checkpoint thread ends with it.
+    pub(super) fn stop_with(&self, stop: SyncSender<()>) {
+        *self
+            .stop
+            .lock()
+            .unwrap_or_else(std::sync::PoisonError::into_inner) = Some(stop);
+    }
+
     /// Notes a write: the next checkpoint records it.
     pub(super) fn written(&self) {
         self.written.store(true, Ordering::Release);
@@ -177,36 +184,4 @@ impl Integrity {
             .and_then(|dir| dir.sync_all())
             .map_err(io)
     }
-}
-
-/// Starts the thread that checkpoints `handle` every [`CHECKPOINT_EVERY`] while it is
-/// written. It holds the store only while it checkpoints, and ends when the store is
-/// dropped.
-pub(super) fn keep_checkpointing(handle: &Arc<Handle>) -> Result<(), StoreError> {
-    let Some(integrity) = &handle.integrity else {
-        return Ok(());
-    };
-    let (stop, stopped) = std::sync::mpsc::sync_channel::<()>(0);
-    let weak: Weak<Handle> = Arc::downgrade(handle);
-    std::thread::Builder::new()
-        .name("store-checkpoint".into())
-        .spawn(move || {
-            while let Err(RecvTimeoutError::Timeout) = stopped.recv_timeout(CHECKPOINT_EVERY) {
-                let Some(handle) = weak.upgrade() else { return };
-                if let Some(integrity) = &handle.integrity
-                    && let Err(err) = integrity.checkpoint_if_written(&handle.db)
-                    && handle.failure.note(err.to_string())
-                {
-                    tracing::error!(error = %err, "cannot record the store's generation");
-                }
-            }
-        })
-        .map_err(|err| {
-            StoreError::Unavailable(format!("cannot start the store's checkpoint thread: {err}"))
-        })?;
-    *integrity
-        .stop
-        .lock()
-        .unwrap_or_else(std::sync::PoisonError::into_inner) = Some(stop);
-    Ok(())
 }

@@ -28,14 +28,15 @@ mod verify;
 
 use std::ops::Deref;
 use std::path::{Path, PathBuf};
-use std::sync::Arc;
+use std::sync::mpsc::RecvTimeoutError;
+use std::sync::{Arc, Weak};
 use std::time::{Duration, Instant};
 
 use serde::{Deserialize, Serialize};
 use sled::transaction::ConflictableTransactionError;
 
 use self::integrity::Integrity;
-use super::verify::Finding;
+use super::Finding;
 use super::{FailureWatch, RecordKind, StoreError};
 
 /// How long opening waits for the store's lock (see [`SledStore::open_db`]).
@@ -103,7 +104,7 @@ impl SledStore {
             return Err(StoreError::Damaged { what });
         }
         let store = Self::from_db(db, Some(Integrity::new(path)))?;
-        integrity::keep_checkpointing(&store.0)?;
+        keep_checkpointing(&store.0)?;
         Ok(store)
     }
 
@@ -175,6 +176,37 @@ impl SledStore {
             .as_ref()
             .map(|integrity| integrity.dir().to_owned())
     }
+}
+
+/// Starts the thread that checkpoints the store every [`integrity::CHECKPOINT_EVERY`] while
+/// it is written. It holds the store only while it checkpoints, and ends when the store is
+/// dropped.
+fn keep_checkpointing(handle: &Arc<Handle>) -> Result<(), StoreError> {
+    let Some(integrity) = &handle.integrity else {
+        return Ok(());
+    };
+    let (stop, stopped) = std::sync::mpsc::sync_channel::<()>(0);
+    let weak: Weak<Handle> = Arc::downgrade(handle);
+    std::thread::Builder::new()
+        .name("store-checkpoint".into())
+        .spawn(move || {
+            while let Err(RecvTimeoutError::Timeout) =
+                stopped.recv_timeout(integrity::CHECKPOINT_EVERY)
+            {
+                let Some(handle) = weak.upgrade() else { return };
+                if let Some(integrity) = &handle.integrity
+                    && let Err(err) = integrity.checkpoint_if_written(&handle.db)
+                    && handle.failure.note(err.to_string())
+                {
+                    tracing::error!(error = %err, "cannot record the store's generation");
+                }
+            }
+        })
+        .map_err(|err| {
+            StoreError::Unavailable(format!("cannot start the store's checkpoint thread: {err}"))
+        })?;
+    integrity.stop_with(stop);
+    Ok(())
 }
 
 /// Reads every key and value of every tree once: sled checks each page's checksum as it

@@ -4,7 +4,7 @@
 use super::pending::ids_in;
 use super::queue::seq_of;
 use super::{SledStore, decode};
-use crate::store::verify::Finding;
+use crate::store::Finding;
 use crate::store::{PendingSignup, QueueEntry, RecordKind, Registration, StoreError};
 
 /// Every disagreement between sled's trees. Records that do not decode are skipped here
