@@ -195,7 +195,7 @@ impl Application {
                 "stopped because the store at DATABASE_PATH can no longer be written: {reason}"
             );
         }
-        store.flush().await.context("cannot flush the store")?;
+        store.close().await.context("cannot flush the store")?;
         tracing::info!("stopped; store flushed");
         Ok(())
     }

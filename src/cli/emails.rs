@@ -201,7 +201,7 @@ async fn import(
             present += 1;
         }
     }
-    store.flush().await?;
+    store.close().await?;
     println!(
         "{added} imported, {present} already registered, {} with an unusual address",
         read.unusual
@@ -332,7 +332,7 @@ async fn forget(store: &Store, email: &str, separator: SubaddressSeparator) -> a
         email = written;
         forgotten = store.forget(&email).await?;
     }
-    store.flush().await?;
+    store.close().await?;
     match &forgotten.registration {
         Some(registration) => println!(
             "removed the registration of {email} (user {}, object id {}); delete the user in Entra ID too if that was asked",

@@ -101,7 +101,7 @@ async fn retry(store: &Store, settings: &Settings, id: &str) -> anyhow::Result<(
         .retry(&registration.email)
         .await
         .map_err(|err| anyhow::anyhow!("{err}"))?;
-    store.flush().await?;
+    store.close().await?;
     if result.awaiting_person {
         println!(
             "created {} for {}; the password is shown when the person opens their link and confirms again",
@@ -141,7 +141,7 @@ fn signups_for_retry(store: &Store, settings: &Settings) -> anyhow::Result<Signu
 /// Deletes the pending sign-ups whose link has expired.
 async fn purge_expired(store: &Store) -> anyhow::Result<()> {
     let purged = store.purge_expired(now()).await?;
-    store.flush().await?;
+    store.close().await?;
     println!("{} expired pending sign-ups deleted", purged.deleted);
     for record in &purged.unreadable {
         eprintln!(

@@ -94,6 +94,7 @@ async fn copy(from: &str, to: &str) -> anyhow::Result<()> {
     let mut records = Vec::new();
     source.backup(&mut records).await?;
     let written = target.restore(records.as_slice()).await?;
+    target.close().await?;
     println!(
         "{written} copied from {} to {}",
         source.describe(),
@@ -140,6 +141,7 @@ async fn restore(store: &Store, file: &Path) -> anyhow::Result<()> {
             std::fs::File::open(file).with_context(|| format!("cannot open {}", file.display()))?;
         store.restore(std::io::BufReader::new(input)).await?
     };
+    store.close().await?;
     println!(
         "{copied} restored from {} into the {}",
         file.display(),

@@ -203,6 +203,10 @@ pub trait Housekeeping {
     /// Makes every write so far durable.
     async fn flush(&self) -> Result<Durability, StoreError>;
 
+    /// Makes every write so far durable and records the state the store is left in: for a
+    /// server about to stop (the store's last handle does the same when it is dropped).
+    async fn close(&self) -> Result<Durability, StoreError>;
+
     /// Where a failed write stays failed until the store is opened again (sled: a full
     /// disk), the watch that says so; `None` where failures pass (PostgreSQL).
     fn failures(&self) -> Option<&FailureWatch>;
@@ -260,11 +264,15 @@ pub struct Exported {
     pub unreadable: Vec<super::Unreadable>,
 }
 
-/// What [`Housekeeping::flush`] did.
+/// What [`Housekeeping::flush`] and [`Housekeeping::close`] did.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub enum Durability {
     /// sled: its log was written to disk.
     Flushed,
+    /// sled, closing: its log was written to disk and the state it leaves recorded beside
+    /// it (its generation, `sled/integrity.rs`), so the next start can tell it from an
+    /// older one.
+    Recorded,
     /// PostgreSQL: every write was committed when it returned; nothing was waiting.
     Committed,
 }

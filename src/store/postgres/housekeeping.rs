@@ -64,6 +64,10 @@ impl Housekeeping for PgStore {
         Ok(Durability::Committed)
     }
 
+    async fn close(&self) -> Result<Durability, StoreError> {
+        Ok(Durability::Committed)
+    }
+
     fn failures(&self) -> Option<&FailureWatch> {
         None
     }

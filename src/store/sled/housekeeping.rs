@@ -44,6 +44,23 @@ impl Housekeeping for SledStore {
         self.watched(result).map(|()| Durability::Flushed)
     }
 
+    /// The checkpoint syncs files: on a blocking thread.
+    async fn close(&self) -> Result<Durability, StoreError> {
+        let flushed = self.flush().await?;
+        if self.integrity.is_none() {
+            return Ok(flushed);
+        }
+        let store = self.clone();
+        tokio::task::spawn_blocking(move || store.checkpoint())
+            .await
+            .map_err(|err| {
+                StoreError::Unavailable(format!(
+                    "recording the store's generation was aborted: {err}"
+                ))
+            })??;
+        Ok(Durability::Recorded)
+    }
+
     fn failures(&self) -> Option<&FailureWatch> {
         Some(&self.failure)
     }

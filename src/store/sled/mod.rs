@@ -194,8 +194,7 @@ fn keep_checkpointing(handle: &Arc<Handle>) -> Result<(), StoreError> {
                 stopped.recv_timeout(integrity::CHECKPOINT_EVERY)
             {
                 let Some(handle) = weak.upgrade() else { return };
-                if let Some(integrity) = &handle.integrity
-                    && let Err(err) = integrity.checkpoint_if_written(&handle.db)
+                if let Err(err) = handle.checkpoint()
                     && handle.failure.note(err.to_string())
                 {
                     tracing::error!(error = %err, "cannot record the store's generation");
@@ -238,6 +237,15 @@ impl Handle {
         result
     }
 
+    /// Records the store's generation if it was written since the last time
+    /// (`integrity.rs`). Syncs files: not on a runtime worker.
+    fn checkpoint(&self) -> Result<(), StoreError> {
+        match &self.integrity {
+            Some(integrity) => integrity.checkpoint_if_written(&self.db),
+            None => Ok(()),
+        }
+    }
+
     fn watching<T>(&self, write: impl FnOnce() -> Result<T, StoreError>) -> Result<T, StoreError> {
         self.watched(write())
     }
@@ -275,9 +283,7 @@ impl Drop for Handle {
     /// The last handle of a store that was written since its last checkpoint records the
     /// state it leaves (a clean shutdown), so the next opening can tell it from an older one.
     fn drop(&mut self) {
-        if let Some(integrity) = &self.integrity
-            && let Err(err) = integrity.checkpoint_if_written(&self.db)
-        {
+        if let Err(err) = self.checkpoint() {
             tracing::warn!(error = %err, "cannot record the store's generation at closing");
         }
     }

@@ -396,3 +396,20 @@ async fn verify_reports_a_store_sled_cannot_open_as_damaged() {
     );
     assert_eq!(verified.per_kind, None);
 }
+
+/// A server stopping records the state it leaves at once, not a checkpoint period later.
+#[tokio::test]
+async fn closing_records_the_generation_at_once() {
+    let dir = tempfile::tempdir().unwrap();
+    let (store, _) = open(dir.path());
+    store
+        .insert_pending(&pending("p1", "ada@x.example"))
+        .await
+        .unwrap();
+
+    let closed = store.close().await.unwrap();
+
+    assert_eq!(closed, crate::store::Durability::Recorded);
+    let recorded = std::fs::read_to_string(dir.path().join(FILE)).unwrap();
+    assert!(recorded.contains("\"generation\":1"), "{recorded}");
+}
