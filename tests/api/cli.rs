@@ -378,6 +378,7 @@ fn every_command_has_help() {
         vec!["store", "--help"],
         vec!["store", "backup", "--help"],
         vec!["store", "restore", "--help"],
+        vec!["store", "verify", "--help"],
     ] {
         let out = stdout(&run(dir.path(), &args));
         assert!(out.contains("Usage:"), "{args:?}: {out}");
