@@ -8,9 +8,9 @@
 //! (written beside, synced, renamed, the directory synced): the file never names a
 //! generation sled has not made durable. Opening refuses a store whose sled generation is
 //! below the file's. Checkpoints happen about every [`CHECKPOINT_EVERY`] while the store is
-//! written (a thread of the store's), and when its last handle is dropped (a clean
-//! shutdown), so after a SIGTERM every record is covered and after a SIGKILL all but at
-//! most the last second's writes.
+//! written (a thread of the store's), when it is closed (a clean shutdown) and when its last
+//! handle is dropped, so after a SIGTERM every record is covered and after a SIGKILL all but
+//! at most the last second's writes.
 
 use std::io::Write;
 use std::path::{Path, PathBuf};
@@ -49,64 +49,53 @@ pub(in crate::store) struct Integrity {
     stop: Mutex<Option<SyncSender<()>>>,
 }
 
-/// Whether the store in `dir` is at least as new as its file says: `Err` says what is wrong.
-pub(super) fn check(dir: &Path, db: &sled::Db) -> Result<Result<(), String>, StoreError> {
+/// Whether the store in `dir` is at least as new as its file says: [`StoreError::Damaged`]
+/// says what is wrong when it is not.
+pub(super) fn check(dir: &Path, db: &sled::Db) -> Result<(), StoreError> {
     let file = dir.join(FILE);
-    let recorded = match read_file(&file) {
-        Ok(recorded) => recorded,
-        Err(what) => return Ok(Err(what)),
-    };
-    let stored = match stored(db) {
-        Ok(stored) => stored,
-        Err(what) => return Ok(Err(what)),
-    };
-    Ok(match (recorded, stored) {
+    let damaged = |what: String| Err(StoreError::Damaged { what });
+    match (read_file(&file)?, stored(db)?) {
         // A new store, or one a version without the file wrote: the first checkpoint
         // writes it.
         (None, None) => Ok(()),
-        (None, Some(stored)) => Err(format!(
+        (None, Some(stored)) => damaged(format!(
             "its generation file {} is missing, though the store is at generation {stored}: it was deleted, or the directory was put together from parts",
             file.display()
         )),
-        (Some(recorded), stored) if stored.unwrap_or(0) < recorded => Err(format!(
+        (Some(recorded), stored) if stored.unwrap_or(0) < recorded => damaged(format!(
             "it holds generation {} of its writes, but generation {recorded} was written before (recorded in {}): sled lost the writes after a damaged spot in its log, or an older copy of the store was put in its place",
             stored.unwrap_or(0),
             file.display()
         )),
         (Some(_), _) => Ok(()),
-    })
+    }
 }
 
-/// The generation the file records; `None` when there is none. `Err` when it is there but
-/// does not read.
-fn read_file(file: &Path) -> Result<Option<u64>, String> {
+/// The generation the file records; `None` when there is none.
+fn read_file(file: &Path) -> Result<Option<u64>, StoreError> {
     match std::fs::read(file) {
         Ok(bytes) => serde_json::from_slice::<Recorded>(&bytes)
             .map(|recorded| Some(recorded.generation))
-            .map_err(|err| {
-                format!(
+            .map_err(|err| StoreError::Damaged {
+                what: format!(
                     "its generation file {} does not read: {err}",
                     file.display()
-                )
+                ),
             }),
         Err(err) if err.kind() == std::io::ErrorKind::NotFound => Ok(None),
-        Err(err) => Err(format!(
-            "its generation file {} cannot be read: {err}",
-            file.display()
-        )),
+        Err(err) => Err(StoreError::from(sled::Error::Io(err))),
     }
 }
 
 /// The generation sled holds.
-fn stored(db: &sled::Db) -> Result<Option<u64>, String> {
-    let value = db
-        .get(KEY)
-        .map_err(|err| StoreError::from(err).to_string())?;
-    value
+fn stored(db: &sled::Db) -> Result<Option<u64>, StoreError> {
+    db.get(KEY)?
         .map(|bytes| {
             <[u8; 8]>::try_from(bytes.as_ref())
                 .map(u64::from_be_bytes)
-                .map_err(|_| "its generation in sled does not read".to_owned())
+                .map_err(|_| StoreError::Damaged {
+                    what: "its generation in sled does not read".to_owned(),
+                })
         })
         .transpose()
 }
@@ -155,14 +144,13 @@ impl Integrity {
             .checkpointing
             .lock()
             .unwrap_or_else(std::sync::PoisonError::into_inner);
-        let file = self.dir.join(FILE);
-        let recorded = read_file(&file).map_err(|what| StoreError::Damaged { what })?;
+        let recorded = read_file(&self.dir.join(FILE))?;
         if recorded.is_none() {
             // The file exists before sled ever holds a generation, so a store with a
             // generation and no file is one whose file went missing.
             self.write_file(0)?;
         }
-        let stored = stored(db).map_err(|what| StoreError::Damaged { what })?;
+        let stored = stored(db)?;
         let next = stored.max(recorded).unwrap_or(0) + 1;
         db.insert(KEY, &next.to_be_bytes())?;
         db.flush()?;

@@ -100,9 +100,7 @@ impl SledStore {
     pub fn open(path: &Path) -> Result<Self, StoreError> {
         let db = Self::open_db(path)?;
         read_every_record(&db)?;
-        if let Err(what) = integrity::check(path, &db)? {
-            return Err(StoreError::Damaged { what });
-        }
+        integrity::check(path, &db)?;
         let store = Self::from_db(db, Some(Integrity::new(path)))?;
         keep_checkpointing(&store.0)?;
         Ok(store)
@@ -123,9 +121,9 @@ impl SledStore {
             Err(StoreError::Damaged { what }) => return Ok(unreadable(what)),
             read => read?,
         }
-        let findings = match integrity::check(path, &db)? {
-            Err(what) => vec![Finding::Damaged(what)],
-            Ok(()) => Vec::new(),
+        let findings = match integrity::check(path, &db) {
+            Err(StoreError::Damaged { what }) => vec![Finding::Damaged(what)],
+            checked => checked.map(|()| Vec::new())?,
         };
         let store = Some(Self::from_db(db, None)?);
         Ok(Inspected { store, findings })
