@@ -1,194 +1,33 @@
 //! The JSON API, compatible with the original's request shapes (camelCase), described by the
 //! OpenAPI spec at `/api/api-spec.json`.
 
+mod answers;
+mod email_pattern;
+mod spec;
+mod types;
+
 use std::sync::Arc;
 
-use poem::http::StatusCode;
+use poem::PathPattern;
+use poem::http::{Method, StatusCode};
 use poem::web::Data;
 use poem::{Endpoint, EndpointExt, IntoResponse};
 use poem_openapi::payload::Json;
-use poem_openapi::{ApiResponse, Object, OpenApi, OpenApiService};
+use poem_openapi::{OpenApi, OpenApiService};
 
-use super::api_types::{AnyText, EmailText, NameText, Reason, Text};
 use super::context::RequestContext;
+use super::refusal::{CheckFailed, ClientLimited};
 use super::{AppState, paths, response};
-use crate::i18n::{Tr, n_};
-use crate::limits::retry_after_secs;
-use crate::signup::form::{Field, FieldError, SignupForm};
-use crate::signup::{FlowError, ResetRequestError, SubmitError};
-
-#[derive(Object)]
-#[oai(rename_all = "camelCase")]
-struct Links {
-    email_verification: String,
-    account_creation: String,
-    /// Present only when `PASSWORD_RESET_ENABLED` is on.
-    #[oai(skip_serializing_if_is_none)]
-    password_reset: Option<String>,
-    api_spec: String,
-}
-
-#[derive(Object)]
-struct EmailVerificationRequest {
-    /// The address to check: any string (the answer says whether it may sign up).
-    email: Text<AnyText>,
-}
-
-#[derive(Object)]
-struct EmailVerificationAnswer {
-    /// Whether a sign-up with this address would be accepted.
-    valid: bool,
-    /// Why not, translated; `null` when valid.
-    reason: Reason,
-}
-
-#[derive(Object)]
-#[oai(rename_all = "camelCase")]
-struct AccountCreationRequest {
-    /// 1–64 characters after trimming, at least one letter, one script per word, and enough
-    /// Latin letters for a username (else `Name format not supported`).
-    first_name: Text<NameText>,
-    /// As `firstName`.
-    last_name: Text<NameText>,
-    /// The address the verification link is sent to; at most 190 characters, and allowed by
-    /// the service's address filter (else `Email illegal`).
-    email: Text<EmailText>,
-}
-
-#[derive(Object)]
-struct PasswordResetRequest {
-    /// The institutional address of an account created here; at most 190 characters.
-    email: Text<EmailText>,
-}
-
-/// A translated message.
-#[derive(Object)]
-struct Message {
-    message: String,
-}
-
-/// The address check's answers.
-#[derive(ApiResponse)]
-enum EmailVerificationResponse {
-    /// Whether the address may sign up, and if not why.
-    #[oai(status = 200)]
-    Checked(Json<EmailVerificationAnswer>),
-    /// Too many checks from this client in the last hour.
-    #[oai(status = 429)]
-    TooManyRequests(Json<Message>, #[oai(header = "Retry-After")] u64),
-    /// The store failed.
-    #[oai(status = 500)]
-    InternalError(Json<Message>),
-}
-
-/// Refusals of a request before its operation runs, answered by the front door and by
-/// [`endpoint`] with a translated `{"message"}`; listed here so that the spec documents them.
-/// Never built: both operations return `Ok`.
-#[allow(dead_code)]
-#[derive(ApiResponse)]
-enum Refused {
-    /// A browser sent the request from another site.
-    #[oai(status = 403)]
-    CrossSite(Json<Message>),
-    /// The body arrived too slowly.
-    #[oai(status = 408)]
-    TooSlow(Json<Message>),
-    /// The body is larger than 16 KiB.
-    #[oai(status = 413)]
-    TooLarge(Json<Message>),
-    /// The body is not `application/json`.
-    #[oai(status = 415)]
-    NotJson(Json<Message>),
-    /// The body is not JSON of the documented shape: not JSON, a field missing, or a field
-    /// that is not a string.
-    #[oai(status = 422)]
-    Malformed(Json<Message>),
-}
-
-#[derive(ApiResponse)]
-enum AccountCreationResponse {
-    /// The verification mail was sent; the account is created once the link is confirmed.
-    #[oai(status = 202)]
-    Accepted(Json<Message>),
-    /// `Email illegal`, `Email already used` or `Name format not supported` (translated).
-    #[oai(status = 400)]
-    BadRequest(Json<Message>),
-    /// Too many sign-ups from this client, mails to this address, or mails in total, in the
-    /// last hour.
-    #[oai(status = 429)]
-    TooManyRequests(Json<Message>, #[oai(header = "Retry-After")] u64),
-    /// The store failed.
-    #[oai(status = 500)]
-    InternalError(Json<Message>),
-    /// The verification mail could not be sent; try again later.
-    #[oai(status = 503)]
-    Unavailable(Json<Message>),
-}
-
-#[derive(ApiResponse)]
-enum PasswordResetResponse {
-    /// Taken: if an account was created here for the address, a link for a new temporary
-    /// password was mailed to it. The same answer whether or not there is an account.
-    #[oai(status = 202)]
-    Accepted(Json<Message>),
-    /// `Email illegal` (translated): not an address, or not one the service accepts.
-    #[oai(status = 400)]
-    BadRequest(Json<Message>),
-    /// Password resets are not enabled on this server (`PASSWORD_RESET_ENABLED`).
-    #[oai(status = 404)]
-    NotFound(Json<Message>),
-    /// Too many requests from this client, for this address, or mails in total, in the
-    /// last hour.
-    #[oai(status = 429)]
-    TooManyRequests(Json<Message>, #[oai(header = "Retry-After")] u64),
-    /// The store failed.
-    #[oai(status = 500)]
-    InternalError(Json<Message>),
-    /// The mail could not be sent; try again later.
-    #[oai(status = 503)]
-    Unavailable(Json<Message>),
-}
-
-/// The API's messages; the English texts are the original's.
-// Translators: the JSON API's answers (shown by other programs); short, sentence case.
-const EMAIL_ILLEGAL: &str = n_("Email illegal");
-const EMAIL_ALREADY_USED: &str = n_("Email already used");
-const NAME_NOT_SUPPORTED: &str = n_("Name format not supported");
-
-fn reason(error: FieldError) -> &'static str {
-    match error {
-        FieldError::EmailAlreadyUsed => EMAIL_ALREADY_USED,
-        FieldError::EmailMissing
-        | FieldError::EmailTooLong
-        | FieldError::EmailInvalid
-        | FieldError::EmailQuoted
-        | FieldError::EmailComment
-        | FieldError::EmailNotAllowed => EMAIL_ILLEGAL,
-        // Listed, not `_`, so a new e-mail error cannot fall through to the name's message.
-        FieldError::ConsentMissing
-        | FieldError::NameMissing
-        | FieldError::NameTooLong
-        | FieldError::NameControlCharacters
-        | FieldError::NameFormatCharacters
-        | FieldError::NameFillers
-        | FieldError::NameCombiningMarks
-        | FieldError::NameNoLetter
-        | FieldError::NameMixedScripts
-        | FieldError::NameUnsupported => NAME_NOT_SUPPORTED,
-    }
-}
-
-/// The 429 answer of the per-client limits: the message and `Retry-After`.
-fn too_many(tr: &Tr, wait: std::time::Duration) -> (Json<Message>, u64) {
-    let text = super::signup::limited_message(tr, wait, false);
-    (Json(Message { message: text }), retry_after_secs(wait))
-}
-
-fn message(tr: &Tr, msgid: &str) -> Json<Message> {
-    Json(Message {
-        message: tr.t(msgid).to_owned(),
-    })
-}
+use crate::i18n::Tr;
+use crate::signup::form::{Field, SignupForm};
+use crate::signup::{ResetRequestError, SubmitError};
+use answers::{
+    AccountCreationRequest, AccountCreationResponse, EMAIL_ILLEGAL, EmailVerificationAnswer,
+    EmailVerificationRequest, EmailVerificationResponse, Links, NAME_NOT_SUPPORTED,
+    PasswordResetRequest, PasswordResetResponse, Refused, message, reason, refused,
+};
+pub use spec::spec_endpoint;
+use types::Reason;
 
 /// The API endpoints.
 pub struct Api;
@@ -220,11 +59,7 @@ impl Api {
     ) -> Result<EmailVerificationResponse, Refused> {
         let tr = ctx.tr();
         if let Err(wait) = state.limit_check(ctx) {
-            let (text, retry_after) = too_many(tr, wait);
-            return Ok(EmailVerificationResponse::TooManyRequests(
-                text,
-                retry_after,
-            ));
+            return Ok(refused(&ClientLimited(wait), tr));
         }
         let answer = |valid, reason: Option<&str>| {
             let reason = Reason(reason.map(|msgid| tr.t(msgid).to_owned()));
@@ -233,10 +68,7 @@ impl Api {
         Ok(match state.signups.check_email(body.email.as_str()) {
             Ok(Ok(_)) => answer(true, None),
             Ok(Err(error)) => answer(false, Some(reason(error))),
-            Err(err) => {
-                tracing::error!(error = %err, "address check failed");
-                EmailVerificationResponse::InternalError(message(tr, "Something went wrong"))
-            }
+            Err(err) => refused(&CheckFailed(err), tr),
         })
     }
 
@@ -268,52 +100,19 @@ impl Api {
             Ok(()) => state.signups.submit(&form, tr).await,
         };
         Ok(match outcome {
-            Err(SubmitError::RateLimited(wait)) => {
-                let (text, retry_after) = too_many(tr, wait);
-                AccountCreationResponse::TooManyRequests(text, retry_after)
-            }
-            Err(SubmitError::MailCap(wait)) => AccountCreationResponse::TooManyRequests(
-                Json(Message {
-                    message: super::signup::limited_message(tr, wait, true),
-                }),
-                retry_after_secs(wait),
-            ),
-            Err(SubmitError::MailboxLimited {
-                wait,
-                link_valid_for,
-            }) => AccountCreationResponse::TooManyRequests(
-                Json(Message {
-                    message: super::signup::link_already_sent(tr, wait, link_valid_for),
-                }),
-                retry_after_secs(wait),
-            ),
             Ok(_) => AccountCreationResponse::Accepted(message(
                 tr,
                 "A confirmation link has been sent to the address.",
             )),
+            // The original's answer: 400 with one reason, the address's first.
             Err(SubmitError::Invalid(errors)) => {
                 let first = errors
                     .get(Field::Email)
                     .or_else(|| errors.iter().next().map(|(_, e)| e));
-                AccountCreationResponse::BadRequest(message(
-                    tr,
-                    first.map_or(NAME_NOT_SUPPORTED, reason),
-                ))
+                let reason = first.map_or(NAME_NOT_SUPPORTED, reason);
+                AccountCreationResponse::BadRequest(message(tr, reason))
             }
-            Err(SubmitError::Flow(FlowError::Mail(err))) => {
-                tracing::error!(error = %err, "verification mail not sent");
-                AccountCreationResponse::Unavailable(message(
-                    tr,
-                    "We could not send the confirmation mail just now. Please try again in a few minutes.",
-                ))
-            }
-            Err(SubmitError::Flow(err)) => {
-                tracing::error!(error = %err, "sign-up could not be stored");
-                AccountCreationResponse::InternalError(message(
-                    tr,
-                    "Your sign-up could not be saved just now. Please try again in a few minutes.",
-                ))
-            }
+            Err(err) => refused(&err, tr),
         })
     }
 
@@ -335,8 +134,7 @@ impl Api {
             )));
         }
         if let Err(wait) = state.limit_signup(ctx) {
-            let (text, retry_after) = too_many(tr, wait);
-            return Ok(PasswordResetResponse::TooManyRequests(text, retry_after));
+            return Ok(refused(&ClientLimited(wait), tr));
         }
         Ok(password_reset_answer(&state, tr, body.email.as_str()).await)
     }
@@ -349,45 +147,44 @@ async fn password_reset_answer(state: &AppState, tr: &Tr, email: &str) -> Passwo
             tr,
             "If an account was created here for this address, we have sent a link to it.",
         )),
+        // The original's answer for an address it does not take.
         Err(ResetRequestError::Invalid(_)) => {
             PasswordResetResponse::BadRequest(message(tr, EMAIL_ILLEGAL))
         }
-        Err(ResetRequestError::MailboxLimited(wait)) => {
-            let (text, retry_after) = too_many(tr, wait);
-            PasswordResetResponse::TooManyRequests(text, retry_after)
-        }
-        Err(ResetRequestError::MailCap(wait)) => PasswordResetResponse::TooManyRequests(
-            Json(Message {
-                message: super::signup::limited_message(tr, wait, true),
-            }),
-            retry_after_secs(wait),
-        ),
-        Err(ResetRequestError::Flow(FlowError::Mail(err))) => {
-            tracing::error!(error = %err, "password reset mail not sent");
-            PasswordResetResponse::Unavailable(message(
-                tr,
-                "We could not send the mail just now. Please try again in a few minutes.",
-            ))
-        }
-        Err(ResetRequestError::Flow(err)) => {
-            tracing::error!(error = %err, "password reset request failed");
-            PasswordResetResponse::InternalError(message(
-                tr,
-                "Something went wrong. Please try again in a few minutes.",
-            ))
-        }
+        Err(err) => refused(&err, tr),
     }
 }
 
-/// The API service; its spec endpoint and its routes.
+/// The API service; its spec and its routes.
 pub fn service() -> OpenApiService<Api, ()> {
     OpenApiService::new(Api, "ms365-accountcreator", env!("CARGO_PKG_VERSION"))
         .server(paths::API_V1)
 }
 
+/// The API's routes with their methods, as the spec lists them, under [`paths::API_V1`].
+pub fn routes() -> Vec<(String, Vec<Method>)> {
+    let spec: serde_json::Value =
+        serde_json::from_str(&service().spec()).expect("poem-openapi writes JSON");
+    let Some(paths) = spec["paths"].as_object() else {
+        return Vec::new();
+    };
+    paths
+        .iter()
+        .map(|(path, operations)| {
+            let methods = operations
+                .as_object()
+                .into_iter()
+                .flat_map(|operations| operations.keys())
+                .filter_map(|method| method.to_uppercase().parse().ok())
+                .collect();
+            (format!("{}{path}", paths::API_V1), methods)
+        })
+        .collect()
+}
+
 /// The API routes; every failure becomes the renderer's JSON error, and parse failures of
 /// the body answer 422, as the original.
-pub fn endpoint() -> impl Endpoint {
+pub fn endpoint() -> impl Endpoint<Output = poem::Response> {
     service().around(|inner, req| async move {
         let state = req.data::<AppState>().cloned();
         let ctx = req.extensions().get::<Arc<RequestContext>>().cloned();
@@ -399,11 +196,15 @@ pub fn endpoint() -> impl Endpoint {
                 } else {
                     err.status()
                 };
-                // The body is rebuilt; a `Retry-After` the error carried (a 429) is kept.
-                let answer = match (ctx, state) {
+                // The body is rebuilt; a `Retry-After` the error carried (a 429) is kept, and
+                // so is the route it met, for the log line.
+                let mut answer = match (ctx, state) {
                     (Some(ctx), Some(state)) => response::error(&ctx, &state, status),
                     _ => status.into_response(),
                 };
+                if let Some(pattern) = err.data::<PathPattern>() {
+                    answer.set_data(pattern.clone());
+                }
                 Ok(response::rebuilt(answer, &err.into_response()))
             }
         }
