@@ -45,6 +45,13 @@ impl Chars {
         set
     }
 
+    fn union(mut self, other: Chars) -> Chars {
+        for (mine, theirs) in self.0.iter_mut().zip(other.0) {
+            *mine |= theirs;
+        }
+        self
+    }
+
     fn without(mut self, c: char) -> Chars {
         if c.is_ascii() {
             self.0[c as usize] = false;
@@ -107,21 +114,23 @@ fn escaped(c: u8) -> String {
     }
 }
 
-/// The characters of an `atext` (RFC 5322), what an unquoted local part and, here, a domain
-/// label are made of.
+/// The characters of an `atext` (RFC 5322): what an unquoted local part is made of.
 const ATEXT: &str =
     "abcdefghijklmnopqrstuvwxyzABCDEFGHIJKLMNOPQRSTUVWXYZ0123456789!#$%&'*+/=?^_`{|}~-";
 const ALNUM: &str = "abcdefghijklmnopqrstuvwxyzABCDEFGHIJKLMNOPQRSTUVWXYZ0123456789";
 
 /// The addresses the service takes, as typed (`EmailAddress` and `Mailbox`): an unquoted
 /// local part, whose part before a sub-address tag is itself a valid local part, and a
-/// domain of at least two labels of up to 63 characters, each starting and ending with a
-/// letter or digit. Lengths beyond that are the schema's `maxLength` and `format`.
+/// domain of at least two labels of up to 63 letters, digits and hyphens, starting and
+/// ending with a letter or digit. (The service also takes the other `atext` characters in
+/// a label, which `format: email` refuses; the schema keeps to host names.) Lengths are
+/// the schema's `maxLength` and `format`.
 pub fn syntax(separator: SubaddressSeparator) -> String {
     let atext = Chars::of(ATEXT).written();
     let label = {
         let alnum = Chars::of(ALNUM).written();
-        format!("{alnum}(?:{atext}{{0,61}}{alnum})?")
+        let inner = Chars::of(ALNUM).union(Chars::of("-")).written();
+        format!("{alnum}(?:{inner}{{0,61}}{alnum})?")
     };
     let local = match separator.as_char() {
         Some(separator) => {

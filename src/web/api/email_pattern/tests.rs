@@ -64,6 +64,9 @@ fn the_syntax_takes_what_the_service_takes() {
     // an address has nothing around it.
     assert!(!syntax.is_match(" a@x.de\n"));
     assert!(Mailbox::parse(" a@x.de\n", PLUS).is_ok());
+    // Nor does it describe domain labels that are not host names, as `format: email` does.
+    assert!(!syntax.is_match("a@x_y.de"));
+    assert!(Mailbox::parse("a@x_y.de", PLUS).is_ok());
 }
 
 #[test]
