@@ -136,9 +136,10 @@ pub fn routes(
     front_door::FrontDoor::new(table, state, headers, body_limits)
 }
 
-/// Every route the server answers: its pattern, and its handler for each method. A route
-/// is added here and in `paths` (for links to it); names, `Allow` and the same-origin
-/// check follow from this list.
+/// Every route the server answers: its pattern and its handler for each method, one line
+/// each (a pattern pages or mails link to lives in `paths`). The route names in the log and
+/// `Allow` follow from this list; the front door's same-origin check and body limits apply
+/// to every POST whatever its route.
 fn table(state: &AppState) -> Vec<Line> {
     let resets = state.signups.password_reset_enabled();
     vec![

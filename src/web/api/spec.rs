@@ -86,7 +86,8 @@ impl EmailRules {
         };
         let described = property["description"].as_str().unwrap_or_default();
         property["description"] = json!(format!(
-            "{described} {note} Addresses outside ASCII are not described."
+            "{described} {note} Addresses with characters outside ASCII, which the service \
+             takes too, are not described."
         ));
     }
 }
