@@ -34,11 +34,7 @@ pub fn show(
 /// each answer in: waiting, ready (password to show, or delivered) or stopped.
 fn status_page(ctx: &RequestContext, state: &AppState, token: &str) -> Response {
     let tr = link_tr(ctx, state, token, None);
-    let outcome = if plausible_token(token) {
-        state.signups.inspect(token)
-    } else {
-        Err(LinkError::Invalid)
-    };
+    let outcome = inspect(state, token);
     let (title, panel) = match outcome {
         Ok(LinkState::Pending { .. }) => return link_page(ctx, state, token, None, false),
         Ok(LinkState::Queued { username }) => (
@@ -60,6 +56,15 @@ fn status_page(ctx: &RequestContext, state: &AppState, token: &str) -> Response 
         Err(err) => return problem(ctx, state, &tr, err),
     };
     response::html(ctx, state, &tr, StatusCode::OK, title, panel)
+}
+
+/// Where a link stands; a token that cannot be ours is not looked up.
+fn inspect(state: &AppState, token: &str) -> Result<LinkState, LinkError> {
+    if plausible_token(token) {
+        state.signups.inspect(token)
+    } else {
+        Err(LinkError::Invalid)
+    }
 }
 
 /// The language of a link's pages: one chosen in the request, else the one the person
@@ -84,11 +89,7 @@ fn link_page(
     damaged: bool,
 ) -> Response {
     let tr = link_tr(ctx, state, token, chosen_lang);
-    let outcome = if plausible_token(token) {
-        state.signups.inspect(token)
-    } else {
-        Err(LinkError::Invalid)
-    };
+    let outcome = inspect(state, token);
     let resume = matches!(outcome, Ok(LinkState::Unfinished { .. }));
     match outcome {
         Ok(
