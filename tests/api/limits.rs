@@ -166,17 +166,11 @@ async fn a_trusted_prefix_is_used_for_every_link_on_the_page() {
         .text()
         .await
         .unwrap();
-    let document = scraper::Html::parse_document(&page);
-    let selector = scraper::Selector::parse("[href], [src], [action], [data-hx-post]").unwrap();
     let mut seen = 0;
-    for element in document.select(&selector) {
-        for attribute in ["href", "src", "action", "data-hx-post"] {
-            if let Some(url) = element.value().attr(attribute) {
-                if url.starts_with('/') && !url.starts_with("//") {
-                    assert!(url.starts_with("/accounts/"), "{attribute}={url}");
-                    seen += 1;
-                }
-            }
+    for (attribute, url) in links_on(&page) {
+        if url.starts_with('/') && !url.starts_with("//") {
+            assert!(url.starts_with("/accounts/"), "{attribute}={url}");
+            seen += 1;
         }
     }
     assert!(seen >= 6, "links checked: {seen}");
@@ -407,32 +401,63 @@ async fn the_api_address_check_answers_429_with_retry_after() {
     assert!(body["message"].is_string(), "{body}");
 }
 
+/// Every link on a page as (attribute, value): where a click, a form post, an HTMX request or
+/// a loaded asset leads.
+fn links_on(page: &str) -> Vec<(&'static str, String)> {
+    const LINKING: [&str; 5] = ["href", "src", "action", "data-hx-post", "data-hx-get"];
+    let document = scraper::Html::parse_document(page);
+    let selector = scraper::Selector::parse("*").unwrap();
+    let mut links = Vec::new();
+    for element in document.select(&selector) {
+        for attribute in LINKING {
+            if let Some(url) = element.value().attr(attribute) {
+                links.push((attribute, url.to_owned()));
+            }
+        }
+    }
+    links
+}
+
 #[tokio::test]
 async fn a_forwarded_prefix_never_makes_links_lead_to_another_site() {
     // Arrange
     let app = spawn_app_with(&[("REVERSE_PROXY_COUNT", "1")], Overrides::default()).await;
-    for prefix in [
-        "//evil.example",
-        "/\\evil.example",
-        "///evil.example/",
-        "/a b",
+    let base = url::Url::parse(&app.url("/")).unwrap();
+    // (the forwarded prefix, the prefix the links get: a path on this site or none)
+    for (prefix, expected) in [
+        ("//evil.example", "/evil.example"),
+        ("///evil.example/", "/evil.example"),
+        ("/\\evil.example", ""),
+        ("/\t/evil.example", ""),
+        ("/a b", ""),
     ] {
         // Act
-        let page = app
-            .get_with("/", &[("x-forwarded-prefix", prefix)])
-            .await
-            .text()
-            .await
-            .unwrap();
-        // Assert
-        let document = scraper::Html::parse_document(&page);
-        let selector = scraper::Selector::parse("[href], [src], [action], [hx-post]").unwrap();
-        for element in document.select(&selector) {
-            for attribute in ["href", "src", "action", "hx-post"] {
-                if let Some(url) = element.value().attr(attribute) {
-                    let off_site = url.starts_with("//") || url.starts_with("/\\");
-                    assert!(!off_site, "{prefix:?} gave {attribute}={url}");
-                }
+        let response = app.get_with("/", &[("x-forwarded-prefix", prefix)]).await;
+
+        // Assert: the page has its links, each resolving to this site, under the prefix.
+        assert_eq!(response.status(), 200, "{prefix:?}");
+        let links = links_on(&response.text().await.unwrap());
+        for attribute in ["href", "src", "action", "data-hx-post"] {
+            assert!(
+                links.iter().any(|(a, _)| *a == attribute),
+                "{prefix:?}: no {attribute} on the page"
+            );
+        }
+        for (attribute, url) in &links {
+            let target = base.join(url).unwrap();
+            if target.scheme() == "mailto" {
+                continue; // the support address
+            }
+            assert_eq!(
+                target.origin(),
+                base.origin(),
+                "{prefix:?} gave {attribute}={url:?}, leading to {target}"
+            );
+            if !url.starts_with('#') {
+                assert!(
+                    url.starts_with(&format!("{expected}/")),
+                    "{prefix:?} gave {attribute}={url:?}"
+                );
             }
         }
     }
