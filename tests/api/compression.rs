@@ -78,6 +78,7 @@ async fn each_form_of_an_asset_has_its_own_etag_and_revalidates_by_it() {
     let mut etags = Vec::new();
     for accept in ["br", "gzip", "identity"] {
         let response = fetch(&app, path, Some(accept)).await;
+        assert_eq!(response.status(), 200, "{accept}");
         let etag = header(&response, "etag").unwrap();
         // The same form again with its ETag: 304; another form with it: the body.
         let again = app
@@ -109,15 +110,32 @@ async fn each_form_of_an_asset_has_its_own_etag_and_revalidates_by_it() {
 async fn a_first_visit_transfers_at_most_22_kb_when_the_browser_accepts_br() {
     let app = spawn_app().await;
     let accept = Some("br, gzip");
-    let page = fetch(&app, "/", accept).await.bytes().await.unwrap();
+    let response = fetch(&app, "/", accept).await;
+    assert_eq!(response.status(), 200);
+    assert_eq!(header(&response, "content-encoding").as_deref(), Some("br"));
+    let page = response.bytes().await.unwrap();
     let html = String::from_utf8(decoded(Some("br"), &page)).unwrap();
     let document = scraper::Html::parse_document(&html);
     let linked = scraper::Selector::parse("link[href], script[src]").unwrap();
     let mut total = page.len();
+    let mut fetched = Vec::new();
     for element in document.select(&linked) {
         let value = element.value();
         let url = value.attr("href").or(value.attr("src")).unwrap();
-        total += fetch(&app, url, accept).await.bytes().await.unwrap().len();
+        let asset = fetch(&app, url, accept).await;
+        assert_eq!(asset.status(), 200, "{url}");
+        let encoding = header(&asset, "content-encoding");
+        let body = asset.bytes().await.unwrap();
+        assert!(!decoded(encoding.as_deref(), &body).is_empty(), "{url}");
+        total += body.len();
+        fetched.push(url.to_owned());
+    }
+    // What a first visit needs at least: the style sheet and htmx.
+    for needed in ["style", "htmx"] {
+        assert!(
+            fetched.iter().any(|url| url.contains(needed)),
+            "{needed} is not linked: {fetched:?}"
+        );
     }
     assert!(total <= 22 * 1024, "a first visit transfers {total} bytes");
 }
