@@ -135,6 +135,7 @@ async fn kept_mails_are_not_reachable_in_production() {
     // Assert
     assert_eq!(response.status(), 404);
     let page = response.text().await.unwrap();
+    assert_eq!(texts(&page, "h1"), vec!["Page not found"]);
     assert!(
         texts(&page, "a")
             .iter()

@@ -180,6 +180,7 @@ async fn the_form_has_labelled_inputs_the_consents_and_the_support_address() {
 async fn pages_carry_the_security_headers() {
     let app = spawn_app().await;
     let response = app.get("/").await;
+    assert_eq!(response.status(), 200);
     let header = |name: &str| {
         response
             .headers()
@@ -306,19 +307,14 @@ async fn hsts_is_sent_only_when_the_public_url_is_https() {
     )
     .await;
     let response = https.get("/").await;
+    assert_eq!(response.status(), 200);
     assert_eq!(
         response.headers()["strict-transport-security"],
         "max-age=31536000"
     );
-    let plain = spawn_app().await;
-    assert!(
-        plain
-            .get("/")
-            .await
-            .headers()
-            .get("strict-transport-security")
-            .is_none()
-    );
+    let plain = spawn_app().await.get("/").await;
+    assert_eq!(plain.status(), 200);
+    assert!(plain.headers().get("strict-transport-security").is_none());
 }
 
 #[tokio::test]
@@ -345,6 +341,10 @@ async fn a_filtered_address_input_explains_the_expected_address_in_the_page_lang
     assert_eq!(
         attr(&german, "#email", "title").as_deref(),
         Some("Geben Sie die E-Mail-Adresse ein, die Sie von Ihrer Einrichtung erhalten haben.")
+    );
+    assert_eq!(
+        attr(&unfiltered, "#email", "name").as_deref(),
+        Some("email")
     );
     assert_eq!(
         attr(&unfiltered, "#email", "title"),

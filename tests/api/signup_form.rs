@@ -367,8 +367,14 @@ async fn the_inline_check_reports_each_problem_and_success() {
         texts(&check("ada@other.example").await, ".field-error"),
         vec!["This e-mail address cannot be used here. Please use your institutional address."]
     );
+    let empty = check("").await;
+    assert_eq!(
+        attr(&empty, "#email-status", "id").as_deref(),
+        Some("email-status"),
+        "{empty}"
+    );
     assert!(
-        texts(&check("").await, ".field-error").is_empty(),
+        texts(&empty, ".field-error").is_empty(),
         "an empty field is not an error while typing"
     );
 }

@@ -4,9 +4,12 @@
 use super::*;
 use crate::support::helpers::{attrs, header, spawn_app};
 
-/// Every link on the page's `a` elements.
+/// Every link on the page's `a` elements; the page must be there and have links.
 async fn hrefs(response: reqwest::Response) -> Vec<String> {
-    attrs(&response.text().await.unwrap(), "a", "href")
+    assert_eq!(response.status(), 200, "{}", response.url());
+    let links = attrs(&response.text().await.unwrap(), "a", "href");
+    assert!(!links.is_empty(), "a page with links");
+    links
 }
 
 #[tokio::test]
@@ -46,7 +49,19 @@ async fn when_disabled_the_routes_are_not_found_and_nothing_links_to_them() {
         result.iter().all(|l| !l.contains("/password")),
         "{result:?}"
     );
-    for mail in app.mails().await {
+    let mails = app.mails().await;
+    let subjects: Vec<&str> = mails.iter().map(|mail| mail.subject.as_str()).collect();
+    assert_eq!(
+        subjects,
+        [
+            "Your new account",
+            "Confirm your sign-up",
+            "Your new account",
+            "Confirm your sign-up"
+        ],
+        "two sign-ups' mails"
+    );
+    for mail in mails {
         assert!(!mail.text.contains("/password"), "{}", mail.text);
     }
 }

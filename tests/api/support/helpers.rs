@@ -206,8 +206,10 @@ impl TestApp {
 
     /// The mails listed at `/debug/mails`, newest first.
     pub async fn mails(&self) -> Vec<ListedMail> {
-        let html =
-            Html::parse_document(&self.get("/debug/mails").await.text().await.expect("body"));
+        // Without the page every "no mail was sent" would hold.
+        let page = self.get("/debug/mails").await;
+        assert_eq!(page.status(), 200, "/debug/mails lists the kept mails");
+        let html = Html::parse_document(&page.text().await.expect("body"));
         let article = Selector::parse("article.mail").unwrap();
         let h2 = Selector::parse("h2").unwrap();
         let meta = Selector::parse(".mail-meta").unwrap();
