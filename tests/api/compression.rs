@@ -4,6 +4,7 @@
 use std::io::Read;
 
 use crate::support::helpers::{TestApp, attr, header, spawn_app};
+use crate::support::routes::paths;
 
 fn decoded(encoding: Option<&str>, body: &[u8]) -> Vec<u8> {
     let mut out = Vec::new();
@@ -33,9 +34,9 @@ async fn fetch(app: &TestApp, path: &str, accept: Option<&str>) -> reqwest::Resp
 #[tokio::test]
 async fn assets_and_the_empty_form_are_sent_in_the_form_the_client_prefers() {
     let app = spawn_app().await;
-    let page = app.get("/").await.text().await.unwrap();
+    let page = app.get_home().await.text().await.unwrap();
     let script = attr(&page, "script[src*=htmx]", "src").unwrap();
-    for path in ["/", "/de", &script, "/assets/style.css"] {
+    for path in [paths::HOME, &paths::home_in("de"), &script, paths::STYLE] {
         let plain = fetch(&app, path, None).await;
         assert_eq!(header(&plain, "content-encoding"), None, "{path}");
         let original = plain.bytes().await.unwrap();
@@ -74,7 +75,7 @@ async fn assets_and_the_empty_form_are_sent_in_the_form_the_client_prefers() {
 #[tokio::test]
 async fn each_form_of_an_asset_has_its_own_etag_and_revalidates_by_it() {
     let app = spawn_app().await;
-    let path = "/assets/htmx.min.js";
+    let path = paths::HTMX_SCRIPT;
     let mut etags = Vec::new();
     for accept in ["br", "gzip", "identity"] {
         let response = fetch(&app, path, Some(accept)).await;
@@ -110,7 +111,7 @@ async fn each_form_of_an_asset_has_its_own_etag_and_revalidates_by_it() {
 async fn a_first_visit_transfers_at_most_22_kb_when_the_browser_accepts_br() {
     let app = spawn_app().await;
     let accept = Some("br, gzip");
-    let response = fetch(&app, "/", accept).await;
+    let response = fetch(&app, paths::HOME, accept).await;
     assert_eq!(response.status(), 200);
     assert_eq!(header(&response, "content-encoding").as_deref(), Some("br"));
     let page = response.bytes().await.unwrap();
