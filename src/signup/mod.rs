@@ -289,7 +289,8 @@ impl Signups {
         tracing::info!(signup = %pending.id, "pending sign-up stored");
         let token = self
             .tokens
-            .sign(&pending.id, &pending.nonce, now, expires_at);
+            .sign(&pending.id, &pending.nonce, now, expires_at)
+            .map_err(|_| FlowError::Random)?;
         let link = self.verify_url(&token);
         let mail = verification_mail(
             tr,
@@ -324,6 +325,16 @@ impl Signups {
     /// The verification link for `token` (`{PUBLIC_URL}/verify/{token}`).
     pub fn verify_url(&self, token: &str) -> Url {
         self.settings.links.verify(token)
+    }
+
+    /// A fresh link to a claimed sign-up, valid for `VERIFICATION_TOKEN_TTL_MINUTES`: it
+    /// shows how the account stands and resumes an unfinished one. The nonce is checked
+    /// only before the claim, so a claimed sign-up's links all lead to it.
+    fn link_to_claimed(&self, signup_id: &str) -> Result<Url, token::NoRandom> {
+        let now = self.now();
+        let expires_at = now + self.settings.token_ttl.as_secs();
+        let token = self.tokens.sign(signup_id, "", now, expires_at)?;
+        Ok(self.verify_url(&token))
     }
 
     /// What a link leads to, changing nothing (mail scanners open every link).

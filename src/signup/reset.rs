@@ -133,7 +133,8 @@ impl Signups {
                 };
                 let token = self
                     .tokens
-                    .sign_reset(&claims, claims.issued_at + ttl.as_secs());
+                    .sign_reset(&claims, claims.issued_at + ttl.as_secs())
+                    .map_err(|_| FlowError::Random)?;
                 let Some(link) = self.settings.links.password_reset(&token) else {
                     // Resets are enabled exactly when startup gave the links.
                     return Ok(email);
