@@ -8,6 +8,7 @@ mod compression;
 mod damaged_store;
 mod debug_flow;
 mod faults;
+mod folded_names;
 mod front_door;
 mod graph;
 mod home_page;
