@@ -2,6 +2,7 @@
 //! `signups retry` command uses it too).
 
 pub mod form;
+mod links;
 pub mod password;
 mod provision;
 mod queue;
@@ -327,16 +328,6 @@ impl Signups {
         self.settings.links.verify(token)
     }
 
-    /// A fresh link to a claimed sign-up, valid for `VERIFICATION_TOKEN_TTL_MINUTES`: it
-    /// shows how the account stands and resumes an unfinished one. The nonce is checked
-    /// only before the claim, so a claimed sign-up's links all lead to it.
-    fn link_to_claimed(&self, signup_id: &str) -> Result<Url, token::NoRandom> {
-        let now = self.now();
-        let expires_at = now + self.settings.token_ttl.as_secs();
-        let token = self.tokens.sign(signup_id, "", now, expires_at)?;
-        Ok(self.verify_url(&token))
-    }
-
     /// What a link leads to, changing nothing (mail scanners open every link).
     pub fn inspect(&self, token: &str) -> Result<LinkState, LinkError> {
         let claims = self.verify_token(token)?;
@@ -344,8 +335,8 @@ impl Signups {
             Ok(Lookup::Pending(pending)) if pending.nonce == claims.nonce => {
                 Ok(LinkState::Pending {
                     username: self.username_preview(&pending.first_name, &pending.last_name),
-                    first_name: pending.first_name,
-                    last_name: pending.last_name,
+                    first_name: links::shown_name(pending.first_name),
+                    last_name: links::shown_name(pending.last_name),
                 })
             }
             Ok(Lookup::Registered(registration)) if registration.step == Step::Done => {
@@ -373,8 +364,8 @@ impl Signups {
                 username: registration.upn.clone().unwrap_or_else(|| {
                     self.username_preview(&registration.first_name, &registration.last_name)
                 }),
-                first_name: registration.first_name,
-                last_name: registration.last_name,
+                first_name: links::shown_name(registration.first_name),
+                last_name: links::shown_name(registration.last_name),
             }),
             Ok(Lookup::AddressTaken) => Err(LinkError::AddressTaken),
             // A wrong nonce: not this sign-up's link.

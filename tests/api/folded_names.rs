@@ -3,11 +3,14 @@
 //! and what Entra gets are the plain letters; a name that folds into something refused is
 //! refused with the usual message.
 
+use ms365_accountcreator::signup::token::TokenSigner;
 use ms365_accountcreator::startup::Overrides;
+use ms365_accountcreator::store::{PendingSignup, RegistryKey, Store};
+use secrecy::SecretString;
 
 use crate::graph::env;
 use crate::support::fake_graph::FakeGraph;
-use crate::support::helpers::{spawn_app, spawn_app_with, texts};
+use crate::support::helpers::{spawn_app, spawn_app_in, spawn_app_with, texts};
 use crate::support::smtp::pairs;
 
 #[tokio::test]
@@ -73,4 +76,59 @@ async fn a_name_that_folds_into_something_refused_gets_the_usual_message() {
     assert_eq!(folded.len(), 1, "{folded:?}");
     assert_eq!(folded, plain);
     assert!(app.mails().await.is_empty(), "no link for a refused name");
+}
+
+#[tokio::test]
+async fn a_sign_up_stored_before_names_were_folded_is_shown_and_created_folded() {
+    // Arrange: a pending sign-up as the server stored it before folding, names as typed
+    const KEY: &str = "folded-names-test-key-of-more-than-32-bytes";
+    let (id, nonce) = (
+        "5f0c2a9d0e4b4c7f8a1b2c3d4e5f6a7b",
+        "9e8d7c6b5a4f3e2d1c0b9a8f7e6d5c4b",
+    );
+    let now = 1_800_000_000;
+    let store_dir = tempfile::tempdir().unwrap();
+    {
+        let store = Store::open(store_dir.path()).unwrap();
+        store
+            .insert_pending(&PendingSignup {
+                id: id.into(),
+                nonce: nonce.into(),
+                email: RegistryKey::as_recorded("max@uni.example"),
+                first_name: "Ｍａｘ".into(),
+                last_name: "Ⓜuster".into(),
+                lang: "en".into(),
+                created_at: now,
+                expires_at: now + 3600,
+                consent_email_at: now,
+                consent_name_at: now,
+            })
+            .unwrap();
+        store.flush_blocking().unwrap();
+    }
+    let fake = FakeGraph::start().await;
+    let mut settings = env(&fake, &[], &[]);
+    settings.push(("JWT_SECRET_KEY".into(), KEY.into()));
+    let app = spawn_app_in(store_dir, &pairs(&settings), Overrides::default()).await;
+    assert_eq!(app.clock.load(std::sync::atomic::Ordering::SeqCst), now);
+    let token = TokenSigner::new(&SecretString::from(KEY))
+        .unwrap()
+        .sign(id, nonce, now, now + 3600)
+        .unwrap();
+    let path = format!("/verify/{token}");
+
+    // Act
+    let shown = app.get(&path).await.text().await.unwrap();
+    let done = app.post_form(&path, &[("lang", "en")]).await;
+
+    // Assert: the page shows what Entra gets
+    assert_eq!(texts(&shown, "dd")[0], "Max Muster");
+    assert_eq!(
+        texts(&shown, "dd code.username"),
+        vec!["max.muster@tenant.example"]
+    );
+    assert_eq!(done.status(), 200);
+    let user = fake.user("max.muster@tenant.example").expect("created");
+    assert_eq!(user.payload["displayName"], "Max Muster");
+    assert_eq!(user.payload["givenName"], "Max");
 }
