@@ -6,6 +6,7 @@
 mod graph;
 mod limits;
 mod links;
+mod stalled;
 
 use ms365_accountcreator::startup::Overrides;
 

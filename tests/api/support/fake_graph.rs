@@ -81,6 +81,8 @@ enum FaultKind {
     Unavailable(Option<u64>),
     /// Answer normally, but this much later (the work is done first, as on a slow server).
     Delay(Duration),
+    /// An error Graph gives no retry hint for (a 500, say).
+    Fail(u16),
 }
 
 #[derive(Debug)]
@@ -365,6 +367,11 @@ impl FakeGraph {
         self.fault(endpoint, times, FaultKind::Unavailable(retry_after));
     }
 
+    /// The next `times` requests to `endpoint` fail with `status` (`generalException`).
+    pub fn fail(&self, endpoint: Endpoint, times: usize, status: u16) {
+        self.fault(Some(endpoint), times, FaultKind::Fail(status));
+    }
+
     /// The next `times` requests to `endpoint` are answered `delay` late.
     pub fn delay(&self, endpoint: Endpoint, times: usize, delay: Duration) {
         self.fault(Some(endpoint), times, FaultKind::Delay(delay));
@@ -581,7 +588,18 @@ impl State {
             }
             match fault.kind {
                 FaultKind::Delay(d) => delay += d,
-                FaultKind::Throttle(_) | FaultKind::Unavailable(_) if reply.is_some() => continue,
+                FaultKind::Throttle(_) | FaultKind::Unavailable(_) | FaultKind::Fail(_)
+                    if reply.is_some() =>
+                {
+                    continue;
+                }
+                FaultKind::Fail(status) => {
+                    reply = Some(graph_error(
+                        status,
+                        "generalException",
+                        "General exception while processing.",
+                    ));
+                }
                 FaultKind::Throttle(seconds) => {
                     reply =
                         Some(throttled(endpoint).with_header("Retry-After", seconds.to_string()));
