@@ -41,11 +41,8 @@ mod tests {
         let dir = tempfile::tempdir().unwrap();
         let (settings, _) = load(dir.path(), &[("MODE", "debug")]).unwrap();
         assert!(settings.admin.is_none());
-        let (settings, _) = load(
-            dir.path(),
-            &[("MODE", "debug"), ("ADMIN_GROUP_IDS", GROUP)],
-        )
-        .unwrap();
+        let (settings, _) =
+            load(dir.path(), &[("MODE", "debug"), ("ADMIN_GROUP_IDS", GROUP)]).unwrap();
         assert!(settings.admin.is_none(), "groups alone turn nothing on");
     }
 

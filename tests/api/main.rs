@@ -20,6 +20,7 @@ mod logs;
 mod mailbox;
 mod metrics;
 mod one_account;
+mod operator_sign_in;
 mod pages;
 mod password_reset;
 mod provisioning;

@@ -143,9 +143,7 @@ fn log_failure(err: CallError) -> SignInError {
         "try again; the log above says what Graph answered"
     };
     tracing::error!(error = %err, hint, "cannot check the operator's group membership");
-    SignInError::Unavailable(format!(
-        "checking the operator's group membership: {err}"
-    ))
+    SignInError::Unavailable(format!("checking the operator's group membership: {err}"))
 }
 
 #[cfg(test)]
@@ -177,7 +175,10 @@ mod tests {
         let many: Vec<String> = (0..21)
             .map(|n| format!("00000000-0000-4000-8000-{n:012x}"))
             .collect();
-        assert_eq!(AdminGroups::parse(&many), Err(AdminGroupsError::TooMany(21)));
+        assert_eq!(
+            AdminGroups::parse(&many),
+            Err(AdminGroupsError::TooMany(21))
+        );
         assert!(AdminGroups::parse(&many[..20]).is_ok());
     }
 }
