@@ -138,7 +138,7 @@ impl GraphClient {
 fn log_failure(err: CallError) -> SignInError {
     let forbidden = matches!(&err, CallError::Api(api) if api.status == 403);
     let hint = if forbidden {
-        "the app registration needs the application permissions User.Read.All and GroupMember.Read.All (or the ReadWrite ones it has for sign-ups), with admin consent"
+        "the app registration needs the application permissions User.Read.All and GroupMember.Read.All, with admin consent"
     } else {
         "try again; the log above says what Graph answered"
     };

@@ -119,9 +119,9 @@ fn refusal(status: u16, body: &[u8], token_url: &Url) -> SignInError {
             error,
             description,
             codes,
-            ..
+            hint,
         } => {
-            tracing::warn!(%token_url, status, error = %error, aadsts = ?codes, error_description = %description, "Microsoft Entra refused a sign-in code");
+            tracing::warn!(%token_url, status, error = %error, aadsts = ?codes, error_description = %description, hint, "Microsoft Entra refused a sign-in code");
             SignInError::Refused {
                 status,
                 error,

@@ -88,3 +88,23 @@ async fn a_graph_outage_during_the_membership_check_is_no_verdict() {
         assert!(!logs.contains(secret), "{secret} in {logs}");
     }
 }
+
+#[tokio::test]
+async fn an_app_without_the_permission_for_the_membership_check_is_told_which_one() {
+    let world = World::start().await;
+    let mut grace = world.member();
+    grace.groups = Groups::Overage;
+    world.oidc.sign_in_as(grace);
+    world.graph.set_roles(&["User.ReadWrite.All"]);
+    let (logs, _guard) = Logs::capture();
+
+    let result = world.sign_in_fully().await;
+
+    assert!(
+        matches!(result, Err(SignInError::Unavailable(_))),
+        "{result:?}"
+    );
+    let logs = logs.text();
+    assert!(logs.contains("Authorization_RequestDenied"), "{logs}");
+    assert!(logs.contains("GroupMember.Read.All"), "{logs}");
+}

@@ -21,6 +21,28 @@ pub fn check(state: &mut State, path: &str, body: &[u8]) -> Reply {
             ),
         );
     };
+    // Reading users and group memberships: Graph refuses an app granted neither kind.
+    let granted = |names: &[&str]| {
+        state
+            .roles
+            .iter()
+            .any(|role| names.contains(&role.as_str()))
+    };
+    let users = granted(&["User.Read.All", "User.ReadWrite.All", "Directory.Read.All"]);
+    let groups = granted(&[
+        "GroupMember.Read.All",
+        "GroupMember.ReadWrite.All",
+        "Group.Read.All",
+        "Group.ReadWrite.All",
+        "Directory.Read.All",
+    ]);
+    if !(users && groups) {
+        return graph_error(
+            403,
+            "Authorization_RequestDenied",
+            "Insufficient privileges to complete the operation.",
+        );
+    }
     let request: Value = serde_json::from_slice(body).unwrap_or(Value::Null);
     let Some(asked) = request["groupIds"].as_array() else {
         return graph_error(
