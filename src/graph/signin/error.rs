@@ -86,10 +86,16 @@ pub enum SignInError {
 
 impl SignInError {
     /// The HTTP status for the person: 403 for a non-member, 400 for a sign-in that cannot
-    /// be completed (start again), 503 when a service is away, 500 for our own failures.
+    /// be completed (start again), 503 when a service is away, 500 for our own failures
+    /// (Entra refusing the app itself is one: starting again does not help).
     pub fn status(&self) -> u16 {
         match self {
             SignInError::NotMember(_) => 403,
+            SignInError::Refused { error, .. }
+                if error == "invalid_client" || error == "unauthorized_client" =>
+            {
+                500
+            }
             SignInError::BadToken(_)
             | SignInError::UnknownState
             | SignInError::StateMismatch
@@ -127,5 +133,21 @@ mod tests {
         assert_eq!(SignInError::NotMember(operator).status(), 403);
         assert_eq!(SignInError::UnknownState.status(), 400);
         assert_eq!(SignInError::Unavailable("down".into()).status(), 503);
+        let refused = |error: &str| SignInError::Refused {
+            status: 400,
+            error: error.into(),
+            description: String::new(),
+            codes: vec![],
+        };
+        assert_eq!(
+            refused("invalid_grant").status(),
+            400,
+            "a used code: start again"
+        );
+        assert_eq!(
+            refused("invalid_client").status(),
+            500,
+            "the app's certificate"
+        );
     }
 }

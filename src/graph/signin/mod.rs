@@ -56,16 +56,23 @@ pub struct SignInSettings {
 /// Where to send the browser, and the `state` to remember in its Lax cookie.
 #[derive(Debug)]
 pub struct SignInStart {
+    /// `{authority}/oauth2/v2.0/authorize?…`: where to redirect the browser.
     pub authorize_url: Url,
+    /// The sign-in's `state`: for the browser's SameSite=Lax cookie, which
+    /// [`SignInClient::complete`] compares with the callback's.
     pub state: String,
 }
 
 /// The query Entra sends the browser back with (`response_mode=query`).
 #[derive(Default, Deserialize)]
 pub struct Callback {
+    /// The authorization code, when the sign-in succeeded at Entra.
     pub code: Option<String>,
+    /// The `state` the sign-in began with.
     pub state: Option<String>,
+    /// Entra's error code (`access_denied`, …) instead of a code.
     pub error: Option<String>,
+    /// Entra's description of the error, with its AADSTS code.
     pub error_description: Option<String>,
 }
 
