@@ -46,7 +46,6 @@ impl World {
         graph_settings.authority = Url::parse(&authority(&oidc)).unwrap();
         let client = SignInClient::new(
             Arc::new(client(&graph_settings, Duration::from_secs(2))),
-            &graph_settings,
             SignInSettings {
                 groups: AdminGroups::parse(std::slice::from_ref(&admins)).unwrap(),
                 redirect_uri: Url::parse(REDIRECT_URI).unwrap(),

@@ -25,7 +25,7 @@ use url::Url;
 pub use error::{SignInError, TokenCheck};
 pub use membership::{AdminGroups, AdminGroupsError};
 
-use super::{GraphClient, GraphSettings, SetupError, with_slash};
+use super::{GraphClient, SetupError};
 use keys::KeyCache;
 use pending::{PendingSignIn, PendingSignIns};
 
@@ -100,13 +100,14 @@ pub struct SignInClient {
 }
 
 impl SignInClient {
-    /// Builds the client on the Graph client made from the same `graph` settings.
-    pub fn new(
-        graph: Arc<GraphClient>,
-        settings: &GraphSettings,
-        sign_in: SignInSettings,
-    ) -> Result<Self, SetupError> {
-        let authority = with_slash(&settings.authority);
+    /// Builds the client on the Graph client: the same app, certificate and authority.
+    pub fn new(graph: Arc<GraphClient>, sign_in: SignInSettings) -> Result<Self, SetupError> {
+        // The Graph client's token endpoint is `{authority}/oauth2/v2.0/token`.
+        let authority = graph
+            .auth
+            .token_url()
+            .join("../../")
+            .map_err(|err| SetupError::Url(format!("GRAPH_API_AUTH_AUTHORITY: {err}")))?;
         let join = |path: &str| {
             authority
                 .join(path)
