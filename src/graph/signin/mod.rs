@@ -3,7 +3,7 @@
 //! Graph client and with its certificate (no client secret).
 //!
 //! [`SignInClient::begin`] makes the URL to send the browser to and keeps what the callback
-//! needs under a random `state` (in this process: see [`pending`]); the web layer also puts
+//! needs under a random `state` (in this process, see `pending.rs`); the web layer also puts
 //! that `state` into a SameSite=Lax cookie, which comes along on Entra's cross-site redirect
 //! back, so a callback only counts in the browser that started it. [`SignInClient::complete`]
 //! takes the pending sign-in out (once), redeems the code, verifies the id_token and checks
