@@ -22,6 +22,7 @@ mod mailbox;
 mod metrics;
 mod one_account;
 mod opaque_links;
+mod operator_sign_in;
 mod pages;
 mod password_reset;
 mod provisioning;

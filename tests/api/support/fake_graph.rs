@@ -7,7 +7,8 @@
 //! down on request. Every round trip is counted per endpoint.
 
 mod directory;
-mod token;
+mod members;
+pub mod token;
 
 use std::collections::{BTreeMap, HashMap, HashSet};
 use std::sync::{Arc, Mutex, MutexGuard};
@@ -36,6 +37,8 @@ pub enum Endpoint {
     Batch,
     SubscribedSkus,
     GetGroup,
+    /// `POST /users/{id}/checkMemberGroups` (the operator sign-in's overage path).
+    CheckMemberGroups,
 }
 
 /// A user as the fake directory holds it; `payload` is the create request as received.
@@ -160,7 +163,7 @@ impl Reply {
         self
     }
 
-    fn into_response(self) -> Response {
+    pub fn into_response(self) -> Response {
         let mut builder =
             Response::builder().status(StatusCode::from_u16(self.status).expect("a valid status"));
         // Graph dates every answer; provisioning compares it with `createdDateTime`.
@@ -299,6 +302,12 @@ impl FakeGraph {
     /// `GRAPH_API_AUTH_AUTHORITY`.
     pub fn authority(&self) -> String {
         format!("{}/{TENANT}", self.base)
+    }
+
+    /// This fake's token endpoint checks, for another fake answering for the same tenant
+    /// (the fake OpenID provider): one certificate, one set of used `jti`s, tokens Graph takes.
+    pub fn token_service(&self) -> token::TokenService {
+        token::TokenService::new(self.state.clone())
     }
 
     // --- the directory's contents ---
@@ -712,6 +721,7 @@ fn classify(method: &poem::http::Method, path: &str) -> Option<Endpoint> {
         ("POST", ["$batch"]) => Some(Endpoint::Batch),
         ("GET", ["subscribedSkus"]) => Some(Endpoint::SubscribedSkus),
         ("GET", ["groups", _]) => Some(Endpoint::GetGroup),
+        ("POST", ["users", _, "checkMemberGroups"]) => Some(Endpoint::CheckMemberGroups),
         _ => None,
     }
 }
