@@ -103,6 +103,8 @@ pub enum ResetOutcome {
     LinkSent,
     /// The account was not created here (imported): a mail names the support address.
     NotOurs,
+    /// The sign-up was confirmed but its account never finished: a mail links to it.
+    Unfinished,
     /// No account for the address: nothing was sent.
     NoAccount,
     /// A new temporary password was set and delivered.
@@ -118,6 +120,7 @@ impl ResetOutcome {
         match self {
             ResetOutcome::LinkSent => "link_sent",
             ResetOutcome::NotOurs => "not_ours",
+            ResetOutcome::Unfinished => "unfinished",
             ResetOutcome::NoAccount => "no_account",
             ResetOutcome::Reset => "reset",
             ResetOutcome::Forbidden => "forbidden",
@@ -138,7 +141,7 @@ impl Metrics {
         let password_resets = Family::<ResetLabels, Counter>::default();
         registry.register(
             "password_resets",
-            "Password resets by outcome (link_sent, not_ours, no_account, reset, forbidden, failed)",
+            "Password resets by outcome (link_sent, not_ours, unfinished, no_account, reset, forbidden, failed)",
             password_resets.clone(),
         );
         let graph_calls = Family::<GraphLabels, Counter>::default();
@@ -158,7 +161,7 @@ impl Metrics {
         let mails = Family::<MailLabels, Counter>::default();
         registry.register(
             "mails",
-            "Mails by kind (verification, password, reset_link, reset_support, new_password) and result (sent, failed)",
+            "Mails by kind (verification, password, reset_link, reset_support, reset_unfinished, new_password) and result (sent, failed)",
             mails.clone(),
         );
         let rate_limited = Family::<LimitLabels, Counter>::default();

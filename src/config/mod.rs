@@ -1,5 +1,6 @@
 //! Typed settings, loaded in layers (see [`load`]) and checked once at start-up.
 
+mod admin;
 pub mod keys;
 pub mod load;
 
@@ -14,6 +15,7 @@ use crate::graph::GraphSettings;
 use crate::mail::MailSettings;
 use crate::signup::{FlowSettings, MailLinks, PasswordDelivery};
 use crate::telemetry::LogFormat;
+pub use admin::AdminSettings;
 pub use load::{Layers, Locations, Mode, Source, Value};
 
 /// Why the configuration cannot be used. Each message says where and what to change.
@@ -96,6 +98,8 @@ pub struct Settings {
     pub metrics_bind: Option<String>,
     /// `PROVISION_WAIT_SECONDS`.
     pub provision_wait: Duration,
+    /// `ADMIN_ENABLED` and `ADMIN_GROUP_IDS`: the operator console, `None` when it is off.
+    pub admin: Option<AdminSettings>,
 }
 
 impl Settings {
@@ -158,6 +162,7 @@ impl Settings {
             provision_wait: Duration::from_secs(
                 get.int_in("PROVISION_WAIT_SECONDS", 0, 300)? as u64
             ),
+            admin: get.admin()?,
         })
     }
 

@@ -6,7 +6,10 @@ use secrecy::ExposeSecret;
 use super::*;
 
 /// Loads with a fake environment and files in `dir`: `etc.conf`, `instance.conf`.
-fn load(dir: &Path, env: &[(&str, &str)]) -> Result<(Settings, Vec<String>), ConfigError> {
+pub(super) fn load(
+    dir: &Path,
+    env: &[(&str, &str)],
+) -> Result<(Settings, Vec<String>), ConfigError> {
     let env: HashMap<String, String> = env
         .iter()
         .map(|(k, v)| ((*k).to_owned(), (*v).to_owned()))

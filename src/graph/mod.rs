@@ -14,6 +14,7 @@ pub mod pacer;
 mod pem;
 pub mod retry;
 mod settings;
+pub mod signin;
 mod types;
 mod users;
 

@@ -7,7 +7,8 @@
 //! down on request. Every round trip is counted per endpoint.
 
 mod directory;
-mod token;
+mod members;
+pub mod token;
 
 use std::collections::{BTreeMap, HashMap, HashSet};
 use std::sync::{Arc, Mutex, MutexGuard};
@@ -36,6 +37,8 @@ pub enum Endpoint {
     Batch,
     SubscribedSkus,
     GetGroup,
+    /// `POST /users/{id}/checkMemberGroups` (the operator sign-in's overage path).
+    CheckMemberGroups,
 }
 
 /// A user as the fake directory holds it; `payload` is the create request as received.
@@ -81,6 +84,8 @@ enum FaultKind {
     Unavailable(Option<u64>),
     /// Answer normally, but this much later (the work is done first, as on a slow server).
     Delay(Duration),
+    /// An error Graph gives no retry hint for (a 500, say).
+    Fail(u16),
 }
 
 #[derive(Debug)]
@@ -158,7 +163,7 @@ impl Reply {
         self
     }
 
-    fn into_response(self) -> Response {
+    pub fn into_response(self) -> Response {
         let mut builder =
             Response::builder().status(StatusCode::from_u16(self.status).expect("a valid status"));
         // Graph dates every answer; provisioning compares it with `createdDateTime`.
@@ -299,6 +304,12 @@ impl FakeGraph {
         format!("{}/{TENANT}", self.base)
     }
 
+    /// This fake's token endpoint checks, for another fake answering for the same tenant
+    /// (the fake OpenID provider): one certificate, one set of used `jti`s, tokens Graph takes.
+    pub fn token_service(&self) -> token::TokenService {
+        token::TokenService::new(self.state.clone())
+    }
+
     // --- the directory's contents ---
 
     pub fn add_group(&self, name: &str) -> String {
@@ -363,6 +374,11 @@ impl FakeGraph {
     /// The next `times` requests to `endpoint` get 503.
     pub fn unavailable(&self, endpoint: Option<Endpoint>, times: usize, retry_after: Option<u64>) {
         self.fault(endpoint, times, FaultKind::Unavailable(retry_after));
+    }
+
+    /// The next `times` requests to `endpoint` fail with `status` (`generalException`).
+    pub fn fail(&self, endpoint: Endpoint, times: usize, status: u16) {
+        self.fault(Some(endpoint), times, FaultKind::Fail(status));
     }
 
     /// The next `times` requests to `endpoint` are answered `delay` late.
@@ -581,7 +597,18 @@ impl State {
             }
             match fault.kind {
                 FaultKind::Delay(d) => delay += d,
-                FaultKind::Throttle(_) | FaultKind::Unavailable(_) if reply.is_some() => continue,
+                FaultKind::Throttle(_) | FaultKind::Unavailable(_) | FaultKind::Fail(_)
+                    if reply.is_some() =>
+                {
+                    continue;
+                }
+                FaultKind::Fail(status) => {
+                    reply = Some(graph_error(
+                        status,
+                        "generalException",
+                        "General exception while processing.",
+                    ));
+                }
                 FaultKind::Throttle(seconds) => {
                     reply =
                         Some(throttled(endpoint).with_header("Retry-After", seconds.to_string()));
@@ -694,6 +721,7 @@ fn classify(method: &poem::http::Method, path: &str) -> Option<Endpoint> {
         ("POST", ["$batch"]) => Some(Endpoint::Batch),
         ("GET", ["subscribedSkus"]) => Some(Endpoint::SubscribedSkus),
         ("GET", ["groups", _]) => Some(Endpoint::GetGroup),
+        ("POST", ["users", _, "checkMemberGroups"]) => Some(Endpoint::CheckMemberGroups),
         _ => None,
     }
 }

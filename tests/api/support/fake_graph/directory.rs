@@ -22,6 +22,7 @@ pub fn handle(
         Endpoint::Batch => batch(state, body),
         Endpoint::SubscribedSkus => subscribed_skus(state),
         Endpoint::GetGroup => get_group(state, &last_segment),
+        Endpoint::CheckMemberGroups => super::members::check(state, path, body),
         Endpoint::Token => unreachable!("the token endpoint is not Graph"),
     }
 }
