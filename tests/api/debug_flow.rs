@@ -120,24 +120,25 @@ async fn tampered_foreign_and_garbage_links_are_not_valid() {
     let app = spawn_app().await;
     app.sign_up("ada@uni.example", "Ada", "Lovelace").await;
     let path = app.verification_path("ada@uni.example").await;
-    let token = path.trim_start_matches("/verify/");
+    let token = path.trim_start_matches(paths::VERIFY);
     // The sealed link with its last 22 characters (most of the authentication tag) forged.
     let forged_tag = "A".repeat(22);
-    let tampered = format!("/verify/{}{forged_tag}", &token[..token.len() - 22]);
+    let tampered = paths::verify(&format!("{}{forged_tag}", &token[..token.len() - 22]));
     // An unsigned link of the old (JWT) form.
-    let none_alg = format!(
-        "/verify/eyJhbGciOiJub25lIiwidHlwIjoiSldUIn0.{}.",
+    let none_alg = paths::verify(&format!(
+        "eyJhbGciOiJub25lIiwidHlwIjoiSldUIn0.{}.",
         base64::Engine::encode(
             &base64::engine::general_purpose::URL_SAFE_NO_PAD,
             br#"{"sub":"x","nonce":"y","iat":1,"exp":99999999999}"#
         )
-    );
+    ));
     for bad in [
-        tampered.as_str(),
-        none_alg.as_str(),
-        "/verify/garbage",
-        "/verify/%3Cscript%3E",
+        tampered,
+        none_alg,
+        paths::verify("garbage"),
+        paths::verify("%3Cscript%3E"),
     ] {
+        let bad = bad.as_str();
         let page = app.get(bad).await;
         assert_eq!(page.status(), 404, "{bad}");
         assert_eq!(
