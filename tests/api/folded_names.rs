@@ -4,20 +4,19 @@
 //! refused with the usual message.
 
 use ms365_accountcreator::signup::token::TokenSigner;
-use ms365_accountcreator::startup::Overrides;
 use ms365_accountcreator::store::{PendingSignup, RegistryKey, Store};
 use secrecy::SecretString;
 
 use crate::graph::env;
 use crate::support::fake_graph::FakeGraph;
-use crate::support::helpers::{spawn_app, spawn_app_in, spawn_app_with, texts};
-use crate::support::smtp::pairs;
+use crate::support::helpers::{TestApp, spawn_app, texts};
+use crate::support::routes::paths;
 
 #[tokio::test]
 async fn compatibility_letters_reach_the_confirm_page_and_entra_as_plain_letters() {
     // Arrange
     let fake = FakeGraph::start().await;
-    let app = spawn_app_with(&pairs(&env(&fake, &[], &[])), Overrides::default()).await;
+    let app = TestApp::builder().envs(&env(&fake, &[], &[])).spawn().await;
     let people = [
         ("max@uni.example", "Ｍａｘ", "Ｍｕｓｔｅｒ", "Muster"),
         ("max2@uni.example", "𝐌𝐚𝐱", "𝐊𝐥𝐞𝐢𝐧", "Klein"),
@@ -29,7 +28,7 @@ async fn compatibility_letters_reach_the_confirm_page_and_entra_as_plain_letters
         app.sign_up(email, first, last).await;
         let path = app.verification_path(email).await;
         let shown = app.get(&path).await.text().await.unwrap();
-        let done = app.post_form(&path, &[("lang", "en")]).await;
+        let done = app.confirm(&path).await;
 
         // Assert: the page shows, and Entra gets, what a reader sees
         let nickname = format!("max.{}", plain_last.to_lowercase());
@@ -107,19 +106,22 @@ async fn a_sign_up_stored_before_names_were_folded_is_shown_and_created_folded()
         store.flush_blocking().unwrap();
     }
     let fake = FakeGraph::start().await;
-    let mut settings = env(&fake, &[], &[]);
-    settings.push(("JWT_SECRET_KEY".into(), KEY.into()));
-    let app = spawn_app_in(store_dir, &pairs(&settings), Overrides::default()).await;
+    let app = TestApp::builder()
+        .store(store_dir)
+        .envs(&env(&fake, &[], &[]))
+        .env("JWT_SECRET_KEY", KEY)
+        .spawn()
+        .await;
     assert_eq!(app.clock.load(std::sync::atomic::Ordering::SeqCst), now);
     let token = TokenSigner::new(&SecretString::from(KEY))
         .unwrap()
         .sign(id, nonce, now, now + 3600)
         .unwrap();
-    let path = format!("/verify/{token}");
+    let path = paths::verify(&token);
 
     // Act
     let shown = app.get(&path).await.text().await.unwrap();
-    let done = app.post_form(&path, &[("lang", "en")]).await;
+    let done = app.confirm(&path).await;
 
     // Assert: the page shows what Entra gets
     assert_eq!(texts(&shown, "dd")[0], "Max Muster");

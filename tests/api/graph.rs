@@ -22,7 +22,7 @@ use secrecy::SecretString;
 use crate::support::fake_graph::{
     CLIENT_ID, DOMAIN, Endpoint, FakeGraph, fixture, openssl_thumbprint,
 };
-use crate::support::helpers::{Logs, TestApp, password_in, spawn_app_with, texts};
+use crate::support::helpers::{Logs, TestApp, password_in, texts};
 
 // --- arrangement ---
 
@@ -45,11 +45,6 @@ pub(crate) fn env(fake: &FakeGraph, groups: &[String], skus: &[String]) -> Vec<(
     .into_iter()
     .map(|(k, v)| (k.to_owned(), v))
     .collect()
-}
-
-async fn spawn(env: &[(String, String)], overrides: Overrides) -> TestApp {
-    let pairs: Vec<(&str, &str)> = env.iter().map(|(k, v)| (k.as_str(), v.as_str())).collect();
-    spawn_app_with(&pairs, overrides).await
 }
 
 /// Client settings for the fake, as the server would build them.
@@ -86,13 +81,6 @@ pub(crate) fn client(settings: &GraphSettings, deadline: Duration) -> GraphClien
         .with_retry_policy(quick(deadline))
 }
 
-fn overrides(client: GraphClient) -> Overrides {
-    Overrides {
-        directory: Some(Arc::new(client)),
-        ..Overrides::default()
-    }
-}
-
 /// Signs up, opens the mail's link and presses the confirm button.
 async fn sign_up_and_confirm(
     app: &TestApp,
@@ -106,7 +94,7 @@ async fn sign_up_and_confirm(
 
 async fn confirm(app: &TestApp, email: &str, lang: &str) -> reqwest::Response {
     let path = app.verification_path(email).await;
-    app.post_form(&path, &[("lang", lang)]).await
+    app.confirm_in(&path, lang).await
 }
 
 async fn assert_ready(response: reqwest::Response, username: &str) {

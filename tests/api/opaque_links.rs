@@ -3,20 +3,18 @@
 //! mailed before (HS256 JWTs) keep working until they expire; a changed link is refused;
 //! and each link does only its own work.
 
-use std::sync::Arc;
 use std::time::Duration;
 
 use base64::Engine;
 use jsonwebtoken::{Algorithm, EncodingKey, Header};
-use ms365_accountcreator::directory::Directory;
 use ms365_accountcreator::signup::token::TokenSigner;
-use ms365_accountcreator::startup::Overrides;
 use secrecy::SecretString;
 use serde_json::json;
 
 use crate::password_reset::{ask_for_reset, create_account, reset_path};
 use crate::support::flaky_directory::FlakyDirectory;
-use crate::support::helpers::{TestApp, attrs, spawn_app_with, texts};
+use crate::support::helpers::{TestApp, attrs, texts};
+use crate::support::routes::paths;
 
 const KEY: &str = "opaque-links-test-key-of-more-than-32-bytes";
 const EMAIL: &str = "augusta.king@uni.example";
@@ -24,11 +22,8 @@ const EMAIL: &str = "augusta.king@uni.example";
 /// random bytes).
 const HIDDEN: &[&str] = &["augusta", "lovelace", "uni.example", "%40uni"];
 
-async fn spawn(extra: &[(&str, &str)], overrides: Overrides) -> TestApp {
-    let mut settings = vec![("JWT_SECRET_KEY", KEY), ("PASSWORD_RESET_ENABLED", "true")];
-    settings.extend_from_slice(extra);
-    spawn_app_with(&settings, overrides).await
-}
+/// Links sealed with a known key; resets on.
+const SETTINGS: &[(&str, &str)] = &[("JWT_SECRET_KEY", KEY), ("PASSWORD_RESET_ENABLED", "true")];
 
 /// `%XX` escapes decoded, as a proxy's log or a browser history may show them.
 fn percent_decoded(text: &str) -> String {
@@ -112,30 +107,30 @@ async fn wait_for_the_account(app: &TestApp) {
 #[tokio::test]
 async fn the_verification_status_and_reset_links_show_no_address_and_no_name() {
     // Arrange: creates take longer than the confirm button waits, so the status link shows
-    let directory: Arc<dyn Directory> = FlakyDirectory::with_delay(Duration::from_millis(2500));
-    let overrides = Overrides {
-        directory: Some(directory),
-        ..Overrides::default()
-    };
-    let app = spawn(&[("PROVISION_WAIT_SECONDS", "1")], overrides).await;
+    let app = TestApp::builder()
+        .envs(SETTINGS)
+        .env("PROVISION_WAIT_SECONDS", "1")
+        .directory(FlakyDirectory::with_delay(Duration::from_millis(2500)))
+        .spawn()
+        .await;
 
     // Act: sign up, confirm, wait for the account, ask for a new password
     app.sign_up(EMAIL, "Augusta", "Lovelace").await;
     let verify = app.verification_path(EMAIL).await;
-    let waiting = app.post_form(&verify, &[("lang", "en")]).await;
+    let waiting = app.confirm(&verify).await;
     let waiting = waiting.text().await.unwrap();
     assert_eq!(texts(&waiting, "h1"), vec!["Your account is being created"]);
     let status_links: Vec<String> = attrs(&waiting, "main a", "href")
         .into_iter()
-        .chain(attrs(&waiting, "[hx-get]", "hx-get"))
-        .filter(|link| link.contains("/verify/"))
+        .chain(attrs(&waiting, "[data-hx-get]", "data-hx-get"))
+        .filter(|link| link.contains(paths::VERIFY))
         .collect();
     wait_for_the_account(&app).await;
     ask_for_reset(&app, EMAIL, "en").await;
     let reset = reset_path(&app, EMAIL).await;
 
     // Assert
-    assert!(!status_links.is_empty(), "{waiting}");
+    assert_eq!(status_links.len(), 2, "the link and the poll: {waiting}");
     assert_opaque("the verification link", &app.url(&verify));
     for link in &status_links {
         assert_opaque("the status link", link);
@@ -143,59 +138,56 @@ async fn the_verification_status_and_reset_links_show_no_address_and_no_name() {
     assert_opaque("the reset link", &app.url(&reset));
     // The check reads what the old reset links showed.
     let old = old_link(json!({"sub": EMAIL, "nonce": "x", "iat": 1, "exp": 2}));
-    assert!(every_reading(&format!("/password/{old}")).contains(EMAIL));
+    assert!(every_reading(&paths::password_link(&old)).contains(EMAIL));
 }
 
 #[tokio::test]
 async fn links_mailed_before_sealing_work_until_they_expire_each_for_its_own_purpose() {
     // Arrange: the old forms of a pending sign-up's link and of an account's reset link
-    let app = spawn(&[], Overrides::default()).await;
+    let app = TestApp::builder().envs(SETTINGS).spawn().await;
     app.sign_up("grace@uni.example", "Grace", "Hopper").await;
     let sealed = app.verification_path("grace@uni.example").await;
     let claims = signer()
-        .verify(sealed.trim_start_matches("/verify/"), now(&app))
+        .verify(sealed.trim_start_matches(paths::VERIFY), now(&app))
         .unwrap();
     let hour = now(&app) + 3600;
-    let old_verify = format!(
-        "/verify/{}",
-        old_link(
-            json!({"sub": claims.signup_id, "nonce": claims.nonce, "iat": now(&app), "exp": hour})
-        )
-    );
+    let old_verify = paths::verify(&old_link(
+        json!({"sub": claims.signup_id, "nonce": claims.nonce, "iat": now(&app), "exp": hour}),
+    ));
     create_account(&app, EMAIL, "Augusta", "Lovelace").await;
     ask_for_reset(&app, EMAIL, "en").await;
     let sealed_reset = reset_path(&app, EMAIL).await;
     let reset = signer()
-        .verify_reset(sealed_reset.trim_start_matches("/password/"), now(&app))
+        .verify_reset(
+            sealed_reset.trim_start_matches(paths::PASSWORD_LINK),
+            now(&app),
+        )
         .unwrap();
     let old_token = old_link(json!({
         "sub": reset.email, "nonce": reset.object_id, "iat": reset.issued_at, "exp": hour,
         "purpose": "password_reset",
     }));
-    let old_reset = format!("/password/{old_token}");
-    let expired = format!(
-        "/password/{}",
-        old_link(json!({
-            "sub": reset.email, "nonce": reset.object_id, "iat": reset.issued_at,
-            "exp": now(&app), "purpose": "password_reset",
-        }))
-    );
+    let old_reset = paths::password_link(&old_token);
+    let expired = paths::password_link(&old_link(json!({
+        "sub": reset.email, "nonce": reset.object_id, "iat": reset.issued_at,
+        "exp": now(&app), "purpose": "password_reset",
+    })));
 
     // Act / Assert: each at the other's place is not a link
-    let verify_token = old_verify.trim_start_matches("/verify/");
+    let verify_token = old_verify.trim_start_matches(paths::VERIFY);
     for path in [
-        format!("/verify/{old_token}"),
-        format!("/password/{verify_token}"),
+        paths::verify(&old_token),
+        paths::password_link(verify_token),
     ] {
         assert_eq!(app.get(&path).await.status(), 404, "{path}");
-        assert_eq!(app.post_form(&path, &[]).await.status(), 404, "{path}");
+        assert_eq!(app.confirm(&path).await.status(), 404, "{path}");
     }
     assert_eq!(app.get(&expired).await.status(), 410);
 
     // Each works at its own place.
     let shown = app.get(&old_verify).await.text().await.unwrap();
     assert_eq!(texts(&shown, "dd")[0], "Grace Hopper");
-    let created = app.post_form(&old_verify, &[("lang", "en")]).await;
+    let created = app.confirm(&old_verify).await;
     assert_eq!(created.status(), 200);
     assert_eq!(
         texts(&created.text().await.unwrap(), "#username"),
@@ -203,7 +195,7 @@ async fn links_mailed_before_sealing_work_until_they_expire_each_for_its_own_pur
     );
     let shown = app.get(&old_reset).await.text().await.unwrap();
     assert_eq!(texts(&shown, "dd"), vec!["augusta.lovelace@tenant.example"]);
-    let done = app.post_form(&old_reset, &[("lang", "en")]).await;
+    let done = app.confirm(&old_reset).await;
     assert_eq!(done.status(), 200);
     assert_eq!(
         texts(&done.text().await.unwrap(), "h1"),
@@ -214,20 +206,17 @@ async fn links_mailed_before_sealing_work_until_they_expire_each_for_its_own_pur
     app.sign_up("alan@uni.example", "Alan", "Turing").await;
     let alan = app.verification_path("alan@uni.example").await;
     let alan = signer()
-        .verify(alan.trim_start_matches("/verify/"), now(&app))
+        .verify(alan.trim_start_matches(paths::VERIFY), now(&app))
         .unwrap();
-    let old_alan = format!(
-        "/verify/{}",
-        old_link(
-            json!({"sub": alan.signup_id, "nonce": alan.nonce, "iat": now(&app) - 10, "exp": now(&app)})
-        )
-    );
+    let old_alan = paths::verify(&old_link(
+        json!({"sub": alan.signup_id, "nonce": alan.nonce, "iat": now(&app) - 10, "exp": now(&app)}),
+    ));
     assert_eq!(app.get(&old_alan).await.status(), 410);
 }
 
 #[tokio::test]
 async fn a_changed_link_is_refused() {
-    let app = spawn(&[], Overrides::default()).await;
+    let app = TestApp::builder().envs(SETTINGS).spawn().await;
     create_account(&app, EMAIL, "Augusta", "Lovelace").await;
     app.sign_up("grace@uni.example", "Grace", "Hopper").await;
     let verify = app.verification_path("grace@uni.example").await;
@@ -249,7 +238,7 @@ async fn a_changed_link_is_refused() {
             texts(&shown.text().await.unwrap(), "h1"),
             vec!["This link is not valid"]
         );
-        let pressed = app.post_form(&changed, &[("lang", "en")]).await;
+        let pressed = app.confirm(&changed).await;
         assert_eq!(pressed.status(), 404, "{changed}");
         // Cut short, it is no link either.
         let cut = &path[..path.len() - 5];

@@ -5,16 +5,9 @@
 use super::*;
 use crate::graph::env;
 use crate::support::fake_graph::{Endpoint, FakeGraph};
-use crate::support::smtp::pairs;
+use crate::support::routes::paths;
 
 const EMAIL: &str = "ada@uni.example";
-
-/// A server against `fake` with resets on; mails kept in the debug outbox.
-async fn spawn_against(fake: &FakeGraph) -> TestApp {
-    let mut settings = env(fake, &[], &[]);
-    settings.push(("PASSWORD_RESET_ENABLED".into(), "true".into()));
-    spawn_app_with(&pairs(&settings), Overrides::default()).await
-}
 
 /// Signs up and confirms while Graph answers the create with a 500, which no retry
 /// mends: the registration exists, its account does not.
@@ -22,7 +15,7 @@ async fn stall_a_sign_up(app: &TestApp, fake: &FakeGraph) {
     app.sign_up(EMAIL, "Ada", "Lovelace").await;
     let path = app.verification_path(EMAIL).await;
     fake.fail(Endpoint::CreateUser, 1, 500);
-    let failed = app.post_form(&path, &[("lang", "en")]).await;
+    let failed = app.confirm(&path).await;
     assert_eq!(failed.status(), 503);
     assert_eq!(
         texts(&failed.text().await.unwrap(), "h1"),
@@ -38,7 +31,7 @@ fn sign_up_path(app: &TestApp, mail: &ListedMail) -> String {
     let path = mail.links[0]
         .strip_prefix(&app.address)
         .expect("the link points at this server");
-    assert!(path.starts_with("/verify/"), "{path}");
+    assert!(path.starts_with(paths::VERIFY), "{path}");
     path.to_owned()
 }
 
@@ -46,7 +39,11 @@ fn sign_up_path(app: &TestApp, mail: &ListedMail) -> String {
 async fn a_stalled_sign_ups_reset_mail_leads_to_finishing_it() {
     // Arrange
     let fake = FakeGraph::start().await;
-    let app = spawn_against(&fake).await;
+    let app = TestApp::builder()
+        .envs(&env(&fake, &[], &[]))
+        .resets()
+        .spawn()
+        .await;
     stall_a_sign_up(&app, &fake).await;
 
     // Act: ask for a new password, as the person would who got no account
@@ -84,7 +81,7 @@ async fn a_stalled_sign_ups_reset_mail_leads_to_finishing_it() {
     assert_eq!(texts(&shown, "dd")[0], "Ada Lovelace");
     assert_eq!(texts(&shown, "main form button"), vec!["Continue"]);
     assert!(fake.users().is_empty(), "opening the link created nothing");
-    let done = app.post_form(&path, &[("lang", "en")]).await;
+    let done = app.confirm(&path).await;
 
     // Assert: the sign-up is finished, with one account
     assert_eq!(done.status(), 200);
@@ -101,13 +98,21 @@ async fn a_stalled_sign_ups_reset_mail_leads_to_finishing_it() {
     ask_for_reset(&app, EMAIL, "en").await;
     let mail = mails_to(&app, EMAIL).await.remove(0);
     assert_eq!(mail.subject, "A new temporary password");
-    assert!(reset_path(&app, EMAIL).await.starts_with("/password/"));
+    assert!(
+        reset_path(&app, EMAIL)
+            .await
+            .starts_with(paths::PASSWORD_LINK)
+    );
 }
 
 #[tokio::test]
 async fn the_stalled_sign_ups_reset_mail_comes_in_german_too() {
     let fake = FakeGraph::start().await;
-    let app = spawn_against(&fake).await;
+    let app = TestApp::builder()
+        .envs(&env(&fake, &[], &[]))
+        .resets()
+        .spawn()
+        .await;
     stall_a_sign_up(&app, &fake).await;
 
     assert_eq!(ask_for_reset(&app, EMAIL, "de").await.status(), 200);
