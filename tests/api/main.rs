@@ -18,6 +18,7 @@ mod limits;
 mod links;
 mod logs;
 mod mailbox;
+mod mailbox_tag;
 mod metrics;
 mod one_account;
 mod pages;
