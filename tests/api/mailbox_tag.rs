@@ -340,6 +340,11 @@ async fn a_tagged_user_the_name_query_missed_is_recognised_at_the_create() {
         1,
         "the one refused create"
     );
+    assert_eq!(
+        fake.count(Endpoint::ListUsers),
+        1,
+        "recognised by the user the create ran into, not by asking again"
+    );
     assert_eq!(fake.users().len(), 1, "no new user");
 }
 
