@@ -410,7 +410,8 @@ async fn a_queued_confirm_that_finds_the_account_mails_the_person_and_the_link_s
         "Lovelace",
         ("extensionAttribute15", tag.as_str()),
     );
-    fake.delay(Endpoint::ListUsers, 1, Duration::from_millis(1500));
+    // Slower than the confirm's wait by a margin that load does not eat up.
+    fake.delay(Endpoint::ListUsers, 1, Duration::from_secs(3));
     let scratch = tempfile::tempdir().unwrap();
     let store = fresh_store(Kind::Sled, scratch.path(), "s").await;
     let app = app(&fake, &smtp, &store, &[("PROVISION_WAIT_SECONDS", "1")]).await;
