@@ -14,25 +14,21 @@ const MAX_NAME_ATTEMPTS: u32 = 10;
 // How a lost create is recognised. When Graph answers "already exists" to our create, the
 // user under that name is either ours — an earlier attempt of this registration got through
 // but its answer was lost (a timeout, or the process died right after the create) — or
-// somebody else's. Three ways to tell were weighed:
-// - An opaque marker on the user (employeeId, an extension attribute) would be exact, but it
-//   takes a directory field institutions use for their own data and changes the original's
-//   payload; a directory extension needs an extra set-up step by every operator.
-// - Matching given name and surname alone (what this code did) adopts a same-named person's
-//   user: two people named Lena Gleich signing up together shared one account.
-// - So: the username is reserved in the store, atomically, before the create
+// somebody else's:
+// - Every create writes the mailbox's tag (`directory::MailboxTag`), so the tag decides
+//   first. A user carrying another tag is never ours. One carrying this mailbox's tag is this
+//   mailbox's account: made by this registration's own lost create when it is younger than
+//   the moment the name was found free (below), else by an earlier registration the store
+//   lost — then it is recorded and nothing is made.
+// - A user carrying no tag was made before tags, or by somebody else. For it the rule from
+//   before tags holds: the username is reserved in the store, atomically, before the create
 //   (`Store::reserve_username`), so no two registrations of this server ever try the same
-//   one; and with it we keep the directory's own time at which the name was found free.
-//   A user is adopted only when it has the reserved name, the same names, and was created at
-//   or after that moment: nobody but this registration's own create can have made it then.
-//   A user an administrator or another tool made earlier fails the time check and the next
-//   free name is chosen. Only the directory's clocks are compared (the `Date` of the name
-//   query, the user's `createdDateTime`), never ours against theirs.
-// Since every create writes the mailbox tag, the tag now decides first: a user carrying
-// another tag is never ours; one carrying this mailbox's tag is this mailbox's account —
-// made by this registration's own lost create when it is younger than the free name, else
-// by an earlier registration the store lost (then it is recorded, and nothing is made). A
-// user carrying no tag was made before tags (or by somebody else): the old rule judges it.
+//   one, and with it we keep the directory's own time at which the name was found free. Such
+//   a user is adopted only when it has the reserved name, the same names, and was created
+//   at or after that moment: nobody but this registration's own create can have made it
+//   then. (Names alone adopted a same-named person's user: two people named Lena Gleich
+//   signing up together once shared one account.) Only the directory's clocks are compared
+//   (the `Date` of the name query, the user's `createdDateTime`), never ours against theirs.
 
 /// Whose a user found under the reserved name after "already exists" is.
 enum Found {
