@@ -245,6 +245,40 @@ pub fn account_failed_mail(
     )
 }
 
+/// A queued confirm found that the mailbox has its account already (its tag is on a user in
+/// the directory) and nobody saw the page saying so: the username, and where a lost
+/// password is replaced (`reset_page`, when resets are on) or whom to ask.
+pub fn account_exists_mail(
+    tr: &Tr,
+    to: &EmailAddress,
+    first_name: &str,
+    upn: &str,
+    reset_page: Option<&str>,
+    support: &str,
+) -> OutgoingMail {
+    let mut text = tr.tf("Hello {name},", &[("name", first_name)]);
+    text.push_str("\n\n");
+    text.push_str(tr.t(
+        "this e-mail address already has an account, so no second one was created. Its username is:",
+    ));
+    text.push_str(&format!("\n\n    {upn}\n\n"));
+    match reset_page {
+        Some(page) => text.push_str(&tr.tf(
+            "If you no longer have its password, you can get a new temporary password at {url}.",
+            &[("url", page)],
+        )),
+        None => text.push_str(tr.t("If you no longer have its password, please contact support.")),
+    }
+    push_support(&mut text, tr, support);
+    mail(
+        tr,
+        to,
+        tr.t("This address already has an account"),
+        text,
+        false,
+    )
+}
+
 fn push_support(text: &mut String, tr: &Tr, support: &str) {
     if !support.is_empty() {
         text.push_str("\n\n");

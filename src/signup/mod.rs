@@ -101,6 +101,9 @@ pub enum LinkState {
     PasswordWaiting { username: String },
     /// The account exists; the link is used up.
     Used { username: String },
+    /// The mailbox had its account already (found in the directory by its tag); nothing
+    /// was created for this link.
+    Existing { username: String },
 }
 
 /// Why a link leads nowhere.
@@ -339,6 +342,13 @@ impl Signups {
                     last_name: links::shown_name(pending.last_name),
                 })
             }
+            Ok(Lookup::Registered(registration))
+                if registration.step == Step::Done && registration.existing_account =>
+            {
+                Ok(LinkState::Existing {
+                    username: registration.upn.unwrap_or_default(),
+                })
+            }
             Ok(Lookup::Registered(registration)) if registration.step == Step::Done => {
                 Ok(LinkState::Used {
                     username: registration.upn.unwrap_or_default(),
@@ -412,6 +422,10 @@ impl Signups {
                 registration
             }
             Claim::Resume(registration) => registration,
+            // Pressed again after the mailbox's account was found: the same answer.
+            Claim::AlreadyDone(registration) if registration.existing_account => {
+                return Ok(Confirmed::Ready(Provisioned::existing(&registration)));
+            }
             Claim::AlreadyDone(_) => return Err(LinkError::Used.into()),
             Claim::AddressTaken => return Err(LinkError::AddressTaken.into()),
             Claim::Unknown => return Err(LinkError::Unknown.into()),

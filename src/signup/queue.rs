@@ -289,6 +289,12 @@ impl Signups {
         seen: bool,
     ) {
         match result {
+            Ok(provisioned) if provisioned.existing_account => {
+                self.dequeue(entry);
+                if !seen {
+                    self.mail_existing(entry, provisioned).await;
+                }
+            }
             Ok(provisioned) => {
                 self.dequeue(entry);
                 // By mail, the password mail has gone out: that is the "ready" mail.

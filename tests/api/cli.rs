@@ -363,6 +363,7 @@ fn every_command_has_help() {
         vec!["emails", "import", "--help"],
         vec!["emails", "export", "--help"],
         vec!["emails", "forget", "--help"],
+        vec!["emails", "tag-existing", "--help"],
         vec!["signups", "--help"],
         vec!["signups", "retry", "--help"],
         vec!["signups", "purge-expired", "--help"],

@@ -118,6 +118,10 @@ async fn kept_mails_are_not_reachable_in_production() {
             "JWT_SECRET_KEY",
             "a-long-production-secret-of-more-than-32-bytes",
         ),
+        (
+            "MAILBOX_TAG_SECRET",
+            "a-long-production-tag-secret-of-32-bytes-or-more",
+        ),
         ("DEBUG_DONT_SEND_MAIL", "true"),
         ("DEBUG_DONT_CONNECT_TO_API", "true"),
     ];

@@ -12,10 +12,11 @@ use std::sync::Arc;
 use std::time::{Duration, Instant};
 
 use ms365_accountcreator::directory::{
-    Directory, DirectoryError, DirectoryUser, FreeName, Grants, NewUser, SimulatedDirectory,
+    Directory, DirectoryError, DirectoryUser, Grants, MailboxTag, MailboxTagger, NameQuery,
+    NewUser, SimulatedDirectory,
 };
 use ms365_accountcreator::domain::{MailNickname, PersonName};
-use ms365_accountcreator::graph::{GraphClient, GraphSettings, RetryPolicy};
+use ms365_accountcreator::graph::{GraphClient, GraphSettings, RetryPolicy, TagAttribute};
 use ms365_accountcreator::startup::Overrides;
 use secrecy::SecretString;
 
@@ -62,6 +63,7 @@ pub(crate) fn settings(fake: &FakeGraph, groups: &[String], skus: &[String]) -> 
         license_skus: skus.to_vec(),
         usage_location: "DE".into(),
         timeout: Duration::from_secs(5),
+        mailbox_tag_attribute: TagAttribute::default(),
     }
 }
 
@@ -125,6 +127,27 @@ async fn created_user(graph: &GraphClient) -> Result<DirectoryUser, DirectoryErr
         .await
 }
 
+/// The tag of a mailbox under the TEST mode's secret (`MAILBOX_TAG_SECRET = "test"`), as
+/// the server computes it.
+pub(crate) fn tag_of(mailbox: &str) -> MailboxTag {
+    MailboxTagger::new(&SecretString::from("test")).tag(mailbox)
+}
+
+/// The free name the name query finds for a mailbox nobody has tagged a user for.
+async fn free_name(
+    directory: &dyn Directory,
+    nick: &MailNickname,
+    taken: &[String],
+) -> Result<String, DirectoryError> {
+    match directory
+        .free_user_principal_name(nick, taken, &tag_of("nobody@uni.example"))
+        .await?
+    {
+        NameQuery::Free(free) => Ok(free.user_principal_name),
+        NameQuery::Tagged(user) => panic!("no user carries this tag, yet {user:?}"),
+    }
+}
+
 fn new_user<'a>(
     given: &'a str,
     surname: &'a str,
@@ -133,11 +156,14 @@ fn new_user<'a>(
 ) -> NewUser<'a> {
     static PASSWORD: std::sync::LazyLock<SecretString> =
         std::sync::LazyLock::new(|| SecretString::from("!1Aa-test-password"));
+    static TAG: std::sync::LazyLock<MailboxTag> =
+        std::sync::LazyLock::new(|| tag_of("ada@uni.example"));
     NewUser {
         given_name: given,
         surname,
         nickname,
         user_principal_name: upn,
         password: &PASSWORD,
+        tag: &TAG,
     }
 }

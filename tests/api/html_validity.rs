@@ -4,7 +4,9 @@
 
 use std::path::Path;
 
+use ms365_accountcreator::directory::{Directory, MailboxTagger};
 use reqwest::Method;
+use secrecy::SecretString;
 
 use crate::support::flaky_directory::{FlakyDirectory, Op};
 use crate::support::helpers::TestApp;
@@ -90,6 +92,27 @@ async fn link_pages(app: &TestApp, dir: &Path, directory: &FlakyDirectory) {
     keep(dir, "status-ready", app.get(&status).await).await;
     keep(dir, "link-invalid", app.get_verify("not-a-token").await).await;
     let grace = app.verification_path("grace@uni.example").await;
+    // Ada's user carries Grace's mailbox tag: for Grace, the mailbox has its account.
+    let ada = directory.find_user("ada.lovelace@tenant.example").await;
+    let ada = ada.unwrap().expect("Ada's user").object_id;
+    let tag = MailboxTagger::new(&SecretString::from("test")).tag("grace@uni.example");
+    directory.set_tag(&ada, &tag).await.unwrap();
+    keep(
+        dir,
+        "existing",
+        app.post_form(&grace, &[("lang", "de")]).await,
+    )
+    .await;
+    let existing = std::fs::read_to_string(dir.join("existing.html")).unwrap();
+    assert!(existing.contains("Für diese Adresse gibt es bereits ein Konto"));
+    keep(dir, "link-existing", app.get(&grace).await).await;
+    let status = format!("{grace}?view=status");
+    keep(
+        dir,
+        "status-existing.fragment",
+        app.get_with(&status, HTMX).await,
+    )
+    .await;
     app.advance_clock(60 * 60 * 24 * 30);
     keep(dir, "link-expired", app.get(&grace).await).await;
     keep(dir, "debug-mails", app.get_debug_mails(&[]).await).await;

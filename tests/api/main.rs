@@ -19,6 +19,7 @@ mod limits;
 mod links;
 mod logs;
 mod mailbox;
+mod mailbox_tag;
 mod metrics;
 mod one_account;
 mod opaque_links;

@@ -1,6 +1,6 @@
 //! Nothing secret reaches the log, at the most verbose level: not the temporary password,
-//! the JWT secret, the private key, a verification link's token, a Graph token or client
-//! assertion, nor the SMTP password — through a full sign-up and a failing one. The server
+//! the JWT secret, the mailbox tag secret, the private key, a verification link's token, a
+//! Graph token or client assertion, nor the SMTP password — through a full sign-up and a failing one. The server
 //! runs as its own process with LOG_LEVEL=trace, and its whole output is searched.
 
 use crate::support::fake_graph::{FakeGraph, fixture};
@@ -9,6 +9,7 @@ use crate::support::routes::paths;
 use crate::support::smtp::{SmtpMode, SmtpServer};
 
 const JWT_SECRET: &str = "jwt-secret-that-must-not-leak-7f3a";
+const TAG_SECRET: &str = "mailbox-tag-secret-that-must-not-leak-5d0e";
 const SMTP_PASSWORD: &str = "smtp-password-that-must-not-leak-91c2";
 
 #[tokio::test]
@@ -21,6 +22,7 @@ async fn a_full_and_a_failing_sign_up_log_no_secret_at_trace_level() {
     let mut env = super::env(&fake, &[group], std::slice::from_ref(&sku));
     env.extend(smtp.app_settings());
     env.push(("JWT_SECRET_KEY".into(), JWT_SECRET.into()));
+    env.push(("MAILBOX_TAG_SECRET".into(), TAG_SECRET.into()));
     // A full filter (with a comma) is used as given: every crate at trace.
     env.push((
         "LOG_LEVEL".into(),
@@ -70,6 +72,7 @@ async fn a_full_and_a_failing_sign_up_log_no_secret_at_trace_level() {
     let mut secrets = vec![
         ("temporary password", password.as_str()),
         ("JWT secret", JWT_SECRET),
+        ("mailbox tag secret", TAG_SECRET),
         ("SMTP password", SMTP_PASSWORD),
         ("verification token", token.as_str()),
     ];

@@ -37,6 +37,9 @@ async fn a_sign_up_creates_exactly_one_user_with_the_originals_payload_licences_
             "usageLocation": "DE",
             "passwordPolicies": "DisablePasswordExpiration",
             "passwordProfile": { "password": password, "forceChangePasswordNextSignIn": true },
+            "onPremisesExtensionAttributes": {
+                "extensionAttribute15": tag_of("ada@uni.example").as_str()
+            },
         })
     );
     assert_eq!(user.licences, vec![sku.clone()]);
@@ -46,7 +49,10 @@ async fn a_sign_up_creates_exactly_one_user_with_the_originals_payload_licences_
     }
     assert_eq!(
         fake.filters(),
-        vec!["startswith(userPrincipalName,'ada.lovelace')"]
+        vec![format!(
+            "startswith(userPrincipalName,'ada.lovelace') or onPremisesExtensionAttributes/extensionAttribute15 eq '{}'",
+            tag_of("ada@uni.example")
+        )]
     );
 }
 
