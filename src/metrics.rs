@@ -94,13 +94,13 @@ impl FlowMetrics {
             password_resets: registered(
                 registry,
                 "password_resets",
-                "Password resets by outcome (link_sent, not_ours, no_account, reset, forbidden, failed)",
+                "Password resets by outcome (link_sent, not_ours, unfinished, no_account, reset, forbidden, failed)",
                 Family::default(),
             ),
             mails: registered(
                 registry,
                 "mails",
-                "Mails by kind (verification, password, reset_link, reset_support, new_password) and result (sent, failed)",
+                "Mails by kind (verification, password, reset_link, reset_support, reset_unfinished, new_password) and result (sent, failed)",
                 Family::default(),
             ),
             rate_limited: registered(
@@ -213,6 +213,8 @@ pub enum ResetOutcome {
     LinkSent,
     /// The account was not created here (imported): a mail names the support address.
     NotOurs,
+    /// The sign-up was confirmed but its account never finished: a mail links to it.
+    Unfinished,
     /// No account for the address: nothing was sent.
     NoAccount,
     /// A new temporary password was set and delivered.
@@ -228,6 +230,7 @@ impl ResetOutcome {
         match self {
             ResetOutcome::LinkSent => "link_sent",
             ResetOutcome::NotOurs => "not_ours",
+            ResetOutcome::Unfinished => "unfinished",
             ResetOutcome::NoAccount => "no_account",
             ResetOutcome::Reset => "reset",
             ResetOutcome::Forbidden => "forbidden",

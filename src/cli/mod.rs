@@ -50,7 +50,7 @@ pub async fn run() -> anyhow::Result<()> {
         Command::Serve => serve_command().await,
         Command::Healthcheck { url } => healthcheck_command(url).await,
         Command::Check(args) => check::run(args, load_settings()).await,
-        Command::Emails(command) => emails::run(command, &load_settings()?),
+        Command::Emails(command) => emails::run(command, &load_settings()?).await,
         Command::Signups(command) => signups::run(command, &load_settings()?).await,
         Command::Store(command) => store::run(command, &load_settings()?),
     }

@@ -74,6 +74,7 @@ impl Registration {
             updated_at: now,
             last_error: None,
             imported: false,
+            existing_account: false,
         }
     }
 }

@@ -38,6 +38,10 @@ pub struct Registration {
     /// Brought over from the original program's database (`emails import`).
     #[serde(default)]
     pub imported: bool,
+    /// The mailbox's account was found in the directory by its mailbox tag (made by an
+    /// earlier registration this store lost): this one recorded it and created nothing.
+    #[serde(default)]
+    pub existing_account: bool,
 }
 
 /// What an import file says about an address that already has an account: the original's
@@ -74,6 +78,7 @@ impl Registration {
             updated_at: registered_at,
             last_error: None,
             imported: true,
+            existing_account: false,
         }
     }
 }

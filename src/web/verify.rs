@@ -6,7 +6,7 @@ use poem::{Body, Request, Response, handler};
 
 use super::context::RequestContext;
 use super::form::{FormError, read_form};
-use super::pages::{progress, verify};
+use super::pages::{existing, progress, verify};
 use super::paths::plausible_token;
 use super::refusal::{self, Refusal};
 use super::{AppState, paths, response};
@@ -49,6 +49,9 @@ fn status_page(ctx: &RequestContext, state: &AppState, token: &str) -> Response 
             tr.t("Your account is ready"),
             progress::finished(&tr, &username, &state.sign_in_url),
         ),
+        Ok(LinkState::Existing { username }) => {
+            return existing_page(ctx, state, &tr, &username);
+        }
         Ok(LinkState::Unfinished { .. }) => (
             tr.t("Your account could not be created"),
             progress::stopped(&tr, ctx.links(), token, &state.support_email),
@@ -138,8 +141,22 @@ fn link_page(
             progress::password_waiting(&tr, ctx.links(), token, &username),
         ),
         Ok(LinkState::Used { .. }) => problem(ctx, state, &tr, LinkError::Used),
+        Ok(LinkState::Existing { username }) => existing_page(ctx, state, &tr, &username),
         Err(err) => problem(ctx, state, &tr, err),
     }
+}
+
+/// The mailbox had its account already: nothing was created for this link.
+fn existing_page(ctx: &RequestContext, state: &AppState, tr: &Tr, username: &str) -> Response {
+    let page = existing::existing_account(
+        tr,
+        username,
+        &state.sign_in_url,
+        state.reset_page(ctx.links(), tr.lang()).as_deref(),
+        &state.support_email,
+    );
+    let title = tr.t("This address already has an account");
+    response::html(ctx, state, tr, StatusCode::OK, title, page)
 }
 
 /// A confirm post with a damaged field (bad `%` escape, not UTF-8): nothing is created.
@@ -187,6 +204,9 @@ pub async fn confirm(
             let page = progress::waiting(&tr, ctx.links(), &token, &username);
             let title = tr.t("Your account is being created");
             response::html(ctx, state, &tr, StatusCode::ACCEPTED, title, page)
+        }
+        Ok(Confirmed::Ready(result)) if result.existing_account => {
+            existing_page(ctx, state, &tr, &result.user_principal_name)
         }
         Ok(Confirmed::Ready(result)) => {
             let reset_page = state.reset_page(ctx.links(), tr.lang());
