@@ -12,7 +12,7 @@ use prometheus_client::metrics::counter::Counter;
 use prometheus_client::metrics::family::Family;
 use prometheus_client::metrics::gauge::Gauge;
 use prometheus_client::metrics::histogram::{Histogram, exponential_buckets};
-use prometheus_client::registry::Registry;
+use prometheus_client::registry::{Metric, Registry};
 
 #[derive(Clone, Debug, Hash, PartialEq, Eq, EncodeLabelSet)]
 struct SignupLabels {
@@ -49,21 +49,131 @@ struct LimitLabels {
 
 struct Inner {
     registry: Registry,
+    flow: FlowMetrics,
+    graph: GraphMetrics,
+    /// When the writes of the last minute were admitted.
+    recent_writes: Mutex<VecDeque<(Instant, u32)>>,
+}
+
+/// What happens to sign-ups, resets and their mails.
+struct FlowMetrics {
     rate_limited: Family<LimitLabels, Counter>,
     signups: Family<SignupLabels, Counter>,
     password_resets: Family<ResetLabels, Counter>,
-    graph_calls: Family<GraphLabels, Counter>,
-    graph_latency: Family<EndpointLabels, Histogram>,
     mails: Family<MailLabels, Counter>,
     pending: Gauge,
     unreadable: Counter,
+}
+
+/// Microsoft Graph, the write budget and the provisioning queue.
+struct GraphMetrics {
+    graph_calls: Family<GraphLabels, Counter>,
+    graph_latency: Family<EndpointLabels, Histogram>,
     queue_length: Gauge,
     queue_oldest_age: Gauge,
     paused_seconds: Counter<f64, std::sync::atomic::AtomicU64>,
     graph_writes: Counter,
     writes_per_minute: Gauge,
-    /// When the writes of the last minute were admitted.
-    recent_writes: Mutex<VecDeque<(Instant, u32)>>,
+}
+
+/// `metric`, registered under `name` with `help`.
+fn registered<M: Metric + Clone>(registry: &mut Registry, name: &str, help: &str, metric: M) -> M {
+    registry.register(name, help, metric.clone());
+    metric
+}
+
+impl FlowMetrics {
+    fn register(registry: &mut Registry) -> Self {
+        FlowMetrics {
+            signups: registered(
+                registry,
+                "signups",
+                "Sign-ups by outcome (started, verified, created, failed with a reason)",
+                Family::default(),
+            ),
+            password_resets: registered(
+                registry,
+                "password_resets",
+                "Password resets by outcome (link_sent, not_ours, unfinished, no_account, reset, forbidden, failed)",
+                Family::default(),
+            ),
+            mails: registered(
+                registry,
+                "mails",
+                "Mails by kind (verification, password, reset_link, reset_support, reset_unfinished, new_password) and result (sent, failed)",
+                Family::default(),
+            ),
+            rate_limited: registered(
+                registry,
+                "rate_limited",
+                "Requests refused with 429, by limit (client_signups, client_checks, mails_per_hour)",
+                Family::default(),
+            ),
+            pending: registered(
+                registry,
+                "pending_signups",
+                "Sign-ups waiting for their link to be confirmed",
+                Gauge::default(),
+            ),
+            unreadable: registered(
+                registry,
+                "store_unreadable_records",
+                "Store records housekeeping could not read and skipped, each counted once",
+                Counter::default(),
+            ),
+        }
+    }
+}
+
+impl GraphMetrics {
+    fn register(registry: &mut Registry) -> Self {
+        GraphMetrics {
+            graph_calls: registered(
+                registry,
+                "graph_requests",
+                "Microsoft Graph requests by endpoint and HTTP status (error: no answer)",
+                Family::default(),
+            ),
+            graph_latency: registered(
+                registry,
+                "graph_request_duration_seconds",
+                "Latency of Microsoft Graph requests",
+                Family::new_with_constructor(|| {
+                    Histogram::new(exponential_buckets(0.005, 2.0, 14))
+                }),
+            ),
+            queue_length: registered(
+                registry,
+                "provisioning_queue_length",
+                "Confirmed registrations waiting in the provisioning queue (or being provisioned)",
+                Gauge::default(),
+            ),
+            queue_oldest_age: registered(
+                registry,
+                "provisioning_queue_oldest_age_seconds",
+                "How long the oldest registration in the provisioning queue has waited",
+                Gauge::default(),
+            ),
+            paused_seconds: registered(
+                registry,
+                "graph_throttle_paused_seconds",
+                "Seconds every Graph request was held because Graph answered 429 with Retry-After",
+                Counter::default(),
+            ),
+            graph_writes: registered(
+                registry,
+                "graph_writes",
+                "Directory writes sent to Graph (a $batch counts its parts), paced by GRAPH_API_WRITES_PER_MINUTE",
+                Counter::default(),
+            ),
+            writes_per_minute: registered(
+                registry,
+                "graph_writes_per_minute",
+                "Directory writes sent to Graph in the last 60 seconds",
+                Gauge::default(),
+            ),
+        }
+    }
 }
 
 /// The application's metrics. Cheap to clone; every clone counts into the same registry.
@@ -103,6 +213,8 @@ pub enum ResetOutcome {
     LinkSent,
     /// The account was not created here (imported): a mail names the support address.
     NotOurs,
+    /// The sign-up was confirmed but its account never finished: a mail links to it.
+    Unfinished,
     /// No account for the address: nothing was sent.
     NoAccount,
     /// A new temporary password was set and delivered.
@@ -118,6 +230,7 @@ impl ResetOutcome {
         match self {
             ResetOutcome::LinkSent => "link_sent",
             ResetOutcome::NotOurs => "not_ours",
+            ResetOutcome::Unfinished => "unfinished",
             ResetOutcome::NoAccount => "no_account",
             ResetOutcome::Reset => "reset",
             ResetOutcome::Forbidden => "forbidden",
@@ -129,102 +242,13 @@ impl ResetOutcome {
 impl Metrics {
     pub fn new() -> Self {
         let mut registry = Registry::with_prefix("ms365");
-        let signups = Family::<SignupLabels, Counter>::default();
-        registry.register(
-            "signups",
-            "Sign-ups by outcome (started, verified, created, failed with a reason)",
-            signups.clone(),
-        );
-        let password_resets = Family::<ResetLabels, Counter>::default();
-        registry.register(
-            "password_resets",
-            "Password resets by outcome (link_sent, not_ours, no_account, reset, forbidden, failed)",
-            password_resets.clone(),
-        );
-        let graph_calls = Family::<GraphLabels, Counter>::default();
-        registry.register(
-            "graph_requests",
-            "Microsoft Graph requests by endpoint and HTTP status (error: no answer)",
-            graph_calls.clone(),
-        );
-        let graph_latency = Family::<EndpointLabels, Histogram>::new_with_constructor(|| {
-            Histogram::new(exponential_buckets(0.005, 2.0, 14))
-        });
-        registry.register(
-            "graph_request_duration_seconds",
-            "Latency of Microsoft Graph requests",
-            graph_latency.clone(),
-        );
-        let mails = Family::<MailLabels, Counter>::default();
-        registry.register(
-            "mails",
-            "Mails by kind (verification, password, reset_link, reset_support, new_password) and result (sent, failed)",
-            mails.clone(),
-        );
-        let rate_limited = Family::<LimitLabels, Counter>::default();
-        registry.register(
-            "rate_limited",
-            "Requests refused with 429, by limit (client_signups, client_checks, mails_per_hour)",
-            rate_limited.clone(),
-        );
-        let pending = Gauge::default();
-        registry.register(
-            "pending_signups",
-            "Sign-ups waiting for their link to be confirmed",
-            pending.clone(),
-        );
-        let unreadable = Counter::default();
-        registry.register(
-            "store_unreadable_records",
-            "Store records housekeeping could not read and skipped, each counted once",
-            unreadable.clone(),
-        );
-        let queue_length = Gauge::default();
-        registry.register(
-            "provisioning_queue_length",
-            "Confirmed registrations waiting in the provisioning queue (or being provisioned)",
-            queue_length.clone(),
-        );
-        let queue_oldest_age = Gauge::default();
-        registry.register(
-            "provisioning_queue_oldest_age_seconds",
-            "How long the oldest registration in the provisioning queue has waited",
-            queue_oldest_age.clone(),
-        );
-        let paused_seconds = Counter::<f64, std::sync::atomic::AtomicU64>::default();
-        registry.register(
-            "graph_throttle_paused_seconds",
-            "Seconds every Graph request was held because Graph answered 429 with Retry-After",
-            paused_seconds.clone(),
-        );
-        let graph_writes = Counter::default();
-        registry.register(
-            "graph_writes",
-            "Directory writes sent to Graph (a $batch counts its parts), paced by GRAPH_API_WRITES_PER_MINUTE",
-            graph_writes.clone(),
-        );
-        let writes_per_minute = Gauge::default();
-        registry.register(
-            "graph_writes_per_minute",
-            "Directory writes sent to Graph in the last 60 seconds",
-            writes_per_minute.clone(),
-        );
+        let flow = FlowMetrics::register(&mut registry);
+        let graph = GraphMetrics::register(&mut registry);
         Metrics(Arc::new(Inner {
-            queue_length,
-            queue_oldest_age,
-            paused_seconds,
-            graph_writes,
-            writes_per_minute,
-            recent_writes: Mutex::new(VecDeque::new()),
             registry,
-            rate_limited,
-            signups,
-            password_resets,
-            graph_calls,
-            graph_latency,
-            mails,
-            pending,
-            unreadable,
+            flow,
+            graph,
+            recent_writes: Mutex::new(VecDeque::new()),
         }))
     }
 
@@ -247,24 +271,26 @@ impl Metrics {
                 reason,
             },
         };
-        self.0.signups.get_or_create(&labels).inc();
+        self.0.flow.signups.get_or_create(&labels).inc();
     }
 
     pub fn password_reset(&self, outcome: ResetOutcome) {
         let labels = ResetLabels {
             outcome: outcome.label(),
         };
-        self.0.password_resets.get_or_create(&labels).inc();
+        self.0.flow.password_resets.get_or_create(&labels).inc();
     }
 
     /// One Graph request: `status` is the HTTP status, or `None` when no answer came.
     pub fn graph_call(&self, endpoint: &'static str, status: Option<u16>, seconds: f64) {
         let status = status.map_or_else(|| "error".to_owned(), |s| s.to_string());
         self.0
+            .graph
             .graph_calls
             .get_or_create(&GraphLabels { endpoint, status })
             .inc();
         self.0
+            .graph
             .graph_latency
             .get_or_create(&EndpointLabels { endpoint })
             .observe(seconds);
@@ -273,6 +299,7 @@ impl Metrics {
     pub fn mail(&self, kind: &'static str, sent: bool) {
         let result = if sent { "sent" } else { "failed" };
         self.0
+            .flow
             .mails
             .get_or_create(&MailLabels { kind, result })
             .inc();
@@ -281,6 +308,7 @@ impl Metrics {
     /// A request refused by `limit` (429).
     pub fn rate_limited(&self, limit: &'static str) {
         self.0
+            .flow
             .rate_limited
             .get_or_create(&LimitLabels { limit })
             .inc();
@@ -288,12 +316,12 @@ impl Metrics {
 
     /// Counts a store record found unreadable (once per record).
     pub fn unreadable_record(&self) {
-        self.0.unreadable.inc();
+        self.0.flow.unreadable.inc();
     }
 
     /// `writes` directory writes admitted by the write budget.
     pub fn graph_writes(&self, writes: u32) {
-        self.0.graph_writes.inc_by(u64::from(writes));
+        self.0.graph.graph_writes.inc_by(u64::from(writes));
         self.0
             .recent_writes
             .lock()
@@ -303,22 +331,24 @@ impl Metrics {
 
     /// Every Graph request was held `seconds` longer by a 429's `Retry-After`.
     pub fn throttle_paused(&self, seconds: f64) {
-        self.0.paused_seconds.inc_by(seconds);
+        self.0.graph.paused_seconds.inc_by(seconds);
     }
 
     /// The provisioning queue as of now: its length and how long its oldest entry waits.
     pub fn queue(&self, length: usize, oldest_age_seconds: u64) {
         self.0
+            .graph
             .queue_length
             .set(i64::try_from(length).unwrap_or(i64::MAX));
         self.0
+            .graph
             .queue_oldest_age
             .set(i64::try_from(oldest_age_seconds).unwrap_or(i64::MAX));
     }
 
     /// The Prometheus text exposition, with the pending count as of now.
     pub fn render(&self, pending_signups: i64) -> String {
-        self.0.pending.set(pending_signups);
+        self.0.flow.pending.set(pending_signups);
         let last_minute = {
             let mut recent = self
                 .0
@@ -333,7 +363,7 @@ impl Metrics {
             }
             recent.iter().map(|(_, n)| i64::from(*n)).sum()
         };
-        self.0.writes_per_minute.set(last_minute);
+        self.0.graph.writes_per_minute.set(last_minute);
         let mut text = String::new();
         prometheus_client::encoding::text::encode(&mut text, &self.0.registry)
             .expect("writing to a String cannot fail");

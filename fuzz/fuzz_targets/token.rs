@@ -1,19 +1,24 @@
-//! Verification tokens. The first byte picks what the rest is:
+//! Link tokens. The first byte picks what the rest is:
 //! - `r`: a token as typed into a link, checked with a key that never signs anything, so
-//!   any token that verifies is a forgery.
-//! - anything else: a genuine token with fuzzer-chosen claims, its header, payload or
-//!   signature swapped for fuzzer-chosen ones, or re-signed with another key. It may verify
-//!   only if the signed part (`header.payload`) is untouched, and then with its own claims.
+//!   any token that verifies (as either purpose) is a forgery.
+//! - `j`: a link of the old format (an HS256 JWT made here with the key) with its header,
+//!   payload or signature swapped for fuzzer-chosen ones, or signed with another key. It
+//!   may verify only if the signed part (`header.payload`) is untouched, and then with its
+//!   own claims.
+//! - anything else: a sealed link with fuzzer-chosen claims, its bytes changed, cut or
+//!   extended by the fuzzer, or sealed with another key. It may verify only unchanged.
 #![no_main]
 
 use arbitrary::{Arbitrary, Unstructured};
 use base64::Engine;
 use base64::engine::general_purpose::URL_SAFE_NO_PAD;
 use libfuzzer_sys::fuzz_target;
-use ms365_accountcreator::signup::token::{TokenError, TokenSigner, VerificationClaims};
+use ms365_accountcreator::signup::token::{
+    ResetClaims, TokenError, TokenSigner, VerificationClaims,
+};
 use secrecy::SecretString;
 
-/// Signs the genuine tokens that the second mode tampers with.
+/// Signs the genuine tokens that the other modes tamper with.
 const KEY: &str = "fuzz-target-key-not-in-any-seed-0123456789abcdef";
 /// Never signs: no token the fuzzer could have seen verifies with it.
 const UNUSED_KEY: &str = "fuzz-target-key-that-signs-nothing-fedcba9876543210";
@@ -27,7 +32,7 @@ enum Segment {
 }
 
 #[derive(Arbitrary, Debug)]
-struct Tampered {
+struct OldLink {
     sub: String,
     nonce: String,
     iat: u64,
@@ -36,7 +41,29 @@ struct Tampered {
     header: Segment,
     payload: Segment,
     signature: Segment,
-    /// Re-sign the claims with this key instead (when it differs from ours).
+    /// Sign the claims with this key instead (when it differs from ours).
+    other_key: Option<String>,
+}
+
+/// A change to a sealed link's bytes.
+#[derive(Arbitrary, Debug)]
+enum Change {
+    Keep,
+    Xor { at: usize, with: u8 },
+    Cut { at: usize },
+    Append(Vec<u8>),
+    Replace(Vec<u8>),
+}
+
+#[derive(Arbitrary, Debug)]
+struct SealedLink {
+    subject: String,
+    nonce: String,
+    iat: u64,
+    exp: u64,
+    now: u64,
+    reset: bool,
+    change: Change,
     other_key: Option<String>,
 }
 
@@ -48,28 +75,36 @@ fn swap(segment: &Segment, genuine: &str) -> String {
     }
 }
 
-fn tampered(signer: &TokenSigner, input: Tampered) {
-    let genuine = signer.sign(&input.sub, &input.nonce, input.iat, input.exp);
+fn jwt(key: &str, input: &OldLink) -> Option<String> {
+    let key = jsonwebtoken::EncodingKey::from_secret(key.as_bytes()).ok()?;
+    let claims = serde_json::json!({
+        "sub": input.sub, "nonce": input.nonce, "iat": input.iat, "exp": input.exp,
+    });
+    jsonwebtoken::encode(&jsonwebtoken::Header::default(), &claims, &key).ok()
+}
+
+fn old_link(signer: &TokenSigner, input: OldLink) {
+    let genuine = jwt(KEY, &input).expect("HS256 signs any claims");
     let claims = VerificationClaims {
         signup_id: input.sub.clone(),
         nonce: input.nonce.clone(),
     };
-    // What we sign, we accept until it expires.
+    // What we signed, we accept until it expires, and only for its purpose.
     let expected = if input.exp > input.now {
         Ok(claims.clone())
     } else {
         Err(TokenError::Expired)
     };
     assert_eq!(signer.verify(&genuine, input.now), expected, "{genuine}");
+    assert!(signer.verify_reset(&genuine, input.now).is_err());
 
-    let other_key = input.other_key.filter(|key| key != KEY);
-    // jsonwebtoken refuses an empty key; that refusal is all an empty key can do.
-    if let Some(Ok(other)) = other_key.map(|key| TokenSigner::new(&SecretString::from(key))) {
-        let foreign = other.sign(&input.sub, &input.nonce, input.iat, input.exp);
-        assert!(
-            signer.verify(&foreign, input.now).is_err(),
-            "{foreign} verified"
-        );
+    if let Some(key) = input.other_key.as_deref().filter(|key| *key != KEY) {
+        if let Some(foreign) = jwt(key, &input) {
+            assert!(
+                signer.verify(&foreign, input.now).is_err(),
+                "{foreign} verified"
+            );
+        }
     }
 
     let parts: Vec<&str> = genuine.split('.').collect();
@@ -89,6 +124,85 @@ fn tampered(signer: &TokenSigner, input: Tampered) {
     }
 }
 
+fn seal(signer: &TokenSigner, input: &SealedLink) -> String {
+    let sealed = if input.reset {
+        let claims = ResetClaims {
+            email: input.subject.clone(),
+            object_id: input.nonce.clone(),
+            issued_at: input.iat,
+        };
+        signer.sign_reset(&claims, input.exp)
+    } else {
+        signer.sign(&input.subject, &input.nonce, input.iat, input.exp)
+    };
+    sealed.expect("the system has random numbers")
+}
+
+/// Whether `token` verifies for the purpose it was sealed for, and for the other one.
+fn verifies(signer: &TokenSigner, token: &str, input: &SealedLink) -> (bool, bool) {
+    let signup = signer.verify(token, input.now).is_ok();
+    let reset = signer.verify_reset(token, input.now).is_ok();
+    if input.reset {
+        (reset, signup)
+    } else {
+        (signup, reset)
+    }
+}
+
+fn sealed_link(signer: &TokenSigner, input: SealedLink) {
+    let genuine = seal(signer, &input);
+    let live = input.exp > input.now;
+    assert_eq!(
+        verifies(signer, &genuine, &input),
+        (live, false),
+        "{genuine}"
+    );
+    if live && input.reset {
+        let claims = signer.verify_reset(&genuine, input.now).expect("checked");
+        assert_eq!(
+            (claims.email, claims.object_id),
+            (input.subject.clone(), input.nonce.clone())
+        );
+    } else if live {
+        let claims = signer.verify(&genuine, input.now).expect("checked");
+        assert_eq!(
+            (claims.signup_id, claims.nonce),
+            (input.subject.clone(), input.nonce.clone())
+        );
+    }
+
+    if let Some(key) = input.other_key.as_deref().filter(|key| *key != KEY) {
+        if let Ok(other) = TokenSigner::new(&SecretString::from(key)) {
+            let foreign = seal(&other, &input);
+            assert_eq!(
+                verifies(signer, &foreign, &input),
+                (false, false),
+                "{foreign}"
+            );
+        }
+    }
+
+    let mut bytes = URL_SAFE_NO_PAD.decode(&genuine).expect("base64url");
+    match &input.change {
+        Change::Keep => return,
+        Change::Xor { at, with } => {
+            let at = at % bytes.len();
+            bytes[at] ^= (*with).max(1);
+        }
+        Change::Cut { at } => bytes.truncate(at % bytes.len()),
+        Change::Append(more) if more.is_empty() => return,
+        Change::Append(more) => bytes.extend_from_slice(more),
+        Change::Replace(other) if *other == bytes => return,
+        Change::Replace(other) => bytes.clone_from(other),
+    }
+    let changed = URL_SAFE_NO_PAD.encode(&bytes);
+    assert_eq!(
+        verifies(signer, &changed, &input),
+        (false, false),
+        "{changed}"
+    );
+}
+
 fuzz_target!(|data: &[u8]| {
     let signer = |key: &str| TokenSigner::new(&SecretString::from(key)).expect("a non-empty key");
     match data.split_first() {
@@ -99,11 +213,19 @@ fuzz_target!(|data: &[u8]| {
                 if let Ok(claims) = signer.verify(&token, now) {
                     panic!("a token nobody signed verified: {token:?} → {claims:?}");
                 }
+                if let Ok(claims) = signer.verify_reset(&token, now) {
+                    panic!("a token nobody signed verified: {token:?} → {claims:?}");
+                }
+            }
+        }
+        Some((b'j', rest)) => {
+            if let Ok(input) = OldLink::arbitrary_take_rest(Unstructured::new(rest)) {
+                old_link(&signer(KEY), input);
             }
         }
         _ => {
-            if let Ok(input) = Tampered::arbitrary_take_rest(Unstructured::new(data)) {
-                tampered(&signer(KEY), input);
+            if let Ok(input) = SealedLink::arbitrary_take_rest(Unstructured::new(data)) {
+                sealed_link(&signer(KEY), input);
             }
         }
     }

@@ -9,8 +9,8 @@ pub fn assert_valid_nickname(nickname: &ms365_accountcreator::domain::MailNickna
 }
 
 /// An accepted name keeps PRODUCT.md §3: trimmed, 1–64 characters, a letter, no control,
-/// format (Cf) or default-ignorable character, no long run of combining marks, and no word
-/// whose letters mix scripts.
+/// format (Cf) or default-ignorable character, no long run of combining marks, no word
+/// whose letters mix scripts, and folded to NFKC.
 pub fn assert_valid_name(name: &ms365_accountcreator::domain::PersonName) {
     use ms365_accountcreator::domain::PersonName;
     use unicode_normalization::UnicodeNormalization;
@@ -62,6 +62,10 @@ pub fn assert_valid_name(name: &ms365_accountcreator::domain::PersonName) {
     for word in s.split_whitespace() {
         assert!(word.is_single_script(), "{word:?} in {s:?} mixes scripts");
     }
+    // Compatibility forms (fullwidth, mathematical, circled letters) are folded away.
+    assert_eq!(s.nfkc().collect::<String>(), s, "{s:?} is not NFKC");
+    // Parsing the accepted name again gives it back unchanged.
+    assert_eq!(PersonName::parse(s).as_ref(), Ok(name), "{s:?} is not a fixed point");
 }
 
 /// The stored form of an address, its mailbox: trimmed, lower-case, at most 190 characters,

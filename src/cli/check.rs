@@ -33,7 +33,8 @@ pub async fn run(args: CheckArgs, settings: anyhow::Result<Settings>) -> anyhow:
     let settings = &settings;
     let mut results = vec![
         CheckResult::pass("configuration", format!("valid ({} mode)", settings.mode)),
-        secret(settings),
+        secret("JWT_SECRET_KEY", &settings.jwt_secret_key),
+        secret("MAILBOX_TAG_SECRET", &settings.mailbox_tag_secret),
     ];
     results.push(match crate::startup::open_store(settings).await {
         Ok(store) if settings.database_url.is_some() => {
@@ -99,16 +100,16 @@ async fn smtp(settings: &Settings) -> CheckResult {
     }
 }
 
-/// The secret's length, never the secret: PRODUCTION only starts with a long one, so a
+/// A secret's length, never the secret: PRODUCTION only starts with a long one, so a
 /// short one here is a DEBUG or TEST setup, said so before it goes live.
-fn secret(settings: &Settings) -> CheckResult {
+fn secret(name: &str, secret: &secrecy::SecretString) -> CheckResult {
     use secrecy::ExposeSecret;
-    let bytes = settings.jwt_secret_key.expose_secret().len();
+    let bytes = secret.expose_secret().len();
     if bytes >= crate::config::MIN_SECRET_BYTES {
-        CheckResult::pass("JWT_SECRET_KEY", format!("{bytes} bytes"))
+        CheckResult::pass(name, format!("{bytes} bytes"))
     } else {
         CheckResult::pass(
-            "JWT_SECRET_KEY",
+            name,
             format!(
                 "only {bytes} bytes: PRODUCTION refuses fewer than {}; make one with `openssl rand -base64 48`",
                 crate::config::MIN_SECRET_BYTES

@@ -1,4 +1,6 @@
-//! `emails list | export | import | forget`: the registry of used addresses.
+//! `emails list | export | import | forget | tag-existing`: the registry of used addresses.
+
+mod tag;
 
 use std::collections::HashMap;
 use std::io::Write;
@@ -40,6 +42,13 @@ pub enum EmailsCommand {
         /// The address, in any letter case and with or without a sub-address tag.
         email: String,
     },
+    /// Writes the mailbox tag into the user of every registered address whose object id
+    /// is known (accounts made before tags, or imported from an `emails export`), paced by
+    /// GRAPH_API_WRITES_PER_MINUTE. Each user is read first and written only when its tag
+    /// is missing, so it can be stopped and run again; values somebody else put into the
+    /// attribute are left alone. Imported addresses without an object id are listed, not
+    /// guessed.
+    TagExisting,
 }
 
 pub async fn run(command: EmailsCommand, settings: &Settings) -> anyhow::Result<()> {
@@ -53,6 +62,7 @@ pub async fn run(command: EmailsCommand, settings: &Settings) -> anyhow::Result<
         EmailsCommand::Forget { email } => {
             forget(&store, &email, settings.email_subaddress_separator).await
         }
+        EmailsCommand::TagExisting => tag::tag_existing(&store, settings).await,
     }
 }
 

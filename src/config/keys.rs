@@ -39,6 +39,7 @@ use Kind::*;
 pub const KEYS: &[Key] = &[
     key("MODE", Str, "\"PRODUCTION\"", "`PRODUCTION`, `DEBUG` or `TEST` (case-insensitive), read from the environment only; chooses the mode defaults."),
     key("JWT_SECRET_KEY", Secret, "", "Secret that signs verification links and keys the stored data. Required; PRODUCTION refuses fewer than 32 bytes (make one with `openssl rand -base64 48`; DEBUG: `debug`). `JWT_SECRET_KEY_FILE` reads it from a file."),
+    key("MAILBOX_TAG_SECRET", Secret, "", "Secret that keys the mailbox tag written on every user this server creates (HMAC-SHA-256 of the mailbox: the directory then knows whose a user is without holding the address). Required; PRODUCTION refuses fewer than 32 bytes (make one with `openssl rand -base64 48`; DEBUG: `debug`). Keep it for good: with another secret no existing user is recognised, so a mailbox whose registration the store lost gets a second account. `MAILBOX_TAG_SECRET_FILE` reads it from a file."),
     key("PUBLIC_URL", Str, "", "The address people reach the service at, e.g. `https://signup.example.edu`; links in mails are built from it. Required in PRODUCTION (DEBUG: `http://` + the bound address)."),
     key("BIND", Str, "\"127.0.0.1:8080\"", "Address and port the server listens on."),
     key("DATABASE_PATH", Str, "\"instance/ms365_accountcreator.sled\"", "Directory of the embedded store (TEST: a directory under the system's temporary directory; DEBUG: a new one there for each run of the server, removed when it stops, so the store never outlives the mails kept in memory)."),
@@ -51,7 +52,7 @@ pub const KEYS: &[Key] = &[
     key("DEBUG_DONT_SEND_MAIL", Bool, "false", "Keep mails in memory instead of sending them; outside PRODUCTION `/debug/mails` lists them (DEBUG and TEST: `true`). In PRODUCTION nobody gets a mail, and kept mails are never served."),
     key("GENERATED_PASSWORD_BYTES", Int, "8", "Random bytes (6 to 64) of a generated temporary password; it has at least 16 characters however few this asks for."),
     key("PASSWORD_DELIVERY", Str, "\"mail\"", "How the temporary password reaches the person: `mail`, `page` or `both`."),
-    key("EMAIL_ADDRESS_FILTER", Str, "\".*\"", "Regular expression the whole mailbox (the address lower-cased, without a sub-address tag) must match, e.g. `st[0-9]+@stud\\\\.example\\\\.edu`; also used as the input's `pattern`."),
+    key("EMAIL_ADDRESS_FILTER", Str, "\".*\"", "Regular expression the whole mailbox (the address lower-cased, without a sub-address tag) must match, e.g. `st[0-9]+@stud\\\\.example\\\\.edu`; also used as the input's `pattern`, and as the `email` fields' pattern in the API spec when it can be written as one (the start-up log warns when not)."),
     key("EMAIL_SUBADDRESS_SEPARATOR", Str, "\"+\"", "The character after which a local part's sub-address tag starts (`st20+x@…` is delivered to `st20@…`). Duplicate check, filter, mail limit and store use the address without the tag, and the verification mail goes there. One symbol such as `+` or `-` (Exchange Online: `+`); an empty string turns this off, so `+` is an ordinary character."),
     key("SUPPORT_EMAIL", Str, "\"\"", "Support address shown on the page and in mails."),
     key("SIGN_IN_URL", Str, "\"https://www.office.com\"", "Where people sign in with their new account: named in the password mail and linked from the result page."),
@@ -74,6 +75,7 @@ pub const KEYS: &[Key] = &[
     key("GRAPH_API_GROUPS_FOR_NEW_USERS", List, "[]", "Object ids of the groups every new user joins."),
     key("GRAPH_API_LICENSE_SKUS", List, "[\"314c4481-f395-4525-be8b-2ec4bb1e9d91\"]", "SKU ids of the licences every new user gets."),
     key("GRAPH_API_USAGE_LOCATION", Str, "\"DE\"", "Two-letter country code set as the users' usage location (needed for licences)."),
+    key("GRAPH_API_MAILBOX_TAG_ATTRIBUTE", Str, "\"extensionAttribute15\"", "Which of the users' `extensionAttribute1` … `extensionAttribute15` (Exchange's custom attributes) holds the mailbox tag; pick one nobody in the tenant uses. Users made before tagging get theirs from `emails tag-existing`."),
     key("GRAPH_API_TIMEOUT_SECONDS", Int, "30", "Timeout of one Graph request."),
     key("GRAPH_API_WRITES_PER_MINUTE", Int, "1000", "Directory writes per minute this server sends at most, inline and from the queue together (a sign-up costs 2 + the number of groups: the user, the licences, one per group). Microsoft allows about 3 000 per 150 s (1 200 a minute) per application and tenant; 1 000 leaves room for other tools of the tenant and for resets. Beyond it sign-ups wait in the queue instead of drawing 429s."),
     key("PROVISION_WAIT_SECONDS", Int, "5", "How long the confirm button waits for the account. Past it (or when Graph throttles or is down) the person sees \"your account is being created\", the registration waits in the durable queue, and a mail follows when it is ready."),
@@ -88,10 +90,17 @@ pub const KEYS: &[Key] = &[
     key("MAIL_SERVER_CA_FILE", Str, "", "Extra trusted root certificate (PEM) for the SMTP server."),
     key("METRICS_ENABLED", Bool, "false", "Serve Prometheus metrics at `/metrics`."),
     key("METRICS_BIND", Str, "", "Serve `/metrics` on this separate address instead of `BIND`."),
+    key("ADMIN_ENABLED", Bool, "false", "The operator console at `/admin` (coming): operators sign in with Microsoft, through the same app registration (see [Operator console](#operator-console-coming)). Off: no console page exists."),
+    key("ADMIN_GROUP_IDS", List, "[]", "Object ids of the Entra groups whose members may use the console (1 to 20; members of nested groups count too). Required when `ADMIN_ENABLED` is on."),
 ];
 
 /// Keys whose value may also come from the file named in `<KEY>_FILE`.
-pub const FILE_SECRETS: &[&str] = &["JWT_SECRET_KEY", "MAIL_SERVER_PW", "DATABASE_URL"];
+pub const FILE_SECRETS: &[&str] = &[
+    "JWT_SECRET_KEY",
+    "MAILBOX_TAG_SECRET",
+    "MAIL_SERVER_PW",
+    "DATABASE_URL",
+];
 
 /// Looks a key up by name.
 pub fn find(name: &str) -> Option<&'static Key> {

@@ -80,6 +80,7 @@ impl Mode {
             Mode::Production => Vec::new(),
             Mode::Debug => vec![
                 ("JWT_SECRET_KEY", Value::Str("debug".into())),
+                ("MAILBOX_TAG_SECRET", Value::Str("debug".into())),
                 ("DEBUG_DONT_CONNECT_TO_API", Value::Bool(true)),
                 ("DEBUG_DONT_SEND_MAIL", Value::Bool(true)),
                 ("PASSWORD_RESET_ENABLED", Value::Bool(true)),
@@ -91,6 +92,7 @@ impl Mode {
             ],
             Mode::Test => vec![
                 ("JWT_SECRET_KEY", Value::Str("test".into())),
+                ("MAILBOX_TAG_SECRET", Value::Str("test".into())),
                 ("DEBUG_DONT_CONNECT_TO_API", Value::Bool(true)),
                 ("DEBUG_DONT_SEND_MAIL", Value::Bool(true)),
                 (

@@ -1,7 +1,9 @@
 //! Typed settings, loaded in layers (see [`load`]) and checked once at start-up.
 
+mod admin;
 pub mod keys;
 pub mod load;
+mod tag;
 
 use std::path::PathBuf;
 use std::time::Duration;
@@ -9,11 +11,13 @@ use std::time::Duration;
 use secrecy::{ExposeSecret, SecretString};
 use url::Url;
 
+use crate::directory::MailboxTagger;
 use crate::domain::{EmailFilter, IpRange, SubaddressSeparator};
 use crate::graph::GraphSettings;
 use crate::mail::MailSettings;
 use crate::signup::{FlowSettings, MailLinks, PasswordDelivery};
 use crate::telemetry::LogFormat;
+pub use admin::AdminSettings;
 pub use load::{Layers, Locations, Mode, Source, Value};
 
 /// Why the configuration cannot be used. Each message says where and what to change.
@@ -46,6 +50,14 @@ pub enum ConfigError {
     )]
     WeakSecret { bytes: usize },
     #[error(
+        "MAILBOX_TAG_SECRET is empty: set it (or MAILBOX_TAG_SECRET_FILE) to a long random secret of its own, e.g. the output of `openssl rand -base64 48`, and keep it for good"
+    )]
+    EmptyTagSecret,
+    #[error(
+        "MAILBOX_TAG_SECRET has only {bytes} bytes: in PRODUCTION it needs at least 32, because with a short one whoever reads the directory can guess mailboxes from their tags; make one with `openssl rand -base64 48`"
+    )]
+    WeakTagSecret { bytes: usize },
+    #[error(
         "PUBLIC_URL is not set: in PRODUCTION it must be the address people open, e.g. PUBLIC_URL=\"https://signup.example.edu\", because links in mails are built from it"
     )]
     MissingPublicUrl,
@@ -59,6 +71,8 @@ pub const MIN_SECRET_BYTES: usize = 32;
 pub struct Settings {
     pub mode: Mode,
     pub jwt_secret_key: SecretString,
+    /// `MAILBOX_TAG_SECRET`: keys the mailbox tags on users.
+    pub mailbox_tag_secret: SecretString,
     /// `None` only outside PRODUCTION: then the bound address is used.
     pub public_url: Option<Url>,
     pub bind: String,
@@ -96,6 +110,8 @@ pub struct Settings {
     pub metrics_bind: Option<String>,
     /// `PROVISION_WAIT_SECONDS`.
     pub provision_wait: Duration,
+    /// `ADMIN_ENABLED` and `ADMIN_GROUP_IDS`: the operator console, `None` when it is off.
+    pub admin: Option<AdminSettings>,
 }
 
 impl Settings {
@@ -117,6 +133,7 @@ impl Settings {
         Ok(Settings {
             mode,
             jwt_secret_key,
+            mailbox_tag_secret: get.mailbox_tag_secret(mode)?,
             public_url,
             bind: get.string("BIND")?,
             database_path: PathBuf::from(get.string("DATABASE_PATH")?),
@@ -158,6 +175,7 @@ impl Settings {
             provision_wait: Duration::from_secs(
                 get.int_in("PROVISION_WAIT_SECONDS", 0, 300)? as u64
             ),
+            admin: get.admin()?,
         })
     }
 
@@ -176,6 +194,7 @@ impl Settings {
             sign_in_url: self.sign_in_url.clone(),
             password_reset_ttl: self.password_reset_ttl,
             provision_wait: self.provision_wait,
+            mailbox_tags: MailboxTagger::new(&self.mailbox_tag_secret),
             links,
         }
     }
@@ -348,6 +367,7 @@ impl Getter<'_> {
                 .to_ascii_uppercase(),
             timeout: Duration::from_secs(self.int_in("GRAPH_API_TIMEOUT_SECONDS", 1, 600)? as u64),
             writes_per_minute: self.int_in("GRAPH_API_WRITES_PER_MINUTE", 1, 100_000)? as u32,
+            mailbox_tag_attribute: self.tag_attribute()?,
         })
     }
 

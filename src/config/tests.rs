@@ -6,7 +6,10 @@ use secrecy::ExposeSecret;
 use super::*;
 
 /// Loads with a fake environment and files in `dir`: `etc.conf`, `instance.conf`.
-fn load(dir: &Path, env: &[(&str, &str)]) -> Result<(Settings, Vec<String>), ConfigError> {
+pub(super) fn load(
+    dir: &Path,
+    env: &[(&str, &str)],
+) -> Result<(Settings, Vec<String>), ConfigError> {
     let env: HashMap<String, String> = env
         .iter()
         .map(|(k, v)| ((*k).to_owned(), (*v).to_owned()))
@@ -28,8 +31,11 @@ fn write(dir: &Path, name: &str, text: &str) -> String {
 
 const PROD: &[(&str, &str)] = &[
     ("JWT_SECRET_KEY", "s3cret-of-at-least-thirty-two-bytes"),
+    ("MAILBOX_TAG_SECRET", TAG_SECRET),
     ("PUBLIC_URL", "https://signup.uni.example"),
 ];
+
+const TAG_SECRET: &str = "tag-s3cret-of-at-least-thirty-two-bytes";
 
 #[test]
 fn production_defaults_match_the_original() {
@@ -249,15 +255,16 @@ fn an_empty_jwt_secret_is_refused() {
 fn a_short_jwt_secret_is_refused_in_production_only() {
     let dir = tempfile::tempdir().unwrap();
     let url = ("PUBLIC_URL", "https://x.example");
+    let tag = ("MAILBOX_TAG_SECRET", TAG_SECRET);
     let short = "0123456789abcdef0123456789abcde"; // 31 bytes
-    let err = load(dir.path(), &[url, ("JWT_SECRET_KEY", short)]).unwrap_err();
+    let err = load(dir.path(), &[url, tag, ("JWT_SECRET_KEY", short)]).unwrap_err();
     assert!(
         matches!(err, ConfigError::WeakSecret { bytes: 31 }),
         "{err}"
     );
     assert!(err.to_string().contains("openssl rand -base64 48"), "{err}");
     let long = format!("{short}f");
-    assert!(load(dir.path(), &[url, ("JWT_SECRET_KEY", &long)]).is_ok());
+    assert!(load(dir.path(), &[url, tag, ("JWT_SECRET_KEY", &long)]).is_ok());
     for mode in ["debug", "test"] {
         let settings = load(dir.path(), &[("MODE", mode), ("JWT_SECRET_KEY", short)]);
         assert!(settings.is_ok(), "{mode}");
@@ -346,6 +353,7 @@ fn a_value_of_the_wrong_type_names_key_and_file() {
         dir.path(),
         &[
             ("JWT_SECRET_KEY", "s3cret-of-at-least-thirty-two-bytes"),
+            ("MAILBOX_TAG_SECRET", TAG_SECRET),
             ("PUBLIC_URL", "https://x.example"),
             ("MAIL_SERVER_SSL", "maybe"),
         ],
@@ -545,4 +553,71 @@ fn only_a_debug_run_without_database_path_keeps_its_store_for_one_run() {
     ]));
     assert!(!store_per_run(&[("MODE", "test")]));
     assert!(!store_per_run(PROD));
+}
+
+#[test]
+fn the_mailbox_tag_secret_is_required_and_long_in_production() {
+    let dir = tempfile::tempdir().unwrap();
+    let without: Vec<(&str, &str)> = PROD
+        .iter()
+        .copied()
+        .filter(|(key, _)| *key != "MAILBOX_TAG_SECRET")
+        .collect();
+    let err = load(dir.path(), &without).unwrap_err();
+    assert!(matches!(err, ConfigError::EmptyTagSecret), "{err}");
+    assert!(err.to_string().contains("MAILBOX_TAG_SECRET_FILE"), "{err}");
+    let mut short = without.clone();
+    short.push(("MAILBOX_TAG_SECRET", "0123456789abcdef0123456789abcde"));
+    let err = load(dir.path(), &short).unwrap_err();
+    assert!(
+        matches!(err, ConfigError::WeakTagSecret { bytes: 31 }),
+        "{err}"
+    );
+    assert!(err.to_string().contains("openssl rand -base64 48"), "{err}");
+    assert!(
+        !err.to_string().contains("0123456789abcdef"),
+        "the secret itself is not shown: {err}"
+    );
+}
+
+#[test]
+fn the_mailbox_tag_secret_has_fixed_defaults_outside_production_and_a_file_variant() {
+    let dir = tempfile::tempdir().unwrap();
+    for (mode, default) in [("debug", "debug"), ("test", "test")] {
+        let (settings, _) = load(dir.path(), &[("MODE", mode)]).unwrap();
+        assert_eq!(settings.mailbox_tag_secret.expose_secret(), default);
+    }
+    let file = write(dir.path(), "tag-secret", &format!("{TAG_SECRET}\n"));
+    let mut env: Vec<(&str, &str)> = PROD
+        .iter()
+        .copied()
+        .filter(|(key, _)| *key != "MAILBOX_TAG_SECRET")
+        .collect();
+    env.push(("MAILBOX_TAG_SECRET_FILE", &file));
+    let (settings, _) = load(dir.path(), &env).unwrap();
+    assert_eq!(settings.mailbox_tag_secret.expose_secret(), TAG_SECRET);
+}
+
+#[test]
+fn the_tag_attribute_is_one_of_the_fifteen_extension_attributes() {
+    let dir = tempfile::tempdir().unwrap();
+    let (settings, _) = load(dir.path(), PROD).unwrap();
+    assert_eq!(
+        settings.graph.mailbox_tag_attribute.name(),
+        "extensionAttribute15"
+    );
+    let mut env = PROD.to_vec();
+    env.push(("GRAPH_API_MAILBOX_TAG_ATTRIBUTE", "extensionAttribute3"));
+    let (settings, _) = load(dir.path(), &env).unwrap();
+    assert_eq!(
+        settings.graph.mailbox_tag_attribute.name(),
+        "extensionAttribute3"
+    );
+    let mut env = PROD.to_vec();
+    env.push(("GRAPH_API_MAILBOX_TAG_ATTRIBUTE", "employeeId"));
+    let err = load(dir.path(), &env).unwrap_err().to_string();
+    assert!(
+        err.contains("GRAPH_API_MAILBOX_TAG_ATTRIBUTE") && err.contains("extensionAttribute15"),
+        "{err}"
+    );
 }

@@ -2,9 +2,11 @@
 //! machine calls these steps one at a time and saves its progress between them.
 
 mod simulated;
+mod tag;
 
 use secrecy::SecretString;
 pub use simulated::SimulatedDirectory;
+pub use tag::{MailboxTag, MailboxTagger};
 
 use crate::domain::MailNickname;
 
@@ -17,6 +19,8 @@ pub struct NewUser<'a> {
     /// The exact `nickname[.n]@domain` to create.
     pub user_principal_name: &'a str,
     pub password: &'a SecretString,
+    /// The mailbox's tag, written into the user so the directory knows whose it is.
+    pub tag: &'a MailboxTag,
 }
 
 /// A user that exists in the directory.
@@ -29,6 +33,19 @@ pub struct DirectoryUser {
     /// When the directory created the user (Unix seconds, by the directory's clock), when
     /// it says.
     pub created_at: Option<u64>,
+    /// What the user's mailbox tag attribute holds (`None`: empty): a [`MailboxTag`] when
+    /// this server wrote it, or whatever else somebody put there.
+    pub tag: Option<String>,
+}
+
+/// What the query before a create found.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum NameQuery {
+    /// No user carries the mailbox's tag, and this username is free.
+    Free(FreeName),
+    /// A user carries the mailbox's tag: the mailbox has its account already (made before
+    /// this store knew it, or forgotten by it). Nothing may be created.
+    Tagged(DirectoryUser),
 }
 
 /// A username no user had when the directory was asked.
@@ -65,21 +82,23 @@ pub trait Directory: Send + Sync + std::fmt::Debug {
     /// The domain users are created in (`GRAPH_API_USER_MAIL_DOMAIN`).
     fn domain(&self) -> &str;
 
-    /// The first UPN of `nickname`, `nickname.2`, `nickname.3`, … not in use, in one query.
-    /// `known_taken` are UPNs a create just found taken, which the query may not list yet
-    /// (replication lag); they are skipped too. When every number up to
-    /// [`MailNickname::MAX_COLLISION_NUMBER`] is taken, this fails instead of counting on.
+    /// In one query: the user carrying `tag`, if there is one, else the first UPN of
+    /// `nickname`, `nickname.2`, `nickname.3`, … not in use. `known_taken` are UPNs a create
+    /// just found taken, which the query may not list yet (replication lag); they are
+    /// skipped too. When every number up to [`MailNickname::MAX_COLLISION_NUMBER`] is
+    /// taken, this fails instead of counting on. The directory may answer from an index
+    /// that lags seconds behind (Graph: an advanced query): a user made moments ago may be
+    /// missing, which the store's registry covers.
     async fn free_user_principal_name(
         &self,
         nickname: &MailNickname,
         known_taken: &[String],
-    ) -> Result<FreeName, DirectoryError>;
+        tag: &MailboxTag,
+    ) -> Result<NameQuery, DirectoryError>;
 
-    /// Looks a user up by UPN, to find out after a crash whether a create went through.
-    async fn find_user(
-        &self,
-        user_principal_name: &str,
-    ) -> Result<Option<DirectoryUser>, DirectoryError>;
+    /// Looks a user up by UPN or object id, with its tag attribute: after a crash, whether
+    /// a create went through; for `emails tag-existing`, what a user carries.
+    async fn find_user(&self, key: &str) -> Result<Option<DirectoryUser>, DirectoryError>;
 
     /// Creates the user with exactly `user.user_principal_name`.
     async fn create_user(&self, user: &NewUser<'_>) -> Result<DirectoryUser, DirectoryError>;
@@ -97,6 +116,10 @@ pub trait Directory: Send + Sync + std::fmt::Debug {
     /// `wanted` says, in as few round trips as possible (Graph: one `$batch`). Each part is
     /// idempotent: a licence already assigned or a membership that exists counts as done.
     async fn grant(&self, object_id: &str, wanted: Grants) -> GrantOutcome;
+
+    /// Writes `tag` into the user's tag attribute (one directory write), for users made
+    /// before tagging (`emails tag-existing`). Other attributes are left as they are.
+    async fn set_tag(&self, object_id: &str, tag: &MailboxTag) -> Result<(), DirectoryError>;
 }
 
 /// Which parts of [`Directory::grant`] are still to do.

@@ -3,7 +3,10 @@ use std::sync::Mutex;
 
 use secrecy::SecretString;
 
-use super::{Directory, DirectoryError, DirectoryUser, FreeName, GrantOutcome, Grants, NewUser};
+use super::{
+    Directory, DirectoryError, DirectoryUser, FreeName, GrantOutcome, Grants, MailboxTag,
+    NameQuery, NewUser,
+};
 use crate::domain::MailNickname;
 
 /// `DEBUG_DONT_CONNECT_TO_API`: a directory in memory that logs what it would do. It never
@@ -40,8 +43,15 @@ impl Directory for SimulatedDirectory {
         &self,
         nickname: &MailNickname,
         known_taken: &[String],
-    ) -> Result<FreeName, DirectoryError> {
+        tag: &MailboxTag,
+    ) -> Result<NameQuery, DirectoryError> {
         let users = self.users();
+        let tagged = users
+            .values()
+            .find(|user| user.tag.as_deref().is_some_and(|held| tag.matches(held)));
+        if let Some(user) = tagged {
+            return Ok(NameQuery::Tagged(user.clone()));
+        }
         let free = (1..=MailNickname::MAX_COLLISION_NUMBER)
             .map(|n| format!("{}@{}", nickname.numbered(n), self.domain))
             .find(|upn| !users.contains_key(upn) && !known_taken.contains(upn))
@@ -51,17 +61,16 @@ impl Directory for SimulatedDirectory {
                     MailNickname::MAX_COLLISION_NUMBER
                 ))
             })?;
-        Ok(FreeName {
+        Ok(NameQuery::Free(FreeName {
             user_principal_name: free,
             as_of: unix_now(),
-        })
+        }))
     }
 
-    async fn find_user(
-        &self,
-        user_principal_name: &str,
-    ) -> Result<Option<DirectoryUser>, DirectoryError> {
-        Ok(self.users().get(user_principal_name).cloned())
+    async fn find_user(&self, key: &str) -> Result<Option<DirectoryUser>, DirectoryError> {
+        let users = self.users();
+        let by_id = || users.values().find(|user| user.object_id == key);
+        Ok(users.get(key).or_else(by_id).cloned())
     }
 
     async fn create_user(&self, user: &NewUser<'_>) -> Result<DirectoryUser, DirectoryError> {
@@ -75,6 +84,7 @@ impl Directory for SimulatedDirectory {
             given_name: Some(user.given_name.to_owned()),
             surname: Some(user.surname.to_owned()),
             created_at: Some(unix_now()),
+            tag: Some(user.tag.as_str().to_owned()),
         };
         tracing::info!(upn = %created.user_principal_name, "simulated directory: would create user");
         users.insert(created.user_principal_name.clone(), created.clone());
@@ -104,6 +114,20 @@ impl Directory for SimulatedDirectory {
             licences: Ok(()),
             groups: Ok(()),
         }
+    }
+
+    async fn set_tag(&self, object_id: &str, tag: &MailboxTag) -> Result<(), DirectoryError> {
+        let mut users = self.users();
+        let user = users
+            .values_mut()
+            .find(|user| user.object_id == object_id)
+            .ok_or_else(|| DirectoryError::Failed(format!("no user {object_id}")))?;
+        user.tag = Some(tag.as_str().to_owned());
+        tracing::info!(
+            object_id,
+            "simulated directory: would write the mailbox tag"
+        );
+        Ok(())
     }
 }
 

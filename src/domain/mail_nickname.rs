@@ -240,6 +240,19 @@ mod tests {
     }
 
     #[test]
+    fn compatibility_forms_give_the_nickname_of_the_plain_letters() {
+        // Unfolded, these letters are non-ASCII and were dropped: no username at all.
+        for (first, last) in [
+            ("Ｍａｘ", "Ｍｕｓｔｅｒ"),
+            ("𝐌𝐚𝐱", "𝐌𝐮𝐬𝐭𝐞𝐫"),
+            ("Ⓜax", "Ⓜuster"),
+        ] {
+            assert_eq!(nick(first, last).unwrap(), "max.muster", "{first} {last}");
+        }
+        assert_eq!(nick("ｊöｒｇ", "ﬁscher").unwrap(), "joerg.fischer");
+    }
+
+    #[test]
     fn dots_are_never_leading_trailing_or_doubled() {
         assert_eq!(nick("王 Ada", "..Lovelace.").unwrap(), "ada.lovelace");
         assert_eq!(nick("A  .  B", "C").unwrap(), "a.b.c");

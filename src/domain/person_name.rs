@@ -6,10 +6,10 @@ use unicode_properties::{GeneralCategory, GeneralCategoryGroup, UnicodeGeneralCa
 use unicode_security::general_security_profile::IdentifierType;
 use unicode_security::{GeneralSecurityProfile, MixedScript};
 
-/// A first or family name as PRODUCT.md §3 allows it: trimmed, 1–64 characters, at least
-/// one letter, and nothing that hides or disguises text (control, format, filler
-/// characters, stacks of combining marks, words mixing scripts). It becomes Entra's
-/// displayName, so what it shows must be what it is.
+/// A first or family name as PRODUCT.md §3 allows it: NFKC-folded and trimmed, 1–64
+/// characters, at least one letter, and nothing that hides or disguises text (control,
+/// format, filler characters, stacks of combining marks, words mixing scripts). It becomes
+/// Entra's displayName, so what it shows must be what it is.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct PersonName(String);
 
@@ -51,10 +51,16 @@ impl PersonName {
     /// is margin. Text stacked to spill over the lines around it uses dozens.
     pub const MAX_COMBINING_RUN: usize = 4;
 
-    /// Trims the name and checks it against every rule, in the order the variants of
-    /// [`PersonNameError`] list them; the first rule broken is the one reported.
+    /// Folds the name to NFKC, trims it and checks it against every rule, in the order the
+    /// variants of [`PersonNameError`] list them; the first rule broken is the one reported.
+    ///
+    /// The folding turns compatibility forms of letters — fullwidth `Ｍａｘ`, mathematical
+    /// `𝐌𝐚𝐱`, circled `Ⓜax`, ligatures — into the letters people mean (`Max`), so that the
+    /// display name and the nickname hold what a reader sees. The rules judge the folded
+    /// name: one that folds into something refused is refused.
     pub fn parse(raw: &str) -> Result<Self, PersonNameError> {
-        let trimmed = raw.trim();
+        let folded: String = raw.nfkc().collect();
+        let trimmed = folded.trim();
         if trimmed.is_empty() {
             return Err(PersonNameError::Empty);
         }
@@ -109,7 +115,7 @@ impl PersonName {
         Ok(PersonName(trimmed.to_owned()))
     }
 
-    /// The name as entered, trimmed.
+    /// The name as entered, folded and trimmed.
     pub fn as_str(&self) -> &str {
         &self.0
     }
@@ -267,6 +273,52 @@ mod tests {
     }
 
     #[test]
+    fn compatibility_forms_of_letters_fold_to_the_plain_letters() {
+        for (raw, folded) in [
+            ("Ｍａｘ", "Max"),
+            ("𝐌𝐚𝐱", "Max"),
+            ("Ⓜax", "Max"),
+            ("𝑀𝑎𝑥", "Max"),
+            ("𝕄𝕒𝕩", "Max"),
+            ("\u{3000}Ｍａｘ\u{3000}", "Max"),
+            ("ﬁona", "fiona"),
+            ("ＭＡＸ ｍüller", "MAX müller"),
+            // Already plain, or canonical only: unchanged (NFKC composes `e` + U+0301).
+            ("José", "José"),
+            ("Jose\u{301}", "José"),
+            ("Nguyễn Đặng", "Nguyễn Đặng"),
+            ("D’Angelo", "D’Angelo"),
+        ] {
+            assert_eq!(
+                PersonName::parse(raw).map(|name| name.as_str().to_owned()),
+                Ok(folded.to_owned()),
+                "{raw:?}"
+            );
+        }
+    }
+
+    #[test]
+    fn circled_letters_alone_are_a_name_once_folded() {
+        // Circled letters are symbols (So), not letters; folded they are letters.
+        assert_eq!(PersonName::parse("ⒶⒷⒸ").unwrap().as_str(), "ABC");
+    }
+
+    #[test]
+    fn a_name_that_folds_into_something_refused_is_refused() {
+        // Mathematical letters belong to no script, so this word passed as Cyrillic; folded,
+        // it is a Latin A among Cyrillic letters.
+        refused(
+            &["𝐀\u{431}\u{432}", "Ａ\u{431}\u{432}"],
+            PersonNameError::MixedScripts,
+        );
+        // One character that folds into eighteen: four of them are 72.
+        refused(&["\u{FDFA}".repeat(4).as_str()], PersonNameError::TooLong);
+        // Halfwidth Hangul filler folds into the Hangul filler.
+        refused(&["Ada\u{FFA0}"], PersonNameError::Fillers);
+        refused(&["①②③", "⑴"], PersonNameError::NoLetter);
+    }
+
+    #[test]
     fn real_names_are_accepted() {
         for raw in [
             "José",
@@ -357,6 +409,7 @@ mod tests {
                         prop_assert_ne!(c.identifier_type(), Some(IdentifierType::Default_Ignorable));
                     }
                     prop_assert!(name.as_str().chars().any(char::is_alphabetic));
+                    prop_assert_eq!(name.as_str().nfkc().collect::<String>(), name.as_str(), "not folded");
                     prop_assert!(longest_combining_run(name.as_str()) <= PersonName::MAX_COMBINING_RUN);
                 }
             }

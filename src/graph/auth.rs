@@ -122,8 +122,19 @@ impl TokenSource {
         }
     }
 
+    /// The application (client) id the assertions name.
+    pub fn client_id(&self) -> &str {
+        &self.client_id
+    }
+
+    /// The tenant's token endpoint, the assertions' audience.
+    pub fn token_url(&self) -> &Url {
+        &self.token_url
+    }
+
     /// A signed client assertion. A fresh `jti` every time: Entra may refuse a replayed one.
-    fn assertion(&self) -> Result<String, AuthError> {
+    /// Also the operator sign-in's client authentication (`signin`), for the same endpoint.
+    pub(super) fn assertion(&self) -> Result<String, AuthError> {
         let now = SystemTime::now()
             .duration_since(UNIX_EPOCH)
             .map_err(|_| AuthError::Sign("the system clock is before 1970".into()))?

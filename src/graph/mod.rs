@@ -14,6 +14,8 @@ pub mod pacer;
 mod pem;
 pub mod retry;
 mod settings;
+pub mod signin;
+mod tag;
 mod types;
 mod users;
 
@@ -27,9 +29,10 @@ pub use error::{AuthError, GraphApiError};
 pub use pacer::Pacer;
 pub use retry::RetryPolicy;
 pub use settings::GraphSettings;
+pub use tag::{TagAttribute, TagAttributeError};
 
 use crate::directory::{
-    Directory, DirectoryError, DirectoryUser, FreeName, GrantOutcome, Grants, NewUser,
+    Directory, DirectoryError, DirectoryUser, GrantOutcome, Grants, MailboxTag, NameQuery, NewUser,
 };
 use crate::domain::MailNickname;
 use auth::TokenSource;
@@ -78,6 +81,8 @@ pub struct GraphClient {
     groups: Vec<String>,
     skus: Vec<String>,
     usage_location: String,
+    /// Where users carry their mailbox tag.
+    tag_attribute: TagAttribute,
     /// Where request counts and latencies go (`/metrics`).
     metrics: Option<crate::metrics::Metrics>,
 }
@@ -134,6 +139,7 @@ impl GraphClient {
             groups: settings.groups_for_new_users.clone(),
             skus: settings.license_skus.clone(),
             usage_location: settings.usage_location.clone(),
+            tag_attribute: settings.mailbox_tag_attribute,
             metrics: None,
         })
     }
@@ -191,17 +197,15 @@ impl Directory for GraphClient {
         &self,
         nickname: &MailNickname,
         known_taken: &[String],
-    ) -> Result<FreeName, DirectoryError> {
-        self.free_upn(nickname, known_taken)
+        tag: &MailboxTag,
+    ) -> Result<NameQuery, DirectoryError> {
+        self.free_upn(nickname, known_taken, tag)
             .await
             .map_err(|err| err.into_directory_error("finding a free username"))
     }
 
-    async fn find_user(
-        &self,
-        user_principal_name: &str,
-    ) -> Result<Option<DirectoryUser>, DirectoryError> {
-        self.get_user(user_principal_name)
+    async fn find_user(&self, key: &str) -> Result<Option<DirectoryUser>, DirectoryError> {
+        self.get_user(key)
             .await
             .map_err(|err| err.into_directory_error("looking up a user"))
     }
@@ -222,6 +226,12 @@ impl Directory for GraphClient {
 
     async fn grant(&self, object_id: &str, wanted: Grants) -> GrantOutcome {
         self.grant_batch(object_id, wanted).await
+    }
+
+    async fn set_tag(&self, object_id: &str, tag: &MailboxTag) -> Result<(), DirectoryError> {
+        self.patch_tag(object_id, tag)
+            .await
+            .map_err(|err| err.into_directory_error("writing the mailbox tag"))
     }
 }
 

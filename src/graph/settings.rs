@@ -5,6 +5,8 @@ use std::time::Duration;
 
 use url::Url;
 
+use super::TagAttribute;
+
 /// Microsoft Graph settings. Checked by [`super::GraphClient::from_settings`].
 #[derive(Debug, Clone)]
 pub struct GraphSettings {
@@ -32,4 +34,7 @@ pub struct GraphSettings {
     pub timeout: Duration,
     /// `GRAPH_API_WRITES_PER_MINUTE`: the write budget every request of this process shares.
     pub writes_per_minute: u32,
+    /// `GRAPH_API_MAILBOX_TAG_ATTRIBUTE`: the extension attribute that holds users' mailbox
+    /// tags.
+    pub mailbox_tag_attribute: TagAttribute,
 }

@@ -19,6 +19,9 @@ pub struct CreateUser<'a> {
     pub usage_location: &'a str,
     pub password_policies: &'static str,
     pub password_profile: PasswordProfile<'a>,
+    /// The mailbox tag, in its extension attribute (`TagAttribute::payload`).
+    #[serde(flatten)]
+    pub tag: serde_json::Value,
 }
 
 #[derive(Serialize)]
@@ -41,6 +44,9 @@ pub struct User {
     /// RFC 3339 (`2026-12-02T05:14:14Z`); Graph fills it in, but a missing one is no error.
     #[serde(default)]
     pub created_date_time: Option<String>,
+    /// Only when selected: the fifteen extension attributes, one of them the mailbox tag.
+    #[serde(default)]
+    pub on_premises_extension_attributes: Option<serde_json::Value>,
 }
 
 /// `PATCH /users/{id}` with a new temporary password.
@@ -50,18 +56,12 @@ pub struct UpdatePassword<'a> {
     pub password_profile: PasswordProfile<'a>,
 }
 
-/// One page of `GET /users?$select=userPrincipalName`.
+/// One page of `GET /users?$filter=…`.
 #[derive(Deserialize)]
-pub struct UpnPage {
-    pub value: Vec<UpnOnly>,
+pub struct UserPage {
+    pub value: Vec<User>,
     #[serde(rename = "@odata.nextLink", default)]
     pub next_link: Option<String>,
-}
-
-#[derive(Deserialize)]
-#[serde(rename_all = "camelCase")]
-pub struct UpnOnly {
-    pub user_principal_name: String,
 }
 
 /// `POST /$batch`.

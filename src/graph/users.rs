@@ -10,8 +10,8 @@ use url::Url;
 use super::GraphClient;
 use super::error::CallError;
 use super::retry::{Attempt, Retrier, Retry, Stop};
-use super::types::{CreateUser, PasswordProfile, UpdatePassword, UpnPage, User};
-use crate::directory::{DirectoryError, DirectoryUser, FreeName, NewUser};
+use super::types::{CreateUser, PasswordProfile, UpdatePassword, User, UserPage};
+use crate::directory::{DirectoryError, DirectoryUser, FreeName, MailboxTag, NameQuery, NewUser};
 use crate::domain::MailNickname;
 
 /// Lookups repeated while a user that Graph just said exists still reads as 404 (replication
@@ -22,44 +22,69 @@ const LOOKUP_LAG_RETRIES: u32 = 3;
 /// one; this only keeps a missing header from failing the sign-up).
 const CLOCK_MARGIN_SECS: u64 = 300;
 
+/// What the lookups read of a user: enough to adopt it, and its mailbox tag.
+const USER_FIELDS: &str =
+    "id,userPrincipalName,givenName,surname,createdDateTime,onPremisesExtensionAttributes";
+
 impl GraphClient {
-    /// The first of `nick@domain`, `nick.2@domain`, … no user has, from one query for every
-    /// UPN starting with the nickname (following paging), instead of one GET per candidate.
+    /// The user carrying `tag`, else the first of `nick@domain`, `nick.2@domain`, … no user
+    /// has: one query for both (following paging), instead of one GET per candidate.
+    /// Filtering on an extension attribute is an advanced query (`ConsistencyLevel:
+    /// eventual`, `$count=true`), answered from an index that may lag seconds behind: a
+    /// same-named user made moments ago is caught by the create's "already exists", a
+    /// tagged one by the store's registry.
     pub(super) async fn free_upn(
         &self,
         nickname: &MailNickname,
         known_taken: &[String],
-    ) -> Result<FreeName, CallError> {
+        tag: &MailboxTag,
+    ) -> Result<NameQuery, CallError> {
         let deadline = self.deadline();
         // OData string literals escape a quote by doubling it (o'brien → 'o''brien').
+        let literal = |text: &str| format!("'{}'", text.replace('\'', "''"));
         let filter = format!(
-            "startswith(userPrincipalName,'{}')",
-            nickname.as_str().replace('\'', "''")
+            "startswith(userPrincipalName,{}) or {} eq {}",
+            literal(nickname.as_str()),
+            self.tag_attribute.path(),
+            literal(tag.as_str()),
         );
         let mut first = self.url("users")?;
         first
             .query_pairs_mut()
             .append_pair("$filter", &filter)
-            .append_pair("$select", "userPrincipalName")
+            .append_pair("$select", USER_FIELDS)
+            .append_pair("$count", "true")
             .append_pair("$top", "999");
         let mut taken: HashSet<String> = known_taken.iter().map(|upn| upn.to_lowercase()).collect();
+        let mut tagged: Vec<User> = Vec::new();
         let mut next = Some(first);
         let mut as_of = None;
         while let Some(page_url) = next.take() {
             let reply = self
-                .send(&deadline, "list users", |http| http.get(page_url.clone()))
+                .send(&deadline, "list users", |http| {
+                    http.get(page_url.clone())
+                        .header("ConsistencyLevel", "eventual")
+                })
                 .await?;
             as_of = as_of.or(reply.date);
-            let page: UpnPage = reply.json()?;
-            taken.extend(
-                page.value
-                    .into_iter()
-                    .map(|user| user.user_principal_name.to_lowercase()),
-            );
+            let page: UserPage = reply.json()?;
+            for user in page.value {
+                let held = self
+                    .tag_attribute
+                    .read(user.on_premises_extension_attributes.as_ref());
+                if held.is_some_and(|held| tag.matches(&held)) {
+                    tagged.push(user);
+                } else {
+                    taken.insert(user.user_principal_name.to_lowercase());
+                }
+            }
             next = page
                 .next_link
                 .map(|link| self.same_origin(&link))
                 .transpose()?;
+        }
+        if let Some(user) = self.oldest(tagged) {
+            return Ok(NameQuery::Tagged(user));
         }
         // Exact comparison of whole UPNs: `ada.lovelaceb@` and `ada.lovelace.2x@` match the
         // prefix query but take no candidate.
@@ -72,10 +97,24 @@ impl GraphClient {
                     MailNickname::MAX_COLLISION_NUMBER
                 ))
             })?;
-        Ok(FreeName {
+        Ok(NameQuery::Free(FreeName {
             user_principal_name: free,
             as_of: as_of.unwrap_or_else(|| unix_now().saturating_sub(CLOCK_MARGIN_SECS)),
-        })
+        }))
+    }
+
+    /// Of the users carrying one mailbox's tag, the first made (there should be one; more
+    /// mean somebody copied a tag, which is logged).
+    fn oldest(&self, tagged: Vec<User>) -> Option<DirectoryUser> {
+        let count = tagged.len();
+        let oldest = tagged
+            .into_iter()
+            .map(|user| self.directory_user(user))
+            .min_by_key(|user| user.created_at.unwrap_or(u64::MAX))?;
+        if count > 1 {
+            tracing::warn!(count, object_id = %oldest.object_id, "several users carry the same mailbox tag; the oldest is taken as the mailbox's account");
+        }
+        Some(oldest)
     }
 
     /// A `@odata.nextLink`, accepted only on Graph's own origin: the bearer token goes with it.
@@ -93,10 +132,7 @@ impl GraphClient {
     pub(super) async fn get_user(&self, upn: &str) -> Result<Option<DirectoryUser>, CallError> {
         let deadline = self.deadline();
         let mut url = self.user_url(upn)?;
-        url.query_pairs_mut().append_pair(
-            "$select",
-            "id,userPrincipalName,givenName,surname,createdDateTime",
-        );
+        url.query_pairs_mut().append_pair("$select", USER_FIELDS);
         let found = Retrier::new("get user", &self.net.policy, deadline)
             .max_lag(LOOKUP_LAG_RETRIES)
             .run(|| async {
@@ -113,14 +149,14 @@ impl GraphClient {
             })
             .await;
         match found {
-            Ok(reply) => Ok(Some(directory_user(reply.json()?))),
+            Ok(reply) => Ok(Some(self.directory_user(reply.json()?))),
             Err(Stop::GaveUp(err)) => Err(err),
             Err(Stop::Exhausted { .. }) => Ok(None),
         }
     }
 
     /// `{GRAPH_API_URL}/v1.0/users/{key}`, the key (an id or a UPN) escaped as one segment.
-    fn user_url(&self, key: &str) -> Result<Url, CallError> {
+    pub(super) fn user_url(&self, key: &str) -> Result<Url, CallError> {
         let mut url = self.url("users/")?;
         url.path_segments_mut()
             .map_err(|()| CallError::Unexpected("GRAPH_API_URL cannot take a path".into()))?
@@ -199,6 +235,7 @@ impl GraphClient {
                 password: user.password.expose_secret(),
                 force_change_password_next_sign_in: true,
             },
+            tag: self.tag_attribute.payload(user.tag),
         };
         let body =
             bytes::Bytes::from(serde_json::to_vec(&payload).map_err(|err| {
@@ -231,23 +268,29 @@ impl GraphClient {
             .json()
             .map_err(|err| err.into_directory_error("creating the user"))?;
         tracing::info!(upn = %created.user_principal_name, object_id = %created.id, "created the user in Entra ID");
-        Ok(directory_user(created))
+        let mut created = self.directory_user(created);
+        // A create's answer lists no extension attributes unless asked; what was sent is set.
+        created.tag = Some(user.tag.as_str().to_owned());
+        Ok(created)
     }
-}
 
-fn directory_user(user: User) -> DirectoryUser {
-    let created_at = user
-        .created_date_time
-        .as_deref()
-        .and_then(|when| humantime::parse_rfc3339_weak(when).ok())
-        .and_then(|when| when.duration_since(std::time::UNIX_EPOCH).ok())
-        .map(|since| since.as_secs());
-    DirectoryUser {
-        object_id: user.id,
-        user_principal_name: user.user_principal_name,
-        given_name: user.given_name,
-        surname: user.surname,
-        created_at,
+    fn directory_user(&self, user: User) -> DirectoryUser {
+        let created_at = user
+            .created_date_time
+            .as_deref()
+            .and_then(|when| humantime::parse_rfc3339_weak(when).ok())
+            .and_then(|when| when.duration_since(std::time::UNIX_EPOCH).ok())
+            .map(|since| since.as_secs());
+        DirectoryUser {
+            object_id: user.id,
+            user_principal_name: user.user_principal_name,
+            given_name: user.given_name,
+            surname: user.surname,
+            created_at,
+            tag: self
+                .tag_attribute
+                .read(user.on_premises_extension_attributes.as_ref()),
+        }
     }
 }
 

@@ -115,6 +115,39 @@ pub fn password_reset_support_mail(tr: &Tr, to: &Mailbox, support: &str) -> Outg
     )
 }
 
+/// The answer to a reset request for an address whose sign-up was confirmed but whose
+/// account was never finished (its creation failed, or it still waits in the queue): there
+/// is no password to replace yet, so the link leads to the sign-up, to finish it.
+pub fn password_reset_unfinished_mail(
+    tr: &Tr,
+    to: &Mailbox,
+    link: &str,
+    support: &str,
+    valid_hours: u64,
+) -> OutgoingMail {
+    let mut text = tr.t("Hello,").to_owned();
+    text.push_str("\n\n");
+    text.push_str(&tr.tf(
+        "someone, probably you, asked for a new temporary password for the account of {email}. The sign-up for this address was confirmed, but its account has not been finished yet, so there is no password to replace.",
+        &[("email", to.as_str())],
+    ));
+    text.push_str("\n\n");
+    text.push_str(tr.t("To finish the sign-up, or to see how far it has got, open this link:"));
+    text.push_str(&format!("\n\n{link}\n\n"));
+    // Translators: {count} is the number of hours the link stays valid.
+    text.push_str(&tr.nf("The link is valid for {count} hour. Opening it changes nothing; the sign-up only goes on when you press the button on that page.", "The link is valid for {count} hours. Opening it changes nothing; the sign-up only goes on when you press the button on that page.", valid_hours, &[]));
+    text.push_str("\n\n");
+    text.push_str(tr.t("If you did not ask for this, ignore this mail: nothing will happen."));
+    push_support(&mut text, tr, support);
+    mail(
+        tr,
+        to.address(),
+        tr.t("Your sign-up is not finished yet"),
+        text,
+        false,
+    )
+}
+
 /// The mail with a new temporary password, after a reset.
 pub fn new_password_mail(
     tr: &Tr,
@@ -207,6 +240,40 @@ pub fn account_failed_mail(
         tr,
         to,
         tr.t("Your account could not be created"),
+        text,
+        false,
+    )
+}
+
+/// A queued confirm found that the mailbox has its account already (its tag is on a user in
+/// the directory) and nobody saw the page saying so: the username, and where a lost
+/// password is replaced (`reset_page`, when resets are on) or whom to ask.
+pub fn account_exists_mail(
+    tr: &Tr,
+    to: &EmailAddress,
+    first_name: &str,
+    upn: &str,
+    reset_page: Option<&str>,
+    support: &str,
+) -> OutgoingMail {
+    let mut text = tr.tf("Hello {name},", &[("name", first_name)]);
+    text.push_str("\n\n");
+    text.push_str(tr.t(
+        "this e-mail address already has an account, so no second one was created. Its username is:",
+    ));
+    text.push_str(&format!("\n\n    {upn}\n\n"));
+    match reset_page {
+        Some(page) => text.push_str(&tr.tf(
+            "If you no longer have its password, you can get a new temporary password at {url}.",
+            &[("url", page)],
+        )),
+        None => text.push_str(tr.t("If you no longer have its password, please contact support.")),
+    }
+    push_support(&mut text, tr, support);
+    mail(
+        tr,
+        to,
+        tr.t("This address already has an account"),
         text,
         false,
     )

@@ -9,8 +9,9 @@ mod settings;
 mod smtp;
 
 pub use messages::{
-    account_failed_mail, account_ready_mail, new_password_mail, password_mail,
-    password_reset_link_mail, password_reset_support_mail, verification_mail,
+    account_exists_mail, account_failed_mail, account_ready_mail, new_password_mail, password_mail,
+    password_reset_link_mail, password_reset_support_mail, password_reset_unfinished_mail,
+    verification_mail,
 };
 pub use outbox::{CapturedMail, Outbox};
 pub use settings::MailSettings;

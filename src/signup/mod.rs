@@ -2,6 +2,7 @@
 //! `signups retry` command uses it too).
 
 pub mod form;
+mod links;
 pub mod password;
 mod provision;
 mod queue;
@@ -101,6 +102,9 @@ pub enum LinkState {
     PasswordWaiting { username: String },
     /// The account exists; the link is used up.
     Used { username: String },
+    /// The mailbox had its account already (found in the directory by its tag); nothing
+    /// was created for this link.
+    Existing { username: String },
 }
 
 /// Why a link leads nowhere.
@@ -290,7 +294,8 @@ impl Signups {
         tracing::info!(signup = %pending.id, "pending sign-up stored");
         let token = self
             .tokens
-            .sign(&pending.id, &pending.nonce, now, expires_at);
+            .sign(&pending.id, &pending.nonce, now, expires_at)
+            .map_err(|_| FlowError::Random)?;
         let link = self.verify_url(&token);
         let mail = verification_mail(
             tr,
@@ -345,8 +350,15 @@ impl Signups {
             Ok(Lookup::Pending(pending)) if pending.nonce == claims.nonce => {
                 Ok(LinkState::Pending {
                     username: self.username_preview(&pending.first_name, &pending.last_name),
-                    first_name: pending.first_name,
-                    last_name: pending.last_name,
+                    first_name: links::shown_name(pending.first_name),
+                    last_name: links::shown_name(pending.last_name),
+                })
+            }
+            Ok(Lookup::Registered(registration))
+                if registration.step == Step::Done && registration.existing_account =>
+            {
+                Ok(LinkState::Existing {
+                    username: registration.upn.unwrap_or_default(),
                 })
             }
             Ok(Lookup::Registered(registration)) if registration.step == Step::Done => {
@@ -372,8 +384,8 @@ impl Signups {
                 username: registration.upn.clone().unwrap_or_else(|| {
                     self.username_preview(&registration.first_name, &registration.last_name)
                 }),
-                first_name: registration.first_name,
-                last_name: registration.last_name,
+                first_name: links::shown_name(registration.first_name),
+                last_name: links::shown_name(registration.last_name),
             }),
             Ok(Lookup::AddressTaken) => Err(LinkError::AddressTaken),
             // A wrong nonce: not this sign-up's link.
@@ -421,6 +433,10 @@ impl Signups {
                 registration
             }
             Claim::Resume(registration) => registration,
+            // Pressed again after the mailbox's account was found: the same answer.
+            Claim::AlreadyDone(registration) if registration.existing_account => {
+                return Ok(Confirmed::Ready(Provisioned::existing(&registration)));
+            }
             Claim::AlreadyDone(_) => return Err(LinkError::Used.into()),
             Claim::AddressTaken => return Err(LinkError::AddressTaken.into()),
             Claim::Unknown => return Err(LinkError::Unknown.into()),

@@ -290,6 +290,12 @@ impl Signups {
         seen: bool,
     ) {
         match result {
+            Ok(provisioned) if provisioned.existing_account => {
+                self.dequeue(entry).await;
+                if !seen {
+                    self.mail_existing(entry, provisioned).await;
+                }
+            }
             Ok(provisioned) => {
                 self.dequeue(entry).await;
                 // By mail, the password mail has gone out: that is the "ready" mail.
@@ -342,20 +348,16 @@ impl Signups {
         let Some((tr, to, registration)) = self.recipient(entry).await else {
             return;
         };
-        let now = self.now();
-        // The nonce is checked only before the claim; a claimed sign-up's links all lead to it.
-        let token = self.tokens.sign(
-            &entry.signup_id,
-            "",
-            now,
-            now + self.settings.token_ttl.as_secs(),
-        );
+        let Ok(link) = self.link_to_claimed(&entry.signup_id) else {
+            tracing::error!(signup = %entry.signup_id, "no random numbers for the ready mail's link; the person's link shows the account");
+            return;
+        };
         let mail = account_ready_mail(
             &tr,
             &to,
             &registration.first_name,
             &provisioned.user_principal_name,
-            self.verify_url(&token).as_str(),
+            link.as_str(),
             &self.settings.support_email,
         );
         let sent = self.mailer.send(mail).await;

@@ -3,7 +3,8 @@
 //! a single-use link, but only for an account this server created (the registry holds its
 //! object id); the link's page changes nothing; its button sets a new password with
 //! `PATCH /users/{id}` and delivers it as `PASSWORD_DELIVERY` says. The password is made in
-//! memory and never stored.
+//! memory and never stored. A confirmed sign-up whose account was never finished has no
+//! password yet: its mail links to the sign-up instead, to finish it.
 
 use std::time::Duration;
 
@@ -17,7 +18,8 @@ use crate::domain::{EmailAddress, Mailbox};
 use crate::graph::check::PASSWORD_ROLES;
 use crate::i18n::Tr;
 use crate::mail::{
-    MailError, new_password_mail, password_reset_link_mail, password_reset_support_mail,
+    MailError, OutgoingMail, new_password_mail, password_reset_link_mail,
+    password_reset_support_mail, password_reset_unfinished_mail,
 };
 use crate::metrics::ResetOutcome;
 use crate::store::{Registration, RegistryKey, StoreError};
@@ -74,6 +76,12 @@ struct Account {
     object_id: String,
 }
 
+/// A sign-up of this server, confirmed, whose account was never finished: its creation
+/// failed for good, or it still waits in the queue. Its own link finishes it.
+fn is_unfinished(registration: &Registration) -> bool {
+    registration.step != Step::Done && !registration.signup_id.is_empty()
+}
+
 /// Only a finished account this server created has both a username and an object id; an
 /// imported address has no object id (unless it came from an export of this server), and an
 /// unfinished one is finished by its sign-up link, not here.
@@ -94,9 +102,10 @@ impl Signups {
     }
 
     /// `POST /password`: mails a reset link when the address has an account this server
-    /// created, a note naming the support address when it has another one, and nothing
-    /// when it has none. The limits count every request alike, so that neither the answer
-    /// nor a 429 tells whether an account exists.
+    /// created, a link to finish the sign-up when its account was never finished, a note
+    /// naming the support address when it has another one, and nothing when it has none.
+    /// The limits count every request alike, so that neither the answer nor a 429 tells
+    /// whether an account exists.
     pub async fn request_password_reset(
         &self,
         raw_email: &str,
@@ -112,44 +121,15 @@ impl Signups {
             ResetRequestError::MailCap(wait)
         })?;
         let key = RegistryKey::from(&email);
-        let registration = self
-            .store
-            .registration(&key)
-            .await
-            .map_err(FlowError::from)?;
-        let (mail, kind, outcome) = match registration.as_ref().map(account_of) {
-            None => {
-                self.metrics.password_reset(ResetOutcome::NoAccount);
-                tracing::info!("password reset asked for an address without an account");
-                return Ok(email);
-            }
-            Some(None) => (
-                password_reset_support_mail(tr, &email, &self.settings.support_email),
-                "reset_support",
-                ResetOutcome::NotOurs,
-            ),
-            Some(Some(account)) => {
-                let ttl = self.settings.password_reset_ttl.unwrap_or_default();
-                let claims = ResetClaims {
-                    email: key.as_str().to_owned(),
-                    object_id: account.object_id,
-                    issued_at: self.now(),
-                };
-                let token = self
-                    .tokens
-                    .sign_reset(&claims, claims.issued_at + ttl.as_secs());
-                let Some(link) = self.settings.links.password_reset(&token) else {
-                    // Resets are enabled exactly when startup gave the links.
-                    return Ok(email);
-                };
-                let minutes = ttl.as_secs().div_ceil(60);
-                let support = &self.settings.support_email;
-                (
-                    password_reset_link_mail(tr, &email, link.as_str(), support, minutes),
-                    "reset_link",
-                    ResetOutcome::LinkSent,
-                )
-            }
+        let registration = self.store.registration(&key).await;
+        let registration = registration.map_err(FlowError::from)?;
+        let Some(registration) = registration else {
+            self.metrics.password_reset(ResetOutcome::NoAccount);
+            tracing::info!("password reset asked for an address without an account");
+            return Ok(email);
+        };
+        let Some((mail, kind, outcome)) = self.reset_answer(&email, &registration, tr)? else {
+            return Ok(email);
         };
         let sent = self.mailer.send(mail).await;
         self.metrics.mail(kind, sent.is_ok());
@@ -157,6 +137,46 @@ impl Signups {
         self.metrics.password_reset(outcome);
         tracing::info!(outcome = ?outcome, "password reset mail sent");
         Ok(email)
+    }
+
+    /// The mail that answers a reset request for the address of `registration`, with its
+    /// kind for the metrics; `None` when resets have no links (they are off).
+    fn reset_answer(
+        &self,
+        email: &Mailbox,
+        registration: &Registration,
+        tr: &Tr,
+    ) -> Result<Option<(OutgoingMail, &'static str, ResetOutcome)>, FlowError> {
+        let support = &self.settings.support_email;
+        if let Some(account) = account_of(registration) {
+            let ttl = self.settings.password_reset_ttl.unwrap_or_default();
+            let claims = ResetClaims {
+                email: registration.email.as_str().to_owned(),
+                object_id: account.object_id,
+                issued_at: self.now(),
+            };
+            let token = self
+                .tokens
+                .sign_reset(&claims, claims.issued_at + ttl.as_secs())
+                .map_err(|_| FlowError::Random)?;
+            // Resets are enabled exactly when startup gave the links.
+            let Some(link) = self.settings.links.password_reset(&token) else {
+                return Ok(None);
+            };
+            let minutes = ttl.as_secs().div_ceil(60);
+            let mail = password_reset_link_mail(tr, email, link.as_str(), support, minutes);
+            return Ok(Some((mail, "reset_link", ResetOutcome::LinkSent)));
+        }
+        if is_unfinished(registration) {
+            let link = self
+                .link_to_claimed(&registration.signup_id)
+                .map_err(|_| FlowError::Random)?;
+            let hours = self.settings.token_ttl.as_secs().div_ceil(3600);
+            let mail = password_reset_unfinished_mail(tr, email, link.as_str(), support, hours);
+            return Ok(Some((mail, "reset_unfinished", ResetOutcome::Unfinished)));
+        }
+        let mail = password_reset_support_mail(tr, email, support);
+        Ok(Some((mail, "reset_support", ResetOutcome::NotOurs)))
     }
 
     /// What a reset link leads to, changing nothing (mail scanners open every link): the

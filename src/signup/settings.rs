@@ -4,6 +4,7 @@ use std::time::Duration;
 
 use url::Url;
 
+use crate::directory::MailboxTagger;
 use crate::domain::{EmailFilter, SubaddressSeparator};
 
 /// What the flow needs from the configuration.
@@ -31,6 +32,8 @@ pub struct FlowSettings {
     pub password_reset_ttl: Option<Duration>,
     /// `PROVISION_WAIT_SECONDS`: how long a confirm waits before the queue takes over.
     pub provision_wait: Duration,
+    /// `MAILBOX_TAG_SECRET`: the tag written on each user, found again by the name query.
+    pub mailbox_tags: MailboxTagger,
     /// Where the links in mails lead.
     pub links: MailLinks,
 }

@@ -93,6 +93,10 @@ pub struct Registration {
     /// Brought over from the original program's database (`emails import`).
     #[serde(default)]
     pub imported: bool,
+    /// The mailbox's account was found in the directory by its mailbox tag (made by an
+    /// earlier registration this store lost): this one recorded it and created nothing.
+    #[serde(default)]
+    pub existing_account: bool,
 }
 
 impl Registration {
@@ -115,6 +119,7 @@ impl Registration {
             updated_at: now,
             last_error: None,
             imported: false,
+            existing_account: false,
         }
     }
 
@@ -139,6 +144,7 @@ impl Registration {
             updated_at: registered_at,
             last_error: None,
             imported: true,
+            existing_account: false,
         }
     }
 

@@ -103,8 +103,11 @@ fn cross_references(records: &[BackupRecord]) -> Vec<Finding> {
             });
         }
     }
-    // Imported registrations name the user the original made: no reservation of ours.
-    for registration in registrations.values().filter(|r| !r.imported) {
+    // Imported registrations name the user the original made, and one that found its
+    // mailbox's account in the directory names that user, whose name another registration
+    // may hold: no reservation of theirs is owed.
+    let ours = |r: &&&Registration| !r.imported && !r.existing_account;
+    for registration in registrations.values().filter(ours) {
         let Some(upn) = registration.reserved_upn() else {
             continue;
         };

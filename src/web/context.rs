@@ -27,8 +27,9 @@ pub struct RequestContext {
     /// Under `/api/`: errors are JSON.
     pub api: bool,
     pub method: Method,
-    /// The route for logs and metrics, never caller-chosen text.
-    pub route: &'static str,
+    /// The page region an HTMX error replaces: the reset request's form on its page, the
+    /// sign-up form everywhere else.
+    pub form_region: &'static str,
     pub client: ClientInfo,
     pub switch_to: SwitchTo,
 }
@@ -68,7 +69,11 @@ impl RequestContext {
             htmx: req.headers().get("hx-request").is_some_and(|v| v == "true"),
             api: path.starts_with(paths::API_PREFIX),
             method: req.method().clone(),
-            route: paths::route_of(path),
+            form_region: if path == paths::PASSWORD {
+                "#password"
+            } else {
+                "#signup"
+            },
             client,
             switch_to,
         }

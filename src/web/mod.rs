@@ -3,7 +3,6 @@
 //! passes through (the accept loop, proxies, the same-origin check, body limits, the log).
 
 mod api;
-mod api_types;
 mod assets;
 mod compress;
 mod context;
@@ -15,14 +14,16 @@ mod health;
 mod pages;
 mod password;
 pub mod paths;
+mod refusal;
 mod response;
+mod routes;
 mod signup;
 mod verify;
 
 use std::sync::Arc;
 
-use poem::http::{HeaderMap, HeaderName, HeaderValue, StatusCode, header};
-use poem::{EndpointExt, Route, get, post};
+use poem::http::{HeaderMap, HeaderName, HeaderValue, header};
+use poem::{EndpointExt, Route, get};
 use url::Url;
 
 use crate::domain::IpRange;
@@ -36,6 +37,7 @@ pub use context::RequestContext;
 pub use front_door::body_limit::{BodyLimits, MAX_BODY_BYTES};
 pub use front_door::proxy::ProxyTrust;
 pub use front_door::server::{ConnectionLimits, serve};
+use routes::{Line, RouteTable, nest, route};
 pub use signup::HomePages;
 
 /// Shared state of every handler. Cheap to clone.
@@ -129,43 +131,49 @@ pub fn routes(
     state: AppState,
     body_limits: BodyLimits,
 ) -> impl poem::Endpoint<Output = poem::Response> {
-    let mut route = Route::new()
-        .at(paths::HOME, get(signup::index))
-        .at(paths::HOME_IN, get(signup::index_in))
-        .at(paths::SIGNUP, post(signup::submit).get(signup::index))
-        .at(paths::CHECK_EMAIL, post(signup::check_email))
-        .at(paths::VERIFY, get(verify::show).post(verify::confirm))
-        .at(paths::HEALTHZ, get(health::healthz))
-        .at(paths::READYZ, get(health::readyz))
-        .at(paths::ASSET, get(assets::asset))
-        .at(paths::FAVICON, get(assets::favicon))
-        .at(paths::API_SPEC, get(api::service().spec_endpoint()))
-        .nest(paths::API_V1, api::endpoint());
-    if state.signups.password_reset_enabled() {
-        route = route
-            .at(
-                paths::PASSWORD,
-                get(password::index).post(password::request),
-            )
-            .at(paths::PASSWORD_IN, get(password::index_in))
-            .at(
-                paths::PASSWORD_LINK,
-                get(password::show).post(password::reset),
-            );
-    } else {
-        // Not found whatever the method: `/:lang` would answer a POST with 405, which
-        // tells that something is there.
-        let absent = poem::endpoint::make_sync(|_| StatusCode::NOT_FOUND);
-        route = route.at(paths::PASSWORD, absent);
-    }
-    if state.metrics_route {
-        route = route.at(paths::METRICS, get(health::metrics));
-    }
-    if state.outbox.is_some() {
-        route = route.at(paths::DEBUG_MAILS, get(debug::mails));
-    }
+    let table = RouteTable::new(table(&state));
     let headers = security_headers(state.public_url.scheme() == "https");
-    front_door::FrontDoor::new(route.map_to_response().boxed(), state, headers, body_limits)
+    front_door::FrontDoor::new(table, state, headers, body_limits)
+}
+
+/// Every route the server answers: its pattern and its handler for each method, one line
+/// each (a pattern pages or mails link to lives in `paths`). The route names in the log and
+/// `Allow` follow from this list; the front door's same-origin check and body limits apply
+/// to every POST whatever its route.
+fn table(state: &AppState) -> Vec<Line> {
+    let resets = state.signups.password_reset_enabled();
+    vec![
+        route(paths::HOME).get(signup::index),
+        route(paths::HOME_IN).get(signup::index_in),
+        route(paths::SIGNUP).get(signup::index).post(signup::submit),
+        route(paths::CHECK_EMAIL).post(signup::check_email),
+        route(paths::VERIFY).get(verify::show).post(verify::confirm),
+        route(paths::PASSWORD)
+            .get(password::index)
+            .post(password::request)
+            .when(resets),
+        route(paths::PASSWORD_IN)
+            .get(password::index_in)
+            .when(resets),
+        route(paths::PASSWORD_LINK)
+            .get(password::show)
+            .post(password::reset)
+            .when(resets),
+        // Off, `/password` would be `/{lang}`: nothing there, not even a 405.
+        route(paths::PASSWORD).not_found().when(!resets),
+        route(paths::HEALTHZ).get(health::healthz),
+        route(paths::READYZ).get(health::readyz),
+        route(paths::ASSET).get(assets::asset),
+        route(paths::FAVICON).get(assets::favicon),
+        route(paths::METRICS)
+            .get(health::metrics)
+            .when(state.metrics_route),
+        route(paths::DEBUG_MAILS)
+            .get(debug::mails)
+            .when(state.outbox.is_some()),
+        route(paths::API_SPEC).get(api::spec_endpoint(state)),
+        nest(paths::API_V1, api::endpoint(), api::routes()),
+    ]
 }
 
 /// The policy for a raster image (the favicon). Opened on its own, it is shown in a document

@@ -9,18 +9,12 @@ use poem::{Body, Response, handler};
 use super::context::RequestContext;
 use super::form::{FormError, read_form};
 use super::pages::password::{self, RequestView};
+use super::paths::plausible_token;
+use super::refusal::{self, ClientLimited, Refusal};
 use super::{AppState, response};
+use crate::domain::Mailbox;
 use crate::i18n::{Tr, n_};
-use crate::signup::form::Field;
-use crate::signup::{FlowError, LinkError, ResetError, ResetRequestError};
-
-/// A token is a JWT: three base64url parts. Anything else is refused before any work.
-fn plausible(token: &str) -> bool {
-    token.len() <= 2048
-        && token
-            .bytes()
-            .all(|b| b.is_ascii_alphanumeric() || matches!(b, b'-' | b'_' | b'.'))
-}
+use crate::signup::{LinkError, ResetError, ResetRequestError};
 
 const ADDRESS_DAMAGED: &str = n_("The address arrived damaged. Please enter it again.");
 
@@ -101,67 +95,41 @@ pub async fn request(
         form_page(ctx, state, &tr, status, &view)
     };
     if let Err(wait) = state.limit_signup(ctx) {
-        let message = super::signup::limited_message(&tr, wait, false);
-        let page = again(StatusCode::TOO_MANY_REQUESTS, None, Some(&message));
-        return Ok(response::with_retry_after(page, wait));
+        let limited = ClientLimited(wait);
+        let message = limited.message(&tr);
+        let page = again(limited.status(), None, Some(&message));
+        return Ok(refusal::answered(&limited, page));
     }
-    match state.signups.request_password_reset(&form.email, &tr).await {
-        Ok(email) => {
-            let minutes = state
-                .signups
-                .settings()
-                .password_reset_ttl
-                .unwrap_or_default()
-                .as_secs()
-                .div_ceil(60);
-            let page = password::request_sent(&tr, ctx.links(), email.as_str(), minutes);
-            let title = tr.t("Check your mailbox");
-            Ok(response::html(ctx, state, &tr, StatusCode::OK, title, page))
-        }
-        Err(ResetRequestError::Invalid(error)) => Ok(again(
-            StatusCode::UNPROCESSABLE_ENTITY,
-            Some(tr.t(error.msgid(Field::Email))),
-            None,
-        )),
-        Err(ResetRequestError::MailboxLimited(wait)) => {
-            let message = super::signup::limited_message(&tr, wait, false);
-            let page = again(StatusCode::TOO_MANY_REQUESTS, None, Some(&message));
-            Ok(response::with_retry_after(page, wait))
-        }
-        Err(ResetRequestError::MailCap(wait)) => {
-            let message = super::signup::limited_message(&tr, wait, true);
-            let page = again(StatusCode::TOO_MANY_REQUESTS, None, Some(&message));
-            Ok(response::with_retry_after(page, wait))
-        }
-        Err(ResetRequestError::Flow(err)) => {
-            tracing::error!(error = %err, "password reset request could not be completed");
-            let (message, status) = match err {
-                FlowError::Mail(_) => (
-                    tr.t("We could not send the mail just now. Please try again in a few minutes."),
-                    StatusCode::SERVICE_UNAVAILABLE,
-                ),
-                _ => (
-                    tr.t("Something went wrong. Please try again in a few minutes."),
-                    StatusCode::INTERNAL_SERVER_ERROR,
-                ),
-            };
-            Ok(again(status, None, Some(message)))
-        }
-    }
+    let err = match state.signups.request_password_reset(&form.email, &tr).await {
+        Ok(email) => return Ok(link_sent(ctx, state, &tr, &email)),
+        Err(err) => err,
+    };
+    let message = err.message(&tr);
+    let page = match err {
+        // The address's error stands next to it.
+        ResetRequestError::Invalid(_) => again(err.status(), Some(&message), None),
+        _ => again(err.status(), None, Some(&message)),
+    };
+    Ok(refusal::answered(&err, page))
 }
 
-fn link_status(problem: LinkError) -> StatusCode {
-    match problem {
-        LinkError::Invalid => StatusCode::NOT_FOUND,
-        LinkError::Expired | LinkError::Unknown | LinkError::Used | LinkError::AddressTaken => {
-            StatusCode::GONE
-        }
-    }
+/// The answer to a request taken, whether or not the address has an account.
+fn link_sent(ctx: &RequestContext, state: &AppState, tr: &Tr, email: &Mailbox) -> Response {
+    let minutes = state
+        .signups
+        .settings()
+        .password_reset_ttl
+        .unwrap_or_default()
+        .as_secs()
+        .div_ceil(60);
+    let page = password::request_sent(tr, ctx.links(), email.as_str(), minutes);
+    let title = tr.t("Check your mailbox");
+    response::html(ctx, state, tr, StatusCode::OK, title, page)
 }
 
 fn problem(ctx: &RequestContext, state: &AppState, tr: &Tr, err: LinkError) -> Response {
     let page = password::link_problem(tr, ctx.links(), err);
-    response::html(ctx, state, tr, link_status(err), tr.t("Link problem"), page)
+    response::html(ctx, state, tr, err.status(), tr.t("Link problem"), page)
 }
 
 /// The link's page: changes nothing.
@@ -172,7 +140,7 @@ pub async fn show(
     Data(state): Data<&AppState>,
 ) -> Response {
     let tr = ctx.tr();
-    let outcome = if plausible(&token) {
+    let outcome = if plausible_token(&token) {
         state.signups.inspect_reset(&token).await
     } else {
         Err(LinkError::Invalid)
@@ -204,13 +172,9 @@ pub async fn reset(
     // A damaged or doubled `lang` only costs the chosen language: the headers decide.
     let form: ButtonForm = read_form(body).await.unwrap_or_default();
     let tr = ctx.tr_with(&state.catalogs, form.lang.as_deref());
-    if !plausible(&token) {
+    if !plausible_token(&token) {
         return problem(ctx, state, &tr, LinkError::Invalid);
     }
-    let not_yet = |status, mail| {
-        let page = password::failed(&tr, ctx.links(), &token, mail);
-        response::html(ctx, state, &tr, status, tr.t("No new password yet"), page)
-    };
     match state.signups.reset_password(&token, &tr).await {
         Ok(result) => {
             let page = password::done(&tr, &result, &state.sign_in_url);
@@ -218,18 +182,20 @@ pub async fn reset(
             response::html(ctx, state, &tr, StatusCode::OK, title, page)
         }
         Err(ResetError::Link(err)) => problem(ctx, state, &tr, err),
-        Err(ResetError::Forbidden(_)) => {
-            let page = password::forbidden(&tr, &state.support_email);
-            let title = tr.t("Please contact support");
-            response::html(ctx, state, &tr, StatusCode::FORBIDDEN, title, page)
-        }
-        Err(err @ ResetError::Mail(_)) => {
-            tracing::error!(error = %err, "the new temporary password could not be mailed");
-            not_yet(StatusCode::SERVICE_UNAVAILABLE, true)
-        }
         Err(err) => {
-            tracing::error!(error = %err, "no new temporary password");
-            not_yet(StatusCode::SERVICE_UNAVAILABLE, false)
+            let (title, page) = match err {
+                ResetError::Forbidden(_) => (
+                    tr.t("Please contact support"),
+                    password::forbidden(&tr, &state.support_email),
+                ),
+                _ => {
+                    let mail = matches!(err, ResetError::Mail(_));
+                    let page = password::failed(&tr, ctx.links(), &token, mail);
+                    (tr.t("No new password yet"), page)
+                }
+            };
+            let page = response::html(ctx, state, &tr, err.status(), title, page);
+            refusal::answered(&err, page)
         }
     }
 }

@@ -1,29 +1,29 @@
-//! Every path the server answers, and every link to one, in one place: the routes, the
-//! links in pages and mails, and the route names in logs and metrics.
+//! Every path the server answers, and every link to one, in one place: the route patterns
+//! the route table (`web::routes`) is built from, and the links in pages and mails.
+//! A pattern names its parameter in braces (`/verify/{token}`), as the route's name in logs
+//! and metrics does.
 
 pub const HOME: &str = "/";
-/// The sign-up page in a language (`/de`); the route's pattern.
-pub const HOME_IN: &str = "/:lang";
+/// The sign-up page in a language (`/de`).
+pub const HOME_IN: &str = "/{lang}";
 pub const SIGNUP: &str = "/signup";
 pub const CHECK_EMAIL: &str = "/signup/check-email";
+/// Where a verification link's token follows.
 pub const VERIFY_PREFIX: &str = "/verify/";
-/// The verification link's route pattern.
-pub const VERIFY: &str = "/verify/:token";
+pub const VERIFY: &str = "/verify/{token}";
 /// Asking for a password reset link (`PASSWORD_RESET_ENABLED`).
 pub const PASSWORD: &str = "/password";
-/// The reset page in a language (`/de/password`); the route's pattern.
-pub const PASSWORD_IN: &str = "/:lang/password";
+/// The reset page in a language (`/de/password`).
+pub const PASSWORD_IN: &str = "/{lang}/password";
+/// Where a password reset link's token follows.
 pub const PASSWORD_PREFIX: &str = "/password/";
-/// The password reset link's route pattern.
-pub const PASSWORD_LINK: &str = "/password/:token";
+pub const PASSWORD_LINK: &str = "/password/{token}";
 /// The query that asks a verification link for its status view.
 pub const STATUS_QUERY: &str = "view=status";
 pub const DEBUG_MAILS: &str = "/debug/mails";
 pub const HEALTHZ: &str = "/healthz";
 pub const READYZ: &str = "/readyz";
-pub const ASSETS_PREFIX: &str = "/assets/";
-/// An embedded file's route pattern.
-pub const ASSET: &str = "/assets/:name";
+pub const ASSET: &str = "/assets/{name}";
 pub const FAVICON: &str = "/favicon.ico";
 pub const METRICS: &str = "/metrics";
 
@@ -39,6 +39,38 @@ pub const API_EMAIL_VERIFICATION: &str = "/api/v1/email-verification";
 pub const API_ACCOUNT_CREATION: &str = "/api/v1/account_creation";
 pub const API_PASSWORD_RESET: &str = "/api/v1/password_reset";
 
+/// `pattern` with `value` for its parameter: `fill("/verify/{token}", "t")` is `/verify/t`.
+/// A pattern without a parameter is returned as it is.
+pub fn fill(pattern: &str, value: &str) -> String {
+    match parameter(pattern) {
+        Some((before, after)) => format!("{before}{value}{after}"),
+        None => pattern.to_owned(),
+    }
+}
+
+/// The text before and after a pattern's `{parameter}`.
+fn parameter(pattern: &str) -> Option<(&str, &str)> {
+    let (before, rest) = pattern.split_once('{')?;
+    let (_, after) = rest.split_once('}')?;
+    Some((before, after))
+}
+
+/// What a path has for `pattern`'s parameter, when it fits the pattern around it.
+fn value_in<'a>(pattern: &str, path: &'a str) -> Option<&'a str> {
+    let (before, after) = parameter(pattern)?;
+    path.strip_prefix(before)?.strip_suffix(after)
+}
+
+/// Whether a link's token could be one of ours, checked before any work: a JWT is three
+/// base64url parts joined by dots, and never this long.
+pub fn plausible_token(token: &str) -> bool {
+    !token.is_empty()
+        && token.len() <= 2048
+        && token
+            .bytes()
+            .all(|b| b.is_ascii_alphanumeric() || matches!(b, b'-' | b'_' | b'.'))
+}
+
 /// `path` under `public_url` (`PUBLIC_URL` may have a path of its own), for links in mails.
 pub fn absolute(public_url: &url::Url, path: &str) -> url::Url {
     let mut url = public_url.clone();
@@ -48,21 +80,10 @@ pub fn absolute(public_url: &url::Url, path: &str) -> url::Url {
     url
 }
 
-/// The sign-up page in a language: `/de`.
-pub fn home_in(lang: &str) -> String {
-    format!("/{lang}")
-}
-
 /// The language a path names: `/de` and `/de/password` name `de` (if it is a language).
 pub fn lang_in_path(path: &str) -> Option<&str> {
-    let rest = path.strip_prefix('/')?;
-    let code = rest.strip_suffix(PASSWORD).unwrap_or(rest);
+    let code = value_in(PASSWORD_IN, path).or_else(|| value_in(HOME_IN, path))?;
     (!code.is_empty() && !code.contains('/')).then_some(code)
-}
-
-/// The verification link's path for a token.
-pub fn verify(token: &str) -> String {
-    format!("{VERIFY_PREFIX}{token}")
 }
 
 /// Where the language switcher's links lead.
@@ -79,20 +100,18 @@ impl SwitchTo {
     /// on their page (a verification link), the home page for everything else. Never the
     /// raw path of an unknown page: `//evil.example/x?lang=de` would lead off-site.
     pub fn for_path(path: &str) -> Self {
-        // A token is base64url and dots; anything else in the path is not a link we made.
-        let token_like = |token: &str| {
-            !token.is_empty()
-                && token
-                    .bytes()
-                    .all(|b| b.is_ascii_alphanumeric() || matches!(b, b'-' | b'_' | b'.'))
+        let link = [VERIFY, PASSWORD_LINK]
+            .into_iter()
+            .find_map(|pattern| value_in(pattern, path));
+        let lang_like = |code: &str| {
+            (1..=5).contains(&code.len()) && code.bytes().all(|b| b.is_ascii_alphabetic())
         };
-        let link = path
-            .strip_prefix(VERIFY_PREFIX)
-            .or_else(|| path.strip_prefix(PASSWORD_PREFIX));
         match link {
-            Some(token) if token_like(token) => SwitchTo::SamePage(path.to_owned()),
+            Some(token) if plausible_token(token) => SwitchTo::SamePage(path.to_owned()),
             _ if path == DEBUG_MAILS || path == PASSWORD => SwitchTo::SamePage(path.to_owned()),
-            _ if route_of(path) == PASSWORD_IN_ROUTE => SwitchTo::SamePage(PASSWORD.to_owned()),
+            _ if value_in(PASSWORD_IN, path).is_some_and(lang_like) => {
+                SwitchTo::SamePage(PASSWORD.to_owned())
+            }
             _ => SwitchTo::Home,
         }
     }
@@ -134,7 +153,7 @@ impl Links {
     }
 
     pub fn home_in(&self, lang: &str) -> String {
-        self.path(&home_in(lang))
+        self.path(&fill(HOME_IN, lang))
     }
 
     pub fn signup(&self) -> String {
@@ -146,7 +165,7 @@ impl Links {
     }
 
     pub fn verify(&self, token: &str) -> String {
-        self.path(&verify(token))
+        self.path(&fill(VERIFY, token))
     }
 
     /// The page to ask for a password reset link.
@@ -156,12 +175,12 @@ impl Links {
 
     /// The page to ask for a password reset link in a language: `/de/password`.
     pub fn password_in(&self, lang: &str) -> String {
-        self.path(&format!("/{lang}{PASSWORD}"))
+        self.path(&fill(PASSWORD_IN, lang))
     }
 
     /// A password reset link's page.
     pub fn password_link(&self, token: &str) -> String {
-        self.path(&format!("{PASSWORD_PREFIX}{token}"))
+        self.path(&fill(PASSWORD_LINK, token))
     }
 
     /// The status of a confirmed link: always answered 200, so HTMX swaps it in while it
@@ -176,10 +195,8 @@ impl Links {
 
     /// An embedded asset with its version, for caching.
     pub fn asset(&self, name: &str) -> String {
-        self.path(&format!(
-            "{ASSETS_PREFIX}{name}?v={}",
-            super::assets::version(name)
-        ))
+        let version = super::assets::version(name);
+        self.path(&format!("{}?v={version}", fill(ASSET, name)))
     }
 
     /// Where the language switcher leads for `lang`.
@@ -188,75 +205,6 @@ impl Links {
             SwitchTo::Home => self.home_in(lang),
             SwitchTo::SamePage(path) => format!("{}?lang={lang}", self.path(path)),
         }
-    }
-}
-
-/// The route name of every verification link.
-pub const VERIFY_ROUTE: &str = "/verify/{token}";
-/// The route name of every embedded asset.
-pub const ASSET_ROUTE: &str = "/assets/{name}";
-/// The route name of the sign-up page in a language.
-pub const HOME_IN_ROUTE: &str = "/{lang}";
-/// The route name of every password reset link.
-pub const PASSWORD_LINK_ROUTE: &str = "/password/{token}";
-/// The route name of the reset page in a language.
-pub const PASSWORD_IN_ROUTE: &str = "/{lang}/password";
-/// The route name of paths no route answers.
-pub const NO_ROUTE: &str = "(other)";
-
-/// The methods a route answers, for the `Allow` header of a 405; `None` where no route is.
-/// `HEAD` goes wherever `GET` does (the front door answers it). Kept beside [`route_of`], and
-/// checked against the routes by the `http` integration tests.
-pub fn allowed_methods(route: &str) -> Option<&'static str> {
-    match route {
-        NO_ROUTE => None,
-        SIGNUP | VERIFY_ROUTE | PASSWORD | PASSWORD_LINK_ROUTE => Some("GET, HEAD, POST"),
-        CHECK_EMAIL | API_EMAIL_VERIFICATION | API_ACCOUNT_CREATION | API_PASSWORD_RESET => {
-            Some("POST")
-        }
-        _ => Some("GET, HEAD"),
-    }
-}
-
-/// The route a path belongs to, for logs and metrics: never the token in a link, nor any
-/// other caller-chosen text.
-pub fn route_of(path: &str) -> &'static str {
-    const FIXED: &[&str] = &[
-        HOME,
-        SIGNUP,
-        CHECK_EMAIL,
-        PASSWORD,
-        DEBUG_MAILS,
-        HEALTHZ,
-        READYZ,
-        FAVICON,
-        METRICS,
-        API_ROOT,
-        API_EMAIL_VERIFICATION,
-        API_ACCOUNT_CREATION,
-        API_PASSWORD_RESET,
-        API_SPEC,
-    ];
-    if let Some(fixed) = FIXED.iter().find(|fixed| **fixed == path) {
-        return fixed;
-    }
-    // A request target need not start with `/`: `CONNECT host:443` has an empty path and
-    // `OPTIONS *` the path `*`; neither is any route's.
-    let lang = lang_in_path(path)
-        .filter(|code| (1..=5).contains(&code.len()))
-        .is_some_and(|code| code.chars().all(|c| c.is_ascii_alphabetic()));
-    if path.starts_with(VERIFY_PREFIX) {
-        VERIFY_ROUTE
-    } else if path.starts_with(PASSWORD_PREFIX) {
-        PASSWORD_LINK_ROUTE
-    } else if path.starts_with(ASSETS_PREFIX) {
-        ASSET_ROUTE
-    } else if lang && path.ends_with(PASSWORD) {
-        PASSWORD_IN_ROUTE
-    } else if lang {
-        HOME_IN_ROUTE
-    } else {
-        NO_ROUTE
     }
 }
 
@@ -285,17 +233,24 @@ mod tests {
     }
 
     #[test]
-    fn routes_hide_tokens_and_free_text() {
-        assert_eq!(route_of("/verify/eyJhbGciOi.secret.sig"), "/verify/{token}");
-        assert_eq!(route_of("/signup"), "/signup");
-        assert_eq!(route_of("/de"), "/{lang}");
-        assert_eq!(route_of("/assets/style.css"), "/assets/{name}");
-        assert_eq!(route_of("/some/probe/../etc/passwd"), "(other)");
-        assert_eq!(route_of("/"), "/");
-        assert_eq!(route_of("/password"), "/password");
-        assert_eq!(route_of("/password/eyJ.secret.sig"), "/password/{token}");
-        assert_eq!(route_of("/de/password"), "/{lang}/password");
-        assert_eq!(route_of("/de/password/x"), "(other)");
+    fn patterns_are_filled_and_read_back() {
+        assert_eq!(fill(VERIFY, "a.b.c"), "/verify/a.b.c");
+        assert_eq!(fill(PASSWORD_IN, "de"), "/de/password");
+        assert_eq!(fill(SIGNUP, "x"), "/signup");
+        assert_eq!(value_in(PASSWORD_LINK, "/password/t"), Some("t"));
+        assert_eq!(value_in(HOME_IN, "/de"), Some("de"));
+        assert_eq!(value_in(VERIFY, "/signup"), None);
+        // The mails' links put the token after the prefix; the routes read it from there.
+        assert_eq!(fill(VERIFY, "t"), format!("{VERIFY_PREFIX}t"));
+        assert_eq!(fill(PASSWORD_LINK, "t"), format!("{PASSWORD_PREFIX}t"));
+    }
+
+    #[test]
+    fn a_token_is_plausible_only_in_the_shape_of_ours() {
+        assert!(plausible_token("eyJ0eXAi.eyJzdWIi.c2ln-_"));
+        for odd in ["", "a/b", "a b", "a%2Fb", "ä", &"a".repeat(2049)] {
+            assert!(!plausible_token(odd), "{odd:?}");
+        }
     }
 
     #[test]
@@ -336,28 +291,5 @@ mod tests {
         ] {
             assert_eq!(SwitchTo::for_path(path), SwitchTo::Home, "{path:?}");
         }
-    }
-
-    #[test]
-    fn paths_of_every_request_target_form_have_a_route_name() {
-        for path in [
-            "",
-            "*",
-            "/",
-            "//",
-            "host:443",
-            "/abcdef",
-            "/ä",
-            "//evil.example/x",
-        ] {
-            let route = route_of(path);
-            assert!(
-                route.starts_with('/') || route == NO_ROUTE,
-                "{path:?}: {route}"
-            );
-        }
-        assert_eq!(route_of("*"), NO_ROUTE);
-        assert_eq!(route_of(""), NO_ROUTE);
-        assert_eq!(route_of("/ä"), NO_ROUTE);
     }
 }

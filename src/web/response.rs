@@ -11,9 +11,8 @@ use super::AppState;
 use super::context::RequestContext;
 use super::encoding::Encoding;
 use super::pages::{layout, status};
-use super::paths;
+use super::routes::{self, RouteInfo};
 use crate::i18n::Tr;
-use crate::limits::retry_after_secs;
 
 /// An HTML answer in `tr`'s language: the fragment alone for HTMX, the page around it
 /// otherwise.
@@ -67,17 +66,6 @@ fn html_with_vary(status: StatusCode, body: Body, vary: &'static str) -> Respons
 /// for HTMX replacing the whole form region (sign-up or password reset), whatever the
 /// request targeted.
 pub fn error(ctx: &RequestContext, state: &AppState, status: StatusCode) -> Response {
-    let mut response = error_body(ctx, state, status);
-    let allow =
-        paths::allowed_methods(ctx.route).filter(|_| status == StatusCode::METHOD_NOT_ALLOWED);
-    if let Some(allow) = allow {
-        let headers = response.headers_mut();
-        headers.insert(header::ALLOW, HeaderValue::from_static(allow));
-    }
-    response
-}
-
-fn error_body(ctx: &RequestContext, state: &AppState, status: StatusCode) -> Response {
     if ctx.api {
         return json_error(ctx, status);
     }
@@ -85,30 +73,10 @@ fn error_body(ctx: &RequestContext, state: &AppState, status: StatusCode) -> Res
     let panel = status::error_panel(tr, ctx.links(), status);
     let mut response = html(ctx, state, tr, status, status::title(tr, status), panel);
     if ctx.htmx {
-        // The form region of the page the request came from.
-        let region = if ctx.route == paths::PASSWORD {
-            "#password"
-        } else {
-            "#signup"
-        };
         let headers = response.headers_mut();
-        headers.insert("hx-retarget", HeaderValue::from_static(region));
+        headers.insert("hx-retarget", HeaderValue::from_static(ctx.form_region));
         headers.insert("hx-reswap", HeaderValue::from_static("outerHTML"));
     }
-    response
-}
-
-/// [`error`] 429, saying when to come back.
-pub fn too_many(ctx: &RequestContext, state: &AppState, wait: std::time::Duration) -> Response {
-    with_retry_after(error(ctx, state, StatusCode::TOO_MANY_REQUESTS), wait)
-}
-
-/// Adds `Retry-After` in whole seconds.
-pub fn with_retry_after(mut response: Response, wait: std::time::Duration) -> Response {
-    response.headers_mut().insert(
-        header::RETRY_AFTER,
-        HeaderValue::from(retry_after_secs(wait)),
-    );
     response
 }
 
@@ -126,21 +94,27 @@ fn json_error(ctx: &RequestContext, status: StatusCode) -> Response {
 }
 
 /// Every error from a route becomes [`error`]'s answer; an error status without a body gets
-/// one too.
-pub fn finish(ctx: &RequestContext, state: &AppState, result: Result<Response>) -> Response {
-    match result {
+/// one too, and a 405 the methods its `route` answers.
+pub fn finish(
+    ctx: &RequestContext,
+    state: &AppState,
+    result: Result<Response>,
+    route: Option<&RouteInfo>,
+) -> Response {
+    let mut response = match result {
         Ok(response) => {
             let status = response.status();
             let empty_error = (status.is_client_error() || status.is_server_error())
                 && response.headers().get(header::CONTENT_TYPE).is_none();
             if empty_error {
-                return rebuilt(error(ctx, state, status), &response);
+                rebuilt(error(ctx, state, status), &response)
+            } else {
+                response
             }
-            response
         }
         Err(err) => {
             let status = err.status();
-            let (method, route) = (&ctx.method, ctx.route);
+            let (method, route) = (&ctx.method, routes::name(route));
             if status.is_server_error() {
                 tracing::error!(%method, %route, error = %err, "request failed");
             } else {
@@ -148,7 +122,15 @@ pub fn finish(ctx: &RequestContext, state: &AppState, result: Result<Response>) 
             }
             rebuilt(error(ctx, state, status), &err.into_response())
         }
+    };
+    let allow = route.and_then(|route| route.allow.as_ref());
+    if let Some(allow) = allow.filter(|_| response.status() == StatusCode::METHOD_NOT_ALLOWED) {
+        let headers = response.headers_mut();
+        if !headers.contains_key(header::ALLOW) {
+            headers.insert(header::ALLOW, allow.clone());
+        }
     }
+    response
 }
 
 /// `answer` with the headers of the `original` it replaces that say what to do next:

@@ -15,10 +15,12 @@ use super::pages::signup::{
     FormView, check_mailbox, email_status, email_status_message, form, intro,
 };
 use super::paths::{Links, SwitchTo};
+use super::refusal::{self, CheckFailed, ClientLimited, Refusal};
 use super::{AppState, response};
+use crate::domain::Mailbox;
 use crate::i18n::{Tr, n_};
+use crate::signup::SubmitError;
 use crate::signup::form::{Field, FieldErrors, SignupForm};
-use crate::signup::{FlowError, SubmitError};
 
 /// The sign-up form: the fragment for HTMX, the whole page with the introduction otherwise.
 fn render_home(
@@ -136,29 +138,6 @@ pub fn index_in(
 const FORM_DAMAGED: &str = n_(
     "The form arrived damaged, so nothing was done. Please check your entries and send it again.",
 );
-/// The 429 message of a limit: the per-client and per-mailbox limits ("too many attempts"),
-/// or `RATE_LIMIT_MAILS_PER_HOUR`, which is nobody's fault, with the minutes in the plural
-/// form the language needs.
-pub(super) fn limited_message(tr: &Tr, wait: std::time::Duration, mail_cap: bool) -> String {
-    let minutes = wait.as_secs().div_ceil(60).max(1);
-    if mail_cap {
-        // Translators: {count} is a number of minutes, at least 1.
-        tr.nf(
-            "So many people are signing up just now that we have paused sending mails. Please try again in {count} minute.",
-            "So many people are signing up just now that we have paused sending mails. Please try again in {count} minutes.",
-            minutes,
-            &[],
-        )
-    } else {
-        // Translators: {count} is a number of minutes, at least 1.
-        tr.nf(
-            "Too many attempts. Please try again in {count} minute.",
-            "Too many attempts. Please try again in {count} minutes.",
-            minutes,
-            &[],
-        )
-    }
-}
 /// The inline check's variant of [`FORM_DAMAGED`].
 const ADDRESS_DAMAGED: &str = n_("The address arrived damaged. Please enter it again.");
 
@@ -201,95 +180,48 @@ pub async fn submit(
         Err(FormError::Unreadable(status)) => return Err(poem::Error::from_status(status)),
     };
     let tr = ctx.tr_with(&state.catalogs, values.lang.as_deref());
-    let failure = |errors: FieldErrors, general_error: Option<String>, status: StatusCode| {
-        let (tr, values) = (&tr, &values);
-        async move { form_again(ctx, state, tr, values, &errors, general_error, status).await }
+    let outcome = match state.limit_signup(ctx) {
+        Err(wait) => Err(SubmitError::RateLimited(wait)),
+        Ok(()) => state.signups.submit(&values, &tr).await,
     };
-    let limited = state.limit_signup(ctx).err().map(SubmitError::RateLimited);
-    let outcome = match limited {
-        Some(limited) => Err(limited),
-        None => state.signups.submit(&values, &tr).await,
+    let err = match outcome {
+        Ok(email) => return Ok(mail_sent(ctx, state, &tr, &email)),
+        Err(err) => err,
     };
-    match outcome {
-        Ok(email) => {
-            let hours = state.signups.settings().token_ttl.as_secs().div_ceil(3600);
-            let answer = check_mailbox(&tr, ctx.links(), email.as_str(), hours);
-            // As a page, the answer stands where the form stood, under the same heading.
-            let content = if ctx.htmx {
-                answer
-            } else {
-                let reset_page = state.reset_page(ctx.links(), tr.lang());
-                maud::html! { (intro(&tr, &state.support_email, reset_page.as_deref())) (answer) }
-            };
-            Ok(response::html(
-                ctx,
-                state,
-                &tr,
-                StatusCode::OK,
-                tr.t("Check your mailbox"),
-                content,
-            ))
+    let status = err.status();
+    Ok(match &err {
+        // Each field's error stands next to it.
+        SubmitError::Invalid(errors) => {
+            form_again(ctx, state, &tr, &values, errors, None, status).await
         }
-        Err(SubmitError::Invalid(errors)) => {
-            Ok(failure(errors, None, StatusCode::UNPROCESSABLE_ENTITY).await)
+        _ => {
+            let (no_field_errors, message) = (FieldErrors::default(), Some(err.message(&tr)));
+            let page = form_again(ctx, state, &tr, &values, &no_field_errors, message, status);
+            let page = page.await;
+            refusal::answered(&err, page)
         }
-        Err(SubmitError::RateLimited(wait) | SubmitError::MailCap(wait)) => {
-            let message =
-                limited_message(&tr, wait, matches!(outcome, Err(SubmitError::MailCap(_))));
-            let page = failure(
-                FieldErrors::default(),
-                Some(message),
-                StatusCode::TOO_MANY_REQUESTS,
-            );
-            Ok(response::with_retry_after(page.await, wait))
-        }
-        Err(SubmitError::MailboxLimited {
-            wait,
-            link_valid_for,
-        }) => {
-            let message = link_already_sent(&tr, wait, link_valid_for);
-            let page = failure(
-                FieldErrors::default(),
-                Some(message),
-                StatusCode::TOO_MANY_REQUESTS,
-            );
-            Ok(response::with_retry_after(page.await, wait))
-        }
-        Err(SubmitError::Flow(err)) => {
-            tracing::error!(error = %err, "sign-up could not be completed");
-            let (message, status) = match err {
-                FlowError::Mail(_) => (tr.t("We could not send the confirmation mail just now. Please try again in a few minutes."), StatusCode::SERVICE_UNAVAILABLE),
-                _ => (tr.t("Your sign-up could not be saved just now. Please try again in a few minutes."), StatusCode::INTERNAL_SERVER_ERROR),
-            };
-            Ok(failure(FieldErrors::default(), Some(message.to_owned()), status).await)
-        }
-    }
+    })
 }
 
-/// The mailbox limit is reached: the links already sent still work, so say so, and for how
-/// long the newest does.
-pub(super) fn link_already_sent(
-    tr: &Tr,
-    wait: std::time::Duration,
-    link_valid_for: std::time::Duration,
-) -> String {
-    let hours = link_valid_for.as_secs().div_ceil(3600).max(1);
-    let minutes = wait.as_secs().div_ceil(60).max(1);
-    // Translators: {count} is the number of hours the link already sent stays valid.
-    let valid = tr.nf(
-        "A confirmation link has already been sent to this address and stays valid for {count} more hour: please use it.",
-        "A confirmation link has already been sent to this address and stays valid for {count} more hours: please use it.",
-        hours,
-        &[],
-    );
-    // Translators: {count} is a number of minutes, at least 1.
-    let again = tr.nf(
-        "You can ask for another link in {count} minute.",
-        "You can ask for another link in {count} minutes.",
-        minutes,
-        &[],
-    );
-    format!("{valid} {again}")
+/// The answer to a sign-up taken: check your mailbox. As a page, it stands where the form
+/// stood, under the same heading.
+fn mail_sent(ctx: &RequestContext, state: &AppState, tr: &Tr, email: &Mailbox) -> Response {
+    let hours = state.signups.settings().token_ttl.as_secs().div_ceil(3600);
+    let answer = check_mailbox(tr, ctx.links(), email.as_str(), hours);
+    let content = if ctx.htmx {
+        answer
+    } else {
+        let reset_page = state.reset_page(ctx.links(), tr.lang());
+        maud::html! { (intro(tr, &state.support_email, reset_page.as_deref())) (answer) }
+    };
+    response::html(
+        ctx,
+        state,
+        tr,
+        StatusCode::OK,
+        tr.t("Check your mailbox"),
+        content,
+    )
 }
 
 #[derive(Debug, Default, serde::Deserialize)]
@@ -325,7 +257,9 @@ pub async fn check_email(
     };
     let tr = ctx.tr_with(&state.catalogs, form.lang.as_deref());
     if let Err(wait) = state.limit_check(ctx) {
-        return Ok(response::too_many(ctx, state, wait));
+        let limited = ClientLimited(wait);
+        let page = response::error(ctx, state, limited.status());
+        return Ok(refusal::answered(&limited, page));
     }
     if !ctx.htmx {
         return Ok(checked_form_page(ctx, state, &tr, form).await);
@@ -344,8 +278,9 @@ pub async fn check_email(
         Ok(Ok(_)) => email_status(&tr, None, true),
         Ok(Err(error)) => email_status(&tr, Some(error), false),
         Err(err) => {
-            tracing::error!(error = %err, "address check failed");
-            return Err(poem::Error::from_status(StatusCode::INTERNAL_SERVER_ERROR));
+            let failed = CheckFailed(err);
+            refusal::log(&failed);
+            return Err(poem::Error::from_status(failed.status()));
         }
     };
     Ok(response::html(

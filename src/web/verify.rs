@@ -6,26 +6,12 @@ use poem::{Body, Request, Response, handler};
 
 use super::context::RequestContext;
 use super::form::{FormError, read_form};
-use super::pages::{progress, verify};
+use super::pages::{existing, progress, verify};
+use super::paths::plausible_token;
+use super::refusal::{self, Refusal};
 use super::{AppState, paths, response};
 use crate::i18n::{Tr, n_};
 use crate::signup::{ConfirmError, Confirmed, LinkError, LinkState, ProvisionError};
-
-/// A token is a JWT: three base64url parts. Anything else is refused before any work.
-fn plausible(token: &str) -> bool {
-    token.len() <= 2048
-        && token
-            .bytes()
-            .all(|b| b.is_ascii_alphanumeric() || matches!(b, b'-' | b'_' | b'.'))
-}
-
-fn link_status(problem: LinkError) -> StatusCode {
-    match problem {
-        LinkError::Expired | LinkError::Unknown | LinkError::Used => StatusCode::GONE,
-        LinkError::Invalid => StatusCode::NOT_FOUND,
-        LinkError::AddressTaken => StatusCode::CONFLICT,
-    }
-}
 
 #[handler]
 pub async fn show(
@@ -48,11 +34,7 @@ pub async fn show(
 /// each answer in: waiting, ready (password to show, or delivered) or stopped.
 async fn status_page(ctx: &RequestContext, state: &AppState, token: &str) -> Response {
     let tr = link_tr(ctx, state, token, None).await;
-    let outcome = if plausible(token) {
-        state.signups.inspect(token).await
-    } else {
-        Err(LinkError::Invalid)
-    };
+    let outcome = inspect(state, token).await;
     let (title, panel) = match outcome {
         Ok(LinkState::Pending { .. }) => return link_page(ctx, state, token, None, false).await,
         Ok(LinkState::Queued { username }) => (
@@ -67,6 +49,9 @@ async fn status_page(ctx: &RequestContext, state: &AppState, token: &str) -> Res
             tr.t("Your account is ready"),
             progress::finished(&tr, &username, &state.sign_in_url),
         ),
+        Ok(LinkState::Existing { username }) => {
+            return existing_page(ctx, state, &tr, &username);
+        }
         Ok(LinkState::Unfinished { .. }) => (
             tr.t("Your account could not be created"),
             progress::stopped(&tr, ctx.links(), token, &state.support_email),
@@ -74,6 +59,15 @@ async fn status_page(ctx: &RequestContext, state: &AppState, token: &str) -> Res
         Err(err) => return problem(ctx, state, &tr, err),
     };
     response::html(ctx, state, &tr, StatusCode::OK, title, panel)
+}
+
+/// Where a link stands; a token that cannot be ours is not looked up.
+async fn inspect(state: &AppState, token: &str) -> Result<LinkState, LinkError> {
+    if plausible_token(token) {
+        state.signups.inspect(token).await
+    } else {
+        Err(LinkError::Invalid)
+    }
 }
 
 /// The language of a link's pages: one chosen in the request, else the one the person
@@ -84,7 +78,7 @@ async fn link_tr(
     token: &str,
     chosen: Option<String>,
 ) -> Tr {
-    let signed_up_in = match plausible(token) {
+    let signed_up_in = match plausible_token(token) {
         true => state.signups.link_language(token).await,
         false => None,
     };
@@ -104,11 +98,7 @@ async fn link_page(
     damaged: bool,
 ) -> Response {
     let tr = link_tr(ctx, state, token, chosen_lang).await;
-    let outcome = if plausible(token) {
-        state.signups.inspect(token).await
-    } else {
-        Err(LinkError::Invalid)
-    };
+    let outcome = inspect(state, token).await;
     let resume = matches!(outcome, Ok(LinkState::Unfinished { .. }));
     match outcome {
         Ok(
@@ -157,8 +147,22 @@ async fn link_page(
             progress::password_waiting(&tr, ctx.links(), token, &username),
         ),
         Ok(LinkState::Used { .. }) => problem(ctx, state, &tr, LinkError::Used),
+        Ok(LinkState::Existing { username }) => existing_page(ctx, state, &tr, &username),
         Err(err) => problem(ctx, state, &tr, err),
     }
+}
+
+/// The mailbox had its account already: nothing was created for this link.
+fn existing_page(ctx: &RequestContext, state: &AppState, tr: &Tr, username: &str) -> Response {
+    let page = existing::existing_account(
+        tr,
+        username,
+        &state.sign_in_url,
+        state.reset_page(ctx.links(), tr.lang()).as_deref(),
+        &state.support_email,
+    );
+    let title = tr.t("This address already has an account");
+    response::html(ctx, state, tr, StatusCode::OK, title, page)
 }
 
 /// A confirm post with a damaged field (bad `%` escape, not UTF-8): nothing is created.
@@ -167,7 +171,7 @@ const CONFIRM_DAMAGED: &str =
 
 fn problem(ctx: &RequestContext, state: &AppState, tr: &Tr, err: LinkError) -> Response {
     let page = verify::link_problem(tr, ctx.links(), err);
-    response::html(ctx, state, tr, link_status(err), tr.t("Link problem"), page)
+    response::html(ctx, state, tr, err.status(), tr.t("Link problem"), page)
 }
 
 #[derive(Debug, Default, serde::Deserialize)]
@@ -193,7 +197,7 @@ pub async fn confirm(
         Err(FormError::Unreadable(_)) => ConfirmForm::default(),
     };
     let tr = ctx.tr_with(&state.catalogs, form.lang.as_deref());
-    if !plausible(&token) {
+    if !plausible_token(&token) {
         return problem(ctx, state, &tr, LinkError::Invalid);
     }
     match state.signups.confirm(&token).await {
@@ -203,58 +207,33 @@ pub async fn confirm(
                 Ok(LinkState::Queued { username }) => username,
                 _ => String::new(),
             };
-            response::html(
-                ctx,
-                state,
-                &tr,
-                StatusCode::ACCEPTED,
-                tr.t("Your account is being created"),
-                progress::waiting(&tr, ctx.links(), &token, &username),
-            )
+            let page = progress::waiting(&tr, ctx.links(), &token, &username);
+            let title = tr.t("Your account is being created");
+            response::html(ctx, state, &tr, StatusCode::ACCEPTED, title, page)
         }
-        Ok(Confirmed::Ready(result)) => response::html(
-            ctx,
-            state,
-            &tr,
-            StatusCode::OK,
-            tr.t("Your account is ready"),
-            verify::created(
-                &tr,
-                &result,
-                &state.sign_in_url,
-                state.reset_page(ctx.links(), tr.lang()).as_deref(),
-            ),
-        ),
+        Ok(Confirmed::Ready(result)) if result.existing_account => {
+            existing_page(ctx, state, &tr, &result.user_principal_name)
+        }
+        Ok(Confirmed::Ready(result)) => {
+            let reset_page = state.reset_page(ctx.links(), tr.lang());
+            let page = verify::created(&tr, &result, &state.sign_in_url, reset_page.as_deref());
+            let title = tr.t("Your account is ready");
+            response::html(ctx, state, &tr, StatusCode::OK, title, page)
+        }
         Err(ConfirmError::Link(err)) => problem(ctx, state, &tr, err),
-        Err(ConfirmError::Provision(err)) => {
-            let busy = matches!(err, ProvisionError::InProgress);
-            if !busy {
-                tracing::error!(error = %err, "account creation stopped; confirming again resumes");
-            }
-            let status = if busy {
-                StatusCode::CONFLICT
-            } else {
-                StatusCode::SERVICE_UNAVAILABLE
-            };
-            response::html(
+        // Nothing is lost: confirming again resumes.
+        Err(err) => {
+            let busy = matches!(err, ConfirmError::Provision(ProvisionError::InProgress));
+            let page = verify::provisioning_failed(&tr, ctx.links(), &token, busy);
+            let page = response::html(
                 ctx,
                 state,
                 &tr,
-                status,
+                err.status(),
                 tr.t("Not finished yet"),
-                verify::provisioning_failed(&tr, ctx.links(), &token, busy),
-            )
-        }
-        Err(ConfirmError::Store(err)) => {
-            tracing::error!(error = %err, "store failed while confirming");
-            response::html(
-                ctx,
-                state,
-                &tr,
-                StatusCode::SERVICE_UNAVAILABLE,
-                tr.t("Not finished yet"),
-                verify::provisioning_failed(&tr, ctx.links(), &token, false),
-            )
+                page,
+            );
+            refusal::answered(&err, page)
         }
     }
 }

@@ -2,12 +2,9 @@
 
 use std::path::Path;
 use std::process::{Command, Output};
-use std::sync::Arc;
 
 use crate::support::flaky_directory::{FlakyDirectory, Op};
-use crate::support::helpers::{spawn_app, spawn_app_in, spawn_app_with, texts};
-use ms365_accountcreator::directory::Directory;
-use ms365_accountcreator::startup::Overrides;
+use crate::support::helpers::{TestApp, spawn_app, texts};
 
 pub(crate) fn run(store: &Path, args: &[&str]) -> Output {
     run_with(store, args, &[])
@@ -108,7 +105,7 @@ async fn addresses_from_the_original_database_are_imported_once_and_block_sign_u
     let dir = tempfile::TempDir::new_in(store.path()).unwrap();
     std::fs::remove_dir(dir.path()).unwrap();
     std::fs::rename(&db_dir, dir.path()).unwrap();
-    let app = spawn_app_in(dir, &[], Overrides::default()).await;
+    let app = TestApp::builder().store(dir).spawn().await;
     let refused = app
         .sign_up("ST100002@stud.uni.example", "Stu", "Dent")
         .await;
@@ -234,7 +231,7 @@ async fn export_lists_registrations_with_consent_times_and_forget_removes_one() 
     let mut app = spawn_app().await;
     app.sign_up("ada@uni.example", "Ada", "Lovelace").await;
     let path = app.verification_path("ada@uni.example").await;
-    app.post_form(&path, &[]).await;
+    app.confirm(&path).await;
     let dir = app.stop().await;
 
     let csv = stdout(&run(dir.path(), &["emails", "export"]));
@@ -267,21 +264,16 @@ async fn export_lists_registrations_with_consent_times_and_forget_removes_one() 
 #[tokio::test]
 async fn a_failed_registration_is_listed_and_finished_by_signups_retry() {
     let directory = FlakyDirectory::new();
-    let as_directory: Arc<dyn Directory> = directory.clone();
-    let mut app = spawn_app_with(
-        &[],
-        Overrides {
-            directory: Some(as_directory),
-            ..Overrides::default()
-        },
-    )
-    .await;
+    let mut app = TestApp::builder()
+        .directory(directory.clone())
+        .spawn()
+        .await;
     app.sign_up("ada@uni.example", "Ada", "Lovelace").await;
     app.sign_up("bob@uni.example", "Bob", "Pending").await;
     let path = app.verification_path("ada@uni.example").await;
     directory.fail_next(Op::Create);
     assert_eq!(
-        app.post_form(&path, &[]).await.status(),
+        app.confirm(&path).await.status(),
         202,
         "queued: the directory was unavailable"
     );
@@ -328,11 +320,10 @@ async fn a_failed_registration_is_listed_and_finished_by_signups_retry() {
 async fn purge_expired_deletes_only_expired_pending_sign_ups() {
     // TTL of one minute; the test clock of the server starts in 2027, so its links are
     // long expired for the command's real clock... unless the clock is moved: use the real one.
-    let mut app = spawn_app_with(
-        &[("VERIFICATION_TOKEN_TTL_MINUTES", "1")],
-        Overrides::default(),
-    )
-    .await;
+    let mut app = TestApp::builder()
+        .env("VERIFICATION_TOKEN_TTL_MINUTES", "1")
+        .spawn()
+        .await;
     let now = std::time::SystemTime::now()
         .duration_since(std::time::UNIX_EPOCH)
         .unwrap()
@@ -372,6 +363,7 @@ fn every_command_has_help() {
         vec!["emails", "import", "--help"],
         vec!["emails", "export", "--help"],
         vec!["emails", "forget", "--help"],
+        vec!["emails", "tag-existing", "--help"],
         vec!["signups", "--help"],
         vec!["signups", "retry", "--help"],
         vec!["signups", "purge-expired", "--help"],
@@ -435,25 +427,19 @@ fn an_unusable_store_path_stops_start_up_with_a_clear_message() {
 
 #[tokio::test]
 async fn the_server_purges_expired_sign_ups_by_itself() {
-    let overrides = Overrides {
-        housekeeping_every: Some(std::time::Duration::from_millis(50)),
-        ..Overrides::default()
-    };
-    let app = spawn_app_with(
-        &[
-            ("VERIFICATION_TOKEN_TTL_MINUTES", "1"),
-            ("METRICS_ENABLED", "true"),
-        ],
-        overrides,
-    )
-    .await;
+    let app = TestApp::builder()
+        .env("VERIFICATION_TOKEN_TTL_MINUTES", "1")
+        .env("METRICS_ENABLED", "true")
+        .housekeeping_every(std::time::Duration::from_millis(50))
+        .spawn()
+        .await;
     app.sign_up("old@uni.example", "Old", "Person").await;
     app.advance_clock(120);
     app.sign_up("new@uni.example", "New", "Person").await;
     // Until a housekeeping pass has run: the metrics count one pending sign-up.
     let mut purged = false;
     for _ in 0..200 {
-        let metrics = app.get("/metrics").await.text().await.unwrap();
+        let metrics = app.get_metrics().await.text().await.unwrap();
         if metrics
             .lines()
             .any(|line| line == "ms365_pending_signups 1")
@@ -483,7 +469,7 @@ async fn an_export_is_imported_into_a_new_store_with_its_details_and_only_once()
     let mut app = spawn_app().await;
     app.sign_up("ada@uni.example", "Ada", "Lovelace").await;
     let path = app.verification_path("ada@uni.example").await;
-    app.post_form(&path, &[]).await;
+    app.confirm(&path).await;
     let old = app.stop().await;
     let file = old.path().join("export.csv");
     let exported = stdout(&run(old.path(), &["emails", "export"]));
@@ -546,7 +532,7 @@ async fn a_store_backup_restored_elsewhere_carries_registrations_and_pending_sig
     let mut app = spawn_app().await;
     app.sign_up("ada@uni.example", "Ada", "Lovelace").await;
     let ada = app.verification_path("ada@uni.example").await;
-    app.post_form(&ada, &[]).await;
+    app.confirm(&ada).await;
     app.sign_up("bob@uni.example", "Bob", "Builder").await;
     let bob = app.verification_path("bob@uni.example").await;
     let old = app.stop().await;
@@ -579,8 +565,8 @@ async fn a_store_backup_restored_elsewhere_carries_registrations_and_pending_sig
             "{listing:?}"
         );
     }
-    let app = spawn_app_in(new, &[], Overrides::default()).await;
-    let confirmed = app.post_form(&bob, &[]).await;
+    let app = TestApp::builder().store(new).spawn().await;
+    let confirmed = app.confirm(&bob).await;
     assert_eq!(confirmed.status(), 200);
     assert_eq!(
         texts(&confirmed.text().await.unwrap(), "#username"),
@@ -625,11 +611,10 @@ fn a_truncated_backup_is_refused_and_leaves_the_store_empty() {
 #[tokio::test]
 async fn the_store_is_free_the_moment_the_server_has_stopped() {
     for round in 0..20 {
-        let overrides = Overrides {
-            housekeeping_every: Some(std::time::Duration::from_millis(1)),
-            ..Overrides::default()
-        };
-        let mut app = spawn_app_with(&[], overrides).await;
+        let mut app = TestApp::builder()
+            .housekeeping_every(std::time::Duration::from_millis(1))
+            .spawn()
+            .await;
         app.sign_up("ada@uni.example", "Ada", "Lovelace").await;
         let dir = app.stop().await;
         let opened = ms365_accountcreator::store::Store::open(dir.path());

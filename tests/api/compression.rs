@@ -4,6 +4,7 @@
 use std::io::Read;
 
 use crate::support::helpers::{TestApp, attr, header, spawn_app};
+use crate::support::routes::paths;
 
 fn decoded(encoding: Option<&str>, body: &[u8]) -> Vec<u8> {
     let mut out = Vec::new();
@@ -33,9 +34,9 @@ async fn fetch(app: &TestApp, path: &str, accept: Option<&str>) -> reqwest::Resp
 #[tokio::test]
 async fn assets_and_the_empty_form_are_sent_in_the_form_the_client_prefers() {
     let app = spawn_app().await;
-    let page = app.get("/").await.text().await.unwrap();
+    let page = app.get_home().await.text().await.unwrap();
     let script = attr(&page, "script[src*=htmx]", "src").unwrap();
-    for path in ["/", "/de", &script, "/assets/style.css"] {
+    for path in [paths::HOME, &paths::home_in("de"), &script, paths::STYLE] {
         let plain = fetch(&app, path, None).await;
         assert_eq!(header(&plain, "content-encoding"), None, "{path}");
         let original = plain.bytes().await.unwrap();
@@ -74,10 +75,11 @@ async fn assets_and_the_empty_form_are_sent_in_the_form_the_client_prefers() {
 #[tokio::test]
 async fn each_form_of_an_asset_has_its_own_etag_and_revalidates_by_it() {
     let app = spawn_app().await;
-    let path = "/assets/htmx.min.js";
+    let path = paths::HTMX_SCRIPT;
     let mut etags = Vec::new();
     for accept in ["br", "gzip", "identity"] {
         let response = fetch(&app, path, Some(accept)).await;
+        assert_eq!(response.status(), 200, "{accept}");
         let etag = header(&response, "etag").unwrap();
         // The same form again with its ETag: 304; another form with it: the body.
         let again = app
@@ -109,15 +111,32 @@ async fn each_form_of_an_asset_has_its_own_etag_and_revalidates_by_it() {
 async fn a_first_visit_transfers_at_most_22_kb_when_the_browser_accepts_br() {
     let app = spawn_app().await;
     let accept = Some("br, gzip");
-    let page = fetch(&app, "/", accept).await.bytes().await.unwrap();
+    let response = fetch(&app, paths::HOME, accept).await;
+    assert_eq!(response.status(), 200);
+    assert_eq!(header(&response, "content-encoding").as_deref(), Some("br"));
+    let page = response.bytes().await.unwrap();
     let html = String::from_utf8(decoded(Some("br"), &page)).unwrap();
     let document = scraper::Html::parse_document(&html);
     let linked = scraper::Selector::parse("link[href], script[src]").unwrap();
     let mut total = page.len();
+    let mut fetched = Vec::new();
     for element in document.select(&linked) {
         let value = element.value();
         let url = value.attr("href").or(value.attr("src")).unwrap();
-        total += fetch(&app, url, accept).await.bytes().await.unwrap().len();
+        let asset = fetch(&app, url, accept).await;
+        assert_eq!(asset.status(), 200, "{url}");
+        let encoding = header(&asset, "content-encoding");
+        let body = asset.bytes().await.unwrap();
+        assert!(!decoded(encoding.as_deref(), &body).is_empty(), "{url}");
+        total += body.len();
+        fetched.push(url.to_owned());
+    }
+    // What a first visit needs at least: the style sheet and htmx.
+    for needed in ["style", "htmx"] {
+        assert!(
+            fetched.iter().any(|url| url.contains(needed)),
+            "{needed} is not linked: {fetched:?}"
+        );
     }
     assert!(total <= 22 * 1024, "a first visit transfers {total} bytes");
 }

@@ -97,7 +97,7 @@ async fn housekeeping_skips_a_record_it_cannot_read_counts_it_once_and_goes_on()
     let has_line = |metrics: &str, wanted: &str| metrics.lines().any(|line| line == wanted);
     let mut metrics = String::new();
     for _ in 0..400 {
-        metrics = app.get("/metrics").await.text().await.unwrap();
+        metrics = app.get_metrics().await.text().await.unwrap();
         if has_line(&metrics, "ms365_pending_signups 1")
             && has_line(&metrics, "ms365_store_unreadable_records_total 1")
         {
@@ -116,7 +116,7 @@ async fn housekeeping_skips_a_record_it_cannot_read_counts_it_once_and_goes_on()
     tokio::time::sleep(Duration::from_millis(300)).await;
 
     // Assert: later passes skip the bad record again without counting or logging it again.
-    let metrics = app.get("/metrics").await.text().await.unwrap();
+    let metrics = app.get_metrics().await.text().await.unwrap();
     assert!(
         has_line(&metrics, "ms365_store_unreadable_records_total 1"),
         "counted once: {metrics}"
@@ -130,7 +130,7 @@ async fn housekeeping_skips_a_record_it_cannot_read_counts_it_once_and_goes_on()
     );
     assert!(text.contains("0000-damaged"), "{text}");
     assert!(!text.contains("can no longer be written"), "{text}");
-    assert_eq!(app.get("/readyz").await.status(), 200, "still serving");
+    assert_eq!(app.get_readyz().await.status(), 200, "still serving");
 }
 
 /// A server that signed up `people` persons, and its directory.

@@ -1,11 +1,7 @@
 //! The DEBUG flow end to end: form → mail at /debug/mails → link → confirm → result.
 
-use crate::support::helpers::{TestApp, attr, password_in, spawn_app, spawn_app_with, texts};
-use ms365_accountcreator::startup::Overrides;
-
-async fn confirm(app: &TestApp, path: &str) -> reqwest::Response {
-    app.post_form(path, &[("lang", "en")]).await
-}
+use crate::support::helpers::{TestApp, attr, password_in, spawn_app, texts};
+use crate::support::routes::paths;
 
 #[tokio::test]
 async fn a_person_signs_up_confirms_and_gets_a_username_and_a_password_mail() {
@@ -21,7 +17,7 @@ async fn a_person_signs_up_confirms_and_gets_a_username_and_a_password_mail() {
         mail.text
     );
     let path = app.verification_path("ada@uni.example").await;
-    assert!(path.starts_with("/verify/"), "{path}");
+    assert!(path.starts_with(paths::VERIFY), "{path}");
 
     // Opening the link changes nothing: it can be opened any number of times.
     for _ in 0..3 {
@@ -44,7 +40,7 @@ async fn a_person_signs_up_confirms_and_gets_a_username_and_a_password_mail() {
         "no account yet, so no password mail"
     );
 
-    let result = confirm(&app, &path).await;
+    let result = app.confirm(&path).await;
     assert_eq!(result.status(), 200);
     let result = result.text().await.unwrap();
     assert_eq!(texts(&result, "h1"), vec!["Your account is ready"]);
@@ -69,7 +65,7 @@ async fn a_person_signs_up_confirms_and_gets_a_username_and_a_password_mail() {
         texts(&app.get(&path).await.text().await.unwrap(), "h1"),
         vec!["This link has already been used"]
     );
-    assert_eq!(confirm(&app, &path).await.status(), 410);
+    assert_eq!(app.confirm(&path).await.status(), 410);
     let again = app.sign_up("ADA@Uni.Example", "Ada", "Lovelace").await;
     assert_eq!(again.status(), 422);
     assert_eq!(
@@ -81,18 +77,8 @@ async fn a_person_signs_up_confirms_and_gets_a_username_and_a_password_mail() {
 #[tokio::test]
 async fn the_mails_and_pages_follow_the_persons_language() {
     let app = spawn_app().await;
-    app.post_form(
-        "/signup",
-        &[
-            ("email", "jo@uni.example"),
-            ("consent_email", "yes"),
-            ("consent_name", "yes"),
-            ("first_name", "Jörg"),
-            ("last_name", "Müller"),
-            ("lang", "de"),
-        ],
-    )
-    .await;
+    app.sign_up_in("de", "jo@uni.example", "Jörg", "Müller")
+        .await;
     let mail = &app.mails().await[0];
     assert_eq!(mail.subject, "Bestätigen Sie Ihre Registrierung");
     let path = app.verification_path("jo@uni.example").await;
@@ -106,17 +92,16 @@ async fn the_mails_and_pages_follow_the_persons_language() {
         texts(&page, "dd"),
         vec!["Jörg Müller", "joerg.mueller@tenant.example Kopieren"]
     );
-    app.post_form(&path, &[("lang", "de")]).await;
+    app.confirm_in(&path, "de").await;
     assert_eq!(app.mails().await[0].subject, "Ihr neues Konto");
 }
 
 #[tokio::test]
 async fn an_expired_link_says_so_and_offers_to_start_over() {
-    let app = spawn_app_with(
-        &[("VERIFICATION_TOKEN_TTL_MINUTES", "60")],
-        Overrides::default(),
-    )
-    .await;
+    let app = TestApp::builder()
+        .env("VERIFICATION_TOKEN_TTL_MINUTES", "60")
+        .spawn()
+        .await;
     app.sign_up("ada@uni.example", "Ada", "Lovelace").await;
     let path = app.verification_path("ada@uni.example").await;
     app.advance_clock(3600);
@@ -124,8 +109,9 @@ async fn an_expired_link_says_so_and_offers_to_start_over() {
     assert_eq!(page.status(), 410);
     let page = page.text().await.unwrap();
     assert_eq!(texts(&page, "h1"), vec!["This link has expired"]);
-    assert_eq!(attr(&page, "main a.button", "href").as_deref(), Some("/en"));
-    assert_eq!(confirm(&app, &path).await.status(), 410);
+    let start_over = paths::home_in("en");
+    assert_eq!(attr(&page, "main a.button", "href"), Some(start_over));
+    assert_eq!(app.confirm(&path).await.status(), 410);
     assert_eq!(app.mails().await.len(), 1, "nothing was created");
 }
 
@@ -134,21 +120,25 @@ async fn tampered_foreign_and_garbage_links_are_not_valid() {
     let app = spawn_app().await;
     app.sign_up("ada@uni.example", "Ada", "Lovelace").await;
     let path = app.verification_path("ada@uni.example").await;
-    let token = path.trim_start_matches("/verify/");
-    let mut parts: Vec<&str> = token.split('.').collect();
-    let forged_signature = "A".repeat(parts[2].len());
-    parts[2] = &forged_signature;
-    let tampered = format!("/verify/{}", parts.join("."));
-    let none_alg = format!(
-        "/verify/eyJhbGciOiJub25lIiwidHlwIjoiSldUIn0.{}.",
-        token.split('.').nth(1).unwrap()
-    );
+    let token = path.trim_start_matches(paths::VERIFY);
+    // The sealed link with its last 22 characters (most of the authentication tag) forged.
+    let forged_tag = "A".repeat(22);
+    let tampered = paths::verify(&format!("{}{forged_tag}", &token[..token.len() - 22]));
+    // An unsigned link of the old (JWT) form.
+    let none_alg = paths::verify(&format!(
+        "eyJhbGciOiJub25lIiwidHlwIjoiSldUIn0.{}.",
+        base64::Engine::encode(
+            &base64::engine::general_purpose::URL_SAFE_NO_PAD,
+            br#"{"sub":"x","nonce":"y","iat":1,"exp":99999999999}"#
+        )
+    ));
     for bad in [
-        tampered.as_str(),
-        none_alg.as_str(),
-        "/verify/garbage",
-        "/verify/%3Cscript%3E",
+        tampered,
+        none_alg,
+        paths::verify("garbage"),
+        paths::verify("%3Cscript%3E"),
     ] {
+        let bad = bad.as_str();
         let page = app.get(bad).await;
         assert_eq!(page.status(), 404, "{bad}");
         assert_eq!(
@@ -156,7 +146,7 @@ async fn tampered_foreign_and_garbage_links_are_not_valid() {
             vec!["This link is not valid"],
             "{bad}"
         );
-        assert_eq!(confirm(&app, bad).await.status(), 404, "{bad}");
+        assert_eq!(app.confirm(bad).await.status(), 404, "{bad}");
     }
     assert_eq!(app.mails().await.len(), 1);
 }
@@ -167,7 +157,7 @@ async fn the_username_gets_a_number_when_the_name_is_taken() {
     for email in ["ada1@uni.example", "ada2@uni.example"] {
         app.sign_up(email, "Ada", "Lovelace").await;
         let path = app.verification_path(email).await;
-        confirm(&app, &path).await;
+        app.confirm(&path).await;
     }
     let created: Vec<String> = app
         .mails()
@@ -186,39 +176,31 @@ async fn the_username_gets_a_number_when_the_name_is_taken() {
 
 #[tokio::test]
 async fn page_delivery_shows_the_password_once_and_sends_no_password_mail() {
-    let app = spawn_app_with(&[("PASSWORD_DELIVERY", "page")], Overrides::default()).await;
+    let app = TestApp::builder()
+        .env("PASSWORD_DELIVERY", "page")
+        .spawn()
+        .await;
     app.sign_up("ada@uni.example", "Ada", "Lovelace").await;
     let path = app.verification_path("ada@uni.example").await;
-    let result = confirm(&app, &path).await.text().await.unwrap();
+    let result = app.confirm(&path).await.text().await.unwrap();
     let password = texts(&result, "#password");
     assert_eq!(password.len(), 1);
     assert_eq!(password[0].len(), 16, "{password:?}");
     assert_eq!(app.mails().await.len(), 1, "only the verification mail");
-    let again = confirm(&app, &path).await.text().await.unwrap();
+    let again = app.confirm(&path).await.text().await.unwrap();
     assert!(texts(&again, "#password").is_empty(), "shown only once");
 }
 
 #[tokio::test]
 async fn the_debug_mail_list_is_served_when_mails_are_captured() {
     let app = spawn_app().await;
-    assert_eq!(app.get("/debug/mails").await.status(), 200);
+    assert_eq!(app.get_debug_mails(&[]).await.status(), 200);
 }
 
 #[tokio::test]
 async fn the_link_opens_in_the_language_of_the_sign_up_unless_another_is_chosen() {
     let app = spawn_app().await;
-    app.post_form(
-        "/signup",
-        &[
-            ("email", "jo@uni.example"),
-            ("consent_email", "yes"),
-            ("consent_name", "yes"),
-            ("first_name", "Jo"),
-            ("last_name", "Müller"),
-            ("lang", "de"),
-        ],
-    )
-    .await;
+    app.sign_up_in("de", "jo@uni.example", "Jo", "Müller").await;
     let path = app.verification_path("jo@uni.example").await;
     let page = app
         .get_with(&path, &[("accept-language", "en")])
@@ -248,23 +230,11 @@ async fn the_link_opens_in_the_language_of_the_sign_up_unless_another_is_chosen(
 #[tokio::test]
 async fn a_link_valid_for_one_hour_is_said_in_the_singular_on_the_page_and_in_the_mail() {
     // Arrange
-    let app = spawn_app_with(
-        &[("VERIFICATION_TOKEN_TTL_MINUTES", "60")],
-        Overrides::default(),
-    )
-    .await;
-    let sign_up = |email: &'static str, lang: &'static str| {
-        let fields = [
-            ("email", email),
-            ("consent_email", "yes"),
-            ("consent_name", "yes"),
-            ("first_name", "Ada"),
-            ("last_name", "Lovelace"),
-            ("lang", lang),
-        ];
-        let app = &app;
-        async move { app.post_form("/signup", &fields).await }
-    };
+    let app = TestApp::builder()
+        .env("VERIFICATION_TOKEN_TTL_MINUTES", "60")
+        .spawn()
+        .await;
+    let sign_up = |email, lang| app.sign_up_in(lang, email, "Ada", "Lovelace");
 
     // Act
     let english = sign_up("ada@uni.example", "en").await.text().await.unwrap();
@@ -309,16 +279,15 @@ async fn a_link_valid_for_one_hour_is_said_in_the_singular_on_the_page_and_in_th
 async fn the_password_mail_and_the_result_page_say_where_to_sign_in_and_that_the_password_must_be_changed()
  {
     // Arrange
-    let app = spawn_app_with(
-        &[("SIGN_IN_URL", "https://portal.uni.example/login")],
-        Overrides::default(),
-    )
-    .await;
+    let app = TestApp::builder()
+        .env("SIGN_IN_URL", "https://portal.uni.example/login")
+        .spawn()
+        .await;
     app.sign_up("ada@uni.example", "Ada", "Lovelace").await;
     let path = app.verification_path("ada@uni.example").await;
 
     // Act
-    let result = confirm(&app, &path).await.text().await.unwrap();
+    let result = app.confirm(&path).await.text().await.unwrap();
     let mails = app.mails().await;
 
     // Assert
@@ -352,7 +321,7 @@ async fn without_a_sign_in_url_setting_people_are_sent_to_office_com() {
     let app = spawn_app().await;
     app.sign_up("ada@uni.example", "Ada", "Lovelace").await;
     let path = app.verification_path("ada@uni.example").await;
-    let result = confirm(&app, &path).await.text().await.unwrap();
+    let result = app.confirm(&path).await.text().await.unwrap();
     assert_eq!(
         attr(&result, "main a.button", "href").as_deref(),
         Some("https://www.office.com/")
@@ -376,7 +345,7 @@ fn debug_stores(tmp: &std::path::Path) -> Vec<String> {
 #[tokio::test]
 async fn a_debug_run_has_its_own_store_removed_at_exit_so_a_restart_forgets_what_its_mails_forgot()
 {
-    use crate::support::process::{ServerProcess, UNSET, sign_up_fields};
+    use crate::support::process::{ServerProcess, UNSET};
 
     // Arrange: DEBUG mode as `MODE=debug cargo run` starts it, with its own temp directory.
     let dir = tempfile::tempdir().unwrap();
@@ -390,27 +359,27 @@ async fn a_debug_run_has_its_own_store_removed_at_exit_so_a_restart_forgets_what
     .into_iter()
     .map(|(k, v)| (k.to_owned(), v.to_owned()))
     .collect();
-    let fields = sign_up_fields("ada@uni.example", "Ada", "Lovelace");
 
-    // Act: sign up and confirm, stop, start again and sign up with the same address.
+    // Act: sign up and confirm by the mailed link as it is, stop, start again and sign up
+    // with the same address.
     let server = ServerProcess::start(dir.path(), &env).await;
-    let client = reqwest::Client::new();
-    server.expect(200, server.post("/signup", &fields).await);
-    let mails = client.get(server.url("/debug/mails")).send().await.unwrap();
-    let link = attr(&mails.text().await.unwrap(), "a.mail-link", "href").expect("a link");
-    let confirmed = client
-        .post(&link)
+    let ada = ("ada@uni.example", "Ada", "Lovelace");
+    server.expect(200, server.sign_up(ada.0, ada.1, ada.2).await);
+    let mail = server.mails().await.remove(0);
+    let link = mail.links.first().expect("a link in the mail");
+    let confirmed = reqwest::Client::new()
+        .post(link)
         .form(&[("lang", "en")])
         .send()
         .await
         .unwrap();
     assert_eq!(confirmed.status(), 200);
     let stores_while_running = debug_stores(&tmp);
-    let mails_url = server.url("/debug/mails");
+    let mails_url = server.url(paths::DEBUG_MAILS);
     let (code, log) = server.terminate();
     let stores_after_exit = debug_stores(&tmp);
     let again = ServerProcess::start(dir.path(), &env).await;
-    let second = again.post("/signup", &fields).await;
+    let second = again.sign_up(ada.0, ada.1, ada.2).await;
 
     // Assert
     assert_eq!(code, Some(0), "{log}");
@@ -434,7 +403,7 @@ async fn mail_dates_on_the_debug_page_follow_the_page_language() {
         let app = &app;
         async move {
             let page = app
-                .get_with("/debug/mails", &[("accept-language", lang)])
+                .get_debug_mails(&[("accept-language", lang)])
                 .await
                 .text()
                 .await
@@ -461,7 +430,7 @@ async fn the_username_breaks_only_after_dots_and_before_the_at_and_has_a_copy_bu
 
     // Act
     let confirm_page = app.get(&path).await.text().await.unwrap();
-    let result = confirm(&app, &path).await.text().await.unwrap();
+    let result = app.confirm(&path).await.text().await.unwrap();
 
     // Assert: each part is kept whole (CSS), with a break hint between parts.
     for page in [&confirm_page, &result] {

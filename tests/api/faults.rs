@@ -4,55 +4,14 @@
 
 use std::time::Duration;
 
-use scraper::{Html, Selector};
-
 use crate::support::fake_graph::{Endpoint, FakeGraph};
 use crate::support::helpers::password_in;
 use crate::support::process::{ServerProcess, sign_up_fields};
+use crate::support::routes::paths;
 use crate::support::small_disk::SmallDisk;
 
 fn graph_env(fake: &FakeGraph, group: &str, sku: &str) -> Vec<(String, String)> {
     crate::graph::env(fake, &[group.to_owned()], &[sku.to_owned()])
-}
-
-/// The mails the process kept at `/debug/mails`: (subject, text).
-async fn debug_mails(server: &ServerProcess) -> Vec<(String, String)> {
-    let html = reqwest::get(server.url("/debug/mails"))
-        .await
-        .unwrap()
-        .text()
-        .await
-        .unwrap();
-    let document = Html::parse_document(&html);
-    let article = Selector::parse("article.mail").unwrap();
-    let h2 = Selector::parse("h2").unwrap();
-    let pre = Selector::parse("pre").unwrap();
-    document
-        .select(&article)
-        .map(|mail| {
-            let text = |sel: &Selector| {
-                mail.select(sel)
-                    .next()
-                    .map(|e| e.text().collect::<String>())
-                    .unwrap_or_default()
-            };
-            (text(&h2), text(&pre))
-        })
-        .collect()
-}
-
-/// The path of the link in the newest mail the process kept.
-async fn verification_path(server: &ServerProcess) -> String {
-    let (_, text) = debug_mails(server)
-        .await
-        .pop()
-        .expect("the verification mail");
-    let link = text
-        .lines()
-        .map(str::trim)
-        .find(|l| l.contains("/verify/"))
-        .expect("a link");
-    link[link.find("/verify/").expect("a verify path")..].to_owned()
 }
 
 async fn wait_for(what: &str, mut done: impl FnMut() -> bool) {
@@ -95,7 +54,7 @@ async fn a_kill_during_each_step_loses_nothing_and_duplicates_nothing() {
 
         let server = ServerProcess::start(dir.path(), &env).await;
         server.sign_up_ada().await;
-        let path = verification_path(&server).await;
+        let path = server.verification_path("ada@uni.example").await;
 
         // The answer to `endpoint` is held back; kill the process while it waits for it.
         fake.delay(endpoint, 1, Duration::from_secs(20));
@@ -124,11 +83,8 @@ async fn a_kill_during_each_step_loses_nothing_and_duplicates_nothing() {
         // The queue resumes the registration by itself; the password mail says it is done.
         let server = ServerProcess::start(dir.path(), &env).await;
         for _ in 0..200 {
-            let mails = debug_mails(&server).await;
-            if mails
-                .iter()
-                .any(|(subject, _)| subject == "Your new account")
-            {
+            let mails = server.mails().await;
+            if mails.iter().any(|mail| mail.subject == "Your new account") {
                 break;
             }
             tokio::time::sleep(Duration::from_millis(50)).await;
@@ -143,11 +99,12 @@ async fn a_kill_during_each_step_loses_nothing_and_duplicates_nothing() {
             "{situation}"
         );
         assert_eq!(fake.consumed(&sku), 1, "{situation}: one licence");
-        let passwords: Vec<String> = debug_mails(&server)
+        let passwords: Vec<String> = server
+            .mails()
             .await
             .into_iter()
-            .filter(|(subject, _)| subject == "Your new account")
-            .map(|(_, text)| password_in(&text).expect("a password in the mail"))
+            .filter(|mail| mail.subject == "Your new account")
+            .map(|mail| password_in(&mail.text).expect("a password in the mail"))
             .collect();
         assert_eq!(passwords.len(), 1, "{situation}: one password mail");
         assert_eq!(
@@ -162,7 +119,7 @@ async fn a_kill_during_each_step_loses_nothing_and_duplicates_nothing() {
             "{situation}: a new password only when the first one died with the process"
         );
         assert_eq!(
-            server.post(&path, &[("lang", "en")]).await,
+            server.confirm(&path).await,
             410,
             "{situation}: the link is used up"
         );
@@ -177,12 +134,12 @@ async fn a_sign_up_whose_mail_went_out_survives_a_kill() {
     // Killed the moment the mail is there: sled's own flusher (every 500 ms) has almost
     // certainly not run since the sign-up was stored, so only a flush before the mail
     // keeps it.
-    let path = verification_path(&server).await;
+    let path = server.verification_path("ada@uni.example").await;
     server.kill();
 
     let server = ServerProcess::start(dir.path(), &[]).await;
     assert_eq!(server.get(&path).await, 200, "the mailed link still works");
-    server.expect(200, server.post(&path, &[("lang", "en")]).await);
+    server.expect(200, server.confirm(&path).await);
 }
 
 #[tokio::test]
@@ -194,7 +151,7 @@ async fn sigterm_lets_the_running_request_finish_and_exits_cleanly() {
     let dir = tempfile::tempdir().unwrap();
     let server = ServerProcess::start(dir.path(), &env).await;
     server.sign_up_ada().await;
-    let path = verification_path(&server).await;
+    let path = server.verification_path("ada@uni.example").await;
 
     fake.delay(Endpoint::CreateUser, 1, Duration::from_millis(700));
     let confirm = tokio::spawn({
@@ -245,7 +202,7 @@ async fn a_full_disk_stops_start_up_with_one_clear_line() {
     let (_, env) = store_on(&disk, "store");
     let server = ServerProcess::start_via(&launcher, dir.path(), &env).await;
     server.sign_up_ada().await;
-    let path = verification_path(&server).await;
+    let path = server.verification_path("ada@uni.example").await;
     let (code, log) = tokio::task::spawn_blocking(move || server.terminate())
         .await
         .unwrap();
@@ -292,7 +249,7 @@ async fn a_disk_filling_up_while_serving_gets_an_error_page_then_the_server_stop
         let mut fields = sign_up_fields(&email, "Ada", &last).to_vec();
         fields.push(("lang", "de"));
         let response = client
-            .post(server.url("/signup"))
+            .post(server.url(paths::SIGNUP))
             .form(&fields)
             .send()
             .await
@@ -334,14 +291,9 @@ async fn a_disk_filling_up_while_serving_gets_an_error_page_then_the_server_stop
     assert_eq!(code, Some(1));
     disk.free();
     let server = ServerProcess::start_via(&launcher, dir.path(), &env).await;
-    assert_eq!(server.get("/readyz").await, 200);
+    assert_eq!(server.get(paths::READYZ).await, 200);
     server.expect(
         200,
-        server
-            .post(
-                "/signup",
-                &sign_up_fields("bob@uni.example", "Bob", "Builder"),
-            )
-            .await,
+        server.sign_up("bob@uni.example", "Bob", "Builder").await,
     );
 }

@@ -4,11 +4,11 @@
 
 use std::time::Duration;
 
-use ms365_accountcreator::startup::Overrides;
 use tokio::io::{AsyncReadExt, AsyncWriteExt};
 use tokio::net::TcpStream;
 
-use crate::support::helpers::{Logs, TestApp, attrs, spawn_app, spawn_app_with, texts};
+use crate::support::helpers::{Logs, TestApp, attrs, spawn_app, texts};
+use crate::support::routes::paths;
 
 /// Sends `head` (a request without body) on a fresh connection; the status code of the
 /// answer, or `None` when the server closed the connection without one.
@@ -39,12 +39,12 @@ async fn every_method_and_request_target_form_gets_an_answer_never_a_panic() {
         "GET", "HEAD", "POST", "PUT", "DELETE", "PATCH", "OPTIONS", "TRACE", "CONNECT", "PROPFIND",
     ];
     let targets = [
-        "/".to_owned(),
+        paths::HOME.to_owned(),
         "/nothing-here".to_owned(),
         "//evil.example/x".to_owned(),
-        "/verify/".to_owned(),
+        paths::VERIFY.to_owned(),
         format!("http://{host}/"),
-        format!("http://{host}/signup"),
+        format!("http://{host}{}", paths::SIGNUP),
         format!("{host}:443"),
         "host:443".to_owned(),
         "*".to_owned(),
@@ -71,7 +71,7 @@ async fn every_method_and_request_target_form_gets_an_answer_never_a_panic() {
             "{method} {target} answered {status}"
         );
     }
-    assert_eq!(app.get("/").await.status(), 200, "still serving");
+    assert_eq!(app.get_home().await.status(), 200, "still serving");
 }
 
 #[tokio::test]
@@ -103,9 +103,9 @@ async fn the_language_switcher_never_links_to_another_site() {
         }
     }
     // A page the server does serve keeps its own path.
-    let page = app.get("/verify/not-a-token").await.text().await.unwrap();
+    let page = app.get_verify("not-a-token").await.text().await.unwrap();
     let links = attrs(&page, "nav.lang-switch a", "href");
-    assert_eq!(links, ["/verify/not-a-token?lang=de"]);
+    assert_eq!(links, [format!("{}?lang=de", paths::verify("not-a-token"))]);
 }
 
 #[tokio::test]
@@ -118,11 +118,15 @@ async fn kept_mails_are_not_reachable_in_production() {
             "JWT_SECRET_KEY",
             "a-long-production-secret-of-more-than-32-bytes",
         ),
+        (
+            "MAILBOX_TAG_SECRET",
+            "a-long-production-tag-secret-of-32-bytes-or-more",
+        ),
         ("DEBUG_DONT_SEND_MAIL", "true"),
         ("DEBUG_DONT_CONNECT_TO_API", "true"),
     ];
     let (logs, _guard) = Logs::capture();
-    let app = spawn_app_with(&production, Overrides::default()).await;
+    let app = TestApp::builder().envs(&production).spawn().await;
     assert!(logs.text().contains("no mail is sent"), "{}", logs.text());
     assert_eq!(
         app.sign_up("ada@uni.example", "Ada", "Lovelace")
@@ -131,14 +135,15 @@ async fn kept_mails_are_not_reachable_in_production() {
         200
     );
     // Act
-    let response = app.get("/debug/mails").await;
+    let response = app.get_debug_mails(&[]).await;
     // Assert
     assert_eq!(response.status(), 404);
     let page = response.text().await.unwrap();
+    assert_eq!(texts(&page, "h1"), vec!["Page not found"]);
     assert!(
         texts(&page, "a")
             .iter()
-            .all(|link| !link.contains("/verify/"))
+            .all(|link| !link.contains(paths::VERIFY))
     );
-    assert!(!page.contains("/verify/"), "{page}");
+    assert!(!page.contains(paths::VERIFY), "{page}");
 }

@@ -12,17 +12,18 @@ use std::sync::Arc;
 use std::time::{Duration, Instant};
 
 use ms365_accountcreator::directory::{
-    Directory, DirectoryError, DirectoryUser, FreeName, Grants, NewUser, SimulatedDirectory,
+    Directory, DirectoryError, DirectoryUser, Grants, MailboxTag, MailboxTagger, NameQuery,
+    NewUser, SimulatedDirectory,
 };
 use ms365_accountcreator::domain::{MailNickname, PersonName};
-use ms365_accountcreator::graph::{GraphClient, GraphSettings, RetryPolicy};
+use ms365_accountcreator::graph::{GraphClient, GraphSettings, RetryPolicy, TagAttribute};
 use ms365_accountcreator::startup::Overrides;
 use secrecy::SecretString;
 
 use crate::support::fake_graph::{
     CLIENT_ID, DOMAIN, Endpoint, FakeGraph, fixture, openssl_thumbprint,
 };
-use crate::support::helpers::{Logs, TestApp, password_in, spawn_app_with, texts};
+use crate::support::helpers::{Logs, TestApp, password_in, texts};
 
 // --- arrangement ---
 
@@ -47,11 +48,6 @@ pub(crate) fn env(fake: &FakeGraph, groups: &[String], skus: &[String]) -> Vec<(
     .collect()
 }
 
-async fn spawn(env: &[(String, String)], overrides: Overrides) -> TestApp {
-    let pairs: Vec<(&str, &str)> = env.iter().map(|(k, v)| (k.as_str(), v.as_str())).collect();
-    spawn_app_with(&pairs, overrides).await
-}
-
 /// Client settings for the fake, as the server would build them.
 pub(crate) fn settings(fake: &FakeGraph, groups: &[String], skus: &[String]) -> GraphSettings {
     GraphSettings {
@@ -67,6 +63,7 @@ pub(crate) fn settings(fake: &FakeGraph, groups: &[String], skus: &[String]) -> 
         license_skus: skus.to_vec(),
         usage_location: "DE".into(),
         timeout: Duration::from_secs(5),
+        mailbox_tag_attribute: TagAttribute::default(),
     }
 }
 
@@ -86,13 +83,6 @@ pub(crate) fn client(settings: &GraphSettings, deadline: Duration) -> GraphClien
         .with_retry_policy(quick(deadline))
 }
 
-fn overrides(client: GraphClient) -> Overrides {
-    Overrides {
-        directory: Some(Arc::new(client)),
-        ..Overrides::default()
-    }
-}
-
 /// Signs up, opens the mail's link and presses the confirm button.
 async fn sign_up_and_confirm(
     app: &TestApp,
@@ -106,7 +96,7 @@ async fn sign_up_and_confirm(
 
 async fn confirm(app: &TestApp, email: &str, lang: &str) -> reqwest::Response {
     let path = app.verification_path(email).await;
-    app.post_form(&path, &[("lang", lang)]).await
+    app.confirm_in(&path, lang).await
 }
 
 async fn assert_ready(response: reqwest::Response, username: &str) {
@@ -137,6 +127,27 @@ async fn created_user(graph: &GraphClient) -> Result<DirectoryUser, DirectoryErr
         .await
 }
 
+/// The tag of a mailbox under the TEST mode's secret (`MAILBOX_TAG_SECRET = "test"`), as
+/// the server computes it.
+pub(crate) fn tag_of(mailbox: &str) -> MailboxTag {
+    MailboxTagger::new(&SecretString::from("test")).tag(mailbox)
+}
+
+/// The free name the name query finds for a mailbox nobody has tagged a user for.
+async fn free_name(
+    directory: &dyn Directory,
+    nick: &MailNickname,
+    taken: &[String],
+) -> Result<String, DirectoryError> {
+    match directory
+        .free_user_principal_name(nick, taken, &tag_of("nobody@uni.example"))
+        .await?
+    {
+        NameQuery::Free(free) => Ok(free.user_principal_name),
+        NameQuery::Tagged(user) => panic!("no user carries this tag, yet {user:?}"),
+    }
+}
+
 fn new_user<'a>(
     given: &'a str,
     surname: &'a str,
@@ -145,11 +156,14 @@ fn new_user<'a>(
 ) -> NewUser<'a> {
     static PASSWORD: std::sync::LazyLock<SecretString> =
         std::sync::LazyLock::new(|| SecretString::from("!1Aa-test-password"));
+    static TAG: std::sync::LazyLock<MailboxTag> =
+        std::sync::LazyLock::new(|| tag_of("ada@uni.example"));
     NewUser {
         given_name: given,
         surname,
         nickname,
         user_principal_name: upn,
         password: &PASSWORD,
+        tag: &TAG,
     }
 }

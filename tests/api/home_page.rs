@@ -5,8 +5,9 @@
 
 use reqwest::Method;
 
-use crate::support::helpers::{TestApp, spawn_app, spawn_app_with};
+use crate::support::helpers::{TestApp, spawn_app};
 use crate::support::process::ServerProcess;
+use crate::support::routes::paths;
 
 /// Status, headers (but the request id and the date, which differ per answer) and body.
 async fn answer(
@@ -54,7 +55,7 @@ async fn assert_same_both_ways(app: &TestApp, label: &str) {
         &[("hx-request", "true"), ("accept-encoding", "gzip")],
         &[("if-none-match", "*"), ("accept-encoding", "br")],
     ];
-    for path in ["/", "/de", "/en"] {
+    for path in [paths::HOME, &paths::home_in("de"), &paths::home_in("en")] {
         for method in [Method::GET, Method::HEAD] {
             for headers in requests {
                 // Act
@@ -77,22 +78,29 @@ async fn assert_same_both_ways(app: &TestApp, label: &str) {
 async fn the_empty_form_is_the_same_before_routing_as_through_the_routes() {
     let app = spawn_app().await;
     assert_same_both_ways(&app, "plain http").await;
-    let https = spawn_app_with(
-        &[("PUBLIC_URL", "https://signup.example.edu/accounts")],
-        Default::default(),
-    )
-    .await;
+    let https = TestApp::builder()
+        .env("PUBLIC_URL", "https://signup.example.edu/accounts")
+        .spawn()
+        .await;
     assert_same_both_ways(&https, "under https and a path").await;
 }
 
 #[tokio::test]
 async fn what_only_the_routes_judge_still_reaches_them() {
-    let app = spawn_app_with(&[("REVERSE_PROXY_COUNT", "1")], Default::default()).await;
+    let app = TestApp::builder()
+        .env("REVERSE_PROXY_COUNT", "1")
+        .spawn()
+        .await;
     let cases: &[RoutedCase] = &[
         // The body cap refuses a declared body over it, on GET too.
-        (Method::GET, "/", &[("content-length", "100000")], 413),
+        (
+            Method::GET,
+            paths::HOME,
+            &[("content-length", "100000")],
+            413,
+        ),
         // Only GET and HEAD are answered with the form.
-        (Method::POST, "/", &[], 405),
+        (Method::POST, paths::HOME, &[], 405),
         (Method::DELETE, "/de", &[], 405),
         // A one-segment path that names no language is not found.
         (Method::GET, "/xx", &[], 404),
@@ -102,15 +110,11 @@ async fn what_only_the_routes_judge_still_reaches_them() {
         assert_eq!(status, *expected, "{method} {path} {headers:?}");
     }
     // A trusted proxy's prefix puts every link under it.
-    let (_, _, page) = answer(
-        &app,
-        Method::GET,
-        "/",
-        &[("x-forwarded-prefix", "/accounts")],
-    )
-    .await;
+    let prefix = [("x-forwarded-prefix", "/accounts")];
+    let (_, _, page) = answer(&app, Method::GET, paths::HOME, &prefix).await;
     let page = String::from_utf8(page).unwrap();
-    assert!(page.contains("/accounts/signup"), "{page}");
+    let signup = format!("/accounts{}", paths::SIGNUP);
+    assert!(page.contains(&signup), "{page}");
 }
 
 #[tokio::test]
@@ -123,7 +127,7 @@ async fn the_empty_form_answers_with_its_request_id_and_a_debug_line() {
     let server = ServerProcess::start(dir.path(), &env).await;
     let client = reqwest::Client::new();
     let mut ids = Vec::new();
-    for path in ["/", "/de"] {
+    for path in [paths::HOME, &paths::home_in("de")] {
         let response = client
             .head(server.url(path))
             .header("accept-encoding", "br")

@@ -4,10 +4,13 @@
 
 use std::path::Path;
 
-use ms365_accountcreator::startup::Overrides;
+use ms365_accountcreator::directory::{Directory, MailboxTagger};
+use reqwest::Method;
+use secrecy::SecretString;
 
 use crate::support::flaky_directory::{FlakyDirectory, Op};
-use crate::support::helpers::{TestApp, spawn_app_with};
+use crate::support::helpers::TestApp;
+use crate::support::routes::{HTMX, paths, sign_up_fields};
 
 /// What the server answered, kept under `name` in `dir`: a page as it is, a fragment inside
 /// a minimal document (the checker takes documents only).
@@ -29,8 +32,6 @@ async fn keep(dir: &Path, name: &str, response: reqwest::Response) {
     std::fs::write(dir.join(format!("{name}.html")), document).unwrap();
 }
 
-const HTMX: &[(&str, &str)] = &[("hx-request", "true")];
-
 async fn form_posts(app: &TestApp, dir: &Path) {
     let invalid = [
         ("email", "not an address"),
@@ -38,17 +39,13 @@ async fn form_posts(app: &TestApp, dir: &Path) {
         ("last_name", "X\u{200B}"),
         ("lang", "en"),
     ];
-    keep(dir, "form-errors", app.post_form("/signup", &invalid).await).await;
-    let errors = app.post_form_with("/signup", &invalid, HTMX).await;
+    keep(dir, "form-errors", app.post_signup(&invalid).await).await;
+    let errors = app.post_signup_with(&invalid, HTMX).await;
     keep(dir, "form-errors.fragment", errors).await;
+    let form = "application/x-www-form-urlencoded";
     let damaged = app
-        .client
-        .post(app.url("/signup"))
-        .header("content-type", "application/x-www-form-urlencoded")
-        .body("email=%FF%FE&lang=de")
-        .send()
-        .await
-        .unwrap();
+        .post_bytes(paths::SIGNUP, form, "email=%FF%FE&lang=de", &[])
+        .await;
     keep(dir, "form-damaged", damaged).await;
     for (name, email) in [
         ("ok", "ada@uni.example"),
@@ -56,11 +53,9 @@ async fn form_posts(app: &TestApp, dir: &Path) {
         ("empty", ""),
     ] {
         let fields = [("email", email), ("lang", "en")];
-        let page = app.post_form("/signup/check-email", &fields).await;
+        let page = app.post_check_email_with(&fields, &[]).await;
         keep(dir, &format!("check-email-{name}"), page).await;
-        let fragment = app
-            .post_form_with("/signup/check-email", &fields, HTMX)
-            .await;
+        let fragment = app.post_check_email(email, "en").await;
         keep(dir, &format!("check-email-{name}.fragment"), fragment).await;
     }
 }
@@ -72,15 +67,9 @@ async fn link_pages(app: &TestApp, dir: &Path, directory: &FlakyDirectory) {
         app.sign_up("ada@uni.example", "Ada", "Lovelace").await,
     )
     .await;
-    let fields = [
-        ("email", "grace@uni.example"),
-        ("consent_email", "yes"),
-        ("consent_name", "yes"),
-        ("first_name", "Grace"),
-        ("last_name", "Hopper"),
-        ("lang", "de"),
-    ];
-    let mailbox = app.post_form_with("/signup", &fields, HTMX).await;
+    let mut fields = sign_up_fields("grace@uni.example", "Grace", "Hopper").to_vec();
+    fields.push(("lang", "de"));
+    let mailbox = app.post_signup_with(&fields, HTMX).await;
     keep(dir, "check-mailbox.fragment", mailbox).await;
 
     let path = app.verification_path("ada@uni.example").await;
@@ -88,7 +77,7 @@ async fn link_pages(app: &TestApp, dir: &Path, directory: &FlakyDirectory) {
     // The directory is unavailable: the confirm is queued (the test clock stands still, so
     // the queue's next attempt waits), and the link shows the waiting status.
     directory.fail_next(Op::Create);
-    keep(dir, "queued", app.post_form(&path, &[("lang", "en")]).await).await;
+    keep(dir, "queued", app.confirm(&path).await).await;
     let status = format!("{path}?view=status");
     keep(dir, "link-queued", app.get(&path).await).await;
     keep(dir, "status-queued", app.get(&status).await).await;
@@ -98,65 +87,69 @@ async fn link_pages(app: &TestApp, dir: &Path, directory: &FlakyDirectory) {
         app.get_with(&status, HTMX).await,
     )
     .await;
-    keep(dir, "result", app.post_form(&path, &[("lang", "en")]).await).await;
+    keep(dir, "result", app.confirm(&path).await).await;
     keep(dir, "link-used", app.get(&path).await).await;
     keep(dir, "status-ready", app.get(&status).await).await;
-    keep(dir, "link-invalid", app.get("/verify/not-a-token").await).await;
+    keep(dir, "link-invalid", app.get_verify("not-a-token").await).await;
     let grace = app.verification_path("grace@uni.example").await;
+    // Ada's user carries Grace's mailbox tag: for Grace, the mailbox has its account.
+    let ada = directory.find_user("ada.lovelace@tenant.example").await;
+    let ada = ada.unwrap().expect("Ada's user").object_id;
+    let tag = MailboxTagger::new(&SecretString::from("test")).tag("grace@uni.example");
+    directory.set_tag(&ada, &tag).await.unwrap();
+    keep(
+        dir,
+        "existing",
+        app.post_form(&grace, &[("lang", "de")]).await,
+    )
+    .await;
+    let existing = std::fs::read_to_string(dir.join("existing.html")).unwrap();
+    assert!(existing.contains("Für diese Adresse gibt es bereits ein Konto"));
+    keep(dir, "link-existing", app.get(&grace).await).await;
+    let status = format!("{grace}?view=status");
+    keep(
+        dir,
+        "status-existing.fragment",
+        app.get_with(&status, HTMX).await,
+    )
+    .await;
     app.advance_clock(60 * 60 * 24 * 30);
     keep(dir, "link-expired", app.get(&grace).await).await;
-    keep(dir, "debug-mails", app.get("/debug/mails").await).await;
+    keep(dir, "debug-mails", app.get_debug_mails(&[]).await).await;
 }
 
 /// The password reset's pages; ada's account exists by now.
 async fn reset_pages(app: &TestApp, dir: &Path, directory: &FlakyDirectory) {
-    keep(dir, "password", app.get("/password").await).await;
-    keep(dir, "password-de", app.get("/de/password").await).await;
-    keep(
-        dir,
-        "password.fragment",
-        app.get_with("/password", HTMX).await,
-    )
-    .await;
+    keep(dir, "password", app.get(paths::PASSWORD).await).await;
+    let german = app.get(&paths::password_in("de")).await;
+    keep(dir, "password-de", german).await;
+    let fragment = app.get_with(paths::PASSWORD, HTMX).await;
+    keep(dir, "password.fragment", fragment).await;
     let bad = [("email", "not an address"), ("lang", "en")];
     keep(
         dir,
         "password-error",
-        app.post_form("/password", &bad).await,
+        app.post_password_with(&bad, &[]).await,
     )
     .await;
-    let error = app.post_form_with("/password", &bad, HTMX).await;
+    let error = app.post_password_with(&bad, HTMX).await;
     keep(dir, "password-error.fragment", error).await;
     let ada = [("email", "ada@uni.example"), ("lang", "en")];
-    let sent = app.post_form_with("/password", &ada, HTMX).await;
+    let sent = app.post_password_with(&ada, HTMX).await;
     keep(dir, "password-sent.fragment", sent).await;
-    keep(dir, "password-sent", app.post_form("/password", &ada).await).await;
-    let mail = app
-        .mails()
-        .await
-        .into_iter()
-        .find(|mail| mail.links.iter().any(|link| link.contains("/password/")))
-        .expect("a reset link");
-    let link = mail
-        .links
-        .iter()
-        .find(|l| l.contains("/password/"))
-        .unwrap();
-    let path = link.strip_prefix(&app.address).unwrap().to_owned();
+    let sent = app.post_password("ada@uni.example", "en").await;
+    keep(dir, "password-sent", sent).await;
+    let path = app.reset_path("ada@uni.example").await;
     keep(dir, "password-link", app.get(&path).await).await;
-    let press = || app.post_form(&path, &[("lang", "en")]);
+    let press = || app.confirm(&path);
     directory.fail_next(Op::SetPassword);
     keep(dir, "password-failed", press().await).await;
     directory.fail_next(Op::SetPasswordForbidden);
     keep(dir, "password-forbidden", press().await).await;
     keep(dir, "password-done", press().await).await;
     keep(dir, "password-link-used", app.get(&path).await).await;
-    keep(
-        dir,
-        "password-link-invalid",
-        app.get("/password/x.y.z").await,
-    )
-    .await;
+    let invalid = app.get(&paths::password_link("x.y.z")).await;
+    keep(dir, "password-link-invalid", invalid).await;
 }
 
 async fn error_pages(app: &TestApp, dir: &Path) {
@@ -167,25 +160,21 @@ async fn error_pages(app: &TestApp, dir: &Path) {
         app.get_with("/no/such/page", HTMX).await,
     )
     .await;
-    let put = app.client.put(app.url("/signup")).send().await.unwrap();
-    keep(dir, "405", put).await;
+    keep(dir, "405", app.send(Method::PUT, paths::SIGNUP).await).await;
     let foreign = [("sec-fetch-site", "cross-site")];
-    keep(
-        dir,
-        "403",
-        app.post_form_with("/signup", &[], &foreign).await,
-    )
-    .await;
+    keep(dir, "403", app.post_signup_with(&[], &foreign).await).await;
     let large = app
         .client
-        .post(app.url("/signup"))
+        .post(app.url(paths::SIGNUP))
         .body(vec![b'a'; 64 * 1024])
         .send()
         .await
         .unwrap();
     keep(dir, "413", large).await;
-    let limited =
-        spawn_app_with(&[("RATE_LIMIT_PER_IP_PER_HOUR", "1")], Overrides::default()).await;
+    let limited = TestApp::builder()
+        .env("RATE_LIMIT_PER_IP_PER_HOUR", "1")
+        .spawn()
+        .await;
     limited
         .sign_up("first@uni.example", "Ada", "Lovelace")
         .await;
@@ -196,9 +185,7 @@ async fn error_pages(app: &TestApp, dir: &Path) {
     keep(dir, "429-form", refused).await;
     let fields = [("email", "third@uni.example"), ("lang", "en")];
     for _ in 0..20 {
-        let check = limited
-            .post_form_with("/signup/check-email", &fields, HTMX)
-            .await;
+        let check = limited.post_check_email_with(&fields, HTMX).await;
         if check.status() == 429 {
             keep(dir, "429.fragment", check).await;
             return;
@@ -212,23 +199,21 @@ async fn error_pages(app: &TestApp, dir: &Path) {
 async fn every_page_and_fragment_passes_the_nu_html_checker() {
     // Arrange
     let directory = FlakyDirectory::new();
-    let overrides = Overrides {
-        directory: Some(directory.clone()),
-        ..Overrides::default()
-    };
-    let settings = [
-        ("PASSWORD_DELIVERY", "both"),
-        ("PASSWORD_RESET_ENABLED", "true"),
-    ];
-    let app = spawn_app_with(&settings, overrides).await;
+    let app = TestApp::builder()
+        .directory(directory.clone())
+        .env("PASSWORD_DELIVERY", "both")
+        .resets()
+        .spawn()
+        .await;
     let dir = tempfile::tempdir().unwrap();
     let out = dir.path();
 
     // Act: collect
-    for (name, path) in [("home", "/"), ("home-en", "/en"), ("home-de", "/de")] {
-        keep(out, name, app.get(path).await).await;
+    keep(out, "home", app.get_home().await).await;
+    for lang in ["en", "de"] {
+        keep(out, &format!("home-{lang}"), app.get_home_in(lang).await).await;
     }
-    keep(out, "home.fragment", app.get_with("/", HTMX).await).await;
+    keep(out, "home.fragment", app.get_with(paths::HOME, HTMX).await).await;
     form_posts(&app, out).await;
     link_pages(&app, out, &directory).await;
     reset_pages(&app, out, &directory).await;

@@ -2,43 +2,25 @@
 
 use serde_json::{Value, json};
 
-use crate::support::helpers::{TestApp, spawn_app, spawn_app_with};
-use ms365_accountcreator::startup::Overrides;
+use crate::support::helpers::{TestApp, spawn_app};
+use crate::support::routes::{json_answer, paths};
 
-async fn post_json(
-    app: &TestApp,
-    path: &str,
-    body: Value,
-    headers: &[(&str, &str)],
-) -> (u16, Value) {
-    let mut request = app.client.post(app.url(path)).json(&body);
-    for (name, value) in headers {
-        request = request.header(*name, *value);
-    }
-    let response = request.send().await.unwrap();
-    let status = response.status().as_u16();
-    let text = response.text().await.unwrap();
-    (
-        status,
-        serde_json::from_str(&text).unwrap_or(Value::String(text)),
-    )
-}
+const JSON: &str = "application/json";
 
 #[tokio::test]
 async fn the_root_links_the_endpoints_and_the_spec_describes_them() {
     let app = spawn_app().await;
-    let root: Value = app.get("/api/v1/").await.json().await.unwrap();
-    assert_eq!(root["emailVerification"], "/api/v1/email-verification");
-    assert_eq!(root["accountCreation"], "/api/v1/account_creation");
+    let root = app.api_root().await;
+    assert_eq!(root["emailVerification"], paths::API_EMAIL_VERIFICATION);
+    assert_eq!(root["accountCreation"], paths::API_ACCOUNT_CREATION);
     assert!(
         root.get("passwordReset").is_none(),
         "resets are off: {root}"
     );
-    let with_resets =
-        spawn_app_with(&[("PASSWORD_RESET_ENABLED", "true")], Overrides::default()).await;
-    let root: Value = with_resets.get("/api/v1/").await.json().await.unwrap();
-    assert_eq!(root["passwordReset"], "/api/v1/password_reset");
-    let spec: Value = app.get("/api/api-spec.json").await.json().await.unwrap();
+    let with_resets = TestApp::builder().resets().spawn().await;
+    let root = with_resets.api_root().await;
+    assert_eq!(root["passwordReset"], paths::API_PASSWORD_RESET);
+    let spec = app.api_spec().await;
     assert!(spec["openapi"].as_str().unwrap().starts_with("3."));
     for path in [
         "/",
@@ -57,43 +39,26 @@ async fn the_root_links_the_endpoints_and_the_spec_describes_them() {
 
 #[tokio::test]
 async fn email_verification_answers_valid_or_a_translated_reason() {
-    let app = spawn_app_with(
-        &[("EMAIL_ADDRESS_FILTER", r".*@uni\.example")],
-        Overrides::default(),
-    )
-    .await;
-    let (status, ok) = post_json(
-        &app,
-        "/api/v1/email-verification",
-        json!({"email": "Ada@Uni.Example"}),
-        &[],
-    )
-    .await;
+    let app = TestApp::builder()
+        .env("EMAIL_ADDRESS_FILTER", r".*@uni\.example")
+        .spawn()
+        .await;
+    let (status, ok) = app
+        .post_email_verification(&json!({"email": "Ada@Uni.Example"}), &[])
+        .await;
     assert_eq!(status, 200);
     assert_eq!(ok, json!({"valid": true, "reason": null}));
-    let (_, illegal) = post_json(
-        &app,
-        "/api/v1/email-verification",
-        json!({"email": "ada@other.example"}),
-        &[],
-    )
-    .await;
+    let (_, illegal) = app
+        .post_email_verification(&json!({"email": "ada@other.example"}), &[])
+        .await;
     assert_eq!(illegal, json!({"valid": false, "reason": "Email illegal"}));
-    let (_, german) = post_json(
-        &app,
-        "/api/v1/email-verification",
-        json!({"email": "nope"}),
-        &[("lang", "de")],
-    )
-    .await;
+    let (_, german) = app
+        .post_email_verification(&json!({"email": "nope"}), &[("lang", "de")])
+        .await;
     assert_eq!(german["reason"], "E-Mail-Adresse nicht zulässig");
-    let (_, by_accept) = post_json(
-        &app,
-        "/api/v1/email-verification",
-        json!({"email": "nope"}),
-        &[("accept-language", "de")],
-    )
-    .await;
+    let (_, by_accept) = app
+        .post_email_verification(&json!({"email": "nope"}), &[("accept-language", "de")])
+        .await;
     assert_eq!(by_accept["reason"], "E-Mail-Adresse nicht zulässig");
 }
 
@@ -101,13 +66,7 @@ async fn email_verification_answers_valid_or_a_translated_reason() {
 async fn account_creation_sends_the_verification_mail_and_answers_202() {
     let app = spawn_app().await;
     let body = json!({"firstName": "Ada", "lastName": "Lovelace", "email": "ada@uni.example"});
-    let (status, answer) = post_json(
-        &app,
-        "/api/v1/account_creation",
-        body.clone(),
-        &[("lang", "de")],
-    )
-    .await;
+    let (status, answer) = app.post_account_creation(&body, &[("lang", "de")]).await;
     assert_eq!(status, 202, "{answer}");
     assert!(answer["message"].is_string());
     let mails = app.mails().await;
@@ -119,19 +78,15 @@ async fn account_creation_sends_the_verification_mail_and_answers_202() {
 
     // Confirm through the link, then the address is used.
     let path = app.verification_path("ada@uni.example").await;
-    assert_eq!(app.post_form(&path, &[]).await.status(), 200);
-    let (status, answer) = post_json(&app, "/api/v1/account_creation", body, &[]).await;
+    assert_eq!(app.confirm(&path).await.status(), 200);
+    let (status, answer) = app.post_account_creation(&body, &[]).await;
     assert_eq!(
         (status, answer),
         (400, json!({"message": "Email already used"}))
     );
-    let (_, verification) = post_json(
-        &app,
-        "/api/v1/email-verification",
-        json!({"email": "ADA@uni.example"}),
-        &[],
-    )
-    .await;
+    let (_, verification) = app
+        .post_email_verification(&json!({"email": "ADA@uni.example"}), &[])
+        .await;
     assert_eq!(
         verification,
         json!({"valid": false, "reason": "Email already used"})
@@ -140,11 +95,10 @@ async fn account_creation_sends_the_verification_mail_and_answers_202() {
 
 #[tokio::test]
 async fn account_creation_refuses_bad_data_with_the_originals_messages() {
-    let app = spawn_app_with(
-        &[("EMAIL_ADDRESS_FILTER", r".*@uni\.example")],
-        Overrides::default(),
-    )
-    .await;
+    let app = TestApp::builder()
+        .env("EMAIL_ADDRESS_FILTER", r".*@uni\.example")
+        .spawn()
+        .await;
     let cases = [
         (
             json!({"firstName": "Ada", "lastName": "Lovelace", "email": "ada@else.example"}),
@@ -164,20 +118,16 @@ async fn account_creation_refuses_bad_data_with_the_originals_messages() {
         ),
     ];
     for (body, expected) in cases {
-        let (status, answer) = post_json(&app, "/api/v1/account_creation", body.clone(), &[]).await;
+        let (status, answer) = app.post_account_creation(&body, &[]).await;
         assert_eq!(
             (status, answer),
             (400, json!({"message": expected})),
             "{body}"
         );
     }
-    let (_, german) = post_json(
-        &app,
-        "/api/v1/account_creation",
-        cases_german(),
-        &[("lang", "de")],
-    )
-    .await;
+    let (_, german) = app
+        .post_account_creation(&cases_german(), &[("lang", "de")])
+        .await;
     assert_eq!(german["message"], "Namensformat nicht unterstützt");
     assert!(app.mails().await.is_empty());
 }
@@ -195,7 +145,7 @@ async fn account_creation_refuses_invisible_and_look_alike_names() {
         ("Ada", "!!!"),
     ] {
         let body = json!({"firstName": first, "lastName": last, "email": "ada@uni.example"});
-        let (status, answer) = post_json(&app, "/api/v1/account_creation", body, &[]).await;
+        let (status, answer) = app.post_account_creation(&body, &[]).await;
         assert_eq!(
             (status, answer),
             (400, json!({"message": "Name format not supported"})),
@@ -219,13 +169,8 @@ async fn malformed_bodies_get_422_with_a_json_message() {
         "",
     ] {
         let response = app
-            .client
-            .post(app.url("/api/v1/account_creation"))
-            .header("content-type", "application/json")
-            .body(body)
-            .send()
-            .await
-            .unwrap();
+            .post_bytes(paths::API_ACCOUNT_CREATION, JSON, body, &[])
+            .await;
         assert_eq!(response.status(), 422, "{body:?}");
         let answer: Value = response.json().await.unwrap();
         assert!(
@@ -239,22 +184,12 @@ async fn malformed_bodies_get_422_with_a_json_message() {
 async fn cross_site_browser_calls_are_refused_and_no_cors_headers_are_sent() {
     let app = spawn_app().await;
     let body = json!({"firstName": "Ada", "lastName": "Lovelace", "email": "ada@uni.example"});
-    let (status, answer) = post_json(
-        &app,
-        "/api/v1/account_creation",
-        body.clone(),
-        &[("origin", "https://evil.example")],
-    )
-    .await;
+    let (status, answer) = app
+        .post_account_creation(&body, &[("origin", "https://evil.example")])
+        .await;
     assert_eq!(status, 403);
     assert!(answer["message"].is_string(), "{answer}");
-    let response = app
-        .client
-        .post(app.url("/api/v1/account_creation"))
-        .json(&body)
-        .send()
-        .await
-        .unwrap();
+    let response = app.post_json(paths::API_ACCOUNT_CREATION, &body, &[]).await;
     assert_eq!(response.status(), 202, "scripts without Origin are fine");
     assert!(
         response
@@ -272,13 +207,8 @@ async fn oversized_bodies_are_refused_with_or_without_a_declared_length() {
         "A".repeat(200_000)
     );
     let declared = app
-        .client
-        .post(app.url("/api/v1/account_creation"))
-        .header("content-type", "application/json")
-        .body(huge.clone())
-        .send()
-        .await
-        .unwrap();
+        .post_bytes(paths::API_ACCOUNT_CREATION, JSON, huge.clone(), &[])
+        .await;
     assert_eq!(declared.status(), 413);
     let body: Value = declared.json().await.unwrap();
     assert!(body["message"].is_string());
@@ -289,16 +219,10 @@ async fn oversized_bodies_are_refused_with_or_without_a_declared_length() {
         .chunks(4096)
         .map(|c| Ok(String::from_utf8_lossy(c).into_owned()))
         .collect();
+    let stream = reqwest::Body::wrap_stream(futures_util::stream::iter(chunks));
     let streamed = app
-        .client
-        .post(app.url("/api/v1/account_creation"))
-        .header("content-type", "application/json")
-        .body(reqwest::Body::wrap_stream(futures_util::stream::iter(
-            chunks,
-        )))
-        .send()
-        .await
-        .unwrap();
+        .post_bytes(paths::API_ACCOUNT_CREATION, JSON, stream, &[])
+        .await;
     assert_eq!(streamed.status(), 413);
     assert!(app.mails().await.is_empty());
 }
@@ -321,18 +245,18 @@ async fn string_fields_refuse_every_other_json_type_with_422() {
     let address = json!({"email": "ada@uni.example"});
     let endpoints = [
         (
-            "/api/v1/account_creation",
+            paths::API_ACCOUNT_CREATION,
             &account,
             &["firstName", "lastName", "email"][..],
         ),
-        ("/api/v1/email-verification", &address, &["email"][..]),
+        (paths::API_EMAIL_VERIFICATION, &address, &["email"][..]),
     ];
     for (path, valid, fields) in endpoints {
         for field in fields {
             for value in &wrong {
                 let mut body = valid.clone();
                 body[field] = value.clone();
-                let (status, answer) = post_json(&app, path, body.clone(), &[]).await;
+                let (status, answer) = json_answer(app.post_json(path, &body, &[]).await).await;
                 assert_eq!(status, 422, "{path} {body}: {answer}");
                 assert!(
                     answer["message"].as_str().is_some_and(|m| !m.is_empty()),
@@ -344,31 +268,26 @@ async fn string_fields_refuse_every_other_json_type_with_422() {
     assert!(app.mails().await.is_empty(), "no mail for a wrong type");
 
     // The issue's example, and valid input alongside it.
-    let (status, _) = post_json(
-        &app,
-        "/api/v1/account_creation",
-        json!({"firstName": 1, "lastName": true, "email": "one@uni.example"}),
-        &[],
-    )
-    .await;
+    let (status, _) = app
+        .post_account_creation(
+            &json!({"firstName": 1, "lastName": true, "email": "one@uni.example"}),
+            &[],
+        )
+        .await;
     assert_eq!(status, 422);
-    let (status, answer) = post_json(&app, "/api/v1/account_creation", account, &[]).await;
+    let (status, answer) = app.post_account_creation(&account, &[]).await;
     assert_eq!(status, 202, "{answer}");
-    let (status, answer) = post_json(&app, "/api/v1/email-verification", address, &[]).await;
+    let (status, answer) = app.post_email_verification(&address, &[]).await;
     assert_eq!(status, 200, "{answer}");
 }
 
 #[tokio::test]
 async fn a_lone_surrogate_escape_is_refused_not_repaired() {
     let app = spawn_app().await;
+    let body = r#"{"firstName": "Ada\ud800", "lastName": "Lovelace", "email": "ada@uni.example"}"#;
     let response = app
-        .client
-        .post(app.url("/api/v1/account_creation"))
-        .header("content-type", "application/json")
-        .body(r#"{"firstName": "Ada\ud800", "lastName": "Lovelace", "email": "ada@uni.example"}"#)
-        .send()
-        .await
-        .unwrap();
+        .post_bytes(paths::API_ACCOUNT_CREATION, JSON, body, &[])
+        .await;
     assert_eq!(response.status(), 422);
     let answer: Value = response.json().await.unwrap();
     assert!(answer["message"].is_string(), "{answer}");
@@ -377,7 +296,7 @@ async fn a_lone_surrogate_escape_is_refused_not_repaired() {
 #[tokio::test]
 async fn the_spec_shows_the_request_fields_as_strings() {
     let app = spawn_app().await;
-    let spec: Value = app.get("/api/api-spec.json").await.json().await.unwrap();
+    let spec = app.api_spec().await;
     let schemas = &spec["components"]["schemas"];
     for (schema, field) in [
         ("AccountCreationRequest", "firstName"),
@@ -404,7 +323,7 @@ async fn the_spec_shows_the_request_fields_as_strings() {
 #[tokio::test]
 async fn the_spec_documents_every_status_sent_and_the_fields_real_rules() {
     let app = spawn_app().await;
-    let spec: Value = app.get("/api/api-spec.json").await.json().await.unwrap();
+    let spec = app.api_spec().await;
 
     for (path, statuses) in [
         ("/email-verification", &["200", "415", "422", "429"][..]),
@@ -449,15 +368,15 @@ async fn the_spec_documents_every_status_sent_and_the_fields_real_rules() {
 
 #[tokio::test]
 async fn a_rate_limited_address_check_answers_429_with_retry_after_in_json() {
-    let app = spawn_app_with(&[("RATE_LIMIT_PER_IP_PER_HOUR", "1")], Overrides::default()).await;
+    let app = TestApp::builder()
+        .env("RATE_LIMIT_PER_IP_PER_HOUR", "1")
+        .spawn()
+        .await;
     for attempt in 0..=10 {
+        let address = json!({"email": "ada@uni.example"});
         let response = app
-            .client
-            .post(app.url("/api/v1/email-verification"))
-            .json(&json!({"email": "ada@uni.example"}))
-            .send()
-            .await
-            .unwrap();
+            .post_json(paths::API_EMAIL_VERIFICATION, &address, &[])
+            .await;
         if response.status() == 429 {
             assert!(response.headers().get("retry-after").is_some());
             let answer: Value = response.json().await.unwrap();

@@ -2,12 +2,24 @@
 
 use serde_json::json;
 
-use crate::support::helpers::{Logs, TestApp, spawn_app_with, texts};
-use ms365_accountcreator::startup::Overrides;
+use crate::support::helpers::{Logs, TestApp, attr, texts};
+use crate::support::routes::{paths, sign_up_fields};
+
+/// A sign-up post from `forwarded_for` as a proxy would pass it on; the status.
+async fn post_forwarded(app: &TestApp, email: &str, forwarded_for: &str) -> u16 {
+    let fields = sign_up_fields(email, "Ada", "Lovelace");
+    app.post_signup_with(&fields, &[("x-forwarded-for", forwarded_for)])
+        .await
+        .status()
+        .as_u16()
+}
 
 #[tokio::test]
 async fn sign_up_posts_per_client_are_limited_with_retry_after_and_values_kept() {
-    let app = spawn_app_with(&[("RATE_LIMIT_PER_IP_PER_HOUR", "2")], Overrides::default()).await;
+    let app = TestApp::builder()
+        .env("RATE_LIMIT_PER_IP_PER_HOUR", "2")
+        .spawn()
+        .await;
     assert_eq!(
         app.sign_up("a@uni.example", "Ada", "One").await.status(),
         200
@@ -29,19 +41,12 @@ async fn sign_up_posts_per_client_are_limited_with_retry_after_and_values_kept()
         texts(&page, "[role=alert]")[0].starts_with("Too many attempts."),
         "{page}"
     );
-    assert_eq!(
-        crate::support::helpers::attr(&page, "#last_name", "value").as_deref(),
-        Some("Three")
-    );
+    assert_eq!(attr(&page, "#last_name", "value").as_deref(), Some("Three"));
 
+    let body = json!({"firstName": "Ada", "lastName": "Four", "email": "d@uni.example"});
     let api = app
-        .client
-        .post(app.url("/api/v1/account_creation"))
-        .header("lang", "de")
-        .json(&json!({"firstName": "Ada", "lastName": "Four", "email": "d@uni.example"}))
-        .send()
-        .await
-        .unwrap();
+        .post_json(paths::API_ACCOUNT_CREATION, &body, &[("lang", "de")])
+        .await;
     assert_eq!(api.status(), 429);
     assert!(api.headers().contains_key("retry-after"));
     let body: serde_json::Value = api.json().await.unwrap();
@@ -57,81 +62,53 @@ async fn sign_up_posts_per_client_are_limited_with_retry_after_and_values_kept()
 
 #[tokio::test]
 async fn each_client_behind_a_trusted_proxy_has_its_own_limit_and_spoofing_does_not_help() {
-    let app = spawn_app_with(
-        &[
-            ("RATE_LIMIT_PER_IP_PER_HOUR", "1"),
-            ("REVERSE_PROXY_COUNT", "1"),
-        ],
-        Overrides::default(),
-    )
-    .await;
-    let post = |email: &'static str, forwarded_for: &'static str| {
-        let app = &app;
-        async move {
-            let fields = [
-                ("email", email),
-                ("consent_email", "yes"),
-                ("consent_name", "yes"),
-                ("first_name", "Ada"),
-                ("last_name", "Lovelace"),
-            ];
-            app.post_form_with("/signup", &fields, &[("x-forwarded-for", forwarded_for)])
-                .await
-                .status()
-        }
-    };
-    assert_eq!(post("a@uni.example", "203.0.113.1").await, 200);
+    let app = TestApp::builder()
+        .env("RATE_LIMIT_PER_IP_PER_HOUR", "1")
+        .env("REVERSE_PROXY_COUNT", "1")
+        .spawn()
+        .await;
     assert_eq!(
-        post("b@uni.example", "203.0.113.2").await,
+        post_forwarded(&app, "a@uni.example", "203.0.113.1").await,
+        200
+    );
+    assert_eq!(
+        post_forwarded(&app, "b@uni.example", "203.0.113.2").await,
         200,
         "another client behind the proxy"
     );
-    assert_eq!(post("c@uni.example", "203.0.113.1").await, 429);
+    assert_eq!(
+        post_forwarded(&app, "c@uni.example", "203.0.113.1").await,
+        429
+    );
     // A client that prepends its own X-Forwarded-For value is still seen as itself.
     assert_eq!(
-        post("d@uni.example", "198.51.100.9, 203.0.113.1").await,
+        post_forwarded(&app, "d@uni.example", "198.51.100.9, 203.0.113.1").await,
         429
     );
 }
 
 #[tokio::test]
 async fn without_trusted_proxies_forwarded_headers_are_ignored() {
-    let app = spawn_app_with(&[("RATE_LIMIT_PER_IP_PER_HOUR", "1")], Overrides::default()).await;
-    let fields = [
-        ("email", "a@uni.example"),
-        ("consent_email", "yes"),
-        ("consent_name", "yes"),
-        ("first_name", "Ada"),
-        ("last_name", "Lovelace"),
-    ];
+    let app = TestApp::builder()
+        .env("RATE_LIMIT_PER_IP_PER_HOUR", "1")
+        .spawn()
+        .await;
     assert_eq!(
-        app.post_form_with("/signup", &fields, &[("x-forwarded-for", "203.0.113.1")])
-            .await
-            .status(),
+        post_forwarded(&app, "a@uni.example", "203.0.113.1").await,
         200
     );
-    let fields = [
-        ("email", "b@uni.example"),
-        ("consent_email", "yes"),
-        ("consent_name", "yes"),
-        ("first_name", "Ada"),
-        ("last_name", "Lovelace"),
-    ];
     assert_eq!(
-        app.post_form_with("/signup", &fields, &[("x-forwarded-for", "203.0.113.2")])
-            .await
-            .status(),
+        post_forwarded(&app, "b@uni.example", "203.0.113.2").await,
         429
     );
 }
 
 #[tokio::test]
 async fn mails_to_one_address_are_limited() {
-    let app = spawn_app_with(
-        &[("RATE_LIMIT_MAILS_PER_ADDRESS_PER_HOUR", "2")],
-        Overrides::default(),
-    )
-    .await;
+    let app = TestApp::builder()
+        .env("RATE_LIMIT_MAILS_PER_ADDRESS_PER_HOUR", "2")
+        .spawn()
+        .await;
     assert_eq!(
         app.sign_up("ada@uni.example", "Ada", "Lovelace")
             .await
@@ -159,56 +136,46 @@ async fn mails_to_one_address_are_limited() {
 
 #[tokio::test]
 async fn a_trusted_prefix_is_used_for_every_link_on_the_page() {
-    let app = spawn_app_with(&[("REVERSE_PROXY_COUNT", "1")], Overrides::default()).await;
+    let app = TestApp::builder()
+        .env("REVERSE_PROXY_COUNT", "1")
+        .spawn()
+        .await;
     let page = app
-        .get_with("/", &[("x-forwarded-prefix", "/accounts")])
+        .get_with(paths::HOME, &[("x-forwarded-prefix", "/accounts")])
         .await
         .text()
         .await
         .unwrap();
-    let document = scraper::Html::parse_document(&page);
-    let selector = scraper::Selector::parse("[href], [src], [action], [data-hx-post]").unwrap();
     let mut seen = 0;
-    for element in document.select(&selector) {
-        for attribute in ["href", "src", "action", "data-hx-post"] {
-            if let Some(url) = element.value().attr(attribute) {
-                if url.starts_with('/') && !url.starts_with("//") {
-                    assert!(url.starts_with("/accounts/"), "{attribute}={url}");
-                    seen += 1;
-                }
-            }
+    for (attribute, url) in links_on(&page) {
+        if url.starts_with('/') && !url.starts_with("//") {
+            assert!(url.starts_with("/accounts/"), "{attribute}={url}");
+            seen += 1;
         }
     }
     assert!(seen >= 6, "links checked: {seen}");
-    let plain = app.get("/").await.text().await.unwrap();
+    let plain = app.get_home().await.text().await.unwrap();
     assert_eq!(
-        crate::support::helpers::attr(&plain, "form#signup", "action").as_deref(),
-        Some("/signup")
+        attr(&plain, "form#signup", "action").as_deref(),
+        Some(paths::SIGNUP)
     );
 }
 
 #[tokio::test]
 async fn the_public_url_path_is_the_default_prefix_and_mail_links_ignore_the_host_header() {
-    let app = spawn_app_with(
-        &[("PUBLIC_URL", "https://signup.uni.example/accounts")],
-        Overrides::default(),
-    )
-    .await;
-    let page = app.get("/").await.text().await.unwrap();
+    let app = TestApp::builder()
+        .env("PUBLIC_URL", "https://signup.uni.example/accounts")
+        .spawn()
+        .await;
+    let page = app.get_home().await.text().await.unwrap();
     assert_eq!(
-        crate::support::helpers::attr(&page, "form#signup", "action").as_deref(),
+        attr(&page, "form#signup", "action").as_deref(),
         Some("/accounts/signup")
     );
-    let fields = [
-        ("email", "ada@uni.example"),
-        ("consent_email", "yes"),
-        ("consent_name", "yes"),
-        ("first_name", "Ada"),
-        ("last_name", "Lovelace"),
-    ];
+    let fields = sign_up_fields("ada@uni.example", "Ada", "Lovelace");
     let response = app
         .client
-        .post(app.url("/signup"))
+        .post(app.url(paths::SIGNUP))
         .header("host", "evil.example")
         .header("x-forwarded-host", "evil.example")
         .form(&fields)
@@ -217,45 +184,22 @@ async fn the_public_url_path_is_the_default_prefix_and_mail_links_ignore_the_hos
         .unwrap();
     assert_eq!(response.status(), 200);
     let mail = &app.mails().await[0];
-    let link = mail
-        .text
-        .lines()
-        .map(str::trim)
-        .find(|l| l.contains("/verify/"))
-        .unwrap();
+    assert_eq!(mail.links.len(), 1, "{mail:?}");
     assert!(
-        link.starts_with("https://signup.uni.example/accounts/verify/"),
-        "{link}"
+        mail.links[0].starts_with("https://signup.uni.example/accounts/verify/"),
+        "{mail:?}"
     );
-}
-
-/// A sign-up post from `forwarded_for` as a proxy would pass it on; the status.
-async fn post_forwarded(app: &TestApp, email: &str, forwarded_for: &str) -> u16 {
-    let fields = [
-        ("email", email),
-        ("consent_email", "yes"),
-        ("consent_name", "yes"),
-        ("first_name", "Ada"),
-        ("last_name", "Lovelace"),
-    ];
-    app.post_form_with("/signup", &fields, &[("x-forwarded-for", forwarded_for)])
-        .await
-        .status()
-        .as_u16()
 }
 
 #[tokio::test]
 async fn forwarded_headers_count_only_from_a_trusted_proxy() {
     // Arrange: the proxy is elsewhere; this client reaches the port directly.
-    let direct = spawn_app_with(
-        &[
-            ("RATE_LIMIT_PER_IP_PER_HOUR", "1"),
-            ("REVERSE_PROXY_COUNT", "1"),
-            ("TRUSTED_PROXIES", "192.0.2.10, 198.51.100.0/24"),
-        ],
-        Overrides::default(),
-    )
-    .await;
+    let direct = TestApp::builder()
+        .env("RATE_LIMIT_PER_IP_PER_HOUR", "1")
+        .env("REVERSE_PROXY_COUNT", "1")
+        .env("TRUSTED_PROXIES", "192.0.2.10, 198.51.100.0/24")
+        .spawn()
+        .await;
     // Act / Assert: rotating X-Forwarded-For does not make a new client.
     assert_eq!(
         post_forwarded(&direct, "a@uni.example", "203.0.113.1").await,
@@ -268,14 +212,11 @@ async fn forwarded_headers_count_only_from_a_trusted_proxy() {
     );
 
     // Arrange: loopback is the proxy; TRUSTED_PROXIES alone implies one hop.
-    let proxied = spawn_app_with(
-        &[
-            ("RATE_LIMIT_PER_IP_PER_HOUR", "1"),
-            ("TRUSTED_PROXIES", "127.0.0.0/8, ::1"),
-        ],
-        Overrides::default(),
-    )
-    .await;
+    let proxied = TestApp::builder()
+        .env("RATE_LIMIT_PER_IP_PER_HOUR", "1")
+        .env("TRUSTED_PROXIES", "127.0.0.0/8, ::1")
+        .spawn()
+        .await;
     // Act / Assert
     assert_eq!(
         post_forwarded(&proxied, "a@uni.example", "203.0.113.1").await,
@@ -298,7 +239,7 @@ async fn ipv6_clients_share_a_limit_per_prefix() {
         ("RATE_LIMIT_PER_IP_PER_HOUR", "1"),
         ("REVERSE_PROXY_COUNT", "1"),
     ];
-    let app = spawn_app_with(&settings, Overrides::default()).await;
+    let app = TestApp::builder().envs(&settings).spawn().await;
     // Act / Assert
     assert_eq!(
         post_forwarded(&app, "a@uni.example", "2001:db8:1:2::1").await,
@@ -321,7 +262,7 @@ async fn ipv6_clients_share_a_limit_per_prefix() {
         ("REVERSE_PROXY_COUNT", "1"),
         ("RATE_LIMIT_IPV6_PREFIX", "128"),
     ];
-    let app = spawn_app_with(&per_address, Overrides::default()).await;
+    let app = TestApp::builder().envs(&per_address).spawn().await;
     // Act / Assert
     assert_eq!(
         post_forwarded(&app, "a@uni.example", "2001:db8:1:2::1").await,
@@ -340,7 +281,7 @@ async fn verification_mails_are_capped_per_hour_for_everyone_with_a_page_and_a_m
         ("RATE_LIMIT_MAILS_PER_HOUR", "2"),
         ("METRICS_ENABLED", "true"),
     ];
-    let app = spawn_app_with(&settings, Overrides::default()).await;
+    let app = TestApp::builder().envs(&settings).spawn().await;
     assert_eq!(
         app.sign_up("st1@uni.example", "Ada", "One").await.status(),
         200
@@ -351,13 +292,8 @@ async fn verification_mails_are_capped_per_hour_for_everyone_with_a_page_and_a_m
     );
     // Act
     let limited = app.sign_up("st3@uni.example", "Ada", "Three").await;
-    let api = app
-        .client
-        .post(app.url("/api/v1/account_creation"))
-        .json(&json!({"firstName": "Ada", "lastName": "Four", "email": "st4@uni.example"}))
-        .send()
-        .await
-        .unwrap();
+    let body = json!({"firstName": "Ada", "lastName": "Four", "email": "st4@uni.example"});
+    let api = app.post_json(paths::API_ACCOUNT_CREATION, &body, &[]).await;
     // Assert
     assert_eq!(limited.status(), 429);
     let retry_after: u64 = limited.headers()["retry-after"]
@@ -374,7 +310,7 @@ async fn verification_mails_are_capped_per_hour_for_everyone_with_a_page_and_a_m
     assert_eq!(api.status(), 429);
     assert!(api.headers().contains_key("retry-after"));
     assert_eq!(app.mails().await.len(), 2, "no mail beyond the cap");
-    let samples = crate::metrics::scrape(&app.url("/metrics")).await;
+    let samples = crate::metrics::scrape(&app.url(paths::METRICS)).await;
     let refused =
         crate::metrics::value(&samples, "ms365_rate_limited_total", "limit=mails_per_hour");
     assert_eq!(refused, 2.0);
@@ -383,18 +319,17 @@ async fn verification_mails_are_capped_per_hour_for_everyone_with_a_page_and_a_m
 #[tokio::test]
 async fn the_api_address_check_answers_429_with_retry_after() {
     // Arrange: the check allows ten times the sign-up limit.
-    let app = spawn_app_with(&[("RATE_LIMIT_PER_IP_PER_HOUR", "1")], Overrides::default()).await;
-    let check = || {
-        app.client
-            .post(app.url("/api/v1/email-verification"))
-            .json(&json!({"email": "ada@uni.example"}))
-            .send()
-    };
+    let app = TestApp::builder()
+        .env("RATE_LIMIT_PER_IP_PER_HOUR", "1")
+        .spawn()
+        .await;
+    let address = json!({"email": "ada@uni.example"});
+    let check = || app.post_json(paths::API_EMAIL_VERIFICATION, &address, &[]);
     for _ in 0..10 {
-        assert_eq!(check().await.unwrap().status(), 200);
+        assert_eq!(check().await.status(), 200);
     }
     // Act
-    let limited = check().await.unwrap();
+    let limited = check().await;
     // Assert
     assert_eq!(limited.status(), 429);
     let retry_after: u64 = limited.headers()["retry-after"]
@@ -407,32 +342,68 @@ async fn the_api_address_check_answers_429_with_retry_after() {
     assert!(body["message"].is_string(), "{body}");
 }
 
+/// Every link on a page as (attribute, value): where a click, a form post, an HTMX request or
+/// a loaded asset leads.
+fn links_on(page: &str) -> Vec<(&'static str, String)> {
+    const LINKING: [&str; 5] = ["href", "src", "action", "data-hx-post", "data-hx-get"];
+    let document = scraper::Html::parse_document(page);
+    let selector = scraper::Selector::parse("*").unwrap();
+    let mut links = Vec::new();
+    for element in document.select(&selector) {
+        for attribute in LINKING {
+            if let Some(url) = element.value().attr(attribute) {
+                links.push((attribute, url.to_owned()));
+            }
+        }
+    }
+    links
+}
+
 #[tokio::test]
 async fn a_forwarded_prefix_never_makes_links_lead_to_another_site() {
     // Arrange
-    let app = spawn_app_with(&[("REVERSE_PROXY_COUNT", "1")], Overrides::default()).await;
-    for prefix in [
-        "//evil.example",
-        "/\\evil.example",
-        "///evil.example/",
-        "/a b",
+    let app = TestApp::builder()
+        .env("REVERSE_PROXY_COUNT", "1")
+        .spawn()
+        .await;
+    let base = url::Url::parse(&app.url(paths::HOME)).unwrap();
+    // (the forwarded prefix, the prefix the links get: a path on this site or none)
+    for (prefix, expected) in [
+        ("//evil.example", "/evil.example"),
+        ("///evil.example/", "/evil.example"),
+        ("/\\evil.example", ""),
+        ("/\t/evil.example", ""),
+        ("/a b", ""),
     ] {
         // Act
-        let page = app
-            .get_with("/", &[("x-forwarded-prefix", prefix)])
-            .await
-            .text()
-            .await
-            .unwrap();
-        // Assert
-        let document = scraper::Html::parse_document(&page);
-        let selector = scraper::Selector::parse("[href], [src], [action], [hx-post]").unwrap();
-        for element in document.select(&selector) {
-            for attribute in ["href", "src", "action", "hx-post"] {
-                if let Some(url) = element.value().attr(attribute) {
-                    let off_site = url.starts_with("//") || url.starts_with("/\\");
-                    assert!(!off_site, "{prefix:?} gave {attribute}={url}");
-                }
+        let response = app
+            .get_with(paths::HOME, &[("x-forwarded-prefix", prefix)])
+            .await;
+
+        // Assert: the page has its links, each resolving to this site, under the prefix.
+        assert_eq!(response.status(), 200, "{prefix:?}");
+        let links = links_on(&response.text().await.unwrap());
+        for attribute in ["href", "src", "action", "data-hx-post"] {
+            assert!(
+                links.iter().any(|(a, _)| *a == attribute),
+                "{prefix:?}: no {attribute} on the page"
+            );
+        }
+        for (attribute, url) in &links {
+            let target = base.join(url).unwrap();
+            if target.scheme() == "mailto" {
+                continue; // the support address
+            }
+            assert_eq!(
+                target.origin(),
+                base.origin(),
+                "{prefix:?} gave {attribute}={url:?}, leading to {target}"
+            );
+            if !url.starts_with('#') {
+                assert!(
+                    url.starts_with(&format!("{expected}/")),
+                    "{prefix:?} gave {attribute}={url:?}"
+                );
             }
         }
     }
@@ -443,15 +414,15 @@ async fn a_proxy_count_without_trusted_proxies_warns_at_start_up() {
     // Arrange
     let (logs, _guard) = Logs::capture();
     // Act
-    let _app = spawn_app_with(&[("REVERSE_PROXY_COUNT", "1")], Overrides::default()).await;
-    let _trusted = spawn_app_with(
-        &[
-            ("REVERSE_PROXY_COUNT", "1"),
-            ("TRUSTED_PROXIES", "127.0.0.1"),
-        ],
-        Overrides::default(),
-    )
-    .await;
+    let _app = TestApp::builder()
+        .env("REVERSE_PROXY_COUNT", "1")
+        .spawn()
+        .await;
+    let _trusted = TestApp::builder()
+        .env("REVERSE_PROXY_COUNT", "1")
+        .env("TRUSTED_PROXIES", "127.0.0.1")
+        .spawn()
+        .await;
     // Assert
     let warned = logs.text().matches("set TRUSTED_PROXIES").count();
     assert_eq!(warned, 1, "{}", logs.text());

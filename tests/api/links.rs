@@ -3,29 +3,21 @@
 
 use serde_json::json;
 
-use crate::support::helpers::{TestApp, spawn_app_with, texts};
-use ms365_accountcreator::startup::Overrides;
+use crate::support::helpers::{TestApp, texts};
+use crate::support::routes::paths;
 
-async fn confirm(app: &TestApp, path: &str) -> reqwest::Response {
-    app.post_form(path, &[("lang", "en")]).await
-}
-
-/// Limits loose enough that only the per-mailbox one can bite, at `per_mailbox`.
-async fn app_with_mailbox_limit(per_mailbox: &str) -> TestApp {
-    spawn_app_with(
-        &[
-            ("RATE_LIMIT_PER_IP_PER_HOUR", "100"),
-            ("RATE_LIMIT_MAILS_PER_ADDRESS_PER_HOUR", per_mailbox),
-        ],
-        Overrides::default(),
-    )
-    .await
-}
+/// Only the per-mailbox mail limit can bite: the per-client one is loose.
+const LOOSE: &[(&str, &str)] = &[("RATE_LIMIT_PER_IP_PER_HOUR", "100")];
+const PER_MAILBOX: &str = "RATE_LIMIT_MAILS_PER_ADDRESS_PER_HOUR";
 
 #[tokio::test]
 async fn submissions_by_someone_else_cancel_no_link_and_put_nothing_of_theirs_in_the_mail() {
     // Arrange: the victim signs up and has a link.
-    let app = app_with_mailbox_limit("6").await;
+    let app = TestApp::builder()
+        .envs(LOOSE)
+        .env(PER_MAILBOX, "6")
+        .spawn()
+        .await;
     assert_eq!(
         app.sign_up("st1@uni.example", "Ada", "Lovelace")
             .await
@@ -75,7 +67,7 @@ async fn submissions_by_someone_else_cancel_no_link_and_put_nothing_of_theirs_in
         "Ada Lovelace",
         "the name shows behind the link"
     );
-    let result = confirm(&app, &victims_link).await;
+    let result = app.confirm(&victims_link).await;
     assert_eq!(result.status(), 200);
     assert_eq!(
         texts(&result.text().await.unwrap(), "#username"),
@@ -84,12 +76,16 @@ async fn submissions_by_someone_else_cancel_no_link_and_put_nothing_of_theirs_in
 
     // The other links died with the first confirm.
     assert_eq!(app.get(&attackers_link).await.status(), 409);
-    assert_eq!(confirm(&app, &attackers_link).await.status(), 409);
+    assert_eq!(app.confirm(&attackers_link).await.status(), 409);
 }
 
 #[tokio::test]
 async fn two_links_both_work_until_one_is_confirmed_then_the_other_is_taken() {
-    let app = app_with_mailbox_limit("5").await;
+    let app = TestApp::builder()
+        .envs(LOOSE)
+        .env(PER_MAILBOX, "5")
+        .spawn()
+        .await;
     app.sign_up("ada@uni.example", "Ada", "Lovelace").await;
     let first = app.verification_path("ada@uni.example").await;
     app.sign_up("ada@uni.example", "Ada", "King").await;
@@ -99,7 +95,7 @@ async fn two_links_both_work_until_one_is_confirmed_then_the_other_is_taken() {
     for path in [&first, &second] {
         assert_eq!(app.get(path).await.status(), 200, "{path}");
     }
-    let result = confirm(&app, &second).await.text().await.unwrap();
+    let result = app.confirm(&second).await.text().await.unwrap();
     assert_eq!(texts(&result, "#username"), vec!["ada.king@tenant.example"]);
 
     let old = app.get(&first).await;
@@ -108,7 +104,7 @@ async fn two_links_both_work_until_one_is_confirmed_then_the_other_is_taken() {
         texts(&old.text().await.unwrap(), "h1"),
         vec!["This address is already registered"]
     );
-    assert_eq!(confirm(&app, &first).await.status(), 409);
+    assert_eq!(app.confirm(&first).await.status(), 409);
     let password_mails = app
         .mails()
         .await
@@ -121,21 +117,21 @@ async fn two_links_both_work_until_one_is_confirmed_then_the_other_is_taken() {
 #[tokio::test]
 async fn reaching_the_mailbox_limit_cancels_nothing_and_says_a_link_was_already_sent() {
     // Arrange: two mails, the limit.
-    let app = app_with_mailbox_limit("2").await;
+    let app = TestApp::builder()
+        .envs(LOOSE)
+        .env(PER_MAILBOX, "2")
+        .spawn()
+        .await;
     app.sign_up("ada@uni.example", "Ada", "Lovelace").await;
     let first = app.verification_path("ada@uni.example").await;
     app.sign_up("ada@uni.example", "Ada", "Lovelace").await;
 
     // Act
     let limited = app.sign_up("ada+x@uni.example", "Ada", "Lovelace").await;
+    let body = json!({"firstName": "Ada", "lastName": "Lovelace", "email": "ada@uni.example"});
     let api = app
-        .client
-        .post(app.url("/api/v1/account_creation"))
-        .header("lang", "de")
-        .json(&json!({"firstName": "Ada", "lastName": "Lovelace", "email": "ada@uni.example"}))
-        .send()
-        .await
-        .unwrap();
+        .post_json(paths::API_ACCOUNT_CREATION, &body, &[("lang", "de")])
+        .await;
 
     // Assert: the page and the API say a link was sent and how long it works.
     assert_eq!(limited.status(), 429);
@@ -158,5 +154,5 @@ async fn reaching_the_mailbox_limit_cancels_nothing_and_says_a_link_was_already_
     // Nothing was cancelled: the first link still confirms.
     assert_eq!(app.mails().await.len(), 2);
     assert_eq!(app.get(&first).await.status(), 200);
-    assert_eq!(confirm(&app, &first).await.status(), 200);
+    assert_eq!(app.confirm(&first).await.status(), 200);
 }

@@ -5,6 +5,7 @@
 use serde_json::Value;
 
 use crate::support::process::{ServerProcess, sign_up_fields};
+use crate::support::routes::paths;
 
 #[tokio::test]
 async fn json_logs_carry_request_id_route_status_and_latency_and_no_address() {
@@ -15,7 +16,7 @@ async fn json_logs_carry_request_id_route_status_and_latency_and_no_address() {
     ];
     let server = ServerProcess::start(dir.path(), &env).await;
     let response = reqwest::Client::new()
-        .post(server.url("/signup"))
+        .post(server.url(paths::SIGNUP))
         .form(&sign_up_fields(
             "ada.private@uni.example",
             "Ada",
@@ -30,7 +31,7 @@ async fn json_logs_carry_request_id_route_status_and_latency_and_no_address() {
         .unwrap()
         .to_owned();
     assert_eq!(request_id.len(), 16);
-    server.expect(404, server.get("/verify/not.a.token").await);
+    server.expect(404, server.get(&paths::verify("not.a.token")).await);
 
     let (_, log) = server.terminate();
     let lines: Vec<Value> = log
@@ -44,7 +45,7 @@ async fn json_logs_carry_request_id_route_status_and_latency_and_no_address() {
     assert!(
         !lines
             .iter()
-            .any(|l| l["message"] == "request" && l["route"] == "/signup"),
+            .any(|l| l["message"] == "request" && l["span"]["request_id"] == request_id.as_str()),
         "{log}"
     );
     let refused = lines
@@ -87,7 +88,7 @@ async fn at_debug_every_request_has_its_line() {
         ("LOG_LEVEL".to_owned(), "debug".to_owned()),
     ];
     let server = ServerProcess::start(dir.path(), &env).await;
-    let response = reqwest::get(server.url("/")).await.unwrap();
+    let response = reqwest::get(server.url(paths::HOME)).await.unwrap();
     assert_eq!(response.status(), 200);
     let request_id = response.headers()["x-request-id"]
         .to_str()

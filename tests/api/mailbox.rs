@@ -1,34 +1,14 @@
 //! One mailbox, one key (PRODUCT.md §3): sub-address tags and letter case name the same
 //! person; quoted local parts and comments are refused.
 
-use serde_json::{Value, json};
+use serde_json::json;
 
-use crate::support::helpers::{ListedMail, TestApp, attr, spawn_app, spawn_app_with, texts};
-use ms365_accountcreator::startup::Overrides;
+use crate::support::helpers::{ListedMail, TestApp, attr, spawn_app, texts};
 
 const QUOTED: &str =
     "An address in quotation marks cannot be used. Please enter it without the quotation marks.";
 const COMMENT: &str = "An address with a comment in parentheses cannot be used. Please enter it without the parentheses and their content.";
 const ALREADY_USED: &str = "An account has already been created for this e-mail address.";
-
-/// The recipient `/debug/mails` shows for a mail ("To: address · date").
-fn recipient(mail: &ListedMail) -> &str {
-    let to = mail.meta.split(" · ").next().unwrap_or_default();
-    to.split_once(": ")
-        .map_or(to, |(_, address)| address)
-        .trim()
-}
-
-async fn api(app: &TestApp, path: &str, body: Value) -> (u16, Value) {
-    let response = app
-        .client
-        .post(app.url(path))
-        .json(&body)
-        .send()
-        .await
-        .unwrap();
-    (response.status().as_u16(), response.json().await.unwrap())
-}
 
 #[tokio::test]
 async fn tagged_and_upper_case_spellings_are_one_person_and_the_mail_goes_to_the_mailbox() {
@@ -52,12 +32,12 @@ async fn tagged_and_upper_case_spellings_are_one_person_and_the_mail_goes_to_the
         "{page}"
     );
     let mails = app.mails().await;
-    let recipients: Vec<&str> = mails.iter().map(recipient).collect();
+    let recipients: Vec<&str> = mails.iter().map(ListedMail::recipient).collect();
     assert_eq!(recipients, vec!["st20@uni.example", "st20@uni.example"]);
 
     // Once confirmed, any spelling of the mailbox is "already used", never "illegal".
     let path = app.verification_path("st20@uni.example").await;
-    assert_eq!(app.post_form(&path, &[]).await.status(), 200);
+    assert_eq!(app.confirm(&path).await.status(), 200);
     let again = app.sign_up("st20+y@uni.example", "Ada", "Lovelace").await;
     assert_eq!(again.status(), 422);
     assert_eq!(
@@ -65,17 +45,13 @@ async fn tagged_and_upper_case_spellings_are_one_person_and_the_mail_goes_to_the
         vec![ALREADY_USED]
     );
     assert_eq!(
-        api(
-            &app,
-            "/api/v1/email-verification",
-            json!({"email": "St20+Z@Uni.Example"})
-        )
-        .await,
+        app.post_email_verification(&json!({"email": "St20+Z@Uni.Example"}), &[])
+            .await,
         (200, json!({"valid": false, "reason": "Email already used"}))
     );
     let body = json!({"firstName": "Ada", "lastName": "Lovelace", "email": "st20+w@uni.example"});
     assert_eq!(
-        api(&app, "/api/v1/account_creation", body).await,
+        app.post_account_creation(&body, &[]).await,
         (400, json!({"message": "Email already used"}))
     );
 }
@@ -83,11 +59,10 @@ async fn tagged_and_upper_case_spellings_are_one_person_and_the_mail_goes_to_the
 #[tokio::test]
 async fn the_mail_limit_counts_every_spelling_of_a_mailbox_together() {
     // Arrange
-    let app = spawn_app_with(
-        &[("RATE_LIMIT_MAILS_PER_ADDRESS_PER_HOUR", "2")],
-        Overrides::default(),
-    )
-    .await;
+    let app = TestApp::builder()
+        .env("RATE_LIMIT_MAILS_PER_ADDRESS_PER_HOUR", "2")
+        .spawn()
+        .await;
 
     // Act
     let first = app.sign_up("st20@uni.example", "Ada", "Lovelace").await;
@@ -137,13 +112,14 @@ async fn quoted_and_commented_addresses_are_refused_with_their_own_message_and_v
         assert_eq!(attr(&page, "#email", "value").as_deref(), Some(email));
         assert_eq!(attr(&page, "#first_name", "value").as_deref(), Some("Ada"));
         assert_eq!(
-            api(&app, "/api/v1/email-verification", json!({"email": email})).await,
+            app.post_email_verification(&json!({"email": email}), &[])
+                .await,
             (200, json!({"valid": false, "reason": "Email illegal"})),
             "{email}"
         );
         let body = json!({"firstName": "Ada", "lastName": "Lovelace", "email": email});
         assert_eq!(
-            api(&app, "/api/v1/account_creation", body).await,
+            app.post_account_creation(&body, &[]).await,
             (400, json!({"message": "Email illegal"})),
             "{email}"
         );
@@ -152,10 +128,7 @@ async fn quoted_and_commented_addresses_are_refused_with_their_own_message_and_v
 
     // The German page says the same.
     let german = app
-        .post_form(
-            "/signup",
-            &[("email", "\"st20\"@uni.example"), ("lang", "de")],
-        )
+        .post_signup(&[("email", "\"st20\"@uni.example"), ("lang", "de")])
         .await;
     assert_eq!(
         texts(&german.text().await.unwrap(), "#email-error"),
@@ -179,7 +152,10 @@ async fn a_tag_that_leaves_no_local_part_is_not_an_address() {
 #[tokio::test]
 async fn with_the_separator_off_a_plus_is_part_of_the_address() {
     // Arrange
-    let app = spawn_app_with(&[("EMAIL_SUBADDRESS_SEPARATOR", "")], Overrides::default()).await;
+    let app = TestApp::builder()
+        .env("EMAIL_SUBADDRESS_SEPARATOR", "")
+        .spawn()
+        .await;
     assert_eq!(
         app.sign_up("st20@uni.example", "Ada", "Lovelace")
             .await
@@ -187,7 +163,7 @@ async fn with_the_separator_off_a_plus_is_part_of_the_address() {
         200
     );
     let path = app.verification_path("st20@uni.example").await;
-    assert_eq!(app.post_form(&path, &[]).await.status(), 200);
+    assert_eq!(app.confirm(&path).await.status(), 200);
 
     // Act
     let tagged = app.sign_up("St20+X@uni.example", "Bob", "Byron").await;
@@ -195,12 +171,15 @@ async fn with_the_separator_off_a_plus_is_part_of_the_address() {
     // Assert
     assert_eq!(tagged.status(), 200, "another address");
     let mails = app.mails().await;
-    assert_eq!(recipient(&mails[0]), "st20+x@uni.example");
+    assert_eq!(mails[0].recipient(), "st20+x@uni.example");
 }
 
 #[tokio::test]
 async fn another_separator_strips_its_own_tags_only() {
-    let app = spawn_app_with(&[("EMAIL_SUBADDRESS_SEPARATOR", "-")], Overrides::default()).await;
+    let app = TestApp::builder()
+        .env("EMAIL_SUBADDRESS_SEPARATOR", "-")
+        .spawn()
+        .await;
     assert_eq!(
         app.sign_up("st20-x@uni.example", "Ada", "Lovelace")
             .await
@@ -214,18 +193,17 @@ async fn another_separator_strips_its_own_tags_only() {
         200
     );
     let mails = app.mails().await;
-    let recipients: Vec<&str> = mails.iter().map(recipient).collect();
+    let recipients: Vec<&str> = mails.iter().map(ListedMail::recipient).collect();
     assert_eq!(recipients, vec!["st20+x@uni.example", "st20@uni.example"]);
 }
 
 #[tokio::test]
 async fn the_filter_judges_the_mailbox() {
     // Arrange: a filter without room for a tag.
-    let app = spawn_app_with(
-        &[("EMAIL_ADDRESS_FILTER", r"st[0-9]+@uni\.example")],
-        Overrides::default(),
-    )
-    .await;
+    let app = TestApp::builder()
+        .env("EMAIL_ADDRESS_FILTER", r"st[0-9]+@uni\.example")
+        .spawn()
+        .await;
 
     // Act
     let tagged = app

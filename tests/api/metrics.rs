@@ -3,12 +3,14 @@
 use std::collections::BTreeMap;
 
 use crate::support::fake_graph::FakeGraph;
-use crate::support::helpers::{TestApp, spawn_app, spawn_app_with};
-use ms365_accountcreator::startup::Overrides;
+use crate::support::helpers::{TestApp, spawn_app};
+use crate::support::routes::paths;
 
 /// Scrapes and parses: (metric name, sorted labels) → value.
 pub(crate) async fn scrape(url: &str) -> BTreeMap<(String, String), f64> {
-    let text = reqwest::get(url).await.unwrap().text().await.unwrap();
+    let response = reqwest::get(url).await.unwrap();
+    assert_eq!(response.status(), 200, "{url}");
+    let text = response.text().await.unwrap();
     let lines = text.lines().map(|l| Ok(l.to_owned()));
     let scrape = prometheus_parse::Scrape::parse(lines).expect("valid Prometheus text");
     scrape
@@ -50,11 +52,6 @@ pub(crate) fn value(samples: &BTreeMap<(String, String), f64>, metric: &str, lab
         })
 }
 
-async fn confirm(app: &TestApp, email: &str) {
-    let path = app.verification_path(email).await;
-    assert_eq!(app.post_form(&path, &[("lang", "en")]).await.status(), 200);
-}
-
 #[tokio::test]
 async fn sign_ups_graph_calls_and_mails_are_counted() {
     let fake = FakeGraph::start().await;
@@ -62,14 +59,13 @@ async fn sign_ups_graph_calls_and_mails_are_counted() {
     let sku = fake.add_sku("STANDARDWOFFPACK_STUDENT", 10);
     let mut env = crate::graph::env(&fake, &[group], std::slice::from_ref(&sku));
     env.push(("METRICS_ENABLED".into(), "true".into()));
-    let pairs: Vec<(&str, &str)> = env.iter().map(|(k, v)| (k.as_str(), v.as_str())).collect();
-    let app = spawn_app_with(&pairs, Overrides::default()).await;
+    let app = TestApp::builder().envs(&env).spawn().await;
 
-    app.sign_up("ada@uni.example", "Ada", "Lovelace").await;
-    confirm(&app, "ada@uni.example").await;
+    app.create_account("ada@uni.example", "Ada", "Lovelace")
+        .await;
     app.sign_up("bob@uni.example", "Bob", "Byron").await;
 
-    let samples = scrape(&app.url("/metrics")).await;
+    let samples = scrape(&app.url(paths::METRICS)).await;
     assert_eq!(
         value(&samples, "ms365_signups_total", "outcome=started,reason="),
         2.0
@@ -115,8 +111,8 @@ async fn sign_ups_graph_calls_and_mails_are_counted() {
     // A failure is counted with where it stopped.
     fake.set_sku_units(&sku, 1);
     let path = app.verification_path("bob@uni.example").await;
-    assert_eq!(app.post_form(&path, &[("lang", "en")]).await.status(), 503);
-    let samples = scrape(&app.url("/metrics")).await;
+    assert_eq!(app.confirm(&path).await.status(), 503);
+    let samples = scrape(&app.url(paths::METRICS)).await;
     assert_eq!(
         value(
             &samples,
@@ -130,15 +126,15 @@ async fn sign_ups_graph_calls_and_mails_are_counted() {
 #[tokio::test]
 async fn metrics_are_off_by_default_and_can_have_their_own_address() {
     let default = spawn_app().await;
-    assert_eq!(default.get("/metrics").await.status(), 404);
+    assert_eq!(default.get_metrics().await.status(), 404);
 
-    let separate = spawn_app_with(
-        &[("METRICS_ENABLED", "true"), ("METRICS_BIND", "127.0.0.1:0")],
-        Overrides::default(),
-    )
-    .await;
+    let separate = TestApp::builder()
+        .env("METRICS_ENABLED", "true")
+        .env("METRICS_BIND", "127.0.0.1:0")
+        .spawn()
+        .await;
     assert_eq!(
-        separate.get("/metrics").await.status(),
+        separate.get_metrics().await.status(),
         404,
         "not on the public address"
     );
@@ -146,6 +142,6 @@ async fn metrics_are_off_by_default_and_can_have_their_own_address() {
         .metrics_address
         .clone()
         .expect("a metrics listener");
-    let samples = scrape(&format!("{address}/metrics")).await;
+    let samples = scrape(&format!("{address}{}", paths::METRICS)).await;
     assert_eq!(value(&samples, "ms365_pending_signups", ""), 0.0);
 }

@@ -5,22 +5,21 @@
 use std::collections::HashSet;
 
 use futures_util::future::join_all;
-use ms365_accountcreator::startup::Overrides;
 use ring::aead::{Aad, CHACHA20_POLY1305, LessSafeKey, NONCE_LEN, Nonce, UnboundKey};
 
 use crate::support::fake_graph::{Endpoint, FakeGraph};
-use crate::support::helpers::{TestApp, password_in, spawn_app_with, texts};
+use crate::support::helpers::{TestApp, password_in, texts};
 use crate::support::smtp::{ReceivedMail, SmtpMode, SmtpServer};
+use crate::support::spawn::AppBuilder;
 
 const SECRET: &str = "one-account-test-secret-of-32-bytes!";
 
-async fn app(fake: &FakeGraph, smtp: Option<&SmtpServer>) -> TestApp {
-    let mut env = crate::graph::env(fake, &[], &[]);
-    env.extend(smtp.map(SmtpServer::app_settings).unwrap_or_default());
-    env.push(("RATE_LIMIT_PER_IP_PER_HOUR".into(), "100000".into()));
-    env.push(("JWT_SECRET_KEY".into(), SECRET.into()));
-    let pairs: Vec<(&str, &str)> = env.iter().map(|(k, v)| (k.as_str(), v.as_str())).collect();
-    spawn_app_with(&pairs, Overrides::default()).await
+/// A server against `fake`, with room for many sign-ups from one client and a known secret.
+fn against(fake: &FakeGraph) -> AppBuilder {
+    TestApp::builder()
+        .envs(&crate::graph::env(fake, &[], &[]))
+        .env("RATE_LIMIT_PER_IP_PER_HOUR", "100000")
+        .env("JWT_SECRET_KEY", SECRET)
 }
 
 fn mail_to<'a>(mails: &'a [ReceivedMail], email: &str, subject: &str) -> &'a ReceivedMail {
@@ -45,7 +44,7 @@ async fn same_named_people_confirming_together_each_get_their_own_user_and_worki
     // Arrange: Graph slow enough that name queries and creates overlap.
     let fake = FakeGraph::start().await;
     let smtp = SmtpServer::start(SmtpMode::Plain, None);
-    let app = app(&fake, Some(&smtp)).await;
+    let app = against(&fake).smtp(&smtp).spawn().await;
     let others = [
         "Ada", "Bob", "Cem", "Dana", "Emil", "Fay", "Gus", "Hana", "Ivo", "Jule",
     ];
@@ -77,12 +76,7 @@ async fn same_named_people_confirming_together_each_get_their_own_user_and_worki
         );
 
         // Act: everybody confirms at once.
-        let pages = join_all(
-            paths
-                .iter()
-                .map(|path| app.post_form(path, &[("lang", "en")])),
-        )
-        .await;
+        let pages = join_all(paths.iter().map(|path| app.confirm(path))).await;
 
         // Assert
         let mut outcomes = Vec::new();
@@ -140,12 +134,12 @@ async fn a_user_an_administrator_made_under_the_name_is_not_adopted() {
     // Arrange: made yesterday with the same names, and not yet in the name query's answer.
     let fake = FakeGraph::start().await;
     let theirs = fake.add_user_lagging("ada.lovelace@tenant.example", "Ada", "Lovelace", 1);
-    let app = app(&fake, None).await;
+    let app = against(&fake).spawn().await;
     app.sign_up("ada@uni.example", "Ada", "Lovelace").await;
     let path = app.verification_path("ada@uni.example").await;
 
     // Act
-    let page = app.post_form(&path, &[("lang", "en")]).await;
+    let page = app.confirm(&path).await;
 
     // Assert
     assert_eq!(page.status(), 200);
@@ -220,13 +214,13 @@ fn sealed_values(raw: &[u8]) -> Vec<Vec<u8>> {
 async fn the_store_files_hold_no_password_after_the_sign_ups_are_done() {
     // Arrange
     let fake = FakeGraph::start().await;
-    let mut app = app(&fake, None).await;
+    let mut app = against(&fake).spawn().await;
     let people: Vec<String> = (0..12).map(|n| format!("st{n}@uni.example")).collect();
     for (n, email) in people.iter().enumerate() {
         let last = format!("Lovelace{}", char::from(b'a' + n as u8));
         app.sign_up(email, "Ada", &last).await;
         let path = app.verification_path(email).await;
-        assert_eq!(app.post_form(&path, &[("lang", "en")]).await.status(), 200);
+        assert_eq!(app.confirm(&path).await.status(), 200);
     }
     let passwords: Vec<(String, String)> = fake
         .users()

@@ -1,14 +1,14 @@
 //! The sign-up page, languages, assets and the small endpoints.
 
-use crate::support::helpers::{attr, attrs, spawn_app, spawn_app_with, texts};
+use crate::support::helpers::{TestApp, attr, attrs, spawn_app, texts};
+use crate::support::routes::paths;
 use ms365_accountcreator::i18n::Catalogs;
-use ms365_accountcreator::startup::Overrides;
 
 #[tokio::test]
 async fn the_page_is_english_by_default_and_german_at_slash_de() {
     let app = spawn_app().await;
 
-    let english = app.get("/").await;
+    let english = app.get_home().await;
     assert_eq!(english.status(), 200);
     let english = english.text().await.unwrap();
     assert_eq!(attr(&english, "html", "lang").as_deref(), Some("en"));
@@ -17,7 +17,7 @@ async fn the_page_is_english_by_default_and_german_at_slash_de() {
         vec!["Get your Microsoft 365 account"]
     );
 
-    let german = app.get("/de").await.text().await.unwrap();
+    let german = app.get_home_in("de").await.text().await.unwrap();
     assert_eq!(attr(&german, "html", "lang").as_deref(), Some("de"));
     assert_eq!(texts(&german, "h1"), vec!["Ihr Microsoft-365-Konto"]);
     assert_eq!(
@@ -30,21 +30,27 @@ async fn the_page_is_english_by_default_and_german_at_slash_de() {
 async fn accept_language_and_the_lang_header_choose_the_language() {
     let app = spawn_app().await;
     let by_accept = app
-        .get_with("/", &[("accept-language", "de-DE,de;q=0.9,en;q=0.5")])
+        .get_with(
+            paths::HOME,
+            &[("accept-language", "de-DE,de;q=0.9,en;q=0.5")],
+        )
         .await
         .text()
         .await
         .unwrap();
     assert_eq!(attr(&by_accept, "html", "lang").as_deref(), Some("de"));
     let by_header = app
-        .get_with("/", &[("lang", "de"), ("accept-language", "en")])
+        .get_with(paths::HOME, &[("lang", "de"), ("accept-language", "en")])
         .await
         .text()
         .await
         .unwrap();
     assert_eq!(attr(&by_header, "html", "lang").as_deref(), Some("de"));
     let url_wins = app
-        .get_with("/en", &[("lang", "de"), ("accept-language", "de")])
+        .get_with(
+            &paths::home_in("en"),
+            &[("lang", "de"), ("accept-language", "de")],
+        )
         .await
         .text()
         .await
@@ -52,7 +58,7 @@ async fn accept_language_and_the_lang_header_choose_the_language() {
     assert_eq!(attr(&url_wins, "html", "lang").as_deref(), Some("en"));
     let unknown = app
         // `zxx` is ISO 639's "no linguistic content": never a catalogue.
-        .get_with("/", &[("accept-language", "zxx-ZZ, zxx;q=0.8")])
+        .get_with(paths::HOME, &[("accept-language", "zxx-ZZ, zxx;q=0.8")])
         .await
         .text()
         .await
@@ -62,8 +68,11 @@ async fn accept_language_and_the_lang_header_choose_the_language() {
 
 #[tokio::test]
 async fn the_default_language_setting_applies_when_nothing_else_decides() {
-    let app = spawn_app_with(&[("DEFAULT_LANGUAGE", "de")], Overrides::default()).await;
-    let page = app.get("/").await.text().await.unwrap();
+    let app = TestApp::builder()
+        .env("DEFAULT_LANGUAGE", "de")
+        .spawn()
+        .await;
+    let page = app.get_home().await.text().await.unwrap();
     assert_eq!(attr(&page, "html", "lang").as_deref(), Some("de"));
 }
 
@@ -71,7 +80,7 @@ async fn the_default_language_setting_applies_when_nothing_else_decides() {
 async fn the_language_switcher_links_every_other_language_and_marks_the_current_one() {
     let app = spawn_app().await;
     let catalogs = Catalogs::load(None, "en").unwrap();
-    let page = app.get("/de").await.text().await.unwrap();
+    let page = app.get_home_in("de").await.text().await.unwrap();
     assert_eq!(
         texts(&page, "nav.lang-switch [aria-current]"),
         vec!["Deutsch"]
@@ -81,7 +90,7 @@ async fn the_language_switcher_links_every_other_language_and_marks_the_current_
         attrs(&page, "nav.lang-switch a", "href"),
         others
             .iter()
-            .map(|tr| format!("/{}", tr.lang()))
+            .map(|tr| paths::home_in(tr.lang()))
             .collect::<Vec<_>>()
     );
     assert_eq!(
@@ -104,21 +113,20 @@ async fn a_language_dropped_into_translations_dir_is_served_and_offered() {
         german.replace("msgstr \"Deutsch\"", "msgstr \"Français\""),
     )
     .unwrap();
-    let app = spawn_app_with(
-        &[("TRANSLATIONS_DIR", dir.path().to_str().unwrap())],
-        Overrides::default(),
-    )
-    .await;
+    let app = TestApp::builder()
+        .env("TRANSLATIONS_DIR", dir.path().to_str().unwrap())
+        .spawn()
+        .await;
 
     // Act
-    let by_path = app.get("/fr").await.text().await.unwrap();
+    let by_path = app.get_home_in("fr").await.text().await.unwrap();
     let by_header = app
-        .get_with("/", &[("accept-language", "fr-CA, en;q=0.5")])
+        .get_with(paths::HOME, &[("accept-language", "fr-CA, en;q=0.5")])
         .await
         .text()
         .await
         .unwrap();
-    let english = app.get("/en").await.text().await.unwrap();
+    let english = app.get_home_in("en").await.text().await.unwrap();
 
     // Assert
     assert_eq!(attr(&by_path, "html", "lang").as_deref(), Some("fr"));
@@ -128,19 +136,18 @@ async fn a_language_dropped_into_translations_dir_is_served_and_offered() {
         vec!["Français"]
     );
     assert!(
-        attrs(&english, "nav.lang-switch a", "href").contains(&"/fr".to_owned()),
+        attrs(&english, "nav.lang-switch a", "href").contains(&paths::home_in("fr")),
         "the switcher offers the new language"
     );
 }
 
 #[tokio::test]
 async fn the_form_has_labelled_inputs_the_consents_and_the_support_address() {
-    let app = spawn_app_with(
-        &[("EMAIL_ADDRESS_FILTER", r"st[0-9]+@stud\.uni\.example")],
-        Overrides::default(),
-    )
-    .await;
-    let page = app.get("/").await.text().await.unwrap();
+    let app = TestApp::builder()
+        .env("EMAIL_ADDRESS_FILTER", r"st[0-9]+@stud\.uni\.example")
+        .spawn()
+        .await;
+    let page = app.get_home().await.text().await.unwrap();
     for id in [
         "email",
         "consent_email",
@@ -160,7 +167,7 @@ async fn the_form_has_labelled_inputs_the_consents_and_the_support_address() {
     );
     assert_eq!(
         attr(&page, "form#signup", "action").as_deref(),
-        Some("/signup")
+        Some(paths::SIGNUP)
     );
     assert_eq!(
         attr(&page, "form#signup", "method").as_deref(),
@@ -168,7 +175,7 @@ async fn the_form_has_labelled_inputs_the_consents_and_the_support_address() {
     );
     assert_eq!(
         attr(&page, "#email", "data-hx-post").as_deref(),
-        Some("/signup/check-email")
+        Some(paths::CHECK_EMAIL)
     );
     assert_eq!(
         attr(&page, ".support a", "href").as_deref(),
@@ -179,7 +186,8 @@ async fn the_form_has_labelled_inputs_the_consents_and_the_support_address() {
 #[tokio::test]
 async fn pages_carry_the_security_headers() {
     let app = spawn_app().await;
-    let response = app.get("/").await;
+    let response = app.get_home().await;
+    assert_eq!(response.status(), 200);
     let header = |name: &str| {
         response
             .headers()
@@ -210,7 +218,7 @@ async fn pages_carry_the_security_headers() {
 #[tokio::test]
 async fn assets_are_served_with_type_etag_and_caching() {
     let app = spawn_app().await;
-    let page = app.get("/").await.text().await.unwrap();
+    let page = app.get_home().await.text().await.unwrap();
     let css = attr(&page, "link[rel=stylesheet]", "href").unwrap();
     let htmx = attr(&page, "script[src*=htmx]", "src").unwrap();
     for (path, kind) in [(css, "text/css"), (htmx, "javascript")] {
@@ -244,7 +252,7 @@ async fn assets_are_served_with_type_etag_and_caching() {
         52_182,
         "the vendored htmx 2.0.11 is served whole"
     );
-    let favicon = app.get("/favicon.ico").await;
+    let favicon = app.get(paths::FAVICON).await;
     assert_eq!(favicon.status(), 200);
     // Opened on its own, the icon is shown in a document the browser styles inline.
     let image_csp = favicon.headers()["content-security-policy"]
@@ -273,8 +281,8 @@ async fn unknown_paths_get_a_localized_404_page() {
 #[tokio::test]
 async fn health_and_readiness_answer() {
     let app = spawn_app().await;
-    assert_eq!(app.get("/healthz").await.status(), 200);
-    let ready = app.get("/readyz").await;
+    assert_eq!(app.get_healthz().await.status(), 200);
+    let ready = app.get_readyz().await;
     assert_eq!(ready.status(), 200);
     assert_eq!(ready.text().await.unwrap(), "ready");
 }
@@ -289,7 +297,7 @@ async fn the_server_stops_gracefully_and_the_store_can_be_reopened() {
         200
     );
     let dir = app.stop().await;
-    let app = crate::support::helpers::spawn_app_in(dir, &[], Overrides::default()).await;
+    let app = TestApp::builder().store(dir).spawn().await;
     let again = app.sign_up("ada@uni.example", "Ada", "Lovelace").await;
     assert_eq!(
         again.status(),
@@ -300,41 +308,34 @@ async fn the_server_stops_gracefully_and_the_store_can_be_reopened() {
 
 #[tokio::test]
 async fn hsts_is_sent_only_when_the_public_url_is_https() {
-    let https = spawn_app_with(
-        &[("PUBLIC_URL", "https://signup.uni.example")],
-        Overrides::default(),
-    )
-    .await;
-    let response = https.get("/").await;
+    let https = TestApp::builder()
+        .env("PUBLIC_URL", "https://signup.uni.example")
+        .spawn()
+        .await;
+    let response = https.get_home().await;
+    assert_eq!(response.status(), 200);
     assert_eq!(
         response.headers()["strict-transport-security"],
         "max-age=31536000"
     );
-    let plain = spawn_app().await;
-    assert!(
-        plain
-            .get("/")
-            .await
-            .headers()
-            .get("strict-transport-security")
-            .is_none()
-    );
+    let plain = spawn_app().await.get_home().await;
+    assert_eq!(plain.status(), 200);
+    assert!(plain.headers().get("strict-transport-security").is_none());
 }
 
 #[tokio::test]
 async fn a_filtered_address_input_explains_the_expected_address_in_the_page_language() {
     // Arrange
-    let filtered = spawn_app_with(
-        &[("EMAIL_ADDRESS_FILTER", r"st[0-9]+@stud\.uni\.example")],
-        Overrides::default(),
-    )
-    .await;
+    let filtered = TestApp::builder()
+        .env("EMAIL_ADDRESS_FILTER", r"st[0-9]+@stud\.uni\.example")
+        .spawn()
+        .await;
     let open = spawn_app().await;
 
     // Act
-    let english = filtered.get("/en").await.text().await.unwrap();
-    let german = filtered.get("/de").await.text().await.unwrap();
-    let unfiltered = open.get("/en").await.text().await.unwrap();
+    let english = filtered.get_home_in("en").await.text().await.unwrap();
+    let german = filtered.get_home_in("de").await.text().await.unwrap();
+    let unfiltered = open.get_home_in("en").await.text().await.unwrap();
 
     // Assert: without JavaScript the browser shows the title after "Please match the
     // requested format."
@@ -345,6 +346,10 @@ async fn a_filtered_address_input_explains_the_expected_address_in_the_page_lang
     assert_eq!(
         attr(&german, "#email", "title").as_deref(),
         Some("Geben Sie die E-Mail-Adresse ein, die Sie von Ihrer Einrichtung erhalten haben.")
+    );
+    assert_eq!(
+        attr(&unfiltered, "#email", "name").as_deref(),
+        Some("email")
     );
     assert_eq!(
         attr(&unfiltered, "#email", "title"),

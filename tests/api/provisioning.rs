@@ -1,32 +1,17 @@
 //! The provisioning state machine through the real server: failures at each step resume
 //! where they stopped, lost answers are adopted, and concurrency yields one account.
 
-use std::sync::Arc;
 use std::sync::atomic::Ordering;
 
 use crate::support::flaky_directory::{FlakyDirectory, Op};
-use crate::support::helpers::{TestApp, spawn_app_with, texts};
-use ms365_accountcreator::directory::Directory;
-use ms365_accountcreator::startup::Overrides;
-
-async fn app_with(directory: Arc<FlakyDirectory>, extra: &[(&str, &str)]) -> TestApp {
-    let directory: Arc<dyn Directory> = directory;
-    spawn_app_with(
-        extra,
-        Overrides {
-            directory: Some(directory),
-            ..Overrides::default()
-        },
-    )
-    .await
-}
+use crate::support::helpers::{ListedMail, TestApp, texts};
 
 async fn signed_up(app: &TestApp) -> String {
     app.sign_up("ada@uni.example", "Ada", "Lovelace").await;
     app.verification_path("ada@uni.example").await
 }
 
-fn password_mails(mails: &[crate::support::helpers::ListedMail]) -> usize {
+fn password_mails(mails: &[ListedMail]) -> usize {
     mails
         .iter()
         .filter(|m| m.subject == "Your new account")
@@ -37,11 +22,14 @@ fn password_mails(mails: &[crate::support::helpers::ListedMail]) -> usize {
 async fn a_failure_at_each_step_queues_the_account_and_confirming_again_resumes() {
     for op in [Op::FreeName, Op::Create, Op::Licences, Op::Groups] {
         let directory = FlakyDirectory::new();
-        let app = app_with(directory.clone(), &[]).await;
+        let app = TestApp::builder()
+            .directory(directory.clone())
+            .spawn()
+            .await;
         let path = signed_up(&app).await;
         directory.fail_next(op);
 
-        let failed = app.post_form(&path, &[("lang", "en")]).await;
+        let failed = app.confirm(&path).await;
         assert_eq!(failed.status(), 202, "{op:?}: accepted into the queue");
         let page = failed.text().await.unwrap();
         assert_eq!(
@@ -64,7 +52,7 @@ async fn a_failure_at_each_step_queues_the_account_and_confirming_again_resumes(
             vec!["Your account is being created"],
             "{op:?}"
         );
-        let done = app.post_form(&path, &[("lang", "en")]).await;
+        let done = app.confirm(&path).await;
         assert_eq!(done.status(), 200, "{op:?}");
         assert_eq!(
             texts(&done.text().await.unwrap(), "#username"),
@@ -87,17 +75,20 @@ async fn a_failure_at_each_step_queues_the_account_and_confirming_again_resumes(
 #[tokio::test]
 async fn a_create_whose_answer_was_lost_is_adopted_not_repeated() {
     let directory = FlakyDirectory::new();
-    let app = app_with(directory.clone(), &[]).await;
+    let app = TestApp::builder()
+        .directory(directory.clone())
+        .spawn()
+        .await;
     let path = signed_up(&app).await;
     directory.fail_next(Op::CreateThenLoseAnswer);
-    assert_eq!(app.post_form(&path, &[]).await.status(), 202);
+    assert_eq!(app.confirm(&path).await.status(), 202);
     assert_eq!(
         directory.creates.load(Ordering::SeqCst),
         1,
         "the user exists in the directory"
     );
 
-    let done = app.post_form(&path, &[]).await.text().await.unwrap();
+    let done = app.confirm(&path).await.text().await.unwrap();
     assert_eq!(
         texts(&done, "#username"),
         vec!["ada.lovelace@tenant.example"],
@@ -115,7 +106,10 @@ async fn a_create_whose_answer_was_lost_is_adopted_not_repeated() {
 #[tokio::test]
 async fn fifty_parallel_confirms_of_one_link_create_one_account() {
     let directory = FlakyDirectory::with_delay(std::time::Duration::from_millis(200));
-    let app = app_with(directory.clone(), &[]).await;
+    let app = TestApp::builder()
+        .directory(directory.clone())
+        .spawn()
+        .await;
     let path = signed_up(&app).await;
     let statuses: Vec<u16> = futures_join(&app, &[path.as_str(); 50]).await;
     assert_eq!(directory.creates.load(Ordering::SeqCst), 1, "{statuses:?}");
@@ -134,7 +128,10 @@ async fn fifty_parallel_confirms_of_one_link_create_one_account() {
 #[tokio::test]
 async fn parallel_confirms_of_two_links_for_one_address_create_one_account() {
     let directory = FlakyDirectory::with_delay(std::time::Duration::from_millis(100));
-    let app = app_with(directory.clone(), &[]).await;
+    let app = TestApp::builder()
+        .directory(directory.clone())
+        .spawn()
+        .await;
     app.sign_up("ada@uni.example", "Ada", "Lovelace").await;
     let first = app.verification_path("ada@uni.example").await;
     app.sign_up("ada@uni.example", "Ada", "Lovelace").await;
@@ -173,23 +170,21 @@ async fn futures_join(app: &TestApp, paths: &[&str]) -> Vec<u16> {
 #[tokio::test]
 async fn a_registration_survives_a_restart_between_steps() {
     let directory = FlakyDirectory::new();
-    let mut app = app_with(directory.clone(), &[]).await;
+    let mut app = TestApp::builder()
+        .directory(directory.clone())
+        .spawn()
+        .await;
     let path = signed_up(&app).await;
     directory.fail_next(Op::Groups);
-    assert_eq!(app.post_form(&path, &[]).await.status(), 202);
+    assert_eq!(app.confirm(&path).await.status(), 202);
     let store = app.stop().await;
 
-    let directory_again: Arc<dyn Directory> = directory.clone();
-    let app = crate::support::helpers::spawn_app_in(
-        store,
-        &[],
-        Overrides {
-            directory: Some(directory_again),
-            ..Overrides::default()
-        },
-    )
-    .await;
-    let done = app.post_form(&path, &[]).await;
+    let app = TestApp::builder()
+        .store(store)
+        .directory(directory.clone())
+        .spawn()
+        .await;
+    let done = app.confirm(&path).await;
     assert_eq!(done.status(), 200);
     assert_eq!(directory.creates.load(Ordering::SeqCst), 1);
     assert_eq!(

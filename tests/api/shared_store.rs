@@ -6,41 +6,19 @@
 use std::time::Duration;
 
 use futures_util::future::join_all;
-use ms365_accountcreator::startup::Overrides;
 
 use crate::password_reset::{ask_for_reset, create_account, reset_path};
 use crate::support::fake_graph::{Endpoint, FakeGraph};
-use crate::support::helpers::{TestApp, spawn_app_with, texts};
+use crate::support::helpers::{TestApp, spawn_app, texts};
 use crate::support::postgres;
-use crate::support::process::{ServerProcess, sign_up_fields};
-
-async fn spawn_on(url: &str, extra: &[(&str, &str)]) -> TestApp {
-    let mut settings = vec![("DATABASE_URL", url)];
-    settings.extend_from_slice(extra);
-    let app = spawn_app_with(&settings, Overrides::default()).await;
-    wait_until_ready(&app.url("/readyz")).await;
-    app
-}
-
-/// Polls `/readyz` until it answers 200 (the schema is migrated in the background).
-async fn wait_until_ready(readyz: &str) {
-    for _ in 0..300 {
-        if let Ok(response) = reqwest::get(readyz).await
-            && response.status() == 200
-        {
-            return;
-        }
-        tokio::time::sleep(Duration::from_millis(50)).await;
-    }
-    panic!("{readyz} never became ready");
-}
+use crate::support::process::ServerProcess;
 
 #[tokio::test]
 #[ignore = "needs PostgreSQL: run tests/run, which starts a throwaway cluster"]
 async fn two_servers_on_one_database_know_each_others_registrations() {
     let url = postgres::fresh_database("two_servers_know_each_others").await;
-    let one = spawn_on(&url, &[]).await;
-    let two = spawn_on(&url, &[]).await;
+    let one = TestApp::builder().database(&url).spawn().await;
+    let two = TestApp::builder().database(&url).spawn().await;
 
     // Signed up at one, confirmed at the other.
     assert_eq!(
@@ -50,14 +28,14 @@ async fn two_servers_on_one_database_know_each_others_registrations() {
         200
     );
     let path = one.verification_path("ada@uni.example").await;
-    assert_eq!(two.post_form(&path, &[("lang", "en")]).await.status(), 200);
+    assert_eq!(two.confirm(&path).await.status(), 200);
 
     // Both refuse a second account, and the link is used up at both.
     for app in [&one, &two] {
         let again = app.sign_up("ada+x@uni.example", "Ada", "Lovelace").await;
         assert_eq!(again.status(), 422);
         assert_eq!(texts(&again.text().await.unwrap(), "#email-error").len(), 1);
-        assert_eq!(app.post_form(&path, &[("lang", "en")]).await.status(), 410);
+        assert_eq!(app.confirm(&path).await.status(), 410);
     }
 }
 
@@ -67,15 +45,14 @@ async fn two_servers_on_one_database_know_each_others_registrations() {
 #[ignore = "needs PostgreSQL: run tests/run, which starts a throwaway cluster"]
 async fn a_reset_link_used_at_one_server_is_used_up_at_the_other() {
     let url = postgres::fresh_database("a_reset_link_used_at_one_server").await;
-    let enabled = [("PASSWORD_RESET_ENABLED", "true")];
-    let one = spawn_on(&url, &enabled).await;
-    let two = spawn_on(&url, &enabled).await;
+    let one = TestApp::builder().database(&url).resets().spawn().await;
+    let two = TestApp::builder().database(&url).resets().spawn().await;
     create_account(&one, "ada@uni.example", "Ada", "Lovelace").await;
     ask_for_reset(&one, "ada@uni.example", "en").await;
     let path = reset_path(&one, "ada@uni.example").await;
 
-    let used = one.post_form(&path, &[("lang", "en")]).await;
-    let again = two.post_form(&path, &[("lang", "en")]).await;
+    let used = one.confirm(&path).await;
+    let again = two.confirm(&path).await;
 
     assert_eq!(used.status(), 200);
     assert_eq!(again.status(), 410);
@@ -97,8 +74,16 @@ async fn the_mail_limits_count_the_mails_of_every_server_together() {
         ("RATE_LIMIT_MAILS_PER_ADDRESS_PER_HOUR", "2"),
         ("RATE_LIMIT_MAILS_PER_HOUR", "3"),
     ];
-    let one = spawn_on(&url, &limits).await;
-    let two = spawn_on(&url, &limits).await;
+    let one = TestApp::builder()
+        .database(&url)
+        .envs(&limits)
+        .spawn()
+        .await;
+    let two = TestApp::builder()
+        .database(&url)
+        .envs(&limits)
+        .spawn()
+        .await;
 
     assert_eq!(status(&one, "bob@uni.example").await, 200);
     assert_eq!(status(&two, "bob@uni.example").await, 200);
@@ -122,11 +107,11 @@ async fn a_server_waits_for_its_database_and_is_not_ready_meanwhile() {
     // Arrange: a database that does not exist yet.
     let name = postgres::unique_name();
     let url = postgres::url_of(&server, &name);
-    let app = spawn_app_with(&[("DATABASE_URL", &url)], Overrides::default()).await;
+    let app = TestApp::builder().env("DATABASE_URL", &url).spawn().await;
 
     // Act + Assert: up, not ready; then the database appears and it gets ready by itself.
-    assert_eq!(app.get("/healthz").await.status(), 200);
-    assert_eq!(app.get("/readyz").await.status(), 503);
+    assert_eq!(app.get_healthz().await.status(), 200);
+    assert_eq!(app.get_readyz().await.status(), 503);
     assert!(
         app.sign_up("ada@uni.example", "Ada", "Lovelace")
             .await
@@ -135,41 +120,13 @@ async fn a_server_waits_for_its_database_and_is_not_ready_meanwhile() {
         "a sign-up fails cleanly meanwhile"
     );
     postgres::execute(&server, &format!("CREATE DATABASE {name}")).await;
-    wait_until_ready(&app.url("/readyz")).await;
+    app.wait_until_ready().await;
     assert_eq!(
         app.sign_up("ada@uni.example", "Ada", "Lovelace")
             .await
             .status(),
         200
     );
-}
-
-/// The path of the verification link in the newest mail to `email` a process kept.
-async fn link_to(server: &ServerProcess, email: &str) -> String {
-    let html = reqwest::get(server.url("/debug/mails"))
-        .await
-        .unwrap()
-        .text()
-        .await
-        .unwrap();
-    let document = scraper::Html::parse_document(&html);
-    let article = scraper::Selector::parse("article.mail").unwrap();
-    let meta = scraper::Selector::parse(".mail-meta").unwrap();
-    let link = scraper::Selector::parse("pre a").unwrap();
-    let mail = document
-        .select(&article)
-        .find(|mail| {
-            mail.select(&meta)
-                .next()
-                .is_some_and(|m| m.text().collect::<String>().contains(email))
-        })
-        .expect("a mail to the address");
-    let href = mail
-        .select(&link)
-        .next()
-        .and_then(|a| a.value().attr("href"))
-        .expect("a link in the mail");
-    href[href.find("/verify/").expect("a verify path")..].to_owned()
 }
 
 /// POSTs the confirm form at `base` + `path`: the status, or `None` when the connection
@@ -219,8 +176,8 @@ async fn two_instances_behind_a_round_robin_survive_losing_one() {
     let dirs = [tempfile::tempdir().unwrap(), tempfile::tempdir().unwrap()];
     let one = ServerProcess::start(dirs[0].path(), &env).await;
     let two = ServerProcess::start(dirs[1].path(), &env).await;
-    wait_until_ready(&one.url("/readyz")).await;
-    wait_until_ready(&two.url("/readyz")).await;
+    one.wait_until_ready().await;
+    two.wait_until_ready().await;
     assert!(
         one.log_text().contains("PostgreSQL at 127.0.0.1"),
         "start-up names the store: {}",
@@ -239,9 +196,8 @@ async fn two_instances_behind_a_round_robin_survive_losing_one() {
     let mut links = Vec::new();
     for (n, (email, first)) in people.iter().enumerate() {
         let server = if n % 2 == 0 { &one } else { &two };
-        let fields = sign_up_fields(email, first, "Gleich");
-        server.expect(200, server.post("/signup", &fields).await);
-        links.push(link_to(server, email).await);
+        server.expect(200, server.sign_up(email, first, "Gleich").await);
+        links.push(server.verification_path(email).await);
     }
 
     // 50 parallel confirms of one link, split across both: one user.
@@ -317,7 +273,7 @@ async fn two_instances_behind_a_round_robin_survive_losing_one() {
         confirm_until_done(&two, path).await;
     }
     let one = ServerProcess::start(dirs[0].path(), &env).await;
-    wait_until_ready(&one.url("/readyz")).await;
+    one.wait_until_ready().await;
     for path in &links {
         assert_eq!(
             confirm(one.base.clone(), path.clone()).await,
@@ -370,16 +326,10 @@ fn stdout(output: &std::process::Output) -> String {
 async fn a_sled_store_moves_to_the_database_and_the_commands_work_while_servers_run() {
     let url = postgres::fresh_database("a_sled_store_moves_to_the_database").await;
     // Arrange: a sled server with a finished registration and a pending sign-up, stopped.
-    let mut sled_app = spawn_app_with(&[], Overrides::default()).await;
+    let mut sled_app = spawn_app().await;
     sled_app.sign_up("ada@uni.example", "Ada", "Lovelace").await;
     let ada_link = sled_app.verification_path("ada@uni.example").await;
-    assert_eq!(
-        sled_app
-            .post_form(&ada_link, &[("lang", "en")])
-            .await
-            .status(),
-        200
-    );
+    assert_eq!(sled_app.confirm(&ada_link).await.status(), 200);
     sled_app.sign_up("bob@uni.example", "Bob", "Builder").await;
     let bob_link = sled_app.verification_path("bob@uni.example").await;
     let sled_dir = sled_app.stop().await;
@@ -396,7 +346,7 @@ async fn a_sled_store_moves_to_the_database_and_the_commands_work_while_servers_
             &url,
         ],
     ));
-    let app = spawn_on(&url, &[]).await;
+    let app = TestApp::builder().database(&url).spawn().await;
 
     // Assert: everything came along, and the commands work beside the running server.
     let from_to = format!(
@@ -409,17 +359,20 @@ async fn a_sled_store_moves_to_the_database_and_the_commands_work_while_servers_
     let signups = stdout(&command(&url, &["signups", "list"]));
     assert!(signups.contains("bob@uni.example"), "{signups}");
     assert_eq!(
-        app.post_form(&ada_link, &[("lang", "en")]).await.status(),
+        app.confirm(&ada_link).await.status(),
         410,
         "the finished link stays used up"
     );
     assert_eq!(
-        app.post_form(&bob_link, &[("lang", "en")]).await.status(),
+        app.confirm(&bob_link).await.status(),
         200,
         "the pending link works at the new store"
     );
     let forgotten = stdout(&command(&url, &["emails", "forget", "ada@uni.example"]));
-    assert!(!forgotten.is_empty());
+    assert!(
+        forgotten.contains("removed the registration of ada@uni.example"),
+        "{forgotten}"
+    );
     let emails = stdout(&command(&url, &["emails", "list"]));
     assert!(!emails.contains("ada@uni.example"), "{emails}");
     assert!(stdout(&command(&url, &["store", "migrate"])).contains("is current"));

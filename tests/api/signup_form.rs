@@ -1,9 +1,10 @@
 //! `POST /signup` as a plain form post (JavaScript off) and through HTMX.
 
-use crate::support::helpers::{TestApp, attr, spawn_app, spawn_app_with, texts};
-use ms365_accountcreator::startup::Overrides;
+use crate::support::helpers::{TestApp, attr, spawn_app, texts};
+use crate::support::routes::{HTMX, paths};
 
 const FILTER: &str = r"[a-z0-9.]+@uni\.example";
+const FORM: &str = "application/x-www-form-urlencoded";
 
 fn form<'a>(
     email: &'a str,
@@ -26,7 +27,10 @@ fn form<'a>(
 
 #[tokio::test]
 async fn each_invalid_field_is_reported_next_to_it_and_the_values_are_kept() {
-    let app = spawn_app_with(&[("EMAIL_ADDRESS_FILTER", FILTER)], Overrides::default()).await;
+    let app = TestApp::builder()
+        .env("EMAIL_ADDRESS_FILTER", FILTER)
+        .spawn()
+        .await;
     let long_name = "x".repeat(65);
     let long_email = format!("{}@uni.example", "a".repeat(180));
     // (fields, field id with the error, expected message)
@@ -94,7 +98,7 @@ async fn each_invalid_field_is_reported_next_to_it_and_the_values_are_kept() {
         ),
     ];
     for (fields, field, message) in cases {
-        let response = app.post_form("/signup", &fields).await;
+        let response = app.post_signup(&fields).await;
         assert_eq!(response.status(), 422, "{field}: {message}");
         let page = response.text().await.unwrap();
         assert_eq!(
@@ -176,7 +180,7 @@ async fn invisible_and_look_alike_names_are_refused_next_to_the_field_with_the_e
         let fields = form("ada@uni.example", first, last, true);
 
         // Act
-        let response = app.post_form("/signup", &fields).await;
+        let response = app.post_signup(&fields).await;
 
         // Assert
         assert_eq!(response.status(), 422, "{first:?} {last:?}");
@@ -210,9 +214,7 @@ async fn real_names_with_accents_apostrophes_and_hyphens_are_accepted() {
     ];
     for (n, (first, last)) in names.into_iter().enumerate() {
         let email = format!("person{n}@uni.example");
-        let response = app
-            .post_form("/signup", &form(&email, first, last, true))
-            .await;
+        let response = app.post_signup(&form(&email, first, last, true)).await;
         assert_eq!(response.status(), 200, "{first} {last}");
     }
     assert_eq!(app.mails().await.len(), names.len());
@@ -222,7 +224,7 @@ async fn real_names_with_accents_apostrophes_and_hyphens_are_accepted() {
 async fn when_neither_name_gives_a_username_both_fields_are_marked() {
     let app = spawn_app().await;
     let page = app
-        .post_form("/signup", &form("li@uni.example", "李", "王", true))
+        .post_signup(&form("li@uni.example", "李", "王", true))
         .await
         .text()
         .await
@@ -251,12 +253,7 @@ async fn the_new_name_messages_are_translated() {
         ("last_name", "!!!"),
         ("lang", "de"),
     ];
-    let page = app
-        .post_form("/signup", &fields)
-        .await
-        .text()
-        .await
-        .unwrap();
+    let page = app.post_signup(&fields).await.text().await.unwrap();
     assert_eq!(
         texts(&page, "#first_name-error"),
         vec![
@@ -273,12 +270,7 @@ async fn the_new_name_messages_are_translated() {
 async fn errors_are_translated_into_the_forms_language() {
     let app = spawn_app().await;
     let fields = [("email", "nope"), ("lang", "de")];
-    let page = app
-        .post_form("/signup", &fields)
-        .await
-        .text()
-        .await
-        .unwrap();
+    let page = app.post_signup(&fields).await.text().await.unwrap();
     assert_eq!(attr(&page, "html", "lang").as_deref(), Some("de"));
     assert_eq!(
         texts(&page, "#email-error"),
@@ -309,11 +301,7 @@ async fn a_valid_form_answers_check_your_mailbox_and_keeps_a_pending_sign_up() {
 async fn htmx_posts_get_the_fragment_only() {
     let app = spawn_app().await;
     let invalid = app
-        .post_form_with(
-            "/signup",
-            &[("email", "x"), ("lang", "en")],
-            &[("hx-request", "true")],
-        )
+        .post_signup_with(&[("email", "x"), ("lang", "en")], HTMX)
         .await;
     assert_eq!(invalid.status(), 422);
     let fragment = invalid.text().await.unwrap();
@@ -325,11 +313,7 @@ async fn htmx_posts_get_the_fragment_only() {
     );
 
     let valid = app
-        .post_form_with(
-            "/signup",
-            &form("ada@uni.example", "Ada", "Lovelace", true),
-            &[("hx-request", "true")],
-        )
+        .post_signup_with(&form("ada@uni.example", "Ada", "Lovelace", true), HTMX)
         .await;
     assert_eq!(valid.status(), 200);
     let fragment = valid.text().await.unwrap();
@@ -339,17 +323,14 @@ async fn htmx_posts_get_the_fragment_only() {
 
 #[tokio::test]
 async fn the_inline_check_reports_each_problem_and_success() {
-    let app = spawn_app_with(&[("EMAIL_ADDRESS_FILTER", FILTER)], Overrides::default()).await;
+    let app = TestApp::builder()
+        .env("EMAIL_ADDRESS_FILTER", FILTER)
+        .spawn()
+        .await;
     let check = |email: &'static str| {
         let app = &app;
         async move {
-            let response = app
-                .post_form_with(
-                    "/signup/check-email",
-                    &[("email", email), ("lang", "en")],
-                    &[("hx-request", "true")],
-                )
-                .await;
+            let response = app.post_check_email(email, "en").await;
             assert_eq!(response.status(), 200);
             response.text().await.unwrap()
         }
@@ -367,8 +348,14 @@ async fn the_inline_check_reports_each_problem_and_success() {
         texts(&check("ada@other.example").await, ".field-error"),
         vec!["This e-mail address cannot be used here. Please use your institutional address."]
     );
+    let empty = check("").await;
+    assert_eq!(
+        attr(&empty, "#email-status", "id").as_deref(),
+        Some("email-status"),
+        "{empty}"
+    );
     assert!(
-        texts(&check("").await, ".field-error").is_empty(),
+        texts(&empty, ".field-error").is_empty(),
         "an empty field is not an error while typing"
     );
 }
@@ -377,27 +364,20 @@ async fn the_inline_check_reports_each_problem_and_success() {
 async fn malformed_and_oversized_bodies_get_a_clear_error_not_a_crash() {
     let app = spawn_app().await;
     let malformed = app
-        .client
-        .post(app.url("/signup"))
-        .header("content-type", "application/x-www-form-urlencoded")
-        .body("email=%ZZ&email=a&&=&first_name")
-        .send()
-        .await
-        .unwrap();
+        .post_bytes(paths::SIGNUP, FORM, "email=%ZZ&email=a&&=&first_name", &[])
+        .await;
     assert!(
         malformed.status() == 400 || malformed.status() == 422,
         "{}",
         malformed.status()
     );
-    let oversized = app
-        .post_form("/signup", &[("email", &"a".repeat(100_000))])
-        .await;
+    let oversized = app.post_signup(&[("email", &"a".repeat(100_000))]).await;
     assert_eq!(oversized.status(), 413);
     assert_eq!(
         texts(&oversized.text().await.unwrap(), "h1"),
         vec!["Too much data"]
     );
-    assert_eq!(app.get("/healthz").await.status(), 200, "still serving");
+    assert_eq!(app.get_healthz().await.status(), 200, "still serving");
 }
 
 #[tokio::test]
@@ -405,8 +385,7 @@ async fn cross_site_posts_are_refused_with_a_localized_page() {
     let app = spawn_app().await;
     let fields = form("ada@uni.example", "Ada", "Lovelace", true);
     let cross = app
-        .post_form_with(
-            "/signup",
+        .post_signup_with(
             &fields,
             &[("sec-fetch-site", "cross-site"), ("accept-language", "de")],
         )
@@ -417,12 +396,11 @@ async fn cross_site_posts_are_refused_with_a_localized_page() {
         vec!["Anfrage abgelehnt"]
     );
     let foreign_origin = app
-        .post_form_with("/signup", &fields, &[("origin", "https://evil.example")])
+        .post_signup_with(&fields, &[("origin", "https://evil.example")])
         .await;
     assert_eq!(foreign_origin.status(), 403);
     let null_same_origin = app
-        .post_form_with(
-            "/signup",
+        .post_signup_with(
             &fields,
             &[("origin", "null"), ("sec-fetch-site", "same-origin")],
         )
@@ -472,16 +450,10 @@ fn damaged_body(fields: &[(&str, &str)], field: &str, damage: &[u8], in_name: bo
     body
 }
 
+/// Posts a url-encoded `body` as it is, as HTMX does when `htmx`.
 async fn post_raw(app: &TestApp, path: &str, body: Vec<u8>, htmx: bool) -> reqwest::Response {
-    let mut request = app
-        .client
-        .post(app.url(path))
-        .header("content-type", "application/x-www-form-urlencoded")
-        .body(body);
-    if htmx {
-        request = request.header("hx-request", "true");
-    }
-    request.send().await.unwrap()
+    let headers = if htmx { HTMX } else { &[] };
+    app.post_bytes(path, FORM, body, headers).await
 }
 
 #[tokio::test]
@@ -498,7 +470,7 @@ async fn a_damaged_field_is_refused_with_the_form_and_the_clean_fields_kept() {
             for htmx in [false, true] {
                 let case = format!("{field} with {}, htmx {htmx}", damage.escape_ascii());
                 let body = damaged_body(&CLEAN, field, damage, false);
-                let response = post_raw(&app, "/signup", body, htmx).await;
+                let response = post_raw(&app, paths::SIGNUP, body, htmx).await;
                 assert_eq!(response.status(), 400, "{case}");
                 let page = response.text().await.unwrap();
                 assert!(!page.contains('\u{FFFD}'), "{case}: repaired text shown");
@@ -529,7 +501,7 @@ async fn a_damaged_field_is_refused_with_the_form_and_the_clean_fields_kept() {
     }
     // A damaged name is as damaged as a damaged value.
     let body = damaged_body(&CLEAN, "first_name", b"%zz", true);
-    let response = post_raw(&app, "/signup", body, false).await;
+    let response = post_raw(&app, paths::SIGNUP, body, false).await;
     assert_eq!(response.status(), 400);
     let page = response.text().await.unwrap();
     assert_eq!(texts(&page, "[role=alert]"), vec![FORM_DAMAGED]);
@@ -542,7 +514,7 @@ async fn the_damaged_form_message_is_in_the_forms_language() {
     let mut fields = CLEAN;
     fields[5] = ("lang", "de");
     let body = damaged_body(&fields, "last_name", b"%FF%FE", false);
-    let page = post_raw(&app, "/signup", body, false)
+    let page = post_raw(&app, paths::SIGNUP, body, false)
         .await
         .text()
         .await
@@ -566,7 +538,7 @@ async fn the_inline_check_refuses_a_damaged_field_in_its_status_line() {
             for htmx in [false, true] {
                 let case = format!("{field} with {}, htmx {htmx}", damage.escape_ascii());
                 let body = damaged_body(&fields, field, damage, false);
-                let response = post_raw(&app, "/signup/check-email", body, htmx).await;
+                let response = post_raw(&app, paths::CHECK_EMAIL, body, htmx).await;
                 assert_eq!(response.status(), 400, "{case}");
                 let page = response.text().await.unwrap();
                 assert!(!page.contains('\u{FFFD}'), "{case}: repaired text shown");
@@ -615,7 +587,7 @@ async fn a_damaged_confirm_post_changes_nothing_and_offers_the_button_again() {
         200,
         "the link is still pending"
     );
-    let confirmed = app.post_form(&path, &[("lang", "en")]).await;
+    let confirmed = app.confirm(&path).await;
     assert_eq!(confirmed.status(), 200);
     assert_eq!(
         texts(&confirmed.text().await.unwrap(), "h1"),
@@ -629,7 +601,7 @@ async fn clean_escapes_plus_signs_and_multibyte_characters_are_decoded() {
     let body = b"email=anna%40uni.example&consent_email=yes&consent_name=yes\
                  &first_name=Anna+Lena&last_name=M%c3%BCller&lang=en"
         .to_vec();
-    let response = post_raw(&app, "/signup", body, false).await;
+    let response = post_raw(&app, paths::SIGNUP, body, false).await;
     assert_eq!(response.status(), 200);
     let path = app.verification_path("anna@uni.example").await;
     let page = app.get(&path).await.text().await.unwrap();

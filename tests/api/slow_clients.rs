@@ -9,12 +9,14 @@ use ms365_accountcreator::web::ConnectionLimits;
 use tokio::io::{AsyncReadExt, AsyncWriteExt};
 use tokio::net::TcpStream;
 
-use crate::support::helpers::{TestApp, spawn_app, spawn_app_with, texts};
+use crate::support::helpers::{TestApp, spawn_app, texts};
+use crate::support::routes::paths;
 
 const TIMEOUT: Duration = Duration::from_secs(1);
 
-async fn app_with_short_timeouts() -> TestApp {
-    let overrides = Overrides {
+/// Connections and bodies that must arrive within [`TIMEOUT`].
+fn short_timeouts() -> Overrides {
+    Overrides {
         connection_limits: Some(ConnectionLimits {
             header_read_timeout: TIMEOUT,
             ..ConnectionLimits::default()
@@ -24,8 +26,7 @@ async fn app_with_short_timeouts() -> TestApp {
             ..BodyLimits::default()
         }),
         ..Overrides::default()
-    };
-    spawn_app_with(&[], overrides).await
+    }
 }
 
 async fn connect(app: &TestApp) -> TcpStream {
@@ -53,13 +54,13 @@ async fn read_until_closed(stream: &mut TcpStream, limit: Duration) -> (String, 
 }
 
 async fn still_serves(app: &TestApp) {
-    let response = app.get("/").await;
+    let response = app.get_home().await;
     assert_eq!(response.status(), 200, "the server stopped serving");
 }
 
 #[tokio::test]
 async fn a_request_head_trickled_in_byte_by_byte_is_cut_off() {
-    let app = app_with_short_timeouts().await;
+    let app = TestApp::builder().overrides(short_timeouts()).spawn().await;
     let mut stream = connect(&app).await;
     let started = Instant::now();
     stream
@@ -92,7 +93,7 @@ async fn a_request_head_trickled_in_byte_by_byte_is_cut_off() {
 
 #[tokio::test]
 async fn a_kept_alive_connection_that_sends_nothing_more_is_closed() {
-    let app = app_with_short_timeouts().await;
+    let app = TestApp::builder().overrides(short_timeouts()).spawn().await;
     let mut stream = connect(&app).await;
     stream
         .write_all(b"GET /healthz HTTP/1.1\r\nHost: x\r\n\r\n")
@@ -113,7 +114,7 @@ async fn an_oversized_request_head_is_refused_at_once() {
     let limit = ConnectionLimits::default().max_head_bytes;
     let started = Instant::now();
     let response = app
-        .get_with("/", &[("x-padding", &"a".repeat(limit + 1))])
+        .get_with(paths::HOME, &[("x-padding", &"a".repeat(limit + 1))])
         .await;
     assert_eq!(response.status(), 431);
     assert!(started.elapsed() < Duration::from_secs(2));
@@ -121,7 +122,7 @@ async fn an_oversized_request_head_is_refused_at_once() {
     let many: Vec<(String, String)> = (0..ConnectionLimits::default().max_headers + 1)
         .map(|n| (format!("x-field-{n}"), "1".to_owned()))
         .collect();
-    let mut request = app.client.get(app.url("/"));
+    let mut request = app.client.get(app.url(paths::HOME));
     for (name, value) in &many {
         request = request.header(name, value);
     }
@@ -129,14 +130,14 @@ async fn an_oversized_request_head_is_refused_at_once() {
 
     // A head just under the cap is fine: the cap is not set below what browsers send.
     let response = app
-        .get_with("/", &[("x-padding", &"a".repeat(8 * 1024))])
+        .get_with(paths::HOME, &[("x-padding", &"a".repeat(8 * 1024))])
         .await;
     assert_eq!(response.status(), 200);
 }
 
 #[tokio::test]
 async fn a_form_body_that_trickles_in_gets_a_localized_timeout_page() {
-    let app = app_with_short_timeouts().await;
+    let app = TestApp::builder().overrides(short_timeouts()).spawn().await;
     let mut stream = connect(&app).await;
     let started = Instant::now();
     stream

@@ -8,7 +8,7 @@ use ms365_accountcreator::mail::SmtpMailer;
 use ms365_accountcreator::startup::{Application, Overrides};
 
 use crate::support::flaky_directory::FlakyDirectory;
-use crate::support::helpers::{TestApp, attr, spawn_app_with, test_settings, texts};
+use crate::support::helpers::{TestApp, attr, test_settings, texts};
 use crate::support::smtp::{
     Login, ReceivedMail, SmtpMode, SmtpServer, app_settings, free_port, pairs,
 };
@@ -16,14 +16,6 @@ use crate::support::smtp::{
 const LOGIN: Login = ("mailer", "correct-horse-battery");
 const COULD_NOT_SEND: &str =
     "We could not send the confirmation mail just now. Please try again in a few minutes.";
-
-async fn app_for(settings: &[(String, String)], overrides: Overrides) -> TestApp {
-    spawn_app_with(&pairs(settings), overrides).await
-}
-
-async fn confirm(app: &TestApp, path: &str, lang: &str) -> reqwest::Response {
-    app.post_form(path, &[("lang", lang)]).await
-}
 
 fn subjects(mails: &[ReceivedMail]) -> Vec<&str> {
     mails.iter().map(|m| m.subject.as_str()).collect()
@@ -36,7 +28,7 @@ async fn sign_up_and_confirm(app: &TestApp, server: &SmtpServer) -> (ReceivedMai
     let verification = server.received().pop().expect("a verification mail");
     let path = verification.verification_path();
     assert_eq!(app.get(&path).await.status(), 200);
-    let result = confirm(app, &path, "en").await;
+    let result = app.confirm(&path).await;
     assert_eq!(result.status(), 200);
     assert_eq!(
         texts(&result.text().await.unwrap(), "#username"),
@@ -61,7 +53,7 @@ async fn both_mails_go_over_starttls_with_login_and_are_well_formed() {
     crate::support::tools::require_tool!(Aiosmtpd);
     // Arrange
     let server = SmtpServer::start(SmtpMode::StartTls, Some(LOGIN));
-    let app = app_for(&server.app_settings(), Overrides::default()).await;
+    let app = TestApp::builder().smtp(&server).spawn().await;
 
     // Act
     let (verification, password) = sign_up_and_confirm(&app, &server).await;
@@ -111,14 +103,14 @@ async fn both_mails_go_over_starttls_with_login_and_are_well_formed() {
         password.html
     );
     // Mails are sent, not listed.
-    assert_eq!(app.get("/debug/mails").await.status(), 404);
+    assert_eq!(app.get_debug_mails(&[]).await.status(), 404);
 }
 
 #[tokio::test]
 async fn both_mails_go_over_implicit_tls_with_login() {
     crate::support::tools::require_tool!(Aiosmtpd);
     let server = SmtpServer::start(SmtpMode::Tls, Some(LOGIN));
-    let app = app_for(&server.app_settings(), Overrides::default()).await;
+    let app = TestApp::builder().smtp(&server).spawn().await;
     let (_, password) = sign_up_and_confirm(&app, &server).await;
     assert!(password.password().is_some());
 }
@@ -127,7 +119,7 @@ async fn both_mails_go_over_implicit_tls_with_login() {
 async fn both_mails_go_over_plain_smtp_without_login() {
     crate::support::tools::require_tool!(Aiosmtpd);
     let server = SmtpServer::start(SmtpMode::Plain, None);
-    let app = app_for(&server.app_settings(), Overrides::default()).await;
+    let app = TestApp::builder().smtp(&server).spawn().await;
     let (_, password) = sign_up_and_confirm(&app, &server).await;
     assert!(password.password().is_some());
 }
@@ -138,7 +130,7 @@ async fn an_unknown_certificate_authority_is_refused() {
     let server = SmtpServer::start(SmtpMode::StartTls, Some(LOGIN));
     let mut settings = server.app_settings();
     settings.retain(|(key, _)| key != "MAIL_SERVER_CA_FILE");
-    let app = app_for(&settings, Overrides::default()).await;
+    let app = TestApp::builder().envs(&settings).spawn().await;
     let page = app.sign_up("ada@uni.example", "Ada", "Lovelace").await;
     assert_eq!(page.status(), 503);
     assert!(server.received().is_empty());
@@ -168,11 +160,8 @@ async fn a_refused_login_says_the_mail_could_not_be_sent_and_a_later_submission_
     crate::support::tools::require_tool!(Aiosmtpd);
     // Arrange: the server accepts another password than the one configured.
     let mut server = SmtpServer::start(SmtpMode::StartTls, Some(("mailer", "another-password")));
-    let app = app_for(
-        &app_settings(server.port(), SmtpMode::StartTls, Some(LOGIN)),
-        Overrides::default(),
-    )
-    .await;
+    let settings = app_settings(server.port(), SmtpMode::StartTls, Some(LOGIN));
+    let app = TestApp::builder().envs(&settings).spawn().await;
 
     // Act + Assert
     assert_could_not_send(app.sign_up("ada@uni.example", "Ada", "Lovelace").await).await;
@@ -187,11 +176,8 @@ async fn a_refused_login_says_the_mail_could_not_be_sent_and_a_later_submission_
 async fn the_smtp_server_being_down_at_sign_up_is_reported_and_a_later_submission_works() {
     crate::support::tools::require_tool!(Aiosmtpd);
     let port = free_port();
-    let app = app_for(
-        &app_settings(port, SmtpMode::StartTls, Some(LOGIN)),
-        Overrides::default(),
-    )
-    .await;
+    let settings = app_settings(port, SmtpMode::StartTls, Some(LOGIN));
+    let app = TestApp::builder().envs(&settings).spawn().await;
     assert_could_not_send(app.sign_up("ada@uni.example", "Ada", "Lovelace").await).await;
 
     let server = SmtpServer::start_on(port, SmtpMode::StartTls, Some(LOGIN));
@@ -205,17 +191,17 @@ async fn the_smtp_server_being_down_at_the_password_mail_is_resumed_by_confirmin
     // Arrange
     let mut server = SmtpServer::start(SmtpMode::StartTls, Some(LOGIN));
     let directory = FlakyDirectory::new();
-    let overrides = Overrides {
-        directory: Some(directory.clone()),
-        ..Overrides::default()
-    };
-    let app = app_for(&server.app_settings(), overrides).await;
+    let app = TestApp::builder()
+        .smtp(&server)
+        .directory(directory.clone())
+        .spawn()
+        .await;
     app.sign_up("ada@uni.example", "Ada", "Lovelace").await;
     let path = server.received()[0].verification_path();
 
     // Act: the server goes away between the two mails.
     server.stop();
-    let failed = confirm(&app, &path, "en").await;
+    let failed = app.confirm(&path).await;
 
     // Assert: a clear page, the user exists once, nothing mailed.
     assert_eq!(failed.status(), 503);
@@ -234,7 +220,7 @@ async fn the_smtp_server_being_down_at_the_password_mail_is_resumed_by_confirmin
 
     // Act: the server is back; confirming again resumes at the password mail.
     server.restart();
-    let resumed = confirm(&app, &path, "en").await;
+    let resumed = app.confirm(&path).await;
 
     // Assert
     assert_eq!(resumed.status(), 200);
@@ -242,7 +228,7 @@ async fn the_smtp_server_being_down_at_the_password_mail_is_resumed_by_confirmin
         texts(&resumed.text().await.unwrap(), "#username"),
         vec!["ada.lovelace@tenant.example"]
     );
-    assert_eq!(confirm(&app, &path, "en").await.status(), 410, "used up");
+    assert_eq!(app.confirm(&path).await.status(), 410, "used up");
     let mails = server.received();
     assert_eq!(
         subjects(&mails),
@@ -260,19 +246,9 @@ async fn the_smtp_server_being_down_at_the_password_mail_is_resumed_by_confirmin
 async fn german_sign_ups_get_german_mails() {
     crate::support::tools::require_tool!(Aiosmtpd);
     let server = SmtpServer::start(SmtpMode::StartTls, Some(LOGIN));
-    let app = app_for(&server.app_settings(), Overrides::default()).await;
-    app.post_form(
-        "/signup",
-        &[
-            ("email", "jo@uni.example"),
-            ("consent_email", "yes"),
-            ("consent_name", "yes"),
-            ("first_name", "Jörg"),
-            ("last_name", "Müller"),
-            ("lang", "de"),
-        ],
-    )
-    .await;
+    let app = TestApp::builder().smtp(&server).spawn().await;
+    app.sign_up_in("de", "jo@uni.example", "Jörg", "Müller")
+        .await;
     let verification = &server.received()[0];
     assert_eq!(verification.subject, "Bestätigen Sie Ihre Registrierung");
     assert_eq!(verification.content_language.as_deref(), Some("de"));
@@ -287,7 +263,8 @@ async fn german_sign_ups_get_german_mails() {
         "{html}"
     );
 
-    confirm(&app, &verification.verification_path(), "de").await;
+    app.confirm_in(&verification.verification_path(), "de")
+        .await;
     let password = &server.received()[1];
     assert_eq!(password.subject, "Ihr neues Konto");
     assert_eq!(password.content_language.as_deref(), Some("de"));
@@ -298,14 +275,14 @@ async fn german_sign_ups_get_german_mails() {
 async fn markup_in_a_name_stays_text_in_the_html_part() {
     crate::support::tools::require_tool!(Aiosmtpd);
     let server = SmtpServer::start(SmtpMode::Plain, None);
-    let app = app_for(&server.app_settings(), Overrides::default()).await;
+    let app = TestApp::builder().smtp(&server).spawn().await;
     let page = app
         .sign_up("ada@uni.example", "<b>Ada</b><img src=x>", "Lovelace")
         .await;
     assert_eq!(page.status(), 200);
     // The verification mail names no one; the password mail does.
     let path = server.received()[0].verification_path();
-    confirm(&app, &path, "en").await;
+    app.confirm(&path).await;
     let mail = &server.received()[1];
     assert!(
         mail.text.starts_with("Hello <b>Ada</b><img src=x>,"),

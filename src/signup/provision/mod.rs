@@ -2,8 +2,10 @@
 //! assigned → groups added → password delivered → done. Each step is saved before the next
 //! starts; a failure leaves the registration at the failed step for the next attempt.
 //! This file guards a run and records its failure; `steps.rs` runs the steps, one function
-//! each; `user.rs` names and creates the user.
+//! each; `user.rs` names and creates the user; `existing.rs` records a mailbox's account
+//! found in the directory by its tag instead.
 
+mod existing;
 mod steps;
 mod user;
 
@@ -29,6 +31,9 @@ pub struct Provisioned {
     /// The last step, showing the password, waits for the person to confirm their link
     /// again (an operator's `signups retry` with `PASSWORD_DELIVERY` = `page`).
     pub awaiting_person: bool,
+    /// Nothing was created: the directory has this mailbox's account already (a user with
+    /// its tag), and the registration now records that one. No password was set.
+    pub existing_account: bool,
 }
 
 /// Why provisioning stopped. The registration stays at the failed step.

@@ -56,6 +56,7 @@ impl<'p> Run<'p> {
             password_on_page: None,
             password_mailed: self.password_mailed,
             awaiting_person: true,
+            existing_account: false,
         }
     }
 }
@@ -171,6 +172,9 @@ impl Signups {
 
     /// [`Step::Done`]: the account, counted as created if this run finished it.
     fn provisioned(&self, registration: &Registration, run: Run<'_>) -> Provisioned {
+        if registration.existing_account {
+            return Provisioned::existing(registration);
+        }
         if run.finished_now {
             self.metrics.signup(SignupOutcome::Created);
         }
@@ -181,6 +185,7 @@ impl Signups {
             password_on_page: run.password_on_page,
             password_mailed: run.password_mailed || self.settings.password_delivery.by_mail(),
             awaiting_person: false,
+            existing_account: false,
         }
     }
 

@@ -1,8 +1,9 @@
 //! Naming and creating the user: a free username reserved in the store, then the create,
-//! which adopts a user only when it is provably this registration's own.
+//! which adopts a user only when it is provably this registration's own. The mailbox's tag
+//! goes with both: a user already carrying it is the mailbox's account, and nothing is made.
 
 use super::{KnownPassword, ProvisionError};
-use crate::directory::{DirectoryError, DirectoryUser, NewUser};
+use crate::directory::{DirectoryError, DirectoryUser, MailboxTag, NameQuery, NewUser};
 use crate::domain::{MailNickname, PersonName};
 use crate::signup::{Signups, Step};
 use crate::store::Registration;
@@ -13,39 +14,57 @@ const MAX_NAME_ATTEMPTS: u32 = 10;
 // How a lost create is recognised. When Graph answers "already exists" to our create, the
 // user under that name is either ours — an earlier attempt of this registration got through
 // but its answer was lost (a timeout, or the process died right after the create) — or
-// somebody else's. Three ways to tell were weighed:
-// - An opaque marker on the user (employeeId, an extension attribute) would be exact, but it
-//   takes a directory field institutions use for their own data and changes the original's
-//   payload; a directory extension needs an extra set-up step by every operator.
-// - Matching given name and surname alone (what this code did) adopts a same-named person's
-//   user: two people named Lena Gleich signing up together shared one account.
-// - So: the username is reserved in the store, atomically, before the create
+// somebody else's:
+// - Every create writes the mailbox's tag (`directory::MailboxTag`), so the tag decides
+//   first. A user carrying another tag is never ours. One carrying this mailbox's tag is this
+//   mailbox's account: made by this registration's own lost create when it is younger than
+//   the moment the name was found free (below), else by an earlier registration the store
+//   lost — then it is recorded and nothing is made.
+// - A user carrying no tag was made before tags, or by somebody else. For it the rule from
+//   before tags holds: the username is reserved in the store, atomically, before the create
 //   (`Store::reserve_username`), so no two registrations of this server ever try the same
-//   one; and with it we keep the directory's own time at which the name was found free.
-//   A user is adopted only when it has the reserved name, the same names, and was created at
-//   or after that moment: nobody but this registration's own create can have made it then.
-//   A user an administrator or another tool made earlier fails the time check and the next
-//   free name is chosen. Only the directory's clocks are compared (the `Date` of the name
-//   query, the user's `createdDateTime`), never ours against theirs.
+//   one, and with it we keep the directory's own time at which the name was found free. Such
+//   a user is adopted only when it has the reserved name, the same names, and was created
+//   at or after that moment: nobody but this registration's own create can have made it
+//   then. (Names alone adopted a same-named person's user: two people named Lena Gleich
+//   signing up together once shared one account.) Only the directory's clocks are compared
+//   (the `Date` of the name query, the user's `createdDateTime`), never ours against theirs.
+
+/// Whose a user found under the reserved name after "already exists" is.
+enum Found {
+    /// Made by an earlier attempt of this registration: adopted.
+    Own,
+    /// This mailbox's account from before this registration: recorded, nothing is made.
+    Mailbox,
+    /// Somebody else's: the next free name is tried.
+    Foreign,
+}
 
 impl Signups {
     /// Finds a free username and reserves it for `registration` (saved at
-    /// [`Step::Creating`]). Names other registrations reserved are skipped without asking
-    /// the directory, so a crowd of same-named people costs one name query each.
-    /// `taken` are names a create just found taken, which the query may not list yet.
+    /// [`Step::Creating`]), or — when a user carries the mailbox's tag — records that user
+    /// and finishes the registration ([`Step::Done`]) without creating anything. Names other
+    /// registrations reserved are skipped without asking the directory, so a crowd of
+    /// same-named people costs one name query each. `taken` are names a create just found
+    /// taken, which the query may not list yet.
     pub(super) async fn choose_username(
         &self,
         registration: &mut Registration,
         nickname: &MailNickname,
         taken: &mut Vec<String>,
     ) -> Result<(), ProvisionError> {
+        let tag = self.mailbox_tag(registration);
         for _ in 0..MAX_NAME_ATTEMPTS {
             let mut skip = self.store.reserved_usernames(nickname.as_str()).await?;
             skip.extend(taken.iter().cloned());
-            let free = self
+            let free = match self
                 .directory
-                .free_user_principal_name(nickname, &skip)
-                .await?;
+                .free_user_principal_name(nickname, &skip, &tag)
+                .await?
+            {
+                NameQuery::Free(free) => free,
+                NameQuery::Tagged(user) => return self.record_existing(registration, user).await,
+            };
             let mut reserving = registration.clone();
             reserving.upn = Some(free.user_principal_name.clone());
             reserving.upn_free_at = Some(free.as_of);
@@ -66,25 +85,41 @@ impl Signups {
         )
     }
 
-    /// Whether `user`, found under the reserved name after "already exists", is the one an
-    /// earlier attempt of this registration created (see the comment at the top of this file).
-    fn is_own_lost_create(
+    /// The tag of the registration's mailbox.
+    fn mailbox_tag(&self, registration: &Registration) -> MailboxTag {
+        self.settings.mailbox_tags.tag(registration.email.as_str())
+    }
+
+    /// Whose `user`, found under the reserved name after "already exists", is (see the
+    /// comment at the top of this file).
+    fn whose(
         registration: &Registration,
         user: &DirectoryUser,
+        tag: &MailboxTag,
         first: &PersonName,
         last: &PersonName,
-    ) -> bool {
+    ) -> Found {
         let created_after_reserving = match (user.created_at, registration.upn_free_at) {
             (Some(created), Some(free_at)) => created >= free_at,
             _ => false,
         };
-        created_after_reserving
-            && registration
-                .upn
-                .as_deref()
-                .is_some_and(|upn| upn.eq_ignore_ascii_case(&user.user_principal_name))
-            && user.given_name.as_deref() == Some(first.as_str())
-            && user.surname.as_deref() == Some(last.as_str())
+        let reserved_name = registration
+            .upn
+            .as_deref()
+            .is_some_and(|upn| upn.eq_ignore_ascii_case(&user.user_principal_name));
+        match user.tag.as_deref() {
+            Some(held) if tag.matches(held) && created_after_reserving => Found::Own,
+            Some(held) if tag.matches(held) => Found::Mailbox,
+            Some(_) => Found::Foreign,
+            None if created_after_reserving
+                && reserved_name
+                && user.given_name.as_deref() == Some(first.as_str())
+                && user.surname.as_deref() == Some(last.as_str()) =>
+            {
+                Found::Own
+            }
+            None => Found::Foreign,
+        }
     }
 
     /// Creates the user under the reserved username, adopts the user an earlier attempt of
@@ -100,6 +135,7 @@ impl Signups {
         mut named_here: bool,
     ) -> Result<KnownPassword, ProvisionError> {
         let password = self.new_password()?;
+        let tag = self.mailbox_tag(registration);
         // Names a create found taken: the name query may not list them yet (replication lag).
         let mut taken = Vec::new();
         for _ in 0..MAX_NAME_ATTEMPTS {
@@ -110,25 +146,40 @@ impl Signups {
                 nickname,
                 user_principal_name: &upn,
                 password: &password,
+                tag: &tag,
             };
             let (user, known) = match self.directory.create_user(&new_user).await {
                 Ok(user) => (user, Some(password)),
-                Err(DirectoryError::AlreadyExists) => match self.directory.find_user(&upn).await? {
-                    Some(user) if Self::is_own_lost_create(registration, &user, first, last) => {
-                        tracing::info!(signup = %registration.signup_id, "adopting the user an earlier attempt of this registration created");
-                        // Made by this run's own create (its answer lost), or by an earlier
-                        // run whose password is gone.
-                        (user, named_here.then_some(password))
+                Err(DirectoryError::AlreadyExists) => {
+                    let found = self.directory.find_user(&upn).await?;
+                    let whose = found
+                        .as_ref()
+                        .map(|user| Self::whose(registration, user, &tag, first, last));
+                    match (found, whose) {
+                        (Some(user), Some(Found::Own)) => {
+                            tracing::info!(signup = %registration.signup_id, "adopting the user an earlier attempt of this registration created");
+                            // Made by this run's own create (its answer lost), or by an
+                            // earlier run whose password is gone.
+                            (user, named_here.then_some(password))
+                        }
+                        (Some(user), Some(Found::Mailbox)) => {
+                            self.record_existing(registration, user).await?;
+                            return Ok(None);
+                        }
+                        // Somebody else's (an administrator's, another tool's), or gone again.
+                        _ => {
+                            taken.push(upn);
+                            self.choose_username(registration, nickname, &mut taken)
+                                .await?;
+                            if registration.step == Step::Done {
+                                // The query found the mailbox's own account meanwhile.
+                                return Ok(None);
+                            }
+                            named_here = true;
+                            continue;
+                        }
                     }
-                    // Somebody else's (an administrator's, another tool's), or gone again.
-                    _ => {
-                        taken.push(upn);
-                        self.choose_username(registration, nickname, &mut taken)
-                            .await?;
-                        named_here = true;
-                        continue;
-                    }
-                },
+                }
                 Err(err) => return Err(err.into()),
             };
             registration.object_id = Some(user.object_id);

@@ -22,22 +22,15 @@ pub fn allowed(
     }
 }
 
-/// Whether to refuse the request as cross-site (logged when refused).
+/// Whether to refuse the request as cross-site.
 pub fn refuses(req: &Request, public_origin: &str) -> bool {
     let header = |name| req.headers().get(name).and_then(|v| v.to_str().ok());
-    let allowed = allowed(
+    !allowed(
         req.method(),
         header("sec-fetch-site"),
         header("origin"),
         public_origin,
-    );
-    if !allowed {
-        tracing::warn!(
-            route = crate::web::paths::route_of(req.uri().path()),
-            "cross-site request refused"
-        );
-    }
-    !allowed
+    )
 }
 
 #[cfg(test)]

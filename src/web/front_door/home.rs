@@ -99,7 +99,12 @@ impl HomeAnswers {
         };
         let mut response = Response::builder().status(StatusCode::OK).body(body);
         *response.headers_mut() = response_headers;
-        Some((response, paths::route_of(path)))
+        let route = if lang_in_path.is_some() {
+            paths::HOME_IN
+        } else {
+            paths::HOME
+        };
+        Some((response, route))
     }
 }
 

@@ -17,13 +17,13 @@ pub mod server;
 use std::sync::Arc;
 use std::time::Instant;
 
-use poem::endpoint::{BoxEndpoint, DynEndpoint};
 use poem::http::{HeaderMap, HeaderName, HeaderValue, Method, StatusCode, header};
 use poem::{Body, Endpoint, Request, Response, Result};
 use tracing::Instrument;
 use tracing::level_filters::LevelFilter;
 
 use super::context::RequestContext;
+use super::routes::{self, RouteInfo, RouteTable};
 use super::{AppState, response};
 use body_limit::BodyLimits;
 use home::HomeAnswers;
@@ -33,7 +33,7 @@ const X_REQUEST_ID: HeaderName = HeaderName::from_static("x-request-id");
 
 /// Every request's way in and out.
 pub struct FrontDoor {
-    routes: BoxEndpoint<'static>,
+    routes: RouteTable,
     state: AppState,
     /// `PUBLIC_URL`'s origin, for the same-origin check.
     public_origin: String,
@@ -48,7 +48,7 @@ pub struct FrontDoor {
 
 impl FrontDoor {
     pub fn new(
-        routes: BoxEndpoint<'static>,
+        routes: RouteTable,
         state: AppState,
         security_headers: HeaderMap,
         body_limits: BodyLimits,
@@ -80,15 +80,27 @@ impl FrontDoor {
         Arc::new(RequestContext::new(req, &state.catalogs, client))
     }
 
-    async fn handle(&self, mut req: Request, ctx: Arc<RequestContext>) -> Response {
+    /// The answer, and the route that gave it (for the log line).
+    async fn handle(
+        &self,
+        mut req: Request,
+        ctx: Arc<RequestContext>,
+    ) -> (Response, Option<&RouteInfo>) {
         let state = &self.state;
         req.set_data(state.clone());
         req.extensions_mut().insert(ctx.clone());
-        if guard::refuses(&req, &self.public_origin) {
-            return response::error(&ctx, state, StatusCode::FORBIDDEN);
-        }
-        if let Err(status) = body_limit::read_capped(&mut req, self.body_limits).await {
-            return response::error(&ctx, state, status);
+        let checked = if guard::refuses(&req, &self.public_origin) {
+            Err(StatusCode::FORBIDDEN)
+        } else {
+            body_limit::read_capped(&mut req, self.body_limits).await
+        };
+        if let Err(status) = checked {
+            // Refused before routing, yet named by the route it was meant for.
+            let route = self.routes.route_of(req.uri()).await;
+            if status == StatusCode::FORBIDDEN {
+                tracing::warn!(route = routes::name(route), "cross-site request refused");
+            }
+            return (response::error(&ctx, state, status), route);
         }
         // HEAD is GET without the body, answered here for every route: poem's own fallback
         // drops the body before its length is known, so `Content-Length` went missing.
@@ -96,12 +108,12 @@ impl FrontDoor {
         if head {
             req.set_method(Method::GET);
         }
-        let result = DynEndpoint::call(self.routes.as_ref(), req).await;
-        let response = response::finish(&ctx, state, result);
+        let (result, route) = self.routes.call(req).await;
+        let response = response::finish(&ctx, state, result, route);
         if head {
-            return without_body(response).await;
+            return (without_body(response).await, route);
         }
-        response
+        (response, route)
     }
 }
 
@@ -140,7 +152,7 @@ fn secure(security_headers: &HeaderMap, headers: &mut HeaderMap) {
 fn log_request(
     span: &tracing::Span,
     method: &Method,
-    route: &'static str,
+    route: &str,
     status: StatusCode,
     started: Instant,
 ) {
@@ -177,10 +189,16 @@ impl Endpoint for FrontDoor {
             return Ok(response);
         }
         let ctx = self.context(&req);
-        let (method, route) = (ctx.method.clone(), ctx.route);
+        let method = ctx.method.clone();
         let span = tracing::info_span!("request", request_id = %request_id);
-        let mut response = self.handle(req, ctx).instrument(span.clone()).await;
-        log_request(&span, &method, route, response.status(), started);
+        let (mut response, route) = self.handle(req, ctx).instrument(span.clone()).await;
+        log_request(
+            &span,
+            &method,
+            routes::name(route),
+            response.status(),
+            started,
+        );
         secure(&self.security_headers, response.headers_mut());
         response
             .headers_mut()

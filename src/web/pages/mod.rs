@@ -2,6 +2,7 @@
 //! the no-JavaScript path share one renderer.
 
 pub mod debug_mails;
+pub mod existing;
 pub mod layout;
 pub mod password;
 pub mod progress;

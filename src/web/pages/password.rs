@@ -8,6 +8,7 @@ use super::verify::{credentials, post_button};
 use crate::i18n::Tr;
 use crate::signup::{LinkError, PasswordReset};
 use crate::web::paths::Links;
+use crate::web::refusal::Refusal;
 
 /// The request form: what was entered and what is wrong with it.
 pub struct RequestView<'a> {
@@ -101,15 +102,16 @@ pub fn done(tr: &Tr, result: &PasswordReset, sign_in_url: &Url) -> Markup {
 
 /// A reset link that leads nowhere, with a way to ask for a new one.
 pub fn link_problem(tr: &Tr, links: &Links, problem: LinkError) -> Markup {
-    let (title, text) = match problem {
-        LinkError::Expired => (tr.t("This link has expired"), tr.t("Links for a new password are valid for a short time only. Please ask for a new one.")),
-        LinkError::Invalid => (tr.t("This link is not valid"), tr.t("The link may be incomplete: copy the whole link from the mail, or ask for a new one.")),
-        LinkError::Used => (tr.t("This link has already been used"), tr.t("Each link works once, and a newer link that was used makes the older ones invalid. If you need another new password, ask for a new link.")),
-        LinkError::Unknown | LinkError::AddressTaken => (tr.t("This link is no longer valid"), tr.t("The account this link was sent for is no longer known here. Please ask for a new link, or contact support.")),
+    let text = match problem {
+        LinkError::Expired => tr.t("Links for a new password are valid for a short time only. Please ask for a new one."),
+        LinkError::Invalid => tr.t("The link may be incomplete: copy the whole link from the mail, or ask for a new one."),
+        LinkError::Used => tr.t("Each link works once, and a newer link that was used makes the older ones invalid. If you need another new password, ask for a new link."),
+        // A reset link cannot meet `AddressTaken` (only sign-up links can).
+        LinkError::Unknown | LinkError::AddressTaken => tr.t("The account this link was sent for is no longer known here. Please ask for a new link, or contact support."),
     };
     html! {
         section.panel.panel--warning {
-            h1 { (title) }
+            h1 { (problem.message(tr)) }
             p { (text) }
             p { a.button href=(links.password_in(tr.lang())) { (tr.t("Ask for a new link")) } }
         }

@@ -7,6 +7,7 @@ use url::Url;
 use crate::i18n::Tr;
 use crate::signup::{LinkError, Provisioned};
 use crate::web::paths::Links;
+use crate::web::refusal::Refusal;
 
 /// Who is about to be created (`name` is first and family name), with the confirm button.
 /// `resume` is set when an earlier attempt did not finish; `problem` says why the last press
@@ -141,16 +142,16 @@ fn username_value(tr: &Tr, username: &str, id: Option<&str>) -> Markup {
 
 /// A link that leads nowhere, with a way to start over.
 pub fn link_problem(tr: &Tr, links: &Links, problem: LinkError) -> Markup {
-    let (title, text) = match problem {
-        LinkError::Expired => (tr.t("This link has expired"), tr.t("Links are valid for a limited time. Please fill in the form again to get a new one.")),
-        LinkError::Invalid => (tr.t("This link is not valid"), tr.t("The link may be incomplete: copy the whole link from the mail, or fill in the form again.")),
-        LinkError::Unknown => (tr.t("This link is no longer valid"), tr.t("The sign-up this link belongs to no longer exists. Please fill in the form again.")),
-        LinkError::Used => (tr.t("This link has already been used"), tr.t("The account for this address has been created. If you have lost the password, contact support.")),
-        LinkError::AddressTaken => (tr.t("This address is already registered"), tr.t("An account has already been created for this e-mail address.")),
+    let text = match problem {
+        LinkError::Expired => tr.t("Links are valid for a limited time. Please fill in the form again to get a new one."),
+        LinkError::Invalid => tr.t("The link may be incomplete: copy the whole link from the mail, or fill in the form again."),
+        LinkError::Unknown => tr.t("The sign-up this link belongs to no longer exists. Please fill in the form again."),
+        LinkError::Used => tr.t("The account for this address has been created. If you have lost the password, contact support."),
+        LinkError::AddressTaken => tr.t("An account has already been created for this e-mail address."),
     };
     html! {
         section.panel.panel--warning {
-            h1 { (title) }
+            h1 { (problem.message(tr)) }
             p { (text) }
             p { a.button href=(links.home_in(tr.lang())) { (tr.t("Start over")) } }
         }

@@ -6,6 +6,7 @@ use fantoccini::key::Key;
 use super::{EN, open_form};
 use crate::support::browser_support::{Browser, Js};
 use crate::support::helpers::{TestApp, spawn_app};
+use crate::support::routes::paths;
 
 /// Tabs until `target` has the focus, checking a visible focus ring at every stop; returns
 /// the stops on the way.
@@ -103,7 +104,7 @@ async fn sign_up_by_keyboard(browser: &Browser, app: &TestApp) {
     assert_eq!(browser.same_document().await, browser.js == Js::On);
 
     // The mail's link and the confirm button, by keyboard too.
-    browser.goto(&app.url("/debug/mails")).await;
+    browser.goto(&app.url(paths::DEBUG_MAILS)).await;
     tab_to(browser, "a.mail-link", 8).await;
     browser.mark_document().await;
     browser.press(&[Key::Enter.into()]).await;

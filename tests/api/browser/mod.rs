@@ -13,6 +13,7 @@ use std::path::Path;
 
 use crate::support::browser_support::{Browser, Js};
 use crate::support::helpers::TestApp;
+use crate::support::routes::paths;
 
 /// What a person reads in one language.
 pub struct Texts {
@@ -91,11 +92,11 @@ pub const INVALID_FORM: &[&str] = &["status of 422"];
 /// Opens the sign-up page and, for German, switches language with the switcher as a person
 /// would (the browser itself asks for English).
 pub async fn open_form(browser: &Browser, app: &TestApp, t: &Texts) {
-    browser.goto(&app.url("/")).await;
+    browser.goto(&app.url(paths::HOME)).await;
     assert_eq!(browser.attr("html", "lang").await.as_deref(), Some("en"));
     if t.lang != "en" {
         switch_language(browser, t.lang, "the page in the other language").await;
-        assert_eq!(browser.path().await, format!("/{}", t.lang));
+        assert_eq!(browser.path().await, paths::home_in(t.lang));
     }
     assert_eq!(browser.attr("html", "lang").await.as_deref(), Some(t.lang));
     assert_eq!(browser.text("h1").await, t.heading);
@@ -199,7 +200,7 @@ pub async fn in_language(browser: &Browser, lang: &str, what: &str) {
 /// `/debug/mails` → the newest mail to `email` (its subject must be `subject`: the person's
 /// language) → its link, and waits for the page behind it.
 pub async fn follow_mail(browser: &Browser, app: &TestApp, email: &str, subject: &str) {
-    browser.goto(&app.url("/debug/mails")).await;
+    browser.goto(&app.url(paths::DEBUG_MAILS)).await;
     for mail in browser.find_all("article.mail").await {
         let text = |css: &'static str| {
             let mail = mail.clone();
@@ -237,7 +238,7 @@ pub async fn confirm_by_mail(
     shots: &str,
 ) {
     follow_mail(browser, app, who.email, t.mail_subject).await;
-    assert!(browser.path().await.starts_with("/verify/"));
+    assert!(browser.path().await.starts_with(paths::VERIFY));
     in_language(browser, t.lang, "the confirm page in the other language").await;
     assert_eq!(browser.text("h1").await, t.confirm_heading);
     assert_eq!(

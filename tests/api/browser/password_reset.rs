@@ -6,8 +6,8 @@ use super::{
     open_form,
 };
 use crate::support::browser_support::{Browser, Js};
-use crate::support::helpers::{TestApp, spawn_app_with};
-use ms365_accountcreator::startup::Overrides;
+use crate::support::helpers::TestApp;
+use crate::support::routes::paths;
 
 /// What a person reads on the reset pages in one language.
 struct ResetTexts {
@@ -37,12 +37,11 @@ const RESET_DE: ResetTexts = ResetTexts {
     password_subject: "Ihr neues vorläufiges Passwort",
 };
 
+/// Resets on, and Ada's and Grete's accounts made.
 async fn app_with_accounts() -> TestApp {
-    let app = spawn_app_with(&[("PASSWORD_RESET_ENABLED", "true")], Overrides::default()).await;
+    let app = TestApp::builder().resets().spawn().await;
     for who in [&ADA, &GRETE] {
-        app.sign_up(who.email, who.first, who.last).await;
-        let path = app.verification_path(who.email).await;
-        assert_eq!(app.post_form(&path, &[("lang", "en")]).await.status(), 200);
+        app.create_account(who.email, who.first, who.last).await;
     }
     app
 }
@@ -55,7 +54,7 @@ async fn reset(browser: &Browser, app: &TestApp, t: &Texts, r: &ResetTexts, who:
     browser.mark_document().await;
     browser.click("p.reset-link a").await;
     browser.wait_for_page("the reset page").await;
-    assert_eq!(browser.path().await, format!("/{}/password", t.lang));
+    assert_eq!(browser.path().await, paths::password_in(t.lang));
     assert_eq!(browser.attr("html", "lang").await.as_deref(), Some(t.lang));
     assert_eq!(browser.text("h1").await, r.heading);
     assert_every_input_is_labelled(browser).await;
@@ -92,7 +91,7 @@ async fn reset(browser: &Browser, app: &TestApp, t: &Texts, r: &ResetTexts, who:
 
     // The mailed link: the username and the button; the button sets the new password.
     follow_mail(browser, app, who.email, r.link_subject).await;
-    assert!(browser.path().await.starts_with("/password/"));
+    assert!(browser.path().await.starts_with(paths::PASSWORD_LINK));
     in_language(browser, t.lang, "the link's page in the other language").await;
     assert_eq!(browser.text("h1").await, r.confirm_heading);
     assert_eq!(browser.text("dd code.username").await, who.username);
@@ -103,12 +102,7 @@ async fn reset(browser: &Browser, app: &TestApp, t: &Texts, r: &ResetTexts, who:
     assert_eq!(browser.text("h1").await, r.done);
     assert_eq!(browser.text("#username").await, who.username);
     browser.inspect(&format!("{shots}-4-done"), &[]).await;
-    let mail = app
-        .mails()
-        .await
-        .into_iter()
-        .find(|mail| mail.meta.contains(who.email))
-        .expect("a mail to the person");
+    let mail = app.mails_to(who.email).await.remove(0);
     assert_eq!(mail.subject, r.password_subject);
 }
 

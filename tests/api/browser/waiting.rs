@@ -1,27 +1,20 @@
 //! The waiting page of a queued account: with JavaScript its status updates itself (HTMX
 //! polling), without JavaScript the "Check again" link shows the status.
 
-use std::sync::Arc;
 use std::time::Duration;
 
 use crate::support::browser_support::{Browser, Js};
 use crate::support::flaky_directory::FlakyDirectory;
-use crate::support::helpers::{TestApp, spawn_app_with};
-use ms365_accountcreator::directory::Directory;
-use ms365_accountcreator::startup::Overrides;
+use crate::support::helpers::TestApp;
 
 /// A server whose creates take longer than the confirm button waits; Ada's link confirmed,
 /// showing the waiting page.
 async fn confirmed_and_waiting(browser: &Browser) -> TestApp {
-    let directory: Arc<dyn Directory> = FlakyDirectory::with_delay(Duration::from_millis(2500));
-    let app = spawn_app_with(
-        &[("PROVISION_WAIT_SECONDS", "1")],
-        Overrides {
-            directory: Some(directory),
-            ..Overrides::default()
-        },
-    )
-    .await;
+    let app = TestApp::builder()
+        .env("PROVISION_WAIT_SECONDS", "1")
+        .directory(FlakyDirectory::with_delay(Duration::from_millis(2500)))
+        .spawn()
+        .await;
     app.sign_up("ada@uni.example", "Ada", "Lovelace").await;
     let path = app.verification_path("ada@uni.example").await;
     browser.goto(&app.url(&path)).await;

@@ -8,8 +8,7 @@ use super::{
     assert_field_error, confirm_by_mail, description_of, open_form,
 };
 use crate::support::browser_support::{Browser, Js};
-use crate::support::helpers::{TestApp, spawn_app, spawn_app_with};
-use ms365_accountcreator::startup::Overrides;
+use crate::support::helpers::{TestApp, spawn_app};
 
 /// The step-by-step form with HTMX: everything happens in one document.
 async fn sign_up_with_javascript(browser: &Browser, app: &TestApp, t: &Texts, who: &Person) {
@@ -226,7 +225,10 @@ async fn with_javascript_the_steps_open_in_turn_and_the_sign_up_completes_withou
 #[tokio::test]
 #[ignore = "needs Chromium and chromedriver: run tests/run (installs them), or cargo test -- --ignored"]
 async fn with_javascript_a_problem_of_no_single_field_is_announced_and_takes_the_focus() {
-    let app = spawn_app_with(&[("RATE_LIMIT_PER_IP_PER_HOUR", "1")], Overrides::default()).await;
+    let app = TestApp::builder()
+        .env("RATE_LIMIT_PER_IP_PER_HOUR", "1")
+        .spawn()
+        .await;
     let browser = Browser::start(Js::On).await;
     for attempt in 1..=2 {
         open_form(&browser, &app, &EN).await;

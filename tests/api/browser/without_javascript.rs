@@ -7,6 +7,7 @@ use super::{
 };
 use crate::support::browser_support::{Browser, Js};
 use crate::support::helpers::{TestApp, spawn_app};
+use crate::support::routes::paths;
 
 /// The same sign-up as plain form posts and whole pages.
 async fn sign_up_without_javascript(browser: &Browser, app: &TestApp, t: &Texts, who: &Person) {
@@ -92,7 +93,7 @@ async fn without_javascript_the_sign_up_completes_with_plain_form_posts() {
 async fn the_favicon_opened_directly_reports_no_problems() {
     let app = crate::support::helpers::spawn_app().await;
     let browser = Browser::start(Js::Off).await;
-    browser.goto(&app.url("/favicon.ico")).await;
+    browser.goto(&app.url(paths::FAVICON)).await;
     tokio::time::sleep(std::time::Duration::from_millis(300)).await;
     browser.assert_no_problems("/favicon.ico", &[]).await;
     browser.close().await;

@@ -60,7 +60,14 @@ async fn every_check_passes_against_a_working_tenant_and_mail_server() {
     let lines: Vec<&str> = stdout.lines().collect();
     assert!(lines.len() >= 7, "{stdout}");
     assert!(lines.iter().all(|l| l.starts_with("ok ")), "{stdout}");
-    for topic in ["configuration", "store", "token", "Students", "SMTP"] {
+    for topic in [
+        "configuration",
+        "MAILBOX_TAG_SECRET",
+        "store",
+        "token",
+        "Students",
+        "SMTP",
+    ] {
         assert!(stdout.contains(topic), "no line about {topic}: {stdout}");
     }
     assert!(smtp.received().is_empty(), "check sends no mail");

@@ -1,13 +1,15 @@
 //! Nothing secret reaches the log, at the most verbose level: not the temporary password,
-//! the JWT secret, the private key, a verification link's token, a Graph token or client
-//! assertion, nor the SMTP password — through a full sign-up and a failing one. The server
+//! the JWT secret, the mailbox tag secret, the private key, a verification link's token, a
+//! Graph token or client assertion, nor the SMTP password — through a full sign-up and a failing one. The server
 //! runs as its own process with LOG_LEVEL=trace, and its whole output is searched.
 
 use crate::support::fake_graph::{FakeGraph, fixture};
-use crate::support::process::{ServerProcess, sign_up_fields};
+use crate::support::process::ServerProcess;
+use crate::support::routes::paths;
 use crate::support::smtp::{SmtpMode, SmtpServer};
 
 const JWT_SECRET: &str = "jwt-secret-that-must-not-leak-7f3a";
+const TAG_SECRET: &str = "mailbox-tag-secret-that-must-not-leak-5d0e";
 const SMTP_PASSWORD: &str = "smtp-password-that-must-not-leak-91c2";
 
 #[tokio::test]
@@ -20,6 +22,7 @@ async fn a_full_and_a_failing_sign_up_log_no_secret_at_trace_level() {
     let mut env = super::env(&fake, &[group], std::slice::from_ref(&sku));
     env.extend(smtp.app_settings());
     env.push(("JWT_SECRET_KEY".into(), JWT_SECRET.into()));
+    env.push(("MAILBOX_TAG_SECRET".into(), TAG_SECRET.into()));
     // A full filter (with a comma) is used as given: every crate at trace.
     env.push((
         "LOG_LEVEL".into(),
@@ -35,15 +38,9 @@ async fn a_full_and_a_failing_sign_up_log_no_secret_at_trace_level() {
         .pop()
         .expect("the verification mail")
         .verification_path();
-    let token = link_path.trim_start_matches("/verify/").to_owned();
-    assert_eq!(
-        reqwest::get(format!("{}{link_path}", server.base))
-            .await
-            .unwrap()
-            .status(),
-        200
-    );
-    server.expect(200, server.post(&link_path, &[("lang", "en")]).await);
+    let token = link_path.trim_start_matches(paths::VERIFY).to_owned();
+    assert_eq!(server.get(&link_path).await, 200);
+    server.expect(200, server.confirm(&link_path).await);
     let password = smtp
         .received()
         .iter()
@@ -51,15 +48,7 @@ async fn a_full_and_a_failing_sign_up_log_no_secret_at_trace_level() {
         .expect("the password mail");
 
     // A failing one: the tenant has no free licence left.
-    assert_eq!(
-        server
-            .post(
-                "/signup",
-                &sign_up_fields("bob@uni.example", "Bob", "Byron")
-            )
-            .await,
-        200
-    );
+    assert_eq!(server.sign_up("bob@uni.example", "Bob", "Byron").await, 200);
     let bob_path = smtp
         .received()
         .iter()
@@ -68,7 +57,7 @@ async fn a_full_and_a_failing_sign_up_log_no_secret_at_trace_level() {
         .unwrap()
         .verification_path();
     fake.set_sku_units(&sku, 1);
-    assert_eq!(server.post(&bob_path, &[("lang", "en")]).await, 503);
+    assert_eq!(server.confirm(&bob_path).await, 503);
 
     let (_, logs) = server.terminate();
     assert!(
@@ -83,6 +72,7 @@ async fn a_full_and_a_failing_sign_up_log_no_secret_at_trace_level() {
     let mut secrets = vec![
         ("temporary password", password.as_str()),
         ("JWT secret", JWT_SECRET),
+        ("mailbox tag secret", TAG_SECRET),
         ("SMTP password", SMTP_PASSWORD),
         ("verification token", token.as_str()),
     ];

@@ -4,23 +4,8 @@
 
 use super::*;
 use crate::metrics::{scrape, value};
-use crate::support::helpers::{ListedMail, attr, spawn_app_in};
-
-/// The environment for the fake plus `extra` settings.
-fn env_with(
-    fake: &FakeGraph,
-    groups: &[String],
-    skus: &[String],
-    extra: &[(&str, &str)],
-) -> Vec<(String, String)> {
-    let mut env = env(fake, groups, skus);
-    env.extend(
-        extra
-            .iter()
-            .map(|(k, v)| ((*k).to_owned(), (*v).to_owned())),
-    );
-    env
-}
+use crate::support::helpers::{ListedMail, attr};
+use crate::support::routes::paths;
 
 /// Waits for the mail with `subject` to `email`; moves the server's clock on meanwhile, so
 /// that an entry waiting for its next attempt becomes due.
@@ -30,7 +15,7 @@ async fn mail_arrives(app: &TestApp, email: &str, subject: &str) -> ListedMail {
             .mails()
             .await
             .into_iter()
-            .find(|m| m.subject == subject && m.meta.contains(email))
+            .find(|m| m.subject == subject && m.is_to(email))
         {
             return mail;
         }
@@ -46,7 +31,7 @@ pub(crate) async fn password_mail_arrives(app: &TestApp) -> ListedMail {
 }
 
 async fn metrics(app: &TestApp) -> std::collections::BTreeMap<(String, String), f64> {
-    scrape(&app.url("/metrics")).await
+    scrape(&app.url(paths::METRICS)).await
 }
 
 #[tokio::test]
@@ -55,11 +40,11 @@ async fn a_confirm_within_the_wait_shows_the_account_at_once_and_leaves_nothing_
     let fake = FakeGraph::start().await;
     let groups = vec![fake.add_group("Students"), fake.add_group("Library")];
     let sku = fake.add_sku("STUDENT", 10);
-    let app = spawn(
-        &env_with(&fake, &groups, &[sku], &[("METRICS_ENABLED", "true")]),
-        Overrides::default(),
-    )
-    .await;
+    let app = TestApp::builder()
+        .envs(&env(&fake, &groups, &[sku]))
+        .env("METRICS_ENABLED", "true")
+        .spawn()
+        .await;
 
     // Act
     let result = sign_up_and_confirm(&app, "ada@uni.example", "Ada", "Lovelace").await;
@@ -86,18 +71,18 @@ async fn a_throttled_confirm_answers_with_the_waiting_page_and_the_queue_mails_t
     let fake = FakeGraph::start().await;
     let groups = vec![fake.add_group("Students")];
     let settings = [("PROVISION_WAIT_SECONDS", "1"), ("METRICS_ENABLED", "true")];
-    let app = spawn(
-        &env_with(&fake, &groups, &[], &settings),
-        Overrides::default(),
-    )
-    .await;
+    let app = TestApp::builder()
+        .envs(&env(&fake, &groups, &[]))
+        .envs(&settings)
+        .spawn()
+        .await;
     app.sign_up("ada@uni.example", "Ada", "Lovelace").await;
     let path = app.verification_path("ada@uni.example").await;
     fake.throttle(Some(Endpoint::CreateUser), 1, 3);
 
     // Act
     let started = Instant::now();
-    let page = app.post_form(&path, &[("lang", "en")]).await;
+    let page = app.confirm(&path).await;
 
     // Assert: accepted within the wait, with a status that updates itself.
     assert_eq!(page.status(), 202);
@@ -166,11 +151,11 @@ async fn one_429_pauses_every_writer_until_retry_after_has_passed() {
     let fake = FakeGraph::start().await;
     let groups = vec![fake.add_group("Students")];
     let settings = [("PROVISION_WAIT_SECONDS", "20")];
-    let app = spawn(
-        &env_with(&fake, &groups, &[], &settings),
-        Overrides::default(),
-    )
-    .await;
+    let app = TestApp::builder()
+        .envs(&env(&fake, &groups, &[]))
+        .envs(&settings)
+        .spawn()
+        .await;
     app.sign_up("ada@uni.example", "Ada", "Lovelace").await;
     app.sign_up("alan@uni.example", "Alan", "Turing").await;
     let ada = app.verification_path("ada@uni.example").await;
@@ -195,7 +180,7 @@ async fn one_429_pauses_every_writer_until_retry_after_has_passed() {
         tokio::time::sleep(Duration::from_millis(10)).await;
     }
     let throttled_at = throttled_at.expect("the fake throttled a create");
-    let second = app.post_form(&alan, &[("lang", "en")]).await;
+    let second = app.confirm(&alan).await;
 
     // Assert
     assert_eq!(second.status(), 200);
@@ -224,9 +209,15 @@ async fn queued_registrations_survive_a_restart_and_the_new_server_finishes_them
     // Arrange: Graph throttles longer than a step may wait, so both confirms are queued.
     let fake = FakeGraph::start().await;
     let groups = vec![fake.add_group("Students")];
-    let env = env_with(&fake, &groups, &[], &[("PROVISION_WAIT_SECONDS", "1")]);
+    let env = env(&fake, &groups, &[]);
     let quick_client = || client(&settings(&fake, &groups, &[]), Duration::from_secs(2));
-    let mut app = spawn(&env, overrides(quick_client())).await;
+    let with_quick_client = || {
+        TestApp::builder()
+            .envs(&env)
+            .env("PROVISION_WAIT_SECONDS", "1")
+            .directory(Arc::new(quick_client()))
+    };
+    let mut app = with_quick_client().spawn().await;
     fake.throttle(None, 1000, 3);
     for (email, first, last) in [
         ("ada@uni.example", "Ada", "Lovelace"),
@@ -234,15 +225,14 @@ async fn queued_registrations_survive_a_restart_and_the_new_server_finishes_them
     ] {
         app.sign_up(email, first, last).await;
         let path = app.verification_path(email).await;
-        assert_eq!(app.post_form(&path, &[("lang", "en")]).await.status(), 202);
+        assert_eq!(app.confirm(&path).await.status(), 202);
     }
     assert!(fake.users().is_empty());
 
     // Act: the server stops with both queued; Graph recovers; a new server starts.
     let store = app.stop().await;
     fake.clear_faults();
-    let pairs: Vec<(&str, &str)> = env.iter().map(|(k, v)| (k.as_str(), v.as_str())).collect();
-    let app = spawn_app_in(store, &pairs, overrides(quick_client())).await;
+    let app = with_quick_client().store(store).spawn().await;
 
     // Assert
     mail_arrives(&app, "ada@uni.example", "Your new account").await;
@@ -264,17 +254,17 @@ async fn a_permanent_failure_in_the_queue_mails_the_person_and_shows_in_signups_
     let sku = fake.add_sku("STUDENT", 0);
     let settings = [("PROVISION_WAIT_SECONDS", "1")];
     let (logs, _guard) = Logs::capture();
-    let mut app = spawn(
-        &env_with(&fake, &[], std::slice::from_ref(&sku), &settings),
-        Overrides::default(),
-    )
-    .await;
+    let mut app = TestApp::builder()
+        .envs(&env(&fake, &[], std::slice::from_ref(&sku)))
+        .envs(&settings)
+        .spawn()
+        .await;
     app.sign_up("ada@uni.example", "Ada", "Lovelace").await;
     let path = app.verification_path("ada@uni.example").await;
     fake.delay(Endpoint::CreateUser, 1, Duration::from_millis(1500));
 
     // Act
-    let page = app.post_form(&path, &[("lang", "en")]).await;
+    let page = app.confirm(&path).await;
 
     // Assert
     assert_eq!(page.status(), 202);
@@ -328,11 +318,15 @@ async fn a_queued_account_with_the_password_on_the_page_mails_a_link_and_shows_i
         ("PROVISION_WAIT_SECONDS", "1"),
         ("PASSWORD_DELIVERY", "page"),
     ];
-    let app = spawn(&env_with(&fake, &[], &[], &settings), Overrides::default()).await;
+    let app = TestApp::builder()
+        .envs(&env(&fake, &[], &[]))
+        .envs(&settings)
+        .spawn()
+        .await;
     app.sign_up("ada@uni.example", "Ada", "Lovelace").await;
     let path = app.verification_path("ada@uni.example").await;
     fake.delay(Endpoint::CreateUser, 1, Duration::from_millis(1500));
-    assert_eq!(app.post_form(&path, &[("lang", "en")]).await.status(), 202);
+    assert_eq!(app.confirm(&path).await.status(), 202);
 
     // Act: the mail's link, then its button.
     let mail = mail_arrives(&app, "ada@uni.example", "Your new account is ready").await;
@@ -350,7 +344,7 @@ async fn a_queued_account_with_the_password_on_the_page_mails_a_link_and_shows_i
         texts(&ready, "#password").is_empty(),
         "not before the button"
     );
-    let shown = app.post_form(link, &[("lang", "en")]).await;
+    let shown = app.confirm(link).await;
 
     // Assert
     assert_eq!(shown.status(), 200);
@@ -366,7 +360,7 @@ async fn a_queued_account_with_the_password_on_the_page_mails_a_link_and_shows_i
         0,
         "the create's password, kept in memory until shown"
     );
-    assert_eq!(app.post_form(link, &[("lang", "en")]).await.status(), 410);
+    assert_eq!(app.confirm(link).await.status(), 410);
     assert_eq!(app.get(&path).await.status(), 410, "shown once");
 }
 
@@ -381,11 +375,11 @@ async fn a_burst_of_confirms_keeps_within_graphs_write_budget_and_every_account_
         ("PROVISION_WAIT_SECONDS", "1"),
         ("GRAPH_API_WRITES_PER_MINUTE", "180"),
     ];
-    let app = spawn(
-        &env_with(&fake, &groups, &[sku], &settings),
-        Overrides::default(),
-    )
-    .await;
+    let app = TestApp::builder()
+        .envs(&env(&fake, &groups, &[sku]))
+        .envs(&settings)
+        .spawn()
+        .await;
     let people: Vec<(String, String)> = ["Ada", "Alan", "Grace", "Edsger", "Barbara", "Donald"]
         .iter()
         .map(|name| {

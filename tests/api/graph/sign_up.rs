@@ -8,11 +8,10 @@ async fn a_sign_up_creates_exactly_one_user_with_the_originals_payload_licences_
     let fake = FakeGraph::start().await;
     let groups = vec![fake.add_group("Students"), fake.add_group("Library")];
     let sku = fake.add_sku("STANDARDWOFFPACK_STUDENT", 100);
-    let app = spawn(
-        &env(&fake, &groups, std::slice::from_ref(&sku)),
-        Overrides::default(),
-    )
-    .await;
+    let app = TestApp::builder()
+        .envs(&env(&fake, &groups, std::slice::from_ref(&sku)))
+        .spawn()
+        .await;
 
     // Act
     let result = sign_up_and_confirm(&app, "ada@uni.example", "Ada", "Lovelace").await;
@@ -38,6 +37,9 @@ async fn a_sign_up_creates_exactly_one_user_with_the_originals_payload_licences_
             "usageLocation": "DE",
             "passwordPolicies": "DisablePasswordExpiration",
             "passwordProfile": { "password": password, "forceChangePasswordNextSignIn": true },
+            "onPremisesExtensionAttributes": {
+                "extensionAttribute15": tag_of("ada@uni.example").as_str()
+            },
         })
     );
     assert_eq!(user.licences, vec![sku.clone()]);
@@ -47,7 +49,10 @@ async fn a_sign_up_creates_exactly_one_user_with_the_originals_payload_licences_
     }
     assert_eq!(
         fake.filters(),
-        vec!["startswith(userPrincipalName,'ada.lovelace')"]
+        vec![format!(
+            "startswith(userPrincipalName,'ada.lovelace') or onPremisesExtensionAttributes/extensionAttribute15 eq '{}'",
+            tag_of("ada@uni.example")
+        )]
     );
 }
 
@@ -60,7 +65,10 @@ async fn a_sign_up_costs_three_graph_round_trips_and_one_token_whatever_the_numb
             .map(|i| fake.add_group(&format!("G{i}")))
             .collect();
         let sku = fake.add_sku("STUDENT", 10);
-        let app = spawn(&env(&fake, &groups, &[sku]), Overrides::default()).await;
+        let app = TestApp::builder()
+            .envs(&env(&fake, &groups, &[sku]))
+            .spawn()
+            .await;
 
         // Act
         let result = sign_up_and_confirm(&app, "ada@uni.example", "Ada", "Lovelace").await;
@@ -90,7 +98,7 @@ async fn a_sign_up_costs_three_graph_round_trips_and_one_token_whatever_the_numb
 #[tokio::test]
 async fn without_licences_and_groups_no_batch_is_sent() {
     let fake = FakeGraph::start().await;
-    let app = spawn(&env(&fake, &[], &[]), Overrides::default()).await;
+    let app = TestApp::builder().envs(&env(&fake, &[], &[])).spawn().await;
 
     let result = sign_up_and_confirm(&app, "ada@uni.example", "Ada", "Lovelace").await;
 
@@ -104,7 +112,10 @@ async fn a_second_sign_up_reuses_the_token() {
     let fake = FakeGraph::start().await;
     let groups = vec![fake.add_group("Students")];
     let sku = fake.add_sku("STUDENT", 10);
-    let app = spawn(&env(&fake, &groups, &[sku]), Overrides::default()).await;
+    let app = TestApp::builder()
+        .envs(&env(&fake, &groups, &[sku]))
+        .spawn()
+        .await;
 
     sign_up_and_confirm(&app, "ada@uni.example", "Ada", "Lovelace").await;
     let second = sign_up_and_confirm(&app, "alan@uni.example", "Alan", "Turing").await;
@@ -117,7 +128,7 @@ async fn a_second_sign_up_reuses_the_token() {
 #[tokio::test]
 async fn a_token_graph_no_longer_accepts_is_replaced_once_with_a_fresh_assertion() {
     let fake = FakeGraph::start().await;
-    let app = spawn(&env(&fake, &[], &[]), Overrides::default()).await;
+    let app = TestApp::builder().envs(&env(&fake, &[], &[])).spawn().await;
     sign_up_and_confirm(&app, "ada@uni.example", "Ada", "Lovelace").await;
 
     fake.revoke_tokens();
@@ -137,7 +148,10 @@ async fn a_token_graph_no_longer_accepts_is_replaced_once_with_a_fresh_assertion
 async fn throttling_with_retry_after_is_waited_out() {
     let fake = FakeGraph::start().await;
     let groups = vec![fake.add_group("Students")];
-    let app = spawn(&env(&fake, &groups, &[]), Overrides::default()).await;
+    let app = TestApp::builder()
+        .envs(&env(&fake, &groups, &[]))
+        .spawn()
+        .await;
     fake.throttle(Some(Endpoint::ListUsers), 1, 1);
     fake.throttle(Some(Endpoint::CreateUser), 1, 1);
     fake.throttle(Some(Endpoint::Token), 1, 1);
@@ -165,7 +179,11 @@ async fn a_burst_of_503s_without_retry_after_is_survived_with_backoff() {
         &settings(&fake, &groups, std::slice::from_ref(&sku)),
         Duration::from_secs(10),
     );
-    let app = spawn(&env(&fake, &groups, &[sku]), overrides(graph)).await;
+    let app = TestApp::builder()
+        .envs(&env(&fake, &groups, &[sku]))
+        .directory(Arc::new(graph))
+        .spawn()
+        .await;
     fake.unavailable(None, 4, None);
     fake.unavailable(Some(Endpoint::Batch), 2, Some(1));
 
@@ -190,11 +208,11 @@ async fn replication_lag_404s_in_the_batch_are_sent_again_until_the_user_is_know
         &settings(&fake, &groups, std::slice::from_ref(&sku)),
         Duration::from_secs(10),
     );
-    let app = spawn(
-        &env(&fake, &groups, std::slice::from_ref(&sku)),
-        overrides(graph),
-    )
-    .await;
+    let app = TestApp::builder()
+        .envs(&env(&fake, &groups, std::slice::from_ref(&sku)))
+        .directory(Arc::new(graph))
+        .spawn()
+        .await;
     // The licence and both memberships of the first batch all meet a replica without the user.
     fake.replication_lag(3);
 
@@ -216,7 +234,7 @@ async fn replication_lag_404s_in_the_batch_are_sent_again_until_the_user_is_know
 #[tokio::test]
 async fn a_username_taken_in_a_race_gets_the_next_number() {
     let fake = FakeGraph::start().await;
-    let app = spawn(&env(&fake, &[], &[]), Overrides::default()).await;
+    let app = TestApp::builder().envs(&env(&fake, &[], &[])).spawn().await;
     fake.race_create("ada.lovelace@tenant.example", "Ada", "Byron");
 
     let result = sign_up_and_confirm(&app, "ada@uni.example", "Ada", "Lovelace").await;
@@ -236,7 +254,7 @@ async fn a_create_that_timed_out_but_went_through_is_adopted_not_duplicated() {
     let fake = FakeGraph::start().await;
     let mut env = env(&fake, &[], &[]);
     env.push(("GRAPH_API_TIMEOUT_SECONDS".into(), "1".into()));
-    let app = spawn(&env, Overrides::default()).await;
+    let app = TestApp::builder().envs(&env).spawn().await;
     // Graph creates the user but answers too late; then the user is not readable at once.
     fake.delay(Endpoint::CreateUser, 1, Duration::from_millis(1500));
     fake.replication_lag(1);
@@ -268,7 +286,7 @@ async fn a_wrong_key_gives_a_clear_page_and_an_aadsts700027_log_without_secrets(
         openssl_thumbprint(),
     ));
     let (logs, _guard) = Logs::capture();
-    let app = spawn(&env, Overrides::default()).await;
+    let app = TestApp::builder().envs(&env).spawn().await;
     app.sign_up("ada@uni.example", "Ada", "Lovelace").await;
 
     let page = confirm(&app, "ada@uni.example", "de").await;
@@ -310,7 +328,11 @@ async fn throttling_beyond_the_deadline_queues_the_confirm_and_the_queue_finishe
     let fake = FakeGraph::start().await;
     let groups = vec![fake.add_group("Students")];
     let graph = client(&settings(&fake, &groups, &[]), Duration::from_secs(2));
-    let app = spawn(&env(&fake, &groups, &[]), overrides(graph)).await;
+    let app = TestApp::builder()
+        .envs(&env(&fake, &groups, &[]))
+        .directory(Arc::new(graph))
+        .spawn()
+        .await;
     fake.throttle(None, 100, 3);
     app.sign_up("ada@uni.example", "Ada", "Lovelace").await;
 
@@ -346,11 +368,10 @@ async fn no_free_licence_stops_at_that_step_and_confirming_again_resumes_there()
     let groups = vec![fake.add_group("Students")];
     let sku = fake.add_sku("STUDENT", 0);
     let (logs, _guard) = Logs::capture();
-    let app = spawn(
-        &env(&fake, &groups, std::slice::from_ref(&sku)),
-        Overrides::default(),
-    )
-    .await;
+    let app = TestApp::builder()
+        .envs(&env(&fake, &groups, std::slice::from_ref(&sku)))
+        .spawn()
+        .await;
     app.sign_up("ada@uni.example", "Ada", "Lovelace").await;
 
     let first = confirm(&app, "ada@uni.example", "en").await;
@@ -427,7 +448,7 @@ async fn unusable_graph_settings_stop_start_up_with_a_message_naming_the_setting
 #[tokio::test]
 async fn a_name_taken_in_a_race_is_skipped_even_while_the_name_query_lags() {
     let fake = FakeGraph::start().await;
-    let app = spawn(&env(&fake, &[], &[]), Overrides::default()).await;
+    let app = TestApp::builder().envs(&env(&fake, &[], &[])).spawn().await;
     // The rival's user stays invisible to lookups and name queries for a while: longer
     // than the lookup's own retries, so the next name query still misses it.
     fake.race_create_lagging("ada.lovelace@tenant.example", "Ada", "Byron", 12);

@@ -1,41 +1,28 @@
 //! The reset against the fake Graph, which records the password a user signs in with, and
 //! a real SMTP server: the mailed password must be the user's, to be changed at sign-in.
 
+use std::sync::Arc;
 use std::time::Duration;
 
 use super::*;
 use crate::graph::{client, env, settings};
 use crate::support::fake_graph::{Endpoint, FakeGraph};
 use crate::support::helpers::Logs;
-use crate::support::smtp::{SmtpMode, SmtpServer, pairs};
+use crate::support::routes::paths;
+use crate::support::smtp::{SmtpMode, SmtpServer};
 
 const UPN: &str = "ada.lovelace@tenant.example";
 
-/// A server against `fake`, resets on, mails kept in the debug outbox unless `smtp` is given.
-async fn spawn_against(
-    fake: &FakeGraph,
-    smtp: Option<&SmtpServer>,
-    overrides: Overrides,
-) -> TestApp {
-    let mut settings = env(fake, &[], &[]);
-    settings.push(("PASSWORD_RESET_ENABLED".into(), "true".into()));
-    if let Some(smtp) = smtp {
-        settings.extend(smtp.app_settings());
-    }
-    spawn_app_with(&pairs(&settings), overrides).await
+/// A server against `fake` with resets on; its mails kept in the debug outbox.
+fn against(fake: &FakeGraph) -> crate::support::spawn::AppBuilder {
+    TestApp::builder().envs(&env(fake, &[], &[])).resets()
 }
 
 /// The reset link's path in the newest mail the SMTP server received.
 fn received_reset_path(smtp: &SmtpServer) -> String {
     let mail = smtp.received().pop().expect("a reset mail");
     assert_eq!(mail.subject, "A new temporary password");
-    let link = mail
-        .text
-        .split_whitespace()
-        .find(|word| word.contains("/password/"))
-        .unwrap_or_else(|| panic!("no reset link in:\n{}", mail.text))
-        .to_owned();
-    link[link.find("/password/").expect("a path")..].to_owned()
+    mail.link_path(paths::PASSWORD_LINK)
 }
 
 #[tokio::test]
@@ -44,13 +31,10 @@ async fn the_mailed_new_password_is_the_users_password_and_must_be_changed_at_si
     // Arrange: an account made through the fake Graph, its first password mailed over SMTP
     let fake = FakeGraph::start().await;
     let smtp = SmtpServer::start(SmtpMode::Plain, None);
-    let app = spawn_against(&fake, Some(&smtp), Overrides::default()).await;
+    let app = against(&fake).smtp(&smtp).spawn().await;
     app.sign_up("ada@uni.example", "Ada", "Lovelace").await;
     let verify = smtp.received().pop().unwrap().verification_path();
-    assert_eq!(
-        app.post_form(&verify, &[("lang", "en")]).await.status(),
-        200
-    );
+    assert_eq!(app.confirm(&verify).await.status(), 200);
     let first = smtp
         .received()
         .pop()
@@ -71,7 +55,7 @@ async fn the_mailed_new_password_is_the_users_password_and_must_be_changed_at_si
         0,
         "opening the link changes nothing"
     );
-    let done = app.post_form(&path, &[("lang", "en")]).await;
+    let done = app.confirm(&path).await;
 
     // Assert
     assert_eq!(done.status(), 200);
@@ -97,7 +81,7 @@ async fn the_mailed_new_password_is_the_users_password_and_must_be_changed_at_si
 async fn graph_refusing_shows_a_contact_support_page_and_logs_the_permission_once() {
     // Arrange
     let fake = FakeGraph::start().await;
-    let app = spawn_against(&fake, None, Overrides::default()).await;
+    let app = against(&fake).spawn().await;
     create_account(&app, "ada@uni.example", "Ada", "Lovelace").await;
     let before = fake.password_of(UPN);
     ask_for_reset(&app, "ada@uni.example", "en").await;
@@ -106,7 +90,7 @@ async fn graph_refusing_shows_a_contact_support_page_and_logs_the_permission_onc
 
     // Act
     let (logs, guard) = Logs::capture();
-    let refused = app.post_form(&path, &[("lang", "en")]).await;
+    let refused = app.confirm(&path).await;
     drop(guard);
 
     // Assert
@@ -139,13 +123,13 @@ async fn graph_refusing_shows_a_contact_support_page_and_logs_the_permission_onc
 #[tokio::test]
 async fn an_administrator_graph_protects_gets_the_contact_support_page_too() {
     let fake = FakeGraph::start().await;
-    let app = spawn_against(&fake, None, Overrides::default()).await;
+    let app = against(&fake).spawn().await;
     create_account(&app, "ada@uni.example", "Ada", "Lovelace").await;
     fake.protect_user(UPN);
     ask_for_reset(&app, "ada@uni.example", "en").await;
     let path = reset_path(&app, "ada@uni.example").await;
 
-    let refused = app.post_form(&path, &[("lang", "en")]).await;
+    let refused = app.confirm(&path).await;
 
     assert_eq!(refused.status(), 403);
     assert_eq!(
@@ -157,13 +141,13 @@ async fn an_administrator_graph_protects_gets_the_contact_support_page_too() {
 #[tokio::test]
 async fn a_throttled_reset_waits_and_succeeds() {
     let fake = FakeGraph::start().await;
-    let app = spawn_against(&fake, None, Overrides::default()).await;
+    let app = against(&fake).spawn().await;
     create_account(&app, "ada@uni.example", "Ada", "Lovelace").await;
     ask_for_reset(&app, "ada@uni.example", "en").await;
     let path = reset_path(&app, "ada@uni.example").await;
     fake.throttle(Some(Endpoint::UpdateUser), 1, 1);
 
-    let done = app.post_form(&path, &[("lang", "en")]).await;
+    let done = app.confirm(&path).await;
 
     assert_eq!(done.status(), 200);
     assert_eq!(
@@ -181,11 +165,7 @@ async fn graph_down_beyond_the_wait_leaves_the_link_usable_for_another_try() {
     // Arrange: a client that waits only briefly
     let fake = FakeGraph::start().await;
     let graph = client(&settings(&fake, &[], &[]), Duration::from_millis(300));
-    let overrides = Overrides {
-        directory: Some(std::sync::Arc::new(graph)),
-        ..Overrides::default()
-    };
-    let app = spawn_against(&fake, None, overrides).await;
+    let app = against(&fake).directory(Arc::new(graph)).spawn().await;
     create_account(&app, "ada@uni.example", "Ada", "Lovelace").await;
     let before = fake.password_of(UPN);
     ask_for_reset(&app, "ada@uni.example", "en").await;
@@ -193,9 +173,9 @@ async fn graph_down_beyond_the_wait_leaves_the_link_usable_for_another_try() {
     fake.unavailable(Some(Endpoint::UpdateUser), 1000, None);
 
     // Act
-    let failed = app.post_form(&path, &[("lang", "en")]).await;
+    let failed = app.confirm(&path).await;
     fake.clear_faults();
-    let again = app.post_form(&path, &[("lang", "en")]).await;
+    let again = app.confirm(&path).await;
 
     // Assert
     assert_eq!(failed.status(), 503);

@@ -2,20 +2,21 @@
 
 use super::*;
 use crate::support::helpers::{attr, attrs, password_in};
+use crate::support::routes::{HTMX, paths};
 
 #[tokio::test]
 async fn a_person_asks_for_a_link_opens_it_and_gets_a_new_temporary_password_by_mail() {
     // Arrange
-    let app = spawn_enabled(&[]).await;
+    let app = TestApp::builder().resets().spawn().await;
     create_account(&app, "ada@uni.example", "Ada", "Lovelace").await;
 
     // Act: ask
-    let form = app.get("/password").await;
+    let form = app.get(paths::PASSWORD).await;
     assert_eq!(form.status(), 200);
     let form = form.text().await.unwrap();
     assert_eq!(
         attr(&form, "#password form", "action").as_deref(),
-        Some("/password")
+        Some(paths::PASSWORD)
     );
     assert_eq!(
         attr(&form, "#password form input[type=email]", "name").as_deref(),
@@ -31,7 +32,7 @@ async fn a_person_asks_for_a_link_opens_it_and_gets_a_new_temporary_password_by_
     assert_eq!(mail.subject, "A new temporary password");
     assert!(mail.text.contains("valid for 60 minutes"), "{}", mail.text);
     let path = reset_path(&app, "ada@uni.example").await;
-    assert!(path.starts_with("/password/"), "{path}");
+    assert!(path.starts_with(paths::PASSWORD_LINK), "{path}");
 
     // Act: open the link (any number of times: it changes nothing)
     for _ in 0..3 {
@@ -51,7 +52,7 @@ async fn a_person_asks_for_a_link_opens_it_and_gets_a_new_temporary_password_by_
     );
 
     // Act: press the button
-    let done = app.post_form(&path, &[("lang", "en")]).await;
+    let done = app.confirm(&path).await;
 
     // Assert
     assert_eq!(done.status(), 200);
@@ -81,17 +82,16 @@ async fn a_person_asks_for_a_link_opens_it_and_gets_a_new_temporary_password_by_
 
 #[tokio::test]
 async fn page_delivery_shows_the_new_password_once_and_mails_none() {
-    let app = spawn_enabled(&[("PASSWORD_DELIVERY", "page")]).await;
+    let app = TestApp::builder()
+        .resets()
+        .env("PASSWORD_DELIVERY", "page")
+        .spawn()
+        .await;
     create_account(&app, "ada@uni.example", "Ada", "Lovelace").await;
     ask_for_reset(&app, "ada@uni.example", "en").await;
     let path = reset_path(&app, "ada@uni.example").await;
 
-    let done = app
-        .post_form(&path, &[("lang", "en")])
-        .await
-        .text()
-        .await
-        .unwrap();
+    let done = app.confirm(&path).await.text().await.unwrap();
 
     assert!(
         texts(&done, "#password")
@@ -113,59 +113,57 @@ async fn page_delivery_shows_the_new_password_once_and_mails_none() {
 #[tokio::test]
 async fn a_sign_up_link_cannot_reset_and_a_reset_link_cannot_create() {
     // Arrange: a finished account with a reset link, and a pending sign-up's link
-    let app = spawn_enabled(&[]).await;
+    let app = TestApp::builder().resets().spawn().await;
     create_account(&app, "ada@uni.example", "Ada", "Lovelace").await;
     ask_for_reset(&app, "ada@uni.example", "en").await;
     let reset = reset_path(&app, "ada@uni.example").await;
     app.sign_up("grace@uni.example", "Grace", "Hopper").await;
     let verify = app.verification_path("grace@uni.example").await;
-    let reset_token = reset.trim_start_matches("/password/");
-    let verify_token = verify.trim_start_matches("/verify/");
+    let reset_token = reset.trim_start_matches(paths::PASSWORD_LINK);
+    let verify_token = verify.trim_start_matches(paths::VERIFY);
 
     // Act / Assert: each token at the other's place is an invalid link
     for (path, what) in [
         (
-            format!("/password/{verify_token}"),
+            paths::password_link(verify_token),
             "a sign-up link at /password",
         ),
-        (format!("/verify/{reset_token}"), "a reset link at /verify"),
+        (paths::verify(reset_token), "a reset link at /verify"),
     ] {
         let shown = app.get(&path).await;
         assert_eq!(shown.status(), 404, "{what}");
         let page = shown.text().await.unwrap();
         assert_eq!(texts(&page, "h1"), vec!["This link is not valid"], "{what}");
-        let pressed = app.post_form(&path, &[("lang", "en")]).await;
+        let pressed = app.confirm(&path).await;
         assert_eq!(pressed.status(), 404, "{what}");
     }
 
     // Both links still do their own work.
     assert_eq!(app.get(&verify).await.status(), 200);
-    assert_eq!(app.post_form(&reset, &[("lang", "en")]).await.status(), 200);
-    let grace = app
-        .post_form(&verify, &[("lang", "en")])
-        .await
-        .text()
-        .await
-        .unwrap();
+    assert_eq!(app.confirm(&reset).await.status(), 200);
+    let grace = app.confirm(&verify).await.text().await.unwrap();
     assert_eq!(texts(&grace, "h1"), vec!["Your account is ready"]);
 }
 
 #[tokio::test]
 async fn a_reset_link_works_once() {
-    let app = spawn_enabled(&[]).await;
+    let app = TestApp::builder().resets().spawn().await;
     create_account(&app, "ada@uni.example", "Ada", "Lovelace").await;
     ask_for_reset(&app, "ada@uni.example", "en").await;
     let path = reset_path(&app, "ada@uni.example").await;
 
-    assert_eq!(app.post_form(&path, &[("lang", "en")]).await.status(), 200);
-    let again = app.post_form(&path, &[("lang", "en")]).await;
+    assert_eq!(app.confirm(&path).await.status(), 200);
+    let again = app.confirm(&path).await;
     let shown = app.get(&path).await;
 
     assert_eq!(again.status(), 410);
     assert_eq!(shown.status(), 410);
     let page = shown.text().await.unwrap();
     assert_eq!(texts(&page, "h1"), vec!["This link has already been used"]);
-    assert_eq!(attrs(&page, "main a.button", "href"), vec!["/en/password"]);
+    assert_eq!(
+        attrs(&page, "main a.button", "href"),
+        vec![paths::password_in("en")]
+    );
     let new_passwords = mails_to(&app, "ada@uni.example")
         .await
         .iter()
@@ -177,7 +175,7 @@ async fn a_reset_link_works_once() {
 #[tokio::test]
 async fn using_a_newer_link_kills_the_older_one_but_not_the_other_way_round() {
     // Arrange: three links, a second apart
-    let app = spawn_enabled(&[]).await;
+    let app = TestApp::builder().resets().spawn().await;
     create_account(&app, "ada@uni.example", "Ada", "Lovelace").await;
     let mut links = Vec::new();
     for _ in 0..3 {
@@ -188,10 +186,7 @@ async fn using_a_newer_link_kills_the_older_one_but_not_the_other_way_round() {
     let [oldest, middle, newest] = <[String; 3]>::try_from(links).unwrap();
 
     // Act: the middle one is used
-    assert_eq!(
-        app.post_form(&middle, &[("lang", "en")]).await.status(),
-        200
-    );
+    assert_eq!(app.confirm(&middle).await.status(), 200);
 
     // Assert
     assert_eq!(
@@ -199,24 +194,22 @@ async fn using_a_newer_link_kills_the_older_one_but_not_the_other_way_round() {
         410,
         "older than the one used"
     );
-    assert_eq!(
-        app.post_form(&oldest, &[("lang", "en")]).await.status(),
-        410
-    );
+    assert_eq!(app.confirm(&oldest).await.status(), 410);
     assert_eq!(
         app.get(&newest).await.status(),
         200,
         "newer than the one used"
     );
-    assert_eq!(
-        app.post_form(&newest, &[("lang", "en")]).await.status(),
-        200
-    );
+    assert_eq!(app.confirm(&newest).await.status(), 200);
 }
 
 #[tokio::test]
 async fn a_reset_link_expires_after_its_ttl() {
-    let app = spawn_enabled(&[("PASSWORD_RESET_TOKEN_TTL_MINUTES", "30")]).await;
+    let app = TestApp::builder()
+        .resets()
+        .env("PASSWORD_RESET_TOKEN_TTL_MINUTES", "30")
+        .spawn()
+        .await;
     create_account(&app, "ada@uni.example", "Ada", "Lovelace").await;
     ask_for_reset(&app, "ada@uni.example", "en").await;
     let path = reset_path(&app, "ada@uni.example").await;
@@ -225,7 +218,7 @@ async fn a_reset_link_expires_after_its_ttl() {
     assert_eq!(app.get(&path).await.status(), 200);
     app.advance_clock(60);
     let shown = app.get(&path).await;
-    let pressed = app.post_form(&path, &[("lang", "en")]).await;
+    let pressed = app.confirm(&path).await;
 
     assert_eq!(shown.status(), 410);
     assert_eq!(
@@ -237,7 +230,7 @@ async fn a_reset_link_expires_after_its_ttl() {
 
 #[tokio::test]
 async fn an_unknown_address_gets_no_mail_and_the_same_answer_as_an_account() {
-    let app = spawn_enabled(&[]).await;
+    let app = TestApp::builder().resets().spawn().await;
     create_account(&app, "ada@uni.example", "Ada", "Lovelace").await;
     let mails_before = app.mails().await.len();
 
@@ -274,7 +267,7 @@ async fn an_imported_address_gets_a_mail_naming_support_and_the_same_answer() {
         assert!(store.import_registered(&key, &imported).await.unwrap());
         store.flush().await.unwrap();
     }
-    let app = crate::support::helpers::spawn_app_in(store_dir, ENABLED, Overrides::default()).await;
+    let app = TestApp::builder().store(store_dir).resets().spawn().await;
 
     // Act
     let imported = ask_for_reset(&app, "old@uni.example", "en").await;
@@ -295,14 +288,14 @@ async fn an_imported_address_gets_a_mail_naming_support_and_the_same_answer() {
         mails[0].text
     );
     assert!(
-        mails[0].links.iter().all(|l| !l.contains("/password/")),
+        mails[0].link_path(paths::PASSWORD_LINK).is_none(),
         "no reset link"
     );
 }
 
 #[tokio::test]
 async fn an_address_the_form_refuses_is_said_so_with_the_address_kept() {
-    let app = spawn_enabled(&[]).await;
+    let app = TestApp::builder().resets().spawn().await;
 
     let answer = ask_for_reset(&app, "not an address", "en").await;
 
@@ -322,15 +315,11 @@ async fn an_address_the_form_refuses_is_said_so_with_the_address_kept() {
 
 #[tokio::test]
 async fn with_htmx_the_answer_is_the_section_alone() {
-    let app = spawn_enabled(&[]).await;
+    let app = TestApp::builder().resets().spawn().await;
     create_account(&app, "ada@uni.example", "Ada", "Lovelace").await;
 
     let answer = app
-        .post_form_with(
-            "/password",
-            &[("email", "ada@uni.example"), ("lang", "en")],
-            &[("hx-request", "true")],
-        )
+        .post_password_with(&[("email", "ada@uni.example"), ("lang", "en")], HTMX)
         .await
         .text()
         .await
@@ -345,10 +334,12 @@ async fn with_htmx_the_answer_is_the_section_alone() {
 
 #[tokio::test]
 async fn the_pages_and_mails_come_in_german_too() {
-    let app = spawn_enabled(&[]).await;
+    let app = TestApp::builder().resets().spawn().await;
     create_account(&app, "ada@uni.example", "Ada", "Lovelace").await;
 
-    let page = app.get("/de/password").await.text().await.unwrap();
+    let page = app.get(&paths::password_in("de")).await;
+    assert_eq!(page.status(), 200);
+    let page = page.text().await.unwrap();
     assert_eq!(attr(&page, "html", "lang").as_deref(), Some("de"));
     assert_eq!(texts(&page, "h1"), vec!["Vorläufiges Passwort verloren?"]);
     assert_eq!(
@@ -356,8 +347,9 @@ async fn the_pages_and_mails_come_in_german_too() {
         Some("de")
     );
     let switch = attrs(&page, ".lang-switch a", "href");
-    assert_eq!(switch, vec!["/password?lang=en"]);
-    assert_eq!(app.get("/xx/password").await.status(), 404);
+    assert_eq!(switch, vec![format!("{}?lang=en", paths::PASSWORD)]);
+    let unknown = app.get(&paths::password_in("xx")).await;
+    assert_eq!(unknown.status(), 404);
 
     let answer = ask_for_reset(&app, "ada@uni.example", "de")
         .await
@@ -378,12 +370,7 @@ async fn the_pages_and_mails_come_in_german_too() {
         texts(&shown, "h1"),
         vec!["Neues vorläufiges Passwort setzen"]
     );
-    let done = app
-        .post_form(&path, &[("lang", "de")])
-        .await
-        .text()
-        .await
-        .unwrap();
+    let done = app.confirm_in(&path, "de").await.text().await.unwrap();
     assert_eq!(texts(&done, "h1"), vec!["Ihr neues vorläufiges Passwort"]);
     let mail = &mails_to(&app, "ada@uni.example").await[0];
     assert_eq!(mail.subject, "Ihr neues vorläufiges Passwort");
@@ -391,11 +378,10 @@ async fn the_pages_and_mails_come_in_german_too() {
 
 #[tokio::test]
 async fn an_htmx_error_from_the_front_door_replaces_the_reset_form() {
-    let app = spawn_enabled(&[]).await;
+    let app = TestApp::builder().resets().spawn().await;
 
     let refused = app
-        .post_form_with(
-            "/password",
+        .post_password_with(
             &[("email", "ada@uni.example")],
             &[("hx-request", "true"), ("sec-fetch-site", "cross-site")],
         )

@@ -7,7 +7,9 @@
 //! down on request. Every round trip is counted per endpoint.
 
 mod directory;
-mod token;
+mod members;
+pub mod token;
+mod users;
 
 use std::collections::{BTreeMap, HashMap, HashSet};
 use std::sync::{Arc, Mutex, MutexGuard};
@@ -36,6 +38,8 @@ pub enum Endpoint {
     Batch,
     SubscribedSkus,
     GetGroup,
+    /// `POST /users/{id}/checkMemberGroups` (the operator sign-in's overage path).
+    CheckMemberGroups,
 }
 
 /// A user as the fake directory holds it; `payload` is the create request as received.
@@ -55,6 +59,8 @@ pub struct FakeUser {
     pub must_change_password: bool,
     /// `createdDateTime`, in Unix seconds.
     pub created_at: u64,
+    /// `onPremisesExtensionAttributes` that hold a value (`extensionAttribute15` → …).
+    pub extension_attributes: BTreeMap<String, String>,
     /// Requests about this user that still 404 (replication lag).
     lag: usize,
 }
@@ -81,6 +87,8 @@ enum FaultKind {
     Unavailable(Option<u64>),
     /// Answer normally, but this much later (the work is done first, as on a slow server).
     Delay(Duration),
+    /// An error Graph gives no retry hint for (a 500, say).
+    Fail(u16),
 }
 
 #[derive(Debug)]
@@ -108,6 +116,8 @@ struct State {
     race: Option<(String, String, String)>,
     /// How many requests the raced user stays invisible to (replication lag).
     race_lag: usize,
+    /// An extension attribute the raced user carries (another mailbox's tag, say).
+    race_attribute: Option<(String, String)>,
     page_size: usize,
     counts: HashMap<Endpoint, usize>,
     /// Every request to Graph (not the token endpoint): when it arrived, where, the status.
@@ -158,7 +168,7 @@ impl Reply {
         self
     }
 
-    fn into_response(self) -> Response {
+    pub fn into_response(self) -> Response {
         let mut builder =
             Response::builder().status(StatusCode::from_u16(self.status).expect("a valid status"));
         // Graph dates every answer; provisioning compares it with `createdDateTime`.
@@ -257,6 +267,7 @@ impl FakeGraph {
             item_retry_after: 1,
             lag_for_new_users: 0,
             race_lag: 0,
+            race_attribute: None,
             race: None,
             page_size: 999,
             counts: HashMap::new(),
@@ -297,6 +308,12 @@ impl FakeGraph {
     /// `GRAPH_API_AUTH_AUTHORITY`.
     pub fn authority(&self) -> String {
         format!("{}/{TENANT}", self.base)
+    }
+
+    /// This fake's token endpoint checks, for another fake answering for the same tenant
+    /// (the fake OpenID provider): one certificate, one set of used `jti`s, tokens Graph takes.
+    pub fn token_service(&self) -> token::TokenService {
+        token::TokenService::new(self.state.clone())
     }
 
     // --- the directory's contents ---
@@ -347,6 +364,28 @@ impl FakeGraph {
         id
     }
 
+    /// As [`add_user`](Self::add_user), with a value in one extension attribute (a mailbox
+    /// tag, or whatever an administrator keeps there).
+    pub fn add_user_with_attribute(
+        &self,
+        upn: &str,
+        given: &str,
+        surname: &str,
+        (attribute, value): (&str, &str),
+    ) -> String {
+        let id = self.add_user(upn, given, surname);
+        let mut state = self.state();
+        let user = state.user_mut(&id);
+        user.extension_attributes
+            .insert(attribute.to_owned(), value.to_owned());
+        id
+    }
+
+    /// The user stays out of the next `lag` name queries and lookups (replication lag).
+    pub fn lag_user(&self, id: &str, lag: usize) {
+        self.state().user_mut(id).lag = lag;
+    }
+
     pub fn add_member(&self, group: &str, user: &str) {
         let mut state = self.state();
         let group = state.groups.get_mut(group).expect("a group");
@@ -363,6 +402,11 @@ impl FakeGraph {
     /// The next `times` requests to `endpoint` get 503.
     pub fn unavailable(&self, endpoint: Option<Endpoint>, times: usize, retry_after: Option<u64>) {
         self.fault(endpoint, times, FaultKind::Unavailable(retry_after));
+    }
+
+    /// The next `times` requests to `endpoint` fail with `status` (`generalException`).
+    pub fn fail(&self, endpoint: Endpoint, times: usize, status: u16) {
+        self.fault(Some(endpoint), times, FaultKind::Fail(status));
     }
 
     /// The next `times` requests to `endpoint` are answered `delay` late.
@@ -414,6 +458,29 @@ impl FakeGraph {
     /// Just before the next create of `upn`, another sign-up creates it (a lost race).
     pub fn race_create(&self, upn: &str, given: &str, surname: &str) {
         self.state().race = Some((upn.into(), given.into(), surname.into()));
+    }
+
+    /// As [`race_create`](Self::race_create), and the rival carries `attribute` (an
+    /// extension attribute's name and value).
+    pub fn race_create_with_attribute(
+        &self,
+        upn: &str,
+        given: &str,
+        surname: &str,
+        (attribute, value): (&str, &str),
+    ) {
+        let mut state = self.state();
+        state.race = Some((upn.into(), given.into(), surname.into()));
+        state.race_attribute = Some((attribute.into(), value.into()));
+    }
+
+    /// A valid access token, for requests a test sends to the fake itself (to see what it
+    /// refuses), as the token endpoint would issue it.
+    pub fn bearer(&self) -> String {
+        let token = format!("fake-token-for-tests-{}", guid());
+        let expiry = std::time::Instant::now() + Duration::from_secs(3600);
+        self.state().tokens.insert(token.clone(), expiry);
+        token
     }
 
     /// As [`race_create`](Self::race_create), and the rival stays invisible to the next
@@ -552,6 +619,7 @@ impl State {
                 .as_bool()
                 .unwrap_or(false),
             created_at: unix_now(),
+            extension_attributes: BTreeMap::new(),
             payload,
             licences: Vec::new(),
             lag: 0,
@@ -581,7 +649,18 @@ impl State {
             }
             match fault.kind {
                 FaultKind::Delay(d) => delay += d,
-                FaultKind::Throttle(_) | FaultKind::Unavailable(_) if reply.is_some() => continue,
+                FaultKind::Throttle(_) | FaultKind::Unavailable(_) | FaultKind::Fail(_)
+                    if reply.is_some() =>
+                {
+                    continue;
+                }
+                FaultKind::Fail(status) => {
+                    reply = Some(graph_error(
+                        status,
+                        "generalException",
+                        "General exception while processing.",
+                    ));
+                }
                 FaultKind::Throttle(seconds) => {
                     reply =
                         Some(throttled(endpoint).with_header("Retry-After", seconds.to_string()));
@@ -694,6 +773,7 @@ fn classify(method: &poem::http::Method, path: &str) -> Option<Endpoint> {
         ("POST", ["$batch"]) => Some(Endpoint::Batch),
         ("GET", ["subscribedSkus"]) => Some(Endpoint::SubscribedSkus),
         ("GET", ["groups", _]) => Some(Endpoint::GetGroup),
+        ("POST", ["users", _, "checkMemberGroups"]) => Some(Endpoint::CheckMemberGroups),
         _ => None,
     }
 }
@@ -703,6 +783,9 @@ async fn handle(shared: Arc<Mutex<State>>, mut req: Request) -> Response {
     let path = req.uri().path().to_owned();
     let query = req.uri().query().unwrap_or("").to_owned();
     let authorization = req.header("authorization").map(str::to_owned);
+    let eventual = req
+        .header("consistencylevel")
+        .is_some_and(|level| level.eq_ignore_ascii_case("eventual"));
     let body = req.take_body().into_bytes().await.unwrap_or_default();
     let (reply, delay) = {
         let mut state = shared.lock().unwrap();
@@ -725,7 +808,16 @@ async fn handle(shared: Arc<Mutex<State>>, mut req: Request) -> Response {
                         Err(reply) => reply,
                         Ok(()) => match state.over_budget(endpoint, &body) {
                             Some(reply) => reply,
-                            None => directory::handle(&mut state, endpoint, &path, &query, &body),
+                            None => directory::handle(
+                                &mut state,
+                                endpoint,
+                                directory::Request {
+                                    path: &path,
+                                    query: &query,
+                                    body: &body,
+                                    eventual,
+                                },
+                            ),
                         },
                     },
                 };

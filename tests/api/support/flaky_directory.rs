@@ -6,7 +6,7 @@ use std::sync::Mutex;
 use std::sync::atomic::{AtomicUsize, Ordering};
 
 use ms365_accountcreator::directory::{
-    Directory, DirectoryError, DirectoryUser, FreeName, GrantOutcome, Grants, NewUser,
+    Directory, DirectoryError, DirectoryUser, GrantOutcome, Grants, MailboxTag, NameQuery, NewUser,
     SimulatedDirectory,
 };
 use ms365_accountcreator::domain::MailNickname;
@@ -90,12 +90,13 @@ impl Directory for FlakyDirectory {
         &self,
         nickname: &MailNickname,
         known_taken: &[String],
-    ) -> Result<FreeName, DirectoryError> {
+        tag: &MailboxTag,
+    ) -> Result<NameQuery, DirectoryError> {
         if self.take(Op::FreeName) {
             return Err(injected());
         }
         self.inner
-            .free_user_principal_name(nickname, known_taken)
+            .free_user_principal_name(nickname, known_taken, tag)
             .await
     }
 
@@ -144,5 +145,9 @@ impl Directory for FlakyDirectory {
             outcome.groups = Err(injected());
         }
         outcome
+    }
+
+    async fn set_tag(&self, object_id: &str, tag: &MailboxTag) -> Result<(), DirectoryError> {
+        self.inner.set_tag(object_id, tag).await
     }
 }

@@ -1,4 +1,6 @@
-//! `spawn_app()`: the real server on a random port with a temporary store, driven over HTTP.
+//! `spawn_app()`: the real server on a random port with a temporary store, driven over HTTP
+//! (`TestApp::builder()` in `spawn` for other settings, a method per route in `routes`, the
+//! kept mails in `mails`).
 
 use std::collections::HashMap;
 use std::sync::Arc;
@@ -6,8 +8,10 @@ use std::sync::LazyLock;
 use std::sync::atomic::{AtomicU64, Ordering};
 
 use ms365_accountcreator::config::{Layers, Locations, Settings};
-use ms365_accountcreator::startup::{Application, Overrides};
+use ms365_accountcreator::startup::Overrides;
 use scraper::{Html, Selector};
+
+pub use crate::support::mails::ListedMail;
 
 static INIT: LazyLock<()> = LazyLock::new(|| {
     let _ = rustls::crypto::ring::default_provider().install_default();
@@ -94,63 +98,59 @@ pub fn init() {
     LazyLock::force(&INIT);
 }
 
+/// A server with the test defaults.
 pub async fn spawn_app() -> TestApp {
-    spawn_app_with(&[], Overrides::default()).await
+    TestApp::builder().spawn().await
 }
 
 /// Starts a server with extra settings and overrides; the test clock starts at a fixed time.
 pub async fn spawn_app_with(extra: &[(&str, &str)], overrides: Overrides) -> TestApp {
-    let store_dir = tempfile::tempdir().expect("temporary directory");
-    spawn_app_in(store_dir, extra, overrides).await
+    TestApp::builder()
+        .envs(extra)
+        .overrides(overrides)
+        .spawn()
+        .await
 }
 
 /// Starts a server on an existing store directory (restart tests).
 pub async fn spawn_app_in(
     store_dir: tempfile::TempDir,
     extra: &[(&str, &str)],
-    mut overrides: Overrides,
+    overrides: Overrides,
 ) -> TestApp {
-    LazyLock::force(&INIT);
-    let settings = test_settings(store_dir.path(), extra);
-    let clock = Arc::new(AtomicU64::new(1_800_000_000));
-    if overrides.clock.is_none() {
-        let shared = clock.clone();
-        overrides.clock = Some(Arc::new(move || shared.load(Ordering::SeqCst)));
-    }
-    let app = Application::build(&settings, overrides)
+    TestApp::builder()
+        .store(store_dir)
+        .envs(extra)
+        .overrides(overrides)
+        .spawn()
         .await
-        .expect("the application builds");
-    let address = format!("http://{}", app.local_addr());
-    let metrics_address = app.metrics_addr().map(|addr| format!("http://{addr}"));
-    let (tx, rx) = tokio::sync::oneshot::channel::<()>();
-    let server = tokio::spawn(app.run_until_stopped(async move {
-        let _ = rx.await;
-    }));
-    let client = reqwest::Client::builder()
-        .redirect(reqwest::redirect::Policy::none())
-        .build()
-        .expect("an HTTP client");
-    TestApp {
-        address,
-        client,
-        clock,
-        store_dir,
-        metrics_address,
-        shutdown: Some(tx),
-        server: Some(server),
-    }
-}
-
-/// A mail as `/debug/mails` lists it.
-#[derive(Debug, Clone)]
-pub struct ListedMail {
-    pub subject: String,
-    pub meta: String,
-    pub text: String,
-    pub links: Vec<String>,
 }
 
 impl TestApp {
+    /// The handle of a server `spawn` started.
+    pub(super) fn running(
+        address: String,
+        clock: Arc<AtomicU64>,
+        store_dir: tempfile::TempDir,
+        metrics_address: Option<String>,
+        shutdown: tokio::sync::oneshot::Sender<()>,
+        server: tokio::task::JoinHandle<anyhow::Result<()>>,
+    ) -> TestApp {
+        let client = reqwest::Client::builder()
+            .redirect(reqwest::redirect::Policy::none())
+            .build()
+            .expect("an HTTP client");
+        TestApp {
+            address,
+            client,
+            clock,
+            store_dir,
+            metrics_address,
+            shutdown: Some(shutdown),
+            server: Some(server),
+        }
+    }
+
     pub fn url(&self, path: &str) -> String {
         format!("{}{path}", self.address)
     }
@@ -188,59 +188,6 @@ impl TestApp {
         request.send().await.expect("POST")
     }
 
-    /// A complete, valid sign-up as a browser without JavaScript posts it.
-    pub async fn sign_up(&self, email: &str, first: &str, last: &str) -> reqwest::Response {
-        self.post_form(
-            "/signup",
-            &[
-                ("email", email),
-                ("consent_email", "yes"),
-                ("consent_name", "yes"),
-                ("first_name", first),
-                ("last_name", last),
-                ("lang", "en"),
-            ],
-        )
-        .await
-    }
-
-    /// The mails listed at `/debug/mails`, newest first.
-    pub async fn mails(&self) -> Vec<ListedMail> {
-        let html =
-            Html::parse_document(&self.get("/debug/mails").await.text().await.expect("body"));
-        let article = Selector::parse("article.mail").unwrap();
-        let h2 = Selector::parse("h2").unwrap();
-        let meta = Selector::parse(".mail-meta").unwrap();
-        let pre = Selector::parse("pre").unwrap();
-        let a = Selector::parse("a").unwrap();
-        html.select(&article)
-            .map(|mail| ListedMail {
-                subject: text_of(mail.select(&h2).next()),
-                meta: text_of(mail.select(&meta).next()),
-                text: text_of(mail.select(&pre).next()),
-                links: mail
-                    .select(&pre)
-                    .flat_map(|p| p.select(&a))
-                    .filter_map(|l| l.value().attr("href").map(str::to_owned))
-                    .collect(),
-            })
-            .collect()
-    }
-
-    /// The path of the verification link in the newest mail to `email`.
-    pub async fn verification_path(&self, email: &str) -> String {
-        let mail = self
-            .mails()
-            .await
-            .into_iter()
-            .find(|m| m.meta.contains(email))
-            .expect("a mail to the address");
-        let link = mail.links.first().expect("a link in the mail").clone();
-        link.strip_prefix(&self.address)
-            .expect("the link points at this server")
-            .to_owned()
-    }
-
     /// Stops the server gracefully and waits for it.
     pub async fn stop(&mut self) -> tempfile::TempDir {
         if let Some(tx) = self.shutdown.take() {
@@ -267,12 +214,6 @@ pub fn password_in(text: &str) -> Option<String> {
         .filter(|line| line.starts_with("    ") && !line.trim().is_empty())
         .nth(1)
         .map(|line| line.trim().to_owned())
-}
-
-pub fn text_of(element: Option<scraper::ElementRef<'_>>) -> String {
-    element
-        .map(|e| e.text().collect::<String>())
-        .unwrap_or_default()
 }
 
 /// Parses HTML and returns the texts of the elements matching `selector`.

@@ -5,7 +5,11 @@ use std::path::{Path, PathBuf};
 use std::process::{Child, Command, Stdio};
 use std::time::Duration;
 
+use crate::support::routes::paths;
 use crate::support::smtp::free_port;
+
+/// Kept here too for the tests that import it from this module.
+pub use crate::support::routes::sign_up_fields;
 
 /// A running `ms365-accountcreator serve`, logging to a file; killed when dropped.
 pub struct ServerProcess {
@@ -40,10 +44,7 @@ impl ServerProcess {
             log,
         };
         for _ in 0..400 {
-            if reqwest::get(format!("{}/healthz", server.base))
-                .await
-                .is_ok()
-            {
+            if reqwest::get(server.url(paths::HEALTHZ)).await.is_ok() {
                 return server;
             }
             tokio::time::sleep(Duration::from_millis(25)).await;
@@ -80,6 +81,17 @@ impl ServerProcess {
         format!("{}{path}", self.base)
     }
 
+    /// Polls `/readyz` until it answers 200 (on PostgreSQL, once the schema is migrated).
+    pub async fn wait_until_ready(&self) {
+        for _ in 0..300 {
+            if self.get(paths::READYZ).await == 200 {
+                return;
+            }
+            tokio::time::sleep(Duration::from_millis(50)).await;
+        }
+        panic!("{} never became ready:\n{}", self.base, self.log_text());
+    }
+
     pub async fn post(&self, path: &str, fields: &[(&str, &str)]) -> u16 {
         reqwest::Client::new()
             .post(self.url(path))
@@ -104,10 +116,23 @@ impl ServerProcess {
         std::fs::read_to_string(&self.log).unwrap_or_default()
     }
 
+    /// A complete sign-up without JavaScript: the status.
+    pub async fn sign_up(&self, email: &str, first: &str, last: &str) -> u16 {
+        self.post(paths::SIGNUP, &sign_up_fields(email, first, last))
+            .await
+    }
+
+    /// Presses the button on the page behind a mailed link: the status.
+    pub async fn confirm(&self, link_path: &str) -> u16 {
+        self.post(link_path, &[("lang", "en")]).await
+    }
+
     /// Ada Lovelace signs up, and the form is accepted.
     pub async fn sign_up_ada(&self) {
-        let fields = sign_up_fields("ada@uni.example", "Ada", "Lovelace");
-        self.expect(200, self.post("/signup", &fields).await);
+        self.expect(
+            200,
+            self.sign_up("ada@uni.example", "Ada", "Lovelace").await,
+        );
     }
 
     /// Asserts a status, showing the server's warnings and errors when it differs.
@@ -200,19 +225,4 @@ impl Drop for ServerProcess {
         let _ = self.child.kill();
         let _ = self.child.wait();
     }
-}
-
-/// The form fields of a complete sign-up.
-pub fn sign_up_fields<'a>(
-    email: &'a str,
-    first: &'a str,
-    last: &'a str,
-) -> [(&'a str, &'a str); 5] {
-    [
-        ("email", email),
-        ("consent_email", "yes"),
-        ("consent_name", "yes"),
-        ("first_name", first),
-        ("last_name", last),
-    ]
 }

@@ -10,6 +10,8 @@ use std::time::Duration;
 
 use mail_parser::{MessageParser, PartType};
 
+use crate::support::routes::paths;
+
 const SCRIPT: &str = concat!(env!("CARGO_MANIFEST_DIR"), "/tests/smtp_server.py");
 const INSTALL_HINT: &str = "the SMTP tests need python3 with aiosmtpd: pip install aiosmtpd==1.4.6 (tests check first with `require_tool!(Aiosmtpd)`)";
 
@@ -292,15 +294,21 @@ impl ReceivedMail {
         }
     }
 
-    /// The path (`/verify/…`) of the verification link in the text.
-    pub fn verification_path(&self) -> String {
+    /// The path (from `prefix` on: `/verify/…`, `/password/…`) of the first link to it in
+    /// the text.
+    pub fn link_path(&self, prefix: &str) -> String {
         let link = self
             .text
             .split_whitespace()
-            .find(|word| word.starts_with("http") && word.contains("/verify/"))
-            .unwrap_or_else(|| panic!("no verification link in:\n{}", self.text));
-        let start = link.find("/verify/").expect("a /verify/ path");
+            .find(|word| word.starts_with("http") && word.contains(prefix))
+            .unwrap_or_else(|| panic!("no {prefix} link in:\n{}", self.text));
+        let start = link.find(prefix).expect("a path under the prefix");
         link[start..].to_owned()
+    }
+
+    /// The path (`/verify/…`) of the verification link in the text.
+    pub fn verification_path(&self) -> String {
+        self.link_path(paths::VERIFY)
     }
 
     /// The temporary password in a password mail.

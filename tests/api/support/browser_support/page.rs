@@ -9,12 +9,24 @@ use serde_json::Value;
 
 use super::Browser;
 
+/// True once the document has been painted. Chromium drops keyboard and mouse input sent to
+/// a new document before its first frame is on screen, which under load can be well after
+/// `load`: a Tab pressed then is lost and the focus stays on `body`. A page a person acts on
+/// is one they can see.
+const PAINTED: &str = "performance.getEntriesByType('paint').length > 0";
+
 impl Browser {
+    /// Opens `url` and waits until it is shown (loaded and painted).
     pub async fn goto(&self, url: &str) {
         self.client
             .goto(url)
             .await
             .unwrap_or_else(|err| panic!("cannot open {url}: {err}"));
+        self.wait_for(
+            &format!("{url} to be painted"),
+            &format!("return {PAINTED}"),
+        )
+        .await;
     }
 
     /// Runs `script` (a function body; `arguments` are `args`) in the page.
@@ -194,13 +206,12 @@ impl Browser {
         }
     }
 
-    /// Waits for a navigation to a new document to finish (no-JS form posts and links).
+    /// Waits for a navigation to a new document to finish and the document to be shown
+    /// (no-JS form posts and links).
     pub async fn wait_for_page(&self, what: &str) {
-        self.wait_for(
-            what,
-            "return document.readyState === 'complete' && !window.__samePage",
-        )
-        .await;
+        let shown =
+            format!("return document.readyState === 'complete' && !window.__samePage && {PAINTED}");
+        self.wait_for(what, &shown).await;
     }
 
     /// Marks the current document; `same_document()` tells whether it is still the one shown.

@@ -1,27 +1,38 @@
-//! The fake Graph resources: users (list with `startswith`, get, create), `$batch` with
-//! `assignLicense` and `members/$ref`, `subscribedSkus` and groups — with the refusals real
-//! Graph gives for the cases a sign-up can run into.
+//! The fake Graph resources: users (list with a filter — `users.rs` —, get, create, update),
+//! `$batch` with `assignLicense` and `members/$ref`, `subscribedSkus` and groups — with the
+//! refusals real Graph gives for the cases a sign-up can run into.
 
 use serde_json::{Value, json};
 
-use super::{DOMAIN, Endpoint, FakeUser, Reply, State, graph_error, iso};
+use super::users::{apply, extension_attributes, list_users, user_json};
+use super::{DOMAIN, Endpoint, FakeUser, Reply, State, graph_error};
 
-pub fn handle(
-    state: &mut State,
-    endpoint: Endpoint,
-    path: &str,
-    query: &str,
-    body: &[u8],
-) -> Reply {
+/// What the handlers read of a request.
+pub struct Request<'a> {
+    pub path: &'a str,
+    pub query: &'a str,
+    pub body: &'a [u8],
+    /// It carried `ConsistencyLevel: eventual` (an advanced query).
+    pub eventual: bool,
+}
+
+pub fn handle(state: &mut State, endpoint: Endpoint, request: Request<'_>) -> Reply {
+    let Request {
+        path,
+        query,
+        body,
+        eventual,
+    } = request;
     let last_segment = percent_decode(path.rsplit('/').next().unwrap_or(""));
     match endpoint {
-        Endpoint::ListUsers => list_users(state, query),
+        Endpoint::ListUsers => list_users(state, query, eventual),
         Endpoint::CreateUser => create_user(state, body),
-        Endpoint::GetUser => get_user(state, &last_segment),
+        Endpoint::GetUser => get_user(state, &last_segment, query),
         Endpoint::UpdateUser => update_user(state, &last_segment, body),
         Endpoint::Batch => batch(state, body),
         Endpoint::SubscribedSkus => subscribed_skus(state),
         Endpoint::GetGroup => get_group(state, &last_segment),
+        Endpoint::CheckMemberGroups => super::members::check(state, path, body),
         Endpoint::Token => unreachable!("the token endpoint is not Graph"),
     }
 }
@@ -76,19 +87,6 @@ fn visible_user<'a>(state: &'a mut State, key: &str) -> Option<&'a mut FakeUser>
     Some(user)
 }
 
-fn user_json(user: &FakeUser) -> Value {
-    json!({
-        "id": user.id,
-        "userPrincipalName": user.upn,
-        "givenName": user.given_name,
-        "surname": user.surname,
-        "displayName": user.payload.get("displayName"),
-        "mail": user.mail,
-        "createdDateTime": format!("{}Z", iso(user.created_at)),
-        "businessPhones": [],
-    })
-}
-
 /// Entra's rule for passwords set by an administrator or an application: 8 to 256
 /// characters from at least three of lower case, upper case, digits and symbols.
 fn meets_complexity(password: &str) -> bool {
@@ -107,28 +105,47 @@ fn weak_password() -> Reply {
     )
 }
 
-/// `PATCH /users/{id}`: only the password profile, which is all we change (204, no body).
+/// `PATCH /users/{id}`: the password profile and the extension attributes, which is all we
+/// change (204, no body).
 fn update_user(state: &mut State, key: &str, body: &[u8]) -> Reply {
     let Ok(payload) = serde_json::from_slice::<Value>(body) else {
         return graph_error(400, "BadRequest", "Unable to read JSON request payload.");
     };
-    let profile = &payload["passwordProfile"];
-    let Some(password) = profile["password"].as_str() else {
-        return bad_request("The fake only changes passwordProfile.");
+    let password = match payload.get("passwordProfile") {
+        None => None,
+        Some(profile) => {
+            let Some(password) = profile["password"].as_str() else {
+                return bad_request("The fake only changes a password in passwordProfile.");
+            };
+            if !meets_complexity(password) {
+                return weak_password();
+            }
+            let must_change = profile["forceChangePasswordNextSignIn"]
+                .as_bool()
+                .unwrap_or(false);
+            Some((password.to_owned(), must_change))
+        }
     };
-    if !meets_complexity(password) {
-        return weak_password();
+    let attributes = match payload.get("onPremisesExtensionAttributes") {
+        None => None,
+        Some(value) => match extension_attributes(value) {
+            Ok(changes) => Some(changes),
+            Err(reply) => return reply,
+        },
+    };
+    if password.is_none() && attributes.is_none() {
+        return bad_request(
+            "The fake only changes passwordProfile and onPremisesExtensionAttributes.",
+        );
     }
-    let must_change = profile["forceChangePasswordNextSignIn"]
-        .as_bool()
-        .unwrap_or(false);
     let forbidden = state.forbidden_passwords.clone();
     match visible_user(state, key) {
         Some(user)
-            if forbidden.as_ref().is_some_and(|only| {
-                only.as_ref()
-                    .is_none_or(|upn| *upn == user.upn.to_lowercase())
-            }) =>
+            if password.is_some()
+                && forbidden.as_ref().is_some_and(|only| {
+                    only.as_ref()
+                        .is_none_or(|upn| *upn == user.upn.to_lowercase())
+                }) =>
         {
             graph_error(
                 403,
@@ -137,93 +154,25 @@ fn update_user(state: &mut State, key: &str, body: &[u8]) -> Reply {
             )
         }
         Some(user) => {
-            user.password = Some(password.to_owned());
-            user.must_change_password = must_change;
+            if let Some((password, must_change)) = password {
+                user.password = Some(password);
+                user.must_change_password = must_change;
+            }
+            if let Some(changes) = attributes {
+                apply(&mut user.extension_attributes, changes);
+            }
             Reply::empty(204)
         }
         None => not_found(key),
     }
 }
 
-/// `GET /users?$filter=startswith(userPrincipalName,'…')&$select=userPrincipalName&$top=N`,
-/// paged with `$skiptoken` in `@odata.nextLink`.
-fn list_users(state: &mut State, query: &str) -> Reply {
-    let pairs: Vec<(String, String)> = url::form_urlencoded::parse(query.as_bytes())
-        .into_owned()
-        .collect();
-    let get = |name: &str| {
-        pairs
-            .iter()
-            .find(|(k, _)| k == name)
-            .map(|(_, v)| v.clone())
-    };
-    let Some(filter) = get("$filter") else {
-        return bad_request("The fake only serves filtered user lists.");
-    };
-    state.filters.push(filter.clone());
-    let Some(prefix) = filter
-        .strip_prefix("startswith(userPrincipalName,'")
-        .and_then(|rest| rest.strip_suffix("')"))
-    else {
-        return graph_error(400, "Request_UnsupportedQuery", "Unsupported Query.");
-    };
-    // In an OData string a quote is doubled; a single one ends the literal.
-    if prefix.replace("''", "").contains('\'') {
-        return bad_request("Syntax error: character ''' is not valid at position 0.");
-    }
-    let prefix = prefix.replace("''", "'").to_lowercase();
-    let top: usize = match get("$top").map(|t| t.parse()) {
-        None => 100,
-        Some(Ok(top)) if (1..=999).contains(&top) => top,
-        Some(_) => {
-            return bad_request(
-                "Invalid page size specified: Must be between 1 and 999 inclusive.",
-            );
-        }
-    };
-    let skip: usize = get("$skiptoken").and_then(|s| s.parse().ok()).unwrap_or(0);
-    // List queries are eventually consistent too: a user still replicating is left out
-    // (each listing, counted on its first page, brings it one request nearer).
-    let mut matching: Vec<String> = Vec::new();
-    for user in state
-        .users
-        .iter_mut()
-        .filter(|u| u.upn.to_lowercase().starts_with(&prefix))
-    {
-        if user.lag > 0 {
-            if skip == 0 {
-                user.lag -= 1;
-            }
-            continue;
-        }
-        matching.push(user.upn.clone());
-    }
-    matching.sort();
-    let size = top.min(state.page_size);
-    let page: Vec<Value> = matching
-        .iter()
-        .skip(skip)
-        .take(size)
-        .map(|upn| json!({ "userPrincipalName": upn }))
-        .collect();
-    let mut body = json!({
-        "@odata.context": format!("{}/v1.0/$metadata#users(userPrincipalName)", state.base),
-        "value": page,
-    });
-    if skip + size < matching.len() {
-        let mut next = url::form_urlencoded::Serializer::new(String::new());
-        for (k, v) in pairs.iter().filter(|(k, _)| k != "$skiptoken") {
-            next.append_pair(k, v);
-        }
-        next.append_pair("$skiptoken", &(skip + size).to_string());
-        body["@odata.nextLink"] = json!(format!("{}/v1.0/users?{}", state.base, next.finish()));
-    }
-    Reply::json(200, body)
-}
-
-fn get_user(state: &mut State, key: &str) -> Reply {
+fn get_user(state: &mut State, key: &str, query: &str) -> Reply {
+    let select = url::form_urlencoded::parse(query.as_bytes())
+        .find(|(name, _)| name == "$select")
+        .map(|(_, value)| value.into_owned());
     match visible_user(state, key) {
-        Some(user) => Reply::json(200, user_json(user)),
+        Some(user) => Reply::json(200, user_json(user, select.as_deref())),
         None => not_found(key),
     }
 }
@@ -273,6 +222,13 @@ fn create_user(state: &mut State, body: &[u8]) -> Reply {
     if !meets_complexity(password) {
         return weak_password();
     }
+    let attributes = match payload.get("onPremisesExtensionAttributes") {
+        None => Vec::new(),
+        Some(value) => match extension_attributes(value) {
+            Ok(changes) => changes,
+            Err(reply) => return reply,
+        },
+    };
     if let Some((raced, given, surname)) = state.race.take() {
         if raced.eq_ignore_ascii_case(&upn) {
             let rival = state.insert_user(
@@ -282,8 +238,10 @@ fn create_user(state: &mut State, body: &[u8]) -> Reply {
                 json!({ "mail": raced }),
             );
             let lag = state.race_lag;
+            let attribute = state.race_attribute.take();
             if let Some(user) = state.users.iter_mut().find(|u| u.id == rival) {
                 user.lag = lag;
+                user.extension_attributes.extend(attribute);
             }
         } else {
             state.race = Some((raced, given, surname));
@@ -327,7 +285,8 @@ fn create_user(state: &mut State, body: &[u8]) -> Reply {
         .find(|u| u.id == id)
         .expect("just inserted");
     user.lag = lag;
-    let mut body = user_json(user);
+    apply(&mut user.extension_attributes, attributes);
+    let mut body = user_json(user, None);
     body["@odata.context"] = json!(format!("{}/v1.0/$metadata#users/$entity", state.base));
     Reply::json(201, body)
 }
@@ -479,7 +438,7 @@ fn assign_license(state: &mut State, user_key: &str, body: &Value) -> Reply {
             user.licences.push(sku_id);
         }
     }
-    Reply::json(200, user_json(user))
+    Reply::json(200, user_json(user, None))
 }
 
 fn add_member(state: &mut State, group_id: &str, body: &Value) -> Reply {

@@ -3,16 +3,18 @@
 //! `error_description` with the AADSTS code and trace ids, `error_codes`, …).
 
 use std::collections::HashMap;
+use std::sync::{Arc, Mutex};
 
 use base64::Engine;
 use serde_json::{Value, json};
 
-use super::{CLIENT_ID, Reply, State, TENANT, guid, unix_now};
+use super::{CLIENT_ID, Endpoint, Reply, State, TENANT, guid, unix_now};
 
 /// Entra's tolerance for clock skew on `nbf`/`exp`.
 const SKEW: u64 = 300;
 
-fn aadsts(status: u16, error: &str, code: u64, message: &str) -> Reply {
+/// Entra's error body: `error`, `error_description` with the AADSTS code and trace ids, …
+pub fn aadsts(status: u16, error: &str, code: u64, message: &str) -> Reply {
     let (trace, correlation) = (guid(), guid());
     let timestamp = super::iso_now().replace('T', " ") + "Z";
     let body = json!({
@@ -32,6 +34,13 @@ fn aadsts(status: u16, error: &str, code: u64, message: &str) -> Reply {
     reply
 }
 
+/// A JSON answer of the token endpoint, which sends no Graph request-id.
+pub fn oauth_json(status: u16, body: Value) -> Reply {
+    let mut reply = Reply::json(status, body);
+    reply.headers.clear();
+    reply
+}
+
 /// The thumbprint Entra quotes in AADSTS700027: the x5t's bytes in hex.
 fn thumbprint_of(x5t: &str) -> String {
     base64::engine::general_purpose::URL_SAFE_NO_PAD
@@ -40,7 +49,37 @@ fn thumbprint_of(x5t: &str) -> String {
         .unwrap_or_else(|_| x5t.to_owned())
 }
 
-pub fn issue(state: &mut State, path: &str, body: &[u8]) -> Reply {
+/// A token endpoint's checks for a fake at another address that answers for the same
+/// tenant (the fake OpenID provider), with this fake's certificate, `jti`s and tokens.
+#[derive(Clone)]
+pub struct TokenService(Arc<Mutex<State>>);
+
+impl TokenService {
+    pub(super) fn new(state: Arc<Mutex<State>>) -> Self {
+        TokenService(state)
+    }
+
+    /// Answers a client-credentials request that reached `token_url` at `path`: the token
+    /// works with this fake Graph.
+    pub fn client_credentials(&self, token_url: &str, path: &str, body: &[u8]) -> Reply {
+        let mut state = self.0.lock().unwrap();
+        *state.counts.entry(Endpoint::Token).or_default() += 1;
+        issue_at(&mut state, token_url, path, body)
+    }
+
+    /// Checks a client assertion sent to `token_url` as Entra does; a refusal is Entra's.
+    pub fn check_assertion(&self, token_url: &str, assertion: &str) -> Result<(), Reply> {
+        verify_assertion(&mut self.0.lock().unwrap(), token_url, assertion)
+    }
+}
+
+pub(super) fn issue(state: &mut State, path: &str, body: &[u8]) -> Reply {
+    let token_url = format!("{}/{TENANT}/oauth2/v2.0/token", state.base);
+    issue_at(state, &token_url, path, body)
+}
+
+/// The client-credentials grant of a request to `token_url`, the assertions' audience.
+fn issue_at(state: &mut State, token_url: &str, path: &str, body: &[u8]) -> Reply {
     let tenant = path.trim_start_matches('/').split('/').next().unwrap_or("");
     if tenant != TENANT {
         return aadsts(
@@ -98,7 +137,7 @@ pub fn issue(state: &mut State, path: &str, body: &[u8]) -> Reply {
             "The request body must contain the following parameter: 'client_assertion' or 'client_secret'.",
         );
     }
-    match verify_assertion(state, field("client_assertion")) {
+    match verify_assertion(state, token_url, field("client_assertion")) {
         Ok(()) => {
             // Shaped as Entra's: a JWT whose payload names the app's roles (`check` reads
             // them); the signature is a random string, as only the fake checks tokens.
@@ -136,7 +175,7 @@ fn invalid_client(code: u64, message: &str) -> Reply {
 
 /// Entra's checks of a certificate client assertion, in its order: the key (by `x5t`), the
 /// signature, then the claims.
-fn verify_assertion(state: &mut State, assertion: &str) -> Result<(), Reply> {
+fn verify_assertion(state: &mut State, token_url: &str, assertion: &str) -> Result<(), Reply> {
     let malformed = || invalid_client(50027, "JWT token is invalid or malformed.");
     let header = jsonwebtoken::decode_header(assertion).map_err(|_| malformed())?;
     if header.alg != jsonwebtoken::Algorithm::RS256 {
@@ -167,7 +206,6 @@ fn verify_assertion(state: &mut State, assertion: &str) -> Result<(), Reply> {
         }
         Err(_) => return Err(malformed()),
     };
-    let token_url = format!("{}/{TENANT}/oauth2/v2.0/token", state.base);
     if claims["aud"] != json!(token_url) {
         return Err(invalid_client(
             700023,
