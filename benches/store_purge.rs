@@ -29,6 +29,14 @@ fn mib(bytes: u64) -> String {
 }
 
 fn main() {
+    tokio::runtime::Builder::new_current_thread()
+        .enable_all()
+        .build()
+        .expect("a runtime")
+        .block_on(run());
+}
+
+async fn run() {
     let count: usize = std::env::var("PENDING")
         .ok()
         .and_then(|v| v.parse().ok())
@@ -52,24 +60,24 @@ fn main() {
             consent_email_at: 1_000,
             consent_name_at: 1_000,
         };
-        store.insert_pending(&signup).expect("insert");
+        store.insert_pending(&signup).await.expect("insert");
     }
-    store.flush_blocking().expect("flush");
+    store.flush().await.expect("flush");
     let insert_time = started.elapsed();
     let size_full = disk_size(&path);
-    let counted = store.pending_count();
+    let counted = store.pending_count().await;
 
     let started = Instant::now();
-    let purged = store.purge_expired(3_000).expect("purge").deleted;
-    store.flush_blocking().expect("flush");
+    let purged = store.purge_expired(3_000).await.expect("purge").deleted;
+    store.flush().await.expect("flush");
     let purge_time = started.elapsed();
     let size_after = disk_size(&path);
-    let left = store.pending_count();
+    let left = store.pending_count().await;
     drop(store);
 
     // sled reclaims freed space as it rewrites segments; reopening shows the settled size.
     let reopened = Store::open(&path).expect("the store reopens");
-    reopened.flush_blocking().expect("flush");
+    reopened.flush().await.expect("flush");
     let size_reopened = disk_size(&path);
 
     println!(

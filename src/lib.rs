@@ -9,6 +9,7 @@ pub mod directory;
 pub mod domain;
 pub mod graph;
 pub mod i18n;
+pub mod ids;
 pub mod limits;
 pub mod mail;
 pub mod metrics;

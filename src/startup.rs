@@ -195,7 +195,7 @@ impl Application {
                 "stopped because the store at DATABASE_PATH can no longer be written: {reason}"
             );
         }
-        store.flush().await.context("cannot flush the store")?;
+        store.close().await.context("cannot flush the store")?;
         tracing::info!("stopped; store flushed");
         Ok(())
     }
@@ -261,19 +261,17 @@ async fn housekeeping(state: AppState, every: Duration, stop: impl Future<Output
             () = &mut stop => return,
         }
         state.prune_limits();
-        let store = state.store.clone();
-        let now = state.signups.now();
-        match tokio::task::spawn_blocking(move || store.purge_expired(now)).await {
-            Ok(Ok(purged)) => {
+        match state.store.purge_expired(state.signups.now()).await {
+            Ok(purged) => {
                 if purged.deleted > 0 {
                     let deleted = purged.deleted;
                     tracing::info!(purged = deleted, "expired pending sign-ups deleted");
                 }
                 for record in purged.unreadable {
-                    if reported.insert((record.tree, record.key.clone())) {
+                    if reported.insert((record.kind, record.key.clone())) {
                         state.metrics.unreadable_record();
                         tracing::error!(
-                            tree = record.tree,
+                            kind = %record.kind,
                             key = %record.key,
                             error = %record.error,
                             "an unreadable record in the store was skipped (its link cannot work); the rest is served. If it matters, restore DATABASE_PATH from a backup"
@@ -281,46 +279,38 @@ async fn housekeeping(state: AppState, every: Duration, stop: impl Future<Output
                     }
                 }
             }
-            Ok(Err(err)) => tracing::error!(error = %err, "cannot purge expired sign-ups"),
-            Err(err) => tracing::error!(error = %err, "the purge task failed"),
+            Err(err) => tracing::error!(error = %err, "cannot purge expired sign-ups"),
         }
     }
 }
 
 /// The configured store, ready for a command: PostgreSQL (`DATABASE_URL`, migrated now)
 /// or sled (`DATABASE_PATH`).
-pub fn open_store(settings: &Settings) -> anyhow::Result<Store> {
-    let store = store_from(settings)?;
-    store
-        .migrate()
-        .with_context(|| format!("cannot prepare the {}", store.describe()))?;
-    Ok(store)
+pub async fn open_store(settings: &Settings) -> anyhow::Result<Store> {
+    use secrecy::ExposeSecret;
+    match &settings.database_url {
+        Some(url) => Store::connect_migrated(url.expose_secret())
+            .await
+            .context("cannot prepare the database at DATABASE_URL (DATABASE_PATH is ignored while it is set)"),
+        None => open_sled(settings),
+    }
 }
 
 /// The configured store for the server. PostgreSQL is migrated in the background, retried
 /// until the database answers: the server starts meanwhile, and `/readyz` says it is not
 /// ready.
 fn open_serving_store(settings: &Settings) -> anyhow::Result<Store> {
-    let store = store_from(settings)?;
-    store
-        .keep_migrating()
-        .with_context(|| format!("cannot prepare the {}", store.describe()))?;
-    match &settings.database_url {
-        Some(_) => tracing::info!(store = %store.describe(), "store opened"),
-        None => {
-            let path = settings.database_path.display();
-            tracing::info!(store = %format!("sled at {path}"), "store opened");
-        }
-    }
+    use secrecy::ExposeSecret;
+    let store = match &settings.database_url {
+        Some(url) => Store::connect_migrating(url.expose_secret())
+            .context("cannot use DATABASE_URL (DATABASE_PATH is ignored while it is set)")?,
+        None => open_sled(settings)?,
+    };
+    tracing::info!(store = %store.describe(), "store opened");
     Ok(store)
 }
 
-fn store_from(settings: &Settings) -> anyhow::Result<Store> {
-    use secrecy::ExposeSecret;
-    if let Some(url) = &settings.database_url {
-        return Store::connect(url.expose_secret())
-            .context("cannot use DATABASE_URL (DATABASE_PATH is ignored while it is set)");
-    }
+fn open_sled(settings: &Settings) -> anyhow::Result<Store> {
     Store::open(&settings.database_path).with_context(|| {
         format!(
             "cannot open the store at DATABASE_PATH={}",

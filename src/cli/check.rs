@@ -36,7 +36,7 @@ pub async fn run(args: CheckArgs, settings: anyhow::Result<Settings>) -> anyhow:
         secret("JWT_SECRET_KEY", &settings.jwt_secret_key),
         secret("MAILBOX_TAG_SECRET", &settings.mailbox_tag_secret),
     ];
-    results.push(match crate::startup::open_store(settings) {
+    results.push(match crate::startup::open_store(settings).await {
         Ok(store) if settings.database_url.is_some() => {
             CheckResult::pass("store", format!("{} answers", store.describe()))
         }

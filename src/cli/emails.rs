@@ -52,15 +52,15 @@ pub enum EmailsCommand {
 }
 
 pub async fn run(command: EmailsCommand, settings: &Settings) -> anyhow::Result<()> {
-    let store = open_store(settings)?;
+    let store = open_store(settings).await?;
     match command {
-        EmailsCommand::List => list(&store),
-        EmailsCommand::Export { output } => export(&store, output),
+        EmailsCommand::List => list(&store).await,
+        EmailsCommand::Export { output } => export(&store, output).await,
         EmailsCommand::Import { file } => {
-            import(&store, &file, settings.email_subaddress_separator)
+            import(&store, &file, settings.email_subaddress_separator).await
         }
         EmailsCommand::Forget { email } => {
-            forget(&store, &email, settings.email_subaddress_separator)
+            forget(&store, &email, settings.email_subaddress_separator).await
         }
         EmailsCommand::TagExisting => tag::tag_existing(&store, settings).await,
     }
@@ -74,9 +74,10 @@ fn state_name(registration: &Registration) -> String {
     }
 }
 
-fn list(store: &Store) -> anyhow::Result<()> {
+async fn list(store: &Store) -> anyhow::Result<()> {
+    let registrations = store.registrations().await?;
     let mut out = std::io::stdout().lock();
-    for registration in store.registrations() {
+    for registration in registrations {
         let registration = registration?;
         writeln!(
             out,
@@ -89,7 +90,8 @@ fn list(store: &Store) -> anyhow::Result<()> {
     Ok(())
 }
 
-fn export(store: &Store, output: Option<PathBuf>) -> anyhow::Result<()> {
+async fn export(store: &Store, output: Option<PathBuf>) -> anyhow::Result<()> {
+    let registrations = store.registrations().await?;
     let sink: Box<dyn Write> = match &output {
         Some(path) => Box::new(
             std::fs::File::create(path)
@@ -108,7 +110,7 @@ fn export(store: &Store, output: Option<PathBuf>) -> anyhow::Result<()> {
         "consent_name_at",
         "updated_at",
     ])?;
-    for registration in store.registrations() {
+    for registration in registrations {
         let registration = registration?;
         writer.write_record([
             registration.email.to_string(),
@@ -192,7 +194,7 @@ struct ImportFile {
     unusual: usize,
 }
 
-fn import(
+async fn import(
     store: &Store,
     file: &std::path::Path,
     separator: SubaddressSeparator,
@@ -203,13 +205,13 @@ fn import(
         if mailbox.spellings.len() > 1 {
             println!("{key}: one mailbox for {}", mailbox.spellings.join(", "));
         }
-        if store.import_registered(key, &mailbox.details)? {
+        if store.import_registered(key, &mailbox.details).await? {
             added += 1;
         } else {
             present += 1;
         }
     }
-    store.flush_blocking()?;
+    store.close().await?;
     println!(
         "{added} imported, {present} already registered, {} with an unusual address",
         read.unusual
@@ -328,19 +330,19 @@ impl ImportFile {
     }
 }
 
-fn forget(store: &Store, email: &str, separator: SubaddressSeparator) -> anyhow::Result<()> {
+async fn forget(store: &Store, email: &str, separator: SubaddressSeparator) -> anyhow::Result<()> {
     // Any spelling of a mailbox finds it. An odd imported address, or one stored before its
     // mailbox was the key, is stored as written: that is tried when the mailbox is not.
     let written = RegistryKey::as_recorded(email);
     let mailbox = Mailbox::parse_recorded(email, separator)
         .map_or_else(|_| written.clone(), |m| RegistryKey::from(&m));
     let mut email = mailbox;
-    let mut forgotten = store.forget(&email)?;
+    let mut forgotten = store.forget(&email).await?;
     if forgotten == Forgotten::default() && written != email {
         email = written;
-        forgotten = store.forget(&email)?;
+        forgotten = store.forget(&email).await?;
     }
-    store.flush_blocking()?;
+    store.close().await?;
     match &forgotten.registration {
         Some(registration) => println!(
             "removed the registration of {email} (user {}, object id {}); delete the user in Entra ID too if that was asked",

@@ -39,7 +39,7 @@ enum Command {
     /// Pending and unfinished sign-ups.
     #[command(subcommand)]
     Signups(signups::SignupsCommand),
-    /// The whole store, for moving to another host (docs/migration.md).
+    /// The whole store: moving it to another host (docs/migration.md), and checking it.
     #[command(subcommand)]
     Store(store::StoreCommand),
 }
@@ -52,7 +52,7 @@ pub async fn run() -> anyhow::Result<()> {
         Command::Check(args) => check::run(args, load_settings()).await,
         Command::Emails(command) => emails::run(command, &load_settings()?).await,
         Command::Signups(command) => signups::run(command, &load_settings()?).await,
-        Command::Store(command) => store::run(command, &load_settings()?),
+        Command::Store(command) => store::run(command, &load_settings()?).await,
     }
 }
 

@@ -34,18 +34,18 @@ fn now() -> u64 {
 
 /// Runs one `signups` subcommand on the store.
 pub async fn run(command: SignupsCommand, settings: &Settings) -> anyhow::Result<()> {
-    let store = open_store(settings)?;
+    let store = open_store(settings).await?;
     match command {
-        SignupsCommand::List => list(&store),
+        SignupsCommand::List => list(&store).await,
         SignupsCommand::Retry { id } => retry(&store, settings, &id).await,
         SignupsCommand::PurgeExpired => purge_expired(&store).await,
     }
 }
 
 /// Pending sign-ups, then the registrations not yet done, one tab-separated line each.
-fn list(store: &Store) -> anyhow::Result<()> {
+async fn list(store: &Store) -> anyhow::Result<()> {
     println!("id\tstate\temail\tsince\tattempts\tnext attempt\tdetail");
-    for pending in store.pending_signups() {
+    for pending in store.pending_signups().await? {
         let pending = pending?;
         let state = if pending.expires_at <= now() {
             "expired"
@@ -60,12 +60,12 @@ fn list(store: &Store) -> anyhow::Result<()> {
             timestamp(pending.expires_at)
         );
     }
-    for registration in store.registrations() {
+    for registration in store.registrations().await? {
         let registration = registration?;
         if registration.step == Step::Done {
             continue;
         }
-        let (attempts, next) = match store.queue_entry(&registration.email)? {
+        let (attempts, next) = match store.queue_entry(&registration.email).await? {
             Some(entry) => (entry.attempts.to_string(), timestamp(entry.next_attempt_at)),
             None => ("-".to_owned(), "-".to_owned()),
         };
@@ -83,7 +83,7 @@ fn list(store: &Store) -> anyhow::Result<()> {
 
 /// Resumes the registration of sign-up `id` at the step that failed.
 async fn retry(store: &Store, settings: &Settings, id: &str) -> anyhow::Result<()> {
-    let Some(registration) = store.registration_by_signup(id)? else {
+    let Some(registration) = store.registration_by_signup(id).await? else {
         bail!(
             "no confirmed sign-up has the id {id}: `signups list` shows the ids (a pending one needs its link first)"
         );
@@ -101,7 +101,7 @@ async fn retry(store: &Store, settings: &Settings, id: &str) -> anyhow::Result<(
         .retry(&registration.email)
         .await
         .map_err(|err| anyhow::anyhow!("{err}"))?;
-    store.flush().await?;
+    store.close().await?;
     if result.awaiting_person {
         println!(
             "created {} for {}; the password is shown when the person opens their link and confirms again",
@@ -140,13 +140,13 @@ fn signups_for_retry(store: &Store, settings: &Settings) -> anyhow::Result<Signu
 
 /// Deletes the pending sign-ups whose link has expired.
 async fn purge_expired(store: &Store) -> anyhow::Result<()> {
-    let purged = store.purge_expired(now())?;
-    store.flush().await?;
+    let purged = store.purge_expired(now()).await?;
+    store.close().await?;
     println!("{} expired pending sign-ups deleted", purged.deleted);
     for record in &purged.unreadable {
         eprintln!(
-            "skipped an unreadable record in {} ({}): {}",
-            record.tree, record.key, record.error
+            "skipped an unreadable {} record ({}): {}",
+            record.kind, record.key, record.error
         );
     }
     Ok(())

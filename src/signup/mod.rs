@@ -21,6 +21,7 @@ use crate::directory::Directory;
 pub use crate::domain::Step;
 use crate::domain::{MailNickname, Mailbox, PersonName};
 use crate::i18n::{Catalogs, Tr};
+use crate::ids::random_id;
 use crate::limits::HourlyLimit;
 use crate::mail::{MailError, Mailer, verification_mail};
 use crate::metrics::{Metrics, SignupOutcome};
@@ -217,12 +218,12 @@ impl Signups {
     }
 
     /// The inline check: syntax, filter and whether the mailbox is used already.
-    pub fn check_email(&self, raw: &str) -> Result<Result<Mailbox, FieldError>, FlowError> {
+    pub async fn check_email(&self, raw: &str) -> Result<Result<Mailbox, FieldError>, FlowError> {
         let email = match form::check_email(raw, &self.settings.filter, self.settings.separator) {
             Ok(email) => email,
             Err(err) => return Ok(Err(err)),
         };
-        if self.store.is_registered(&email)? {
+        if self.store.is_registered(&email).await? {
             return Ok(Err(FieldError::EmailAlreadyUsed));
         }
         Ok(Ok(email))
@@ -240,21 +241,20 @@ impl Signups {
             errors.add(Field::Email, FieldError::EmailAlreadyUsed);
             SubmitError::Invalid(errors)
         };
-        if self
-            .store
-            .is_registered(&valid.email)
-            .map_err(FlowError::from)?
-        {
+        let registered = self.store.is_registered(&valid.email).await;
+        if registered.map_err(FlowError::from)? {
             return Err(already_used());
         }
         let now = self.now();
         let mailbox_key = format!("mailbox:{}", valid.email.as_str());
         let per_mailbox = self.settings.mails_per_address_per_hour;
-        if let Err(wait) =
-            self.count_mail(&self.mail_limit, &valid.email, &mailbox_key, per_mailbox)?
+        if let Err(wait) = self
+            .count_mail(&self.mail_limit, &valid.email, &mailbox_key, per_mailbox)
+            .await?
         {
             let key = RegistryKey::from(&valid.email);
-            let expires_at = self.store.latest_expiry(&key).map_err(FlowError::from)?;
+            let expires_at = self.store.latest_expiry(&key).await;
+            let expires_at = expires_at.map_err(FlowError::from)?;
             // No pending link left (forgotten meanwhile): say how long a new one would last.
             let link_valid_for = expires_at.map_or(self.settings.token_ttl, |at| {
                 Duration::from_secs(at.saturating_sub(now))
@@ -265,15 +265,16 @@ impl Signups {
             });
         }
         let per_hour = self.settings.mails_per_hour;
-        self.count_mail(&self.all_mails_limit, &(), "all", per_hour)?
+        self.count_mail(&self.all_mails_limit, &(), "all", per_hour)
+            .await?
             .map_err(|wait| {
                 self.metrics.rate_limited("mails_per_hour");
                 SubmitError::MailCap(wait)
             })?;
         let expires_at = now + self.settings.token_ttl.as_secs();
         let pending = PendingSignup {
-            id: password::random_id(16).map_err(|_| FlowError::Random)?,
-            nonce: password::random_id(16).map_err(|_| FlowError::Random)?,
+            id: random_id(16).map_err(|_| FlowError::Random)?,
+            nonce: random_id(16).map_err(|_| FlowError::Random)?,
             email: RegistryKey::from(&valid.email),
             first_name: valid.first_name.as_str().to_owned(),
             last_name: valid.last_name.as_str().to_owned(),
@@ -283,7 +284,7 @@ impl Signups {
             consent_email_at: now,
             consent_name_at: now,
         };
-        match self.store.insert_pending(&pending) {
+        match self.store.insert_pending(&pending).await {
             Err(StoreError::AlreadyRegistered) => return Err(already_used()),
             other => other.map_err(FlowError::from)?,
         }
@@ -313,14 +314,18 @@ impl Signups {
 
     /// Counts one mail against a limit: in the database when instances share one
     /// (PostgreSQL), so the limit holds for all of them together, else in `local`.
-    fn count_mail<K: std::hash::Hash + Eq + Clone>(
+    async fn count_mail<K: std::hash::Hash + Eq + Clone>(
         &self,
         local: &HourlyLimit<K>,
         key: &K,
         shared_key: &str,
         per_hour: u32,
     ) -> Result<Result<(), Duration>, FlowError> {
-        match self.store.count_mail(shared_key, per_hour, self.now())? {
+        match self
+            .store
+            .count_mail(shared_key, per_hour, self.now())
+            .await?
+        {
             Some(counted) => Ok(counted),
             None => Ok(local.check(key)),
         }
@@ -332,9 +337,16 @@ impl Signups {
     }
 
     /// What a link leads to, changing nothing (mail scanners open every link).
-    pub fn inspect(&self, token: &str) -> Result<LinkState, LinkError> {
+    pub async fn inspect(&self, token: &str) -> Result<LinkState, LinkError> {
         let claims = self.verify_token(token)?;
-        match self.store.lookup(&claims.signup_id) {
+        let lookup = self.store.lookup(&claims.signup_id).await;
+        let queued = match &lookup {
+            Ok(Lookup::Registered(registration)) if registration.step != Step::Done => {
+                self.is_queued(&registration.email).await
+            }
+            _ => false,
+        };
+        match lookup {
             Ok(Lookup::Pending(pending)) if pending.nonce == claims.nonce => {
                 Ok(LinkState::Pending {
                     username: self.username_preview(&pending.first_name, &pending.last_name),
@@ -354,13 +366,11 @@ impl Signups {
                     username: registration.upn.unwrap_or_default(),
                 })
             }
-            Ok(Lookup::Registered(registration)) if self.is_queued(&registration.email) => {
-                Ok(LinkState::Queued {
-                    username: registration.upn.clone().unwrap_or_else(|| {
-                        self.username_preview(&registration.first_name, &registration.last_name)
-                    }),
-                })
-            }
+            Ok(Lookup::Registered(registration)) if queued => Ok(LinkState::Queued {
+                username: registration.upn.clone().unwrap_or_else(|| {
+                    self.username_preview(&registration.first_name, &registration.last_name)
+                }),
+            }),
             Ok(Lookup::Registered(registration))
                 if registration.step >= Step::GroupsAdded
                     && registration.last_error.is_none()
@@ -388,9 +398,9 @@ impl Signups {
     }
 
     /// The language the person signed up in, for the pages behind their link (read-only).
-    pub fn link_language(&self, token: &str) -> Option<String> {
+    pub async fn link_language(&self, token: &str) -> Option<String> {
         let claims = self.verify_token(token).ok()?;
-        let lang = match self.store.lookup(&claims.signup_id).ok()? {
+        let lang = match self.store.lookup(&claims.signup_id).await.ok()? {
             Lookup::Pending(pending) => pending.lang,
             Lookup::Registered(registration) => registration.lang,
             Lookup::AddressTaken | Lookup::Unknown => return None,
@@ -414,7 +424,8 @@ impl Signups {
         let claims = self.verify_token(token)?;
         let registration = match self
             .store
-            .claim(&claims.signup_id, &claims.nonce, self.now())?
+            .claim(&claims.signup_id, &claims.nonce, self.now())
+            .await?
         {
             Claim::Claimed(registration) => {
                 self.metrics.signup(SignupOutcome::Verified);
@@ -436,12 +447,12 @@ impl Signups {
 
     /// `signups retry`: resumes the unfinished registration of an address.
     pub async fn retry(&self, email: &RegistryKey) -> Result<Provisioned, ConfirmError> {
-        match self.store.registration(email)? {
+        match self.store.registration(email).await? {
             Some(registration) if registration.step != Step::Done => {
                 let provisioned = self
                     .provision(registration, &mut queue::Presence::Absent)
                     .await?;
-                self.store.dequeue(email)?;
+                self.store.dequeue(email).await?;
                 Ok(provisioned)
             }
             Some(_) => Err(LinkError::Used.into()),

@@ -1,4 +1,4 @@
-//! Temporary passwords and random identifiers, from `ring`'s system generator.
+//! Temporary passwords, from `ring`'s system generator (random ids are `crate::ids`).
 //!
 //! A temporary password lives only in memory: it is made when the user is created (or when a
 //! resumed registration needs a fresh one) and handed to the person; the store never sees it.
@@ -72,13 +72,6 @@ pub fn generate(entropy_bytes: usize) -> Result<SecretString, ring::error::Unspe
             return Ok(SecretString::from(text));
         }
     }
-}
-
-/// Random hex identifier (sign-up ids, nonces).
-pub fn random_id(bytes: usize) -> Result<String, ring::error::Unspecified> {
-    let mut random = vec![0u8; bytes];
-    SystemRandom::new().fill(&mut random)?;
-    Ok(hex::encode(random))
 }
 
 #[cfg(test)]

@@ -195,8 +195,9 @@ impl Signups {
     }
 
     /// Whether the registration of `email` waits in the queue or is being run.
-    pub fn is_queued(&self, email: &RegistryKey) -> bool {
-        self.queue.running().contains(email) || matches!(self.store.queue_entry(email), Ok(Some(_)))
+    pub async fn is_queued(&self, email: &RegistryKey) -> bool {
+        self.queue.running().contains(email)
+            || matches!(self.store.queue_entry(email).await, Ok(Some(_)))
     }
 
     /// The worker: runs due queue entries in confirm order, [`CONCURRENT_RUNS`] at a time,
@@ -221,7 +222,7 @@ impl Signups {
             };
             // A copy: the lock is not held while the store answers (a database round trip).
             let running = self.queue.running().clone();
-            let next = self.store.next_due(self.now(), &running);
+            let next = self.store.next_due(self.now(), &running).await;
             match next {
                 Ok(Some(entry)) => {
                     self.queue.running().insert(entry.email.clone());
@@ -250,12 +251,12 @@ impl Signups {
 
     /// One run of a queue entry, and what follows from it for the entry and the person.
     async fn run_entry(&self, entry: QueueEntry) {
-        let registration = match self.store.registration(&entry.email) {
+        let registration = match self.store.registration(&entry.email).await {
             Ok(Some(registration)) if registration.step != Step::Done => registration,
             // Finished meanwhile, or forgotten on request.
             Ok(_) => {
                 self.queue.waiters().remove(&entry.email);
-                if let Err(err) = self.store.dequeue(&entry.email) {
+                if let Err(err) = self.store.dequeue(&entry.email).await {
                     tracing::error!(error = %err, "cannot take a finished registration out of the queue");
                 }
                 return;
@@ -290,13 +291,13 @@ impl Signups {
     ) {
         match result {
             Ok(provisioned) if provisioned.existing_account => {
-                self.dequeue(entry);
+                self.dequeue(entry).await;
                 if !seen {
                     self.mail_existing(entry, provisioned).await;
                 }
             }
             Ok(provisioned) => {
-                self.dequeue(entry);
+                self.dequeue(entry).await;
                 // By mail, the password mail has gone out: that is the "ready" mail.
                 if provisioned.awaiting_person && !seen {
                     self.mail_ready(entry, provisioned).await;
@@ -306,7 +307,7 @@ impl Signups {
             Err(ProvisionError::InProgress) => {}
             Err(err) if err.is_retriable() => self.reschedule(entry).await,
             Err(err) => {
-                self.dequeue(entry);
+                self.dequeue(entry).await;
                 tracing::error!(
                     signup = %entry.signup_id,
                     error = %err,
@@ -319,8 +320,8 @@ impl Signups {
         }
     }
 
-    fn dequeue(&self, entry: &QueueEntry) {
-        if let Err(err) = self.store.dequeue(&entry.email) {
+    async fn dequeue(&self, entry: &QueueEntry) {
+        if let Err(err) = self.store.dequeue(&entry.email).await {
             tracing::error!(signup = %entry.signup_id, error = %err, "cannot take a registration out of the queue");
         }
     }
@@ -344,7 +345,7 @@ impl Signups {
 
     /// The account is ready and the password waits on the page: a mail with a fresh link.
     async fn mail_ready(&self, entry: &QueueEntry, provisioned: &Provisioned) {
-        let Some((tr, to, registration)) = self.recipient(entry) else {
+        let Some((tr, to, registration)) = self.recipient(entry).await else {
             return;
         };
         let Ok(link) = self.link_to_claimed(&entry.signup_id) else {
@@ -367,7 +368,7 @@ impl Signups {
     }
 
     async fn mail_failed(&self, entry: &QueueEntry) {
-        let Some((tr, to, registration)) = self.recipient(entry) else {
+        let Some((tr, to, registration)) = self.recipient(entry).await else {
             return;
         };
         let mail = account_failed_mail(
@@ -383,11 +384,11 @@ impl Signups {
         }
     }
 
-    fn recipient(
+    async fn recipient(
         &self,
         entry: &QueueEntry,
     ) -> Option<(crate::i18n::Tr, EmailAddress, Registration)> {
-        let registration = self.store.registration(&entry.email).ok().flatten()?;
+        let registration = self.store.registration(&entry.email).await.ok().flatten()?;
         let to = EmailAddress::parse(registration.email.as_str()).ok()?;
         Some((self.tr_for(&registration.lang), to, registration))
     }

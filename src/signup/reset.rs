@@ -121,7 +121,8 @@ impl Signups {
             ResetRequestError::MailCap(wait)
         })?;
         let key = RegistryKey::from(&email);
-        let registration = self.store.registration(&key).map_err(FlowError::from)?;
+        let registration = self.store.registration(&key).await;
+        let registration = registration.map_err(FlowError::from)?;
         let Some(registration) = registration else {
             self.metrics.password_reset(ResetOutcome::NoAccount);
             tracing::info!("password reset asked for an address without an account");
@@ -180,13 +181,13 @@ impl Signups {
 
     /// What a reset link leads to, changing nothing (mail scanners open every link): the
     /// username whose password the button replaces.
-    pub fn inspect_reset(&self, token: &str) -> Result<String, LinkError> {
-        let (_, account) = self.reset_target(token)?;
+    pub async fn inspect_reset(&self, token: &str) -> Result<String, LinkError> {
+        let (_, account) = self.reset_target(token).await?;
         Ok(account.upn)
     }
 
     /// The account a live reset link is for, and its claims.
-    fn reset_target(&self, token: &str) -> Result<(ResetClaims, Account), LinkError> {
+    async fn reset_target(&self, token: &str) -> Result<(ResetClaims, Account), LinkError> {
         let claims = self
             .tokens
             .verify_reset(token, self.now())
@@ -195,13 +196,13 @@ impl Signups {
                 TokenError::Invalid => LinkError::Invalid,
             })?;
         let key = RegistryKey::as_recorded(&claims.email);
-        let lookup = || -> Result<_, StoreError> {
-            Ok((
-                self.store.registration(&key)?,
-                self.store.reset_used_through(&key)?,
+        let lookup = async {
+            Ok::<_, StoreError>((
+                self.store.registration(&key).await?,
+                self.store.reset_used_through(&key).await?,
             ))
         };
-        let (registration, used_through) = lookup().map_err(|err| {
+        let (registration, used_through) = lookup.await.map_err(|err| {
             tracing::error!(error = %err, "store lookup failed");
             LinkError::Invalid
         })?;
@@ -220,7 +221,7 @@ impl Signups {
     /// The reset link's button: marks the link used, sets a new temporary password and
     /// delivers it. When the directory or the mail fails, the link is given back.
     pub async fn reset_password(&self, token: &str, tr: &Tr) -> Result<PasswordReset, ResetError> {
-        let (claims, account) = self.reset_target(token)?;
+        let (claims, account) = self.reset_target(token).await?;
         let key = RegistryKey::as_recorded(&claims.email);
         let used = self
             .store

@@ -14,11 +14,7 @@ pub fn healthz() -> &'static str {
 /// The store answers: ready for traffic.
 #[handler]
 pub async fn readyz(Data(state): Data<&AppState>) -> Response {
-    let store = state.store.clone();
-    let ready = tokio::task::spawn_blocking(move || store.is_ready())
-        .await
-        .unwrap_or(false);
-    if ready {
+    if state.store.is_ready().await {
         Response::builder().content_type("text/plain").body("ready")
     } else {
         Response::builder()
@@ -31,14 +27,8 @@ pub async fn readyz(Data(state): Data<&AppState>) -> Response {
 /// Prometheus text exposition.
 #[handler]
 pub async fn metrics(Data(state): Data<&AppState>) -> Response {
-    let store = state.store.clone();
-    let counts =
-        tokio::task::spawn_blocking(move || (store.pending_count(), store.queue_stats())).await;
-    let (pending, queue): (usize, QueueStats) = match counts {
-        Ok((pending, Ok(queue))) => (pending, queue),
-        Ok((pending, Err(_))) => (pending, Default::default()),
-        Err(_) => (0, Default::default()),
-    };
+    let pending = state.store.pending_count().await;
+    let queue: QueueStats = state.store.queue_stats().await.unwrap_or_default();
     let oldest_age = queue
         .oldest_queued_at
         .map_or(0, |at| state.signups.now().saturating_sub(at));

@@ -134,14 +134,14 @@ fn problem(ctx: &RequestContext, state: &AppState, tr: &Tr, err: LinkError) -> R
 
 /// The link's page: changes nothing.
 #[handler]
-pub fn show(
+pub async fn show(
     ctx: &RequestContext,
     Path(token): Path<String>,
     Data(state): Data<&AppState>,
 ) -> Response {
     let tr = ctx.tr();
     let outcome = if plausible_token(&token) {
-        state.signups.inspect_reset(&token)
+        state.signups.inspect_reset(&token).await
     } else {
         Err(LinkError::Invalid)
     };

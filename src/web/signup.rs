@@ -142,7 +142,7 @@ const FORM_DAMAGED: &str = n_(
 const ADDRESS_DAMAGED: &str = n_("The address arrived damaged. Please enter it again.");
 
 /// The form again, with the values as entered and what is wrong.
-fn form_again(
+async fn form_again(
     ctx: &RequestContext,
     state: &AppState,
     tr: &Tr,
@@ -152,7 +152,7 @@ fn form_again(
     status: StatusCode,
 ) -> Response {
     let email_ok = errors.get(Field::Email).is_none()
-        && matches!(state.signups.check_email(&values.email), Ok(Ok(_)));
+        && matches!(state.signups.check_email(&values.email).await, Ok(Ok(_)));
     let view = FormView {
         values,
         errors,
@@ -175,9 +175,7 @@ pub async fn submit(
             let tr = ctx.tr_with(&state.catalogs, clean.lang.as_deref());
             let message = Some(tr.t(FORM_DAMAGED).to_owned());
             let (errors, status) = (FieldErrors::default(), StatusCode::BAD_REQUEST);
-            return Ok(form_again(
-                ctx, state, &tr, &clean, &errors, message, status,
-            ));
+            return Ok(form_again(ctx, state, &tr, &clean, &errors, message, status).await);
         }
         Err(FormError::Unreadable(status)) => return Err(poem::Error::from_status(status)),
     };
@@ -193,10 +191,13 @@ pub async fn submit(
     let status = err.status();
     Ok(match &err {
         // Each field's error stands next to it.
-        SubmitError::Invalid(errors) => form_again(ctx, state, &tr, &values, errors, None, status),
+        SubmitError::Invalid(errors) => {
+            form_again(ctx, state, &tr, &values, errors, None, status).await
+        }
         _ => {
             let (no_field_errors, message) = (FieldErrors::default(), Some(err.message(&tr)));
             let page = form_again(ctx, state, &tr, &values, &no_field_errors, message, status);
+            let page = page.await;
             refusal::answered(&err, page)
         }
     })
@@ -261,7 +262,7 @@ pub async fn check_email(
         return Ok(refusal::answered(&limited, page));
     }
     if !ctx.htmx {
-        return Ok(checked_form_page(ctx, state, &tr, form));
+        return Ok(checked_form_page(ctx, state, &tr, form).await);
     }
     if form.email.trim().is_empty() {
         return Ok(response::html(
@@ -273,7 +274,7 @@ pub async fn check_email(
             email_status(&tr, None, false),
         ));
     }
-    let fragment = match state.signups.check_email(&form.email) {
+    let fragment = match state.signups.check_email(&form.email).await {
         Ok(Ok(_)) => email_status(&tr, None, true),
         Ok(Err(error)) => email_status(&tr, Some(error), false),
         Err(err) => {
@@ -294,7 +295,12 @@ pub async fn check_email(
 
 /// The inline check asked for without HTMX (a script, or a browser replaying the request):
 /// the whole sign-up page, with the address as entered and what the check found.
-fn checked_form_page(ctx: &RequestContext, state: &AppState, tr: &Tr, form: EmailOnly) -> Response {
+async fn checked_form_page(
+    ctx: &RequestContext,
+    state: &AppState,
+    tr: &Tr,
+    form: EmailOnly,
+) -> Response {
     let values = SignupForm {
         email: form.email,
         lang: form.lang,
@@ -303,9 +309,9 @@ fn checked_form_page(ctx: &RequestContext, state: &AppState, tr: &Tr, form: Emai
     let mut errors = FieldErrors::default();
     if !values.email.trim().is_empty() {
         // A store failure shows as an address not confirmed, as the HTMX path's 500 would.
-        if let Ok(Err(error)) = state.signups.check_email(&values.email) {
+        if let Ok(Err(error)) = state.signups.check_email(&values.email).await {
             errors.add(Field::Email, error);
         }
     }
-    form_again(ctx, state, tr, &values, &errors, None, StatusCode::OK)
+    form_again(ctx, state, tr, &values, &errors, None, StatusCode::OK).await
 }

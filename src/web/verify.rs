@@ -14,7 +14,7 @@ use crate::i18n::{Tr, n_};
 use crate::signup::{ConfirmError, Confirmed, LinkError, LinkState, ProvisionError};
 
 #[handler]
-pub fn show(
+pub async fn show(
     req: &Request,
     ctx: &RequestContext,
     Path(token): Path<String>,
@@ -25,18 +25,18 @@ pub fn show(
         .query()
         .is_some_and(|query| query.split('&').any(|pair| pair == paths::STATUS_QUERY));
     if status_view {
-        return status_page(ctx, state, &token);
+        return status_page(ctx, state, &token).await;
     }
-    link_page(ctx, state, &token, None, false)
+    link_page(ctx, state, &token, None, false).await
 }
 
 /// The status of a confirmed link, always 200 while the link is good, so that HTMX swaps
 /// each answer in: waiting, ready (password to show, or delivered) or stopped.
-fn status_page(ctx: &RequestContext, state: &AppState, token: &str) -> Response {
-    let tr = link_tr(ctx, state, token, None);
-    let outcome = inspect(state, token);
+async fn status_page(ctx: &RequestContext, state: &AppState, token: &str) -> Response {
+    let tr = link_tr(ctx, state, token, None).await;
+    let outcome = inspect(state, token).await;
     let (title, panel) = match outcome {
-        Ok(LinkState::Pending { .. }) => return link_page(ctx, state, token, None, false),
+        Ok(LinkState::Pending { .. }) => return link_page(ctx, state, token, None, false).await,
         Ok(LinkState::Queued { username }) => (
             tr.t("Your account is being created"),
             progress::waiting(&tr, ctx.links(), token, &username),
@@ -62,9 +62,9 @@ fn status_page(ctx: &RequestContext, state: &AppState, token: &str) -> Response 
 }
 
 /// Where a link stands; a token that cannot be ours is not looked up.
-fn inspect(state: &AppState, token: &str) -> Result<LinkState, LinkError> {
+async fn inspect(state: &AppState, token: &str) -> Result<LinkState, LinkError> {
     if plausible_token(token) {
-        state.signups.inspect(token)
+        state.signups.inspect(token).await
     } else {
         Err(LinkError::Invalid)
     }
@@ -72,10 +72,16 @@ fn inspect(state: &AppState, token: &str) -> Result<LinkState, LinkError> {
 
 /// The language of a link's pages: one chosen in the request, else the one the person
 /// signed up in.
-fn link_tr(ctx: &RequestContext, state: &AppState, token: &str, chosen: Option<String>) -> Tr {
-    let signed_up_in = plausible_token(token)
-        .then(|| state.signups.link_language(token))
-        .flatten();
+async fn link_tr(
+    ctx: &RequestContext,
+    state: &AppState,
+    token: &str,
+    chosen: Option<String>,
+) -> Tr {
+    let signed_up_in = match plausible_token(token) {
+        true => state.signups.link_language(token).await,
+        false => None,
+    };
     match chosen {
         Some(chosen) => ctx.tr_with(&state.catalogs, Some(&chosen)),
         None => ctx.tr_preferring(&state.catalogs, signed_up_in.as_deref()),
@@ -84,15 +90,15 @@ fn link_tr(ctx: &RequestContext, state: &AppState, token: &str, chosen: Option<S
 
 /// What the link leads to: the confirm page, or why there is nothing to confirm. `damaged`:
 /// a confirm post arrived damaged, so the confirm page says so, with status 400.
-fn link_page(
+async fn link_page(
     ctx: &RequestContext,
     state: &AppState,
     token: &str,
     chosen_lang: Option<String>,
     damaged: bool,
 ) -> Response {
-    let tr = link_tr(ctx, state, token, chosen_lang);
-    let outcome = inspect(state, token);
+    let tr = link_tr(ctx, state, token, chosen_lang).await;
+    let outcome = inspect(state, token).await;
     let resume = matches!(outcome, Ok(LinkState::Unfinished { .. }));
     match outcome {
         Ok(
@@ -184,7 +190,7 @@ pub async fn confirm(
     let form: ConfirmForm = match read_form(body).await {
         Ok(form) => form,
         Err(FormError::Damaged(clean)) => {
-            return link_page(ctx, state, &token, clean.lang, true);
+            return link_page(ctx, state, &token, clean.lang, true).await;
         }
         // `lang` given twice (the front door has read and capped the body already): the
         // language comes from the headers, as it always did.
@@ -197,7 +203,7 @@ pub async fn confirm(
     match state.signups.confirm(&token).await {
         // Accepted: the queue finishes it, and a mail follows.
         Ok(Confirmed::Queued) => {
-            let username = match state.signups.inspect(&token) {
+            let username = match state.signups.inspect(&token).await {
                 Ok(LinkState::Queued { username }) => username,
                 _ => String::new(),
             };

@@ -10,7 +10,7 @@ pub(crate) fn run(store: &Path, args: &[&str]) -> Output {
     run_with(store, args, &[])
 }
 
-fn run_with(store: &Path, args: &[&str], env: &[(&str, &str)]) -> Output {
+pub(crate) fn run_with(store: &Path, args: &[&str], env: &[(&str, &str)]) -> Output {
     let mut command = Command::new(env!("CARGO_BIN_EXE_ms365-accountcreator"));
     command
         .args(args)
@@ -370,6 +370,7 @@ fn every_command_has_help() {
         vec!["store", "--help"],
         vec!["store", "backup", "--help"],
         vec!["store", "restore", "--help"],
+        vec!["store", "verify", "--help"],
     ] {
         let out = stdout(&run(dir.path(), &args));
         assert!(out.contains("Usage:"), "{args:?}: {out}");

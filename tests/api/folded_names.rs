@@ -102,8 +102,9 @@ async fn a_sign_up_stored_before_names_were_folded_is_shown_and_created_folded()
                 consent_email_at: now,
                 consent_name_at: now,
             })
+            .await
             .unwrap();
-        store.flush_blocking().unwrap();
+        store.flush().await.unwrap();
     }
     let fake = FakeGraph::start().await;
     let app = TestApp::builder()

@@ -349,10 +349,11 @@ async fn a_sled_store_moves_to_the_database_and_the_commands_work_while_servers_
     let app = TestApp::builder().database(&url).spawn().await;
 
     // Assert: everything came along, and the commands work beside the running server.
-    assert!(
-        copied.contains("copied from sled to PostgreSQL"),
-        "{copied}"
+    let from_to = format!(
+        "copied from sled at {} to PostgreSQL at",
+        sled_dir.path().display()
     );
+    assert!(copied.contains(&from_to), "{copied}");
     let emails = stdout(&command(&url, &["emails", "list"]));
     assert!(emails.contains("ada@uni.example"), "{emails}");
     let signups = stdout(&command(&url, &["signups", "list"]));

@@ -41,7 +41,7 @@ pub async fn tag_existing(store: &Store, settings: &Settings) -> anyhow::Result<
     let graph = GraphClient::from_settings(&settings.graph)
         .context("cannot set up the Microsoft Graph client")?;
     let tagger = MailboxTagger::new(&settings.mailbox_tag_secret);
-    let plan = plan(store)?;
+    let plan = plan(store).await?;
     let total = plan.users.len();
     let attribute = settings.graph.mailbox_tag_attribute.name();
     let (mut written, mut already) = (0usize, 0usize);
@@ -82,12 +82,12 @@ pub async fn tag_existing(store: &Store, settings: &Settings) -> anyhow::Result<
     Ok(())
 }
 
-fn plan(store: &Store) -> anyhow::Result<Plan> {
+async fn plan(store: &Store) -> anyhow::Result<Plan> {
     let mut plan = Plan {
         users: Vec::new(),
         imported_unknown: Vec::new(),
     };
-    for registration in store.registrations() {
+    for registration in store.registrations().await? {
         let Registration {
             email,
             object_id,

@@ -57,7 +57,7 @@ impl Signups {
         entry: &QueueEntry,
         provisioned: &Provisioned,
     ) {
-        let registration = match self.store.registration(&entry.email) {
+        let registration = match self.store.registration(&entry.email).await {
             Ok(Some(registration)) => registration,
             _ => return,
         };

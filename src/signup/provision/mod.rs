@@ -18,7 +18,7 @@ use super::{Signups, Step, password};
 use crate::directory::DirectoryError;
 use crate::mail::MailError;
 use crate::metrics::SignupOutcome;
-use crate::store::{Registration, RegistryKey, StoreError};
+use crate::store::{Lease, Registration, RegistryKey, StoreError};
 
 /// A finished account.
 #[derive(Debug)]
@@ -123,7 +123,8 @@ impl Signups {
         // Another request may have finished steps since this copy was read. With several
         // instances on one database, this also takes the registration's lease: while another
         // instance provisions it, this one answers "in progress" as for a second request here.
-        if let Some(current) = self.store.lease(&registration.email).await? {
+        let (lease, current) = self.store.lease(&registration.email).await?;
+        if let Some(current) = current {
             registration = current;
         }
         // Current only if no other attempt (another instance sharing the store) has set a
@@ -133,11 +134,10 @@ impl Signups {
             _ => None,
         };
         let result = {
-            let email = registration.email.clone();
             let steps = self.run_steps(&mut registration, &mut password, presence);
             tokio::select! {
                 result = steps => result,
-                never = self.keep_lease(&email) => match never {},
+                never = keep_lease(&lease) => match never {},
             }
         };
         if let Some(password) = password {
@@ -147,7 +147,9 @@ impl Signups {
             );
         }
         let result = self.record_outcome(&mut registration, result).await;
-        if let Err(err) = self.store.release(&registration.email).await {
+        if let Lease::Row(lease) = lease
+            && let Err(err) = lease.release().await
+        {
             // The lease lapses by itself; until then other instances answer "in progress".
             tracing::warn!(signup = %registration.signup_id, error = %err, "cannot release the registration's lease");
         }
@@ -176,21 +178,6 @@ impl Signups {
         result
     }
 
-    /// Renews this process's lease on `email` while its steps run (PostgreSQL), so another
-    /// instance takes the registration over only once this one is gone. Never returns.
-    async fn keep_lease(&self, email: &RegistryKey) -> std::convert::Infallible {
-        let mut tick = tokio::time::interval(crate::store::LEASE_RENEWAL);
-        tick.set_missed_tick_behavior(tokio::time::MissedTickBehavior::Delay);
-        tick.tick().await;
-        loop {
-            tick.tick().await;
-            if let Err(err) = self.store.renew(email).await {
-                // The next step's save finds out whether the lease is lost.
-                tracing::warn!(error = %err, "cannot renew the registration's lease");
-            }
-        }
-    }
-
     fn undelivered(&self) -> std::sync::MutexGuard<'_, HashMap<RegistryKey, (u32, SecretString)>> {
         // Every change is one insert or remove: a panic cannot leave the map half-changed.
         self.undelivered
@@ -214,6 +201,25 @@ impl Signups {
         self.store.save_registration(registration).await?;
         tracing::info!(signup = %registration.signup_id, step = ?step, "provisioning step saved");
         Ok(())
+    }
+}
+
+/// Renews a lease that lapses ([`Lease::Row`], PostgreSQL) while the steps run, so another
+/// instance takes the registration over only once this one is gone; the store's lock
+/// ([`Lease::StoreLock`], sled) does not lapse. Never returns.
+async fn keep_lease(lease: &Lease) -> std::convert::Infallible {
+    let Lease::Row(lease) = lease else {
+        return std::future::pending().await;
+    };
+    let mut tick = tokio::time::interval(crate::store::LEASE_RENEWAL);
+    tick.set_missed_tick_behavior(tokio::time::MissedTickBehavior::Delay);
+    tick.tick().await;
+    loop {
+        tick.tick().await;
+        if let Err(err) = lease.renew().await {
+            // The next step's save finds out whether the lease is lost.
+            tracing::warn!(error = %err, "cannot renew the registration's lease");
+        }
     }
 }
 

@@ -55,7 +55,7 @@ impl Signups {
     ) -> Result<(), ProvisionError> {
         let tag = self.mailbox_tag(registration);
         for _ in 0..MAX_NAME_ATTEMPTS {
-            let mut skip = self.store.reserved_usernames(nickname.as_str())?;
+            let mut skip = self.store.reserved_usernames(nickname.as_str()).await?;
             skip.extend(taken.iter().cloned());
             let free = match self
                 .directory

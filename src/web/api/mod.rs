@@ -65,7 +65,7 @@ impl Api {
             let reason = Reason(reason.map(|msgid| tr.t(msgid).to_owned()));
             EmailVerificationResponse::Checked(Json(EmailVerificationAnswer { valid, reason }))
         };
-        Ok(match state.signups.check_email(body.email.as_str()) {
+        Ok(match state.signups.check_email(body.email.as_str()).await {
             Ok(Ok(_)) => answer(true, None),
             Ok(Err(error)) => answer(false, Some(reason(error))),
             Err(err) => refused(&CheckFailed(err), tr),

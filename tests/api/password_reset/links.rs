@@ -264,8 +264,8 @@ async fn an_imported_address_gets_a_mail_naming_support_and_the_same_answer() {
             registered_at: 1_700_000_000,
             ..Default::default()
         };
-        assert!(store.import_registered(&key, &imported).unwrap());
-        store.flush_blocking().unwrap();
+        assert!(store.import_registered(&key, &imported).await.unwrap());
+        store.flush().await.unwrap();
     }
     let app = TestApp::builder().store(store_dir).resets().spawn().await;
 

@@ -1,50 +1,25 @@
-//! The provisioning queue: confirmed registrations waiting for (or in) their run, in the
-//! order they were confirmed. The registration itself keeps its step (`registry.rs`); an
-//! entry says only that it is owed a run, when the next one is due and how many were made.
+//! The provisioning queue in sled: confirmed registrations waiting for (or in) their run,
+//! in the order they were confirmed. The registration itself keeps its step
+//! (`registry.rs`); an entry says only that it is owed a run, when the next one is due and
+//! how many were made.
 //!
-//! Trees: `queue` (big-endian sequence number from sled's `generate_id` → [`QueueEntry`], so
-//! iteration is confirm order) and `queue_index` (address → its sequence number). The API is
-//! small on purpose (enqueue, next due, reschedule, remove, list, stats); this file is the
-//! sled backend's, `postgres/queue.rs` the PostgreSQL one's (table `queue`).
+//! Trees: `queue` (big-endian sequence number from sled's `generate_id` → entry, so
+//! iteration is confirm order) and `queue_index` (mailbox → its sequence number).
 
 use std::collections::HashSet;
 
-use serde::{Deserialize, Serialize};
+use async_trait::async_trait;
 use sled::Transactional;
 use sled::transaction::{ConflictableTransactionError, TransactionalTree};
 
-use super::embedded::{SledStore, abort, decode, encode};
-use super::{RegistryKey, StoreError};
+use super::{SledStore, abort, decode, encode};
+use crate::store::{
+    Listed, QueueEntry, QueueStats, QueueStore, RecordKind, RegistryKey, StoreError,
+};
 
-/// A registration owed a provisioning run.
-#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
-pub struct QueueEntry {
-    /// Its place in the queue: the order of confirms.
-    pub seq: u64,
-    pub email: RegistryKey,
-    pub signup_id: String,
-    /// When it was confirmed (Unix seconds).
-    pub queued_at: u64,
-    /// Runs that ended without finishing.
-    pub attempts: u32,
-    /// Not to be run before this (Unix seconds).
-    pub next_attempt_at: u64,
-}
-
-/// How long the queue is, and since when its oldest entry waits.
-#[derive(Debug, Clone, Copy, Default, PartialEq, Eq)]
-pub struct QueueStats {
-    /// Entries in the queue, running ones included.
-    pub length: usize,
-    /// When the oldest entry was queued (Unix seconds); `None` when the queue is empty.
-    pub oldest_queued_at: Option<u64>,
-}
-
-impl SledStore {
-    /// Puts the registration of `email` at the end of the queue, due at `due_at`, unless it
-    /// is queued already: then its entry keeps its place and becomes due at `due_at` if that
-    /// is sooner (the person is back). Durable before it returns.
-    pub async fn enqueue(
+#[async_trait]
+impl QueueStore for SledStore {
+    async fn enqueue(
         &self,
         email: &RegistryKey,
         signup_id: &str,
@@ -59,15 +34,13 @@ impl SledStore {
         self.durably(result).await
     }
 
-    /// The first entry in confirm order that is due at `now` and not in `running` (this
-    /// process's runs).
-    pub fn next_due(
+    async fn next_due(
         &self,
         now: u64,
         running: &HashSet<RegistryKey>,
     ) -> Result<Option<QueueEntry>, StoreError> {
         for entry in self.queue.iter().values() {
-            let entry: QueueEntry = decode("queue", &entry?)?;
+            let entry: QueueEntry = decode(RecordKind::QueueEntry, &entry?)?;
             if entry.next_attempt_at <= now && !running.contains(&entry.email) {
                 return Ok(Some(entry));
             }
@@ -75,9 +48,7 @@ impl SledStore {
         Ok(None)
     }
 
-    /// Records a run that did not finish: one more attempt, the next one not before
-    /// `next_attempt_at`. Nothing happens when the entry is gone meanwhile.
-    pub async fn reschedule(
+    async fn reschedule(
         &self,
         email: &RegistryKey,
         next_attempt_at: u64,
@@ -90,7 +61,7 @@ impl SledStore {
             let Some(bytes) = entries.get(&key)? else {
                 return Ok(None);
             };
-            let mut entry: QueueEntry = decode("queue", &bytes).or_else(abort)?;
+            let mut entry: QueueEntry = decode(RecordKind::QueueEntry, &bytes).or_else(abort)?;
             entry.attempts += 1;
             entry.next_attempt_at = next_attempt_at;
             entries.insert(&key, encode(&entry))?;
@@ -99,9 +70,7 @@ impl SledStore {
         self.durably(result).await
     }
 
-    /// Takes the registration of `email` out of the queue (finished, failed for good, or
-    /// forgotten). Returns whether it was queued.
-    pub fn dequeue(&self, email: &RegistryKey) -> Result<bool, StoreError> {
+    async fn dequeue(&self, email: &RegistryKey) -> Result<bool, StoreError> {
         self.watching(|| {
             let trees = (&self.queue, &self.queue_index);
             let removed = trees.transaction(|(entries, index)| {
@@ -115,41 +84,50 @@ impl SledStore {
         })
     }
 
-    /// The queue entry of `email`, if it is queued.
-    pub fn queue_entry(&self, email: &RegistryKey) -> Result<Option<QueueEntry>, StoreError> {
+    async fn queue_entry(&self, email: &RegistryKey) -> Result<Option<QueueEntry>, StoreError> {
         let Some(key) = self.queue_index.get(email.as_bytes())? else {
             return Ok(None);
         };
         self.queue
             .get(&key)?
-            .map(|bytes| decode("queue", &bytes))
+            .map(|bytes| decode(RecordKind::QueueEntry, &bytes))
             .transpose()
     }
 
-    /// Every queue entry, in confirm order.
-    pub fn queued(&self) -> impl Iterator<Item = Result<QueueEntry, StoreError>> + '_ {
-        self.queue.iter().values().map(|bytes| {
-            bytes
-                .map_err(StoreError::from)
-                .and_then(|bytes| decode("queue", &bytes))
-        })
+    async fn queued(&self) -> Result<Listed<QueueEntry>, StoreError> {
+        Ok(self
+            .queue
+            .iter()
+            .values()
+            .map(|bytes| {
+                bytes
+                    .map_err(StoreError::from)
+                    .and_then(|bytes| decode(RecordKind::QueueEntry, &bytes))
+            })
+            .collect())
     }
 
-    /// The queue's length and its oldest entry's time (for metrics).
-    pub fn queue_stats(&self) -> Result<QueueStats, StoreError> {
+    /// Counting walks the tree: on a blocking thread.
+    async fn queue_stats(&self) -> Result<QueueStats, StoreError> {
         let oldest = match self.queue.first()? {
-            Some((_, bytes)) => Some(decode::<QueueEntry>("queue", &bytes)?.queued_at),
+            Some((_, bytes)) => {
+                Some(decode::<QueueEntry>(RecordKind::QueueEntry, &bytes)?.queued_at)
+            }
             None => None,
         };
+        let queue = self.queue.clone();
+        let length = tokio::task::spawn_blocking(move || queue.len())
+            .await
+            .map_err(|err| StoreError::Unavailable(format!("the count was aborted: {err}")))?;
         Ok(QueueStats {
-            length: self.queue.len(),
+            length,
             oldest_queued_at: oldest,
         })
     }
 }
 
 /// The sequence number a `queue` key holds.
-fn seq_of(key: &[u8]) -> u64 {
+pub(super) fn seq_of(key: &[u8]) -> u64 {
     key.try_into().map_or(0, u64::from_be_bytes)
 }
 
@@ -162,11 +140,6 @@ impl SledStore {
             None => 0,
         };
         Ok(self.db.generate_id()?.max(after_last))
-    }
-
-    /// The queue's trees, for a transaction that queues a registration with other writes.
-    pub(super) fn queue_trees(&self) -> (&sled::Tree, &sled::Tree) {
-        (&self.queue, &self.queue_index)
     }
 }
 
@@ -185,7 +158,7 @@ pub(super) fn queue_in(
     if let Some(existing) = index.get(email.as_bytes())?
         && let Some(bytes) = entries.get(&existing)?
     {
-        let mut entry: QueueEntry = decode("queue", &bytes).or_else(abort)?;
+        let mut entry: QueueEntry = decode(RecordKind::QueueEntry, &bytes).or_else(abort)?;
         if due_at < entry.next_attempt_at {
             entry.next_attempt_at = due_at;
             entries.insert(&existing, encode(&entry))?;
