@@ -1,5 +1,6 @@
 //! Domain types that can only hold valid values. Imports nothing else from the crate.
 
+mod audit;
 mod email_address;
 mod email_filter;
 mod ip_range;
@@ -7,6 +8,7 @@ mod mail_nickname;
 mod person_name;
 mod provisioning_step;
 
+pub use audit::{AuditAction, AuditActor, AuditEntry, AuditSource, UnknownAuditAction};
 pub use email_address::{
     EmailAddress, EmailAddressError, Mailbox, SubaddressSeparator, SubaddressSeparatorError,
 };

@@ -17,10 +17,11 @@ use async_trait::async_trait;
 use tokio::sync::watch;
 
 use super::{
-    BackupRecord, Claim, Finding, Forgotten, Imported, Lease, Listed, Lookup, PendingSignup,
-    Purged, QueueEntry, QueueStats, Registration, RegistryKey, StoreError, UsedResetLink,
+    AuditQuery, BackupRecord, Claim, Finding, Forgotten, Imported, Lease, Listed, Lookup,
+    PendingSignup, Purged, QueueEntry, QueueStats, Registration, RegistryKey, StoreError,
+    UsedResetLink,
 };
-use crate::domain::Mailbox;
+use crate::domain::{AuditEntry, Mailbox};
 
 /// Sign-ups waiting for their link (`pending.rs`).
 #[async_trait]
@@ -169,6 +170,18 @@ pub trait ResetStore {
     async fn release_reset_link(&self, used: &UsedResetLink) -> Result<(), StoreError>;
 }
 
+/// The operators' audit log (`audit.rs`): append-only, numbered in the order written.
+#[async_trait]
+pub trait AuditLog {
+    /// Appends `entry` (its `seq` is ignored) under the next number, durably — on disk
+    /// (sled) or committed (PostgreSQL) — before it returns, so an action written here
+    /// first is never done unrecorded. Returns the number.
+    async fn append_audit(&self, entry: &AuditEntry) -> Result<u64, StoreError>;
+
+    /// The lines `query` asks for, newest first unless it asks for the oldest.
+    async fn audit_entries(&self, query: &AuditQuery) -> Result<Listed<AuditEntry>, StoreError>;
+}
+
 /// Mails counted against the hourly limits (`mail_counts.rs`).
 #[async_trait]
 pub trait MailCounts {
@@ -234,6 +247,7 @@ pub trait Backend:
     + RegistryStore
     + QueueStore
     + ResetStore
+    + AuditLog
     + MailCounts
     + Housekeeping
     + BackupStore
@@ -248,6 +262,7 @@ impl<T> Backend for T where
         + RegistryStore
         + QueueStore
         + ResetStore
+        + AuditLog
         + MailCounts
         + Housekeeping
         + BackupStore

@@ -12,11 +12,13 @@
 //!   older (`resets.rs`);
 //! - queued work run by one worker: the worker takes the first due entry with
 //!   `FOR UPDATE SKIP LOCKED` and the registration's lease in the same statement
-//!   (`queue.rs`).
+//!   (`queue.rs`);
+//! - each audit line its own number, in the order written: an identity column (`audit.rs`).
 //!
 //! Every query is awaited on the caller's runtime, on a pooled connection (deadpool): no
 //! thread waits for the database.
 
+mod audit;
 mod backup;
 mod error;
 mod housekeeping;
