@@ -74,6 +74,7 @@ struct GraphMetrics {
     paused_seconds: Counter<f64, std::sync::atomic::AtomicU64>,
     graph_writes: Counter,
     writes_per_minute: Gauge,
+    budget_round_trips: Histogram,
 }
 
 /// `metric`, registered under `name` with `help`.
@@ -171,6 +172,12 @@ impl GraphMetrics {
                 "graph_writes_per_minute",
                 "Directory writes sent to Graph in the last 60 seconds",
                 Gauge::default(),
+            ),
+            budget_round_trips: registered(
+                registry,
+                "graph_budget_round_trip_seconds",
+                "Round trips to the write budget shared by every instance (PostgreSQL), one per Graph write request",
+                Histogram::new(exponential_buckets(0.0001, 2.0, 14)),
             ),
         }
     }
@@ -327,6 +334,11 @@ impl Metrics {
             .lock()
             .unwrap_or_else(PoisonError::into_inner)
             .push_back((Instant::now(), writes));
+    }
+
+    /// One round trip to the shared write budget took `seconds`.
+    pub fn budget_round_trip(&self, seconds: f64) {
+        self.0.graph.budget_round_trips.observe(seconds);
     }
 
     /// Every Graph request was held `seconds` longer by a 429's `Retry-After`.

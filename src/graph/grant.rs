@@ -180,7 +180,7 @@ impl GraphClient {
             for answer in answers.values() {
                 let retry_after = answer.header("Retry-After").and_then(parse_retry_after);
                 let status = reqwest::StatusCode::from_u16(answer.status).unwrap_or_default();
-                self.pause_if_throttled(status, retry_after);
+                self.pause_if_throttled(status, retry_after).await;
             }
             for item in chunk {
                 let Some(answer) = answers.get(&item.id) else {

@@ -19,6 +19,7 @@ mod tag;
 mod types;
 mod users;
 
+use std::sync::Arc;
 use std::time::Duration;
 
 use url::Url;
@@ -26,7 +27,7 @@ use url::Url;
 pub use check::{CheckResult, check};
 pub use credentials::{Credentials, CredentialsError, Thumbprint};
 pub use error::{AuthError, GraphApiError};
-pub use pacer::Pacer;
+pub use pacer::{Pacer, SharedBudget};
 pub use retry::RetryPolicy;
 pub use settings::GraphSettings;
 pub use tag::{TagAttribute, TagAttributeError};
@@ -148,6 +149,16 @@ impl GraphClient {
     pub fn with_metrics(mut self, metrics: crate::metrics::Metrics) -> Self {
         self.net.pacer = self.net.pacer.clone().with_metrics(metrics.clone());
         self.metrics = Some(metrics);
+        self
+    }
+
+    /// Takes the write budget from `budget`, which every instance shares (PostgreSQL), and
+    /// holds every request during the pauses any instance records; `None` keeps the budget
+    /// in this process.
+    pub fn with_shared_budget(mut self, budget: Option<Arc<dyn SharedBudget>>) -> Self {
+        if let Some(budget) = budget {
+            self.net.pacer = self.net.pacer.clone().shared(budget);
+        }
         self
     }
 

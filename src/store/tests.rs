@@ -41,7 +41,7 @@ async fn raw_client(url: &str) -> tokio_postgres::Client {
 }
 
 /// A new, empty schema in the test database, and the URL it is in.
-async fn fresh_schema(test: &str) -> (String, String) {
+pub(super) async fn fresh_schema(test: &str) -> (String, String) {
     let url = test_database_url(test);
     let schema = format!("test_{}", crate::ids::random_id(8).unwrap());
     raw_client(&url)
@@ -785,7 +785,7 @@ async fn a_healthy_store_verifies_with_its_counts(store: Store) {
 }
 
 /// Two instances on one database: two handles, each its own lease holder.
-async fn two_instances(test: &str) -> (Store, Store) {
+pub(super) async fn two_instances(test: &str) -> (Store, Store) {
     let (url, schema) = fresh_schema(test).await;
     let one = Store::connect_in_schema(&url, &schema).await.unwrap();
     let two = Store::connect_in_schema(&url, &schema).await.unwrap();
