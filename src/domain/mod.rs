@@ -1,5 +1,6 @@
 //! Domain types that can only hold valid values. Imports nothing else from the crate.
 
+mod credential;
 mod email_address;
 mod email_filter;
 mod ip_range;
@@ -7,6 +8,7 @@ mod mail_nickname;
 mod person_name;
 mod provisioning_step;
 
+pub use credential::{Credential, TapLifetime, TapLifetimeError, UnknownCredential};
 pub use email_address::{
     EmailAddress, EmailAddressError, Mailbox, SubaddressSeparator, SubaddressSeparatorError,
 };

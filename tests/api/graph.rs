@@ -5,7 +5,9 @@
 mod check_command;
 mod client;
 mod log_secrets;
+mod passes;
 mod queue;
+mod seats;
 mod sign_up;
 
 use std::sync::Arc;
