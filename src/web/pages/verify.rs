@@ -111,7 +111,7 @@ pub fn created(
 
 /// A username to read and type on a phone: it breaks only after a `.` or before the `@`
 /// (each part is kept whole by CSS), and with JavaScript a button copies it.
-fn username_value(tr: &Tr, username: &str, id: Option<&str>) -> Markup {
+pub(super) fn username_value(tr: &Tr, username: &str, id: Option<&str>) -> Markup {
     let mut parts = Vec::new();
     let mut start = 0;
     for (at, c) in username.char_indices() {

@@ -223,7 +223,9 @@ async fn pkcs1_and_pkcs8_keys_and_every_thumbprint_spelling_get_a_token() {
         }
         let graph = client(&settings, Duration::from_secs(5));
 
-        let checks = graph.check(false).await;
+        let checks = graph
+            .check(ms365_accountcreator::graph::check::Needs::default())
+            .await;
 
         assert!(checks[0].ok, "{key} {thumbprint:?}: {}", checks[0]);
     }

@@ -541,11 +541,6 @@ impl FakeGraph {
         self.state().pass_policy.enabled = false;
     }
 
-    /// The tenant's Temporary Access Pass policy, to change more of it.
-    pub fn pass_policy(&self, change: impl FnOnce(&mut passes::PassPolicy)) {
-        change(&mut self.state().pass_policy);
-    }
-
     /// The Temporary Access Pass `upn` signs in with now, if any.
     pub fn pass_of(&self, upn: &str) -> Option<passes::FakePass> {
         self.user(upn).and_then(|user| user.pass)

@@ -44,11 +44,10 @@ pub struct FakePass {
     pub pass: String,
     pub lifetime_minutes: u32,
     pub usable_once: bool,
-    pub created_at: u64,
 }
 
 /// `GET …/authenticationMethodConfigurations/TemporaryAccessPass` (needs `Policy.Read.All`).
-pub fn policy(state: &State) -> Reply {
+pub(super) fn policy(state: &State) -> Reply {
     if !state.roles.iter().any(|role| role == "Policy.Read.All") {
         return denied();
     }
@@ -77,7 +76,7 @@ pub fn policy(state: &State) -> Reply {
 }
 
 /// `POST /users/{id}/authentication/temporaryAccessPassMethods`.
-pub fn create(state: &mut State, path: &str, body: &[u8]) -> Reply {
+pub(super) fn create(state: &mut State, path: &str, body: &[u8]) -> Reply {
     if !state
         .roles
         .iter()
@@ -127,7 +126,6 @@ pub fn create(state: &mut State, path: &str, body: &[u8]) -> Reply {
         pass: new_pass(),
         lifetime_minutes: minutes,
         usable_once,
-        created_at: now,
     };
     let id = super::guid();
     let body = json!({
