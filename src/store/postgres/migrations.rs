@@ -29,11 +29,21 @@ pub(in crate::store) const MIGRATIONS: &[(i32, &str, &str)] = &[
         include_str!("../../../migrations/0003_queue.sql"),
     ),
     (
-        4,
+        7,
         "queue_seat_wait",
-        include_str!("../../../migrations/0004_queue_seat_wait.sql"),
+        include_str!("../../../migrations/0007_queue_seat_wait.sql"),
     ),
 ];
+
+/// The highest version this binary knows. Not the count: numbers are fixed per feature, so
+/// a binary may lack some below its highest (they are applied when they arrive).
+fn latest() -> i32 {
+    MIGRATIONS
+        .iter()
+        .map(|(version, _, _)| *version)
+        .max()
+        .unwrap_or(0)
+}
 
 /// Any key, the same in every instance: migrations of instances starting together run one
 /// after the other.
@@ -96,10 +106,10 @@ impl PgStore {
                 missing.join(", ")
             )));
         }
-        if let Some(newer) = done.iter().filter(|v| **v > MIGRATIONS.len() as i32).max() {
+        if let Some(newer) = done.iter().filter(|v| **v > latest()).max() {
             findings.push(Finding::Schema(format!(
                 "the schema is version {newer}, newer than this program knows ({}): verify with the newer version",
-                MIGRATIONS.len()
+                latest()
             )));
         }
         Ok(findings)
@@ -125,10 +135,10 @@ async fn migrate(pool: &Pool) -> Result<usize, StoreError> {
         .iter()
         .map(|row| row.get(0))
         .collect();
-    if let Some(newer) = done.iter().max().filter(|v| **v > MIGRATIONS.len() as i32) {
+    if let Some(newer) = done.iter().max().filter(|v| **v > latest()) {
         return Err(StoreError::Unavailable(format!(
             "the database's schema is version {newer}, newer than this program knows ({}): run the newer version",
-            MIGRATIONS.len()
+            latest()
         )));
     }
     let mut applied = 0;
