@@ -77,8 +77,13 @@ pub enum DirectoryError {
     Forbidden(String),
     /// The licence of this SKU cannot be assigned: every seat the tenant paid for is
     /// taken. Waiting helps once somebody adds seats (or frees one).
-    #[error("no free seat left for licence SKU {0}")]
-    NoSeat(String),
+    #[error("no free seat left for licence SKU {sku}: {said}")]
+    NoSeat {
+        /// The SKU's id, lower case.
+        sku: String,
+        /// What the directory said.
+        said: String,
+    },
     /// Any other refusal, with what Graph said.
     #[error("directory request failed: {0}")]
     Failed(String),

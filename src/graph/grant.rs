@@ -84,9 +84,9 @@ impl GraphClient {
     /// A refused `assignLicense`: for lack of seats it is [`DirectoryError::NoSeat`] (which
     /// the kept seat count learns too); anything else is logged as a failure.
     fn licence_error(&self, err: CallError) -> DirectoryError {
-        let named = match &err {
-            CallError::Api(api) => api.no_seat_left(),
-            _ => None,
+        let (named, said) = match &err {
+            CallError::Api(api) => (api.no_seat_left(), api.message.clone()),
+            _ => (None, String::new()),
         };
         let Some(named) = named else {
             return err.into_directory_error("assigning licences");
@@ -95,9 +95,9 @@ impl GraphClient {
         let sku = named
             .or_else(|| self.skus.first().map(|sku| sku.to_ascii_lowercase()))
             .unwrap_or_default();
-        tracing::info!(sku = %sku, "Graph refused a licence: no free seat left");
+        tracing::info!(sku = %sku, graph = %said, "Graph refused a licence: no free seat left");
         self.seat_cache.taken_up(&sku);
-        DirectoryError::NoSeat(sku)
+        DirectoryError::NoSeat { sku, said }
     }
 
     /// `assignLicense` with every configured SKU. Graph answers 200 for a SKU the user

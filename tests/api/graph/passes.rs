@@ -76,8 +76,9 @@ async fn a_pass_for_a_user_graph_does_not_know_yet_is_asked_for_again() {
 
 #[tokio::test]
 async fn passes_refused_by_the_tenant_fail_with_what_graph_said() {
-    // (what is wrong in the tenant, what the refusal says)
-    let cases: [(&str, fn(&FakeGraph), &str); 3] = [
+    /// What is wrong in the tenant, how the fake Graph is made so, what the refusal says.
+    type Case = (&'static str, fn(&FakeGraph), &'static str);
+    let cases: [Case; 3] = [
         (
             "the policy is off",
             |fake| fake.disable_passes(),

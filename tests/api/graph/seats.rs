@@ -44,7 +44,7 @@ async fn concurrent_askers_share_one_read() {
     let sku = fake.add_sku("STUDENT", 3);
     fake.delay(Endpoint::SubscribedSkus, 1, Duration::from_millis(200));
     let graph = client(
-        &settings(&fake, &[], &[sku.clone()]),
+        &settings(&fake, &[], std::slice::from_ref(&sku)),
         Duration::from_secs(5),
     );
     let skus = [sku];
@@ -65,7 +65,7 @@ async fn a_licence_refused_for_lack_of_seats_is_no_seat_and_the_kept_count_learn
     let fake = FakeGraph::start().await;
     let sku = fake.add_sku("STANDARDWOFFPACK_STUDENT", 1);
     let graph = client(
-        &settings(&fake, &[], &[sku.clone()]),
+        &settings(&fake, &[], std::slice::from_ref(&sku)),
         Duration::from_secs(5),
     );
     let skus = [sku.clone()];
@@ -86,7 +86,13 @@ async fn a_licence_refused_for_lack_of_seats_is_no_seat_and_the_kept_count_learn
 
     // Assert
     match outcome.licences {
-        Err(DirectoryError::NoSeat(named)) => assert_eq!(named, sku),
+        Err(DirectoryError::NoSeat { sku: named, said }) => {
+            assert_eq!(named, sku);
+            assert!(
+                said.contains("does not have any available licenses"),
+                "{said}"
+            );
+        }
         other => panic!("no seat expected: {other:?}"),
     }
     let kept = graph.licence_seats(&skus).await.unwrap();
@@ -108,12 +114,15 @@ async fn seats_go_into_the_metrics_as_they_are_read() {
     let sku = fake.add_sku("STUDENT", 7);
     let metrics = ms365_accountcreator::metrics::Metrics::new();
     let graph = client(
-        &settings(&fake, &[], &[sku.clone()]),
+        &settings(&fake, &[], std::slice::from_ref(&sku)),
         Duration::from_secs(5),
     )
     .with_metrics(metrics.clone());
 
-    graph.licence_seats(&[sku.clone()]).await.unwrap();
+    graph
+        .licence_seats(std::slice::from_ref(&sku))
+        .await
+        .unwrap();
 
     let text = metrics.render(0);
     for line in [
