@@ -76,7 +76,9 @@ async fn list(store: &Store) -> anyhow::Result<()> {
         let (state, detail) = match entry.and_then(|entry| entry.waiting_for_seat) {
             Some(sku) => (
                 "waiting for a licence".to_owned(),
-                format!("at step {step}: every seat of licence {sku} is taken; goes on by itself once one is free"),
+                format!(
+                    "at step {step}: every seat of licence {sku} is taken; goes on by itself once one is free"
+                ),
             ),
             None => (step, registration.last_error.unwrap_or_default()),
         };

@@ -3,6 +3,10 @@
 
 use std::fmt;
 
+/// Where people register their own sign-in methods with a pass (Microsoft's short link to
+/// "Security info"): the third step of the first sign-in, on the page and in the mail.
+pub const SECURITY_INFO_URL: &str = "https://aka.ms/mysecurityinfo";
+
 /// The first credential a person gets (`CREDENTIAL`).
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Default)]
 pub enum Credential {

@@ -8,7 +8,9 @@ mod mail_nickname;
 mod person_name;
 mod provisioning_step;
 
-pub use credential::{Credential, TapLifetime, TapLifetimeError, UnknownCredential};
+pub use credential::{
+    Credential, SECURITY_INFO_URL, TapLifetime, TapLifetimeError, UnknownCredential,
+};
 pub use email_address::{
     EmailAddress, EmailAddressError, Mailbox, SubaddressSeparator, SubaddressSeparatorError,
 };

@@ -6,10 +6,8 @@ use secrecy::{ExposeSecret, SecretString};
 use url::Url;
 
 use super::verify::username_value;
+use crate::domain::SECURITY_INFO_URL;
 use crate::i18n::{Tr, rfc3339};
-
-/// Where people register their sign-in methods (Microsoft's short link to "Security info").
-pub const SECURITY_INFO_URL: &str = "https://aka.ms/mysecurityinfo";
 
 /// What the page says about a pass.
 #[derive(Debug, Clone, Copy)]
