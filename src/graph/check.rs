@@ -8,7 +8,7 @@ mod pass;
 use super::credentials::{Certificate, PrivateKey, Thumbprint};
 use super::types::{Group, SubscribedSkus};
 use super::{GraphClient, GraphSettings, SetupError};
-use crate::directory::PassRequest;
+use crate::directory::{PASSWORD_ROLES, PassRequest};
 
 /// The outcome of one check, as one line for a person.
 #[derive(Debug, Clone, PartialEq, Eq)]
@@ -44,10 +44,6 @@ impl std::fmt::Display for CheckResult {
         write!(f, "{mark} {}: {}", self.name, self.detail)
     }
 }
-
-/// The application roles (Graph application permissions) that let an app set a user's
-/// password: the narrow one first.
-pub const PASSWORD_ROLES: [&str; 2] = ["User-PasswordProfile.ReadWrite.All", "User.ReadWrite.All"];
 
 /// What the rest of the configuration asks of the tenant.
 #[derive(Debug, Clone, Copy, Default)]

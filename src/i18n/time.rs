@@ -7,7 +7,7 @@ use super::Tr;
 
 impl Tr {
     /// `unix_seconds` as a date and time in UTC, e.g. `2026-12-10 14:00 UTC` in English and
-    /// `10.12.2026, 14:00 Uhr (UTC)` in German. UTC because the server knows nobody's time
+    /// `10.12.2026, 14:00 UTC` in German. UTC because the server knows nobody's time
     /// zone; the page turns it into the reader's own with JavaScript.
     pub fn utc_time(&self, unix_seconds: u64) -> String {
         let moment = UNIX_EPOCH + Duration::from_secs(unix_seconds);
@@ -50,7 +50,7 @@ mod tests {
         );
         assert_eq!(
             catalogs.get("de").unwrap().utc_time(moment),
-            "10.12.2026, 09:05 Uhr (UTC)"
+            "10.12.2026, 09:05 UTC"
         );
         assert_eq!(rfc3339(moment), "2026-12-10T09:05:00Z");
     }

@@ -9,8 +9,8 @@ pub mod layout;
     reason = "the verify and reset pages show passes once the provisioning step is wired (issue 27)"
 )]
 pub mod pass;
-pub mod password;
 pub mod progress;
+pub mod reset;
 pub mod signup;
 pub mod status;
 pub mod verify;
