@@ -4,7 +4,7 @@
 
 use super::OutgoingMail;
 use super::messages::{mail, push_support};
-use crate::domain::{EmailAddress, SECURITY_INFO_URL};
+use crate::domain::{Mailbox, SECURITY_INFO_URL};
 use crate::i18n::Tr;
 
 /// What a pass mail tells besides its greeting.
@@ -25,22 +25,17 @@ pub struct PassLetter<'a> {
 }
 
 /// The mail with a new account's Temporary Access Pass.
-pub fn pass_mail(
-    tr: &Tr,
-    to: &EmailAddress,
-    first_name: &str,
-    letter: &PassLetter<'_>,
-) -> OutgoingMail {
+pub fn pass_mail(tr: &Tr, to: &Mailbox, first_name: &str, letter: &PassLetter<'_>) -> OutgoingMail {
     let mut text = tr.tf("Hello {name},", &[("name", first_name)]);
     text.push_str("\n\n");
     text.push_str(tr.t("your account has been created. Your username is:"));
     push_pass(&mut text, tr, letter);
     push_support(&mut text, tr, letter.support);
-    mail(tr, to, tr.t("Your new account"), text, true)
+    mail(tr, to.address(), tr.t("Your new account"), text, true)
 }
 
 /// The mail with a new Temporary Access Pass, after a reset.
-pub fn new_pass_mail(tr: &Tr, to: &EmailAddress, letter: &PassLetter<'_>) -> OutgoingMail {
+pub fn new_pass_mail(tr: &Tr, to: &Mailbox, letter: &PassLetter<'_>) -> OutgoingMail {
     let mut text = tr.t("Hello,").to_owned();
     text.push_str("\n\n");
     text.push_str(tr.t("your account has a new Temporary Access Pass. Your username is:"));
@@ -48,7 +43,13 @@ pub fn new_pass_mail(tr: &Tr, to: &EmailAddress, letter: &PassLetter<'_>) -> Out
     text.push_str("\n\n");
     text.push_str(tr.t("If you did not ask for this, contact support at once: someone with access to your mailbox asked for it."));
     push_support(&mut text, tr, letter.support);
-    mail(tr, to, tr.t("Your new Temporary Access Pass"), text, true)
+    mail(
+        tr,
+        to.address(),
+        tr.t("Your new Temporary Access Pass"),
+        text,
+        true,
+    )
 }
 
 /// The username and the pass, each on an indented line of its own (people copy them; tests
@@ -86,6 +87,7 @@ fn push_pass(text: &mut String, tr: &Tr, letter: &PassLetter<'_>) {
 #[cfg(test)]
 mod tests {
     use super::*;
+    use crate::domain::SubaddressSeparator;
     use crate::i18n::Catalogs;
 
     const PASS: &str = "Kx4pQ7mZ";
@@ -112,7 +114,7 @@ mod tests {
     #[test]
     fn the_pass_mail_has_the_username_the_pass_its_end_and_three_steps_in_both_languages() {
         let catalogs = Catalogs::load(None, "en").unwrap();
-        let to = EmailAddress::parse("ada@uni.example").unwrap();
+        let to = Mailbox::parse("ada@uni.example", SubaddressSeparator::OFF).unwrap();
         for (lang, until, step) in [
             ("en", "2026-12-10 09:05 UTC", "Temporary Access Pass"),
             ("de", "10.12.2026, 09:05 UTC", "befristeten Zugriffspass"),
@@ -146,7 +148,7 @@ mod tests {
     fn a_pass_for_several_sign_ins_does_not_say_once() {
         let catalogs = Catalogs::load(None, "en").unwrap();
         let tr = &catalogs.get("en").unwrap();
-        let to = EmailAddress::parse("ada@uni.example").unwrap();
+        let to = Mailbox::parse("ada@uni.example", SubaddressSeparator::OFF).unwrap();
         let once = pass_mail(tr, &to, "Ada", &letter(true)).text;
         let many = pass_mail(tr, &to, "Ada", &letter(false)).text;
         assert!(once.contains("one sign-in only"), "{once}");
@@ -156,7 +158,7 @@ mod tests {
     #[test]
     fn the_reset_mail_has_the_new_pass_and_the_warning() {
         let catalogs = Catalogs::load(None, "en").unwrap();
-        let to = EmailAddress::parse("ada@uni.example").unwrap();
+        let to = Mailbox::parse("ada@uni.example", SubaddressSeparator::OFF).unwrap();
         for lang in ["en", "de"] {
             let tr = &catalogs.get(lang).unwrap();
             let mail = new_pass_mail(tr, &to, &letter(true));

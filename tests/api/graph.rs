@@ -9,6 +9,7 @@ mod passes;
 mod queue;
 mod seats;
 mod sign_up;
+mod tap_sign_up;
 
 use std::sync::Arc;
 use std::time::{Duration, Instant};
