@@ -130,10 +130,22 @@ pub trait QueueStore {
     ) -> Result<Option<QueueEntry>, StoreError>;
 
     /// Records a run that did not finish: one more attempt, the next one not before
-    /// `next_attempt_at`. Nothing happens when the entry is gone meanwhile.
+    /// `next_attempt_at`, and no longer waiting for a seat. Nothing happens when the entry
+    /// is gone meanwhile.
     async fn reschedule(
         &self,
         email: &RegistryKey,
+        next_attempt_at: u64,
+    ) -> Result<Option<QueueEntry>, StoreError>;
+
+    /// Records a run that stopped because licence SKU `sku` has no free seat: the entry
+    /// waits for one (its status says so), the next run not before `next_attempt_at`. No
+    /// attempt is counted: waiting for a seat is no failure. Nothing happens when the
+    /// entry is gone meanwhile.
+    async fn wait_for_seat(
+        &self,
+        email: &RegistryKey,
+        sku: &str,
         next_attempt_at: u64,
     ) -> Result<Option<QueueEntry>, StoreError>;
 

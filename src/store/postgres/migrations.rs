@@ -34,6 +34,11 @@ pub(in crate::store) const MIGRATIONS: &[(i32, &str, &str)] = &[
         include_str!("../../../migrations/0004_audit.sql"),
     ),
     (
+        7,
+        "queue_seat_wait",
+        include_str!("../../../migrations/0007_queue_seat_wait.sql"),
+    ),
+    (
         8,
         "graph_budget",
         include_str!("../../../migrations/0008_graph_budget.sql"),
