@@ -4,7 +4,7 @@
 
 use serde::{Deserialize, Serialize};
 
-use super::{RecordKind, RegistryKey};
+use super::{RecordKind, RegistryKey, Voucher, VoucherUse};
 use crate::domain::Step;
 
 /// A sign-up waiting for its address to be verified.
@@ -97,11 +97,19 @@ pub struct Registration {
     /// earlier registration this store lost): this one recorded it and created nothing.
     #[serde(default)]
     pub existing_account: bool,
+    /// The voucher it was made with, and what that grants.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub voucher: Option<VoucherUse>,
 }
 
 impl Registration {
-    /// The registration a confirmed sign-up becomes: provisioning starts at its first step.
-    pub(in crate::store) fn claimed(signup: &PendingSignup, now: u64) -> Self {
+    /// The registration a confirmed sign-up becomes, holding a use of `voucher` if one was
+    /// taken: provisioning starts at its first step.
+    pub(in crate::store) fn claimed(
+        signup: &PendingSignup,
+        now: u64,
+        voucher: Option<VoucherUse>,
+    ) -> Self {
         Registration {
             email: signup.email.clone(),
             signup_id: signup.id.clone(),
@@ -120,6 +128,7 @@ impl Registration {
             last_error: None,
             imported: false,
             existing_account: false,
+            voucher,
         }
     }
 
@@ -145,6 +154,7 @@ impl Registration {
             last_error: None,
             imported: true,
             existing_account: false,
+            voucher: None,
         }
     }
 
@@ -225,6 +235,7 @@ pub enum BackupRecord {
         email: RegistryKey,
         used_through: u64,
     },
+    Voucher(Voucher),
 }
 
 impl BackupRecord {
@@ -236,6 +247,7 @@ impl BackupRecord {
             BackupRecord::Username { .. } => RecordKind::Username,
             BackupRecord::QueueEntry(_) => RecordKind::QueueEntry,
             BackupRecord::Reset { .. } => RecordKind::Reset,
+            BackupRecord::Voucher(_) => RecordKind::Voucher,
         }
     }
 
@@ -248,6 +260,7 @@ impl BackupRecord {
             BackupRecord::Username { upn, .. } => upn.clone(),
             BackupRecord::QueueEntry(entry) => format!("{:020}", entry.seq),
             BackupRecord::Reset { email, .. } => email.to_string(),
+            BackupRecord::Voucher(voucher) => voucher.code.as_str().to_owned(),
         }
     }
 }

@@ -60,6 +60,8 @@ impl BackupStore for PgStore {
         for row in tx.query(queue, &[]).await? {
             exported.records.push(BackupRecord::QueueEntry(entry(&row)));
         }
+        let vouchers = tx.query("SELECT code, record FROM vouchers", &[]).await?;
+        records(RecordKind::Voucher, vouchers, &mut exported);
         Ok(exported)
     }
 
@@ -70,7 +72,7 @@ impl BackupStore for PgStore {
             .query_one(
                 "SELECT (SELECT count(*) FROM pending) + (SELECT count(*) FROM registrations)
                     + (SELECT count(*) FROM usernames) + (SELECT count(*) FROM password_resets)
-                    + (SELECT count(*) FROM queue)",
+                    + (SELECT count(*) FROM queue) + (SELECT count(*) FROM vouchers)",
                 &[],
             )
             .await?;
@@ -101,13 +103,15 @@ impl BackupStore for PgStore {
     }
 }
 
-/// The record of `kind` (pending or registration) a row holds, as a backup holds it.
+/// The record of `kind` (pending, registration or voucher) a row holds, as a backup
+/// holds it.
 fn record_from(
     kind: RecordKind,
     value: Json<serde_json::Value>,
 ) -> Result<BackupRecord, StoreError> {
     match kind {
         RecordKind::Pending => decode(kind, value).map(BackupRecord::Pending),
+        RecordKind::Voucher => decode(kind, value).map(BackupRecord::Voucher),
         _ => decode(kind, value).map(BackupRecord::Registration),
     }
 }
@@ -156,6 +160,13 @@ async fn insert(tx: &Transaction<'_>, record: &BackupRecord) -> Result<(), Store
             tx.execute(
                 "INSERT INTO password_resets (address, used_through) VALUES ($1, $2)",
                 &[&email.as_str(), &used_through],
+            )
+            .await?
+        }
+        BackupRecord::Voucher(voucher) => {
+            tx.execute(
+                "INSERT INTO vouchers (code, record) VALUES ($1, $2)",
+                &[&voucher.code.as_str(), &json(voucher)],
             )
             .await?
         }

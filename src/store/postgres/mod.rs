@@ -12,7 +12,9 @@
 //!   older (`resets.rs`);
 //! - queued work run by one worker: the worker takes the first due entry with
 //!   `FOR UPDATE SKIP LOCKED` and the registration's lease in the same statement
-//!   (`queue.rs`).
+//!   (`queue.rs`);
+//! - a voucher's uses counted exactly: the claim locks the voucher's row while it takes a
+//!   use, in the transaction that makes the registration (`vouchers.rs`).
 //!
 //! Every query is awaited on the caller's runtime, on a pooled connection (deadpool): no
 //! thread waits for the database.
@@ -27,6 +29,7 @@ mod queue;
 mod registry;
 mod resets;
 mod verify;
+mod vouchers;
 
 use std::sync::Arc;
 use std::sync::atomic::AtomicBool;

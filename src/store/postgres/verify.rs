@@ -24,6 +24,12 @@ const CHECKS: &[(&str, &str)] = &[
             OR record->>'signup_id' IS DISTINCT FROM signup_id
          ORDER BY email COLLATE \"C\"",
     ),
+    (
+        "a voucher's code column differs from its record",
+        "SELECT code FROM vouchers
+         WHERE record->>'code' IS DISTINCT FROM code
+         ORDER BY code COLLATE \"C\"",
+    ),
 ];
 
 /// Every row whose columns and record disagree. Records whose fields are not there (they do

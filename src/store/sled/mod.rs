@@ -1,7 +1,7 @@
 //! The sled backend: one process, one directory. This file is the handle — opening,
 //! flushing, watching for failures, the record codec —; what it stores has a file each
-//! (`pending.rs`, `registry.rs`, `queue.rs`, `resets.rs`, `housekeeping.rs`, `backup.rs`,
-//! `verify.rs`, and `mail_counts.rs`, which says that sled counts none), and
+//! (`pending.rs`, `registry.rs`, `queue.rs`, `resets.rs`, `vouchers.rs`, `housekeeping.rs`,
+//! `backup.rs`, `verify.rs`, and `mail_counts.rs`, which says that sled counts none), and
 //! `integrity.rs` keeps the generation that tells a rolled-back store from a healthy one.
 //!
 //! Trees: `pending` (id → [`PendingSignup`](crate::store::PendingSignup)),
@@ -9,8 +9,8 @@
 //! (mailbox → [`Registration`](crate::store::Registration)), `signups` (sign-up id →
 //! mailbox), `usernames` (lower-cased UPN → the mailbox whose registration reserved it),
 //! `password_resets` (mailbox → the newest reset link used), `queue` (big-endian sequence
-//! number → [`QueueEntry`](crate::store::QueueEntry)) and `queue_index` (mailbox → its
-//! sequence number). sled's default tree holds the readiness probe's scratch key and the
+//! number → [`QueueEntry`](crate::store::QueueEntry)), `queue_index` (mailbox → its
+//! sequence number) and `vouchers` (code → [`Voucher`](crate::store::Voucher)). sled's default tree holds the readiness probe's scratch key and the
 //! store's generation.
 
 mod backup;
@@ -25,6 +25,7 @@ mod resets;
 #[cfg(test)]
 mod tests;
 mod verify;
+mod vouchers;
 
 use std::ops::Deref;
 use std::path::{Path, PathBuf};
@@ -71,6 +72,7 @@ pub struct Handle {
     resets: sled::Tree,
     queue: sled::Tree,
     queue_index: sled::Tree,
+    vouchers: sled::Tree,
 }
 
 /// A store opened for `store verify`: what opening it found wrong, and the store when its
@@ -162,6 +164,7 @@ impl SledStore {
             resets: db.open_tree("password_resets")?,
             queue: db.open_tree("queue")?,
             queue_index: db.open_tree("queue_index")?,
+            vouchers: db.open_tree("vouchers")?,
             db,
             failure: FailureWatch::default(),
             integrity,

@@ -5,7 +5,7 @@ use super::pending::ids_in;
 use super::queue::seq_of;
 use super::{SledStore, decode};
 use crate::store::Finding;
-use crate::store::{PendingSignup, QueueEntry, RecordKind, Registration, StoreError};
+use crate::store::{PendingSignup, QueueEntry, RecordKind, Registration, StoreError, Voucher};
 
 /// Every disagreement between sled's trees. Records that do not decode are skipped here
 /// (the export reports them).
@@ -14,6 +14,7 @@ pub(super) fn index_findings(store: &SledStore) -> Result<Vec<Finding>, StoreErr
     pending(store, &mut found)?;
     registrations(store, &mut found)?;
     queue(store, &mut found)?;
+    vouchers(store, &mut found)?;
     Ok(found.into_iter().map(Finding::Index).collect())
 }
 
@@ -108,6 +109,23 @@ fn queue(store: &SledStore, found: &mut Vec<String>) -> Result<(), StoreError> {
             found.push(format!(
                 "the queue index names an entry of {} that is gone",
                 lossy(&email)
+            ));
+        }
+    }
+    Ok(())
+}
+
+fn vouchers(store: &SledStore, found: &mut Vec<String>) -> Result<(), StoreError> {
+    for entry in store.vouchers.iter() {
+        let (code, bytes) = entry?;
+        let Ok(voucher) = decode::<Voucher>(RecordKind::Voucher, &bytes) else {
+            continue;
+        };
+        if code.as_ref() != voucher.code.as_str().as_bytes() {
+            found.push(format!(
+                "the voucher {} is stored under {}",
+                voucher.code.redacted(),
+                lossy(&code)
             ));
         }
     }
