@@ -4,6 +4,7 @@ mod admin;
 pub mod keys;
 pub mod load;
 mod tag;
+mod vouchers;
 
 use std::path::PathBuf;
 use std::time::Duration;
@@ -12,7 +13,7 @@ use secrecy::{ExposeSecret, SecretString};
 use url::Url;
 
 use crate::directory::MailboxTagger;
-use crate::domain::{EmailFilter, IpRange, SubaddressSeparator};
+use crate::domain::{EmailFilter, IpRange, SubaddressSeparator, VoucherMode};
 use crate::graph::GraphSettings;
 use crate::mail::MailSettings;
 use crate::signup::{FlowSettings, MailLinks, PasswordDelivery};
@@ -112,6 +113,7 @@ pub struct Settings {
     pub provision_wait: Duration,
     /// `ADMIN_ENABLED` and `ADMIN_GROUP_IDS`: the operator console, `None` when it is off.
     pub admin: Option<AdminSettings>,
+    pub vouchers: VoucherMode,
 }
 
 impl Settings {
@@ -176,6 +178,7 @@ impl Settings {
                 get.int_in("PROVISION_WAIT_SECONDS", 0, 300)? as u64
             ),
             admin: get.admin()?,
+            vouchers: get.vouchers()?,
         })
     }
 
