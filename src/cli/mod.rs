@@ -4,6 +4,7 @@ mod check;
 mod emails;
 mod signups;
 mod store;
+mod vouchers;
 
 use anyhow::Context;
 use clap::{Parser, Subcommand};
@@ -42,6 +43,10 @@ enum Command {
     /// The whole store: moving it to another host (docs/migration.md), and checking it.
     #[command(subcommand)]
     Store(store::StoreCommand),
+    /// Vouchers: codes that let a course, guests or staff sign up with their own licences,
+    /// groups, address filter and account end (VOUCHERS).
+    #[command(subcommand)]
+    Vouchers(vouchers::VouchersCommand),
 }
 
 pub async fn run() -> anyhow::Result<()> {
@@ -53,6 +58,7 @@ pub async fn run() -> anyhow::Result<()> {
         Command::Emails(command) => emails::run(command, &load_settings()?).await,
         Command::Signups(command) => signups::run(command, &load_settings()?).await,
         Command::Store(command) => store::run(command, &load_settings()?).await,
+        Command::Vouchers(command) => vouchers::run(command, &load_settings()?).await,
     }
 }
 
