@@ -1010,6 +1010,21 @@ async fn postgres_two_workers_draining_one_queue_run_each_entry_once() {
     assert_eq!(one.queue_stats().await.unwrap(), QueueStats::default());
 }
 
+#[test]
+fn the_newest_migration_is_the_highest_number_not_the_count() {
+    // Numbers are handed to branches in advance, so the list may have gaps (1, 2, 3, 6).
+    let versions: Vec<i32> = postgres::migrations::MIGRATIONS
+        .iter()
+        .map(|(version, _, _)| *version)
+        .collect();
+    assert!(versions.windows(2).all(|w| w[0] < w[1]), "{versions:?}");
+    assert_eq!(
+        postgres::migrations::LATEST,
+        *versions.last().unwrap(),
+        "{versions:?}"
+    );
+}
+
 #[tokio::test]
 #[ignore = "needs PostgreSQL: run tests/run, which starts a throwaway cluster"]
 async fn postgres_migrations_are_applied_once() {
