@@ -17,7 +17,7 @@ use super::error::CallError;
 use super::retry::{Attempt, Deadline, Retrier, Stop, parse_retry_after};
 use super::types::{BatchItem, BatchItemResponse, BatchRequest, BatchResponse};
 use super::{GraphClient, is_guid};
-use crate::directory::{DirectoryError, GrantOutcome, Grants};
+use crate::directory::{DirectoryError, GrantOutcome, Grants, OwnGrants};
 use verdict::{Unfinished, Verdict, judge};
 
 /// Graph's limit of requests in one `$batch`.
@@ -28,16 +28,28 @@ const LICENCES: &str = "licences";
 type Results = HashMap<String, Result<(), CallError>>;
 
 impl GraphClient {
-    /// [`crate::directory::Directory::grant`]: one `$batch` (per 20 requests), nothing at all
-    /// when there is nothing to grant.
-    pub(super) async fn grant_batch(&self, object_id: &str, wanted: Grants) -> GrantOutcome {
+    /// [`crate::directory::Directory::grant_with`]: one `$batch` (per 20 requests), nothing
+    /// at all when there is nothing to grant. `own` licences and groups replace the
+    /// configured ones.
+    pub(super) async fn grant_batch(
+        &self,
+        object_id: &str,
+        wanted: Grants,
+        own: OwnGrants<'_>,
+    ) -> GrantOutcome {
+        let ids = |own: Option<&[crate::domain::DirectoryId]>, configured: &[String]| match own {
+            Some(own) => own.iter().map(|id| id.as_str().to_owned()).collect(),
+            None => configured.to_vec(),
+        };
+        let skus: Vec<String> = ids(own.licences, &self.skus);
+        let groups: Vec<String> = ids(own.groups, &self.groups);
         let mut items = Vec::new();
-        if wanted.licences && !self.skus.is_empty() {
-            items.push(self.licence_item(object_id));
+        if wanted.licences && !skus.is_empty() {
+            items.push(self.licence_item(object_id, &skus));
         }
         if wanted.groups {
             items.extend(
-                self.groups
+                groups
                     .iter()
                     .enumerate()
                     .map(|(i, group)| self.member_item(i, group, object_id)),
@@ -81,11 +93,10 @@ impl GraphClient {
         GrantOutcome { licences, groups }
     }
 
-    /// `assignLicense` with every configured SKU. Graph answers 200 for a SKU the user
+    /// `assignLicense` with every SKU in `skus`. Graph answers 200 for a SKU the user
     /// already has, so repeating it after a crash is harmless.
-    fn licence_item(&self, object_id: &str) -> BatchItem {
-        let add: Vec<_> = self
-            .skus
+    fn licence_item(&self, object_id: &str, skus: &[String]) -> BatchItem {
+        let add: Vec<_> = skus
             .iter()
             .map(|sku| json!({ "skuId": sku, "disabledPlans": [] }))
             .collect();

@@ -33,6 +33,7 @@ pub use tag::{TagAttribute, TagAttributeError};
 
 use crate::directory::{
     Directory, DirectoryError, DirectoryUser, GrantOutcome, Grants, MailboxTag, NameQuery, NewUser,
+    OwnGrants,
 };
 use crate::domain::MailNickname;
 use auth::TokenSource;
@@ -224,8 +225,13 @@ impl Directory for GraphClient {
             .map_err(|err| err.into_directory_error("setting a new temporary password"))
     }
 
-    async fn grant(&self, object_id: &str, wanted: Grants) -> GrantOutcome {
-        self.grant_batch(object_id, wanted).await
+    async fn grant_with(
+        &self,
+        object_id: &str,
+        wanted: Grants,
+        own: OwnGrants<'_>,
+    ) -> GrantOutcome {
+        self.grant_batch(object_id, wanted, own).await
     }
 
     async fn set_tag(&self, object_id: &str, tag: &MailboxTag) -> Result<(), DirectoryError> {

@@ -2,3 +2,4 @@
 //! API, uses counted exactly, and what a voucher grants reaching Graph.
 
 mod cli;
+mod graph;
