@@ -3,7 +3,11 @@
 //! per check, so an operator sees everything wrong at once.
 
 use super::credentials::{Certificate, PrivateKey, Thumbprint};
-use super::types::{Group, SubscribedSkus};
+mod owners;
+
+pub use owners::GrantOwner;
+
+use super::types::{Group, SubscribedSku, SubscribedSkus};
 use super::{GraphClient, GraphSettings, SetupError};
 
 /// The outcome of one check, as one line for a person.
@@ -49,7 +53,14 @@ pub const PASSWORD_ROLES: [&str; 2] = ["User-PasswordProfile.ReadWrite.All", "Us
 /// for precise messages), then, with a client, the token, its roles, the SKUs and the
 /// groups. `password_reset`: `PASSWORD_RESET_ENABLED`, which needs a role that allows
 /// setting passwords.
-pub async fn check(settings: &GraphSettings, password_reset: bool) -> Vec<CheckResult> {
+///
+/// `owners`: who else names licences and groups (each voucher with its own), each checked
+/// like the configured ones.
+pub async fn check(
+    settings: &GraphSettings,
+    password_reset: bool,
+    owners: &[GrantOwner<'_>],
+) -> Vec<CheckResult> {
     let mut results = Vec::new();
     let key = match PrivateKey::load(&settings.privkey_path) {
         Ok(key) => {
@@ -106,7 +117,7 @@ pub async fn check(settings: &GraphSettings, password_reset: bool) -> Vec<CheckR
         }
     }
     match GraphClient::from_settings(settings) {
-        Ok(client) => results.extend(client.check(password_reset).await),
+        Ok(client) => results.extend(client.check(password_reset, owners).await),
         // The credential problems are reported above already.
         Err(SetupError::Credentials(_)) if results.iter().any(|r| !r.ok) => {}
         Err(err) => results.push(CheckResult::fail("Graph settings", err.to_string())),
@@ -115,8 +126,9 @@ pub async fn check(settings: &GraphSettings, password_reset: bool) -> Vec<CheckR
 }
 
 impl GraphClient {
-    /// The checks that need the tenant: a token and its roles, the SKUs, the groups.
-    pub async fn check(&self, password_reset: bool) -> Vec<CheckResult> {
+    /// The checks that need the tenant: a token and its roles, the SKUs, the groups (the
+    /// configured ones, then each owner's).
+    pub async fn check(&self, password_reset: bool, owners: &[GrantOwner<'_>]) -> Vec<CheckResult> {
         let deadline = self.deadline();
         let token = match self.auth.token(&self.net, &deadline).await {
             Ok(token) => token,
@@ -132,10 +144,25 @@ impl GraphClient {
         for group in &self.groups {
             results.push(self.check_group(group).await);
         }
+        if !owners.is_empty() {
+            results.extend(self.check_owners(owners).await);
+        }
         results
     }
 
     async fn check_skus(&self) -> Vec<CheckResult> {
+        let skus = match self.subscribed_skus().await {
+            Ok(skus) => skus,
+            Err(failed) => return vec![failed],
+        };
+        self.skus
+            .iter()
+            .map(|wanted| judge_sku(&skus, wanted, "licence SKU", "GRAPH_API_LICENSE_SKUS"))
+            .collect()
+    }
+
+    /// The tenant's subscribed SKUs, or the failed check saying why not.
+    pub(super) async fn subscribed_skus(&self) -> Result<Vec<SubscribedSku>, CheckResult> {
         let deadline = self.deadline();
         let skus = match self.url("subscribedSkus") {
             Ok(url) => self
@@ -144,43 +171,28 @@ impl GraphClient {
                 .and_then(|reply| reply.json::<SubscribedSkus>()),
             Err(err) => Err(err),
         };
-        let skus = match skus {
-            Ok(skus) => skus.value,
-            Err(err) => {
-                return vec![CheckResult::fail(
-                    "licence SKUs",
-                    format!("cannot list the tenant's subscribed SKUs: {err}"),
-                )];
-            }
-        };
-        self.skus
-            .iter()
-            .map(|wanted| {
-                let name = format!("licence SKU {wanted}");
-                match skus.iter().find(|s| s.sku_id.eq_ignore_ascii_case(wanted)) {
-                    None => CheckResult::fail(
-                        name,
-                        "the tenant has no subscription with this SKU id: correct GRAPH_API_LICENSE_SKUS",
-                    ),
-                    Some(sku) => {
-                        let free = sku.prepaid_units.enabled - sku.consumed_units;
-                        let detail = format!(
-                            "{}: {free} of {} licences free",
-                            sku.sku_part_number, sku.prepaid_units.enabled
-                        );
-                        if free > 0 {
-                            CheckResult::pass(name, detail)
-                        } else {
-                            CheckResult::fail(name, format!("{detail}; new users cannot get one"))
-                        }
-                    }
-                }
-            })
-            .collect()
+        skus.map(|skus| skus.value).map_err(|err| {
+            CheckResult::fail(
+                "licence SKUs",
+                format!("cannot list the tenant's subscribed SKUs: {err}"),
+            )
+        })
     }
 
     async fn check_group(&self, group: &str) -> CheckResult {
-        let name = format!("group {group}");
+        self.check_named_group(group, "group", "GRAPH_API_GROUPS_FOR_NEW_USERS")
+            .await
+    }
+
+    /// Whether the group `group` exists; the result is named `{label} {group}`, and a
+    /// missing group says to correct `fix`.
+    pub(super) async fn check_named_group(
+        &self,
+        group: &str,
+        label: &str,
+        fix: &str,
+    ) -> CheckResult {
+        let name = format!("{label} {group}");
         let deadline = self.deadline();
         let mut url = match self.url(&format!("groups/{group}")) {
             Ok(url) => url,
@@ -198,7 +210,7 @@ impl GraphClient {
         if reply.status == reqwest::StatusCode::NOT_FOUND {
             return CheckResult::fail(
                 name,
-                "no group with this object id in the tenant: correct GRAPH_API_GROUPS_FOR_NEW_USERS",
+                format!("no group with this object id in the tenant: correct {fix}"),
             );
         }
         match reply.json::<Group>() {
@@ -207,6 +219,35 @@ impl GraphClient {
                 format!("{} ({})", found.display_name.unwrap_or_default(), found.id),
             ),
             Err(err) => CheckResult::fail(name, err.to_string()),
+        }
+    }
+}
+
+/// Whether the tenant has `wanted` among `skus` with a licence free; the result is named
+/// `{label} {wanted}`, and a missing SKU says to correct `fix`.
+pub(super) fn judge_sku(
+    skus: &[SubscribedSku],
+    wanted: &str,
+    label: &str,
+    fix: &str,
+) -> CheckResult {
+    let name = format!("{label} {wanted}");
+    match skus.iter().find(|s| s.sku_id.eq_ignore_ascii_case(wanted)) {
+        None => CheckResult::fail(
+            name,
+            format!("the tenant has no subscription with this SKU id: correct {fix}"),
+        ),
+        Some(sku) => {
+            let free = sku.prepaid_units.enabled - sku.consumed_units;
+            let detail = format!(
+                "{}: {free} of {} licences free",
+                sku.sku_part_number, sku.prepaid_units.enabled
+            );
+            if free > 0 {
+                CheckResult::pass(name, detail)
+            } else {
+                CheckResult::fail(name, format!("{detail}; new users cannot get one"))
+            }
         }
     }
 }

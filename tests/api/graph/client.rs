@@ -223,7 +223,7 @@ async fn pkcs1_and_pkcs8_keys_and_every_thumbprint_spelling_get_a_token() {
         }
         let graph = client(&settings, Duration::from_secs(5));
 
-        let checks = graph.check(false).await;
+        let checks = graph.check(false, &[]).await;
 
         assert!(checks[0].ok, "{key} {thumbprint:?}: {}", checks[0]);
     }
@@ -269,7 +269,7 @@ async fn check_reports_the_token_each_sku_and_each_group() {
         &[free.clone(), full.clone(), unknown.clone()],
     );
 
-    let results = ms365_accountcreator::graph::check(&settings, false).await;
+    let results = ms365_accountcreator::graph::check(&settings, false, &[]).await;
 
     let lines: Vec<(bool, String)> = results.iter().map(|r| (r.ok, r.to_string())).collect();
     let expect = [
@@ -291,7 +291,7 @@ async fn check_reports_the_token_each_sku_and_each_group() {
 
     let mut wrong = settings.clone();
     wrong.privkey_path = fixture("graph-wrong-key.pem").into();
-    let results = ms365_accountcreator::graph::check(&wrong, false).await;
+    let results = ms365_accountcreator::graph::check(&wrong, false, &[]).await;
     assert!(
         !results[1].ok
             && results[1]
