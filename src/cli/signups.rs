@@ -98,6 +98,7 @@ async fn retry(store: &Store, settings: &Settings, id: &str) -> anyhow::Result<(
     }
     let signups = signups_for_retry(store, settings)?;
     let result = signups
+        .provisioning
         .retry(&registration.email)
         .await
         .map_err(|err| anyhow::anyhow!("{err}"))?;
