@@ -5,7 +5,7 @@
 use serde::{Deserialize, Serialize};
 
 use super::{RecordKind, RegistryKey, Voucher, VoucherUse};
-use crate::domain::Step;
+use crate::domain::{Step, VoucherCode};
 
 /// A sign-up waiting for its address to be verified.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
@@ -22,6 +22,9 @@ pub struct PendingSignup {
     pub expires_at: u64,
     pub consent_email_at: u64,
     pub consent_name_at: u64,
+    /// The voucher the sign-up named (checked at submit; its use is taken at confirm).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub voucher: Option<VoucherCode>,
 }
 
 /// What claiming a pending sign-up found.

@@ -126,6 +126,7 @@ pub(super) fn pending(id: &str, email: &str) -> PendingSignup {
         expires_at: 200,
         consent_email_at: 100,
         consent_name_at: 100,
+        voucher: None,
     }
 }
 

@@ -125,9 +125,8 @@ impl<'a> ClaimVoucher<'a> {
 }
 
 /// The voucher a pending sign-up named.
-// FIXME(vouchers): PendingSignup gains its `voucher` field once the flow may be edited.
-pub(in crate::store) fn named_voucher(_signup: &super::PendingSignup) -> Option<&VoucherCode> {
-    None
+pub(in crate::store) fn named_voucher(signup: &super::PendingSignup) -> Option<&VoucherCode> {
+    signup.voucher.as_ref()
 }
 
 #[cfg(test)]

@@ -8,6 +8,7 @@ pub const HOME: &str = "/";
 pub const HOME_IN: &str = "/{lang}";
 pub const SIGNUP: &str = "/signup";
 pub const CHECK_EMAIL: &str = "/signup/check-email";
+pub const CHECK_VOUCHER: &str = "/signup/check-voucher";
 /// Where a verification link's token follows.
 pub const VERIFY_PREFIX: &str = "/verify/";
 pub const VERIFY: &str = "/verify/{token}";
@@ -172,6 +173,10 @@ impl Links {
 
     pub fn check_email(&self) -> String {
         self.path(CHECK_EMAIL)
+    }
+
+    pub fn check_voucher(&self) -> String {
+        self.path(CHECK_VOUCHER)
     }
 
     pub fn verify(&self, token: &str) -> String {

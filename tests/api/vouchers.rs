@@ -4,3 +4,4 @@
 mod check;
 mod cli;
 mod graph;
+mod signup;

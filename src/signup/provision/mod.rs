@@ -15,6 +15,7 @@ mod queue;
 mod run;
 mod steps;
 mod user;
+mod voucher;
 
 use std::collections::{HashMap, HashSet};
 use std::sync::{Arc, Mutex};
