@@ -175,7 +175,7 @@ impl Settings {
             provision_wait: Duration::from_secs(
                 get.int_in("PROVISION_WAIT_SECONDS", 0, 300)? as u64
             ),
-            admin: get.admin()?,
+            admin: get.admin(mode)?,
         })
     }
 

@@ -8,7 +8,9 @@ mod mail_nickname;
 mod person_name;
 mod provisioning_step;
 
-pub use audit::{AuditAction, AuditActor, AuditEntry, AuditSource, UnknownAuditAction};
+pub use audit::{
+    AuditAction, AuditActor, AuditEntry, AuditSource, ExportedAuditEntry, UnknownAuditAction,
+};
 pub use email_address::{
     EmailAddress, EmailAddressError, Mailbox, SubaddressSeparator, SubaddressSeparatorError,
 };
