@@ -81,8 +81,14 @@ impl Application {
                 "REVERSE_PROXY_COUNT is set without TRUSTED_PROXIES: a client that reaches BIND directly can choose its own address and escape the rate limits; set TRUSTED_PROXIES to the proxies' addresses"
             );
         }
+        let signups = Arc::new(signups);
+        let clock: web::ConsoleClock = {
+            let signups = signups.clone();
+            Arc::new(move || signups.now())
+        };
+        let console = web::Console::from_settings(settings, &public_url, clock, &metrics)?;
         let state = AppState {
-            signups: Arc::new(signups),
+            signups,
             catalogs,
             store,
             support_email: settings.support_email.clone(),
@@ -101,6 +107,7 @@ impl Application {
                 settings.rate_limit_per_ip_per_hour.saturating_mul(10),
             )),
             home_pages: Default::default(),
+            console,
         }
         .with_home_pages();
         let metrics_listener = match (&settings.metrics_bind, settings.metrics_enabled) {
