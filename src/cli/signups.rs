@@ -101,6 +101,7 @@ async fn retry(store: &Store, settings: &Settings, id: &str) -> anyhow::Result<(
     let subject = Some(registration.signup_id.clone());
     super::audit::record(store, AuditAction::Retry, subject, None).await?;
     let result = signups
+        .provisioning
         .retry(&registration.email)
         .await
         .map_err(|err| anyhow::anyhow!("{err}"))?;
