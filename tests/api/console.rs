@@ -7,6 +7,7 @@
 
 mod actions;
 mod audit_export;
+mod pages;
 mod session;
 mod sign_in;
 

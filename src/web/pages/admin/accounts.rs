@@ -23,7 +23,7 @@ pub fn page(tr: &Tr, links: &Links, shown: &Shown<'_>) -> Markup {
         h1 { (tr.pt("console section", "Accounts")) }
         (notice(shown.notice))
         form.find method="get" action=(action)
-            hx-get=(action) hx-target="#console" hx-swap="outerHTML" hx-push-url="true" {
+            data-hx-get=(action) data-hx-target="#console" data-hx-swap="outerHTML" data-hx-push-url="true" {
             div.field {
                 label for="find-email" { (tr.t("E-mail address")) }
                 p.hint #find-email-hint { (tr.t("Any spelling of the address finds it: letter case and a sub-address tag do not count.")) }
@@ -117,7 +117,7 @@ pub fn confirm_forget(tr: &Tr, links: &Links, email: &str, found: &Found) -> Mar
             }
             p { (tr.t("The audit log records who forgot an address and when, with the account's username, but not the address.")) }
             form method="post" action=(links.admin(paths::ADMIN_FORGET))
-                hx-post=(links.admin(paths::ADMIN_FORGET)) hx-target="#console" hx-swap="outerHTML" {
+                data-hx-post=(links.admin(paths::ADMIN_FORGET)) data-hx-target="#console" data-hx-swap="outerHTML" {
                 input type="hidden" name="email" value=(email);
                 input type="hidden" name="confirm" value="yes";
                 div.actions {

@@ -55,7 +55,7 @@ pub fn page(
     html! {
         h1 { (tr.pt("console section", "Audit log")) }
         form.filters method="get" action=(action)
-            hx-get=(action) hx-target="#console" hx-swap="outerHTML" hx-push-url="true" {
+            data-hx-get=(action) data-hx-target="#console" data-hx-swap="outerHTML" data-hx-push-url="true" {
             div.field {
                 label for="audit-operator" { (tr.t("Operator")) }
                 p.hint #audit-operator-hint { (tr.t("Username or object id; empty for everyone.")) }

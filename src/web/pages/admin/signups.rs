@@ -68,7 +68,7 @@ fn stopped_row(tr: &Tr, links: &Links, unfinished: &Unfinished) -> Markup {
             td { (registration.last_error.as_deref().unwrap_or("")) }
             td {
                 form method="post" action=(links.admin(paths::ADMIN_RETRY))
-                    hx-post=(links.admin(paths::ADMIN_RETRY)) hx-target="#console" hx-swap="outerHTML" {
+                    data-hx-post=(links.admin(paths::ADMIN_RETRY)) data-hx-target="#console" data-hx-swap="outerHTML" {
                     input type="hidden" name="id" value=(registration.signup_id);
                     button type="submit" aria-label=(tr.tf("Try again: {email}", &[("email", registration.email.as_str())])) {
                         (tr.t("Try again"))
