@@ -29,9 +29,16 @@ async fn sign_in(browser: &Browser, console: &Console, shots: &str) {
     browser.inspect(&format!("{shots}-1-overview"), &[]).await;
 }
 
+/// Follows the navigation's link to `section` and waits for its page.
+async fn to_section(browser: &Browser, section: &str) {
+    browser.mark_document().await;
+    browser.click_text("nav a", section).await;
+    browser.wait_for_page(section).await;
+    assert_eq!(browser.text("h1").await, section);
+}
+
 async fn retry(browser: &Browser, console: &Console, shots: &str) {
-    browser.click_text("nav a", "Sign-ups and queue").await;
-    browser.wait_for_page("the sign-ups page").await;
+    to_section(browser, "Sign-ups and queue").await;
     assert_eq!(browser.texts("tbody th").await, ["ada@uni.example"]);
     browser.inspect(&format!("{shots}-2-signups"), &[]).await;
     browser.mark_document().await;
@@ -52,8 +59,7 @@ async fn retry(browser: &Browser, console: &Console, shots: &str) {
 }
 
 async fn forget(browser: &Browser, shots: &str) {
-    browser.click_text("nav a", "Accounts").await;
-    browser.wait_for_page("the accounts page").await;
+    to_section(browser, "Accounts").await;
     browser.type_into("#find-email", "Bob@uni.example").await;
     browser.click("form.find button").await;
     browser
@@ -63,6 +69,7 @@ async fn forget(browser: &Browser, shots: &str) {
         )
         .await;
     browser.inspect(&format!("{shots}-4-found"), &[]).await;
+    browser.mark_document().await;
     browser.click(".found a.button").await;
     browser.wait_for_page("the confirmation").await;
     assert_eq!(browser.text("h1").await, "Forget this address?");
@@ -78,14 +85,14 @@ async fn forget(browser: &Browser, shots: &str) {
 }
 
 async fn audit_and_sign_out(browser: &Browser, shots: &str) {
-    browser.click_text("nav a", "Audit log").await;
-    browser.wait_for_page("the audit log").await;
+    to_section(browser, "Audit log").await;
     let actions = browser.texts("tbody td.audit-action").await;
     assert_eq!(
         actions,
         ["forgot an address", "retried a registration", "signed in"]
     );
     browser.inspect(&format!("{shots}-7-audit"), &[]).await;
+    browser.mark_document().await;
     browser.click(".console-bar form button").await;
     browser.wait_for_page("the signed-out page").await;
     assert_eq!(browser.text("h1").await, "Signed out");
