@@ -372,6 +372,12 @@ impl Metrics {
         self.0.graph.paused_seconds.inc_by(seconds);
     }
 
+    /// Seconds Graph requests were held by 429s since the server started (the console's
+    /// overview).
+    pub fn throttle_paused_seconds(&self) -> f64 {
+        self.0.graph.paused_seconds.get()
+    }
+
     /// The provisioning queue as of now: its length and how long its oldest entry waits.
     pub fn queue(&self, length: usize, oldest_age_seconds: u64) {
         self.0

@@ -75,9 +75,17 @@ impl Application {
             overrides,
             &metrics,
         )?;
-        let state = app_state(
-            settings, store, catalogs, public_url, &signups, outbox, &metrics,
-        );
+        let clock: web::ConsoleClock = {
+            let flow = signups.flow.clone();
+            Arc::new(move || flow.now())
+        };
+        let console = web::Console::from_settings(settings, &public_url, clock, &metrics)?;
+        let state = AppState {
+            console,
+            ..app_state(
+                settings, store, catalogs, public_url, &signups, outbox, &metrics,
+            )
+        };
         let metrics_listener = match (&settings.metrics_bind, settings.metrics_enabled) {
             (Some(address), true) => Some(bind(address, "METRICS_BIND").await?),
             _ => None,
@@ -197,6 +205,7 @@ fn app_state(
             settings.rate_limit_per_ip_per_hour.saturating_mul(10),
         )),
         home_pages: Default::default(),
+        console: None,
     }
     .with_home_pages()
 }

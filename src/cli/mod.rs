@@ -1,6 +1,6 @@
 //! Command line: one function per command.
 
-pub(crate) mod audit;
+mod audit;
 mod check;
 mod emails;
 mod signups;

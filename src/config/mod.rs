@@ -182,7 +182,7 @@ impl Settings {
             provision_wait: Duration::from_secs(
                 get.int_in("PROVISION_WAIT_SECONDS", 0, 300)? as u64
             ),
-            admin: get.admin()?,
+            admin: get.admin(mode)?,
             vouchers: get.vouchers()?,
         })
     }

@@ -120,6 +120,25 @@ pub struct AuditEntry {
     pub client: Option<String>,
 }
 
+/// An entry as `audit export` and the console's download write it: the entry with its time
+/// written out (RFC 3339, UTC) beside `at`.
+#[derive(Debug, Serialize)]
+pub struct ExportedAuditEntry<'a> {
+    time: String,
+    #[serde(flatten)]
+    entry: &'a AuditEntry,
+}
+
+impl<'a> ExportedAuditEntry<'a> {
+    pub fn new(entry: &'a AuditEntry) -> Self {
+        let at = std::time::UNIX_EPOCH + std::time::Duration::from_secs(entry.at);
+        ExportedAuditEntry {
+            time: humantime::format_rfc3339_seconds(at).to_string(),
+            entry,
+        }
+    }
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
@@ -132,5 +151,26 @@ mod tests {
             assert_eq!(json, format!("\"{}\"", action.name()));
         }
         assert!(AuditAction::parse("delete_everything").is_err());
+    }
+
+    #[test]
+    fn an_exported_entry_writes_its_time_out_beside_its_fields() {
+        let entry = AuditEntry {
+            seq: 7,
+            at: 1_800_000_000,
+            actor: AuditActor {
+                upn: "ada@tenant.example".into(),
+                object_id: None,
+                source: AuditSource::CommandLine,
+            },
+            action: AuditAction::Forget,
+            subject: None,
+            detail: None,
+            client: None,
+        };
+        let line = serde_json::to_value(ExportedAuditEntry::new(&entry)).unwrap();
+        assert_eq!(line["time"], "2027-01-15T08:00:00Z");
+        assert_eq!(line["seq"], 7);
+        assert_eq!(line["actor"]["source"], "command_line");
     }
 }

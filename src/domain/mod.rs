@@ -13,7 +13,9 @@ mod voucher;
 mod voucher_code;
 mod voucher_terms;
 
-pub use audit::{AuditAction, AuditActor, AuditEntry, AuditSource, UnknownAuditAction};
+pub use audit::{
+    AuditAction, AuditActor, AuditEntry, AuditSource, ExportedAuditEntry, UnknownAuditAction,
+};
 pub use credential::{
     Credential, SECURITY_INFO_URL, TapLifetime, TapLifetimeError, UnknownCredential,
 };
