@@ -1,5 +1,7 @@
 //! Domain types that can only hold valid values. Imports nothing else from the crate.
 
+mod account_end;
+mod day;
 mod email_address;
 mod email_filter;
 mod ip_range;
@@ -7,6 +9,8 @@ mod mail_nickname;
 mod person_name;
 mod provisioning_step;
 
+pub use account_end::{AccountEnd, EndReason, EndStep};
+pub use day::{DAY_SECS, Day, DayError};
 pub use email_address::{
     EmailAddress, EmailAddressError, Mailbox, SubaddressSeparator, SubaddressSeparatorError,
 };

@@ -34,6 +34,8 @@ pub enum Finding {
     Unreserved { email: RegistryKey, upn: String },
     /// A reservation whose registration is gone, or names another username now.
     StrayReservation { upn: String, email: RegistryKey },
+    /// An account's lifecycle record whose registration is gone.
+    StrayLife { email: RegistryKey },
     /// An index or a column that disagrees with the records.
     Index(String),
     /// The database's schema is not the one this program writes.
@@ -54,6 +56,10 @@ impl fmt::Display for Finding {
             Finding::StrayReservation { upn, email } => write!(
                 f,
                 "the username {upn} is reserved for {email}, whose registration does not name it"
+            ),
+            Finding::StrayLife { email } => write!(
+                f,
+                "the lifecycle record of {email} belongs to no registration"
             ),
             Finding::Index(what) => write!(f, "index: {what}"),
             Finding::Schema(what) => write!(f, "schema: {what}"),

@@ -4,8 +4,8 @@
 
 use serde::{Deserialize, Serialize};
 
-use super::{RecordKind, RegistryKey};
-use crate::domain::Step;
+use super::{AccountLife, RecordKind, RegistryKey};
+use crate::domain::{AccountEnd, Step};
 
 /// A sign-up waiting for its address to be verified.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
@@ -97,6 +97,10 @@ pub struct Registration {
     /// earlier registration this store lost): this one recorded it and created nothing.
     #[serde(default)]
     pub existing_account: bool,
+    /// When the account ends, recorded when it is created; `None` for accounts made before
+    /// ends were recorded (they end `ACCOUNT_LIFETIME_DAYS` after their creation, if set).
+    #[serde(default)]
+    pub end: Option<AccountEnd>,
 }
 
 impl Registration {
@@ -120,6 +124,7 @@ impl Registration {
             last_error: None,
             imported: false,
             existing_account: false,
+            end: None,
         }
     }
 
@@ -145,6 +150,7 @@ impl Registration {
             last_error: None,
             imported: true,
             existing_account: false,
+            end: None,
         }
     }
 
@@ -225,6 +231,7 @@ pub enum BackupRecord {
         email: RegistryKey,
         used_through: u64,
     },
+    Lifecycle(AccountLife),
 }
 
 impl BackupRecord {
@@ -236,6 +243,7 @@ impl BackupRecord {
             BackupRecord::Username { .. } => RecordKind::Username,
             BackupRecord::QueueEntry(_) => RecordKind::QueueEntry,
             BackupRecord::Reset { .. } => RecordKind::Reset,
+            BackupRecord::Lifecycle(_) => RecordKind::Lifecycle,
         }
     }
 
@@ -248,6 +256,7 @@ impl BackupRecord {
             BackupRecord::Username { upn, .. } => upn.clone(),
             BackupRecord::QueueEntry(entry) => format!("{:020}", entry.seq),
             BackupRecord::Reset { email, .. } => email.to_string(),
+            BackupRecord::Lifecycle(life) => life.email.to_string(),
         }
     }
 }

@@ -60,6 +60,8 @@ impl BackupStore for PgStore {
         for row in tx.query(queue, &[]).await? {
             exported.records.push(BackupRecord::QueueEntry(entry(&row)));
         }
+        let lives = tx.query("SELECT email, record FROM lifecycle", &[]).await?;
+        records(RecordKind::Lifecycle, lives, &mut exported);
         Ok(exported)
     }
 
@@ -70,7 +72,7 @@ impl BackupStore for PgStore {
             .query_one(
                 "SELECT (SELECT count(*) FROM pending) + (SELECT count(*) FROM registrations)
                     + (SELECT count(*) FROM usernames) + (SELECT count(*) FROM password_resets)
-                    + (SELECT count(*) FROM queue)",
+                    + (SELECT count(*) FROM queue) + (SELECT count(*) FROM lifecycle)",
                 &[],
             )
             .await?;
@@ -101,13 +103,15 @@ impl BackupStore for PgStore {
     }
 }
 
-/// The record of `kind` (pending or registration) a row holds, as a backup holds it.
+/// The record of `kind` (pending, registration or lifecycle) a row holds, as a backup holds
+/// it.
 fn record_from(
     kind: RecordKind,
     value: Json<serde_json::Value>,
 ) -> Result<BackupRecord, StoreError> {
     match kind {
         RecordKind::Pending => decode(kind, value).map(BackupRecord::Pending),
+        RecordKind::Lifecycle => decode(kind, value).map(BackupRecord::Lifecycle),
         _ => decode(kind, value).map(BackupRecord::Registration),
     }
 }
@@ -177,6 +181,13 @@ async fn insert(tx: &Transaction<'_>, record: &BackupRecord) -> Result<(), Store
                     &columns.2,
                     &columns.3,
                 ],
+            )
+            .await?
+        }
+        BackupRecord::Lifecycle(life) => {
+            tx.execute(
+                "INSERT INTO lifecycle (email, version, record) VALUES ($1, $2, $3)",
+                &[&life.email.as_str(), &(life.version as i64), &Json(life)],
             )
             .await?
         }

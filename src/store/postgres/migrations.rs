@@ -28,6 +28,11 @@ pub(in crate::store) const MIGRATIONS: &[(i32, &str, &str)] = &[
         "queue",
         include_str!("../../../migrations/0003_queue.sql"),
     ),
+    (
+        4,
+        "lifecycle",
+        include_str!("../../../migrations/0004_lifecycle.sql"),
+    ),
 ];
 
 /// Any key, the same in every instance: migrations of instances starting together run one

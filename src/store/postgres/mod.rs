@@ -12,7 +12,9 @@
 //!   older (`resets.rs`);
 //! - queued work run by one worker: the worker takes the first due entry with
 //!   `FOR UPDATE SKIP LOCKED` and the registration's lease in the same statement
-//!   (`queue.rs`).
+//!   (`queue.rs`);
+//! - an account's life saved from the copy last read: `UPDATE … WHERE version = …`, and one
+//!   lifecycle run at a time: a lease on the row of `lifecycle_runs` (`lifecycle.rs`).
 //!
 //! Every query is awaited on the caller's runtime, on a pooled connection (deadpool): no
 //! thread waits for the database.
@@ -20,6 +22,7 @@
 mod backup;
 mod error;
 mod housekeeping;
+mod lifecycle;
 mod mail_counts;
 pub(in crate::store) mod migrations;
 mod pending;
@@ -57,6 +60,9 @@ pub struct PgStore {
     migrated: Arc<AtomicBool>,
     /// What the log and the commands name: host, port and database, never the password.
     target: Arc<str>,
+    /// This instance runs the lifecycle now (`lifecycle.rs`): its lease on the run is its
+    /// own, so only this flag keeps it from starting a second run beside the first.
+    lifecycle_running: Arc<AtomicBool>,
 }
 
 impl std::fmt::Debug for PgStore {
@@ -125,6 +131,7 @@ impl PgStore {
             holder: format!("{}:{instance}", std::process::id()).into(),
             migrated: Arc::new(AtomicBool::new(false)),
             target: target.into(),
+            lifecycle_running: Arc::new(AtomicBool::new(false)),
         })
     }
 

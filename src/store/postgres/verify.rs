@@ -24,6 +24,13 @@ const CHECKS: &[(&str, &str)] = &[
             OR record->>'signup_id' IS DISTINCT FROM signup_id
          ORDER BY email COLLATE \"C\"",
     ),
+    (
+        "an account's lifecycle record differs from its mailbox or version column",
+        "SELECT email FROM lifecycle
+         WHERE record->>'email' IS DISTINCT FROM email
+            OR record->>'version' IS DISTINCT FROM version::text
+         ORDER BY email COLLATE \"C\"",
+    ),
 ];
 
 /// Every row whose columns and record disagree. Records whose fields are not there (they do

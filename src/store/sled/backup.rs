@@ -24,6 +24,7 @@ impl BackupStore for SledStore {
             (&self.usernames, RecordKind::Username),
             (&self.queue, RecordKind::QueueEntry),
             (&self.resets, RecordKind::Reset),
+            (&self.lifecycle, RecordKind::Lifecycle),
         ];
         for (tree, kind) in trees {
             for entry in tree.iter() {
@@ -81,6 +82,7 @@ impl SledStore {
             &self.resets,
             &self.queue,
             &self.queue_index,
+            &self.lifecycle,
         ]
         .iter()
         .map(|tree| tree.len())
@@ -118,6 +120,9 @@ impl SledStore {
                 self.resets
                     .insert(email.as_bytes(), encode(&ResetRecord { used_through }))?;
             }
+            BackupRecord::Lifecycle(life) => {
+                self.lifecycle.insert(life.email.as_bytes(), encode(life))?;
+            }
         }
         Ok(())
     }
@@ -141,5 +146,6 @@ fn record(kind: RecordKind, key: &[u8], value: &[u8]) -> Result<BackupRecord, St
             email: RegistryKey::as_recorded(&text(key)?),
             used_through: used_through(value)?,
         },
+        RecordKind::Lifecycle => BackupRecord::Lifecycle(decode(kind, value)?),
     })
 }

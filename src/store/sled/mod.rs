@@ -1,7 +1,7 @@
 //! The sled backend: one process, one directory. This file is the handle — opening,
 //! flushing, watching for failures, the record codec —; what it stores has a file each
-//! (`pending.rs`, `registry.rs`, `queue.rs`, `resets.rs`, `housekeeping.rs`, `backup.rs`,
-//! `verify.rs`, and `mail_counts.rs`, which says that sled counts none), and
+//! (`pending.rs`, `registry.rs`, `queue.rs`, `resets.rs`, `lifecycle.rs`, `housekeeping.rs`,
+//! `backup.rs`, `verify.rs`, and `mail_counts.rs`, which says that sled counts none), and
 //! `integrity.rs` keeps the generation that tells a rolled-back store from a healthy one.
 //!
 //! Trees: `pending` (id → [`PendingSignup`](crate::store::PendingSignup)),
@@ -9,14 +9,16 @@
 //! (mailbox → [`Registration`](crate::store::Registration)), `signups` (sign-up id →
 //! mailbox), `usernames` (lower-cased UPN → the mailbox whose registration reserved it),
 //! `password_resets` (mailbox → the newest reset link used), `queue` (big-endian sequence
-//! number → [`QueueEntry`](crate::store::QueueEntry)) and `queue_index` (mailbox → its
-//! sequence number). sled's default tree holds the readiness probe's scratch key and the
-//! store's generation.
+//! number → [`QueueEntry`](crate::store::QueueEntry)), `queue_index` (mailbox → its
+//! sequence number), `lifecycle` (mailbox → [`AccountLife`](crate::store::AccountLife)) and
+//! `lifecycle_runs` (the last day the daily lifecycle run finished). sled's default tree
+//! holds the readiness probe's scratch key and the store's generation.
 
 mod backup;
 mod error;
 mod housekeeping;
 mod integrity;
+mod lifecycle;
 mod mail_counts;
 mod pending;
 mod queue;
@@ -28,6 +30,7 @@ mod verify;
 
 use std::ops::Deref;
 use std::path::{Path, PathBuf};
+use std::sync::atomic::AtomicBool;
 use std::sync::mpsc::RecvTimeoutError;
 use std::sync::{Arc, Weak};
 use std::time::{Duration, Instant};
@@ -71,6 +74,10 @@ pub struct Handle {
     resets: sled::Tree,
     queue: sled::Tree,
     queue_index: sled::Tree,
+    lifecycle: sled::Tree,
+    lifecycle_runs: sled::Tree,
+    /// A lifecycle run holds the right to run (`lifecycle.rs`).
+    running: AtomicBool,
 }
 
 /// A store opened for `store verify`: what opening it found wrong, and the store when its
@@ -162,6 +169,9 @@ impl SledStore {
             resets: db.open_tree("password_resets")?,
             queue: db.open_tree("queue")?,
             queue_index: db.open_tree("queue_index")?,
+            lifecycle: db.open_tree("lifecycle")?,
+            lifecycle_runs: db.open_tree("lifecycle_runs")?,
+            running: AtomicBool::new(false),
             db,
             failure: FailureWatch::default(),
             integrity,
