@@ -7,6 +7,7 @@
 //! down on request. Every round trip is counted per endpoint.
 
 mod directory;
+mod lifecycle;
 mod members;
 pub mod token;
 mod users;
@@ -40,6 +41,12 @@ pub enum Endpoint {
     GetGroup,
     /// `POST /users/{id}/checkMemberGroups` (the operator sign-in's overage path).
     CheckMemberGroups,
+    /// `POST /users/{id}/assignLicense` on its own (not in a `$batch`).
+    AssignLicense,
+    /// `DELETE /users/{id}`.
+    DeleteUser,
+    /// `POST /directory/deletedItems/{id}/restore`.
+    RestoreUser,
 }
 
 /// A user as the fake directory holds it; `payload` is the create request as received.
@@ -53,6 +60,8 @@ pub struct FakeUser {
     pub usage_location: Option<String>,
     pub payload: Value,
     pub licences: Vec<String>,
+    /// Whether the user may sign in (`accountEnabled`).
+    pub enabled: bool,
     /// The password the user signs in with now: from the create, or the latest change.
     pub password: Option<String>,
     /// Whether the password must be changed at the next sign-in.
@@ -107,6 +116,8 @@ struct State {
     tokens: HashMap<String, std::time::Instant>,
     used_jti: HashSet<String>,
     users: Vec<FakeUser>,
+    /// Deleted users, restorable (Entra's `directory/deletedItems`).
+    deleted: Vec<FakeUser>,
     groups: BTreeMap<String, FakeGroup>,
     skus: Vec<FakeSku>,
     faults: Vec<Fault>,
@@ -260,6 +271,7 @@ impl FakeGraph {
             tokens: HashMap::new(),
             used_jti: HashSet::new(),
             users: Vec::new(),
+            deleted: Vec::new(),
             groups: BTreeMap::new(),
             skus: Vec::new(),
             faults: Vec::new(),
@@ -571,6 +583,29 @@ impl FakeGraph {
         self.state().groups[group].members.clone()
     }
 
+    /// Deleted users, restorable.
+    pub fn deleted_users(&self) -> Vec<FakeUser> {
+        self.state().deleted.clone()
+    }
+
+    /// Gives `upn` the licence `sku` (a seat taken), as an administrator would.
+    pub fn assign_licence(&self, upn: &str, sku: &str) {
+        let mut state = self.state();
+        let seat = state.skus.iter_mut().find(|s| s.id == sku).expect("a SKU");
+        seat.consumed += 1;
+        let user = state
+            .users
+            .iter_mut()
+            .find(|u| u.upn.eq_ignore_ascii_case(upn))
+            .expect("a user");
+        user.licences.push(sku.to_owned());
+    }
+
+    /// The user is deleted for good (30 days after its deletion, Entra does this).
+    pub fn purge_deleted(&self, id: &str) {
+        self.state().deleted.retain(|user| user.id != id);
+    }
+
     pub fn consumed(&self, sku: &str) -> i64 {
         self.state()
             .skus
@@ -606,6 +641,7 @@ impl State {
         payload: Value,
     ) -> String {
         let id = self.new_id();
+        let enabled = payload["accountEnabled"].as_bool().unwrap_or(true);
         let profile = &payload["passwordProfile"];
         self.users.push(FakeUser {
             id: id.clone(),
@@ -622,6 +658,7 @@ impl State {
             extension_attributes: BTreeMap::new(),
             payload,
             licences: Vec::new(),
+            enabled,
             lag: 0,
         });
         id
@@ -681,7 +718,11 @@ impl State {
     /// Counts a write against the budget, or answers 429 when it has no room for it.
     fn over_budget(&mut self, endpoint: Endpoint, body: &[u8]) -> Option<Reply> {
         let cost = match endpoint {
-            Endpoint::CreateUser | Endpoint::UpdateUser => 1,
+            Endpoint::CreateUser
+            | Endpoint::UpdateUser
+            | Endpoint::AssignLicense
+            | Endpoint::DeleteUser
+            | Endpoint::RestoreUser => 1,
             Endpoint::Batch => serde_json::from_slice::<Value>(body)
                 .ok()
                 .and_then(|batch| batch["requests"].as_array().map(Vec::len))
@@ -774,6 +815,9 @@ fn classify(method: &poem::http::Method, path: &str) -> Option<Endpoint> {
         ("GET", ["subscribedSkus"]) => Some(Endpoint::SubscribedSkus),
         ("GET", ["groups", _]) => Some(Endpoint::GetGroup),
         ("POST", ["users", _, "checkMemberGroups"]) => Some(Endpoint::CheckMemberGroups),
+        ("POST", ["users", _, "assignLicense"]) => Some(Endpoint::AssignLicense),
+        ("DELETE", ["users", _]) => Some(Endpoint::DeleteUser),
+        ("POST", ["directory", "deletedItems", _, "restore"]) => Some(Endpoint::RestoreUser),
         _ => None,
     }
 }
