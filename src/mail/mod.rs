@@ -41,6 +41,10 @@ pub enum MailError {
     /// The mail itself cannot be built (e.g. an address lettre refuses); no server was asked.
     #[error("the mail could not be built: {0}")]
     Build(String),
+    /// The recipient's mailbox is gone for good: the server refused it permanently as
+    /// unknown or disabled. Sending again will not help.
+    #[error("the recipient's mailbox refused the mail for good: {0}")]
+    Refused(String),
 }
 
 /// Sends mails through the configured transport.
