@@ -10,6 +10,7 @@ pub mod domain;
 pub mod graph;
 pub mod i18n;
 pub mod ids;
+pub mod lifecycle;
 pub mod limits;
 pub mod mail;
 pub mod metrics;

@@ -2,6 +2,7 @@
 
 mod admin;
 pub mod keys;
+mod lifecycle;
 pub mod load;
 mod tag;
 
@@ -18,6 +19,7 @@ use crate::mail::MailSettings;
 use crate::signup::{FlowSettings, MailLinks, PasswordDelivery};
 use crate::telemetry::LogFormat;
 pub use admin::AdminSettings;
+pub use lifecycle::LifecycleKeys;
 pub use load::{Layers, Locations, Mode, Source, Value};
 
 /// Why the configuration cannot be used. Each message says where and what to change.
@@ -112,6 +114,8 @@ pub struct Settings {
     pub provision_wait: Duration,
     /// `ADMIN_ENABLED` and `ADMIN_GROUP_IDS`: the operator console, `None` when it is off.
     pub admin: Option<AdminSettings>,
+    /// The accounts' lifecycle (`ACCOUNT_LIFETIME_DAYS`, …); see [`Settings::lifecycle_settings`].
+    pub lifecycle: LifecycleKeys,
 }
 
 impl Settings {
@@ -176,6 +180,7 @@ impl Settings {
                 get.int_in("PROVISION_WAIT_SECONDS", 0, 300)? as u64
             ),
             admin: get.admin()?,
+            lifecycle: get.lifecycle()?,
         })
     }
 

@@ -2,12 +2,14 @@
 //! `/debug/mails` lists; otherwise they go over SMTP.
 
 mod html;
+mod lifecycle;
 mod message;
 mod messages;
 mod outbox;
 mod settings;
 mod smtp;
 
+pub use lifecycle::{EndedBecause, account_ended_mail, ending_soon_mail, reverify_mail};
 pub use messages::{
     account_exists_mail, account_failed_mail, account_ready_mail, new_password_mail, password_mail,
     password_reset_link_mail, password_reset_support_mail, password_reset_unfinished_mail,

@@ -1,7 +1,9 @@
 //! Prometheus metrics (`METRICS_ENABLED`): sign-ups and password resets by outcome, Graph
 //! calls by endpoint and status with latency, mails sent and failed, the number of pending
 //! sign-ups, and the provisioning queue with the write budget (length, oldest age,
-//! throttling pauses, writes).
+//! throttling pauses, writes); the accounts' lifecycle in `lifecycle.rs`.
+
+mod lifecycle;
 
 use std::collections::VecDeque;
 use std::sync::{Arc, Mutex, PoisonError};
@@ -51,6 +53,7 @@ struct Inner {
     registry: Registry,
     flow: FlowMetrics,
     graph: GraphMetrics,
+    lifecycle: lifecycle::LifecycleMetrics,
     /// When the writes of the last minute were admitted.
     recent_writes: Mutex<VecDeque<(Instant, u32)>>,
 }
@@ -244,10 +247,12 @@ impl Metrics {
         let mut registry = Registry::with_prefix("ms365");
         let flow = FlowMetrics::register(&mut registry);
         let graph = GraphMetrics::register(&mut registry);
+        let lifecycle = lifecycle::LifecycleMetrics::register(&mut registry);
         Metrics(Arc::new(Inner {
             registry,
             flow,
             graph,
+            lifecycle,
             recent_writes: Mutex::new(VecDeque::new()),
         }))
     }
