@@ -601,6 +601,17 @@ impl FakeGraph {
         user.licences.push(sku.to_owned());
     }
 
+    /// Gives the user a usage location, which Graph needs to assign it a licence.
+    pub fn set_usage_location(&self, upn: &str, location: &str) {
+        let mut state = self.state();
+        let user = state
+            .users
+            .iter_mut()
+            .find(|u| u.upn.eq_ignore_ascii_case(upn))
+            .expect("a user");
+        user.usage_location = Some(location.to_owned());
+    }
+
     /// The user is deleted for good (30 days after its deletion, Entra does this).
     pub fn purge_deleted(&self, id: &str) {
         self.state().deleted.retain(|user| user.id != id);

@@ -429,7 +429,8 @@ fn assign_license(state: &mut State, user_key: &str, body: &Value) -> Reply {
     let Some(user) = visible_user(state, user_key) else {
         return not_found(user_key);
     };
-    if user.usage_location.is_none() {
+    // Graph asks for a usage location to assign a licence, not to take one away.
+    if user.usage_location.is_none() && !wanted.is_empty() {
         return bad_request(
             "License assignment cannot be done for user with invalid usage location.",
         );
