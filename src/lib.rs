@@ -8,6 +8,7 @@ pub mod config;
 pub mod directory;
 pub mod domain;
 pub mod graph;
+pub mod housekeeping;
 pub mod i18n;
 pub mod ids;
 pub mod lifecycle;

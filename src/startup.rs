@@ -12,11 +12,12 @@ use url::Url;
 use crate::config::Settings;
 use crate::directory::{Directory, SimulatedDirectory};
 use crate::graph::GraphClient;
+use crate::housekeeping::Background;
 use crate::i18n::Catalogs;
 use crate::limits::HourlyLimit;
 use crate::mail::{Mailer, Outbox, SmtpMailer};
 use crate::metrics::Metrics;
-use crate::signup::{Clock, MailLinks, Signups, system_clock};
+use crate::signup::{self, Clock, MailLinks, Parts, Signups, system_clock};
 use crate::store::Store;
 use crate::web::{self, AppState, BodyLimits, ConnectionLimits, ProxyTrust};
 
@@ -40,6 +41,8 @@ pub struct Application {
     state: AppState,
     /// `METRICS_BIND`: a second listener that serves only `/metrics`.
     metrics_listener: Option<(TcpListener, SocketAddr)>,
+    /// The sign-up service's parts; the queue worker runs provisioning.
+    signups: Signups,
     housekeeping_every: Duration,
     connection_limits: ConnectionLimits,
     body_limits: BodyLimits,
@@ -72,37 +75,9 @@ impl Application {
             overrides,
             &metrics,
         )?;
-        let proxies = ProxyTrust::new(
-            settings.reverse_proxy_count,
-            settings.trusted_proxies.clone(),
+        let state = app_state(
+            settings, store, catalogs, public_url, &signups, outbox, &metrics,
         );
-        if proxies.trusts_anyone() {
-            tracing::warn!(
-                "REVERSE_PROXY_COUNT is set without TRUSTED_PROXIES: a client that reaches BIND directly can choose its own address and escape the rate limits; set TRUSTED_PROXIES to the proxies' addresses"
-            );
-        }
-        let state = AppState {
-            signups: Arc::new(signups),
-            catalogs,
-            store,
-            support_email: settings.support_email.clone(),
-            sign_in_url: settings.sign_in_url.clone(),
-            public_url,
-            email_pattern: (!settings.email_address_filter.allows_everything())
-                .then(|| settings.email_address_filter.as_pattern().to_owned()),
-            // Kept mails hold links and temporary passwords: in PRODUCTION no page lists them.
-            outbox: outbox.filter(|_| settings.mode != crate::config::Mode::Production),
-            proxies,
-            ipv6_prefix: settings.rate_limit_ipv6_prefix,
-            signup_limit: Arc::new(HourlyLimit::new(settings.rate_limit_per_ip_per_hour)),
-            metrics: metrics.clone(),
-            metrics_route: settings.metrics_enabled && settings.metrics_bind.is_none(),
-            check_limit: Arc::new(HourlyLimit::new(
-                settings.rate_limit_per_ip_per_hour.saturating_mul(10),
-            )),
-            home_pages: Default::default(),
-        }
-        .with_home_pages();
         let metrics_listener = match (&settings.metrics_bind, settings.metrics_enabled) {
             (Some(address), true) => Some(bind(address, "METRICS_BIND").await?),
             _ => None,
@@ -112,6 +87,7 @@ impl Application {
             local_addr,
             state,
             metrics_listener,
+            signups,
             housekeeping_every,
             connection_limits,
             body_limits,
@@ -143,25 +119,7 @@ impl Application {
         shutdown: impl Future<Output = ()> + Send,
     ) -> anyhow::Result<()> {
         let store = self.state.store.clone();
-        // The background tasks stop between two pieces of work when told, and are waited
-        // for: once this returns nothing of theirs holds the store (a test, or `store`
-        // commands run right after, can open it).
-        let (stop_background, stopping) = tokio::sync::watch::channel(());
-        let stopped = |mut stopping: tokio::sync::watch::Receiver<()>| async move {
-            let _ = stopping.changed().await;
-        };
-        let housekeeping = tokio::spawn(housekeeping(
-            self.state.clone(),
-            self.housekeeping_every,
-            stopped(stopping.clone()),
-        ));
-        // The provisioning queue: resumes what a restart or a crash left queued.
-        let worker = tokio::spawn(
-            self.state
-                .signups
-                .clone()
-                .run_queue(stopped(stopping.clone())),
-        );
+        let background = Background::start(&self.state, &self.signups, self.housekeeping_every);
         let limits = self.connection_limits;
         let metrics_server = self.metrics_listener.map(|(listener, _)| {
             let app = web::metrics_routes(self.state.clone());
@@ -183,9 +141,7 @@ impl Application {
             }
         };
         web::serve(self.listener, app, limits, stop, Duration::from_secs(30)).await;
-        let _ = stop_background.send(());
-        let _ = housekeeping.await;
-        let _ = worker.await;
+        background.stop().await;
         if let Some(metrics_server) = metrics_server {
             metrics_server.abort();
             let _ = metrics_server.await;
@@ -199,6 +155,50 @@ impl Application {
         tracing::info!("stopped; store flushed");
         Ok(())
     }
+}
+
+/// The state every handler shares.
+fn app_state(
+    settings: &Settings,
+    store: Store,
+    catalogs: Catalogs,
+    public_url: Url,
+    signups: &Signups,
+    outbox: Option<Outbox>,
+    metrics: &Metrics,
+) -> AppState {
+    let proxies = ProxyTrust::new(
+        settings.reverse_proxy_count,
+        settings.trusted_proxies.clone(),
+    );
+    if proxies.trusts_anyone() {
+        tracing::warn!(
+            "REVERSE_PROXY_COUNT is set without TRUSTED_PROXIES: a client that reaches BIND directly can choose its own address and escape the rate limits; set TRUSTED_PROXIES to the proxies' addresses"
+        );
+    }
+    AppState {
+        flow: signups.flow.clone(),
+        resets: signups.resets.clone(),
+        catalogs,
+        store,
+        support_email: settings.support_email.clone(),
+        sign_in_url: settings.sign_in_url.clone(),
+        public_url,
+        email_pattern: (!settings.email_address_filter.allows_everything())
+            .then(|| settings.email_address_filter.as_pattern().to_owned()),
+        // Kept mails hold links and temporary passwords: in PRODUCTION no page lists them.
+        outbox: outbox.filter(|_| settings.mode != crate::config::Mode::Production),
+        proxies,
+        ipv6_prefix: settings.rate_limit_ipv6_prefix,
+        signup_limit: Arc::new(HourlyLimit::new(settings.rate_limit_per_ip_per_hour)),
+        metrics: metrics.clone(),
+        metrics_route: settings.metrics_enabled && settings.metrics_bind.is_none(),
+        check_limit: Arc::new(HourlyLimit::new(
+            settings.rate_limit_per_ip_per_hour.saturating_mul(10),
+        )),
+        home_pages: Default::default(),
+    }
+    .with_home_pages()
 }
 
 async fn bind(address: &str, key: &str) -> anyhow::Result<(TcpListener, SocketAddr)> {
@@ -234,54 +234,21 @@ pub fn build_signups(
             web::paths::absolute(&public_url, web::paths::PASSWORD_PREFIX),
         );
     }
-    let signups = Signups::new(
-        store.clone(),
-        directory,
+    let context = signup::Context {
+        store: store.clone(),
         mailer,
-        catalogs.clone(),
-        &settings.jwt_secret_key,
-        settings.flow(links),
-        overrides.clock.unwrap_or_else(system_clock),
-    )
-    .context("JWT_SECRET_KEY cannot be used as a signing key")?
-    .with_metrics(metrics.clone());
+        catalogs: catalogs.clone(),
+        clock: overrides.clock.unwrap_or_else(system_clock),
+        metrics: metrics.clone(),
+    };
+    let signups = Signups::build(Parts {
+        context,
+        directory,
+        secret: settings.jwt_secret_key.clone(),
+        settings: settings.signup(links),
+    })
+    .context("JWT_SECRET_KEY cannot be used as a signing key")?;
     Ok((signups, outbox))
-}
-
-/// Periodic chores while serving: delete expired pending sign-ups (so a flood of
-/// unconfirmed ones does not grow the store for ever) and forget recovered rate limits.
-async fn housekeeping(state: AppState, every: Duration, stop: impl Future<Output = ()>) {
-    let mut tick = tokio::time::interval(every);
-    // Unreadable records already logged and counted: each once, not every pass.
-    let mut reported = std::collections::HashSet::new();
-    let mut stop = std::pin::pin!(stop);
-    loop {
-        tokio::select! {
-            _ = tick.tick() => {}
-            () = &mut stop => return,
-        }
-        state.prune_limits();
-        match state.store.purge_expired(state.signups.now()).await {
-            Ok(purged) => {
-                if purged.deleted > 0 {
-                    let deleted = purged.deleted;
-                    tracing::info!(purged = deleted, "expired pending sign-ups deleted");
-                }
-                for record in purged.unreadable {
-                    if reported.insert((record.kind, record.key.clone())) {
-                        state.metrics.unreadable_record();
-                        tracing::error!(
-                            kind = %record.kind,
-                            key = %record.key,
-                            error = %record.error,
-                            "an unreadable record in the store was skipped (its link cannot work); the rest is served. If it matters, restore DATABASE_PATH from a backup"
-                        );
-                    }
-                }
-            }
-            Err(err) => tracing::error!(error = %err, "cannot purge expired sign-ups"),
-        }
-    }
 }
 
 /// The configured store, ready for a command: PostgreSQL (`DATABASE_URL`, migrated now)

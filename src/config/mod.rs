@@ -4,6 +4,7 @@ mod admin;
 pub mod keys;
 mod lifecycle;
 pub mod load;
+mod signup;
 mod tag;
 
 use std::path::PathBuf;
@@ -12,11 +13,10 @@ use std::time::Duration;
 use secrecy::{ExposeSecret, SecretString};
 use url::Url;
 
-use crate::directory::MailboxTagger;
 use crate::domain::{EmailFilter, IpRange, SubaddressSeparator};
 use crate::graph::GraphSettings;
 use crate::mail::MailSettings;
-use crate::signup::{FlowSettings, MailLinks, PasswordDelivery};
+use crate::signup::PasswordDelivery;
 use crate::telemetry::LogFormat;
 pub use admin::AdminSettings;
 pub use lifecycle::LifecycleKeys;
@@ -182,26 +182,6 @@ impl Settings {
             admin: get.admin()?,
             lifecycle: get.lifecycle()?,
         })
-    }
-
-    /// What the sign-up flow needs; `links` lead to `PUBLIC_URL` or, outside PRODUCTION, to
-    /// the address the server is bound to (known only once it is).
-    pub fn flow(&self, links: MailLinks) -> FlowSettings {
-        FlowSettings {
-            filter: self.email_address_filter.clone(),
-            separator: self.email_subaddress_separator,
-            token_ttl: self.verification_token_ttl,
-            mails_per_address_per_hour: self.rate_limit_mails_per_address_per_hour,
-            mails_per_hour: self.rate_limit_mails_per_hour,
-            password_bytes: self.generated_password_bytes,
-            password_delivery: self.password_delivery,
-            support_email: self.support_email.clone(),
-            sign_in_url: self.sign_in_url.clone(),
-            password_reset_ttl: self.password_reset_ttl,
-            provision_wait: self.provision_wait,
-            mailbox_tags: MailboxTagger::new(&self.mailbox_tag_secret),
-            links,
-        }
     }
 }
 

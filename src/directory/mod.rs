@@ -13,6 +13,11 @@ pub use tag::{MailboxTag, MailboxTagger};
 
 use crate::domain::MailNickname;
 
+/// The application roles (Graph application permissions) that let an app set a user's
+/// password (`Directory::set_password`): the narrow one first. `check` looks for them, and
+/// a refused password change names them.
+pub const PASSWORD_ROLES: [&str; 2] = ["User-PasswordProfile.ReadWrite.All", "User.ReadWrite.All"];
+
 /// A user to create.
 #[derive(Debug)]
 pub struct NewUser<'a> {

@@ -1,6 +1,7 @@
 //! Domain types that can only hold valid values. Imports nothing else from the crate.
 
 mod account_end;
+mod audit;
 mod day;
 mod email_address;
 mod email_filter;
@@ -10,6 +11,7 @@ mod person_name;
 mod provisioning_step;
 
 pub use account_end::{AccountEnd, EndReason, EndStep};
+pub use audit::{AuditAction, AuditActor, AuditEntry, AuditSource, UnknownAuditAction};
 pub use day::{DAY_SECS, Day, DayError};
 pub use email_address::{
     EmailAddress, EmailAddressError, Mailbox, SubaddressSeparator, SubaddressSeparatorError,

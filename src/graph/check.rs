@@ -5,6 +5,7 @@
 use super::credentials::{Certificate, PrivateKey, Thumbprint};
 use super::types::{Group, SubscribedSkus};
 use super::{GraphClient, GraphSettings, SetupError};
+use crate::directory::PASSWORD_ROLES;
 
 /// The outcome of one check, as one line for a person.
 #[derive(Debug, Clone, PartialEq, Eq)]
@@ -40,10 +41,6 @@ impl std::fmt::Display for CheckResult {
         write!(f, "{mark} {}: {}", self.name, self.detail)
     }
 }
-
-/// The application roles (Graph application permissions) that let an app set a user's
-/// password: the narrow one first.
-pub const PASSWORD_ROLES: [&str; 2] = ["User-PasswordProfile.ReadWrite.All", "User.ReadWrite.All"];
 
 /// Checks the Graph settings and the tenant: the credential files first (each on its own,
 /// for precise messages), then, with a client, the token, its roles, the SKUs and the

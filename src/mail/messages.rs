@@ -35,7 +35,7 @@ pub fn verification_mail(
 #[allow(clippy::too_many_arguments)]
 pub fn password_mail(
     tr: &Tr,
-    to: &EmailAddress,
+    to: &Mailbox,
     first_name: &str,
     upn: &str,
     password: &str,
@@ -49,7 +49,7 @@ pub fn password_mail(
     push_credentials(&mut text, tr, upn, password, sign_in_url);
     push_reset_page(&mut text, tr, reset_page);
     push_support(&mut text, tr, support);
-    mail(tr, to, tr.t("Your new account"), text, true)
+    mail(tr, to.address(), tr.t("Your new account"), text, true)
 }
 
 /// The mail with a password reset link, to the mailbox of an account this server created.
@@ -151,7 +151,7 @@ pub fn password_reset_unfinished_mail(
 /// The mail with a new temporary password, after a reset.
 pub fn new_password_mail(
     tr: &Tr,
-    to: &EmailAddress,
+    to: &Mailbox,
     upn: &str,
     password: &str,
     support: &str,
@@ -166,7 +166,13 @@ pub fn new_password_mail(
     text.push_str(tr.t("If you did not ask for this, contact support at once: someone with access to your mailbox asked for it."));
     push_reset_page(&mut text, tr, reset_page);
     push_support(&mut text, tr, support);
-    mail(tr, to, tr.t("Your new temporary password"), text, true)
+    mail(
+        tr,
+        to.address(),
+        tr.t("Your new temporary password"),
+        text,
+        true,
+    )
 }
 
 /// The username and the password, each on an indented line of its own (people copy them;
@@ -195,7 +201,7 @@ fn push_reset_page(text: &mut String, tr: &Tr, reset_page: Option<&str>) {
 /// (When the password goes by mail, that mail is the one that says the account is ready.)
 pub fn account_ready_mail(
     tr: &Tr,
-    to: &EmailAddress,
+    to: &Mailbox,
     first_name: &str,
     upn: &str,
     link: &str,
@@ -210,17 +216,18 @@ pub fn account_ready_mail(
     ));
     text.push_str(&format!("\n\n{link}\n"));
     push_support(&mut text, tr, support);
-    mail(tr, to, tr.t("Your new account is ready"), text, false)
+    mail(
+        tr,
+        to.address(),
+        tr.t("Your new account is ready"),
+        text,
+        false,
+    )
 }
 
 /// A queued account could not be created, and waiting will not change that (a licence is
 /// missing, say): the person is told whom to ask.
-pub fn account_failed_mail(
-    tr: &Tr,
-    to: &EmailAddress,
-    first_name: &str,
-    support: &str,
-) -> OutgoingMail {
+pub fn account_failed_mail(tr: &Tr, to: &Mailbox, first_name: &str, support: &str) -> OutgoingMail {
     let mut text = tr.tf("Hello {name},", &[("name", first_name)]);
     text.push_str("\n\n");
     text.push_str(tr.t(
@@ -238,7 +245,7 @@ pub fn account_failed_mail(
     }
     mail(
         tr,
-        to,
+        to.address(),
         tr.t("Your account could not be created"),
         text,
         false,
@@ -250,7 +257,7 @@ pub fn account_failed_mail(
 /// password is replaced (`reset_page`, when resets are on) or whom to ask.
 pub fn account_exists_mail(
     tr: &Tr,
-    to: &EmailAddress,
+    to: &Mailbox,
     first_name: &str,
     upn: &str,
     reset_page: Option<&str>,
@@ -272,7 +279,7 @@ pub fn account_exists_mail(
     push_support(&mut text, tr, support);
     mail(
         tr,
-        to,
+        to.address(),
         tr.t("This address already has an account"),
         text,
         false,

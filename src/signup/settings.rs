@@ -1,4 +1,5 @@
-//! What the sign-up flow is configured with; `config` builds it (`Settings::flow`).
+//! What each part of the sign-up service is configured with; `config` builds them all
+//! (`Settings::signup`), each part gets its own slice.
 
 use std::time::Duration;
 
@@ -7,7 +8,17 @@ use url::Url;
 use crate::directory::MailboxTagger;
 use crate::domain::{EmailFilter, SubaddressSeparator};
 
-/// What the flow needs from the configuration.
+/// Every slice, as the configuration gives them.
+#[derive(Debug, Clone)]
+pub struct SignupSettings {
+    pub flow: FlowSettings,
+    pub provision: ProvisionSettings,
+    pub reset: ResetSettings,
+    /// Where the links in mails lead.
+    pub links: MailLinks,
+}
+
+/// What the sign-up flow (submit, the link's page, confirm) needs.
 #[derive(Debug, Clone)]
 pub struct FlowSettings {
     /// `EMAIL_ADDRESS_FILTER`.
@@ -20,6 +31,13 @@ pub struct FlowSettings {
     pub mails_per_address_per_hour: u32,
     /// `RATE_LIMIT_MAILS_PER_HOUR`: verification mails in total.
     pub mails_per_hour: u32,
+    /// `SUPPORT_EMAIL`.
+    pub support_email: String,
+}
+
+/// What provisioning (the state machine and the queue worker) needs.
+#[derive(Debug, Clone)]
+pub struct ProvisionSettings {
     /// `GENERATED_PASSWORD_BYTES`.
     pub password_bytes: usize,
     /// `PASSWORD_DELIVERY`.
@@ -28,17 +46,32 @@ pub struct FlowSettings {
     pub support_email: String,
     /// `SIGN_IN_URL`, named in the password mail.
     pub sign_in_url: Url,
-    /// `PASSWORD_RESET_TOKEN_TTL_MINUTES`; `None` when `PASSWORD_RESET_ENABLED` is off.
-    pub password_reset_ttl: Option<Duration>,
     /// `PROVISION_WAIT_SECONDS`: how long a confirm waits before the queue takes over.
     pub provision_wait: Duration,
     /// `MAILBOX_TAG_SECRET`: the tag written on each user, found again by the name query.
     pub mailbox_tags: MailboxTagger,
-    /// Where the links in mails lead.
-    pub links: MailLinks,
 }
 
-/// The links the flow puts into mails. The flow knows no paths: `startup` builds these from
+/// What password resets need.
+#[derive(Debug, Clone)]
+pub struct ResetSettings {
+    /// `EMAIL_ADDRESS_FILTER`.
+    pub filter: EmailFilter,
+    /// How an entered address becomes its mailbox.
+    pub separator: SubaddressSeparator,
+    /// `PASSWORD_RESET_TOKEN_TTL_MINUTES`; `None` when `PASSWORD_RESET_ENABLED` is off.
+    pub ttl: Option<Duration>,
+    /// `GENERATED_PASSWORD_BYTES`.
+    pub password_bytes: usize,
+    /// `PASSWORD_DELIVERY`.
+    pub password_delivery: PasswordDelivery,
+    /// `SUPPORT_EMAIL`.
+    pub support_email: String,
+    /// `SIGN_IN_URL`, named in the new password's mail.
+    pub sign_in_url: Url,
+}
+
+/// The links the service puts into mails. It knows no paths: `startup` builds these from
 /// `PUBLIC_URL` (or the bound address outside PRODUCTION) and the web layer's paths, so every
 /// path is spelled in one place.
 #[derive(Debug, Clone)]

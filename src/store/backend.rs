@@ -17,11 +17,11 @@ use async_trait::async_trait;
 use tokio::sync::watch;
 
 use super::{
-    AccountLife, BackupRecord, Claim, Finding, Forgotten, Imported, Lease, LifecycleRun, Listed,
-    Lookup, PendingSignup, Purged, QueueEntry, QueueStats, Registration, RegistryKey, StoreError,
-    UsedResetLink,
+    AccountLife, AuditQuery, BackupRecord, Claim, Finding, Forgotten, Imported, Lease,
+    LifecycleRun, Listed, Lookup, PendingSignup, Purged, QueueEntry, QueueStats, Registration,
+    RegistryKey, StoreError, UsedResetLink,
 };
-use crate::domain::Mailbox;
+use crate::domain::{AuditEntry, Mailbox};
 
 /// Sign-ups waiting for their link (`pending.rs`).
 #[async_trait]
@@ -195,6 +195,18 @@ pub trait LifecycleStore {
     ) -> Result<Option<LifecycleRun>, StoreError>;
 }
 
+/// The operators' audit log (`audit.rs`): append-only, numbered in the order written.
+#[async_trait]
+pub trait AuditLog {
+    /// Appends `entry` (its `seq` is ignored) under the next number, durably — on disk
+    /// (sled) or committed (PostgreSQL) — before it returns, so an action written here
+    /// first is never done unrecorded. Returns the number.
+    async fn append_audit(&self, entry: &AuditEntry) -> Result<u64, StoreError>;
+
+    /// The lines `query` asks for, newest first unless it asks for the oldest.
+    async fn audit_entries(&self, query: &AuditQuery) -> Result<Listed<AuditEntry>, StoreError>;
+}
+
 /// Mails counted against the hourly limits (`mail_counts.rs`).
 #[async_trait]
 pub trait MailCounts {
@@ -261,6 +273,7 @@ pub trait Backend:
     + QueueStore
     + ResetStore
     + LifecycleStore
+    + AuditLog
     + MailCounts
     + Housekeeping
     + BackupStore
@@ -276,6 +289,7 @@ impl<T> Backend for T where
         + QueueStore
         + ResetStore
         + LifecycleStore
+        + AuditLog
         + MailCounts
         + Housekeeping
         + BackupStore

@@ -7,7 +7,8 @@
 //! and the right to provision (`lease.rs`) —, the backup file's format (`backup/`) and
 //! `store verify` (`verify.rs`, reporting `findings.rs`). `sled/` and
 //! `postgres/` implement the traits, each in files named after them: `pending.rs`,
-//! `registry.rs`, `queue.rs`, `resets.rs`, `lifecycle.rs`, `mail_counts.rs`, `housekeeping.rs`,
+//! `registry.rs`, `queue.rs`, `resets.rs`, `lifecycle.rs`, `audit.rs`, `mail_counts.rs`,
+//! `housekeeping.rs`,
 //! `backup.rs` and `verify.rs`; sled's `integrity.rs` notices a store rolled back to an
 //! older state.
 //!
@@ -36,8 +37,8 @@ use std::path::Path;
 use std::sync::Arc;
 
 pub use backend::{
-    Backend, BackupStore, Durability, Exported, FailureWatch, Housekeeping, LifecycleStore,
-    MailCounts, PendingStore, QueueStore, RegistryStore, ResetStore,
+    AuditLog, Backend, BackupStore, Durability, Exported, FailureWatch, Housekeeping,
+    LifecycleStore, MailCounts, PendingStore, QueueStore, RegistryStore, ResetStore,
 };
 pub use backup::{BackupError, Copied};
 pub use error::StoreError;
@@ -48,8 +49,8 @@ pub use lease::{Lease, RowLease};
 pub use lifecycle::{AccountLife, Ending, LifecycleRun, Reverification};
 pub use postgres::LEASE_RENEWAL;
 pub use records::{
-    BackupRecord, Claim, Forgotten, Imported, Listed, Lookup, PendingSignup, Purged, QueueEntry,
-    QueueStats, Registration, Unreadable, UsedResetLink,
+    AuditQuery, BackupRecord, Claim, Forgotten, Imported, Listed, Lookup, PendingSignup, Purged,
+    QueueEntry, QueueStats, Registration, Unreadable, UsedResetLink,
 };
 
 use self::postgres::PgStore;

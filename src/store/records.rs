@@ -5,7 +5,7 @@
 use serde::{Deserialize, Serialize};
 
 use super::{AccountLife, RecordKind, RegistryKey};
-use crate::domain::{AccountEnd, Step};
+use crate::domain::{AccountEnd, AuditAction, AuditEntry, Step};
 
 /// A sign-up waiting for its address to be verified.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
@@ -232,6 +232,8 @@ pub enum BackupRecord {
         used_through: u64,
     },
     Lifecycle(AccountLife),
+    /// A line of the audit log.
+    Audit(AuditEntry),
 }
 
 impl BackupRecord {
@@ -244,6 +246,7 @@ impl BackupRecord {
             BackupRecord::QueueEntry(_) => RecordKind::QueueEntry,
             BackupRecord::Reset { .. } => RecordKind::Reset,
             BackupRecord::Lifecycle(_) => RecordKind::Lifecycle,
+            BackupRecord::Audit(_) => RecordKind::Audit,
         }
     }
 
@@ -257,7 +260,42 @@ impl BackupRecord {
             BackupRecord::QueueEntry(entry) => format!("{:020}", entry.seq),
             BackupRecord::Reset { email, .. } => email.to_string(),
             BackupRecord::Lifecycle(life) => life.email.to_string(),
+            BackupRecord::Audit(entry) => format!("{:020}", entry.seq),
         }
+    }
+}
+
+/// Which lines of the audit log to read, and in which order.
+#[derive(Debug, Clone, Default, PartialEq, Eq)]
+pub struct AuditQuery {
+    /// Only lines written at or after this time (Unix seconds).
+    pub since: Option<u64>,
+    /// Only lines before this one (`seq`): the next page of a newest-first listing.
+    pub before: Option<u64>,
+    /// Only this operator's lines: their UPN or object id, any letter case.
+    pub operator: Option<String>,
+    pub action: Option<AuditAction>,
+    /// At most this many lines.
+    pub limit: Option<usize>,
+    /// Oldest first (an export) instead of newest first (the console).
+    pub oldest_first: bool,
+}
+
+impl AuditQuery {
+    /// Whether `entry` is one of the lines asked for (but for the order and the limit).
+    pub fn matches(&self, entry: &AuditEntry) -> bool {
+        let operator = self.operator.as_deref().map(str::trim);
+        self.since.is_none_or(|since| entry.at >= since)
+            && self.before.is_none_or(|before| entry.seq < before)
+            && self.action.is_none_or(|action| entry.action == action)
+            && operator.is_none_or(|operator| {
+                entry.actor.upn.eq_ignore_ascii_case(operator)
+                    || entry
+                        .actor
+                        .object_id
+                        .as_deref()
+                        .is_some_and(|id| id.eq_ignore_ascii_case(operator))
+            })
     }
 }
 

@@ -31,7 +31,7 @@ pub async fn metrics(Data(state): Data<&AppState>) -> Response {
     let queue: QueueStats = state.store.queue_stats().await.unwrap_or_default();
     let oldest_age = queue
         .oldest_queued_at
-        .map_or(0, |at| state.signups.now().saturating_sub(at));
+        .map_or(0, |at| state.flow.now().saturating_sub(at));
     state.metrics.queue(queue.length, oldest_age);
     Response::builder()
         .content_type("text/plain; version=0.0.4; charset=utf-8")

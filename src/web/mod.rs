@@ -1,4 +1,4 @@
-//! The HTTP layer: the handlers (`signup`, `verify`, `password`, `api`, …) and their `pages`, the one
+//! The HTTP layer: the handlers (`signup`, `verify`, `reset`, `api`, …) and their `pages`, the one
 //! renderer (`response`), each request's `context`, and the `front_door` every request
 //! passes through (the accept loop, proxies, the same-origin check, body limits, the log).
 
@@ -12,9 +12,9 @@ pub mod form;
 pub mod front_door;
 mod health;
 mod pages;
-mod password;
 pub mod paths;
 mod refusal;
+mod reset;
 mod response;
 mod routes;
 mod signup;
@@ -31,7 +31,7 @@ use crate::i18n::Catalogs;
 use crate::limits::HourlyLimit;
 use crate::mail::Outbox;
 use crate::metrics::Metrics;
-use crate::signup::Signups;
+use crate::signup::{Flow, Resets};
 use crate::store::Store;
 pub use context::RequestContext;
 pub use front_door::body_limit::{BodyLimits, MAX_BODY_BYTES};
@@ -43,7 +43,10 @@ pub use signup::HomePages;
 /// Shared state of every handler. Cheap to clone.
 #[derive(Clone)]
 pub struct AppState {
-    pub signups: Arc<Signups>,
+    /// The sign-up flow: the form, the link's page and its button.
+    pub flow: Arc<Flow>,
+    /// Password resets (routed only when enabled).
+    pub resets: Arc<Resets>,
     pub catalogs: Catalogs,
     pub store: Store,
     pub support_email: String,
@@ -81,9 +84,7 @@ impl AppState {
     /// The password reset page in `lang` under `links`, when resets are enabled: pages
     /// link to it only then.
     pub fn reset_page(&self, links: &paths::Links, lang: &str) -> Option<String> {
-        self.signups
-            .password_reset_enabled()
-            .then(|| links.password_in(lang))
+        self.resets.enabled().then(|| links.password_in(lang))
     }
 
     /// Counts a sign-up post from the request's client; `Err` is the time to wait.
@@ -114,7 +115,7 @@ impl AppState {
     pub fn prune_limits(&self) {
         self.signup_limit.prune();
         self.check_limit.prune();
-        self.signups.prune_limits();
+        self.flow.prune_limits();
     }
 }
 
@@ -141,7 +142,7 @@ pub fn routes(
 /// `Allow` follow from this list; the front door's same-origin check and body limits apply
 /// to every POST whatever its route.
 fn table(state: &AppState) -> Vec<Line> {
-    let resets = state.signups.password_reset_enabled();
+    let resets = state.resets.enabled();
     vec![
         route(paths::HOME).get(signup::index),
         route(paths::HOME_IN).get(signup::index_in),
@@ -149,15 +150,13 @@ fn table(state: &AppState) -> Vec<Line> {
         route(paths::CHECK_EMAIL).post(signup::check_email),
         route(paths::VERIFY).get(verify::show).post(verify::confirm),
         route(paths::PASSWORD)
-            .get(password::index)
-            .post(password::request)
+            .get(reset::index)
+            .post(reset::request)
             .when(resets),
-        route(paths::PASSWORD_IN)
-            .get(password::index_in)
-            .when(resets),
+        route(paths::PASSWORD_IN).get(reset::index_in).when(resets),
         route(paths::PASSWORD_LINK)
-            .get(password::show)
-            .post(password::reset)
+            .get(reset::show)
+            .post(reset::new_password)
             .when(resets),
         // Off, `/password` would be `/{lang}`: nothing there, not even a 405.
         route(paths::PASSWORD).not_found().when(!resets),

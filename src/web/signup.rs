@@ -152,7 +152,7 @@ async fn form_again(
     status: StatusCode,
 ) -> Response {
     let email_ok = errors.get(Field::Email).is_none()
-        && matches!(state.signups.check_email(&values.email).await, Ok(Ok(_)));
+        && matches!(state.flow.check_email(&values.email).await, Ok(Ok(_)));
     let view = FormView {
         values,
         errors,
@@ -182,7 +182,7 @@ pub async fn submit(
     let tr = ctx.tr_with(&state.catalogs, values.lang.as_deref());
     let outcome = match state.limit_signup(ctx) {
         Err(wait) => Err(SubmitError::RateLimited(wait)),
-        Ok(()) => state.signups.submit(&values, &tr).await,
+        Ok(()) => state.flow.submit(&values, &tr).await,
     };
     let err = match outcome {
         Ok(email) => return Ok(mail_sent(ctx, state, &tr, &email)),
@@ -206,7 +206,7 @@ pub async fn submit(
 /// The answer to a sign-up taken: check your mailbox. As a page, it stands where the form
 /// stood, under the same heading.
 fn mail_sent(ctx: &RequestContext, state: &AppState, tr: &Tr, email: &Mailbox) -> Response {
-    let hours = state.signups.settings().token_ttl.as_secs().div_ceil(3600);
+    let hours = state.flow.settings().token_ttl.as_secs().div_ceil(3600);
     let answer = check_mailbox(tr, ctx.links(), email.as_str(), hours);
     let content = if ctx.htmx {
         answer
@@ -274,7 +274,7 @@ pub async fn check_email(
             email_status(&tr, None, false),
         ));
     }
-    let fragment = match state.signups.check_email(&form.email).await {
+    let fragment = match state.flow.check_email(&form.email).await {
         Ok(Ok(_)) => email_status(&tr, None, true),
         Ok(Err(error)) => email_status(&tr, Some(error), false),
         Err(err) => {
@@ -309,7 +309,7 @@ async fn checked_form_page(
     let mut errors = FieldErrors::default();
     if !values.email.trim().is_empty() {
         // A store failure shows as an address not confirmed, as the HTMX path's 500 would.
-        if let Ok(Err(error)) = state.signups.check_email(&values.email).await {
+        if let Ok(Err(error)) = state.flow.check_email(&values.email).await {
             errors.add(Field::Email, error);
         }
     }

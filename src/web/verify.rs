@@ -64,7 +64,7 @@ async fn status_page(ctx: &RequestContext, state: &AppState, token: &str) -> Res
 /// Where a link stands; a token that cannot be ours is not looked up.
 async fn inspect(state: &AppState, token: &str) -> Result<LinkState, LinkError> {
     if plausible_token(token) {
-        state.signups.inspect(token).await
+        state.flow.inspect(token).await
     } else {
         Err(LinkError::Invalid)
     }
@@ -79,7 +79,7 @@ async fn link_tr(
     chosen: Option<String>,
 ) -> Tr {
     let signed_up_in = match plausible_token(token) {
-        true => state.signups.link_language(token).await,
+        true => state.flow.link_language(token).await,
         false => None,
     };
     match chosen {
@@ -200,10 +200,10 @@ pub async fn confirm(
     if !plausible_token(&token) {
         return problem(ctx, state, &tr, LinkError::Invalid);
     }
-    match state.signups.confirm(&token).await {
+    match state.flow.confirm(&token).await {
         // Accepted: the queue finishes it, and a mail follows.
         Ok(Confirmed::Queued) => {
-            let username = match state.signups.inspect(&token).await {
+            let username = match state.flow.inspect(&token).await {
                 Ok(LinkState::Queued { username }) => username,
                 _ => String::new(),
             };

@@ -3,8 +3,13 @@
 
 use std::sync::atomic::Ordering;
 
+use ms365_accountcreator::signup::token::TokenSigner;
+use ms365_accountcreator::store::{PendingSignup, RegistryKey, Store};
+use secrecy::SecretString;
+
 use crate::support::flaky_directory::{FlakyDirectory, Op};
-use crate::support::helpers::{ListedMail, TestApp, texts};
+use crate::support::helpers::{ListedMail, Logs, TestApp, texts};
+use crate::support::routes::paths;
 
 async fn signed_up(app: &TestApp) -> String {
     app.sign_up("ada@uni.example", "Ada", "Lovelace").await;
@@ -191,5 +196,75 @@ async fn a_registration_survives_a_restart_between_steps() {
         directory.grants.load(Ordering::SeqCst),
         2,
         "the second grant only finished the groups"
+    );
+}
+
+/// A registration whose key is no mailbox — confirmed from a sign-up an older version stored
+/// under a quoted address, which is refused now — cannot be mailed how its run ended: that
+/// mail is logged and counted as failed, never dropped without a word.
+#[tokio::test]
+async fn a_run_whose_registration_has_no_mailbox_logs_and_counts_the_mail_it_cannot_send() {
+    // Arrange: the old sign-up in the store, and its link.
+    const KEY: &str = "no-mailbox-test-key-of-more-than-32-bytes";
+    let dir = tempfile::tempdir().unwrap();
+    let store = Store::open(dir.path()).unwrap();
+    let signup = PendingSignup {
+        id: "p1".into(),
+        nonce: "n1".into(),
+        email: RegistryKey::as_recorded("\"st20\"@uni.example"),
+        first_name: "Ada".into(),
+        last_name: "Lovelace".into(),
+        lang: "en".into(),
+        created_at: 1,
+        expires_at: u64::MAX / 2,
+        consent_email_at: 1,
+        consent_name_at: 1,
+    };
+    store.insert_pending(&signup).await.unwrap();
+    store.close().await.unwrap();
+    drop(store);
+    let (logs, _guard) = Logs::capture();
+    let app = TestApp::builder()
+        .store(dir)
+        .envs(&[
+            ("JWT_SECRET_KEY", KEY),
+            ("METRICS_ENABLED", "true"),
+            ("PROVISION_WAIT_SECONDS", "0"),
+        ])
+        .spawn()
+        .await;
+    let now = app.clock.load(Ordering::SeqCst);
+    let token = TokenSigner::new(&SecretString::from(KEY))
+        .unwrap()
+        .sign("p1", "n1", now, now + 3600)
+        .unwrap();
+
+    // Act: confirmed, queued, and run by the worker; its password cannot be mailed.
+    let confirmed = app.confirm(&paths::verify(&token)).await;
+    assert_eq!(confirmed.status(), 202, "the queue takes it");
+
+    // Assert
+    let failed_mail = (
+        "ms365_mails_total".to_owned(),
+        "kind=failed,result=failed".to_owned(),
+    );
+    let mut counted = None;
+    for _ in 0..200 {
+        let samples = crate::metrics::scrape(&app.url(paths::METRICS)).await;
+        counted = samples.get(&failed_mail).copied();
+        if counted.is_some() {
+            break;
+        }
+        tokio::time::sleep(std::time::Duration::from_millis(25)).await;
+    }
+    assert_eq!(
+        counted,
+        Some(1.0),
+        "the mail that could not go out is counted"
+    );
+    let text = logs.text();
+    assert!(
+        text.contains("the registration's address is no mailbox"),
+        "{text}"
     );
 }

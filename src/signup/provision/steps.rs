@@ -2,13 +2,13 @@
 
 use secrecy::SecretString;
 
-use super::{KnownPassword, ProvisionError, Provisioned, object_id};
+use super::queue::Presence;
+use super::run::{KnownPassword, object_id};
+use super::{ProvisionError, Provisioned, Provisioning};
 use crate::directory::Grants;
-use crate::domain::{EmailAddress, MailNickname, PersonName};
+use crate::domain::{MailNickname, PersonName, Step};
 use crate::mail::password_mail;
 use crate::metrics::SignupOutcome;
-use crate::signup::queue::Presence;
-use crate::signup::{Signups, Step};
 use crate::store::Registration;
 
 /// What one run through the steps carries besides the saved registration.
@@ -61,7 +61,7 @@ impl<'p> Run<'p> {
     }
 }
 
-impl Signups {
+impl Provisioning {
     /// Runs the steps from the saved one on, each saving the next: one function per step.
     /// `password` is the user's password when this process set it and has not delivered it
     /// yet; it is cleared once delivered.
@@ -176,7 +176,7 @@ impl Signups {
             return Provisioned::existing(registration);
         }
         if run.finished_now {
-            self.metrics.signup(SignupOutcome::Created);
+            self.context.metrics.signup(SignupOutcome::Created);
         }
         tracing::info!(signup = %registration.signup_id, "account provisioned");
         Provisioned {
@@ -205,7 +205,7 @@ impl Signups {
         // one dies before the change is answered.
         registration.password_version += 1;
         registration.updated_at = self.now();
-        self.store.save_registration(registration).await?;
+        self.context.store.save_registration(registration).await?;
         self.directory
             .set_password(object_id(registration)?, &password)
             .await?;
@@ -218,22 +218,24 @@ impl Signups {
         registration: &Registration,
         password: &SecretString,
     ) -> Result<(), ProvisionError> {
-        let tr = self.tr_for(&registration.lang);
-        let to = EmailAddress::parse(registration.email.as_str())
-            .map_err(|_| ProvisionError::Address)?;
+        let tr = self.context.tr_for(&registration.lang);
+        let to = registration
+            .email
+            .mailbox()
+            .ok_or(ProvisionError::Address)?;
         let upn = registration.upn.clone().unwrap_or_default();
         let mail = password_mail(
             &tr,
-            &to,
+            to,
             &registration.first_name,
             &upn,
             secrecy::ExposeSecret::expose_secret(password),
             &self.settings.support_email,
             self.settings.sign_in_url.as_str(),
-            self.settings.links.password_page().map(url::Url::as_str),
+            self.links.urls().password_page().map(url::Url::as_str),
         );
-        let sent = self.mailer.send(mail).await;
-        self.metrics.mail("password", sent.is_ok());
+        let sent = self.context.mailer.send(mail).await;
+        self.context.metrics.mail("password", sent.is_ok());
         Ok(sent?)
     }
 }

@@ -2,10 +2,10 @@
 //! which adopts a user only when it is provably this registration's own. The mailbox's tag
 //! goes with both: a user already carrying it is the mailbox's account, and nothing is made.
 
-use super::{KnownPassword, ProvisionError};
+use super::run::KnownPassword;
+use super::{ProvisionError, Provisioning};
 use crate::directory::{DirectoryError, DirectoryUser, MailboxTag, NameQuery, NewUser};
-use crate::domain::{MailNickname, PersonName};
-use crate::signup::{Signups, Step};
+use crate::domain::{MailNickname, PersonName, Step};
 use crate::store::Registration;
 
 /// Attempts at a free name before giving up (each is a race lost to a same-named person).
@@ -40,7 +40,7 @@ enum Found {
     Foreign,
 }
 
-impl Signups {
+impl Provisioning {
     /// Finds a free username and reserves it for `registration` (saved at
     /// [`Step::Creating`]), or — when a user carries the mailbox's tag — records that user
     /// and finishes the registration ([`Step::Done`]) without creating anything. Names other
@@ -55,7 +55,11 @@ impl Signups {
     ) -> Result<(), ProvisionError> {
         let tag = self.mailbox_tag(registration);
         for _ in 0..MAX_NAME_ATTEMPTS {
-            let mut skip = self.store.reserved_usernames(nickname.as_str()).await?;
+            let mut skip = self
+                .context
+                .store
+                .reserved_usernames(nickname.as_str())
+                .await?;
             skip.extend(taken.iter().cloned());
             let free = match self
                 .directory
@@ -71,7 +75,7 @@ impl Signups {
             reserving.step = Step::Creating;
             reserving.last_error = None;
             reserving.updated_at = self.now();
-            if self.store.reserve_username(&reserving).await? {
+            if self.context.store.reserve_username(&reserving).await? {
                 *registration = reserving;
                 tracing::info!(signup = %registration.signup_id, step = ?Step::Creating, "username reserved");
                 return Ok(());

@@ -62,6 +62,10 @@ impl BackupStore for PgStore {
         }
         let lives = tx.query("SELECT email, record FROM lifecycle", &[]).await?;
         records(RecordKind::Lifecycle, lives, &mut exported);
+        let audit = tx
+            .query("SELECT seq::text, record FROM audit_log", &[])
+            .await?;
+        records(RecordKind::Audit, audit, &mut exported);
         Ok(exported)
     }
 
@@ -72,7 +76,8 @@ impl BackupStore for PgStore {
             .query_one(
                 "SELECT (SELECT count(*) FROM pending) + (SELECT count(*) FROM registrations)
                     + (SELECT count(*) FROM usernames) + (SELECT count(*) FROM password_resets)
-                    + (SELECT count(*) FROM queue) + (SELECT count(*) FROM lifecycle)",
+                    + (SELECT count(*) FROM queue) + (SELECT count(*) FROM lifecycle)
+                    + (SELECT count(*) FROM audit_log)",
                 &[],
             )
             .await?;
@@ -94,6 +99,12 @@ impl BackupStore for PgStore {
             &[],
         )
         .await?;
+        tx.execute(
+            "SELECT setval(pg_get_serial_sequence('audit_log', 'seq'), max(seq) + 1, false)
+             FROM audit_log HAVING count(*) > 0",
+            &[],
+        )
+        .await?;
         tx.commit().await?;
         Ok(Ok(()))
     }
@@ -103,8 +114,8 @@ impl BackupStore for PgStore {
     }
 }
 
-/// The record of `kind` (pending, registration or lifecycle) a row holds, as a backup holds
-/// it.
+/// The record of `kind` (pending, registration, lifecycle or audit line) a row holds, as a
+/// backup holds it.
 fn record_from(
     kind: RecordKind,
     value: Json<serde_json::Value>,
@@ -112,6 +123,7 @@ fn record_from(
     match kind {
         RecordKind::Pending => decode(kind, value).map(BackupRecord::Pending),
         RecordKind::Lifecycle => decode(kind, value).map(BackupRecord::Lifecycle),
+        RecordKind::Audit => decode(kind, value).map(BackupRecord::Audit),
         _ => decode(kind, value).map(BackupRecord::Registration),
     }
 }
@@ -188,6 +200,20 @@ async fn insert(tx: &Transaction<'_>, record: &BackupRecord) -> Result<(), Store
             tx.execute(
                 "INSERT INTO lifecycle (email, version, record) VALUES ($1, $2, $3)",
                 &[&life.email.as_str(), &(life.version as i64), &Json(life)],
+            )
+            .await?
+        }
+        BackupRecord::Audit(line) => {
+            tx.execute(
+                "INSERT INTO audit_log (seq, at, operator, action, record)
+                 VALUES ($1, $2, $3, $4, $5)",
+                &[
+                    &(line.seq as i64),
+                    &(line.at as i64),
+                    &line.actor.upn,
+                    &line.action.name(),
+                    &json(line),
+                ],
             )
             .await?
         }

@@ -29,6 +29,11 @@ pub(in crate::store) const MIGRATIONS: &[(i32, &str, &str)] = &[
         include_str!("../../../migrations/0003_queue.sql"),
     ),
     (
+        4,
+        "audit",
+        include_str!("../../../migrations/0004_audit.sql"),
+    ),
+    (
         5,
         "lifecycle",
         include_str!("../../../migrations/0005_lifecycle.sql"),

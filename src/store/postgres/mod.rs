@@ -15,10 +15,12 @@
 //!   (`queue.rs`);
 //! - an account's life saved from the copy last read: `UPDATE … WHERE version = …`, and one
 //!   lifecycle run at a time: a lease on the row of `lifecycle_runs` (`lifecycle.rs`).
+//! - each audit line its own number, in the order written: an identity column (`audit.rs`).
 //!
 //! Every query is awaited on the caller's runtime, on a pooled connection (deadpool): no
 //! thread waits for the database.
 
+mod audit;
 mod backup;
 mod error;
 mod housekeeping;

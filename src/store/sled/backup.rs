@@ -25,6 +25,7 @@ impl BackupStore for SledStore {
             (&self.queue, RecordKind::QueueEntry),
             (&self.resets, RecordKind::Reset),
             (&self.lifecycle, RecordKind::Lifecycle),
+            (&self.audit, RecordKind::Audit),
         ];
         for (tree, kind) in trees {
             for entry in tree.iter() {
@@ -83,6 +84,7 @@ impl SledStore {
             &self.queue,
             &self.queue_index,
             &self.lifecycle,
+            &self.audit,
         ]
         .iter()
         .map(|tree| tree.len())
@@ -123,6 +125,9 @@ impl SledStore {
             BackupRecord::Lifecycle(life) => {
                 self.lifecycle.insert(life.email.as_bytes(), encode(life))?;
             }
+            BackupRecord::Audit(entry) => {
+                self.audit.insert(entry.seq.to_be_bytes(), encode(entry))?;
+            }
         }
         Ok(())
     }
@@ -147,5 +152,6 @@ fn record(kind: RecordKind, key: &[u8], value: &[u8]) -> Result<BackupRecord, St
             used_through: used_through(value)?,
         },
         RecordKind::Lifecycle => BackupRecord::Lifecycle(decode(kind, value)?),
+        RecordKind::Audit => BackupRecord::Audit(decode(kind, value)?),
     })
 }

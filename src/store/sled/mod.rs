@@ -1,6 +1,7 @@
 //! The sled backend: one process, one directory. This file is the handle — opening,
 //! flushing, watching for failures, the record codec —; what it stores has a file each
-//! (`pending.rs`, `registry.rs`, `queue.rs`, `resets.rs`, `lifecycle.rs`, `housekeeping.rs`,
+//! (`pending.rs`, `registry.rs`, `queue.rs`, `resets.rs`, `lifecycle.rs`, `audit.rs`,
+//! `housekeeping.rs`,
 //! `backup.rs`, `verify.rs`, and `mail_counts.rs`, which says that sled counts none), and
 //! `integrity.rs` keeps the generation that tells a rolled-back store from a healthy one.
 //!
@@ -10,10 +11,12 @@
 //! mailbox), `usernames` (lower-cased UPN → the mailbox whose registration reserved it),
 //! `password_resets` (mailbox → the newest reset link used), `queue` (big-endian sequence
 //! number → [`QueueEntry`](crate::store::QueueEntry)), `queue_index` (mailbox → its
-//! sequence number), `lifecycle` (mailbox → [`AccountLife`](crate::store::AccountLife)) and
-//! `lifecycle_runs` (the last day the daily lifecycle run finished). sled's default tree
-//! holds the readiness probe's scratch key and the store's generation.
+//! sequence number), `lifecycle` (mailbox → [`AccountLife`](crate::store::AccountLife)),
+//! `lifecycle_runs` (the last day the daily lifecycle run finished) and `audit` (big-endian
+//! line number → [`AuditEntry`](crate::domain::AuditEntry)). sled's default tree holds the
+//! readiness probe's scratch key and the store's generation.
 
+mod audit;
 mod backup;
 mod error;
 mod housekeeping;
@@ -78,6 +81,7 @@ pub struct Handle {
     lifecycle_runs: sled::Tree,
     /// A lifecycle run holds the right to run (`lifecycle.rs`).
     running: AtomicBool,
+    audit: sled::Tree,
 }
 
 /// A store opened for `store verify`: what opening it found wrong, and the store when its
@@ -172,6 +176,7 @@ impl SledStore {
             lifecycle: db.open_tree("lifecycle")?,
             lifecycle_runs: db.open_tree("lifecycle_runs")?,
             running: AtomicBool::new(false),
+            audit: db.open_tree("audit")?,
             db,
             failure: FailureWatch::default(),
             integrity,

@@ -1,10 +1,12 @@
 //! What sled's indexes say that its records do not: `pending_by_email`, `signups` and
-//! `queue_index` each against the records they index, and each record (the lifecycle's
-//! too) against its key.
+//! `queue_index` each against the records they index, and each record (the lifecycle's,
+//! and an audit line's number, too) against its key.
 
+use super::audit::seq_of as audit_seq_of;
 use super::pending::ids_in;
 use super::queue::seq_of;
 use super::{SledStore, decode};
+use crate::domain::AuditEntry;
 use crate::store::Finding;
 use crate::store::{AccountLife, PendingSignup, QueueEntry, RecordKind, Registration, StoreError};
 
@@ -16,6 +18,7 @@ pub(super) fn index_findings(store: &SledStore) -> Result<Vec<Finding>, StoreErr
     registrations(store, &mut found)?;
     queue(store, &mut found)?;
     lifecycle(store, &mut found)?;
+    audit(store, &mut found)?;
     Ok(found.into_iter().map(Finding::Index).collect())
 }
 
@@ -127,6 +130,23 @@ fn lifecycle(store: &SledStore, found: &mut Vec<String>) -> Result<(), StoreErro
                 "the lifecycle record of {} is stored under {}",
                 life.email,
                 lossy(&email)
+            ));
+        }
+    }
+    Ok(())
+}
+
+fn audit(store: &SledStore, found: &mut Vec<String>) -> Result<(), StoreError> {
+    for entry in store.audit.iter() {
+        let (key, bytes) = entry?;
+        let Ok(line) = decode::<AuditEntry>(RecordKind::Audit, &bytes) else {
+            continue;
+        };
+        if key.len() != 8 || audit_seq_of(&key) != line.seq {
+            found.push(format!(
+                "the audit line {} is stored under {}",
+                line.seq,
+                hex::encode(&key)
             ));
         }
     }

@@ -41,8 +41,8 @@ impl Api {
             email_verification: paths::API_EMAIL_VERIFICATION.into(),
             account_creation: paths::API_ACCOUNT_CREATION.into(),
             password_reset: state
-                .signups
-                .password_reset_enabled()
+                .resets
+                .enabled()
                 .then(|| paths::API_PASSWORD_RESET.into()),
             api_spec: paths::API_SPEC.into(),
         })
@@ -65,7 +65,7 @@ impl Api {
             let reason = Reason(reason.map(|msgid| tr.t(msgid).to_owned()));
             EmailVerificationResponse::Checked(Json(EmailVerificationAnswer { valid, reason }))
         };
-        Ok(match state.signups.check_email(body.email.as_str()).await {
+        Ok(match state.flow.check_email(body.email.as_str()).await {
             Ok(Ok(_)) => answer(true, None),
             Ok(Err(error)) => answer(false, Some(reason(error))),
             Err(err) => refused(&CheckFailed(err), tr),
@@ -97,7 +97,7 @@ impl Api {
         };
         let outcome = match state.limit_signup(ctx) {
             Err(wait) => Err(SubmitError::RateLimited(wait)),
-            Ok(()) => state.signups.submit(&form, tr).await,
+            Ok(()) => state.flow.submit(&form, tr).await,
         };
         Ok(match outcome {
             Ok(_) => AccountCreationResponse::Accepted(message(
@@ -127,7 +127,7 @@ impl Api {
         body: Json<PasswordResetRequest>,
     ) -> Result<PasswordResetResponse, Refused> {
         let tr = ctx.tr();
-        if !state.signups.password_reset_enabled() {
+        if !state.resets.enabled() {
             return Ok(PasswordResetResponse::NotFound(message(
                 tr,
                 super::pages::status::title_msgid(StatusCode::NOT_FOUND),
@@ -142,7 +142,7 @@ impl Api {
 
 /// The answer of `password_reset` once the per-client limit has passed.
 async fn password_reset_answer(state: &AppState, tr: &Tr, email: &str) -> PasswordResetResponse {
-    match state.signups.request_password_reset(email, tr).await {
+    match state.resets.request(email, tr).await {
         Ok(_) => PasswordResetResponse::Accepted(message(
             tr,
             "If an account was created here for this address, we have sent a link to it.",

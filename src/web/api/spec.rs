@@ -12,7 +12,7 @@ use crate::web::AppState;
 
 /// The document for `state`'s configuration, written once.
 pub fn spec_endpoint(state: &AppState) -> impl Endpoint + 'static {
-    let settings = state.signups.settings();
+    let settings = state.flow.settings();
     let spec = document(&settings.filter, settings.separator);
     make_sync(move |_| {
         Response::builder()

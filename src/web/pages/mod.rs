@@ -4,8 +4,8 @@
 pub mod debug_mails;
 pub mod existing;
 pub mod layout;
-pub mod password;
 pub mod progress;
+pub mod reset;
 pub mod signup;
 pub mod status;
 pub mod verify;

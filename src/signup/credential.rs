@@ -1,4 +1,5 @@
-//! Temporary passwords, from `ring`'s system generator (random ids are `crate::ids`).
+//! The credential a person gets for a new account or a reset: a temporary password, from
+//! `ring`'s system generator (random ids are `crate::ids`).
 //!
 //! A temporary password lives only in memory: it is made when the user is created (or when a
 //! resumed registration needs a fresh one) and handed to the person; the store never sees it.

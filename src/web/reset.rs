@@ -8,7 +8,7 @@ use poem::{Body, Response, handler};
 
 use super::context::RequestContext;
 use super::form::{FormError, read_form};
-use super::pages::password::{self, RequestView};
+use super::pages::reset::{self as page, RequestView};
 use super::paths::plausible_token;
 use super::refusal::{self, ClientLimited, Refusal};
 use super::{AppState, response};
@@ -26,7 +26,7 @@ fn form_page(
     status: StatusCode,
     view: &RequestView<'_>,
 ) -> Response {
-    let page = password::request_form(tr, ctx.links(), view);
+    let page = page::request_form(tr, ctx.links(), view);
     let title = tr.t("Lost your temporary password?");
     response::html(ctx, state, tr, status, title, page)
 }
@@ -100,7 +100,7 @@ pub async fn request(
         let page = again(limited.status(), None, Some(&message));
         return Ok(refusal::answered(&limited, page));
     }
-    let err = match state.signups.request_password_reset(&form.email, &tr).await {
+    let err = match state.resets.request(&form.email, &tr).await {
         Ok(email) => return Ok(link_sent(ctx, state, &tr, &email)),
         Err(err) => err,
     };
@@ -116,19 +116,19 @@ pub async fn request(
 /// The answer to a request taken, whether or not the address has an account.
 fn link_sent(ctx: &RequestContext, state: &AppState, tr: &Tr, email: &Mailbox) -> Response {
     let minutes = state
-        .signups
+        .resets
         .settings()
-        .password_reset_ttl
+        .ttl
         .unwrap_or_default()
         .as_secs()
         .div_ceil(60);
-    let page = password::request_sent(tr, ctx.links(), email.as_str(), minutes);
+    let page = page::request_sent(tr, ctx.links(), email.as_str(), minutes);
     let title = tr.t("Check your mailbox");
     response::html(ctx, state, tr, StatusCode::OK, title, page)
 }
 
 fn problem(ctx: &RequestContext, state: &AppState, tr: &Tr, err: LinkError) -> Response {
-    let page = password::link_problem(tr, ctx.links(), err);
+    let page = page::link_problem(tr, ctx.links(), err);
     response::html(ctx, state, tr, err.status(), tr.t("Link problem"), page)
 }
 
@@ -141,13 +141,13 @@ pub async fn show(
 ) -> Response {
     let tr = ctx.tr();
     let outcome = if plausible_token(&token) {
-        state.signups.inspect_reset(&token).await
+        state.resets.inspect(&token).await
     } else {
         Err(LinkError::Invalid)
     };
     match outcome {
         Ok(username) => {
-            let page = password::confirm(tr, ctx.links(), &token, &username);
+            let page = page::confirm(tr, ctx.links(), &token, &username);
             let title = tr.t("Set a new temporary password");
             response::html(ctx, state, tr, StatusCode::OK, title, page)
         }
@@ -163,7 +163,7 @@ struct ButtonForm {
 
 /// The link's button: a new temporary password.
 #[handler]
-pub async fn reset(
+pub async fn new_password(
     ctx: &RequestContext,
     Path(token): Path<String>,
     body: Body,
@@ -175,9 +175,9 @@ pub async fn reset(
     if !plausible_token(&token) {
         return problem(ctx, state, &tr, LinkError::Invalid);
     }
-    match state.signups.reset_password(&token, &tr).await {
+    match state.resets.reset(&token, &tr).await {
         Ok(result) => {
-            let page = password::done(&tr, &result, &state.sign_in_url);
+            let page = page::done(&tr, &result, &state.sign_in_url);
             let title = tr.t("Your new temporary password");
             response::html(ctx, state, &tr, StatusCode::OK, title, page)
         }
@@ -186,11 +186,11 @@ pub async fn reset(
             let (title, page) = match err {
                 ResetError::Forbidden(_) => (
                     tr.t("Please contact support"),
-                    password::forbidden(&tr, &state.support_email),
+                    page::forbidden(&tr, &state.support_email),
                 ),
                 _ => {
                     let mail = matches!(err, ResetError::Mail(_));
-                    let page = password::failed(&tr, ctx.links(), &token, mail);
+                    let page = page::failed(&tr, ctx.links(), &token, mail);
                     (tr.t("No new password yet"), page)
                 }
             };

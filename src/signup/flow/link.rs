@@ -1,0 +1,147 @@
+//! A verification link: its page (read-only, as mail scanners open every link) and its
+//! confirm button, which claims the address and hands the registration to provisioning.
+
+use super::Flow;
+use crate::domain::{PersonName, Step};
+use crate::metrics::SignupOutcome;
+use crate::signup::links::LinkError;
+use crate::signup::provision::{ConfirmError, Confirmed, Provisioned};
+use crate::signup::token::VerificationClaims;
+use crate::store::{Claim, Lookup, Registration};
+
+/// What a verification link leads to (read-only).
+#[derive(Debug, Clone)]
+pub enum LinkState {
+    /// Waiting for the confirm button.
+    Pending {
+        first_name: String,
+        last_name: String,
+        username: String,
+    },
+    /// Confirmed before but not finished, and not queued (a failure): confirming resumes.
+    Unfinished {
+        first_name: String,
+        last_name: String,
+        username: String,
+    },
+    /// Confirmed and waiting in the provisioning queue (or being provisioned now).
+    Queued { username: String },
+    /// The account exists; its temporary password waits to be shown on the page, which
+    /// the confirm button does.
+    PasswordWaiting { username: String },
+    /// The account exists; the link is used up.
+    Used { username: String },
+    /// The mailbox had its account already (found in the directory by its tag); nothing
+    /// was created for this link.
+    Existing { username: String },
+}
+
+impl Flow {
+    fn open(&self, token: &str) -> Result<VerificationClaims, LinkError> {
+        self.links.open(token, self.now())
+    }
+
+    /// What a link leads to, changing nothing (mail scanners open every link).
+    pub async fn inspect(&self, token: &str) -> Result<LinkState, LinkError> {
+        let claims = self.open(token)?;
+        let lookup = self.context.store.lookup(&claims.signup_id).await;
+        match lookup {
+            Ok(Lookup::Pending(pending)) if pending.nonce == claims.nonce => {
+                let username = self
+                    .provisioning
+                    .username_preview(&pending.first_name, &pending.last_name);
+                Ok(LinkState::Pending {
+                    username,
+                    first_name: shown_name(pending.first_name),
+                    last_name: shown_name(pending.last_name),
+                })
+            }
+            Ok(Lookup::Registered(registration)) => Ok(self.registered(registration).await),
+            Ok(Lookup::AddressTaken) => Err(LinkError::AddressTaken),
+            // A wrong nonce: not this sign-up's link.
+            Ok(Lookup::Unknown | Lookup::Pending(_)) => Err(LinkError::Unknown),
+            Err(err) => {
+                tracing::error!(error = %err, "store lookup failed");
+                Err(LinkError::Invalid)
+            }
+        }
+    }
+
+    /// What a link whose sign-up was claimed leads to: how its registration stands.
+    async fn registered(&self, registration: Registration) -> LinkState {
+        let upn = registration.upn.clone().unwrap_or_default();
+        if registration.step == Step::Done {
+            return match registration.existing_account {
+                true => LinkState::Existing { username: upn },
+                false => LinkState::Used { username: upn },
+            };
+        }
+        let username = registration.upn.clone().unwrap_or_else(|| {
+            self.provisioning
+                .username_preview(&registration.first_name, &registration.last_name)
+        });
+        if self.provisioning.is_queued(&registration.email).await {
+            return LinkState::Queued { username };
+        }
+        if registration.step >= Step::GroupsAdded
+            && registration.last_error.is_none()
+            && self.provisioning.password_on_page()
+        {
+            return LinkState::PasswordWaiting { username: upn };
+        }
+        LinkState::Unfinished {
+            username,
+            first_name: shown_name(registration.first_name),
+            last_name: shown_name(registration.last_name),
+        }
+    }
+
+    /// The language the person signed up in, for the pages behind their link (read-only).
+    pub async fn link_language(&self, token: &str) -> Option<String> {
+        let claims = self.open(token).ok()?;
+        let lang = match self.context.store.lookup(&claims.signup_id).await.ok()? {
+            Lookup::Pending(pending) => pending.lang,
+            Lookup::Registered(registration) => registration.lang,
+            Lookup::AddressTaken | Lookup::Unknown => return None,
+        };
+        (!lang.is_empty()).then_some(lang)
+    }
+
+    /// The confirm button: claims the address and queues the account's provisioning (or
+    /// resumes an earlier attempt at the step that failed), waiting for it up to
+    /// `PROVISION_WAIT_SECONDS`.
+    pub async fn confirm(&self, token: &str) -> Result<Confirmed, ConfirmError> {
+        let claims = self.open(token)?;
+        let claim = self
+            .context
+            .store
+            .claim(&claims.signup_id, &claims.nonce, self.now())
+            .await?;
+        let registration = match claim {
+            Claim::Claimed(registration) => {
+                self.context.metrics.signup(SignupOutcome::Verified);
+                tracing::info!(signup = %registration.signup_id, "address claimed");
+                registration
+            }
+            Claim::Resume(registration) => registration,
+            // Pressed again after the mailbox's account was found: the same answer.
+            Claim::AlreadyDone(registration) if registration.existing_account => {
+                return Ok(Confirmed::Ready(Provisioned::existing(&registration)));
+            }
+            Claim::AlreadyDone(_) => return Err(LinkError::Used.into()),
+            Claim::AddressTaken => return Err(LinkError::AddressTaken.into()),
+            Claim::Unknown => return Err(LinkError::Unknown.into()),
+            Claim::Expired => return Err(LinkError::Expired.into()),
+        };
+        self.provisioning.queue_and_wait(&registration).await
+    }
+}
+
+/// A stored name as the link's page shows it: folded as [`PersonName::parse`] folds it, so
+/// a sign-up stored before names were folded shows what Entra will get.
+fn shown_name(stored: String) -> String {
+    match PersonName::parse(&stored) {
+        Ok(name) => name.as_str().to_owned(),
+        Err(_) => stored,
+    }
+}
