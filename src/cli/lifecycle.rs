@@ -8,6 +8,7 @@ use anyhow::Context;
 use clap::{Args, Subcommand};
 use serde::Serialize;
 
+use super::audit::local_actor;
 use super::timestamp;
 use crate::config::Settings;
 use crate::directory::{AccountControl, SimulatedDirectory};
@@ -75,13 +76,15 @@ pub async fn run(command: LifecycleCommand, settings: &Settings) -> anyhow::Resu
         LifecycleCommand::Run { as_of } => run_once(&lifecycle, as_of.time()).await,
         LifecycleCommand::Extend { address, days } => {
             let extended = lifecycle
-                .extend(&key(settings, &address), days, now())
+                .extend(&key(settings, &address), days, local_actor(), now())
                 .await?;
             println!("{} now ends on {}", extended.upn, Day::of(extended.end));
             Ok(())
         }
         LifecycleCommand::Restore { address } => {
-            let restored = lifecycle.restore(&key(settings, &address), now()).await?;
+            let restored = lifecycle
+                .restore(&key(settings, &address), local_actor(), now())
+                .await?;
             let from = if restored.undeleted {
                 "undeleted, "
             } else {

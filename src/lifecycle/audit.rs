@@ -1,65 +1,61 @@
-//! What the lifecycle changes in the directory, for the audit log.
+//! What the lifecycle changes, in the operators' audit log: each directory change of an
+//! ending (actor: the lifecycle) and each `extend` and `restore` (actor: whoever asked).
 //!
-//! SEAM: the operators' audit log (`domain/audit.rs`, the store's audit records, `audit
-//! export`) is built on another branch and not merged yet. Until it is, each change is one
-//! structured log line with the target `audit` (who: the lifecycle; what; which user), which
-//! is what the audit record will hold; `record` is the one place to switch over.
+//! An ending's line is written after its step is saved. A run killed between the write and
+//! the save finds the step done when it resumes, saves it and writes the line then, so no
+//! change goes unrecorded; only a kill between the save and the line loses a line.
 
-use crate::domain::EndReason;
+use super::{Lifecycle, LifecycleError};
+use crate::domain::{AuditAction, AuditActor, AuditEntry, AuditSource, EndReason};
 use crate::store::Registration;
 
-/// A change the lifecycle made to a user (or to the account's end).
-#[derive(Debug, Clone, Copy, PartialEq, Eq)]
-pub(super) enum Change {
-    /// `accountEnabled` set to false.
-    Disabled,
-    /// The user's licences removed.
-    LicencesRemoved,
-    /// The person was mailed that the account ended (or the mailbox was gone).
-    Told,
-    /// The user deleted.
-    Deleted,
-    /// An operator moved the end (`lifecycle extend`).
-    Extended,
-    /// An operator brought the account back (`lifecycle restore`).
-    Restored,
-}
-
-impl Change {
-    fn name(self) -> &'static str {
-        match self {
-            Change::Disabled => "lifecycle.disabled",
-            Change::LicencesRemoved => "lifecycle.licences_removed",
-            Change::Told => "lifecycle.told",
-            Change::Deleted => "lifecycle.deleted",
-            Change::Extended => "lifecycle.extended",
-            Change::Restored => "lifecycle.restored",
-        }
+/// The lifecycle itself, as the audit log names it.
+pub(super) fn lifecycle_actor() -> AuditActor {
+    AuditActor {
+        upn: "lifecycle".to_owned(),
+        object_id: None,
+        source: AuditSource::Lifecycle,
     }
 }
 
-/// Records `change` to the account of `registration`, made because of `reason`.
-pub(super) fn record(registration: &Registration, change: Change, reason: EndReason) {
-    tracing::info!(
-        target: "audit",
-        actor = "lifecycle",
-        action = change.name(),
-        reason = reason.name(),
-        upn = registration.upn.as_deref().unwrap_or(""),
-        object_id = registration.object_id.as_deref().unwrap_or(""),
-        "account lifecycle change"
-    );
-}
+impl Lifecycle {
+    /// Writes the audit line of `action` on the account of `registration`, by `actor`:
+    /// the account named by its username and object id, never by its address.
+    pub(super) async fn audit(
+        &self,
+        registration: &Registration,
+        actor: AuditActor,
+        action: AuditAction,
+        detail: String,
+        now: u64,
+    ) -> Result<(), LifecycleError> {
+        let subject = match (&registration.upn, &registration.object_id) {
+            (Some(upn), Some(id)) => Some(format!("{upn} ({id})")),
+            (upn, _) => upn.clone(),
+        };
+        let entry = AuditEntry {
+            seq: 0,
+            at: now,
+            actor,
+            action,
+            subject,
+            detail: Some(detail),
+            client: None,
+        };
+        self.store.append_audit(&entry).await?;
+        Ok(())
+    }
 
-/// Records an operator's `change` (extend, restore) from the command line.
-pub(super) fn record_operator(registration: &Registration, change: Change, detail: &str) {
-    tracing::info!(
-        target: "audit",
-        actor = "command line",
-        action = change.name(),
-        detail,
-        upn = registration.upn.as_deref().unwrap_or(""),
-        object_id = registration.object_id.as_deref().unwrap_or(""),
-        "account lifecycle change"
-    );
+    /// The line of an ending's step.
+    pub(super) async fn audit_step(
+        &self,
+        registration: &Registration,
+        action: AuditAction,
+        reason: EndReason,
+        now: u64,
+    ) -> Result<(), LifecycleError> {
+        let detail = format!("reason: {}", reason.name());
+        self.audit(registration, lifecycle_actor(), action, detail, now)
+            .await
+    }
 }

@@ -4,10 +4,9 @@
 //! before a crash, but whose save did not, finds its work done (the user disabled, the
 //! licences gone, the user deleted) and only saves it — so each write happens once.
 
-use super::audit::{self, Change};
 use super::{Lifecycle, LifecycleError, LifecycleSettings};
 use crate::directory::{AccountState, LicenceChange};
-use crate::domain::{Day, EmailAddress, EndReason, EndStep};
+use crate::domain::{AuditAction, Day, EmailAddress, EndReason, EndStep};
 use crate::mail::{EndedBecause, MailError, account_ended_mail};
 use crate::store::{AccountLife, Ending, Registration};
 
@@ -70,7 +69,7 @@ impl Lifecycle {
                 let ending = ending_of(life);
                 ending.disabled_at = Some(now);
                 ending.removed_licences = user.licences.clone();
-                (EndStep::Disabled, Change::Disabled)
+                (EndStep::Disabled, Some(AuditAction::Disable))
             }
             EndStep::Disabled => {
                 let remove = std::mem::take(&mut user.licences);
@@ -87,21 +86,24 @@ impl Lifecycle {
                         removed.push(sku);
                     }
                 }
-                (EndStep::LicencesRemoved, Change::LicencesRemoved)
+                (EndStep::LicencesRemoved, Some(AuditAction::RemoveLicences))
             }
             EndStep::LicencesRemoved => {
                 self.tell_ended(registration, ending_of(life)).await?;
-                (EndStep::Told, Change::Told)
+                (EndStep::Told, None)
             }
             EndStep::Told | EndStep::Deleted => {
                 self.directory.delete_user(&id).await?;
                 ending_of(life).deleted_at = Some(now);
-                (EndStep::Deleted, Change::Deleted)
+                (EndStep::Deleted, Some(AuditAction::Delete))
             }
         };
         ending_of(life).step = next;
         self.save(life, now).await?;
-        audit::record(registration, change, ending_of(life).reason);
+        if let Some(action) = change {
+            let reason = ending_of(life).reason;
+            self.audit_step(registration, action, reason, now).await?;
+        }
         Ok(())
     }
 
@@ -121,7 +123,9 @@ impl Lifecycle {
             ending.step = EndStep::Deleted;
             ending.deleted_at = Some(now);
             self.save(life, now).await?;
-            audit::record(registration, Change::Deleted, ending_of(life).reason);
+            let reason = ending_of(life).reason;
+            self.audit_step(registration, AuditAction::Delete, reason, now)
+                .await?;
         }
         Ok(EndStep::Deleted)
     }

@@ -2,11 +2,10 @@
 //! account's end, `lifecycle restore` brings an ended account back, and keeping an account
 //! answers its re-verification.
 
-use super::audit::{self, Change};
 use super::ending::upn;
 use super::{Lifecycle, LifecycleError, LifecycleSettings, plan};
 use crate::directory::LicenceChange;
-use crate::domain::{Day, EndStep};
+use crate::domain::{AuditAction, AuditActor, Day, EndStep};
 use crate::store::{AccountLife, Registration, RegistryKey};
 
 /// An end moved by `lifecycle extend`.
@@ -33,6 +32,7 @@ impl Lifecycle {
         &self,
         email: &RegistryKey,
         days: u32,
+        actor: AuditActor,
         now: u64,
     ) -> Result<Extended, LifecycleError> {
         let (registration, mut life) = self.account_of(email).await?;
@@ -43,10 +43,11 @@ impl Lifecycle {
             )));
         };
         let end = end.max(now) + LifecycleSettings::secs(days);
+        let detail = format!("end moved to {}", Day::of(end));
+        self.audit(&registration, actor, AuditAction::Extend, detail, now)
+            .await?;
         life.end_moved_to = Some(end);
         self.save(&mut life, now).await?;
-        let detail = format!("end moved to {}", Day::of(end));
-        audit::record_operator(&registration, Change::Extended, &detail);
         Ok(Extended {
             upn: upn(&registration),
             end,
@@ -56,7 +57,12 @@ impl Lifecycle {
     /// Brings back an account the lifecycle ended: out of the deleted items if it was
     /// deleted, enabled, its licences given back; its mailbox counts as proven today. An
     /// account whose end has passed would be ended again by the next run: extend it first.
-    pub async fn restore(&self, email: &RegistryKey, now: u64) -> Result<Restored, LifecycleError> {
+    pub async fn restore(
+        &self,
+        email: &RegistryKey,
+        actor: AuditActor,
+        now: u64,
+    ) -> Result<Restored, LifecycleError> {
         let (registration, mut life) = self.account_of(email).await?;
         let Some(ending) = life.ending.clone() else {
             return Err(LifecycleError::Refused(format!(
@@ -75,6 +81,9 @@ impl Lifecycle {
         }
         let object_id = registration.object_id.clone().unwrap_or_default();
         let undeleted = ending.step == EndStep::Deleted;
+        let detail = "enabled, licences given back".to_owned();
+        self.audit(&registration, actor, AuditAction::Restore, detail, now)
+            .await?;
         if undeleted && !self.directory.restore_user(&object_id).await? {
             return Err(LifecycleError::Gone(upn(&registration)));
         }
@@ -101,7 +110,6 @@ impl Lifecycle {
         life.reverify = None;
         life.verified_at = now;
         self.save(&mut life, now).await?;
-        audit::record_operator(&registration, Change::Restored, "enabled, licences back");
         Ok(Restored {
             upn: upn(&registration),
             undeleted,

@@ -6,6 +6,7 @@
 //! `restore` correct it. Against the fake Graph over HTTP and the SMTP sink, through the
 //! binary, on sled and (through `tests/run`) on PostgreSQL.
 
+mod daily;
 mod ending;
 mod operator;
 
@@ -113,6 +114,31 @@ impl Tenant {
             .map(|mail| mail.subject)
             .collect()
     }
+}
+
+/// `audit export`: (actor, action, subject) of each line, oldest first.
+async fn audit(tenant: &Tenant) -> Vec<(String, String, String)> {
+    let out = stdout(&cli(&tenant.store, &[], &["audit", "export"]).await);
+    let mut lines: Vec<_> = out
+        .lines()
+        .map(|line| {
+            let entry: serde_json::Value = serde_json::from_str(line).unwrap();
+            (
+                entry["seq"].as_u64().unwrap_or_default(),
+                entry["actor"]["upn"]
+                    .as_str()
+                    .unwrap_or_default()
+                    .to_owned(),
+                entry["action"].as_str().unwrap_or_default().to_owned(),
+                entry["subject"].as_str().unwrap_or_default().to_owned(),
+            )
+        })
+        .collect();
+    lines.sort();
+    lines
+        .into_iter()
+        .map(|(_, actor, action, subject)| (actor, action, subject))
+        .collect()
 }
 
 fn line(upn: &str, action: &str, date: &str) -> (String, String, String) {

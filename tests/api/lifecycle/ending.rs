@@ -107,6 +107,13 @@ async fn a_lifetime_account_ends_once_each_step_and_strangers_are_never_touched(
     assert_eq!(fake.count(Endpoint::DeleteUser), 1);
     assert_eq!(fake.writes(), writes + 1);
     assert!(fake.user(BOB).unwrap().enabled);
+    // Each change once in the audit log, by the lifecycle, naming the user, not the address.
+    let ada = format!("{ADA} ({})", user.id);
+    let logged: Vec<_> = audit(&tenant).await;
+    let expected: Vec<_> = ["disable", "remove_licences", "delete"]
+        .map(|action| ("lifecycle".to_owned(), action.to_owned(), ada.clone()))
+        .into();
+    assert_eq!(logged, expected);
 }
 
 #[tokio::test]

@@ -35,6 +35,11 @@ async fn an_ended_account_is_restored_and_its_end_moved(kind: Kind) {
     assert_eq!(fake.consumed(&tenant.sku), 1);
     assert_eq!(extended.trim(), format!("{ADA} now ends on 2027-04-15"));
     assert_eq!(tenant.plan("2027-04-07").await, []);
+    let actions: Vec<String> = audit(&tenant).await.into_iter().map(|l| l.1).collect();
+    assert_eq!(
+        actions,
+        ["disable", "remove_licences", "delete", "restore", "extend"]
+    );
     assert_eq!(
         tenant.plan("2027-04-15").await,
         [line(ADA, "disable", "2027-04-15")]
