@@ -5,7 +5,7 @@
 use super::run::KnownPassword;
 use super::{ProvisionError, Provisioning};
 use crate::directory::{DirectoryError, DirectoryUser, MailboxTag, NameQuery, NewUser};
-use crate::domain::{MailNickname, PersonName, Step};
+use crate::domain::{AccountEnd, MailNickname, PersonName, Step};
 use crate::store::Registration;
 
 /// Attempts at a free name before giving up (each is a race lost to a same-named person).
@@ -189,6 +189,9 @@ impl Provisioning {
             registration.object_id = Some(user.object_id);
             registration.upn = Some(user.user_principal_name);
             registration.password_version += 1;
+            // Recorded now, so a later change of the setting moves no account's end.
+            let lifetime = self.settings.lifetime_days;
+            registration.end = Some(AccountEnd::after_days(self.now(), lifetime));
             self.save_step(registration, Step::UserCreated).await?;
             return Ok(known);
         }
