@@ -145,7 +145,9 @@ impl Lifecycle {
                 Ok(sent)
             }
             Action::Disable => {
-                self.end(registration, life, reason, false, now).await?;
+                // DELETE_AFTER_DAYS = 0: deleted in the run that disables it.
+                let delete = self.settings.delete_after_days == 0;
+                self.end(registration, life, reason, delete, now).await?;
                 Ok(Outcome::Done)
             }
             Action::Delete => {
