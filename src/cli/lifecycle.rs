@@ -203,7 +203,7 @@ async fn run_once(lifecycle: &Lifecycle, as_of: u64) -> anyhow::Result<()> {
     }
     for (action, count) in &report.not_sent {
         println!(
-            "{action}: {count} not sent: this command cannot make re-verification links; the server's daily run sends them"
+            "{action}: {count} not sent: re-verification links are not built yet in this version; they stay due"
         );
     }
     for (upn, action, error) in &report.failed {
