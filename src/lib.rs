@@ -15,6 +15,7 @@ pub mod lifecycle;
 pub mod limits;
 pub mod mail;
 pub mod metrics;
+pub mod shared_budget;
 pub mod signup;
 pub mod startup;
 pub mod store;

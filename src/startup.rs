@@ -75,14 +75,14 @@ impl Application {
         let accounts = match overrides.directory {
             // A test's directory stands in for sign-ups; the lifecycle ends accounts in the
             // configured one, or (none usable) a simulated one.
-            Some(_) => directories_from(settings, &metrics).map_or_else(
+            Some(_) => directories_from(settings, &store, &metrics).map_or_else(
                 |_| -> Arc<dyn AccountControl> {
                     Arc::new(SimulatedDirectory::new(&settings.graph.user_mail_domain))
                 },
                 |(_, accounts)| accounts,
             ),
             None => {
-                let (directory, accounts) = directories_from(settings, &metrics)?;
+                let (directory, accounts) = directories_from(settings, &store, &metrics)?;
                 overrides.directory = Some(directory);
                 accounts
             }
@@ -261,7 +261,7 @@ pub fn build_signups(
 ) -> anyhow::Result<(Signups, Option<Outbox>)> {
     let directory = match overrides.directory {
         Some(directory) => directory,
-        None => directories_from(settings, metrics)?.0,
+        None => directories_from(settings, store, metrics)?.0,
     };
     let mailer = mailer_from(settings)?;
     let outbox = mailer.outbox().cloned();
@@ -327,6 +327,7 @@ fn open_sled(settings: &Settings) -> anyhow::Result<Store> {
 /// The directory, for sign-ups and for the lifecycle: one client, so one write budget.
 fn directories_from(
     settings: &Settings,
+    store: &Store,
     metrics: &Metrics,
 ) -> anyhow::Result<(Arc<dyn Directory>, Arc<dyn AccountControl>)> {
     if settings.debug_dont_connect_to_api {
@@ -340,7 +341,8 @@ fn directories_from(
     }
     let client = GraphClient::from_settings(&settings.graph)
         .context("cannot set up the Microsoft Graph client")?
-        .with_metrics(metrics.clone());
+        .with_metrics(metrics.clone())
+        .with_shared_budget(crate::shared_budget::shared_budget(store));
     let client = Arc::new(client);
     Ok((client.clone(), client))
 }

@@ -2,6 +2,7 @@
 
 mod account_end;
 mod audit;
+mod credential;
 mod day;
 mod email_address;
 mod email_filter;
@@ -12,6 +13,9 @@ mod provisioning_step;
 
 pub use account_end::{AccountEnd, EndReason, EndStep};
 pub use audit::{AuditAction, AuditActor, AuditEntry, AuditSource, UnknownAuditAction};
+pub use credential::{
+    Credential, SECURITY_INFO_URL, TapLifetime, TapLifetimeError, UnknownCredential,
+};
 pub use day::{DAY_SECS, Day, DayError};
 pub use email_address::{
     EmailAddress, EmailAddressError, Mailbox, SubaddressSeparator, SubaddressSeparatorError,

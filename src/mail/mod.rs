@@ -6,6 +6,7 @@ mod lifecycle;
 mod message;
 mod messages;
 mod outbox;
+mod pass;
 mod settings;
 mod smtp;
 
@@ -16,6 +17,7 @@ pub use messages::{
     verification_mail,
 };
 pub use outbox::{CapturedMail, Outbox};
+pub use pass::{PassLetter, new_pass_mail, pass_mail};
 pub use settings::MailSettings;
 pub use smtp::{SmtpMailer, SmtpSetupError};
 

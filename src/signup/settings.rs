@@ -5,7 +5,7 @@ use std::time::Duration;
 
 use url::Url;
 
-use crate::directory::MailboxTagger;
+use crate::directory::{MailboxTagger, PassRequest};
 use crate::domain::{EmailFilter, SubaddressSeparator};
 
 /// Every slice, as the configuration gives them.
@@ -52,6 +52,9 @@ pub struct ProvisionSettings {
     pub mailbox_tags: MailboxTagger,
     /// `ACCOUNT_LIFETIME_DAYS`: the end recorded on each account as it is created (0: none).
     pub lifetime_days: u32,
+    /// `CREDENTIAL` = `temporary_access_pass`: how the pass is made that people get instead
+    /// of a temporary password; `None` for passwords.
+    pub pass: Option<PassRequest>,
 }
 
 /// What password resets need.

@@ -3,7 +3,7 @@
 //! goes with both: a user already carrying it is the mailbox's account, and nothing is made.
 
 use super::run::KnownPassword;
-use super::{ProvisionError, Provisioning};
+use super::{Handed, ProvisionError, Provisioning};
 use crate::directory::{DirectoryError, DirectoryUser, MailboxTag, NameQuery, NewUser};
 use crate::domain::{AccountEnd, MailNickname, PersonName, Step};
 use crate::store::Registration;
@@ -193,7 +193,13 @@ impl Provisioning {
             let lifetime = self.settings.lifetime_days;
             registration.end = Some(AccountEnd::after_days(self.now(), lifetime));
             self.save_step(registration, Step::UserCreated).await?;
-            return Ok(known);
+            if self.settings.pass.is_some() {
+                // With passes nobody ever learns the password Graph required: it ends here,
+                // with the create (zeroed as it is dropped).
+                drop(known);
+                return Ok(None);
+            }
+            return Ok(known.map(Handed::Password));
         }
         Err(
             DirectoryError::Failed("no free username found after repeated collisions".into())

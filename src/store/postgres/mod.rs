@@ -16,6 +16,9 @@
 //! - an account's life saved from the copy last read: `UPDATE … WHERE version = …`, and one
 //!   lifecycle run at a time: a lease on the row of `lifecycle_runs` (`lifecycle.rs`).
 //! - each audit line its own number, in the order written: an identity column (`audit.rs`).
+//! - one Graph write budget for every instance: a token bucket in one row, taken from by one
+//!   conditional `UPDATE` per Graph request, and a 429's pause in the same row, announced
+//!   with `NOTIFY` (`write_budget.rs`, `pauses.rs`).
 //!
 //! Every query is awaited on the caller's runtime, on a pooled connection (deadpool): no
 //! thread waits for the database.
@@ -27,11 +30,13 @@ mod housekeeping;
 mod lifecycle;
 mod mail_counts;
 pub(in crate::store) mod migrations;
+mod pauses;
 mod pending;
 mod queue;
 mod registry;
 mod resets;
 mod verify;
+mod write_budget;
 
 use std::sync::Arc;
 use std::sync::atomic::AtomicBool;
@@ -65,6 +70,8 @@ pub struct PgStore {
     /// This instance runs the lifecycle now (`lifecycle.rs`): its lease on the run is its
     /// own, so only this flag keeps it from starting a second run beside the first.
     lifecycle_running: Arc<AtomicBool>,
+    /// Where the Graph throttling pauses of every instance are announced.
+    pauses: Arc<pauses::Pauses>,
 }
 
 impl std::fmt::Debug for PgStore {
@@ -109,9 +116,11 @@ impl PgStore {
         let target = describe(&config);
         let tls = <rustls::ClientConfig as rustls_platform_verifier::ConfigVerifierExt>::with_platform_verifier()
             .map_err(|err| StoreError::Unavailable(format!("cannot set up TLS: {err}")))?;
+        let tls = tokio_postgres_rustls::MakeRustlsConnect::new(tls);
+        let pauses = pauses::Pauses::new(config.clone(), tls.clone(), schema);
         let manager = Manager::from_config(
             config,
-            tokio_postgres_rustls::MakeRustlsConnect::new(tls),
+            tls,
             ManagerConfig {
                 recycling_method: RecyclingMethod::Fast,
             },
@@ -134,6 +143,7 @@ impl PgStore {
             migrated: Arc::new(AtomicBool::new(false)),
             target: target.into(),
             lifecycle_running: Arc::new(AtomicBool::new(false)),
+            pauses: Arc::new(pauses),
         })
     }
 

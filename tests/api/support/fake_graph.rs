@@ -9,6 +9,7 @@
 mod directory;
 mod lifecycle;
 mod members;
+pub mod passes;
 pub mod token;
 mod users;
 
@@ -47,6 +48,10 @@ pub enum Endpoint {
     DeleteUser,
     /// `POST /directory/deletedItems/{id}/restore`.
     RestoreUser,
+    /// `POST /users/{id}/authentication/temporaryAccessPassMethods`.
+    CreatePass,
+    /// `GET /policies/authenticationMethodsPolicy/authenticationMethodConfigurations/TemporaryAccessPass`.
+    PassPolicy,
 }
 
 /// A user as the fake directory holds it; `payload` is the create request as received.
@@ -70,6 +75,10 @@ pub struct FakeUser {
     pub created_at: u64,
     /// `onPremisesExtensionAttributes` that hold a value (`extensionAttribute15` → …).
     pub extension_attributes: BTreeMap<String, String>,
+    /// The user's Temporary Access Pass (the latest: a new one replaces it).
+    pub pass: Option<passes::FakePass>,
+    /// Temporary Access Passes made for this user so far.
+    pub passes_made: usize,
     /// Requests about this user that still 404 (replication lag).
     lag: usize,
 }
@@ -146,6 +155,8 @@ struct State {
     /// Password changes refused with 403 (`None`: all of them), as Graph refuses an app
     /// without the permission, or any app for a user holding an administrator role.
     forbidden_passwords: Option<Option<String>>,
+    /// The tenant's Temporary Access Pass policy.
+    pass_policy: passes::PassPolicy,
 }
 
 /// An HTTP answer before it becomes a poem response.
@@ -293,10 +304,13 @@ impl FakeGraph {
                 "User.ReadWrite.All",
                 "GroupMember.ReadWrite.All",
                 "Organization.Read.All",
+                "UserAuthenticationMethod.ReadWrite.All",
+                "Policy.Read.All",
             ]
             .map(str::to_owned)
             .to_vec(),
             forbidden_passwords: None,
+            pass_policy: passes::PassPolicy::default(),
         }));
         let shared = state.clone();
         let app = poem::endpoint::make(move |req: Request| {
@@ -354,6 +368,7 @@ impl FakeGraph {
         id
     }
 
+    /// Sets a SKU's prepaid units (an administrator buys or cancels seats).
     pub fn set_sku_units(&self, sku: &str, enabled: i64) {
         let mut state = self.state();
         let sku = state.skus.iter_mut().find(|s| s.id == sku).expect("a SKU");
@@ -524,6 +539,25 @@ impl FakeGraph {
         self.state().roles = roles.iter().map(|role| (*role).to_owned()).collect();
     }
 
+    /// Turns the tenant's Temporary Access Pass policy on for all users, with lifetimes
+    /// from `min` to `max` minutes.
+    pub fn enable_passes(&self, min: u32, max: u32) {
+        let mut state = self.state();
+        state.pass_policy.enabled = true;
+        state.pass_policy.min_minutes = min;
+        state.pass_policy.max_minutes = max;
+    }
+
+    /// Turns the tenant's Temporary Access Pass policy off (as Entra ships it).
+    pub fn disable_passes(&self) {
+        self.state().pass_policy.enabled = false;
+    }
+
+    /// The Temporary Access Pass `upn` signs in with now, if any.
+    pub fn pass_of(&self, upn: &str) -> Option<passes::FakePass> {
+        self.user(upn).and_then(|user| user.pass)
+    }
+
     /// Every password change is refused with Graph's 403 (the app lacks the permission).
     pub fn forbid_password_changes(&self) {
         self.state().forbidden_passwords = Some(None);
@@ -670,12 +704,14 @@ impl State {
             payload,
             licences: Vec::new(),
             enabled,
+            pass: None,
+            passes_made: 0,
             lag: 0,
         });
         id
     }
 
-    fn user_mut(&mut self, id: &str) -> &mut FakeUser {
+    pub(crate) fn user_mut(&mut self, id: &str) -> &mut FakeUser {
         self.users
             .iter_mut()
             .find(|u| u.id == id)
@@ -733,7 +769,8 @@ impl State {
             | Endpoint::UpdateUser
             | Endpoint::AssignLicense
             | Endpoint::DeleteUser
-            | Endpoint::RestoreUser => 1,
+            | Endpoint::RestoreUser
+            | Endpoint::CreatePass => 1,
             Endpoint::Batch => serde_json::from_slice::<Value>(body)
                 .ok()
                 .and_then(|batch| batch["requests"].as_array().map(Vec::len))
@@ -829,6 +866,18 @@ fn classify(method: &poem::http::Method, path: &str) -> Option<Endpoint> {
         ("POST", ["users", _, "assignLicense"]) => Some(Endpoint::AssignLicense),
         ("DELETE", ["users", _]) => Some(Endpoint::DeleteUser),
         ("POST", ["directory", "deletedItems", _, "restore"]) => Some(Endpoint::RestoreUser),
+        ("POST", ["users", _, "authentication", "temporaryAccessPassMethods"]) => {
+            Some(Endpoint::CreatePass)
+        }
+        (
+            "GET",
+            [
+                "policies",
+                "authenticationMethodsPolicy",
+                "authenticationMethodConfigurations",
+                "TemporaryAccessPass",
+            ],
+        ) => Some(Endpoint::PassPolicy),
         _ => None,
     }
 }

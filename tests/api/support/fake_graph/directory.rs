@@ -40,6 +40,8 @@ pub fn handle(state: &mut State, endpoint: Endpoint, request: Request<'_>) -> Re
         }
         Endpoint::DeleteUser => super::lifecycle::delete_user(state, &last_segment),
         Endpoint::RestoreUser => super::lifecycle::restore_user(state, path),
+        Endpoint::CreatePass => super::passes::create(state, path, body),
+        Endpoint::PassPolicy => super::passes::policy(state),
         Endpoint::Token => unreachable!("the token endpoint is not Graph"),
     }
 }
