@@ -82,6 +82,18 @@ pub fn parse_since(text: &str) -> anyhow::Result<u64> {
         .map_or(0, |since| since.as_secs()))
 }
 
+/// Who runs a command, as the audit log names them: the local user.
+pub fn local_actor() -> AuditActor {
+    let user = std::env::var("USER")
+        .or_else(|_| std::env::var("LOGNAME"))
+        .unwrap_or_else(|_| "unknown".to_owned());
+    AuditActor {
+        upn: user,
+        object_id: None,
+        source: AuditSource::CommandLine,
+    }
+}
+
 /// Writes the audit line of a command about to act, before it acts: who (the local user),
 /// what and on what. A command whose line cannot be written does nothing.
 pub async fn record(
@@ -90,20 +102,13 @@ pub async fn record(
     subject: Option<String>,
     detail: Option<String>,
 ) -> anyhow::Result<()> {
-    let user = std::env::var("USER")
-        .or_else(|_| std::env::var("LOGNAME"))
-        .unwrap_or_else(|_| "unknown".to_owned());
     let now = std::time::SystemTime::now()
         .duration_since(std::time::UNIX_EPOCH)
         .map_or(0, |d| d.as_secs());
     let entry = AuditEntry {
         seq: 0,
         at: now,
-        actor: AuditActor {
-            upn: user,
-            object_id: None,
-            source: AuditSource::CommandLine,
-        },
+        actor: local_actor(),
         action,
         subject,
         detail,

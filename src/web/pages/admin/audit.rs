@@ -20,6 +20,10 @@ pub fn action_name(tr: &Tr, action: AuditAction) -> &str {
         AuditAction::VoucherCreate => tr.pt("audit action", "made a voucher"),
         AuditAction::VoucherRevoke => tr.pt("audit action", "revoked a voucher"),
         AuditAction::Extend => tr.pt("audit action", "extended an account"),
+        AuditAction::Restore => tr.pt("audit action", "restored an account"),
+        AuditAction::Disable => tr.pt("audit action", "disabled an account"),
+        AuditAction::RemoveLicences => tr.pt("audit action", "removed an account's licences"),
+        AuditAction::Delete => tr.pt("audit action", "deleted an account"),
     }
 }
 
@@ -102,6 +106,8 @@ pub fn page(
 fn row(tr: &Tr, entry: &AuditEntry) -> Markup {
     let from = match (entry.actor.source, &entry.client) {
         (AuditSource::CommandLine, _) => tr.t("command line").to_owned(),
+        // Translators: in the audit log's "from" column, for what the daily run did itself.
+        (AuditSource::Lifecycle, _) => tr.t("account lifecycle").to_owned(),
         (AuditSource::Console, Some(client)) => client.clone(),
         (AuditSource::Console, None) => tr.t("unknown").to_owned(),
     };
