@@ -20,10 +20,11 @@ use tokio::sync::watch;
 use tokio::time::Instant;
 
 use super::{
-    BackupRecord, Claim, Finding, Forgotten, Imported, Lease, Listed, Lookup, PendingSignup,
-    Purged, QueueEntry, QueueStats, Registration, RegistryKey, StoreError, UsedResetLink,
+    AuditQuery, BackupRecord, Claim, Finding, Forgotten, Imported, Lease, Listed, Lookup,
+    PendingSignup, Purged, QueueEntry, QueueStats, Registration, RegistryKey, StoreError,
+    UsedResetLink,
 };
-use crate::domain::Mailbox;
+use crate::domain::{AuditEntry, Mailbox};
 
 /// Sign-ups waiting for their link (`pending.rs`).
 #[async_trait]
@@ -129,10 +130,22 @@ pub trait QueueStore {
     ) -> Result<Option<QueueEntry>, StoreError>;
 
     /// Records a run that did not finish: one more attempt, the next one not before
-    /// `next_attempt_at`. Nothing happens when the entry is gone meanwhile.
+    /// `next_attempt_at`, and no longer waiting for a seat. Nothing happens when the entry
+    /// is gone meanwhile.
     async fn reschedule(
         &self,
         email: &RegistryKey,
+        next_attempt_at: u64,
+    ) -> Result<Option<QueueEntry>, StoreError>;
+
+    /// Records a run that stopped because licence SKU `sku` has no free seat: the entry
+    /// waits for one (its status says so), the next run not before `next_attempt_at`. No
+    /// attempt is counted: waiting for a seat is no failure. Nothing happens when the
+    /// entry is gone meanwhile.
+    async fn wait_for_seat(
+        &self,
+        email: &RegistryKey,
+        sku: &str,
         next_attempt_at: u64,
     ) -> Result<Option<QueueEntry>, StoreError>;
 
@@ -170,6 +183,18 @@ pub trait ResetStore {
     /// Undoes [`ResetStore::use_reset_link`] (the password could not be changed), unless a
     /// newer link was used meanwhile.
     async fn release_reset_link(&self, used: &UsedResetLink) -> Result<(), StoreError>;
+}
+
+/// The operators' audit log (`audit.rs`): append-only, numbered in the order written.
+#[async_trait]
+pub trait AuditLog {
+    /// Appends `entry` (its `seq` is ignored) under the next number, durably — on disk
+    /// (sled) or committed (PostgreSQL) — before it returns, so an action written here
+    /// first is never done unrecorded. Returns the number.
+    async fn append_audit(&self, entry: &AuditEntry) -> Result<u64, StoreError>;
+
+    /// The lines `query` asks for, newest first unless it asks for the oldest.
+    async fn audit_entries(&self, query: &AuditQuery) -> Result<Listed<AuditEntry>, StoreError>;
 }
 
 /// Mails counted against the hourly limits (`mail_counts.rs`).
@@ -276,6 +301,7 @@ pub trait Backend:
     + RegistryStore
     + QueueStore
     + ResetStore
+    + AuditLog
     + MailCounts
     + WriteBudget
     + Housekeeping
@@ -291,6 +317,7 @@ impl<T> Backend for T where
         + RegistryStore
         + QueueStore
         + ResetStore
+        + AuditLog
         + MailCounts
         + WriteBudget
         + Housekeeping

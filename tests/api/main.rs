@@ -5,6 +5,7 @@ mod support;
 mod browser;
 mod cli;
 mod compression;
+mod console;
 mod damaged_store;
 mod debug_flow;
 mod faults;

@@ -28,8 +28,16 @@ pub(in crate::store) const MIGRATIONS: &[(i32, &str, &str)] = &[
         "queue",
         include_str!("../../../migrations/0003_queue.sql"),
     ),
-    // 4–7 belong to work on other branches (audit, lifecycle, vouchers, queue seat wait):
-    // numbers are fixed per piece of work so that their merges do not collide.
+    (
+        4,
+        "audit",
+        include_str!("../../../migrations/0004_audit.sql"),
+    ),
+    (
+        7,
+        "queue_seat_wait",
+        include_str!("../../../migrations/0007_queue_seat_wait.sql"),
+    ),
     (
         8,
         "graph_budget",

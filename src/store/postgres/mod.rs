@@ -13,6 +13,7 @@
 //! - queued work run by one worker: the worker takes the first due entry with
 //!   `FOR UPDATE SKIP LOCKED` and the registration's lease in the same statement
 //!   (`queue.rs`);
+//! - each audit line its own number, in the order written: an identity column (`audit.rs`).
 //! - one Graph write budget for every instance: a token bucket in one row, taken from by one
 //!   conditional `UPDATE` per Graph request, and a 429's pause in the same row, announced
 //!   with `NOTIFY` (`write_budget.rs`, `pauses.rs`).
@@ -20,6 +21,7 @@
 //! Every query is awaited on the caller's runtime, on a pooled connection (deadpool): no
 //! thread waits for the database.
 
+mod audit;
 mod backup;
 mod error;
 mod housekeeping;

@@ -24,6 +24,7 @@ impl BackupStore for SledStore {
             (&self.usernames, RecordKind::Username),
             (&self.queue, RecordKind::QueueEntry),
             (&self.resets, RecordKind::Reset),
+            (&self.audit, RecordKind::Audit),
         ];
         for (tree, kind) in trees {
             for entry in tree.iter() {
@@ -81,6 +82,7 @@ impl SledStore {
             &self.resets,
             &self.queue,
             &self.queue_index,
+            &self.audit,
         ]
         .iter()
         .map(|tree| tree.len())
@@ -118,6 +120,9 @@ impl SledStore {
                 self.resets
                     .insert(email.as_bytes(), encode(&ResetRecord { used_through }))?;
             }
+            BackupRecord::Audit(entry) => {
+                self.audit.insert(entry.seq.to_be_bytes(), encode(entry))?;
+            }
         }
         Ok(())
     }
@@ -141,5 +146,6 @@ fn record(kind: RecordKind, key: &[u8], value: &[u8]) -> Result<BackupRecord, St
             email: RegistryKey::as_recorded(&text(key)?),
             used_through: used_through(value)?,
         },
+        RecordKind::Audit => BackupRecord::Audit(decode(kind, value)?),
     })
 }
