@@ -5,6 +5,7 @@
 
 mod keyboard;
 mod password_reset;
+mod vouchers;
 mod waiting;
 mod with_javascript;
 mod without_javascript;
