@@ -1,5 +1,7 @@
 //! `check`: is the configuration usable? Settings, store, Graph (key, certificate, token,
-//! the token's password permission, SKUs with free units, groups) and SMTP (connect, TLS, login), one line per check.
+//! the token's password and pass permissions, the tenant's Temporary Access Pass policy,
+//! SKUs with their prepaid and consumed units, groups) and SMTP (connect, TLS, login), one
+//! line per check.
 
 use clap::Args;
 
@@ -60,7 +62,10 @@ pub async fn run(args: CheckArgs, settings: anyhow::Result<Settings>) -> anyhow:
             "not checked: DEBUG_DONT_CONNECT_TO_API simulates it",
         ));
     } else if !args.skip_graph {
-        let password_reset = settings.password_reset_ttl.is_some();
+        let needs = crate::graph::check::Needs {
+            password_reset: settings.password_reset_ttl.is_some(),
+            pass: settings.credential.temporary_access_pass(),
+        };
         let names: Vec<String> = vouchers
             .iter()
             .map(|voucher| format!("voucher {}", voucher.terms.name))
@@ -75,7 +80,7 @@ pub async fn run(args: CheckArgs, settings: anyhow::Result<Settings>) -> anyhow:
                 groups: voucher.terms.groups.as_deref().unwrap_or_default(),
             })
             .collect();
-        results.extend(crate::graph::check::check(&settings.graph, password_reset, &owners).await);
+        results.extend(crate::graph::check::check(&settings.graph, needs, &owners).await);
     }
     if settings.debug_dont_send_mail {
         results.push(CheckResult::pass(

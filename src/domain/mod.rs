@@ -1,5 +1,7 @@
 //! Domain types that can only hold valid values. Imports nothing else from the crate.
 
+mod audit;
+mod credential;
 mod date;
 mod email_address;
 mod email_filter;
@@ -11,6 +13,10 @@ mod voucher;
 mod voucher_code;
 mod voucher_terms;
 
+pub use audit::{AuditAction, AuditActor, AuditEntry, AuditSource, UnknownAuditAction};
+pub use credential::{
+    Credential, SECURITY_INFO_URL, TapLifetime, TapLifetimeError, UnknownCredential,
+};
 pub use date::{Date, DateError};
 pub use email_address::{
     EmailAddress, EmailAddressError, Mailbox, SubaddressSeparator, SubaddressSeparatorError,

@@ -1,15 +1,18 @@
 //! `ms365-accountcreator check` for Graph: is the key readable and the certificate's, can we
-//! get a token, does the tenant have every SKU with free units and every group. One result
-//! per check, so an operator sees everything wrong at once.
+//! get a token, does the tenant have every SKU with free units and every group, and — with
+//! Temporary Access Passes — may the app make them and does the tenant's policy allow them.
+//! One result per check, so an operator sees everything wrong at once.
 
-use super::credentials::{Certificate, PrivateKey, Thumbprint};
 mod owners;
+mod pass;
 
 pub use owners::GrantOwner;
 
+use super::credentials::{Certificate, PrivateKey, Thumbprint};
+
 use super::types::{Group, SubscribedSku, SubscribedSkus};
 use super::{GraphClient, GraphSettings, SetupError};
-use crate::directory::PASSWORD_ROLES;
+use crate::directory::{PASSWORD_ROLES, PassRequest};
 
 /// The outcome of one check, as one line for a person.
 #[derive(Debug, Clone, PartialEq, Eq)]
@@ -46,16 +49,23 @@ impl std::fmt::Display for CheckResult {
     }
 }
 
+/// What the rest of the configuration asks of the tenant.
+#[derive(Debug, Clone, Copy, Default)]
+pub struct Needs {
+    /// `PASSWORD_RESET_ENABLED`.
+    pub password_reset: bool,
+    /// `CREDENTIAL = temporary_access_pass`: how passes are made.
+    pub pass: Option<PassRequest>,
+}
+
 /// Checks the Graph settings and the tenant: the credential files first (each on its own,
 /// for precise messages), then, with a client, the token, its roles, the SKUs and the
-/// groups. `password_reset`: `PASSWORD_RESET_ENABLED`, which needs a role that allows
-/// setting passwords.
-///
-/// `owners`: who else names licences and groups (each voucher with its own), each checked
-/// like the configured ones.
+/// groups, the pass policy when passes are the credential, and the licences and groups
+/// of each of `owners` (who else names them: each voucher with its own) like the
+/// configured ones.
 pub async fn check(
     settings: &GraphSettings,
-    password_reset: bool,
+    needs: Needs,
     owners: &[GrantOwner<'_>],
 ) -> Vec<CheckResult> {
     let mut results = Vec::new();
@@ -114,7 +124,7 @@ pub async fn check(
         }
     }
     match GraphClient::from_settings(settings) {
-        Ok(client) => results.extend(client.check(password_reset, owners).await),
+        Ok(client) => results.extend(client.check(needs, owners).await),
         // The credential problems are reported above already.
         Err(SetupError::Credentials(_)) if results.iter().any(|r| !r.ok) => {}
         Err(err) => results.push(CheckResult::fail("Graph settings", err.to_string())),
@@ -124,17 +134,24 @@ pub async fn check(
 
 impl GraphClient {
     /// The checks that need the tenant: a token and its roles, the SKUs, the groups (the
-    /// configured ones, then each owner's).
-    pub async fn check(&self, password_reset: bool, owners: &[GrantOwner<'_>]) -> Vec<CheckResult> {
+    /// configured ones, then each owner's), the pass policy.
+    pub async fn check(&self, needs: Needs, owners: &[GrantOwner<'_>]) -> Vec<CheckResult> {
         let deadline = self.deadline();
         let token = match self.auth.token(&self.net, &deadline).await {
             Ok(token) => token,
             Err(err) => return vec![CheckResult::fail("Graph token", err.to_string())],
         };
+        let roles = roles_of(token.expose());
+        // With passes, a reset issues a pass: no password is ever set.
+        let resets_set_passwords = needs.password_reset && needs.pass.is_none();
         let mut results = vec![
             CheckResult::pass("Graph token", "obtained an app-only access token"),
-            password_permission(roles_of(token.expose()).as_deref(), password_reset),
+            password_permission(roles.as_deref(), resets_set_passwords),
+            pass::pass_permission(roles.as_deref(), needs.pass.is_some()),
         ];
+        if let Some(request) = &needs.pass {
+            results.extend(self.check_pass_policy(request).await);
+        }
         if !self.skus.is_empty() {
             results.extend(self.check_skus().await);
         }
@@ -235,15 +252,21 @@ pub(super) fn judge_sku(
             format!("the tenant has no subscription with this SKU id: correct {fix}"),
         ),
         Some(sku) => {
-            let free = sku.prepaid_units.enabled - sku.consumed_units;
+            let (prepaid, consumed) = (sku.prepaid_units.enabled, sku.consumed_units);
+            let free = (prepaid - consumed).max(0);
             let detail = format!(
-                "{}: {free} of {} licences free",
-                sku.sku_part_number, sku.prepaid_units.enabled
+                "{}: {prepaid} prepaid, {consumed} consumed, {free} free",
+                sku.sku_part_number
             );
             if free > 0 {
                 CheckResult::pass(name, detail)
             } else {
-                CheckResult::fail(name, format!("{detail}; new users cannot get one"))
+                CheckResult::fail(
+                    name,
+                    format!(
+                        "{detail}; new sign-ups wait in the queue (\"waiting for a licence\") until seats are added in the Microsoft 365 admin centre under Billing → Licenses"
+                    ),
+                )
             }
         }
     }
@@ -285,7 +308,7 @@ fn password_permission(roles: Option<&[String]>, password_reset: bool) -> CheckR
         (None, false) => CheckResult::pass(
             NAME,
             format!(
-                "the token carries neither {wanted}; needed only with PASSWORD_RESET_ENABLED, which is off"
+                "the token carries neither {wanted}; needed only with PASSWORD_RESET_ENABLED and CREDENTIAL=password"
             ),
         ),
         (None, true) if roles.is_none() => CheckResult::fail(

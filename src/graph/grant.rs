@@ -70,7 +70,7 @@ impl GraphClient {
         }
         let mut results = self.run_batch(object_id, items).await;
         let licences = match results.remove(LICENCES) {
-            Some(Err(err)) => Err(err.into_directory_error("assigning licences")),
+            Some(Err(err)) => Err(self.licence_error(err, &skus)),
             _ => Ok(()),
         };
         let mut groups = Ok(());
@@ -91,6 +91,26 @@ impl GraphClient {
             );
         }
         GrantOutcome { licences, groups }
+    }
+
+    /// A refused `assignLicense`: for lack of seats it is [`DirectoryError::NoSeat`] (which
+    /// the kept seat count learns too); anything else is logged as a failure. `skus`: the
+    /// ones asked for (the configured ones, or a voucher's own).
+    fn licence_error(&self, err: CallError, skus: &[String]) -> DirectoryError {
+        let (named, said) = match &err {
+            CallError::Api(api) => (api.no_seat_left(), api.message.clone()),
+            _ => (None, String::new()),
+        };
+        let Some(named) = named else {
+            return err.into_directory_error("assigning licences");
+        };
+        // Graph names the SKU; if it ever does not, the first one asked for is meant.
+        let sku = named
+            .or_else(|| skus.first().map(|sku| sku.to_ascii_lowercase()))
+            .unwrap_or_default();
+        tracing::info!(sku = %sku, graph = %said, "Graph refused a licence: no free seat left");
+        self.seat_cache.taken_up(&sku);
+        DirectoryError::NoSeat { sku, said }
     }
 
     /// `assignLicense` with every SKU in `skus`. Graph answers 200 for a SKU the user
@@ -191,7 +211,7 @@ impl GraphClient {
             for answer in answers.values() {
                 let retry_after = answer.header("Retry-After").and_then(parse_retry_after);
                 let status = reqwest::StatusCode::from_u16(answer.status).unwrap_or_default();
-                self.pause_if_throttled(status, retry_after);
+                self.pause_if_throttled(status, retry_after).await;
             }
             for item in chunk {
                 let Some(answer) = answers.get(&item.id) else {

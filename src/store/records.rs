@@ -5,7 +5,7 @@
 use serde::{Deserialize, Serialize};
 
 use super::{RecordKind, RegistryKey, Voucher, VoucherUse};
-use crate::domain::{Step, VoucherCode};
+use crate::domain::{AuditAction, AuditEntry, Step, VoucherCode};
 
 /// A sign-up waiting for its address to be verified.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
@@ -199,6 +199,10 @@ pub struct QueueEntry {
     pub attempts: u32,
     /// Not to be run before this (Unix seconds).
     pub next_attempt_at: u64,
+    /// The licence SKU whose seats are all taken, while the registration waits for one
+    /// ("waiting for a licence"); `None` otherwise.
+    #[serde(default)]
+    pub waiting_for_seat: Option<String>,
 }
 
 /// How long the queue is, and since when its oldest entry waits.
@@ -208,6 +212,8 @@ pub struct QueueStats {
     pub length: usize,
     /// When the oldest entry was queued (Unix seconds); `None` when the queue is empty.
     pub oldest_queued_at: Option<u64>,
+    /// Entries waiting for a free licence seat.
+    pub waiting_for_seat: usize,
 }
 
 /// A reset link this request marked used: given back with
@@ -238,6 +244,8 @@ pub enum BackupRecord {
         email: RegistryKey,
         used_through: u64,
     },
+    /// A line of the audit log.
+    Audit(AuditEntry),
     Voucher(Voucher),
 }
 
@@ -250,6 +258,7 @@ impl BackupRecord {
             BackupRecord::Username { .. } => RecordKind::Username,
             BackupRecord::QueueEntry(_) => RecordKind::QueueEntry,
             BackupRecord::Reset { .. } => RecordKind::Reset,
+            BackupRecord::Audit(_) => RecordKind::Audit,
             BackupRecord::Voucher(_) => RecordKind::Voucher,
         }
     }
@@ -263,8 +272,43 @@ impl BackupRecord {
             BackupRecord::Username { upn, .. } => upn.clone(),
             BackupRecord::QueueEntry(entry) => format!("{:020}", entry.seq),
             BackupRecord::Reset { email, .. } => email.to_string(),
+            BackupRecord::Audit(entry) => format!("{:020}", entry.seq),
             BackupRecord::Voucher(voucher) => voucher.code.as_str().to_owned(),
         }
+    }
+}
+
+/// Which lines of the audit log to read, and in which order.
+#[derive(Debug, Clone, Default, PartialEq, Eq)]
+pub struct AuditQuery {
+    /// Only lines written at or after this time (Unix seconds).
+    pub since: Option<u64>,
+    /// Only lines before this one (`seq`): the next page of a newest-first listing.
+    pub before: Option<u64>,
+    /// Only this operator's lines: their UPN or object id, any letter case.
+    pub operator: Option<String>,
+    pub action: Option<AuditAction>,
+    /// At most this many lines.
+    pub limit: Option<usize>,
+    /// Oldest first (an export) instead of newest first (the console).
+    pub oldest_first: bool,
+}
+
+impl AuditQuery {
+    /// Whether `entry` is one of the lines asked for (but for the order and the limit).
+    pub fn matches(&self, entry: &AuditEntry) -> bool {
+        let operator = self.operator.as_deref().map(str::trim);
+        self.since.is_none_or(|since| entry.at >= since)
+            && self.before.is_none_or(|before| entry.seq < before)
+            && self.action.is_none_or(|action| entry.action == action)
+            && operator.is_none_or(|operator| {
+                entry.actor.upn.eq_ignore_ascii_case(operator)
+                    || entry
+                        .actor
+                        .object_id
+                        .as_deref()
+                        .is_some_and(|id| id.eq_ignore_ascii_case(operator))
+            })
     }
 }
 

@@ -371,6 +371,8 @@ fn every_command_has_help() {
         vec!["store", "backup", "--help"],
         vec!["store", "restore", "--help"],
         vec!["store", "verify", "--help"],
+        vec!["audit", "--help"],
+        vec!["audit", "export", "--help"],
         vec!["vouchers", "--help"],
         vec!["vouchers", "create", "--help"],
         vec!["vouchers", "list", "--help"],

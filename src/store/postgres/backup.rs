@@ -5,7 +5,7 @@ use async_trait::async_trait;
 use tokio_postgres::types::Json;
 use tokio_postgres::{Row, Transaction};
 
-use super::queue::entry;
+use super::queue::{COLUMNS as QUEUE_COLUMNS, entry};
 use super::verify::index_findings;
 use super::{PgStore, decode, json};
 use crate::store::Finding;
@@ -56,10 +56,14 @@ impl BackupStore for PgStore {
                 used_through: row.get::<_, i64>(1) as u64,
             });
         }
-        let queue = "SELECT seq, email, signup_id, queued_at, attempts, next_attempt_at FROM queue";
-        for row in tx.query(queue, &[]).await? {
+        let queue = format!("SELECT {QUEUE_COLUMNS} FROM queue");
+        for row in tx.query(&queue, &[]).await? {
             exported.records.push(BackupRecord::QueueEntry(entry(&row)));
         }
+        let audit = tx
+            .query("SELECT seq::text, record FROM audit_log", &[])
+            .await?;
+        records(RecordKind::Audit, audit, &mut exported);
         let vouchers = tx.query("SELECT code, record FROM vouchers", &[]).await?;
         records(RecordKind::Voucher, vouchers, &mut exported);
         Ok(exported)
@@ -72,7 +76,8 @@ impl BackupStore for PgStore {
             .query_one(
                 "SELECT (SELECT count(*) FROM pending) + (SELECT count(*) FROM registrations)
                     + (SELECT count(*) FROM usernames) + (SELECT count(*) FROM password_resets)
-                    + (SELECT count(*) FROM queue) + (SELECT count(*) FROM vouchers)",
+                    + (SELECT count(*) FROM queue) + (SELECT count(*) FROM audit_log)
+                    + (SELECT count(*) FROM vouchers)",
                 &[],
             )
             .await?;
@@ -94,6 +99,12 @@ impl BackupStore for PgStore {
             &[],
         )
         .await?;
+        tx.execute(
+            "SELECT setval(pg_get_serial_sequence('audit_log', 'seq'), max(seq) + 1, false)
+             FROM audit_log HAVING count(*) > 0",
+            &[],
+        )
+        .await?;
         tx.commit().await?;
         Ok(Ok(()))
     }
@@ -103,7 +114,7 @@ impl BackupStore for PgStore {
     }
 }
 
-/// The record of `kind` (pending, registration or voucher) a row holds, as a backup
+/// The record of `kind` (pending, registration, audit line or voucher) a row holds, as a backup
 /// holds it.
 fn record_from(
     kind: RecordKind,
@@ -111,6 +122,7 @@ fn record_from(
 ) -> Result<BackupRecord, StoreError> {
     match kind {
         RecordKind::Pending => decode(kind, value).map(BackupRecord::Pending),
+        RecordKind::Audit => decode(kind, value).map(BackupRecord::Audit),
         RecordKind::Voucher => decode(kind, value).map(BackupRecord::Voucher),
         _ => decode(kind, value).map(BackupRecord::Registration),
     }
@@ -178,8 +190,7 @@ async fn insert(tx: &Transaction<'_>, record: &BackupRecord) -> Result<(), Store
                 entry.next_attempt_at as i64,
             );
             tx.execute(
-                "INSERT INTO queue (seq, email, signup_id, queued_at, attempts, next_attempt_at)
-                 VALUES ($1, $2, $3, $4, $5, $6)",
+                &format!("INSERT INTO queue ({QUEUE_COLUMNS}) VALUES ($1, $2, $3, $4, $5, $6, $7)"),
                 &[
                     &columns.0,
                     &entry.email.as_str(),
@@ -187,6 +198,21 @@ async fn insert(tx: &Transaction<'_>, record: &BackupRecord) -> Result<(), Store
                     &columns.1,
                     &columns.2,
                     &columns.3,
+                    &entry.waiting_for_seat,
+                ],
+            )
+            .await?
+        }
+        BackupRecord::Audit(line) => {
+            tx.execute(
+                "INSERT INTO audit_log (seq, at, operator, action, record)
+                 VALUES ($1, $2, $3, $4, $5)",
+                &[
+                    &(line.seq as i64),
+                    &(line.at as i64),
+                    &line.actor.upn,
+                    &line.action.name(),
+                    &json(line),
                 ],
             )
             .await?

@@ -29,17 +29,31 @@ pub(in crate::store) const MIGRATIONS: &[(i32, &str, &str)] = &[
         include_str!("../../../migrations/0003_queue.sql"),
     ),
     (
+        4,
+        "audit",
+        include_str!("../../../migrations/0004_audit.sql"),
+    ),
+    (
         6,
         "vouchers",
         include_str!("../../../migrations/0006_vouchers.sql"),
     ),
+    (
+        7,
+        "queue_seat_wait",
+        include_str!("../../../migrations/0007_queue_seat_wait.sql"),
+    ),
+    (
+        8,
+        "graph_budget",
+        include_str!("../../../migrations/0008_graph_budget.sql"),
+    ),
 ];
 
-/// The newest schema version this binary knows. Not `MIGRATIONS.len()`: numbers are given to
-/// branches in advance (0004 audit, 0005 lifecycle, …), so a binary may know 6 without 4.
-pub(in crate::store) const LATEST: i32 = latest();
+/// The newest schema version this binary knows (versions may leave gaps).
+pub(in crate::store) const NEWEST: i32 = newest();
 
-const fn latest() -> i32 {
+const fn newest() -> i32 {
     let mut newest = 0;
     let mut i = 0;
     while i < MIGRATIONS.len() {
@@ -112,9 +126,9 @@ impl PgStore {
                 missing.join(", ")
             )));
         }
-        if let Some(newer) = done.iter().filter(|v| **v > LATEST).max() {
+        if let Some(newer) = done.iter().filter(|v| **v > NEWEST).max() {
             findings.push(Finding::Schema(format!(
-                "the schema is version {newer}, newer than this program knows ({LATEST}): verify with the newer version"
+                "the schema is version {newer}, newer than this program knows ({NEWEST}): verify with the newer version"
             )));
         }
         Ok(findings)
@@ -140,9 +154,9 @@ async fn migrate(pool: &Pool) -> Result<usize, StoreError> {
         .iter()
         .map(|row| row.get(0))
         .collect();
-    if let Some(newer) = done.iter().max().filter(|v| **v > LATEST) {
+    if let Some(newer) = done.iter().max().filter(|v| **v > NEWEST) {
         return Err(StoreError::Unavailable(format!(
-            "the database's schema is version {newer}, newer than this program knows ({LATEST}): run the newer version"
+            "the database's schema is version {newer}, newer than this program knows ({NEWEST}): run the newer version"
         )));
     }
     let mut applied = 0;
