@@ -62,6 +62,7 @@ fn empty_view(state: &AppState) -> FormView<'_> {
         general_error: None,
         pattern: state.email_pattern.as_deref(),
         vouchers: state.flow.voucher_mode(),
+        voucher_ok: false,
     }
 }
 
@@ -176,6 +177,7 @@ pub(super) async fn form_again(
         general_error,
         pattern: pattern.as_deref(),
         vouchers: state.flow.voucher_mode(),
+        voucher_ok: errors.get(Field::Voucher).is_none() && voucher.is_some(),
     };
     signup_page(ctx, state, tr, status, &view)
 }

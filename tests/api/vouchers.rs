@@ -4,4 +4,5 @@
 mod check;
 mod cli;
 mod graph;
+mod postgres;
 mod signup;

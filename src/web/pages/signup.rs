@@ -18,6 +18,8 @@ pub struct FormView<'a> {
     pub pattern: Option<&'a str>,
     /// `VOUCHERS`: whether the form has a voucher field, and whether it must be filled.
     pub vouchers: VoucherMode,
+    /// The voucher entered admits the person (a voucher's link, a form sent back).
+    pub voucher_ok: bool,
 }
 
 /// The introduction above the form; `reset_page` links to the password reset when it is
@@ -217,7 +219,7 @@ impl Steps<'_> {
                     data-hx-target="#voucher-status" data-hx-swap="outerHTML" data-hx-sync="this:queue last";
                 p #voucher-hint .hint { (hint) }
                 div.field-status-live aria-live="polite" {
-                    (voucher_status(tr, view.errors.get(Field::Voucher), false))
+                    (voucher_status(tr, view.errors.get(Field::Voucher), view.voucher_ok))
                 }
             }
         }

@@ -6,6 +6,7 @@
 mod console;
 mod keyboard;
 mod password_reset;
+mod vouchers;
 mod waiting;
 mod with_javascript;
 mod without_javascript;
