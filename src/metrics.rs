@@ -23,6 +23,11 @@ struct SignupLabels {
 }
 
 #[derive(Clone, Debug, Hash, PartialEq, Eq, EncodeLabelSet)]
+struct VoucherLabels {
+    voucher: String,
+}
+
+#[derive(Clone, Debug, Hash, PartialEq, Eq, EncodeLabelSet)]
 struct ResetLabels {
     outcome: &'static str,
 }
@@ -62,6 +67,7 @@ struct Inner {
 struct FlowMetrics {
     rate_limited: Family<LimitLabels, Counter>,
     signups: Family<SignupLabels, Counter>,
+    voucher_accounts: Family<VoucherLabels, Counter>,
     password_resets: Family<ResetLabels, Counter>,
     mails: Family<MailLabels, Counter>,
     pending: Gauge,
@@ -77,6 +83,7 @@ struct GraphMetrics {
     paused_seconds: Counter<f64, std::sync::atomic::AtomicU64>,
     graph_writes: Counter,
     writes_per_minute: Gauge,
+    budget_round_trips: Histogram,
 }
 
 /// `metric`, registered under `name` with `help`.
@@ -92,6 +99,12 @@ impl FlowMetrics {
                 registry,
                 "signups",
                 "Sign-ups by outcome (started, verified, created, failed with a reason)",
+                Family::default(),
+            ),
+            voucher_accounts: registered(
+                registry,
+                "voucher_accounts",
+                "Accounts created with a voucher, by the voucher's name",
                 Family::default(),
             ),
             password_resets: registered(
@@ -174,6 +187,12 @@ impl GraphMetrics {
                 "graph_writes_per_minute",
                 "Directory writes sent to Graph in the last 60 seconds",
                 Gauge::default(),
+            ),
+            budget_round_trips: registered(
+                registry,
+                "graph_budget_round_trip_seconds",
+                "Round trips to the write budget shared by every instance (PostgreSQL), one per Graph write request",
+                Histogram::new(exponential_buckets(0.0001, 2.0, 14)),
             ),
         }
     }
@@ -279,6 +298,15 @@ impl Metrics {
         self.0.flow.signups.get_or_create(&labels).inc();
     }
 
+    /// An account created with the voucher named `name` (its name for operators, never
+    /// its code).
+    pub fn voucher_account(&self, name: &str) {
+        let labels = VoucherLabels {
+            voucher: name.to_owned(),
+        };
+        self.0.flow.voucher_accounts.get_or_create(&labels).inc();
+    }
+
     pub fn password_reset(&self, outcome: ResetOutcome) {
         let labels = ResetLabels {
             outcome: outcome.label(),
@@ -332,6 +360,11 @@ impl Metrics {
             .lock()
             .unwrap_or_else(PoisonError::into_inner)
             .push_back((Instant::now(), writes));
+    }
+
+    /// One round trip to the shared write budget took `seconds`.
+    pub fn budget_round_trip(&self, seconds: f64) {
+        self.0.graph.budget_round_trips.observe(seconds);
     }
 
     /// Every Graph request was held `seconds` longer by a 429's `Retry-After`.

@@ -1,9 +1,11 @@
 //! Command line: one function per command.
 
+pub(crate) mod audit;
 mod check;
 mod emails;
 mod signups;
 mod store;
+mod vouchers;
 
 use anyhow::Context;
 use clap::{Parser, Subcommand};
@@ -42,6 +44,13 @@ enum Command {
     /// The whole store: moving it to another host (docs/migration.md), and checking it.
     #[command(subcommand)]
     Store(store::StoreCommand),
+    /// The operators' audit log: what was done in the console and by these commands.
+    #[command(subcommand)]
+    Audit(audit::AuditCommand),
+    /// Vouchers: codes that let a course, guests or staff sign up with their own licences,
+    /// groups, address filter and account end (VOUCHERS).
+    #[command(subcommand)]
+    Vouchers(vouchers::VouchersCommand),
 }
 
 pub async fn run() -> anyhow::Result<()> {
@@ -53,6 +62,8 @@ pub async fn run() -> anyhow::Result<()> {
         Command::Emails(command) => emails::run(command, &load_settings()?).await,
         Command::Signups(command) => signups::run(command, &load_settings()?).await,
         Command::Store(command) => store::run(command, &load_settings()?).await,
+        Command::Audit(command) => audit::run(command, &load_settings()?).await,
+        Command::Vouchers(command) => vouchers::run(command, &load_settings()?).await,
     }
 }
 

@@ -6,6 +6,7 @@ use url::Url;
 
 use super::timestamp;
 use crate::config::Settings;
+use crate::domain::AuditAction;
 use crate::i18n::Catalogs;
 use crate::signup::{Signups, Step};
 use crate::startup::{Overrides, build_signups, open_store};
@@ -108,6 +109,8 @@ async fn retry(store: &Store, settings: &Settings, id: &str) -> anyhow::Result<(
         return Ok(());
     }
     let signups = signups_for_retry(store, settings)?;
+    let subject = Some(registration.signup_id.clone());
+    super::audit::record(store, AuditAction::Retry, subject, None).await?;
     let result = signups
         .provisioning
         .retry(&registration.email)

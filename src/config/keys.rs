@@ -80,7 +80,7 @@ pub const KEYS: &[Key] = &[
     key("GRAPH_API_USAGE_LOCATION", Str, "\"DE\"", "Two-letter country code set as the users' usage location (needed for licences)."),
     key("GRAPH_API_MAILBOX_TAG_ATTRIBUTE", Str, "\"extensionAttribute15\"", "Which of the users' `extensionAttribute1` … `extensionAttribute15` (Exchange's custom attributes) holds the mailbox tag; pick one nobody in the tenant uses. Users made before tagging get theirs from `emails tag-existing`."),
     key("GRAPH_API_TIMEOUT_SECONDS", Int, "30", "Timeout of one Graph request."),
-    key("GRAPH_API_WRITES_PER_MINUTE", Int, "1000", "Directory writes per minute this server sends at most, inline and from the queue together (a sign-up costs 2 + the number of groups: the user, the licences, one per group). Microsoft allows about 3 000 per 150 s (1 200 a minute) per application and tenant; 1 000 leaves room for other tools of the tenant and for resets. Beyond it sign-ups wait in the queue instead of drawing 429s."),
+    key("GRAPH_API_WRITES_PER_MINUTE", Int, "1000", "Directory writes per minute sent at most, inline and from the queue together (a sign-up costs 2 + the number of groups: the user, the licences, one per group): by this server, or on PostgreSQL (`DATABASE_URL`) by all instances together, which share the budget and a 429's pause through the database — give each the same value. Microsoft allows about 3 000 per 150 s (1 200 a minute) per application and tenant; 1 000 leaves room for other tools of the tenant and for resets. Beyond it sign-ups wait in the queue instead of drawing 429s."),
     key("PROVISION_WAIT_SECONDS", Int, "5", "How long the confirm button waits for the account. Past it (or when Graph throttles or is down) the person sees \"your account is being created\", the registration waits in the durable queue, and a mail follows when it is ready."),
     key("MAIL_SERVER_HOST", Str, "\"\"", "Host name or address of the SMTP server."),
     key("MAIL_SERVER_PORT", Int, "25", "Port of the SMTP server."),
@@ -93,6 +93,9 @@ pub const KEYS: &[Key] = &[
     key("MAIL_SERVER_CA_FILE", Str, "", "Extra trusted root certificate (PEM) for the SMTP server."),
     key("METRICS_ENABLED", Bool, "false", "Serve Prometheus metrics at `/metrics`."),
     key("METRICS_BIND", Str, "", "Serve `/metrics` on this separate address instead of `BIND`."),
+    key("VOUCHERS", Str, "\"off\"", "Whether the sign-up asks for a voucher (see [Vouchers](#vouchers)): `off` (no voucher field; a `voucher` in a form or API body is ignored), `optional` (a voucher brings its own licences, groups, address filter and account end; without one the settings here apply) or `required` (nobody signs up without a voucher)."),
+    key("USE_VOUCHERS", Bool, "", "The original's voucher branch: `true` is read as `VOUCHERS = \"optional\"` (with a warning; write `VOUCHERS` instead). Ignored when `VOUCHERS` is set."),
+    key("REQUIRE_VOUCHERS", Bool, "", "The original's voucher branch: `true` is read as `VOUCHERS = \"required\"` (with a warning; write `VOUCHERS` instead). Ignored when `VOUCHERS` is set."),
     key("ADMIN_ENABLED", Bool, "false", "The operator console at `/admin` (coming): operators sign in with Microsoft, through the same app registration (see [Operator console](#operator-console-coming)). Off: no console page exists."),
     key("ADMIN_GROUP_IDS", List, "[]", "Object ids of the Entra groups whose members may use the console (1 to 20; members of nested groups count too). Required when `ADMIN_ENABLED` is on."),
 ];

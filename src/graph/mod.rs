@@ -21,6 +21,7 @@ mod tap;
 mod types;
 mod users;
 
+use std::sync::Arc;
 use std::time::Duration;
 
 use url::Url;
@@ -28,7 +29,7 @@ use url::Url;
 pub use check::{CheckResult, check};
 pub use credentials::{Credentials, CredentialsError, Thumbprint};
 pub use error::{AuthError, GraphApiError};
-pub use pacer::Pacer;
+pub use pacer::{Pacer, SharedBudget};
 pub use retry::RetryPolicy;
 pub use seats::SEATS_FRESH_FOR;
 pub use settings::GraphSettings;
@@ -37,7 +38,7 @@ pub use tap::{PASS_ROLES, PassPolicy, PolicyTarget};
 
 use crate::directory::{
     Directory, DirectoryError, DirectoryUser, GrantOutcome, Grants, LicenceSeats, MailboxTag,
-    NameQuery, NewUser, PassRequest, TemporaryAccessPass,
+    NameQuery, NewUser, OwnGrants, PassRequest, TemporaryAccessPass,
 };
 use crate::domain::MailNickname;
 use auth::TokenSource;
@@ -159,6 +160,16 @@ impl GraphClient {
         self
     }
 
+    /// Takes the write budget from `budget`, which every instance shares (PostgreSQL), and
+    /// holds every request during the pauses any instance records; `None` keeps the budget
+    /// in this process.
+    pub fn with_shared_budget(mut self, budget: Option<Arc<dyn SharedBudget>>) -> Self {
+        if let Some(budget) = budget {
+            self.net.pacer = self.net.pacer.clone().shared(budget);
+        }
+        self
+    }
+
     /// Replaces the retry limits (tests use short deadlines).
     pub fn with_retry_policy(mut self, policy: RetryPolicy) -> Self {
         self.net.policy = policy;
@@ -239,8 +250,13 @@ impl Directory for GraphClient {
             .map_err(|err| err.into_directory_error("setting a new temporary password"))
     }
 
-    async fn grant(&self, object_id: &str, wanted: Grants) -> GrantOutcome {
-        self.grant_batch(object_id, wanted).await
+    async fn grant_with(
+        &self,
+        object_id: &str,
+        wanted: Grants,
+        own: OwnGrants<'_>,
+    ) -> GrantOutcome {
+        self.grant_batch(object_id, wanted, own).await
     }
 
     async fn set_tag(&self, object_id: &str, tag: &MailboxTag) -> Result<(), DirectoryError> {

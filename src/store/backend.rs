@@ -7,20 +7,24 @@
 //! What only one backend does is said in the types: [`Lease`] (a lease on a row that lapses,
 //! or the store's lock that cannot), [`Durability`] (a flush written, or nothing to flush),
 //! a [`FailureWatch`] only where a failed write lasts, `None` from
-//! [`MailCounts::count_mail`] where mails are counted in memory, and the schema's migrations
-//! only on the PostgreSQL handle (`Store::connect_migrated`).
+//! [`MailCounts::count_mail`] where mails are counted in memory and from [`WriteBudget`] where
+//! the Graph write budget is, and the schema's migrations only on the PostgreSQL handle
+//! (`Store::connect_migrated`).
 
 use std::collections::HashSet;
 use std::fmt::Debug;
+use std::time::Duration;
 
 use async_trait::async_trait;
 use tokio::sync::watch;
+use tokio::time::Instant;
 
 use super::{
-    BackupRecord, Claim, Finding, Forgotten, Imported, Lease, Listed, Lookup, PendingSignup,
-    Purged, QueueEntry, QueueStats, Registration, RegistryKey, StoreError, UsedResetLink,
+    AuditQuery, BackupRecord, Claim, ClaimVoucher, Finding, Forgotten, Imported, Lease, Listed,
+    Lookup, PendingSignup, Purged, QueueEntry, QueueStats, Registration, RegistryKey, StoreError,
+    UsedResetLink, Voucher,
 };
-use crate::domain::Mailbox;
+use crate::domain::{AuditEntry, Mailbox, VoucherCode, VoucherRefusal};
 
 /// Sign-ups waiting for their link (`pending.rs`).
 #[async_trait]
@@ -43,7 +47,28 @@ pub trait PendingStore {
     /// `now`, so a process that dies right after the claim leaves it to a worker. The
     /// mailbox's other pending sign-ups stay until they expire, answering
     /// [`Claim::AddressTaken`].
-    async fn claim(&self, signup_id: &str, nonce: &str, now: u64) -> Result<Claim, StoreError>;
+    /// Takes no voucher use, whatever the sign-up named (see
+    /// [`PendingStore::claim_with_voucher`]).
+    async fn claim(&self, signup_id: &str, nonce: &str, now: u64) -> Result<Claim, StoreError> {
+        let claimed = self
+            .claim_with_voucher(signup_id, nonce, now, ClaimVoucher::Ignore)
+            .await?;
+        // No voucher is looked at, so none refuses.
+        Ok(claimed.unwrap_or(Claim::Unknown))
+    }
+
+    /// [`PendingStore::claim`], taking a use of the voucher `voucher` names in the same
+    /// write: of any number of concurrent claims with one voucher (in any number of
+    /// instances), no more are claimed than it has uses left. When the voucher does not
+    /// admit the sign-up (`Err`), nothing is claimed and the sign-up stays pending, so the
+    /// person may claim it with another voucher.
+    async fn claim_with_voucher(
+        &self,
+        signup_id: &str,
+        nonce: &str,
+        now: u64,
+        voucher: ClaimVoucher<'_>,
+    ) -> Result<Result<Claim, VoucherRefusal>, StoreError>;
 
     /// Every pending sign-up, in id order.
     async fn pending_signups(&self) -> Result<Listed<PendingSignup>, StoreError>;
@@ -181,6 +206,57 @@ pub trait ResetStore {
     async fn release_reset_link(&self, used: &UsedResetLink) -> Result<(), StoreError>;
 }
 
+/// The operators' audit log (`audit.rs`): append-only, numbered in the order written.
+#[async_trait]
+pub trait AuditLog {
+    /// Appends `entry` (its `seq` is ignored) under the next number, durably — on disk
+    /// (sled) or committed (PostgreSQL) — before it returns, so an action written here
+    /// first is never done unrecorded. Returns the number.
+    async fn append_audit(&self, entry: &AuditEntry) -> Result<u64, StoreError>;
+
+    /// The lines `query` asks for, newest first unless it asks for the oldest.
+    async fn audit_entries(&self, query: &AuditQuery) -> Result<Listed<AuditEntry>, StoreError>;
+}
+
+/// Vouchers and their uses (`vouchers.rs`). A use is taken by the claim
+/// ([`PendingStore::claim_with_voucher`]); these give it back and take it again.
+#[async_trait]
+pub trait VoucherStore {
+    /// Stores a new voucher, durably; `false` when a voucher has its code already.
+    async fn create_voucher(&self, voucher: &Voucher) -> Result<bool, StoreError>;
+
+    /// The voucher with `code`.
+    async fn voucher(&self, code: &VoucherCode) -> Result<Option<Voucher>, StoreError>;
+
+    /// Every voucher, in code order.
+    async fn vouchers(&self) -> Result<Listed<Voucher>, StoreError>;
+
+    /// Revokes the voucher with `code`, durably (a second revocation keeps the first
+    /// time); `None` when there is none. Registrations made with it keep their use.
+    async fn revoke_voucher(
+        &self,
+        code: &VoucherCode,
+        now: u64,
+    ) -> Result<Option<Voucher>, StoreError>;
+
+    /// Gives the voucher use of the registration of `email` back, atomically with marking
+    /// it given back in the registration: no account was made from it. `false` when it
+    /// holds none (or gave it back before). [`StoreError::Busy`] while another instance
+    /// provisions the registration.
+    async fn return_voucher_use(&self, email: &RegistryKey) -> Result<bool, StoreError>;
+
+    /// Takes a use of `code` for the registration of `email`, whose use was given back,
+    /// atomically with recording it there (the registration resumes): the registration as
+    /// saved, or why the voucher does not admit it. A registration holding a use already
+    /// is answered as it is.
+    async fn retake_voucher_use(
+        &self,
+        email: &RegistryKey,
+        code: &VoucherCode,
+        now: u64,
+    ) -> Result<Result<Registration, VoucherRefusal>, StoreError>;
+}
+
 /// Mails counted against the hourly limits (`mail_counts.rs`).
 #[async_trait]
 pub trait MailCounts {
@@ -193,6 +269,45 @@ pub trait MailCounts {
         per_hour: u32,
         now: u64,
     ) -> Result<Option<Result<(), std::time::Duration>>, StoreError>;
+}
+
+/// The Graph write budget of the whole deployment (`write_budget.rs`): a token bucket refilled
+/// at `GRAPH_API_WRITES_PER_MINUTE` and the pause a 429's `Retry-After` asks for, kept where
+/// every instance sees them. `None` where one process holds the store (sled): its Graph
+/// client keeps the budget in memory (`graph::Pacer`).
+#[async_trait]
+pub trait WriteBudget {
+    /// Takes `writes` tokens of a bucket refilled at `per_minute` (one second's worth saved
+    /// up at most, as in memory), unless the wait for them and for a pause would be longer
+    /// than `limit`: then nothing is taken, and the answer says how long it would be. Writers
+    /// of every instance are served in the order they asked, each going into debt if need
+    /// be. One round trip.
+    async fn take_writes(
+        &self,
+        writes: u32,
+        per_minute: u32,
+        limit: Duration,
+    ) -> Result<Option<WriteTurn>, StoreError>;
+
+    /// Records that Graph asked for `retry_after` of quiet: every instance's writes wait
+    /// until then, and [`WriteBudget::write_pauses`] tells every instance at once. The
+    /// answer is how long the shared pause lasts now (a longer one may be under way).
+    async fn pause_writes(&self, retry_after: Duration) -> Result<Option<Duration>, StoreError>;
+
+    /// Pauses recorded by any instance, as they are announced: the end of the latest, on
+    /// this process's clock. Needs a tokio runtime the first time (it starts listening).
+    fn write_pauses(&self) -> Option<watch::Receiver<Option<Instant>>>;
+}
+
+/// An answer of [`WriteBudget::take_writes`].
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct WriteTurn {
+    /// How long until the writes may go out: the budget's debt and any pause.
+    pub wait: Duration,
+    /// Whether the tokens were taken: not when `wait` is longer than the limit.
+    pub taken: bool,
+    /// How long the shared pause lasts still (zero: there is none).
+    pub paused_for: Duration,
 }
 
 /// Chores and state of the store as a whole (`housekeeping.rs`).
@@ -246,7 +361,10 @@ pub trait Backend:
     + RegistryStore
     + QueueStore
     + ResetStore
+    + AuditLog
+    + VoucherStore
     + MailCounts
+    + WriteBudget
     + Housekeeping
     + BackupStore
     + Debug
@@ -260,7 +378,10 @@ impl<T> Backend for T where
         + RegistryStore
         + QueueStore
         + ResetStore
+        + AuditLog
+        + VoucherStore
         + MailCounts
+        + WriteBudget
         + Housekeeping
         + BackupStore
         + Debug

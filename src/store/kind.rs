@@ -19,16 +19,22 @@ pub enum RecordKind {
     QueueEntry,
     /// The newest password reset link used for an address.
     Reset,
+    /// A line of the operators' audit log ([`AuditEntry`](crate::domain::AuditEntry)).
+    Audit,
+    /// A voucher and its uses ([`Voucher`](super::Voucher)).
+    Voucher,
 }
 
 impl RecordKind {
     /// Every kind, in the order reports list them.
-    pub const ALL: [RecordKind; 5] = [
+    pub const ALL: [RecordKind; 7] = [
         RecordKind::Pending,
         RecordKind::Registration,
         RecordKind::Username,
         RecordKind::QueueEntry,
         RecordKind::Reset,
+        RecordKind::Audit,
+        RecordKind::Voucher,
     ];
 
     /// The name backups and reports use (`queue_entry`).
@@ -39,6 +45,8 @@ impl RecordKind {
             RecordKind::Username => "username",
             RecordKind::QueueEntry => "queue_entry",
             RecordKind::Reset => "reset",
+            RecordKind::Audit => "audit",
+            RecordKind::Voucher => "voucher",
         }
     }
 }

@@ -4,8 +4,8 @@
 
 use serde::{Deserialize, Serialize};
 
-use super::{RecordKind, RegistryKey};
-use crate::domain::Step;
+use super::{RecordKind, RegistryKey, Voucher, VoucherUse};
+use crate::domain::{AuditAction, AuditEntry, Step, VoucherCode};
 
 /// A sign-up waiting for its address to be verified.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
@@ -22,6 +22,9 @@ pub struct PendingSignup {
     pub expires_at: u64,
     pub consent_email_at: u64,
     pub consent_name_at: u64,
+    /// The voucher the sign-up named (checked at submit; its use is taken at confirm).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub voucher: Option<VoucherCode>,
 }
 
 /// What claiming a pending sign-up found.
@@ -97,11 +100,19 @@ pub struct Registration {
     /// earlier registration this store lost): this one recorded it and created nothing.
     #[serde(default)]
     pub existing_account: bool,
+    /// The voucher it was made with, and what that grants.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub voucher: Option<VoucherUse>,
 }
 
 impl Registration {
-    /// The registration a confirmed sign-up becomes: provisioning starts at its first step.
-    pub(in crate::store) fn claimed(signup: &PendingSignup, now: u64) -> Self {
+    /// The registration a confirmed sign-up becomes, holding a use of `voucher` if one was
+    /// taken: provisioning starts at its first step.
+    pub(in crate::store) fn claimed(
+        signup: &PendingSignup,
+        now: u64,
+        voucher: Option<VoucherUse>,
+    ) -> Self {
         Registration {
             email: signup.email.clone(),
             signup_id: signup.id.clone(),
@@ -120,6 +131,7 @@ impl Registration {
             last_error: None,
             imported: false,
             existing_account: false,
+            voucher,
         }
     }
 
@@ -145,6 +157,7 @@ impl Registration {
             last_error: None,
             imported: true,
             existing_account: false,
+            voucher: None,
         }
     }
 
@@ -231,6 +244,9 @@ pub enum BackupRecord {
         email: RegistryKey,
         used_through: u64,
     },
+    /// A line of the audit log.
+    Audit(AuditEntry),
+    Voucher(Voucher),
 }
 
 impl BackupRecord {
@@ -242,6 +258,8 @@ impl BackupRecord {
             BackupRecord::Username { .. } => RecordKind::Username,
             BackupRecord::QueueEntry(_) => RecordKind::QueueEntry,
             BackupRecord::Reset { .. } => RecordKind::Reset,
+            BackupRecord::Audit(_) => RecordKind::Audit,
+            BackupRecord::Voucher(_) => RecordKind::Voucher,
         }
     }
 
@@ -254,7 +272,43 @@ impl BackupRecord {
             BackupRecord::Username { upn, .. } => upn.clone(),
             BackupRecord::QueueEntry(entry) => format!("{:020}", entry.seq),
             BackupRecord::Reset { email, .. } => email.to_string(),
+            BackupRecord::Audit(entry) => format!("{:020}", entry.seq),
+            BackupRecord::Voucher(voucher) => voucher.code.as_str().to_owned(),
         }
+    }
+}
+
+/// Which lines of the audit log to read, and in which order.
+#[derive(Debug, Clone, Default, PartialEq, Eq)]
+pub struct AuditQuery {
+    /// Only lines written at or after this time (Unix seconds).
+    pub since: Option<u64>,
+    /// Only lines before this one (`seq`): the next page of a newest-first listing.
+    pub before: Option<u64>,
+    /// Only this operator's lines: their UPN or object id, any letter case.
+    pub operator: Option<String>,
+    pub action: Option<AuditAction>,
+    /// At most this many lines.
+    pub limit: Option<usize>,
+    /// Oldest first (an export) instead of newest first (the console).
+    pub oldest_first: bool,
+}
+
+impl AuditQuery {
+    /// Whether `entry` is one of the lines asked for (but for the order and the limit).
+    pub fn matches(&self, entry: &AuditEntry) -> bool {
+        let operator = self.operator.as_deref().map(str::trim);
+        self.since.is_none_or(|since| entry.at >= since)
+            && self.before.is_none_or(|before| entry.seq < before)
+            && self.action.is_none_or(|action| entry.action == action)
+            && operator.is_none_or(|operator| {
+                entry.actor.upn.eq_ignore_ascii_case(operator)
+                    || entry
+                        .actor
+                        .object_id
+                        .as_deref()
+                        .is_some_and(|id| id.eq_ignore_ascii_case(operator))
+            })
     }
 }
 

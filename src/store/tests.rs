@@ -41,7 +41,7 @@ async fn raw_client(url: &str) -> tokio_postgres::Client {
 }
 
 /// A new, empty schema in the test database, and the URL it is in.
-async fn fresh_schema(test: &str) -> (String, String) {
+pub(super) async fn fresh_schema(test: &str) -> (String, String) {
     let url = test_database_url(test);
     let schema = format!("test_{}", crate::ids::random_id(8).unwrap());
     raw_client(&url)
@@ -78,6 +78,9 @@ macro_rules! both_backends {
         }
     };
 }
+
+mod audit;
+mod vouchers;
 
 both_backends! {
     a_pending_sign_up_can_be_claimed_once,
@@ -125,6 +128,7 @@ pub(super) fn pending(id: &str, email: &str) -> PendingSignup {
         expires_at: 200,
         consent_email_at: 100,
         consent_name_at: 100,
+        voucher: None,
     }
 }
 
@@ -828,13 +832,13 @@ async fn a_healthy_store_verifies_with_its_counts(store: Store) {
     let counts: Vec<usize> = verified.per_kind.unwrap().into_values().collect();
     assert_eq!(
         counts,
-        [1, 2, 1, 1, 0],
-        "pending, registrations, usernames, queue, resets"
+        [1, 2, 1, 1, 0, 0, 0],
+        "pending, registrations, usernames, queue, resets, audit lines, vouchers"
     );
 }
 
 /// Two instances on one database: two handles, each its own lease holder.
-async fn two_instances(test: &str) -> (Store, Store) {
+pub(super) async fn two_instances(test: &str) -> (Store, Store) {
     let (url, schema) = fresh_schema(test).await;
     let one = Store::connect_in_schema(&url, &schema).await.unwrap();
     let two = Store::connect_in_schema(&url, &schema).await.unwrap();
@@ -1057,6 +1061,21 @@ async fn postgres_two_workers_draining_one_queue_run_each_entry_once() {
     expected.sort();
     assert_eq!(every, expected, "each entry once: {by_one:?} / {by_two:?}");
     assert_eq!(one.queue_stats().await.unwrap(), QueueStats::default());
+}
+
+#[test]
+fn the_newest_migration_is_the_highest_number_not_the_count() {
+    // Numbers are handed to branches in advance, so the list may have gaps (1, 2, 3, 6).
+    let versions: Vec<i32> = postgres::migrations::MIGRATIONS
+        .iter()
+        .map(|(version, _, _)| *version)
+        .collect();
+    assert!(versions.windows(2).all(|w| w[0] < w[1]), "{versions:?}");
+    assert_eq!(
+        postgres::migrations::NEWEST,
+        *versions.last().unwrap(),
+        "{versions:?}"
+    );
 }
 
 #[tokio::test]

@@ -60,6 +60,12 @@ impl BackupStore for PgStore {
         for row in tx.query(&queue, &[]).await? {
             exported.records.push(BackupRecord::QueueEntry(entry(&row)));
         }
+        let audit = tx
+            .query("SELECT seq::text, record FROM audit_log", &[])
+            .await?;
+        records(RecordKind::Audit, audit, &mut exported);
+        let vouchers = tx.query("SELECT code, record FROM vouchers", &[]).await?;
+        records(RecordKind::Voucher, vouchers, &mut exported);
         Ok(exported)
     }
 
@@ -70,7 +76,8 @@ impl BackupStore for PgStore {
             .query_one(
                 "SELECT (SELECT count(*) FROM pending) + (SELECT count(*) FROM registrations)
                     + (SELECT count(*) FROM usernames) + (SELECT count(*) FROM password_resets)
-                    + (SELECT count(*) FROM queue)",
+                    + (SELECT count(*) FROM queue) + (SELECT count(*) FROM audit_log)
+                    + (SELECT count(*) FROM vouchers)",
                 &[],
             )
             .await?;
@@ -92,6 +99,12 @@ impl BackupStore for PgStore {
             &[],
         )
         .await?;
+        tx.execute(
+            "SELECT setval(pg_get_serial_sequence('audit_log', 'seq'), max(seq) + 1, false)
+             FROM audit_log HAVING count(*) > 0",
+            &[],
+        )
+        .await?;
         tx.commit().await?;
         Ok(Ok(()))
     }
@@ -101,13 +114,16 @@ impl BackupStore for PgStore {
     }
 }
 
-/// The record of `kind` (pending or registration) a row holds, as a backup holds it.
+/// The record of `kind` (pending, registration, audit line or voucher) a row holds, as a backup
+/// holds it.
 fn record_from(
     kind: RecordKind,
     value: Json<serde_json::Value>,
 ) -> Result<BackupRecord, StoreError> {
     match kind {
         RecordKind::Pending => decode(kind, value).map(BackupRecord::Pending),
+        RecordKind::Audit => decode(kind, value).map(BackupRecord::Audit),
+        RecordKind::Voucher => decode(kind, value).map(BackupRecord::Voucher),
         _ => decode(kind, value).map(BackupRecord::Registration),
     }
 }
@@ -159,6 +175,13 @@ async fn insert(tx: &Transaction<'_>, record: &BackupRecord) -> Result<(), Store
             )
             .await?
         }
+        BackupRecord::Voucher(voucher) => {
+            tx.execute(
+                "INSERT INTO vouchers (code, record) VALUES ($1, $2)",
+                &[&voucher.code.as_str(), &json(voucher)],
+            )
+            .await?
+        }
         BackupRecord::QueueEntry(entry) => {
             let columns = (
                 entry.seq as i64,
@@ -176,6 +199,20 @@ async fn insert(tx: &Transaction<'_>, record: &BackupRecord) -> Result<(), Store
                     &columns.2,
                     &columns.3,
                     &entry.waiting_for_seat,
+                ],
+            )
+            .await?
+        }
+        BackupRecord::Audit(line) => {
+            tx.execute(
+                "INSERT INTO audit_log (seq, at, operator, action, record)
+                 VALUES ($1, $2, $3, $4, $5)",
+                &[
+                    &(line.seq as i64),
+                    &(line.at as i64),
+                    &line.actor.upn,
+                    &line.action.name(),
+                    &json(line),
                 ],
             )
             .await?

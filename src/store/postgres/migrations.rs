@@ -29,20 +29,40 @@ pub(in crate::store) const MIGRATIONS: &[(i32, &str, &str)] = &[
         include_str!("../../../migrations/0003_queue.sql"),
     ),
     (
+        4,
+        "audit",
+        include_str!("../../../migrations/0004_audit.sql"),
+    ),
+    (
+        6,
+        "vouchers",
+        include_str!("../../../migrations/0006_vouchers.sql"),
+    ),
+    (
         7,
         "queue_seat_wait",
         include_str!("../../../migrations/0007_queue_seat_wait.sql"),
     ),
+    (
+        8,
+        "graph_budget",
+        include_str!("../../../migrations/0008_graph_budget.sql"),
+    ),
 ];
 
-/// The highest version this binary knows. Not the count: numbers are fixed per feature, so
-/// a binary may lack some below its highest (they are applied when they arrive).
-fn latest() -> i32 {
-    MIGRATIONS
-        .iter()
-        .map(|(version, _, _)| *version)
-        .max()
-        .unwrap_or(0)
+/// The newest schema version this binary knows (versions may leave gaps).
+pub(in crate::store) const NEWEST: i32 = newest();
+
+const fn newest() -> i32 {
+    let mut newest = 0;
+    let mut i = 0;
+    while i < MIGRATIONS.len() {
+        if MIGRATIONS[i].0 > newest {
+            newest = MIGRATIONS[i].0;
+        }
+        i += 1;
+    }
+    newest
 }
 
 /// Any key, the same in every instance: migrations of instances starting together run one
@@ -106,10 +126,9 @@ impl PgStore {
                 missing.join(", ")
             )));
         }
-        if let Some(newer) = done.iter().filter(|v| **v > latest()).max() {
+        if let Some(newer) = done.iter().filter(|v| **v > NEWEST).max() {
             findings.push(Finding::Schema(format!(
-                "the schema is version {newer}, newer than this program knows ({}): verify with the newer version",
-                latest()
+                "the schema is version {newer}, newer than this program knows ({NEWEST}): verify with the newer version"
             )));
         }
         Ok(findings)
@@ -135,10 +154,9 @@ async fn migrate(pool: &Pool) -> Result<usize, StoreError> {
         .iter()
         .map(|row| row.get(0))
         .collect();
-    if let Some(newer) = done.iter().max().filter(|v| **v > latest()) {
+    if let Some(newer) = done.iter().max().filter(|v| **v > NEWEST) {
         return Err(StoreError::Unavailable(format!(
-            "the database's schema is version {newer}, newer than this program knows ({}): run the newer version",
-            latest()
+            "the database's schema is version {newer}, newer than this program knows ({NEWEST}): run the newer version"
         )));
     }
     let mut applied = 0;

@@ -24,6 +24,8 @@ impl BackupStore for SledStore {
             (&self.usernames, RecordKind::Username),
             (&self.queue, RecordKind::QueueEntry),
             (&self.resets, RecordKind::Reset),
+            (&self.audit, RecordKind::Audit),
+            (&self.vouchers, RecordKind::Voucher),
         ];
         for (tree, kind) in trees {
             for entry in tree.iter() {
@@ -81,6 +83,8 @@ impl SledStore {
             &self.resets,
             &self.queue,
             &self.queue_index,
+            &self.audit,
+            &self.vouchers,
         ]
         .iter()
         .map(|tree| tree.len())
@@ -118,6 +122,13 @@ impl SledStore {
                 self.resets
                     .insert(email.as_bytes(), encode(&ResetRecord { used_through }))?;
             }
+            BackupRecord::Audit(entry) => {
+                self.audit.insert(entry.seq.to_be_bytes(), encode(entry))?;
+            }
+            BackupRecord::Voucher(voucher) => {
+                self.vouchers
+                    .insert(voucher.code.as_str(), encode(voucher))?;
+            }
         }
         Ok(())
     }
@@ -141,5 +152,7 @@ fn record(kind: RecordKind, key: &[u8], value: &[u8]) -> Result<BackupRecord, St
             email: RegistryKey::as_recorded(&text(key)?),
             used_through: used_through(value)?,
         },
+        RecordKind::Audit => BackupRecord::Audit(decode(kind, value)?),
+        RecordKind::Voucher => BackupRecord::Voucher(decode(kind, value)?),
     })
 }

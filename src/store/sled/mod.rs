@@ -1,7 +1,8 @@
 //! The sled backend: one process, one directory. This file is the handle — opening,
 //! flushing, watching for failures, the record codec —; what it stores has a file each
-//! (`pending.rs`, `registry.rs`, `queue.rs`, `resets.rs`, `housekeeping.rs`, `backup.rs`,
-//! `verify.rs`, and `mail_counts.rs`, which says that sled counts none), and
+//! (`pending.rs`, `registry.rs`, `queue.rs`, `resets.rs`, `audit.rs`, `vouchers.rs`,
+//! `housekeeping.rs`, `backup.rs`, `verify.rs`, and `mail_counts.rs` and `write_budget.rs`,
+//! which say that sled keeps neither mail counts nor the Graph write budget), and
 //! `integrity.rs` keeps the generation that tells a rolled-back store from a healthy one.
 //!
 //! Trees: `pending` (id → [`PendingSignup`](crate::store::PendingSignup)),
@@ -9,10 +10,13 @@
 //! (mailbox → [`Registration`](crate::store::Registration)), `signups` (sign-up id →
 //! mailbox), `usernames` (lower-cased UPN → the mailbox whose registration reserved it),
 //! `password_resets` (mailbox → the newest reset link used), `queue` (big-endian sequence
-//! number → [`QueueEntry`](crate::store::QueueEntry)) and `queue_index` (mailbox → its
-//! sequence number). sled's default tree holds the readiness probe's scratch key and the
+//! number → [`QueueEntry`](crate::store::QueueEntry)), `queue_index` (mailbox → its
+//! sequence number), `audit` (big-endian line number →
+//! [`AuditEntry`](crate::domain::AuditEntry)) and `vouchers` (code →
+//! [`Voucher`](crate::store::Voucher)). sled's default tree holds the readiness probe's scratch key and the
 //! store's generation.
 
+mod audit;
 mod backup;
 mod error;
 mod housekeeping;
@@ -25,6 +29,8 @@ mod resets;
 #[cfg(test)]
 mod tests;
 mod verify;
+mod vouchers;
+mod write_budget;
 
 use std::ops::Deref;
 use std::path::{Path, PathBuf};
@@ -71,6 +77,8 @@ pub struct Handle {
     resets: sled::Tree,
     queue: sled::Tree,
     queue_index: sled::Tree,
+    audit: sled::Tree,
+    vouchers: sled::Tree,
 }
 
 /// A store opened for `store verify`: what opening it found wrong, and the store when its
@@ -162,6 +170,8 @@ impl SledStore {
             resets: db.open_tree("password_resets")?,
             queue: db.open_tree("queue")?,
             queue_index: db.open_tree("queue_index")?,
+            audit: db.open_tree("audit")?,
+            vouchers: db.open_tree("vouchers")?,
             db,
             failure: FailureWatch::default(),
             integrity,
