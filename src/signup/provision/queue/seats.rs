@@ -42,7 +42,11 @@ impl Provisioning {
     /// Whether `sku` still has no free seat, by the seats the directory read within the
     /// last minute. When they cannot be read, the entry runs (Graph tells).
     pub(super) async fn seat_still_taken(&self, sku: &str) -> bool {
-        let skus = self.directory.licence_skus().to_vec();
+        // The configured SKUs and this one, which may be a voucher's own (one read for all).
+        let mut skus = self.directory.licence_skus().to_vec();
+        if !skus.iter().any(|known| known.eq_ignore_ascii_case(sku)) {
+            skus.push(sku.to_owned());
+        }
         match self.directory.licence_seats(&skus).await {
             Ok(seats) => seats
                 .iter()
