@@ -36,6 +36,7 @@ impl Settings {
                 password_delivery: self.password_delivery,
                 support_email: self.support_email.clone(),
                 sign_in_url: self.sign_in_url.clone(),
+                pass: self.credential.temporary_access_pass(),
             },
             links,
         }

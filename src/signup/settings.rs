@@ -76,6 +76,9 @@ pub struct ResetSettings {
     pub support_email: String,
     /// `SIGN_IN_URL`, named in the new password's mail.
     pub sign_in_url: Url,
+    /// `CREDENTIAL` = `temporary_access_pass`: a reset makes a new pass (this request)
+    /// instead of setting a new password; `None` for passwords.
+    pub pass: Option<PassRequest>,
 }
 
 /// The links the service puts into mails. It knows no paths: `startup` builds these from

@@ -178,7 +178,11 @@ pub async fn new_password(
     match state.resets.reset(&token, &tr).await {
         Ok(result) => {
             let page = page::done(&tr, &result, &state.sign_in_url);
-            let title = tr.t("Your new temporary password");
+            let title = if result.pass.is_some() {
+                tr.t("Your new Temporary Access Pass")
+            } else {
+                tr.t("Your new temporary password")
+            };
             response::html(ctx, state, &tr, StatusCode::OK, title, page)
         }
         Err(ResetError::Link(err)) => problem(ctx, state, &tr, err),

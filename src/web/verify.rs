@@ -37,10 +37,10 @@ async fn status_page(ctx: &RequestContext, state: &AppState, token: &str) -> Res
     let outcome = inspect(state, token).await;
     let (title, panel) = match outcome {
         Ok(LinkState::Pending { .. }) => return link_page(ctx, state, token, None, false).await,
-        Ok(LinkState::Queued { username }) => (
-            tr.t("Your account is being created"),
-            progress::waiting(&tr, ctx.links(), token, &username),
-        ),
+        Ok(LinkState::Queued {
+            username,
+            waiting_for_licence,
+        }) => queued_panel(ctx, &tr, token, &username, waiting_for_licence),
         Ok(LinkState::PasswordWaiting { username }) => (
             tr.t("Your account is ready"),
             progress::password_waiting(&tr, ctx.links(), token, &username),
@@ -130,14 +130,13 @@ async fn link_page(
             response::html(ctx, state, &tr, status, tr.t("Confirm your account"), page)
         }
         // The link in the mail shows the status while the queue works on the account.
-        Ok(LinkState::Queued { username }) => response::html(
-            ctx,
-            state,
-            &tr,
-            StatusCode::OK,
-            tr.t("Your account is being created"),
-            progress::waiting(&tr, ctx.links(), token, &username),
-        ),
+        Ok(LinkState::Queued {
+            username,
+            waiting_for_licence,
+        }) => {
+            let (title, page) = queued_panel(ctx, &tr, token, &username, waiting_for_licence);
+            response::html(ctx, state, &tr, StatusCode::OK, title, page)
+        }
         Ok(LinkState::PasswordWaiting { username }) => response::html(
             ctx,
             state,
@@ -206,12 +205,14 @@ pub async fn confirm(
     match state.flow.confirm(&token, &form.voucher).await {
         // Accepted: the queue finishes it, and a mail follows.
         Ok(Confirmed::Queued) => {
-            let username = match state.flow.inspect(&token).await {
-                Ok(LinkState::Queued { username }) => username,
-                _ => String::new(),
+            let (username, waiting_for_licence) = match state.flow.inspect(&token).await {
+                Ok(LinkState::Queued {
+                    username,
+                    waiting_for_licence,
+                }) => (username, waiting_for_licence),
+                _ => (String::new(), false),
             };
-            let page = progress::waiting(&tr, ctx.links(), &token, &username);
-            let title = tr.t("Your account is being created");
+            let (title, page) = queued_panel(ctx, &tr, &token, &username, waiting_for_licence);
             response::html(ctx, state, &tr, StatusCode::ACCEPTED, title, page)
         }
         Ok(Confirmed::Ready(result)) if result.existing_account => {
@@ -244,5 +245,26 @@ pub async fn confirm(
             );
             refusal::answered(&err, page)
         }
+    }
+}
+
+/// The title and panel of a queued registration: being created, or waiting for a licence.
+fn queued_panel<'t>(
+    ctx: &RequestContext,
+    tr: &'t Tr,
+    token: &str,
+    username: &str,
+    waiting_for_licence: bool,
+) -> (&'t str, maud::Markup) {
+    if waiting_for_licence {
+        (
+            tr.t("Your account is waiting for a licence"),
+            progress::waiting_for_licence(tr, ctx.links(), token, username),
+        )
+    } else {
+        (
+            tr.t("Your account is being created"),
+            progress::waiting(tr, ctx.links(), token, username),
+        )
     }
 }

@@ -127,6 +127,85 @@ async fn a_kill_during_each_step_loses_nothing_and_duplicates_nothing() {
 }
 
 #[tokio::test]
+async fn a_kill_between_the_create_and_the_pass_makes_a_new_pass_on_resume() {
+    // Arrange: passes instead of passwords; the pass's answer is held back.
+    let fake = FakeGraph::start().await;
+    fake.enable_passes(60, 1440);
+    let group = fake.add_group("Students");
+    let sku = fake.add_sku("STANDARDWOFFPACK_STUDENT", 10);
+    let mut env = graph_env(&fake, &group, &sku);
+    env.push(("CREDENTIAL".into(), "temporary_access_pass".into()));
+    let dir = tempfile::tempdir().unwrap();
+    let server = ServerProcess::start(dir.path(), &env).await;
+    server.sign_up_ada().await;
+    let path = server.verification_path("ada@uni.example").await;
+    fake.delay(Endpoint::CreatePass, 1, Duration::from_secs(20));
+    let confirm = tokio::spawn({
+        let url = server.url(&path);
+        async move {
+            reqwest::Client::new()
+                .post(url)
+                .form(&[("lang", "en")])
+                .send()
+                .await
+                .map(|r| r.status())
+        }
+    });
+    wait_for("the pass request to reach the fake", || {
+        fake.count(Endpoint::CreatePass) > 0
+    })
+    .await;
+
+    // Act: kill -9 while the pass is being made; a new server resumes from the queue.
+    server.kill();
+    assert!(confirm.await.unwrap().is_err(), "the request died with it");
+    let server = ServerProcess::start(dir.path(), &env).await;
+    for _ in 0..200 {
+        let mails = server.mails().await;
+        if mails.iter().any(|mail| mail.subject == "Your new account") {
+            break;
+        }
+        tokio::time::sleep(Duration::from_millis(50)).await;
+    }
+
+    // Assert
+    let users = fake.users();
+    assert_eq!(users.len(), 1, "exactly one user: {users:?}");
+    assert_eq!(fake.count(Endpoint::CreateUser), 1, "no second create");
+    assert_eq!(
+        fake.count(Endpoint::CreatePass),
+        2,
+        "the resume made a new pass"
+    );
+    assert_eq!(fake.count(Endpoint::UpdateUser), 0, "no password was set");
+    let mailed: Vec<String> = server
+        .mails()
+        .await
+        .into_iter()
+        .filter(|mail| mail.subject == "Your new account")
+        .map(|mail| password_in(&mail.text).expect("a pass in the mail"))
+        .collect();
+    let held = fake
+        .pass_of("ada.lovelace@tenant.example")
+        .expect("the user has a pass");
+    assert_eq!(
+        mailed,
+        vec![held.pass],
+        "one mail, with the pass the user has"
+    );
+    let password = users[0]
+        .password
+        .clone()
+        .expect("Graph's required password");
+    let pass = mailed[0].clone();
+    let (_, logs) = server.terminate();
+    assert!(
+        !logs.contains(&password) && !logs.contains(&pass),
+        "neither the password nor the pass in the log"
+    );
+}
+
+#[tokio::test]
 async fn a_sign_up_whose_mail_went_out_survives_a_kill() {
     let dir = tempfile::tempdir().unwrap();
     let server = ServerProcess::start(dir.path(), &[]).await;

@@ -8,6 +8,7 @@ mod client;
 mod log_secrets;
 mod passes;
 mod queue;
+mod seat_wait;
 mod seats;
 mod sign_up;
 mod tap_sign_up;

@@ -24,8 +24,12 @@ pub enum LinkState {
         last_name: String,
         username: String,
     },
-    /// Confirmed and waiting in the provisioning queue (or being provisioned now).
-    Queued { username: String },
+    /// Confirmed and waiting in the provisioning queue (or being provisioned now);
+    /// `waiting_for_licence` while every seat of a licence it needs is taken.
+    Queued {
+        username: String,
+        waiting_for_licence: bool,
+    },
     /// The account exists; its temporary password waits to be shown on the page, which
     /// the confirm button does.
     PasswordWaiting { username: String },
@@ -81,7 +85,15 @@ impl Flow {
                 .username_preview(&registration.first_name, &registration.last_name)
         });
         if self.provisioning.is_queued(&registration.email).await {
-            return LinkState::Queued { username };
+            let waiting_for_licence = self
+                .provisioning
+                .waiting_for_seat(&registration.email)
+                .await
+                .is_some();
+            return LinkState::Queued {
+                username,
+                waiting_for_licence,
+            };
         }
         if registration.step >= Step::GroupsAdded
             && registration.last_error.is_none()

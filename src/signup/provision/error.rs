@@ -32,6 +32,7 @@ impl ProvisionError {
             ProvisionError::InProgress => "busy",
             ProvisionError::Name => "name",
             ProvisionError::Directory(DirectoryError::Unavailable(_)) => "directory_unavailable",
+            ProvisionError::Directory(DirectoryError::NoSeat { .. }) => "no_seat",
             ProvisionError::Directory(_) => "directory",
             ProvisionError::Mail(_) => "mail",
             ProvisionError::Store(_) => "store",
@@ -46,6 +47,7 @@ impl ProvisionError {
     pub fn is_retriable(&self) -> bool {
         match self {
             ProvisionError::Directory(DirectoryError::Unavailable(_))
+            | ProvisionError::Directory(DirectoryError::NoSeat { .. })
             | ProvisionError::Mail(_)
             | ProvisionError::Store(_)
             | ProvisionError::Random
@@ -55,12 +57,24 @@ impl ProvisionError {
     }
 
     /// Whether the person waiting at the button is told "it is being created" rather than
-    /// "try again": only when Graph is busy or another run has the registration.
+    /// "try again": only when Graph is busy, a licence has no free seat, or another run has
+    /// the registration.
     pub(super) fn waits_in_queue(&self) -> bool {
         matches!(
             self,
-            ProvisionError::Directory(DirectoryError::Unavailable(_)) | ProvisionError::InProgress
+            ProvisionError::Directory(DirectoryError::Unavailable(_))
+                | ProvisionError::Directory(DirectoryError::NoSeat { .. })
+                | ProvisionError::InProgress
         )
+    }
+
+    /// The licence SKU without a free seat, when that is why the run stopped: the
+    /// registration waits for a seat, and nothing fails for good because of it.
+    pub(super) fn no_seat(&self) -> Option<&str> {
+        match self {
+            ProvisionError::Directory(DirectoryError::NoSeat { sku, .. }) => Some(sku),
+            _ => None,
+        }
     }
 }
 

@@ -22,7 +22,7 @@ use std::collections::{HashMap, HashSet};
 use std::sync::{Arc, Mutex};
 
 use super::{Context, Links, ProvisionSettings};
-use crate::directory::Directory;
+use crate::directory::{Directory, DirectoryError, LicenceSeats};
 use crate::domain::{MailNickname, PersonName, Step};
 use crate::store::RegistryKey;
 pub use error::{ConfirmError, ProvisionError};
@@ -80,6 +80,13 @@ impl Provisioning {
     /// Whether the result page shows the temporary password (`PASSWORD_DELIVERY`).
     pub fn password_on_page(&self) -> bool {
         self.settings.password_delivery.on_page()
+    }
+
+    /// Prepaid and consumed units of every configured licence SKU (`GRAPH_API_LICENSE_SKUS`),
+    /// for the operator console: one `subscribedSkus` read, kept a minute by the directory.
+    pub async fn licence_seats(&self) -> Result<Vec<LicenceSeats>, DirectoryError> {
+        let skus = self.directory.licence_skus().to_vec();
+        self.directory.licence_seats(&skus).await
     }
 
     /// The username a name would get if its nickname is free; empty when the name gives

@@ -81,6 +81,9 @@ impl Resets {
         account: &Account,
         tr: &Tr,
     ) -> Result<PasswordReset, ResetError> {
+        if let Some(request) = &self.settings.pass {
+            return self.pass_and_deliver(account, request, tr).await;
+        }
         let password =
             credential::generate(self.settings.password_bytes).map_err(|_| ResetError::Random)?;
         match self
@@ -125,6 +128,7 @@ impl Resets {
             user_principal_name: account.upn.clone(),
             password_on_page: delivery.on_page().then_some(password),
             password_mailed: delivery.by_mail(),
+            pass: None,
         })
     }
 }

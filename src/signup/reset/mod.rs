@@ -9,6 +9,7 @@
 //! `request.rs` answers a request; `link.rs` is the link's page and button.
 
 mod link;
+mod pass;
 mod request;
 
 use std::sync::Arc;
@@ -68,6 +69,9 @@ pub struct PasswordReset {
     /// Shown once on the page (`PASSWORD_DELIVERY` = `page` or `both`).
     pub password_on_page: Option<SecretString>,
     pub password_mailed: bool,
+    /// The new Temporary Access Pass instead of a password (`CREDENTIAL` =
+    /// `temporary_access_pass`).
+    pub pass: Option<crate::signup::PassOutcome>,
 }
 
 /// An account whose password this server may replace.

@@ -27,10 +27,6 @@ pub fn waiting(tr: &Tr, links: &Links, token: &str, username: &str) -> Markup {
 
 /// The account waits for a licence: every seat the institution has is taken. The queue goes
 /// on by itself as soon as one is free, and a mail follows.
-#[expect(
-    dead_code,
-    reason = "shown once the queue waits for seats in the provisioning step (issue 27)"
-)]
 pub fn waiting_for_licence(tr: &Tr, links: &Links, token: &str, username: &str) -> Markup {
     let text = html! {
         h1 { (tr.t("Your account is waiting for a licence")) }

@@ -4,6 +4,7 @@
 use maud::{Markup, html};
 use url::Url;
 
+use super::pass::{PassView, first_sign_in, pass_details};
 use super::verify::{credentials, post_button};
 use crate::i18n::Tr;
 use crate::signup::{LinkError, PasswordReset};
@@ -86,6 +87,21 @@ fn button(tr: &Tr, links: &Links, token: &str, label: &str) -> Markup {
 
 /// The new password is set: the username, and the password or where it went.
 pub fn done(tr: &Tr, result: &PasswordReset, sign_in_url: &Url) -> Markup {
+    if let Some(pass) = &result.pass {
+        let view = PassView {
+            shown: pass.shown.as_ref(),
+            expires_at: pass.expires_at,
+            usable_once: pass.usable_once,
+            mailed: result.password_mailed,
+        };
+        return html! {
+            section.panel.panel--success {
+                h1 { (tr.t("Your new Temporary Access Pass")) }
+                (pass_details(tr, &result.user_principal_name, view))
+                (first_sign_in(tr, sign_in_url))
+            }
+        };
+    }
     let host = sign_in_url.host_str().unwrap_or(sign_in_url.as_str());
     html! {
         section.panel.panel--success {

@@ -5,6 +5,7 @@
 
 mod console;
 mod keyboard;
+mod pass;
 mod password_reset;
 mod vouchers;
 mod waiting;

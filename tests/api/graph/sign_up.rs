@@ -363,37 +363,6 @@ async fn throttling_beyond_the_deadline_queues_the_confirm_and_the_queue_finishe
 }
 
 #[tokio::test]
-async fn no_free_licence_stops_at_that_step_and_confirming_again_resumes_there() {
-    let fake = FakeGraph::start().await;
-    let groups = vec![fake.add_group("Students")];
-    let sku = fake.add_sku("STUDENT", 0);
-    let (logs, _guard) = Logs::capture();
-    let app = TestApp::builder()
-        .envs(&env(&fake, &groups, std::slice::from_ref(&sku)))
-        .spawn()
-        .await;
-    app.sign_up("ada@uni.example", "Ada", "Lovelace").await;
-
-    let first = confirm(&app, "ada@uni.example", "en").await;
-
-    assert_eq!(first.status(), 503);
-    assert!(
-        logs.text().contains("does not have any available licenses"),
-        "{}",
-        logs.text()
-    );
-    assert!(logs.text().contains("request_id="), "{}", logs.text());
-    fake.set_sku_units(&sku, 5);
-    let trips = fake.graph_round_trips();
-    let later = confirm(&app, "ada@uni.example", "en").await;
-
-    assert_ready(later, "ada.lovelace@tenant.example").await;
-    assert_eq!(fake.users().len(), 1);
-    assert_eq!(fake.graph_round_trips() - trips, 1, "only the batch again");
-    assert_eq!(fake.users()[0].licences, vec![sku]);
-}
-
-#[tokio::test]
 async fn unusable_graph_settings_stop_start_up_with_a_message_naming_the_setting() {
     let fake = FakeGraph::start().await;
     let good = env(&fake, &[], &[]);

@@ -184,3 +184,50 @@ async fn graph_down_beyond_the_wait_leaves_the_link_usable_for_another_try() {
     assert_eq!(again.status(), 200, "the link was given back");
     assert_ne!(fake.password_of(UPN), before);
 }
+
+#[tokio::test]
+async fn with_passes_a_reset_makes_a_new_pass_and_sets_no_password() {
+    // Arrange: an account whose first sign-in rests on a pass.
+    let fake = FakeGraph::start().await;
+    fake.enable_passes(60, 1440);
+    let app = against(&fake)
+        .envs(&[
+            ("CREDENTIAL", "temporary_access_pass"),
+            ("TAP_LIFETIME_MINUTES", "120"),
+            ("PASSWORD_DELIVERY", "both"),
+        ])
+        .spawn()
+        .await;
+    create_account(&app, "ada@uni.example", "Ada", "Lovelace").await;
+    let first = fake.pass_of(UPN).expect("the first pass").pass;
+    let password = fake.password_of(UPN);
+
+    // Act
+    assert_eq!(
+        ask_for_reset(&app, "ada@uni.example", "en").await.status(),
+        200
+    );
+    let path = reset_path(&app, "ada@uni.example").await;
+    let done = app.confirm(&path).await;
+
+    // Assert
+    assert_eq!(done.status(), 200);
+    let page = done.text().await.unwrap();
+    assert_eq!(texts(&page, "h1"), vec!["Your new Temporary Access Pass"]);
+    let second = fake.pass_of(UPN).expect("a pass").pass;
+    assert_ne!(second, first, "a new pass");
+    assert_eq!(texts(&page, "#pass"), vec![second.clone()]);
+    assert_eq!(texts(&page, "ol.steps li").len(), 3, "{page}");
+    assert_eq!(fake.count(Endpoint::CreatePass), 2);
+    assert_eq!(fake.count(Endpoint::UpdateUser), 0, "no password set");
+    assert_eq!(fake.password_of(UPN), password, "the password is as it was");
+    let mail = mails_to(&app, "ada@uni.example")
+        .await
+        .into_iter()
+        .find(|m| m.subject == "Your new Temporary Access Pass")
+        .expect("the new pass mail");
+    assert_eq!(
+        crate::support::helpers::password_in(&mail.text),
+        Some(second)
+    );
+}

@@ -15,6 +15,7 @@
 //! holds it, else a fresh one set with `PATCH /users/{id}` (after a restart, say).
 
 mod mails;
+mod seats;
 mod state;
 mod worker;
 
@@ -77,6 +78,14 @@ impl Provisioning {
             Ok(Err(err)) => Err(err.into()),
             // The worker stopped (the server is shutting down): the entry stays queued.
             Err(_) => Ok(Confirmed::Queued),
+        }
+    }
+
+    /// The licence SKU the registration of `email` waits for a free seat of, if it does.
+    pub async fn waiting_for_seat(&self, email: &RegistryKey) -> Option<String> {
+        match self.context.store.queue_entry(email).await {
+            Ok(Some(entry)) => entry.waiting_for_seat,
+            _ => None,
         }
     }
 

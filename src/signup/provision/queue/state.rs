@@ -19,6 +19,9 @@ pub(in crate::signup::provision) struct QueueState {
     waiters: Mutex<HashMap<RegistryKey, Waiter>>,
     /// Entries the worker runs now.
     running: Mutex<HashSet<RegistryKey>>,
+    /// When the log last said that a SKU has no free seat (Unix seconds), per SKU: once a
+    /// minute at most.
+    seat_warned: Mutex<HashMap<String, u64>>,
     pub(super) wake: Notify,
 }
 
@@ -30,6 +33,22 @@ impl QueueState {
 
     pub(super) fn running(&self) -> MutexGuard<'_, HashSet<RegistryKey>> {
         self.running.lock().unwrap_or_else(PoisonError::into_inner)
+    }
+
+    /// Whether the log should say now (`now`, Unix seconds) that `sku` has no free seat:
+    /// when it has not said so for that SKU within `every` seconds.
+    pub(super) fn seat_warning_due(&self, sku: &str, now: u64, every: u64) -> bool {
+        let mut warned = self
+            .seat_warned
+            .lock()
+            .unwrap_or_else(PoisonError::into_inner);
+        match warned.get(sku) {
+            Some(at) if now < at.saturating_add(every) => false,
+            _ => {
+                warned.insert(sku.to_owned(), now);
+                true
+            }
+        }
     }
 }
 

@@ -81,6 +81,13 @@ impl Provisioning {
 
     /// One run of a queue entry, and what follows from it for the entry and the person.
     async fn run_entry(&self, entry: QueueEntry) {
+        if let Some(sku) = &entry.waiting_for_seat
+            && self.seat_still_taken(sku).await
+        {
+            // No run (no Graph write) until the seats, read once a minute, say one is free.
+            self.wait_for_seat(&entry, sku).await;
+            return;
+        }
         let registration = match self.context.store.registration(&entry.email).await {
             Ok(Some(registration)) if registration.step != Step::Done => registration,
             // Finished meanwhile, or forgotten on request.
@@ -135,6 +142,10 @@ impl Provisioning {
             }
             // Another run has it (an operator's retry): that one settles the entry.
             Err(ProvisionError::InProgress) => {}
+            Err(err) if err.no_seat().is_some() => {
+                self.wait_for_seat(entry, err.no_seat().unwrap_or_default())
+                    .await;
+            }
             Err(err) if err.is_retriable() => self.reschedule(entry).await,
             Err(err) => {
                 self.dequeue(entry).await;
@@ -175,7 +186,7 @@ impl Provisioning {
 }
 
 /// Whole seconds up to `max`, at random.
-fn jitter_secs(max: u64) -> u64 {
+pub(super) fn jitter_secs(max: u64) -> u64 {
     use ring::rand::SecureRandom;
     let mut bytes = [0u8; 8];
     if max == 0 || ring::rand::SystemRandom::new().fill(&mut bytes).is_err() {
