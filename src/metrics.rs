@@ -100,7 +100,7 @@ impl FlowMetrics {
             mails: registered(
                 registry,
                 "mails",
-                "Mails by kind (verification, password, reset_link, reset_support, reset_unfinished, new_password) and result (sent, failed)",
+                "Mails by kind (verification, password, reset_link, reset_support, reset_unfinished, new_password) and result (sent, failed, given_up: an outbox mail refused for good or failed too often)",
                 Family::default(),
             ),
             rate_limited: registered(
@@ -298,6 +298,16 @@ impl Metrics {
 
     pub fn mail(&self, kind: &'static str, sent: bool) {
         let result = if sent { "sent" } else { "failed" };
+        self.0
+            .flow
+            .mails
+            .get_or_create(&MailLabels { kind, result })
+            .inc();
+    }
+
+    /// An outbox mail given up: refused for good, or failed too often.
+    pub fn mail_given_up(&self, kind: &'static str) {
+        let result = "given_up";
         self.0
             .flow
             .mails

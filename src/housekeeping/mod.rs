@@ -1,7 +1,8 @@
 //! What the server does besides answering requests, started with it and stopped before its
 //! store is closed: the periodic chores (`chores.rs`: expired sign-ups purged, recovered
-//! rate limits forgotten) and the provisioning queue's worker, which resumes whatever a
-//! restart or a crash left queued.
+//! rate limits forgotten), the provisioning queue's worker, which resumes whatever a
+//! restart or a crash left queued, and the outbox's worker, which sends what a restart or
+//! a crash left unsent.
 
 mod chores;
 
@@ -21,7 +22,7 @@ pub struct Background {
 }
 
 impl Background {
-    /// Starts the chores (every `every`) and the queue worker.
+    /// Starts the chores (every `every`), the queue worker and the outbox's worker.
     pub fn start(state: &AppState, signups: &Signups, every: Duration) -> Self {
         let (stop, stopping) = watch::channel(());
         let chores = tokio::spawn(chores::run(state.clone(), every, stopped(stopping.clone())));
@@ -31,9 +32,10 @@ impl Background {
                 .clone()
                 .run_queue(stopped(stopping.clone())),
         );
+        let outbox = tokio::spawn(signups.outbox.clone().run(stopped(stopping.clone())));
         Background {
             stop,
-            tasks: vec![chores, worker],
+            tasks: vec![chores, worker, outbox],
         }
     }
 

@@ -19,16 +19,19 @@ pub enum RecordKind {
     QueueEntry,
     /// The newest password reset link used for an address.
     Reset,
+    /// A mail waiting in the outbox ([`OutboxMail`](super::OutboxMail)).
+    OutboxMail,
 }
 
 impl RecordKind {
     /// Every kind, in the order reports list them.
-    pub const ALL: [RecordKind; 5] = [
+    pub const ALL: [RecordKind; 6] = [
         RecordKind::Pending,
         RecordKind::Registration,
         RecordKind::Username,
         RecordKind::QueueEntry,
         RecordKind::Reset,
+        RecordKind::OutboxMail,
     ];
 
     /// The name backups and reports use (`queue_entry`).
@@ -39,6 +42,7 @@ impl RecordKind {
             RecordKind::Username => "username",
             RecordKind::QueueEntry => "queue_entry",
             RecordKind::Reset => "reset",
+            RecordKind::OutboxMail => "outbox_mail",
         }
     }
 }

@@ -7,7 +7,7 @@
 //! and the right to provision (`lease.rs`) —, the backup file's format (`backup/`) and
 //! `store verify` (`verify.rs`, reporting `findings.rs`). `sled/` and
 //! `postgres/` implement the traits, each in files named after them: `pending.rs`,
-//! `registry.rs`, `queue.rs`, `resets.rs`, `mail_counts.rs`, `housekeeping.rs`,
+//! `registry.rs`, `queue.rs`, `resets.rs`, `outbox.rs`, `mail_counts.rs`, `housekeeping.rs`,
 //! `backup.rs` and `verify.rs`; sled's `integrity.rs` notices a store rolled back to an
 //! older state.
 //!
@@ -36,7 +36,7 @@ use std::sync::Arc;
 
 pub use backend::{
     Backend, BackupStore, Durability, Exported, FailureWatch, Housekeeping, MailCounts,
-    PendingStore, QueueStore, RegistryStore, ResetStore,
+    OutboxStore, PendingStore, QueueStore, RegistryStore, ResetStore,
 };
 pub use backup::{BackupError, Copied};
 pub use error::StoreError;
@@ -46,8 +46,8 @@ pub use kind::RecordKind;
 pub use lease::{Lease, RowLease};
 pub use postgres::LEASE_RENEWAL;
 pub use records::{
-    BackupRecord, Claim, Forgotten, Imported, Listed, Lookup, PendingSignup, Purged, QueueEntry,
-    QueueStats, Registration, Unreadable, UsedResetLink,
+    BackupRecord, Claim, Forgotten, Imported, Listed, Lookup, MailAbout, OutboxMail, PendingSignup,
+    Purged, QueueEntry, QueueStats, Registration, Unreadable, UsedResetLink,
 };
 
 use self::postgres::PgStore;

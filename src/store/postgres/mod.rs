@@ -22,6 +22,7 @@ mod error;
 mod housekeeping;
 mod mail_counts;
 pub(in crate::store) mod migrations;
+mod outbox;
 mod pending;
 mod queue;
 mod registry;

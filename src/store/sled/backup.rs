@@ -24,6 +24,7 @@ impl BackupStore for SledStore {
             (&self.usernames, RecordKind::Username),
             (&self.queue, RecordKind::QueueEntry),
             (&self.resets, RecordKind::Reset),
+            (&self.outbox, RecordKind::OutboxMail),
         ];
         for (tree, kind) in trees {
             for entry in tree.iter() {
@@ -81,6 +82,7 @@ impl SledStore {
             &self.resets,
             &self.queue,
             &self.queue_index,
+            &self.outbox,
         ]
         .iter()
         .map(|tree| tree.len())
@@ -110,6 +112,9 @@ impl SledStore {
                 self.queue.insert(key, encode(entry))?;
                 self.queue_index.insert(entry.email.as_bytes(), &key)?;
             }
+            BackupRecord::OutboxMail(mail) => {
+                self.outbox.insert(mail.id.as_bytes(), encode(mail))?;
+            }
             BackupRecord::Reset {
                 email,
                 used_through,
@@ -137,6 +142,7 @@ fn record(kind: RecordKind, key: &[u8], value: &[u8]) -> Result<BackupRecord, St
             email: RegistryKey::as_recorded(&text(value)?),
         },
         RecordKind::QueueEntry => BackupRecord::QueueEntry(decode(kind, value)?),
+        RecordKind::OutboxMail => BackupRecord::OutboxMail(decode(kind, value)?),
         RecordKind::Reset => BackupRecord::Reset {
             email: RegistryKey::as_recorded(&text(key)?),
             used_through: used_through(value)?,

@@ -9,15 +9,16 @@
 //! (mailbox → [`Registration`](crate::store::Registration)), `signups` (sign-up id →
 //! mailbox), `usernames` (lower-cased UPN → the mailbox whose registration reserved it),
 //! `password_resets` (mailbox → the newest reset link used), `queue` (big-endian sequence
-//! number → [`QueueEntry`](crate::store::QueueEntry)) and `queue_index` (mailbox → its
-//! sequence number). sled's default tree holds the readiness probe's scratch key and the
-//! store's generation.
+//! number → [`QueueEntry`](crate::store::QueueEntry)), `queue_index` (mailbox → its
+//! sequence number) and `outbox` (mail id → [`OutboxMail`](crate::store::OutboxMail)).
+//! sled's default tree holds the readiness probe's scratch key and the store's generation.
 
 mod backup;
 mod error;
 mod housekeeping;
 mod integrity;
 mod mail_counts;
+mod outbox;
 mod pending;
 mod queue;
 mod registry;
@@ -71,6 +72,7 @@ pub struct Handle {
     resets: sled::Tree,
     queue: sled::Tree,
     queue_index: sled::Tree,
+    outbox: sled::Tree,
 }
 
 /// A store opened for `store verify`: what opening it found wrong, and the store when its
@@ -162,6 +164,7 @@ impl SledStore {
             resets: db.open_tree("password_resets")?,
             queue: db.open_tree("queue")?,
             queue_index: db.open_tree("queue_index")?,
+            outbox: db.open_tree("outbox")?,
             db,
             failure: FailureWatch::default(),
             integrity,
