@@ -62,6 +62,7 @@ struct FlowMetrics {
     password_resets: Family<ResetLabels, Counter>,
     mails: Family<MailLabels, Counter>,
     pending: Gauge,
+    outbox: Gauge,
     unreadable: Counter,
 }
 
@@ -113,6 +114,12 @@ impl FlowMetrics {
                 registry,
                 "pending_signups",
                 "Sign-ups waiting for their link to be confirmed",
+                Gauge::default(),
+            ),
+            outbox: registered(
+                registry,
+                "outbox_mails",
+                "Mails waiting in the outbox to be sent (growing: the SMTP server refuses or is away)",
                 Gauge::default(),
             ),
             unreadable: registered(
@@ -354,6 +361,14 @@ impl Metrics {
             .graph
             .queue_oldest_age
             .set(i64::try_from(oldest_age_seconds).unwrap_or(i64::MAX));
+    }
+
+    /// The outbox as of now: how many mails wait in it.
+    pub fn outbox(&self, waiting: usize) {
+        self.0
+            .flow
+            .outbox
+            .set(i64::try_from(waiting).unwrap_or(i64::MAX));
     }
 
     /// The Prometheus text exposition, with the pending count as of now.

@@ -7,8 +7,10 @@ use std::time::{SystemTime, UNIX_EPOCH};
 use ms365_accountcreator::mail::SmtpMailer;
 use ms365_accountcreator::startup::{Application, Overrides};
 
+use crate::metrics::{scrape, value};
 use crate::support::flaky_directory::FlakyDirectory;
 use crate::support::helpers::{TestApp, test_settings, texts};
+use crate::support::routes::paths;
 use crate::support::smtp::{
     Login, ReceivedMail, SmtpMode, SmtpServer, app_settings, free_port, pairs,
 };
@@ -133,11 +135,28 @@ async fn an_unknown_certificate_authority_is_refused() {
     let server = SmtpServer::start(SmtpMode::StartTls, Some(LOGIN));
     let mut settings = server.app_settings();
     settings.retain(|(key, _)| key != "MAIL_SERVER_CA_FILE");
-    let app = TestApp::builder().envs(&settings).spawn().await;
+    let app = TestApp::builder()
+        .envs(&settings)
+        .env("METRICS_ENABLED", "true")
+        .spawn()
+        .await;
     let page = app.sign_up("ada@uni.example", "Ada", "Lovelace").await;
     assert_checks_mailbox(page).await;
-    // The outbox tries at once (and again only after its backoff): nothing gets through.
-    tokio::time::sleep(std::time::Duration::from_secs(1)).await;
+    // The outbox tries at once (and again only after its backoff): the try fails.
+    let mut failed = 0.0;
+    for _ in 0..200 {
+        let samples = scrape(&app.url(paths::METRICS)).await;
+        let key = (
+            "ms365_mails_total".to_owned(),
+            "kind=verification,result=failed".to_owned(),
+        );
+        failed = samples.get(&key).copied().unwrap_or_default();
+        if failed > 0.0 {
+            break;
+        }
+        tokio::time::sleep(std::time::Duration::from_millis(50)).await;
+    }
+    assert_eq!(failed, 1.0, "one try, refused");
     assert!(server.received().is_empty());
 }
 
@@ -191,10 +210,19 @@ async fn the_smtp_server_being_down_at_sign_up_says_check_your_mailbox_and_the_m
     // Arrange: no SMTP server yet.
     let port = free_port();
     let settings = app_settings(port, SmtpMode::StartTls, Some(LOGIN));
-    let app = TestApp::builder().envs(&settings).spawn().await;
+    let app = TestApp::builder()
+        .envs(&settings)
+        .env("METRICS_ENABLED", "true")
+        .spawn()
+        .await;
+    let waiting = || async {
+        let samples = scrape(&app.url(paths::METRICS)).await;
+        value(&samples, "ms365_outbox_mails", "")
+    };
 
     // Act: the person signs up while it is down; it comes back.
     assert_checks_mailbox(app.sign_up("ada@uni.example", "Ada", "Lovelace").await).await;
+    assert_eq!(waiting().await, 1.0, "the mail waits in the outbox");
     let server = SmtpServer::start_on(port, SmtpMode::StartTls, Some(LOGIN));
 
     // Assert: the mail arrives, once, and its link works.
@@ -209,6 +237,7 @@ async fn the_smtp_server_being_down_at_sign_up_says_check_your_mailbox_and_the_m
         2,
         "the verification mail once, and the password"
     );
+    assert_eq!(waiting().await, 0.0, "the outbox is empty");
 }
 
 #[tokio::test]

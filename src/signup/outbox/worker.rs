@@ -36,19 +36,30 @@ impl Outbox {
     /// Sends the outbox until `stop` completes (between two mails).
     pub async fn run(self: std::sync::Arc<Self>, stop: impl Future<Output = ()>) {
         let mut stop = std::pin::pin!(stop);
+        // A store that is away (PostgreSQL restarting) is logged once, not every second.
+        let mut failing = false;
         loop {
             loop {
                 let now = self.context.now();
                 let taken = self.context.store.take_mail(now, now + LEASE_SECS).await;
                 match taken {
-                    Ok(Some(letter)) => self.deliver(letter).await,
-                    Ok(None) => break,
+                    Ok(Some(letter)) => {
+                        failing = false;
+                        self.deliver(letter).await;
+                    }
+                    Ok(None) => {
+                        failing = false;
+                        break;
+                    }
                     Err(err) => {
-                        tracing::warn!(error = %err, "cannot read the outbox; trying again");
+                        if !failing {
+                            tracing::warn!(error = %err, "cannot read the outbox; trying again every second");
+                        }
+                        failing = true;
                         break;
                     }
                 }
-                if futures_ready(&mut stop).await {
+                if has_completed(&mut stop).await {
                     return;
                 }
             }
@@ -119,7 +130,7 @@ impl Outbox {
 }
 
 /// Whether `stop` has completed, without waiting for it.
-async fn futures_ready(stop: &mut std::pin::Pin<&mut impl Future<Output = ()>>) -> bool {
+async fn has_completed(stop: &mut std::pin::Pin<&mut impl Future<Output = ()>>) -> bool {
     tokio::select! {
         biased;
         () = stop.as_mut() => true,
