@@ -11,7 +11,7 @@ use clap::Subcommand;
 
 use super::timestamp;
 use crate::config::Settings;
-use crate::domain::{Mailbox, SubaddressSeparator};
+use crate::domain::{AuditAction, Mailbox, SubaddressSeparator};
 use crate::startup::open_store;
 use crate::store::{Forgotten, Imported, Registration, RegistryKey, Store};
 
@@ -337,6 +337,14 @@ async fn forget(store: &Store, email: &str, separator: SubaddressSeparator) -> a
     let mailbox = Mailbox::parse_recorded(email, separator)
         .map_or_else(|_| written.clone(), |m| RegistryKey::from(&m));
     let mut email = mailbox;
+    let mut registration = store.registration(&email).await?;
+    if registration.is_none() && written != email && store.registration(&written).await?.is_some() {
+        email = written.clone();
+        registration = store.registration(&email).await?;
+    }
+    // The line names the account, not the address the deletion request asked to forget.
+    let subject = registration.as_ref().and_then(|r| r.upn.clone());
+    super::audit::record(store, AuditAction::Forget, subject, None).await?;
     let mut forgotten = store.forget(&email).await?;
     if forgotten == Forgotten::default() && written != email {
         email = written;

@@ -1,5 +1,6 @@
 //! Command line: one function per command.
 
+pub(crate) mod audit;
 mod check;
 mod emails;
 mod signups;
@@ -42,6 +43,9 @@ enum Command {
     /// The whole store: moving it to another host (docs/migration.md), and checking it.
     #[command(subcommand)]
     Store(store::StoreCommand),
+    /// The operators' audit log: what was done in the console and by these commands.
+    #[command(subcommand)]
+    Audit(audit::AuditCommand),
 }
 
 pub async fn run() -> anyhow::Result<()> {
@@ -53,6 +57,7 @@ pub async fn run() -> anyhow::Result<()> {
         Command::Emails(command) => emails::run(command, &load_settings()?).await,
         Command::Signups(command) => signups::run(command, &load_settings()?).await,
         Command::Store(command) => store::run(command, &load_settings()?).await,
+        Command::Audit(command) => audit::run(command, &load_settings()?).await,
     }
 }
 

@@ -19,18 +19,21 @@ pub enum RecordKind {
     QueueEntry,
     /// The newest password reset link used for an address.
     Reset,
+    /// A line of the operators' audit log ([`AuditEntry`](crate::domain::AuditEntry)).
+    Audit,
     /// A mail waiting in the outbox ([`OutboxMail`](super::OutboxMail)).
     OutboxMail,
 }
 
 impl RecordKind {
     /// Every kind, in the order reports list them.
-    pub const ALL: [RecordKind; 6] = [
+    pub const ALL: [RecordKind; 7] = [
         RecordKind::Pending,
         RecordKind::Registration,
         RecordKind::Username,
         RecordKind::QueueEntry,
         RecordKind::Reset,
+        RecordKind::Audit,
         RecordKind::OutboxMail,
     ];
 
@@ -42,6 +45,7 @@ impl RecordKind {
             RecordKind::Username => "username",
             RecordKind::QueueEntry => "queue_entry",
             RecordKind::Reset => "reset",
+            RecordKind::Audit => "audit",
             RecordKind::OutboxMail => "outbox_mail",
         }
     }

@@ -5,7 +5,7 @@
 use serde::{Deserialize, Serialize};
 
 use super::{RecordKind, RegistryKey};
-use crate::domain::Step;
+use crate::domain::{AuditAction, AuditEntry, Step};
 
 /// A sign-up waiting for its address to be verified.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
@@ -186,6 +186,10 @@ pub struct QueueEntry {
     pub attempts: u32,
     /// Not to be run before this (Unix seconds).
     pub next_attempt_at: u64,
+    /// The licence SKU whose seats are all taken, while the registration waits for one
+    /// ("waiting for a licence"); `None` otherwise.
+    #[serde(default)]
+    pub waiting_for_seat: Option<String>,
 }
 
 /// A mail owed to a person, kept in the store's outbox until a worker has sent it. It holds
@@ -234,6 +238,8 @@ pub struct QueueStats {
     pub length: usize,
     /// When the oldest entry was queued (Unix seconds); `None` when the queue is empty.
     pub oldest_queued_at: Option<u64>,
+    /// Entries waiting for a free licence seat.
+    pub waiting_for_seat: usize,
 }
 
 /// A reset link this request marked used: given back with
@@ -265,6 +271,8 @@ pub enum BackupRecord {
         email: RegistryKey,
         used_through: u64,
     },
+    /// A line of the audit log.
+    Audit(AuditEntry),
 }
 
 impl BackupRecord {
@@ -277,6 +285,7 @@ impl BackupRecord {
             BackupRecord::QueueEntry(_) => RecordKind::QueueEntry,
             BackupRecord::OutboxMail(_) => RecordKind::OutboxMail,
             BackupRecord::Reset { .. } => RecordKind::Reset,
+            BackupRecord::Audit(_) => RecordKind::Audit,
         }
     }
 
@@ -290,7 +299,42 @@ impl BackupRecord {
             BackupRecord::QueueEntry(entry) => format!("{:020}", entry.seq),
             BackupRecord::OutboxMail(mail) => mail.id.clone(),
             BackupRecord::Reset { email, .. } => email.to_string(),
+            BackupRecord::Audit(entry) => format!("{:020}", entry.seq),
         }
+    }
+}
+
+/// Which lines of the audit log to read, and in which order.
+#[derive(Debug, Clone, Default, PartialEq, Eq)]
+pub struct AuditQuery {
+    /// Only lines written at or after this time (Unix seconds).
+    pub since: Option<u64>,
+    /// Only lines before this one (`seq`): the next page of a newest-first listing.
+    pub before: Option<u64>,
+    /// Only this operator's lines: their UPN or object id, any letter case.
+    pub operator: Option<String>,
+    pub action: Option<AuditAction>,
+    /// At most this many lines.
+    pub limit: Option<usize>,
+    /// Oldest first (an export) instead of newest first (the console).
+    pub oldest_first: bool,
+}
+
+impl AuditQuery {
+    /// Whether `entry` is one of the lines asked for (but for the order and the limit).
+    pub fn matches(&self, entry: &AuditEntry) -> bool {
+        let operator = self.operator.as_deref().map(str::trim);
+        self.since.is_none_or(|since| entry.at >= since)
+            && self.before.is_none_or(|before| entry.seq < before)
+            && self.action.is_none_or(|action| entry.action == action)
+            && operator.is_none_or(|operator| {
+                entry.actor.upn.eq_ignore_ascii_case(operator)
+                    || entry
+                        .actor
+                        .object_id
+                        .as_deref()
+                        .is_some_and(|id| id.eq_ignore_ascii_case(operator))
+            })
     }
 }
 

@@ -371,6 +371,8 @@ fn every_command_has_help() {
         vec!["store", "backup", "--help"],
         vec!["store", "restore", "--help"],
         vec!["store", "verify", "--help"],
+        vec!["audit", "--help"],
+        vec!["audit", "export", "--help"],
     ] {
         let out = stdout(&run(dir.path(), &args));
         assert!(out.contains("Usage:"), "{args:?}: {out}");

@@ -12,8 +12,8 @@ use tokio::sync::Mutex;
 use tokio::time::Instant;
 use url::Url;
 
+use super::provider::get_json;
 use super::{SignInError, TokenCheck};
-use crate::graph::net::without_url;
 
 /// Keys older than this are fetched again before use, whatever the `kid`.
 pub const MAX_AGE: Duration = Duration::from_secs(24 * 60 * 60);
@@ -89,23 +89,7 @@ impl KeyCache {
     }
 
     async fn fetch(&self, http: &reqwest::Client) -> Result<Fetched, SignInError> {
-        let unavailable = |problem: String| {
-            tracing::error!(keys_url = %self.url, problem = %problem, "cannot read the OpenID provider's signing keys");
-            SignInError::Unavailable(format!("the provider's signing keys: {problem}"))
-        };
-        let response = http
-            .get(self.url.clone())
-            .send()
-            .await
-            .map_err(|err| unavailable(without_url(&err)))?;
-        let status = response.status();
-        if !status.is_success() {
-            return Err(unavailable(format!("answered {status}")));
-        }
-        let set: JwkSet = response
-            .json()
-            .await
-            .map_err(|err| unavailable(format!("not a JWK set: {}", without_url(&err))))?;
+        let set: JwkSet = get_json(http, &self.url, "signing keys", "not a JWK set").await?;
         Ok(Fetched {
             keys: signing_keys(&set),
             at: Instant::now(),

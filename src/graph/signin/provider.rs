@@ -4,6 +4,7 @@
 //! and the app's certificate assertion — the one the Graph client signs, no client secret.
 
 use serde::Deserialize;
+use serde::de::DeserializeOwned;
 use url::Url;
 
 use super::SignInError;
@@ -18,30 +19,45 @@ struct Metadata {
 
 /// The provider's `issuer` from `{authority}/v2.0/.well-known/openid-configuration`.
 pub async fn issuer(http: &reqwest::Client, metadata_url: &Url) -> Result<String, SignInError> {
-    let unavailable = |problem: String| {
-        tracing::error!(%metadata_url, problem = %problem, "cannot read the OpenID provider's metadata");
-        SignInError::Unavailable(format!("the provider's metadata: {problem}"))
-    };
-    let response = http
-        .get(metadata_url.clone())
-        .send()
-        .await
-        .map_err(|err| unavailable(without_url(&err)))?;
-    let status = response.status();
-    if !status.is_success() {
-        return Err(unavailable(format!("answered {status}")));
-    }
-    let metadata: Metadata = response
-        .json()
-        .await
-        .map_err(|err| unavailable(format!("no issuer: {}", without_url(&err))))?;
+    let metadata: Metadata = get_json(http, metadata_url, "metadata", "no issuer").await?;
     // `common` and `organizations` answer with a template: any tenant could sign in.
     if metadata.issuer.contains("{tenantid}") {
         return Err(unavailable(
+            metadata_url,
+            "metadata",
             "the authority names no single tenant: GRAPH_API_AUTH_AUTHORITY must end in the directory (tenant) id".into(),
         ));
     }
     Ok(metadata.issuer)
+}
+
+/// GETs one of the provider's JSON documents (`what`: "metadata", "signing keys"); every
+/// failure is logged once and makes the sign-in [`Unavailable`](SignInError::Unavailable).
+/// `shape` says what an unreadable body lacks.
+pub(super) async fn get_json<T: DeserializeOwned>(
+    http: &reqwest::Client,
+    url: &Url,
+    what: &str,
+    shape: &str,
+) -> Result<T, SignInError> {
+    let response = http
+        .get(url.clone())
+        .send()
+        .await
+        .map_err(|err| unavailable(url, what, without_url(&err)))?;
+    let status = response.status();
+    if !status.is_success() {
+        return Err(unavailable(url, what, format!("answered {status}")));
+    }
+    response
+        .json()
+        .await
+        .map_err(|err| unavailable(url, what, format!("{shape}: {}", without_url(&err))))
+}
+
+fn unavailable(url: &Url, what: &str, problem: String) -> SignInError {
+    tracing::error!(%url, problem = %problem, "cannot read the OpenID provider's {what}");
+    SignInError::Unavailable(format!("the provider's {what}: {problem}"))
 }
 
 #[derive(Deserialize)]

@@ -3,8 +3,9 @@
 //! restores into either kind of store.
 //!
 //! The file is JSON lines: a header, one line per record naming its kind (`pending`,
-//! `registration`, `username`, `queue_entry`, `reset`) with the record's fields beside it,
-//! and a trailer with the count, so a cut-off copy is noticed before anything is written.
+//! `registration`, `username`, `queue_entry`, `reset`, `audit`) with the record's fields
+//! beside it, and a trailer with the count, so a cut-off copy is noticed before anything is
+//! written.
 //! Indexes are not in it: each backend rebuilds its own from the records. Files of the
 //! first version, which held sled's trees byte for byte, still restore (`v1.rs`).
 

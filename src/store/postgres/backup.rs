@@ -6,7 +6,7 @@ use tokio_postgres::types::Json;
 use tokio_postgres::{Row, Transaction};
 
 use super::outbox::mail_of;
-use super::queue::entry;
+use super::queue::{COLUMNS as QUEUE_COLUMNS, entry};
 use super::verify::index_findings;
 use super::{PgStore, decode, json};
 use crate::store::Finding;
@@ -57,10 +57,14 @@ impl BackupStore for PgStore {
                 used_through: row.get::<_, i64>(1) as u64,
             });
         }
-        let queue = "SELECT seq, email, signup_id, queued_at, attempts, next_attempt_at FROM queue";
-        for row in tx.query(queue, &[]).await? {
+        let queue = format!("SELECT {QUEUE_COLUMNS} FROM queue");
+        for row in tx.query(&queue, &[]).await? {
             exported.records.push(BackupRecord::QueueEntry(entry(&row)));
         }
+        let audit = tx
+            .query("SELECT seq::text, record FROM audit_log", &[])
+            .await?;
+        records(RecordKind::Audit, audit, &mut exported);
         let outbox = "SELECT id, record, attempts, next_attempt_at FROM outbox";
         for row in tx.query(outbox, &[]).await? {
             match mail_of(&row) {
@@ -82,7 +86,8 @@ impl BackupStore for PgStore {
             .query_one(
                 "SELECT (SELECT count(*) FROM pending) + (SELECT count(*) FROM registrations)
                     + (SELECT count(*) FROM usernames) + (SELECT count(*) FROM password_resets)
-                    + (SELECT count(*) FROM queue) + (SELECT count(*) FROM outbox)",
+                    + (SELECT count(*) FROM queue) + (SELECT count(*) FROM audit_log)
+                    + (SELECT count(*) FROM outbox)",
                 &[],
             )
             .await?;
@@ -104,6 +109,12 @@ impl BackupStore for PgStore {
             &[],
         )
         .await?;
+        tx.execute(
+            "SELECT setval(pg_get_serial_sequence('audit_log', 'seq'), max(seq) + 1, false)
+             FROM audit_log HAVING count(*) > 0",
+            &[],
+        )
+        .await?;
         tx.commit().await?;
         Ok(Ok(()))
     }
@@ -113,13 +124,15 @@ impl BackupStore for PgStore {
     }
 }
 
-/// The record of `kind` (pending or registration) a row holds, as a backup holds it.
+/// The record of `kind` (pending, registration or audit line) a row holds, as a backup
+/// holds it.
 fn record_from(
     kind: RecordKind,
     value: Json<serde_json::Value>,
 ) -> Result<BackupRecord, StoreError> {
     match kind {
         RecordKind::Pending => decode(kind, value).map(BackupRecord::Pending),
+        RecordKind::Audit => decode(kind, value).map(BackupRecord::Audit),
         _ => decode(kind, value).map(BackupRecord::Registration),
     }
 }
@@ -193,8 +206,7 @@ async fn insert(tx: &Transaction<'_>, record: &BackupRecord) -> Result<(), Store
                 entry.next_attempt_at as i64,
             );
             tx.execute(
-                "INSERT INTO queue (seq, email, signup_id, queued_at, attempts, next_attempt_at)
-                 VALUES ($1, $2, $3, $4, $5, $6)",
+                &format!("INSERT INTO queue ({QUEUE_COLUMNS}) VALUES ($1, $2, $3, $4, $5, $6, $7)"),
                 &[
                     &columns.0,
                     &entry.email.as_str(),
@@ -202,6 +214,21 @@ async fn insert(tx: &Transaction<'_>, record: &BackupRecord) -> Result<(), Store
                     &columns.1,
                     &columns.2,
                     &columns.3,
+                    &entry.waiting_for_seat,
+                ],
+            )
+            .await?
+        }
+        BackupRecord::Audit(line) => {
+            tx.execute(
+                "INSERT INTO audit_log (seq, at, operator, action, record)
+                 VALUES ($1, $2, $3, $4, $5)",
+                &[
+                    &(line.seq as i64),
+                    &(line.at as i64),
+                    &line.actor.upn,
+                    &line.action.name(),
+                    &json(line),
                 ],
             )
             .await?

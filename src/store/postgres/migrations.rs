@@ -29,16 +29,40 @@ pub(in crate::store) const MIGRATIONS: &[(i32, &str, &str)] = &[
         include_str!("../../../migrations/0003_queue.sql"),
     ),
     (
+        4,
+        "audit",
+        include_str!("../../../migrations/0004_audit.sql"),
+    ),
+    (
+        7,
+        "queue_seat_wait",
+        include_str!("../../../migrations/0007_queue_seat_wait.sql"),
+    ),
+    (
+        8,
+        "graph_budget",
+        include_str!("../../../migrations/0008_graph_budget.sql"),
+    ),
+    (
         9,
         "outbox",
         include_str!("../../../migrations/0009_outbox.sql"),
     ),
 ];
 
-/// The newest version this binary knows. Numbers are handed out to work done side by side,
-/// so a binary may know 9 without 4: the newest is the last, not the count.
-fn latest() -> i32 {
-    MIGRATIONS.last().map_or(0, |(version, _, _)| *version)
+/// The newest schema version this binary knows (versions may leave gaps).
+const NEWEST: i32 = newest();
+
+const fn newest() -> i32 {
+    let mut newest = 0;
+    let mut i = 0;
+    while i < MIGRATIONS.len() {
+        if MIGRATIONS[i].0 > newest {
+            newest = MIGRATIONS[i].0;
+        }
+        i += 1;
+    }
+    newest
 }
 
 /// Any key, the same in every instance: migrations of instances starting together run one
@@ -102,10 +126,9 @@ impl PgStore {
                 missing.join(", ")
             )));
         }
-        if let Some(newer) = done.iter().filter(|v| **v > latest()).max() {
+        if let Some(newer) = done.iter().filter(|v| **v > NEWEST).max() {
             findings.push(Finding::Schema(format!(
-                "the schema is version {newer}, newer than this program knows ({}): verify with the newer version",
-                latest()
+                "the schema is version {newer}, newer than this program knows ({NEWEST}): verify with the newer version"
             )));
         }
         Ok(findings)
@@ -131,10 +154,9 @@ async fn migrate(pool: &Pool) -> Result<usize, StoreError> {
         .iter()
         .map(|row| row.get(0))
         .collect();
-    if let Some(newer) = done.iter().max().filter(|v| **v > latest()) {
+    if let Some(newer) = done.iter().max().filter(|v| **v > NEWEST) {
         return Err(StoreError::Unavailable(format!(
-            "the database's schema is version {newer}, newer than this program knows ({}): run the newer version",
-            latest()
+            "the database's schema is version {newer}, newer than this program knows ({NEWEST}): run the newer version"
         )));
     }
     let mut applied = 0;

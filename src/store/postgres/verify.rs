@@ -24,6 +24,15 @@ const CHECKS: &[(&str, &str)] = &[
             OR record->>'signup_id' IS DISTINCT FROM signup_id
          ORDER BY email COLLATE \"C\"",
     ),
+    (
+        "an audit line's number, time, operator or action column differs from its record",
+        "SELECT seq::text FROM audit_log
+         WHERE record->>'seq' IS DISTINCT FROM seq::text
+            OR record->>'at' IS DISTINCT FROM at::text
+            OR record->'actor'->>'upn' IS DISTINCT FROM operator
+            OR record->>'action' IS DISTINCT FROM action
+         ORDER BY seq",
+    ),
 ];
 
 /// Every row whose columns and record disagree. Records whose fields are not there (they do

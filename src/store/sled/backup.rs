@@ -24,6 +24,7 @@ impl BackupStore for SledStore {
             (&self.usernames, RecordKind::Username),
             (&self.queue, RecordKind::QueueEntry),
             (&self.resets, RecordKind::Reset),
+            (&self.audit, RecordKind::Audit),
             (&self.outbox, RecordKind::OutboxMail),
         ];
         for (tree, kind) in trees {
@@ -82,6 +83,7 @@ impl SledStore {
             &self.resets,
             &self.queue,
             &self.queue_index,
+            &self.audit,
             &self.outbox,
         ]
         .iter()
@@ -123,6 +125,9 @@ impl SledStore {
                 self.resets
                     .insert(email.as_bytes(), encode(&ResetRecord { used_through }))?;
             }
+            BackupRecord::Audit(entry) => {
+                self.audit.insert(entry.seq.to_be_bytes(), encode(entry))?;
+            }
         }
         Ok(())
     }
@@ -147,5 +152,6 @@ fn record(kind: RecordKind, key: &[u8], value: &[u8]) -> Result<BackupRecord, St
             email: RegistryKey::as_recorded(&text(key)?),
             used_through: used_through(value)?,
         },
+        RecordKind::Audit => BackupRecord::Audit(decode(kind, value)?),
     })
 }

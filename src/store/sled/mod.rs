@@ -1,7 +1,8 @@
 //! The sled backend: one process, one directory. This file is the handle — opening,
 //! flushing, watching for failures, the record codec —; what it stores has a file each
-//! (`pending.rs`, `registry.rs`, `queue.rs`, `resets.rs`, `housekeeping.rs`, `backup.rs`,
-//! `verify.rs`, and `mail_counts.rs`, which says that sled counts none), and
+//! (`pending.rs`, `registry.rs`, `queue.rs`, `resets.rs`, `audit.rs`, `housekeeping.rs`,
+//! `backup.rs`, `verify.rs`, and `mail_counts.rs` and `write_budget.rs`, which say that sled
+//! keeps neither mail counts nor the Graph write budget), and
 //! `integrity.rs` keeps the generation that tells a rolled-back store from a healthy one.
 //!
 //! Trees: `pending` (id → [`PendingSignup`](crate::store::PendingSignup)),
@@ -10,9 +11,12 @@
 //! mailbox), `usernames` (lower-cased UPN → the mailbox whose registration reserved it),
 //! `password_resets` (mailbox → the newest reset link used), `queue` (big-endian sequence
 //! number → [`QueueEntry`](crate::store::QueueEntry)), `queue_index` (mailbox → its
-//! sequence number) and `outbox` (mail id → [`OutboxMail`](crate::store::OutboxMail)).
-//! sled's default tree holds the readiness probe's scratch key and the store's generation.
+//! sequence number), `audit` (big-endian line number →
+//! [`AuditEntry`](crate::domain::AuditEntry)) and `outbox` (mail id →
+//! [`OutboxMail`](crate::store::OutboxMail)). sled's default tree holds the readiness
+//! probe's scratch key and the store's generation.
 
+mod audit;
 mod backup;
 mod error;
 mod housekeeping;
@@ -26,6 +30,7 @@ mod resets;
 #[cfg(test)]
 mod tests;
 mod verify;
+mod write_budget;
 
 use std::ops::Deref;
 use std::path::{Path, PathBuf};
@@ -72,6 +77,7 @@ pub struct Handle {
     resets: sled::Tree,
     queue: sled::Tree,
     queue_index: sled::Tree,
+    audit: sled::Tree,
     outbox: sled::Tree,
 }
 
@@ -164,6 +170,7 @@ impl SledStore {
             resets: db.open_tree("password_resets")?,
             queue: db.open_tree("queue")?,
             queue_index: db.open_tree("queue_index")?,
+            audit: db.open_tree("audit")?,
             outbox: db.open_tree("outbox")?,
             db,
             failure: FailureWatch::default(),

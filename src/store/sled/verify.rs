@@ -1,9 +1,12 @@
 //! What sled's indexes say that its records do not: `pending_by_email`, `signups` and
-//! `queue_index` each against the records they index, and each record against its key.
+//! `queue_index` each against the records they index, and each record (an audit line's
+//! number too) against its key.
 
+use super::audit::seq_of as audit_seq_of;
 use super::pending::ids_in;
 use super::queue::seq_of;
 use super::{SledStore, decode};
+use crate::domain::AuditEntry;
 use crate::store::Finding;
 use crate::store::{PendingSignup, QueueEntry, RecordKind, Registration, StoreError};
 
@@ -14,6 +17,7 @@ pub(super) fn index_findings(store: &SledStore) -> Result<Vec<Finding>, StoreErr
     pending(store, &mut found)?;
     registrations(store, &mut found)?;
     queue(store, &mut found)?;
+    audit(store, &mut found)?;
     Ok(found.into_iter().map(Finding::Index).collect())
 }
 
@@ -108,6 +112,23 @@ fn queue(store: &SledStore, found: &mut Vec<String>) -> Result<(), StoreError> {
             found.push(format!(
                 "the queue index names an entry of {} that is gone",
                 lossy(&email)
+            ));
+        }
+    }
+    Ok(())
+}
+
+fn audit(store: &SledStore, found: &mut Vec<String>) -> Result<(), StoreError> {
+    for entry in store.audit.iter() {
+        let (key, bytes) = entry?;
+        let Ok(line) = decode::<AuditEntry>(RecordKind::Audit, &bytes) else {
+            continue;
+        };
+        if key.len() != 8 || audit_seq_of(&key) != line.seq {
+            found.push(format!(
+                "the audit line {} is stored under {}",
+                line.seq,
+                hex::encode(&key)
             ));
         }
     }

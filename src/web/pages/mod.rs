@@ -4,6 +4,7 @@
 pub mod debug_mails;
 pub mod existing;
 pub mod layout;
+pub mod pass;
 pub mod progress;
 pub mod reset;
 pub mod signup;
