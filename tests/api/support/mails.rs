@@ -98,6 +98,28 @@ fn parse(page: &str) -> Vec<ListedMail> {
         .collect()
 }
 
+/// The path (`/verify/…`) of the verification link in the newest mail to `email` kept by
+/// any of the servers at `bases`: instances sharing a database share one outbox, and the
+/// instance whose worker sent a mail keeps it in its list.
+pub async fn verification_path_among(bases: &[&str], email: &str) -> String {
+    newest_link(mails_among(bases).await, email, paths::VERIFY)
+}
+
+/// The path (`/password/…`) of the reset link in the newest mail to `email` kept by any of
+/// the servers at `bases` (see [`verification_path_among`]).
+pub async fn reset_path_among(bases: &[&str], email: &str) -> String {
+    newest_link(mails_among(bases).await, email, paths::PASSWORD_LINK)
+}
+
+async fn mails_among(bases: &[&str]) -> Vec<ListedMail> {
+    let client = reqwest::Client::new();
+    let mut mails = Vec::new();
+    for base in bases {
+        mails.extend(listed_mails(&client, base).await);
+    }
+    mails
+}
+
 /// The path under `prefix` of the link in the newest mail to `email`.
 fn newest_link(mails: Vec<ListedMail>, email: &str, prefix: &str) -> String {
     let mail = mails
