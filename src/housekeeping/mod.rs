@@ -1,7 +1,8 @@
 //! What the server does besides answering requests, started with it and stopped before its
 //! store is closed: the periodic chores (`chores.rs`: expired sign-ups purged, recovered
 //! rate limits forgotten), the provisioning queue's worker, which resumes whatever a
-//! restart or a crash left queued, and the accounts' daily lifecycle run (`daily.rs`).
+//! restart or a crash left queued, the outbox's worker, which sends what a restart or a
+//! crash left unsent, and the accounts' daily lifecycle run (`daily.rs`).
 
 mod chores;
 mod daily;
@@ -24,8 +25,8 @@ pub struct Background {
 }
 
 impl Background {
-    /// Starts the chores (every `every`), the queue worker and the daily lifecycle run
-    /// (asked every `every` whether its hour has come).
+    /// Starts the chores (every `every`), the queue worker, the outbox's worker and the
+    /// daily lifecycle run (asked every `every` whether its hour has come).
     pub fn start(
         state: &AppState,
         signups: &Signups,
@@ -47,9 +48,10 @@ impl Background {
                 .clone()
                 .run_queue(stopped(stopping.clone())),
         );
+        let outbox = tokio::spawn(signups.outbox.clone().run(stopped(stopping.clone())));
         Background {
             stop,
-            tasks: vec![chores, worker, daily],
+            tasks: vec![chores, worker, outbox, daily],
         }
     }
 

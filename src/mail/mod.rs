@@ -51,6 +51,19 @@ pub enum MailError {
     Refused(String),
 }
 
+impl MailError {
+    /// Whether sending the same mail again cannot help: it cannot be built, or the
+    /// recipient's mailbox refused it for good. Every caller that decides between trying
+    /// again and giving up asks here, so a new kind of failure is classified once.
+    pub fn is_permanent(&self) -> bool {
+        match self {
+            MailError::Build(_) | MailError::Refused(_) => true,
+            // Configuration can be fixed and the server can come back.
+            MailError::NotConfigured | MailError::Send(_) => false,
+        }
+    }
+}
+
 /// Sends mails through the configured transport.
 #[derive(Debug, Clone)]
 pub enum Mailer {

@@ -74,6 +74,7 @@ struct FlowMetrics {
     password_resets: Family<ResetLabels, Counter>,
     mails: Family<MailLabels, Counter>,
     pending: Gauge,
+    outbox: Gauge,
     unreadable: Counter,
 }
 
@@ -119,7 +120,7 @@ impl FlowMetrics {
             mails: registered(
                 registry,
                 "mails",
-                "Mails by kind (verification, password, reset_link, reset_support, reset_unfinished, new_password) and result (sent, failed)",
+                "Mails by kind (verification, password, reset_link, reset_support, reset_unfinished, new_password) and result (sent, failed, given_up: an outbox mail refused for good or failed too often)",
                 Family::default(),
             ),
             rate_limited: registered(
@@ -132,6 +133,12 @@ impl FlowMetrics {
                 registry,
                 "pending_signups",
                 "Sign-ups waiting for their link to be confirmed",
+                Gauge::default(),
+            ),
+            outbox: registered(
+                registry,
+                "outbox_mails",
+                "Mails waiting in the outbox to be sent (growing: the SMTP server refuses or is away)",
                 Gauge::default(),
             ),
             unreadable: registered(
@@ -343,6 +350,16 @@ impl Metrics {
             .inc();
     }
 
+    /// An outbox mail given up: refused for good, or failed too often.
+    pub fn mail_given_up(&self, kind: &'static str) {
+        let result = "given_up";
+        self.0
+            .flow
+            .mails
+            .get_or_create(&MailLabels { kind, result })
+            .inc();
+    }
+
     /// A request refused by `limit` (429).
     pub fn rate_limited(&self, limit: &'static str) {
         self.0
@@ -393,6 +410,14 @@ impl Metrics {
             .graph
             .queue_oldest_age
             .set(i64::try_from(oldest_age_seconds).unwrap_or(i64::MAX));
+    }
+
+    /// The outbox as of now: how many mails wait in it.
+    pub fn outbox(&self, waiting: usize) {
+        self.0
+            .flow
+            .outbox
+            .set(i64::try_from(waiting).unwrap_or(i64::MAX));
     }
 
     /// The Prometheus text exposition, with the pending count as of now.

@@ -3,7 +3,8 @@
 //! - [`flow`]: the form's checks, submitting (a pending sign-up and its mail), the link's
 //!   page and its confirm button;
 //! - [`provision`]: the provisioning state machine and the queue worker that runs it;
-//! - [`reset`]: a lost temporary password replaced through a mailed link.
+//! - [`reset`]: a lost temporary password replaced through a mailed link;
+//! - [`outbox`]: the worker that sends the mails the flow and resets store in the outbox.
 //!
 //! They share a [`Context`] (store, mailer, catalogues, clock, metrics), the [`Links`] in
 //! mails, the hourly mail caps and the [`credential`] generator.
@@ -14,6 +15,7 @@ pub mod credential;
 pub mod flow;
 pub mod form;
 mod links;
+pub mod outbox;
 pub mod provision;
 pub mod reset;
 mod services;

@@ -6,6 +6,7 @@ use std::sync::Arc;
 use secrecy::SecretString;
 
 use super::caps::MailCaps;
+use super::outbox::{Bell, Outbox};
 use super::{Context, Flow, Links, Provisioning, Resets, SignupSettings};
 use crate::directory::Directory;
 
@@ -18,12 +19,15 @@ pub struct Parts {
     pub settings: SignupSettings,
 }
 
-/// The sign-up service: the flow, provisioning and resets, sharing what they share.
+/// The sign-up service: the flow, provisioning and resets, sharing what they share, and the
+/// outbox that sends what the flow and resets owe.
 #[derive(Debug, Clone)]
 pub struct Signups {
     pub flow: Arc<Flow>,
     pub provisioning: Arc<Provisioning>,
     pub resets: Arc<Resets>,
+    /// Sends the mails the flow and resets owe, off the request path.
+    pub outbox: Arc<Outbox>,
 }
 
 impl Signups {
@@ -45,6 +49,7 @@ impl Signups {
             settings.flow.mails_per_hour,
             context.metrics.clone(),
         ));
+        let bell = Bell::default();
         let provisioning = Arc::new(Provisioning::new(
             context.clone(),
             directory.clone(),
@@ -57,12 +62,22 @@ impl Signups {
             links.clone(),
             caps.clone(),
             settings.flow,
+            bell.clone(),
         ));
-        let resets = Arc::new(Resets::new(context, directory, links, caps, settings.reset));
+        let resets = Arc::new(Resets::new(
+            context.clone(),
+            directory,
+            links,
+            caps,
+            settings.reset,
+            bell.clone(),
+        ));
+        let outbox = Arc::new(Outbox::new(context, flow.clone(), resets.clone(), bell));
         Ok(Signups {
             flow,
             provisioning,
             resets,
+            outbox,
         })
     }
 

@@ -21,7 +21,7 @@ use tokio::time::Instant;
 
 use super::{
     AccountLife, AuditQuery, BackupRecord, Claim, ClaimVoucher, Finding, Forgotten, Imported,
-    Lease, LifecycleRun, Listed, Lookup, PendingSignup, Purged, QueueEntry, QueueStats,
+    Lease, LifecycleRun, Listed, Lookup, OutboxMail, PendingSignup, Purged, QueueEntry, QueueStats,
     Registration, RegistryKey, StoreError, UsedResetLink, Voucher,
 };
 use crate::domain::{AuditEntry, Mailbox, VoucherCode, VoucherRefusal};
@@ -282,6 +282,42 @@ pub trait VoucherStore {
     ) -> Result<Result<Registration, VoucherRefusal>, StoreError>;
 }
 
+/// The outbox: mails owed to people, written in the same durable write as what they are
+/// about, sent by a worker off the request path (`outbox.rs`). A mail is taken with a lease
+/// (its `next_attempt_at` moved to the lease's end), so of several workers (in any number
+/// of instances) one sends it; it leaves the outbox once sent. A worker that dies after the
+/// server accepted the mail and before it was taken out sends it again when the lease
+/// lapses: at least once, rarely twice.
+#[async_trait]
+pub trait OutboxStore {
+    /// Stores a pending sign-up as [`PendingStore::insert_pending`] does, and its
+    /// verification mail in the outbox, in one durable write: on disk (or committed) when it
+    /// returns, so an answer given after it survives a crash with its mail.
+    async fn insert_pending_mailed(
+        &self,
+        signup: &PendingSignup,
+        mail: &OutboxMail,
+    ) -> Result<(), StoreError>;
+
+    /// Puts `mail` into the outbox, durably.
+    async fn post_mail(&self, mail: &OutboxMail) -> Result<(), StoreError>;
+
+    /// Takes the mail that has been due longest at `now`, if any, leasing it until
+    /// `lease_until` (its `next_attempt_at` becomes that); returns it as it was.
+    async fn take_mail(&self, now: u64, lease_until: u64)
+    -> Result<Option<OutboxMail>, StoreError>;
+
+    /// Takes a sent (or abandoned) mail out of the outbox, durably.
+    async fn mail_done(&self, id: &str) -> Result<(), StoreError>;
+
+    /// Records a send that failed: one more attempt, the next not before `next_attempt_at`.
+    async fn mail_failed(&self, id: &str, next_attempt_at: u64) -> Result<(), StoreError>;
+
+    /// How many mails wait in the outbox (for metrics and the debug page); 0 when the store
+    /// does not answer.
+    async fn outbox_length(&self) -> usize;
+}
+
 /// Mails counted against the hourly limits (`mail_counts.rs`).
 #[async_trait]
 pub trait MailCounts {
@@ -389,6 +425,7 @@ pub trait Backend:
     + LifecycleStore
     + AuditLog
     + VoucherStore
+    + OutboxStore
     + MailCounts
     + WriteBudget
     + Housekeeping
@@ -407,6 +444,7 @@ impl<T> Backend for T where
         + LifecycleStore
         + AuditLog
         + VoucherStore
+        + OutboxStore
         + MailCounts
         + WriteBudget
         + Housekeeping

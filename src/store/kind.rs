@@ -25,11 +25,13 @@ pub enum RecordKind {
     Audit,
     /// A voucher and its uses ([`Voucher`](super::Voucher)).
     Voucher,
+    /// A mail waiting in the outbox ([`OutboxMail`](super::OutboxMail)).
+    OutboxMail,
 }
 
 impl RecordKind {
     /// Every kind, in the order reports list them.
-    pub const ALL: [RecordKind; 8] = [
+    pub const ALL: [RecordKind; 9] = [
         RecordKind::Pending,
         RecordKind::Registration,
         RecordKind::Username,
@@ -38,6 +40,7 @@ impl RecordKind {
         RecordKind::Lifecycle,
         RecordKind::Audit,
         RecordKind::Voucher,
+        RecordKind::OutboxMail,
     ];
 
     /// The name backups and reports use (`queue_entry`).
@@ -51,6 +54,7 @@ impl RecordKind {
             RecordKind::Lifecycle => "lifecycle",
             RecordKind::Audit => "audit",
             RecordKind::Voucher => "voucher",
+            RecordKind::OutboxMail => "outbox_mail",
         }
     }
 }

@@ -7,7 +7,7 @@
 //! and the right to provision (`lease.rs`) —, the backup file's format (`backup/`) and
 //! `store verify` (`verify.rs`, reporting `findings.rs`). `sled/` and
 //! `postgres/` implement the traits, each in files named after them: `pending.rs`,
-//! `registry.rs`, `queue.rs`, `resets.rs`, `lifecycle.rs`, `audit.rs`, `vouchers.rs`, `mail_counts.rs`,
+//! `registry.rs`, `queue.rs`, `resets.rs`, `lifecycle.rs`, `audit.rs`, `vouchers.rs`, `outbox.rs`, `mail_counts.rs`,
 //! `write_budget.rs`, `housekeeping.rs`, `backup.rs` and `verify.rs`; sled's `integrity.rs`
 //! notices a store rolled back to an older state.
 //!
@@ -38,8 +38,8 @@ use std::sync::Arc;
 
 pub use backend::{
     AuditLog, Backend, BackupStore, Durability, Exported, FailureWatch, Housekeeping,
-    LifecycleStore, MailCounts, PendingStore, QueueStore, RegistryStore, ResetStore, VoucherStore,
-    WriteBudget, WriteTurn,
+    LifecycleStore, MailCounts, OutboxStore, PendingStore, QueueStore, RegistryStore, ResetStore,
+    VoucherStore, WriteBudget, WriteTurn,
 };
 pub use backup::{BackupError, Copied};
 pub use error::StoreError;
@@ -50,8 +50,8 @@ pub use lease::{Lease, RowLease};
 pub use lifecycle::{AccountLife, Ending, LifecycleRun, Reverification};
 pub use postgres::LEASE_RENEWAL;
 pub use records::{
-    AuditQuery, BackupRecord, Claim, Forgotten, Imported, Listed, Lookup, PendingSignup, Purged,
-    QueueEntry, QueueStats, Registration, Unreadable, UsedResetLink,
+    AuditQuery, BackupRecord, Claim, Forgotten, Imported, Listed, Lookup, MailAbout, OutboxMail,
+    PendingSignup, Purged, QueueEntry, QueueStats, Registration, Unreadable, UsedResetLink,
 };
 pub use voucher::{ClaimVoucher, Voucher, VoucherUse};
 

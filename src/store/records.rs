@@ -211,6 +211,45 @@ pub struct QueueEntry {
     pub waiting_for_seat: Option<String>,
 }
 
+/// A mail owed to a person, kept in the store's outbox until a worker has sent it. It holds
+/// only what names the mail: the text (and any link in it, signed anew) is made when it is
+/// sent, and a password never rests here.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct OutboxMail {
+    /// A random id.
+    pub id: String,
+    pub about: MailAbout,
+    /// The language the person used when the mail was asked for.
+    pub lang: String,
+    pub created_at: u64,
+    /// Sends that failed.
+    pub attempts: u32,
+    /// Not to be sent before this (Unix seconds); while a worker sends it, the end of its
+    /// lease.
+    pub next_attempt_at: u64,
+}
+
+/// What an outbox mail is about.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(tag = "mail", rename_all = "snake_case")]
+pub enum MailAbout {
+    /// The verification mail of the pending sign-up `signup_id`.
+    Verification { signup_id: String },
+    /// The answer to a reset request for `email`: what it says depends on the address's
+    /// registration when it is sent (nothing at all without one).
+    ResetRequest { email: RegistryKey },
+}
+
+impl OutboxMail {
+    /// The address it concerns, where the record names one (a reset request).
+    pub fn email(&self) -> Option<&RegistryKey> {
+        match &self.about {
+            MailAbout::Verification { .. } => None,
+            MailAbout::ResetRequest { email } => Some(email),
+        }
+    }
+}
+
 /// How long the queue is, and since when its oldest entry waits.
 #[derive(Debug, Clone, Copy, Default, PartialEq, Eq)]
 pub struct QueueStats {
@@ -245,6 +284,7 @@ pub enum BackupRecord {
         email: RegistryKey,
     },
     QueueEntry(QueueEntry),
+    OutboxMail(OutboxMail),
     /// The issue time of the newest reset link used for `email`.
     Reset {
         email: RegistryKey,
@@ -264,6 +304,7 @@ impl BackupRecord {
             BackupRecord::Registration(_) => RecordKind::Registration,
             BackupRecord::Username { .. } => RecordKind::Username,
             BackupRecord::QueueEntry(_) => RecordKind::QueueEntry,
+            BackupRecord::OutboxMail(_) => RecordKind::OutboxMail,
             BackupRecord::Reset { .. } => RecordKind::Reset,
             BackupRecord::Lifecycle(_) => RecordKind::Lifecycle,
             BackupRecord::Audit(_) => RecordKind::Audit,
@@ -279,6 +320,7 @@ impl BackupRecord {
             BackupRecord::Registration(registration) => registration.email.to_string(),
             BackupRecord::Username { upn, .. } => upn.clone(),
             BackupRecord::QueueEntry(entry) => format!("{:020}", entry.seq),
+            BackupRecord::OutboxMail(mail) => mail.id.clone(),
             BackupRecord::Reset { email, .. } => email.to_string(),
             BackupRecord::Lifecycle(life) => life.email.to_string(),
             BackupRecord::Audit(entry) => format!("{:020}", entry.seq),

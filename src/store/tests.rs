@@ -109,6 +109,9 @@ both_backends! {
     a_dequeued_registration_is_gone_and_rescheduling_it_does_nothing,
     an_entry_waiting_for_a_seat_says_which_until_a_reschedule_and_survives_a_backup,
     a_healthy_store_verifies_with_its_counts,
+    a_sign_up_and_its_mail_are_written_together_or_not_at_all,
+    an_outbox_mail_is_leased_retried_and_taken_out,
+    outbox_mails_are_backed_up_and_restored,
 }
 
 /// The key of a person's mailbox.
@@ -822,7 +825,10 @@ async fn a_healthy_store_verifies_with_its_counts(store: Store) {
         .await
         .unwrap();
     store
-        .insert_pending(&pending("p2", "bob@x.example"))
+        .insert_pending_mailed(
+            &pending("p2", "bob@x.example"),
+            &verification_letter("m2", "p2", 100),
+        )
         .await
         .unwrap();
     store
@@ -838,8 +844,8 @@ async fn a_healthy_store_verifies_with_its_counts(store: Store) {
     let counts: Vec<usize> = verified.per_kind.unwrap().into_values().collect();
     assert_eq!(
         counts,
-        [1, 2, 1, 1, 0, 1, 0, 0],
-        "pending, registrations, usernames, queue, resets, lifecycle, audit lines, vouchers"
+        [1, 2, 1, 1, 0, 1, 0, 0, 1],
+        "pending, registrations, usernames, queue, resets, lifecycle, audit lines, vouchers, outbox mails"
     );
 }
 
@@ -1239,3 +1245,133 @@ async fn postgres_verify_names_what_is_wrong() {
 
 // After `both_backends!`, which it uses.
 mod lifecycle;
+fn verification_letter(id: &str, signup_id: &str, due: u64) -> OutboxMail {
+    OutboxMail {
+        id: id.into(),
+        about: MailAbout::Verification {
+            signup_id: signup_id.into(),
+        },
+        lang: "de".into(),
+        created_at: due,
+        attempts: 0,
+        next_attempt_at: due,
+    }
+}
+
+fn reset_letter(id: &str, email: &str, due: u64) -> OutboxMail {
+    OutboxMail {
+        about: MailAbout::ResetRequest { email: key(email) },
+        ..verification_letter(id, "", due)
+    }
+}
+
+async fn a_sign_up_and_its_mail_are_written_together_or_not_at_all(store: Store) {
+    // A new sign-up: both.
+    let letter = verification_letter("m1", "p1", 100);
+    store
+        .insert_pending_mailed(&pending("p1", "ada@x.example"), &letter)
+        .await
+        .unwrap();
+    assert!(matches!(
+        store.lookup("p1").await.unwrap(),
+        Lookup::Pending(_)
+    ));
+    assert_eq!(store.outbox_length().await, 1);
+
+    // A registered address: neither.
+    claimed(&store, "p2", "bob@x.example").await;
+    let refused = store
+        .insert_pending_mailed(
+            &pending("p3", "bob@x.example"),
+            &verification_letter("m3", "p3", 100),
+        )
+        .await;
+    assert!(matches!(refused, Err(StoreError::AlreadyRegistered)));
+    assert_eq!(store.lookup("p3").await.unwrap(), Lookup::Unknown);
+    assert_eq!(store.outbox_length().await, 1);
+    let taken = store.take_mail(100, 220).await.unwrap();
+    assert_eq!(taken, Some(letter));
+}
+
+async fn an_outbox_mail_is_leased_retried_and_taken_out(store: Store) {
+    store
+        .post_mail(&reset_letter("later", "a@x.example", 150))
+        .await
+        .unwrap();
+    store
+        .post_mail(&reset_letter("first", "b@x.example", 100))
+        .await
+        .unwrap();
+    assert_eq!(store.take_mail(99, 300).await.unwrap(), None, "nothing due");
+
+    // The one due longest comes first, and is leased: not taken again before the lease ends.
+    let first = store.take_mail(160, 300).await.unwrap().unwrap();
+    assert_eq!((first.id.as_str(), first.next_attempt_at), ("first", 100));
+    let later = store.take_mail(160, 300).await.unwrap().unwrap();
+    assert_eq!(later.id, "later");
+    assert_eq!(store.take_mail(299, 400).await.unwrap(), None);
+
+    // A failed send: one more attempt, due at the backoff's end.
+    store.mail_failed("first", 250).await.unwrap();
+    let again = store.take_mail(250, 400).await.unwrap().unwrap();
+    assert_eq!((again.id.as_str(), again.attempts), ("first", 1));
+
+    // Sent: gone. A lease that ran out gives the mail to the next worker.
+    store.mail_done("first").await.unwrap();
+    let lapsed = store.take_mail(300, 500).await.unwrap().unwrap();
+    assert_eq!(lapsed.id, "later");
+    store.mail_done("later").await.unwrap();
+    assert_eq!(store.take_mail(10_000, 20_000).await.unwrap(), None);
+    assert_eq!(store.outbox_length().await, 0);
+}
+
+async fn outbox_mails_are_backed_up_and_restored(store: Store) {
+    let letters = [
+        reset_letter("r1", "a@x.example", 100),
+        verification_letter("v1", "p1", 120),
+    ];
+    for letter in &letters {
+        store.post_mail(letter).await.unwrap();
+    }
+    let exported = store.export().await.unwrap();
+    let (copy, _dir) = another_like(&store, "outbox_mails_are_backed_up_and_restored").await;
+    copy.import(&exported.records).await.unwrap().unwrap();
+    assert_eq!(copy.outbox_length().await, 2);
+    assert_eq!(
+        copy.take_mail(200, 300).await.unwrap().as_ref(),
+        Some(&letters[0])
+    );
+    assert_eq!(
+        copy.take_mail(200, 300).await.unwrap().as_ref(),
+        Some(&letters[1])
+    );
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+#[ignore = "needs PostgreSQL: run tests/run, which starts a throwaway cluster"]
+async fn postgres_two_workers_taking_the_outbox_send_each_mail_once() {
+    let (one, two) = two_instances("postgres_two_workers_taking_the_outbox").await;
+    for i in 0..40 {
+        one.post_mail(&reset_letter(&format!("m{i:02}"), "a@x.example", 100))
+            .await
+            .unwrap();
+    }
+    let drain = |store: Store| {
+        tokio::spawn(async move {
+            let mut sent = Vec::new();
+            while let Some(mail) = store.take_mail(150, 1_000).await.unwrap() {
+                tokio::time::sleep(std::time::Duration::from_millis(2)).await;
+                store.mail_done(&mail.id).await.unwrap();
+                sent.push(mail.id);
+            }
+            sent
+        })
+    };
+    let (by_one, by_two) = (drain(one.clone()), drain(two));
+    let (by_one, by_two) = (by_one.await.unwrap(), by_two.await.unwrap());
+    let mut every: Vec<String> = by_one.iter().chain(&by_two).cloned().collect();
+    every.sort();
+    let expected: Vec<String> = (0..40).map(|i| format!("m{i:02}")).collect();
+    assert_eq!(every, expected, "each mail once: {by_one:?} / {by_two:?}");
+    assert_eq!(one.outbox_length().await, 0);
+}

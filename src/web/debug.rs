@@ -8,7 +8,7 @@ use super::{AppState, response};
 
 /// `/debug/mails`: only routed when mails are captured.
 #[handler]
-pub fn mails(ctx: &RequestContext, Data(state): Data<&AppState>) -> Response {
+pub async fn mails(ctx: &RequestContext, Data(state): Data<&AppState>) -> Response {
     let tr = ctx.tr();
     let mails = state
         .outbox
@@ -16,7 +16,8 @@ pub fn mails(ctx: &RequestContext, Data(state): Data<&AppState>) -> Response {
         .map(|outbox| outbox.list())
         .unwrap_or_default();
     let public = state.public_url.as_str().trim_end_matches('/');
-    let page = debug_mails::list(tr, &mails, public);
+    let waiting = state.store.outbox_length().await;
+    let page = debug_mails::list(tr, &mails, waiting, public);
     response::html(
         ctx,
         state,

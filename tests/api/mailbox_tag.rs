@@ -101,7 +101,7 @@ pub(crate) async fn sign_up_and_confirm(
         "{email}: {}",
         page.text().await.unwrap()
     );
-    assert!(smtp.received().len() > before, "a verification mail");
+    smtp.wait_for(before + 1).await;
     let path = newest(smtp, mailbox, "Confirm your sign-up")
         .expect("the verification mail")
         .verification_path();
@@ -237,9 +237,11 @@ async fn a_new_empty_store_finds_the_mailboxs_account(kind: Kind) {
         (status, answer["message"].as_str()),
         (400, Some("Email already used"))
     );
+    let before = smtp.received().len();
     second
         .post_form("/password", &[("email", "ada@uni.example"), ("lang", "en")])
         .await;
+    smtp.wait_for(before + 1).await;
     let reset = newest(&smtp, "ada@uni.example", "A new temporary password").expect("a reset mail");
     assert!(reset.text.contains("/password/"), "{}", reset.text);
 }

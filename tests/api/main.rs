@@ -27,6 +27,7 @@ mod one_account;
 mod opaque_links;
 mod openapi;
 mod operator_sign_in;
+mod outbox;
 mod pages;
 mod password_reset;
 mod provisioning;

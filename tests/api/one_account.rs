@@ -55,11 +55,12 @@ async fn same_named_people_confirming_together_each_get_their_own_user_and_worki
             people.push((format!("lena{round}x{n}@uni.example"), "Lena", "Gleich"));
             people.push((format!("other{round}x{n}@uni.example"), other, "Gleich"));
         }
+        let before = smtp.received().len();
         for (email, first, last) in &people {
             let page = app.sign_up(email, first, last).await;
             assert_eq!(page.status(), 200, "{email}");
         }
-        let mails = smtp.received();
+        let mails = smtp.wait_for(before + people.len()).await;
         let paths: Vec<String> = people
             .iter()
             .map(|(email, ..)| mail_to(&mails, email, "Confirm your sign-up").verification_path())

@@ -7,15 +7,15 @@ use std::time::{SystemTime, UNIX_EPOCH};
 use ms365_accountcreator::mail::SmtpMailer;
 use ms365_accountcreator::startup::{Application, Overrides};
 
+use crate::metrics::{scrape, value};
 use crate::support::flaky_directory::FlakyDirectory;
-use crate::support::helpers::{TestApp, attr, test_settings, texts};
+use crate::support::helpers::{TestApp, test_settings, texts};
+use crate::support::routes::paths;
 use crate::support::smtp::{
     Login, ReceivedMail, SmtpMode, SmtpServer, app_settings, free_port, pairs,
 };
 
 const LOGIN: Login = ("mailer", "correct-horse-battery");
-const COULD_NOT_SEND: &str =
-    "We could not send the confirmation mail just now. Please try again in a few minutes.";
 
 fn subjects(mails: &[ReceivedMail]) -> Vec<&str> {
     mails.iter().map(|m| m.subject.as_str()).collect()
@@ -25,7 +25,12 @@ fn subjects(mails: &[ReceivedMail]) -> Vec<&str> {
 async fn sign_up_and_confirm(app: &TestApp, server: &SmtpServer) -> (ReceivedMail, ReceivedMail) {
     let page = app.sign_up("ada@uni.example", "Ada", "Lovelace").await;
     assert_eq!(page.status(), 200, "{}", page.text().await.unwrap());
-    let verification = server.received().pop().expect("a verification mail");
+    let before = server.received().len();
+    let verification = server
+        .wait_for(before + 1)
+        .await
+        .pop()
+        .expect("a verification mail");
     let path = verification.verification_path();
     assert_eq!(app.get(&path).await.status(), 200);
     let result = app.confirm(&path).await;
@@ -130,33 +135,53 @@ async fn an_unknown_certificate_authority_is_refused() {
     let server = SmtpServer::start(SmtpMode::StartTls, Some(LOGIN));
     let mut settings = server.app_settings();
     settings.retain(|(key, _)| key != "MAIL_SERVER_CA_FILE");
-    let app = TestApp::builder().envs(&settings).spawn().await;
+    let app = TestApp::builder()
+        .envs(&settings)
+        .env("METRICS_ENABLED", "true")
+        .spawn()
+        .await;
     let page = app.sign_up("ada@uni.example", "Ada", "Lovelace").await;
-    assert_eq!(page.status(), 503);
+    assert_checks_mailbox(page).await;
+    // The outbox tries at once (and again only after its backoff): the try fails.
+    let mut failed = 0.0;
+    for _ in 0..200 {
+        let samples = scrape(&app.url(paths::METRICS)).await;
+        let key = (
+            "ms365_mails_total".to_owned(),
+            "kind=verification,result=failed".to_owned(),
+        );
+        failed = samples.get(&key).copied().unwrap_or_default();
+        if failed > 0.0 {
+            break;
+        }
+        tokio::time::sleep(std::time::Duration::from_millis(50)).await;
+    }
+    assert_eq!(failed, 1.0, "one try, refused");
     assert!(server.received().is_empty());
 }
 
-async fn assert_could_not_send(page: reqwest::Response) {
-    assert_eq!(page.status(), 503);
+/// The page after a submission whose mail went into the outbox.
+async fn assert_checks_mailbox(page: reqwest::Response) {
+    assert_eq!(page.status(), 200);
     let html = page.text().await.unwrap();
-    assert_eq!(texts(&html, ".form-alert"), vec![COULD_NOT_SEND]);
-    // Nothing the person typed is lost.
-    assert_eq!(
-        attr(&html, "input[name=email]", "value").as_deref(),
-        Some("ada@uni.example")
-    );
-    assert_eq!(
-        attr(&html, "input[name=first_name]", "value").as_deref(),
-        Some("Ada")
-    );
-    assert_eq!(
-        attr(&html, "input[name=last_name]", "value").as_deref(),
-        Some("Lovelace")
-    );
+    assert_eq!(texts(&html, "h2"), vec!["Check your mailbox"]);
+}
+
+/// The mails `server` received once it has `count`, the server's clock moved on meanwhile
+/// so the outbox's worker tries again after its backoff (whenever its last try was).
+async fn after_the_backoff(app: &TestApp, server: &SmtpServer, count: usize) -> Vec<ReceivedMail> {
+    for _ in 0..100 {
+        app.clock.fetch_add(30, Ordering::SeqCst);
+        if server.received().len() >= count {
+            break;
+        }
+        tokio::time::sleep(std::time::Duration::from_millis(200)).await;
+    }
+    server.wait_for(count).await
 }
 
 #[tokio::test]
-async fn a_refused_login_says_the_mail_could_not_be_sent_and_a_later_submission_works() {
+async fn a_refused_login_keeps_the_mail_in_the_outbox_until_the_login_works() {
     crate::support::tools::require_tool!(Aiosmtpd);
     // Arrange: the server accepts another password than the one configured.
     let mut server = SmtpServer::start(SmtpMode::StartTls, Some(("mailer", "another-password")));
@@ -164,25 +189,55 @@ async fn a_refused_login_says_the_mail_could_not_be_sent_and_a_later_submission_
     let app = TestApp::builder().envs(&settings).spawn().await;
 
     // Act + Assert
-    assert_could_not_send(app.sign_up("ada@uni.example", "Ada", "Lovelace").await).await;
+    assert_checks_mailbox(app.sign_up("ada@uni.example", "Ada", "Lovelace").await).await;
     assert!(server.received().is_empty());
 
     server.restart_with_login(Some(LOGIN));
-    let (_, password) = sign_up_and_confirm(&app, &server).await;
-    assert!(password.password().is_some());
+    let verification = after_the_backoff(&app, &server, 1).await.pop().unwrap();
+    assert_eq!(verification.to, vec!["ada@uni.example"]);
+    assert_eq!(
+        app.confirm(&verification.verification_path())
+            .await
+            .status(),
+        200
+    );
+    assert!(server.received()[1].password().is_some());
 }
 
 #[tokio::test]
-async fn the_smtp_server_being_down_at_sign_up_is_reported_and_a_later_submission_works() {
+async fn the_smtp_server_being_down_at_sign_up_says_check_your_mailbox_and_the_mail_follows() {
     crate::support::tools::require_tool!(Aiosmtpd);
+    // Arrange: no SMTP server yet.
     let port = free_port();
     let settings = app_settings(port, SmtpMode::StartTls, Some(LOGIN));
-    let app = TestApp::builder().envs(&settings).spawn().await;
-    assert_could_not_send(app.sign_up("ada@uni.example", "Ada", "Lovelace").await).await;
+    let app = TestApp::builder()
+        .envs(&settings)
+        .env("METRICS_ENABLED", "true")
+        .spawn()
+        .await;
+    let waiting = || async {
+        let samples = scrape(&app.url(paths::METRICS)).await;
+        value(&samples, "ms365_outbox_mails", "")
+    };
 
+    // Act: the person signs up while it is down; it comes back.
+    assert_checks_mailbox(app.sign_up("ada@uni.example", "Ada", "Lovelace").await).await;
+    assert_eq!(waiting().await, 1.0, "the mail waits in the outbox");
     let server = SmtpServer::start_on(port, SmtpMode::StartTls, Some(LOGIN));
-    let (_, password) = sign_up_and_confirm(&app, &server).await;
-    assert!(password.password().is_some());
+
+    // Assert: the mail arrives, once, and its link works.
+    let mails = after_the_backoff(&app, &server, 1).await;
+    assert_eq!(subjects(&mails), vec!["Confirm your sign-up"]);
+    assert_eq!(
+        app.confirm(&mails[0].verification_path()).await.status(),
+        200
+    );
+    assert_eq!(
+        server.received().len(),
+        2,
+        "the verification mail once, and the password"
+    );
+    assert_eq!(waiting().await, 0.0, "the outbox is empty");
 }
 
 #[tokio::test]
@@ -197,7 +252,7 @@ async fn the_smtp_server_being_down_at_the_password_mail_is_resumed_by_confirmin
         .spawn()
         .await;
     app.sign_up("ada@uni.example", "Ada", "Lovelace").await;
-    let path = server.received()[0].verification_path();
+    let path = server.wait_for(1).await[0].verification_path();
 
     // Act: the server goes away between the two mails.
     server.stop();
@@ -249,7 +304,7 @@ async fn german_sign_ups_get_german_mails() {
     let app = TestApp::builder().smtp(&server).spawn().await;
     app.sign_up_in("de", "jo@uni.example", "Jörg", "Müller")
         .await;
-    let verification = &server.received()[0];
+    let verification = &server.wait_for(1).await[0];
     assert_eq!(verification.subject, "Bestätigen Sie Ihre Registrierung");
     assert_eq!(verification.content_language.as_deref(), Some("de"));
     assert!(
@@ -281,7 +336,7 @@ async fn markup_in_a_name_stays_text_in_the_html_part() {
         .await;
     assert_eq!(page.status(), 200);
     // The verification mail names no one; the password mail does.
-    let path = server.received()[0].verification_path();
+    let path = server.wait_for(1).await[0].verification_path();
     app.confirm(&path).await;
     let mail = &server.received()[1];
     assert!(

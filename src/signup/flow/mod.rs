@@ -1,5 +1,5 @@
 //! The sign-up flow (PRODUCT.md §2): the address checked inline, a submission stored as a
-//! pending sign-up with its verification mail (`submit.rs`), and the link's page and its
+//! pending sign-up with its verification mail in the outbox (`submit.rs`), and the link's page and its
 //! confirm button (`link.rs`), which hands the claimed registration to provisioning.
 
 mod link;
@@ -11,6 +11,7 @@ use std::time::Duration;
 
 use super::caps::MailCaps;
 use super::form::{self, FieldError, FieldErrors};
+use super::outbox::Bell;
 use super::{Context, FlowSettings, Links, Provisioning};
 use crate::domain::{EmailFilter, Mailbox};
 use crate::mail::MailError;
@@ -60,16 +61,20 @@ pub struct Flow {
     links: Arc<Links>,
     caps: Arc<MailCaps>,
     settings: FlowSettings,
+    /// Wakes the outbox's worker when a verification mail waits.
+    bell: Bell,
 }
 
 impl Flow {
-    /// The flow over its parts; confirmed sign-ups go to `provisioning`.
+    /// The flow over its parts; confirmed sign-ups go to `provisioning`, mails to the
+    /// outbox that `bell` wakes.
     pub fn new(
         context: Context,
         provisioning: Arc<Provisioning>,
         links: Arc<Links>,
         caps: Arc<MailCaps>,
         settings: FlowSettings,
+        bell: Bell,
     ) -> Self {
         Flow {
             context,
@@ -77,6 +82,7 @@ impl Flow {
             links,
             caps,
             settings,
+            bell,
         }
     }
 

@@ -1,5 +1,5 @@
-//! A submission: checked, counted against the mail caps, stored as a pending sign-up, and
-//! its verification mail sent.
+//! A submission: checked, counted against the mail caps, stored as a pending sign-up with
+//! its verification mail in the outbox; and that mail made when the outbox sends it.
 
 use std::time::Duration;
 
@@ -7,11 +7,12 @@ use super::{Flow, FlowError, SubmitError};
 use crate::domain::Mailbox;
 use crate::i18n::Tr;
 use crate::ids::random_id;
-use crate::mail::verification_mail;
+use crate::mail::{OutgoingMail, verification_mail};
 use crate::metrics::SignupOutcome;
 use crate::signup::caps::Capped;
 use crate::signup::form::{Field, FieldError, FieldErrors, SignupForm, ValidSignup};
-use crate::store::{PendingSignup, RegistryKey, StoreError, Voucher};
+use crate::signup::outbox::letter;
+use crate::store::{Lookup, MailAbout, PendingSignup, RegistryKey, StoreError, Voucher};
 
 /// The mailbox has its account already.
 fn already_used() -> SubmitError {
@@ -22,8 +23,8 @@ fn already_used() -> SubmitError {
 
 impl Flow {
     /// Validates a submission, stores it as pending under its mailbox (beside any earlier
-    /// ones, which keep working) and sends the verification mail to that mailbox in `tr`'s
-    /// language. Returns the mailbox.
+    /// ones, which keep working) with the verification mail to that mailbox, in `tr`'s
+    /// language, in the outbox. Returns the mailbox.
     pub async fn submit(&self, form: &SignupForm, tr: &Tr) -> Result<Mailbox, SubmitError> {
         let (valid, voucher) = self.checked(form).await?;
         let store = &self.context.store;
@@ -38,31 +39,52 @@ impl Flow {
         self.count_mail(&valid.email, now).await?;
         let mut pending = self.pending(&valid, tr, now)?;
         pending.voucher = voucher.map(|voucher| voucher.code);
-        match store.insert_pending(&pending).await {
+        let about = MailAbout::Verification {
+            signup_id: pending.id.clone(),
+        };
+        let letter = letter(about, tr.lang(), now).ok_or(FlowError::Random)?;
+        // The sign-up and its mail in one durable write: a link in a mailbox never leads
+        // nowhere after a crash, and a crash after the answer still sends the mail. The
+        // mail goes out from the outbox, so the answer's time says nothing about the
+        // address (PRODUCT.md §9.1).
+        match store.insert_pending_mailed(&pending, &letter).await {
             Err(StoreError::AlreadyRegistered) => return Err(already_used()),
             other => other.map_err(FlowError::from)?,
         }
-        // On disk before the mail goes out: a link in a mailbox must never lead nowhere after
-        // a crash. Concurrent submissions share sled's flushes (group commit).
-        store.flush().await.map_err(FlowError::from)?;
-        tracing::info!(signup = %pending.id, "pending sign-up stored");
+        self.bell.ring();
+        self.context.metrics.signup(SignupOutcome::Started);
+        tracing::info!(signup = %pending.id, mail = %letter.id, "pending sign-up stored");
+        Ok(valid.email)
+    }
+
+    /// The verification mail of the pending sign-up `signup_id`, its link signed now, for
+    /// the outbox; `None` when the sign-up is no longer pending or its link has expired.
+    pub(in crate::signup) async fn verification_mail(
+        &self,
+        signup_id: &str,
+        tr: &Tr,
+    ) -> Result<Option<OutgoingMail>, FlowError> {
+        let now = self.now();
+        let Lookup::Pending(pending) = self.context.store.lookup(signup_id).await? else {
+            return Ok(None);
+        };
+        let Some(mailbox) = pending.email.mailbox() else {
+            return Ok(None);
+        };
+        if pending.expires_at <= now {
+            return Ok(None);
+        }
         let link = self
             .links
             .verification(&pending.id, &pending.nonce, now, pending.expires_at)
             .map_err(|_| FlowError::Random)?;
-        let mail = verification_mail(
+        Ok(Some(verification_mail(
             tr,
-            &valid.email,
+            mailbox,
             link.as_str(),
             &self.settings.support_email,
             self.settings.token_ttl.as_secs().div_ceil(3600),
-        );
-        let sent = self.context.mailer.send(mail).await;
-        self.context.metrics.mail("verification", sent.is_ok());
-        sent.map_err(FlowError::from)?;
-        self.context.metrics.signup(SignupOutcome::Started);
-        tracing::info!(signup = %pending.id, "verification mail sent");
-        Ok(valid.email)
+        )))
     }
 
     /// Every check that needs no mail: the voucher (in the store), then the form with the

@@ -19,6 +19,7 @@ use secrecy::SecretString;
 
 use super::caps::MailCaps;
 use super::form::FieldError;
+use super::outbox::Bell;
 use super::{Context, FlowError, LinkError, Links, ResetSettings};
 use crate::directory::{Directory, DirectoryError};
 use crate::domain::{Mailbox, Step};
@@ -109,6 +110,8 @@ pub struct Resets {
     links: Arc<Links>,
     caps: Arc<MailCaps>,
     settings: ResetSettings,
+    /// Wakes the outbox's worker when a request's answer waits.
+    bell: Bell,
 }
 
 impl std::fmt::Debug for Resets {
@@ -120,13 +123,15 @@ impl std::fmt::Debug for Resets {
 }
 
 impl Resets {
-    /// Resets of passwords in `directory`; requests count against `caps`.
+    /// Resets of passwords in `directory`; requests count against `caps`, their answers go
+    /// to the outbox that `bell` wakes.
     pub fn new(
         context: Context,
         directory: Arc<dyn Directory>,
         links: Arc<Links>,
         caps: Arc<MailCaps>,
         settings: ResetSettings,
+        bell: Bell,
     ) -> Self {
         Resets {
             context,
@@ -134,6 +139,7 @@ impl Resets {
             links,
             caps,
             settings,
+            bell,
         }
     }
 

@@ -1,5 +1,6 @@
-//! `POST /password`: a reset link (or what else fits the address's registration) mailed,
-//! with the same answer whether or not the address has an account.
+//! `POST /password`: a reset link (or what else fits the address's registration) mailed
+//! through the outbox, with the same answer in the same time whether or not the address
+//! has an account.
 
 use super::{ResetRequestError, Resets, account_of, is_unfinished};
 use crate::domain::Mailbox;
@@ -12,15 +13,16 @@ use crate::metrics::ResetOutcome;
 use crate::signup::FlowError;
 use crate::signup::caps::Capped;
 use crate::signup::form;
+use crate::signup::outbox::letter;
 use crate::signup::token::ResetClaims;
-use crate::store::{Registration, RegistryKey};
+use crate::store::{MailAbout, Registration, RegistryKey};
 
 impl Resets {
     /// `POST /password`: mails a reset link when the address has an account this server
     /// created, a link to finish the sign-up when its account was never finished, a note
     /// naming the support address when it has another one, and nothing when it has none.
     /// The limits count every request alike, so that neither the answer nor a 429 tells
-    /// whether an account exists.
+    /// whether an account exists; the mail is decided and sent by the outbox.
     pub async fn request(&self, raw_email: &str, tr: &Tr) -> Result<Mailbox, ResetRequestError> {
         let email = form::check_email(raw_email, &self.settings.filter, self.settings.separator)
             .map_err(ResetRequestError::Invalid)?;
@@ -30,23 +32,38 @@ impl Resets {
                 Capped::Mailbox(wait) => ResetRequestError::MailboxLimited(wait),
                 Capped::Service(wait) => ResetRequestError::MailCap(wait),
             })?;
-        let key = RegistryKey::from(&email);
-        let registration = self.context.store.registration(&key).await;
-        let registration = registration.map_err(FlowError::from)?;
+        // The answer is in the outbox for every address alike, account or not: what it
+        // says is made when it is sent, so nothing on the request path depends on the
+        // address (PRODUCT.md §9.1).
+        let about = MailAbout::ResetRequest {
+            email: RegistryKey::from(&email),
+        };
+        let letter = letter(about, tr.lang(), self.now()).ok_or(FlowError::Random)?;
+        let posted = self.context.store.post_mail(&letter).await;
+        posted.map_err(FlowError::from)?;
+        self.bell.ring();
+        tracing::info!(mail = %letter.id, "password reset request answered; its mail is in the outbox");
+        Ok(email)
+    }
+
+    /// The mail that answers a reset request for `key`, made when the outbox sends it, with
+    /// its kind for the metrics; `None` when nothing is owed (no account, or resets off).
+    pub(in crate::signup) async fn answer_for(
+        &self,
+        key: &RegistryKey,
+        tr: &Tr,
+    ) -> Result<Option<(OutgoingMail, &'static str, ResetOutcome)>, FlowError> {
+        let registration = self.context.store.registration(key).await?;
         let Some(registration) = registration else {
             self.context.metrics.password_reset(ResetOutcome::NoAccount);
             tracing::info!("password reset asked for an address without an account");
-            return Ok(email);
+            return Ok(None);
         };
-        let Some((mail, kind, outcome)) = self.answer(&email, &registration, tr)? else {
-            return Ok(email);
+        let Some(email) = registration.email.mailbox() else {
+            tracing::info!("password reset asked for a recorded address that is no mailbox");
+            return Ok(None);
         };
-        let sent = self.context.mailer.send(mail).await;
-        self.context.metrics.mail(kind, sent.is_ok());
-        sent.map_err(FlowError::from)?;
-        self.context.metrics.password_reset(outcome);
-        tracing::info!(outcome = ?outcome, "password reset mail sent");
-        Ok(email)
+        self.answer(email, &registration, tr)
     }
 
     /// The mail that answers a reset request for the address of `registration`, with its

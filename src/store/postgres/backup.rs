@@ -5,6 +5,7 @@ use async_trait::async_trait;
 use tokio_postgres::types::Json;
 use tokio_postgres::{Row, Transaction};
 
+use super::outbox::mail_of;
 use super::queue::{COLUMNS as QUEUE_COLUMNS, entry};
 use super::verify::index_findings;
 use super::{PgStore, decode, json};
@@ -68,6 +69,17 @@ impl BackupStore for PgStore {
         records(RecordKind::Audit, audit, &mut exported);
         let vouchers = tx.query("SELECT code, record FROM vouchers", &[]).await?;
         records(RecordKind::Voucher, vouchers, &mut exported);
+        let outbox = "SELECT id, record, attempts, next_attempt_at FROM outbox";
+        for row in tx.query(outbox, &[]).await? {
+            match mail_of(&row) {
+                Ok(mail) => exported.records.push(BackupRecord::OutboxMail(mail)),
+                Err(err) => exported.unreadable.push(Unreadable {
+                    kind: RecordKind::OutboxMail,
+                    key: row.get(0),
+                    error: err.to_string(),
+                }),
+            }
+        }
         Ok(exported)
     }
 
@@ -79,7 +91,8 @@ impl BackupStore for PgStore {
                 "SELECT (SELECT count(*) FROM pending) + (SELECT count(*) FROM registrations)
                     + (SELECT count(*) FROM usernames) + (SELECT count(*) FROM password_resets)
                     + (SELECT count(*) FROM queue) + (SELECT count(*) FROM lifecycle)
-                    + (SELECT count(*) FROM audit_log) + (SELECT count(*) FROM vouchers)",
+                    + (SELECT count(*) FROM audit_log) + (SELECT count(*) FROM vouchers)
+                    + (SELECT count(*) FROM outbox)",
                 &[],
             )
             .await?;
@@ -182,6 +195,20 @@ async fn insert(tx: &Transaction<'_>, record: &BackupRecord) -> Result<(), Store
             tx.execute(
                 "INSERT INTO vouchers (code, record) VALUES ($1, $2)",
                 &[&voucher.code.as_str(), &json(voucher)],
+            )
+            .await?
+        }
+        BackupRecord::OutboxMail(mail) => {
+            tx.execute(
+                "INSERT INTO outbox (id, email, attempts, next_attempt_at, record)
+                 VALUES ($1, $2, $3, $4, $5)",
+                &[
+                    &mail.id,
+                    &mail.email().map(|email| email.as_str()),
+                    &(mail.attempts as i32),
+                    &(mail.next_attempt_at as i64),
+                    &json(mail),
+                ],
             )
             .await?
         }

@@ -53,6 +53,11 @@ pub(in crate::store) const MIGRATIONS: &[(i32, &str, &str)] = &[
         "graph_budget",
         include_str!("../../../migrations/0008_graph_budget.sql"),
     ),
+    (
+        9,
+        "outbox",
+        include_str!("../../../migrations/0009_outbox.sql"),
+    ),
 ];
 
 /// The newest schema version this binary knows (versions may leave gaps).

@@ -32,6 +32,7 @@ mod housekeeping;
 mod lifecycle;
 mod mail_counts;
 pub(in crate::store) mod migrations;
+mod outbox;
 mod pauses;
 mod pending;
 mod queue;

@@ -27,6 +27,7 @@ impl BackupStore for SledStore {
             (&self.lifecycle, RecordKind::Lifecycle),
             (&self.audit, RecordKind::Audit),
             (&self.vouchers, RecordKind::Voucher),
+            (&self.outbox, RecordKind::OutboxMail),
         ];
         for (tree, kind) in trees {
             for entry in tree.iter() {
@@ -87,6 +88,7 @@ impl SledStore {
             &self.lifecycle,
             &self.audit,
             &self.vouchers,
+            &self.outbox,
         ]
         .iter()
         .map(|tree| tree.len())
@@ -115,6 +117,9 @@ impl SledStore {
                 let key = entry.seq.to_be_bytes();
                 self.queue.insert(key, encode(entry))?;
                 self.queue_index.insert(entry.email.as_bytes(), &key)?;
+            }
+            BackupRecord::OutboxMail(mail) => {
+                self.outbox.insert(mail.id.as_bytes(), encode(mail))?;
             }
             BackupRecord::Reset {
                 email,
@@ -153,6 +158,7 @@ fn record(kind: RecordKind, key: &[u8], value: &[u8]) -> Result<BackupRecord, St
             email: RegistryKey::as_recorded(&text(value)?),
         },
         RecordKind::QueueEntry => BackupRecord::QueueEntry(decode(kind, value)?),
+        RecordKind::OutboxMail => BackupRecord::OutboxMail(decode(kind, value)?),
         RecordKind::Reset => BackupRecord::Reset {
             email: RegistryKey::as_recorded(&text(key)?),
             used_through: used_through(value)?,

@@ -13,9 +13,10 @@
 //! number → [`QueueEntry`](crate::store::QueueEntry)), `queue_index` (mailbox → its
 //! sequence number), `lifecycle` (mailbox → [`AccountLife`](crate::store::AccountLife)),
 //! `lifecycle_runs` (the last day the daily lifecycle run finished), `audit` (big-endian
-//! line number → [`AuditEntry`](crate::domain::AuditEntry)) and `vouchers` (code →
-//! [`Voucher`](crate::store::Voucher)). sled's default tree holds the readiness probe's
-//! scratch key and the store's generation.
+//! line number → [`AuditEntry`](crate::domain::AuditEntry)), `vouchers` (code →
+//! [`Voucher`](crate::store::Voucher)) and `outbox` (mail id →
+//! [`OutboxMail`](crate::store::OutboxMail)). sled's default tree holds the readiness
+//! probe's scratch key and the store's generation.
 
 mod audit;
 mod backup;
@@ -24,6 +25,7 @@ mod housekeeping;
 mod integrity;
 mod lifecycle;
 mod mail_counts;
+mod outbox;
 mod pending;
 mod queue;
 mod registry;
@@ -86,6 +88,7 @@ pub struct Handle {
     running: AtomicBool,
     audit: sled::Tree,
     vouchers: sled::Tree,
+    outbox: sled::Tree,
 }
 
 /// A store opened for `store verify`: what opening it found wrong, and the store when its
@@ -182,6 +185,7 @@ impl SledStore {
             running: AtomicBool::new(false),
             audit: db.open_tree("audit")?,
             vouchers: db.open_tree("vouchers")?,
+            outbox: db.open_tree("outbox")?,
             db,
             failure: FailureWatch::default(),
             integrity,

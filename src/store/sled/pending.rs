@@ -21,14 +21,7 @@ impl PendingStore for SledStore {
             let record = encode(signup);
             (&self.pending, &self.pending_by_email, &self.registrations).transaction(
                 |(pending, by_email, registrations)| {
-                    let email = signup.email.as_bytes();
-                    if registrations.get(email)?.is_some() {
-                        return abort(StoreError::AlreadyRegistered);
-                    }
-                    let ids = with_id(by_email.get(email)?.as_deref(), signup.id.as_bytes());
-                    by_email.insert(email, ids)?;
-                    pending.insert(signup.id.as_bytes(), record.as_slice())?;
-                    Ok(())
+                    pending_in(pending, by_email, registrations, signup, &record)
                 },
             )?;
             Ok(())
@@ -134,6 +127,25 @@ impl PendingStore for SledStore {
             })
             .collect())
     }
+}
+
+/// Writes `signup` (encoded as `record`) and its index entry, unless its address is
+/// registered.
+pub(super) fn pending_in(
+    pending: &TransactionalTree,
+    by_email: &TransactionalTree,
+    registrations: &TransactionalTree,
+    signup: &PendingSignup,
+    record: &[u8],
+) -> Result<(), ConflictableTransactionError<StoreError>> {
+    let email = signup.email.as_bytes();
+    if registrations.get(email)?.is_some() {
+        return abort(StoreError::AlreadyRegistered);
+    }
+    let ids = with_id(by_email.get(email)?.as_deref(), signup.id.as_bytes());
+    by_email.insert(email, ids)?;
+    pending.insert(signup.id.as_bytes(), record)?;
+    Ok(())
 }
 
 /// The ids in a `pending_by_email` value, one per line. A store written when a mailbox had

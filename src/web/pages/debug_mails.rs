@@ -5,10 +5,15 @@ use maud::{Markup, html};
 use crate::i18n::Tr;
 use crate::mail::CapturedMail;
 
-pub fn list(tr: &Tr, mails: &[CapturedMail], public_url: &str) -> Markup {
+/// The kept mails, and how many still wait in the outbox (`waiting`): a mail is kept here
+/// once the outbox's worker has sent it, a moment after the answer that asked for it.
+pub fn list(tr: &Tr, mails: &[CapturedMail], waiting: usize, public_url: &str) -> Markup {
     html! {
         h1 { (tr.t("Mails kept in DEBUG mode")) }
         p.hint { (tr.t("Mails are not sent in this mode. They are listed here, newest first, until the server stops.")) }
+        p #outbox-waiting data-waiting=(waiting) {
+            (tr.tf("Mails waiting in the outbox: {count}", &[("count", &waiting.to_string())]))
+        }
         @if mails.is_empty() {
             p { (tr.t("No mails yet.")) }
         }

@@ -34,7 +34,8 @@ async fn a_full_and_a_failing_sign_up_log_no_secret_at_trace_level() {
     // A full sign-up.
     server.sign_up_ada().await;
     let link_path = smtp
-        .received()
+        .wait_for(1)
+        .await
         .pop()
         .expect("the verification mail")
         .verification_path();
@@ -50,7 +51,8 @@ async fn a_full_and_a_failing_sign_up_log_no_secret_at_trace_level() {
     // One that stops: the tenant has no free licence left (it waits in the queue for one).
     assert_eq!(server.sign_up("bob@uni.example", "Bob", "Byron").await, 200);
     let bob_path = smtp
-        .received()
+        .wait_for(3)
+        .await
         .iter()
         .rev()
         .find(|m| m.to.iter().any(|to| to.contains("bob@")))

@@ -18,9 +18,9 @@ fn against(fake: &FakeGraph) -> crate::support::spawn::AppBuilder {
     TestApp::builder().envs(&env(fake, &[], &[])).resets()
 }
 
-/// The reset link's path in the newest mail the SMTP server received.
-fn received_reset_path(smtp: &SmtpServer) -> String {
-    let mail = smtp.received().pop().expect("a reset mail");
+/// The reset link's path in the newest mail the SMTP server received, once it has `count`.
+async fn received_reset_path(smtp: &SmtpServer, count: usize) -> String {
+    let mail = smtp.wait_for(count).await.pop().expect("a reset mail");
     assert_eq!(mail.subject, "A new temporary password");
     mail.link_path(paths::PASSWORD_LINK)
 }
@@ -33,7 +33,7 @@ async fn the_mailed_new_password_is_the_users_password_and_must_be_changed_at_si
     let smtp = SmtpServer::start(SmtpMode::Plain, None);
     let app = against(&fake).smtp(&smtp).spawn().await;
     app.sign_up("ada@uni.example", "Ada", "Lovelace").await;
-    let verify = smtp.received().pop().unwrap().verification_path();
+    let verify = smtp.wait_for(1).await.pop().unwrap().verification_path();
     assert_eq!(app.confirm(&verify).await.status(), 200);
     let first = smtp
         .received()
@@ -48,7 +48,7 @@ async fn the_mailed_new_password_is_the_users_password_and_must_be_changed_at_si
         ask_for_reset(&app, "ada@uni.example", "en").await.status(),
         200
     );
-    let path = received_reset_path(&smtp);
+    let path = received_reset_path(&smtp, 3).await;
     assert_eq!(app.get(&path).await.status(), 200);
     assert_eq!(
         fake.count(Endpoint::UpdateUser),

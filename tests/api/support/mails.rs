@@ -41,12 +41,32 @@ impl ListedMail {
 }
 
 /// `GET {base}/debug/mails`, which must answer (without the page, every "no mail was sent"
-/// would hold), parsed: newest first.
+/// would hold), parsed: newest first. Mails go out from the outbox a moment after the
+/// answer that asked for them, so this waits (up to 20 s) until the page says none waits
+/// there any more: the one place tests wait for mails, instead of sleeping.
 pub async fn listed_mails(client: &reqwest::Client, base: &str) -> Vec<ListedMail> {
     let url = format!("{base}{}", paths::DEBUG_MAILS);
-    let page = client.get(&url).send().await.expect("GET /debug/mails");
-    assert_eq!(page.status(), 200, "{url} lists the kept mails");
-    parse(&page.text().await.expect("the page"))
+    for _ in 0..400 {
+        let page = client.get(&url).send().await.expect("GET /debug/mails");
+        assert_eq!(page.status(), 200, "{url} lists the kept mails");
+        let page = page.text().await.expect("the page");
+        if outbox_waiting(&page) == 0 {
+            return parse(&page);
+        }
+        tokio::time::sleep(std::time::Duration::from_millis(50)).await;
+    }
+    panic!("{url}: mails still wait in the outbox after 20 s");
+}
+
+/// How many mails the page says wait in the outbox.
+fn outbox_waiting(page: &str) -> usize {
+    let selector = Selector::parse("#outbox-waiting").expect("a valid selector");
+    Html::parse_document(page)
+        .select(&selector)
+        .next()
+        .and_then(|p| p.value().attr("data-waiting"))
+        .and_then(|n| n.parse().ok())
+        .expect("/debug/mails says how many mails wait in the outbox")
 }
 
 fn parse(page: &str) -> Vec<ListedMail> {
@@ -76,6 +96,28 @@ fn parse(page: &str) -> Vec<ListedMail> {
                 .collect(),
         })
         .collect()
+}
+
+/// The path (`/verify/…`) of the verification link in the newest mail to `email` kept by
+/// any of the servers at `bases`: instances sharing a database share one outbox, and the
+/// instance whose worker sent a mail keeps it in its list.
+pub async fn verification_path_among(bases: &[&str], email: &str) -> String {
+    newest_link(mails_among(bases).await, email, paths::VERIFY)
+}
+
+/// The path (`/password/…`) of the reset link in the newest mail to `email` kept by any of
+/// the servers at `bases` (see [`verification_path_among`]).
+pub async fn reset_path_among(bases: &[&str], email: &str) -> String {
+    newest_link(mails_among(bases).await, email, paths::PASSWORD_LINK)
+}
+
+async fn mails_among(bases: &[&str]) -> Vec<ListedMail> {
+    let client = reqwest::Client::new();
+    let mut mails = Vec::new();
+    for base in bases {
+        mails.extend(listed_mails(&client, base).await);
+    }
+    mails
 }
 
 /// The path under `prefix` of the link in the newest mail to `email`.

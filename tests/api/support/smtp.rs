@@ -205,6 +205,20 @@ impl SmtpServer {
         files.sort();
         files.iter().map(|path| ReceivedMail::read(path)).collect()
     }
+
+    /// Every mail received, once there are at least `count`: mails go out from the
+    /// application's outbox a moment after the answer that asked for them, so a test waits
+    /// here (up to 20 s) instead of sleeping. The one place SMTP tests wait for mails.
+    pub async fn wait_for(&self, count: usize) -> Vec<ReceivedMail> {
+        for _ in 0..400 {
+            let mails = self.received();
+            if mails.len() >= count {
+                return mails;
+            }
+            tokio::time::sleep(Duration::from_millis(50)).await;
+        }
+        panic!("the SMTP server did not receive {count} mails within 20 s");
+    }
 }
 
 impl Drop for SmtpServer {
