@@ -50,3 +50,19 @@ document.addEventListener("click", (event) => {
     selectIt();
   }
 });
+
+// A moment the server wrote in UTC (when a Temporary Access Pass stops working) shows in the
+// reader's own time zone, in the page's language.
+const showLocalTimes = (root) => {
+  for (const time of root.querySelectorAll("time[data-local-time]")) {
+    const moment = new Date(time.dateTime);
+    if (Number.isNaN(moment.getTime())) continue;
+    time.textContent = moment.toLocaleString(document.documentElement.lang || undefined, {
+      year: "numeric", month: "long", day: "numeric",
+      hour: "2-digit", minute: "2-digit", timeZoneName: "short",
+    });
+    time.removeAttribute("data-local-time");
+  }
+};
+showLocalTimes(document);
+document.addEventListener("htmx:afterSettle", (event) => showLocalTimes(event.target));

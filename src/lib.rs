@@ -14,6 +14,7 @@ pub mod ids;
 pub mod limits;
 pub mod mail;
 pub mod metrics;
+pub mod shared_budget;
 pub mod signup;
 pub mod startup;
 pub mod store;

@@ -1,7 +1,9 @@
 //! Prometheus metrics (`METRICS_ENABLED`): sign-ups and password resets by outcome, Graph
 //! calls by endpoint and status with latency, mails sent and failed, the number of pending
-//! sign-ups, and the provisioning queue with the write budget (length, oldest age,
-//! throttling pauses, writes).
+//! sign-ups, the provisioning queue with the write budget (length, oldest age, throttling
+//! pauses, writes), and licence seats per SKU with the registrations waiting for one.
+
+mod seats;
 
 use std::collections::VecDeque;
 use std::sync::{Arc, Mutex, PoisonError};
@@ -51,6 +53,7 @@ struct Inner {
     registry: Registry,
     flow: FlowMetrics,
     graph: GraphMetrics,
+    seats: seats::SeatMetrics,
     /// When the writes of the last minute were admitted.
     recent_writes: Mutex<VecDeque<(Instant, u32)>>,
 }
@@ -74,6 +77,7 @@ struct GraphMetrics {
     paused_seconds: Counter<f64, std::sync::atomic::AtomicU64>,
     graph_writes: Counter,
     writes_per_minute: Gauge,
+    budget_round_trips: Histogram,
 }
 
 /// `metric`, registered under `name` with `help`.
@@ -172,6 +176,12 @@ impl GraphMetrics {
                 "Directory writes sent to Graph in the last 60 seconds",
                 Gauge::default(),
             ),
+            budget_round_trips: registered(
+                registry,
+                "graph_budget_round_trip_seconds",
+                "Round trips to the write budget shared by every instance (PostgreSQL), one per Graph write request",
+                Histogram::new(exponential_buckets(0.0001, 2.0, 14)),
+            ),
         }
     }
 }
@@ -244,10 +254,12 @@ impl Metrics {
         let mut registry = Registry::with_prefix("ms365");
         let flow = FlowMetrics::register(&mut registry);
         let graph = GraphMetrics::register(&mut registry);
+        let seats = seats::SeatMetrics::register(&mut registry);
         Metrics(Arc::new(Inner {
             registry,
             flow,
             graph,
+            seats,
             recent_writes: Mutex::new(VecDeque::new()),
         }))
     }
@@ -327,6 +339,11 @@ impl Metrics {
             .lock()
             .unwrap_or_else(PoisonError::into_inner)
             .push_back((Instant::now(), writes));
+    }
+
+    /// One round trip to the shared write budget took `seconds`.
+    pub fn budget_round_trip(&self, seconds: f64) {
+        self.0.graph.budget_round_trips.observe(seconds);
     }
 
     /// Every Graph request was held `seconds` longer by a 429's `Retry-After`.

@@ -232,7 +232,7 @@ pub fn build_signups(
 ) -> anyhow::Result<(Signups, Option<Outbox>)> {
     let directory = match overrides.directory {
         Some(directory) => directory,
-        None => directory_from(settings, metrics)?,
+        None => directory_from(settings, store, metrics)?,
     };
     let mailer = mailer_from(settings)?;
     let outbox = mailer.outbox().cloned();
@@ -295,7 +295,11 @@ fn open_sled(settings: &Settings) -> anyhow::Result<Store> {
     })
 }
 
-fn directory_from(settings: &Settings, metrics: &Metrics) -> anyhow::Result<Arc<dyn Directory>> {
+fn directory_from(
+    settings: &Settings,
+    store: &Store,
+    metrics: &Metrics,
+) -> anyhow::Result<Arc<dyn Directory>> {
     if settings.debug_dont_connect_to_api {
         if settings.mode == crate::config::Mode::Production {
             tracing::warn!(
@@ -308,7 +312,8 @@ fn directory_from(settings: &Settings, metrics: &Metrics) -> anyhow::Result<Arc<
     }
     let client = GraphClient::from_settings(&settings.graph)
         .context("cannot set up the Microsoft Graph client")?
-        .with_metrics(metrics.clone());
+        .with_metrics(metrics.clone())
+        .with_shared_budget(crate::shared_budget::shared_budget(store));
     Ok(Arc::new(client))
 }
 

@@ -1,5 +1,7 @@
 //! `check`: is the configuration usable? Settings, store, Graph (key, certificate, token,
-//! the token's password permission, SKUs with free units, groups) and SMTP (connect, TLS, login), one line per check.
+//! the token's password and pass permissions, the tenant's Temporary Access Pass policy,
+//! SKUs with their prepaid and consumed units, groups) and SMTP (connect, TLS, login), one
+//! line per check.
 
 use clap::Args;
 
@@ -52,8 +54,11 @@ pub async fn run(args: CheckArgs, settings: anyhow::Result<Settings>) -> anyhow:
             "not checked: DEBUG_DONT_CONNECT_TO_API simulates it",
         ));
     } else if !args.skip_graph {
-        let password_reset = settings.password_reset_ttl.is_some();
-        results.extend(crate::graph::check::check(&settings.graph, password_reset).await);
+        let needs = crate::graph::check::Needs {
+            password_reset: settings.password_reset_ttl.is_some(),
+            pass: settings.credential.temporary_access_pass(),
+        };
+        results.extend(crate::graph::check::check(&settings.graph, needs).await);
     }
     if settings.debug_dont_send_mail {
         results.push(CheckResult::pass(

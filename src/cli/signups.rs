@@ -14,9 +14,11 @@ use crate::store::Store;
 
 #[derive(Debug, Subcommand)]
 pub enum SignupsCommand {
-    /// Pending sign-ups (waiting for the link) and unfinished registrations with their step;
-    /// a queued registration also with its attempts and the time of its next attempt (`-`
-    /// when it is not queued: it failed for good, see the detail, and waits for `retry`).
+    /// Pending sign-ups (waiting for the link) and unfinished registrations with their step
+    /// (or `waiting for a licence` while every seat of a licence is taken: it goes on by
+    /// itself once one is free); a queued registration also with its attempts and the time
+    /// of its next attempt (`-` when it is not queued: it failed for good, see the detail,
+    /// and waits for `retry`).
     List,
     /// Resumes an unfinished registration at the step that failed.
     Retry {
@@ -66,17 +68,26 @@ async fn list(store: &Store) -> anyhow::Result<()> {
         if registration.step == Step::Done {
             continue;
         }
-        let (attempts, next) = match store.queue_entry(&registration.email).await? {
+        let entry = store.queue_entry(&registration.email).await?;
+        let (attempts, next) = match &entry {
             Some(entry) => (entry.attempts.to_string(), timestamp(entry.next_attempt_at)),
             None => ("-".to_owned(), "-".to_owned()),
         };
+        let step = format!("{:?}", registration.step).to_lowercase();
+        let (state, detail) = match entry.and_then(|entry| entry.waiting_for_seat) {
+            Some(sku) => (
+                "waiting for a licence".to_owned(),
+                format!(
+                    "at step {step}: every seat of licence {sku} is taken; goes on by itself once one is free"
+                ),
+            ),
+            None => (step, registration.last_error.unwrap_or_default()),
+        };
         println!(
-            "{}\t{}\t{}\t{}\t{attempts}\t{next}\t{}",
+            "{}\t{state}\t{}\t{}\t{attempts}\t{next}\t{detail}",
             registration.signup_id,
-            format!("{:?}", registration.step).to_lowercase(),
             registration.email,
             timestamp(registration.claimed_at),
-            registration.last_error.as_deref().unwrap_or("")
         );
     }
     Ok(())

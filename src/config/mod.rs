@@ -1,6 +1,7 @@
 //! Typed settings, loaded in layers (see [`load`]) and checked once at start-up.
 
 mod admin;
+mod credential;
 pub mod keys;
 pub mod load;
 mod signup;
@@ -18,6 +19,7 @@ use crate::mail::MailSettings;
 use crate::signup::PasswordDelivery;
 use crate::telemetry::LogFormat;
 pub use admin::AdminSettings;
+pub use credential::CredentialSettings;
 pub use load::{Layers, Locations, Mode, Source, Value};
 
 /// Why the configuration cannot be used. Each message says where and what to change.
@@ -91,6 +93,8 @@ pub struct Settings {
     pub debug_dont_send_mail: bool,
     pub generated_password_bytes: usize,
     pub password_delivery: PasswordDelivery,
+    /// `CREDENTIAL`, `TAP_LIFETIME_MINUTES`, `TAP_USABLE_ONCE`.
+    pub credential: CredentialSettings,
     pub email_address_filter: EmailFilter,
     pub email_subaddress_separator: SubaddressSeparator,
     pub support_email: String,
@@ -148,6 +152,7 @@ impl Settings {
             debug_dont_send_mail: get.bool("DEBUG_DONT_SEND_MAIL")?,
             generated_password_bytes: get.int_in("GENERATED_PASSWORD_BYTES", 6, 64)? as usize,
             password_delivery: get.parsed("PASSWORD_DELIVERY", PasswordDelivery::parse)?,
+            credential: get.credential()?,
             email_address_filter,
             email_subaddress_separator,
             support_email: get.string("SUPPORT_EMAIL")?,

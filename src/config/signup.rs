@@ -24,6 +24,7 @@ impl Settings {
                 sign_in_url: self.sign_in_url.clone(),
                 provision_wait: self.provision_wait,
                 mailbox_tags: MailboxTagger::new(&self.mailbox_tag_secret),
+                pass: self.credential.temporary_access_pass(),
             },
             reset: ResetSettings {
                 filter: self.email_address_filter.clone(),

@@ -1,9 +1,13 @@
 //! The seam to the user directory (Microsoft Entra ID through Graph). The provisioning state
 //! machine calls these steps one at a time and saves its progress between them.
 
+mod pass;
+mod seats;
 mod simulated;
 mod tag;
 
+pub use pass::{PassRequest, TemporaryAccessPass};
+pub use seats::LicenceSeats;
 use secrecy::SecretString;
 pub use simulated::SimulatedDirectory;
 pub use tag::{MailboxTag, MailboxTagger};
@@ -76,6 +80,15 @@ pub enum DirectoryError {
     /// one Graph does not let an app change (an administrator). With what Graph said.
     #[error("the directory refused for lack of rights: {0}")]
     Forbidden(String),
+    /// The licence of this SKU cannot be assigned: every seat the tenant paid for is
+    /// taken. Waiting helps once somebody adds seats (or frees one).
+    #[error("no free seat left for licence SKU {sku}: {said}")]
+    NoSeat {
+        /// The SKU's id, lower case.
+        sku: String,
+        /// What the directory said.
+        said: String,
+    },
     /// Any other refusal, with what Graph said.
     #[error("directory request failed: {0}")]
     Failed(String),
@@ -125,6 +138,22 @@ pub trait Directory: Send + Sync + std::fmt::Debug {
     /// Writes `tag` into the user's tag attribute (one directory write), for users made
     /// before tagging (`emails tag-existing`). Other attributes are left as they are.
     async fn set_tag(&self, object_id: &str, tag: &MailboxTag) -> Result<(), DirectoryError>;
+
+    /// Gives the user a new Temporary Access Pass (one directory write). A user has at most
+    /// one: a pass made earlier (and lost with the process that made it) is replaced.
+    async fn create_temporary_access_pass(
+        &self,
+        object_id: &str,
+        request: &PassRequest,
+    ) -> Result<TemporaryAccessPass, DirectoryError>;
+
+    /// The SKUs every new user gets (`GRAPH_API_LICENSE_SKUS`).
+    fn licence_skus(&self) -> &[String];
+
+    /// Prepaid and consumed units of each of `skus` the tenant subscribes to (a SKU it
+    /// does not have is left out), from one read of all subscriptions that is kept for a
+    /// minute: asking more often costs no round trip.
+    async fn licence_seats(&self, skus: &[String]) -> Result<Vec<LicenceSeats>, DirectoryError>;
 }
 
 /// Which parts of [`Directory::grant`] are still to do.

@@ -4,16 +4,20 @@ use std::sync::Mutex;
 use secrecy::SecretString;
 
 use super::{
-    Directory, DirectoryError, DirectoryUser, FreeName, GrantOutcome, Grants, MailboxTag,
-    NameQuery, NewUser,
+    Directory, DirectoryError, DirectoryUser, FreeName, GrantOutcome, Grants, LicenceSeats,
+    MailboxTag, NameQuery, NewUser, PassRequest, TemporaryAccessPass,
 };
 use crate::domain::MailNickname;
+
+/// Seats the simulated tenant has of every SKU: enough never to run out in a debug session.
+const SIMULATED_SEATS: i64 = 1_000;
 
 /// `DEBUG_DONT_CONNECT_TO_API`: a directory in memory that logs what it would do. It never
 /// talks to the network and is only used when the configuration asks for it.
 #[derive(Debug)]
 pub struct SimulatedDirectory {
     domain: String,
+    skus: Vec<String>,
     users: Mutex<BTreeMap<String, DirectoryUser>>,
 }
 
@@ -21,8 +25,16 @@ impl SimulatedDirectory {
     pub fn new(domain: &str) -> Self {
         SimulatedDirectory {
             domain: domain.to_owned(),
+            skus: Vec::new(),
             users: Mutex::new(BTreeMap::new()),
         }
+    }
+
+    /// The SKUs it pretends to assign (`GRAPH_API_LICENSE_SKUS`), each with
+    /// [`SIMULATED_SEATS`] seats of which every user created takes one.
+    pub fn with_licence_skus(mut self, skus: Vec<String>) -> Self {
+        self.skus = skus;
+        self
     }
 
     fn users(&self) -> std::sync::MutexGuard<'_, BTreeMap<String, DirectoryUser>> {
@@ -129,6 +141,56 @@ impl Directory for SimulatedDirectory {
         );
         Ok(())
     }
+
+    async fn create_temporary_access_pass(
+        &self,
+        object_id: &str,
+        request: &PassRequest,
+    ) -> Result<TemporaryAccessPass, DirectoryError> {
+        let pass = simulated_pass().ok_or_else(|| {
+            DirectoryError::Failed("no random numbers for a simulated pass".into())
+        })?;
+        tracing::info!(
+            object_id,
+            "simulated directory: would create a Temporary Access Pass"
+        );
+        Ok(TemporaryAccessPass {
+            pass,
+            expires_at: unix_now() + request.lifetime.seconds(),
+            usable_once: request.usable_once,
+        })
+    }
+
+    fn licence_skus(&self) -> &[String] {
+        &self.skus
+    }
+
+    async fn licence_seats(&self, skus: &[String]) -> Result<Vec<LicenceSeats>, DirectoryError> {
+        let consumed = i64::try_from(self.users().len()).unwrap_or(i64::MAX);
+        Ok(skus
+            .iter()
+            .map(|sku| LicenceSeats {
+                sku_id: sku.clone(),
+                part_number: "SIMULATED".into(),
+                prepaid: SIMULATED_SEATS,
+                consumed,
+            })
+            .collect())
+    }
+}
+
+/// Eight characters as Entra's passes have by default, from letters and digits that are
+/// hard to confuse; `None` when the system has no random numbers.
+fn simulated_pass() -> Option<SecretString> {
+    use ring::rand::SecureRandom;
+    const ALPHABET: &[u8] = b"abcdefghjkmnpqrstuvwxyzABCDEFGHJKLMNPQRSTUVWXYZ23456789";
+    let mut bytes = [0u8; 8];
+    ring::rand::SystemRandom::new().fill(&mut bytes).ok()?;
+    let pass: String = bytes
+        .iter()
+        .map(|b| char::from(ALPHABET[usize::from(*b) % ALPHABET.len()]))
+        .collect();
+    Some(SecretString::from(pass))
 }
 
 fn unix_now() -> u64 {

@@ -1,6 +1,7 @@
 //! Domain types that can only hold valid values. Imports nothing else from the crate.
 
 mod audit;
+mod credential;
 mod email_address;
 mod email_filter;
 mod ip_range;
@@ -10,6 +11,9 @@ mod provisioning_step;
 
 pub use audit::{
     AuditAction, AuditActor, AuditEntry, AuditSource, ExportedAuditEntry, UnknownAuditAction,
+};
+pub use credential::{
+    Credential, SECURITY_INFO_URL, TapLifetime, TapLifetimeError, UnknownCredential,
 };
 pub use email_address::{
     EmailAddress, EmailAddressError, Mailbox, SubaddressSeparator, SubaddressSeparatorError,

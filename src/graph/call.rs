@@ -95,12 +95,8 @@ impl GraphClient {
         refreshed: &AtomicBool,
     ) -> Attempt<Reply, CallError, String> {
         // Reads wait out a pause too: a throttled tenant is throttled for them as well.
-        if let Err(wait) = self.net.pacer.admit(writes, deadline.remaining()).await {
-            let problem = format!(
-                "the write budget or a throttling pause holds requests for {} ms",
-                wait.as_millis()
-            );
-            return Attempt::Retry(Retry::busy(problem, Some(wait)));
+        if let Err(held) = self.net.pacer.admit(writes, deadline.remaining()).await {
+            return Attempt::Retry(Retry::busy(held.to_string(), Some(held.wait())));
         }
         let token = match self.auth.token(&self.net, deadline).await {
             Ok(token) => token,
@@ -122,7 +118,9 @@ impl GraphClient {
         let reply = match sent {
             Err(err) => Err(Retry::busy(without_url(&err), None)),
             Ok(response) => {
-                self.pause_if_throttled(response.status(), retry::retry_after(response.headers()));
+                let retry_after = retry::retry_after(response.headers());
+                self.pause_if_throttled(response.status(), retry_after)
+                    .await;
                 Reply::read(response).await
             }
         };
@@ -147,16 +145,17 @@ impl GraphClient {
 }
 
 impl GraphClient {
-    /// One 429 with `Retry-After` pauses every request of this process, not only the one
-    /// that drew it: the budget Graph counts is the tenant's.
-    pub(super) fn pause_if_throttled(
+    /// One 429 with `Retry-After` pauses every request of this process (and, with a shared
+    /// budget, of every instance), not only the one that drew it: the budget Graph counts is
+    /// the tenant's.
+    pub(super) async fn pause_if_throttled(
         &self,
         status: StatusCode,
         retry_after: Option<std::time::Duration>,
     ) {
         if status == StatusCode::TOO_MANY_REQUESTS {
             if let Some(wait) = retry_after {
-                self.net.pacer.pause(wait);
+                self.net.pacer.pause(wait).await;
             }
         }
     }

@@ -1,11 +1,14 @@
 //! `ms365-accountcreator check` for Graph: is the key readable and the certificate's, can we
-//! get a token, does the tenant have every SKU with free units and every group. One result
-//! per check, so an operator sees everything wrong at once.
+//! get a token, does the tenant have every SKU with free units and every group, and — with
+//! Temporary Access Passes — may the app make them and does the tenant's policy allow them.
+//! One result per check, so an operator sees everything wrong at once.
+
+mod pass;
 
 use super::credentials::{Certificate, PrivateKey, Thumbprint};
 use super::types::{Group, SubscribedSkus};
 use super::{GraphClient, GraphSettings, SetupError};
-use crate::directory::PASSWORD_ROLES;
+use crate::directory::{PASSWORD_ROLES, PassRequest};
 
 /// The outcome of one check, as one line for a person.
 #[derive(Debug, Clone, PartialEq, Eq)]
@@ -42,11 +45,19 @@ impl std::fmt::Display for CheckResult {
     }
 }
 
+/// What the rest of the configuration asks of the tenant.
+#[derive(Debug, Clone, Copy, Default)]
+pub struct Needs {
+    /// `PASSWORD_RESET_ENABLED`.
+    pub password_reset: bool,
+    /// `CREDENTIAL = temporary_access_pass`: how passes are made.
+    pub pass: Option<PassRequest>,
+}
+
 /// Checks the Graph settings and the tenant: the credential files first (each on its own,
 /// for precise messages), then, with a client, the token, its roles, the SKUs and the
-/// groups. `password_reset`: `PASSWORD_RESET_ENABLED`, which needs a role that allows
-/// setting passwords.
-pub async fn check(settings: &GraphSettings, password_reset: bool) -> Vec<CheckResult> {
+/// groups, and the pass policy when passes are the credential.
+pub async fn check(settings: &GraphSettings, needs: Needs) -> Vec<CheckResult> {
     let mut results = Vec::new();
     let key = match PrivateKey::load(&settings.privkey_path) {
         Ok(key) => {
@@ -103,7 +114,7 @@ pub async fn check(settings: &GraphSettings, password_reset: bool) -> Vec<CheckR
         }
     }
     match GraphClient::from_settings(settings) {
-        Ok(client) => results.extend(client.check(password_reset).await),
+        Ok(client) => results.extend(client.check(needs).await),
         // The credential problems are reported above already.
         Err(SetupError::Credentials(_)) if results.iter().any(|r| !r.ok) => {}
         Err(err) => results.push(CheckResult::fail("Graph settings", err.to_string())),
@@ -112,17 +123,25 @@ pub async fn check(settings: &GraphSettings, password_reset: bool) -> Vec<CheckR
 }
 
 impl GraphClient {
-    /// The checks that need the tenant: a token and its roles, the SKUs, the groups.
-    pub async fn check(&self, password_reset: bool) -> Vec<CheckResult> {
+    /// The checks that need the tenant: a token and its roles, the SKUs, the groups, the
+    /// pass policy.
+    pub async fn check(&self, needs: Needs) -> Vec<CheckResult> {
         let deadline = self.deadline();
         let token = match self.auth.token(&self.net, &deadline).await {
             Ok(token) => token,
             Err(err) => return vec![CheckResult::fail("Graph token", err.to_string())],
         };
+        let roles = roles_of(token.expose());
+        // With passes, a reset issues a pass: no password is ever set.
+        let resets_set_passwords = needs.password_reset && needs.pass.is_none();
         let mut results = vec![
             CheckResult::pass("Graph token", "obtained an app-only access token"),
-            password_permission(roles_of(token.expose()).as_deref(), password_reset),
+            password_permission(roles.as_deref(), resets_set_passwords),
+            pass::pass_permission(roles.as_deref(), needs.pass.is_some()),
         ];
+        if let Some(request) = &needs.pass {
+            results.extend(self.check_pass_policy(request).await);
+        }
         if !self.skus.is_empty() {
             results.extend(self.check_skus().await);
         }
@@ -160,15 +179,16 @@ impl GraphClient {
                         "the tenant has no subscription with this SKU id: correct GRAPH_API_LICENSE_SKUS",
                     ),
                     Some(sku) => {
-                        let free = sku.prepaid_units.enabled - sku.consumed_units;
+                        let (prepaid, consumed) = (sku.prepaid_units.enabled, sku.consumed_units);
+                        let free = (prepaid - consumed).max(0);
                         let detail = format!(
-                            "{}: {free} of {} licences free",
-                            sku.sku_part_number, sku.prepaid_units.enabled
+                            "{}: {prepaid} prepaid, {consumed} consumed, {free} free",
+                            sku.sku_part_number
                         );
                         if free > 0 {
                             CheckResult::pass(name, detail)
                         } else {
-                            CheckResult::fail(name, format!("{detail}; new users cannot get one"))
+                            CheckResult::fail(name, format!("{detail}; new sign-ups wait in the queue (\"waiting for a licence\") until seats are added in the Microsoft 365 admin centre under Billing → Licenses"))
                         }
                     }
                 }
@@ -244,7 +264,7 @@ fn password_permission(roles: Option<&[String]>, password_reset: bool) -> CheckR
         (None, false) => CheckResult::pass(
             NAME,
             format!(
-                "the token carries neither {wanted}; needed only with PASSWORD_RESET_ENABLED, which is off"
+                "the token carries neither {wanted}; needed only with PASSWORD_RESET_ENABLED and CREDENTIAL=password"
             ),
         ),
         (None, true) if roles.is_none() => CheckResult::fail(

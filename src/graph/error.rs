@@ -90,6 +90,32 @@ impl GraphApiError {
                 .contains("same value for property userPrincipalName")
     }
 
+    /// `400` "Subscription with SKU {id} does not have any available licenses." — every
+    /// seat is taken. The SKU Graph names, when it names one.
+    pub fn no_seat_left(&self) -> Option<Option<String>> {
+        if self.status != 400
+            || !self
+                .message
+                .to_ascii_lowercase()
+                .contains("does not have any available licenses")
+        {
+            return None;
+        }
+        let named = self
+            .message
+            .split(|c: char| !(c.is_ascii_hexdigit() || c == '-'))
+            .find(|word| word.parse::<uuid::fmt::Hyphenated>().is_ok())
+            .map(str::to_ascii_lowercase);
+        Some(named)
+    }
+
+    /// "Converged UserCredentialPolicy does not allow creating or updating this
+    /// authentication method. AuthMethodType [TemporaryAccessPass]." — the tenant's
+    /// Temporary Access Pass policy is off.
+    pub fn is_pass_policy_off(&self) -> bool {
+        self.status == 400 && self.message.contains("does not allow creating or updating")
+    }
+
     /// "One or more added object references already exist for the following modified
     /// properties: 'members'." — the membership we wanted is there.
     pub fn is_already_member(&self) -> bool {
@@ -261,6 +287,32 @@ mod tests {
         );
         let html = GraphApiError::from_body(502, None, b"<html>\n<h1>Bad gateway</h1></html>");
         assert_eq!(html.message, "<html> <h1>Bad gateway</h1></html>");
+    }
+
+    #[test]
+    fn a_licence_refused_for_lack_of_seats_names_its_sku() {
+        let body = br#"{"error":{"code":"Request_BadRequest","message":"Subscription with SKU 314C4481-f395-4525-be8b-2ec4bb1e9d91 does not have any available licenses.","innerError":{"request-id":"r"}}}"#;
+        let err = GraphApiError::from_body(400, None, body);
+        assert_eq!(
+            err.no_seat_left(),
+            Some(Some("314c4481-f395-4525-be8b-2ec4bb1e9d91".to_owned()))
+        );
+        let unnamed = br#"{"error":{"code":"Request_BadRequest","message":"Subscription does not have any available licenses."}}"#;
+        let err = GraphApiError::from_body(400, None, unnamed);
+        assert_eq!(err.no_seat_left(), Some(None));
+        let other = br#"{"error":{"code":"Request_BadRequest","message":"License assignment cannot be done for user with invalid usage location."}}"#;
+        assert_eq!(
+            GraphApiError::from_body(400, None, other).no_seat_left(),
+            None
+        );
+    }
+
+    #[test]
+    fn a_pass_refused_by_the_tenants_policy_is_recognised() {
+        let body = br#"{"error":{"code":"badRequest","message":"Converged UserCredentialPolicy does not allow creating or updating this authentication method. AuthMethodType [TemporaryAccessPass]."}}"#;
+        assert!(GraphApiError::from_body(400, None, body).is_pass_policy_off());
+        let lifetime = br#"{"error":{"code":"badRequest","message":"Invalid LifetimeInMinutes specified. The valid range between 60 and 480."}}"#;
+        assert!(!GraphApiError::from_body(400, None, lifetime).is_pass_policy_off());
     }
 
     #[test]

@@ -58,7 +58,7 @@ impl GraphClient {
         }
         let mut results = self.run_batch(object_id, items).await;
         let licences = match results.remove(LICENCES) {
-            Some(Err(err)) => Err(err.into_directory_error("assigning licences")),
+            Some(Err(err)) => Err(self.licence_error(err)),
             _ => Ok(()),
         };
         let mut groups = Ok(());
@@ -79,6 +79,25 @@ impl GraphClient {
             );
         }
         GrantOutcome { licences, groups }
+    }
+
+    /// A refused `assignLicense`: for lack of seats it is [`DirectoryError::NoSeat`] (which
+    /// the kept seat count learns too); anything else is logged as a failure.
+    fn licence_error(&self, err: CallError) -> DirectoryError {
+        let (named, said) = match &err {
+            CallError::Api(api) => (api.no_seat_left(), api.message.clone()),
+            _ => (None, String::new()),
+        };
+        let Some(named) = named else {
+            return err.into_directory_error("assigning licences");
+        };
+        // Graph names the SKU; if it ever does not, the first configured one is meant.
+        let sku = named
+            .or_else(|| self.skus.first().map(|sku| sku.to_ascii_lowercase()))
+            .unwrap_or_default();
+        tracing::info!(sku = %sku, graph = %said, "Graph refused a licence: no free seat left");
+        self.seat_cache.taken_up(&sku);
+        DirectoryError::NoSeat { sku, said }
     }
 
     /// `assignLicense` with every configured SKU. Graph answers 200 for a SKU the user
@@ -180,7 +199,7 @@ impl GraphClient {
             for answer in answers.values() {
                 let retry_after = answer.header("Retry-After").and_then(parse_retry_after);
                 let status = reqwest::StatusCode::from_u16(answer.status).unwrap_or_default();
-                self.pause_if_throttled(status, retry_after);
+                self.pause_if_throttled(status, retry_after).await;
             }
             for item in chunk {
                 let Some(answer) = answers.get(&item.id) else {

@@ -13,12 +13,15 @@ mod net;
 pub mod pacer;
 mod pem;
 pub mod retry;
+mod seats;
 mod settings;
 pub mod signin;
 mod tag;
+mod tap;
 mod types;
 mod users;
 
+use std::sync::Arc;
 use std::time::Duration;
 
 use url::Url;
@@ -26,13 +29,16 @@ use url::Url;
 pub use check::{CheckResult, check};
 pub use credentials::{Credentials, CredentialsError, Thumbprint};
 pub use error::{AuthError, GraphApiError};
-pub use pacer::Pacer;
+pub use pacer::{Pacer, SharedBudget};
 pub use retry::RetryPolicy;
+pub use seats::SEATS_FRESH_FOR;
 pub use settings::GraphSettings;
 pub use tag::{TagAttribute, TagAttributeError};
+pub use tap::{PASS_ROLES, PassPolicy, PolicyTarget};
 
 use crate::directory::{
-    Directory, DirectoryError, DirectoryUser, GrantOutcome, Grants, MailboxTag, NameQuery, NewUser,
+    Directory, DirectoryError, DirectoryUser, GrantOutcome, Grants, LicenceSeats, MailboxTag,
+    NameQuery, NewUser, PassRequest, TemporaryAccessPass,
 };
 use crate::domain::MailNickname;
 use auth::TokenSource;
@@ -83,6 +89,8 @@ pub struct GraphClient {
     usage_location: String,
     /// Where users carry their mailbox tag.
     tag_attribute: TagAttribute,
+    /// The last read of the tenant's licence seats.
+    seat_cache: seats::SeatCache,
     /// Where request counts and latencies go (`/metrics`).
     metrics: Option<crate::metrics::Metrics>,
 }
@@ -140,6 +148,7 @@ impl GraphClient {
             skus: settings.license_skus.clone(),
             usage_location: settings.usage_location.clone(),
             tag_attribute: settings.mailbox_tag_attribute,
+            seat_cache: seats::SeatCache::new(SEATS_FRESH_FOR),
             metrics: None,
         })
     }
@@ -151,9 +160,26 @@ impl GraphClient {
         self
     }
 
+    /// Takes the write budget from `budget`, which every instance shares (PostgreSQL), and
+    /// holds every request during the pauses any instance records; `None` keeps the budget
+    /// in this process.
+    pub fn with_shared_budget(mut self, budget: Option<Arc<dyn SharedBudget>>) -> Self {
+        if let Some(budget) = budget {
+            self.net.pacer = self.net.pacer.clone().shared(budget);
+        }
+        self
+    }
+
     /// Replaces the retry limits (tests use short deadlines).
     pub fn with_retry_policy(mut self, policy: RetryPolicy) -> Self {
         self.net.policy = policy;
+        self
+    }
+
+    /// Keeps a read of the licence seats this long instead of [`SEATS_FRESH_FOR`] (tests
+    /// that raise seats do not wait a minute).
+    pub fn with_seats_fresh_for(mut self, fresh_for: Duration) -> Self {
+        self.seat_cache = seats::SeatCache::new(fresh_for);
         self
     }
 
@@ -232,6 +258,27 @@ impl Directory for GraphClient {
         self.patch_tag(object_id, tag)
             .await
             .map_err(|err| err.into_directory_error("writing the mailbox tag"))
+    }
+
+    async fn create_temporary_access_pass(
+        &self,
+        object_id: &str,
+        request: &PassRequest,
+    ) -> Result<TemporaryAccessPass, DirectoryError> {
+        if !is_guid(object_id) {
+            return Err(DirectoryError::Failed(format!(
+                "`{object_id}` is not a Graph object id"
+            )));
+        }
+        self.post_pass(object_id, request).await
+    }
+
+    fn licence_skus(&self) -> &[String] {
+        &self.skus
+    }
+
+    async fn licence_seats(&self, skus: &[String]) -> Result<Vec<LicenceSeats>, DirectoryError> {
+        self.seats(skus).await
     }
 }
 

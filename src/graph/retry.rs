@@ -219,7 +219,7 @@ impl<'a> Retrier<'a> {
             "Graph is busy, unreachable or behind; waiting before trying again"
         );
         // One 429 pauses every request, not just this step's: the client tells the shared
-        // pacer (`pacer.rs`) when it reads the answer, and every attempt, this one's next
+        // pacer (`pacer/`) when it reads the answer, and every attempt, this one's next
         // included, first waits for the pacer (`call.rs`).
         tokio::time::sleep(wait).await;
         ControlFlow::Continue(())

@@ -32,7 +32,8 @@ pub struct GraphSettings {
     pub usage_location: String,
     /// `GRAPH_API_TIMEOUT_SECONDS`: the timeout of one request.
     pub timeout: Duration,
-    /// `GRAPH_API_WRITES_PER_MINUTE`: the write budget every request of this process shares.
+    /// `GRAPH_API_WRITES_PER_MINUTE`: the write budget every request of this process shares
+    /// (with a shared budget, every instance's: `GraphClient::with_shared_budget`).
     pub writes_per_minute: u32,
     /// `GRAPH_API_MAILBOX_TAG_ATTRIBUTE`: the extension attribute that holds users' mailbox
     /// tags.

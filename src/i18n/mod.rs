@@ -2,10 +2,13 @@
 //! from `TRANSLATIONS_DIR`, looked up per request without any process-global locale.
 
 pub mod po;
+mod time;
 
 use std::collections::BTreeMap;
 use std::path::Path;
 use std::sync::Arc;
+
+pub use time::rfc3339;
 
 include!(concat!(env!("OUT_DIR"), "/catalogs.rs"));
 

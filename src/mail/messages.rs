@@ -286,7 +286,7 @@ pub fn account_exists_mail(
     )
 }
 
-fn push_support(text: &mut String, tr: &Tr, support: &str) {
+pub(super) fn push_support(text: &mut String, tr: &Tr, support: &str) {
     if !support.is_empty() {
         text.push_str("\n\n");
         text.push_str(&tr.tf("Questions? Write to {support}.", &[("support", support)]));
@@ -295,7 +295,7 @@ fn push_support(text: &mut String, tr: &Tr, support: &str) {
 }
 
 /// A mail in `tr`'s language; `carries_secret` when the text holds a password.
-fn mail(
+pub(super) fn mail(
     tr: &Tr,
     to: &EmailAddress,
     subject: &str,

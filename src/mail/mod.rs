@@ -5,6 +5,7 @@ mod html;
 mod message;
 mod messages;
 mod outbox;
+mod pass;
 mod settings;
 mod smtp;
 
@@ -14,6 +15,7 @@ pub use messages::{
     verification_mail,
 };
 pub use outbox::{CapturedMail, Outbox};
+pub use pass::{PassLetter, new_pass_mail, pass_mail};
 pub use settings::MailSettings;
 pub use smtp::{SmtpMailer, SmtpSetupError};
 

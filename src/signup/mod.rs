@@ -24,7 +24,9 @@ pub use crate::domain::Step;
 pub use context::{Clock, Context, system_clock};
 pub use flow::{Flow, FlowError, LinkState, SubmitError};
 pub use links::{LinkError, Links};
-pub use provision::{ConfirmError, Confirmed, ProvisionError, Provisioned, Provisioning};
+pub use provision::{
+    ConfirmError, Confirmed, PassOutcome, ProvisionError, Provisioned, Provisioning,
+};
 pub use reset::{PasswordReset, ResetError, ResetRequestError, Resets};
 pub use services::{Parts, Signups};
 pub use settings::{

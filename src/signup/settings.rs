@@ -5,7 +5,7 @@ use std::time::Duration;
 
 use url::Url;
 
-use crate::directory::MailboxTagger;
+use crate::directory::{MailboxTagger, PassRequest};
 use crate::domain::{EmailFilter, SubaddressSeparator};
 
 /// Every slice, as the configuration gives them.
@@ -50,6 +50,9 @@ pub struct ProvisionSettings {
     pub provision_wait: Duration,
     /// `MAILBOX_TAG_SECRET`: the tag written on each user, found again by the name query.
     pub mailbox_tags: MailboxTagger,
+    /// `CREDENTIAL` = `temporary_access_pass`: how the pass is made that people get instead
+    /// of a temporary password; `None` for passwords.
+    pub pass: Option<PassRequest>,
 }
 
 /// What password resets need.

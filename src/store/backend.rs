@@ -7,14 +7,17 @@
 //! What only one backend does is said in the types: [`Lease`] (a lease on a row that lapses,
 //! or the store's lock that cannot), [`Durability`] (a flush written, or nothing to flush),
 //! a [`FailureWatch`] only where a failed write lasts, `None` from
-//! [`MailCounts::count_mail`] where mails are counted in memory, and the schema's migrations
-//! only on the PostgreSQL handle (`Store::connect_migrated`).
+//! [`MailCounts::count_mail`] where mails are counted in memory and from [`WriteBudget`] where
+//! the Graph write budget is, and the schema's migrations only on the PostgreSQL handle
+//! (`Store::connect_migrated`).
 
 use std::collections::HashSet;
 use std::fmt::Debug;
+use std::time::Duration;
 
 use async_trait::async_trait;
 use tokio::sync::watch;
+use tokio::time::Instant;
 
 use super::{
     AuditQuery, BackupRecord, Claim, Finding, Forgotten, Imported, Lease, Listed, Lookup,
@@ -127,10 +130,22 @@ pub trait QueueStore {
     ) -> Result<Option<QueueEntry>, StoreError>;
 
     /// Records a run that did not finish: one more attempt, the next one not before
-    /// `next_attempt_at`. Nothing happens when the entry is gone meanwhile.
+    /// `next_attempt_at`, and no longer waiting for a seat. Nothing happens when the entry
+    /// is gone meanwhile.
     async fn reschedule(
         &self,
         email: &RegistryKey,
+        next_attempt_at: u64,
+    ) -> Result<Option<QueueEntry>, StoreError>;
+
+    /// Records a run that stopped because licence SKU `sku` has no free seat: the entry
+    /// waits for one (its status says so), the next run not before `next_attempt_at`. No
+    /// attempt is counted: waiting for a seat is no failure. Nothing happens when the
+    /// entry is gone meanwhile.
+    async fn wait_for_seat(
+        &self,
+        email: &RegistryKey,
+        sku: &str,
         next_attempt_at: u64,
     ) -> Result<Option<QueueEntry>, StoreError>;
 
@@ -196,6 +211,45 @@ pub trait MailCounts {
     ) -> Result<Option<Result<(), std::time::Duration>>, StoreError>;
 }
 
+/// The Graph write budget of the whole deployment (`write_budget.rs`): a token bucket refilled
+/// at `GRAPH_API_WRITES_PER_MINUTE` and the pause a 429's `Retry-After` asks for, kept where
+/// every instance sees them. `None` where one process holds the store (sled): its Graph
+/// client keeps the budget in memory (`graph::Pacer`).
+#[async_trait]
+pub trait WriteBudget {
+    /// Takes `writes` tokens of a bucket refilled at `per_minute` (one second's worth saved
+    /// up at most, as in memory), unless the wait for them and for a pause would be longer
+    /// than `limit`: then nothing is taken, and the answer says how long it would be. Writers
+    /// of every instance are served in the order they asked, each going into debt if need
+    /// be. One round trip.
+    async fn take_writes(
+        &self,
+        writes: u32,
+        per_minute: u32,
+        limit: Duration,
+    ) -> Result<Option<WriteTurn>, StoreError>;
+
+    /// Records that Graph asked for `retry_after` of quiet: every instance's writes wait
+    /// until then, and [`WriteBudget::write_pauses`] tells every instance at once. The
+    /// answer is how long the shared pause lasts now (a longer one may be under way).
+    async fn pause_writes(&self, retry_after: Duration) -> Result<Option<Duration>, StoreError>;
+
+    /// Pauses recorded by any instance, as they are announced: the end of the latest, on
+    /// this process's clock. Needs a tokio runtime the first time (it starts listening).
+    fn write_pauses(&self) -> Option<watch::Receiver<Option<Instant>>>;
+}
+
+/// An answer of [`WriteBudget::take_writes`].
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct WriteTurn {
+    /// How long until the writes may go out: the budget's debt and any pause.
+    pub wait: Duration,
+    /// Whether the tokens were taken: not when `wait` is longer than the limit.
+    pub taken: bool,
+    /// How long the shared pause lasts still (zero: there is none).
+    pub paused_for: Duration,
+}
+
 /// Chores and state of the store as a whole (`housekeeping.rs`).
 #[async_trait]
 pub trait Housekeeping {
@@ -249,6 +303,7 @@ pub trait Backend:
     + ResetStore
     + AuditLog
     + MailCounts
+    + WriteBudget
     + Housekeeping
     + BackupStore
     + Debug
@@ -264,6 +319,7 @@ impl<T> Backend for T where
         + ResetStore
         + AuditLog
         + MailCounts
+        + WriteBudget
         + Housekeeping
         + BackupStore
         + Debug

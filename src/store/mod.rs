@@ -7,9 +7,9 @@
 //! and the right to provision (`lease.rs`) —, the backup file's format (`backup/`) and
 //! `store verify` (`verify.rs`, reporting `findings.rs`). `sled/` and
 //! `postgres/` implement the traits, each in files named after them: `pending.rs`,
-//! `registry.rs`, `queue.rs`, `resets.rs`, `audit.rs`, `mail_counts.rs`, `housekeeping.rs`,
-//! `backup.rs` and `verify.rs`; sled's `integrity.rs` notices a store rolled back to an
-//! older state.
+//! `registry.rs`, `queue.rs`, `resets.rs`, `audit.rs`, `mail_counts.rs`, `write_budget.rs`,
+//! `housekeeping.rs`, `backup.rs` and `verify.rs`; sled's `integrity.rs` notices a store
+//! rolled back to an older state.
 //!
 //! Adding a method: declare it on the trait of its record kind, with its documentation,
 //! and implement it in both backends' files of that name. Callers reach it through
@@ -36,7 +36,7 @@ use std::sync::Arc;
 
 pub use backend::{
     AuditLog, Backend, BackupStore, Durability, Exported, FailureWatch, Housekeeping, MailCounts,
-    PendingStore, QueueStore, RegistryStore, ResetStore,
+    PendingStore, QueueStore, RegistryStore, ResetStore, WriteBudget, WriteTurn,
 };
 pub use backup::{BackupError, Copied};
 pub use error::StoreError;
@@ -121,3 +121,5 @@ impl Store {
 
 #[cfg(test)]
 mod tests;
+#[cfg(test)]
+mod write_budget_tests;

@@ -186,6 +186,10 @@ pub struct QueueEntry {
     pub attempts: u32,
     /// Not to be run before this (Unix seconds).
     pub next_attempt_at: u64,
+    /// The licence SKU whose seats are all taken, while the registration waits for one
+    /// ("waiting for a licence"); `None` otherwise.
+    #[serde(default)]
+    pub waiting_for_seat: Option<String>,
 }
 
 /// How long the queue is, and since when its oldest entry waits.
@@ -195,6 +199,8 @@ pub struct QueueStats {
     pub length: usize,
     /// When the oldest entry was queued (Unix seconds); `None` when the queue is empty.
     pub oldest_queued_at: Option<u64>,
+    /// Entries waiting for a free licence seat.
+    pub waiting_for_seat: usize,
 }
 
 /// A reset link this request marked used: given back with

@@ -41,7 +41,7 @@ async fn raw_client(url: &str) -> tokio_postgres::Client {
 }
 
 /// A new, empty schema in the test database, and the URL it is in.
-async fn fresh_schema(test: &str) -> (String, String) {
+pub(super) async fn fresh_schema(test: &str) -> (String, String) {
     let url = test_database_url(test);
     let schema = format!("test_{}", crate::ids::random_id(8).unwrap());
     raw_client(&url)
@@ -106,6 +106,7 @@ both_backends! {
     a_second_enqueue_keeps_the_place_and_a_reschedule_counts_an_attempt,
     queue_entries_added_after_a_restore_queue_up_behind_the_restored_ones,
     a_dequeued_registration_is_gone_and_rescheduling_it_does_nothing,
+    an_entry_waiting_for_a_seat_says_which_until_a_reschedule_and_survives_a_backup,
     a_healthy_store_verifies_with_its_counts,
 }
 
@@ -706,7 +707,8 @@ async fn a_second_enqueue_keeps_the_place_and_a_reschedule_counts_an_attempt(sto
         store.queue_stats().await.unwrap(),
         QueueStats {
             length: 2,
-            oldest_queued_at: Some(100)
+            oldest_queued_at: Some(100),
+            waiting_for_seat: 0,
         }
     );
     assert_eq!(store.queue_entry(&a).await.unwrap(), Some(again));
@@ -757,6 +759,55 @@ async fn a_dequeued_registration_is_gone_and_rescheduling_it_does_nothing(store:
     assert_eq!(store.queue_stats().await.unwrap(), QueueStats::default());
 }
 
+async fn an_entry_waiting_for_a_seat_says_which_until_a_reschedule_and_survives_a_backup(
+    store: Store,
+) {
+    let none = HashSet::new();
+    let (a, b) = (key("a@x.example"), key("b@x.example"));
+    store.enqueue(&a, "a", 100, 100).await.unwrap();
+    store.enqueue(&b, "b", 101, 101).await.unwrap();
+
+    let waiting = store
+        .wait_for_seat(&a, "sku-1", 160)
+        .await
+        .unwrap()
+        .unwrap();
+
+    assert_eq!(waiting.waiting_for_seat.as_deref(), Some("sku-1"));
+    assert_eq!(
+        (waiting.attempts, waiting.next_attempt_at),
+        (0, 160),
+        "waiting for a seat is no failed attempt"
+    );
+    assert_eq!(store.queue_entry(&a).await.unwrap(), Some(waiting.clone()));
+    assert_eq!(store.next_due(150, &none).await.unwrap().unwrap().email, b);
+    assert_eq!(store.next_due(160, &none).await.unwrap().unwrap().email, a);
+    assert_eq!(store.queue_stats().await.unwrap().waiting_for_seat, 1);
+    // In a backup, and restored into a store of either kind, it still waits for its SKU.
+    let mut file = Vec::new();
+    store.backup(&mut file).await.unwrap();
+    let (sled_copy, _sled_dir) = sled_store();
+    sled_copy.restore(file.as_slice()).await.unwrap();
+    let (same_kind, _dir) = another_like(&store, "an_entry_waiting_for_a_seat").await;
+    same_kind.restore(file.as_slice()).await.unwrap();
+    for copy in [&sled_copy, &same_kind] {
+        assert_eq!(copy.queue_entry(&a).await.unwrap(), Some(waiting.clone()));
+    }
+
+    let rescheduled = store.reschedule(&a, 200).await.unwrap().unwrap();
+    assert_eq!(rescheduled.waiting_for_seat, None, "a reschedule clears it");
+    assert_eq!(rescheduled.attempts, 1);
+    assert_eq!(store.queue_stats().await.unwrap().waiting_for_seat, 0);
+    let gone = key("gone@x.example");
+    assert!(
+        store
+            .wait_for_seat(&gone, "sku-1", 1)
+            .await
+            .unwrap()
+            .is_none()
+    );
+}
+
 /// `store verify` of a store this program wrote: every kind counted, nothing found.
 async fn a_healthy_store_verifies_with_its_counts(store: Store) {
     let ada = claimed(&store, "p1", "ada@x.example").await;
@@ -785,7 +836,7 @@ async fn a_healthy_store_verifies_with_its_counts(store: Store) {
 }
 
 /// Two instances on one database: two handles, each its own lease holder.
-async fn two_instances(test: &str) -> (Store, Store) {
+pub(super) async fn two_instances(test: &str) -> (Store, Store) {
     let (url, schema) = fresh_schema(test).await;
     let one = Store::connect_in_schema(&url, &schema).await.unwrap();
     let two = Store::connect_in_schema(&url, &schema).await.unwrap();

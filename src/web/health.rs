@@ -33,6 +33,7 @@ pub async fn metrics(Data(state): Data<&AppState>) -> Response {
         .oldest_queued_at
         .map_or(0, |at| state.flow.now().saturating_sub(at));
     state.metrics.queue(queue.length, oldest_age);
+    state.metrics.waiting_for_licence(queue.waiting_for_seat);
     Response::builder()
         .content_type("text/plain; version=0.0.4; charset=utf-8")
         .body(

@@ -5,8 +5,11 @@
 mod check_command;
 mod client;
 mod log_secrets;
+mod passes;
 mod queue;
+mod seats;
 mod sign_up;
+mod tap_sign_up;
 
 use std::sync::Arc;
 use std::time::{Duration, Instant};

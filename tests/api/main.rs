@@ -30,6 +30,7 @@ mod pages;
 mod password_reset;
 mod provisioning;
 mod refusals;
+mod shared_budget;
 mod shared_store;
 mod signup_form;
 mod slow_clients;

@@ -38,8 +38,10 @@ pub async fn tag_existing(store: &Store, settings: &Settings) -> anyhow::Result<
         !settings.debug_dont_connect_to_api,
         "DEBUG_DONT_CONNECT_TO_API is set: there is no directory to tag; unset it to tag the users in Entra ID"
     );
+    // On PostgreSQL the servers may be running: their budget is this command's too.
     let graph = GraphClient::from_settings(&settings.graph)
-        .context("cannot set up the Microsoft Graph client")?;
+        .context("cannot set up the Microsoft Graph client")?
+        .with_shared_budget(crate::shared_budget::shared_budget(store));
     let tagger = MailboxTagger::new(&settings.mailbox_tag_secret);
     let plan = plan(store).await?;
     let total = plan.users.len();

@@ -8,6 +8,7 @@
 //! found in the directory by its tag instead; `queue/` is the durable queue's worker and the
 //! mails it sends when nobody waited for a run.
 
+mod deliver;
 mod error;
 mod existing;
 mod outcome;
@@ -19,14 +20,12 @@ mod user;
 use std::collections::{HashMap, HashSet};
 use std::sync::{Arc, Mutex};
 
-use secrecy::SecretString;
-
 use super::{Context, Links, ProvisionSettings};
 use crate::directory::Directory;
 use crate::domain::{MailNickname, PersonName, Step};
 use crate::store::RegistryKey;
 pub use error::{ConfirmError, ProvisionError};
-pub use outcome::Provisioned;
+pub use outcome::{Handed, PassOutcome, Provisioned};
 pub use queue::Confirmed;
 
 /// The provisioning state machine and its queue.
@@ -41,7 +40,7 @@ pub struct Provisioning {
     /// only, so that resuming after a failed step in this process (Graph busy, SMTP down)
     /// delivers the password the user has instead of setting another one.
     /// Each with the registration's `password_version` it belongs to.
-    undelivered: Mutex<HashMap<RegistryKey, (u32, SecretString)>>,
+    undelivered: Mutex<HashMap<RegistryKey, (u32, Handed)>>,
     /// The queue worker's people waiting at the button and runs in progress.
     queue: queue::QueueState,
 }

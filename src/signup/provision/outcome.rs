@@ -2,7 +2,27 @@
 
 use secrecy::SecretString;
 
+use crate::directory::TemporaryAccessPass;
 use crate::store::Registration;
+
+/// The first credential a run gave the user and has not delivered yet: held in memory only.
+#[derive(Debug)]
+pub enum Handed {
+    /// A temporary password (`CREDENTIAL` = `password`).
+    Password(SecretString),
+    /// A Temporary Access Pass (`CREDENTIAL` = `temporary_access_pass`).
+    Pass(TemporaryAccessPass),
+}
+
+/// What the result page says about a Temporary Access Pass.
+#[derive(Debug)]
+pub struct PassOutcome {
+    /// The pass, when it is shown on the page (`PASSWORD_DELIVERY` = `page` or `both`).
+    pub shown: Option<SecretString>,
+    /// When it stops working (Unix seconds).
+    pub expires_at: u64,
+    pub usable_once: bool,
+}
 
 /// A finished account.
 #[derive(Debug)]
@@ -18,6 +38,8 @@ pub struct Provisioned {
     /// Nothing was created: the directory has this mailbox's account already (a user with
     /// its tag), and the registration now records that one. No password was set.
     pub existing_account: bool,
+    /// The Temporary Access Pass this run made (`CREDENTIAL` = `temporary_access_pass`).
+    pub pass: Option<PassOutcome>,
 }
 
 impl Provisioned {
@@ -30,6 +52,7 @@ impl Provisioned {
             password_mailed: false,
             awaiting_person: false,
             existing_account: true,
+            pass: None,
         }
     }
 }

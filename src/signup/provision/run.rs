@@ -6,7 +6,7 @@ use std::collections::HashMap;
 use secrecy::SecretString;
 
 use super::queue::Presence;
-use super::{ProvisionError, Provisioned, Provisioning};
+use super::{Handed, ProvisionError, Provisioned, Provisioning};
 use crate::directory::DirectoryError;
 use crate::domain::Step;
 use crate::metrics::SignupOutcome;
@@ -26,9 +26,10 @@ impl Drop for InFlight<'_> {
     }
 }
 
-/// The password this run set on the user, when it knows it. Passwords are never stored: a run
-/// that resumes after the create (a crash, a failed step) sets a new one before delivering.
-pub(super) type KnownPassword = Option<SecretString>;
+/// The credential this run gave the user, when it knows it. Passwords and passes are never
+/// stored: a run that resumes after the create (a crash, a failed step) sets a new password
+/// or makes a new pass before delivering.
+pub(super) type KnownPassword = Option<Handed>;
 
 impl Provisioning {
     /// Runs the remaining steps of `registration`.
@@ -110,7 +111,7 @@ impl Provisioning {
         result
     }
 
-    fn undelivered(&self) -> std::sync::MutexGuard<'_, HashMap<RegistryKey, (u32, SecretString)>> {
+    fn undelivered(&self) -> std::sync::MutexGuard<'_, HashMap<RegistryKey, (u32, Handed)>> {
         // Every change is one insert or remove: a panic cannot leave the map half-changed.
         self.undelivered
             .lock()

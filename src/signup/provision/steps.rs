@@ -1,13 +1,10 @@
 //! The steps, one function each, and the loop that runs them from the saved one on.
 
-use secrecy::SecretString;
-
 use super::queue::Presence;
 use super::run::{KnownPassword, object_id};
-use super::{ProvisionError, Provisioned, Provisioning};
+use super::{Handed, PassOutcome, ProvisionError, Provisioned, Provisioning};
 use crate::directory::Grants;
 use crate::domain::{MailNickname, PersonName, Step};
-use crate::mail::password_mail;
 use crate::metrics::SignupOutcome;
 use crate::store::Registration;
 
@@ -16,13 +13,16 @@ struct Run<'p> {
     first: PersonName,
     last: PersonName,
     nickname: MailNickname,
-    /// The user's password when this process set it and has not delivered it yet.
+    /// The user's password or pass when this process made it and has not delivered it yet.
     password: &'p mut KnownPassword,
     /// Whether this run chose the username itself (then a create it finds already made
     /// under that name was its own, with the password it sent).
     named_here: bool,
-    password_on_page: Option<SecretString>,
+    /// The password or pass for the result page.
+    on_page: Option<Handed>,
     password_mailed: bool,
+    /// When the pass this run mailed stops working, and whether it works once.
+    mailed_pass: Option<(u64, bool)>,
     /// Whether this run took the registration to [`Step::Done`] (counted once).
     finished_now: bool,
 }
@@ -42,8 +42,9 @@ impl<'p> Run<'p> {
             nickname,
             password,
             named_here: false,
-            password_on_page: None,
+            on_page: None,
             password_mailed: false,
+            mailed_pass: None,
             finished_now: false,
         })
     }
@@ -57,6 +58,7 @@ impl<'p> Run<'p> {
             password_mailed: self.password_mailed,
             awaiting_person: true,
             existing_account: false,
+            pass: None,
         }
     }
 }
@@ -129,7 +131,8 @@ impl Provisioning {
         self.save_step(registration, Step::GroupsAdded).await
     }
 
-    /// [`Step::GroupsAdded`]: mails the password when it goes by mail.
+    /// [`Step::GroupsAdded`]: mails the password (or makes and mails the pass) when it goes
+    /// by mail.
     async fn deliver_step(
         &self,
         registration: &mut Registration,
@@ -137,13 +140,16 @@ impl Provisioning {
     ) -> Result<(), ProvisionError> {
         let by_mail = self.settings.password_delivery.by_mail();
         let current = self
-            .known_or_new_password(registration, run.password.take())
+            .known_or_new_credential(registration, run.password.take())
             .await?;
         let mailed = if by_mail {
-            self.mail_password(registration, &current).await
+            self.mail_credential(registration, &current).await
         } else {
             Ok(())
         };
+        if let (Handed::Pass(pass), true, Ok(())) = (&current, by_mail, &mailed) {
+            run.mailed_pass = Some((pass.expires_at, pass.usable_once));
+        }
         // Kept for the page, or for the next attempt when the mail failed.
         *run.password = Some(current);
         mailed?;
@@ -160,9 +166,9 @@ impl Provisioning {
     ) -> Result<(), ProvisionError> {
         if self.settings.password_delivery.on_page() {
             let current = self
-                .known_or_new_password(registration, run.password.take())
+                .known_or_new_credential(registration, run.password.take())
                 .await?;
-            run.password_on_page = Some(current);
+            run.on_page = Some(current);
         }
         *run.password = None;
         self.save_step(registration, Step::Done).await?;
@@ -179,63 +185,34 @@ impl Provisioning {
             self.context.metrics.signup(SignupOutcome::Created);
         }
         tracing::info!(signup = %registration.signup_id, "account provisioned");
+        let (password_on_page, pass) = match run.on_page {
+            Some(Handed::Password(password)) => (Some(password), None),
+            Some(Handed::Pass(pass)) => (
+                None,
+                Some(PassOutcome {
+                    shown: Some(pass.pass),
+                    expires_at: pass.expires_at,
+                    usable_once: pass.usable_once,
+                }),
+            ),
+            None => (
+                None,
+                run.mailed_pass
+                    .map(|(expires_at, usable_once)| PassOutcome {
+                        shown: None,
+                        expires_at,
+                        usable_once,
+                    }),
+            ),
+        };
         Provisioned {
             user_principal_name: registration.upn.clone().unwrap_or_default(),
             first_name: registration.first_name.clone(),
-            password_on_page: run.password_on_page,
+            password_on_page,
             password_mailed: run.password_mailed || self.settings.password_delivery.by_mail(),
             awaiting_person: false,
             existing_account: false,
+            pass,
         }
-    }
-
-    /// The password this run set, or else a fresh one set now (`PATCH /users/{id}`): the
-    /// one made at the create died with the process or request that made it. One extra
-    /// directory write, only on this resumed path.
-    async fn known_or_new_password(
-        &self,
-        registration: &mut Registration,
-        known: KnownPassword,
-    ) -> Result<SecretString, ProvisionError> {
-        if let Some(password) = known {
-            return Ok(password);
-        }
-        let password = self.new_password()?;
-        // Saved first: a password another process holds stops being current even if this
-        // one dies before the change is answered.
-        registration.password_version += 1;
-        registration.updated_at = self.now();
-        self.context.store.save_registration(registration).await?;
-        self.directory
-            .set_password(object_id(registration)?, &password)
-            .await?;
-        tracing::info!(signup = %registration.signup_id, "set a new temporary password: the one made at the create was not delivered");
-        Ok(password)
-    }
-
-    async fn mail_password(
-        &self,
-        registration: &Registration,
-        password: &SecretString,
-    ) -> Result<(), ProvisionError> {
-        let tr = self.context.tr_for(&registration.lang);
-        let to = registration
-            .email
-            .mailbox()
-            .ok_or(ProvisionError::Address)?;
-        let upn = registration.upn.clone().unwrap_or_default();
-        let mail = password_mail(
-            &tr,
-            to,
-            &registration.first_name,
-            &upn,
-            secrecy::ExposeSecret::expose_secret(password),
-            &self.settings.support_email,
-            self.settings.sign_in_url.as_str(),
-            self.links.urls().password_page().map(url::Url::as_str),
-        );
-        let sent = self.context.mailer.send(mail).await;
-        self.context.metrics.mail("password", sent.is_ok());
-        Ok(sent?)
     }
 }

@@ -3,7 +3,7 @@
 //! goes with both: a user already carrying it is the mailbox's account, and nothing is made.
 
 use super::run::KnownPassword;
-use super::{ProvisionError, Provisioning};
+use super::{Handed, ProvisionError, Provisioning};
 use crate::directory::{DirectoryError, DirectoryUser, MailboxTag, NameQuery, NewUser};
 use crate::domain::{MailNickname, PersonName, Step};
 use crate::store::Registration;
@@ -190,7 +190,13 @@ impl Provisioning {
             registration.upn = Some(user.user_principal_name);
             registration.password_version += 1;
             self.save_step(registration, Step::UserCreated).await?;
-            return Ok(known);
+            if self.settings.pass.is_some() {
+                // With passes nobody ever learns the password Graph required: it ends here,
+                // with the create (zeroed as it is dropped).
+                drop(known);
+                return Ok(None);
+            }
+            return Ok(known.map(Handed::Password));
         }
         Err(
             DirectoryError::Failed("no free username found after repeated collisions".into())

@@ -5,7 +5,7 @@ use async_trait::async_trait;
 use tokio_postgres::types::Json;
 use tokio_postgres::{Row, Transaction};
 
-use super::queue::entry;
+use super::queue::{COLUMNS as QUEUE_COLUMNS, entry};
 use super::verify::index_findings;
 use super::{PgStore, decode, json};
 use crate::store::Finding;
@@ -56,8 +56,8 @@ impl BackupStore for PgStore {
                 used_through: row.get::<_, i64>(1) as u64,
             });
         }
-        let queue = "SELECT seq, email, signup_id, queued_at, attempts, next_attempt_at FROM queue";
-        for row in tx.query(queue, &[]).await? {
+        let queue = format!("SELECT {QUEUE_COLUMNS} FROM queue");
+        for row in tx.query(&queue, &[]).await? {
             exported.records.push(BackupRecord::QueueEntry(entry(&row)));
         }
         let audit = tx
@@ -179,8 +179,7 @@ async fn insert(tx: &Transaction<'_>, record: &BackupRecord) -> Result<(), Store
                 entry.next_attempt_at as i64,
             );
             tx.execute(
-                "INSERT INTO queue (seq, email, signup_id, queued_at, attempts, next_attempt_at)
-                 VALUES ($1, $2, $3, $4, $5, $6)",
+                &format!("INSERT INTO queue ({QUEUE_COLUMNS}) VALUES ($1, $2, $3, $4, $5, $6, $7)"),
                 &[
                     &columns.0,
                     &entry.email.as_str(),
@@ -188,6 +187,7 @@ async fn insert(tx: &Transaction<'_>, record: &BackupRecord) -> Result<(), Store
                     &columns.1,
                     &columns.2,
                     &columns.3,
+                    &entry.waiting_for_seat,
                 ],
             )
             .await?

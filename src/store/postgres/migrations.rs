@@ -33,7 +33,32 @@ pub(in crate::store) const MIGRATIONS: &[(i32, &str, &str)] = &[
         "audit",
         include_str!("../../../migrations/0004_audit.sql"),
     ),
+    (
+        7,
+        "queue_seat_wait",
+        include_str!("../../../migrations/0007_queue_seat_wait.sql"),
+    ),
+    (
+        8,
+        "graph_budget",
+        include_str!("../../../migrations/0008_graph_budget.sql"),
+    ),
 ];
+
+/// The newest schema version this binary knows (versions may leave gaps).
+const NEWEST: i32 = newest();
+
+const fn newest() -> i32 {
+    let mut newest = 0;
+    let mut i = 0;
+    while i < MIGRATIONS.len() {
+        if MIGRATIONS[i].0 > newest {
+            newest = MIGRATIONS[i].0;
+        }
+        i += 1;
+    }
+    newest
+}
 
 /// Any key, the same in every instance: migrations of instances starting together run one
 /// after the other.
@@ -96,10 +121,9 @@ impl PgStore {
                 missing.join(", ")
             )));
         }
-        if let Some(newer) = done.iter().filter(|v| **v > MIGRATIONS.len() as i32).max() {
+        if let Some(newer) = done.iter().filter(|v| **v > NEWEST).max() {
             findings.push(Finding::Schema(format!(
-                "the schema is version {newer}, newer than this program knows ({}): verify with the newer version",
-                MIGRATIONS.len()
+                "the schema is version {newer}, newer than this program knows ({NEWEST}): verify with the newer version"
             )));
         }
         Ok(findings)
@@ -125,10 +149,9 @@ async fn migrate(pool: &Pool) -> Result<usize, StoreError> {
         .iter()
         .map(|row| row.get(0))
         .collect();
-    if let Some(newer) = done.iter().max().filter(|v| **v > MIGRATIONS.len() as i32) {
+    if let Some(newer) = done.iter().max().filter(|v| **v > NEWEST) {
         return Err(StoreError::Unavailable(format!(
-            "the database's schema is version {newer}, newer than this program knows ({}): run the newer version",
-            MIGRATIONS.len()
+            "the database's schema is version {newer}, newer than this program knows ({NEWEST}): run the newer version"
         )));
     }
     let mut applied = 0;

@@ -14,6 +14,9 @@
 //!   `FOR UPDATE SKIP LOCKED` and the registration's lease in the same statement
 //!   (`queue.rs`);
 //! - each audit line its own number, in the order written: an identity column (`audit.rs`).
+//! - one Graph write budget for every instance: a token bucket in one row, taken from by one
+//!   conditional `UPDATE` per Graph request, and a 429's pause in the same row, announced
+//!   with `NOTIFY` (`write_budget.rs`, `pauses.rs`).
 //!
 //! Every query is awaited on the caller's runtime, on a pooled connection (deadpool): no
 //! thread waits for the database.
@@ -24,11 +27,13 @@ mod error;
 mod housekeeping;
 mod mail_counts;
 pub(in crate::store) mod migrations;
+mod pauses;
 mod pending;
 mod queue;
 mod registry;
 mod resets;
 mod verify;
+mod write_budget;
 
 use std::sync::Arc;
 use std::sync::atomic::AtomicBool;
@@ -59,6 +64,8 @@ pub struct PgStore {
     migrated: Arc<AtomicBool>,
     /// What the log and the commands name: host, port and database, never the password.
     target: Arc<str>,
+    /// Where the Graph throttling pauses of every instance are announced.
+    pauses: Arc<pauses::Pauses>,
 }
 
 impl std::fmt::Debug for PgStore {
@@ -103,9 +110,11 @@ impl PgStore {
         let target = describe(&config);
         let tls = <rustls::ClientConfig as rustls_platform_verifier::ConfigVerifierExt>::with_platform_verifier()
             .map_err(|err| StoreError::Unavailable(format!("cannot set up TLS: {err}")))?;
+        let tls = tokio_postgres_rustls::MakeRustlsConnect::new(tls);
+        let pauses = pauses::Pauses::new(config.clone(), tls.clone(), schema);
         let manager = Manager::from_config(
             config,
-            tokio_postgres_rustls::MakeRustlsConnect::new(tls),
+            tls,
             ManagerConfig {
                 recycling_method: RecyclingMethod::Fast,
             },
@@ -127,6 +136,7 @@ impl PgStore {
             holder: format!("{}:{instance}", std::process::id()).into(),
             migrated: Arc::new(AtomicBool::new(false)),
             target: target.into(),
+            pauses: Arc::new(pauses),
         })
     }
 

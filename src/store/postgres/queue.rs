@@ -12,7 +12,8 @@ use super::{PgStore, lease_secs};
 use crate::store::{Listed, QueueEntry, QueueStats, QueueStore, RegistryKey, StoreError};
 
 /// The columns a [`QueueEntry`] is read from, in [`entry`]'s order.
-const COLUMNS: &str = "seq, email, signup_id, queued_at, attempts, next_attempt_at";
+pub(super) const COLUMNS: &str =
+    "seq, email, signup_id, queued_at, attempts, next_attempt_at, waiting_for_seat";
 
 pub(super) fn entry(row: &Row) -> QueueEntry {
     QueueEntry {
@@ -22,6 +23,7 @@ pub(super) fn entry(row: &Row) -> QueueEntry {
         queued_at: row.get::<_, i64>(3) as u64,
         attempts: row.get::<_, i32>(4) as u32,
         next_attempt_at: row.get::<_, i64>(5) as u64,
+        waiting_for_seat: row.get(6),
     }
 }
 
@@ -75,7 +77,7 @@ impl QueueStore for PgStore {
                      SET lease_holder = $2, lease_until = now() + make_interval(secs => $4)
                      FROM (
                          SELECT q.seq, q.email, q.signup_id, q.queued_at, q.attempts,
-                                q.next_attempt_at
+                                q.next_attempt_at, q.waiting_for_seat
                          FROM queue q JOIN registrations held ON held.email = q.email
                          WHERE q.next_attempt_at <= $1 AND NOT (q.email = ANY($3))
                            AND (held.lease_holder IS NULL OR held.lease_holder = $2
@@ -119,10 +121,32 @@ impl QueueStore for PgStore {
             .await?
             .query_opt(
                 &format!(
-                    "UPDATE queue SET attempts = attempts + 1, next_attempt_at = $2
+                    "UPDATE queue SET attempts = attempts + 1, next_attempt_at = $2,
+                     waiting_for_seat = NULL
                      WHERE email = $1 RETURNING {COLUMNS}"
                 ),
                 &[&email.as_str(), &(next_attempt_at as i64)],
+            )
+            .await?;
+        Ok(row.as_ref().map(entry))
+    }
+
+    async fn wait_for_seat(
+        &self,
+        email: &RegistryKey,
+        sku: &str,
+        next_attempt_at: u64,
+    ) -> Result<Option<QueueEntry>, StoreError> {
+        let row = self
+            .pool
+            .get()
+            .await?
+            .query_opt(
+                &format!(
+                    "UPDATE queue SET next_attempt_at = $2, waiting_for_seat = $3
+                     WHERE email = $1 RETURNING {COLUMNS}"
+                ),
+                &[&email.as_str(), &(next_attempt_at as i64), &sku],
             )
             .await?;
         Ok(row.as_ref().map(entry))
@@ -167,13 +191,16 @@ impl QueueStore for PgStore {
             .get()
             .await?
             .query_one(
-                "SELECT count(*), (SELECT queued_at FROM queue ORDER BY seq LIMIT 1) FROM queue",
+                "SELECT count(*), (SELECT queued_at FROM queue ORDER BY seq LIMIT 1),
+                        count(*) FILTER (WHERE waiting_for_seat IS NOT NULL)
+                 FROM queue",
                 &[],
             )
             .await?;
         Ok(QueueStats {
             length: row.get::<_, i64>(0) as usize,
             oldest_queued_at: row.get::<_, Option<i64>>(1).map(|at| at as u64),
+            waiting_for_seat: row.get::<_, i64>(2) as usize,
         })
     }
 }

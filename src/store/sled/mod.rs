@@ -1,7 +1,8 @@
 //! The sled backend: one process, one directory. This file is the handle — opening,
 //! flushing, watching for failures, the record codec —; what it stores has a file each
 //! (`pending.rs`, `registry.rs`, `queue.rs`, `resets.rs`, `audit.rs`, `housekeeping.rs`,
-//! `backup.rs`, `verify.rs`, and `mail_counts.rs`, which says that sled counts none), and
+//! `backup.rs`, `verify.rs`, and `mail_counts.rs` and `write_budget.rs`, which say that sled
+//! keeps neither mail counts nor the Graph write budget), and
 //! `integrity.rs` keeps the generation that tells a rolled-back store from a healthy one.
 //!
 //! Trees: `pending` (id → [`PendingSignup`](crate::store::PendingSignup)),
@@ -27,6 +28,7 @@ mod resets;
 #[cfg(test)]
 mod tests;
 mod verify;
+mod write_budget;
 
 use std::ops::Deref;
 use std::path::{Path, PathBuf};

@@ -64,6 +64,30 @@ impl QueueStore for SledStore {
             let mut entry: QueueEntry = decode(RecordKind::QueueEntry, &bytes).or_else(abort)?;
             entry.attempts += 1;
             entry.next_attempt_at = next_attempt_at;
+            entry.waiting_for_seat = None;
+            entries.insert(&key, encode(&entry))?;
+            Ok(Some(entry))
+        });
+        self.durably(result).await
+    }
+
+    async fn wait_for_seat(
+        &self,
+        email: &RegistryKey,
+        sku: &str,
+        next_attempt_at: u64,
+    ) -> Result<Option<QueueEntry>, StoreError> {
+        let trees = (&self.queue, &self.queue_index);
+        let result = trees.transaction(|(entries, index)| {
+            let Some(key) = index.get(email.as_bytes())? else {
+                return Ok(None);
+            };
+            let Some(bytes) = entries.get(&key)? else {
+                return Ok(None);
+            };
+            let mut entry: QueueEntry = decode(RecordKind::QueueEntry, &bytes).or_else(abort)?;
+            entry.next_attempt_at = next_attempt_at;
+            entry.waiting_for_seat = Some(sku.to_owned());
             entries.insert(&key, encode(&entry))?;
             Ok(Some(entry))
         });
@@ -107,7 +131,8 @@ impl QueueStore for SledStore {
             .collect())
     }
 
-    /// Counting walks the tree: on a blocking thread.
+    /// Counting walks the tree: on a blocking thread. An entry that does not decode counts
+    /// as not waiting for a seat (`store verify` reports it).
     async fn queue_stats(&self) -> Result<QueueStats, StoreError> {
         let oldest = match self.queue.first()? {
             Some((_, bytes)) => {
@@ -116,12 +141,25 @@ impl QueueStore for SledStore {
             None => None,
         };
         let queue = self.queue.clone();
-        let length = tokio::task::spawn_blocking(move || queue.len())
-            .await
-            .map_err(|err| StoreError::Unavailable(format!("the count was aborted: {err}")))?;
+        let (length, waiting_for_seat) = tokio::task::spawn_blocking(move || {
+            let mut counts = (0, 0);
+            for bytes in queue.iter().values() {
+                counts.0 += 1;
+                let waiting = bytes
+                    .ok()
+                    .and_then(|bytes| decode::<QueueEntry>(RecordKind::QueueEntry, &bytes).ok());
+                if waiting.is_some_and(|entry| entry.waiting_for_seat.is_some()) {
+                    counts.1 += 1;
+                }
+            }
+            counts
+        })
+        .await
+        .map_err(|err| StoreError::Unavailable(format!("the count was aborted: {err}")))?;
         Ok(QueueStats {
             length,
             oldest_queued_at: oldest,
+            waiting_for_seat,
         })
     }
 }
@@ -176,6 +214,7 @@ pub(super) fn queue_in(
         queued_at: now,
         attempts: 0,
         next_attempt_at: due_at,
+        waiting_for_seat: None,
     };
     let key = seq.to_be_bytes();
     entries.insert(&key, encode(&entry))?;

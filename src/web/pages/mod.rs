@@ -5,6 +5,7 @@ pub mod admin;
 pub mod debug_mails;
 pub mod existing;
 pub mod layout;
+pub mod pass;
 pub mod progress;
 pub mod reset;
 pub mod signup;

@@ -1,6 +1,7 @@
 //! The pages behind a confirmed link while and after the account is made through the queue:
-//! waiting (polled by HTMX, with a plain "Check again" link without JavaScript), ready with
-//! the password still to be shown, ready, and stopped for good.
+//! waiting, or waiting for a licence seat (polled by HTMX, with a plain "Check again" link
+//! without JavaScript), ready with the password still to be shown, ready, and stopped for
+//! good.
 
 use maud::{Markup, html};
 use url::Url;
@@ -10,17 +11,50 @@ use crate::web::paths::Links;
 
 /// Seconds between two looks at the status with JavaScript on.
 const POLL_SECONDS: u32 = 3;
+/// The same while the account waits for a licence seat, which takes hours rather than
+/// seconds (an administrator has to buy or free one).
+const SEAT_POLL_SECONDS: u32 = 60;
 
 /// The account is being made. With HTMX the section replaces itself with the status every
 /// few seconds; the link does the same by hand.
 pub fn waiting(tr: &Tr, links: &Links, token: &str, username: &str) -> Markup {
+    let text = html! {
+        h1 { (tr.t("Your account is being created")) }
+        p { (tr.t("We will mail you as soon as it is ready; you can close this page.")) }
+    };
+    status_panel(tr, links, token, username, text, POLL_SECONDS)
+}
+
+/// The account waits for a licence: every seat the institution has is taken. The queue goes
+/// on by itself as soon as one is free, and a mail follows.
+#[expect(
+    dead_code,
+    reason = "shown once the queue waits for seats in the provisioning step (issue 27)"
+)]
+pub fn waiting_for_licence(tr: &Tr, links: &Links, token: &str, username: &str) -> Markup {
+    let text = html! {
+        h1 { (tr.t("Your account is waiting for a licence")) }
+        p { (tr.t("All licences are taken at the moment. Your sign-up is kept, and your account is created as soon as a licence is free: you need not do anything.")) }
+        p { (tr.t("We will mail you as soon as it is ready; you can close this page.")) }
+    };
+    status_panel(tr, links, token, username, text, SEAT_POLL_SECONDS)
+}
+
+/// A status that HTMX looks at again every `poll_seconds`, with `text` and the username.
+fn status_panel(
+    tr: &Tr,
+    links: &Links,
+    token: &str,
+    username: &str,
+    text: Markup,
+    poll_seconds: u32,
+) -> Markup {
     let status = links.verify_status(token);
     html! {
         section #account-status .panel role="status" aria-live="polite"
-            data-hx-get=(status) data-hx-trigger=(format!("every {POLL_SECONDS}s"))
+            data-hx-get=(status) data-hx-trigger=(format!("every {poll_seconds}s"))
             data-hx-target="this" data-hx-swap="outerHTML" {
-            h1 { (tr.t("Your account is being created")) }
-            p { (tr.t("We will mail you as soon as it is ready; you can close this page.")) }
+            (text)
             @if !username.is_empty() {
                 dl.details {
                     dt { (tr.t("Username")) }

@@ -4,8 +4,9 @@ use maud::{Markup, html};
 use secrecy::{ExposeSecret, SecretString};
 use url::Url;
 
+use super::pass::{PassView, first_sign_in, pass_details};
 use crate::i18n::Tr;
-use crate::signup::{LinkError, Provisioned};
+use crate::signup::{LinkError, PassOutcome, Provisioned};
 use crate::web::paths::Links;
 use crate::web::refusal::Refusal;
 
@@ -91,6 +92,9 @@ pub fn created(
     sign_in_url: &Url,
     reset_page: Option<&str>,
 ) -> Markup {
+    if let Some(pass) = &result.pass {
+        return created_with_pass(tr, result, pass, sign_in_url);
+    }
     let host = sign_in_url.host_str().unwrap_or(sign_in_url.as_str());
     html! {
         section.panel.panel--success {
@@ -109,9 +113,32 @@ pub fn created(
     }
 }
 
+/// The account exists and its first sign-in rests on a Temporary Access Pass: username,
+/// the pass (when shown here), when it stops working, and the first sign-in in three steps.
+fn created_with_pass(
+    tr: &Tr,
+    result: &Provisioned,
+    pass: &PassOutcome,
+    sign_in_url: &Url,
+) -> Markup {
+    let view = PassView {
+        shown: pass.shown.as_ref(),
+        expires_at: pass.expires_at,
+        usable_once: pass.usable_once,
+        mailed: result.password_mailed,
+    };
+    html! {
+        section.panel.panel--success {
+            h1 { (tr.t("Your account is ready")) }
+            (pass_details(tr, &result.user_principal_name, view))
+            (first_sign_in(tr, sign_in_url))
+        }
+    }
+}
+
 /// A username to read and type on a phone: it breaks only after a `.` or before the `@`
 /// (each part is kept whole by CSS), and with JavaScript a button copies it.
-fn username_value(tr: &Tr, username: &str, id: Option<&str>) -> Markup {
+pub(super) fn username_value(tr: &Tr, username: &str, id: Option<&str>) -> Markup {
     let mut parts = Vec::new();
     let mut start = 0;
     for (at, c) in username.char_indices() {

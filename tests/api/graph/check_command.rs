@@ -195,3 +195,52 @@ async fn check_says_whether_the_token_allows_password_resets() {
     assert!(with.status.success(), "{}", line(&with));
     assert!(line(&with).starts_with("ok"), "{}", line(&with));
 }
+
+#[tokio::test]
+async fn with_passes_check_fails_on_a_disabled_policy_and_a_missing_permission_saying_the_fix() {
+    // Arrange: passes chosen, the tenant's policy off, the app without the permission.
+    let fake = FakeGraph::start().await;
+    let mut env = super::env(&fake, &[], &[]);
+    env.push(("CREDENTIAL".into(), "temporary_access_pass".into()));
+    env.push(("TAP_LIFETIME_MINUTES".into(), "480".into()));
+    fake.set_roles(&["User.ReadWrite.All", "Policy.Read.All"]);
+
+    // Act
+    let refused = check(env.clone(), &[]).await;
+    fake.enable_passes(60, 480);
+    fake.set_roles(&[
+        "User.ReadWrite.All",
+        "Policy.Read.All",
+        "UserAuthenticationMethod.ReadWrite.All",
+    ]);
+    let allowed = check(env, &[]).await;
+
+    // Assert
+    let stdout = String::from_utf8_lossy(&refused.stdout);
+    assert!(!refused.status.success(), "{stdout}");
+    let line = |name: &str| {
+        stdout
+            .lines()
+            .find(|line| line.contains(name))
+            .unwrap_or_else(|| panic!("no line about {name}: {stdout}"))
+            .to_owned()
+    };
+    let policy = line("Temporary Access Pass policy");
+    assert!(
+        policy.starts_with("FAIL") && policy.contains("enable it in the Entra admin centre"),
+        "{policy}"
+    );
+    let permission = line("Graph pass permission");
+    assert!(
+        permission.starts_with("FAIL")
+            && permission.contains("UserAuthenticationMethod.ReadWrite.All")
+            && permission.contains("grant admin consent"),
+        "{permission}"
+    );
+    let stdout = String::from_utf8_lossy(&allowed.stdout);
+    assert!(allowed.status.success(), "{stdout}");
+    assert!(
+        stdout.contains("480 minutes, within the policy's 60–480 minutes"),
+        "{stdout}"
+    );
+}

@@ -223,7 +223,9 @@ async fn pkcs1_and_pkcs8_keys_and_every_thumbprint_spelling_get_a_token() {
         }
         let graph = client(&settings, Duration::from_secs(5));
 
-        let checks = graph.check(false).await;
+        let checks = graph
+            .check(ms365_accountcreator::graph::check::Needs::default())
+            .await;
 
         assert!(checks[0].ok, "{key} {thumbprint:?}: {}", checks[0]);
     }
@@ -269,7 +271,8 @@ async fn check_reports_the_token_each_sku_and_each_group() {
         &[free.clone(), full.clone(), unknown.clone()],
     );
 
-    let results = ms365_accountcreator::graph::check(&settings, false).await;
+    let needs = ms365_accountcreator::graph::check::Needs::default();
+    let results = ms365_accountcreator::graph::check(&settings, needs).await;
 
     let lines: Vec<(bool, String)> = results.iter().map(|r| (r.ok, r.to_string())).collect();
     let expect = [
@@ -277,8 +280,15 @@ async fn check_reports_the_token_each_sku_and_each_group() {
         (true, "matches the private key"),
         (true, "Graph token"),
         (true, "the token carries User.ReadWrite.All"),
-        (true, "STUDENT: 10 of 10 licences free"),
-        (false, "FACULTY: 0 of 0 licences free"),
+        (
+            true,
+            "the token carries UserAuthenticationMethod.ReadWrite.All",
+        ),
+        (true, "STUDENT: 10 prepaid, 0 consumed, 10 free"),
+        (
+            false,
+            "FACULTY: 0 prepaid, 0 consumed, 0 free; new sign-ups wait",
+        ),
         (false, "no subscription with this SKU id"),
         (true, "Students"),
         (false, "no group with this object id"),
@@ -291,7 +301,7 @@ async fn check_reports_the_token_each_sku_and_each_group() {
 
     let mut wrong = settings.clone();
     wrong.privkey_path = fixture("graph-wrong-key.pem").into();
-    let results = ms365_accountcreator::graph::check(&wrong, false).await;
+    let results = ms365_accountcreator::graph::check(&wrong, needs).await;
     assert!(
         !results[1].ok
             && results[1]

@@ -8,6 +8,7 @@
 
 mod directory;
 mod members;
+pub mod passes;
 pub mod token;
 mod users;
 
@@ -40,6 +41,10 @@ pub enum Endpoint {
     GetGroup,
     /// `POST /users/{id}/checkMemberGroups` (the operator sign-in's overage path).
     CheckMemberGroups,
+    /// `POST /users/{id}/authentication/temporaryAccessPassMethods`.
+    CreatePass,
+    /// `GET /policies/authenticationMethodsPolicy/authenticationMethodConfigurations/TemporaryAccessPass`.
+    PassPolicy,
 }
 
 /// A user as the fake directory holds it; `payload` is the create request as received.
@@ -61,6 +66,10 @@ pub struct FakeUser {
     pub created_at: u64,
     /// `onPremisesExtensionAttributes` that hold a value (`extensionAttribute15` → …).
     pub extension_attributes: BTreeMap<String, String>,
+    /// The user's Temporary Access Pass (the latest: a new one replaces it).
+    pub pass: Option<passes::FakePass>,
+    /// Temporary Access Passes made for this user so far.
+    pub passes_made: usize,
     /// Requests about this user that still 404 (replication lag).
     lag: usize,
 }
@@ -135,6 +144,8 @@ struct State {
     /// Password changes refused with 403 (`None`: all of them), as Graph refuses an app
     /// without the permission, or any app for a user holding an administrator role.
     forbidden_passwords: Option<Option<String>>,
+    /// The tenant's Temporary Access Pass policy.
+    pass_policy: passes::PassPolicy,
 }
 
 /// An HTTP answer before it becomes a poem response.
@@ -281,10 +292,13 @@ impl FakeGraph {
                 "User.ReadWrite.All",
                 "GroupMember.ReadWrite.All",
                 "Organization.Read.All",
+                "UserAuthenticationMethod.ReadWrite.All",
+                "Policy.Read.All",
             ]
             .map(str::to_owned)
             .to_vec(),
             forbidden_passwords: None,
+            pass_policy: passes::PassPolicy::default(),
         }));
         let shared = state.clone();
         let app = poem::endpoint::make(move |req: Request| {
@@ -342,6 +356,7 @@ impl FakeGraph {
         id
     }
 
+    /// Sets a SKU's prepaid units (an administrator buys or cancels seats).
     pub fn set_sku_units(&self, sku: &str, enabled: i64) {
         let mut state = self.state();
         let sku = state.skus.iter_mut().find(|s| s.id == sku).expect("a SKU");
@@ -512,6 +527,25 @@ impl FakeGraph {
         self.state().roles = roles.iter().map(|role| (*role).to_owned()).collect();
     }
 
+    /// Turns the tenant's Temporary Access Pass policy on for all users, with lifetimes
+    /// from `min` to `max` minutes.
+    pub fn enable_passes(&self, min: u32, max: u32) {
+        let mut state = self.state();
+        state.pass_policy.enabled = true;
+        state.pass_policy.min_minutes = min;
+        state.pass_policy.max_minutes = max;
+    }
+
+    /// Turns the tenant's Temporary Access Pass policy off (as Entra ships it).
+    pub fn disable_passes(&self) {
+        self.state().pass_policy.enabled = false;
+    }
+
+    /// The Temporary Access Pass `upn` signs in with now, if any.
+    pub fn pass_of(&self, upn: &str) -> Option<passes::FakePass> {
+        self.user(upn).and_then(|user| user.pass)
+    }
+
     /// Every password change is refused with Graph's 403 (the app lacks the permission).
     pub fn forbid_password_changes(&self) {
         self.state().forbidden_passwords = Some(None);
@@ -622,12 +656,14 @@ impl State {
             extension_attributes: BTreeMap::new(),
             payload,
             licences: Vec::new(),
+            pass: None,
+            passes_made: 0,
             lag: 0,
         });
         id
     }
 
-    fn user_mut(&mut self, id: &str) -> &mut FakeUser {
+    pub(crate) fn user_mut(&mut self, id: &str) -> &mut FakeUser {
         self.users
             .iter_mut()
             .find(|u| u.id == id)
@@ -681,7 +717,7 @@ impl State {
     /// Counts a write against the budget, or answers 429 when it has no room for it.
     fn over_budget(&mut self, endpoint: Endpoint, body: &[u8]) -> Option<Reply> {
         let cost = match endpoint {
-            Endpoint::CreateUser | Endpoint::UpdateUser => 1,
+            Endpoint::CreateUser | Endpoint::UpdateUser | Endpoint::CreatePass => 1,
             Endpoint::Batch => serde_json::from_slice::<Value>(body)
                 .ok()
                 .and_then(|batch| batch["requests"].as_array().map(Vec::len))
@@ -774,6 +810,18 @@ fn classify(method: &poem::http::Method, path: &str) -> Option<Endpoint> {
         ("GET", ["subscribedSkus"]) => Some(Endpoint::SubscribedSkus),
         ("GET", ["groups", _]) => Some(Endpoint::GetGroup),
         ("POST", ["users", _, "checkMemberGroups"]) => Some(Endpoint::CheckMemberGroups),
+        ("POST", ["users", _, "authentication", "temporaryAccessPassMethods"]) => {
+            Some(Endpoint::CreatePass)
+        }
+        (
+            "GET",
+            [
+                "policies",
+                "authenticationMethodsPolicy",
+                "authenticationMethodConfigurations",
+                "TemporaryAccessPass",
+            ],
+        ) => Some(Endpoint::PassPolicy),
         _ => None,
     }
 }

@@ -6,8 +6,8 @@ use std::sync::Mutex;
 use std::sync::atomic::{AtomicUsize, Ordering};
 
 use ms365_accountcreator::directory::{
-    Directory, DirectoryError, DirectoryUser, GrantOutcome, Grants, MailboxTag, NameQuery, NewUser,
-    SimulatedDirectory,
+    Directory, DirectoryError, DirectoryUser, GrantOutcome, Grants, LicenceSeats, MailboxTag,
+    NameQuery, NewUser, PassRequest, SimulatedDirectory, TemporaryAccessPass,
 };
 use ms365_accountcreator::domain::MailNickname;
 use secrecy::SecretString;
@@ -25,6 +25,8 @@ pub enum Op {
     SetPassword,
     /// A new temporary password: Graph's 403 (no permission, or an administrator).
     SetPasswordForbidden,
+    /// A Temporary Access Pass: Graph busy.
+    Pass,
 }
 
 #[derive(Debug)]
@@ -35,6 +37,8 @@ pub struct FlakyDirectory {
     pub grants: AtomicUsize,
     /// New temporary passwords set after the create (a resumed delivery).
     pub password_sets: AtomicUsize,
+    /// Temporary Access Passes made.
+    pub passes: AtomicUsize,
     /// Slows every create down, so concurrent confirms overlap.
     pub create_delay: std::time::Duration,
 }
@@ -51,6 +55,7 @@ impl FlakyDirectory {
             creates: AtomicUsize::new(0),
             grants: AtomicUsize::new(0),
             password_sets: AtomicUsize::new(0),
+            passes: AtomicUsize::new(0),
             create_delay,
         })
     }
@@ -149,5 +154,27 @@ impl Directory for FlakyDirectory {
 
     async fn set_tag(&self, object_id: &str, tag: &MailboxTag) -> Result<(), DirectoryError> {
         self.inner.set_tag(object_id, tag).await
+    }
+
+    async fn create_temporary_access_pass(
+        &self,
+        object_id: &str,
+        request: &PassRequest,
+    ) -> Result<TemporaryAccessPass, DirectoryError> {
+        if self.take(Op::Pass) {
+            return Err(injected());
+        }
+        self.passes.fetch_add(1, Ordering::SeqCst);
+        self.inner
+            .create_temporary_access_pass(object_id, request)
+            .await
+    }
+
+    fn licence_skus(&self) -> &[String] {
+        self.inner.licence_skus()
+    }
+
+    async fn licence_seats(&self, skus: &[String]) -> Result<Vec<LicenceSeats>, DirectoryError> {
+        self.inner.licence_seats(skus).await
     }
 }

@@ -33,11 +33,13 @@ pub fn handle(state: &mut State, endpoint: Endpoint, request: Request<'_>) -> Re
         Endpoint::SubscribedSkus => subscribed_skus(state),
         Endpoint::GetGroup => get_group(state, &last_segment),
         Endpoint::CheckMemberGroups => super::members::check(state, path, body),
+        Endpoint::CreatePass => super::passes::create(state, path, body),
+        Endpoint::PassPolicy => super::passes::policy(state),
         Endpoint::Token => unreachable!("the token endpoint is not Graph"),
     }
 }
 
-fn not_found(id: &str) -> Reply {
+pub(super) fn not_found(id: &str) -> Reply {
     graph_error(
         404,
         "Request_ResourceNotFound",
@@ -75,7 +77,7 @@ fn percent_decode(raw: &str) -> String {
 }
 
 /// The user with this id or UPN, unless replication lag hides it from this request.
-fn visible_user<'a>(state: &'a mut State, key: &str) -> Option<&'a mut FakeUser> {
+pub(super) fn visible_user<'a>(state: &'a mut State, key: &str) -> Option<&'a mut FakeUser> {
     let user = state
         .users
         .iter_mut()
