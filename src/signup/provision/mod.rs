@@ -76,6 +76,14 @@ impl Provisioning {
         self.context.now()
     }
 
+    /// The licence seats of `skus` as the directory counts them (the console's overview).
+    pub async fn licence_seats(
+        &self,
+        skus: &[String],
+    ) -> Result<Vec<crate::directory::LicenceSeats>, crate::directory::DirectoryError> {
+        self.directory.licence_seats(skus).await
+    }
+
     /// Whether the result page shows the temporary password (`PASSWORD_DELIVERY`).
     pub fn password_on_page(&self) -> bool {
         self.settings.password_delivery.on_page()
