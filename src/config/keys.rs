@@ -93,7 +93,7 @@ pub const KEYS: &[Key] = &[
     key("MAIL_SERVER_CA_FILE", Str, "", "Extra trusted root certificate (PEM) for the SMTP server."),
     key("METRICS_ENABLED", Bool, "false", "Serve Prometheus metrics at `/metrics`."),
     key("METRICS_BIND", Str, "", "Serve `/metrics` on this separate address instead of `BIND`."),
-    key("ADMIN_ENABLED", Bool, "false", "The operator console at `/admin` (coming): operators sign in with Microsoft, through the same app registration (see [Operator console](#operator-console-coming)). Off: no console page exists."),
+    key("ADMIN_ENABLED", Bool, "false", "The operator console at `/admin`: operators sign in with Microsoft, through the same app registration (see [Operator console](#operator-console)). Off: no console page exists (404). Outside DEBUG it needs the Graph connection."),
     key("ADMIN_GROUP_IDS", List, "[]", "Object ids of the Entra groups whose members may use the console (1 to 20; members of nested groups count too). Required when `ADMIN_ENABLED` is on."),
 ];
 
