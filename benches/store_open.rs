@@ -35,6 +35,7 @@ async fn fill(path: &Path, count: usize) {
             expires_at: u64::MAX / 2,
             consent_email_at: 1_000,
             consent_name_at: 1_000,
+            voucher: None,
         };
         store.insert_pending(&signup).await.expect("insert");
         store

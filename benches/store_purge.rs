@@ -59,6 +59,7 @@ async fn run() {
             expires_at: 2_000,
             consent_email_at: 1_000,
             consent_name_at: 1_000,
+            voucher: None,
         };
         store.insert_pending(&signup).await.expect("insert");
     }

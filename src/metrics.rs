@@ -23,6 +23,11 @@ struct SignupLabels {
 }
 
 #[derive(Clone, Debug, Hash, PartialEq, Eq, EncodeLabelSet)]
+struct VoucherLabels {
+    voucher: String,
+}
+
+#[derive(Clone, Debug, Hash, PartialEq, Eq, EncodeLabelSet)]
 struct ResetLabels {
     outcome: &'static str,
 }
@@ -62,6 +67,7 @@ struct Inner {
 struct FlowMetrics {
     rate_limited: Family<LimitLabels, Counter>,
     signups: Family<SignupLabels, Counter>,
+    voucher_accounts: Family<VoucherLabels, Counter>,
     password_resets: Family<ResetLabels, Counter>,
     mails: Family<MailLabels, Counter>,
     pending: Gauge,
@@ -93,6 +99,12 @@ impl FlowMetrics {
                 registry,
                 "signups",
                 "Sign-ups by outcome (started, verified, created, failed with a reason)",
+                Family::default(),
+            ),
+            voucher_accounts: registered(
+                registry,
+                "voucher_accounts",
+                "Accounts created with a voucher, by the voucher's name",
                 Family::default(),
             ),
             password_resets: registered(
@@ -284,6 +296,15 @@ impl Metrics {
             },
         };
         self.0.flow.signups.get_or_create(&labels).inc();
+    }
+
+    /// An account created with the voucher named `name` (its name for operators, never
+    /// its code).
+    pub fn voucher_account(&self, name: &str) {
+        let labels = VoucherLabels {
+            voucher: name.to_owned(),
+        };
+        self.0.flow.voucher_accounts.get_or_create(&labels).inc();
     }
 
     pub fn password_reset(&self, outcome: ResetOutcome) {

@@ -6,8 +6,10 @@
 use clap::Args;
 
 use crate::config::Settings;
-use crate::graph::check::CheckResult;
+use crate::domain::VoucherRefusal;
+use crate::graph::check::{CheckResult, GrantOwner};
 use crate::mail::SmtpMailer;
+use crate::store::{Store, Voucher};
 
 #[derive(Debug, Args)]
 pub struct CheckArgs {
@@ -38,7 +40,8 @@ pub async fn run(args: CheckArgs, settings: anyhow::Result<Settings>) -> anyhow:
         secret("JWT_SECRET_KEY", &settings.jwt_secret_key),
         secret("MAILBOX_TAG_SECRET", &settings.mailbox_tag_secret),
     ];
-    results.push(match crate::startup::open_store(settings).await {
+    let store = crate::startup::open_store(settings).await;
+    results.push(match &store {
         Ok(store) if settings.database_url.is_some() => {
             CheckResult::pass("store", format!("{} answers", store.describe()))
         }
@@ -48,6 +51,11 @@ pub async fn run(args: CheckArgs, settings: anyhow::Result<Settings>) -> anyhow:
         ),
         Err(err) => CheckResult::fail("store", format!("{err:#}")),
     });
+    let vouchers = match &store {
+        Ok(store) => live_vouchers(store, &mut results).await,
+        Err(_) => Vec::new(),
+    };
+    drop(store);
     if settings.debug_dont_connect_to_api {
         results.push(CheckResult::pass(
             "Microsoft Graph",
@@ -58,7 +66,21 @@ pub async fn run(args: CheckArgs, settings: anyhow::Result<Settings>) -> anyhow:
             password_reset: settings.password_reset_ttl.is_some(),
             pass: settings.credential.temporary_access_pass(),
         };
-        results.extend(crate::graph::check::check(&settings.graph, needs).await);
+        let names: Vec<String> = vouchers
+            .iter()
+            .map(|voucher| format!("voucher {}", voucher.terms.name))
+            .collect();
+        let owners: Vec<GrantOwner<'_>> = vouchers
+            .iter()
+            .zip(&names)
+            .map(|(voucher, name)| GrantOwner {
+                name,
+                fix: VOUCHER_FIX,
+                licences: voucher.terms.licences.as_deref().unwrap_or_default(),
+                groups: voucher.terms.groups.as_deref().unwrap_or_default(),
+            })
+            .collect();
+        results.extend(crate::graph::check::check(&settings.graph, needs, &owners).await);
     }
     if settings.debug_dont_send_mail {
         results.push(CheckResult::pass(
@@ -69,6 +91,47 @@ pub async fn run(args: CheckArgs, settings: anyhow::Result<Settings>) -> anyhow:
         results.push(smtp(settings).await);
     }
     report(&args, &results)
+}
+
+/// What to do about a voucher naming a SKU or group the tenant lacks: its terms are fixed
+/// once people hold its code.
+const VOUCHER_FIX: &str = "the voucher: `vouchers revoke` it and make another with the right ids";
+
+/// The vouchers that may still admit somebody (not revoked, not expired): their licences
+/// and groups are checked. A voucher record that does not read is a failed check.
+async fn live_vouchers(store: &Store, results: &mut Vec<CheckResult>) -> Vec<Voucher> {
+    let listed = match store.vouchers().await {
+        Ok(listed) => listed,
+        Err(err) => {
+            results.push(CheckResult::fail(
+                "vouchers",
+                format!("cannot list them: {err}"),
+            ));
+            return Vec::new();
+        }
+    };
+    let now = std::time::SystemTime::now()
+        .duration_since(std::time::UNIX_EPOCH)
+        .map_or(0, |d| d.as_secs());
+    let mut live = Vec::new();
+    for voucher in listed {
+        match voucher {
+            Ok(voucher)
+                if !matches!(
+                    voucher.admits(now),
+                    Err(VoucherRefusal::Revoked | VoucherRefusal::Expired)
+                ) =>
+            {
+                live.push(voucher)
+            }
+            Ok(_) => {}
+            Err(err) => results.push(CheckResult::fail(
+                "vouchers",
+                format!("a voucher does not read: {err}; `store verify` says more"),
+            )),
+        }
+    }
+    live
 }
 
 /// Prints the results; fails when any did.

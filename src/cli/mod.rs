@@ -5,6 +5,7 @@ mod check;
 mod emails;
 mod signups;
 mod store;
+mod vouchers;
 
 use anyhow::Context;
 use clap::{Parser, Subcommand};
@@ -46,6 +47,10 @@ enum Command {
     /// The operators' audit log: what was done in the console and by these commands.
     #[command(subcommand)]
     Audit(audit::AuditCommand),
+    /// Vouchers: codes that let a course, guests or staff sign up with their own licences,
+    /// groups, address filter and account end (VOUCHERS).
+    #[command(subcommand)]
+    Vouchers(vouchers::VouchersCommand),
 }
 
 pub async fn run() -> anyhow::Result<()> {
@@ -58,6 +63,7 @@ pub async fn run() -> anyhow::Result<()> {
         Command::Signups(command) => signups::run(command, &load_settings()?).await,
         Command::Store(command) => store::run(command, &load_settings()?).await,
         Command::Audit(command) => audit::run(command, &load_settings()?).await,
+        Command::Vouchers(command) => vouchers::run(command, &load_settings()?).await,
     }
 }
 

@@ -159,6 +159,7 @@ impl Layers {
         }
         layers.apply_env(env)?;
         layers.apply_env_files(env)?;
+        layers.apply_voucher_aliases();
         Ok(layers)
     }
 

@@ -6,6 +6,7 @@ pub mod keys;
 pub mod load;
 mod signup;
 mod tag;
+mod vouchers;
 
 use std::path::PathBuf;
 use std::time::Duration;
@@ -13,7 +14,7 @@ use std::time::Duration;
 use secrecy::{ExposeSecret, SecretString};
 use url::Url;
 
-use crate::domain::{EmailFilter, IpRange, SubaddressSeparator};
+use crate::domain::{EmailFilter, IpRange, SubaddressSeparator, VoucherMode};
 use crate::graph::GraphSettings;
 use crate::mail::MailSettings;
 use crate::signup::PasswordDelivery;
@@ -116,6 +117,7 @@ pub struct Settings {
     pub provision_wait: Duration,
     /// `ADMIN_ENABLED` and `ADMIN_GROUP_IDS`: the operator console, `None` when it is off.
     pub admin: Option<AdminSettings>,
+    pub vouchers: VoucherMode,
 }
 
 impl Settings {
@@ -181,6 +183,7 @@ impl Settings {
                 get.int_in("PROVISION_WAIT_SECONDS", 0, 300)? as u64
             ),
             admin: get.admin(mode)?,
+            vouchers: get.vouchers()?,
         })
     }
 }

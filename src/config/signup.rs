@@ -16,6 +16,7 @@ impl Settings {
                 mails_per_address_per_hour: self.rate_limit_mails_per_address_per_hour,
                 mails_per_hour: self.rate_limit_mails_per_hour,
                 support_email: self.support_email.clone(),
+                vouchers: self.vouchers,
             },
             provision: ProvisionSettings {
                 password_bytes: self.generated_password_bytes,

@@ -12,7 +12,7 @@ use secrecy::SecretString;
 pub use simulated::SimulatedDirectory;
 pub use tag::{MailboxTag, MailboxTagger};
 
-use crate::domain::MailNickname;
+use crate::domain::{DirectoryId, MailNickname};
 
 /// The application roles (Graph application permissions) that let an app set a user's
 /// password (`Directory::set_password`): the narrow one first. `check` looks for them, and
@@ -133,7 +133,15 @@ pub trait Directory: Send + Sync + std::fmt::Debug {
     /// Assigns every configured licence and/or adds the user to every configured group, as
     /// `wanted` says, in as few round trips as possible (Graph: one `$batch`). Each part is
     /// idempotent: a licence already assigned or a membership that exists counts as done.
-    async fn grant(&self, object_id: &str, wanted: Grants) -> GrantOutcome;
+    async fn grant(&self, object_id: &str, wanted: Grants) -> GrantOutcome {
+        self.grant_with(object_id, wanted, OwnGrants::CONFIGURED)
+            .await
+    }
+
+    /// [`Directory::grant`] with `own` licences and groups (a voucher's) instead of the
+    /// configured ones, where it has its own: in the same round trips.
+    async fn grant_with(&self, object_id: &str, wanted: Grants, own: OwnGrants<'_>)
+    -> GrantOutcome;
 
     /// Writes `tag` into the user's tag attribute (one directory write), for users made
     /// before tagging (`emails tag-existing`). Other attributes are left as they are.
@@ -161,6 +169,22 @@ pub trait Directory: Send + Sync + std::fmt::Debug {
 pub struct Grants {
     pub licences: bool,
     pub groups: bool,
+}
+
+/// Licences and groups that replace the configured ones (`GRAPH_API_LICENSE_SKUS`,
+/// `GRAPH_API_GROUPS_FOR_NEW_USERS`) for one user: a voucher's own. `None`: the configured.
+#[derive(Debug, Clone, Copy, Default, PartialEq, Eq)]
+pub struct OwnGrants<'a> {
+    pub licences: Option<&'a [DirectoryId]>,
+    pub groups: Option<&'a [DirectoryId]>,
+}
+
+impl OwnGrants<'_> {
+    /// The configured licences and groups.
+    pub const CONFIGURED: OwnGrants<'static> = OwnGrants {
+        licences: None,
+        groups: None,
+    };
 }
 
 /// The result of each part of [`Directory::grant`]; a part not wanted is `Ok`.

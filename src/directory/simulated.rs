@@ -5,7 +5,7 @@ use secrecy::SecretString;
 
 use super::{
     Directory, DirectoryError, DirectoryUser, FreeName, GrantOutcome, Grants, LicenceSeats,
-    MailboxTag, NameQuery, NewUser, PassRequest, TemporaryAccessPass,
+    MailboxTag, NameQuery, NewUser, OwnGrants, PassRequest, TemporaryAccessPass,
 };
 use crate::domain::MailNickname;
 
@@ -115,11 +115,18 @@ impl Directory for SimulatedDirectory {
         Ok(())
     }
 
-    async fn grant(&self, object_id: &str, wanted: Grants) -> GrantOutcome {
+    async fn grant_with(
+        &self,
+        object_id: &str,
+        wanted: Grants,
+        own: OwnGrants<'_>,
+    ) -> GrantOutcome {
         tracing::info!(
             object_id,
             licences = wanted.licences,
             groups = wanted.groups,
+            own_licences = ?own.licences,
+            own_groups = ?own.groups,
             "simulated directory: would assign licences and groups"
         );
         GrantOutcome {

@@ -2,12 +2,16 @@
 
 mod audit;
 mod credential;
+mod date;
 mod email_address;
 mod email_filter;
 mod ip_range;
 mod mail_nickname;
 mod person_name;
 mod provisioning_step;
+mod voucher;
+mod voucher_code;
+mod voucher_terms;
 
 pub use audit::{
     AuditAction, AuditActor, AuditEntry, AuditSource, ExportedAuditEntry, UnknownAuditAction,
@@ -15,6 +19,7 @@ pub use audit::{
 pub use credential::{
     Credential, SECURITY_INFO_URL, TapLifetime, TapLifetimeError, UnknownCredential,
 };
+pub use date::{Date, DateError};
 pub use email_address::{
     EmailAddress, EmailAddressError, Mailbox, SubaddressSeparator, SubaddressSeparatorError,
 };
@@ -23,3 +28,6 @@ pub use ip_range::{IpRange, IpRangeError};
 pub use mail_nickname::{BrokenNicknameRule, MailNickname, NicknameError};
 pub use person_name::{PersonName, PersonNameError};
 pub use provisioning_step::Step;
+pub use voucher::{DirectoryId, DirectoryIdError, VoucherMode, VoucherModeError, VoucherRefusal};
+pub use voucher_code::{VoucherCode, VoucherCodeError};
+pub use voucher_terms::{AccountEnd, VoucherTerms, VoucherTermsError};

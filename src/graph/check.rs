@@ -3,10 +3,14 @@
 //! Temporary Access Passes — may the app make them and does the tenant's policy allow them.
 //! One result per check, so an operator sees everything wrong at once.
 
+mod owners;
 mod pass;
 
+pub use owners::GrantOwner;
+
 use super::credentials::{Certificate, PrivateKey, Thumbprint};
-use super::types::{Group, SubscribedSkus};
+
+use super::types::{Group, SubscribedSku, SubscribedSkus};
 use super::{GraphClient, GraphSettings, SetupError};
 use crate::directory::{PASSWORD_ROLES, PassRequest};
 
@@ -56,8 +60,14 @@ pub struct Needs {
 
 /// Checks the Graph settings and the tenant: the credential files first (each on its own,
 /// for precise messages), then, with a client, the token, its roles, the SKUs and the
-/// groups, and the pass policy when passes are the credential.
-pub async fn check(settings: &GraphSettings, needs: Needs) -> Vec<CheckResult> {
+/// groups, the pass policy when passes are the credential, and the licences and groups
+/// of each of `owners` (who else names them: each voucher with its own) like the
+/// configured ones.
+pub async fn check(
+    settings: &GraphSettings,
+    needs: Needs,
+    owners: &[GrantOwner<'_>],
+) -> Vec<CheckResult> {
     let mut results = Vec::new();
     let key = match PrivateKey::load(&settings.privkey_path) {
         Ok(key) => {
@@ -114,7 +124,7 @@ pub async fn check(settings: &GraphSettings, needs: Needs) -> Vec<CheckResult> {
         }
     }
     match GraphClient::from_settings(settings) {
-        Ok(client) => results.extend(client.check(needs).await),
+        Ok(client) => results.extend(client.check(needs, owners).await),
         // The credential problems are reported above already.
         Err(SetupError::Credentials(_)) if results.iter().any(|r| !r.ok) => {}
         Err(err) => results.push(CheckResult::fail("Graph settings", err.to_string())),
@@ -123,9 +133,9 @@ pub async fn check(settings: &GraphSettings, needs: Needs) -> Vec<CheckResult> {
 }
 
 impl GraphClient {
-    /// The checks that need the tenant: a token and its roles, the SKUs, the groups, the
-    /// pass policy.
-    pub async fn check(&self, needs: Needs) -> Vec<CheckResult> {
+    /// The checks that need the tenant: a token and its roles, the SKUs, the groups (the
+    /// configured ones, then each owner's), the pass policy.
+    pub async fn check(&self, needs: Needs, owners: &[GrantOwner<'_>]) -> Vec<CheckResult> {
         let deadline = self.deadline();
         let token = match self.auth.token(&self.net, &deadline).await {
             Ok(token) => token,
@@ -148,10 +158,25 @@ impl GraphClient {
         for group in &self.groups {
             results.push(self.check_group(group).await);
         }
+        if !owners.is_empty() {
+            results.extend(self.check_owners(owners).await);
+        }
         results
     }
 
     async fn check_skus(&self) -> Vec<CheckResult> {
+        let skus = match self.subscribed_skus().await {
+            Ok(skus) => skus,
+            Err(failed) => return vec![failed],
+        };
+        self.skus
+            .iter()
+            .map(|wanted| judge_sku(&skus, wanted, "licence SKU", "GRAPH_API_LICENSE_SKUS"))
+            .collect()
+    }
+
+    /// The tenant's subscribed SKUs, or the failed check saying why not.
+    pub(super) async fn subscribed_skus(&self) -> Result<Vec<SubscribedSku>, CheckResult> {
         let deadline = self.deadline();
         let skus = match self.url("subscribedSkus") {
             Ok(url) => self
@@ -160,44 +185,28 @@ impl GraphClient {
                 .and_then(|reply| reply.json::<SubscribedSkus>()),
             Err(err) => Err(err),
         };
-        let skus = match skus {
-            Ok(skus) => skus.value,
-            Err(err) => {
-                return vec![CheckResult::fail(
-                    "licence SKUs",
-                    format!("cannot list the tenant's subscribed SKUs: {err}"),
-                )];
-            }
-        };
-        self.skus
-            .iter()
-            .map(|wanted| {
-                let name = format!("licence SKU {wanted}");
-                match skus.iter().find(|s| s.sku_id.eq_ignore_ascii_case(wanted)) {
-                    None => CheckResult::fail(
-                        name,
-                        "the tenant has no subscription with this SKU id: correct GRAPH_API_LICENSE_SKUS",
-                    ),
-                    Some(sku) => {
-                        let (prepaid, consumed) = (sku.prepaid_units.enabled, sku.consumed_units);
-                        let free = (prepaid - consumed).max(0);
-                        let detail = format!(
-                            "{}: {prepaid} prepaid, {consumed} consumed, {free} free",
-                            sku.sku_part_number
-                        );
-                        if free > 0 {
-                            CheckResult::pass(name, detail)
-                        } else {
-                            CheckResult::fail(name, format!("{detail}; new sign-ups wait in the queue (\"waiting for a licence\") until seats are added in the Microsoft 365 admin centre under Billing → Licenses"))
-                        }
-                    }
-                }
-            })
-            .collect()
+        skus.map(|skus| skus.value).map_err(|err| {
+            CheckResult::fail(
+                "licence SKUs",
+                format!("cannot list the tenant's subscribed SKUs: {err}"),
+            )
+        })
     }
 
     async fn check_group(&self, group: &str) -> CheckResult {
-        let name = format!("group {group}");
+        self.check_named_group(group, "group", "GRAPH_API_GROUPS_FOR_NEW_USERS")
+            .await
+    }
+
+    /// Whether the group `group` exists; the result is named `{label} {group}`, and a
+    /// missing group says to correct `fix`.
+    pub(super) async fn check_named_group(
+        &self,
+        group: &str,
+        label: &str,
+        fix: &str,
+    ) -> CheckResult {
+        let name = format!("{label} {group}");
         let deadline = self.deadline();
         let mut url = match self.url(&format!("groups/{group}")) {
             Ok(url) => url,
@@ -215,7 +224,7 @@ impl GraphClient {
         if reply.status == reqwest::StatusCode::NOT_FOUND {
             return CheckResult::fail(
                 name,
-                "no group with this object id in the tenant: correct GRAPH_API_GROUPS_FOR_NEW_USERS",
+                format!("no group with this object id in the tenant: correct {fix}"),
             );
         }
         match reply.json::<Group>() {
@@ -224,6 +233,41 @@ impl GraphClient {
                 format!("{} ({})", found.display_name.unwrap_or_default(), found.id),
             ),
             Err(err) => CheckResult::fail(name, err.to_string()),
+        }
+    }
+}
+
+/// Whether the tenant has `wanted` among `skus` with a licence free; the result is named
+/// `{label} {wanted}`, and a missing SKU says to correct `fix`.
+pub(super) fn judge_sku(
+    skus: &[SubscribedSku],
+    wanted: &str,
+    label: &str,
+    fix: &str,
+) -> CheckResult {
+    let name = format!("{label} {wanted}");
+    match skus.iter().find(|s| s.sku_id.eq_ignore_ascii_case(wanted)) {
+        None => CheckResult::fail(
+            name,
+            format!("the tenant has no subscription with this SKU id: correct {fix}"),
+        ),
+        Some(sku) => {
+            let (prepaid, consumed) = (sku.prepaid_units.enabled, sku.consumed_units);
+            let free = (prepaid - consumed).max(0);
+            let detail = format!(
+                "{}: {prepaid} prepaid, {consumed} consumed, {free} free",
+                sku.sku_part_number
+            );
+            if free > 0 {
+                CheckResult::pass(name, detail)
+            } else {
+                CheckResult::fail(
+                    name,
+                    format!(
+                        "{detail}; new sign-ups wait in the queue (\"waiting for a licence\") until seats are added in the Microsoft 365 admin centre under Billing → Licenses"
+                    ),
+                )
+            }
         }
     }
 }

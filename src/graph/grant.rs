@@ -17,7 +17,7 @@ use super::error::CallError;
 use super::retry::{Attempt, Deadline, Retrier, Stop, parse_retry_after};
 use super::types::{BatchItem, BatchItemResponse, BatchRequest, BatchResponse};
 use super::{GraphClient, is_guid};
-use crate::directory::{DirectoryError, GrantOutcome, Grants};
+use crate::directory::{DirectoryError, GrantOutcome, Grants, OwnGrants};
 use verdict::{Unfinished, Verdict, judge};
 
 /// Graph's limit of requests in one `$batch`.
@@ -28,16 +28,28 @@ const LICENCES: &str = "licences";
 type Results = HashMap<String, Result<(), CallError>>;
 
 impl GraphClient {
-    /// [`crate::directory::Directory::grant`]: one `$batch` (per 20 requests), nothing at all
-    /// when there is nothing to grant.
-    pub(super) async fn grant_batch(&self, object_id: &str, wanted: Grants) -> GrantOutcome {
+    /// [`crate::directory::Directory::grant_with`]: one `$batch` (per 20 requests), nothing
+    /// at all when there is nothing to grant. `own` licences and groups replace the
+    /// configured ones.
+    pub(super) async fn grant_batch(
+        &self,
+        object_id: &str,
+        wanted: Grants,
+        own: OwnGrants<'_>,
+    ) -> GrantOutcome {
+        let ids = |own: Option<&[crate::domain::DirectoryId]>, configured: &[String]| match own {
+            Some(own) => own.iter().map(|id| id.as_str().to_owned()).collect(),
+            None => configured.to_vec(),
+        };
+        let skus: Vec<String> = ids(own.licences, &self.skus);
+        let groups: Vec<String> = ids(own.groups, &self.groups);
         let mut items = Vec::new();
-        if wanted.licences && !self.skus.is_empty() {
-            items.push(self.licence_item(object_id));
+        if wanted.licences && !skus.is_empty() {
+            items.push(self.licence_item(object_id, &skus));
         }
         if wanted.groups {
             items.extend(
-                self.groups
+                groups
                     .iter()
                     .enumerate()
                     .map(|(i, group)| self.member_item(i, group, object_id)),
@@ -58,7 +70,7 @@ impl GraphClient {
         }
         let mut results = self.run_batch(object_id, items).await;
         let licences = match results.remove(LICENCES) {
-            Some(Err(err)) => Err(self.licence_error(err)),
+            Some(Err(err)) => Err(self.licence_error(err, &skus)),
             _ => Ok(()),
         };
         let mut groups = Ok(());
@@ -82,8 +94,9 @@ impl GraphClient {
     }
 
     /// A refused `assignLicense`: for lack of seats it is [`DirectoryError::NoSeat`] (which
-    /// the kept seat count learns too); anything else is logged as a failure.
-    fn licence_error(&self, err: CallError) -> DirectoryError {
+    /// the kept seat count learns too); anything else is logged as a failure. `skus`: the
+    /// ones asked for (the configured ones, or a voucher's own).
+    fn licence_error(&self, err: CallError, skus: &[String]) -> DirectoryError {
         let (named, said) = match &err {
             CallError::Api(api) => (api.no_seat_left(), api.message.clone()),
             _ => (None, String::new()),
@@ -91,20 +104,19 @@ impl GraphClient {
         let Some(named) = named else {
             return err.into_directory_error("assigning licences");
         };
-        // Graph names the SKU; if it ever does not, the first configured one is meant.
+        // Graph names the SKU; if it ever does not, the first one asked for is meant.
         let sku = named
-            .or_else(|| self.skus.first().map(|sku| sku.to_ascii_lowercase()))
+            .or_else(|| skus.first().map(|sku| sku.to_ascii_lowercase()))
             .unwrap_or_default();
         tracing::info!(sku = %sku, graph = %said, "Graph refused a licence: no free seat left");
         self.seat_cache.taken_up(&sku);
         DirectoryError::NoSeat { sku, said }
     }
 
-    /// `assignLicense` with every configured SKU. Graph answers 200 for a SKU the user
+    /// `assignLicense` with every SKU in `skus`. Graph answers 200 for a SKU the user
     /// already has, so repeating it after a crash is harmless.
-    fn licence_item(&self, object_id: &str) -> BatchItem {
-        let add: Vec<_> = self
-            .skus
+    fn licence_item(&self, object_id: &str, skus: &[String]) -> BatchItem {
+        let add: Vec<_> = skus
             .iter()
             .map(|sku| json!({ "skuId": sku, "disabledPlans": [] }))
             .collect();

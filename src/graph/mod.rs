@@ -38,7 +38,7 @@ pub use tap::{PASS_ROLES, PassPolicy, PolicyTarget};
 
 use crate::directory::{
     Directory, DirectoryError, DirectoryUser, GrantOutcome, Grants, LicenceSeats, MailboxTag,
-    NameQuery, NewUser, PassRequest, TemporaryAccessPass,
+    NameQuery, NewUser, OwnGrants, PassRequest, TemporaryAccessPass,
 };
 use crate::domain::MailNickname;
 use auth::TokenSource;
@@ -250,8 +250,13 @@ impl Directory for GraphClient {
             .map_err(|err| err.into_directory_error("setting a new temporary password"))
     }
 
-    async fn grant(&self, object_id: &str, wanted: Grants) -> GrantOutcome {
-        self.grant_batch(object_id, wanted).await
+    async fn grant_with(
+        &self,
+        object_id: &str,
+        wanted: Grants,
+        own: OwnGrants<'_>,
+    ) -> GrantOutcome {
+        self.grant_batch(object_id, wanted, own).await
     }
 
     async fn set_tag(&self, object_id: &str, tag: &MailboxTag) -> Result<(), DirectoryError> {

@@ -5,7 +5,7 @@ use serde::Deserialize;
 
 use crate::domain::{
     EmailAddressError, EmailFilter, MailNickname, Mailbox, PersonName, PersonNameError,
-    SubaddressSeparator,
+    SubaddressSeparator, VoucherRefusal,
 };
 use crate::i18n::n_;
 
@@ -24,6 +24,9 @@ pub struct SignupForm {
     pub last_name: String,
     #[serde(default)]
     pub lang: Option<String>,
+    /// The voucher's code as typed (`VOUCHERS` optional or required); ignored when off.
+    #[serde(default)]
+    pub voucher: String,
 }
 
 impl SignupForm {
@@ -35,12 +38,15 @@ impl SignupForm {
         first_name: String::new(),
         last_name: String::new(),
         lang: None,
+        voucher: String::new(),
     };
 }
 
 /// A form field, for placing an error next to it.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, PartialOrd, Ord)]
 pub enum Field {
+    /// First: with JavaScript, the voucher is the step before the address.
+    Voucher,
     Email,
     ConsentEmail,
     ConsentName,
@@ -72,6 +78,23 @@ pub enum FieldError {
     NameMixedScripts,
     /// No username can be built from the name (the API's "Name format not supported").
     NameUnsupported,
+    /// `VOUCHERS = required` and none was entered.
+    VoucherMissing,
+    /// No voucher has this code, or it was revoked (the public is not told which).
+    VoucherInvalid,
+    VoucherExpired,
+    VoucherUsedUp,
+}
+
+impl From<VoucherRefusal> for FieldError {
+    fn from(refusal: VoucherRefusal) -> Self {
+        match refusal {
+            VoucherRefusal::Missing => FieldError::VoucherMissing,
+            VoucherRefusal::Unknown | VoucherRefusal::Revoked => FieldError::VoucherInvalid,
+            VoucherRefusal::Expired => FieldError::VoucherExpired,
+            VoucherRefusal::UsedUp => FieldError::VoucherUsedUp,
+        }
+    }
 }
 
 impl FieldError {
@@ -122,6 +145,14 @@ impl FieldError {
             ),
             (FieldError::NameUnsupported, _) => n_(
                 "No username can be made from this name. Please write it in Latin letters, as in your passport.",
+            ),
+            (FieldError::VoucherMissing, _) => n_("Please enter your voucher code."),
+            (FieldError::VoucherInvalid, _) => {
+                n_("This voucher code is not valid. Please check it for typing errors.")
+            }
+            (FieldError::VoucherExpired, _) => n_("This voucher is no longer valid."),
+            (FieldError::VoucherUsedUp, _) => n_(
+                "This voucher has been used up. Please ask whoever gave it to you for another one.",
             ),
         }
     }
@@ -278,6 +309,7 @@ mod tests {
             first_name: first.into(),
             last_name: last.into(),
             lang: None,
+            voucher: String::new(),
         }
     }
 

@@ -6,7 +6,7 @@ use std::time::Duration;
 use url::Url;
 
 use crate::directory::{MailboxTagger, PassRequest};
-use crate::domain::{EmailFilter, SubaddressSeparator};
+use crate::domain::{EmailFilter, SubaddressSeparator, VoucherMode};
 
 /// Every slice, as the configuration gives them.
 #[derive(Debug, Clone)]
@@ -33,6 +33,8 @@ pub struct FlowSettings {
     pub mails_per_hour: u32,
     /// `SUPPORT_EMAIL`.
     pub support_email: String,
+    /// `VOUCHERS`.
+    pub vouchers: VoucherMode,
 }
 
 /// What provisioning (the state machine and the queue worker) needs.

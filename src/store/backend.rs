@@ -20,11 +20,11 @@ use tokio::sync::watch;
 use tokio::time::Instant;
 
 use super::{
-    AuditQuery, BackupRecord, Claim, Finding, Forgotten, Imported, Lease, Listed, Lookup,
-    PendingSignup, Purged, QueueEntry, QueueStats, Registration, RegistryKey, StoreError,
-    UsedResetLink,
+    AuditQuery, BackupRecord, Claim, ClaimVoucher, Finding, Forgotten, Imported, Lease, Listed,
+    Lookup, PendingSignup, Purged, QueueEntry, QueueStats, Registration, RegistryKey, StoreError,
+    UsedResetLink, Voucher,
 };
-use crate::domain::{AuditEntry, Mailbox};
+use crate::domain::{AuditEntry, Mailbox, VoucherCode, VoucherRefusal};
 
 /// Sign-ups waiting for their link (`pending.rs`).
 #[async_trait]
@@ -47,7 +47,28 @@ pub trait PendingStore {
     /// `now`, so a process that dies right after the claim leaves it to a worker. The
     /// mailbox's other pending sign-ups stay until they expire, answering
     /// [`Claim::AddressTaken`].
-    async fn claim(&self, signup_id: &str, nonce: &str, now: u64) -> Result<Claim, StoreError>;
+    /// Takes no voucher use, whatever the sign-up named (see
+    /// [`PendingStore::claim_with_voucher`]).
+    async fn claim(&self, signup_id: &str, nonce: &str, now: u64) -> Result<Claim, StoreError> {
+        let claimed = self
+            .claim_with_voucher(signup_id, nonce, now, ClaimVoucher::Ignore)
+            .await?;
+        // No voucher is looked at, so none refuses.
+        Ok(claimed.unwrap_or(Claim::Unknown))
+    }
+
+    /// [`PendingStore::claim`], taking a use of the voucher `voucher` names in the same
+    /// write: of any number of concurrent claims with one voucher (in any number of
+    /// instances), no more are claimed than it has uses left. When the voucher does not
+    /// admit the sign-up (`Err`), nothing is claimed and the sign-up stays pending, so the
+    /// person may claim it with another voucher.
+    async fn claim_with_voucher(
+        &self,
+        signup_id: &str,
+        nonce: &str,
+        now: u64,
+        voucher: ClaimVoucher<'_>,
+    ) -> Result<Result<Claim, VoucherRefusal>, StoreError>;
 
     /// Every pending sign-up, in id order.
     async fn pending_signups(&self) -> Result<Listed<PendingSignup>, StoreError>;
@@ -197,6 +218,45 @@ pub trait AuditLog {
     async fn audit_entries(&self, query: &AuditQuery) -> Result<Listed<AuditEntry>, StoreError>;
 }
 
+/// Vouchers and their uses (`vouchers.rs`). A use is taken by the claim
+/// ([`PendingStore::claim_with_voucher`]); these give it back and take it again.
+#[async_trait]
+pub trait VoucherStore {
+    /// Stores a new voucher, durably; `false` when a voucher has its code already.
+    async fn create_voucher(&self, voucher: &Voucher) -> Result<bool, StoreError>;
+
+    /// The voucher with `code`.
+    async fn voucher(&self, code: &VoucherCode) -> Result<Option<Voucher>, StoreError>;
+
+    /// Every voucher, in code order.
+    async fn vouchers(&self) -> Result<Listed<Voucher>, StoreError>;
+
+    /// Revokes the voucher with `code`, durably (a second revocation keeps the first
+    /// time); `None` when there is none. Registrations made with it keep their use.
+    async fn revoke_voucher(
+        &self,
+        code: &VoucherCode,
+        now: u64,
+    ) -> Result<Option<Voucher>, StoreError>;
+
+    /// Gives the voucher use of the registration of `email` back, atomically with marking
+    /// it given back in the registration: no account was made from it. `false` when it
+    /// holds none (or gave it back before). [`StoreError::Busy`] while another instance
+    /// provisions the registration.
+    async fn return_voucher_use(&self, email: &RegistryKey) -> Result<bool, StoreError>;
+
+    /// Takes a use of `code` for the registration of `email`, whose use was given back,
+    /// atomically with recording it there (the registration resumes): the registration as
+    /// saved, or why the voucher does not admit it. A registration holding a use already
+    /// is answered as it is.
+    async fn retake_voucher_use(
+        &self,
+        email: &RegistryKey,
+        code: &VoucherCode,
+        now: u64,
+    ) -> Result<Result<Registration, VoucherRefusal>, StoreError>;
+}
+
 /// Mails counted against the hourly limits (`mail_counts.rs`).
 #[async_trait]
 pub trait MailCounts {
@@ -302,6 +362,7 @@ pub trait Backend:
     + QueueStore
     + ResetStore
     + AuditLog
+    + VoucherStore
     + MailCounts
     + WriteBudget
     + Housekeeping
@@ -318,6 +379,7 @@ impl<T> Backend for T where
         + QueueStore
         + ResetStore
         + AuditLog
+        + VoucherStore
         + MailCounts
         + WriteBudget
         + Housekeeping

@@ -34,6 +34,14 @@ pub enum Finding {
     Unreserved { email: RegistryKey, upn: String },
     /// A reservation whose registration is gone, or names another username now.
     StrayReservation { upn: String, email: RegistryKey },
+    /// More registrations hold a use of a voucher than the voucher counts (`used: None`:
+    /// no voucher has the code). Fewer is no damage: a forgotten registration's use stays
+    /// counted. The code is shown redacted.
+    VoucherUses {
+        code: String,
+        used: Option<u32>,
+        held: usize,
+    },
     /// An index or a column that disagrees with the records.
     Index(String),
     /// The database's schema is not the one this program writes.
@@ -54,6 +62,22 @@ impl fmt::Display for Finding {
             Finding::StrayReservation { upn, email } => write!(
                 f,
                 "the username {upn} is reserved for {email}, whose registration does not name it"
+            ),
+            Finding::VoucherUses {
+                code,
+                used: Some(used),
+                held,
+            } => write!(
+                f,
+                "{held} registrations hold a use of the voucher {code}, which counts {used}"
+            ),
+            Finding::VoucherUses {
+                code,
+                used: None,
+                held,
+            } => write!(
+                f,
+                "{held} registrations hold a use of the voucher {code}, which the store does not have"
             ),
             Finding::Index(what) => write!(f, "index: {what}"),
             Finding::Schema(what) => write!(f, "schema: {what}"),

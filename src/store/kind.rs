@@ -21,17 +21,20 @@ pub enum RecordKind {
     Reset,
     /// A line of the operators' audit log ([`AuditEntry`](crate::domain::AuditEntry)).
     Audit,
+    /// A voucher and its uses ([`Voucher`](super::Voucher)).
+    Voucher,
 }
 
 impl RecordKind {
     /// Every kind, in the order reports list them.
-    pub const ALL: [RecordKind; 6] = [
+    pub const ALL: [RecordKind; 7] = [
         RecordKind::Pending,
         RecordKind::Registration,
         RecordKind::Username,
         RecordKind::QueueEntry,
         RecordKind::Reset,
         RecordKind::Audit,
+        RecordKind::Voucher,
     ];
 
     /// The name backups and reports use (`queue_entry`).
@@ -43,6 +46,7 @@ impl RecordKind {
             RecordKind::QueueEntry => "queue_entry",
             RecordKind::Reset => "reset",
             RecordKind::Audit => "audit",
+            RecordKind::Voucher => "voucher",
         }
     }
 }

@@ -7,9 +7,9 @@
 //! and the right to provision (`lease.rs`) —, the backup file's format (`backup/`) and
 //! `store verify` (`verify.rs`, reporting `findings.rs`). `sled/` and
 //! `postgres/` implement the traits, each in files named after them: `pending.rs`,
-//! `registry.rs`, `queue.rs`, `resets.rs`, `audit.rs`, `mail_counts.rs`, `write_budget.rs`,
-//! `housekeeping.rs`, `backup.rs` and `verify.rs`; sled's `integrity.rs` notices a store
-//! rolled back to an older state.
+//! `registry.rs`, `queue.rs`, `resets.rs`, `audit.rs`, `vouchers.rs`, `mail_counts.rs`,
+//! `write_budget.rs`, `housekeeping.rs`, `backup.rs` and `verify.rs`; sled's `integrity.rs`
+//! notices a store rolled back to an older state.
 //!
 //! Adding a method: declare it on the trait of its record kind, with its documentation,
 //! and implement it in both backends' files of that name. Callers reach it through
@@ -29,6 +29,7 @@ mod postgres;
 mod records;
 mod sled;
 mod verify;
+mod voucher;
 
 use std::ops::Deref;
 use std::path::Path;
@@ -36,7 +37,7 @@ use std::sync::Arc;
 
 pub use backend::{
     AuditLog, Backend, BackupStore, Durability, Exported, FailureWatch, Housekeeping, MailCounts,
-    PendingStore, QueueStore, RegistryStore, ResetStore, WriteBudget, WriteTurn,
+    PendingStore, QueueStore, RegistryStore, ResetStore, VoucherStore, WriteBudget, WriteTurn,
 };
 pub use backup::{BackupError, Copied};
 pub use error::StoreError;
@@ -49,6 +50,7 @@ pub use records::{
     AuditQuery, BackupRecord, Claim, Forgotten, Imported, Listed, Lookup, PendingSignup, Purged,
     QueueEntry, QueueStats, Registration, Unreadable, UsedResetLink,
 };
+pub use voucher::{ClaimVoucher, Voucher, VoucherUse};
 
 use self::postgres::PgStore;
 use self::sled::SledStore;

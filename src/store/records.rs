@@ -4,8 +4,8 @@
 
 use serde::{Deserialize, Serialize};
 
-use super::{RecordKind, RegistryKey};
-use crate::domain::{AuditAction, AuditEntry, Step};
+use super::{RecordKind, RegistryKey, Voucher, VoucherUse};
+use crate::domain::{AuditAction, AuditEntry, Step, VoucherCode};
 
 /// A sign-up waiting for its address to be verified.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
@@ -22,6 +22,9 @@ pub struct PendingSignup {
     pub expires_at: u64,
     pub consent_email_at: u64,
     pub consent_name_at: u64,
+    /// The voucher the sign-up named (checked at submit; its use is taken at confirm).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub voucher: Option<VoucherCode>,
 }
 
 /// What claiming a pending sign-up found.
@@ -97,11 +100,19 @@ pub struct Registration {
     /// earlier registration this store lost): this one recorded it and created nothing.
     #[serde(default)]
     pub existing_account: bool,
+    /// The voucher it was made with, and what that grants.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub voucher: Option<VoucherUse>,
 }
 
 impl Registration {
-    /// The registration a confirmed sign-up becomes: provisioning starts at its first step.
-    pub(in crate::store) fn claimed(signup: &PendingSignup, now: u64) -> Self {
+    /// The registration a confirmed sign-up becomes, holding a use of `voucher` if one was
+    /// taken: provisioning starts at its first step.
+    pub(in crate::store) fn claimed(
+        signup: &PendingSignup,
+        now: u64,
+        voucher: Option<VoucherUse>,
+    ) -> Self {
         Registration {
             email: signup.email.clone(),
             signup_id: signup.id.clone(),
@@ -120,6 +131,7 @@ impl Registration {
             last_error: None,
             imported: false,
             existing_account: false,
+            voucher,
         }
     }
 
@@ -145,6 +157,7 @@ impl Registration {
             last_error: None,
             imported: true,
             existing_account: false,
+            voucher: None,
         }
     }
 
@@ -233,6 +246,7 @@ pub enum BackupRecord {
     },
     /// A line of the audit log.
     Audit(AuditEntry),
+    Voucher(Voucher),
 }
 
 impl BackupRecord {
@@ -245,6 +259,7 @@ impl BackupRecord {
             BackupRecord::QueueEntry(_) => RecordKind::QueueEntry,
             BackupRecord::Reset { .. } => RecordKind::Reset,
             BackupRecord::Audit(_) => RecordKind::Audit,
+            BackupRecord::Voucher(_) => RecordKind::Voucher,
         }
     }
 
@@ -258,6 +273,7 @@ impl BackupRecord {
             BackupRecord::QueueEntry(entry) => format!("{:020}", entry.seq),
             BackupRecord::Reset { email, .. } => email.to_string(),
             BackupRecord::Audit(entry) => format!("{:020}", entry.seq),
+            BackupRecord::Voucher(voucher) => voucher.code.as_str().to_owned(),
         }
     }
 }

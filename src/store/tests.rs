@@ -80,6 +80,7 @@ macro_rules! both_backends {
 }
 
 mod audit;
+mod vouchers;
 
 both_backends! {
     a_pending_sign_up_can_be_claimed_once,
@@ -127,6 +128,7 @@ pub(super) fn pending(id: &str, email: &str) -> PendingSignup {
         expires_at: 200,
         consent_email_at: 100,
         consent_name_at: 100,
+        voucher: None,
     }
 }
 
@@ -830,8 +832,8 @@ async fn a_healthy_store_verifies_with_its_counts(store: Store) {
     let counts: Vec<usize> = verified.per_kind.unwrap().into_values().collect();
     assert_eq!(
         counts,
-        [1, 2, 1, 1, 0, 0],
-        "pending, registrations, usernames, queue, resets, audit lines"
+        [1, 2, 1, 1, 0, 0, 0],
+        "pending, registrations, usernames, queue, resets, audit lines, vouchers"
     );
 }
 
@@ -1059,6 +1061,21 @@ async fn postgres_two_workers_draining_one_queue_run_each_entry_once() {
     expected.sort();
     assert_eq!(every, expected, "each entry once: {by_one:?} / {by_two:?}");
     assert_eq!(one.queue_stats().await.unwrap(), QueueStats::default());
+}
+
+#[test]
+fn the_newest_migration_is_the_highest_number_not_the_count() {
+    // Numbers are handed to branches in advance, so the list may have gaps (1, 2, 3, 6).
+    let versions: Vec<i32> = postgres::migrations::MIGRATIONS
+        .iter()
+        .map(|(version, _, _)| *version)
+        .collect();
+    assert!(versions.windows(2).all(|w| w[0] < w[1]), "{versions:?}");
+    assert_eq!(
+        postgres::migrations::NEWEST,
+        *versions.last().unwrap(),
+        "{versions:?}"
+    );
 }
 
 #[tokio::test]

@@ -14,6 +14,7 @@ use super::{
     Backend, BackupRecord, Finding, RecordKind, Registration, RegistryKey, Store, StoreError,
     Verified,
 };
+use crate::domain::VoucherCode;
 
 impl Store {
     /// `store verify` of the sled store at `path`: opened as the server opens it, but what
@@ -42,6 +43,7 @@ impl Store {
             .map(Finding::Undecodable)
             .collect();
         findings.extend(cross_references(&exported.records));
+        findings.extend(voucher_uses(&exported.records));
         findings.extend(self.index_findings().await?);
         let mut per_kind: BTreeMap<RecordKind, usize> =
             RecordKind::ALL.iter().map(|kind| (*kind, 0)).collect();
@@ -119,4 +121,32 @@ fn cross_references(records: &[BackupRecord]) -> Vec<Finding> {
         }
     }
     findings
+}
+
+/// Vouchers counting fewer uses than registrations hold of them.
+fn voucher_uses(records: &[BackupRecord]) -> Vec<Finding> {
+    let mut held: BTreeMap<&VoucherCode, usize> = BTreeMap::new();
+    let mut used: HashMap<&VoucherCode, u32> = HashMap::new();
+    for record in records {
+        match record {
+            BackupRecord::Registration(Registration {
+                voucher: Some(taken),
+                ..
+            }) if !taken.returned => *held.entry(&taken.code).or_insert(0) += 1,
+            BackupRecord::Voucher(voucher) => {
+                used.insert(&voucher.code, voucher.used);
+            }
+            _ => {}
+        }
+    }
+    held.into_iter()
+        .filter_map(|(code, held)| {
+            let used = used.get(code).copied();
+            (used.is_none_or(|used| (used as usize) < held)).then(|| Finding::VoucherUses {
+                code: code.redacted(),
+                used,
+                held,
+            })
+        })
+        .collect()
 }

@@ -20,6 +20,7 @@ mod response;
 mod routes;
 mod signup;
 mod verify;
+mod voucher;
 
 use std::sync::Arc;
 
@@ -154,6 +155,9 @@ fn table(state: &AppState) -> Vec<Line> {
         route(paths::HOME_IN).get(signup::index_in),
         route(paths::SIGNUP).get(signup::index).post(signup::submit),
         route(paths::CHECK_EMAIL).post(signup::check_email),
+        route(paths::CHECK_VOUCHER)
+            .post(voucher::check_voucher)
+            .when(state.flow.voucher_mode().is_on()),
         route(paths::VERIFY).get(verify::show).post(verify::confirm),
         route(paths::PASSWORD)
             .get(reset::index)

@@ -8,6 +8,7 @@ pub const HOME: &str = "/";
 pub const HOME_IN: &str = "/{lang}";
 pub const SIGNUP: &str = "/signup";
 pub const CHECK_EMAIL: &str = "/signup/check-email";
+pub const CHECK_VOUCHER: &str = "/signup/check-voucher";
 /// Where a verification link's token follows.
 pub const VERIFY_PREFIX: &str = "/verify/";
 pub const VERIFY: &str = "/verify/{token}";
@@ -18,6 +19,8 @@ pub const PASSWORD_IN: &str = "/{lang}/password";
 /// Where a password reset link's token follows.
 pub const PASSWORD_PREFIX: &str = "/password/";
 pub const PASSWORD_LINK: &str = "/password/{token}";
+/// The query parameter a voucher link carries its code in: `/?voucher=CODE`.
+pub const VOUCHER_QUERY: &str = "voucher";
 /// The query that asks a verification link for its status view.
 pub const STATUS_QUERY: &str = "view=status";
 pub const DEBUG_MAILS: &str = "/debug/mails";
@@ -107,6 +110,14 @@ pub fn absolute(public_url: &url::Url, path: &str) -> url::Url {
     url
 }
 
+/// `{PUBLIC_URL}/?voucher=CODE`: the link a voucher is handed out as (and its QR code
+/// holds). The sign-up page opens with the code filled in.
+pub fn voucher_link(public_url: &url::Url, code: &str) -> url::Url {
+    let mut url = absolute(public_url, HOME);
+    url.query_pairs_mut().append_pair(VOUCHER_QUERY, code);
+    url
+}
+
 /// The language a path names: `/de` and `/de/password` name `de` (if it is a language).
 pub fn lang_in_path(path: &str) -> Option<&str> {
     let code = value_in(PASSWORD_IN, path).or_else(|| value_in(HOME_IN, path))?;
@@ -193,6 +204,10 @@ impl Links {
         self.path(CHECK_EMAIL)
     }
 
+    pub fn check_voucher(&self) -> String {
+        self.path(CHECK_VOUCHER)
+    }
+
     pub fn verify(&self, token: &str) -> String {
         self.path(&fill(VERIFY, token))
     }
@@ -246,6 +261,15 @@ impl Links {
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn a_voucher_link_is_the_home_page_with_the_code_under_public_urls_path() {
+        let base = url::Url::parse("https://signup.example.edu/accounts/").unwrap();
+        assert_eq!(
+            voucher_link(&base, "7KQ4-MX2C-9HPR-TWZE").as_str(),
+            "https://signup.example.edu/accounts/?voucher=7KQ4-MX2C-9HPR-TWZE"
+        );
+    }
 
     #[test]
     fn links_carry_the_prefix() {

@@ -14,7 +14,7 @@ use tracing::Level;
 
 use crate::i18n::{Tr, n_};
 use crate::limits::retry_after_secs;
-use crate::signup::form::Field;
+use crate::signup::form::{Field, FieldError};
 use crate::signup::{
     ConfirmError, FlowError, LinkError, ProvisionError, ResetError, ResetRequestError, SubmitError,
 };
@@ -231,6 +231,7 @@ impl Refusal for ConfirmError {
             ConfirmError::Link(err) => err.status(),
             ConfirmError::Provision(ProvisionError::InProgress) => StatusCode::CONFLICT,
             ConfirmError::Provision(_) | ConfirmError::Store(_) => StatusCode::SERVICE_UNAVAILABLE,
+            ConfirmError::Voucher(_) => StatusCode::CONFLICT,
         }
     }
 
@@ -243,12 +244,17 @@ impl Refusal for ConfirmError {
             ConfirmError::Provision(_) | ConfirmError::Store(_) => tr
                 .t("Something went wrong while creating your account. Nothing is lost: please try again in a few minutes.")
                 .to_owned(),
+            ConfirmError::Voucher(refusal) => tr
+                .t(FieldError::from(*refusal).msgid(Field::Voucher))
+                .to_owned(),
         }
     }
 
     fn log_line(&self) -> Option<(Level, &'static str)> {
         match self {
-            ConfirmError::Link(_) | ConfirmError::Provision(ProvisionError::InProgress) => None,
+            ConfirmError::Link(_)
+            | ConfirmError::Provision(ProvisionError::InProgress)
+            | ConfirmError::Voucher(_) => None,
             ConfirmError::Provision(_) => Some((
                 Level::ERROR,
                 "account creation stopped; confirming again resumes",

@@ -16,7 +16,7 @@ use super::pages::signup::{
 };
 use super::paths::{Links, SwitchTo};
 use super::refusal::{self, CheckFailed, ClientLimited, Refusal};
-use super::{AppState, response};
+use super::{AppState, response, voucher};
 use crate::domain::Mailbox;
 use crate::i18n::{Tr, n_};
 use crate::signup::SubmitError;
@@ -61,6 +61,7 @@ fn empty_view(state: &AppState) -> FormView<'_> {
         email_ok: false,
         general_error: None,
         pattern: state.email_pattern.as_deref(),
+        vouchers: state.flow.voucher_mode(),
     }
 }
 
@@ -114,15 +115,20 @@ impl HomePages {
     }
 }
 
+/// `/`: the stored empty form, or with a voucher's link (`?voucher=CODE`) the form with the
+/// voucher filled in.
 #[handler]
-pub fn index(ctx: &RequestContext, Data(state): Data<&AppState>, req: &Request) -> Response {
-    empty_form(ctx, state, req)
+pub async fn index(ctx: &RequestContext, Data(state): Data<&AppState>, req: &Request) -> Response {
+    match voucher::linked_code(state, req) {
+        Some(code) => voucher::prefilled(ctx, state, code).await,
+        None => empty_form(ctx, state, req),
+    }
 }
 
 /// `/{lang}`: the page in that language (the context took it from the path); other
 /// one-segment paths are not found.
 #[handler]
-pub fn index_in(
+pub async fn index_in(
     ctx: &RequestContext,
     Path(lang): Path<String>,
     Data(state): Data<&AppState>,
@@ -131,7 +137,10 @@ pub fn index_in(
     if state.catalogs.get(&lang).is_none() {
         return Err(poem::Error::from_status(StatusCode::NOT_FOUND));
     }
-    Ok(empty_form(ctx, state, req))
+    Ok(match voucher::linked_code(state, req) {
+        Some(code) => voucher::prefilled(ctx, state, code).await,
+        None => empty_form(ctx, state, req),
+    })
 }
 
 /// Shown when a field arrived damaged (bad `%` escape, not UTF-8): nothing is judged or stored.
@@ -141,8 +150,9 @@ const FORM_DAMAGED: &str = n_(
 /// The inline check's variant of [`FORM_DAMAGED`].
 const ADDRESS_DAMAGED: &str = n_("The address arrived damaged. Please enter it again.");
 
-/// The form again, with the values as entered and what is wrong.
-async fn form_again(
+/// The form again, with the values as entered and what is wrong; the address is judged
+/// and hinted at by the filter of the voucher entered, if it admits the person.
+pub(super) async fn form_again(
     ctx: &RequestContext,
     state: &AppState,
     tr: &Tr,
@@ -151,14 +161,21 @@ async fn form_again(
     general_error: Option<String>,
     status: StatusCode,
 ) -> Response {
+    let voucher = voucher::admitted(state, &values.voucher).await;
+    let filter = state.flow.filter_for(voucher.as_ref());
     let email_ok = errors.get(Field::Email).is_none()
-        && matches!(state.flow.check_email(&values.email).await, Ok(Ok(_)));
+        && matches!(
+            state.flow.check_email_under(&values.email, &filter).await,
+            Ok(Ok(_))
+        );
+    let pattern = voucher::pattern_for(state, voucher.as_ref());
     let view = FormView {
         values,
         errors,
         email_ok,
         general_error,
-        pattern: state.email_pattern.as_deref(),
+        pattern: pattern.as_deref(),
+        vouchers: state.flow.voucher_mode(),
     };
     signup_page(ctx, state, tr, status, &view)
 }
@@ -230,6 +247,9 @@ struct EmailOnly {
     email: String,
     #[serde(default)]
     lang: Option<String>,
+    /// The form's voucher field (HTMX sends the whole form): its filter judges the address.
+    #[serde(default)]
+    voucher: String,
 }
 
 /// The inline check: the status line under the e-mail input.
@@ -274,7 +294,9 @@ pub async fn check_email(
             email_status(&tr, None, false),
         ));
     }
-    let fragment = match state.flow.check_email(&form.email).await {
+    let voucher = voucher::admitted(state, &form.voucher).await;
+    let filter = state.flow.filter_for(voucher.as_ref());
+    let fragment = match state.flow.check_email_under(&form.email, &filter).await {
         Ok(Ok(_)) => email_status(&tr, None, true),
         Ok(Err(error)) => email_status(&tr, Some(error), false),
         Err(err) => {
@@ -304,12 +326,15 @@ async fn checked_form_page(
     let values = SignupForm {
         email: form.email,
         lang: form.lang,
+        voucher: form.voucher,
         ..SignupForm::EMPTY
     };
     let mut errors = FieldErrors::default();
     if !values.email.trim().is_empty() {
+        let voucher = voucher::admitted(state, &values.voucher).await;
+        let filter = state.flow.filter_for(voucher.as_ref());
         // A store failure shows as an address not confirmed, as the HTMX path's 500 would.
-        if let Ok(Err(error)) = state.flow.check_email(&values.email).await {
+        if let Ok(Err(error)) = state.flow.check_email_under(&values.email, &filter).await {
             errors.add(Field::Email, error);
         }
     }

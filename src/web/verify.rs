@@ -178,6 +178,9 @@ fn problem(ctx: &RequestContext, state: &AppState, tr: &Tr, err: LinkError) -> R
 struct ConfirmForm {
     #[serde(default)]
     lang: Option<String>,
+    /// Another voucher, typed when the sign-up's own no longer admitted it.
+    #[serde(default)]
+    voucher: String,
 }
 
 #[handler]
@@ -200,7 +203,7 @@ pub async fn confirm(
     if !plausible_token(&token) {
         return problem(ctx, state, &tr, LinkError::Invalid);
     }
-    match state.flow.confirm(&token).await {
+    match state.flow.confirm(&token, &form.voucher).await {
         // Accepted: the queue finishes it, and a mail follows.
         Ok(Confirmed::Queued) => {
             let username = match state.flow.inspect(&token).await {
@@ -221,6 +224,12 @@ pub async fn confirm(
             response::html(ctx, state, &tr, StatusCode::OK, title, page)
         }
         Err(ConfirmError::Link(err)) => problem(ctx, state, &tr, err),
+        Err(err @ ConfirmError::Voucher(_)) => {
+            let page = verify::voucher_refused(&tr, ctx.links(), &token, &err.message(&tr));
+            let title = tr.t("Your voucher cannot be used");
+            let page = response::html(ctx, state, &tr, err.status(), title, page);
+            refusal::answered(&err, page)
+        }
         // Nothing is lost: confirming again resumes.
         Err(err) => {
             let busy = matches!(err, ConfirmError::Provision(ProvisionError::InProgress));

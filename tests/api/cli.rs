@@ -373,6 +373,11 @@ fn every_command_has_help() {
         vec!["store", "verify", "--help"],
         vec!["audit", "--help"],
         vec!["audit", "export", "--help"],
+        vec!["vouchers", "--help"],
+        vec!["vouchers", "create", "--help"],
+        vec!["vouchers", "list", "--help"],
+        vec!["vouchers", "show", "--help"],
+        vec!["vouchers", "revoke", "--help"],
     ] {
         let out = stdout(&run(dir.path(), &args));
         assert!(out.contains("Usage:"), "{args:?}: {out}");

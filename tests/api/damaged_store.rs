@@ -296,6 +296,7 @@ async fn store_verify_says_what_a_healthy_and_a_damaged_database_holds() {
         expires_at: u64::MAX / 2,
         consent_email_at: 1,
         consent_name_at: 1,
+        voucher: None,
     };
     store.insert_pending(&signup).await.unwrap();
     assert!(matches!(

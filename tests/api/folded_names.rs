@@ -101,6 +101,7 @@ async fn a_sign_up_stored_before_names_were_folded_is_shown_and_created_folded()
                 expires_at: now + 3600,
                 consent_email_at: now,
                 consent_name_at: now,
+                voucher: None,
             })
             .await
             .unwrap();

@@ -118,7 +118,7 @@ fn nickname(first: &str, last: &str) -> MailNickname {
 }
 
 /// Ada Lovelace created under her first username: where most client tests start.
-async fn created_user(graph: &GraphClient) -> Result<DirectoryUser, DirectoryError> {
+pub(crate) async fn created_user(graph: &GraphClient) -> Result<DirectoryUser, DirectoryError> {
     let nick = nickname("Ada", "Lovelace");
     graph
         .create_user(&new_user(

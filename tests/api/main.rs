@@ -35,3 +35,4 @@ mod shared_store;
 mod signup_form;
 mod slow_clients;
 mod smtp_mail;
+mod vouchers;

@@ -219,6 +219,7 @@ async fn a_run_whose_registration_has_no_mailbox_logs_and_counts_the_mail_it_can
         expires_at: u64::MAX / 2,
         consent_email_at: 1,
         consent_name_at: 1,
+        voucher: None,
     };
     store.insert_pending(&signup).await.unwrap();
     store.close().await.unwrap();

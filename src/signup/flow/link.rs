@@ -2,7 +2,7 @@
 //! confirm button, which claims the address and hands the registration to provisioning.
 
 use super::Flow;
-use crate::domain::{PersonName, Step};
+use crate::domain::{PersonName, Step, VoucherCode, VoucherRefusal};
 use crate::metrics::SignupOutcome;
 use crate::signup::links::LinkError;
 use crate::signup::provision::{ConfirmError, Confirmed, Provisioned};
@@ -110,20 +110,38 @@ impl Flow {
     /// The confirm button: claims the address and queues the account's provisioning (or
     /// resumes an earlier attempt at the step that failed), waiting for it up to
     /// `PROVISION_WAIT_SECONDS`.
-    pub async fn confirm(&self, token: &str) -> Result<Confirmed, ConfirmError> {
+    /// `instead`: a voucher typed on the page when the sign-up's own no longer admits it
+    /// (empty: the sign-up's own). The voucher's use is taken with the claim, atomically.
+    pub async fn confirm(&self, token: &str, instead: &str) -> Result<Confirmed, ConfirmError> {
         let claims = self.open(token)?;
-        let claim = self
+        let instead = match instead.trim() {
+            "" => None,
+            typed => Some(
+                VoucherCode::parse(typed)
+                    .map_err(|_| ConfirmError::Voucher(VoucherRefusal::Unknown))?,
+            ),
+        };
+        let claimed = self
             .context
             .store
-            .claim(&claims.signup_id, &claims.nonce, self.now())
+            .claim_with_voucher(
+                &claims.signup_id,
+                &claims.nonce,
+                self.now(),
+                self.claim_voucher(instead.as_ref()),
+            )
             .await?;
+        let claim = claimed.map_err(|refusal| {
+            tracing::info!(signup = %claims.signup_id, %refusal, "the voucher refused the confirm");
+            ConfirmError::Voucher(refusal)
+        })?;
         let registration = match claim {
             Claim::Claimed(registration) => {
                 self.context.metrics.signup(SignupOutcome::Verified);
                 tracing::info!(signup = %registration.signup_id, "address claimed");
                 registration
             }
-            Claim::Resume(registration) => registration,
+            Claim::Resume(registration) => self.retaken(registration, instead.as_ref()).await?,
             // Pressed again after the mailbox's account was found: the same answer.
             Claim::AlreadyDone(registration) if registration.existing_account => {
                 return Ok(Confirmed::Ready(Provisioned::existing(&registration)));
@@ -134,6 +152,26 @@ impl Flow {
             Claim::Expired => return Err(LinkError::Expired.into()),
         };
         self.provisioning.queue_and_wait(&registration).await
+    }
+}
+
+impl Flow {
+    /// A resumed registration whose voucher use was given back (no account came of it)
+    /// takes a use again before it goes on: of `instead` if typed, else of its own voucher.
+    async fn retaken(
+        &self,
+        registration: Registration,
+        instead: Option<&VoucherCode>,
+    ) -> Result<Registration, ConfirmError> {
+        let Some(held) = registration.voucher.as_ref().filter(|held| held.returned) else {
+            return Ok(registration);
+        };
+        let code = instead.unwrap_or(&held.code);
+        self.context
+            .store
+            .retake_voucher_use(&registration.email, code, self.now())
+            .await?
+            .map_err(ConfirmError::Voucher)
     }
 }
 

@@ -4,6 +4,7 @@
 
 mod link;
 mod submit;
+mod voucher;
 
 use std::sync::Arc;
 use std::time::Duration;
@@ -11,7 +12,7 @@ use std::time::Duration;
 use super::caps::MailCaps;
 use super::form::{self, FieldError, FieldErrors};
 use super::{Context, FlowSettings, Links, Provisioning};
-use crate::domain::Mailbox;
+use crate::domain::{EmailFilter, Mailbox};
 use crate::mail::MailError;
 use crate::store::StoreError;
 pub use link::LinkState;
@@ -96,7 +97,16 @@ impl Flow {
 
     /// The inline check: syntax, filter and whether the mailbox is used already.
     pub async fn check_email(&self, raw: &str) -> Result<Result<Mailbox, FieldError>, FlowError> {
-        let email = match form::check_email(raw, &self.settings.filter, self.settings.separator) {
+        self.check_email_under(raw, &self.settings.filter).await
+    }
+
+    /// [`Flow::check_email`] with `filter` (a voucher's, see [`Flow::filter_for`]).
+    pub async fn check_email_under(
+        &self,
+        raw: &str,
+        filter: &EmailFilter,
+    ) -> Result<Result<Mailbox, FieldError>, FlowError> {
+        let email = match form::check_email(raw, filter, self.settings.separator) {
             Ok(email) => email,
             Err(err) => return Ok(Err(err)),
         };

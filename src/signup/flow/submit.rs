@@ -11,7 +11,7 @@ use crate::mail::verification_mail;
 use crate::metrics::SignupOutcome;
 use crate::signup::caps::Capped;
 use crate::signup::form::{Field, FieldError, FieldErrors, SignupForm, ValidSignup};
-use crate::store::{PendingSignup, RegistryKey, StoreError};
+use crate::store::{PendingSignup, RegistryKey, StoreError, Voucher};
 
 /// The mailbox has its account already.
 fn already_used() -> SubmitError {
@@ -25,9 +25,7 @@ impl Flow {
     /// ones, which keep working) and sends the verification mail to that mailbox in `tr`'s
     /// language. Returns the mailbox.
     pub async fn submit(&self, form: &SignupForm, tr: &Tr) -> Result<Mailbox, SubmitError> {
-        let valid = form
-            .validate(&self.settings.filter, self.settings.separator)
-            .map_err(SubmitError::Invalid)?;
+        let (valid, voucher) = self.checked(form).await?;
         let store = &self.context.store;
         if store
             .is_registered(&valid.email)
@@ -38,7 +36,8 @@ impl Flow {
         }
         let now = self.now();
         self.count_mail(&valid.email, now).await?;
-        let pending = self.pending(&valid, tr, now)?;
+        let mut pending = self.pending(&valid, tr, now)?;
+        pending.voucher = voucher.map(|voucher| voucher.code);
         match store.insert_pending(&pending).await {
             Err(StoreError::AlreadyRegistered) => return Err(already_used()),
             other => other.map_err(FlowError::from)?,
@@ -64,6 +63,27 @@ impl Flow {
         self.context.metrics.signup(SignupOutcome::Started);
         tracing::info!(signup = %pending.id, "verification mail sent");
         Ok(valid.email)
+    }
+
+    /// Every check that needs no mail: the voucher (in the store), then the form with the
+    /// voucher's address filter; all errors at once.
+    async fn checked(
+        &self,
+        form: &SignupForm,
+    ) -> Result<(ValidSignup, Option<Voucher>), SubmitError> {
+        let voucher = self.check_voucher(&form.voucher).await?;
+        let filter = self.filter_for(voucher.as_ref().ok().and_then(Option::as_ref));
+        let valid = form.validate(&filter, self.settings.separator);
+        match (valid, voucher) {
+            (Ok(valid), Ok(voucher)) => Ok((valid, voucher)),
+            (valid, voucher) => {
+                let mut errors = valid.err().unwrap_or_default();
+                if let Err(error) = voucher {
+                    errors.add(Field::Voucher, error);
+                }
+                Err(SubmitError::Invalid(errors))
+            }
+        }
     }
 
     /// Counts the verification mail against the caps; a mailbox over its limit is told how
@@ -102,6 +122,7 @@ impl Flow {
             expires_at: now + self.settings.token_ttl.as_secs(),
             consent_email_at: now,
             consent_name_at: now,
+            voucher: None,
         })
     }
 }

@@ -1,6 +1,7 @@
 //! Why provisioning stopped, and why a confirm (or an operator's retry) made no account.
 
 use crate::directory::DirectoryError;
+use crate::domain::VoucherRefusal;
 use crate::mail::MailError;
 use crate::signup::links::LinkError;
 use crate::store::StoreError;
@@ -82,4 +83,8 @@ pub enum ConfirmError {
     Provision(#[from] ProvisionError),
     #[error(transparent)]
     Store(#[from] StoreError),
+    /// The voucher does not admit the sign-up (any more): nothing was claimed; confirming
+    /// with another voucher may.
+    #[error("voucher: {0}")]
+    Voucher(VoucherRefusal),
 }

@@ -16,6 +16,7 @@ mod queue;
 mod run;
 mod steps;
 mod user;
+mod voucher;
 
 use std::collections::{HashMap, HashSet};
 use std::sync::{Arc, Mutex};

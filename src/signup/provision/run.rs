@@ -108,6 +108,8 @@ impl Provisioning {
                 tracing::error!(signup = %registration.signup_id, error = %save_err, "cannot record the failure");
             }
         }
+        self.give_back_voucher(registration, result.as_ref().err())
+            .await;
         result
     }
 

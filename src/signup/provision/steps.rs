@@ -122,7 +122,11 @@ impl Provisioning {
             licences: registration.step == Step::UserCreated,
             groups: true,
         };
-        let outcome = self.directory.grant(object_id(registration)?, wanted).await;
+        let own = super::voucher::own_grants(registration);
+        let outcome = self
+            .directory
+            .grant_with(object_id(registration)?, wanted, own)
+            .await;
         if wanted.licences {
             outcome.licences?;
             self.save_step(registration, Step::LicencesAssigned).await?;
@@ -183,6 +187,9 @@ impl Provisioning {
         }
         if run.finished_now {
             self.context.metrics.signup(SignupOutcome::Created);
+            if let Some(held) = &registration.voucher {
+                self.context.metrics.voucher_account(&held.name);
+            }
         }
         tracing::info!(signup = %registration.signup_id, "account provisioned");
         let (password_on_page, pass) = match run.on_page {

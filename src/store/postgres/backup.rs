@@ -64,6 +64,8 @@ impl BackupStore for PgStore {
             .query("SELECT seq::text, record FROM audit_log", &[])
             .await?;
         records(RecordKind::Audit, audit, &mut exported);
+        let vouchers = tx.query("SELECT code, record FROM vouchers", &[]).await?;
+        records(RecordKind::Voucher, vouchers, &mut exported);
         Ok(exported)
     }
 
@@ -74,7 +76,8 @@ impl BackupStore for PgStore {
             .query_one(
                 "SELECT (SELECT count(*) FROM pending) + (SELECT count(*) FROM registrations)
                     + (SELECT count(*) FROM usernames) + (SELECT count(*) FROM password_resets)
-                    + (SELECT count(*) FROM queue) + (SELECT count(*) FROM audit_log)",
+                    + (SELECT count(*) FROM queue) + (SELECT count(*) FROM audit_log)
+                    + (SELECT count(*) FROM vouchers)",
                 &[],
             )
             .await?;
@@ -111,7 +114,7 @@ impl BackupStore for PgStore {
     }
 }
 
-/// The record of `kind` (pending, registration or audit line) a row holds, as a backup
+/// The record of `kind` (pending, registration, audit line or voucher) a row holds, as a backup
 /// holds it.
 fn record_from(
     kind: RecordKind,
@@ -120,6 +123,7 @@ fn record_from(
     match kind {
         RecordKind::Pending => decode(kind, value).map(BackupRecord::Pending),
         RecordKind::Audit => decode(kind, value).map(BackupRecord::Audit),
+        RecordKind::Voucher => decode(kind, value).map(BackupRecord::Voucher),
         _ => decode(kind, value).map(BackupRecord::Registration),
     }
 }
@@ -168,6 +172,13 @@ async fn insert(tx: &Transaction<'_>, record: &BackupRecord) -> Result<(), Store
             tx.execute(
                 "INSERT INTO password_resets (address, used_through) VALUES ($1, $2)",
                 &[&email.as_str(), &used_through],
+            )
+            .await?
+        }
+        BackupRecord::Voucher(voucher) => {
+            tx.execute(
+                "INSERT INTO vouchers (code, record) VALUES ($1, $2)",
+                &[&voucher.code.as_str(), &json(voucher)],
             )
             .await?
         }

@@ -34,6 +34,11 @@ pub(in crate::store) const MIGRATIONS: &[(i32, &str, &str)] = &[
         include_str!("../../../migrations/0004_audit.sql"),
     ),
     (
+        6,
+        "vouchers",
+        include_str!("../../../migrations/0006_vouchers.sql"),
+    ),
+    (
         7,
         "queue_seat_wait",
         include_str!("../../../migrations/0007_queue_seat_wait.sql"),
@@ -46,7 +51,7 @@ pub(in crate::store) const MIGRATIONS: &[(i32, &str, &str)] = &[
 ];
 
 /// The newest schema version this binary knows (versions may leave gaps).
-const NEWEST: i32 = newest();
+pub(in crate::store) const NEWEST: i32 = newest();
 
 const fn newest() -> i32 {
     let mut newest = 0;

@@ -17,6 +17,8 @@
 //! - one Graph write budget for every instance: a token bucket in one row, taken from by one
 //!   conditional `UPDATE` per Graph request, and a 429's pause in the same row, announced
 //!   with `NOTIFY` (`write_budget.rs`, `pauses.rs`).
+//! - a voucher's uses counted exactly: the claim locks the voucher's row while it takes a
+//!   use, in the transaction that makes the registration (`vouchers.rs`).
 //!
 //! Every query is awaited on the caller's runtime, on a pooled connection (deadpool): no
 //! thread waits for the database.
@@ -33,6 +35,7 @@ mod queue;
 mod registry;
 mod resets;
 mod verify;
+mod vouchers;
 mod write_budget;
 
 use std::sync::Arc;

@@ -4,10 +4,12 @@
 use async_trait::async_trait;
 use tokio_postgres::GenericClient;
 
+use super::vouchers::claimed_use;
 use super::{PgStore, decode, json, lease_secs};
+use crate::domain::VoucherRefusal;
 use crate::store::{
-    Claim, Listed, Lookup, PendingSignup, PendingStore, RecordKind, Registration, RegistryKey,
-    StoreError,
+    Claim, ClaimVoucher, Listed, Lookup, PendingSignup, PendingStore, RecordKind, Registration,
+    RegistryKey, StoreError,
 };
 
 /// What a link whose sign-up is no longer pending finds (as the sled store's).
@@ -90,7 +92,13 @@ impl PendingStore for PgStore {
         })
     }
 
-    async fn claim(&self, signup_id: &str, nonce: &str, now: u64) -> Result<Claim, StoreError> {
+    async fn claim_with_voucher(
+        &self,
+        signup_id: &str,
+        nonce: &str,
+        now: u64,
+        voucher: ClaimVoucher<'_>,
+    ) -> Result<Result<Claim, VoucherRefusal>, StoreError> {
         let mut client = self.pool.get().await?;
         let tx = client.transaction().await?;
         // The claim itself: of any number of concurrent ones, one deletes the row; the
@@ -109,52 +117,32 @@ impl PendingStore for PgStore {
                     &[&signup_id],
                 )
                 .await?;
-            return match row {
-                Some(row) if row.get::<_, String>(0) != nonce => Ok(Claim::Unknown),
-                Some(_) => Ok(Claim::Expired),
-                None => earlier_claim(&*tx, signup_id).await,
-            };
+            return Ok(Ok(match row {
+                Some(row) if row.get::<_, String>(0) != nonce => Claim::Unknown,
+                Some(_) => Claim::Expired,
+                None => earlier_claim(&*tx, signup_id).await?,
+            }));
         };
         let signup: PendingSignup = decode(RecordKind::Pending, taken.get(0))?;
-        let registration = Registration::claimed(&signup, now);
-        // The claimer provisions next: it holds the lease from the start.
-        let inserted = tx
-            .execute(
-                "INSERT INTO registrations (email, signup_id, record, lease_holder, lease_until)
-                 VALUES ($1, $2, $3, $4, now() + make_interval(secs => $5))
-                 ON CONFLICT (email) DO NOTHING",
-                &[
-                    &registration.email.as_str(),
-                    &registration.signup_id,
-                    &json(&registration),
-                    &&*self.holder,
-                    &lease_secs(),
-                ],
-            )
-            .await?;
-        if inserted == 0 {
+        // The voucher's row is locked until the commit: claims with one voucher take their
+        // uses one after the other, across instances. Refused, nothing is claimed.
+        let used = match claimed_use(&*tx, voucher, &signup, now).await? {
+            Ok(used) => used,
+            Err(refusal) => {
+                tx.rollback().await?;
+                return Ok(Err(refusal));
+            }
+        };
+        let registration = Registration::claimed(&signup, now, used);
+        if !self.insert_claimed(&*tx, &registration).await? {
             // Another sign-up of the mailbox was confirmed first; this one stays pending
-            // until it expires, as in the sled store.
+            // until it expires, as in the sled store. The voucher's use goes back with the
+            // rollback.
             tx.rollback().await?;
-            return Ok(Claim::AddressTaken);
+            return Ok(Ok(Claim::AddressTaken));
         }
-        // Queued with the claim, not after it: an instance killed right after the claim
-        // leaves the registration to another's worker instead of to nobody. The confirm's
-        // own enqueue then finds it queued.
-        tx.execute(
-            "INSERT INTO queue (email, signup_id, queued_at, next_attempt_at)
-             VALUES ($1, $2, $3, $3)
-             ON CONFLICT (email) DO UPDATE
-             SET next_attempt_at = least(queue.next_attempt_at, EXCLUDED.next_attempt_at)",
-            &[
-                &registration.email.as_str(),
-                &registration.signup_id,
-                &(now as i64),
-            ],
-        )
-        .await?;
         tx.commit().await?;
-        Ok(Claim::Claimed(registration))
+        Ok(Ok(Claim::Claimed(registration)))
     }
 
     async fn pending_signups(&self) -> Result<Listed<PendingSignup>, StoreError> {
@@ -167,6 +155,48 @@ impl PendingStore for PgStore {
 }
 
 impl PgStore {
+    /// Inserts a claimed registration, leased to this instance (the claimer provisions
+    /// next), and queues it, in `tx`: `false` when the mailbox has a registration already.
+    /// Queued with the claim, not after it: an instance killed right after the claim
+    /// leaves the registration to another's worker instead of to nobody. The confirm's own
+    /// enqueue then finds it queued.
+    async fn insert_claimed(
+        &self,
+        tx: &impl GenericClient,
+        registration: &Registration,
+    ) -> Result<bool, StoreError> {
+        let inserted = tx
+            .execute(
+                "INSERT INTO registrations (email, signup_id, record, lease_holder, lease_until)
+                 VALUES ($1, $2, $3, $4, now() + make_interval(secs => $5))
+                 ON CONFLICT (email) DO NOTHING",
+                &[
+                    &registration.email.as_str(),
+                    &registration.signup_id,
+                    &json(registration),
+                    &&*self.holder,
+                    &lease_secs(),
+                ],
+            )
+            .await?;
+        if inserted == 0 {
+            return Ok(false);
+        }
+        tx.execute(
+            "INSERT INTO queue (email, signup_id, queued_at, next_attempt_at)
+             VALUES ($1, $2, $3, $3)
+             ON CONFLICT (email) DO UPDATE
+             SET next_attempt_at = least(queue.next_attempt_at, EXCLUDED.next_attempt_at)",
+            &[
+                &registration.email.as_str(),
+                &registration.signup_id,
+                &(registration.claimed_at as i64),
+            ],
+        )
+        .await?;
+        Ok(true)
+    }
+
     /// Every record a query selects (as its first column), each decoded on its own.
     pub(super) async fn all<T: serde::de::DeserializeOwned>(
         &self,

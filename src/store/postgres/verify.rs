@@ -33,6 +33,12 @@ const CHECKS: &[(&str, &str)] = &[
             OR record->>'action' IS DISTINCT FROM action
          ORDER BY seq",
     ),
+    (
+        "a voucher's code column differs from its record",
+        "SELECT code FROM vouchers
+         WHERE record->>'code' IS DISTINCT FROM code
+         ORDER BY code COLLATE \"C\"",
+    ),
 ];
 
 /// Every row whose columns and record disagree. Records whose fields are not there (they do

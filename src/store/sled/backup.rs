@@ -25,6 +25,7 @@ impl BackupStore for SledStore {
             (&self.queue, RecordKind::QueueEntry),
             (&self.resets, RecordKind::Reset),
             (&self.audit, RecordKind::Audit),
+            (&self.vouchers, RecordKind::Voucher),
         ];
         for (tree, kind) in trees {
             for entry in tree.iter() {
@@ -83,6 +84,7 @@ impl SledStore {
             &self.queue,
             &self.queue_index,
             &self.audit,
+            &self.vouchers,
         ]
         .iter()
         .map(|tree| tree.len())
@@ -123,6 +125,10 @@ impl SledStore {
             BackupRecord::Audit(entry) => {
                 self.audit.insert(entry.seq.to_be_bytes(), encode(entry))?;
             }
+            BackupRecord::Voucher(voucher) => {
+                self.vouchers
+                    .insert(voucher.code.as_str(), encode(voucher))?;
+            }
         }
         Ok(())
     }
@@ -147,5 +153,6 @@ fn record(kind: RecordKind, key: &[u8], value: &[u8]) -> Result<BackupRecord, St
             used_through: used_through(value)?,
         },
         RecordKind::Audit => BackupRecord::Audit(decode(kind, value)?),
+        RecordKind::Voucher => BackupRecord::Voucher(decode(kind, value)?),
     })
 }

@@ -1,8 +1,8 @@
 //! The sled backend: one process, one directory. This file is the handle — opening,
 //! flushing, watching for failures, the record codec —; what it stores has a file each
-//! (`pending.rs`, `registry.rs`, `queue.rs`, `resets.rs`, `audit.rs`, `housekeeping.rs`,
-//! `backup.rs`, `verify.rs`, and `mail_counts.rs` and `write_budget.rs`, which say that sled
-//! keeps neither mail counts nor the Graph write budget), and
+//! (`pending.rs`, `registry.rs`, `queue.rs`, `resets.rs`, `audit.rs`, `vouchers.rs`,
+//! `housekeeping.rs`, `backup.rs`, `verify.rs`, and `mail_counts.rs` and `write_budget.rs`,
+//! which say that sled keeps neither mail counts nor the Graph write budget), and
 //! `integrity.rs` keeps the generation that tells a rolled-back store from a healthy one.
 //!
 //! Trees: `pending` (id → [`PendingSignup`](crate::store::PendingSignup)),
@@ -11,8 +11,9 @@
 //! mailbox), `usernames` (lower-cased UPN → the mailbox whose registration reserved it),
 //! `password_resets` (mailbox → the newest reset link used), `queue` (big-endian sequence
 //! number → [`QueueEntry`](crate::store::QueueEntry)), `queue_index` (mailbox → its
-//! sequence number) and `audit` (big-endian line number →
-//! [`AuditEntry`](crate::domain::AuditEntry)). sled's default tree holds the readiness probe's scratch key and the
+//! sequence number), `audit` (big-endian line number →
+//! [`AuditEntry`](crate::domain::AuditEntry)) and `vouchers` (code →
+//! [`Voucher`](crate::store::Voucher)). sled's default tree holds the readiness probe's scratch key and the
 //! store's generation.
 
 mod audit;
@@ -28,6 +29,7 @@ mod resets;
 #[cfg(test)]
 mod tests;
 mod verify;
+mod vouchers;
 mod write_budget;
 
 use std::ops::Deref;
@@ -76,6 +78,7 @@ pub struct Handle {
     queue: sled::Tree,
     queue_index: sled::Tree,
     audit: sled::Tree,
+    vouchers: sled::Tree,
 }
 
 /// A store opened for `store verify`: what opening it found wrong, and the store when its
@@ -168,6 +171,7 @@ impl SledStore {
             queue: db.open_tree("queue")?,
             queue_index: db.open_tree("queue_index")?,
             audit: db.open_tree("audit")?,
+            vouchers: db.open_tree("vouchers")?,
             db,
             failure: FailureWatch::default(),
             integrity,

@@ -6,10 +6,12 @@ use sled::Transactional;
 use sled::transaction::{ConflictableTransactionError, TransactionalTree};
 
 use super::queue::queue_in;
+use super::vouchers::claimed_use;
 use super::{SledStore, abort, decode, encode};
+use crate::domain::VoucherRefusal;
 use crate::store::{
-    Claim, Listed, Lookup, PendingSignup, PendingStore, RecordKind, Registration, RegistryKey,
-    StoreError,
+    Claim, ClaimVoucher, Listed, Lookup, PendingSignup, PendingStore, RecordKind, Registration,
+    RegistryKey, StoreError,
 };
 
 #[async_trait]
@@ -66,12 +68,19 @@ impl PendingStore for SledStore {
         Ok(Lookup::Unknown)
     }
 
-    async fn claim(&self, signup_id: &str, nonce: &str, now: u64) -> Result<Claim, StoreError> {
+    async fn claim_with_voucher(
+        &self,
+        signup_id: &str,
+        nonce: &str,
+        now: u64,
+        voucher: ClaimVoucher<'_>,
+    ) -> Result<Result<Claim, VoucherRefusal>, StoreError> {
         self.watching(|| {
             let seq = self.next_queue_seq()?;
             // The claim queues the registration in the same transaction: a process killed
             // between the two would otherwise leave a claimed registration that no worker
-            // knows of, finished only if the person came back.
+            // knows of, finished only if the person came back. The voucher's use is taken
+            // in it too, so a use is counted exactly when a registration is made.
             let trees = (
                 &self.pending,
                 &self.pending_by_email,
@@ -79,30 +88,35 @@ impl PendingStore for SledStore {
                 &self.signups,
                 &self.queue,
                 &self.queue_index,
+                &self.vouchers,
             );
             let claim = trees.transaction(
-                |(pending, by_email, registrations, signups, queue, queue_index)| {
+                |(pending, by_email, registrations, signups, queue, queue_index, vouchers)| {
                     let Some(bytes) = pending.get(signup_id)? else {
-                        return earlier_claim(signups, registrations, signup_id);
+                        return earlier_claim(signups, registrations, signup_id).map(Ok);
                     };
                     let signup: PendingSignup =
                         decode(RecordKind::Pending, &bytes).or_else(abort)?;
                     if signup.nonce != nonce {
-                        return Ok(Claim::Unknown);
+                        return Ok(Ok(Claim::Unknown));
                     }
                     if signup.expires_at <= now {
-                        return Ok(Claim::Expired);
+                        return Ok(Ok(Claim::Expired));
                     }
                     if registrations.get(signup.email.as_bytes())?.is_some() {
-                        return Ok(Claim::AddressTaken);
+                        return Ok(Ok(Claim::AddressTaken));
                     }
-                    let registration = Registration::claimed(&signup, now);
+                    let taken = match claimed_use(vouchers, voucher, &signup, now)? {
+                        Ok(taken) => taken,
+                        Err(refusal) => return Ok(Err(refusal)),
+                    };
+                    let registration = Registration::claimed(&signup, now, taken);
                     registrations.insert(signup.email.as_bytes(), encode(&registration))?;
                     signups.insert(signup.id.as_bytes(), signup.email.as_bytes())?;
                     pending.remove(signup.id.as_bytes())?;
                     remove_id(by_email, signup.email.as_bytes(), signup.id.as_bytes())?;
                     queue_in(queue, queue_index, seq, &signup.email, &signup.id, now, now)?;
-                    Ok(Claim::Claimed(registration))
+                    Ok(Ok(Claim::Claimed(registration)))
                 },
             )?;
             Ok(claim)

@@ -8,7 +8,7 @@ use super::queue::seq_of;
 use super::{SledStore, decode};
 use crate::domain::AuditEntry;
 use crate::store::Finding;
-use crate::store::{PendingSignup, QueueEntry, RecordKind, Registration, StoreError};
+use crate::store::{PendingSignup, QueueEntry, RecordKind, Registration, StoreError, Voucher};
 
 /// Every disagreement between sled's trees. Records that do not decode are skipped here
 /// (the export reports them).
@@ -18,6 +18,7 @@ pub(super) fn index_findings(store: &SledStore) -> Result<Vec<Finding>, StoreErr
     registrations(store, &mut found)?;
     queue(store, &mut found)?;
     audit(store, &mut found)?;
+    vouchers(store, &mut found)?;
     Ok(found.into_iter().map(Finding::Index).collect())
 }
 
@@ -129,6 +130,24 @@ fn audit(store: &SledStore, found: &mut Vec<String>) -> Result<(), StoreError> {
                 "the audit line {} is stored under {}",
                 line.seq,
                 hex::encode(&key)
+            ));
+        }
+    }
+    Ok(())
+}
+
+/// Each voucher is stored under its own code.
+fn vouchers(store: &SledStore, found: &mut Vec<String>) -> Result<(), StoreError> {
+    for entry in store.vouchers.iter() {
+        let (code, bytes) = entry?;
+        let Ok(voucher) = decode::<Voucher>(RecordKind::Voucher, &bytes) else {
+            continue;
+        };
+        if code.as_ref() != voucher.code.as_str().as_bytes() {
+            found.push(format!(
+                "the voucher {} is stored under {}",
+                voucher.code.redacted(),
+                lossy(&code)
             ));
         }
     }

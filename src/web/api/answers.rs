@@ -47,6 +47,9 @@ pub(super) struct AccountCreationRequest {
     /// The address the verification link is sent to; at most 190 characters, and allowed by
     /// the service's address filter (else `Email illegal`).
     pub(super) email: Text<EmailText>,
+    /// A voucher's code (`VOUCHERS` optional or required; ignored when off), in any letter
+    /// case, with or without hyphens (else `Voucher invalid` or `Voucher used up`).
+    pub(super) voucher: Option<Text<AnyText>>,
 }
 
 #[derive(Object)]
@@ -148,6 +151,8 @@ pub(super) enum PasswordResetResponse {
 pub(super) const EMAIL_ILLEGAL: &str = n_("Email illegal");
 pub(super) const EMAIL_ALREADY_USED: &str = n_("Email already used");
 pub(super) const NAME_NOT_SUPPORTED: &str = n_("Name format not supported");
+pub(super) const VOUCHER_INVALID: &str = n_("Voucher invalid");
+pub(super) const VOUCHER_USED_UP: &str = n_("Voucher used up");
 
 pub(super) fn reason(error: FieldError) -> &'static str {
     match error {
@@ -169,6 +174,10 @@ pub(super) fn reason(error: FieldError) -> &'static str {
         | FieldError::NameNoLetter
         | FieldError::NameMixedScripts
         | FieldError::NameUnsupported => NAME_NOT_SUPPORTED,
+        FieldError::VoucherMissing | FieldError::VoucherInvalid | FieldError::VoucherExpired => {
+            VOUCHER_INVALID
+        }
+        FieldError::VoucherUsedUp => VOUCHER_USED_UP,
     }
 }
 

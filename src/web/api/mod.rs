@@ -27,7 +27,7 @@ use answers::{
     PasswordResetRequest, PasswordResetResponse, Refused, message, reason, refused,
 };
 pub use spec::spec_endpoint;
-use types::Reason;
+use types::{Reason, Text};
 
 /// The API endpoints.
 pub struct Api;
@@ -86,6 +86,7 @@ impl Api {
             first_name,
             last_name,
             email,
+            voucher,
         } = body.0;
         let form = SignupForm {
             email: email.into_string(),
@@ -94,6 +95,7 @@ impl Api {
             first_name: first_name.into_string(),
             last_name: last_name.into_string(),
             lang: Some(tr.lang().to_owned()),
+            voucher: voucher.map(Text::into_string).unwrap_or_default(),
         };
         let outcome = match state.limit_signup(ctx) {
             Err(wait) => Err(SubmitError::RateLimited(wait)),
@@ -104,10 +106,12 @@ impl Api {
                 tr,
                 "A confirmation link has been sent to the address.",
             )),
-            // The original's answer: 400 with one reason, the address's first.
+            // The original's answer: 400 with one reason, the voucher's or the address's
+            // first.
             Err(SubmitError::Invalid(errors)) => {
                 let first = errors
-                    .get(Field::Email)
+                    .get(Field::Voucher)
+                    .or_else(|| errors.get(Field::Email))
                     .or_else(|| errors.iter().next().map(|(_, e)| e));
                 let reason = first.map_or(NAME_NOT_SUPPORTED, reason);
                 AccountCreationResponse::BadRequest(message(tr, reason))

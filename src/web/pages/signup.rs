@@ -3,6 +3,7 @@
 
 use maud::{Markup, html};
 
+use crate::domain::VoucherMode;
 use crate::i18n::Tr;
 use crate::signup::form::{Field, FieldError, FieldErrors, SignupForm};
 use crate::web::paths::Links;
@@ -15,6 +16,8 @@ pub struct FormView<'a> {
     /// A problem not tied to one field (mail could not be sent, form unreadable).
     pub general_error: Option<String>,
     pub pattern: Option<&'a str>,
+    /// `VOUCHERS`: whether the form has a voucher field, and whether it must be filled.
+    pub vouchers: VoucherMode,
 }
 
 /// The introduction above the form; `reset_page` links to the password reset when it is
@@ -38,6 +41,7 @@ pub fn intro(tr: &Tr, support_email: &str, reset_page: Option<&str>) -> Markup {
 
 fn error_id(field: Field) -> &'static str {
     match field {
+        Field::Voucher => "voucher-error",
         Field::Email => "email-error",
         Field::ConsentEmail => "consent_email-error",
         Field::ConsentName => "consent_name-error",
@@ -77,6 +81,20 @@ pub fn email_status(tr: &Tr, error: Option<FieldError>, ok: bool) -> Markup {
     }
 }
 
+/// The result of the inline voucher check, swapped in under its input. A voucher that
+/// admits the person says only that; never how many uses it has left.
+pub fn voucher_status(tr: &Tr, error: Option<FieldError>, ok: bool) -> Markup {
+    html! {
+        div #voucher-status .field-status {
+            @if let Some(error) = error {
+                p.field-error id=(error_id(Field::Voucher)) { (tr.t(error.msgid(Field::Voucher))) }
+            } @else if ok {
+                p.field-ok data-voucher-ok { (tr.t("This voucher can be used.")) }
+            }
+        }
+    }
+}
+
 /// The status line with a translated problem, in the place of the address's error.
 pub fn email_status_message(message: &str) -> Markup {
     html! {
@@ -94,6 +112,9 @@ pub fn form(tr: &Tr, links: &Links, view: &FormView<'_>) -> Markup {
         form #signup .signup method="post" action=(links.signup()) data-hx-post=(links.signup()) data-hx-target="this" data-hx-swap="outerHTML" {
             input type="hidden" name="lang" value=(tr.lang());
             (steps.alert())
+            @if view.vouchers.is_on() {
+                (steps.voucher(links))
+            }
             (steps.email(links))
             (steps.consent())
             (steps.name())
@@ -169,6 +190,34 @@ impl Steps<'_> {
                         data-hx-target="#email-status" data-hx-swap="outerHTML" data-hx-sync="#email:queue last" {
                         (tr.t("Check address and continue"))
                     }
+                }
+            }
+        }
+    }
+
+    /// The voucher, before the address: its filter may decide which addresses are allowed.
+    fn voucher(&self, links: &Links) -> Markup {
+        let (tr, view) = (self.tr, self.view);
+        let required = view.vouchers == VoucherMode::Required;
+        let hint = if required {
+            tr.t("Sign-up here needs a voucher code, such as 7KQ4-MX2C-9HPR-TWZE, from whoever invited you.")
+        } else {
+            tr.t("If you were given a voucher code, enter it here. Without one, the usual conditions apply.")
+        };
+        html! {
+            fieldset.step.step-voucher {
+                legend { (tr.t("Your voucher")) }
+                label for="voucher" { (tr.t("Voucher code")) }
+                input #voucher type="text" name="voucher" value=(view.values.voucher) required[required]
+                    maxlength="64" autocomplete="off" spellcheck="false" autocapitalize="characters"
+                    autofocus[self.focus(Field::Voucher)]
+                    aria-invalid=[self.invalid(Field::Voucher)]
+                    aria-describedby=(described_by(view.errors, Field::Voucher, Some("voucher-hint")).unwrap_or_default())
+                    data-hx-post=(links.check_voucher()) data-hx-trigger="change"
+                    data-hx-target="#voucher-status" data-hx-swap="outerHTML" data-hx-sync="this:queue last";
+                p #voucher-hint .hint { (hint) }
+                div.field-status-live aria-live="polite" {
+                    (voucher_status(tr, view.errors.get(Field::Voucher), false))
                 }
             }
         }

@@ -199,3 +199,25 @@ pub fn provisioning_failed(tr: &Tr, links: &Links, token: &str, busy: bool) -> M
         }
     }
 }
+
+/// The voucher no longer admits this sign-up (used up, say, between the mail and now):
+/// nothing was created, and the link still works with another voucher typed here.
+pub fn voucher_refused(tr: &Tr, links: &Links, token: &str, problem: &str) -> Markup {
+    html! {
+        section.panel.panel--warning {
+            h1 { (tr.t("Your voucher cannot be used")) }
+            div.form-alert role="alert" tabindex="-1" autofocus { p #voucher-error { (problem) } }
+            p { (tr.t("Nothing was created, and this link still works: if you have another voucher code, enter it here.")) }
+            form method="post" action=(links.verify(token)) {
+                input type="hidden" name="lang" value=(tr.lang());
+                div.field {
+                    label for="voucher" { (tr.t("Voucher code")) }
+                    input #voucher type="text" name="voucher" required maxlength="64"
+                        autocomplete="off" spellcheck="false" autocapitalize="characters"
+                        aria-describedby="voucher-error";
+                }
+                button.button type="submit" { (tr.t("Create my account")) }
+            }
+        }
+    }
+}

@@ -224,7 +224,7 @@ async fn pkcs1_and_pkcs8_keys_and_every_thumbprint_spelling_get_a_token() {
         let graph = client(&settings, Duration::from_secs(5));
 
         let checks = graph
-            .check(ms365_accountcreator::graph::check::Needs::default())
+            .check(ms365_accountcreator::graph::check::Needs::default(), &[])
             .await;
 
         assert!(checks[0].ok, "{key} {thumbprint:?}: {}", checks[0]);
@@ -272,7 +272,7 @@ async fn check_reports_the_token_each_sku_and_each_group() {
     );
 
     let needs = ms365_accountcreator::graph::check::Needs::default();
-    let results = ms365_accountcreator::graph::check(&settings, needs).await;
+    let results = ms365_accountcreator::graph::check(&settings, needs, &[]).await;
 
     let lines: Vec<(bool, String)> = results.iter().map(|r| (r.ok, r.to_string())).collect();
     let expect = [
@@ -301,7 +301,7 @@ async fn check_reports_the_token_each_sku_and_each_group() {
 
     let mut wrong = settings.clone();
     wrong.privkey_path = fixture("graph-wrong-key.pem").into();
-    let results = ms365_accountcreator::graph::check(&wrong, needs).await;
+    let results = ms365_accountcreator::graph::check(&wrong, needs, &[]).await;
     assert!(
         !results[1].ok
             && results[1]

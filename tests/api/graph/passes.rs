@@ -121,7 +121,7 @@ async fn pass_checks(fake: &FakeGraph, minutes: i64) -> Vec<(bool, String)> {
         password_reset: true,
         pass: Some(request(minutes, true)),
     };
-    ms365_accountcreator::graph::check(&settings(fake, &[], &[]), needs)
+    ms365_accountcreator::graph::check(&settings(fake, &[], &[]), needs, &[])
         .await
         .into_iter()
         .filter(|r| r.name.contains("pass") || r.name.contains("Pass"))
@@ -190,7 +190,7 @@ async fn with_passwords_check_reads_no_pass_policy_and_needs_no_pass_permission(
     fake.set_roles(&["User.ReadWrite.All"]);
 
     let results =
-        ms365_accountcreator::graph::check(&settings(&fake, &[], &[]), Needs::default()).await;
+        ms365_accountcreator::graph::check(&settings(&fake, &[], &[]), Needs::default(), &[]).await;
 
     assert!(results.iter().all(|r| r.ok), "{results:#?}");
     assert_eq!(fake.count(Endpoint::PassPolicy), 0);

@@ -7,7 +7,7 @@ use std::sync::atomic::{AtomicUsize, Ordering};
 
 use ms365_accountcreator::directory::{
     Directory, DirectoryError, DirectoryUser, GrantOutcome, Grants, LicenceSeats, MailboxTag,
-    NameQuery, NewUser, PassRequest, SimulatedDirectory, TemporaryAccessPass,
+    NameQuery, NewUser, OwnGrants, PassRequest, SimulatedDirectory, TemporaryAccessPass,
 };
 use ms365_accountcreator::domain::MailNickname;
 use secrecy::SecretString;
@@ -139,9 +139,14 @@ impl Directory for FlakyDirectory {
         self.inner.set_password(object_id, password).await
     }
 
-    async fn grant(&self, object_id: &str, wanted: Grants) -> GrantOutcome {
+    async fn grant_with(
+        &self,
+        object_id: &str,
+        wanted: Grants,
+        own: OwnGrants<'_>,
+    ) -> GrantOutcome {
         self.grants.fetch_add(1, Ordering::SeqCst);
-        let mut outcome = self.inner.grant(object_id, wanted).await;
+        let mut outcome = self.inner.grant_with(object_id, wanted, own).await;
         if wanted.licences && self.take(Op::Licences) {
             outcome.licences = Err(injected());
             outcome.groups = Err(injected());
