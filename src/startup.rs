@@ -111,7 +111,13 @@ impl Application {
             let flow = signups.flow.clone();
             Arc::new(move || flow.now())
         };
-        let console = web::Console::from_settings(settings, &public_url, clock, &metrics)?;
+        let console = web::Console::from_settings(
+            settings,
+            &public_url,
+            clock,
+            &metrics,
+            &signups.provisioning,
+        )?;
         let state = AppState {
             console,
             ..app_state(

@@ -102,7 +102,7 @@ pub const KEYS: &[Key] = &[
     key("VOUCHERS", Str, "\"off\"", "Whether the sign-up asks for a voucher (see [Vouchers](#vouchers)): `off` (no voucher field; a `voucher` in a form or API body is ignored), `optional` (a voucher brings its own licences, groups, address filter and account end; without one the settings here apply) or `required` (nobody signs up without a voucher)."),
     key("USE_VOUCHERS", Bool, "", "The original's voucher branch: `true` is read as `VOUCHERS = \"optional\"` (with a warning; write `VOUCHERS` instead). Ignored when `VOUCHERS` is set."),
     key("REQUIRE_VOUCHERS", Bool, "", "The original's voucher branch: `true` is read as `VOUCHERS = \"required\"` (with a warning; write `VOUCHERS` instead). Ignored when `VOUCHERS` is set."),
-    key("ADMIN_ENABLED", Bool, "false", "The operator console at `/admin` (coming): operators sign in with Microsoft, through the same app registration (see [Operator console](#operator-console-coming)). Off: no console page exists."),
+    key("ADMIN_ENABLED", Bool, "false", "The operator console at `/admin`: operators sign in with Microsoft, through the same app registration (see [Operator console](#operator-console)). Off: no console page exists (404). Outside DEBUG it needs the Graph connection."),
     key("ADMIN_GROUP_IDS", List, "[]", "Object ids of the Entra groups whose members may use the console (1 to 20; members of nested groups count too). Required when `ADMIN_ENABLED` is on."),
 ];
 

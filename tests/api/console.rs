@@ -46,10 +46,18 @@ impl Console {
 
     /// The console on a server from `builder` (a directory, settings of the test's own).
     pub async fn start_with(builder: crate::support::spawn::AppBuilder) -> Console {
-        let graph = FakeGraph::start().await;
+        Console::start_in(FakeGraph::start().await, builder, &[]).await
+    }
+
+    /// The console of a server that licenses new users with `skus` of `graph`.
+    pub async fn start_in(
+        graph: FakeGraph,
+        builder: crate::support::spawn::AppBuilder,
+        skus: &[String],
+    ) -> Console {
         let oidc = FakeOidc::start(&graph).await;
         let admins = graph.add_group("Account creator operators");
-        let mut env = crate::graph::env(&graph, &[], &[]);
+        let mut env = crate::graph::env(&graph, &[], skus);
         env.extend([
             ("GRAPH_API_AUTH_AUTHORITY".to_owned(), oidc.authority()),
             ("ADMIN_ENABLED".to_owned(), "true".to_owned()),

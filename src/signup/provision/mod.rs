@@ -77,16 +77,17 @@ impl Provisioning {
         self.context.now()
     }
 
+    /// The licence seats of `skus` as the directory counts them (the console's overview).
+    pub async fn licence_seats(
+        &self,
+        skus: &[String],
+    ) -> Result<Vec<LicenceSeats>, DirectoryError> {
+        self.directory.licence_seats(skus).await
+    }
+
     /// Whether the result page shows the temporary password (`PASSWORD_DELIVERY`).
     pub fn password_on_page(&self) -> bool {
         self.settings.password_delivery.on_page()
-    }
-
-    /// Prepaid and consumed units of every configured licence SKU (`GRAPH_API_LICENSE_SKUS`),
-    /// for the operator console: one `subscribedSkus` read, kept a minute by the directory.
-    pub async fn licence_seats(&self) -> Result<Vec<LicenceSeats>, DirectoryError> {
-        let skus = self.directory.licence_skus().to_vec();
-        self.directory.licence_seats(&skus).await
     }
 
     /// The username a name would get if its nickname is free; empty when the name gives

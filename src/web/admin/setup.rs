@@ -5,22 +5,25 @@ use std::sync::Arc;
 use anyhow::Context;
 use url::Url;
 
-use super::{Clock, Console, SignInMode};
+use super::{Clock, Console, SeatsSource, SignInMode, SkuSeats};
 use crate::config::Settings;
 use crate::graph::GraphClient;
 use crate::graph::signin::{SignInClient, SignInSettings};
 use crate::metrics::Metrics;
+use crate::signup::Provisioning;
 use crate::web::paths;
 
 impl Console {
     /// The console, when `ADMIN_ENABLED`: operators sign in with Microsoft through the
     /// Graph client's app registration, or (DEBUG without Graph) with the debug sign-in.
-    /// Licence seats are not shown until a source is given ([`Console::with_seats`]).
+    /// The overview shows the seats of `GRAPH_API_LICENSE_SKUS` as `provisioning`'s
+    /// directory counts them.
     pub fn from_settings(
         settings: &Settings,
         public_url: &Url,
         clock: Clock,
         metrics: &Metrics,
+        provisioning: &Arc<Provisioning>,
     ) -> anyhow::Result<Option<Arc<Console>>> {
         let Some(admin) = &settings.admin else {
             return Ok(None);
@@ -46,12 +49,41 @@ impl Console {
             .context("cannot set up the operator sign-in")?;
             SignInMode::Microsoft(Arc::new(client))
         };
-        Ok(Some(Arc::new(Console::new(
+        let console = Console::new(
             sign_in,
             &settings.jwt_secret_key,
             public_url,
             clock,
             settings.email_subaddress_separator,
-        ))))
+        );
+        let skus = settings.graph.license_skus.clone();
+        let console = if skus.is_empty() {
+            console
+        } else {
+            console.with_seats(seats_of(provisioning.clone(), skus))
+        };
+        Ok(Some(Arc::new(console)))
     }
+}
+
+/// The seats of `skus`, read through the directory (Graph keeps one read for a minute).
+fn seats_of(provisioning: Arc<Provisioning>, skus: Vec<String>) -> SeatsSource {
+    let skus = Arc::new(skus);
+    Arc::new(move || {
+        let (provisioning, skus) = (provisioning.clone(), skus.clone());
+        Box::pin(async move {
+            let seats = provisioning
+                .licence_seats(&skus)
+                .await
+                .map_err(|err| err.to_string())?;
+            Ok(seats
+                .into_iter()
+                .map(|seats| SkuSeats {
+                    name: seats.part_number,
+                    prepaid: seats.prepaid,
+                    consumed: seats.consumed,
+                })
+                .collect())
+        })
+    })
 }

