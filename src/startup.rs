@@ -166,6 +166,9 @@ impl Application {
         shutdown: impl Future<Output = ()> + Send,
     ) -> anyhow::Result<()> {
         let store = self.state.store.clone();
+        let pages = self.state.home_pages.clone();
+        // Off the way to the first answer: the empty form goes out uncompressed until then.
+        tokio::task::spawn_blocking(move || pages.compress());
         let background = Background::start(
             &self.state,
             &self.signups,

@@ -1,6 +1,8 @@
 //! Which compressed form of a body to send: the client's `Accept-Encoding` preference among
 //! the forms there are, brotli before gzip when it likes both as much.
 
+use std::sync::OnceLock;
+
 use bytes::Bytes;
 use poem::http::{HeaderMap, HeaderValue, header};
 
@@ -81,33 +83,56 @@ pub fn accepted(headers: &HeaderMap) -> Option<&str> {
         .and_then(|v| v.to_str().ok())
 }
 
-/// A body rendered once, with its compressed forms (each only where it saves a tenth).
-#[derive(Debug, Clone, Default)]
+/// A body rendered once, with its compressed forms (each only where it saves a tenth) made
+/// later by [`Precompressed::compress`]: until then every request gets the body as it is,
+/// which every client accepts.
+#[derive(Debug, Default)]
 pub struct Precompressed {
     identity: Bytes,
+    compressed: OnceLock<Compressed>,
+}
+
+/// The forms worth sending besides the identity.
+#[derive(Debug)]
+struct Compressed {
     brotli: Option<Bytes>,
     gzip: Option<Bytes>,
 }
 
 impl Precompressed {
-    /// Compresses `identity` now: for bodies made once at start-up.
+    /// Keeps `identity`, not compressed yet: compressing costs far more than rendering
+    /// (brotli at quality 11), so it is kept off the way to the first answer.
     pub fn new(identity: Bytes) -> Self {
-        let keep = |compressed: Vec<u8>| {
-            compress::worth_it(identity.len(), compressed.len()).then(|| Bytes::from(compressed))
-        };
         Precompressed {
-            brotli: keep(compress::brotli(&identity)),
-            gzip: keep(compress::gzip(&identity)),
             identity,
+            compressed: OnceLock::new(),
         }
     }
 
-    /// The form for a request's `Accept-Encoding` (shared, not copied).
+    /// Makes the compressed forms, once; a second call finds them made.
+    pub fn compress(&self) {
+        self.compressed.get_or_init(|| {
+            let keep = |compressed: Vec<u8>| {
+                compress::worth_it(self.identity.len(), compressed.len())
+                    .then(|| Bytes::from(compressed))
+            };
+            Compressed {
+                brotli: keep(compress::brotli(&self.identity)),
+                gzip: keep(compress::gzip(&self.identity)),
+            }
+        });
+    }
+
+    /// The form for a request's `Accept-Encoding` (shared, not copied), among those made.
     pub fn pick(&self, accept_encoding: Option<&str>) -> (Encoding, Bytes) {
-        let encoding = negotiate(accept_encoding, self.brotli.is_some(), self.gzip.is_some());
+        let (brotli, gzip) = match self.compressed.get() {
+            Some(made) => (made.brotli.as_ref(), made.gzip.as_ref()),
+            None => (None, None),
+        };
+        let encoding = negotiate(accept_encoding, brotli.is_some(), gzip.is_some());
         let body = match encoding {
-            Encoding::Brotli => self.brotli.as_ref(),
-            Encoding::Gzip => self.gzip.as_ref(),
+            Encoding::Brotli => brotli,
+            Encoding::Gzip => gzip,
             Encoding::Identity => None,
         };
         (encoding, body.unwrap_or(&self.identity).clone())
@@ -151,10 +176,23 @@ mod tests {
     #[test]
     fn a_body_too_small_to_gain_is_kept_only_as_it_is() {
         let tiny = Precompressed::new(Bytes::from_static(b"ok"));
+        tiny.compress();
         assert_eq!(tiny.pick(Some("br, gzip")).0, Encoding::Identity);
         let page = Precompressed::new(Bytes::from("<p>sign up</p>".repeat(200)));
+        page.compress();
         let (encoding, body) = page.pick(Some("gzip"));
         assert_eq!(encoding, Encoding::Gzip);
         assert!(body.len() < 200, "{}", body.len());
+    }
+
+    #[test]
+    fn a_body_is_sent_as_it_is_until_its_compressed_forms_are_made() {
+        let html = Bytes::from("<p>sign up</p>".repeat(200));
+        let page = Precompressed::new(html.clone());
+        assert_eq!(page.pick(Some("br, gzip")), (Encoding::Identity, html));
+        page.compress();
+        page.compress();
+        assert_eq!(page.pick(Some("br, gzip")).0, Encoding::Brotli);
+        assert_eq!(page.pick(Some("gzip")).0, Encoding::Gzip);
     }
 }

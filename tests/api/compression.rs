@@ -1,5 +1,5 @@
-//! Compressed answers: the assets (compressed at build time) and the empty forms (at
-//! start-up), as the client's `Accept-Encoding` prefers, each form with its own ETag.
+//! Compressed answers: the assets (compressed at build time) and the empty forms (once the
+//! server answers), as the client's `Accept-Encoding` prefers, each form with its own ETag.
 
 use std::io::Read;
 
@@ -34,6 +34,7 @@ async fn fetch(app: &TestApp, path: &str, accept: Option<&str>) -> reqwest::Resp
 #[tokio::test]
 async fn assets_and_the_empty_form_are_sent_in_the_form_the_client_prefers() {
     let app = spawn_app().await;
+    app.wait_until_pages_compressed().await;
     let page = app.get_home().await.text().await.unwrap();
     let script = attr(&page, "script[src*=htmx]", "src").unwrap();
     for path in [paths::HOME, &paths::home_in("de"), &script, paths::STYLE] {
@@ -110,6 +111,7 @@ async fn each_form_of_an_asset_has_its_own_etag_and_revalidates_by_it() {
 #[tokio::test]
 async fn a_first_visit_transfers_at_most_22_kb_when_the_browser_accepts_br() {
     let app = spawn_app().await;
+    app.wait_until_pages_compressed().await;
     let accept = Some("br, gzip");
     let response = fetch(&app, paths::HOME, accept).await;
     assert_eq!(response.status(), 200);

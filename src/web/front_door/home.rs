@@ -1,5 +1,6 @@
 //! The empty sign-up form, answered before routing. It is what nearly every visitor asks for,
-//! it is rendered and compressed once at start-up, and through the routes the bookkeeping
+//! it is rendered once at start-up (and compressed once the server answers: until then it
+//! goes out uncompressed, which every client accepts), and through the routes the bookkeeping
 //! around it (request context, routing, extractors, the state attached to the request, header
 //! by header assembly) cost more than hyper's whole share of the request (callgrind).
 //!

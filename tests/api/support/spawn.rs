@@ -10,6 +10,7 @@ use ms365_accountcreator::directory::Directory;
 use ms365_accountcreator::startup::{Application, Overrides};
 
 use crate::support::helpers::{TestApp, init, test_settings};
+use crate::support::routes::paths;
 use crate::support::smtp::SmtpServer;
 
 /// What a test server starts with; [`AppBuilder::spawn`] starts it.
@@ -130,5 +131,34 @@ impl TestApp {
             tokio::time::sleep(Duration::from_millis(50)).await;
         }
         panic!("{} never became ready", self.address);
+    }
+
+    /// Waits until the empty forms have their compressed forms: the server makes them in the
+    /// background once it answers, and sends the forms uncompressed until then.
+    pub async fn wait_until_pages_compressed(&self) {
+        for lang in ["de", "en"] {
+            for htmx in ["false", "true"] {
+                self.wait_until_compressed(&paths::home_in(lang), htmx)
+                    .await;
+            }
+        }
+    }
+
+    async fn wait_until_compressed(&self, path: &str, htmx: &str) {
+        for _ in 0..600 {
+            let response = self
+                .client
+                .get(self.url(path))
+                .header("accept-encoding", "br")
+                .header("hx-request", htmx)
+                .send()
+                .await
+                .expect("GET");
+            if response.headers().contains_key("content-encoding") {
+                return;
+            }
+            tokio::time::sleep(Duration::from_millis(50)).await;
+        }
+        panic!("{path} (hx-request: {htmx}) was never compressed");
     }
 }
