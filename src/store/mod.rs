@@ -126,5 +126,3 @@ impl Store {
 
 #[cfg(test)]
 mod tests;
-#[cfg(test)]
-mod write_budget_tests;

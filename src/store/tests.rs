@@ -81,6 +81,7 @@ macro_rules! both_backends {
 
 mod audit;
 mod vouchers;
+mod write_budget;
 
 both_backends! {
     a_pending_sign_up_can_be_claimed_once,

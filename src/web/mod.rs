@@ -19,6 +19,7 @@ mod reset;
 mod response;
 mod routes;
 mod signup;
+mod signup_form;
 mod verify;
 mod voucher;
 

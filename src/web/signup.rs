@@ -10,47 +10,15 @@ use poem::{Body, Request, Response, handler};
 use super::context::RequestContext;
 use super::encoding::{self, Precompressed};
 use super::form::{FormError, read_form};
-use super::pages::layout;
-use super::pages::signup::{
-    FormView, check_mailbox, email_status, email_status_message, form, intro,
-};
-use super::paths::{Links, SwitchTo};
+use super::pages::signup::{FormView, check_mailbox, email_status, email_status_message, intro};
+use super::paths::Links;
 use super::refusal::{self, CheckFailed, ClientLimited, Refusal};
-use super::{AppState, response, voucher};
+use super::signup_form::{form_again, render_home, signup_page};
+use super::{AppState, response, signup_form, voucher};
 use crate::domain::Mailbox;
 use crate::i18n::{Tr, n_};
 use crate::signup::SubmitError;
 use crate::signup::form::{Field, FieldErrors, SignupForm};
-
-/// The sign-up form: the fragment for HTMX, the whole page with the introduction otherwise.
-fn render_home(
-    state: &AppState,
-    tr: &Tr,
-    links: &Links,
-    htmx: bool,
-    view: &FormView<'_>,
-) -> maud::Markup {
-    let fragment = form(tr, links, view);
-    if htmx {
-        return fragment;
-    }
-    let reset_page = state.reset_page(links, tr.lang());
-    let content =
-        maud::html! { (intro(tr, &state.support_email, reset_page.as_deref())) (fragment) };
-    let title = tr.t("Sign up");
-    layout::page(tr, &state.catalogs, links, &SwitchTo::Home, title, content)
-}
-
-fn signup_page(
-    ctx: &RequestContext,
-    state: &AppState,
-    tr: &Tr,
-    status: StatusCode,
-    view: &FormView<'_>,
-) -> Response {
-    let markup = render_home(state, tr, ctx.links(), ctx.htmx, view);
-    response::html_body(status, markup.into_string().into())
-}
 
 fn empty_view(state: &AppState) -> FormView<'_> {
     static NOTHING_ENTERED: SignupForm = SignupForm::EMPTY;
@@ -160,37 +128,6 @@ const FORM_DAMAGED: &str = n_(
 );
 /// The inline check's variant of [`FORM_DAMAGED`].
 const ADDRESS_DAMAGED: &str = n_("The address arrived damaged. Please enter it again.");
-
-/// The form again, with the values as entered and what is wrong; the address is judged
-/// and hinted at by the filter of the voucher entered, if it admits the person.
-pub(super) async fn form_again(
-    ctx: &RequestContext,
-    state: &AppState,
-    tr: &Tr,
-    values: &SignupForm,
-    errors: &FieldErrors,
-    general_error: Option<String>,
-    status: StatusCode,
-) -> Response {
-    let voucher = voucher::admitted(state, &values.voucher).await;
-    let filter = state.flow.filter_for(voucher.as_ref());
-    let email_ok = errors.get(Field::Email).is_none()
-        && matches!(
-            state.flow.check_email_under(&values.email, &filter).await,
-            Ok(Ok(_))
-        );
-    let pattern = voucher::pattern_for(state, voucher.as_ref());
-    let view = FormView {
-        values,
-        errors,
-        email_ok,
-        general_error,
-        pattern: pattern.as_deref(),
-        vouchers: state.flow.voucher_mode(),
-        voucher_ok: errors.get(Field::Voucher).is_none() && voucher.is_some(),
-    };
-    signup_page(ctx, state, tr, status, &view)
-}
 
 #[handler]
 pub async fn submit(
@@ -306,7 +243,7 @@ pub async fn check_email(
             email_status(&tr, None, false),
         ));
     }
-    let voucher = voucher::admitted(state, &form.voucher).await;
+    let voucher = signup_form::admitted(state, &form.voucher).await;
     let filter = state.flow.filter_for(voucher.as_ref());
     let fragment = match state.flow.check_email_under(&form.email, &filter).await {
         Ok(Ok(_)) => email_status(&tr, None, true),
@@ -343,7 +280,7 @@ async fn checked_form_page(
     };
     let mut errors = FieldErrors::default();
     if !values.email.trim().is_empty() {
-        let voucher = voucher::admitted(state, &values.voucher).await;
+        let voucher = signup_form::admitted(state, &values.voucher).await;
         let filter = state.flow.filter_for(voucher.as_ref());
         // A store failure shows as an address not confirmed, as the HTMX path's 500 would.
         if let Ok(Err(error)) = state.flow.check_email_under(&values.email, &filter).await {

@@ -2,8 +2,6 @@
 //! (`/?voucher=CODE`, `/{lang}?voucher=CODE`), the inline check under its field, and the
 //! address pattern a voucher's own filter gives the form.
 
-use std::borrow::Cow;
-
 use poem::http::StatusCode;
 use poem::web::Data;
 use poem::{Body, Request, Response, handler};
@@ -12,32 +10,9 @@ use super::context::RequestContext;
 use super::form::{FormError, read_form};
 use super::pages::signup::voucher_status;
 use super::refusal::{self, CheckFailed, ClientLimited, Refusal};
-use super::signup::form_again;
+use super::signup_form::form_again;
 use super::{AppState, response};
 use crate::signup::form::{Field, FieldErrors, SignupForm};
-use crate::store::Voucher;
-
-/// The voucher `raw` names if it admits a sign-up now; anything else (none, a wrong code,
-/// the store failing) is no voucher: the configured filter applies.
-pub(super) async fn admitted(state: &AppState, raw: &str) -> Option<Voucher> {
-    match state.flow.check_voucher(raw).await {
-        Ok(Ok(voucher)) => voucher,
-        _ => None,
-    }
-}
-
-/// The address input's `pattern` for a sign-up with `voucher`: its own filter's, or
-/// `EMAIL_ADDRESS_FILTER`'s; none when the filter allows every address.
-pub(super) fn pattern_for<'a>(
-    state: &'a AppState,
-    voucher: Option<&Voucher>,
-) -> Option<Cow<'a, str>> {
-    match voucher.and_then(|voucher| voucher.terms.filter()) {
-        Some(own) if own.allows_everything() => None,
-        Some(own) => Some(Cow::Owned(own.as_pattern().to_owned())),
-        None => state.email_pattern.as_deref().map(Cow::Borrowed),
-    }
-}
 
 /// The code in a voucher link's query, when the form has a voucher field.
 pub(super) fn linked_code(state: &AppState, req: &Request) -> Option<String> {

@@ -10,6 +10,7 @@ pub mod progress;
 pub mod reset;
 pub mod signup;
 pub mod status;
+mod username;
 pub mod verify;
 
 /// A moment in UTC, written as the page's language writes a date and time.

@@ -5,7 +5,7 @@ use maud::{Markup, html};
 use secrecy::{ExposeSecret, SecretString};
 use url::Url;
 
-use super::verify::username_value;
+use super::username::username_value;
 use crate::domain::SECURITY_INFO_URL;
 use crate::i18n::{Tr, rfc3339};
 

@@ -102,13 +102,30 @@ fn parse(page: &str) -> Vec<ListedMail> {
 /// any of the servers at `bases`: instances sharing a database share one outbox, and the
 /// instance whose worker sent a mail keeps it in its list.
 pub async fn verification_path_among(bases: &[&str], email: &str) -> String {
-    newest_link(mails_among(bases).await, email, paths::VERIFY)
+    link_among(bases, email, paths::VERIFY).await
 }
 
 /// The path (`/password/…`) of the reset link in the newest mail to `email` kept by any of
 /// the servers at `bases` (see [`verification_path_among`]).
 pub async fn reset_path_among(bases: &[&str], email: &str) -> String {
-    newest_link(mails_among(bases).await, email, paths::PASSWORD_LINK)
+    link_among(bases, email, paths::PASSWORD_LINK).await
+}
+
+/// The newest link under `prefix` to `email` in the lists of `bases`, asked again until one
+/// is there: a mail another instance's worker has taken from the shared outbox waits no
+/// more, yet reaches that instance's list only once sent.
+async fn link_among(bases: &[&str], email: &str, prefix: &str) -> String {
+    for _ in 0..200 {
+        let mails = mails_among(bases).await;
+        if mails
+            .iter()
+            .any(|mail| mail.is_to(email) && mail.link_path(prefix).is_some())
+        {
+            return newest_link(mails, email, prefix);
+        }
+        tokio::time::sleep(std::time::Duration::from_millis(50)).await;
+    }
+    panic!("no mail to {email} with a {prefix} link on any of {bases:?} after 10 s");
 }
 
 async fn mails_among(bases: &[&str]) -> Vec<ListedMail> {

@@ -5,8 +5,8 @@ use std::time::Duration;
 
 use futures_util::future::join_all;
 
-use super::tests::{fresh_schema, sled_store, two_instances};
-use super::*;
+use super::{fresh_schema, sled_store, two_instances};
+use crate::store::*;
 
 const LONG: Duration = Duration::from_secs(60);
 
