@@ -2,7 +2,10 @@
 """The semester rush for bench/run: N people sign up and receive their links, then all of
 them press the confirm button in one burst; each then waits for the mail that says the
 account is ready (the password mail). Optionally the server is killed with SIGKILL during
-the drain and started again (--kill-after, --restart). Prints one JSON object."""
+the drain and started again (--kill-after, --restart). With several servers (--url A,B,…:
+instances on one database) each person signs up at one and confirms at the next, round robin.
+--throttle-url arms one 429 at the fake Graph's control port --throttle-after seconds into
+the drain. Prints one JSON object."""
 
 import argparse
 import http.client
@@ -14,13 +17,14 @@ import subprocess
 import threading
 import time
 import urllib.parse
+import urllib.request
 
 from signup_load import LINK, Mailbox, letters, post
 
 
 def main():
     parser = argparse.ArgumentParser(description=__doc__)
-    parser.add_argument("--url", required=True)
+    parser.add_argument("--url", required=True, help="the server, or several: A,B,…")
     parser.add_argument("--maildir", required=True)
     parser.add_argument("--people", type=int, default=300)
     parser.add_argument("--tag", default="r", help="distinguishes runs (letters only)")
@@ -28,9 +32,12 @@ def main():
     parser.add_argument("--kill-pid", type=int, help="the server to SIGKILL during the drain")
     parser.add_argument("--kill-after", type=float, default=0, help="seconds after the burst")
     parser.add_argument("--restart", help="a command that starts the server again")
+    parser.add_argument("--throttle-url", help="the fake Graph's control port")
+    parser.add_argument("--throttle-after", type=float, default=10)
+    parser.add_argument("--throttle-seconds", type=int, default=5)
     args = parser.parse_args()
 
-    target = urllib.parse.urlsplit(args.url)
+    targets = [urllib.parse.urlsplit(url) for url in args.url.split(",")]
     mailbox = Mailbox(args.maildir)
     addresses = [f"rush.{args.tag}.{i}@stud.uni.example" for i in range(args.people)]
     failures = []
@@ -40,8 +47,9 @@ def main():
     links = {}
 
     def sign_up(chunk):
-        conn = http.client.HTTPConnection(target.hostname, target.port, timeout=60)
+        conns = [http.client.HTTPConnection(t.hostname, t.port, timeout=60) for t in targets]
         for i in chunk:
+            conn = conns[i % len(conns)]
             address = addresses[i]
             status = post(conn, "/signup", {
                 "email": address, "consent_email": "yes", "consent_name": "yes",
@@ -68,6 +76,8 @@ def main():
     barrier = threading.Barrier(len(links) + 1)
 
     def confirm(address, path):
+        # At the next instance: confirms land where the sign-up did not.
+        target = targets[(addresses.index(address) + 1) % len(targets)]
         conn = http.client.HTTPConnection(target.hostname, target.port, timeout=120)
         barrier.wait()
         t0 = time.monotonic()
@@ -86,6 +96,13 @@ def main():
     burst = time.monotonic()
     killed = False
     restarted = None
+    armed_ms = None
+    if args.throttle_url:
+        time.sleep(args.throttle_after)
+        request = urllib.request.Request(
+            f"{args.throttle_url}/throttle?seconds={args.throttle_seconds}", method="POST")
+        with urllib.request.urlopen(request) as response:
+            armed_ms = json.load(response)["armed_ms"]
     if args.kill_pid and args.kill_after:
         time.sleep(args.kill_after)
         os.kill(args.kill_pid, signal.SIGKILL)
@@ -135,6 +152,7 @@ def main():
         "mean_s": round(statistics.mean(waits), 1) if waits else None,
         "extra_mails": extra_mails,
         "killed": killed,
+        "armed_ms": armed_ms,
         "restarted_pid": restarted,
     }))
 

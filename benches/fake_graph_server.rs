@@ -2,7 +2,10 @@
 //! fake with a fixed latency on every request (token endpoint included), creates the SKU and
 //! groups a sign-up needs, prints one line of JSON with its addresses and ids, and answers
 //! `GET /counts` on a second port with the round trips per endpoint so far. SIGTERM or
-//! SIGINT stop it; it prints the counts to stderr then.
+//! SIGINT stop it; it prints the counts to stderr then. On the same port, `POST
+//! /throttle?seconds=N` answers the next create with 429 and `Retry-After: N` (answering
+//! when it was armed), and `GET /requests` lists every request so far; times are
+//! milliseconds since the fake started (the shared-budget benchmark).
 //!
 //! `cargo bench --bench fake_graph_server -- [latency-ms] [groups] [writes] [window-s]`
 //! (defaults: 50, 5, no write budget). With `writes` and `window-s` the fake enforces a write
@@ -65,6 +68,52 @@ fn counts_handler(Data(fake): Data<&Arc<FakeGraph>>) -> poem::web::Json<serde_js
     poem::web::Json(counts(fake))
 }
 
+/// When the fake started: the zero of the times the control port gives.
+struct Started(std::time::Instant);
+
+fn millis(started: &Started, at: std::time::Instant) -> f64 {
+    at.saturating_duration_since(started.0).as_secs_f64() * 1000.0
+}
+
+#[derive(serde::Deserialize)]
+struct Throttle {
+    seconds: u64,
+}
+
+/// Arms one 429 with `Retry-After: seconds` for the next create: the time it was armed.
+#[handler]
+fn throttle_handler(
+    Data(fake): Data<&Arc<FakeGraph>>,
+    Data(started): Data<&Arc<Started>>,
+    poem::web::Query(throttle): poem::web::Query<Throttle>,
+) -> poem::web::Json<serde_json::Value> {
+    fake.throttle(Some(Endpoint::CreateUser), 1, throttle.seconds);
+    let armed = millis(started, std::time::Instant::now());
+    poem::web::Json(serde_json::json!({ "armed_ms": armed }))
+}
+
+/// Every request so far: `[ms, endpoint, status]`.
+#[handler]
+fn requests_handler(
+    Data(fake): Data<&Arc<FakeGraph>>,
+    Data(started): Data<&Arc<Started>>,
+) -> poem::web::Json<serde_json::Value> {
+    let name = |endpoint| {
+        ENDPOINTS
+            .iter()
+            .find(|(e, _)| *e == endpoint)
+            .map_or("other", |(_, name)| name)
+    };
+    let requests: Vec<_> = fake
+        .requests()
+        .into_iter()
+        .map(|(at, endpoint, status)| {
+            serde_json::json!([millis(started, at), name(endpoint), status])
+        })
+        .collect();
+    poem::web::Json(serde_json::Value::Array(requests))
+}
+
 #[tokio::main]
 async fn main() -> std::io::Result<()> {
     // `cargo bench` passes `--bench`; only numbers are ours.
@@ -79,6 +128,7 @@ async fn main() -> std::io::Result<()> {
         _ => None,
     };
 
+    let started = Arc::new(Started(std::time::Instant::now()));
     let fake = Arc::new(FakeGraph::start().await);
     for (endpoint, _) in ENDPOINTS {
         fake.delay(endpoint, usize::MAX, latency);
@@ -97,7 +147,10 @@ async fn main() -> std::io::Result<()> {
         .expect("a TCP address");
     let app = poem::Route::new()
         .at("/counts", poem::get(counts_handler))
-        .data(fake.clone());
+        .at("/throttle", poem::post(throttle_handler))
+        .at("/requests", poem::get(requests_handler))
+        .data(fake.clone())
+        .data(started);
     println!(
         "{}",
         serde_json::json!({

@@ -10,10 +10,11 @@ use tokio::net::TcpListener;
 use url::Url;
 
 use crate::config::Settings;
-use crate::directory::{Directory, SimulatedDirectory};
+use crate::directory::{AccountControl, Directory, SimulatedDirectory};
 use crate::graph::GraphClient;
 use crate::housekeeping::Background;
 use crate::i18n::Catalogs;
+use crate::lifecycle::Lifecycle;
 use crate::limits::HourlyLimit;
 use crate::mail::{Mailer, Outbox, SmtpMailer};
 use crate::metrics::Metrics;
@@ -43,6 +44,8 @@ pub struct Application {
     metrics_listener: Option<(TcpListener, SocketAddr)>,
     /// The sign-up service's parts; the queue worker runs provisioning.
     signups: Signups,
+    /// The accounts' lifecycle, run once a day (`LIFECYCLE_RUN_HOUR`).
+    lifecycle: Lifecycle,
     housekeeping_every: Duration,
     connection_limits: ConnectionLimits,
     body_limits: BodyLimits,
@@ -67,6 +70,23 @@ impl Application {
         let metrics = Metrics::new();
         let connection_limits = overrides.connection_limits.unwrap_or_default();
         let body_limits = overrides.body_limits.unwrap_or_default();
+        let mut overrides = overrides;
+        // One Graph client for sign-ups and the lifecycle: one write budget.
+        let accounts = match overrides.directory {
+            // A test's directory stands in for sign-ups; the lifecycle ends accounts in the
+            // configured one, or (none usable) a simulated one.
+            Some(_) => directories_from(settings, &store, &metrics).map_or_else(
+                |_| -> Arc<dyn AccountControl> {
+                    Arc::new(SimulatedDirectory::new(&settings.graph.user_mail_domain))
+                },
+                |(_, accounts)| accounts,
+            ),
+            None => {
+                let (directory, accounts) = directories_from(settings, &store, &metrics)?;
+                overrides.directory = Some(directory);
+                accounts
+            }
+        };
         let (signups, outbox) = build_signups(
             settings,
             &store,
@@ -75,9 +95,29 @@ impl Application {
             overrides,
             &metrics,
         )?;
-        let state = app_state(
-            settings, store, catalogs, public_url, &signups, outbox, &metrics,
-        );
+        let mailer = match &outbox {
+            Some(outbox) => Mailer::Capture(outbox.clone()),
+            None => mailer_from(settings)?,
+        };
+        let lifecycle = Lifecycle::new(
+            store.clone(),
+            accounts,
+            mailer,
+            catalogs.clone(),
+            settings.lifecycle_settings(),
+        )
+        .with_metrics(metrics.clone());
+        let clock: web::ConsoleClock = {
+            let flow = signups.flow.clone();
+            Arc::new(move || flow.now())
+        };
+        let console = web::Console::from_settings(settings, &public_url, clock, &metrics)?;
+        let state = AppState {
+            console,
+            ..app_state(
+                settings, store, catalogs, public_url, &signups, outbox, &metrics,
+            )
+        };
         let metrics_listener = match (&settings.metrics_bind, settings.metrics_enabled) {
             (Some(address), true) => Some(bind(address, "METRICS_BIND").await?),
             _ => None,
@@ -88,6 +128,7 @@ impl Application {
             state,
             metrics_listener,
             signups,
+            lifecycle,
             housekeeping_every,
             connection_limits,
             body_limits,
@@ -119,7 +160,12 @@ impl Application {
         shutdown: impl Future<Output = ()> + Send,
     ) -> anyhow::Result<()> {
         let store = self.state.store.clone();
-        let background = Background::start(&self.state, &self.signups, self.housekeeping_every);
+        let background = Background::start(
+            &self.state,
+            &self.signups,
+            &self.lifecycle,
+            self.housekeeping_every,
+        );
         let limits = self.connection_limits;
         let metrics_server = self.metrics_listener.map(|(listener, _)| {
             let app = web::metrics_routes(self.state.clone());
@@ -197,6 +243,7 @@ fn app_state(
             settings.rate_limit_per_ip_per_hour.saturating_mul(10),
         )),
         home_pages: Default::default(),
+        console: None,
     }
     .with_home_pages()
 }
@@ -223,7 +270,7 @@ pub fn build_signups(
 ) -> anyhow::Result<(Signups, Option<Outbox>)> {
     let directory = match overrides.directory {
         Some(directory) => directory,
-        None => directory_from(settings, store, metrics)?,
+        None => directories_from(settings, store, metrics)?.0,
     };
     let mailer = mailer_from(settings)?;
     let outbox = mailer.outbox().cloned();
@@ -286,26 +333,27 @@ fn open_sled(settings: &Settings) -> anyhow::Result<Store> {
     })
 }
 
-fn directory_from(
+/// The directory, for sign-ups and for the lifecycle: one client, so one write budget.
+fn directories_from(
     settings: &Settings,
     store: &Store,
     metrics: &Metrics,
-) -> anyhow::Result<Arc<dyn Directory>> {
+) -> anyhow::Result<(Arc<dyn Directory>, Arc<dyn AccountControl>)> {
     if settings.debug_dont_connect_to_api {
         if settings.mode == crate::config::Mode::Production {
             tracing::warn!(
                 "DEBUG_DONT_CONNECT_TO_API is set: accounts are only simulated, nobody gets a real account"
             );
         }
-        return Ok(Arc::new(SimulatedDirectory::new(
-            &settings.graph.user_mail_domain,
-        )));
+        let simulated = Arc::new(SimulatedDirectory::new(&settings.graph.user_mail_domain));
+        return Ok((simulated.clone(), simulated));
     }
     let client = GraphClient::from_settings(&settings.graph)
         .context("cannot set up the Microsoft Graph client")?
         .with_metrics(metrics.clone())
         .with_shared_budget(crate::shared_budget::shared_budget(store));
-    Ok(Arc::new(client))
+    let client = Arc::new(client);
+    Ok((client.clone(), client))
 }
 
 fn mailer_from(settings: &Settings) -> anyhow::Result<Mailer> {

@@ -6,6 +6,10 @@ AUTH PLAIN/LOGIN with one user and password (anything else gets 535), and writes
 it accepts as raw RFC 5322 into --maildir: NNNN.eml plus NNNN.json with the envelope. The file
 is complete before the server answers 250, so once the sender has its answer the mail is there.
 
+A mailbox listed in --maildir's `refused` file (one address a line, read at every RCPT) is
+refused for good at RCPT TO with "550 5.1.1", as a mail server answers for a mailbox that no
+longer exists.
+
 When listening it prints "READY <port>" on stdout (with --port 0 the port is chosen by the OS).
 """
 
@@ -33,6 +37,18 @@ class Maildir:
         self.directory = directory
         existing = [name for name in os.listdir(directory) if name.endswith(".eml")]
         self.counter = itertools.count(len(existing) + 1)
+
+    async def handle_RCPT(self, server, session, envelope, address, rcpt_options):
+        refused = os.path.join(self.directory, "refused")
+        try:
+            with open(refused, encoding="utf-8") as listed:
+                gone = {line.strip().lower() for line in listed if line.strip()}
+        except FileNotFoundError:
+            gone = set()
+        if address.lower() in gone:
+            return f"550 5.1.1 <{address}>: Recipient address rejected: User unknown"
+        envelope.rcpt_tos.append(address)
+        return "250 OK"
 
     async def handle_DATA(self, server, session, envelope):
         number = next(self.counter)

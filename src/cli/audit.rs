@@ -5,11 +5,9 @@ use std::io::Write;
 
 use anyhow::Context;
 use clap::Subcommand;
-use serde::Serialize;
 
-use super::timestamp;
 use crate::config::Settings;
-use crate::domain::{AuditAction, AuditActor, AuditEntry, AuditSource};
+use crate::domain::{AuditAction, AuditActor, AuditEntry, AuditSource, ExportedAuditEntry};
 use crate::startup::open_store;
 use crate::store::{AuditQuery, Store};
 
@@ -54,30 +52,13 @@ pub async fn run(command: AuditCommand, settings: &Settings) -> anyhow::Result<(
     }
 }
 
-/// One exported line: the entry with its time written out.
-#[derive(Serialize)]
-pub struct ExportLine<'a> {
-    time: String,
-    #[serde(flatten)]
-    entry: &'a AuditEntry,
-}
-
-impl<'a> ExportLine<'a> {
-    pub fn new(entry: &'a AuditEntry) -> Self {
-        ExportLine {
-            time: timestamp(entry.at),
-            entry,
-        }
-    }
-}
-
 /// Writes the lines `query` finds to `out`, one JSON object each. A line that does not
 /// decode stops the export, naming it: an export that silently left it out would not be
 /// the whole log.
 async fn export(store: &Store, query: &AuditQuery, out: &mut impl Write) -> anyhow::Result<()> {
     for entry in store.audit_entries(query).await? {
         let entry = entry.context("an audit line does not decode (`store verify` names it)")?;
-        serde_json::to_writer(&mut *out, &ExportLine::new(&entry))?;
+        serde_json::to_writer(&mut *out, &ExportedAuditEntry::new(&entry))?;
         out.write_all(b"\n")?;
     }
     out.flush()?;
@@ -101,6 +82,18 @@ pub fn parse_since(text: &str) -> anyhow::Result<u64> {
         .map_or(0, |since| since.as_secs()))
 }
 
+/// Who runs a command, as the audit log names them: the local user.
+pub fn local_actor() -> AuditActor {
+    let user = std::env::var("USER")
+        .or_else(|_| std::env::var("LOGNAME"))
+        .unwrap_or_else(|_| "unknown".to_owned());
+    AuditActor {
+        upn: user,
+        object_id: None,
+        source: AuditSource::CommandLine,
+    }
+}
+
 /// Writes the audit line of a command about to act, before it acts: who (the local user),
 /// what and on what. A command whose line cannot be written does nothing.
 pub async fn record(
@@ -109,20 +102,13 @@ pub async fn record(
     subject: Option<String>,
     detail: Option<String>,
 ) -> anyhow::Result<()> {
-    let user = std::env::var("USER")
-        .or_else(|_| std::env::var("LOGNAME"))
-        .unwrap_or_else(|_| "unknown".to_owned());
     let now = std::time::SystemTime::now()
         .duration_since(std::time::UNIX_EPOCH)
         .map_or(0, |d| d.as_secs());
     let entry = AuditEntry {
         seq: 0,
         at: now,
-        actor: AuditActor {
-            upn: user,
-            object_id: None,
-            source: AuditSource::CommandLine,
-        },
+        actor: local_actor(),
         action,
         subject,
         detail,

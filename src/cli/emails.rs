@@ -333,21 +333,24 @@ impl ImportFile {
 async fn forget(store: &Store, email: &str, separator: SubaddressSeparator) -> anyhow::Result<()> {
     // Any spelling of a mailbox finds it. An odd imported address, or one stored before its
     // mailbox was the key, is stored as written: that is tried when the mailbox is not.
-    let written = RegistryKey::as_recorded(email);
-    let mailbox = Mailbox::parse_recorded(email, separator)
-        .map_or_else(|_| written.clone(), |m| RegistryKey::from(&m));
-    let mut email = mailbox;
-    let mut registration = store.registration(&email).await?;
-    if registration.is_none() && written != email && store.registration(&written).await?.is_some() {
-        email = written.clone();
-        registration = store.registration(&email).await?;
+    let spellings = RegistryKey::spellings(email, separator);
+    let mut email = spellings[0].clone();
+    let mut registration = None;
+    for key in &spellings {
+        if let Some(found) = store.registration(key).await? {
+            (email, registration) = (key.clone(), Some(found));
+            break;
+        }
     }
     // The line names the account, not the address the deletion request asked to forget.
-    let subject = registration.as_ref().and_then(|r| r.upn.clone());
+    let subject = registration.and_then(|r| r.upn);
     super::audit::record(store, AuditAction::Forget, subject, None).await?;
     let mut forgotten = store.forget(&email).await?;
-    if forgotten == Forgotten::default() && written != email {
-        email = written;
+    for key in spellings.iter().skip(1) {
+        if forgotten != Forgotten::default() {
+            break;
+        }
+        email = key.clone();
         forgotten = store.forget(&email).await?;
     }
     store.close().await?;

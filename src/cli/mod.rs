@@ -1,8 +1,9 @@
 //! Command line: one function per command.
 
-pub(crate) mod audit;
+mod audit;
 mod check;
 mod emails;
+mod lifecycle;
 mod signups;
 mod store;
 mod vouchers;
@@ -38,6 +39,9 @@ enum Command {
     /// The registry of used addresses.
     #[command(subcommand)]
     Emails(emails::EmailsCommand),
+    /// The accounts' ends: re-verification, disabling, deleting (PRODUCT.md §9.4).
+    #[command(subcommand)]
+    Lifecycle(lifecycle::LifecycleCommand),
     /// Pending and unfinished sign-ups.
     #[command(subcommand)]
     Signups(signups::SignupsCommand),
@@ -60,6 +64,7 @@ pub async fn run() -> anyhow::Result<()> {
         Command::Healthcheck { url } => healthcheck_command(url).await,
         Command::Check(args) => check::run(args, load_settings()).await,
         Command::Emails(command) => emails::run(command, &load_settings()?).await,
+        Command::Lifecycle(command) => lifecycle::run(command, &load_settings()?).await,
         Command::Signups(command) => signups::run(command, &load_settings()?).await,
         Command::Store(command) => store::run(command, &load_settings()?).await,
         Command::Audit(command) => audit::run(command, &load_settings()?).await,

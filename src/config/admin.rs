@@ -1,6 +1,6 @@
 //! The operator console's keys: `ADMIN_ENABLED` and `ADMIN_GROUP_IDS`.
 
-use super::{ConfigError, Getter};
+use super::{ConfigError, Getter, Mode};
 use crate::graph::signin::AdminGroups;
 
 /// The operator console's settings, present only when `ADMIN_ENABLED` is on.
@@ -12,8 +12,10 @@ pub struct AdminSettings {
 
 impl Getter<'_> {
     /// `ADMIN_ENABLED` and `ADMIN_GROUP_IDS`. The ids are checked even while the console is
-    /// off, so turning it on later cannot fail start-up over a typo made today.
-    pub(super) fn admin(&self) -> Result<Option<AdminSettings>, ConfigError> {
+    /// off, so turning it on later cannot fail start-up over a typo made today. Operators
+    /// sign in with Microsoft, so the console needs the Graph connection; only DEBUG mode
+    /// has a stand-in sign-in without it.
+    pub(super) fn admin(&self, mode: Mode) -> Result<Option<AdminSettings>, ConfigError> {
         let enabled = self.bool("ADMIN_ENABLED")?;
         let ids = self.list("ADMIN_GROUP_IDS")?;
         let invalid = |err: crate::graph::signin::AdminGroupsError| {
@@ -24,6 +26,12 @@ impl Getter<'_> {
                 AdminGroups::parse(&ids).map_err(invalid)?;
             }
             return Ok(None);
+        }
+        if mode != Mode::Debug && self.bool("DEBUG_DONT_CONNECT_TO_API")? {
+            return Err(self.invalid(
+                "ADMIN_ENABLED",
+                "the console needs Microsoft Graph (operators sign in with Microsoft through the app registration), but DEBUG_DONT_CONNECT_TO_API is set: set it to false and the GRAPH_API_* keys, or ADMIN_ENABLED = false. Only DEBUG mode has a stand-in sign-in".into(),
+            ));
         }
         let groups = AdminGroups::parse(&ids).map_err(invalid)?;
         Ok(Some(AdminSettings { groups }))
@@ -59,6 +67,27 @@ mod tests {
             let (settings, _) = load(dir.path(), &env).unwrap();
             assert_eq!(settings.admin.unwrap().groups.ids(), [GROUP], "{ids}");
         }
+    }
+
+    #[test]
+    fn an_enabled_console_without_graph_stops_start_up_outside_debug() {
+        let dir = tempfile::tempdir().unwrap();
+        let enabled = [
+            ("ADMIN_ENABLED", "true"),
+            ("ADMIN_GROUP_IDS", GROUP),
+            ("DEBUG_DONT_CONNECT_TO_API", "true"),
+        ];
+        let mut test = vec![("MODE", "test")];
+        test.extend(enabled);
+        let err = load(dir.path(), &test).unwrap_err().to_string();
+        assert!(
+            err.starts_with("ADMIN_ENABLED from") && err.contains("DEBUG_DONT_CONNECT_TO_API"),
+            "{err}"
+        );
+        let mut debug = vec![("MODE", "debug")];
+        debug.extend(enabled);
+        let (settings, _) = load(dir.path(), &debug).unwrap();
+        assert!(settings.admin.is_some(), "DEBUG signs in without Graph");
     }
 
     #[test]

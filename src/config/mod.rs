@@ -3,6 +3,7 @@
 mod admin;
 mod credential;
 pub mod keys;
+mod lifecycle;
 pub mod load;
 mod signup;
 mod tag;
@@ -21,6 +22,7 @@ use crate::signup::PasswordDelivery;
 use crate::telemetry::LogFormat;
 pub use admin::AdminSettings;
 pub use credential::CredentialSettings;
+pub use lifecycle::LifecycleKeys;
 pub use load::{Layers, Locations, Mode, Source, Value};
 
 /// Why the configuration cannot be used. Each message says where and what to change.
@@ -118,6 +120,8 @@ pub struct Settings {
     /// `ADMIN_ENABLED` and `ADMIN_GROUP_IDS`: the operator console, `None` when it is off.
     pub admin: Option<AdminSettings>,
     pub vouchers: VoucherMode,
+    /// The accounts' lifecycle (`ACCOUNT_LIFETIME_DAYS`, …); see [`Settings::lifecycle_settings`].
+    pub lifecycle: LifecycleKeys,
 }
 
 impl Settings {
@@ -182,8 +186,9 @@ impl Settings {
             provision_wait: Duration::from_secs(
                 get.int_in("PROVISION_WAIT_SECONDS", 0, 300)? as u64
             ),
-            admin: get.admin()?,
+            admin: get.admin(mode)?,
             vouchers: get.vouchers()?,
+            lifecycle: get.lifecycle()?,
         })
     }
 }

@@ -25,6 +25,7 @@ impl Settings {
                 sign_in_url: self.sign_in_url.clone(),
                 provision_wait: self.provision_wait,
                 mailbox_tags: MailboxTagger::new(&self.mailbox_tag_secret),
+                lifetime_days: self.lifecycle.lifetime_days,
                 pass: self.credential.temporary_access_pass(),
             },
             reset: ResetSettings {

@@ -1,10 +1,14 @@
 //! The seam to the user directory (Microsoft Entra ID through Graph). The provisioning state
-//! machine calls these steps one at a time and saves its progress between them.
+//! machine calls these steps one at a time and saves its progress between them; an
+//! account's end calls those of [`AccountControl`] (`account.rs`) the same way.
 
+mod account;
 mod pass;
 mod seats;
 mod simulated;
 mod tag;
+
+pub use account::{AccountControl, AccountState, LicenceChange};
 
 pub use pass::{PassRequest, TemporaryAccessPass};
 pub use seats::LicenceSeats;

@@ -1,11 +1,12 @@
-use std::collections::BTreeMap;
+use std::collections::{BTreeMap, BTreeSet};
 use std::sync::Mutex;
 
 use secrecy::SecretString;
 
 use super::{
-    Directory, DirectoryError, DirectoryUser, FreeName, GrantOutcome, Grants, LicenceSeats,
-    MailboxTag, NameQuery, NewUser, OwnGrants, PassRequest, TemporaryAccessPass,
+    AccountControl, AccountState, Directory, DirectoryError, DirectoryUser, FreeName, GrantOutcome,
+    Grants, LicenceChange, LicenceSeats, MailboxTag, NameQuery, NewUser, OwnGrants, PassRequest,
+    TemporaryAccessPass,
 };
 use crate::domain::MailNickname;
 
@@ -19,6 +20,19 @@ pub struct SimulatedDirectory {
     domain: String,
     skus: Vec<String>,
     users: Mutex<BTreeMap<String, DirectoryUser>>,
+    /// What ending accounts changed (`AccountControl`).
+    accounts: Mutex<Accounts>,
+}
+
+/// The simulated users' state beyond what they were created with.
+#[derive(Debug, Default)]
+struct Accounts {
+    /// Object ids of users that may not sign in.
+    disabled: BTreeSet<String>,
+    /// Licences by object id, as changed since the create (the simulated grant keeps none).
+    licences: BTreeMap<String, Vec<String>>,
+    /// Deleted users by UPN, restorable.
+    deleted: BTreeMap<String, DirectoryUser>,
 }
 
 impl SimulatedDirectory {
@@ -27,7 +41,24 @@ impl SimulatedDirectory {
             domain: domain.to_owned(),
             skus: Vec::new(),
             users: Mutex::new(BTreeMap::new()),
+            accounts: Mutex::new(Accounts::default()),
         }
+    }
+
+    fn accounts(&self) -> std::sync::MutexGuard<'_, Accounts> {
+        // As `users`: every change is one insert or remove.
+        self.accounts
+            .lock()
+            .unwrap_or_else(std::sync::PoisonError::into_inner)
+    }
+
+    /// The UPN of the user with `object_id`, if there is one.
+    fn upn_of(&self, object_id: &str) -> Option<String> {
+        let users = self.users();
+        users
+            .values()
+            .find(|user| user.object_id == object_id)
+            .map(|user| user.user_principal_name.clone())
     }
 
     /// The SKUs it pretends to assign (`GRAPH_API_LICENSE_SKUS`), each with
@@ -198,6 +229,102 @@ fn simulated_pass() -> Option<SecretString> {
         .map(|b| char::from(ALPHABET[usize::from(*b) % ALPHABET.len()]))
         .collect();
     Some(SecretString::from(pass))
+}
+
+#[async_trait::async_trait]
+impl AccountControl for SimulatedDirectory {
+    async fn account(&self, object_id: &str) -> Result<Option<AccountState>, DirectoryError> {
+        let users = self.users();
+        let Some(user) = users.values().find(|user| user.object_id == object_id) else {
+            return Ok(None);
+        };
+        let accounts = self.accounts();
+        Ok(Some(AccountState {
+            object_id: user.object_id.clone(),
+            user_principal_name: user.user_principal_name.clone(),
+            enabled: !accounts.disabled.contains(object_id),
+            licences: accounts
+                .licences
+                .get(object_id)
+                .cloned()
+                .unwrap_or_default(),
+            tag: user.tag.clone(),
+        }))
+    }
+
+    async fn set_enabled(&self, object_id: &str, enabled: bool) -> Result<bool, DirectoryError> {
+        if self.upn_of(object_id).is_none() {
+            return Ok(false);
+        }
+        let mut accounts = self.accounts();
+        if enabled {
+            accounts.disabled.remove(object_id);
+        } else {
+            accounts.disabled.insert(object_id.to_owned());
+        }
+        tracing::info!(
+            object_id,
+            enabled,
+            "simulated directory: would set whether the user may sign in"
+        );
+        Ok(true)
+    }
+
+    async fn change_licences(
+        &self,
+        object_id: &str,
+        change: LicenceChange<'_>,
+    ) -> Result<bool, DirectoryError> {
+        if self.upn_of(object_id).is_none() {
+            return Ok(false);
+        }
+        let mut accounts = self.accounts();
+        let licences = accounts.licences.entry(object_id.to_owned()).or_default();
+        licences.retain(|sku| !change.remove.contains(sku));
+        for sku in change.add {
+            if !licences.contains(sku) {
+                licences.push(sku.clone());
+            }
+        }
+        tracing::info!(
+            object_id,
+            "simulated directory: would change the user's licences"
+        );
+        Ok(true)
+    }
+
+    async fn delete_user(&self, object_id: &str) -> Result<bool, DirectoryError> {
+        let Some(upn) = self.upn_of(object_id) else {
+            return Ok(false);
+        };
+        let removed = self.users().remove(&upn);
+        if let Some(user) = removed {
+            self.accounts().deleted.insert(upn, user);
+        }
+        tracing::info!(object_id, "simulated directory: would delete the user");
+        Ok(true)
+    }
+
+    async fn restore_user(&self, object_id: &str) -> Result<bool, DirectoryError> {
+        let restored = {
+            let mut accounts = self.accounts();
+            let upn = accounts
+                .deleted
+                .iter()
+                .find(|(_, user)| user.object_id == object_id)
+                .map(|(upn, _)| upn.clone());
+            upn.and_then(|upn| accounts.deleted.remove(&upn))
+        };
+        let Some(user) = restored else {
+            return Ok(false);
+        };
+        self.users().insert(user.user_principal_name.clone(), user);
+        tracing::info!(
+            object_id,
+            "simulated directory: would restore the deleted user"
+        );
+        Ok(true)
+    }
 }
 
 fn unix_now() -> u64 {

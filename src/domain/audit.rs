@@ -31,11 +31,19 @@ pub enum AuditAction {
     VoucherRevoke,
     /// An account's end was postponed.
     Extend,
+    /// An ended account was brought back (enabled, its licences given back).
+    Restore,
+    /// The lifecycle disabled an account's user.
+    Disable,
+    /// The lifecycle removed an account's licences.
+    RemoveLicences,
+    /// The lifecycle deleted an account's user.
+    Delete,
 }
 
 impl AuditAction {
     /// Every action, in the order the console's filter lists them.
-    pub const ALL: [AuditAction; 8] = [
+    pub const ALL: [AuditAction; 12] = [
         AuditAction::SignIn,
         AuditAction::SignOut,
         AuditAction::SignInRefused,
@@ -44,6 +52,10 @@ impl AuditAction {
         AuditAction::VoucherCreate,
         AuditAction::VoucherRevoke,
         AuditAction::Extend,
+        AuditAction::Restore,
+        AuditAction::Disable,
+        AuditAction::RemoveLicences,
+        AuditAction::Delete,
     ];
 
     /// The name exports and filters use (`sign_in_refused`).
@@ -57,6 +69,10 @@ impl AuditAction {
             AuditAction::VoucherCreate => "voucher_create",
             AuditAction::VoucherRevoke => "voucher_revoke",
             AuditAction::Extend => "extend",
+            AuditAction::Restore => "restore",
+            AuditAction::Disable => "disable",
+            AuditAction::RemoveLicences => "remove_licences",
+            AuditAction::Delete => "delete",
         }
     }
 
@@ -78,7 +94,7 @@ impl fmt::Display for AuditAction {
 /// A name that is no [`AuditAction`].
 #[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
 #[error(
-    "`{0}` is not an audit action (one of: sign_in, sign_out, sign_in_refused, retry, forget, voucher_create, voucher_revoke, extend)"
+    "`{0}` is not an audit action (one of: sign_in, sign_out, sign_in_refused, retry, forget, voucher_create, voucher_revoke, extend, restore, disable, remove_licences, delete)"
 )]
 pub struct UnknownAuditAction(String);
 
@@ -90,6 +106,8 @@ pub enum AuditSource {
     Console,
     /// A command run on the server's host.
     CommandLine,
+    /// The accounts' lifecycle, run by the server each day or by `lifecycle run`.
+    Lifecycle,
 }
 
 /// Who did it.
@@ -120,6 +138,25 @@ pub struct AuditEntry {
     pub client: Option<String>,
 }
 
+/// An entry as `audit export` and the console's download write it: the entry with its time
+/// written out (RFC 3339, UTC) beside `at`.
+#[derive(Debug, Serialize)]
+pub struct ExportedAuditEntry<'a> {
+    time: String,
+    #[serde(flatten)]
+    entry: &'a AuditEntry,
+}
+
+impl<'a> ExportedAuditEntry<'a> {
+    pub fn new(entry: &'a AuditEntry) -> Self {
+        let at = std::time::UNIX_EPOCH + std::time::Duration::from_secs(entry.at);
+        ExportedAuditEntry {
+            time: humantime::format_rfc3339_seconds(at).to_string(),
+            entry,
+        }
+    }
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
@@ -132,5 +169,26 @@ mod tests {
             assert_eq!(json, format!("\"{}\"", action.name()));
         }
         assert!(AuditAction::parse("delete_everything").is_err());
+    }
+
+    #[test]
+    fn an_exported_entry_writes_its_time_out_beside_its_fields() {
+        let entry = AuditEntry {
+            seq: 7,
+            at: 1_800_000_000,
+            actor: AuditActor {
+                upn: "ada@tenant.example".into(),
+                object_id: None,
+                source: AuditSource::CommandLine,
+            },
+            action: AuditAction::Forget,
+            subject: None,
+            detail: None,
+            client: None,
+        };
+        let line = serde_json::to_value(ExportedAuditEntry::new(&entry)).unwrap();
+        assert_eq!(line["time"], "2027-01-15T08:00:00Z");
+        assert_eq!(line["seq"], 7);
+        assert_eq!(line["actor"]["source"], "command_line");
     }
 }

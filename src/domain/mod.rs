@@ -1,8 +1,10 @@
 //! Domain types that can only hold valid values. Imports nothing else from the crate.
 
+mod account_end;
 mod audit;
 mod credential;
 mod date;
+mod day;
 mod email_address;
 mod email_filter;
 mod ip_range;
@@ -13,11 +15,15 @@ mod voucher;
 mod voucher_code;
 mod voucher_terms;
 
-pub use audit::{AuditAction, AuditActor, AuditEntry, AuditSource, UnknownAuditAction};
+pub use account_end::{AccountEnd, EndReason, EndStep};
+pub use audit::{
+    AuditAction, AuditActor, AuditEntry, AuditSource, ExportedAuditEntry, UnknownAuditAction,
+};
 pub use credential::{
     Credential, SECURITY_INFO_URL, TapLifetime, TapLifetimeError, UnknownCredential,
 };
 pub use date::{Date, DateError};
+pub use day::{DAY_SECS, Day, DayError};
 pub use email_address::{
     EmailAddress, EmailAddressError, Mailbox, SubaddressSeparator, SubaddressSeparatorError,
 };
@@ -28,4 +34,4 @@ pub use person_name::{PersonName, PersonNameError};
 pub use provisioning_step::Step;
 pub use voucher::{DirectoryId, DirectoryIdError, VoucherMode, VoucherModeError, VoucherRefusal};
 pub use voucher_code::{VoucherCode, VoucherCodeError};
-pub use voucher_terms::{AccountEnd, VoucherTerms, VoucherTermsError};
+pub use voucher_terms::{VoucherEnd, VoucherTerms, VoucherTermsError};

@@ -8,7 +8,7 @@ use super::{Date, DirectoryId, EmailFilter};
 /// The end of the accounts made with a voucher: a number of days after the account is
 /// made, or a fixed day. The lifecycle (PRODUCT.md §9.4) ends them then.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
-pub enum AccountEnd {
+pub enum VoucherEnd {
     AfterDays(u32),
     On(Date),
 }
@@ -118,10 +118,10 @@ impl VoucherTerms {
     }
 
     /// When the accounts made with it end, if they do.
-    pub fn account_end(&self) -> Option<AccountEnd> {
+    pub fn account_end(&self) -> Option<VoucherEnd> {
         match (self.lifetime_days, self.ends_on) {
-            (Some(days), _) => Some(AccountEnd::AfterDays(days)),
-            (None, Some(date)) => Some(AccountEnd::On(date)),
+            (Some(days), _) => Some(VoucherEnd::AfterDays(days)),
+            (None, Some(date)) => Some(VoucherEnd::On(date)),
             (None, None) => None,
         }
     }
@@ -217,12 +217,12 @@ mod tests {
             lifetime_days: Some(180),
             ..terms()
         };
-        assert_eq!(days.account_end(), Some(AccountEnd::AfterDays(180)));
+        assert_eq!(days.account_end(), Some(VoucherEnd::AfterDays(180)));
         let date = Date::parse("2027-09-30").unwrap();
         let fixed = VoucherTerms {
             ends_on: Some(date),
             ..terms()
         };
-        assert_eq!(fixed.account_end(), Some(AccountEnd::On(date)));
+        assert_eq!(fixed.account_end(), Some(VoucherEnd::On(date)));
     }
 }

@@ -3,6 +3,7 @@
 //! `$batch`, so a sign-up costs a constant number of round trips. Throttling, outages and
 //! replication lag are waited out within a deadline per step ([`retry`]).
 
+mod accounts;
 mod auth;
 mod call;
 pub mod check;

@@ -1,15 +1,18 @@
 //! What the server does besides answering requests, started with it and stopped before its
 //! store is closed: the periodic chores (`chores.rs`: expired sign-ups purged, recovered
-//! rate limits forgotten) and the provisioning queue's worker, which resumes whatever a
-//! restart or a crash left queued.
+//! rate limits forgotten), the provisioning queue's worker, which resumes whatever a
+//! restart or a crash left queued, and the accounts' daily lifecycle run (`daily.rs`).
 
 mod chores;
+mod daily;
 
+use std::sync::Arc;
 use std::time::Duration;
 
 use tokio::sync::watch;
 use tokio::task::JoinHandle;
 
+use crate::lifecycle::Lifecycle;
 use crate::signup::Signups;
 use crate::web::AppState;
 
@@ -21,10 +24,23 @@ pub struct Background {
 }
 
 impl Background {
-    /// Starts the chores (every `every`) and the queue worker.
-    pub fn start(state: &AppState, signups: &Signups, every: Duration) -> Self {
+    /// Starts the chores (every `every`), the queue worker and the daily lifecycle run
+    /// (asked every `every` whether its hour has come).
+    pub fn start(
+        state: &AppState,
+        signups: &Signups,
+        lifecycle: &Lifecycle,
+        every: Duration,
+    ) -> Self {
         let (stop, stopping) = watch::channel(());
         let chores = tokio::spawn(chores::run(state.clone(), every, stopped(stopping.clone())));
+        let flow = signups.flow.clone();
+        let daily = tokio::spawn(daily::run(
+            lifecycle.clone(),
+            Arc::new(move || flow.now()),
+            every,
+            stopped(stopping.clone()),
+        ));
         let worker = tokio::spawn(
             signups
                 .provisioning
@@ -33,7 +49,7 @@ impl Background {
         );
         Background {
             stop,
-            tasks: vec![chores, worker],
+            tasks: vec![chores, worker, daily],
         }
     }
 

@@ -2,6 +2,7 @@
 //! `/debug/mails` lists; otherwise they go over SMTP.
 
 mod html;
+mod lifecycle;
 mod message;
 mod messages;
 mod outbox;
@@ -9,6 +10,7 @@ mod pass;
 mod settings;
 mod smtp;
 
+pub use lifecycle::{EndedBecause, account_ended_mail, ending_soon_mail, reverify_mail};
 pub use messages::{
     account_exists_mail, account_failed_mail, account_ready_mail, new_password_mail, password_mail,
     password_reset_link_mail, password_reset_support_mail, password_reset_unfinished_mail,
@@ -43,6 +45,10 @@ pub enum MailError {
     /// The mail itself cannot be built (e.g. an address lettre refuses); no server was asked.
     #[error("the mail could not be built: {0}")]
     Build(String),
+    /// The recipient's mailbox is gone for good: the server refused it permanently as
+    /// unknown or disabled. Sending again will not help.
+    #[error("the recipient's mailbox refused the mail for good: {0}")]
+    Refused(String),
 }
 
 /// Sends mails through the configured transport.

@@ -52,6 +52,8 @@ pub struct ProvisionSettings {
     pub provision_wait: Duration,
     /// `MAILBOX_TAG_SECRET`: the tag written on each user, found again by the name query.
     pub mailbox_tags: MailboxTagger,
+    /// `ACCOUNT_LIFETIME_DAYS`: the end recorded on each account as it is created (0: none).
+    pub lifetime_days: u32,
     /// `CREDENTIAL` = `temporary_access_pass`: how the pass is made that people get instead
     /// of a temporary password; `None` for passwords.
     pub pass: Option<PassRequest>,

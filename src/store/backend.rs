@@ -20,9 +20,9 @@ use tokio::sync::watch;
 use tokio::time::Instant;
 
 use super::{
-    AuditQuery, BackupRecord, Claim, ClaimVoucher, Finding, Forgotten, Imported, Lease, Listed,
-    Lookup, PendingSignup, Purged, QueueEntry, QueueStats, Registration, RegistryKey, StoreError,
-    UsedResetLink, Voucher,
+    AccountLife, AuditQuery, BackupRecord, Claim, ClaimVoucher, Finding, Forgotten, Imported,
+    Lease, LifecycleRun, Listed, Lookup, PendingSignup, Purged, QueueEntry, QueueStats,
+    Registration, RegistryKey, StoreError, UsedResetLink, Voucher,
 };
 use crate::domain::{AuditEntry, Mailbox, VoucherCode, VoucherRefusal};
 
@@ -206,6 +206,31 @@ pub trait ResetStore {
     async fn release_reset_link(&self, used: &UsedResetLink) -> Result<(), StoreError>;
 }
 
+/// Accounts' lives after their creation (`lifecycle.rs`): one [`AccountLife`] per account
+/// the lifecycle has acted on, and the right to run the lifecycle.
+#[async_trait]
+pub trait LifecycleStore {
+    /// The life of the account of `email`, once the lifecycle has acted on it.
+    async fn life(&self, email: &RegistryKey) -> Result<Option<AccountLife>, StoreError>;
+
+    /// Every account's life, in address order.
+    async fn lives(&self) -> Result<Listed<AccountLife>, StoreError>;
+
+    /// Saves `life`, durably, if the stored one is still the copy it was read from (the same
+    /// `version`; version 0: none is stored), and counts its version up. `false`: another
+    /// save came first (the person's button, another command); nothing was written, read it
+    /// again.
+    async fn save_life(&self, life: &mut AccountLife) -> Result<bool, StoreError>;
+
+    /// The right to run the lifecycle, unless another run holds it (in any instance): then
+    /// `None`. For the daily run, `day` (a [`Day`](crate::domain::Day)'s number): `None` as
+    /// well when that day's run has finished already.
+    async fn start_lifecycle_run(
+        &self,
+        day: Option<i64>,
+    ) -> Result<Option<LifecycleRun>, StoreError>;
+}
+
 /// The operators' audit log (`audit.rs`): append-only, numbered in the order written.
 #[async_trait]
 pub trait AuditLog {
@@ -361,6 +386,7 @@ pub trait Backend:
     + RegistryStore
     + QueueStore
     + ResetStore
+    + LifecycleStore
     + AuditLog
     + VoucherStore
     + MailCounts
@@ -378,6 +404,7 @@ impl<T> Backend for T where
         + RegistryStore
         + QueueStore
         + ResetStore
+        + LifecycleStore
         + AuditLog
         + VoucherStore
         + MailCounts

@@ -42,6 +42,8 @@ pub enum Finding {
         used: Option<u32>,
         held: usize,
     },
+    /// An account's lifecycle record whose registration is gone.
+    StrayLife { email: RegistryKey },
     /// An index or a column that disagrees with the records.
     Index(String),
     /// The database's schema is not the one this program writes.
@@ -78,6 +80,10 @@ impl fmt::Display for Finding {
             } => write!(
                 f,
                 "{held} registrations hold a use of the voucher {code}, which the store does not have"
+            ),
+            Finding::StrayLife { email } => write!(
+                f,
+                "the lifecycle record of {email} belongs to no registration"
             ),
             Finding::Index(what) => write!(f, "index: {what}"),
             Finding::Schema(what) => write!(f, "schema: {what}"),

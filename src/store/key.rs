@@ -36,6 +36,19 @@ impl RegistryKey {
         RegistryKey { text, mailbox }
     }
 
+    /// The keys an operator's `raw` address may be stored under, most likely first: its
+    /// mailbox (any letter case or sub-address tag finds it), then the address as written
+    /// (an odd imported one, or one stored before the mailbox was the key).
+    pub fn spellings(raw: &str, separator: SubaddressSeparator) -> Vec<RegistryKey> {
+        let written = RegistryKey::as_recorded(raw);
+        match Mailbox::parse_recorded(raw, separator) {
+            Ok(mailbox) if RegistryKey::from(&mailbox) != written => {
+                vec![RegistryKey::from(&mailbox), written]
+            }
+            _ => vec![written],
+        }
+    }
+
     /// The key as text.
     pub fn as_str(&self) -> &str {
         &self.text
@@ -108,6 +121,27 @@ mod tests {
         assert_eq!(serde_json::to_string(&key).unwrap(), r#""ada@x.example""#);
         let odd: RegistryKey = serde_json::from_str(r#""weird,\"name\"@x.example""#).unwrap();
         assert_eq!(odd, RegistryKey::as_recorded(" Weird,\"Name\"@X.example "));
+    }
+
+    #[test]
+    fn an_address_is_looked_for_as_its_mailbox_then_as_written() {
+        let plus = SubaddressSeparator::PLUS;
+        let keys = |raw| RegistryKey::spellings(raw, plus);
+        assert_eq!(
+            keys(" ADA@x.example"),
+            [RegistryKey::as_recorded("ada@x.example")]
+        );
+        assert_eq!(
+            keys("Ada+tag@x.example"),
+            [
+                RegistryKey::as_recorded("ada@x.example"),
+                RegistryKey::as_recorded("ada+tag@x.example")
+            ]
+        );
+        assert_eq!(
+            keys("not an address"),
+            [RegistryKey::as_recorded("not an address")]
+        );
     }
 
     /// A key read back is its mailbox again, typed, without the flow parsing text; a

@@ -19,6 +19,8 @@ pub enum RecordKind {
     QueueEntry,
     /// The newest password reset link used for an address.
     Reset,
+    /// An account's life after its creation ([`AccountLife`](super::AccountLife)).
+    Lifecycle,
     /// A line of the operators' audit log ([`AuditEntry`](crate::domain::AuditEntry)).
     Audit,
     /// A voucher and its uses ([`Voucher`](super::Voucher)).
@@ -27,12 +29,13 @@ pub enum RecordKind {
 
 impl RecordKind {
     /// Every kind, in the order reports list them.
-    pub const ALL: [RecordKind; 7] = [
+    pub const ALL: [RecordKind; 8] = [
         RecordKind::Pending,
         RecordKind::Registration,
         RecordKind::Username,
         RecordKind::QueueEntry,
         RecordKind::Reset,
+        RecordKind::Lifecycle,
         RecordKind::Audit,
         RecordKind::Voucher,
     ];
@@ -45,6 +48,7 @@ impl RecordKind {
             RecordKind::Username => "username",
             RecordKind::QueueEntry => "queue_entry",
             RecordKind::Reset => "reset",
+            RecordKind::Lifecycle => "lifecycle",
             RecordKind::Audit => "audit",
             RecordKind::Voucher => "voucher",
         }

@@ -7,7 +7,7 @@
 //! and the right to provision (`lease.rs`) —, the backup file's format (`backup/`) and
 //! `store verify` (`verify.rs`, reporting `findings.rs`). `sled/` and
 //! `postgres/` implement the traits, each in files named after them: `pending.rs`,
-//! `registry.rs`, `queue.rs`, `resets.rs`, `audit.rs`, `vouchers.rs`, `mail_counts.rs`,
+//! `registry.rs`, `queue.rs`, `resets.rs`, `lifecycle.rs`, `audit.rs`, `vouchers.rs`, `mail_counts.rs`,
 //! `write_budget.rs`, `housekeeping.rs`, `backup.rs` and `verify.rs`; sled's `integrity.rs`
 //! notices a store rolled back to an older state.
 //!
@@ -25,6 +25,7 @@ mod findings;
 mod key;
 mod kind;
 mod lease;
+mod lifecycle;
 mod postgres;
 mod records;
 mod sled;
@@ -36,8 +37,9 @@ use std::path::Path;
 use std::sync::Arc;
 
 pub use backend::{
-    AuditLog, Backend, BackupStore, Durability, Exported, FailureWatch, Housekeeping, MailCounts,
-    PendingStore, QueueStore, RegistryStore, ResetStore, VoucherStore, WriteBudget, WriteTurn,
+    AuditLog, Backend, BackupStore, Durability, Exported, FailureWatch, Housekeeping,
+    LifecycleStore, MailCounts, PendingStore, QueueStore, RegistryStore, ResetStore, VoucherStore,
+    WriteBudget, WriteTurn,
 };
 pub use backup::{BackupError, Copied};
 pub use error::StoreError;
@@ -45,6 +47,7 @@ pub use findings::{Finding, Verified};
 pub use key::RegistryKey;
 pub use kind::RecordKind;
 pub use lease::{Lease, RowLease};
+pub use lifecycle::{AccountLife, Ending, LifecycleRun, Reverification};
 pub use postgres::LEASE_RENEWAL;
 pub use records::{
     AuditQuery, BackupRecord, Claim, Forgotten, Imported, Listed, Lookup, PendingSignup, Purged,

@@ -4,8 +4,8 @@
 
 use serde::{Deserialize, Serialize};
 
-use super::{RecordKind, RegistryKey, Voucher, VoucherUse};
-use crate::domain::{AuditAction, AuditEntry, Step, VoucherCode};
+use super::{AccountLife, RecordKind, RegistryKey, Voucher, VoucherUse};
+use crate::domain::{AccountEnd, AuditAction, AuditEntry, Step, VoucherCode};
 
 /// A sign-up waiting for its address to be verified.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
@@ -103,6 +103,10 @@ pub struct Registration {
     /// The voucher it was made with, and what that grants.
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub voucher: Option<VoucherUse>,
+    /// When the account ends, recorded when it is created; `None` for accounts made before
+    /// ends were recorded (they end `ACCOUNT_LIFETIME_DAYS` after their creation, if set).
+    #[serde(default)]
+    pub end: Option<AccountEnd>,
 }
 
 impl Registration {
@@ -132,6 +136,7 @@ impl Registration {
             imported: false,
             existing_account: false,
             voucher,
+            end: None,
         }
     }
 
@@ -158,6 +163,7 @@ impl Registration {
             imported: true,
             existing_account: false,
             voucher: None,
+            end: None,
         }
     }
 
@@ -244,6 +250,7 @@ pub enum BackupRecord {
         email: RegistryKey,
         used_through: u64,
     },
+    Lifecycle(AccountLife),
     /// A line of the audit log.
     Audit(AuditEntry),
     Voucher(Voucher),
@@ -258,6 +265,7 @@ impl BackupRecord {
             BackupRecord::Username { .. } => RecordKind::Username,
             BackupRecord::QueueEntry(_) => RecordKind::QueueEntry,
             BackupRecord::Reset { .. } => RecordKind::Reset,
+            BackupRecord::Lifecycle(_) => RecordKind::Lifecycle,
             BackupRecord::Audit(_) => RecordKind::Audit,
             BackupRecord::Voucher(_) => RecordKind::Voucher,
         }
@@ -272,6 +280,7 @@ impl BackupRecord {
             BackupRecord::Username { upn, .. } => upn.clone(),
             BackupRecord::QueueEntry(entry) => format!("{:020}", entry.seq),
             BackupRecord::Reset { email, .. } => email.to_string(),
+            BackupRecord::Lifecycle(life) => life.email.to_string(),
             BackupRecord::Audit(entry) => format!("{:020}", entry.seq),
             BackupRecord::Voucher(voucher) => voucher.code.as_str().to_owned(),
         }

@@ -498,6 +498,9 @@ async fn a_backup_restores_into_a_new_store_of_either_kind(store: Store) {
         .await
         .unwrap();
     store.use_reset_link(&cy, 120).await.unwrap();
+    let mut life = AccountLife::new(cy.clone(), 100);
+    life.end_moved_to = Some(5_000);
+    assert!(store.save_life(&mut life).await.unwrap());
     let mut file = Vec::new();
     store.backup(&mut file).await.unwrap();
 
@@ -511,7 +514,7 @@ async fn a_backup_restores_into_a_new_store_of_either_kind(store: Store) {
 
     // Assert
     assert_eq!(again, file, "the same records make the same file");
-    assert_eq!(copied.records(), 7, "{copied}");
+    assert_eq!(copied.records(), 8, "{copied}");
     for copy in [&sled_copy, &target] {
         assert!(matches!(
             copy.lookup("p1").await.unwrap(),
@@ -529,6 +532,7 @@ async fn a_backup_restores_into_a_new_store_of_either_kind(store: Store) {
         assert_eq!(copy.lookup("p2").await.unwrap(), Lookup::AddressTaken);
         assert!(copy.registration(&cy).await.unwrap().unwrap().imported);
         assert_eq!(copy.reset_used_through(&cy).await.unwrap(), Some(120));
+        assert_eq!(copy.life(&cy).await.unwrap().as_ref(), Some(&life));
         assert!(copy.verify().await.unwrap().is_healthy());
     }
     assert!(matches!(
@@ -825,6 +829,8 @@ async fn a_healthy_store_verifies_with_its_counts(store: Store) {
         .import_registered(&key("cy@x.example"), &Imported::default())
         .await
         .unwrap();
+    let mut life = AccountLife::new(key("cy@x.example"), 100);
+    assert!(store.save_life(&mut life).await.unwrap());
 
     let verified = store.verify().await.unwrap();
 
@@ -832,8 +838,8 @@ async fn a_healthy_store_verifies_with_its_counts(store: Store) {
     let counts: Vec<usize> = verified.per_kind.unwrap().into_values().collect();
     assert_eq!(
         counts,
-        [1, 2, 1, 1, 0, 0, 0],
-        "pending, registrations, usernames, queue, resets, audit lines, vouchers"
+        [1, 2, 1, 1, 0, 1, 0, 0],
+        "pending, registrations, usernames, queue, resets, lifecycle, audit lines, vouchers"
     );
 }
 
@@ -1230,3 +1236,6 @@ async fn postgres_verify_names_what_is_wrong() {
     );
     assert_eq!(empty.per_kind, None);
 }
+
+// After `both_backends!`, which it uses.
+mod lifecycle;

@@ -1,6 +1,7 @@
 //! `store verify`: reads a store offline and says what it holds and what is wrong with it —
 //! records per kind, records that do not decode, broken cross-references (a registration
-//! without its username reservation, a reservation whose registration is gone or moved on),
+//! without its username reservation, a reservation whose registration is gone or moved on,
+//! an account's lifecycle record without its registration),
 //! what the backend's indexes say that the records do not, and, for sled, whether the store
 //! is older than the last state it recorded as written (`sled/integrity.rs`).
 
@@ -77,7 +78,8 @@ async fn verify_with(
     Ok(verified)
 }
 
-/// Registrations and username reservations that do not name each other.
+/// Registrations and username reservations that do not name each other, and lifecycle
+/// records without their registration.
 fn cross_references(records: &[BackupRecord]) -> Vec<Finding> {
     let registrations: BTreeMap<&str, &Registration> = records
         .iter()
@@ -91,6 +93,13 @@ fn cross_references(records: &[BackupRecord]) -> Vec<Finding> {
     let mut reserved: HashMap<&str, &RegistryKey> = HashMap::new();
     let mut findings = Vec::new();
     for record in records {
+        if let BackupRecord::Lifecycle(life) = record
+            && !registrations.contains_key(life.email.as_str())
+        {
+            findings.push(Finding::StrayLife {
+                email: life.email.clone(),
+            });
+        }
         let BackupRecord::Username { upn, email } = record else {
             continue;
         };

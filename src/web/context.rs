@@ -28,7 +28,7 @@ pub struct RequestContext {
     pub api: bool,
     pub method: Method,
     /// The page region an HTMX error replaces: the reset request's form on its page, the
-    /// sign-up form everywhere else.
+    /// console's region on its pages, the sign-up form everywhere else.
     pub form_region: &'static str,
     pub client: ClientInfo,
     pub switch_to: SwitchTo,
@@ -71,6 +71,8 @@ impl RequestContext {
             method: req.method().clone(),
             form_region: if path == paths::PASSWORD {
                 "#password"
+            } else if paths::is_console(path) {
+                "#console"
             } else {
                 "#signup"
             },

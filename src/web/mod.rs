@@ -2,6 +2,7 @@
 //! renderer (`response`), each request's `context`, and the `front_door` every request
 //! passes through (the accept loop, proxies, the same-origin check, body limits, the log).
 
+mod admin;
 mod api;
 mod assets;
 mod compress;
@@ -34,6 +35,7 @@ use crate::mail::Outbox;
 use crate::metrics::Metrics;
 use crate::signup::{Flow, Resets};
 use crate::store::Store;
+pub use admin::{Clock as ConsoleClock, Console, SeatsSource, SignInMode, SkuSeats};
 pub use context::RequestContext;
 pub use front_door::body_limit::{BodyLimits, MAX_BODY_BYTES};
 pub use front_door::proxy::ProxyTrust;
@@ -72,6 +74,8 @@ pub struct AppState {
     pub metrics_route: bool,
     /// The empty form, pre-rendered; see [`AppState::with_home_pages`].
     pub home_pages: Arc<HomePages>,
+    /// The operator console, when `ADMIN_ENABLED`.
+    pub console: Option<Arc<Console>>,
 }
 
 impl AppState {
@@ -144,6 +148,8 @@ pub fn routes(
 /// to every POST whatever its route.
 fn table(state: &AppState) -> Vec<Line> {
     let resets = state.resets.enabled();
+    let console = state.console.is_some();
+    let debug_sign_in = state.console.as_ref().is_some_and(|c| c.debug_sign_in());
     vec![
         route(paths::HOME).get(signup::index),
         route(paths::HOME_IN).get(signup::index_in),
@@ -174,6 +180,41 @@ fn table(state: &AppState) -> Vec<Line> {
         route(paths::DEBUG_MAILS)
             .get(debug::mails)
             .when(state.outbox.is_some()),
+        route(paths::ADMIN).get(admin::overview::show).when(console),
+        route(paths::ADMIN_SIGN_IN)
+            .get(admin::sign_in::begin)
+            .when(console && !debug_sign_in),
+        route(paths::ADMIN_SIGN_IN)
+            .get(admin::sign_in::begin)
+            .post(admin::sign_in::debug)
+            .when(debug_sign_in),
+        route(paths::ADMIN_CALLBACK)
+            .get(admin::sign_in::callback)
+            .when(console),
+        route(paths::ADMIN_SIGN_OUT)
+            .post(admin::sign_in::sign_out)
+            .when(console),
+        route(paths::ADMIN_SIGNUPS)
+            .get(admin::signups::show)
+            .when(console),
+        route(paths::ADMIN_RETRY)
+            .post(admin::signups::retry)
+            .when(console),
+        route(paths::ADMIN_ACCOUNTS)
+            .get(admin::accounts::find)
+            .when(console),
+        route(paths::ADMIN_FORGET)
+            .get(admin::accounts::forget_confirm)
+            .post(admin::accounts::forget)
+            .when(console),
+        route(paths::ADMIN_AUDIT)
+            .get(admin::audit::lines)
+            .when(console),
+        route(paths::ADMIN_AUDIT_EXPORT)
+            .get(admin::audit::export)
+            .when(console),
+        // Off, `/admin` would be `/{lang}`: nothing there, not even a 405.
+        route(paths::ADMIN).not_found().when(!console),
         route(paths::API_SPEC).get(api::spec_endpoint(state)),
         nest(paths::API_V1, api::endpoint(), api::routes()),
     ]

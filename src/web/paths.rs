@@ -30,6 +30,33 @@ pub const ASSET: &str = "/assets/{name}";
 pub const FAVICON: &str = "/favicon.ico";
 pub const METRICS: &str = "/metrics";
 
+/// The operator console (`ADMIN_ENABLED`): its overview, and where its pages start.
+pub const ADMIN: &str = "/admin";
+/// Starts a sign-in with Microsoft (DEBUG without Graph: the debug sign-in).
+pub const ADMIN_SIGN_IN: &str = "/admin/sign-in";
+/// Where Microsoft sends the browser back: the redirect URI of the app registration.
+pub const ADMIN_CALLBACK: &str = "/admin/callback";
+pub const ADMIN_SIGN_OUT: &str = "/admin/sign-out";
+pub const ADMIN_SIGNUPS: &str = "/admin/signups";
+pub const ADMIN_RETRY: &str = "/admin/signups/retry";
+pub const ADMIN_ACCOUNTS: &str = "/admin/accounts";
+pub const ADMIN_FORGET: &str = "/admin/accounts/forget";
+pub const ADMIN_AUDIT: &str = "/admin/audit";
+pub const ADMIN_AUDIT_EXPORT: &str = "/admin/audit/export";
+/// The console's pages that the language switcher keeps the operator on.
+const ADMIN_PAGES: [&str; 5] = [
+    ADMIN,
+    ADMIN_SIGNUPS,
+    ADMIN_ACCOUNTS,
+    ADMIN_AUDIT,
+    ADMIN_SIGN_IN,
+];
+
+/// Whether `path` is one of the console's (`/admin` or below it).
+pub fn is_console(path: &str) -> bool {
+    path == ADMIN || path.starts_with("/admin/")
+}
+
 /// Everything under it is the JSON API: errors there are JSON too.
 pub const API_PREFIX: &str = "/api/";
 pub const API_SPEC: &str = "/api/api-spec.json";
@@ -119,7 +146,9 @@ impl SwitchTo {
         };
         match link {
             Some(token) if plausible_token(token) => SwitchTo::SamePage(path.to_owned()),
-            _ if path == DEBUG_MAILS || path == PASSWORD => SwitchTo::SamePage(path.to_owned()),
+            _ if path == DEBUG_MAILS || path == PASSWORD || ADMIN_PAGES.contains(&path) => {
+                SwitchTo::SamePage(path.to_owned())
+            }
             _ if value_in(PASSWORD_IN, path).is_some_and(lang_like) => {
                 SwitchTo::SamePage(PASSWORD.to_owned())
             }
@@ -202,6 +231,12 @@ impl Links {
     /// polls, and the "Check again" link of the waiting page.
     pub fn verify_status(&self, token: &str) -> String {
         format!("{}?{STATUS_QUERY}", self.verify(token))
+    }
+
+    /// Console pages and actions (`paths::ADMIN…`).
+    pub fn admin(&self, path: &str) -> String {
+        debug_assert!(is_console(path), "{path} is no console path");
+        self.path(path)
     }
 
     pub fn favicon(&self) -> String {
@@ -299,6 +334,16 @@ mod tests {
             SwitchTo::for_path("/password//evil.example"),
             SwitchTo::Home
         );
+    }
+
+    #[test]
+    fn the_switcher_stays_on_console_pages_but_not_on_actions() {
+        for page in ADMIN_PAGES {
+            assert_eq!(SwitchTo::for_path(page), SwitchTo::SamePage(page.into()));
+            assert!(is_console(page));
+        }
+        assert_eq!(SwitchTo::for_path(ADMIN_CALLBACK), SwitchTo::Home);
+        assert!(!is_console("/administrator") && !is_console("/"));
     }
 
     #[test]

@@ -70,7 +70,8 @@ pub fn error(ctx: &RequestContext, state: &AppState, status: StatusCode) -> Resp
         return json_error(ctx, status);
     }
     let tr = ctx.tr();
-    let panel = status::error_panel(tr, ctx.links(), status);
+    let region = ctx.form_region.trim_start_matches('#');
+    let panel = status::error_panel(tr, ctx.links(), status, region);
     let mut response = html(ctx, state, tr, status, status::title(tr, status), panel);
     if ctx.htmx {
         let headers = response.headers_mut();

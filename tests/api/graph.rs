@@ -2,6 +2,7 @@
 //! server (`sign_up`), and the client on its own for the cases a sign-up cannot stage
 //! (`client`).
 
+mod accounts;
 mod check_command;
 mod client;
 mod log_secrets;

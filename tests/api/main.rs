@@ -16,6 +16,7 @@ mod home_page;
 mod html_validity;
 mod http;
 mod json_api;
+mod lifecycle;
 mod limits;
 mod links;
 mod logs;

@@ -392,3 +392,38 @@ async fn start_up_refuses_unusable_mail_settings_naming_the_setting() {
         assert!(err.contains(expected), "{extra:?}: {err}");
     }
 }
+
+/// The sink's permanent refusal, as a mail server answers for a mailbox that no longer
+/// exists, is told apart from a refusal of this server (a wrong login): only the first says
+/// the mailbox is gone (it ends an account whose re-verification mail it refused).
+#[tokio::test]
+async fn a_mailbox_refused_for_good_is_told_apart_from_a_refused_login() {
+    use ms365_accountcreator::domain::EmailAddress;
+    use ms365_accountcreator::mail::{MailError, OutgoingMail};
+    crate::support::tools::require_tool!(Aiosmtpd);
+    let server = SmtpServer::start(SmtpMode::StartTls, Some(LOGIN));
+    server.refuse("gone@uni.example");
+    let mail = |to: &str| OutgoingMail {
+        to: EmailAddress::parse(to).unwrap(),
+        subject: "Test".into(),
+        text: "Hello".into(),
+        lang: "en".into(),
+        carries_secret: false,
+    };
+    let mailer = mailer_for(&server.app_settings());
+
+    let refused = mailer.send(&mail("gone@uni.example")).await.unwrap_err();
+    mailer.send(&mail("ada@uni.example")).await.unwrap();
+    let wrong = app_settings(server.port(), SmtpMode::StartTls, Some(("mailer", "nope")));
+    let login = mailer_for(&wrong)
+        .send(&mail("ada@uni.example"))
+        .await
+        .unwrap_err();
+
+    assert!(matches!(refused, MailError::Refused(_)), "{refused:?}");
+    assert!(refused.to_string().contains("5.1.1"), "{refused}");
+    assert!(matches!(login, MailError::Send(_)), "{login:?}");
+    let received = server.received();
+    assert_eq!(received.len(), 1);
+    assert_eq!(received[0].envelope_to, vec!["ada@uni.example"]);
+}

@@ -2,6 +2,7 @@
 //! root, timeouts and a connection pool, all from the `MAIL_*` settings.
 
 mod hint;
+mod refusal;
 mod setup;
 
 use std::fmt;
@@ -129,10 +130,14 @@ impl SmtpMailer {
             .get_raw("Message-ID")
             .unwrap_or_default()
             .to_owned();
-        self.transport
-            .send(message)
-            .await
-            .map_err(|err| self.explain(&err))?;
+        self.transport.send(message).await.map_err(|err| {
+            let code = err.status().map(|code| code.to_string());
+            if refusal::mailbox_gone(code.as_deref(), &err.to_string()) {
+                MailError::Refused(self.scrub(format!("SMTP {}: {err}", self.endpoint())))
+            } else {
+                self.explain(&err)
+            }
+        })?;
         // The recipient's domain only: the address is personal data, the body may hold a secret.
         tracing::info!(
             to_domain = %mail.to.as_str().rsplit('@').next().unwrap_or_default(),

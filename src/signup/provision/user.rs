@@ -5,8 +5,8 @@
 use super::run::KnownPassword;
 use super::{Handed, ProvisionError, Provisioning};
 use crate::directory::{DirectoryError, DirectoryUser, MailboxTag, NameQuery, NewUser};
-use crate::domain::{MailNickname, PersonName, Step};
-use crate::store::Registration;
+use crate::domain::{AccountEnd, MailNickname, PersonName, Step};
+use crate::store::{Registration, VoucherUse};
 
 /// Attempts at a free name before giving up (each is a race lost to a same-named person).
 const MAX_NAME_ATTEMPTS: u32 = 10;
@@ -189,6 +189,12 @@ impl Provisioning {
             registration.object_id = Some(user.object_id);
             registration.upn = Some(user.user_principal_name);
             registration.password_version += 1;
+            // Recorded now, so a later change of the setting moves no account's end.
+            registration.end = Some(account_end(
+                registration.voucher.as_ref(),
+                self.now(),
+                self.settings.lifetime_days,
+            ));
             self.save_step(registration, Step::UserCreated).await?;
             if self.settings.pass.is_some() {
                 // With passes nobody ever learns the password Graph required: it ends here,
@@ -202,5 +208,21 @@ impl Provisioning {
             DirectoryError::Failed("no free username found after repeated collisions".into())
                 .into(),
         )
+    }
+}
+
+/// The end of an account created at `now`: its voucher's (a lifetime in days, or the first
+/// second after its end date) when the voucher sets one, else `lifetime_days` from the
+/// settings (0: none).
+fn account_end(voucher: Option<&VoucherUse>, now: u64, lifetime_days: u32) -> AccountEnd {
+    match voucher {
+        Some(VoucherUse {
+            lifetime_days: Some(days),
+            ..
+        }) => AccountEnd::after_days(now, *days),
+        Some(VoucherUse {
+            ends_on: Some(day), ..
+        }) => AccountEnd::At(day.end_unix()),
+        _ => AccountEnd::after_days(now, lifetime_days),
     }
 }

@@ -3,6 +3,7 @@
 //! restores into either kind of store.
 //!
 //! The file is JSON lines: a header, one line per record naming its kind (`pending`,
+//! `registration`, `username`, `queue_entry`, `reset`, `lifecycle`) with the record's fields
 //! `registration`, `username`, `queue_entry`, `reset`, `audit`) with the record's fields
 //! beside it, and a trailer with the count, so a cut-off copy is noticed before anything is
 //! written.

@@ -60,6 +60,8 @@ impl BackupStore for PgStore {
         for row in tx.query(&queue, &[]).await? {
             exported.records.push(BackupRecord::QueueEntry(entry(&row)));
         }
+        let lives = tx.query("SELECT email, record FROM lifecycle", &[]).await?;
+        records(RecordKind::Lifecycle, lives, &mut exported);
         let audit = tx
             .query("SELECT seq::text, record FROM audit_log", &[])
             .await?;
@@ -76,8 +78,8 @@ impl BackupStore for PgStore {
             .query_one(
                 "SELECT (SELECT count(*) FROM pending) + (SELECT count(*) FROM registrations)
                     + (SELECT count(*) FROM usernames) + (SELECT count(*) FROM password_resets)
-                    + (SELECT count(*) FROM queue) + (SELECT count(*) FROM audit_log)
-                    + (SELECT count(*) FROM vouchers)",
+                    + (SELECT count(*) FROM queue) + (SELECT count(*) FROM lifecycle)
+                    + (SELECT count(*) FROM audit_log) + (SELECT count(*) FROM vouchers)",
                 &[],
             )
             .await?;
@@ -114,14 +116,15 @@ impl BackupStore for PgStore {
     }
 }
 
-/// The record of `kind` (pending, registration, audit line or voucher) a row holds, as a backup
-/// holds it.
+/// The record of `kind` (pending, registration, lifecycle, audit line or voucher) a row
+/// holds, as a backup holds it.
 fn record_from(
     kind: RecordKind,
     value: Json<serde_json::Value>,
 ) -> Result<BackupRecord, StoreError> {
     match kind {
         RecordKind::Pending => decode(kind, value).map(BackupRecord::Pending),
+        RecordKind::Lifecycle => decode(kind, value).map(BackupRecord::Lifecycle),
         RecordKind::Audit => decode(kind, value).map(BackupRecord::Audit),
         RecordKind::Voucher => decode(kind, value).map(BackupRecord::Voucher),
         _ => decode(kind, value).map(BackupRecord::Registration),
@@ -200,6 +203,13 @@ async fn insert(tx: &Transaction<'_>, record: &BackupRecord) -> Result<(), Store
                     &columns.3,
                     &entry.waiting_for_seat,
                 ],
+            )
+            .await?
+        }
+        BackupRecord::Lifecycle(life) => {
+            tx.execute(
+                "INSERT INTO lifecycle (email, version, record) VALUES ($1, $2, $3)",
+                &[&life.email.as_str(), &(life.version as i64), &Json(life)],
             )
             .await?
         }

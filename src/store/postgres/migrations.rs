@@ -34,6 +34,11 @@ pub(in crate::store) const MIGRATIONS: &[(i32, &str, &str)] = &[
         include_str!("../../../migrations/0004_audit.sql"),
     ),
     (
+        5,
+        "lifecycle",
+        include_str!("../../../migrations/0005_lifecycle.sql"),
+    ),
+    (
         6,
         "vouchers",
         include_str!("../../../migrations/0006_vouchers.sql"),

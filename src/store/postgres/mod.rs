@@ -13,6 +13,8 @@
 //! - queued work run by one worker: the worker takes the first due entry with
 //!   `FOR UPDATE SKIP LOCKED` and the registration's lease in the same statement
 //!   (`queue.rs`);
+//! - an account's life saved from the copy last read: `UPDATE … WHERE version = …`, and one
+//!   lifecycle run at a time: a lease on the row of `lifecycle_runs` (`lifecycle.rs`).
 //! - each audit line its own number, in the order written: an identity column (`audit.rs`).
 //! - one Graph write budget for every instance: a token bucket in one row, taken from by one
 //!   conditional `UPDATE` per Graph request, and a 429's pause in the same row, announced
@@ -27,6 +29,7 @@ mod audit;
 mod backup;
 mod error;
 mod housekeeping;
+mod lifecycle;
 mod mail_counts;
 pub(in crate::store) mod migrations;
 mod pauses;
@@ -67,6 +70,9 @@ pub struct PgStore {
     migrated: Arc<AtomicBool>,
     /// What the log and the commands name: host, port and database, never the password.
     target: Arc<str>,
+    /// This instance runs the lifecycle now (`lifecycle.rs`): its lease on the run is its
+    /// own, so only this flag keeps it from starting a second run beside the first.
+    lifecycle_running: Arc<AtomicBool>,
     /// Where the Graph throttling pauses of every instance are announced.
     pauses: Arc<pauses::Pauses>,
 }
@@ -139,6 +145,7 @@ impl PgStore {
             holder: format!("{}:{instance}", std::process::id()).into(),
             migrated: Arc::new(AtomicBool::new(false)),
             target: target.into(),
+            lifecycle_running: Arc::new(AtomicBool::new(false)),
             pauses: Arc::new(pauses),
         })
     }

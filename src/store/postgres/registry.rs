@@ -216,6 +216,8 @@ impl RegistryStore for PgStore {
             &[&email.as_str()],
         )
         .await?;
+        tx.execute("DELETE FROM lifecycle WHERE email = $1", &[&email.as_str()])
+            .await?;
         tx.commit().await?;
         Ok(Forgotten {
             registration,

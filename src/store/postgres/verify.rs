@@ -25,6 +25,13 @@ const CHECKS: &[(&str, &str)] = &[
          ORDER BY email COLLATE \"C\"",
     ),
     (
+        "an account's lifecycle record differs from its mailbox or version column",
+        "SELECT email FROM lifecycle
+         WHERE record->>'email' IS DISTINCT FROM email
+            OR record->>'version' IS DISTINCT FROM version::text
+         ORDER BY email COLLATE \"C\"",
+    ),
+    (
         "an audit line's number, time, operator or action column differs from its record",
         "SELECT seq::text FROM audit_log
          WHERE record->>'seq' IS DISTINCT FROM seq::text

@@ -24,6 +24,7 @@ impl BackupStore for SledStore {
             (&self.usernames, RecordKind::Username),
             (&self.queue, RecordKind::QueueEntry),
             (&self.resets, RecordKind::Reset),
+            (&self.lifecycle, RecordKind::Lifecycle),
             (&self.audit, RecordKind::Audit),
             (&self.vouchers, RecordKind::Voucher),
         ];
@@ -83,6 +84,7 @@ impl SledStore {
             &self.resets,
             &self.queue,
             &self.queue_index,
+            &self.lifecycle,
             &self.audit,
             &self.vouchers,
         ]
@@ -122,6 +124,9 @@ impl SledStore {
                 self.resets
                     .insert(email.as_bytes(), encode(&ResetRecord { used_through }))?;
             }
+            BackupRecord::Lifecycle(life) => {
+                self.lifecycle.insert(life.email.as_bytes(), encode(life))?;
+            }
             BackupRecord::Audit(entry) => {
                 self.audit.insert(entry.seq.to_be_bytes(), encode(entry))?;
             }
@@ -152,6 +157,7 @@ fn record(kind: RecordKind, key: &[u8], value: &[u8]) -> Result<BackupRecord, St
             email: RegistryKey::as_recorded(&text(key)?),
             used_through: used_through(value)?,
         },
+        RecordKind::Lifecycle => BackupRecord::Lifecycle(decode(kind, value)?),
         RecordKind::Audit => BackupRecord::Audit(decode(kind, value)?),
         RecordKind::Voucher => BackupRecord::Voucher(decode(kind, value)?),
     })

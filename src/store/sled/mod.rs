@@ -1,6 +1,6 @@
 //! The sled backend: one process, one directory. This file is the handle — opening,
 //! flushing, watching for failures, the record codec —; what it stores has a file each
-//! (`pending.rs`, `registry.rs`, `queue.rs`, `resets.rs`, `audit.rs`, `vouchers.rs`,
+//! (`pending.rs`, `registry.rs`, `queue.rs`, `resets.rs`, `lifecycle.rs`, `audit.rs`, `vouchers.rs`,
 //! `housekeeping.rs`, `backup.rs`, `verify.rs`, and `mail_counts.rs` and `write_budget.rs`,
 //! which say that sled keeps neither mail counts nor the Graph write budget), and
 //! `integrity.rs` keeps the generation that tells a rolled-back store from a healthy one.
@@ -11,16 +11,18 @@
 //! mailbox), `usernames` (lower-cased UPN → the mailbox whose registration reserved it),
 //! `password_resets` (mailbox → the newest reset link used), `queue` (big-endian sequence
 //! number → [`QueueEntry`](crate::store::QueueEntry)), `queue_index` (mailbox → its
-//! sequence number), `audit` (big-endian line number →
-//! [`AuditEntry`](crate::domain::AuditEntry)) and `vouchers` (code →
-//! [`Voucher`](crate::store::Voucher)). sled's default tree holds the readiness probe's scratch key and the
-//! store's generation.
+//! sequence number), `lifecycle` (mailbox → [`AccountLife`](crate::store::AccountLife)),
+//! `lifecycle_runs` (the last day the daily lifecycle run finished), `audit` (big-endian
+//! line number → [`AuditEntry`](crate::domain::AuditEntry)) and `vouchers` (code →
+//! [`Voucher`](crate::store::Voucher)). sled's default tree holds the readiness probe's
+//! scratch key and the store's generation.
 
 mod audit;
 mod backup;
 mod error;
 mod housekeeping;
 mod integrity;
+mod lifecycle;
 mod mail_counts;
 mod pending;
 mod queue;
@@ -34,6 +36,7 @@ mod write_budget;
 
 use std::ops::Deref;
 use std::path::{Path, PathBuf};
+use std::sync::atomic::AtomicBool;
 use std::sync::mpsc::RecvTimeoutError;
 use std::sync::{Arc, Weak};
 use std::time::{Duration, Instant};
@@ -77,6 +80,10 @@ pub struct Handle {
     resets: sled::Tree,
     queue: sled::Tree,
     queue_index: sled::Tree,
+    lifecycle: sled::Tree,
+    lifecycle_runs: sled::Tree,
+    /// A lifecycle run holds the right to run (`lifecycle.rs`).
+    running: AtomicBool,
     audit: sled::Tree,
     vouchers: sled::Tree,
 }
@@ -170,6 +177,9 @@ impl SledStore {
             resets: db.open_tree("password_resets")?,
             queue: db.open_tree("queue")?,
             queue_index: db.open_tree("queue_index")?,
+            lifecycle: db.open_tree("lifecycle")?,
+            lifecycle_runs: db.open_tree("lifecycle_runs")?,
+            running: AtomicBool::new(false),
             audit: db.open_tree("audit")?,
             vouchers: db.open_tree("vouchers")?,
             db,

@@ -1,5 +1,6 @@
 //! The registry in sled: `registrations` (mailbox → record), the sign-up index `signups`
-//! (sign-up id → mailbox) and the reservations `usernames` (UPN → mailbox).
+//! (sign-up id → mailbox) and the reservations `usernames` (UPN → mailbox). Forgetting an
+//! address also removes its reset record and its account's life.
 
 use async_trait::async_trait;
 use sled::Transactional;
@@ -139,9 +140,10 @@ impl RegistryStore for SledStore {
                 &self.signups,
                 &self.usernames,
                 &self.resets,
+                &self.lifecycle,
             );
             let forgotten = trees.transaction(
-                |(pending, by_email, registrations, signups, usernames, resets)| {
+                |(pending, by_email, registrations, signups, usernames, resets, lifecycle)| {
                     let mut forgotten = Forgotten::default();
                     if let Some(ids) = by_email.remove(email.as_bytes())? {
                         for id in ids_in(&ids) {
@@ -162,6 +164,7 @@ impl RegistryStore for SledStore {
                         forgotten.registration = Some(registration);
                     }
                     resets.remove(email.as_bytes())?;
+                    lifecycle.remove(email.as_bytes())?;
                     Ok(forgotten)
                 },
             )?;

@@ -1,6 +1,6 @@
 //! What sled's indexes say that its records do not: `pending_by_email`, `signups` and
-//! `queue_index` each against the records they index, and each record (an audit line's
-//! number too) against its key.
+//! `queue_index` each against the records they index, and each record (the lifecycle's,
+//! and an audit line's number, too) against its key.
 
 use super::audit::seq_of as audit_seq_of;
 use super::pending::ids_in;
@@ -8,7 +8,9 @@ use super::queue::seq_of;
 use super::{SledStore, decode};
 use crate::domain::AuditEntry;
 use crate::store::Finding;
-use crate::store::{PendingSignup, QueueEntry, RecordKind, Registration, StoreError, Voucher};
+use crate::store::{
+    AccountLife, PendingSignup, QueueEntry, RecordKind, Registration, StoreError, Voucher,
+};
 
 /// Every disagreement between sled's trees. Records that do not decode are skipped here
 /// (the export reports them).
@@ -17,6 +19,7 @@ pub(super) fn index_findings(store: &SledStore) -> Result<Vec<Finding>, StoreErr
     pending(store, &mut found)?;
     registrations(store, &mut found)?;
     queue(store, &mut found)?;
+    lifecycle(store, &mut found)?;
     audit(store, &mut found)?;
     vouchers(store, &mut found)?;
     Ok(found.into_iter().map(Finding::Index).collect())
@@ -112,6 +115,23 @@ fn queue(store: &SledStore, found: &mut Vec<String>) -> Result<(), StoreError> {
         if !store.queue.contains_key(&key)? {
             found.push(format!(
                 "the queue index names an entry of {} that is gone",
+                lossy(&email)
+            ));
+        }
+    }
+    Ok(())
+}
+
+fn lifecycle(store: &SledStore, found: &mut Vec<String>) -> Result<(), StoreError> {
+    for entry in store.lifecycle.iter() {
+        let (email, bytes) = entry?;
+        let Ok(life) = decode::<AccountLife>(RecordKind::Lifecycle, &bytes) else {
+            continue;
+        };
+        if email.as_ref() != life.email.as_bytes() {
+            found.push(format!(
+                "the lifecycle record of {} is stored under {}",
+                life.email,
                 lossy(&email)
             ));
         }

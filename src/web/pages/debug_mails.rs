@@ -16,29 +16,11 @@ pub fn list(tr: &Tr, mails: &[CapturedMail], public_url: &str) -> Markup {
             article.mail {
                 h2 { (captured.mail.subject) }
                 // Translators: label before a mail's recipient, as in a mail's "To:" header.
-                p.mail-meta { (tr.pt("mail header", "To")) ": " (captured.mail.to) " · " (when(tr, captured.at)) }
+                p.mail-meta { (tr.pt("mail header", "To")) ": " (captured.mail.to) " · " (super::utc(tr, captured.at)) }
                 pre { (linkify(&captured.mail.text, public_url)) }
             }
         }
     }
-}
-
-/// When a mail was kept, in UTC, written as the page's language writes a date.
-fn when(tr: &Tr, at: std::time::SystemTime) -> String {
-    // `2026-12-02T06:30:00Z`: every part at a fixed place.
-    let stamp = humantime::format_rfc3339_seconds(at).to_string();
-    let part = |range: std::ops::Range<usize>| stamp.get(range).unwrap_or_default();
-    // Translators: when a mail was kept (UTC); put the parts in your language's order.
-    tr.tf(
-        "{year}-{month}-{day} {hour}:{minute} UTC",
-        &[
-            ("year", part(0..4)),
-            ("month", part(5..7)),
-            ("day", part(8..10)),
-            ("hour", part(11..13)),
-            ("minute", part(14..16)),
-        ],
-    )
 }
 
 /// The text with every link to this server turned into an anchor.

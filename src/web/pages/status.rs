@@ -24,7 +24,9 @@ pub fn title(tr: &Tr, status: StatusCode) -> &str {
     tr.t(title_msgid(status))
 }
 
-pub fn error_panel(tr: &Tr, links: &Links, status: StatusCode) -> Markup {
+/// The error page's panel, as the page region `region` (`signup`, `password`, `console`):
+/// an HTMX request swaps it in for that region, which it then still is.
+pub fn error_panel(tr: &Tr, links: &Links, status: StatusCode, region: &str) -> Markup {
     let text = match status {
         StatusCode::NOT_FOUND => tr.t("There is nothing at this address. Check the link, or start from the sign-up page."),
         StatusCode::METHOD_NOT_ALLOWED => tr.t("This address does not take this kind of request. Please start from the sign-up page."),
@@ -36,7 +38,7 @@ pub fn error_panel(tr: &Tr, links: &Links, status: StatusCode) -> Markup {
         _ => tr.t("An unexpected error occurred. Please try again in a few minutes; if it persists, contact support."),
     };
     html! {
-        section #signup .panel .panel--warning role="alert" {
+        section id=(region) .panel .panel--warning role="alert" {
             h1 { (title(tr, status)) }
             p { (text) }
             p { a.button href=(links.home_in(tr.lang())) { (tr.t("Go to the sign-up page")) } }

@@ -3,6 +3,7 @@
 //! problems, axe-core's serious and critical findings, sideways scrolling at 320 px, and
 //! photographed at 320 and 1280 px into `target/screenshots/`.
 
+mod console;
 mod keyboard;
 mod pass;
 mod password_reset;

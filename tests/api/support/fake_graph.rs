@@ -7,6 +7,7 @@
 //! down on request. Every round trip is counted per endpoint.
 
 mod directory;
+mod lifecycle;
 mod members;
 pub mod passes;
 pub mod token;
@@ -41,6 +42,12 @@ pub enum Endpoint {
     GetGroup,
     /// `POST /users/{id}/checkMemberGroups` (the operator sign-in's overage path).
     CheckMemberGroups,
+    /// `POST /users/{id}/assignLicense` on its own (not in a `$batch`).
+    AssignLicense,
+    /// `DELETE /users/{id}`.
+    DeleteUser,
+    /// `POST /directory/deletedItems/{id}/restore`.
+    RestoreUser,
     /// `POST /users/{id}/authentication/temporaryAccessPassMethods`.
     CreatePass,
     /// `GET /policies/authenticationMethodsPolicy/authenticationMethodConfigurations/TemporaryAccessPass`.
@@ -58,6 +65,8 @@ pub struct FakeUser {
     pub usage_location: Option<String>,
     pub payload: Value,
     pub licences: Vec<String>,
+    /// Whether the user may sign in (`accountEnabled`).
+    pub enabled: bool,
     /// The password the user signs in with now: from the create, or the latest change.
     pub password: Option<String>,
     /// Whether the password must be changed at the next sign-in.
@@ -116,6 +125,8 @@ struct State {
     tokens: HashMap<String, std::time::Instant>,
     used_jti: HashSet<String>,
     users: Vec<FakeUser>,
+    /// Deleted users, restorable (Entra's `directory/deletedItems`).
+    deleted: Vec<FakeUser>,
     groups: BTreeMap<String, FakeGroup>,
     skus: Vec<FakeSku>,
     faults: Vec<Fault>,
@@ -271,6 +282,7 @@ impl FakeGraph {
             tokens: HashMap::new(),
             used_jti: HashSet::new(),
             users: Vec::new(),
+            deleted: Vec::new(),
             groups: BTreeMap::new(),
             skus: Vec::new(),
             faults: Vec::new(),
@@ -605,6 +617,40 @@ impl FakeGraph {
         self.state().groups[group].members.clone()
     }
 
+    /// Deleted users, restorable.
+    pub fn deleted_users(&self) -> Vec<FakeUser> {
+        self.state().deleted.clone()
+    }
+
+    /// Gives `upn` the licence `sku` (a seat taken), as an administrator would.
+    pub fn assign_licence(&self, upn: &str, sku: &str) {
+        let mut state = self.state();
+        let seat = state.skus.iter_mut().find(|s| s.id == sku).expect("a SKU");
+        seat.consumed += 1;
+        let user = state
+            .users
+            .iter_mut()
+            .find(|u| u.upn.eq_ignore_ascii_case(upn))
+            .expect("a user");
+        user.licences.push(sku.to_owned());
+    }
+
+    /// Gives the user a usage location, which Graph needs to assign it a licence.
+    pub fn set_usage_location(&self, upn: &str, location: &str) {
+        let mut state = self.state();
+        let user = state
+            .users
+            .iter_mut()
+            .find(|u| u.upn.eq_ignore_ascii_case(upn))
+            .expect("a user");
+        user.usage_location = Some(location.to_owned());
+    }
+
+    /// The user is deleted for good (30 days after its deletion, Entra does this).
+    pub fn purge_deleted(&self, id: &str) {
+        self.state().deleted.retain(|user| user.id != id);
+    }
+
     pub fn consumed(&self, sku: &str) -> i64 {
         self.state()
             .skus
@@ -640,6 +686,7 @@ impl State {
         payload: Value,
     ) -> String {
         let id = self.new_id();
+        let enabled = payload["accountEnabled"].as_bool().unwrap_or(true);
         let profile = &payload["passwordProfile"];
         self.users.push(FakeUser {
             id: id.clone(),
@@ -656,6 +703,7 @@ impl State {
             extension_attributes: BTreeMap::new(),
             payload,
             licences: Vec::new(),
+            enabled,
             pass: None,
             passes_made: 0,
             lag: 0,
@@ -717,7 +765,12 @@ impl State {
     /// Counts a write against the budget, or answers 429 when it has no room for it.
     fn over_budget(&mut self, endpoint: Endpoint, body: &[u8]) -> Option<Reply> {
         let cost = match endpoint {
-            Endpoint::CreateUser | Endpoint::UpdateUser | Endpoint::CreatePass => 1,
+            Endpoint::CreateUser
+            | Endpoint::UpdateUser
+            | Endpoint::AssignLicense
+            | Endpoint::DeleteUser
+            | Endpoint::RestoreUser
+            | Endpoint::CreatePass => 1,
             Endpoint::Batch => serde_json::from_slice::<Value>(body)
                 .ok()
                 .and_then(|batch| batch["requests"].as_array().map(Vec::len))
@@ -810,6 +863,9 @@ fn classify(method: &poem::http::Method, path: &str) -> Option<Endpoint> {
         ("GET", ["subscribedSkus"]) => Some(Endpoint::SubscribedSkus),
         ("GET", ["groups", _]) => Some(Endpoint::GetGroup),
         ("POST", ["users", _, "checkMemberGroups"]) => Some(Endpoint::CheckMemberGroups),
+        ("POST", ["users", _, "assignLicense"]) => Some(Endpoint::AssignLicense),
+        ("DELETE", ["users", _]) => Some(Endpoint::DeleteUser),
+        ("POST", ["directory", "deletedItems", _, "restore"]) => Some(Endpoint::RestoreUser),
         ("POST", ["users", _, "authentication", "temporaryAccessPassMethods"]) => {
             Some(Endpoint::CreatePass)
         }

@@ -183,6 +183,18 @@ impl SmtpServer {
         self.child = Some(child);
     }
 
+    /// From now on the server refuses `address` for good at `RCPT TO` (550 5.1.1), as a
+    /// mail server does for a mailbox that no longer exists.
+    pub fn refuse(&self, address: &str) {
+        use std::io::Write;
+        let mut listed = std::fs::OpenOptions::new()
+            .create(true)
+            .append(true)
+            .open(self.maildir.path().join("refused"))
+            .expect("the refused list");
+        writeln!(listed, "{address}").expect("a line in the refused list");
+    }
+
     /// Every mail received so far, oldest first.
     pub fn received(&self) -> Vec<ReceivedMail> {
         let mut files: Vec<PathBuf> = std::fs::read_dir(self.maildir.path())

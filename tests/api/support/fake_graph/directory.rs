@@ -33,6 +33,13 @@ pub fn handle(state: &mut State, endpoint: Endpoint, request: Request<'_>) -> Re
         Endpoint::SubscribedSkus => subscribed_skus(state),
         Endpoint::GetGroup => get_group(state, &last_segment),
         Endpoint::CheckMemberGroups => super::members::check(state, path, body),
+        Endpoint::AssignLicense => {
+            let user = path.split('/').nth(3).unwrap_or("");
+            let body = serde_json::from_slice(body).unwrap_or(Value::Null);
+            assign_license(state, &percent_decode(user), &body)
+        }
+        Endpoint::DeleteUser => super::lifecycle::delete_user(state, &last_segment),
+        Endpoint::RestoreUser => super::lifecycle::restore_user(state, path),
         Endpoint::CreatePass => super::passes::create(state, path, body),
         Endpoint::PassPolicy => super::passes::policy(state),
         Endpoint::Token => unreachable!("the token endpoint is not Graph"),
@@ -135,9 +142,18 @@ fn update_user(state: &mut State, key: &str, body: &[u8]) -> Reply {
             Err(reply) => return reply,
         },
     };
-    if password.is_none() && attributes.is_none() {
+    let enabled = match payload.get("accountEnabled") {
+        None => None,
+        Some(Value::Bool(enabled)) => Some(*enabled),
+        Some(_) => {
+            return bad_request(
+                "Invalid value specified for property 'accountEnabled' of resource 'User'.",
+            );
+        }
+    };
+    if password.is_none() && attributes.is_none() && enabled.is_none() {
         return bad_request(
-            "The fake only changes passwordProfile and onPremisesExtensionAttributes.",
+            "The fake only changes passwordProfile, accountEnabled and onPremisesExtensionAttributes.",
         );
     }
     let forbidden = state.forbidden_passwords.clone();
@@ -162,6 +178,9 @@ fn update_user(state: &mut State, key: &str, body: &[u8]) -> Reply {
             }
             if let Some(changes) = attributes {
                 apply(&mut user.extension_attributes, changes);
+            }
+            if let Some(enabled) = enabled {
+                user.enabled = enabled;
             }
             Reply::empty(204)
         }
@@ -389,8 +408,11 @@ fn batch_item(state: &mut State, request: &Value) -> Reply {
     }
 }
 
+/// `assignLicense`, in a `$batch` or on its own: licences added take a seat each (refused
+/// when none is free), licences removed give theirs back; removing one the user does not
+/// have is refused, as Graph does.
 fn assign_license(state: &mut State, user_key: &str, body: &Value) -> Reply {
-    let (Some(add), Some(_remove)) = (
+    let (Some(add), Some(remove)) = (
         body["addLicenses"].as_array(),
         body["removeLicenses"].as_array(),
     ) else {
@@ -402,16 +424,24 @@ fn assign_license(state: &mut State, user_key: &str, body: &Value) -> Reply {
         .iter()
         .filter_map(|l| l["skuId"].as_str().map(str::to_owned))
         .collect();
+    let removed: Vec<String> = remove
+        .iter()
+        .filter_map(|sku| sku.as_str().map(str::to_owned))
+        .collect();
     let Some(user) = visible_user(state, user_key) else {
         return not_found(user_key);
     };
-    if user.usage_location.is_none() {
+    // Graph asks for a usage location to assign a licence, not to take one away.
+    if user.usage_location.is_none() && !wanted.is_empty() {
         return bad_request(
             "License assignment cannot be done for user with invalid usage location.",
         );
     }
     let has: Vec<String> = user.licences.clone();
     let user_id = user.id.clone();
+    if removed.iter().any(|sku| !has.contains(sku)) {
+        return bad_request("User does not have a corresponding license.");
+    }
     for sku_id in &wanted {
         let Some(sku) = state.skus.iter().find(|s| &s.id == sku_id) else {
             return bad_request(&format!(
@@ -430,11 +460,17 @@ fn assign_license(state: &mut State, user_key: &str, body: &Value) -> Reply {
             sku.consumed += 1;
         }
     }
+    for sku_id in &removed {
+        if let Some(sku) = state.skus.iter_mut().find(|s| &s.id == sku_id) {
+            sku.consumed -= 1;
+        }
+    }
     let user = state
         .users
         .iter_mut()
         .find(|u| u.id == user_id)
         .expect("found above");
+    user.licences.retain(|sku| !removed.contains(sku));
     for sku_id in wanted {
         if !user.licences.contains(&sku_id) {
             user.licences.push(sku_id);

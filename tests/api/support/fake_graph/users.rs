@@ -32,13 +32,32 @@ pub fn user_json(user: &FakeUser, select: Option<&str>) -> Value {
         "surname": user.surname,
         "displayName": user.payload.get("displayName"),
         "mail": user.mail,
+        "accountEnabled": user.enabled,
+        "assignedLicenses": user.licences.iter()
+            .map(|sku| json!({ "skuId": sku, "disabledPlans": [] }))
+            .collect::<Vec<_>>(),
+        "licenseAssignmentStates": user.licences.iter()
+            .map(|sku| json!({
+                "skuId": sku, "disabledPlans": [], "assignedByGroup": null,
+                "state": "Active", "error": "None"
+            }))
+            .collect::<Vec<_>>(),
         "createdDateTime": format!("{}Z", iso(user.created_at)),
         "businessPhones": [],
         EXTENSIONS: extensions,
     });
     let Some(select) = select else {
+        // Graph's default properties leave these out: they come only when selected.
         let mut shown = full;
-        shown.as_object_mut().expect("an object").remove(EXTENSIONS);
+        let object = shown.as_object_mut().expect("an object");
+        for selected_only in [
+            EXTENSIONS,
+            "accountEnabled",
+            "assignedLicenses",
+            "licenseAssignmentStates",
+        ] {
+            object.remove(selected_only);
+        }
         return shown;
     };
     let wanted: Vec<&str> = select.split(',').map(str::trim).collect();

@@ -1,8 +1,10 @@
 //! Prometheus metrics (`METRICS_ENABLED`): sign-ups and password resets by outcome, Graph
 //! calls by endpoint and status with latency, mails sent and failed, the number of pending
 //! sign-ups, the provisioning queue with the write budget (length, oldest age, throttling
-//! pauses, writes), and licence seats per SKU with the registrations waiting for one.
+//! pauses, writes), licence seats per SKU with the registrations waiting for one
+//! (`seats.rs`), and the accounts' lifecycle (`lifecycle.rs`).
 
+mod lifecycle;
 mod seats;
 
 use std::collections::VecDeque;
@@ -58,6 +60,7 @@ struct Inner {
     registry: Registry,
     flow: FlowMetrics,
     graph: GraphMetrics,
+    lifecycle: lifecycle::LifecycleMetrics,
     seats: seats::SeatMetrics,
     /// When the writes of the last minute were admitted.
     recent_writes: Mutex<VecDeque<(Instant, u32)>>,
@@ -266,11 +269,13 @@ impl Metrics {
         let mut registry = Registry::with_prefix("ms365");
         let flow = FlowMetrics::register(&mut registry);
         let graph = GraphMetrics::register(&mut registry);
+        let lifecycle = lifecycle::LifecycleMetrics::register(&mut registry);
         let seats = seats::SeatMetrics::register(&mut registry);
         Metrics(Arc::new(Inner {
             registry,
             flow,
             graph,
+            lifecycle,
             seats,
             recent_writes: Mutex::new(VecDeque::new()),
         }))
@@ -370,6 +375,12 @@ impl Metrics {
     /// Every Graph request was held `seconds` longer by a 429's `Retry-After`.
     pub fn throttle_paused(&self, seconds: f64) {
         self.0.graph.paused_seconds.inc_by(seconds);
+    }
+
+    /// Seconds Graph requests were held by 429s since the server started (the console's
+    /// overview).
+    pub fn throttle_paused_seconds(&self) -> f64 {
+        self.0.graph.paused_seconds.get()
     }
 
     /// The provisioning queue as of now: its length and how long its oldest entry waits.
