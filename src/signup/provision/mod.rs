@@ -82,6 +82,12 @@ impl Provisioning {
         self.settings.password_delivery.on_page()
     }
 
+    /// The lifetime of a Temporary Access Pass in minutes, when people get one instead of a
+    /// temporary password (`CREDENTIAL` = `temporary_access_pass`).
+    pub fn pass_minutes(&self) -> Option<u32> {
+        self.settings.pass.map(|pass| pass.lifetime.minutes())
+    }
+
     /// Prepaid and consumed units of every configured licence SKU (`GRAPH_API_LICENSE_SKUS`),
     /// for the operator console: one `subscribedSkus` read, kept a minute by the directory.
     pub async fn licence_seats(&self) -> Result<Vec<LicenceSeats>, DirectoryError> {
