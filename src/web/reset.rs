@@ -34,7 +34,7 @@ fn form_page(
 fn empty_form(ctx: &RequestContext, state: &AppState) -> Response {
     let view = RequestView {
         email: "",
-        pass: state.resets.settings().pass.is_some(),
+        pass: state.passes(),
         error: None,
         general_error: None,
     };
@@ -79,7 +79,7 @@ pub async fn request(
             let tr = ctx.tr_with(&state.catalogs, clean.lang.as_deref());
             let view = RequestView {
                 email: "",
-                pass: state.resets.settings().pass.is_some(),
+                pass: state.passes(),
                 error: Some(tr.t(ADDRESS_DAMAGED)),
                 general_error: None,
             };
@@ -91,7 +91,7 @@ pub async fn request(
     let again = |status, error: Option<&str>, general_error: Option<&str>| {
         let view = RequestView {
             email: &form.email,
-            pass: state.resets.settings().pass.is_some(),
+            pass: state.passes(),
             error,
             general_error,
         };
@@ -125,7 +125,7 @@ fn link_sent(ctx: &RequestContext, state: &AppState, tr: &Tr, email: &Mailbox) -
         .unwrap_or_default()
         .as_secs()
         .div_ceil(60);
-    let pass = state.resets.settings().pass.is_some();
+    let pass = state.passes();
     let page = page::request_sent(tr, ctx.links(), email.as_str(), minutes, pass);
     let title = tr.t("Check your mailbox");
     response::html(ctx, state, tr, StatusCode::OK, title, page)

@@ -35,8 +35,7 @@ fn render_home(
         return fragment;
     }
     let reset_page = state.reset_page(links, tr.lang());
-    let content =
-        maud::html! { (intro(tr, &state.support_email, reset_page.as_deref())) (fragment) };
+    let content = maud::html! { (intro(tr, &state.support_email, reset_page.as_deref(), state.passes())) (fragment) };
     let title = tr.t("Sign up");
     layout::page(tr, &state.catalogs, links, &SwitchTo::Home, title, content)
 }
@@ -229,7 +228,7 @@ fn mail_sent(ctx: &RequestContext, state: &AppState, tr: &Tr, email: &Mailbox) -
         answer
     } else {
         let reset_page = state.reset_page(ctx.links(), tr.lang());
-        maud::html! { (intro(tr, &state.support_email, reset_page.as_deref())) (answer) }
+        maud::html! { (intro(tr, &state.support_email, reset_page.as_deref(), state.passes())) (answer) }
     };
     response::html(
         ctx,

@@ -139,3 +139,22 @@ async fn the_reset_links_mail_speaks_of_a_pass_in_both_languages() {
         );
     }
 }
+
+#[tokio::test]
+async fn the_sign_up_page_promises_a_pass_and_links_to_a_new_one() {
+    // Arrange
+    let fake = FakeGraph::start().await;
+    let app = app_with_passes(&fake).await;
+
+    // Act
+    let page = app.get(&paths::home_in("de")).await.text().await.unwrap();
+
+    // Assert
+    let intro = texts(&page, "main p").join(" ");
+    assert!(intro.contains("befristeten Zugriffspass"), "{intro}");
+    assert!(!speaks_of_a_password(&intro), "{intro}");
+    assert_eq!(
+        texts(&page, "p.reset-link a"),
+        vec!["Befristeten Zugriffspass verloren? Hier bekommen Sie einen neuen."]
+    );
+}
