@@ -151,7 +151,7 @@ pub async fn show(
     };
     match outcome {
         Ok(username) => {
-            let page = page::confirm(tr, ctx.links(), &token, &username);
+            let page = page::confirm(tr, ctx.links(), &token, &username, state.passes());
             let title = tr.t("Set a new temporary password");
             response::html(ctx, state, tr, StatusCode::OK, title, page)
         }

@@ -87,17 +87,28 @@ pub fn request_sent(tr: &Tr, links: &Links, email: &str, valid_minutes: u64, pas
     }
 }
 
-/// The link's page: whose password the button replaces. Opening it changes nothing.
-pub fn confirm(tr: &Tr, links: &Links, token: &str, username: &str) -> Markup {
+/// The link's page: whose password the button replaces (`pass`: for whom it makes a new
+/// Temporary Access Pass). Opening it changes nothing.
+pub fn confirm(tr: &Tr, links: &Links, token: &str, username: &str, pass: bool) -> Markup {
+    let (title, text) = match pass {
+        true => (
+            tr.t("Get a new Temporary Access Pass"),
+            tr.t("Press the button to get a new Temporary Access Pass for this account. An earlier pass stops working."),
+        ),
+        false => (
+            tr.t("Set a new temporary password"),
+            tr.t("Press the button to replace the password of this account with a new temporary one. The old password stops working."),
+        ),
+    };
     html! {
         section.panel {
-            h1 { (tr.t("Set a new temporary password")) }
-            p { (tr.t("Press the button to replace the password of this account with a new temporary one. The old password stops working.")) }
+            h1 { (title) }
+            p { (text) }
             dl.details {
                 dt { (tr.t("Username")) }
                 dd { code.username { (username) } }
             }
-            (button(tr, links, token, tr.t("Set a new temporary password")))
+            (button(tr, links, token, title))
         }
     }
 }

@@ -158,3 +158,28 @@ async fn the_sign_up_page_promises_a_pass_and_links_to_a_new_one() {
         vec!["Befristeten Zugriffspass verloren? Hier bekommen Sie einen neuen."]
     );
 }
+
+#[tokio::test]
+async fn the_reset_links_page_offers_a_new_pass() {
+    // Arrange
+    let fake = FakeGraph::start().await;
+    let app = app_with_passes(&fake).await;
+    create_account(&app, "ada@uni.example", "Ada", "Lovelace").await;
+    assert_eq!(
+        ask_for_reset(&app, "ada@uni.example", "en").await.status(),
+        200
+    );
+    let path = reset_path(&app, "ada@uni.example").await;
+
+    // Act
+    let page = app.get(&path).await.text().await.unwrap();
+
+    // Assert
+    assert_eq!(texts(&page, "h1"), vec!["Get a new Temporary Access Pass"]);
+    assert_eq!(
+        texts(&page, "form button"),
+        vec!["Get a new Temporary Access Pass"]
+    );
+    let words = texts(&page, "main p").join(" ");
+    assert!(!speaks_of_a_password(&words), "{words}");
+}
