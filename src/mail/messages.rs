@@ -52,14 +52,19 @@ pub fn password_mail(
     mail(tr, to.address(), tr.t("Your new account"), text, true)
 }
 
-/// The mail with a password reset link, to the mailbox of an account this server created.
+/// The mail with a password reset link, to the mailbox of an account this server created;
+/// `pass`: people get a Temporary Access Pass instead of a password, and the mail says so.
 pub fn password_reset_link_mail(
     tr: &Tr,
     to: &Mailbox,
     link: &str,
     support: &str,
     valid_minutes: u64,
+    pass: bool,
 ) -> OutgoingMail {
+    if pass {
+        return pass_reset_link_mail(tr, to, link, support, valid_minutes);
+    }
     let mut text = tr.t("Hello,").to_owned();
     text.push_str("\n\n");
     text.push_str(&tr.tf(
@@ -78,6 +83,39 @@ pub fn password_reset_link_mail(
         tr,
         to.address(),
         tr.t("A new temporary password"),
+        text,
+        false,
+    )
+}
+
+/// The reset link's mail when people sign in first with a Temporary Access Pass
+/// (`CREDENTIAL` = `temporary_access_pass`): the button makes a new pass, and no password
+/// is touched.
+fn pass_reset_link_mail(
+    tr: &Tr,
+    to: &Mailbox,
+    link: &str,
+    support: &str,
+    valid_minutes: u64,
+) -> OutgoingMail {
+    let mut text = tr.t("Hello,").to_owned();
+    text.push_str("\n\n");
+    text.push_str(&tr.tf(
+        "someone, probably you, asked for a new Temporary Access Pass for the account of {email}. To get one, open this link:",
+        &[("email", to.as_str())],
+    ));
+    text.push_str(&format!("\n\n{link}\n\n"));
+    // Translators: {count} is the number of minutes the link stays valid.
+    text.push_str(&tr.nf("The link is valid for {count} minute and works once. Opening it changes nothing; a new pass is only made when you press the button on that page.", "The link is valid for {count} minutes and works once. Opening it changes nothing; a new pass is only made when you press the button on that page.", valid_minutes, &[]));
+    text.push_str("\n\n");
+    text.push_str(
+        tr.t("If you did not ask for this, ignore this mail: nothing changes on your account."),
+    );
+    push_support(&mut text, tr, support);
+    mail(
+        tr,
+        to.address(),
+        tr.t("A new Temporary Access Pass"),
         text,
         false,
     )
@@ -199,6 +237,7 @@ fn push_reset_page(text: &mut String, tr: &Tr, reset_page: Option<&str>) {
 
 /// A queued account is ready and its password is shown on the page: the link leads there.
 /// (When the password goes by mail, that mail is the one that says the account is ready.)
+/// `pass`: the page shows a Temporary Access Pass rather than a password.
 pub fn account_ready_mail(
     tr: &Tr,
     to: &Mailbox,
@@ -206,14 +245,16 @@ pub fn account_ready_mail(
     upn: &str,
     link: &str,
     support: &str,
+    pass: bool,
 ) -> OutgoingMail {
     let mut text = tr.tf("Hello {name},", &[("name", first_name)]);
     text.push_str("\n\n");
     text.push_str(tr.t("your account has been created. Your username is:"));
     text.push_str(&format!("\n\n    {upn}\n\n"));
-    text.push_str(tr.t(
-        "Open this link and press the button to see your temporary password. It is shown only once.",
-    ));
+    text.push_str(match pass {
+        true => tr.t("Open this link and press the button to get your Temporary Access Pass, with which you sign in the first time. It is shown only once."),
+        false => tr.t("Open this link and press the button to see your temporary password. It is shown only once."),
+    });
     text.push_str(&format!("\n\n{link}\n"));
     push_support(&mut text, tr, support);
     mail(

@@ -93,6 +93,12 @@ impl AppState {
         self.resets.enabled().then(|| links.password_in(lang))
     }
 
+    /// Whether people get a Temporary Access Pass rather than a temporary password
+    /// (`CREDENTIAL` = `temporary_access_pass`), so that the pages speak of a pass.
+    pub fn passes(&self) -> bool {
+        self.resets.settings().pass.is_some()
+    }
+
     /// Counts a sign-up post from the request's client; `Err` is the time to wait.
     pub fn limit_signup(&self, ctx: &RequestContext) -> Result<(), std::time::Duration> {
         let checked = self.signup_limit.check(&self.client_key(ctx));

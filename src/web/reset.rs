@@ -27,13 +27,14 @@ fn form_page(
     view: &RequestView<'_>,
 ) -> Response {
     let page = page::request_form(tr, ctx.links(), view);
-    let title = tr.t("Lost your temporary password?");
+    let title = page::request_title(tr, view.pass);
     response::html(ctx, state, tr, status, title, page)
 }
 
 fn empty_form(ctx: &RequestContext, state: &AppState) -> Response {
     let view = RequestView {
         email: "",
+        pass: state.passes(),
         error: None,
         general_error: None,
     };
@@ -78,6 +79,7 @@ pub async fn request(
             let tr = ctx.tr_with(&state.catalogs, clean.lang.as_deref());
             let view = RequestView {
                 email: "",
+                pass: state.passes(),
                 error: Some(tr.t(ADDRESS_DAMAGED)),
                 general_error: None,
             };
@@ -89,6 +91,7 @@ pub async fn request(
     let again = |status, error: Option<&str>, general_error: Option<&str>| {
         let view = RequestView {
             email: &form.email,
+            pass: state.passes(),
             error,
             general_error,
         };
@@ -122,7 +125,8 @@ fn link_sent(ctx: &RequestContext, state: &AppState, tr: &Tr, email: &Mailbox) -
         .unwrap_or_default()
         .as_secs()
         .div_ceil(60);
-    let page = page::request_sent(tr, ctx.links(), email.as_str(), minutes);
+    let pass = state.passes();
+    let page = page::request_sent(tr, ctx.links(), email.as_str(), minutes, pass);
     let title = tr.t("Check your mailbox");
     response::html(ctx, state, tr, StatusCode::OK, title, page)
 }
@@ -147,7 +151,7 @@ pub async fn show(
     };
     match outcome {
         Ok(username) => {
-            let page = page::confirm(tr, ctx.links(), &token, &username);
+            let page = page::confirm(tr, ctx.links(), &token, &username, state.passes());
             let title = tr.t("Set a new temporary password");
             response::html(ctx, state, tr, StatusCode::OK, title, page)
         }

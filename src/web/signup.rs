@@ -178,7 +178,7 @@ fn mail_sent(ctx: &RequestContext, state: &AppState, tr: &Tr, email: &Mailbox) -
         answer
     } else {
         let reset_page = state.reset_page(ctx.links(), tr.lang());
-        maud::html! { (intro(tr, &state.support_email, reset_page.as_deref())) (answer) }
+        maud::html! { (intro(tr, &state.support_email, reset_page.as_deref(), state.passes())) (answer) }
     };
     response::html(
         ctx,

@@ -29,8 +29,9 @@ pub(super) fn render_home(
         return fragment;
     }
     let reset_page = state.reset_page(links, tr.lang());
-    let content =
-        maud::html! { (intro(tr, &state.support_email, reset_page.as_deref())) (fragment) };
+    let content = maud::html! {
+        (intro(tr, &state.support_email, reset_page.as_deref(), state.passes())) (fragment)
+    };
     let title = tr.t("Sign up");
     layout::page(tr, &state.catalogs, links, &SwitchTo::Home, title, content)
 }

@@ -41,13 +41,20 @@ async fn status_page(ctx: &RequestContext, state: &AppState, token: &str) -> Res
             username,
             waiting_for_licence,
         }) => queued_panel(ctx, &tr, token, &username, waiting_for_licence),
-        Ok(LinkState::PasswordWaiting { username }) => (
+        Ok(LinkState::PasswordWaiting {
+            username,
+            pass_minutes,
+        }) => (
             tr.t("Your account is ready"),
-            progress::password_waiting(&tr, ctx.links(), token, &username),
+            progress::password_waiting(&tr, ctx.links(), token, &username, pass_minutes),
         ),
-        Ok(LinkState::Used { username }) => (
+        Ok(LinkState::Used {
+            username,
+            pass,
+            pass_expires_at,
+        }) => (
             tr.t("Your account is ready"),
-            progress::finished(&tr, &username, &state.sign_in_url),
+            progress::finished(&tr, &username, &state.sign_in_url, pass, pass_expires_at),
         ),
         Ok(LinkState::Existing { username }) => {
             return existing_page(ctx, state, &tr, &username);
@@ -137,13 +144,16 @@ async fn link_page(
             let (title, page) = queued_panel(ctx, &tr, token, &username, waiting_for_licence);
             response::html(ctx, state, &tr, StatusCode::OK, title, page)
         }
-        Ok(LinkState::PasswordWaiting { username }) => response::html(
+        Ok(LinkState::PasswordWaiting {
+            username,
+            pass_minutes,
+        }) => response::html(
             ctx,
             state,
             &tr,
             StatusCode::OK,
             tr.t("Your account is ready"),
-            progress::password_waiting(&tr, ctx.links(), token, &username),
+            progress::password_waiting(&tr, ctx.links(), token, &username, pass_minutes),
         ),
         Ok(LinkState::Used { .. }) => problem(ctx, state, &tr, LinkError::Used),
         Ok(LinkState::Existing { username }) => existing_page(ctx, state, &tr, &username),

@@ -11,6 +11,7 @@ mod queue;
 mod seat_wait;
 mod seats;
 mod sign_up;
+mod tap_queue;
 mod tap_sign_up;
 
 use std::sync::Arc;

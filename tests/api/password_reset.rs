@@ -6,6 +6,7 @@
 mod graph;
 mod limits;
 mod links;
+mod pass_texts;
 mod stalled;
 
 use crate::support::helpers::{ListedMail, TestApp, texts};

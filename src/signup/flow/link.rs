@@ -31,10 +31,21 @@ pub enum LinkState {
         waiting_for_licence: bool,
     },
     /// The account exists; its temporary password waits to be shown on the page, which
-    /// the confirm button does.
-    PasswordWaiting { username: String },
-    /// The account exists; the link is used up.
-    Used { username: String },
+    /// the confirm button does. `pass_minutes`: a Temporary Access Pass is made instead,
+    /// valid this long from the button.
+    PasswordWaiting {
+        username: String,
+        pass_minutes: Option<u32>,
+    },
+    /// The account exists; the link is used up. `pass`: a Temporary Access Pass was
+    /// delivered rather than a password; `pass_expires_at`: when it stops working, while
+    /// that is still to come (reckoned from the record's last change, which the delivery
+    /// made).
+    Used {
+        username: String,
+        pass: bool,
+        pass_expires_at: Option<u64>,
+    },
     /// The mailbox had its account already (found in the directory by its tag); nothing
     /// was created for this link.
     Existing { username: String },
@@ -77,7 +88,11 @@ impl Flow {
         if registration.step == Step::Done {
             return match registration.existing_account {
                 true => LinkState::Existing { username: upn },
-                false => LinkState::Used { username: upn },
+                false => LinkState::Used {
+                    username: upn,
+                    pass: self.provisioning.pass_minutes().is_some(),
+                    pass_expires_at: self.pass_expires_at(&registration),
+                },
             };
         }
         let username = registration.upn.clone().unwrap_or_else(|| {
@@ -99,13 +114,25 @@ impl Flow {
             && registration.last_error.is_none()
             && self.provisioning.password_on_page()
         {
-            return LinkState::PasswordWaiting { username: upn };
+            return LinkState::PasswordWaiting {
+                username: upn,
+                pass_minutes: self.provisioning.pass_minutes(),
+            };
         }
         LinkState::Unfinished {
             username,
             first_name: shown_name(registration.first_name),
             last_name: shown_name(registration.last_name),
         }
+    }
+
+    /// When the pass that finished `registration` stops working, if passes are the first
+    /// credential and that is still to come. The record was last changed when the pass was
+    /// delivered (the run's last step, or a reset's), so its pass lived from about then.
+    fn pass_expires_at(&self, registration: &Registration) -> Option<u64> {
+        let minutes = self.provisioning.pass_minutes()?;
+        let expires_at = registration.updated_at + u64::from(minutes) * 60;
+        (expires_at > self.now()).then_some(expires_at)
     }
 
     /// The language the person signed up in, for the pages behind their link (read-only).

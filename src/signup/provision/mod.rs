@@ -90,6 +90,12 @@ impl Provisioning {
         self.settings.password_delivery.on_page()
     }
 
+    /// The lifetime of a Temporary Access Pass in minutes, when people get one instead of a
+    /// temporary password (`CREDENTIAL` = `temporary_access_pass`).
+    pub fn pass_minutes(&self) -> Option<u32> {
+        self.settings.pass.map(|pass| pass.lifetime.minutes())
+    }
+
     /// The username a name would get if its nickname is free; empty when the name gives
     /// none.
     pub fn username_preview(&self, first: &str, last: &str) -> String {

@@ -91,7 +91,8 @@ impl Resets {
                 return Ok(None);
             };
             let minutes = ttl.as_secs().div_ceil(60);
-            let mail = password_reset_link_mail(tr, email, link.as_str(), support, minutes);
+            let pass = self.settings.pass.is_some();
+            let mail = password_reset_link_mail(tr, email, link.as_str(), support, minutes, pass);
             return Ok(Some((mail, "reset_link", ResetOutcome::LinkSent)));
         }
         if is_unfinished(registration) {

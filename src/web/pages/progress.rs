@@ -6,6 +6,7 @@
 use maud::{Markup, html};
 use url::Url;
 
+use super::pass::moment;
 use crate::i18n::Tr;
 use crate::web::paths::Links;
 
@@ -63,7 +64,14 @@ fn status_panel(
 }
 
 /// The account exists; its temporary password is shown when the person presses the button.
-pub fn password_waiting(tr: &Tr, links: &Links, token: &str, username: &str) -> Markup {
+/// `pass_minutes`: the button makes a Temporary Access Pass instead, valid this long.
+pub fn password_waiting(
+    tr: &Tr,
+    links: &Links,
+    token: &str,
+    username: &str,
+    pass_minutes: Option<u32>,
+) -> Markup {
     html! {
         section #account-status .panel .panel--success {
             h1 { (tr.t("Your account is ready")) }
@@ -71,17 +79,34 @@ pub fn password_waiting(tr: &Tr, links: &Links, token: &str, username: &str) -> 
                 dt { (tr.t("Username")) }
                 dd { code.username { (username) } }
             }
-            p { (tr.t("Press the button to see your temporary password. It is shown only once.")) }
+            @if let Some(minutes) = pass_minutes {
+                p { (tr.t("Press the button to get your Temporary Access Pass, with which you sign in the first time. It is shown only once.")) }
+                // Translators: {count} is TAP_LIFETIME_MINUTES; the pass is made when the button is pressed.
+                p #pass-lifetime { (tr.nf("The pass works for {count} minute from then.", "The pass works for {count} minutes from then.", u64::from(minutes), &[])) }
+            } @else {
+                p { (tr.t("Press the button to see your temporary password. It is shown only once.")) }
+            }
             form method="post" action=(links.verify(token)) {
                 input type="hidden" name="lang" value=(tr.lang());
-                button.button type="submit" { (tr.t("Show my password")) }
+                @if pass_minutes.is_some() {
+                    button.button type="submit" { (tr.t("Show my Temporary Access Pass")) }
+                } @else {
+                    button.button type="submit" { (tr.t("Show my password")) }
+                }
             }
         }
     }
 }
 
-/// The account exists and its password was delivered (the status of a used link).
-pub fn finished(tr: &Tr, username: &str, sign_in_url: &Url) -> Markup {
+/// The account exists and its password was delivered (the status of a used link); with
+/// `pass`, a Temporary Access Pass was, which stops working at `pass_expires_at` if known.
+pub fn finished(
+    tr: &Tr,
+    username: &str,
+    sign_in_url: &Url,
+    pass: bool,
+    pass_expires_at: Option<u64>,
+) -> Markup {
     let host = sign_in_url.host_str().unwrap_or(sign_in_url.as_str());
     html! {
         section #account-status .panel .panel--success {
@@ -90,9 +115,18 @@ pub fn finished(tr: &Tr, username: &str, sign_in_url: &Url) -> Markup {
                 dl.details {
                     dt { (tr.t("Username")) }
                     dd { code.username { (username) } }
+                    @if let Some(at) = pass_expires_at {
+                        // Translators: label of the moment a Temporary Access Pass stops working.
+                        dt { (tr.t("Valid until")) }
+                        dd #pass-expires { (moment(tr, at)) }
+                    }
                 }
             }
-            p { (tr.t("Your temporary password has been delivered. If you have lost it, contact support.")) }
+            @if pass {
+                p { (tr.t("Your Temporary Access Pass has been delivered. Sign in with it before it expires; if you have lost it, contact support.")) }
+            } @else {
+                p { (tr.t("Your temporary password has been delivered. If you have lost it, contact support.")) }
+            }
             p { a.button href=(sign_in_url) { (tr.tf("Sign in at {host}", &[("host", host)])) } }
         }
     }

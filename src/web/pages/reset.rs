@@ -14,6 +14,8 @@ use crate::web::refusal::Refusal;
 /// The request form: what was entered and what is wrong with it.
 pub struct RequestView<'a> {
     pub email: &'a str,
+    /// Whether a reset makes a Temporary Access Pass rather than a password.
+    pub pass: bool,
     /// The address's problem, shown under the field.
     pub error: Option<&'a str>,
     /// A problem not tied to the field (a limit, a failure).
@@ -24,8 +26,12 @@ pub struct RequestView<'a> {
 pub fn request_form(tr: &Tr, links: &Links, view: &RequestView<'_>) -> Markup {
     html! {
         section #password .panel {
-            h1 { (tr.t("Lost your temporary password?")) }
-            p { (tr.t("If your account was created here, you can get a new temporary password. Enter your institutional e-mail address and we send you a link.")) }
+            h1 { (request_title(tr, view.pass)) }
+            @if view.pass {
+                p { (tr.t("If your account was created here, you can get a new Temporary Access Pass. Enter your institutional e-mail address and we send you a link.")) }
+            } @else {
+                p { (tr.t("If your account was created here, you can get a new temporary password. Enter your institutional e-mail address and we send you a link.")) }
+            }
             @if let Some(message) = view.general_error {
                 div.form-alert role="alert" tabindex="-1" autofocus { p { (message) } }
             }
@@ -52,31 +58,57 @@ pub fn request_form(tr: &Tr, links: &Links, view: &RequestView<'_>) -> Markup {
     }
 }
 
-/// The same answer whether or not the address has an account.
-pub fn request_sent(tr: &Tr, links: &Links, email: &str, valid_minutes: u64) -> Markup {
+/// The request page's heading and title; `pass`: resets make Temporary Access Passes.
+pub fn request_title(tr: &Tr, pass: bool) -> &str {
+    match pass {
+        true => tr.t("Lost your Temporary Access Pass?"),
+        false => tr.t("Lost your temporary password?"),
+    }
+}
+
+/// The same answer whether or not the address has an account; `pass`: the link leads to a
+/// new Temporary Access Pass.
+pub fn request_sent(tr: &Tr, links: &Links, email: &str, valid_minutes: u64, pass: bool) -> Markup {
     html! {
         section #password .panel .panel--success role="status" tabindex="-1" autofocus {
             h1 { (tr.t("Check your mailbox")) }
             p { (tr.tf("If an account was created here for {email}, we have sent a link to this address.", &[("email", email)])) }
             // Translators: {count} is the number of minutes the mailed link stays valid.
-            p { (tr.nf("Open the link within {count} minute to get a new temporary password.", "Open the link within {count} minutes to get a new temporary password.", valid_minutes, &[])) }
+            @if pass {
+                // Translators: {count} is the number of minutes the mailed link stays valid.
+                p { (tr.nf("Open the link within {count} minute to get a new Temporary Access Pass.", "Open the link within {count} minutes to get a new Temporary Access Pass.", valid_minutes, &[])) }
+            } @else {
+                // Translators: {count} is the number of minutes the mailed link stays valid.
+                p { (tr.nf("Open the link within {count} minute to get a new temporary password.", "Open the link within {count} minutes to get a new temporary password.", valid_minutes, &[])) }
+            }
             p.hint { (tr.t("No mail after a few minutes? Look in your spam folder, or ask again.")) }
             p { a href=(links.home_in(tr.lang())) { (tr.t("Go to the sign-up page")) } }
         }
     }
 }
 
-/// The link's page: whose password the button replaces. Opening it changes nothing.
-pub fn confirm(tr: &Tr, links: &Links, token: &str, username: &str) -> Markup {
+/// The link's page: whose password the button replaces (`pass`: for whom it makes a new
+/// Temporary Access Pass). Opening it changes nothing.
+pub fn confirm(tr: &Tr, links: &Links, token: &str, username: &str, pass: bool) -> Markup {
+    let (title, text) = match pass {
+        true => (
+            tr.t("Get a new Temporary Access Pass"),
+            tr.t("Press the button to get a new Temporary Access Pass for this account. An earlier pass stops working."),
+        ),
+        false => (
+            tr.t("Set a new temporary password"),
+            tr.t("Press the button to replace the password of this account with a new temporary one. The old password stops working."),
+        ),
+    };
     html! {
         section.panel {
-            h1 { (tr.t("Set a new temporary password")) }
-            p { (tr.t("Press the button to replace the password of this account with a new temporary one. The old password stops working.")) }
+            h1 { (title) }
+            p { (text) }
             dl.details {
                 dt { (tr.t("Username")) }
                 dd { code.username { (username) } }
             }
-            (button(tr, links, token, tr.t("Set a new temporary password")))
+            (button(tr, links, token, title))
         }
     }
 }

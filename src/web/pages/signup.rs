@@ -23,14 +23,22 @@ pub struct FormView<'a> {
 }
 
 /// The introduction above the form; `reset_page` links to the password reset when it is
-/// enabled.
-pub fn intro(tr: &Tr, support_email: &str, reset_page: Option<&str>) -> Markup {
+/// enabled; `pass`: people get a Temporary Access Pass rather than a temporary password.
+pub fn intro(tr: &Tr, support_email: &str, reset_page: Option<&str>, pass: bool) -> Markup {
     html! {
         h1 { (tr.t("Get your Microsoft 365 account")) }
         p.lead { (tr.t("Students and staff of our institution can create a Microsoft 365 account here, with Teams, Outlook and the Office apps.")) }
-        p { (tr.t("You need your institutional e-mail address: we send a confirmation link to it. After you confirm, your account is created and you receive a temporary password.")) }
+        @if pass {
+            p { (tr.t("You need your institutional e-mail address: we send a confirmation link to it. After you confirm, your account is created and you receive a Temporary Access Pass for your first sign-in.")) }
+        } @else {
+            p { (tr.t("You need your institutional e-mail address: we send a confirmation link to it. After you confirm, your account is created and you receive a temporary password.")) }
+        }
         @if let Some(page) = reset_page {
-            p.reset-link { a href=(page) { (tr.t("Lost your temporary password? Get a new one.")) } }
+            @if pass {
+                p.reset-link { a href=(page) { (tr.t("Lost your Temporary Access Pass? Get a new one.")) } }
+            } @else {
+                p.reset-link { a href=(page) { (tr.t("Lost your temporary password? Get a new one.")) } }
+            }
         }
         @if !support_email.is_empty() {
             p.support {

@@ -94,7 +94,7 @@ pub fn created(
     reset_page: Option<&str>,
 ) -> Markup {
     if let Some(pass) = &result.pass {
-        return created_with_pass(tr, result, pass, sign_in_url);
+        return created_with_pass(tr, result, pass, sign_in_url, reset_page);
     }
     let host = sign_in_url.host_str().unwrap_or(sign_in_url.as_str());
     html! {
@@ -115,12 +115,14 @@ pub fn created(
 }
 
 /// The account exists and its first sign-in rests on a Temporary Access Pass: username,
-/// the pass (when shown here), when it stops working, and the first sign-in in three steps.
+/// the pass (when shown here), when it stops working, and the first sign-in in three steps;
+/// `reset_page` is where a lost pass is replaced, when that is enabled.
 fn created_with_pass(
     tr: &Tr,
     result: &Provisioned,
     pass: &PassOutcome,
     sign_in_url: &Url,
+    reset_page: Option<&str>,
 ) -> Markup {
     let view = PassView {
         shown: pass.shown.as_ref(),
@@ -133,6 +135,9 @@ fn created_with_pass(
             h1 { (tr.t("Your account is ready")) }
             (pass_details(tr, &result.user_principal_name, view))
             (first_sign_in(tr, sign_in_url))
+            @if let Some(page) = reset_page {
+                p.hint { a href=(page) { (tr.t("Lost your Temporary Access Pass? Get a new one.")) } }
+            }
         }
     }
 }

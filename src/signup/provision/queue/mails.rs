@@ -9,7 +9,7 @@ use crate::signup::provision::{Provisioned, Provisioning};
 use crate::store::{QueueEntry, Registration};
 
 impl Provisioning {
-    /// The account is ready and the password waits on the page: a mail with a fresh link.
+    /// The account is ready and the password (or pass) waits on the page: a mail with a fresh link.
     pub(super) async fn mail_ready(&self, entry: &QueueEntry, provisioned: &Provisioned) {
         let Ok(link) = self.links.to_claimed(&entry.signup_id, self.now()) else {
             tracing::error!(signup = %entry.signup_id, "no random numbers for the ready mail's link; the person's link shows the account");
@@ -18,6 +18,7 @@ impl Provisioning {
         };
         let support = &self.settings.support_email;
         let upn = &provisioned.user_principal_name;
+        let pass = self.settings.pass.is_some();
         self.mail_after_run(entry, "ready", |tr, to, registration| {
             account_ready_mail(
                 tr,
@@ -26,6 +27,7 @@ impl Provisioning {
                 upn,
                 link.as_str(),
                 support,
+                pass,
             )
         })
         .await;
