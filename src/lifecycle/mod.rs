@@ -6,6 +6,7 @@
 //! the warning and the re-verification; `operator.rs` is `lifecycle extend` and `lifecycle
 //! restore`; `audit.rs` is where each change to a user is recorded.
 
+mod answer;
 mod audit;
 mod ending;
 mod mails;
