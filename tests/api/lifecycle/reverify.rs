@@ -57,15 +57,21 @@ async fn server(tenant: &Tenant, days: u64, extra: &[(&str, &str)]) -> TestApp {
     app
 }
 
-/// The newest mail to `to`.
-fn newest(tenant: &Tenant, to: &str) -> ReceivedMail {
-    tenant
-        .smtp
-        .received()
-        .into_iter()
-        .rev()
-        .find(|mail| mail.envelope_to == [to])
-        .unwrap_or_else(|| panic!("no mail to {to}"))
+/// The newest mail to `to`, waiting for one to come (sign-up mails leave through an outbox).
+async fn newest(tenant: &Tenant, to: &str) -> ReceivedMail {
+    for _ in 0..200 {
+        let mail = tenant
+            .smtp
+            .received()
+            .into_iter()
+            .rev()
+            .find(|mail| mail.envelope_to == [to]);
+        if let Some(mail) = mail {
+            return mail;
+        }
+        tokio::time::sleep(std::time::Duration::from_millis(50)).await;
+    }
+    panic!("no mail to {to}");
 }
 
 /// Grace signs up in German and confirms; her account is made on [`REGISTERED`].
@@ -83,7 +89,9 @@ async fn grace_signs_up(app: &TestApp, tenant: &Tenant, voucher: Option<&str>) {
     }
     let form = app.post_form("/signup", &fields).await;
     assert_eq!(form.status(), 200, "{}", form.text().await.unwrap());
-    let link = newest(tenant, "grace@uni.example").verification_path();
+    let link = newest(tenant, "grace@uni.example")
+        .await
+        .verification_path();
     let page = app.post_form(&link, &[("lang", "de")]).await;
     assert_eq!(page.status(), 200, "{}", page.text().await.unwrap());
     assert!(tenant.fake.user(GRACE).is_some(), "Grace's user");
@@ -105,7 +113,7 @@ async fn grace_is_kept_by_the_button_not_by_the_link_and_once(kind: Kind) {
     stdout(&lifecycle(&tenant, &["run", "--as-of", "2027-02-15"]).await);
 
     // Assert: one mail, in her language, with a link to the server's page.
-    let mail = newest(&tenant, "grace@uni.example");
+    let mail = newest(&tenant, "grace@uni.example").await;
     assert_eq!(mail.subject, "Ist das noch Ihr Konto?");
     assert_eq!(mail.content_language.as_deref(), Some("de"));
     let link = mail.link_path("/keep/");
