@@ -18,7 +18,7 @@ use crate::lifecycle::Lifecycle;
 use crate::limits::HourlyLimit;
 use crate::mail::{Mailer, Outbox, SmtpMailer};
 use crate::metrics::Metrics;
-use crate::signup::{self, Clock, MailLinks, Parts, Signups, system_clock};
+use crate::signup::{self, Clock, KeepLinks, MailLinks, Parts, Signups, system_clock};
 use crate::store::Store;
 use crate::web::{self, AppState, BodyLimits, ConnectionLimits, ProxyTrust};
 
@@ -99,6 +99,7 @@ impl Application {
             Some(outbox) => Mailer::Capture(outbox.clone()),
             None => mailer_from(settings)?,
         };
+        let keep_links = Arc::new(keep_links(settings, &public_url)?);
         let lifecycle = Lifecycle::new(
             store.clone(),
             accounts,
@@ -106,6 +107,7 @@ impl Application {
             catalogs.clone(),
             settings.lifecycle_settings(),
         )
+        .with_links(keep_links.clone())
         .with_metrics(metrics.clone());
         let clock: web::ConsoleClock = {
             let flow = signups.flow.clone();
@@ -120,6 +122,10 @@ impl Application {
         )?;
         let state = AppState {
             console,
+            keep: Some(web::KeepAccounts {
+                links: keep_links,
+                lifecycle: lifecycle.clone(),
+            }),
             ..app_state(
                 settings, store, catalogs, public_url, &signups, outbox, &metrics,
             )
@@ -253,6 +259,7 @@ fn app_state(
         )),
         home_pages: Default::default(),
         console: None,
+        keep: None,
     }
     .with_home_pages()
 }
@@ -305,6 +312,14 @@ pub fn build_signups(
     })
     .context("JWT_SECRET_KEY cannot be used as a signing key")?;
     Ok((signups, outbox))
+}
+
+/// The re-verification links under `public_url` (`…/keep/{token}`), sealed with
+/// `JWT_SECRET_KEY`; the server's pages open what its lifecycle (or `lifecycle run`) mails.
+pub fn keep_links(settings: &Settings, public_url: &Url) -> anyhow::Result<KeepLinks> {
+    let prefix = web::paths::absolute(public_url, web::paths::KEEP_PREFIX);
+    KeepLinks::new(&settings.jwt_secret_key, prefix)
+        .context("JWT_SECRET_KEY cannot be used as a signing key")
 }
 
 /// The configured store, ready for a command: PostgreSQL (`DATABASE_URL`, migrated now)

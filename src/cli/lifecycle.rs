@@ -18,7 +18,7 @@ use crate::i18n::Catalogs;
 use crate::lifecycle::Lifecycle;
 use crate::lifecycle::plan::Due;
 use crate::mail::{Mailer, Outbox, SmtpMailer};
-use crate::startup::open_store;
+use crate::startup::{keep_links, open_store};
 use crate::store::{RegistryKey, Store};
 
 #[derive(Debug, Subcommand)]
@@ -125,13 +125,19 @@ fn lifecycle(store: &Store, settings: &Settings) -> anyhow::Result<Lifecycle> {
             &settings.support_email,
         )?)
     };
-    Ok(Lifecycle::new(
+    let lifecycle = Lifecycle::new(
         store.clone(),
         directory,
         mailer,
         catalogs,
         settings.lifecycle_settings(),
-    ))
+    );
+    // Re-verification links lead to the server's pages: without `PUBLIC_URL` there is no
+    // address to mail, and the mails stay due for the server's own run.
+    Ok(match &settings.public_url {
+        Some(public_url) => lifecycle.with_links(Arc::new(keep_links(settings, public_url)?)),
+        None => lifecycle,
+    })
 }
 
 /// One line of `lifecycle plan --json`.
@@ -203,7 +209,7 @@ async fn run_once(lifecycle: &Lifecycle, as_of: u64) -> anyhow::Result<()> {
     }
     for (action, count) in &report.not_sent {
         println!(
-            "{action}: {count} not sent: re-verification links are not built yet in this version; they stay due"
+            "{action}: {count} not sent: re-verification links need PUBLIC_URL (the server's address); they stay due for the server's daily run"
         );
     }
     for (upn, action, error) in &report.failed {

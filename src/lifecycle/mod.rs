@@ -4,8 +4,11 @@
 //! `run.rs` does it for every account, one run at a time over the store; `ending.rs` moves
 //! one account's ending on step by step, each step saved before the next; `mails.rs` sends
 //! the warning and the re-verification; `operator.rs` is `lifecycle extend` and `lifecycle
-//! restore`; `audit.rs` is where each change to a user is recorded.
+//! restore`; `answer.rs` is what the re-verification link's page reads of an account
+//! (whose button is `Lifecycle::keep`); `audit.rs` is where each change to a user is
+//! recorded.
 
+mod answer;
 mod audit;
 mod ending;
 mod mails;

@@ -14,6 +14,7 @@ mod context;
 pub mod credential;
 pub mod flow;
 pub mod form;
+mod keep;
 mod links;
 pub mod outbox;
 pub mod provision;
@@ -25,6 +26,7 @@ pub mod token;
 pub use crate::domain::Step;
 pub use context::{Clock, Context, system_clock};
 pub use flow::{Flow, FlowError, LinkState, SubmitError};
+pub use keep::KeepLinks;
 pub use links::{LinkError, Links};
 pub use provision::{
     ConfirmError, Confirmed, PassOutcome, ProvisionError, Provisioned, Provisioning,

@@ -127,7 +127,7 @@ impl MailLinks {
     }
 }
 
-fn with_token(prefix: &Url, token: &str) -> Url {
+pub(super) fn with_token(prefix: &Url, token: &str) -> Url {
     let mut url = prefix.clone();
     let path = format!("{}{token}", prefix.path());
     url.set_path(&path);

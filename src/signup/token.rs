@@ -28,6 +28,8 @@ enum Purpose {
     #[default]
     Signup,
     PasswordReset,
+    /// A re-verification link: it keeps an account (PRODUCT.md §9.4). Never a JWT.
+    Reverify,
 }
 
 impl Purpose {
@@ -37,6 +39,7 @@ impl Purpose {
         match self {
             Purpose::Signup => b"verification link",
             Purpose::PasswordReset => b"password reset link",
+            Purpose::Reverify => b"re-verification link",
         }
     }
 }
@@ -72,6 +75,18 @@ pub struct ResetClaims {
     pub issued_at: u64,
 }
 
+/// The contents of a valid re-verification link.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct ReverifyClaims {
+    /// The registration's address (its registry key).
+    pub email: String,
+    /// When the re-verification mail was sent (Unix seconds): only the account's pending
+    /// question of that time is answered by the link, so it works once.
+    pub sent_at: u64,
+    /// Until when the answer is due (Unix seconds): the link expires then.
+    pub answer_by: u64,
+}
+
 /// Why a link is not accepted.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, thiserror::Error)]
 pub enum TokenError {
@@ -90,6 +105,7 @@ pub struct NoRandom;
 pub struct TokenSigner {
     signup: Sealer,
     reset: Sealer,
+    reverify: Sealer,
     legacy: LegacyTokens,
     random: SystemRandom,
 }
@@ -108,6 +124,7 @@ impl TokenSigner {
         Ok(TokenSigner {
             signup: Sealer::new(bytes, Purpose::Signup),
             reset: Sealer::new(bytes, Purpose::PasswordReset),
+            reverify: Sealer::new(bytes, Purpose::Reverify),
             legacy: LegacyTokens::new(bytes)?,
             random: SystemRandom::new(),
         })
@@ -166,15 +183,46 @@ impl TokenSigner {
         })
     }
 
+    /// A re-verification link's token for the mail sent to `email` at `sent_at`, valid
+    /// until `answer_by`.
+    pub fn sign_reverify(
+        &self,
+        email: &str,
+        sent_at: u64,
+        answer_by: u64,
+    ) -> Result<String, NoRandom> {
+        self.reverify.seal(
+            &Contents {
+                subject: email.to_owned(),
+                nonce: String::new(),
+                issued_at: sent_at,
+                expires_at: answer_by,
+            },
+            &self.random,
+        )
+    }
+
+    /// Checks a re-verification link as [`TokenSigner::verify`] does a verification link;
+    /// a link of any other purpose is invalid here.
+    pub fn verify_reverify(&self, token: &str, now: u64) -> Result<ReverifyClaims, TokenError> {
+        let contents = self.open(token, Purpose::Reverify, now)?;
+        Ok(ReverifyClaims {
+            email: contents.subject,
+            sent_at: contents.issued_at,
+            answer_by: contents.expires_at,
+        })
+    }
+
     fn open(&self, token: &str, purpose: Purpose, now: u64) -> Result<Contents, TokenError> {
-        // Sealed tokens are base64url alone; only a JWT has dots.
-        let contents = if token.contains('.') {
-            self.legacy.open(token, purpose)
-        } else {
-            match purpose {
-                Purpose::Signup => self.signup.open(token),
-                Purpose::PasswordReset => self.reset.open(token),
+        // Sealed tokens are base64url alone; only a JWT has dots. Re-verification links
+        // came after sealing: no JWT ever was one.
+        let contents = match purpose {
+            _ if token.contains('.') && purpose != Purpose::Reverify => {
+                self.legacy.open(token, purpose)
             }
+            Purpose::Signup => self.signup.open(token),
+            Purpose::PasswordReset => self.reset.open(token),
+            Purpose::Reverify => self.reverify.open(token),
         };
         // A link of the wrong kind is invalid, not merely expired: it fails before the clock.
         let contents = contents.ok_or(TokenError::Invalid)?;

@@ -12,6 +12,7 @@ mod encoding;
 pub mod form;
 pub mod front_door;
 mod health;
+mod keep;
 mod pages;
 pub mod paths;
 mod refusal;
@@ -41,6 +42,7 @@ pub use context::RequestContext;
 pub use front_door::body_limit::{BodyLimits, MAX_BODY_BYTES};
 pub use front_door::proxy::ProxyTrust;
 pub use front_door::server::{ConnectionLimits, serve};
+pub use keep::KeepAccounts;
 use routes::{Line, RouteTable, nest, route};
 pub use signup::HomePages;
 
@@ -77,6 +79,8 @@ pub struct AppState {
     pub home_pages: Arc<HomePages>,
     /// The operator console, when `ADMIN_ENABLED`.
     pub console: Option<Arc<Console>>,
+    /// Re-verification links' pages (`/keep/{token}`), when the server keeps accounts.
+    pub keep: Option<KeepAccounts>,
 }
 
 impl AppState {
@@ -177,6 +181,10 @@ fn table(state: &AppState) -> Vec<Line> {
             .when(resets),
         // Off, `/password` would be `/{lang}`: nothing there, not even a 405.
         route(paths::PASSWORD).not_found().when(!resets),
+        route(paths::KEEP)
+            .get(keep::show)
+            .post(keep::answer)
+            .when(state.keep.is_some()),
         route(paths::HEALTHZ).get(health::healthz),
         route(paths::READYZ).get(health::readyz),
         route(paths::ASSET).get(assets::asset),

@@ -19,6 +19,9 @@ pub const PASSWORD_IN: &str = "/{lang}/password";
 /// Where a password reset link's token follows.
 pub const PASSWORD_PREFIX: &str = "/password/";
 pub const PASSWORD_LINK: &str = "/password/{token}";
+/// Re-verification links: the page that keeps an account (its token after the prefix).
+pub const KEEP_PREFIX: &str = "/keep/";
+pub const KEEP: &str = "/keep/{token}";
 /// The query parameter a voucher link carries its code in: `/?voucher=CODE`.
 pub const VOUCHER_QUERY: &str = "voucher";
 /// The query that asks a verification link for its status view.
@@ -225,6 +228,11 @@ impl Links {
     /// A password reset link's page.
     pub fn password_link(&self, token: &str) -> String {
         self.path(&fill(PASSWORD_LINK, token))
+    }
+
+    /// A re-verification link's page (and its button's action).
+    pub fn keep(&self, token: &str) -> String {
+        self.path(&fill(KEEP, token))
     }
 
     /// The status of a confirmed link: always answered 200, so HTMX swaps it in while it

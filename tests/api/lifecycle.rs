@@ -10,6 +10,7 @@ mod creation;
 mod daily;
 mod ending;
 mod operator;
+mod reverify;
 
 use std::process::Output;
 

@@ -243,3 +243,60 @@ fn tampered_unsigned_and_foreign_old_links_are_invalid() {
     );
     assert_eq!(s.verify(&foreign, 150), Err(TokenError::Invalid));
 }
+
+#[test]
+fn a_reverify_link_carries_its_mail_and_opens_until_the_answer_is_due() {
+    // Arrange
+    let signer = signer("secret");
+    let token = signer
+        .sign_reverify("ada@uni.example", 1_000, 2_000)
+        .unwrap();
+
+    // Act
+    let claims = signer.verify_reverify(&token, 1_999);
+
+    // Assert
+    assert_eq!(
+        claims,
+        Ok(ReverifyClaims {
+            email: "ada@uni.example".into(),
+            sent_at: 1_000,
+            answer_by: 2_000,
+        })
+    );
+    assert_eq!(
+        signer.verify_reverify(&token, 2_000),
+        Err(TokenError::Expired)
+    );
+    assert!(!decoded(&token).contains("ada@uni.example"));
+}
+
+#[test]
+fn a_reverify_link_does_no_other_links_work_nor_they_its() {
+    // Arrange
+    let signer = signer("secret");
+    let reverify = signer
+        .sign_reverify("ada@uni.example", 1_000, 2_000)
+        .unwrap();
+    let reset = signer
+        .sign_reset(&reset_claims("ada@uni.example"), 2_000)
+        .unwrap();
+    let signup = signer.sign(SIGNUP_ID, NONCE, 1_000, 2_000).unwrap();
+    let old = old_link(
+        "secret",
+        serde_json::json!({"sub": "ada@uni.example", "nonce": "", "iat": 1_000, "exp": 2_000, "purpose": "reverify"}),
+    );
+
+    // Act / Assert
+    assert_eq!(signer.verify(&reverify, 1_500), Err(TokenError::Invalid));
+    assert_eq!(
+        signer.verify_reset(&reverify, 1_500),
+        Err(TokenError::Invalid)
+    );
+    for other in [reset, signup, old] {
+        assert_eq!(
+            signer.verify_reverify(&other, 1_500),
+            Err(TokenError::Invalid)
+        );
+    }
+}

@@ -4,6 +4,7 @@
 pub mod admin;
 pub mod debug_mails;
 pub mod existing;
+pub mod keep;
 pub mod layout;
 pub mod pass;
 pub mod progress;
