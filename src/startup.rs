@@ -117,6 +117,7 @@ impl Application {
             clock,
             &metrics,
             &signups.provisioning,
+            &lifecycle,
         )?;
         let state = AppState {
             console,
