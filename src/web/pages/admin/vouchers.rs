@@ -4,7 +4,7 @@
 use maud::{Markup, PreEscaped, html};
 
 use super::{Notice, notice};
-use crate::domain::VoucherRefusal;
+use crate::domain::{Date, VoucherRefusal};
 use crate::i18n::Tr;
 use crate::store::Voucher;
 use crate::web::admin::vouchers::CreateForm;
@@ -153,6 +153,18 @@ fn create_form(tr: &Tr, links: &Links, typed: Option<&CreateForm>) -> Markup {
     let value = |get: fn(&CreateForm) -> &Option<String>| -> String {
         typed.and_then(|form| get(form).clone()).unwrap_or_default()
     };
+    // A number or date field takes back only what it can hold (HTML allows no other value
+    // there); the notice says what to enter instead.
+    let number = |get: fn(&CreateForm) -> &Option<String>| -> String {
+        Some(value(get))
+            .filter(|text| text.trim().parse::<u32>().is_ok())
+            .unwrap_or_default()
+    };
+    let date = |get: fn(&CreateForm) -> &Option<String>| -> String {
+        Some(value(get))
+            .filter(|text| Date::parse(text.trim()).is_ok())
+            .unwrap_or_default()
+    };
     html! {
         section aria-labelledby="create-heading" {
             h2 #create-heading { (tr.t("Make a voucher")) }
@@ -162,9 +174,9 @@ fn create_form(tr: &Tr, links: &Links, typed: Option<&CreateForm>) -> Markup {
                 (field("v-note", tr.t("Note"), tr.t("For operators, anything else (optional)."),
                     html! { textarea #v-note name="note" rows="2" aria-describedby="v-note-hint" { (value(|f| &f.note)) } }))
                 (field("v-uses", tr.t("Uses"), tr.t("How many accounts it makes at most; empty: no limit."),
-                    html! { input #v-uses type="number" name="uses" min="1" inputmode="numeric" aria-describedby="v-uses-hint" value=(value(|f| &f.uses)); }))
+                    html! { input #v-uses type="number" name="uses" min="1" inputmode="numeric" aria-describedby="v-uses-hint" value=(number(|f| &f.uses)); }))
                 (field("v-valid-until", tr.t("Valid until"), tr.t("The last day (UTC) it admits sign-ups; empty: until revoked."),
-                    html! { input #v-valid-until type="date" name="valid_until" aria-describedby="v-valid-until-hint" value=(value(|f| &f.valid_until)); }))
+                    html! { input #v-valid-until type="date" name="valid_until" aria-describedby="v-valid-until-hint" value=(date(|f| &f.valid_until)); }))
                 (field("v-licences", tr.t("Licences"), tr.t("Licence SKU ids the accounts get instead of the configured ones, one a line; empty: the configured ones."),
                     html! { textarea #v-licences name="licences" rows="2" spellcheck="false" aria-describedby="v-licences-hint" { (value(|f| &f.licences)) } }))
                 (field("v-groups", tr.t("Groups"), tr.t("Group object ids the accounts join instead of the configured ones, one a line; empty: the configured ones."),
@@ -172,9 +184,9 @@ fn create_form(tr: &Tr, links: &Links, typed: Option<&CreateForm>) -> Markup {
                 (field("v-filter", tr.t("Address filter"), tr.t("A regular expression the whole address must match instead of the configured filter; empty: that one."),
                     html! { input #v-filter type="text" name="email_filter" spellcheck="false" autocomplete="off" aria-describedby="v-filter-hint" value=(value(|f| &f.email_filter)); }))
                 (field("v-lifetime", tr.t("Account lifetime (days)"), tr.t("The accounts end this many days after they are made. Give this or an end date, not both."),
-                    html! { input #v-lifetime type="number" name="lifetime_days" min="1" inputmode="numeric" aria-describedby="v-lifetime-hint" value=(value(|f| &f.lifetime_days)); }))
+                    html! { input #v-lifetime type="number" name="lifetime_days" min="1" inputmode="numeric" aria-describedby="v-lifetime-hint" value=(number(|f| &f.lifetime_days)); }))
                 (field("v-ends-on", tr.t("Accounts end on"), tr.t("The day the accounts end; empty: as configured."),
-                    html! { input #v-ends-on type="date" name="ends_on" aria-describedby="v-ends-on-hint" value=(value(|f| &f.ends_on)); }))
+                    html! { input #v-ends-on type="date" name="ends_on" aria-describedby="v-ends-on-hint" value=(date(|f| &f.ends_on)); }))
                 div.actions { button type="submit" { (tr.t("Make the voucher")) } }
             }
         }
