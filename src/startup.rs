@@ -119,6 +119,7 @@ impl Application {
             clock,
             &metrics,
             &signups.provisioning,
+            &lifecycle,
         )?;
         let state = AppState {
             console,

@@ -13,6 +13,7 @@ mod person_name;
 mod provisioning_step;
 mod voucher;
 mod voucher_code;
+mod voucher_qr;
 mod voucher_terms;
 
 pub use account_end::{AccountEnd, EndReason, EndStep};
@@ -34,4 +35,5 @@ pub use person_name::{PersonName, PersonNameError};
 pub use provisioning_step::Step;
 pub use voucher::{DirectoryId, DirectoryIdError, VoucherMode, VoucherModeError, VoucherRefusal};
 pub use voucher_code::{VoucherCode, VoucherCodeError};
+pub use voucher_qr::{QrTooLong, qr_code, qr_inline_svg, qr_svg};
 pub use voucher_terms::{VoucherEnd, VoucherTerms, VoucherTermsError};

@@ -9,6 +9,15 @@ use super::{Lifecycle, LifecycleError};
 use crate::domain::{AuditAction, AuditActor, AuditEntry, AuditSource, EndReason};
 use crate::store::Registration;
 
+/// One line's who, what and from where; the account and the time come with it.
+pub(super) struct Line {
+    pub actor: AuditActor,
+    pub action: AuditAction,
+    pub detail: String,
+    /// The client address of whoever asked (the console's operator), if any.
+    pub client: Option<String>,
+}
+
 /// The lifecycle itself, as the audit log names it.
 pub(super) fn lifecycle_actor() -> AuditActor {
     AuditActor {
@@ -29,6 +38,22 @@ impl Lifecycle {
         detail: String,
         now: u64,
     ) -> Result<(), LifecycleError> {
+        let line = Line {
+            actor,
+            action,
+            detail,
+            client: None,
+        };
+        self.audit_line(registration, line, now).await
+    }
+
+    /// Writes `line` about the account of `registration`.
+    pub(super) async fn audit_line(
+        &self,
+        registration: &Registration,
+        line: Line,
+        now: u64,
+    ) -> Result<(), LifecycleError> {
         let subject = match (&registration.upn, &registration.object_id) {
             (Some(upn), Some(id)) => Some(format!("{upn} ({id})")),
             (upn, _) => upn.clone(),
@@ -36,11 +61,11 @@ impl Lifecycle {
         let entry = AuditEntry {
             seq: 0,
             at: now,
-            actor,
-            action,
+            actor: line.actor,
+            action: line.action,
             subject,
-            detail: Some(detail),
-            client: None,
+            detail: Some(line.detail),
+            client: line.client,
         };
         self.store.append_audit(&entry).await?;
         Ok(())

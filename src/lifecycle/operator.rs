@@ -2,6 +2,7 @@
 //! account's end, `lifecycle restore` brings an ended account back, and keeping an account
 //! answers its re-verification.
 
+use super::audit::Line;
 use super::ending::upn;
 use super::{Lifecycle, LifecycleError, LifecycleSettings, plan};
 use crate::directory::LicenceChange;
@@ -35,6 +36,19 @@ impl Lifecycle {
         actor: AuditActor,
         now: u64,
     ) -> Result<Extended, LifecycleError> {
+        self.extend_from(email, days, actor, None, now).await
+    }
+
+    /// [`Lifecycle::extend`] asked from `client` (the console's operator's address), which
+    /// its audit line records.
+    pub async fn extend_from(
+        &self,
+        email: &RegistryKey,
+        days: u32,
+        actor: AuditActor,
+        client: Option<String>,
+        now: u64,
+    ) -> Result<Extended, LifecycleError> {
         let (registration, mut life) = self.account_of(email).await?;
         let Some(end) = plan::end_of(&registration, Some(&life), &self.settings) else {
             return Err(LifecycleError::Refused(format!(
@@ -44,8 +58,13 @@ impl Lifecycle {
         };
         let end = end.max(now) + LifecycleSettings::secs(days);
         let detail = format!("end moved to {}", Day::of(end));
-        self.audit(&registration, actor, AuditAction::Extend, detail, now)
-            .await?;
+        let line = Line {
+            actor,
+            action: AuditAction::Extend,
+            detail,
+            client,
+        };
+        self.audit_line(&registration, line, now).await?;
         life.end_moved_to = Some(end);
         self.save(&mut life, now).await?;
         Ok(Extended {

@@ -222,6 +222,19 @@ fn table(state: &AppState) -> Vec<Line> {
             .get(admin::accounts::forget_confirm)
             .post(admin::accounts::forget)
             .when(console),
+        route(paths::ADMIN_EXTEND)
+            .post(admin::extend::extend)
+            .when(console),
+        route(paths::ADMIN_VOUCHERS)
+            .get(admin::vouchers::list)
+            .post(admin::vouchers::create)
+            .when(console),
+        route(paths::ADMIN_VOUCHER_REVOKE)
+            .post(admin::vouchers::revoke)
+            .when(console),
+        route(paths::ADMIN_VOUCHER_SHEET)
+            .post(admin::vouchers::sheet)
+            .when(console),
         route(paths::ADMIN_AUDIT)
             .get(admin::audit::lines)
             .when(console),

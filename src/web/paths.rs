@@ -44,13 +44,20 @@ pub const ADMIN_SIGNUPS: &str = "/admin/signups";
 pub const ADMIN_RETRY: &str = "/admin/signups/retry";
 pub const ADMIN_ACCOUNTS: &str = "/admin/accounts";
 pub const ADMIN_FORGET: &str = "/admin/accounts/forget";
+pub const ADMIN_EXTEND: &str = "/admin/accounts/extend";
 pub const ADMIN_AUDIT: &str = "/admin/audit";
+/// The vouchers: listed on GET, made by a POST.
+pub const ADMIN_VOUCHERS: &str = "/admin/vouchers";
+pub const ADMIN_VOUCHER_REVOKE: &str = "/admin/vouchers/revoke";
+/// A voucher's printable sheet (a POST: the code stays out of the URL).
+pub const ADMIN_VOUCHER_SHEET: &str = "/admin/vouchers/sheet";
 pub const ADMIN_AUDIT_EXPORT: &str = "/admin/audit/export";
 /// The console's pages that the language switcher keeps the operator on.
-const ADMIN_PAGES: [&str; 5] = [
+const ADMIN_PAGES: [&str; 6] = [
     ADMIN,
     ADMIN_SIGNUPS,
     ADMIN_ACCOUNTS,
+    ADMIN_VOUCHERS,
     ADMIN_AUDIT,
     ADMIN_SIGN_IN,
 ];

@@ -7,9 +7,11 @@
 
 mod actions;
 mod audit_export;
+mod extend;
 mod pages;
 mod session;
 mod sign_in;
+mod vouchers;
 
 use serde_json::Value;
 
@@ -27,7 +29,11 @@ pub mod paths {
     pub const RETRY: &str = "/admin/signups/retry";
     pub const ACCOUNTS: &str = "/admin/accounts";
     pub const FORGET: &str = "/admin/accounts/forget";
+    pub const EXTEND: &str = "/admin/accounts/extend";
     pub const AUDIT: &str = "/admin/audit";
+    pub const VOUCHERS: &str = "/admin/vouchers";
+    pub const VOUCHER_REVOKE: &str = "/admin/vouchers/revoke";
+    pub const VOUCHER_SHEET: &str = "/admin/vouchers/sheet";
     pub const AUDIT_EXPORT: &str = "/admin/audit/export";
 }
 

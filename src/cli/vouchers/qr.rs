@@ -4,8 +4,9 @@
 use std::path::Path;
 
 use anyhow::{Context, bail};
-use qrcode::render::svg;
-use qrcode::{Color, EcLevel, QrCode};
+use qrcode::{Color, QrCode};
+
+use crate::domain::{qr_code, qr_svg};
 
 /// Pixels per module of a PNG: a 33-module code with its margin is 328 px wide, sharp on
 /// paper at 3 cm and on a projector.
@@ -15,15 +16,13 @@ const MARGIN: usize = 4;
 
 /// Writes `link` as a QR code into `path` (`.svg` or `.png`).
 pub fn write(link: &str, path: &Path) -> anyhow::Result<()> {
-    // Medium error correction: survives a crease or a smudge on a printed sheet.
-    let code = QrCode::with_error_correction_level(link.as_bytes(), EcLevel::M)
-        .context("the link does not fit in a QR code")?;
+    let code = qr_code(link)?;
     let extension = path
         .extension()
         .and_then(|ext| ext.to_str())
         .map(str::to_ascii_lowercase);
     let bytes = match extension.as_deref() {
-        Some("svg") => svg(&code).into_bytes(),
+        Some("svg") => qr_svg(&code).into_bytes(),
         Some("png") => png(&code)?,
         _ => bail!(
             "--qr {}: name a file ending in .svg or .png",
@@ -31,13 +30,6 @@ pub fn write(link: &str, path: &Path) -> anyhow::Result<()> {
         ),
     };
     std::fs::write(path, bytes).with_context(|| format!("cannot write {}", path.display()))
-}
-
-fn svg(code: &QrCode) -> String {
-    code.render::<svg::Color<'_>>()
-        .quiet_zone(true)
-        .min_dimensions(256, 256)
-        .build()
 }
 
 /// The code as an 8-bit grey PNG: black modules on white, with the quiet zone.
@@ -114,7 +106,7 @@ mod tests {
         assert!(text.starts_with("<?xml"), "{text}");
         assert!(text.contains("<svg") && text.contains("<path"), "{text}");
         // The same matrix as the PNG, which reads back as the link.
-        let code = QrCode::with_error_correction_level(LINK.as_bytes(), EcLevel::M).unwrap();
+        let code = qr_code(LINK).unwrap();
         let (pixels, side) = greyscale(&code);
         assert_eq!(read_back(&pixels, side), LINK);
     }

@@ -1,6 +1,7 @@
 //! Accounts: `GET /admin/accounts?email=…` finds what is stored about an address ("did my
 //! account get made?"), `GET /admin/accounts/forget?email=…` asks to confirm, and `POST
-//! /admin/accounts/forget` forgets it (a deletion request), as `emails forget` does.
+//! /admin/accounts/forget` forgets it (a deletion request), as `emails forget` does;
+//! `extend.rs` moves an account's end.
 
 use poem::http::StatusCode;
 use poem::web::Data;
@@ -9,6 +10,7 @@ use serde::Deserialize;
 
 use super::{Granted, pages};
 use crate::domain::AuditAction;
+use crate::lifecycle::plan;
 use crate::store::{Forgotten, QueueEntry, Registration, RegistryKey, StoreError};
 use crate::web::context::RequestContext;
 use crate::web::form::read_form;
@@ -24,6 +26,9 @@ pub struct Found {
     pub queued: Option<QueueEntry>,
     /// When the newest link of a sign-up still waiting for it expires.
     pub pending_until: Option<u64>,
+    /// When its account ends (Unix seconds), as the lifecycle counts it; `None`: never, or
+    /// no account.
+    pub end: Option<u64>,
 }
 
 impl Found {
@@ -34,21 +39,51 @@ impl Found {
 }
 
 /// Looks `raw` up under each key it may be stored under; the first that holds something.
-async fn look_up(state: &AppState, granted: &Granted, raw: &str) -> Result<Found, StoreError> {
+pub(super) async fn look_up(
+    state: &AppState,
+    granted: &Granted,
+    raw: &str,
+) -> Result<Found, StoreError> {
     let separator = granted.console.separator;
     for key in RegistryKey::spellings(raw, separator) {
         let registration = state.store.registration(&key).await?;
         let pending_until = state.store.latest_expiry(&key).await?;
         if registration.is_some() || pending_until.is_some() {
+            let end = match &registration {
+                Some(registration) => end_of(state, granted, &key, registration).await?,
+                None => None,
+            };
             return Ok(Found {
                 queued: state.store.queue_entry(&key).await?,
                 key: Some(key),
                 registration,
                 pending_until,
+                end,
             });
         }
     }
     Ok(Found::default())
+}
+
+/// When the account of `registration` ends, if it has an account and an end.
+async fn end_of(
+    state: &AppState,
+    granted: &Granted,
+    key: &RegistryKey,
+    registration: &Registration,
+) -> Result<Option<u64>, StoreError> {
+    let Some(lifecycle) = &granted.console.lifecycle else {
+        return Ok(None);
+    };
+    if !plan::has_account(registration) {
+        return Ok(None);
+    }
+    let life = state.store.life(key).await?;
+    Ok(plan::end_of(
+        registration,
+        life.as_ref(),
+        lifecycle.settings(),
+    ))
 }
 
 #[derive(Debug, Default, Deserialize)]
@@ -63,7 +98,7 @@ struct ForgetForm {
 }
 
 /// The accounts page for `email` (if one was asked for), with `notice` above it.
-async fn page(
+pub(super) async fn page(
     ctx: &RequestContext,
     state: &AppState,
     granted: &Granted,
@@ -89,7 +124,7 @@ async fn page(
     granted.page(ctx, state, pages::Section::Accounts, title, content)
 }
 
-fn unavailable(ctx: &RequestContext, state: &AppState, err: &StoreError) -> Response {
+pub(super) fn unavailable(ctx: &RequestContext, state: &AppState, err: &StoreError) -> Response {
     tracing::error!(error = %err, "cannot read the store for the console's accounts");
     response::error(ctx, state, StatusCode::SERVICE_UNAVAILABLE)
 }

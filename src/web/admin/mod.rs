@@ -10,11 +10,13 @@
 
 pub(super) mod accounts;
 pub(super) mod audit;
+pub(super) mod extend;
 pub(super) mod overview;
 mod session;
 mod setup;
 pub(super) mod sign_in;
 pub(super) mod signups;
+pub(super) mod vouchers;
 
 use std::sync::Arc;
 
@@ -29,10 +31,12 @@ use super::{AppState, paths, response};
 use crate::domain::{AuditAction, AuditActor, AuditEntry, AuditSource, SubaddressSeparator};
 use crate::graph::signin::{Operator, SignInClient};
 use crate::i18n::Tr;
+use crate::lifecycle::Lifecycle;
 use session::{Cookies, Session, Sessions};
 
 pub use accounts::Found;
 pub use audit::Filter as AuditFilter;
+pub use extend::MAX_DAYS as MAX_EXTEND_DAYS;
 pub use overview::{Overview, SeatsSource, SkuSeats};
 pub use signups::Unfinished;
 
@@ -61,6 +65,8 @@ pub struct Console {
     seats: Option<SeatsSource>,
     /// `EMAIL_SUBADDRESS_SEPARATOR`: any spelling of a mailbox finds its account.
     separator: SubaddressSeparator,
+    /// The accounts' lifecycle: their ends, and extending them.
+    lifecycle: Option<Lifecycle>,
 }
 
 impl std::fmt::Debug for Console {
@@ -101,12 +107,19 @@ impl Console {
             callback_path: links.path(paths::ADMIN_CALLBACK),
             seats: None,
             separator,
+            lifecycle: None,
         }
     }
 
     /// Shows licence seats on the overview, read from `seats`.
     pub fn with_seats(mut self, seats: SeatsSource) -> Self {
         self.seats = Some(seats);
+        self
+    }
+
+    /// Shows accounts' ends, and extends them, through `lifecycle`.
+    pub fn with_lifecycle(mut self, lifecycle: Lifecycle) -> Self {
+        self.lifecycle = Some(lifecycle);
         self
     }
 
@@ -168,6 +181,11 @@ impl Granted {
         })
     }
 
+    /// Who the operator is, as the audit log names them.
+    pub fn actor(&self) -> AuditActor {
+        actor(&self.session.operator)
+    }
+
     /// Writes the audit line of `action` before it takes effect. `Err` is the answer when
     /// it cannot be written: then the action must not be done.
     pub async fn record(
@@ -213,15 +231,20 @@ fn entry(operator: &Operator, ctx: &RequestContext, at: u64, action: AuditAction
     AuditEntry {
         seq: 0,
         at,
-        actor: AuditActor {
-            upn: operator.upn.clone(),
-            object_id: Some(operator.object_id.clone()),
-            source: AuditSource::Console,
-        },
+        actor: actor(operator),
         action,
         subject: None,
         detail: None,
         client: ctx.client.ip.map(|ip| ip.to_string()),
+    }
+}
+
+/// `operator` in the console, as the audit log names them.
+fn actor(operator: &Operator) -> AuditActor {
+    AuditActor {
+        upn: operator.upn.clone(),
+        object_id: Some(operator.object_id.clone()),
+        source: AuditSource::Console,
     }
 }
 

@@ -9,6 +9,7 @@ use super::{Clock, Console, SeatsSource, SignInMode, SkuSeats};
 use crate::config::Settings;
 use crate::graph::GraphClient;
 use crate::graph::signin::{SignInClient, SignInSettings};
+use crate::lifecycle::Lifecycle;
 use crate::metrics::Metrics;
 use crate::signup::Provisioning;
 use crate::web::paths;
@@ -24,6 +25,7 @@ impl Console {
         clock: Clock,
         metrics: &Metrics,
         provisioning: &Arc<Provisioning>,
+        lifecycle: &Lifecycle,
     ) -> anyhow::Result<Option<Arc<Console>>> {
         let Some(admin) = &settings.admin else {
             return Ok(None);
@@ -55,7 +57,8 @@ impl Console {
             public_url,
             clock,
             settings.email_subaddress_separator,
-        );
+        )
+        .with_lifecycle(lifecycle.clone());
         let skus = settings.graph.license_skus.clone();
         let console = if skus.is_empty() {
             console

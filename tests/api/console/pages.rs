@@ -122,7 +122,9 @@ async fn debug_mode_without_graph_signs_in_a_marked_debug_operator() {
 async fn every_console_page_passes_the_nu_html_checker() {
     let graph = crate::support::fake_graph::FakeGraph::start().await;
     let sku = graph.add_sku("STANDARDWOFFPACK_STUDENT", 10);
-    let console = Console::start_in(graph, TestApp::builder(), &[sku]).await;
+    // Accounts end, so the accounts page shows the end and the form to extend it.
+    let builder = TestApp::builder().env("ACCOUNT_LIFETIME_DAYS", "365");
+    let console = Console::start_in(graph, builder, &[sku]).await;
     let outsider = console.person(
         "mallory@tenant.example",
         crate::support::fake_oidc::Groups::None,
@@ -167,6 +169,7 @@ async fn every_console_page_passes_the_nu_html_checker() {
             "/admin/accounts?email=nobody@uni.example",
         ),
         ("forget", "/admin/accounts/forget?email=bob@uni.example"),
+        ("vouchers", paths::VOUCHERS),
         ("audit", paths::AUDIT),
         ("audit-none", "/admin/audit?action=forget"),
     ] {
@@ -183,6 +186,46 @@ async fn every_console_page_passes_the_nu_html_checker() {
     let id = attr(&signups, "form input[name=id]", "value").unwrap();
     let retried = console.post(paths::RETRY, &cookie, &[("id", &id)]).await;
     keep(out, "retried", retried).await;
+    let fields = [("email", "bob@uni.example"), ("days", "30")];
+    keep(
+        out,
+        "extended",
+        console.post(paths::EXTEND, &cookie, &fields).await,
+    )
+    .await;
+    let fields = [("email", "bob@uni.example"), ("days", "none")];
+    keep(
+        out,
+        "extend-refused",
+        console.post(paths::EXTEND, &cookie, &fields).await,
+    )
+    .await;
+    let made = console
+        .post(
+            paths::VOUCHERS,
+            &cookie,
+            &[("name", "Course 42"), ("uses", "3")],
+        )
+        .await
+        .text()
+        .await
+        .unwrap();
+    std::fs::write(out.join("voucher-created.html"), &made).unwrap();
+    let code = texts(&made, "code.voucher-code").concat();
+    let fields = [("name", ""), ("uses", "x")];
+    let refused = console.post(paths::VOUCHERS, &cookie, &fields).await;
+    keep(out, "voucher-refused", refused).await;
+    let sheet = console
+        .post(paths::VOUCHER_SHEET, &cookie, &[("code", &code)])
+        .await;
+    keep(out, "voucher-sheet", sheet).await;
+    let ask = console
+        .post(paths::VOUCHER_REVOKE, &cookie, &[("code", &code)])
+        .await;
+    keep(out, "voucher-revoke", ask).await;
+    let fields = [("code", code.as_str()), ("confirm", "yes")];
+    let revoked = console.post(paths::VOUCHER_REVOKE, &cookie, &fields).await;
+    keep(out, "voucher-revoked", revoked).await;
     let fields = [("email", "bob@uni.example"), ("confirm", "yes")];
     keep(
         out,

@@ -156,13 +156,24 @@ async fn with_the_console_off_no_console_path_exists() {
         paths::SIGNUPS,
         paths::ACCOUNTS,
         paths::FORGET,
+        paths::VOUCHERS,
         paths::AUDIT,
         paths::AUDIT_EXPORT,
     ];
     for path in get {
         assert_eq!(app.get(path).await.status(), 404, "GET {path}");
     }
-    for path in [paths::SIGN_OUT, paths::RETRY, paths::FORGET, paths::SIGN_IN] {
+    let post = [
+        paths::SIGN_OUT,
+        paths::RETRY,
+        paths::FORGET,
+        paths::EXTEND,
+        paths::VOUCHERS,
+        paths::VOUCHER_REVOKE,
+        paths::VOUCHER_SHEET,
+        paths::SIGN_IN,
+    ];
+    for path in post {
         assert_eq!(app.post_form(path, &[]).await.status(), 404, "POST {path}");
     }
 }

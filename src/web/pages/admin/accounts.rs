@@ -3,10 +3,10 @@
 use maud::{Markup, html};
 
 use super::{Notice, notice, step_name};
-use crate::domain::Step;
+use crate::domain::{Day, Step};
 use crate::i18n::Tr;
 use crate::store::Registration;
-use crate::web::admin::Found;
+use crate::web::admin::{Found, MAX_EXTEND_DAYS as MAX_DAYS};
 use crate::web::pages::utc_secs;
 use crate::web::paths::{self, Links};
 
@@ -37,6 +37,9 @@ pub fn page(tr: &Tr, links: &Links, shown: &Shown<'_>) -> Markup {
                 h2 #found-heading { (email) }
                 @if found.anything() {
                     (details(tr, found))
+                    @if found.end.is_some() {
+                        (extend_form(tr, links, email))
+                    }
                     p { a.button href=(forget_link(links, email)) { (tr.t("Forget this address…")) } }
                 } @else {
                     p role="status" { (tr.t("Nothing is stored about this address: it has no account made by this server and no sign-up waiting.")) }
@@ -78,6 +81,10 @@ fn details(tr: &Tr, found: &Found) -> Markup {
                 dd { code { (registration.object_id.as_deref().unwrap_or(unknown)) } }
                 dt { (tr.t("Confirmed")) }
                 dd { (utc_secs(tr, registration.claimed_at)) }
+                dt { (tr.t("Voucher")) }
+                dd { (registration.voucher.as_ref().map_or(tr.t("no voucher"), |voucher| voucher.name.as_str())) }
+                dt { (tr.t("Account ends")) }
+                dd.account-end { (found.end.map_or_else(|| tr.t("does not end").to_owned(), |end| Day::of(end).to_string())) }
                 @if let Some(error) = &registration.last_error {
                     dt { (tr.t("Last error")) }
                     dd { (error) }
@@ -91,6 +98,24 @@ fn details(tr: &Tr, found: &Found) -> Markup {
                 dt { (tr.t("Sign-up waiting for its link")) }
                 dd { (tr.tf("the newest link is valid until {time}", &[("time", &utc_secs(tr, until))])) }
             }
+        }
+    }
+}
+
+/// Moves the account's end later by a number of days.
+fn extend_form(tr: &Tr, links: &Links, email: &str) -> Markup {
+    let action = links.admin(paths::ADMIN_EXTEND);
+    html! {
+        form.extend method="post" action=(action)
+            data-hx-post=(action) data-hx-target="#console" data-hx-swap="outerHTML" {
+            input type="hidden" name="email" value=(email);
+            div.field {
+                label for="extend-days" { (tr.t("Extend by (days)")) }
+                p.hint #extend-days-hint { (tr.t("The end moves this many days later; counted from today if it has passed.")) }
+                input #extend-days type="number" name="days" min="1" max=(MAX_DAYS) required
+                    inputmode="numeric" aria-describedby="extend-days-hint";
+            }
+            div.actions { button type="submit" { (tr.t("Extend")) } }
         }
     }
 }

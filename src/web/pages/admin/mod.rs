@@ -6,6 +6,7 @@ pub mod accounts;
 pub mod audit;
 pub mod overview;
 pub mod signups;
+pub mod vouchers;
 
 use maud::{Markup, html};
 
@@ -20,15 +21,16 @@ pub enum Section {
     Overview,
     Signups,
     Accounts,
+    Vouchers,
     Audit,
 }
 
 impl Section {
-    // Vouchers join once their store and commands are on main (issue 25 point 3).
-    const ALL: [Section; 4] = [
+    const ALL: [Section; 5] = [
         Section::Overview,
         Section::Signups,
         Section::Accounts,
+        Section::Vouchers,
         Section::Audit,
     ];
 
@@ -37,6 +39,7 @@ impl Section {
             Section::Overview => paths::ADMIN,
             Section::Signups => paths::ADMIN_SIGNUPS,
             Section::Accounts => paths::ADMIN_ACCOUNTS,
+            Section::Vouchers => paths::ADMIN_VOUCHERS,
             Section::Audit => paths::ADMIN_AUDIT,
         }
     }
@@ -47,6 +50,7 @@ impl Section {
             Section::Overview => tr.pt("console section", "Overview"),
             Section::Signups => tr.pt("console section", "Sign-ups and queue"),
             Section::Accounts => tr.pt("console section", "Accounts"),
+            Section::Vouchers => tr.pt("console section", "Vouchers"),
             Section::Audit => tr.pt("console section", "Audit log"),
         }
     }
