@@ -5,7 +5,7 @@
 //! (URLs end up in logs and histories); the audit log names a voucher by its name and the
 //! first characters of its code.
 
-mod form;
+pub(in crate::web) mod form;
 
 use poem::http::StatusCode;
 use poem::web::Data;
@@ -20,7 +20,7 @@ use crate::web::form::read_form;
 use crate::web::pages::admin::Notice;
 use crate::web::pages::admin::vouchers::{Created, Listing, Sheet};
 use crate::web::{AppState, paths, response};
-pub(in crate::web) use form::CreateForm;
+use form::CreateForm;
 
 /// A voucher named in the audit log: its name and the start of its code.
 fn subject(voucher: &Voucher) -> String {

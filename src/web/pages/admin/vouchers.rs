@@ -7,7 +7,7 @@ use super::{Notice, notice};
 use crate::domain::{Date, VoucherRefusal};
 use crate::i18n::Tr;
 use crate::store::Voucher;
-use crate::web::admin::vouchers::CreateForm;
+use crate::web::admin::vouchers::form::CreateForm;
 use crate::web::pages::utc_secs;
 use crate::web::paths::{self, Links};
 
