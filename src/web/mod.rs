@@ -159,9 +159,7 @@ pub fn routes(
 /// to every POST whatever its route.
 fn table(state: &AppState) -> Vec<Line> {
     let resets = state.resets.enabled();
-    let console = state.console.is_some();
-    let debug_sign_in = state.console.as_ref().is_some_and(|c| c.debug_sign_in());
-    vec![
+    let mut lines = vec![
         route(paths::HOME).get(signup::index),
         route(paths::HOME_IN).get(signup::index_in),
         route(paths::SIGNUP).get(signup::index).post(signup::submit),
@@ -195,6 +193,21 @@ fn table(state: &AppState) -> Vec<Line> {
         route(paths::DEBUG_MAILS)
             .get(debug::mails)
             .when(state.outbox.is_some()),
+    ];
+    lines.extend(console_table(state));
+    lines.extend([
+        route(paths::API_SPEC).get(api::spec_endpoint(state)),
+        nest(paths::API_V1, api::endpoint(), api::routes()),
+    ]);
+    lines
+}
+
+/// The operator console's routes (`ADMIN_ENABLED`); with the console off none of them
+/// exists, and `/admin` is not found rather than a language.
+fn console_table(state: &AppState) -> Vec<Line> {
+    let console = state.console.is_some();
+    let debug_sign_in = state.console.as_ref().is_some_and(|c| c.debug_sign_in());
+    vec![
         route(paths::ADMIN).get(admin::overview::show).when(console),
         route(paths::ADMIN_SIGN_IN)
             .get(admin::sign_in::begin)
@@ -243,8 +256,6 @@ fn table(state: &AppState) -> Vec<Line> {
             .when(console),
         // Off, `/admin` would be `/{lang}`: nothing there, not even a 405.
         route(paths::ADMIN).not_found().when(!console),
-        route(paths::API_SPEC).get(api::spec_endpoint(state)),
-        nest(paths::API_V1, api::endpoint(), api::routes()),
     ]
 }
 

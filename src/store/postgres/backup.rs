@@ -9,9 +9,11 @@ use super::outbox::mail_of;
 use super::queue::{COLUMNS as QUEUE_COLUMNS, entry};
 use super::verify::index_findings;
 use super::{PgStore, decode, json};
+use crate::domain::AuditEntry;
 use crate::store::Finding;
 use crate::store::{
-    BackupRecord, BackupStore, Exported, RecordKind, RegistryKey, StoreError, Unreadable,
+    BackupRecord, BackupStore, Exported, OutboxMail, QueueEntry, RecordKind, RegistryKey,
+    StoreError, Unreadable,
 };
 
 #[async_trait]
@@ -198,41 +200,8 @@ async fn insert(tx: &Transaction<'_>, record: &BackupRecord) -> Result<(), Store
             )
             .await?
         }
-        BackupRecord::OutboxMail(mail) => {
-            tx.execute(
-                "INSERT INTO outbox (id, email, attempts, next_attempt_at, record)
-                 VALUES ($1, $2, $3, $4, $5)",
-                &[
-                    &mail.id,
-                    &mail.email().map(|email| email.as_str()),
-                    &(mail.attempts as i32),
-                    &(mail.next_attempt_at as i64),
-                    &json(mail),
-                ],
-            )
-            .await?
-        }
-        BackupRecord::QueueEntry(entry) => {
-            let columns = (
-                entry.seq as i64,
-                entry.queued_at as i64,
-                entry.attempts as i32,
-                entry.next_attempt_at as i64,
-            );
-            tx.execute(
-                &format!("INSERT INTO queue ({QUEUE_COLUMNS}) VALUES ($1, $2, $3, $4, $5, $6, $7)"),
-                &[
-                    &columns.0,
-                    &entry.email.as_str(),
-                    &entry.signup_id,
-                    &columns.1,
-                    &columns.2,
-                    &columns.3,
-                    &entry.waiting_for_seat,
-                ],
-            )
-            .await?
-        }
+        BackupRecord::OutboxMail(mail) => insert_outbox_mail(tx, mail).await?,
+        BackupRecord::QueueEntry(entry) => insert_queue_entry(tx, entry).await?,
         BackupRecord::Lifecycle(life) => {
             tx.execute(
                 "INSERT INTO lifecycle (email, version, record) VALUES ($1, $2, $3)",
@@ -240,20 +209,68 @@ async fn insert(tx: &Transaction<'_>, record: &BackupRecord) -> Result<(), Store
             )
             .await?
         }
-        BackupRecord::Audit(line) => {
-            tx.execute(
-                "INSERT INTO audit_log (seq, at, operator, action, record)
-                 VALUES ($1, $2, $3, $4, $5)",
-                &[
-                    &(line.seq as i64),
-                    &(line.at as i64),
-                    &line.actor.upn,
-                    &line.action.name(),
-                    &json(line),
-                ],
-            )
-            .await?
-        }
+        BackupRecord::Audit(line) => insert_audit_line(tx, line).await?,
     };
     Ok(())
+}
+
+/// A mail waiting in the outbox, with its columns.
+async fn insert_outbox_mail(tx: &Transaction<'_>, mail: &OutboxMail) -> Result<u64, StoreError> {
+    let written = tx
+        .execute(
+            "INSERT INTO outbox (id, email, attempts, next_attempt_at, record)
+         VALUES ($1, $2, $3, $4, $5)",
+            &[
+                &mail.id,
+                &mail.email().map(|email| email.as_str()),
+                &(mail.attempts as i32),
+                &(mail.next_attempt_at as i64),
+                &json(mail),
+            ],
+        )
+        .await?;
+    Ok(written)
+}
+
+/// A queue entry, with its columns.
+async fn insert_queue_entry(tx: &Transaction<'_>, entry: &QueueEntry) -> Result<u64, StoreError> {
+    let columns = (
+        entry.seq as i64,
+        entry.queued_at as i64,
+        entry.attempts as i32,
+        entry.next_attempt_at as i64,
+    );
+    let written = tx
+        .execute(
+            &format!("INSERT INTO queue ({QUEUE_COLUMNS}) VALUES ($1, $2, $3, $4, $5, $6, $7)"),
+            &[
+                &columns.0,
+                &entry.email.as_str(),
+                &entry.signup_id,
+                &columns.1,
+                &columns.2,
+                &columns.3,
+                &entry.waiting_for_seat,
+            ],
+        )
+        .await?;
+    Ok(written)
+}
+
+/// An audit line, with the columns the console filters by.
+async fn insert_audit_line(tx: &Transaction<'_>, line: &AuditEntry) -> Result<u64, StoreError> {
+    let written = tx
+        .execute(
+            "INSERT INTO audit_log (seq, at, operator, action, record)
+         VALUES ($1, $2, $3, $4, $5)",
+            &[
+                &(line.seq as i64),
+                &(line.at as i64),
+                &line.actor.upn,
+                &line.action.name(),
+                &json(line),
+            ],
+        )
+        .await?;
+    Ok(written)
 }

@@ -10,17 +10,20 @@ use tokio::net::TcpListener;
 use url::Url;
 
 use crate::config::Settings;
-use crate::directory::{AccountControl, Directory, SimulatedDirectory};
-use crate::graph::GraphClient;
+use crate::directory::Directory;
 use crate::housekeeping::Background;
 use crate::i18n::Catalogs;
 use crate::lifecycle::Lifecycle;
 use crate::limits::HourlyLimit;
-use crate::mail::{Mailer, Outbox, SmtpMailer};
+use crate::mail::{Mailer, Outbox};
 use crate::metrics::Metrics;
 use crate::signup::{self, Clock, KeepLinks, MailLinks, Parts, Signups, system_clock};
 use crate::store::Store;
 use crate::web::{self, AppState, BodyLimits, ConnectionLimits, ProxyTrust};
+
+mod outside;
+
+use outside::{account_control, directories_from, mailer_from};
 
 /// Replacements for tests: a directory that fails on purpose, a clock that jumps.
 #[derive(Default)]
@@ -71,22 +74,7 @@ impl Application {
         let connection_limits = overrides.connection_limits.unwrap_or_default();
         let body_limits = overrides.body_limits.unwrap_or_default();
         let mut overrides = overrides;
-        // One Graph client for sign-ups and the lifecycle: one write budget.
-        let accounts = match overrides.directory {
-            // A test's directory stands in for sign-ups; the lifecycle ends accounts in the
-            // configured one, or (none usable) a simulated one.
-            Some(_) => directories_from(settings, &store, &metrics).map_or_else(
-                |_| -> Arc<dyn AccountControl> {
-                    Arc::new(SimulatedDirectory::new(&settings.graph.user_mail_domain))
-                },
-                |(_, accounts)| accounts,
-            ),
-            None => {
-                let (directory, accounts) = directories_from(settings, &store, &metrics)?;
-                overrides.directory = Some(directory);
-                accounts
-            }
-        };
+        let accounts = account_control(settings, &store, &metrics, &mut overrides)?;
         let (signups, outbox) = build_signups(
             settings,
             &store,
@@ -356,41 +344,4 @@ fn open_sled(settings: &Settings) -> anyhow::Result<Store> {
             settings.database_path.display()
         )
     })
-}
-
-/// The directory, for sign-ups and for the lifecycle: one client, so one write budget.
-fn directories_from(
-    settings: &Settings,
-    store: &Store,
-    metrics: &Metrics,
-) -> anyhow::Result<(Arc<dyn Directory>, Arc<dyn AccountControl>)> {
-    if settings.debug_dont_connect_to_api {
-        if settings.mode == crate::config::Mode::Production {
-            tracing::warn!(
-                "DEBUG_DONT_CONNECT_TO_API is set: accounts are only simulated, nobody gets a real account"
-            );
-        }
-        let simulated = Arc::new(SimulatedDirectory::new(&settings.graph.user_mail_domain));
-        return Ok((simulated.clone(), simulated));
-    }
-    let client = GraphClient::from_settings(&settings.graph)
-        .context("cannot set up the Microsoft Graph client")?
-        .with_metrics(metrics.clone())
-        .with_shared_budget(crate::shared_budget::shared_budget(store));
-    let client = Arc::new(client);
-    Ok((client.clone(), client))
-}
-
-fn mailer_from(settings: &Settings) -> anyhow::Result<Mailer> {
-    if settings.debug_dont_send_mail {
-        if settings.mode == crate::config::Mode::Production {
-            tracing::warn!(
-                "DEBUG_DONT_SEND_MAIL is set: no mail is sent, so nobody receives a link or a password; the mails are kept in memory only, and in PRODUCTION not listed at /debug/mails"
-            );
-        }
-        return Ok(Mailer::Capture(Outbox::default()));
-    }
-    let smtp = SmtpMailer::from_settings(&settings.mail, &settings.support_email)?;
-    tracing::info!(server = %smtp.endpoint(), "mails go out over SMTP");
-    Ok(Mailer::Smtp(smtp))
 }
