@@ -116,6 +116,12 @@ async fn account_creation_refuses_bad_data_with_the_originals_messages() {
             json!({"firstName": "", "lastName": "Lovelace", "email": "ada@uni.example"}),
             "Name format not supported",
         ),
+        // The spec's maxLength (64) holds for the name as sent: 62 letters behind a
+        // carriage return and two spaces are 62 after trimming, 65 as sent.
+        (
+            json!({"firstName": "Ada", "lastName": format!("\r  {}", "L".repeat(62)), "email": "ada@uni.example"}),
+            "Name format not supported",
+        ),
     ];
     for (body, expected) in cases {
         let (status, answer) = app.post_account_creation(&body, &[]).await;

@@ -18,6 +18,7 @@ use poem_openapi::{OpenApi, OpenApiService};
 use super::context::RequestContext;
 use super::refusal::{CheckFailed, ClientLimited};
 use super::{AppState, paths, response};
+use crate::domain::PersonName;
 use crate::i18n::Tr;
 use crate::signup::form::{Field, SignupForm};
 use crate::signup::{ResetRequestError, SubmitError};
@@ -27,7 +28,7 @@ use answers::{
     PasswordResetRequest, PasswordResetResponse, Refused, message, reason, refused,
 };
 pub use spec::spec_endpoint;
-use types::{Reason, Text};
+use types::{NameText, Reason, Text};
 
 /// The API endpoints.
 pub struct Api;
@@ -88,6 +89,16 @@ impl Api {
             email,
             voucher,
         } = body.0;
+        // The spec's `maxLength` is for the name as sent (JSON Schema cannot trim), so the
+        // API keeps to it; the form trims first.
+        let too_long =
+            |name: &Text<NameText>| name.as_str().chars().count() > PersonName::MAX_CHARS;
+        if too_long(&first_name) || too_long(&last_name) {
+            return Ok(AccountCreationResponse::BadRequest(message(
+                tr,
+                NAME_NOT_SUPPORTED,
+            )));
+        }
         let form = SignupForm {
             email: email.into_string(),
             consent_email: Some("api".into()),
