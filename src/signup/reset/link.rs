@@ -4,7 +4,7 @@
 use super::{Account, PasswordReset, ResetError, Resets, account_of};
 use crate::directory::{DirectoryError, PASSWORD_ROLES};
 use crate::i18n::Tr;
-use crate::mail::{MailError, new_password_mail};
+use crate::mail::new_password_mail;
 use crate::metrics::ResetOutcome;
 use crate::signup::credential;
 use crate::signup::links::LinkError;
@@ -105,11 +105,7 @@ impl Resets {
         }
         let delivery = self.settings.password_delivery;
         if delivery.by_mail() {
-            let to = account.mailbox.as_ref().ok_or_else(|| {
-                ResetError::Mail(MailError::Build(
-                    "the account's address is no mailbox".into(),
-                ))
-            })?;
+            let to = account.mail_to()?;
             let secret = secrecy::ExposeSecret::expose_secret(&password);
             let mail = new_password_mail(
                 tr,

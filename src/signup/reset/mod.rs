@@ -83,6 +83,18 @@ struct Account {
     mailbox: Option<Mailbox>,
 }
 
+impl Account {
+    /// Where a mail with its new credential goes; an address recorded as no mailbox cannot
+    /// be mailed.
+    fn mail_to(&self) -> Result<&Mailbox, ResetError> {
+        self.mailbox.as_ref().ok_or_else(|| {
+            ResetError::Mail(MailError::Build(
+                "the account's address is no mailbox".into(),
+            ))
+        })
+    }
+}
+
 /// A sign-up of this server, confirmed, whose account was never finished: its creation
 /// failed for good, or it still waits in the queue. Its own link finishes it.
 fn is_unfinished(registration: &Registration) -> bool {

@@ -8,7 +8,7 @@ use super::{Account, PasswordReset, ResetError, Resets};
 use crate::directory::{DirectoryError, PassRequest};
 use crate::graph::PASS_ROLES;
 use crate::i18n::Tr;
-use crate::mail::{MailError, PassLetter, new_pass_mail};
+use crate::mail::{PassLetter, new_pass_mail};
 use crate::signup::PassOutcome;
 
 impl Resets {
@@ -38,11 +38,7 @@ impl Resets {
         };
         let delivery = self.settings.password_delivery;
         if delivery.by_mail() {
-            let to = account.mailbox.as_ref().ok_or_else(|| {
-                ResetError::Mail(MailError::Build(
-                    "the account's address is no mailbox".into(),
-                ))
-            })?;
+            let to = account.mail_to()?;
             let letter = PassLetter {
                 upn: &account.upn,
                 pass: pass.pass.expose_secret(),
