@@ -11,6 +11,7 @@ pub mod graph;
 pub mod housekeeping;
 pub mod i18n;
 pub mod ids;
+pub mod jwt_crypto;
 pub mod lifecycle;
 pub mod limits;
 pub mod mail;

@@ -12,6 +12,7 @@ use std::time::Duration;
 const BLOCKING_THREADS: usize = 4;
 
 fn main() -> ExitCode {
+    ms365_accountcreator::jwt_crypto::install();
     let runtime = tokio::runtime::Builder::new_multi_thread()
         .enable_all()
         .max_blocking_threads(BLOCKING_THREADS)

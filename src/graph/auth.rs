@@ -152,6 +152,7 @@ impl TokenSource {
             iat: now,
             exp: now + ASSERTION_LIFETIME.as_secs(),
         };
+        crate::jwt_crypto::install();
         let mut header = jsonwebtoken::Header::new(jsonwebtoken::Algorithm::RS256);
         header.x5t = Some(self.credentials.thumbprint.x5t());
         jsonwebtoken::encode(&header, &claims, &self.credentials.key.encoding_key)

@@ -141,6 +141,7 @@ impl PrivateKey {
             format: key.format,
         };
         // Sign once now, so a key jsonwebtoken cannot use stops start-up, not the first sign-up.
+        crate::jwt_crypto::install();
         jsonwebtoken::encode(
             &jsonwebtoken::Header::new(jsonwebtoken::Algorithm::RS256),
             &serde_json::json!({}),

@@ -73,6 +73,7 @@ pub fn verify(
     key: &DecodingKey,
     expected: &Expected<'_>,
 ) -> Result<IdClaims, SignInError> {
+    crate::jwt_crypto::install();
     let mut validation = Validation::new(Algorithm::RS256);
     validation.leeway = LEEWAY_SECS;
     validation.validate_nbf = true;

@@ -26,6 +26,7 @@ pub(super) struct LegacyTokens {
 
 impl LegacyTokens {
     pub(super) fn new(secret: &[u8]) -> Result<Self, jsonwebtoken::errors::Error> {
+        crate::jwt_crypto::install();
         Ok(LegacyTokens {
             decoding: DecodingKey::from_secret(secret)?,
         })
