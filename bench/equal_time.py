@@ -1,7 +1,7 @@
 #!/usr/bin/env python3
-"""Equal time (issue 22 point 4), for bench/run: the answer to POST /password for an address
-with an account vs one without, and to POST /signup for an address with a pending sign-up
-vs a new one, interleaved (known, unknown, known, ...) so drift hits both alike. Prints one
+"""Equal time (issue 22 point 4), for bench/run: the answer to POST /password and the API's
+password_reset for an address with an account vs one without, and to POST /signup and the
+API's account_creation for an address with a pending sign-up vs a new one, interleaved (known, unknown, known, ...) so drift hits both alike. Prints one
 JSON object with each side's median and the difference in ms.
 
 Usage: equal_time.py --url URL --known ADDRESS [--samples N]
@@ -16,17 +16,23 @@ import urllib.parse
 
 
 def post(url, path, fields):
+    """POSTs `fields` as a form, or as JSON to an /api/ path; returns the milliseconds to
+    the whole answer, which must be a success."""
     parsed = urllib.parse.urlsplit(url)
     conn = http.client.HTTPConnection(parsed.hostname, parsed.port, timeout=30)
-    body = urllib.parse.urlencode(fields)
-    headers = {"Content-Type": "application/x-www-form-urlencoded"}
+    if path.startswith("/api/"):
+        body = json.dumps(fields)
+        headers = {"Content-Type": "application/json"}
+    else:
+        body = urllib.parse.urlencode(fields)
+        headers = {"Content-Type": "application/x-www-form-urlencoded"}
     started = time.perf_counter()
     conn.request("POST", path, body, headers)
     response = conn.getresponse()
     response.read()
     elapsed = (time.perf_counter() - started) * 1000
     conn.close()
-    if response.status != 200:
+    if not 200 <= response.status < 300:
         raise SystemExit(f"POST {path}: {response.status}")
     return elapsed
 
@@ -65,6 +71,17 @@ def main():
             lambda n: dict(person, email=f"new.person.{n}@stud.uni.example"),
             args.samples),
     }
+    api_person = {"firstName": "Ada", "lastName": "Lovelace"}
+    result["api_password_reset"] = compare(
+        args.url, "/api/v1/password_reset",
+        lambda n: {"email": args.known},
+        lambda n: {"email": f"nobody.api.{n}@stud.uni.example"},
+        args.samples)
+    result["api_account_creation"] = compare(
+        args.url, "/api/v1/account_creation",
+        lambda n: dict(api_person, email="pending.api@stud.uni.example"),
+        lambda n: dict(api_person, email=f"new.api.{n}@stud.uni.example"),
+        args.samples)
     print(json.dumps(result))
 
 

@@ -19,20 +19,22 @@ LINK = re.compile(r"https?://[^\s\"<>]+?(/verify/[A-Za-z0-9._~-]+)")
 
 
 class Mailbox:
-    """Indexes the sink's NNNN.eml files by recipient, in arrival order."""
+    """Indexes the sink's NNNN.eml files by recipient, in arrival order. The sink numbers
+    them from 1 as they arrive, so a scan looks only for the next number: listing the
+    directory instead slows every wait as the mails pile up."""
 
     def __init__(self, maildir):
         self.maildir = maildir
         self.lock = threading.Lock()
-        self.seen = set()
+        self.next = 1
         self.by_rcpt = {}
 
     def scan(self):
         with self.lock:
-            for name in sorted(os.listdir(self.maildir)):
-                if not name.endswith(".eml") or name in self.seen:
-                    continue
-                base = os.path.join(self.maildir, name[:-4])
+            while True:
+                base = os.path.join(self.maildir, f"{self.next:04d}")
+                if not os.path.exists(base + ".eml"):
+                    return
                 with open(base + ".json", encoding="utf-8") as meta:
                     rcpts = json.load(meta)["rcpt_tos"]
                 with open(base + ".eml", "rb") as raw:
@@ -41,7 +43,7 @@ class Mailbox:
                 text = body.get_content() if body is not None else ""
                 for rcpt in rcpts:
                     self.by_rcpt.setdefault(rcpt.lower(), []).append(text)
-                self.seen.add(name)
+                self.next += 1
 
     def wait(self, rcpt, nth, deadline):
         """The nth (1-based) mail to rcpt, or None at the deadline."""
@@ -64,7 +66,9 @@ def letters(n):
     return out
 
 
-def post(conn, path, fields):
+def post(conn, path, fields, said=None):
+    """POSTs the form; returns the status. For an error, what the page said (its field
+    errors, or the start of its text) is appended to `said` when given."""
     body = urllib.parse.urlencode(fields)
     conn.request(
         "POST",
@@ -73,7 +77,12 @@ def post(conn, path, fields):
         headers={"Content-Type": "application/x-www-form-urlencoded"},
     )
     response = conn.getresponse()
-    response.read()
+    page = response.read()
+    if response.status >= 400 and said is not None:
+        text = page.decode("utf-8", "replace")
+        errors = re.findall(r'id="[^"]*-error"[^>]*>(.*?)</', text, re.S)
+        said.append(" | ".join(e.strip() for e in errors if e.strip())
+                    or re.sub(r"<[^>]+>|\s+", " ", text)[:200].strip())
     return response.status
 
 
@@ -85,6 +94,7 @@ def main():
     parser.add_argument("--signups", type=int, default=200, help="total sign-ups")
     parser.add_argument("--max-seconds", type=float, default=60, help="stop starting new ones after")
     parser.add_argument("--tag", default="a", help="distinguishes runs (letters only)")
+    parser.add_argument("--voucher", help="a voucher code every person enters on the form")
     args = parser.parse_args()
 
     target = urllib.parse.urlsplit(args.url)
@@ -106,21 +116,21 @@ def main():
                 next_index[0] += 1
             address = f"bench.{args.tag}.{i}@stud.uni.example"
             deadline = time.monotonic() + 60
+            form = {
+                "email": address,
+                "consent_email": "yes",
+                "consent_name": "yes",
+                "first_name": "Bench",
+                "last_name": f"Person {args.tag} {letters(i)}",
+            }
+            if args.voucher:
+                form["voucher"] = args.voucher
             t0 = time.monotonic()
-            status = post(
-                conn,
-                "/signup",
-                {
-                    "email": address,
-                    "consent_email": "yes",
-                    "consent_name": "yes",
-                    "first_name": "Bench",
-                    "last_name": f"Person {args.tag} {letters(i)}",
-                },
-            )
+            said = []
+            status = post(conn, "/signup", form, said)
             t1 = time.monotonic()
             if status != 200:
-                failures.append(f"{address}: POST /signup {status}")
+                failures.append(f"{address}: POST /signup {status} {said}")
                 continue
             text = mailbox.wait(address, 1, deadline)
             t2 = time.monotonic()
