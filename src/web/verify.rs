@@ -179,7 +179,7 @@ const CONFIRM_DAMAGED: &str =
     n_("The request arrived damaged, so nothing was done. Please press the button again.");
 
 fn problem(ctx: &RequestContext, state: &AppState, tr: &Tr, err: LinkError) -> Response {
-    let page = verify::link_problem(tr, ctx.links(), err);
+    let page = verify::link_problem(tr, ctx.links(), err, state.passes());
     response::html(ctx, state, tr, err.status(), tr.t("Link problem"), page)
 }
 

@@ -1,0 +1,183 @@
+//! With Temporary Access Passes the edges of a reset speak of a pass too (issue 27's
+//! leftovers): a used or expired reset link, Graph refusing or failing the new pass, the
+//! mails for an address whose account is not ours or not finished, and a sign-up link used
+//! twice.
+
+use super::pass_texts::{app_with_passes, speaks_of_a_password};
+use super::*;
+use crate::graph::env;
+use crate::support::fake_graph::{Endpoint, FakeGraph};
+
+const EMAIL: &str = "ada@uni.example";
+
+/// The words of a page a person reads: its title, headings, paragraphs and buttons.
+fn words(page: &str) -> String {
+    texts(page, "title, h1, main p, main button").join(" ")
+}
+
+/// Asserts that `page` speaks of a pass (`pass`, the words in its language) and never of a
+/// password.
+fn assert_speaks_of_a_pass(page: &str, pass: &str) {
+    let words = words(page);
+    assert!(words.contains(pass), "{words}");
+    assert!(!speaks_of_a_password(&words), "{words}");
+}
+
+#[tokio::test]
+async fn a_used_or_expired_reset_link_speaks_of_a_pass_in_both_languages() {
+    // Arrange
+    let fake = FakeGraph::start().await;
+    let app = app_with_passes(&fake).await;
+    create_account(&app, EMAIL, "Ada", "Lovelace").await;
+    ask_for_reset(&app, EMAIL, "en").await;
+    let path = reset_path(&app, EMAIL).await;
+    let shown = app.get(&path).await.text().await.unwrap();
+    assert_eq!(app.confirm(&path).await.status(), 200);
+
+    // Act
+    let used = app.confirm(&path).await;
+    let used_de = app.confirm_in(&path, "de").await;
+    ask_for_reset(&app, EMAIL, "en").await;
+    let newer = reset_path(&app, EMAIL).await;
+    app.advance_clock(24 * 3600);
+    let expired = app.get(&newer).await;
+
+    // Assert
+    assert_speaks_of_a_pass(&shown, "Temporary Access Pass");
+    assert_eq!(used.status(), 410);
+    assert_speaks_of_a_pass(&used.text().await.unwrap(), "new Temporary Access Pass");
+    assert_eq!(used_de.status(), 410);
+    assert_speaks_of_a_pass(&used_de.text().await.unwrap(), "befristeten Zugriffspass");
+    assert_eq!(expired.status(), 410);
+    let expired = expired.text().await.unwrap();
+    assert_eq!(texts(&expired, "h1"), vec!["This link has expired"]);
+    assert_speaks_of_a_pass(&expired, "new Temporary Access Pass");
+}
+
+#[tokio::test]
+async fn graph_refusing_or_failing_the_new_pass_is_said_with_a_pass() {
+    // Arrange
+    let fake = FakeGraph::start().await;
+    let app = app_with_passes(&fake).await;
+    create_account(&app, EMAIL, "Ada", "Lovelace").await;
+    ask_for_reset(&app, EMAIL, "en").await;
+    let path = reset_path(&app, EMAIL).await;
+
+    // Act: Graph refuses (403), then the tenant's policy is off (400: nothing made).
+    fake.fail(Endpoint::CreatePass, 1, 403);
+    let refused = app.confirm(&path).await;
+    fake.disable_passes();
+    let failed = app.confirm(&path).await;
+    let failed_de = app.confirm_in(&path, "de").await;
+
+    // Assert
+    assert_eq!(refused.status(), 403);
+    let refused = refused.text().await.unwrap();
+    assert_eq!(texts(&refused, "h1"), vec!["Please contact support"]);
+    assert_speaks_of_a_pass(&refused, "No new Temporary Access Pass can be made");
+    assert!(refused.contains("it-support@uni.example"), "{refused}");
+    assert_eq!(failed.status(), 503);
+    let failed = failed.text().await.unwrap();
+    assert_eq!(
+        texts(&failed, "h1"),
+        vec!["No new Temporary Access Pass yet"]
+    );
+    assert_speaks_of_a_pass(&failed, "making your new Temporary Access Pass");
+    assert_speaks_of_a_pass(&failed_de.text().await.unwrap(), "Zugriffspass");
+}
+
+#[tokio::test]
+async fn a_sign_up_link_used_twice_speaks_of_a_pass() {
+    // Arrange
+    let fake = FakeGraph::start().await;
+    let app = app_with_passes(&fake).await;
+    app.sign_up(EMAIL, "Ada", "Lovelace").await;
+    let path = app.verification_path(EMAIL).await;
+    assert_eq!(app.confirm(&path).await.status(), 200);
+
+    // Act
+    let again = app.confirm(&path).await;
+    let again_de = app.confirm_in(&path, "de").await;
+
+    // Assert
+    assert_eq!(again.status(), 410);
+    assert_speaks_of_a_pass(
+        &again.text().await.unwrap(),
+        "lost your Temporary Access Pass",
+    );
+    assert_speaks_of_a_pass(&again_de.text().await.unwrap(), "befristeten Zugriffspass");
+}
+
+/// The words of `mail`, its links taken out (a reset link's path is `/password/…`).
+fn mail_words(mail: &ListedMail) -> String {
+    mail.links.iter().fold(mail.text.clone(), |text, link| {
+        text.replace(link.as_str(), "")
+    })
+}
+
+#[tokio::test]
+async fn the_mails_for_an_account_not_ours_or_not_finished_speak_of_a_pass() {
+    // Arrange: an address from the original program's database, and a sign-up whose
+    // account Graph failed to make.
+    let fake = FakeGraph::start().await;
+    fake.enable_passes(60, 1440);
+    let store_dir = tempfile::tempdir().unwrap();
+    {
+        let store = ms365_accountcreator::store::Store::open(store_dir.path()).unwrap();
+        let key = ms365_accountcreator::store::RegistryKey::as_recorded("old@uni.example");
+        let imported = ms365_accountcreator::store::Imported {
+            registered_at: 1_700_000_000,
+            ..Default::default()
+        };
+        assert!(store.import_registered(&key, &imported).await.unwrap());
+        store.flush().await.unwrap();
+    }
+    let app = TestApp::builder()
+        .store(store_dir)
+        .envs(&env(&fake, &[], &[]))
+        .envs(&[
+            ("CREDENTIAL", "temporary_access_pass"),
+            ("PASSWORD_DELIVERY", "page"),
+        ])
+        .resets()
+        .spawn()
+        .await;
+    app.sign_up(EMAIL, "Ada", "Lovelace").await;
+    let path = app.verification_path(EMAIL).await;
+    fake.fail(Endpoint::CreateUser, 1, 500);
+    assert_eq!(app.confirm(&path).await.status(), 503);
+
+    // Act
+    ask_for_reset(&app, "old@uni.example", "en").await;
+    ask_for_reset(&app, EMAIL, "de").await;
+
+    // Assert
+    let not_ours = mails_to(&app, "old@uni.example").await.remove(0);
+    assert_eq!(not_ours.subject, "A new Temporary Access Pass");
+    assert!(
+        not_ours.text.contains("no pass can be made"),
+        "{}",
+        not_ours.text
+    );
+    assert!(
+        not_ours.text.contains("it-support@uni.example"),
+        "{}",
+        not_ours.text
+    );
+    assert!(
+        !speaks_of_a_password(&mail_words(&not_ours)),
+        "{}",
+        not_ours.text
+    );
+    let unfinished = mails_to(&app, EMAIL).await.remove(0);
+    assert!(
+        unfinished.text.contains("befristeten Zugriffspass"),
+        "{}",
+        unfinished.text
+    );
+    assert!(
+        !speaks_of_a_password(&mail_words(&unfinished)),
+        "{}",
+        unfinished.text
+    );
+}
