@@ -314,14 +314,15 @@ pub fn account_failed_mail(tr: &Tr, to: &Mailbox, first_name: &str, support: &st
 
 /// A queued confirm found that the mailbox has its account already (its tag is on a user in
 /// the directory) and nobody saw the page saying so: the username, and where a lost
-/// password is replaced (`reset_page`, when resets are on) or whom to ask.
+/// password (`pass`: a new Temporary Access Pass) is had (`reset_page`, when resets are on)
+/// or whom to ask.
 pub fn account_exists_mail(
     tr: &Tr,
     to: &Mailbox,
     first_name: &str,
-    upn: &str,
-    reset_page: Option<&str>,
+    (upn, reset_page): (&str, Option<&str>),
     support: &str,
+    pass: bool,
 ) -> OutgoingMail {
     let mut text = tr.tf("Hello {name},", &[("name", first_name)]);
     text.push_str("\n\n");
@@ -329,12 +330,23 @@ pub fn account_exists_mail(
         "this e-mail address already has an account, so no second one was created. Its username is:",
     ));
     text.push_str(&format!("\n\n    {upn}\n\n"));
+    let (reset, ask) = match pass {
+        true => (
+            n_(
+                "If you can no longer sign in with it, you can get a new Temporary Access Pass at {url}.",
+            ),
+            n_("If you can no longer sign in with it, please contact support."),
+        ),
+        false => (
+            n_(
+                "If you no longer have its password, you can get a new temporary password at {url}.",
+            ),
+            n_("If you no longer have its password, please contact support."),
+        ),
+    };
     match reset_page {
-        Some(page) => text.push_str(&tr.tf(
-            "If you no longer have its password, you can get a new temporary password at {url}.",
-            &[("url", page)],
-        )),
-        None => text.push_str(tr.t("If you no longer have its password, please contact support.")),
+        Some(page) => text.push_str(&tr.tf(reset, &[("url", page)])),
+        None => text.push_str(tr.t(ask)),
     }
     push_support(&mut text, tr, support);
     mail(

@@ -169,6 +169,7 @@ fn existing_page(ctx: &RequestContext, state: &AppState, tr: &Tr, username: &str
         &state.sign_in_url,
         state.reset_page(ctx.links(), tr.lang()).as_deref(),
         &state.support_email,
+        state.passes(),
     );
     let title = tr.t("This address already has an account");
     response::html(ctx, state, tr, StatusCode::OK, title, page)

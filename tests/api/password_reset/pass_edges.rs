@@ -1,11 +1,13 @@
 //! With Temporary Access Passes the edges of a reset speak of a pass too (issue 27's
 //! leftovers): a used or expired reset link, Graph refusing or failing the new pass, the
-//! mails for an address whose account is not ours or not finished, and a sign-up link used
-//! twice.
+//! mails for an address whose account is not ours or not finished, a sign-up link used
+//! twice, and the page and mail for a mailbox whose account exists already.
 
 use super::pass_texts::{app_with_passes, speaks_of_a_password};
 use super::*;
-use crate::graph::env;
+use std::time::Duration;
+
+use crate::graph::{env, tag_of};
 use crate::support::fake_graph::{Endpoint, FakeGraph};
 
 const EMAIL: &str = "ada@uni.example";
@@ -108,11 +110,13 @@ async fn a_sign_up_link_used_twice_speaks_of_a_pass() {
     assert_speaks_of_a_pass(&again_de.text().await.unwrap(), "befristeten Zugriffspass");
 }
 
-/// The words of `mail`, its links taken out (a reset link's path is `/password/…`).
+/// The words of `mail`, its URLs taken out (the reset page's path is `/password`).
 fn mail_words(mail: &ListedMail) -> String {
-    mail.links.iter().fold(mail.text.clone(), |text, link| {
-        text.replace(link.as_str(), "")
-    })
+    mail.text
+        .split_whitespace()
+        .filter(|word| !word.starts_with("http"))
+        .collect::<Vec<_>>()
+        .join(" ")
 }
 
 #[tokio::test]
@@ -180,4 +184,68 @@ async fn the_mails_for_an_account_not_ours_or_not_finished_speak_of_a_pass() {
         "{}",
         unfinished.text
     );
+}
+
+#[tokio::test]
+async fn a_mailbox_with_its_account_already_is_offered_a_new_pass_on_the_page_and_by_mail() {
+    // Arrange: Ada's mailbox has its account (a user carries its tag); Grace's too, and her
+    // confirm outlasts its wait, so the queue finds the account and mails her.
+    let fake = FakeGraph::start().await;
+    for (email, upn, first) in [
+        (EMAIL, "ada.lovelace@tenant.example", "Ada"),
+        ("grace@uni.example", "grace.hopper@tenant.example", "Grace"),
+    ] {
+        let tag = tag_of(email);
+        fake.add_user_with_attribute(upn, first, "X", ("extensionAttribute15", tag.as_str()));
+    }
+    fake.enable_passes(60, 1440);
+    let app = TestApp::builder()
+        .envs(&env(&fake, &[], &[]))
+        .envs(&[
+            ("CREDENTIAL", "temporary_access_pass"),
+            ("PASSWORD_DELIVERY", "page"),
+            ("PROVISION_WAIT_SECONDS", "1"),
+        ])
+        .resets()
+        .spawn()
+        .await;
+    app.sign_up(EMAIL, "Ada", "Lovelace").await;
+    app.sign_up_in("de", "grace@uni.example", "Grace", "Hopper")
+        .await;
+    let ada = app.verification_path(EMAIL).await;
+    let grace = app.verification_path("grace@uni.example").await;
+
+    // Act
+    let page = app.confirm(&ada).await;
+    fake.delay(Endpoint::ListUsers, 1, Duration::from_secs(3));
+    let queued = app.confirm_in(&grace, "de").await;
+
+    // Assert
+    assert_eq!(page.status(), 200);
+    let page = page.text().await.unwrap();
+    assert_eq!(
+        texts(&page, "h1"),
+        vec!["This address already has an account"]
+    );
+    assert_speaks_of_a_pass(&page, "Get a new Temporary Access Pass");
+    assert_eq!(queued.status(), 202, "queued");
+    let mut mails = Vec::new();
+    for _ in 0..200 {
+        mails = mails_to(&app, "grace@uni.example").await;
+        if mails.len() > 1 {
+            break;
+        }
+        tokio::time::sleep(Duration::from_millis(50)).await;
+    }
+    let mail = mails.first().expect("the mail saying the account exists");
+    assert_eq!(
+        mail.subject, "Für diese Adresse gibt es bereits ein Konto",
+        "{mails:?}"
+    );
+    assert!(
+        mail.text.contains("befristeten Zugriffspass"),
+        "{}",
+        mail.text
+    );
+    assert!(!speaks_of_a_password(&mail_words(mail)), "{}", mail.text);
 }
