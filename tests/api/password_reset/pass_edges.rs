@@ -9,6 +9,7 @@ use std::time::Duration;
 
 use crate::graph::{env, tag_of};
 use crate::support::fake_graph::{Endpoint, FakeGraph};
+use crate::support::smtp::{SmtpMode, SmtpServer};
 
 const EMAIL: &str = "ada@uni.example";
 
@@ -248,4 +249,46 @@ async fn a_mailbox_with_its_account_already_is_offered_a_new_pass_on_the_page_an
         mail.text
     );
     assert!(!speaks_of_a_password(&mail_words(mail)), "{}", mail.text);
+}
+
+#[tokio::test]
+async fn a_new_pass_whose_mail_fails_is_said_with_a_pass() {
+    crate::support::tools::require_tool!(Aiosmtpd);
+    // Arrange: passes go by mail, through a real SMTP server.
+    let fake = FakeGraph::start().await;
+    fake.enable_passes(60, 1440);
+    let mut server = SmtpServer::start(SmtpMode::Plain, None);
+    let app = TestApp::builder()
+        .envs(&env(&fake, &[], &[]))
+        .envs(&[
+            ("CREDENTIAL", "temporary_access_pass"),
+            ("PASSWORD_DELIVERY", "mail"),
+        ])
+        .smtp(&server)
+        .resets()
+        .spawn()
+        .await;
+    app.sign_up(EMAIL, "Ada", "Lovelace").await;
+    let verify = server.wait_for(1).await[0].verification_path();
+    assert_eq!(app.confirm(&verify).await.status(), 200);
+    assert_eq!(ask_for_reset(&app, EMAIL, "en").await.status(), 200);
+    let mails = server.wait_for(3).await;
+    let link = mails
+        .iter()
+        .find(|mail| mail.subject == "A new Temporary Access Pass")
+        .expect("the reset link's mail")
+        .link_path("/password/");
+
+    // Act: the SMTP server goes away before the new pass's mail.
+    server.stop();
+    let failed = app.confirm(&link).await;
+
+    // Assert
+    assert_eq!(failed.status(), 503);
+    let failed = failed.text().await.unwrap();
+    assert_eq!(
+        texts(&failed, "h1"),
+        vec!["No new Temporary Access Pass yet"]
+    );
+    assert_speaks_of_a_pass(&failed, "The mail with your new Temporary Access Pass");
 }
