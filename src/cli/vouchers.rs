@@ -13,7 +13,7 @@ use clap::{Args, Subcommand};
 use url::Url;
 
 use crate::config::Settings;
-use crate::domain::{Date, DirectoryId, VoucherCode, VoucherMode, VoucherTerms};
+use crate::domain::{Day, DirectoryId, VoucherCode, VoucherMode, VoucherTerms};
 use crate::startup::open_store;
 use crate::store::{Store, Voucher};
 use view::{VoucherView, print_list, print_one};
@@ -58,8 +58,8 @@ pub struct CreateArgs {
     #[arg(long)]
     uses: Option<u32>,
     /// The last day (UTC) it admits sign-ups, YYYY-MM-DD (default: until revoked).
-    #[arg(long, value_name = "DATE", value_parser = Date::parse)]
-    valid_until: Option<Date>,
+    #[arg(long, value_name = "DATE", value_parser = Day::parse)]
+    valid_until: Option<Day>,
     /// A licence SKU id the accounts get instead of GRAPH_API_LICENSE_SKUS (repeat for more).
     #[arg(long = "licence", alias = "license", value_name = "SKU", value_parser = DirectoryId::parse)]
     licences: Vec<DirectoryId>,
@@ -75,8 +75,8 @@ pub struct CreateArgs {
     #[arg(long, value_name = "D", conflicts_with = "ends_on")]
     lifetime_days: Option<u32>,
     /// The accounts end on this day (YYYY-MM-DD).
-    #[arg(long, value_name = "DATE", value_parser = Date::parse)]
-    ends_on: Option<Date>,
+    #[arg(long, value_name = "DATE", value_parser = Day::parse)]
+    ends_on: Option<Day>,
     /// Also write the link as a QR code into this file (.svg or .png).
     #[arg(long, value_name = "FILE")]
     qr: Option<PathBuf>,

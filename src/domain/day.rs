@@ -1,42 +1,50 @@
 //! A calendar day (UTC), as operators write and read dates: `2027-03-01`.
 //!
-//! Accounts end, and lifecycle actions fall due, on days; the store keeps Unix seconds. This
-//! type converts between the two without a calendar crate (the civil-date arithmetic is
-//! Howard Hinnant's, exact for the proleptic Gregorian calendar).
+//! Accounts end, lifecycle actions fall due, and vouchers stop on days; the store keeps
+//! Unix seconds (and a voucher's days as `YYYY-MM-DD` text). This type converts between the
+//! two without a calendar crate (the civil-date arithmetic is Howard Hinnant's, exact for
+//! the proleptic Gregorian calendar). One type for every day: a voucher's last valid day,
+//! the end date it gives accounts, a lifecycle run's `--as-of` and the day an account ends.
 
 use std::fmt;
+
+use serde::{Deserialize, Deserializer, Serialize, Serializer};
 
 /// Seconds in a day (UTC has no leap seconds in Unix time).
 pub const DAY_SECS: u64 = 86_400;
 
-/// One day of the calendar, in UTC.
+/// One day of the calendar, in UTC. Shown and stored as `YYYY-MM-DD`.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord, Hash)]
 pub struct Day {
     /// Days since 1970-01-01.
     days: i64,
 }
 
-/// A text that is no `YYYY-MM-DD` date.
+/// Why a text is not a day.
 #[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
-#[error("`{0}` is not a date: write it as YYYY-MM-DD, e.g. 2027-03-01")]
-pub struct DayError(String);
+pub enum DayError {
+    #[error("`{0}` is not a date: write it as YYYY-MM-DD, e.g. 2027-03-01")]
+    Format(String),
+    #[error("`{0}` is not a day of the calendar (YYYY-MM-DD, from 1970-01-01 on)")]
+    NoSuchDay(String),
+}
 
 impl Day {
     /// `YYYY-MM-DD`, a real date from 1970 on.
     pub fn parse(raw: &str) -> Result<Self, DayError> {
-        let invalid = || DayError(raw.to_owned());
         let text = raw.trim();
+        let format = || DayError::Format(text.to_owned());
         let mut parts = text.splitn(3, '-');
         let mut next = |digits: usize| {
             parts
                 .next()
                 .filter(|part| part.len() == digits && part.bytes().all(|b| b.is_ascii_digit()))
                 .and_then(|part| part.parse::<i64>().ok())
-                .ok_or_else(invalid)
+                .ok_or_else(format)
         };
         let (year, month, day) = (next(4)?, next(2)?, next(2)?);
         if year < 1970 || !(1..=12).contains(&month) || day < 1 || day > days_in(year, month) {
-            return Err(invalid());
+            return Err(DayError::NoSuchDay(text.to_owned()));
         }
         Ok(Day {
             days: days_from_civil(year, month, day),
@@ -46,18 +54,26 @@ impl Day {
     /// The day a Unix time falls on.
     pub fn of(unix: u64) -> Self {
         Day {
-            days: (unix / DAY_SECS) as i64,
+            days: i64::try_from(unix / DAY_SECS).unwrap_or(i64::MAX),
         }
     }
 
     /// Its first second (00:00:00 UTC), in Unix seconds.
     pub fn start(self) -> u64 {
-        self.days.max(0) as u64 * DAY_SECS
+        u64::try_from(self.days)
+            .unwrap_or(0)
+            .saturating_mul(DAY_SECS)
     }
 
     /// Its last second (23:59:59 UTC): what is due on this day is due by then.
     pub fn end(self) -> u64 {
         self.start() + DAY_SECS - 1
+    }
+
+    /// The first second after it: what lasts until this day (a voucher valid until it, an
+    /// account whose voucher ends it on it) lasts until then.
+    pub fn after(self) -> u64 {
+        self.plus(1).start()
     }
 
     /// Days since 1970-01-01 (a day's number, e.g. for "run once a day").
@@ -77,6 +93,19 @@ impl fmt::Display for Day {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
         let (year, month, day) = civil_from_days(self.days);
         write!(f, "{year:04}-{month:02}-{day:02}")
+    }
+}
+
+impl Serialize for Day {
+    fn serialize<S: Serializer>(&self, serializer: S) -> Result<S::Ok, S::Error> {
+        serializer.collect_str(self)
+    }
+}
+
+impl<'de> Deserialize<'de> for Day {
+    fn deserialize<D: Deserializer<'de>>(deserializer: D) -> Result<Self, D::Error> {
+        let raw = String::deserialize(deserializer)?;
+        Day::parse(&raw).map_err(serde::de::Error::custom)
     }
 }
 
@@ -165,6 +194,56 @@ mod tests {
             let err = Day::parse(bad).unwrap_err().to_string();
             assert!(err.contains("YYYY-MM-DD"), "{bad}: {err}");
         }
+    }
+
+    #[test]
+    fn known_days_have_their_unix_times() {
+        let cases = [
+            ("1970-01-01", 0),
+            ("2000-02-29", 951_782_400),
+            ("2027-03-31", 1_806_451_200),
+        ];
+        for (text, seconds) in cases {
+            let day = Day::parse(text).unwrap();
+            assert_eq!(day.start(), seconds, "{text}");
+            assert_eq!(day.after(), seconds + 86_400, "{text}");
+            assert_eq!(day.to_string(), text);
+            assert_eq!(Day::of(seconds + 86_399), day);
+        }
+    }
+
+    #[test]
+    fn a_wrong_shape_and_an_impossible_day_are_told_apart() {
+        for bad in [
+            "",
+            "2027",
+            "2027-3-31",
+            "27-03-31",
+            "2027/03/31",
+            "2027-03-31T00",
+        ] {
+            assert!(matches!(Day::parse(bad), Err(DayError::Format(_))), "{bad}");
+        }
+        for impossible in [
+            "2027-02-29",
+            "2027-13-01",
+            "2027-04-31",
+            "2027-00-10",
+            "1969-12-31",
+        ] {
+            assert!(
+                matches!(Day::parse(impossible), Err(DayError::NoSuchDay(_))),
+                "{impossible}"
+            );
+        }
+    }
+
+    #[test]
+    fn stored_as_text() {
+        let day = Day::parse("2027-03-31").unwrap();
+        assert_eq!(serde_json::to_string(&day).unwrap(), r#""2027-03-31""#);
+        assert_eq!(serde_json::from_str::<Day>(r#""2027-03-31""#).unwrap(), day);
+        assert!(serde_json::from_str::<Day>(r#""2027-02-30""#).is_err());
     }
 
     #[test]

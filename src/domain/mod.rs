@@ -3,7 +3,6 @@
 mod account_end;
 mod audit;
 mod credential;
-mod date;
 mod day;
 mod email_address;
 mod email_filter;
@@ -23,7 +22,6 @@ pub use audit::{
 pub use credential::{
     Credential, SECURITY_INFO_URL, TapLifetime, TapLifetimeError, UnknownCredential,
 };
-pub use date::{Date, DateError};
 pub use day::{DAY_SECS, Day, DayError};
 pub use email_address::{
     EmailAddress, EmailAddressError, Mailbox, SubaddressSeparator, SubaddressSeparatorError,

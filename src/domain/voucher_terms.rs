@@ -3,14 +3,14 @@
 
 use serde::{Deserialize, Serialize};
 
-use super::{Date, DirectoryId, EmailFilter};
+use super::{Day, DirectoryId, EmailFilter};
 
 /// The end of the accounts made with a voucher: a number of days after the account is
 /// made, or a fixed day. The lifecycle (PRODUCT.md §9.4) ends them then.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub enum VoucherEnd {
     AfterDays(u32),
-    On(Date),
+    On(Day),
 }
 
 /// A voucher's terms, checked: a name, a note, and every limit and grant it may have.
@@ -25,7 +25,7 @@ pub struct VoucherTerms {
     /// How many accounts it makes at most; `None`: no limit.
     pub uses: Option<u32>,
     /// The last day (UTC) it admits sign-ups; `None`: until revoked.
-    pub valid_until: Option<Date>,
+    pub valid_until: Option<Day>,
     /// Licences replacing `GRAPH_API_LICENSE_SKUS`; `None`: those.
     pub licences: Option<Vec<DirectoryId>>,
     /// Groups replacing `GRAPH_API_GROUPS_FOR_NEW_USERS`; `None`: those.
@@ -35,7 +35,7 @@ pub struct VoucherTerms {
     /// The accounts' lifetime in days; exclusive with `ends_on`.
     pub lifetime_days: Option<u32>,
     /// The day the accounts end; exclusive with `lifetime_days`.
-    pub ends_on: Option<Date>,
+    pub ends_on: Option<Day>,
 }
 
 /// Why terms cannot make a voucher; each message says what to change.
@@ -192,7 +192,7 @@ mod tests {
             (
                 VoucherTerms {
                     lifetime_days: Some(30),
-                    ends_on: Some(Date::parse("2027-03-31").unwrap()),
+                    ends_on: Some(Day::parse("2027-03-31").unwrap()),
                     ..terms()
                 },
                 VoucherTermsError::TwoEnds,
@@ -218,7 +218,7 @@ mod tests {
             ..terms()
         };
         assert_eq!(days.account_end(), Some(VoucherEnd::AfterDays(180)));
-        let date = Date::parse("2027-09-30").unwrap();
+        let date = Day::parse("2027-09-30").unwrap();
         let fixed = VoucherTerms {
             ends_on: Some(date),
             ..terms()

@@ -6,12 +6,8 @@
 //! may lag seconds behind. `employeeId` filters without that, but holds 16 characters at
 //! most and is where institutions keep their own staff and student numbers.
 
-use reqwest::StatusCode;
-use reqwest::header::CONTENT_TYPE;
-
 use super::GraphClient;
 use super::error::CallError;
-use super::retry::{Attempt, Retrier, Retry, Stop};
 use crate::directory::MailboxTag;
 
 /// The property the extension attributes live in.
@@ -86,39 +82,14 @@ impl TagAttribute {
 
 impl GraphClient {
     /// Writes the tag into the user (`PATCH /users/{id}`, 204; the other extension
-    /// attributes stay as they are). A 404 is repeated a few times, as for a password.
+    /// attributes stay as they are), waiting out replication lag as a password change does.
     pub(super) async fn patch_tag(
         &self,
         object_id: &str,
         tag: &MailboxTag,
     ) -> Result<(), CallError> {
-        let deadline = self.deadline();
-        let url = self.user_url(object_id)?;
         let body = bytes::Bytes::from(self.tag_attribute.payload(tag).to_string());
-        let set = Retrier::new("set mailbox tag", &self.net.policy, deadline)
-            .run(|| async {
-                let sent = self
-                    .send_writes(&deadline, "set mailbox tag", 1, |http| {
-                        http.patch(url.clone())
-                            .header(CONTENT_TYPE, "application/json")
-                            .body(body.clone())
-                    })
-                    .await;
-                match sent {
-                    Err(err) => Attempt::GiveUp(err),
-                    Ok(reply) if reply.is_success() => Attempt::Done(()),
-                    Ok(reply) if reply.status == StatusCode::NOT_FOUND => {
-                        Attempt::Retry(Retry::lagging(reply.error()))
-                    }
-                    Ok(reply) => Attempt::GiveUp(CallError::Api(reply.error())),
-                }
-            })
-            .await;
-        match set {
-            Ok(()) => Ok(()),
-            Err(Stop::GaveUp(err)) => Err(err),
-            Err(Stop::Exhausted { problem, .. }) => Err(CallError::Api(problem)),
-        }
+        self.patch_user("set mailbox tag", object_id, body).await
     }
 }
 

@@ -1,4 +1,4 @@
-//! Users: the free-name query, the lookup by UPN and the create.
+//! Users: the free-name query, the lookup by UPN, the create and the changes (`PATCH`).
 
 use std::collections::HashSet;
 
@@ -165,15 +165,13 @@ impl GraphClient {
         Ok(url)
     }
 
-    /// Sets a new temporary password (`PATCH /users/{id}`, 204 on success). A 404 is
-    /// repeated a few times: the user may have been created moments ago on another replica.
+    /// Sets a new temporary password (`PATCH /users/{id}`, 204 on success), waiting out
+    /// replication lag as [`patch_user`](Self::patch_user) does.
     pub(super) async fn patch_password(
         &self,
         object_id: &str,
         password: &secrecy::SecretString,
     ) -> Result<(), CallError> {
-        let deadline = self.deadline();
-        let url = self.user_url(object_id)?;
         let payload = UpdatePassword {
             password_profile: PasswordProfile {
                 password: password.expose_secret(),
@@ -183,10 +181,27 @@ impl GraphClient {
         let body = bytes::Bytes::from(serde_json::to_vec(&payload).map_err(|err| {
             CallError::Unexpected(format!("cannot encode the password change: {err}"))
         })?);
-        let set = Retrier::new("set password", &self.net.policy, deadline)
+        self.patch_user("set password", object_id, body).await?;
+        tracing::info!(object_id, "set a new temporary password in Entra ID");
+        Ok(())
+    }
+
+    /// Changes the user with `body` (`PATCH /users/{id}`, 204 on success), one write, named
+    /// `operation` in the log and the write budget. A 404 is repeated a few times: the user
+    /// may have been created moments ago on another replica, and a lagging replica is no
+    /// reason to fail a sign-up or a reset.
+    pub(super) async fn patch_user(
+        &self,
+        operation: &'static str,
+        object_id: &str,
+        body: bytes::Bytes,
+    ) -> Result<(), CallError> {
+        let deadline = self.deadline();
+        let url = self.user_url(object_id)?;
+        let patched = Retrier::new(operation, &self.net.policy, deadline)
             .run(|| async {
                 let sent = self
-                    .send_writes(&deadline, "set password", 1, |http| {
+                    .send_writes(&deadline, operation, 1, |http| {
                         http.patch(url.clone())
                             .header(CONTENT_TYPE, "application/json")
                             .body(body.clone())
@@ -202,11 +217,8 @@ impl GraphClient {
                 }
             })
             .await;
-        match set {
-            Ok(()) => {
-                tracing::info!(object_id, "set a new temporary password in Entra ID");
-                Ok(())
-            }
+        match patched {
+            Ok(()) => Ok(()),
             Err(Stop::GaveUp(err)) => Err(err),
             Err(Stop::Exhausted { problem, .. }) => Err(CallError::Api(problem)),
         }

@@ -3,7 +3,7 @@
 
 use super::OutgoingMail;
 use crate::domain::{EmailAddress, Mailbox};
-use crate::i18n::Tr;
+use crate::i18n::{Tr, n_};
 
 /// The double opt-in mail with the verification link, to the mailbox whose key it proves.
 /// It holds nothing the submitter typed (anyone may submit any address): the greeting names
@@ -122,53 +122,72 @@ fn pass_reset_link_mail(
 }
 
 /// The answer to a reset request for an address whose account this server did not create
-/// (brought over from the original program): only the support desk can help.
-pub fn password_reset_support_mail(tr: &Tr, to: &Mailbox, support: &str) -> OutgoingMail {
+/// (brought over from the original program): only the support desk can help. `pass`:
+/// resets make Temporary Access Passes, so the mail speaks of a pass.
+pub fn password_reset_support_mail(
+    tr: &Tr,
+    to: &Mailbox,
+    support: &str,
+    pass: bool,
+) -> OutgoingMail {
+    let (asked, desk, write, unchanged, subject) = match pass {
+        true => (
+            n_(
+                "someone, probably you, asked for a new Temporary Access Pass for the account of {email}. This account was not created by this service, so no pass can be made for it here.",
+            ),
+            n_("Please contact your IT support desk for a new Temporary Access Pass."),
+            n_("Please write to {support} for a new Temporary Access Pass."),
+            n_("If you did not ask for this, ignore this mail: nothing changes on your account."),
+            n_("A new Temporary Access Pass"),
+        ),
+        false => (
+            n_(
+                "someone, probably you, asked for a new temporary password for the account of {email}. This account was not created by this service, so its password cannot be replaced here.",
+            ),
+            n_("Please contact your IT support desk for a new password."),
+            n_("Please write to {support} for a new password."),
+            n_("If you did not ask for this, ignore this mail: your password stays as it is."),
+            n_("A new temporary password"),
+        ),
+    };
     let mut text = tr.t("Hello,").to_owned();
     text.push_str("\n\n");
-    text.push_str(&tr.tf(
-        "someone, probably you, asked for a new temporary password for the account of {email}. This account was not created by this service, so its password cannot be replaced here.",
-        &[("email", to.as_str())],
-    ));
+    text.push_str(&tr.tf(asked, &[("email", to.as_str())]));
     text.push_str("\n\n");
     if support.is_empty() {
-        text.push_str(tr.t("Please contact your IT support desk for a new password."));
+        text.push_str(tr.t(desk));
     } else {
-        text.push_str(&tr.tf(
-            "Please write to {support} for a new password.",
-            &[("support", support)],
-        ));
+        text.push_str(&tr.tf(write, &[("support", support)]));
     }
     text.push_str("\n\n");
-    text.push_str(
-        tr.t("If you did not ask for this, ignore this mail: your password stays as it is."),
-    );
+    text.push_str(tr.t(unchanged));
     text.push('\n');
-    mail(
-        tr,
-        to.address(),
-        tr.t("A new temporary password"),
-        text,
-        false,
-    )
+    mail(tr, to.address(), tr.t(subject), text, false)
 }
 
 /// The answer to a reset request for an address whose sign-up was confirmed but whose
 /// account was never finished (its creation failed, or it still waits in the queue): there
-/// is no password to replace yet, so the link leads to the sign-up, to finish it.
+/// is no password (`pass`: no Temporary Access Pass) to replace yet, so the link leads to the
+/// sign-up, to finish it.
 pub fn password_reset_unfinished_mail(
     tr: &Tr,
     to: &Mailbox,
     link: &str,
     support: &str,
     valid_hours: u64,
+    pass: bool,
 ) -> OutgoingMail {
+    let asked = match pass {
+        true => n_(
+            "someone, probably you, asked for a new Temporary Access Pass for the account of {email}. The sign-up for this address was confirmed, but its account has not been finished yet, so it has no pass to replace.",
+        ),
+        false => n_(
+            "someone, probably you, asked for a new temporary password for the account of {email}. The sign-up for this address was confirmed, but its account has not been finished yet, so there is no password to replace.",
+        ),
+    };
     let mut text = tr.t("Hello,").to_owned();
     text.push_str("\n\n");
-    text.push_str(&tr.tf(
-        "someone, probably you, asked for a new temporary password for the account of {email}. The sign-up for this address was confirmed, but its account has not been finished yet, so there is no password to replace.",
-        &[("email", to.as_str())],
-    ));
+    text.push_str(&tr.tf(asked, &[("email", to.as_str())]));
     text.push_str("\n\n");
     text.push_str(tr.t("To finish the sign-up, or to see how far it has got, open this link:"));
     text.push_str(&format!("\n\n{link}\n\n"));
@@ -295,14 +314,15 @@ pub fn account_failed_mail(tr: &Tr, to: &Mailbox, first_name: &str, support: &st
 
 /// A queued confirm found that the mailbox has its account already (its tag is on a user in
 /// the directory) and nobody saw the page saying so: the username, and where a lost
-/// password is replaced (`reset_page`, when resets are on) or whom to ask.
+/// password (`pass`: a new Temporary Access Pass) is had (`reset_page`, when resets are on)
+/// or whom to ask.
 pub fn account_exists_mail(
     tr: &Tr,
     to: &Mailbox,
     first_name: &str,
-    upn: &str,
-    reset_page: Option<&str>,
+    (upn, reset_page): (&str, Option<&str>),
     support: &str,
+    pass: bool,
 ) -> OutgoingMail {
     let mut text = tr.tf("Hello {name},", &[("name", first_name)]);
     text.push_str("\n\n");
@@ -310,12 +330,23 @@ pub fn account_exists_mail(
         "this e-mail address already has an account, so no second one was created. Its username is:",
     ));
     text.push_str(&format!("\n\n    {upn}\n\n"));
+    let (reset, ask) = match pass {
+        true => (
+            n_(
+                "If you can no longer sign in with it, you can get a new Temporary Access Pass at {url}.",
+            ),
+            n_("If you can no longer sign in with it, please contact support."),
+        ),
+        false => (
+            n_(
+                "If you no longer have its password, you can get a new temporary password at {url}.",
+            ),
+            n_("If you no longer have its password, please contact support."),
+        ),
+    };
     match reset_page {
-        Some(page) => text.push_str(&tr.tf(
-            "If you no longer have its password, you can get a new temporary password at {url}.",
-            &[("url", page)],
-        )),
-        None => text.push_str(tr.t("If you no longer have its password, please contact support.")),
+        Some(page) => text.push_str(&tr.tf(reset, &[("url", page)])),
+        None => text.push_str(tr.t(ask)),
     }
     push_support(&mut text, tr, support);
     mail(

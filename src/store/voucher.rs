@@ -4,7 +4,7 @@
 
 use serde::{Deserialize, Serialize};
 
-use crate::domain::{Date, DirectoryId, VoucherCode, VoucherRefusal, VoucherTerms};
+use crate::domain::{Day, DirectoryId, VoucherCode, VoucherRefusal, VoucherTerms};
 
 /// A voucher: its code, its terms, and how many of its uses are taken.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
@@ -40,7 +40,7 @@ impl Voucher {
         if self
             .terms
             .valid_until
-            .is_some_and(|last_day| now >= last_day.end_unix())
+            .is_some_and(|last_day| now >= last_day.after())
         {
             return Err(VoucherRefusal::Expired);
         }
@@ -86,7 +86,7 @@ pub struct VoucherUse {
     /// The account's lifetime in days from its creation, if the voucher limits it.
     pub lifetime_days: Option<u32>,
     /// The day the account ends, if the voucher fixes one.
-    pub ends_on: Option<Date>,
+    pub ends_on: Option<Day>,
     /// The use was given back: no account was made from it (the creation failed for good
     /// before a user existed, or the mailbox had its account already). A resumed
     /// registration takes a use again before it goes on.
@@ -136,7 +136,7 @@ mod tests {
     fn voucher(uses: Option<u32>) -> Voucher {
         let terms = VoucherTerms {
             uses,
-            valid_until: Some(Date::parse("2027-03-31").unwrap()),
+            valid_until: Some(Day::parse("2027-03-31").unwrap()),
             ..VoucherTerms::named("Course").unwrap()
         };
         Voucher::new(VoucherCode::generate().unwrap(), terms, 0)

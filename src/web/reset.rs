@@ -132,7 +132,7 @@ fn link_sent(ctx: &RequestContext, state: &AppState, tr: &Tr, email: &Mailbox) -
 }
 
 fn problem(ctx: &RequestContext, state: &AppState, tr: &Tr, err: LinkError) -> Response {
-    let page = page::link_problem(tr, ctx.links(), err);
+    let page = page::link_problem(tr, ctx.links(), err, state.passes());
     response::html(ctx, state, tr, err.status(), tr.t("Link problem"), page)
 }
 
@@ -151,8 +151,9 @@ pub async fn show(
     };
     match outcome {
         Ok(username) => {
-            let page = page::confirm(tr, ctx.links(), &token, &username, state.passes());
-            let title = tr.t("Set a new temporary password");
+            let pass = state.passes();
+            let page = page::confirm(tr, ctx.links(), &token, &username, pass);
+            let title = page::confirm_title(tr, pass);
             response::html(ctx, state, tr, StatusCode::OK, title, page)
         }
         Err(err) => problem(ctx, state, tr, err),
@@ -194,12 +195,12 @@ pub async fn new_password(
             let (title, page) = match err {
                 ResetError::Forbidden(_) => (
                     tr.t("Please contact support"),
-                    page::forbidden(&tr, &state.support_email),
+                    page::forbidden(&tr, &state.support_email, state.passes()),
                 ),
                 _ => {
-                    let mail = matches!(err, ResetError::Mail(_));
-                    let page = page::failed(&tr, ctx.links(), &token, mail);
-                    (tr.t("No new password yet"), page)
+                    let (mail, pass) = (matches!(err, ResetError::Mail(_)), state.passes());
+                    let page = page::failed(&tr, ctx.links(), &token, mail, pass);
+                    (page::failed_title(&tr, pass), page)
                 }
             };
             let page = response::html(ctx, state, &tr, err.status(), title, page);

@@ -13,7 +13,7 @@ use super::form::{FormError, read_form};
 use super::pages::signup::{FormView, check_mailbox, email_status, email_status_message, intro};
 use super::paths::Links;
 use super::refusal::{self, CheckFailed, ClientLimited, Refusal};
-use super::signup_form::{form_again, render_home, signup_page};
+use super::signup_form::{form_again, form_as_sent, render_home, signup_page};
 use super::{AppState, response, signup_form, voucher};
 use crate::domain::Mailbox;
 use crate::i18n::{Tr, n_};
@@ -140,8 +140,8 @@ pub async fn submit(
         Err(FormError::Damaged(clean)) => {
             let tr = ctx.tr_with(&state.catalogs, clean.lang.as_deref());
             let message = Some(tr.t(FORM_DAMAGED).to_owned());
-            let (errors, status) = (FieldErrors::default(), StatusCode::BAD_REQUEST);
-            return Ok(form_again(ctx, state, &tr, &clean, &errors, message, status).await);
+            let status = StatusCode::BAD_REQUEST;
+            return Ok(form_as_sent(ctx, state, &tr, &clean, message, status));
         }
         Err(FormError::Unreadable(status)) => return Err(poem::Error::from_status(status)),
     };
@@ -159,6 +159,10 @@ pub async fn submit(
         // Each field's error stands next to it.
         SubmitError::Invalid(errors) => {
             form_again(ctx, state, &tr, &values, errors, None, status).await
+        }
+        SubmitError::RateLimited(_) => {
+            let page = form_as_sent(ctx, state, &tr, &values, Some(err.message(&tr)), status);
+            refusal::answered(&err, page)
         }
         _ => {
             let (no_field_errors, message) = (FieldErrors::default(), Some(err.message(&tr)));

@@ -48,7 +48,9 @@ pub(super) fn signup_page(
 }
 
 /// The form again, with the values as entered and what is wrong; the address is judged
-/// and hinted at by the filter of the voucher entered, if it admits the person.
+/// and hinted at by the filter of the voucher entered, if it admits the person. Only for a
+/// request the client's rate limit let through: the page tells a right voucher from a wrong
+/// one, and a free address from a taken one.
 pub(super) async fn form_again(
     ctx: &RequestContext,
     state: &AppState,
@@ -74,6 +76,29 @@ pub(super) async fn form_again(
         pattern: pattern.as_deref(),
         vouchers: state.flow.voucher_mode(),
         voucher_ok: errors.get(Field::Voucher).is_none() && voucher.is_some(),
+    };
+    signup_page(ctx, state, tr, status, &view)
+}
+
+/// The form again with the values as sent, judging none of them: for a client over its rate
+/// limit, or a form too damaged to count against it. Judging the voucher there would make
+/// the refusal a guessing oracle that no limit holds back.
+pub(super) fn form_as_sent(
+    ctx: &RequestContext,
+    state: &AppState,
+    tr: &Tr,
+    values: &SignupForm,
+    general_error: Option<String>,
+    status: StatusCode,
+) -> Response {
+    let view = FormView {
+        values,
+        errors: &FieldErrors::NONE,
+        email_ok: false,
+        general_error,
+        pattern: state.email_pattern.as_deref(),
+        vouchers: state.flow.voucher_mode(),
+        voucher_ok: false,
     };
     signup_page(ctx, state, tr, status, &view)
 }

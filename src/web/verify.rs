@@ -169,6 +169,7 @@ fn existing_page(ctx: &RequestContext, state: &AppState, tr: &Tr, username: &str
         &state.sign_in_url,
         state.reset_page(ctx.links(), tr.lang()).as_deref(),
         &state.support_email,
+        state.passes(),
     );
     let title = tr.t("This address already has an account");
     response::html(ctx, state, tr, StatusCode::OK, title, page)
@@ -179,7 +180,7 @@ const CONFIRM_DAMAGED: &str =
     n_("The request arrived damaged, so nothing was done. Please press the button again.");
 
 fn problem(ctx: &RequestContext, state: &AppState, tr: &Tr, err: LinkError) -> Response {
-    let page = verify::link_problem(tr, ctx.links(), err);
+    let page = verify::link_problem(tr, ctx.links(), err, state.passes());
     response::html(ctx, state, tr, err.status(), tr.t("Link problem"), page)
 }
 

@@ -10,7 +10,7 @@ use super::context::RequestContext;
 use super::form::{FormError, read_form};
 use super::pages::signup::voucher_status;
 use super::refusal::{self, CheckFailed, ClientLimited, Refusal};
-use super::signup_form::form_again;
+use super::signup_form::{form_again, form_as_sent};
 use super::{AppState, response};
 use crate::signup::form::{Field, FieldErrors, SignupForm};
 
@@ -34,11 +34,13 @@ pub(super) async fn prefilled(ctx: &RequestContext, state: &AppState, code: Stri
         voucher: code,
         ..SignupForm::EMPTY
     };
+    if state.limit_check(ctx).is_err() {
+        // Over the limit the link still fills the field, but says nothing of the code.
+        return form_as_sent(ctx, state, tr, &values, None, StatusCode::OK);
+    }
     let mut errors = FieldErrors::default();
-    if state.limit_check(ctx).is_ok() {
-        if let Ok(Err(error)) = state.flow.check_voucher(&values.voucher).await {
-            errors.add(Field::Voucher, error);
-        }
+    if let Ok(Err(error)) = state.flow.check_voucher(&values.voucher).await {
+        errors.add(Field::Voucher, error);
     }
     form_again(ctx, state, tr, &values, &errors, None, StatusCode::OK).await
 }

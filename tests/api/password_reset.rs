@@ -6,6 +6,7 @@
 mod graph;
 mod limits;
 mod links;
+mod pass_edges;
 mod pass_texts;
 mod stalled;
 

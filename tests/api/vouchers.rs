@@ -4,5 +4,6 @@
 mod check;
 mod cli;
 mod graph;
+mod guessing;
 mod postgres;
 mod signup;

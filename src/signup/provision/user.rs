@@ -222,7 +222,7 @@ fn account_end(voucher: Option<&VoucherUse>, now: u64, lifetime_days: u32) -> Ac
         }) => AccountEnd::after_days(now, *days),
         Some(VoucherUse {
             ends_on: Some(day), ..
-        }) => AccountEnd::At(day.end_unix()),
+        }) => AccountEnd::At(day.after()),
         _ => AccountEnd::after_days(now, lifetime_days),
     }
 }

@@ -75,6 +75,7 @@ impl Resets {
         tr: &Tr,
     ) -> Result<Option<(OutgoingMail, &'static str, ResetOutcome)>, FlowError> {
         let support = &self.settings.support_email;
+        let pass = self.settings.pass.is_some();
         if let Some(account) = account_of(registration) {
             let ttl = self.settings.ttl.unwrap_or_default();
             let claims = ResetClaims {
@@ -91,7 +92,6 @@ impl Resets {
                 return Ok(None);
             };
             let minutes = ttl.as_secs().div_ceil(60);
-            let pass = self.settings.pass.is_some();
             let mail = password_reset_link_mail(tr, email, link.as_str(), support, minutes, pass);
             return Ok(Some((mail, "reset_link", ResetOutcome::LinkSent)));
         }
@@ -101,10 +101,11 @@ impl Resets {
                 .to_claimed(&registration.signup_id, self.now())
                 .map_err(|_| FlowError::Random)?;
             let hours = self.links.verification_ttl().as_secs().div_ceil(3600);
-            let mail = password_reset_unfinished_mail(tr, email, link.as_str(), support, hours);
+            let mail =
+                password_reset_unfinished_mail(tr, email, link.as_str(), support, hours, pass);
             return Ok(Some((mail, "reset_unfinished", ResetOutcome::Unfinished)));
         }
-        let mail = password_reset_support_mail(tr, email, support);
+        let mail = password_reset_support_mail(tr, email, support, pass);
         Ok(Some((mail, "reset_support", ResetOutcome::NotOurs)))
     }
 }

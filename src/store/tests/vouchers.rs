@@ -3,7 +3,7 @@
 
 use super::*;
 use super::{postgres_store, sled_store};
-use crate::domain::{Date, DirectoryId, VoucherCode, VoucherRefusal, VoucherTerms};
+use crate::domain::{Day, DirectoryId, VoucherCode, VoucherRefusal, VoucherTerms};
 
 both_backends! {
     a_voucher_is_made_once_listed_and_revoked,
@@ -22,7 +22,7 @@ const NOW: u64 = 1_806_451_200;
 fn terms(uses: Option<u32>) -> VoucherTerms {
     VoucherTerms {
         uses,
-        valid_until: Some(Date::parse("2027-03-31").unwrap()),
+        valid_until: Some(Day::parse("2027-03-31").unwrap()),
         groups: Some(vec![
             DirectoryId::parse("7f3c0a52-9f0e-4a8e-b1c2-0d1e2f3a4b5c").unwrap(),
         ]),
@@ -121,7 +121,7 @@ async fn a_claim_with_a_revoked_expired_or_unknown_voucher_claims_nothing(store:
     let revoked = made(&store, None).await;
     store.revoke_voucher(&revoked.code, NOW).await.unwrap();
     let mut past = terms(None);
-    past.valid_until = Some(Date::parse("2027-03-30").unwrap());
+    past.valid_until = Some(Day::parse("2027-03-30").unwrap());
     let expired = Voucher::new(VoucherCode::generate().unwrap(), past, 0);
     store.create_voucher(&expired).await.unwrap();
     pending_now(&store, "p1", "ada@x.example").await;

@@ -6,7 +6,7 @@ use url::Url;
 
 use super::pass::{PassView, first_sign_in, pass_details};
 use super::verify::{credentials, post_button};
-use crate::i18n::Tr;
+use crate::i18n::{Tr, n_};
 use crate::signup::{LinkError, PasswordReset};
 use crate::web::paths::Links;
 use crate::web::refusal::Refusal;
@@ -90,15 +90,10 @@ pub fn request_sent(tr: &Tr, links: &Links, email: &str, valid_minutes: u64, pas
 /// The link's page: whose password the button replaces (`pass`: for whom it makes a new
 /// Temporary Access Pass). Opening it changes nothing.
 pub fn confirm(tr: &Tr, links: &Links, token: &str, username: &str, pass: bool) -> Markup {
-    let (title, text) = match pass {
-        true => (
-            tr.t("Get a new Temporary Access Pass"),
-            tr.t("Press the button to get a new Temporary Access Pass for this account. An earlier pass stops working."),
-        ),
-        false => (
-            tr.t("Set a new temporary password"),
-            tr.t("Press the button to replace the password of this account with a new temporary one. The old password stops working."),
-        ),
+    let title = confirm_title(tr, pass);
+    let text = match pass {
+        true => tr.t("Press the button to get a new Temporary Access Pass for this account. An earlier pass stops working."),
+        false => tr.t("Press the button to replace the password of this account with a new temporary one. The old password stops working."),
     };
     html! {
         section.panel {
@@ -110,6 +105,14 @@ pub fn confirm(tr: &Tr, links: &Links, token: &str, username: &str, pass: bool) 
             }
             (button(tr, links, token, title))
         }
+    }
+}
+
+/// The link's page's heading, title and button; `pass`: it makes a Temporary Access Pass.
+pub fn confirm_title(tr: &Tr, pass: bool) -> &str {
+    match pass {
+        true => tr.t("Get a new Temporary Access Pass"),
+        false => tr.t("Set a new temporary password"),
     }
 }
 
@@ -148,14 +151,17 @@ pub fn done(tr: &Tr, result: &PasswordReset, sign_in_url: &Url) -> Markup {
     }
 }
 
-/// A reset link that leads nowhere, with a way to ask for a new one.
-pub fn link_problem(tr: &Tr, links: &Links, problem: LinkError) -> Markup {
-    let text = match problem {
-        LinkError::Expired => tr.t("Links for a new password are valid for a short time only. Please ask for a new one."),
-        LinkError::Invalid => tr.t("The link may be incomplete: copy the whole link from the mail, or ask for a new one."),
-        LinkError::Used => tr.t("Each link works once, and a newer link that was used makes the older ones invalid. If you need another new password, ask for a new link."),
+/// A reset link that leads nowhere, with a way to ask for a new one; `pass`: resets make
+/// Temporary Access Passes, so the page speaks of a pass.
+pub fn link_problem(tr: &Tr, links: &Links, problem: LinkError, pass: bool) -> Markup {
+    let text = match (problem, pass) {
+        (LinkError::Expired, false) => tr.t("Links for a new password are valid for a short time only. Please ask for a new one."),
+        (LinkError::Expired, true) => tr.t("Links for a new Temporary Access Pass are valid for a short time only. Please ask for a new one."),
+        (LinkError::Invalid, _) => tr.t("The link may be incomplete: copy the whole link from the mail, or ask for a new one."),
+        (LinkError::Used, false) => tr.t("Each link works once, and a newer link that was used makes the older ones invalid. If you need another new password, ask for a new link."),
+        (LinkError::Used, true) => tr.t("Each link works once, and a newer link that was used makes the older ones invalid. If you need another new Temporary Access Pass, ask for a new link."),
         // A reset link cannot meet `AddressTaken` (only sign-up links can).
-        LinkError::Unknown | LinkError::AddressTaken => tr.t("The account this link was sent for is no longer known here. Please ask for a new link, or contact support."),
+        (LinkError::Unknown | LinkError::AddressTaken, _) => tr.t("The account this link was sent for is no longer known here. Please ask for a new link, or contact support."),
     };
     html! {
         section.panel.panel--warning {
@@ -166,32 +172,55 @@ pub fn link_problem(tr: &Tr, links: &Links, problem: LinkError) -> Markup {
     }
 }
 
-/// Microsoft refused to change the password: only the support desk can.
-pub fn forbidden(tr: &Tr, support_email: &str) -> Markup {
+/// Microsoft refused to change the password (`pass`: to make a Temporary Access Pass): only
+/// the support desk can.
+pub fn forbidden(tr: &Tr, support_email: &str, pass: bool) -> Markup {
+    let (refused, desk, write) = match pass {
+        true => (
+            tr.t("No new Temporary Access Pass can be made for this account here. Nothing has changed on your account."),
+            tr.t("Please contact your IT support desk for a new Temporary Access Pass."),
+            n_("Please write to {support} for a new Temporary Access Pass."),
+        ),
+        false => (
+            tr.t("The password of this account cannot be replaced here. Your current password is unchanged."),
+            tr.t("Please contact your IT support desk for a new password."),
+            n_("Please write to {support} for a new password."),
+        ),
+    };
     html! {
         section.panel.panel--warning role="alert" {
             h1 { (tr.t("Please contact support")) }
-            p { (tr.t("The password of this account cannot be replaced here. Your current password is unchanged.")) }
+            p { (refused) }
             @if support_email.is_empty() {
-                p { (tr.t("Please contact your IT support desk for a new password.")) }
+                p { (desk) }
             } @else {
-                p { (tr.tf("Please write to {support} for a new password.", &[("support", support_email)])) }
+                p { (tr.tf(write, &[("support", support_email)])) }
             }
         }
     }
 }
 
-/// Setting or delivering the password failed; the link works again. `mail`: the password
-/// was set but its mail failed.
-pub fn failed(tr: &Tr, links: &Links, token: &str, mail: bool) -> Markup {
+/// The failed page's heading and title; `pass`: resets make Temporary Access Passes.
+pub fn failed_title(tr: &Tr, pass: bool) -> &str {
+    match pass {
+        true => tr.t("No new Temporary Access Pass yet"),
+        false => tr.t("No new password yet"),
+    }
+}
+
+/// Setting or delivering the password (`pass`: making or delivering the Temporary Access
+/// Pass) failed; the link works again. `mail`: it was made but its mail failed.
+pub fn failed(tr: &Tr, links: &Links, token: &str, mail: bool, pass: bool) -> Markup {
+    let text = match (mail, pass) {
+        (true, false) => tr.t("The mail with your new password could not be sent. Your link still works: please press the button again in a few minutes to get another new password."),
+        (true, true) => tr.t("The mail with your new Temporary Access Pass could not be sent. Your link still works: please press the button again in a few minutes to get another new pass."),
+        (false, false) => tr.t("Something went wrong while setting your new password. Nothing has changed, and your link still works: please try again in a few minutes."),
+        (false, true) => tr.t("Something went wrong while making your new Temporary Access Pass. Nothing has changed, and your link still works: please try again in a few minutes."),
+    };
     html! {
         section.panel.panel--warning role="alert" {
-            h1 { (tr.t("No new password yet")) }
-            @if mail {
-                p { (tr.t("The mail with your new password could not be sent. Your link still works: please press the button again in a few minutes to get another new password.")) }
-            } @else {
-                p { (tr.t("Something went wrong while setting your new password. Nothing has changed, and your link still works: please try again in a few minutes.")) }
-            }
+            h1 { (failed_title(tr, pass)) }
+            p { (text) }
             (button(tr, links, token, tr.t("Try again")))
         }
     }

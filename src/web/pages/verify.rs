@@ -142,9 +142,11 @@ fn created_with_pass(
     }
 }
 
-/// A link that leads nowhere, with a way to start over.
-pub fn link_problem(tr: &Tr, links: &Links, problem: LinkError) -> Markup {
+/// A link that leads nowhere, with a way to start over; `pass`: accounts get a Temporary
+/// Access Pass, so a used link's page speaks of one.
+pub fn link_problem(tr: &Tr, links: &Links, problem: LinkError, pass: bool) -> Markup {
     let text = match problem {
+        LinkError::Used if pass => tr.t("The account for this address has been created. If you have lost your Temporary Access Pass, contact support."),
         LinkError::Expired => tr.t("Links are valid for a limited time. Please fill in the form again to get a new one."),
         LinkError::Invalid => tr.t("The link may be incomplete: copy the whole link from the mail, or fill in the form again."),
         LinkError::Unknown => tr.t("The sign-up this link belongs to no longer exists. Please fill in the form again."),

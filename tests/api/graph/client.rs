@@ -386,3 +386,61 @@ async fn a_throttled_sub_request_waits_for_its_retry_after_and_is_sent_alone() {
         assert_eq!(fake.members(group).len(), 1);
     }
 }
+
+/// Both changes of a user (a new password, the mailbox tag) go through one PATCH that waits
+/// out replication lag: a user made moments ago on another replica is changed once Graph
+/// knows it.
+#[tokio::test]
+async fn a_password_and_a_tag_for_a_user_graph_does_not_know_yet_are_written_on_a_retry() {
+    // Arrange
+    let fake = FakeGraph::start().await;
+    let graph = client(&settings(&fake, &[], &[]), Duration::from_secs(5));
+    let user = created_user(&graph).await.unwrap();
+    let password = SecretString::from("N3w-temporary!");
+    let tag = tag_of("grace@uni.example");
+
+    // Act
+    fake.lag_user(&user.object_id, 2);
+    let set = graph.set_password(&user.object_id, &password).await;
+    fake.lag_user(&user.object_id, 2);
+    let tagged = graph.set_tag(&user.object_id, &tag).await;
+
+    // Assert
+    assert!(set.is_ok(), "{set:?}");
+    assert!(tagged.is_ok(), "{tagged:?}");
+    assert_eq!(
+        fake.count(Endpoint::UpdateUser),
+        6,
+        "each: two 404s, then the change"
+    );
+    let stored = fake.user("ada.lovelace@tenant.example").unwrap();
+    assert_eq!(stored.password.as_deref(), Some("N3w-temporary!"));
+    assert_eq!(
+        stored.extension_attributes.get("extensionAttribute15"),
+        Some(&tag.as_str().to_owned())
+    );
+}
+
+/// A user Graph never comes to know fails both changes, each after the same few retries.
+#[tokio::test]
+async fn a_user_graph_never_knows_fails_both_changes_after_the_lag_retries() {
+    // Arrange
+    let fake = FakeGraph::start().await;
+    let graph = client(&settings(&fake, &[], &[]), Duration::from_secs(5));
+    let user = created_user(&graph).await.unwrap();
+    fake.lag_user(&user.object_id, 1000);
+
+    // Act
+    let set = graph
+        .set_password(&user.object_id, &SecretString::from("N3w-temporary!"))
+        .await;
+    let after_password = fake.count(Endpoint::UpdateUser);
+    let tagged = graph
+        .set_tag(&user.object_id, &tag_of("grace@uni.example"))
+        .await;
+
+    // Assert
+    assert!(set.is_err() && tagged.is_err(), "{set:?} {tagged:?}");
+    assert_eq!(after_password, 7, "the change and six lag retries");
+    assert_eq!(fake.count(Endpoint::UpdateUser), 14, "the same for the tag");
+}

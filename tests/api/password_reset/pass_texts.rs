@@ -8,7 +8,7 @@ use crate::support::fake_graph::FakeGraph;
 use crate::support::routes::paths;
 
 /// A server against `fake` whose accounts get passes, with resets on.
-async fn app_with_passes(fake: &FakeGraph) -> TestApp {
+pub(super) async fn app_with_passes(fake: &FakeGraph) -> TestApp {
     fake.enable_passes(60, 1440);
     TestApp::builder()
         .envs(&env(fake, &[], &[]))
@@ -22,7 +22,7 @@ async fn app_with_passes(fake: &FakeGraph) -> TestApp {
 }
 
 /// Whether `text` speaks of a password (the pass is no password to the person).
-fn speaks_of_a_password(text: &str) -> bool {
+pub(super) fn speaks_of_a_password(text: &str) -> bool {
     let text = text.to_lowercase();
     text.contains("password") || text.contains("passwort")
 }

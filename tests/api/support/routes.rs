@@ -11,6 +11,7 @@ pub mod paths {
     pub const HOME: &str = "/";
     pub const SIGNUP: &str = "/signup";
     pub const CHECK_EMAIL: &str = "/signup/check-email";
+    pub const CHECK_VOUCHER: &str = "/signup/check-voucher";
     /// The verification link's path before its token.
     pub const VERIFY: &str = "/verify/";
     pub const PASSWORD: &str = "/password";

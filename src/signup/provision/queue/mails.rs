@@ -47,8 +47,10 @@ impl Provisioning {
         let support = &self.settings.support_email;
         let upn = &provisioned.user_principal_name;
         let reset_page = self.links.urls().password_page().map(url::Url::as_str);
+        let pass = self.settings.pass.is_some();
         self.mail_after_run(entry, "existing", |tr, to, registration| {
-            account_exists_mail(tr, to, &registration.first_name, upn, reset_page, support)
+            let account = (upn.as_str(), reset_page);
+            account_exists_mail(tr, to, &registration.first_name, account, support, pass)
         })
         .await;
     }

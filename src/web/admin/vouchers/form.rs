@@ -3,7 +3,7 @@
 
 use serde::Deserialize;
 
-use crate::domain::{Date, DirectoryId, VoucherTerms, VoucherTermsError};
+use crate::domain::{Day, DirectoryId, VoucherTerms, VoucherTermsError};
 use crate::i18n::Tr;
 
 /// The fields as posted; every one is text, empty when left out.
@@ -55,9 +55,9 @@ fn number(field: &Option<String>, err: CreateFormError) -> Result<Option<u32>, C
         .transpose()
 }
 
-fn date(field: &Option<String>, err: CreateFormError) -> Result<Option<Date>, CreateFormError> {
+fn date(field: &Option<String>, err: CreateFormError) -> Result<Option<Day>, CreateFormError> {
     given(field)
-        .map(|text| Date::parse(text).map_err(|_| err))
+        .map(|text| Day::parse(text).map_err(|_| err))
         .transpose()
 }
 

@@ -4,7 +4,7 @@
 use maud::{Markup, PreEscaped, html};
 
 use super::{Notice, notice};
-use crate::domain::{Date, VoucherRefusal};
+use crate::domain::{Day, VoucherRefusal};
 use crate::i18n::Tr;
 use crate::store::Voucher;
 use crate::web::admin::vouchers::form::CreateForm;
@@ -162,7 +162,7 @@ fn create_form(tr: &Tr, links: &Links, typed: Option<&CreateForm>) -> Markup {
     };
     let date = |get: fn(&CreateForm) -> &Option<String>| -> String {
         Some(value(get))
-            .filter(|text| Date::parse(text.trim()).is_ok())
+            .filter(|text| Day::parse(text.trim()).is_ok())
             .unwrap_or_default()
     };
     html! {
