@@ -1,10 +1,11 @@
 //! Vouchers: `GET /admin/vouchers` lists them with their uses and has the form for a new
 //! one; `POST /admin/vouchers` makes it and shows its code once, with its link; `POST
 //! /admin/vouchers/revoke` asks to confirm, then revokes; `POST /admin/vouchers/sheet` is
-//! the printable sheet with the QR code. Codes travel in form posts only, never in a URL
+//! the printable sheet of `copies` cards, each with the QR code. Codes travel in form posts only, never in a URL
 //! (URLs end up in logs and histories); the audit log names a voucher by its name and the
 //! first characters of its code.
 
+pub(in crate::web) mod copies;
 pub(in crate::web) mod form;
 
 use poem::http::StatusCode;
@@ -20,6 +21,7 @@ use crate::web::form::read_form;
 use crate::web::pages::admin::Notice;
 use crate::web::pages::admin::vouchers::{Created, Listing, Sheet};
 use crate::web::{AppState, paths, response};
+use copies::Copies;
 use form::CreateForm;
 
 /// A voucher named in the audit log: its name and the start of its code.
@@ -131,6 +133,8 @@ pub async fn create(
 struct CodeForm {
     code: Option<String>,
     confirm: Option<String>,
+    /// The sheet's number of cards.
+    copies: Option<String>,
 }
 
 /// The voucher the form names, if there is one.
@@ -203,7 +207,8 @@ pub async fn revoke(
     page(ctx, state, &granted, listing).await
 }
 
-/// `POST /admin/vouchers/sheet` (`code`): the voucher's QR code and code, to print.
+/// `POST /admin/vouchers/sheet` (`code`, `copies`): that many cards, each with the
+/// voucher's QR code and code, to print.
 #[handler]
 pub async fn sheet(
     req: &Request,
@@ -221,6 +226,19 @@ pub async fn sheet(
         Ok(None) => return response::error(ctx, state, StatusCode::NOT_FOUND),
         Err(err) => return unavailable(ctx, state, &err),
     };
+    let tr = &granted.tr;
+    let Ok(copies) = Copies::from_field(form.copies.as_deref(), &voucher) else {
+        let max = Copies::MAX.to_string();
+        let notice = Notice::warning(tr.tf(
+            "Enter how many cards the sheet prints, a whole number from 1 to {max}.",
+            &[("max", &max)],
+        ));
+        let listing = Listing {
+            notice: Some(notice),
+            ..Listing::default()
+        };
+        return page(ctx, state, &granted, listing).await;
+    };
     let link = paths::voucher_link(&state.public_url, &voucher.code.to_string()).to_string();
     let svg = match qr_code(&link) {
         Ok(code) => qr_inline_svg(&code),
@@ -229,11 +247,11 @@ pub async fn sheet(
             return response::error(ctx, state, StatusCode::INTERNAL_SERVER_ERROR);
         }
     };
-    let tr = &granted.tr;
     let shown = Sheet {
         voucher: &voucher,
         link: &link,
         svg: &svg,
+        copies,
     };
     let content = pages::vouchers::sheet(tr, ctx.links(), &shown);
     let title = tr.t("Voucher sheet");
