@@ -10,14 +10,14 @@ pub(in crate::web) mod form;
 
 use poem::http::StatusCode;
 use poem::web::Data;
-use poem::{Body, Request, Response, handler};
+use poem::{Request, Response, handler};
 use serde::Deserialize;
 
+use super::action::Action;
 use super::{Granted, pages};
 use crate::domain::{AuditAction, VoucherCode, qr_code, qr_inline_svg};
 use crate::store::{StoreError, Voucher};
 use crate::web::context::RequestContext;
-use crate::web::form::read_form;
 use crate::web::pages::admin::Notice;
 use crate::web::pages::admin::vouchers::{Created, Listing, Sheet};
 use crate::web::{AppState, paths, response};
@@ -73,16 +73,14 @@ pub async fn list(req: &Request, ctx: &RequestContext, Data(state): Data<&AppSta
 /// `POST /admin/vouchers`: makes a voucher from the form, audited first.
 #[handler]
 pub async fn create(
-    req: &Request,
     ctx: &RequestContext,
     Data(state): Data<&AppState>,
-    body: Body,
+    action: Action<CreateForm>,
 ) -> Response {
-    let granted = match Granted::check(req, ctx, state).await {
-        Ok(granted) => granted,
-        Err(answer) => return answer,
+    let (granted, form) = match action {
+        Action::Granted(granted, form) => (granted, form),
+        Action::Refused(answer) => return answer,
     };
-    let form: CreateForm = read_form(body).await.unwrap_or_default();
     let tr = &granted.tr;
     let terms = match form.terms() {
         Ok(terms) => terms,
@@ -153,16 +151,14 @@ async fn named(state: &AppState, form: &CodeForm) -> Result<Option<Voucher>, Sto
 /// for it first.
 #[handler]
 pub async fn revoke(
-    req: &Request,
     ctx: &RequestContext,
     Data(state): Data<&AppState>,
-    body: Body,
+    action: Action<CodeForm>,
 ) -> Response {
-    let granted = match Granted::check(req, ctx, state).await {
-        Ok(granted) => granted,
-        Err(answer) => return answer,
+    let (granted, form) = match action {
+        Action::Granted(granted, form) => (granted, form),
+        Action::Refused(answer) => return answer,
     };
-    let form: CodeForm = read_form(body).await.unwrap_or_default();
     let tr = &granted.tr;
     let voucher = match named(state, &form).await {
         Ok(Some(voucher)) => voucher,
@@ -211,16 +207,14 @@ pub async fn revoke(
 /// voucher's QR code and code, to print.
 #[handler]
 pub async fn sheet(
-    req: &Request,
     ctx: &RequestContext,
     Data(state): Data<&AppState>,
-    body: Body,
+    action: Action<CodeForm>,
 ) -> Response {
-    let granted = match Granted::check(req, ctx, state).await {
-        Ok(granted) => granted,
-        Err(answer) => return answer,
+    let (granted, form) = match action {
+        Action::Granted(granted, form) => (granted, form),
+        Action::Refused(answer) => return answer,
     };
-    let form: CodeForm = read_form(body).await.unwrap_or_default();
     let voucher = match named(state, &form).await {
         Ok(Some(voucher)) => voucher,
         Ok(None) => return response::error(ctx, state, StatusCode::NOT_FOUND),
