@@ -10,6 +10,7 @@ mod audit_export;
 mod extend;
 mod pages;
 mod session;
+mod sheet;
 mod sign_in;
 mod vouchers;
 

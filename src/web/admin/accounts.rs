@@ -5,15 +5,15 @@
 
 use poem::http::StatusCode;
 use poem::web::Data;
-use poem::{Body, Request, Response, handler};
+use poem::{Request, Response, handler};
 use serde::Deserialize;
 
+use super::action::Action;
 use super::{Granted, pages};
 use crate::domain::AuditAction;
 use crate::lifecycle::plan;
 use crate::store::{Forgotten, QueueEntry, Registration, RegistryKey, StoreError};
 use crate::web::context::RequestContext;
-use crate::web::form::read_form;
 use crate::web::pages::admin::Notice;
 use crate::web::{AppState, response};
 
@@ -176,16 +176,14 @@ async fn confirmation(
 /// the address. Without the confirmation it asks for it first.
 #[handler]
 pub async fn forget(
-    req: &Request,
     ctx: &RequestContext,
     Data(state): Data<&AppState>,
-    body: Body,
+    action: Action<ForgetForm>,
 ) -> Response {
-    let granted = match Granted::check(req, ctx, state).await {
-        Ok(granted) => granted,
-        Err(answer) => return answer,
+    let (granted, form) = match action {
+        Action::Granted(granted, form) => (granted, form),
+        Action::Refused(answer) => return answer,
     };
-    let form: ForgetForm = read_form(body).await.unwrap_or_default();
     let email = form.email.unwrap_or_default();
     if form.confirm.as_deref() != Some("yes") {
         return confirmation(ctx, state, &granted, &email).await;

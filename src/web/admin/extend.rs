@@ -3,16 +3,15 @@
 //! address) before it moves the end, so the action has its one line.
 
 use poem::web::Data;
-use poem::{Body, Request, Response, handler};
+use poem::{Response, handler};
 use serde::Deserialize;
 
-use super::Granted;
 use super::accounts::{look_up, page, unavailable};
+use super::action::Action;
 use crate::domain::Day;
 use crate::lifecycle::LifecycleError;
 use crate::web::AppState;
 use crate::web::context::RequestContext;
-use crate::web::form::read_form;
 use crate::web::pages::admin::Notice;
 
 /// The most days one extension moves an end by: ten years, against a slipped finger.
@@ -27,16 +26,14 @@ struct ExtendForm {
 /// `POST /admin/accounts/extend`.
 #[handler]
 pub async fn extend(
-    req: &Request,
     ctx: &RequestContext,
     Data(state): Data<&AppState>,
-    body: Body,
+    action: Action<ExtendForm>,
 ) -> Response {
-    let granted = match Granted::check(req, ctx, state).await {
-        Ok(granted) => granted,
-        Err(answer) => return answer,
+    let (granted, form) = match action {
+        Action::Granted(granted, form) => (granted, form),
+        Action::Refused(answer) => return answer,
     };
-    let form: ExtendForm = read_form(body).await.unwrap_or_default();
     let email = form.email.unwrap_or_default();
     let tr = &granted.tr;
     let days = form

@@ -6,9 +6,11 @@
 //! Every action is written to the audit log ([`Granted::record`]) before it takes effect;
 //! one that cannot be written is not done. Actions are POSTs (the front door's same-origin
 //! check applies to each, and the session cookie is `SameSite=Strict`); GETs change
-//! nothing but the language the session shows pages in.
+//! nothing but the language the session shows pages in. An action reads its form only
+//! through [`action::Action`], which checks origin and session first.
 
 pub(super) mod accounts;
+mod action;
 pub(super) mod audit;
 pub(super) mod extend;
 pub(super) mod overview;

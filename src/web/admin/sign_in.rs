@@ -14,7 +14,8 @@ use poem::web::Data;
 use poem::{Request, Response, handler};
 use tracing::Level;
 
-use super::{Console, Granted, SignInMode, entry, pages, pages_answer, write};
+use super::action::{Action, NoFields};
+use super::{Console, SignInMode, entry, pages, pages_answer, write};
 use crate::domain::AuditAction;
 use crate::graph::signin::{Callback, Operator, SignInError};
 use crate::i18n::{Tr, n_};
@@ -110,13 +111,13 @@ pub async fn debug(ctx: &RequestContext, Data(state): Data<&AppState>) -> Respon
 /// the browser drops the cookie.
 #[handler]
 pub async fn sign_out(
-    req: &Request,
     ctx: &RequestContext,
     Data(state): Data<&AppState>,
+    action: Action<NoFields>,
 ) -> Response {
-    let granted = match Granted::check(req, ctx, state).await {
-        Ok(granted) => granted,
-        Err(answer) => return answer,
+    let granted = match action {
+        Action::Granted(granted, NoFields {}) => granted,
+        Action::Refused(answer) => return answer,
     };
     if let Err(answer) = granted
         .record(ctx, state, AuditAction::SignOut, None, None)

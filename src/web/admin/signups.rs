@@ -6,14 +6,14 @@ use std::collections::HashMap;
 
 use poem::http::StatusCode;
 use poem::web::Data;
-use poem::{Body, Request, Response, handler};
+use poem::{Request, Response, handler};
 use serde::Deserialize;
 
+use super::action::Action;
 use super::{Granted, pages};
 use crate::domain::{AuditAction, Step};
 use crate::store::{QueueEntry, Registration, RegistryKey, StoreError};
 use crate::web::context::RequestContext;
-use crate::web::form::read_form;
 use crate::web::pages::admin::Notice;
 use crate::web::{AppState, response};
 
@@ -88,16 +88,14 @@ struct RetryForm {
 /// to the queue, due now; the server's worker resumes it at its failed step.
 #[handler]
 pub async fn retry(
-    req: &Request,
     ctx: &RequestContext,
     Data(state): Data<&AppState>,
-    body: Body,
+    action: Action<RetryForm>,
 ) -> Response {
-    let granted = match Granted::check(req, ctx, state).await {
-        Ok(granted) => granted,
-        Err(answer) => return answer,
+    let (granted, form) = match action {
+        Action::Granted(granted, form) => (granted, form),
+        Action::Refused(answer) => return answer,
     };
-    let form: RetryForm = read_form(body).await.unwrap_or_default();
     let id = form.id.unwrap_or_default();
     let tr = &granted.tr;
     let found = match state.store.registration_by_signup(id.trim()).await {

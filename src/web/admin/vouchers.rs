@@ -1,25 +1,27 @@
 //! Vouchers: `GET /admin/vouchers` lists them with their uses and has the form for a new
 //! one; `POST /admin/vouchers` makes it and shows its code once, with its link; `POST
 //! /admin/vouchers/revoke` asks to confirm, then revokes; `POST /admin/vouchers/sheet` is
-//! the printable sheet with the QR code. Codes travel in form posts only, never in a URL
+//! the printable sheet of `copies` cards, each with the QR code. Codes travel in form posts only, never in a URL
 //! (URLs end up in logs and histories); the audit log names a voucher by its name and the
 //! first characters of its code.
 
+pub(in crate::web) mod copies;
 pub(in crate::web) mod form;
 
 use poem::http::StatusCode;
 use poem::web::Data;
-use poem::{Body, Request, Response, handler};
+use poem::{Request, Response, handler};
 use serde::Deserialize;
 
+use super::action::Action;
 use super::{Granted, pages};
 use crate::domain::{AuditAction, VoucherCode, qr_code, qr_inline_svg};
 use crate::store::{StoreError, Voucher};
 use crate::web::context::RequestContext;
-use crate::web::form::read_form;
 use crate::web::pages::admin::Notice;
 use crate::web::pages::admin::vouchers::{Created, Listing, Sheet};
 use crate::web::{AppState, paths, response};
+use copies::Copies;
 use form::CreateForm;
 
 /// A voucher named in the audit log: its name and the start of its code.
@@ -71,16 +73,14 @@ pub async fn list(req: &Request, ctx: &RequestContext, Data(state): Data<&AppSta
 /// `POST /admin/vouchers`: makes a voucher from the form, audited first.
 #[handler]
 pub async fn create(
-    req: &Request,
     ctx: &RequestContext,
     Data(state): Data<&AppState>,
-    body: Body,
+    action: Action<CreateForm>,
 ) -> Response {
-    let granted = match Granted::check(req, ctx, state).await {
-        Ok(granted) => granted,
-        Err(answer) => return answer,
+    let (granted, form) = match action {
+        Action::Granted(granted, form) => (granted, form),
+        Action::Refused(answer) => return answer,
     };
-    let form: CreateForm = read_form(body).await.unwrap_or_default();
     let tr = &granted.tr;
     let terms = match form.terms() {
         Ok(terms) => terms,
@@ -131,6 +131,8 @@ pub async fn create(
 struct CodeForm {
     code: Option<String>,
     confirm: Option<String>,
+    /// The sheet's number of cards.
+    copies: Option<String>,
 }
 
 /// The voucher the form names, if there is one.
@@ -149,16 +151,14 @@ async fn named(state: &AppState, form: &CodeForm) -> Result<Option<Voucher>, Sto
 /// for it first.
 #[handler]
 pub async fn revoke(
-    req: &Request,
     ctx: &RequestContext,
     Data(state): Data<&AppState>,
-    body: Body,
+    action: Action<CodeForm>,
 ) -> Response {
-    let granted = match Granted::check(req, ctx, state).await {
-        Ok(granted) => granted,
-        Err(answer) => return answer,
+    let (granted, form) = match action {
+        Action::Granted(granted, form) => (granted, form),
+        Action::Refused(answer) => return answer,
     };
-    let form: CodeForm = read_form(body).await.unwrap_or_default();
     let tr = &granted.tr;
     let voucher = match named(state, &form).await {
         Ok(Some(voucher)) => voucher,
@@ -203,23 +203,35 @@ pub async fn revoke(
     page(ctx, state, &granted, listing).await
 }
 
-/// `POST /admin/vouchers/sheet` (`code`): the voucher's QR code and code, to print.
+/// `POST /admin/vouchers/sheet` (`code`, `copies`): that many cards, each with the
+/// voucher's QR code and code, to print.
 #[handler]
 pub async fn sheet(
-    req: &Request,
     ctx: &RequestContext,
     Data(state): Data<&AppState>,
-    body: Body,
+    action: Action<CodeForm>,
 ) -> Response {
-    let granted = match Granted::check(req, ctx, state).await {
-        Ok(granted) => granted,
-        Err(answer) => return answer,
+    let (granted, form) = match action {
+        Action::Granted(granted, form) => (granted, form),
+        Action::Refused(answer) => return answer,
     };
-    let form: CodeForm = read_form(body).await.unwrap_or_default();
     let voucher = match named(state, &form).await {
         Ok(Some(voucher)) => voucher,
         Ok(None) => return response::error(ctx, state, StatusCode::NOT_FOUND),
         Err(err) => return unavailable(ctx, state, &err),
+    };
+    let tr = &granted.tr;
+    let Ok(copies) = Copies::from_field(form.copies.as_deref(), &voucher) else {
+        let max = Copies::MAX.to_string();
+        let notice = Notice::warning(tr.tf(
+            "Enter how many cards the sheet prints, a whole number from 1 to {max}.",
+            &[("max", &max)],
+        ));
+        let listing = Listing {
+            notice: Some(notice),
+            ..Listing::default()
+        };
+        return page(ctx, state, &granted, listing).await;
     };
     let link = paths::voucher_link(&state.public_url, &voucher.code.to_string()).to_string();
     let svg = match qr_code(&link) {
@@ -229,11 +241,11 @@ pub async fn sheet(
             return response::error(ctx, state, StatusCode::INTERNAL_SERVER_ERROR);
         }
     };
-    let tr = &granted.tr;
     let shown = Sheet {
         voucher: &voucher,
         link: &link,
         svg: &svg,
+        copies,
     };
     let content = pages::vouchers::sheet(tr, ctx.links(), &shown);
     let title = tr.t("Voucher sheet");

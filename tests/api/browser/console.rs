@@ -12,7 +12,7 @@ use crate::support::fake_graph::Endpoint;
 /// intranet), without a session: to Microsoft, back, our page, the overview. Started from
 /// another site, the whole chain is cross-site to the browser, as after Entra's sign-in
 /// form: a redirect at its end would arrive without the new Strict session cookie.
-async fn sign_in(browser: &Browser, console: &Console, shots: &str) {
+pub(super) async fn sign_in(browser: &Browser, console: &Console, shots: &str) {
     let elsewhere = console.app.url("/").replace("127.0.0.1", "localhost");
     browser.goto(&elsewhere).await;
     let admin = serde_json::json!(console.app.url("/admin"));
@@ -30,7 +30,7 @@ async fn sign_in(browser: &Browser, console: &Console, shots: &str) {
 }
 
 /// Follows the navigation's link to `section` and waits for its page.
-async fn to_section(browser: &Browser, section: &str) {
+pub(super) async fn to_section(browser: &Browser, section: &str) {
     browser.mark_document().await;
     browser.click_text("nav a", section).await;
     browser.wait_for_page(section).await;

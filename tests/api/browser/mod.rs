@@ -4,6 +4,7 @@
 //! photographed at 320 and 1280 px into `target/screenshots/`.
 
 mod console;
+mod console_vouchers;
 mod keyboard;
 mod pass;
 mod password_reset;

@@ -7,6 +7,7 @@ use super::{Notice, notice};
 use crate::domain::{Day, VoucherRefusal};
 use crate::i18n::Tr;
 use crate::store::Voucher;
+use crate::web::admin::vouchers::copies::Copies;
 use crate::web::admin::vouchers::form::CreateForm;
 use crate::web::pages::utc_secs;
 use crate::web::paths::{self, Links};
@@ -32,6 +33,8 @@ pub struct Sheet<'a> {
     pub link: &'a str,
     /// The QR code of `link`, an `<svg>` element.
     pub svg: &'a str,
+    /// How many cards it prints.
+    pub copies: Copies,
 }
 
 pub fn page(tr: &Tr, links: &Links, vouchers: &[Voucher], now: u64, shown: &Listing<'_>) -> Markup {
@@ -84,14 +87,14 @@ fn table(tr: &Tr, links: &Links, vouchers: &[Voucher], now: u64) -> Markup {
                     }
                 }
                 tbody {
-                    @for voucher in vouchers {
+                    @for (row, voucher) in vouchers.iter().enumerate() {
                         tr {
                             th scope="row" { (voucher.terms.name) }
                             td { code { (voucher.code.redacted()) } }
                             td.voucher-uses { (voucher.used) " / " (voucher.terms.uses.map_or_else(|| tr.t("no limit").to_owned(), |uses| uses.to_string())) }
                             td { (voucher.terms.valid_until.map_or_else(|| tr.t("until revoked").to_owned(), |day| day.to_string())) }
                             td.voucher-state { (state_name(tr, voucher, now)) }
-                            td { (actions(tr, links, voucher)) }
+                            td { (actions(tr, links, voucher, row)) }
                         }
                     }
                 }
@@ -100,13 +103,29 @@ fn table(tr: &Tr, links: &Links, vouchers: &[Voucher], now: u64) -> Markup {
     }
 }
 
-/// The row's buttons: its sheet, and revoking it (which asks first).
-fn actions(tr: &Tr, links: &Links, voucher: &Voucher) -> Markup {
+/// The number of cards for the sheet, `voucher`'s default filled in; `id` is the field's.
+fn copies_field(tr: &Tr, id: &str, voucher: &Voucher) -> Markup {
+    html! {
+        span.copies {
+            // Translators: how many cards a voucher's printable sheet holds; a short label
+            // beside a number field in the list of vouchers.
+            label for=(id) { (tr.t("Cards")) }
+            " "
+            input id=(id) type="number" name="copies" min="1" max=(Copies::MAX) required inputmode="numeric"
+                value=(Copies::default_for(voucher).get());
+        }
+    }
+}
+
+/// The row's buttons: its sheet (of how many cards), and revoking it (which asks first).
+fn actions(tr: &Tr, links: &Links, voucher: &Voucher, row: usize) -> Markup {
     let code = voucher.code.to_string();
     let name = &voucher.terms.name;
     html! {
-        form.inline method="post" action=(links.admin(paths::ADMIN_VOUCHER_SHEET)) {
+        form.inline.sheet-form method="post" action=(links.admin(paths::ADMIN_VOUCHER_SHEET)) {
             input type="hidden" name="code" value=(code);
+            (copies_field(tr, &format!("copies-{row}"), voucher))
+            " "
             button.button--quiet type="submit" aria-label=(tr.tf("Printable sheet of {name}", &[("name", name)])) { (tr.t("Printable sheet")) }
         }
         @if voucher.revoked_at.is_none() {
@@ -130,8 +149,10 @@ fn created_panel(tr: &Tr, links: &Links, created: &Created<'_>) -> Markup {
                 dt { (tr.t("Link")) }
                 dd { a.voucher-link href=(created.link) { (created.link) } }
             }
-            form method="post" action=(links.admin(paths::ADMIN_VOUCHER_SHEET)) {
+            form.sheet-form method="post" action=(links.admin(paths::ADMIN_VOUCHER_SHEET)) {
                 input type="hidden" name="code" value=(code);
+                (copies_field(tr, "created-copies", created.voucher))
+                " "
                 button type="submit" { (tr.t("Printable sheet")) }
             }
         }
@@ -212,21 +233,30 @@ pub fn confirm_revoke(tr: &Tr, links: &Links, voucher: &Voucher) -> Markup {
     }
 }
 
-/// The printable sheet: the QR code of the link, and the code and link beside it for those
-/// who type.
+/// The printable sheet: `copies` cards, each with the voucher's name, the QR code of the
+/// link, and the code and link beside it for those who type; never the uses left (the
+/// cards outlive that number). Printed, only the cards show (`assets/style.css`).
 pub fn sheet(tr: &Tr, links: &Links, shown: &Sheet<'_>) -> Markup {
     let code = shown.voucher.code.to_string();
+    let name = &shown.voucher.terms.name;
     html! {
-        h1 { (tr.tf("Voucher: {name}", &[("name", &shown.voucher.terms.name)])) }
-        div.voucher-sheet {
-            div.voucher-qr role="img" aria-label=(tr.t("QR code of the sign-up link with this voucher")) {
-                (PreEscaped(shown.svg))
-            }
-            dl.details {
-                dt { (tr.t("Code")) }
-                dd { code.voucher-code { (code) } }
-                dt { (tr.t("Link")) }
-                dd { (shown.link) }
+        h1.no-print { (tr.tf("Voucher: {name}", &[("name", name)])) }
+        @let count = shown.copies.get();
+        p.no-print { (tr.nf("One card to print; it holds the sign-up link with this voucher.", "{count} cards to print and cut apart; each holds the sign-up link with this voucher.", count.into(), &[])) }
+        ul.voucher-sheet {
+            @for _ in 0..shown.copies.get() {
+                li.voucher-card {
+                    p.voucher-card-name { (name) }
+                    div.voucher-qr role="img" aria-label=(tr.t("QR code of the sign-up link with this voucher")) {
+                        (PreEscaped(shown.svg))
+                    }
+                    dl.details {
+                        dt { (tr.t("Code")) }
+                        dd { code.voucher-code { (code) } }
+                        dt { (tr.t("Link")) }
+                        dd.voucher-card-link { (shown.link) }
+                    }
+                }
             }
         }
         p.no-print { a href=(links.admin(paths::ADMIN_VOUCHERS)) { (tr.t("Back to the vouchers")) } }
