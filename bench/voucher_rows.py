@@ -1,7 +1,7 @@
 #!/usr/bin/env python3
 """The voucher rows of bench/run: sign-up throughput with a voucher against without.
 Arguments: load before, load after, n, then n result files without and n with, round by
-round. Each round ran both sides one after the other, the side going first alternating, so
+round (each beside its `.before` and `.after` counts of the fake Graph). Each round ran both sides one after the other, the side going first alternating, so
 the comparison is the geometric mean of the rounds' ratios: the drift from one run to the
 next falls on each side equally often and cancels."""
 
@@ -30,5 +30,24 @@ print(
 print(
     f"| Mean ms a sign-up, median of the rounds | {mean['without']:g} | {mean['with']:g} | "
     f"{100 * (mean['with'] / mean['without'] - 1):+.1f} % | |"
+)
+
+
+def round_trips(paths):
+    """Graph round trips per sign-up over the runs, and by endpoint."""
+    kinds = ("list_users", "create_user", "get_user", "batch", "subscribed_skus", "get_group")
+    total, by_kind, signups = 0, dict.fromkeys(kinds, 0), 0
+    for path in paths:
+        before, after = json.load(open(path + ".before")), json.load(open(path + ".after"))
+        total += after["graph_round_trips"] - before["graph_round_trips"]
+        for kind in kinds:
+            by_kind[kind] += after[kind] - before[kind]
+        signups += json.load(open(path))["completed"]
+    each = ", ".join(f"{k} {v / signups:g}" for k, v in by_kind.items() if v)
+    return f"{total / signups:g} ({each})"
+
+
+print(
+    f"| Graph round trips a sign-up | {round_trips(files[:n])} | {round_trips(files[n:])} | | |"
 )
 print(f"| Load average before, after | {load_before} | {load_after} | | |")
