@@ -7,6 +7,7 @@
 use crate::console::Console;
 use crate::support::browser_support::{Browser, Js};
 use crate::support::fake_graph::Endpoint;
+use crate::support::fake_oidc::Groups;
 
 /// Follows a link to `/admin` from a page of another site (the operator's mail, the
 /// intranet), without a session: to Microsoft, back, our page, the overview. Started from
@@ -134,4 +135,52 @@ async fn with_javascript_an_operator_signs_in_across_sites_and_acts() {
 #[ignore = "needs Chromium and chromedriver: run tests/run (installs them), or cargo test -- --ignored"]
 async fn without_javascript_an_operator_signs_in_across_sites_and_acts() {
     operate(Js::Off).await;
+}
+
+/// Someone of the tenant but in none of `ADMIN_GROUP_IDS` signs in from another site: the
+/// chain ends on the refusal page, which passes axe at 320 px like every console page.
+async fn an_outsider_is_refused(js: Js) {
+    let console = Console::start().await;
+    let outsider = console.person("mallory@tenant.example", Groups::None);
+    console.oidc.sign_in_as(outsider);
+    let browser = Browser::start(js).await;
+    let elsewhere = console.app.url("/").replace("127.0.0.1", "localhost");
+    browser.goto(&elsewhere).await;
+    let admin = serde_json::json!(console.app.url("/admin"));
+    browser
+        .js("location.assign(arguments[0]);", vec![admin])
+        .await;
+    browser
+        .wait_for(
+            "the refusal after the sign-in",
+            "return location.pathname.startsWith('/admin') && !!document.querySelector('main h1')",
+        )
+        .await;
+    assert_eq!(browser.text("h1").await, "No access to the console");
+    assert!(
+        browser.texts(".console-bar").await.is_empty(),
+        "an outsider gets no session"
+    );
+    let shots = if js == Js::On {
+        "console-outsider-js"
+    } else {
+        "console-outsider-nojs"
+    };
+    // The refusal is a 403, which the browser logs as a resource that failed to load.
+    browser
+        .inspect(shots, &["the server responded with a status of 403"])
+        .await;
+    browser.close().await;
+}
+
+#[tokio::test]
+#[ignore = "needs Chromium and chromedriver: run tests/run (installs them), or cargo test -- --ignored"]
+async fn with_javascript_an_outsider_gets_the_refusal_page() {
+    an_outsider_is_refused(Js::On).await;
+}
+
+#[tokio::test]
+#[ignore = "needs Chromium and chromedriver: run tests/run (installs them), or cargo test -- --ignored"]
+async fn without_javascript_an_outsider_gets_the_refusal_page() {
+    an_outsider_is_refused(Js::Off).await;
 }
