@@ -7,7 +7,7 @@
 use crate::console::Console;
 use crate::support::browser_support::{Browser, Js};
 use crate::support::fake_graph::Endpoint;
-use crate::support::fake_oidc::Groups;
+use crate::support::fake_oidc::{Groups, TokenFault};
 
 /// Follows a link to `/admin` from a page of another site (the operator's mail, the
 /// intranet), without a session: to Microsoft, back, our page, the overview. Started from
@@ -137,12 +137,10 @@ async fn without_javascript_an_operator_signs_in_across_sites_and_acts() {
     operate(Js::Off).await;
 }
 
-/// Someone of the tenant but in none of `ADMIN_GROUP_IDS` signs in from another site: the
-/// chain ends on the refusal page, which passes axe at 320 px like every console page.
-async fn an_outsider_is_refused(js: Js) {
-    let console = Console::start().await;
-    let outsider = console.person("mallory@tenant.example", Groups::None);
-    console.oidc.sign_in_as(outsider);
+/// Follows a link to `/admin` from another site, as [`sign_in`] does, for a sign-in that
+/// ends on one of the console's refusals; checks it (axe, 320 px) and returns its heading.
+/// The refusals are 4xx answers, which the browser logs as resources that failed to load.
+async fn refused_sign_in(js: Js, console: &Console, shots: &str) -> String {
     let browser = Browser::start(js).await;
     let elsewhere = console.app.url("/").replace("127.0.0.1", "localhost");
     browser.goto(&elsewhere).await;
@@ -156,31 +154,44 @@ async fn an_outsider_is_refused(js: Js) {
             "return location.pathname.startsWith('/admin') && !!document.querySelector('main h1')",
         )
         .await;
-    assert_eq!(browser.text("h1").await, "No access to the console");
     assert!(
         browser.texts(".console-bar").await.is_empty(),
-        "an outsider gets no session"
+        "a refused sign-in gets no session"
     );
-    let shots = if js == Js::On {
-        "console-outsider-js"
-    } else {
-        "console-outsider-nojs"
-    };
-    // The refusal is a 403, which the browser logs as a resource that failed to load.
+    let heading = browser.text("h1").await;
     browser
-        .inspect(shots, &["the server responded with a status of 403"])
+        .inspect(shots, &["the server responded with a status of 4"])
         .await;
     browser.close().await;
+    heading
+}
+
+/// Someone of the tenant in none of `ADMIN_GROUP_IDS`, and a sign-in whose id_token fails
+/// its checks: each ends on its refusal page, which passes the browser checks like every
+/// console page.
+async fn refusals(js: Js) {
+    let console = Console::start().await;
+    let outsider = console.person("mallory@tenant.example", Groups::None);
+    console.oidc.sign_in_as(outsider);
+    let suffix = if js == Js::On { "js" } else { "nojs" };
+    let shots = format!("console-outsider-{suffix}");
+    let heading = refused_sign_in(js, &console, &shots).await;
+    assert_eq!(heading, "No access to the console");
+    console.member();
+    console.oidc.spoil_next_token(TokenFault::Expired);
+    let shots = format!("console-sign-in-failed-{suffix}");
+    let heading = refused_sign_in(js, &console, &shots).await;
+    assert_eq!(heading, "Sign-in not completed");
 }
 
 #[tokio::test]
 #[ignore = "needs Chromium and chromedriver: run tests/run (installs them), or cargo test -- --ignored"]
-async fn with_javascript_an_outsider_gets_the_refusal_page() {
-    an_outsider_is_refused(Js::On).await;
+async fn with_javascript_an_outsider_and_a_bad_token_get_their_refusal_pages() {
+    refusals(Js::On).await;
 }
 
 #[tokio::test]
 #[ignore = "needs Chromium and chromedriver: run tests/run (installs them), or cargo test -- --ignored"]
-async fn without_javascript_an_outsider_gets_the_refusal_page() {
-    an_outsider_is_refused(Js::Off).await;
+async fn without_javascript_an_outsider_and_a_bad_token_get_their_refusal_pages() {
+    refusals(Js::Off).await;
 }
