@@ -11,6 +11,7 @@ mod daily;
 mod ending;
 mod operator;
 mod reverify;
+mod vouchers;
 
 use std::process::Output;
 
