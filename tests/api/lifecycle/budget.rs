@@ -4,7 +4,7 @@
 
 use std::time::{Duration, Instant};
 
-use ms365_accountcreator::store::{Store, WriteBudget};
+use ms365_accountcreator::store::Store;
 
 use super::*;
 use crate::support::fake_graph::Endpoint;
