@@ -253,12 +253,16 @@ async fn fresh_database(server: &str, name: &str) -> String {
         .await
         .expect("TEST_DATABASE_URL answers");
     tokio::spawn(connection);
-    client
-        .batch_execute(&format!(
-            "DROP DATABASE IF EXISTS {name}; CREATE DATABASE {name}"
-        ))
-        .await
-        .expect("a database for the benchmark");
+    // One statement each: PostgreSQL runs neither inside a transaction block.
+    for statement in [
+        format!("DROP DATABASE IF EXISTS {name}"),
+        format!("CREATE DATABASE {name}"),
+    ] {
+        client
+            .batch_execute(&statement)
+            .await
+            .expect("a database for the benchmark");
+    }
     let mut url = url::Url::parse(server).expect("TEST_DATABASE_URL is a URL");
     url.set_path(name);
     url.to_string()
