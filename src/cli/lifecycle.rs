@@ -112,9 +112,12 @@ fn lifecycle(store: &Store, settings: &Settings) -> anyhow::Result<Lifecycle> {
     let directory: Arc<dyn AccountControl> = if settings.debug_dont_connect_to_api {
         Arc::new(SimulatedDirectory::new(&settings.graph.user_mail_domain))
     } else {
+        // The deployment's one write budget (PostgreSQL: shared with every running
+        // instance, and held by their throttling pauses), as `emails tag-existing` takes it.
         Arc::new(
             GraphClient::from_settings(&settings.graph)
-                .context("cannot set up the Microsoft Graph client")?,
+                .context("cannot set up the Microsoft Graph client")?
+                .with_shared_budget(crate::shared_budget::shared_budget(store)),
         )
     };
     let mailer = if settings.debug_dont_send_mail {

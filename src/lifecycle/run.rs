@@ -2,13 +2,20 @@
 //! store (across instances). What a run does is what `lifecycle plan` lists for that day.
 
 use std::collections::{BTreeMap, HashMap};
+use std::sync::Arc;
 use std::time::Instant;
+
+use tokio::task::JoinSet;
 
 use super::mails::Outcome;
 use super::plan::{self, Action, Due};
 use super::{Lifecycle, LifecycleError};
 use crate::domain::{Day, EndReason};
 use crate::store::{AccountLife, LEASE_RENEWAL, Registration, RegistryKey};
+
+/// How many accounts a run moves on at once: as many as the mailer keeps connections
+/// (`mail/smtp`), since each account's mail waits for the mail server's answer.
+const ACCOUNTS_AT_ONCE: usize = 4;
 
 /// What a run did.
 #[derive(Debug, Clone, Default, PartialEq, Eq)]
@@ -73,30 +80,42 @@ impl Lifecycle {
             self.metrics.lifecycle_due(action.name(), count);
             report.due.insert(action.name(), count);
         }
+        // Several accounts at once: one account's steps wait for Graph's and the mail
+        // server's answers in turn, so one at a time a run would be slower than the write
+        // budget allows. Each account is still moved on by one task only.
+        let this = Arc::new(self.clone());
+        let mut running = JoinSet::new();
         let mut renewed = Instant::now();
         for (registration, life, due) in work {
             if renewed.elapsed() >= LEASE_RENEWAL {
                 lease.renew().await?;
                 renewed = Instant::now();
             }
-            self.account(registration, life, due, now, &mut report)
-                .await;
+            if running.len() >= ACCOUNTS_AT_ONCE {
+                merge(&mut report, running.join_next().await);
+            }
+            let this = this.clone();
+            running.spawn(async move { this.account(registration, life, due, now).await });
         }
+        while let Some(done) = running.join_next().await {
+            merge(&mut report, Some(done));
+        }
+        report.failed.sort();
         lease.finish(unreadable == 0).await?;
         self.metrics.lifecycle_ran(now);
         Ok(Some(report))
     }
 
     /// Does what is due for one account, in order; stops at its first failure, which is
-    /// recorded on the account and left due.
+    /// recorded on the account and left due. What it did, for the run's report.
     async fn account(
         &self,
         registration: Registration,
         life: Option<AccountLife>,
         due: Vec<Due>,
         now: u64,
-        report: &mut RunReport,
-    ) {
+    ) -> RunReport {
+        let mut report = RunReport::default();
         let mut life = life.unwrap_or_else(|| plan::fresh_life(&registration));
         for item in due {
             let action = item.action.name();
@@ -119,10 +138,11 @@ impl Lifecycle {
                         .failed
                         .push((item.upn.clone(), action, err.to_string()));
                     self.record_failure(&mut life, &err, now).await;
-                    return;
+                    break;
                 }
             }
         }
+        report
     }
 
     /// One action. A re-verification mail the mailbox refuses for good ends the account.
@@ -202,4 +222,25 @@ impl Lifecycle {
         }
         Ok((accounts, unreadable))
     }
+}
+
+/// Adds one account's report to the run's. An account's task that panicked did nothing the
+/// store kept past its last saved step; it is logged, and the next run takes it up again.
+fn merge(report: &mut RunReport, account: Option<Result<RunReport, tokio::task::JoinError>>) {
+    let account = match account {
+        Some(Ok(account)) => account,
+        Some(Err(err)) => {
+            tracing::error!(error = %err, "a lifecycle account's task failed; the next run takes it up again");
+            return;
+        }
+        None => return,
+    };
+    for (action, count) in account.done {
+        *report.done.entry(action).or_default() += count;
+    }
+    for (action, count) in account.not_sent {
+        *report.not_sent.entry(action).or_default() += count;
+    }
+    report.mailbox_gone += account.mailbox_gone;
+    report.failed.extend(account.failed);
 }

@@ -6,11 +6,13 @@
 //! `restore` correct it. Against the fake Graph over HTTP and the SMTP sink, through the
 //! binary, on sled and (through `tests/run`) on PostgreSQL.
 
+mod budget;
 mod creation;
 mod daily;
 mod ending;
 mod operator;
 mod reverify;
+mod vouchers;
 
 use std::process::Output;
 

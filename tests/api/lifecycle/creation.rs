@@ -4,11 +4,10 @@
 use super::*;
 use crate::mailbox_tag::{app, sign_up_and_confirm};
 
-#[tokio::test]
-async fn an_accounts_end_is_recorded_at_its_creation() {
+async fn an_accounts_end_is_recorded_at_its_creation(kind: Kind) {
     crate::support::tools::require_tool!(Aiosmtpd);
     // Arrange: a server whose accounts live 30 days (its clock: 2027-01-15 08:00).
-    let tenant = Tenant::new(Kind::Sled).await;
+    let tenant = Tenant::new(kind).await;
     let mut server = app(
         &tenant.fake,
         &tenant.smtp,
@@ -43,4 +42,15 @@ async fn an_accounts_end_is_recorded_at_its_creation() {
             .any(|line| line.starts_with("grace.hopper@tenant.example\tdisable\t2027-02-14")),
         "{due}"
     );
+}
+
+#[tokio::test]
+async fn on_sled_an_accounts_end_is_recorded_at_its_creation() {
+    an_accounts_end_is_recorded_at_its_creation(Kind::Sled).await;
+}
+
+#[tokio::test]
+#[ignore = "needs PostgreSQL: run tests/run, which starts a throwaway cluster"]
+async fn on_postgres_an_accounts_end_is_recorded_at_its_creation() {
+    an_accounts_end_is_recorded_at_its_creation(Kind::Postgres).await;
 }

@@ -9,7 +9,7 @@ use crate::support::smtp::ReceivedMail;
 
 use super::*;
 
-const GRACE: &str = "grace.hopper@tenant.example";
+pub(super) const GRACE: &str = "grace.hopper@tenant.example";
 
 /// The settings of these tests: asked again 30 days after the last proof, 30 days to answer,
 /// no lifetime and no warning (so only re-verification ends an account).
@@ -23,12 +23,22 @@ const SETTINGS: [(&str, &str); 5] = [
 
 /// A lifecycle command with [`SETTINGS`], its links under a public address.
 async fn lifecycle(tenant: &Tenant, args: &[&str]) -> Output {
+    lifecycle_with(tenant, &[], args).await
+}
+
+/// A lifecycle command with [`SETTINGS`] and `extra` over them.
+pub(super) async fn lifecycle_with(
+    tenant: &Tenant,
+    extra: &[(&str, &str)],
+    args: &[&str],
+) -> Output {
     let mut env = crate::graph::env(&tenant.fake, &[], &[]);
     env.extend(tenant.smtp.app_settings());
     env.push(("PUBLIC_URL".into(), "https://signup.uni.example/".into()));
     env.extend(
         SETTINGS
             .iter()
+            .chain(extra)
             .map(|(k, v)| ((*k).to_owned(), (*v).to_owned())),
     );
     let mut all = vec!["lifecycle"];
@@ -38,7 +48,17 @@ async fn lifecycle(tenant: &Tenant, args: &[&str]) -> Output {
 
 /// `lifecycle plan --as-of DAY --json`: (UPN, action, date) of each line.
 async fn plan(tenant: &Tenant, day: &str) -> Vec<(String, String, String)> {
-    let out = stdout(&lifecycle(tenant, &["plan", "--as-of", day, "--json"]).await);
+    plan_with(tenant, &[], day).await
+}
+
+/// [`plan`] with `extra` settings over [`SETTINGS`].
+pub(super) async fn plan_with(
+    tenant: &Tenant,
+    extra: &[(&str, &str)],
+    day: &str,
+) -> Vec<(String, String, String)> {
+    let args = ["plan", "--as-of", day, "--json"];
+    let out = stdout(&lifecycle_with(tenant, extra, &args).await);
     out.lines()
         .map(|line| {
             let item: serde_json::Value = serde_json::from_str(line).unwrap();
@@ -49,7 +69,7 @@ async fn plan(tenant: &Tenant, day: &str) -> Vec<(String, String, String)> {
 }
 
 /// The server on the tenant's store, its clock `days` after [`REGISTERED`].
-async fn server(tenant: &Tenant, days: u64, extra: &[(&str, &str)]) -> TestApp {
+pub(super) async fn server(tenant: &Tenant, days: u64, extra: &[(&str, &str)]) -> TestApp {
     let mut settings = SETTINGS.to_vec();
     settings.extend_from_slice(extra);
     let app = app(&tenant.fake, &tenant.smtp, &tenant.store, &settings).await;
@@ -58,7 +78,7 @@ async fn server(tenant: &Tenant, days: u64, extra: &[(&str, &str)]) -> TestApp {
 }
 
 /// The newest mail to `to`, waiting for one to come (sign-up mails leave through an outbox).
-async fn newest(tenant: &Tenant, to: &str) -> ReceivedMail {
+pub(super) async fn newest(tenant: &Tenant, to: &str) -> ReceivedMail {
     for _ in 0..200 {
         let mail = tenant
             .smtp
@@ -75,7 +95,7 @@ async fn newest(tenant: &Tenant, to: &str) -> ReceivedMail {
 }
 
 /// Grace signs up in German and confirms; her account is made on [`REGISTERED`].
-async fn grace_signs_up(app: &TestApp, tenant: &Tenant, voucher: Option<&str>) {
+pub(super) async fn grace_signs_up(app: &TestApp, tenant: &Tenant, voucher: Option<&str>) {
     let mut fields = vec![
         ("email", "grace@uni.example"),
         ("consent_email", "yes"),
@@ -199,11 +219,10 @@ async fn ada_asked(kind: Kind) -> Tenant {
     tenant
 }
 
-#[tokio::test]
-async fn no_answer_within_the_grace_ends_the_account() {
+async fn no_answer_within_the_grace_ends_the_account(kind: Kind) {
     crate::support::tools::require_tool!(Aiosmtpd);
     // Arrange: Ada was asked on 2027-02-15; her answer is due by 2027-03-17.
-    let tenant = ada_asked(Kind::Sled).await;
+    let tenant = ada_asked(kind).await;
     assert_eq!(
         tenant.mails_to("ada@uni.example"),
         ["Is this still your account?"]
@@ -228,10 +247,20 @@ async fn no_answer_within_the_grace_ends_the_account() {
 }
 
 #[tokio::test]
-async fn a_mailbox_that_refuses_the_question_for_good_ends_the_account() {
+async fn on_sled_no_answer_within_the_grace_ends_the_account() {
+    no_answer_within_the_grace_ends_the_account(Kind::Sled).await;
+}
+
+#[tokio::test]
+#[ignore = "needs PostgreSQL: run tests/run, which starts a throwaway cluster"]
+async fn on_postgres_no_answer_within_the_grace_ends_the_account() {
+    no_answer_within_the_grace_ends_the_account(Kind::Postgres).await;
+}
+
+async fn a_mailbox_that_refuses_the_question_for_good_ends_the_account(kind: Kind) {
     crate::support::tools::require_tool!(Aiosmtpd);
     // Arrange: the institution deleted Ada's mailbox.
-    let tenant = Tenant::new(Kind::Sled).await;
+    let tenant = Tenant::new(kind).await;
     tenant.register(&[("ada@uni.example", ADA)]).await;
     tenant.smtp.refuse("ada@uni.example");
 
@@ -249,38 +278,12 @@ async fn a_mailbox_that_refuses_the_question_for_good_ends_the_account() {
 }
 
 #[tokio::test]
-async fn a_vouchers_lifetime_is_the_accounts_end() {
-    crate::support::tools::require_tool!(Aiosmtpd);
-    // Arrange: a voucher whose accounts live 10 days.
-    let tenant = Tenant::new(Kind::Sled).await;
-    let made = stdout(
-        &cli(
-            &tenant.store,
-            &[],
-            &[
-                "vouchers",
-                "create",
-                "--json",
-                "--name",
-                "Guests",
-                "--lifetime-days",
-                "10",
-            ],
-        )
-        .await,
-    );
-    let made: serde_json::Value = serde_json::from_str(&made).unwrap();
-    let code = made["code"].as_str().unwrap().to_owned();
+async fn on_sled_a_mailbox_that_refuses_the_question_for_good_ends_the_account() {
+    a_mailbox_that_refuses_the_question_for_good_ends_the_account(Kind::Sled).await;
+}
 
-    // Act: Grace signs up with it on 2027-01-15.
-    let mut app = server(&tenant, 0, &[("VOUCHERS", "optional")]).await;
-    grace_signs_up(&app, &tenant, Some(&code)).await;
-    app.stop().await;
-
-    // Assert: her account is disabled on 2027-01-25, and nothing is due the day before.
-    assert_eq!(plan(&tenant, "2027-01-24").await, []);
-    assert_eq!(
-        plan(&tenant, "2027-01-25").await,
-        [line(GRACE, "disable", "2027-01-25")]
-    );
+#[tokio::test]
+#[ignore = "needs PostgreSQL: run tests/run, which starts a throwaway cluster"]
+async fn on_postgres_a_mailbox_that_refuses_the_question_for_good_ends_the_account() {
+    a_mailbox_that_refuses_the_question_for_good_ends_the_account(Kind::Postgres).await;
 }
