@@ -14,12 +14,7 @@ use crate::support::fake_oidc::{Groups, TokenFault};
 /// another site, the whole chain is cross-site to the browser, as after Entra's sign-in
 /// form: a redirect at its end would arrive without the new Strict session cookie.
 pub(super) async fn sign_in(browser: &Browser, console: &Console, shots: &str) {
-    let elsewhere = console.app.url("/").replace("127.0.0.1", "localhost");
-    browser.goto(&elsewhere).await;
-    let admin = serde_json::json!(console.app.url("/admin"));
-    browser
-        .js("location.assign(arguments[0]);", vec![admin])
-        .await;
+    to_admin_from_elsewhere(browser, console).await;
     browser
         .wait_for(
             "the overview after the sign-in",
@@ -28,6 +23,17 @@ pub(super) async fn sign_in(browser: &Browser, console: &Console, shots: &str) {
         .await;
     assert_eq!(browser.text("h1").await, "Overview");
     browser.inspect(&format!("{shots}-1-overview"), &[]).await;
+}
+
+/// Opens a page of another site (`localhost`), then `/admin` from it, so the sign-in chain
+/// that follows is cross-site to the browser.
+async fn to_admin_from_elsewhere(browser: &Browser, console: &Console) {
+    let elsewhere = console.app.url("/").replace("127.0.0.1", "localhost");
+    browser.goto(&elsewhere).await;
+    let admin = serde_json::json!(console.app.url("/admin"));
+    browser
+        .js("location.assign(arguments[0]);", vec![admin])
+        .await;
 }
 
 /// Follows the navigation's link to `section` and waits for its page.
@@ -142,12 +148,7 @@ async fn without_javascript_an_operator_signs_in_across_sites_and_acts() {
 /// The refusals are 4xx answers, which the browser logs as resources that failed to load.
 async fn refused_sign_in(js: Js, console: &Console, shots: &str) -> String {
     let browser = Browser::start(js).await;
-    let elsewhere = console.app.url("/").replace("127.0.0.1", "localhost");
-    browser.goto(&elsewhere).await;
-    let admin = serde_json::json!(console.app.url("/admin"));
-    browser
-        .js("location.assign(arguments[0]);", vec![admin])
-        .await;
+    to_admin_from_elsewhere(&browser, console).await;
     browser
         .wait_for(
             "the refusal after the sign-in",
