@@ -5,15 +5,15 @@ use async_trait::async_trait;
 use tokio_postgres::types::Json;
 use tokio_postgres::{Row, Transaction};
 
-use super::outbox::mail_of;
+use super::outbox::{insert_mail, mail_of};
 use super::queue::{COLUMNS as QUEUE_COLUMNS, entry};
 use super::verify::index_findings;
 use super::{PgStore, decode, json};
 use crate::domain::AuditEntry;
 use crate::store::Finding;
 use crate::store::{
-    BackupRecord, BackupStore, Exported, OutboxMail, QueueEntry, RecordKind, RegistryKey,
-    StoreError, Unreadable,
+    BackupRecord, BackupStore, Exported, QueueEntry, RecordKind, RegistryKey, StoreError,
+    Unreadable,
 };
 
 #[async_trait]
@@ -200,7 +200,7 @@ async fn insert(tx: &Transaction<'_>, record: &BackupRecord) -> Result<(), Store
             )
             .await?
         }
-        BackupRecord::OutboxMail(mail) => insert_outbox_mail(tx, mail).await?,
+        BackupRecord::OutboxMail(mail) => insert_mail(tx, mail).await?,
         BackupRecord::QueueEntry(entry) => insert_queue_entry(tx, entry).await?,
         BackupRecord::Lifecycle(life) => {
             tx.execute(
@@ -212,24 +212,6 @@ async fn insert(tx: &Transaction<'_>, record: &BackupRecord) -> Result<(), Store
         BackupRecord::Audit(line) => insert_audit_line(tx, line).await?,
     };
     Ok(())
-}
-
-/// A mail waiting in the outbox, with its columns.
-async fn insert_outbox_mail(tx: &Transaction<'_>, mail: &OutboxMail) -> Result<u64, StoreError> {
-    let written = tx
-        .execute(
-            "INSERT INTO outbox (id, email, attempts, next_attempt_at, record)
-         VALUES ($1, $2, $3, $4, $5)",
-            &[
-                &mail.id,
-                &mail.email().map(|email| email.as_str()),
-                &(mail.attempts as i32),
-                &(mail.next_attempt_at as i64),
-                &json(mail),
-            ],
-        )
-        .await?;
-    Ok(written)
 }
 
 /// A queue entry, with its columns.

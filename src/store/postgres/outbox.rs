@@ -3,7 +3,7 @@
 //! `next_attempt_at`, in one statement, so of several instances' workers one sends it.
 
 use async_trait::async_trait;
-use tokio_postgres::Row;
+use tokio_postgres::{GenericClient, Row};
 
 use super::{PgStore, decode, json};
 use crate::store::{OutboxMail, OutboxStore, PendingSignup, RecordKind, StoreError};
@@ -14,6 +14,27 @@ pub(super) fn mail_of(row: &Row) -> Result<OutboxMail, StoreError> {
     mail.attempts = row.get::<_, i32>("attempts") as u32;
     mail.next_attempt_at = row.get::<_, i64>("next_attempt_at") as u64;
     Ok(mail)
+}
+
+/// Writes `mail` as a row, with its columns: a posted mail, or one restored from a backup.
+pub(super) async fn insert_mail(
+    client: &impl GenericClient,
+    mail: &OutboxMail,
+) -> Result<u64, StoreError> {
+    let written = client
+        .execute(
+            "INSERT INTO outbox (id, email, attempts, next_attempt_at, record)
+             VALUES ($1, $2, $3, $4, $5)",
+            &[
+                &mail.id,
+                &mail.email().map(|email| email.as_str()),
+                &(mail.attempts as i32),
+                &(mail.next_attempt_at as i64),
+                &json(mail),
+            ],
+        )
+        .await?;
+    Ok(written)
 }
 
 #[async_trait]
@@ -58,21 +79,7 @@ impl OutboxStore for PgStore {
     }
 
     async fn post_mail(&self, mail: &OutboxMail) -> Result<(), StoreError> {
-        self.pool
-            .get()
-            .await?
-            .execute(
-                "INSERT INTO outbox (id, email, attempts, next_attempt_at, record)
-                 VALUES ($1, $2, $3, $4, $5)",
-                &[
-                    &mail.id,
-                    &mail.email().map(|email| email.as_str()),
-                    &(mail.attempts as i32),
-                    &(mail.next_attempt_at as i64),
-                    &json(mail),
-                ],
-            )
-            .await?;
+        insert_mail(&**self.pool.get().await?, mail).await?;
         Ok(())
     }
 
